@@ -1,0 +1,40 @@
+"""The one error type of the project.
+
+Every failure a user can cause (unknown layer, malformed formula, a step that
+cannot be proven) is a :class:`DeriveError`; the CLI prints its message on one
+line and exits with ``exit_code``.
+"""
+from __future__ import annotations
+
+
+class DeriveError(Exception):
+    """Base class: a message a user can act on, and the CLI exit code."""
+
+    exit_code = 2
+
+
+class ParseError(DeriveError):
+    """A formula the safe parser refuses; ``column`` is 1-based when known."""
+
+    def __init__(self, message: str, column: int | None = None, text: str | None = None):
+        self.column = column
+        self.text = text
+        where = f"column {column}: " if column is not None else ""
+        super().__init__(f"{where}{message}")
+
+
+class UnknownLayerError(DeriveError):
+    """A layer name not in the catalogue (message lists close matches)."""
+
+
+class MissingRuleError(DeriveError):
+    """A SymPy operation with no entry in the primitive rule table."""
+
+
+class ProofError(DeriveError):
+    """A derivation step that could not be proven equal to the one before.
+
+    This is an internal failure, never shown as if the step were true.
+    """
+
+    exit_code = 3
