@@ -1,0 +1,1 @@
+"""One module per subcommand: ``<name>_cmd.register(subparsers)`` adds it and sets ``func``."""

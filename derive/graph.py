@@ -1,0 +1,261 @@
+"""Forward formula → computational graph of primitive nodes, in the book's granularity.
+
+Sigmoid ``1/(1 + exp(-x))`` becomes x → ×(−1) → exp → +1 → 1/· → out: four
+nodes, not one. Shared subexpressions become one node (a DAG), so an input
+used twice fans out and its gradients add up.
+
+>>> import sympy as sp
+>>> x = sp.Symbol("x", real=True)
+>>> [n.op for n in decompose(1/(1 + sp.exp(-x)), [x]).nodes]
+['input', 'neg', 'exp', 'add_const', 'reciprocal']
+"""
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+
+import sympy as sp
+
+from .errors import DeriveError, MissingRuleError
+from .rules import rule_for
+
+_FUNCTIONS = {sp.exp: "exp", sp.log: "log", sp.tanh: "tanh", sp.erf: "erf", sp.Abs: "abs",
+              sp.sign: "sign"}
+
+
+@dataclass(frozen=True)
+class Node:
+    """One node: an input, or a primitive applied to earlier nodes."""
+
+    id: int
+    op: str                 # rule name, or "input"
+    args: tuple             # ids of the input nodes
+    const: sp.Expr | None   # the constant of add_const, mul_const, pow, cpow
+    expr: sp.Expr           # the node's value in terms of the layer's inputs
+    name: str               # display name: the input's name, a, b, ..., or "out"
+
+    @property
+    def rule(self):
+        return rule_for(self.op)
+
+    def label(self) -> str:
+        """Graph label, e.g. 'exp', '+1', '×(−1)'."""
+        if self.op == "input":
+            return self.name
+        if self.op == "add_const" and self.const.could_extract_minus_sign():
+            return "−" + _const_text(-self.const)
+        return self.rule.label.format(c=_const_text(self.const))
+
+
+def _const_text(c) -> str:
+    if c is None:
+        return ""
+    text = str(c).replace("-", "−")
+    return text if c.is_Atom else f"({text})"
+
+
+@dataclass(frozen=True)
+class Graph:
+    """Nodes in topological order (inputs first); ``output`` is the id of the result."""
+
+    nodes: tuple
+    output: int
+    inputs: tuple   # the input Symbols in declared order
+
+    def node(self, i: int) -> Node:
+        return self.nodes[i]
+
+    def consumers(self, i: int) -> list:
+        """(node, position) pairs that use node ``i`` as an argument."""
+        return [(n, k) for n in self.nodes for k, a in enumerate(n.args) if a == i]
+
+    @property
+    def op_nodes(self) -> list:
+        return [n for n in self.nodes if n.op != "input"]
+
+    def value(self, override: dict | None = None) -> sp.Expr:
+        """Rebuild the output from the rules; ``override`` maps node ids to stand-ins."""
+        override = override or {}
+        vals = {}
+        for n in self.nodes:
+            if n.id in override:
+                vals[n.id] = override[n.id]
+            elif n.op == "input":
+                vals[n.id] = n.expr
+            else:
+                vals[n.id] = n.rule.value_at([vals[a] for a in n.args], n.const)
+        return vals[self.output]
+
+    def to_dict(self) -> dict:
+        return {"output": self.output, "nodes": [
+            {"id": n.id, "op": n.op, "label": n.label(), "name": n.name, "args": list(n.args),
+             "expr": str(n.expr)} for n in self.nodes]}
+
+
+class _Builder:
+    def __init__(self, inputs):
+        self.inputs = tuple(inputs)
+        self.nodes: list[Node] = []
+        self.memo: dict = {}
+        for s in self.inputs:
+            self.nodes.append(Node(len(self.nodes), "input", (), None, s, str(s)))
+            self.memo[("expr", s)] = len(self.nodes) - 1
+
+    def _add(self, op, args, const, expr) -> int:
+        key = (op, args, const, expr if op == "input" else None)
+        if key in self.memo:
+            return self.memo[key]
+        node = Node(len(self.nodes), op, tuple(args), const, expr, "")
+        self.nodes.append(node)
+        self.memo[key] = node.id
+        self.memo.setdefault(("expr", expr), node.id)
+        return node.id
+
+    def is_const(self, e) -> bool:
+        return not (e.free_symbols & set(self.inputs))
+
+    def build(self, e: sp.Expr) -> int:
+        if ("expr", e) in self.memo:
+            return self.memo[("expr", e)]
+        if self.is_const(e):
+            raise DeriveError(f"the formula has a constant part {e} where a node was expected")
+        if isinstance(e, sp.Symbol):
+            raise DeriveError(f"{e} is not an input of this layer")
+        if e.is_Add:
+            return self._nary(e, sp.Add, "add", "add_const", 0)
+        if e.is_Mul:
+            return self._mul(e)
+        if e.is_Pow:
+            return self._pow(e)
+        if isinstance(e, sp.Max) or isinstance(e, sp.Min):
+            return self._max(e)
+        if isinstance(e, sp.Piecewise):
+            return self._piecewise(e)
+        for fn, op in _FUNCTIONS.items():
+            if isinstance(e, fn):
+                return self._add(op, (self.build(e.args[0]),), None, e)
+        raise MissingRuleError(f"no rule for {type(e).__name__} (in {e}); write it with the "
+                               "primitives add, mul, pow, exp, log, tanh, erf, abs, max(0, ·), "
+                               "np.where and comparisons")
+
+    def _nary(self, e, cls, op, const_op, unit):
+        const = cls(*[a for a in e.args if self.is_const(a)])
+        terms = [a for a in e.args if not self.is_const(a)]
+        ids = [self.build(t) for t in terms]
+        acc, acc_expr = ids[0], terms[0]
+        for i, t in zip(ids[1:], terms[1:]):
+            acc_expr = cls(acc_expr, t)
+            acc = self._add(op, (acc, i), None, acc_expr)
+        if const != unit:
+            acc = self._add(const_op, (acc,), const, cls(acc_expr, const))
+        return acc
+
+    def _mul(self, e):
+        coeff = sp.Mul(*[a for a in e.args if self.is_const(a)])
+        rest = sp.Mul(*[a for a in e.args if not self.is_const(a)])
+        factors = [a for a in e.args if not self.is_const(a)]
+        if coeff == 1:
+            return self._nary(e, sp.Mul, "mul", "mul_const", 1)
+        inner = self.build(rest) if len(factors) > 1 else self.build(factors[0])
+        if coeff == -1:
+            return self._add("neg", (inner,), None, e)
+        return self._add("mul_const", (inner,), coeff, e)
+
+    def _pow(self, e):
+        base, ex = e.args
+        if self.is_const(ex):
+            if ex == -1:
+                return self._add("reciprocal", (self.build(base),), None, e)
+            return self._add("pow", (self.build(base),), ex, e)
+        if self.is_const(base):
+            if base == sp.E:
+                return self._add("exp", (self.build(ex),), None, e)
+            return self._add("cpow", (self.build(ex),), base, e)
+        return self._add("powv", (self.build(base), self.build(ex)), None, e)
+
+    def _max(self, e):
+        args = list(e.args)
+        if len(args) == 2 and 0 in args:
+            other = args[1] if args[0] == 0 else args[0]
+            if isinstance(e, sp.Max):
+                return self._add("relu", (self.build(other),), None, e)
+            return self.build(-sp.Max(0, -other))
+        raise MissingRuleError(f"no rule for {e}: only max(0, ·) (ReLU) is a primitive; "
+                               "write other maxima with np.where")
+
+    def _piecewise(self, e):
+        (then, cond), *rest = e.args
+        other = sp.Piecewise(*rest) if rest and rest[0][1] != sp.true else (
+            rest[0][0] if rest else None)
+        if other is None:
+            raise DeriveError(f"{e} has no otherwise-branch")
+        op, arg = self._condition(cond)
+        if then == 1 and other == 0:
+            return self._add(f"mask_{op}", (arg,), None, e)
+        if then == 0 and other == 1:
+            raise MissingRuleError(f"write the mask {e} as a comparison > or >=")
+        parts = [self._const_node(then), self._const_node(other)]
+        return self._add(f"where_{op}", (arg, *parts), None, e)
+
+    def _const_node(self, e):
+        if self.is_const(e):
+            raise MissingRuleError(f"a branch of np.where is the constant {e}; multiply a mask "
+                                   "instead, e.g. alpha*(x > 0)")
+        return self.build(e)
+
+    def _condition(self, cond):
+        """A relational → ("gt"|"ge", id of the node whose sign decides)."""
+        if not isinstance(cond, sp.core.relational.Relational) or isinstance(
+                cond, (sp.Eq, sp.Ne)):
+            raise MissingRuleError(f"no rule for the condition {cond}; use a single <, <=, >, >=")
+        lhs, rhs = cond.lhs, cond.rhs
+        if isinstance(cond, (sp.StrictGreaterThan, sp.GreaterThan)):
+            diff = lhs - rhs
+        else:
+            diff = rhs - lhs
+        op = "gt" if isinstance(cond, (sp.StrictGreaterThan, sp.StrictLessThan)) else "ge"
+        return op, self.build(diff)
+
+
+def decompose(forward: sp.Expr, inputs) -> Graph:
+    """Decompose ``forward`` into a :class:`Graph` over ``inputs`` (Symbols, in order)."""
+    forward = sp.sympify(forward)
+    b = _Builder(inputs)
+    out = b.build(forward) if not isinstance(forward, sp.Symbol) else _input_id(b, forward)
+    reached = _reachable(b.nodes, out)
+    return Graph(tuple(_name(b.nodes, out, reached, inputs)), out, tuple(inputs))
+
+
+def _input_id(b, s):
+    if s not in b.inputs:
+        raise DeriveError(f"{s} is not an input of this layer")
+    return b.inputs.index(s)
+
+
+def _reachable(nodes, out) -> set:
+    seen, todo = set(), [out]
+    while todo:
+        i = todo.pop()
+        if i not in seen:
+            seen.add(i)
+            todo.extend(nodes[i].args)
+    return seen
+
+
+def _name(nodes, out, reached, inputs):
+    """Renumber kept nodes in topological order; name them a, b, c, ... and out."""
+    taken = {str(s) for s in inputs} | {"out", "dout"}
+    letters = (ch for ch in string.ascii_lowercase + string.ascii_uppercase if ch not in taken)
+    keep = [n for n in nodes if n.id in reached or n.op == "input"]
+    new_id = {n.id: k for k, n in enumerate(keep)}
+    named = []
+    for n in keep:
+        if n.op == "input":
+            name = n.name or str(n.expr)
+        elif n.id == out:
+            name = "out"
+        else:
+            name = next(letters, f"v{new_id[n.id]}")
+        named.append(Node(new_id[n.id], n.op, tuple(new_id[a] for a in n.args), n.const, n.expr,
+                          name))
+    return named
