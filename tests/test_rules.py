@@ -1,0 +1,81 @@
+"""Every primitive's local derivative, against sympy.diff and against finite differences."""
+import math
+import random
+
+import pytest
+import sympy as sp
+
+from derive.errors import MissingRuleError
+from derive.rules import RULES, c, rule_for, u0, u1, u2, y
+
+PLACEHOLDERS = (u0, u1, u2)
+# constants for rules that take one, and a domain per rule (log/pow need positive inputs)
+CONST = {"add_const": sp.Rational(3, 2), "mul_const": sp.Rational(-5, 2), "pow": sp.Rational(5, 2),
+         "cpow": sp.Integer(3)}
+POSITIVE = {"log", "pow", "powv"}
+
+
+def _local(rule, k):
+    return rule.local[k].xreplace({y: rule.value})
+
+
+def _point(rule, rng):
+    lo = 0.2 if rule.name in POSITIVE else -2.0
+    vals = []
+    for _ in range(rule.arity):
+        v = rng.uniform(lo, 2.0)
+        while abs(v) < 0.1:  # keep away from kinks and steps at 0
+            v = rng.uniform(lo, 2.0)
+        vals.append(v)
+    return vals
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_local_derivative_matches_sympy_diff(name):
+    rule = RULES[name]
+    const = CONST.get(name)
+    for k in range(rule.arity):
+        mine = _local(rule, k)
+        ref = sp.diff(rule.value, PLACEHOLDERS[k])
+        if const is not None:
+            mine, ref = mine.xreplace({c: const}), ref.xreplace({c: const})
+        diff = (mine - ref).rewrite(sp.Piecewise)
+        # equal away from 0 (kinks, where SymPy's Heaviside(0) = 1/2 and DiracDelta appear)
+        for sign in (1, -1):
+            p = sp.Dummy("p", positive=True)
+            assert sp.simplify(diff.subs(PLACEHOLDERS[0], sign * p)) == 0, (name, k, sign)
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_local_derivative_matches_finite_differences(name):
+    rule = RULES[name]
+    const = CONST.get(name, sp.Integer(2))
+    rng = random.Random(name)
+    args = PLACEHOLDERS[: rule.arity]
+    value = sp.lambdify(args, rule.value.xreplace({c: const}), "mpmath")
+    for _ in range(5):
+        pt = _point(rule, rng)
+        for k in range(rule.arity):
+            h = 1e-6
+            hi, lo = list(pt), list(pt)
+            hi[k] += h
+            lo[k] -= h
+            fd = (float(value(*hi)) - float(value(*lo))) / (2 * h)
+            local = _local(rule, k).xreplace({c: const})
+            exact = float(local.xreplace(dict(zip(args, map(sp.Float, pt)))).evalf())
+            assert math.isclose(fd, exact, rel_tol=1e-6, abs_tol=1e-6), (name, k, pt, fd, exact)
+
+
+def test_missing_rule_names_the_primitive():
+    with pytest.raises(MissingRuleError, match="cosh"):
+        rule_for("cosh")
+
+
+def test_inverses_undo_the_rule():
+    for name, rule in RULES.items():
+        if rule.inverse is None:
+            continue
+        const = CONST.get(name, sp.Integer(2))
+        back = rule.inverse.xreplace({y: rule.value, c: const}).xreplace({c: const})
+        for v in (0.3, 1.7):
+            assert math.isclose(float(back.subs(u0, v)), v, rel_tol=1e-12), name
