@@ -1,0 +1,169 @@
+"""What the verifier found about one layer class: :class:`Comparison` and :class:`Report`.
+
+A :class:`Comparison` accumulates one kind of check (forward vs reference,
+backward vs reference, backward vs finite differences) over all the input sets;
+it remembers the largest absolute and relative errors and the single worst
+element (largest error relative to its tolerance) together with the input values
+there. :class:`Report` gathers the comparisons and every observation, decides the
+verdict in :meth:`Report.finish`, and renders as text or as a JSON-ready dict.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from numeric.fd import GRADCHECK_ATOL, GRADCHECK_RTOL
+
+__all__ = ["Comparison", "Report", "format_where"]
+
+
+def format_where(where: dict[str, float]) -> str:
+    """{'x': -1000.0, 'y': 2.5} -> 'x=-1000, y=2.5'."""
+    return ", ".join(f"{k}={v:.6g}" for k, v in where.items())
+
+
+@dataclass
+class Comparison:
+    """Agreement of computed values with expected ones, under gradcheck tolerances."""
+
+    atol: float = GRADCHECK_ATOL
+    rtol: float = GRADCHECK_RTOL
+    compared: int = 0
+    skipped: int = 0
+    max_abs: float = 0.0
+    max_rel: float = 0.0
+    passed: bool = True
+    worst: dict | None = None  # what, where, got, expected, abs, rel, ratio, label
+
+    def add(self, what: str, got, expected, where, *, mask=None, label: str = "") -> list[int]:
+        """Compare ``got`` with ``expected`` elementwise (optionally only where ``mask``).
+
+        ``where(i)`` gives the input values for flat index ``i``. Returns the flat
+        indices where ``got`` is non-finite but ``expected`` is finite.
+        """
+        got = np.asarray(got, dtype=np.float64).reshape(-1)
+        expected = np.asarray(expected, dtype=np.float64).reshape(-1)
+        use = np.ones(got.shape, bool) if mask is None else np.asarray(mask).reshape(-1)
+        self.skipped += int(np.sum(~use))
+        self.compared += int(np.sum(use))
+        with np.errstate(all="ignore"):
+            same = (got == expected) | (np.isnan(got) & np.isnan(expected))
+            abs_err = np.where(same, 0.0, np.abs(got - expected))
+            abs_err = np.where(np.isnan(abs_err), np.inf, abs_err)
+            scale = np.abs(expected)
+            # relative error only means something where |expected| exceeds atol
+            rel_err = np.where((abs_err == 0) | (scale < self.atol), 0.0,
+                               abs_err / np.maximum(scale, self.atol))
+            tol = self.atol + self.rtol * scale
+            ratio = np.where(np.isfinite(expected), abs_err / tol, np.where(same, 0.0, np.inf))
+        abs_err, rel_err, ratio = (np.where(use, a, 0.0) for a in (abs_err, rel_err, ratio))
+        self.max_abs = max(self.max_abs, float(np.max(abs_err, initial=0.0)))
+        self.max_rel = max(self.max_rel, float(np.max(rel_err, initial=0.0)))
+        if ratio.size and np.any(ratio > 0):
+            i = int(np.argmax(ratio))
+            if self.worst is None or ratio[i] > self.worst["ratio"]:
+                self.worst = {"what": what, "where": where(i), "got": float(got[i]),
+                              "expected": float(expected[i]), "abs": float(abs_err[i]),
+                              "rel": float(rel_err[i]), "ratio": float(ratio[i]),
+                              "label": label}
+            if ratio[i] > 1.0:
+                self.passed = False
+        bad = use & ~np.isfinite(got) & np.isfinite(expected)
+        return [int(i) for i in np.flatnonzero(bad)]
+
+    def describe(self) -> str:
+        if self.compared == 0:
+            return "nothing compared"
+        if self.worst is None:
+            return f"exact on {self.compared} values"
+        w = self.worst
+        return (f"max abs error {self.max_abs:.3g}, max rel error {self.max_rel:.3g}; "
+                f"worst {w['what']} = {w['got']:.17g} vs {w['expected']:.17g} "
+                f"at {format_where(w['where'])} ({w['label']})")
+
+
+@dataclass
+class Report:
+    """The verdict on one layer class and everything observed on the way."""
+
+    name: str
+    strict: bool = False
+    ok: bool = False
+    forward: Comparison = field(default_factory=Comparison)
+    backward: Comparison = field(default_factory=Comparison)
+    fd: Comparison = field(default_factory=Comparison)
+    mutated_dout: bool = False      # backward wrote into the dout it was given
+    aliased_dout: bool = False      # backward returned (a view of) the caller's dout
+    mutated_inputs: bool = False    # forward or backward wrote into the caller's inputs
+    mutated_cache: bool = False     # a second backward(dout) gave a different answer
+    warnings: list[str] = field(default_factory=list)
+    nonfinite: list[str] = field(default_factory=list)
+    kink_notes: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    shapes: list[tuple[int, ...]] = field(default_factory=list)
+
+    def note_once(self, bucket: list[str], message: str) -> None:
+        if message not in bucket:
+            bucket.append(message)
+
+    def finish(self) -> "Report":
+        """Decide ``ok`` and list the reasons in ``failures``."""
+        fails = [f"error: {e}" for e in self.errors]
+        for title, comp in (("forward differs from the reference", self.forward),
+                            ("backward differs from the reference", self.backward),
+                            ("backward differs from finite differences", self.fd)):
+            if not comp.passed:
+                fails.append(f"{title}: {comp.describe()}")
+        if self.nonfinite:
+            fails.append("non-finite where the reference is finite: " + "; ".join(self.nonfinite))
+        if self.strict:
+            if self.mutated_dout:
+                fails.append("strict: backward modifies dout in place")
+            if self.aliased_dout:
+                fails.append("strict: backward returns the caller's dout array itself")
+            if self.mutated_inputs:
+                fails.append("strict: the layer modifies its input arrays")
+            if self.mutated_cache:
+                fails.append("strict: calling backward twice gives different gradients")
+            fails.extend(f"strict: warning: {w}" for w in self.warnings)
+        self.failures = fails
+        self.ok = not fails
+        return self
+
+    def to_dict(self) -> dict:
+        """Plain data for ``json.dumps`` (non-finite floats become strings)."""
+        return _jsonable(asdict(self))
+
+    def render(self) -> str:
+        """A short human-readable summary, verdict first."""
+        verdict = "OK" if self.ok else "FAIL"
+        mode = " (strict)" if self.strict else ""
+        lines = [f"{self.name}: {verdict}{mode}"]
+        lines += [f"  ! {f}" for f in self.failures]
+        lines.append(f"  forward vs reference:  {self.forward.describe()}")
+        lines.append(f"  backward vs reference: {self.backward.describe()}")
+        lines.append(f"  backward vs finite differences: {self.fd.describe()}"
+                     + (f" ({self.fd.skipped} points skipped)" if self.fd.skipped else ""))
+        flags = [n for n in ("mutated_dout", "aliased_dout", "mutated_inputs", "mutated_cache")
+                 if getattr(self, n)]
+        if flags:
+            lines.append("  in-place: " + ", ".join(flags))
+        lines += [f"  warning: {w}" for w in self.warnings]
+        lines += [f"  kink: {k}" for k in self.kink_notes]
+        lines.append("  shapes: " + ", ".join(str(s) for s in self.shapes))
+        return "\n".join(lines)
+
+    __str__ = render
+
+
+def _jsonable(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
