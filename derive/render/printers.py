@@ -157,6 +157,14 @@ class DeriveStrPrinter(StrPrinter):
             return self._settings["out_name"]
         return super()._print_Symbol(expr)
 
+    def _print_Max(self, expr):
+        return f"maximum({', '.join(self._print(a) for a in expr.args)})" if len(
+            expr.args) == 2 else super()._print_Max(expr)
+
+    def _print_Min(self, expr):
+        return f"minimum({', '.join(self._print(a) for a in expr.args)})" if len(
+            expr.args) == 2 else super()._print_Min(expr)
+
     def _print_Piecewise(self, expr):
         parts = _mask_parts(expr)
         if parts is not None:
@@ -248,5 +256,8 @@ class Spelling:
         const = node.const
         if node.op == "add_const" and const is not None and const.could_extract_minus_sign():
             return "-" + self.expr(-const)
-        label = template.format(c=self.expr(const) if const is not None else "")
+        try:
+            label = template.format(c=self.expr(const) if const is not None else "")
+        except (KeyError, IndexError, ValueError):
+            label = template   # a template with literal braces and no constant
         return label + r"\cdot" if label.endswith("/") else label

@@ -1,0 +1,71 @@
+r"""LaTeX walkthrough: a fragment, or with ``standalone=True`` a full amsmath document.
+
+Only environments latex2mathml also converts cleanly are used (``align*``,
+``cases``); never ``aligned``.
+
+>>> from derive import derive
+>>> tex = render(derive("sigmoid"))
+>>> r"\frac{\partial L}{\partial x} &= \frac{\partial L}{\partial y} y \left(1 - y\right)" in tex
+True
+>>> render(derive("sigmoid"), standalone=True).startswith(r"\documentclass{article}")
+True
+"""
+from __future__ import annotations
+
+from . import Code, Display, Heading, Math, Para, document
+from .printers import Spelling
+
+_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+            "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+            "^": r"\textasciicircum{}"}
+# prose from notes may carry a little mathematics in Unicode
+_UNICODE = {"·": r"$\cdot$", "×": r"$\times$", "−": "-", "∂": r"$\partial$", "→": r"$\to$",
+            "≥": r"$\geq$", "≤": r"$\leq$", "α": r"$\alpha$", "²": r"$^2$", "—": "---"}
+
+_PREAMBLE = r"""\documentclass{article}
+\usepackage[utf8]{inputenc}
+\usepackage{amsmath,amssymb}
+\begin{document}
+"""
+
+
+def escape(text: str) -> str:
+    """Prose → LaTeX: specials escaped, a few Unicode symbols spelled.
+
+    >>> escape("add_const: 50% of x·y")
+    'add\\\\_const: 50\\\\% of x$\\\\cdot$y'
+    """
+    return "".join(_SPECIAL.get(ch) or _UNICODE.get(ch) or ch for ch in text)
+
+
+def _para(parts) -> str:
+    out = []
+    for p in parts:
+        if isinstance(p, Math):
+            out.append(f"${p.source}$")
+        elif isinstance(p, Code):
+            out.append(r"\texttt{%s}" % escape(p.source))
+        else:
+            out.append(escape(p))
+    return "".join(out)
+
+
+def display(rows) -> str:
+    """Rows (lhs, rhs) as one ``align*``."""
+    body = " \\\\\n".join(f"  {lhs} &= {rhs}" for lhs, rhs in rows)
+    return "\\begin{align*}\n" + body + "\n\\end{align*}"
+
+
+def render(d, standalone: bool = False) -> str:
+    """The walkthrough of ``d`` as LaTeX (a fragment unless ``standalone``)."""
+    chunks = []
+    for block in document(d, Spelling.for_latex(d.spec)):
+        if isinstance(block, Heading):
+            command = "section" if block.level == 1 else "subsection"
+            chunks.append("\\%s*{%s}" % (command, escape(block.text)))
+        elif isinstance(block, Para):
+            chunks.append(_para(block.parts))
+        elif isinstance(block, Display):
+            chunks.append(display(block.rows))
+    body = "\n\n".join(chunks) + "\n"
+    return _PREAMBLE + "\n" + body + "\n\\end{document}\n" if standalone else body

@@ -1,0 +1,60 @@
+"""Markdown walkthrough, renderable on GitHub: ``$$...$$`` blocks on their own lines.
+
+Displayed rows use ``array`` (GitHub's MathJax and KaTeX both take it inside
+``$$``); inline formulas are ``$...$``.
+
+>>> from derive import derive
+>>> md = render(derive("sigmoid"))
+>>> md.startswith("# Sigmoid") and "\\n$$\\n" in md
+True
+"""
+from __future__ import annotations
+
+from . import Code, Display, Heading, Math, Para, document
+from .printers import Spelling
+
+_MARKDOWN = "\\`*_[]<>#|"
+
+
+def escape(text: str) -> str:
+    r"""Prose → Markdown: characters Markdown would act on are backslash-escaped.
+
+    >>> escape("add_const *x*")
+    'add\\_const \\*x\\*'
+    """
+    return "".join("\\" + ch if ch in _MARKDOWN else ch for ch in text)
+
+
+def _para(parts) -> str:
+    out = []
+    for p in parts:
+        if isinstance(p, Math):
+            out.append(f"${p.source}$")
+        elif isinstance(p, Code):
+            out.append(f"`{p.source}`")
+        else:
+            out.append(escape(p))
+    return "".join(out)
+
+
+def display(rows) -> str:
+    if len(rows) == 1:
+        lhs, rhs = rows[0]
+        body = f"{lhs} = {rhs}"
+    else:
+        body = "\\begin{array}{rcl}\n" + " \\\\\n".join(
+            f"{lhs} & = & {rhs}" for lhs, rhs in rows) + "\n\\end{array}"
+    return f"$$\n{body}\n$$"
+
+
+def render(d) -> str:
+    """The walkthrough of ``d`` as GitHub Markdown."""
+    chunks = []
+    for block in document(d, Spelling.for_latex(d.spec)):
+        if isinstance(block, Heading):
+            chunks.append("#" * block.level + " " + block.text)
+        elif isinstance(block, Para):
+            chunks.append(_para(block.parts))
+        elif isinstance(block, Display):
+            chunks.append(display(block.rows))
+    return "\n\n".join(chunks) + "\n"

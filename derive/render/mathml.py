@@ -1,0 +1,55 @@
+"""MathML walkthrough: an HTML fragment, each formula converted by latex2mathml.
+
+The LaTeX comes from the same printers as the LaTeX renderer, so a symbol is
+spelled in one place only.
+
+>>> from derive import derive
+>>> html = render(derive("sigmoid"))
+>>> html.startswith('<section class="derive-walkthrough"') and "<math" in html
+True
+"""
+from __future__ import annotations
+
+from html import escape
+
+from latex2mathml.converter import convert
+
+from . import Code, Display, Heading, Math, Para, document
+from .printers import Spelling
+
+
+def math(source: str, block: bool = False) -> str:
+    """One LaTeX formula as a ``<math>`` element."""
+    return convert(source, display="block" if block else "inline")
+
+
+def _para(parts) -> str:
+    out = []
+    for p in parts:
+        if isinstance(p, Math):
+            out.append(math(p.source))
+        elif isinstance(p, Code):
+            out.append(f"<code>{escape(p.source)}</code>")
+        else:
+            out.append(escape(p))
+    return "<p>" + "".join(out) + "</p>"
+
+
+def display(rows) -> str:
+    body = r" \\ ".join(f"{lhs} &= {rhs}" for lhs, rhs in rows)
+    return math(r"\begin{align*} " + body + r" \end{align*}", block=True)
+
+
+def render(d) -> str:
+    """The walkthrough of ``d`` as an HTML fragment with MathML formulas."""
+    parts = [f'<section class="derive-walkthrough" data-layer="{escape(d.spec.name)}">']
+    for block in document(d, Spelling.for_latex(d.spec)):
+        if isinstance(block, Heading):
+            level = 2 if block.level == 1 else 3
+            parts.append(f"<h{level}>{escape(block.text)}</h{level}>")
+        elif isinstance(block, Para):
+            parts.append(_para(block.parts))
+        elif isinstance(block, Display):
+            parts.append(f'<div class="derive-display">{display(block.rows)}</div>')
+    parts.append("</section>")
+    return "\n".join(parts) + "\n"

@@ -1,0 +1,31 @@
+"""Plain-text walkthrough: code names (``dout``, ``out``), NumPy-style masks.
+
+>>> from derive import derive
+>>> text = render(derive("sigmoid"))
+>>> "∂L/∂x = dout*out*(1 - out)" in text
+True
+"""
+from __future__ import annotations
+
+from . import Code, Display, Heading, Math, Para, document
+from .printers import Spelling
+
+
+def _line(parts) -> str:
+    return "".join(p.source if isinstance(p, (Math, Code)) else p for p in parts)
+
+
+def render(d) -> str:
+    """The walkthrough of ``d`` as plain text."""
+    lines = []
+    for block in document(d, Spelling.for_text(d.spec)):
+        if isinstance(block, Heading):
+            if lines:
+                lines.append("")
+            lines.append(block.text)
+            lines.append(("=" if block.level == 1 else "-") * len(block.text))
+        elif isinstance(block, Para):
+            lines.append(_line(block.parts))
+        elif isinstance(block, Display):
+            lines += [f"    {lhs} = {rhs}" for lhs, rhs in block.rows]
+    return "\n".join(lines) + "\n"
