@@ -1,0 +1,182 @@
+"""Self-contained HTML: MathML for every formula, the graph as inline SVG, no script, no CDN.
+
+The walkthrough's blocks come from :func:`derive.render.document` spelled for
+LaTeX, and each formula is converted to MathML by latex2mathml, so the page
+shows the same mathematics as the ``.tex`` and ``.md`` files. Light and dark
+colours follow ``prefers-color-scheme``; fonts are the reader's system fonts.
+
+>>> from derive import derive
+>>> page = render(derive("sigmoid"))
+>>> page.startswith("<!DOCTYPE html>") and "<math" in page and "<svg" in page
+True
+>>> "<script" in page
+False
+"""
+from __future__ import annotations
+
+from html import escape
+
+from latex2mathml.converter import convert
+
+from . import Code, Display, Heading, Math, Para, document
+from . import svg as svg_render
+from .printers import Spelling
+
+NOT_AVAILABLE = "not available"
+
+CSS = """
+:root{color-scheme:light dark;--fg:#1b1b1f;--bg:#fdfdfc;--muted:#5b5b66;--rule:#d9d9de;
+--box:#f3f3f1;--accent:#1d5fa8;--bwd:#c0392b;--ok:#1e7b34;--bad:#b3261e}
+@media (prefers-color-scheme:dark){:root{--fg:#e8e8ea;--bg:#1e1f22;--muted:#a4a4ad;
+--rule:#3b3c42;--box:#2a2b30;--accent:#8ab4f8;--bwd:#ff8a75;--ok:#7ed492;--bad:#ff8a80}}
+*{box-sizing:border-box}
+body{margin:0;background:var(--bg);color:var(--fg);
+font:17px/1.6 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","DejaVu Sans",sans-serif}
+main{max-width:60rem;margin:0 auto;padding:1.5rem 1.25rem 4rem}
+nav{font-size:.9rem;color:var(--muted)}
+a{color:var(--accent)}
+h1{font-size:1.8rem;line-height:1.25;margin:.6rem 0 1rem}
+h2{font-size:1.3rem;margin:2.2rem 0 .6rem;padding-bottom:.2rem;border-bottom:1px solid var(--rule)}
+h3{font-size:1.08rem;margin:1.4rem 0 .4rem}
+p{margin:.5rem 0}
+.m{overflow-x:auto;overflow-y:hidden;padding:.15rem 0}
+math{font-size:1.12em}
+math[display=block]{margin:.4rem 0}
+math mtd{padding-left:0;padding-right:0}
+.proof{color:var(--muted);font-size:.88rem}
+.step{border-left:3px solid var(--rule);padding:.1rem 0 .1rem .9rem;margin:.9rem 0}
+.result{background:var(--box);border-radius:6px;padding:.6rem 1rem;margin:.8rem 0}
+figure{margin:1rem 0;overflow-x:auto;background:var(--box);border-radius:6px;padding:.6rem}
+figure svg{display:block;max-width:none}
+figcaption{font-size:.88rem;color:var(--muted);margin-top:.3rem}
+.fwd{font-weight:600}.bwd{color:var(--bwd);font-weight:600}
+pre{background:var(--box);border-radius:6px;padding:.8rem 1rem;overflow-x:auto;
+font:14px/1.45 ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace}
+code{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:.92em}
+.na{color:var(--muted);font-style:italic}
+table{border-collapse:collapse;width:100%}
+td,th{border-bottom:1px solid var(--rule);padding:.5rem .6rem;text-align:left;vertical-align:middle}
+th{font-size:.9rem;color:var(--muted);font-weight:600}
+"""
+
+
+def mathml(latex: str, display: bool = False) -> str:
+    """LaTeX → MathML (latex2mathml), display or inline."""
+    return convert(latex, display="block" if display else "inline")
+
+
+def _display(rows) -> str:
+    body = r" \\ ".join(f"{lhs} &= {rhs}" for lhs, rhs in rows)
+    math = mathml(r"\begin{align*}" + body + r"\end{align*}", True)
+    return f'<div class="m">{math}</div>'
+
+
+def _para(parts, cls="") -> str:
+    out = []
+    for p in parts:
+        if isinstance(p, Math):
+            out.append(mathml(p.source))
+        elif isinstance(p, Code):
+            out.append(f"<code>{escape(p.source)}</code>")
+        else:
+            out.append(escape(p))
+    attr = f' class="{cls}"' if cls else ""
+    return f"<p{attr}>{''.join(out)}</p>"
+
+
+def figure(d) -> str:
+    """The graph picture with a caption saying how to read it."""
+    return ("<figure>" + svg_render.render(d) +
+            '<figcaption>Forward values (<span class="fwd">above</span> the arrows, going right) '
+            'and backward gradients (<span class="bwd">below</span>, going left); hover a label '
+            "for its full formula.</figcaption></figure>")
+
+
+def walkthrough(d) -> str:
+    """The blocks of the walkthrough, with the graph picture under its heading."""
+    out = []
+    for block in document(d, Spelling.for_latex(d.spec)):
+        if isinstance(block, Heading):
+            if block.level == 1:
+                continue   # the page has its own title
+            out.append(f"<h2>{escape(block.text)}</h2>")
+            if block.text == "Computational graph":
+                out.append(figure(d))
+        elif isinstance(block, Para):
+            cls = "proof" if block.parts and str(block.parts[0]).startswith("proof:") else ""
+            out.append(_para(block.parts, cls))
+        elif isinstance(block, Display):
+            out.append(_display(block.rows))
+    return "\n".join(out)
+
+
+def results(d) -> str:
+    """The final, cached-form gradients in one box."""
+    s = Spelling.for_latex(d.spec)
+    rows = [(s.grad(name), s.expr(d.result[name])) for name in d.wrt]
+    return f'<div class="result">{_display(rows)}</div>'
+
+
+def forward(d) -> str:
+    s = Spelling.for_latex(d.spec)
+    return _display(((s.name("out"), s.expr(d.spec.forward)),))
+
+
+def fragment(d) -> str:
+    """Forward formula, graph and result without the page around it (for notebooks)."""
+    return "\n".join([f"<div><p><strong>{escape(d.spec.title)}</strong></p>", forward(d),
+                      figure(d), results(d), "</div>"])
+
+
+def _section(title, body) -> str:
+    return f"<h2>{escape(title)}</h2>\n{body}"
+
+
+def _pre_or_na(text, what) -> str:
+    if text is None:
+        return f'<p class="na">{escape(what)}: {NOT_AVAILABLE}.</p>'
+    return f"<pre><code>{escape(text)}</code></pre>"
+
+
+def page(head_title: str, body: str) -> str:
+    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            '<meta name="color-scheme" content="light dark">\n'
+            f"<title>{escape(head_title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+            f"<main>\n{body}\n</main>\n</body>\n</html>\n")
+
+
+def render(d, *, code: str | None = None, verification: str | None = None,
+           index_href: str | None = "index.html") -> str:
+    """The full page for one layer; ``code``/``verification`` None → "not available"."""
+    nav = f'<nav><a href="{escape(index_href)}">← all layers</a></nav>\n' if index_href else ""
+    body = "\n".join([
+        nav + f"<h1>{escape(d.spec.title)} <small><code>{escape(d.spec.name)}</code></small></h1>",
+        "<p>Result (proven; in the cached form the backward pass uses):</p>", results(d),
+        walkthrough(d),
+        _section("Exported NumPy code", _pre_or_na(code, "exported code")),
+        _section("Three-way verification", _pre_or_na(verification, "verification report")),
+    ])
+    return page(f"{d.spec.title} — derive", body)
+
+
+def index(entries) -> str:
+    """The catalogue page: ``entries`` are (derivation, {format: href}) pairs."""
+    rows = []
+    for d, links in entries:
+        s = Spelling.for_latex(d.spec)
+        fwd = mathml(f"{s.name('out')} = {s.expr(d.spec.forward)}")
+        grads = "<br>".join(mathml(f"{s.grad(n)} = {s.expr(d.result[n])}") for n in d.wrt)
+        main = links.get("html")
+        name = (f'<a href="{escape(main)}">{escape(d.spec.title)}</a>' if main
+                else escape(d.spec.title))
+        other = " · ".join(f'<a href="{escape(h)}">{escape(f)}</a>'
+                           for f, h in links.items() if f != "html")
+        rows.append(f"<tr><td>{name}<br><code>{escape(d.spec.name)}</code></td>"
+                    f'<td><div class="m">{fwd}</div></td><td><div class="m">{grads}</div></td>'
+                    f"<td>{other}</td></tr>")
+    table = ("<table>\n<thead><tr><th>layer</th><th>forward</th><th>gradient (cached form)</th>"
+             "<th>also</th></tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody></table>")
+    body = ("<h1>derive: the layer catalogue</h1>\n<p>Every backward pass below is derived "
+            "node by node on the computational graph; every step is proven.</p>\n" + table)
+    return page("derive — layer catalogue", body)
