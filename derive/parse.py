@@ -16,6 +16,7 @@ import difflib
 import math
 import operator
 import re
+import warnings
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -36,6 +37,7 @@ MAX_EXPONENT = 64
 MAX_NAME_CHARS = 32
 _LOG10_LIMIT = 300                      # numbers must stay within 1e-300 .. 1e300
 _BIG = sympy.Integer(10) ** _LOG10_LIMIT
+_MAX_BITS = 4096                        # numerator + denominator of any exact number
 _UNDEFINED = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)
 _CONDITION = (Relational, BooleanFunction, BooleanAtom)   # not Boolean: a Symbol is one too
 
@@ -58,15 +60,13 @@ def _power(base, exponent):
                 raise _Refuse("division by zero (0 raised to a negative power)")
             log10 = math.log10(abs(base.p)) - math.log10(base.q) if base else 0.0
             if abs(float(exponent) * log10) > _LOG10_LIMIT:
-                raise _Refuse(f"{base}**{exponent} is outside 1e-{_LOG10_LIMIT}..1e{_LOG10_LIMIT}")
+                raise _Refuse(f"the power is outside 1e-{_LOG10_LIMIT}..1e{_LOG10_LIMIT}")
+            if abs(exponent) * (base.p.bit_length() + base.q.bit_length()) > _MAX_BITS:
+                raise _Refuse("the power has too many digits for exact arithmetic")
     elif base.is_Number:
         raise _Refuse("a number raised to a symbolic power is not allowed; "
                       "write exp(x*log(a)) instead of a**x", arg=1)
     return sympy.Pow(base, exponent)
-
-
-def _where(cond, a, b):
-    return sympy.Piecewise((a, cond), (b, True))
 
 
 @dataclass(frozen=True)
@@ -83,27 +83,19 @@ _NP_MATH = ("", "np.", "numpy.", "math.")
 
 #: The one function table: canonical name -> spec.  Adding a function is one entry.
 FUNCTIONS: dict[str, _Fn] = {
-    "exp": _Fn(1, sympy.exp, _NP_MATH),
-    "log": _Fn(1, sympy.log, _NP_MATH),
+    "exp": _Fn(1, sympy.exp, _NP_MATH), "log": _Fn(1, sympy.log, _NP_MATH),
     "log1p": _Fn(1, lambda u: sympy.log(1 + u), _NP_MATH),
     "expm1": _Fn(1, lambda u: sympy.exp(u) - 1, _NP_MATH),
-    "sqrt": _Fn(1, sympy.sqrt, _NP_MATH),
-    "square": _Fn(1, lambda u: _power(u, sympy.Integer(2))),
-    "abs": _Fn(1, sympy.Abs),
-    "absolute": _Fn(1, sympy.Abs),
-    "fabs": _Fn(1, sympy.Abs, _NP_MATH),
-    "tanh": _Fn(1, sympy.tanh, _NP_MATH),
-    "sinh": _Fn(1, sympy.sinh, _NP_MATH),
+    "sqrt": _Fn(1, sympy.sqrt, _NP_MATH), "square": _Fn(1, lambda u: _power(u, sympy.Integer(2))),
+    "abs": _Fn(1, sympy.Abs), "absolute": _Fn(1, sympy.Abs), "fabs": _Fn(1, sympy.Abs, _NP_MATH),
+    "tanh": _Fn(1, sympy.tanh, _NP_MATH), "sinh": _Fn(1, sympy.sinh, _NP_MATH),
     "cosh": _Fn(1, sympy.cosh, _NP_MATH),
     "erf": _Fn(1, sympy.erf, _NP_MATH + ("scipy.special.", "special.")),
-    "maximum": _Fn(2, sympy.Max),
-    "minimum": _Fn(2, sympy.Min),
-    "max": _Fn(2, sympy.Max, ("",)),     # Python builtin; np.max is a reduction
-    "min": _Fn(2, sympy.Min, ("",)),
-    "where": _Fn(3, _where, conditions=(0,)),
+    "maximum": _Fn(2, sympy.Max), "minimum": _Fn(2, sympy.Min),
+    "max": _Fn(2, sympy.Max, ("",)), "min": _Fn(2, sympy.Min, ("",)),   # np.max is a reduction
+    "where": _Fn(3, lambda c, a, b: sympy.Piecewise((a, c), (b, True)), conditions=(0,)),
     "power": _Fn(2, _power),
-    "sign": _Fn(1, sympy.sign),
-    "heaviside": _Fn(2, sympy.Heaviside),
+    "sign": _Fn(1, sympy.sign), "heaviside": _Fn(2, sympy.Heaviside),
     "sigmoid": _Fn(1, lambda u: 1 / (1 + sympy.exp(-u)), ("",)),
 }
 
@@ -126,7 +118,7 @@ class _Op:
     logical: bool = False               # operands are conditions, result is a condition
 
 
-# Operator tables.  '@' and '.T' will be one entry each when matrices arrive.
+# Operator tables: '@' becomes one _BINOPS entry when matrices arrive.
 _BINOPS = {
     ast.Add: _Op("+", operator.add), ast.Sub: _Op("-", operator.sub),
     ast.Mult: _Op("*", operator.mul), ast.Div: _Op("/", operator.truediv),
@@ -155,7 +147,7 @@ _REFUSED_OPS = {     # operator or node type -> what to tell the user
     ast.JoinedStr: "f-strings are not allowed", ast.NamedExpr: "assignment ':=' is not allowed",
     ast.IfExp: "'a if c else b' is not allowed; write np.where(c, a, b)",
     **dict.fromkeys((ast.Await, ast.Yield, ast.YieldFrom), "'await' and 'yield' are not allowed"),
-    ast.Tuple: "a tuple is only allowed as the whole formula, where several outputs are expected",
+    ast.Tuple: "a tuple is allowed only as the whole formula, where several outputs are expected",
 }
 
 
@@ -165,6 +157,11 @@ class Formula:
 
     expr: sympy.Expr | tuple[sympy.Expr, ...]
     names: tuple[str, ...]
+
+
+def _suggest(spelled: str, choices) -> str:
+    hint = difflib.get_close_matches(spelled, list(choices), n=3)
+    return f"; did you mean {', '.join(hint)}?" if hint else ""
 
 
 @lru_cache(maxsize=1024)
@@ -200,16 +197,12 @@ class _Parser:
         return end - 1 if self.original[end - 2: end - 1] == "." else end
 
     # -- entry ------------------------------------------------------------------
-    def formula(self, tree: ast.Expression, allow_tuple: bool):
-        body = tree.body
-        if isinstance(body, ast.Tuple) and allow_tuple:
-            if not body.elts:
-                raise self.error("empty tuple", body)
+    def formula(self, body: ast.expr, allow_tuple: bool) -> Formula:
+        if isinstance(body, ast.Tuple) and allow_tuple and body.elts:
             expr = tuple(self.value(elt) for elt in body.elts)
         else:
             expr = self.value(body)
-        order = sorted(self.seen, key=self.seen.get)
-        return Formula(expr, tuple(order))
+        return Formula(expr, tuple(sorted(self.seen, key=self.seen.get)))
 
     # -- values and conditions ------------------------------------------------
     def value(self, node: ast.AST) -> sympy.Expr:
@@ -239,25 +232,33 @@ class _Parser:
         except _Refuse as refusal:
             blamed = arg_nodes[refusal.arg] if refusal.arg is not None else node
             raise self.error(str(refusal), blamed) from None
-        except (TypeError, ValueError, ArithmeticError) as exc:
+        except (TypeError, ValueError, ArithmeticError, NotImplementedError, RecursionError) as exc:
             raise self.error(f"cannot build {what}: {exc}", node) from None
         if isinstance(result, sympy.Basic) and not isinstance(result, _CONDITION):
-            if result.is_Number and result.is_finite and result != 0:
-                if abs(result) > _BIG or abs(result) < 1 / _BIG:
-                    raise self.error(f"{what} gives a number outside 1e-{_LOG10_LIMIT}..1e{_LOG10_LIMIT}", node)
-            if result.has(*_UNDEFINED):
-                raise self.error(f"{what} is infinite or undefined (division by zero?)", node)
+            self.check_size(result, node, what)
         return result
+
+    def check_size(self, result: sympy.Basic, node: ast.AST, what: str) -> None:
+        """SymPy combines numbers and exponents; keep each within bounds so the next step stays cheap."""
+        if result.is_Number and result.is_finite and result != 0:
+            if abs(result) > _BIG or abs(result) < 1 / _BIG:
+                raise self.error(f"{what} gives a number outside 1e-{_LOG10_LIMIT}..1e{_LOG10_LIMIT}", node)
+        if result.has(*_UNDEFINED):
+            raise self.error(f"{what} is infinite or undefined (division by zero?)", node)
+        for atom in result.atoms(sympy.Rational):
+            if atom.p.bit_length() + atom.q.bit_length() > _MAX_BITS:
+                raise self.error(f"{what} gives a number with too many digits for exact arithmetic", node)
+        for power in result.atoms(sympy.Pow):
+            if power.exp.is_Number and abs(power.exp) > MAX_EXPONENT ** 2:
+                raise self.error(f"{what} gives the exponent {power.exp} (limit {MAX_EXPONENT ** 2} "
+                                 "after SymPy combines powers)", node)
 
     # -- node handlers --------------------------------------------------------
     def constant(self, node: ast.Constant):
         value = node.value
-        if isinstance(value, bool) or value is None or value is Ellipsis:
-            raise self.error(f"{value!r} is not allowed; only numbers", node)
-        if isinstance(value, (str, bytes)):
-            raise self.error("strings are not allowed", node)
-        if isinstance(value, complex):
-            raise self.error("complex numbers are not allowed", node)
+        if type(value) not in (int, float):       # bool, None, ..., str, bytes, complex
+            kind = {str: "a string", bytes: "a string", complex: "a complex number"}.get(type(value), repr(value))
+            raise self.error(f"{kind} is not allowed; only int and float numbers", node)
         if isinstance(value, int):
             if value > 10 ** _LOG10_LIMIT:
                 raise self.error(f"number is too large (limit 1e{_LOG10_LIMIT})", node)
@@ -284,9 +285,8 @@ class _Parser:
             raise self.error(f"'{name}' is a module; use it as {name}.NAME(...)", node)
         if self.names is not None:
             known = sorted(self.names)
-            hint = difflib.get_close_matches(name, known, n=3)
             message = f"unknown name '{name}' (known: {', '.join(known) or 'none'})"
-            raise self.error(message + (f"; did you mean {', '.join(hint)}?" if hint else ""), node)
+            raise self.error(message + _suggest(name, known), node)
         if len(name) > MAX_NAME_CHARS:
             raise self.error(f"name '{name[:12]}...' is longer than {MAX_NAME_CHARS} characters", node)
         self.seen.setdefault(name, (node.lineno, node.col_offset))
@@ -315,11 +315,7 @@ class _Parser:
             return CONSTANTS[spelled]
         if spelled in _SPELLINGS:
             raise self.error(f"'{spelled}' is a function; call it as {spelled}(...)", node)
-        raise self.error(f"unknown name '{spelled}'" + self.suggest(spelled, CONSTANTS), node)
-
-    def suggest(self, spelled: str, choices) -> str:
-        hint = difflib.get_close_matches(spelled, list(choices), n=3)
-        return f"; did you mean {', '.join(hint)}?" if hint else ""
+        raise self.error(f"unknown name '{spelled}'" + _suggest(spelled, CONSTANTS), node)
 
     def call(self, node: ast.Call):
         func = node.func
@@ -331,7 +327,7 @@ class _Parser:
             raise self.error("only whitelisted functions can be called, e.g. np.exp(x)", func)
         if spelled not in _SPELLINGS:
             bare = sorted(s for s in _SPELLINGS if "." not in s)
-            hint = self.suggest(spelled, _SPELLINGS)
+            hint = _suggest(spelled, _SPELLINGS)
             raise self.error(f"unknown function '{spelled}'" + (hint or f" (allowed: {', '.join(bare)})"), func)
         fn = FUNCTIONS[_SPELLINGS[spelled]]
         if node.keywords:
@@ -345,24 +341,13 @@ class _Parser:
                 else self.value(arg) for i, arg in enumerate(node.args)]
         return self.build(node, fn.build, args, node.args, f"{spelled}(...)")
 
-    def operands(self, op: _Op, nodes):
-        if op.logical:
-            return [self.condition(n, f"'{op.spelling}'") for n in nodes]
-        return [self.value(n) for n in nodes]
-
-    def binop(self, node: ast.BinOp):
-        op = _BINOPS.get(type(node.op))
+    def operation(self, node: ast.BinOp | ast.UnaryOp):
+        nodes = [node.left, node.right] if isinstance(node, ast.BinOp) else [node.operand]
+        op = (_BINOPS if len(nodes) == 2 else _UNARYOPS).get(type(node.op))
         if op is None:
             raise self.error(_REFUSED_OPS.get(type(node.op), "operator not supported"), node)
-        args = self.operands(op, [node.left, node.right])
-        return self.build(node, op.build, args, [node.left, node.right], f"'{op.spelling}'")
-
-    def unaryop(self, node: ast.UnaryOp):
-        op = _UNARYOPS.get(type(node.op))
-        if op is None:
-            raise self.error(_REFUSED_OPS.get(type(node.op), "operator not supported"), node)
-        args = self.operands(op, [node.operand])
-        return self.build(node, op.build, args, [node.operand], f"unary '{op.spelling}'")
+        args = [self.condition(n, f"'{op.spelling}'") if op.logical else self.value(n) for n in nodes]
+        return self.build(node, op.build, args, nodes, f"'{op.spelling}'")
 
     def compare(self, node: ast.Compare):
         if len(node.ops) > 1:
@@ -379,7 +364,7 @@ class _Parser:
 
     HANDLERS = {
         ast.Constant: constant, ast.Name: name, ast.Attribute: attribute, ast.Call: call,
-        ast.BinOp: binop, ast.UnaryOp: unaryop, ast.Compare: compare, ast.BoolOp: boolop,
+        ast.BinOp: operation, ast.UnaryOp: operation, ast.Compare: compare, ast.BoolOp: boolop,
     }
 
 
@@ -396,7 +381,8 @@ def _check_tree(tree: ast.AST, parser: _Parser) -> None:
         if count > MAX_NODES:
             raise parser.error(f"formula is too large (more than {MAX_NODES} syntax nodes)", column=1)
         if depth > MAX_DEPTH:
-            raise parser.error(f"formula is nested too deeply (limit {MAX_DEPTH})", node)
+            raise parser.error(f"formula is nested too deeply (limit {MAX_DEPTH} levels; "
+                               "each operator of a chain a+b+c... is one level)", node)
         if isinstance(node, ast.Name) and node.id.startswith("_"):
             reserved.append((parser.column(node.lineno, node.col_offset),
                              f"name '{node.id}' is not allowed (names may not start with '_')"))
@@ -438,17 +424,24 @@ def parse_formula(text: str, names: Mapping[str, sympy.Symbol] | None = None, *,
         raise ParseError("formula contains a NUL byte", column=text.index("\x00") + 1, text=text)
     if not text.strip():
         raise ParseError("formula is empty", text=text)
+    depth = 0
+    for index, char in enumerate(text):          # before ast.parse: brackets nest its recursion
+        depth += (char in "([{") - (char in ")]}")
+        if depth > MAX_DEPTH:
+            raise ParseError(f"formula is nested too deeply (limit {MAX_DEPTH})", column=index + 1, text=text)
     parser = _Parser(text, names)
     try:
-        tree = ast.parse(parser.stripped, mode="eval")
+        with warnings.catch_warnings():              # e.g. "1if x else 2": refuse, don't print
+            warnings.simplefilter("error")
+            tree = ast.parse(parser.stripped, mode="eval")
     except SyntaxError as exc:
         column = (parser.column(exc.lineno, 0) + exc.offset - 1 if exc.lineno and exc.offset
                   else len(text.rstrip()) + 1)          # offset 0: the text ended too early
         raise ParseError(f"syntax error: {exc.msg}", column=column, text=text) from None
-    except (RecursionError, MemoryError, ValueError) as exc:
+    except (RecursionError, MemoryError, ValueError, Warning) as exc:
         raise ParseError(f"formula cannot be parsed ({type(exc).__name__})", text=text) from None
     _check_tree(tree, parser)
-    return parser.formula(tree, allow_tuple)
+    return parser.formula(tree.body, allow_tuple)
 
 
 def parse(text: str, names: Mapping[str, sympy.Symbol] | None = None, *, allow_tuple: bool = False):
