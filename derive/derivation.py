@@ -70,6 +70,19 @@ class Derivation:
         from .render import json as json_render
         return json_render.render(self)
 
+    # notebook display (derive/notebook.py)
+    def _repr_html_(self) -> str:
+        from .notebook import html
+        return html(self)
+
+    def _repr_latex_(self) -> str:
+        from .notebook import latex
+        return latex(self)
+
+    def _repr_markdown_(self) -> str:
+        from .notebook import markdown
+        return markdown(self)
+
 
 def derive_spec(spec: catalogue.LayerSpec, wrt=None) -> Derivation:
     """Derive the backward pass of ``spec`` for the inputs named in ``wrt`` (default: all)."""

@@ -1,0 +1,43 @@
+"""``derive docs``: write the derivation site (HTML, Markdown, LaTeX) for the catalogue.
+
+Progress goes to stderr as ``[k/n] layer``; ``--quiet`` silences it,
+``--timings`` prints the seconds per layer and the total.
+"""
+from __future__ import annotations
+
+import sys
+import time
+
+from .. import catalogue, docs
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("docs", help="write the derivation site into a folder",
+                              description="Write <layer>.html, <layer>.md (+ .svg), <layer>.tex, "
+                              "index.html, README.md and derivations.tex for catalogue layers.")
+    p.add_argument("--out", default="output", help="output folder (default: output)")
+    p.add_argument("--format", default=",".join(docs.FORMATS),
+                   help="comma-separated formats among html, md, tex (default: all)")
+    p.add_argument("--layers", default=None, help="comma-separated layer names (default: all)")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite files in the folder that derive did not write")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--timings", action="store_true",
+                   help="print seconds per layer (slowest first) and the total on stderr")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    formats = docs.parse_list(args.format, docs.FORMATS, "format")
+    layers = docs.parse_list(args.layers, catalogue.names(), "layers")
+    progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    start = time.perf_counter()
+    site = docs.generate(args.out, formats, layers, force=args.force, progress=progress)
+    total = time.perf_counter() - start
+    if args.timings:
+        for name, sec in sorted(site.timings.items(), key=lambda kv: (-kv[1], kv[0])):
+            print(f"{sec:7.3f} s  {name}", file=sys.stderr)
+        print(f"{total:7.3f} s  total ({len(site.files)} files)", file=sys.stderr)
+    if not args.quiet:
+        print(f"wrote {len(site.files)} files into {args.out}", file=sys.stderr)
+    return 0

@@ -1,0 +1,229 @@
+"""The derivation site: every catalogue layer as HTML, Markdown and LaTeX, plus the indexes.
+
+Each layer is derived once and rendered into every format asked for. Files are
+written safely: each to a temporary name in the output folder and moved into
+place with :func:`os.replace`; the names written are kept in a manifest
+(:data:`MANIFEST`), and a file the tool did not write is never overwritten
+unless ``force`` is given. The output is deterministic: two runs give
+byte-identical files.
+
+>>> site = build(["sigmoid"], ("md",))
+>>> sorted(site.files)
+['README.md', 'sigmoid.md', 'sigmoid.svg']
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import catalogue
+from .derivation import derive
+from .errors import DeriveError
+from .render import html, latex, markdown, printers
+from .render import svg as svg_render
+
+FORMATS = ("html", "md", "tex")
+MANIFEST = ".derive-manifest.json"
+
+
+@dataclass
+class Site:
+    """Generated files (relative name → text) and the seconds each layer took."""
+
+    files: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+
+
+def parse_list(text: str | None, known, what: str) -> tuple:
+    """``"a,b"`` → ('a', 'b'), each checked against ``known``; None → all of ``known``."""
+    if text is None:
+        return tuple(known)
+    items = tuple(dict.fromkeys(t.strip() for t in text.split(",") if t.strip()))
+    if not items:
+        raise DeriveError(f"--{what}: give at least one of {', '.join(known)}")
+    for t in items:
+        if t not in known:
+            raise DeriveError(f"--{what}: unknown {t!r}; choose from {', '.join(known)}")
+    return items
+
+
+# --- the exported code and the verification report, from the modules that make them ---
+
+def exported_code(d) -> str | None:
+    """The layer's exported NumPy code, or None when code generation is not available."""
+    try:
+        from . import codegen
+    except ImportError:
+        return None
+    fn = getattr(codegen, "export_source", None) or getattr(codegen, "emit_numpy", None)
+    return fn(d) if callable(fn) else None
+
+
+def verification_report(d) -> str | None:
+    """The three-way verification report as text, or None when it is not available."""
+    try:
+        from numeric import verify
+    except ImportError:
+        return None
+    fn = getattr(verify, "three_way_text", None)
+    return fn(d) if callable(fn) else None
+
+
+# --- rendering ---
+
+def _latex_verbatim(title: str, text: str | None) -> str:
+    if text is None:
+        return f"\\subsection*{{{latex.escape(title)}}}\n{latex.escape(title)}: not available.\n"
+    ascii_text = text.encode("ascii", "replace").decode("ascii")
+    return f"\\subsection*{{{latex.escape(title)}}}\n\\begin{{verbatim}}\n{ascii_text}\\end{{verbatim}}\n"
+
+
+def _tex_extras(code, report) -> str:
+    return "\n" + _latex_verbatim("Exported NumPy code", code) + "\n" + \
+        _latex_verbatim("Three-way verification", report)
+
+
+def _markdown(d, code, report) -> str:
+    md = markdown.render(d)
+    image = f"![computational graph of {d.spec.name}]({d.spec.name}.svg)\n\n" \
+            "Forward values above the arrows (going right), backward gradients below " \
+            "(going left, in red).\n"
+    head = "## Computational graph\n"
+    md = md.replace(head, head + "\n" + image, 1) if head in md else md + "\n" + image
+    md = "[← all layers](README.md)\n\n" + md
+    for title, text in (("Exported NumPy code", code), ("Three-way verification", report)):
+        body = f"```{'python' if 'code' in title else 'text'}\n{text.rstrip()}\n```" \
+            if text is not None else f"*{title}: {html.NOT_AVAILABLE}.*"
+        md += f"\n## {title}\n\n{body}\n"
+    return md
+
+
+def render_layer(d, formats) -> dict:
+    """name → text for one derived layer."""
+    name = d.spec.name
+    code, report = exported_code(d), verification_report(d)
+    files = {}
+    if "html" in formats:
+        files[f"{name}.html"] = html.render(d, code=code, verification=report)
+    if "md" in formats:
+        files[f"{name}.svg"] = svg_render.render(d)
+        files[f"{name}.md"] = _markdown(d, code, report)
+    if "tex" in formats:
+        tex = latex.render(d, standalone=True)
+        end = "\\end{document}\n"
+        files[f"{name}.tex"] = tex[:-len(end)] + _tex_extras(code, report) + end
+    return files
+
+
+def _catalogue_md(derived, formats) -> str:
+    lines = ["# derive: the layer catalogue", "",
+             "Every backward pass is derived node by node on the computational graph; "
+             "every step is proven.", ""]
+    for d in derived:
+        s = printers.Spelling.for_latex(d.spec)
+        name = d.spec.name
+        link = f"[{d.spec.title}]({name}.md)" if "md" in formats else d.spec.title
+        extra = " · ".join(f"[{f}]({name}.{f})" for f in ("html", "tex") if f in formats)
+        lines += [f"## {link}", "", f"`{name}`" + (f" — {extra}" if extra else ""), "", "$$",
+                  f"{s.name('out')} = {s.expr(d.spec.forward)}", "$$", ""]
+        for n in d.wrt:
+            lines += ["$$", f"{s.grad(n)} = {s.expr(d.result[n])}", "$$", ""]
+    return "\n".join(lines)
+
+
+def _all_tex(derived) -> str:
+    chunks = [latex.render(d).replace(
+        "}\n", "}\n\\addcontentsline{toc}{section}{%s}\n" % latex.escape(d.spec.title), 1)
+        for d in derived]
+    return ("\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n"
+            "\\usepackage{amsmath,amssymb}\n\\title{derive: all derivations}\n\\date{}\n"
+            "\\begin{document}\n\\maketitle\n\\tableofcontents\n\n"
+            + "\n\\clearpage\n".join(chunks) + "\n\\end{document}\n")
+
+
+def build(names, formats=FORMATS, progress=None) -> Site:
+    """Derive each layer once and render every file of the site, in memory."""
+    site, derived = Site(), []
+    for k, name in enumerate(names, 1):
+        if progress:
+            progress(f"[{k}/{len(names)}] {name}")
+        start = time.perf_counter()
+        d = derive(name)
+        derived.append(d)
+        site.files.update(render_layer(d, formats))
+        site.timings[name] = time.perf_counter() - start
+    links = {d.spec.name: {f: f"{d.spec.name}.{f}" for f in formats} for d in derived}
+    if "html" in formats:
+        site.files["index.html"] = html.index([(d, links[d.spec.name]) for d in derived])
+    if "md" in formats or "html" in formats:
+        site.files["README.md"] = _catalogue_md(derived, formats)
+    if "tex" in formats:
+        site.files["derivations.tex"] = _all_tex(derived)
+    return site
+
+
+# --- writing ---
+
+def read_manifest(out: Path) -> set:
+    path = out / MANIFEST
+    if not path.exists():
+        return set()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return set(data["files"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DeriveError(f"{path}: not a manifest written by derive docs ({exc}); "
+                          "remove it or choose another --out") from None
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def write(site: Site, out, force: bool = False) -> list:
+    """Write the site into ``out``; refuse (before writing anything) to replace foreign files."""
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DeriveError(f"cannot create the output folder {out}: {exc.strerror}") from None
+    if not out.is_dir():
+        raise DeriveError(f"{out} is not a folder")
+    ours = read_manifest(out)
+    foreign = sorted(n for n in site.files if n not in ours and (out / n).exists())
+    if foreign and not force:
+        raise DeriveError(f"{out} has files derive did not write: {', '.join(foreign)}; "
+                          "move them away or pass --force to overwrite them")
+    written = []
+    try:
+        for name in sorted(site.files):
+            path = out / name
+            if not (path.exists() and path.read_text(encoding="utf-8") == site.files[name]):
+                _write_atomic(path, site.files[name])
+            written.append(name)
+        manifest = {"generator": "derive docs", "files": sorted(ours | set(written))}
+        _write_atomic(out / MANIFEST, json.dumps(manifest, indent=1) + "\n")
+    except OSError as exc:
+        raise DeriveError(f"cannot write into {out}: {exc.strerror or exc}") from None
+    return written
+
+
+def generate(out="output", formats=FORMATS, layers=None, force=False, progress=None) -> Site:
+    """Build and write the site; ``layers`` None means the whole catalogue."""
+    site = build(tuple(layers or catalogue.names()), tuple(formats), progress)
+    write(site, out, force)
+    return site

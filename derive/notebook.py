@@ -1,0 +1,33 @@
+"""Rich display of a :class:`~derive.derivation.Derivation` in Jupyter.
+
+``_repr_html_`` shows MathML and the graph as SVG (no script needed);
+``_repr_latex_`` and ``_repr_markdown_`` give the walkthrough for front ends
+that prefer those.
+
+>>> from derive import derive
+>>> "<svg" in html(derive("sigmoid"))
+True
+>>> latex(derive("exp")).startswith("$$")
+True
+"""
+from __future__ import annotations
+
+
+def html(d) -> str:
+    """Forward formula, graph picture and result, as an HTML fragment."""
+    from .render import html as html_render
+    return html_render.fragment(d)
+
+
+def latex(d) -> str:
+    """The result as one displayed LaTeX formula (what Jupyter's LaTeX display accepts)."""
+    from .render.printers import Spelling
+    s = Spelling.for_latex(d.spec)
+    rows = [f"{s.name('out')} &= {s.expr(d.spec.forward)}"]
+    rows += [f"{s.grad(n)} &= {s.expr(d.result[n])}" for n in d.wrt]
+    return "$$\\begin{aligned}" + " \\\\ ".join(rows) + "\\end{aligned}$$"
+
+
+def markdown(d) -> str:
+    """The whole walkthrough in Markdown."""
+    return d.to_markdown()
