@@ -146,14 +146,14 @@ def spec_from_text(text: str, var, parse_formula) -> catalogue.LayerSpec:
     if reserved:
         raise DeriveError(f"{', '.join(sorted(reserved))} cannot be an input name of a formula")
     symbols = {s.name: s for s in formula.expr.free_symbols}
-    order = list(var) if var else list(formula.names)
+    order = list(var) if var else [n for n in formula.names if n in symbols]
     for n in order:
         if n not in symbols:
             raise DeriveError(f"--var {n}: the formula has no name {n!r} "
                               f"(it has {', '.join(formula.names) or 'none'})")
     if not order:
         raise DeriveError("the formula has no input: it is a constant")
-    params = [symbols[n] for n in formula.names if n not in order]
+    params = [symbols[n] for n in formula.names if n in symbols and n not in order]
     if params:
         raise DeriveError(f"--var leaves {', '.join(s.name for s in params)} out; "
                           "name every input with --var")
