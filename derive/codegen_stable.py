@@ -1,0 +1,205 @@
+"""Stable forms for generated NumPy code, each rewrite proven equal to what it replaces.
+
+A derived gradient is exact mathematics; evaluated literally in float64 it may
+overflow (``exp(1000)``) or cancel (``1 - exp(-out)`` for tiny ``out``). The
+rewrites here change only *how* a value is computed:
+
+* ``log(1 + exp(u))`` → ``softplus(u)``, printed ``np.logaddexp(0.0, u)``;
+* an ``exp(u)`` that cancels against ``1 + exp(u)`` → the logistic function
+  ``sigmoid(u)``: substitute ``exp(u) = t/(1 - t)`` with ``t = sigmoid(u)``; when
+  the result is a polynomial in ``t`` no overflowing ``exp`` is left (silu, sigmoid);
+* an ``exp`` inside the otherwise-branch of ``Piecewise((a, s > 0), (b, True))``
+  only matters where ``s <= 0``, so ``s`` is clamped to ``min(s, 0)`` there (elu);
+* SymPy's ``expm1``/``log1p`` optimisations (``sympy.codegen.rewriting``).
+
+Every rewrite goes through :func:`_accept`, which keeps it only if
+:func:`derive.proof.prove_equal` proves it equal to the expression before.
+
+>>> x = sp.Symbol("x", real=True)
+>>> stable_form(x / (1 + sp.exp(-x)))[0]
+x*sigmoid(x)
+"""
+from __future__ import annotations
+
+import sympy as sp
+from sympy.codegen.cfunctions import expm1, log1p
+from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
+
+from .errors import ProofError
+from .proof import prove_equal
+
+__all__ = ["sigmoid", "softplus", "stable_form"]
+
+
+class sigmoid(sp.Function):
+    """The logistic function 1/(1 + exp(-u)), evaluated without overflow in generated code."""
+
+    nargs = 1
+
+    def _eval_rewrite_as_exp(self, u, **kwargs):
+        return 1 / (1 + sp.exp(-u))
+
+    def _eval_evalf(self, prec):
+        return self.rewrite(sp.exp)._eval_evalf(prec)
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def fdiff(self, argindex=1):
+        u = self.args[0]
+        return sigmoid(u) * sigmoid(-u)
+
+
+class softplus(sp.Function):
+    """log(1 + exp(u)), printed as np.logaddexp(0.0, u)."""
+
+    nargs = 1
+
+    def _eval_rewrite_as_exp(self, u, **kwargs):
+        return sp.log(1 + sp.exp(u))
+
+    _eval_rewrite_as_log = _eval_rewrite_as_exp
+
+    def _eval_evalf(self, prec):
+        return self.rewrite(sp.exp)._eval_evalf(prec)
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def fdiff(self, argindex=1):
+        return sigmoid(self.args[0])
+
+
+def _unfold(e: sp.Expr) -> sp.Expr:
+    """The expression with the helper functions written out, for the proof."""
+    return e.rewrite(sp.exp).replace(
+        lambda a: isinstance(a, (expm1, log1p)), lambda a: a.rewrite(sp.exp) if
+        isinstance(a, expm1) else sp.log(1 + a.args[0]))
+
+
+def _accept(name: str, before: sp.Expr, after: sp.Expr, applied: list) -> sp.Expr:
+    """``after`` if it differs and is proven equal to ``before``; else ``before``."""
+    if after == before:
+        return before
+    try:
+        prove_equal(_unfold(after), _unfold(before), what=f"stable form ({name})")
+    except ProofError:
+        return before
+    applied.append(name)
+    return after
+
+
+def _softplus(e: sp.Expr) -> sp.Expr:
+    def is_softplus(a):
+        if not isinstance(a, sp.log) or not a.args[0].is_Add:
+            return False
+        terms = a.args[0].args
+        return len(terms) == 2 and 1 in terms and any(isinstance(t, sp.exp) for t in terms)
+
+    def to_softplus(a):
+        u = next(t for t in a.args[0].args if isinstance(t, sp.exp)).args[0]
+        return softplus(u)
+    return e.replace(is_softplus, to_softplus)
+
+
+def _exp_atoms(e: sp.Expr) -> list:
+    return sorted((a for a in e.atoms(sp.exp) if a.args[0].free_symbols), key=sp.default_sort_key)
+
+
+def _to_sigmoid(e: sp.Expr) -> sp.Expr:
+    """Write exp(±u) through t = sigmoid(±u) if that leaves a polynomial in t.
+
+    Both orientations are tried (``exp(u) = t/(1 - t)`` with ``t = sigmoid(u)``, and
+    ``exp(u) = (1 - t)/t`` with ``t = sigmoid(-u)``); the one with fewer sums that
+    involve t (each a possible cancellation), then fewer operations, wins.
+    """
+    best = None
+    for atom in _exp_atoms(e):
+        u = atom.args[0]
+        for v, ratio in ((u, lambda t: t / (1 - t)), (-u, lambda t: (1 - t) / t)):
+            t = sp.Dummy("t")
+            repl = {a: ratio(t) ** sp.Integer(a.args[0] / u) for a in e.atoms(sp.exp)
+                    if (a.args[0] / u).is_integer}
+            cand = sp.factor(sp.cancel(e.xreplace(repl)))
+            if any(a.args[0].has(*u.free_symbols) for a in cand.atoms(sp.exp)):
+                continue
+            if not cand.is_polynomial(t):
+                continue
+            cand = _linear_basis(cand, t)
+            score = (sum(1 for a in sp.preorder_traversal(cand) if a.is_Add and a.has(t)),
+                     sp.count_ops(cand))
+            if best is None or score < best[0]:
+                best = (score, cand.xreplace({t: sigmoid(v)}))
+    return e if best is None else best[1]
+
+
+def _linear_basis(e: sp.Expr, t) -> sp.Expr:
+    """A factor ``c0 + c1*t`` may be written ``(c0 + c1) - c1*(1 - t)``; keep it when ``c0 + c1`` is a constant.
+
+    For silu this turns ``1 + x - x*t`` into ``1 + x*(1 - t)``.
+    """
+    def rebase(f):
+        if not f.is_Add or not f.has(t):
+            return f
+        p = sp.Poly(f, t)
+        if p.degree() != 1:
+            return f
+        c1, c0 = p.all_coeffs()
+        head = sp.expand(c0 + c1)
+        # worth it when c0 + c1 collapses to a constant: t is then used once, in 1 - t
+        return head - c1 * (1 - t) if head.is_number else f
+    return sp.Mul(*[rebase(f.base) ** f.exp if f.is_Pow else rebase(f)
+                    for f in sp.Mul.make_args(e)])
+
+
+def _clamp_branches(e: sp.Expr) -> sp.Expr:
+    """In Piecewise((a, s > 0), (b, True)) evaluate b's exp at min(s, 0): b is only used there."""
+    def clamp(p):
+        if len(p.args) != 2 or p.args[1][1] != sp.true:
+            return p
+        (a, cond), (b, _) = p.args
+        if not isinstance(cond, (sp.StrictGreaterThan, sp.GreaterThan)) or cond.rhs != 0:
+            return p
+        s = cond.lhs
+        if not isinstance(s, sp.Symbol) or not b.has(sp.exp):
+            return p
+        b2 = b.replace(lambda q: isinstance(q, sp.exp) and q.args[0].has(s),
+                       lambda q: sp.exp(q.args[0].xreplace({s: sp.Min(s, 0)})))
+        return sp.Piecewise((a, cond), (b2, True))
+    return e.replace(lambda q: isinstance(q, sp.Piecewise), clamp)
+
+
+def _expm1_log1p(e: sp.Expr) -> sp.Expr:
+    def opt(q):
+        done = optimize(sp.factor_terms(q), [expm1_opt, log1p_opt])
+        return done if done.has(expm1, log1p) else q
+    if isinstance(e, sp.Piecewise):
+        return sp.Piecewise(*[(opt(a), c) for a, c in e.args])
+    return opt(e)
+
+
+def _collect_dout(e: sp.Expr) -> sp.Expr:
+    """Pull common factors out of a sum (``dout*a + dout*b`` → ``dout*(a + b)``)."""
+    return sp.factor_terms(e) if e.is_Add else e
+
+
+_REWRITES = (
+    ("softplus", _softplus),
+    ("sigmoid", _to_sigmoid),
+    ("clamp exp branch", _clamp_branches),
+    ("expm1/log1p", _expm1_log1p),
+    ("common factor", _collect_dout),
+)
+
+
+def stable_form(e: sp.Expr) -> tuple:
+    """(stable expression, names of the rewrites applied), each step proven.
+
+    >>> out = sp.Symbol("out", real=True)
+    >>> stable_form(1 - sp.exp(-out))
+    (-expm1(-out), ['expm1/log1p'])
+    """
+    applied: list = []
+    for name, rewrite in _REWRITES:
+        e = _accept(name, e, rewrite(e), applied)
+    return e, applied

@@ -1,0 +1,54 @@
+"""``derive export LAYER... [-o FILE] | --all``: a numpy-only module of backward functions and classes.
+
+>>> import argparse
+>>> p = argparse.ArgumentParser(); sub = p.add_subparsers(); register(sub)
+>>> p.parse_args(["export", "sigmoid", "-o", "m.py"]).output
+'m.py'
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+from .. import catalogue
+from ..errors import DeriveError
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("export", help="write NumPy code (backward functions and book-style "
+                              "classes) generated from the derivations",
+                              description="Write a module that imports numpy only: for each layer "
+                              "a <layer>_backward(dout, ...) function and a class with forward/"
+                              "backward.")
+    p.add_argument("layers", nargs="*", metavar="LAYER", help="catalogue layers to export")
+    p.add_argument("--all", action="store_true", help="export the whole catalogue")
+    p.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..codegen import emit_module
+    if args.all and args.layers:
+        raise DeriveError("give layer names or --all, not both")
+    if not args.all and not args.layers:
+        raise DeriveError("name at least one layer (or --all); see `derive list`")
+    names = catalogue.names() if args.all else list(dict.fromkeys(args.layers))
+    for n in names:
+        catalogue.get(n)  # unknown names fail here, with suggestions
+    cmd = "--all" if args.all else " ".join(names)
+    if args.output:
+        cmd += f" -o {args.output}"
+    source = emit_module(names, cmd=cmd)
+    if not args.output:
+        sys.stdout.write(source)
+        return 0
+    folder = os.path.dirname(os.path.abspath(args.output))
+    if not os.path.isdir(folder):
+        raise DeriveError(f"-o {args.output}: folder {folder} does not exist")
+    try:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(source)
+    except OSError as exc:
+        raise DeriveError(f"-o {args.output}: {exc.strerror}") from None
+    print(f"wrote {args.output} ({', '.join(names)})", file=sys.stderr)
+    return 0
