@@ -1,0 +1,250 @@
+"""Index notation: a canonical form for sums of products of indexed arrays.
+
+:func:`canonical` turns an index-form SymPy expression (``IndexedBase``, ``Sum``
+with symbolic bounds, ``KroneckerDelta``, ``exp``/``log``/powers) into a dict
+``signature -> coefficient``.  Each term is a product of factors under sums over
+bound indices; the normal form
+
+* contracts every ``KroneckerDelta`` that meets a bound index (``Σ_k δ(k,q)·a[k] = a[q]``),
+* drops a bound index that no factor uses, multiplying by its range (``Σ_n c = N·c``),
+* merges equal factors (exponents add, so ``y·y⁻¹`` cancels),
+* names bound indices canonically (the smallest spelling over all renamings),
+* treats a function of a sum (``sqrt(Σ ...)``, ``exp(x[n,k])``) as an atom keyed by
+  the canonical form of its argument.
+
+Two expressions with the same canonical form are equal for every size of every
+axis: the form only uses identities that hold for all N, D, M (a proof, not a sample).
+``rules`` adds stated facts such as "each row of t sums to 1"
+(``{("t", 1): 1}``) or "the columns of xn sum to 0" (``{("xn", 0): 0}``).
+
+>>> from .tensor import Arr, dims, sum_
+>>> import sympy as sp
+>>> N, M = dims("N M"); q = sp.Symbol("q", integer=True)
+>>> a = sum_(Arr("dout", (N, M)), axis=0).element((q,))
+>>> equal(a, sum_(Arr("dout", (N, M)), axis=0).element((q,)))
+True
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import sympy as sp
+from sympy.tensor.indexed import Indexed
+
+from ..errors import DeriveError
+
+
+class IndexFormError(DeriveError):
+    """An index expression outside what the canonical form handles."""
+
+
+@dataclass
+class Term:
+    coeff: sp.Expr
+    bounds: dict = field(default_factory=dict)      # index symbol -> extent
+    factors: dict = field(default_factory=dict)     # (base, indices) -> exponent
+
+    def times(self, other: "Term") -> "Term":
+        factors = dict(self.factors)
+        for k, e in other.factors.items():
+            factors[k] = factors.get(k, 0) + e
+        return Term(self.coeff * other.coeff, {**self.bounds, **other.bounds}, factors)
+
+
+def _has_index(e) -> bool:
+    return e.has(Indexed) or e.has(sp.KroneckerDelta)
+
+
+def terms(e: sp.Expr) -> list:
+    """Expand ``e`` into a list of :class:`Term` (not yet normalised)."""
+    if not _has_index(e):
+        return [Term(e)]
+    if isinstance(e, Indexed):
+        return [Term(sp.Integer(1), {}, {(e.base.label.name, tuple(e.indices)): 1})]
+    if isinstance(e, sp.KroneckerDelta):
+        return [Term(sp.Integer(1), {}, {("δ", tuple(e.args)): 1})]
+    if e.is_Add:
+        return [t for a in e.args for t in terms(a)]
+    if e.is_Mul:
+        out = [Term(sp.Integer(1))]
+        for a in e.args:
+            out = [t.times(u) for t in out for u in terms(a)]
+        return out
+    if e.is_Pow:
+        b, ex = e.args
+        if ex.is_Integer and ex > 0 and not isinstance(b, Indexed):
+            return terms(sp.Mul(*([b] * int(ex)), evaluate=False)) if ex > 1 else terms(b)
+        if isinstance(b, Indexed):
+            return [Term(sp.Integer(1), {}, {(b.base.label.name, tuple(b.indices)): ex})]
+        if ex.is_Integer and b.is_Mul:
+            return terms(sp.Mul(*(a ** ex for a in b.args)))
+        if isinstance(b, sp.exp):
+            return terms(sp.exp(b.args[0] * ex))
+        return [_atom("pow", b, ex)]
+    if isinstance(e, sp.exp):
+        out = Term(sp.Integer(1))
+        for t in terms(e.args[0]):
+            if not t.factors and not t.bounds:
+                out.coeff *= sp.exp(t.coeff)
+            elif t.coeff.is_Number:
+                out = out.times(_atom_of_terms("exp", [Term(sp.Integer(1), t.bounds, t.factors)], t.coeff))
+            else:
+                out = out.times(_atom_of_terms("exp", [t], 1))
+        return [out]
+    if isinstance(e, sp.Sum):
+        body, renamed, extents = e.function, {}, {}
+        for lim in e.limits:
+            v, lo, hi = lim
+            if lo != 0:
+                raise IndexFormError(f"sums must start at 0, got {lim}")
+            d = sp.Dummy(v.name, integer=True)
+            renamed[v], extents[d] = d, hi - lo + 1
+        body = body.xreplace(renamed)
+        return [Term(t.coeff, {**t.bounds, **extents}, t.factors) for t in terms(body)]
+    if isinstance(e, sp.Function) and len(e.args) == 1:
+        return [_atom(type(e).__name__, e.args[0], 1)]
+    raise IndexFormError(f"cannot put {type(e).__name__} into index form: {e}")
+
+
+def _atom(name, arg, exponent) -> Term:
+    return _atom_of_terms(name, terms(arg), exponent)
+
+
+def _atom_of_terms(name, ts, exponent) -> Term:
+    """A function of an index expression as one factor, keyed by its canonical argument."""
+    norm = normalise(ts)
+    free = sorted({i for sig in norm.values() for i in sig[1]}, key=str)
+    best = None
+    for perm in itertools.permutations(free):
+        mapping = {i: sp.Symbol(f"#{j}") for j, i in enumerate(perm)}
+        key = "+".join(sorted(f"{sp.cancel(c)}*{_spell(rep, mapping)}" for rep, c in
+                              ((v[2], v[0]) for v in norm.values())))
+        if best is None or key < best[0]:
+            best = (key, perm)
+    key, perm = best if best else ("+".join(f"{v[0]}" for v in norm.values()), ())
+    return Term(sp.Integer(1), {}, {((name, key), tuple(perm)): exponent})
+
+
+def _spell(rep: Term, mapping: dict) -> str:
+    parts = sorted(f"{b}[{','.join(str(mapping.get(i, i)) for i in idx)}]^{e}"
+                   for (b, idx), e in rep.factors.items())
+    ext = sorted(f"{mapping.get(b, b)}<{n}" for b, n in rep.bounds.items())
+    return "Σ(" + ";".join(ext) + ")" + "·".join(parts)
+
+
+def _substitute(t: Term, old, new) -> Term:
+    factors = {}
+    for (b, idx), e in t.factors.items():
+        key = (b, tuple(new if i == old else i for i in idx))
+        factors[key] = factors.get(key, 0) + e
+    bounds = {b: n for b, n in t.bounds.items() if b != old}
+    return Term(t.coeff, bounds, factors)
+
+
+def _reduce_term(t: Term, rules) -> Term | None:
+    """Deltas, unused bounds, merged factors and stated row sums; None if the term is 0."""
+    changed = True
+    while changed:
+        changed = False
+        for (b, idx), e in list(t.factors.items()):
+            if b != "δ":
+                continue
+            i, j = idx
+            rest = dict(t.factors)
+            del rest[(b, idx)]
+            t = Term(t.coeff, t.bounds, rest)
+            if i in t.bounds:
+                t = _substitute(t, i, j)
+            elif j in t.bounds:
+                t = _substitute(t, j, i)
+            elif i != j:
+                if (i.is_Integer and j.is_Integer):
+                    return None
+                t.factors[(b, idx)] = 1
+                continue
+            changed = True
+            break
+        t.factors = {k: e for k, e in t.factors.items() if e != 0}
+        used = {i for (_, idx) in t.factors for i in idx}
+        for b in [b for b in t.bounds if b not in used]:
+            t.coeff *= t.bounds.pop(b)
+            changed = True
+        for b in list(t.bounds):
+            holders = [(k, e) for k, e in t.factors.items() if b in k[1]]
+            if len(holders) != 1:
+                continue
+            (name, idx), e = holders[0]
+            if e != 1 or idx.count(b) != 1 or not isinstance(name, str):
+                continue
+            rule = rules.get((name, idx.index(b)))
+            if rule is None:
+                continue
+            if rule == 0:
+                return None
+            del t.factors[(name, idx)]
+            del t.bounds[b]
+            t.coeff *= rule
+            changed = True
+            break
+    return t if t.coeff != 0 else None
+
+
+def normalise(ts, rules=None) -> dict:
+    """``signature -> (coefficient, free indices, representative term)``."""
+    rules = rules or {}
+    out: dict = {}
+    for t in ts:
+        t = _reduce_term(Term(t.coeff, dict(t.bounds), dict(t.factors)), rules)
+        if t is None:
+            continue
+        bounds = sorted(t.bounds, key=str)
+        best = None
+        for perm in itertools.permutations(bounds):
+            mapping = {b: sp.Symbol(f"_{j}", integer=True) for j, b in enumerate(perm)}
+            sig = _spell(t, mapping)
+            if best is None or sig < best[0]:
+                best = (sig, mapping)
+        sig, mapping = best
+        rep = Term(sp.Integer(1), {mapping[b]: n for b, n in t.bounds.items()},
+                   {(b, tuple(mapping.get(i, i) for i in idx)): e for (b, idx), e in t.factors.items()})
+        free = frozenset(i for (_, idx) in t.factors for i in idx
+                         if i not in t.bounds and not getattr(i, "is_Integer", False))
+        if sig in out:
+            c, _, r = out[sig]
+            out[sig] = (c + t.coeff, free, r)
+        else:
+            out[sig] = (t.coeff, free, rep)
+    result = {}
+    for sig, (c, free, rep) in out.items():
+        c = sp.cancel(sp.together(c))
+        if c != 0:
+            result[sig] = (c, free, rep)
+    return result
+
+
+def canonical(e: sp.Expr, rules=None) -> dict:
+    return normalise(terms(e), rules)
+
+
+def difference(a: sp.Expr, b: sp.Expr, rules=None) -> dict:
+    """The canonical form of ``a - b`` (empty when they are equal)."""
+    neg = [Term(-t.coeff, t.bounds, t.factors) for t in terms(b)]
+    return normalise(terms(a) + neg, rules)
+
+
+def equal(a: sp.Expr, b: sp.Expr, rules=None) -> bool:
+    return not difference(a, b, rules)
+
+
+def expand_cached(e: sp.Expr, definitions: dict) -> sp.Expr:
+    """Replace cached arrays (``name -> Tensor``) by their definitions, repeatedly."""
+    for _ in range(8):
+        if not any(isinstance(a, Indexed) and a.base.label.name in definitions
+                   for a in e.atoms(Indexed)) and not any(s.name in definitions for s in e.free_symbols):
+            return e
+        e = e.replace(lambda a: isinstance(a, Indexed) and a.base.label.name in definitions,
+                      lambda a: definitions[a.base.label.name].element(a.indices))
+        e = e.xreplace({s: definitions[s.name].element(()) for s in e.free_symbols
+                        if s.name in definitions})
+    raise IndexFormError("cached definitions refer to each other in a cycle")
