@@ -1,0 +1,152 @@
+"""The command line: list, show, check; exit codes 0/1/2 and one-line errors."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from derive import catalogue
+from derive.cli import main
+from derive.render import FORMATS
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def assert_one_line_error(err):
+    lines = [line for line in err.splitlines() if line.startswith("derive: error:")]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+
+
+# --- check ----------------------------------------------------------------------------------------
+
+def test_check_right_sigmoid(capsys):
+    code, out, err = run(capsys, "check", "sigmoid", "--backward", "dout * (1.0 - out) * out")
+    assert code == 0 and err == ""
+    assert "proven equal" in out and "symbolic" in out
+
+
+def test_check_wrong_sigmoid(capsys):
+    code, out, _ = run(capsys, "check", "sigmoid", "--backward", "dout*out")
+    assert code == 1
+    assert "NOT equal" in out and "yours" in out and "expected" in out and "at dout = " in out
+
+
+def test_check_missing_dout(capsys):
+    code, out, _ = run(capsys, "check", "sigmoid", "--backward", "out*(1-out)")
+    assert code == 1 and "does not use dout" in out
+
+
+def test_check_mul_tuple_and_single(capsys):
+    code, out, _ = run(capsys, "check", "mul", "--backward", "dout*y, dout*x")
+    assert code == 0 and out.count("proven equal") == 2
+    code, out, err = run(capsys, "check", "mul", "--backward", "dout*y")
+    assert code == 2 and out == ""
+    assert_one_line_error(err)
+    assert "dout*y, dout*x" in err
+    code, _, _ = run(capsys, "check", "mul", "--wrt", "y", "--backward", "dout*x")
+    assert code == 0
+
+
+def test_check_relu_kink(capsys):
+    code, out, _ = run(capsys, "check", "relu", "--backward", "dout*(x >= 0)")
+    assert code == 0
+    assert "except at the kink" in out and "convention is 0" in out
+
+
+def test_check_json(capsys):
+    code, out, _ = run(capsys, "check", "sigmoid", "--backward", "dout*out", "--format", "json")
+    data = json.loads(out)
+    assert code == 1 and data["ok"] is False and data["results"][0]["status"] == "not_equal"
+
+
+def test_check_custom_formula(capsys):
+    code, out, _ = run(capsys, "check", "--expr", "x*y", "--backward", "dout*y, dout*x")
+    assert code == 0
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["check", "sigmod", "--backward", "dout"], "did you mean: sigmoid"),
+    (["check", "sigmoid", "--backward", "dout*z"], "unknown name 'z'"),
+    (["check", "sigmoid", "--backward", "__import__('os')"], "not allowed"),
+    (["check", "sigmoid", "--backward", "().__class__.__bases__"], ""),
+    (["check", "sigmoid", "--backward", "lambda: 0"], ""),
+    (["check", "sigmoid", "--backward", "9**9**9**9"], ""),
+    (["check", "sigmoid", "--backward", "dout; import os"], ""),
+    (["check", "sigmoid", "--backward", "x" * 5000], "too long"),
+    (["check", "sigmoid", "--backward", "dout*("], "syntax error"),
+    (["check", "sigmoid"], "--backward"),
+    (["check", "--backward", "dout"], "layer name"),
+    (["check", "--expr", "x*", "--backward", "dout"], ""),
+    (["show", "sigmod"], "did you mean: sigmoid"),
+    (["show", "sigmoid", "--format", "pdf"], "invalid choice"),
+    (["show", "mul", "--wrt", "t"], "--wrt t"),
+    (["show", "--expr", "open('x')"], ""),
+    (["show"], "layer name"),
+])
+def test_bad_input_exits_2_with_one_line(capsys, argv, needle):
+    code, out, err = run(capsys, *argv)
+    assert code == 2, (out, err)
+    assert_one_line_error(err)
+    assert needle in err
+
+
+# --- list and show --------------------------------------------------------------------------------
+
+def test_list_text(capsys):
+    code, out, _ = run(capsys, "list")
+    assert code == 0
+    lines = out.splitlines()
+    assert [line.split()[0] for line in lines] == catalogue.names()
+    sigmoid = next(line for line in lines if line.startswith("sigmoid "))
+    assert "out = 1/(1 + exp(-x))" in sigmoid
+    assert "alpha=0.01" in next(line for line in lines if line.startswith("leaky_relu "))
+
+
+def test_list_json(capsys):
+    code, out, _ = run(capsys, "list", "--format", "json")
+    data = json.loads(out)
+    assert code == 0 and [r["name"] for r in data] == catalogue.names()
+    mul = data[0]
+    assert mul["inputs"] == ["x", "y"] and mul["forward"] == "x*y" and mul["params"] == {}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_show_sigmoid_every_format(capsys, fmt):
+    code, out, err = run(capsys, "show", "sigmoid", "--format", fmt)
+    assert code == 0 and err == ""
+    if fmt == "json":
+        assert json.loads(out)["result"] == {"x": "dout*out*(1 - out)"}
+    elif fmt == "text":
+        assert "x → ×(−1) → exp → +1 → 1/· → out" in out
+    else:
+        assert r"\frac{\partial L}{\partial y}" in out or "<math" in out
+
+
+def test_show_standalone_latex(capsys):
+    code, out, _ = run(capsys, "show", "relu", "--format", "latex", "--standalone")
+    assert code == 0 and out.startswith(r"\documentclass{article}") and r"\end{document}" in out
+
+
+def test_show_custom_formula_with_var_and_wrt(capsys):
+    code, out, _ = run(capsys, "show", "--expr", "x*y + y", "--var", "x,y", "--wrt", "y")
+    assert code == 0
+    assert "gradient to y" in out and "Cached form of the gradient to x" not in out
+
+
+def test_console_script_runs():
+    done = subprocess.run([sys.executable, "-m", "derive", "show", "sigmoid"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "∂L/∂x = dout*out*(1 - out)" in done.stdout
+    bad = subprocess.run([sys.executable, "-m", "derive", "check", "sigmoid", "--backward",
+                          "__import__('os').system('echo hi')"],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
