@@ -69,6 +69,9 @@ def test_check_json(capsys):
 def test_check_custom_formula(capsys):
     code, out, _ = run(capsys, "check", "--expr", "x*y", "--backward", "dout*y, dout*x")
     assert code == 0
+    # no rule for sinh, so no walkthrough: the check still stands on sympy.diff
+    code, out, _ = run(capsys, "check", "--expr", "sinh(x)", "--backward", "dout*cosh(x)")
+    assert code == 0 and "proven equal" in out
 
 
 @pytest.mark.parametrize("argv, needle", [
@@ -89,6 +92,8 @@ def test_check_custom_formula(capsys):
     (["show", "mul", "--wrt", "t"], "--wrt t"),
     (["show", "--expr", "open('x')"], ""),
     (["show"], "layer name"),
+    (["show", "relu", "--standalone"], "only applies to --format latex"),
+    (["show", "--expr", "sinh(x)"], "no rule for sinh"),
 ])
 def test_bad_input_exits_2_with_one_line(capsys, argv, needle):
     code, out, err = run(capsys, *argv)

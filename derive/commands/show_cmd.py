@@ -37,7 +37,9 @@ def need_one_layer(args) -> None:
 
 def run(args) -> int:
     need_one_layer(args)
+    if args.standalone and args.format != "latex":
+        raise DeriveError("--standalone only applies to --format latex")
     d = derive(args.layer, expr=args.expr, wrt=args.wrt, var=split_names(args.var))
-    options = {"standalone": True} if args.standalone and args.format == "latex" else {}
+    options = {"standalone": True} if args.standalone else {}
     sys.stdout.write(render(d, args.format, **options))
     return 0
