@@ -54,23 +54,25 @@ def parse_list(text: str | None, known, what: str) -> tuple:
 # --- the exported code and the verification report, from the modules that make them ---
 
 def exported_code(d) -> str | None:
-    """The layer's exported NumPy code, or None when code generation is not available."""
+    """The layer's exported NumPy module (what ``derive export <layer>`` writes), or None."""
     try:
-        from . import codegen
+        from .codegen import emit_module
     except ImportError:
         return None
-    fn = getattr(codegen, "export_source", None) or getattr(codegen, "emit_numpy", None)
-    return fn(d) if callable(fn) else None
+    return emit_module([d.spec.name])
 
 
 def verification_report(d) -> str | None:
-    """The three-way verification report as text, or None when it is not available."""
+    """The three-way verification report as text, or None while ``derive verify`` is not built.
+
+    It is looked up as ``derive.commands.verify_cmd.report_text(name)``.
+    """
     try:
-        from numeric import verify
+        from .commands import verify_cmd
     except ImportError:
         return None
-    fn = getattr(verify, "three_way_text", None)
-    return fn(d) if callable(fn) else None
+    fn = getattr(verify_cmd, "report_text", None)
+    return fn(d.spec.name) if callable(fn) else None
 
 
 # --- rendering ---

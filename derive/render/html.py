@@ -42,7 +42,8 @@ p{margin:.5rem 0}
 .m{overflow-x:auto;overflow-y:hidden;padding:.15rem 0}
 math{font-size:1.12em}
 math[display=block]{margin:.4rem 0}
-math mtd{padding-left:0;padding-right:0}
+math mtd{padding:.1em .7em .1em 0}
+math mtable[columnspacing="0em 2em"]>mtr>mtd{padding:.15em 0}
 .proof{color:var(--muted);font-size:.88rem}
 .step{border-left:3px solid var(--rule);padding:.1rem 0 .1rem .9rem;margin:.9rem 0}
 .result{background:var(--box);border-radius:6px;padding:.6rem 1rem;margin:.8rem 0}
@@ -54,7 +55,8 @@ pre{background:var(--box);border-radius:6px;padding:.8rem 1rem;overflow-x:auto;
 font:14px/1.45 ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace}
 code{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:.92em}
 .na{color:var(--muted);font-style:italic}
-table{border-collapse:collapse;width:100%}
+table{border-collapse:collapse;width:100%;table-layout:fixed}
+th:nth-child(1){width:17%}th:nth-child(2){width:30%}th:nth-child(4){width:11%}
 td,th{border-bottom:1px solid var(--rule);padding:.5rem .6rem;text-align:left;vertical-align:middle}
 th{font-size:.9rem;color:var(--muted);font-weight:600}
 """
