@@ -44,6 +44,7 @@ math{font-size:1.12em}
 math[display=block]{margin:.4rem 0}
 math mtd{padding:.1em .7em .1em 0}
 math mtable[columnspacing="0em 2em"]>mtr>mtd{padding:.15em 0}
+math mtd[columnalign=right]{text-align:right}math mtd[columnalign=left]{text-align:left}
 .proof{color:var(--muted);font-size:.88rem}
 .step{border-left:3px solid var(--rule);padding:.1rem 0 .1rem .9rem;margin:.9rem 0}
 .result{background:var(--box);border-radius:6px;padding:.6rem 1rem;margin:.8rem 0}
