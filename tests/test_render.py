@@ -73,6 +73,8 @@ def test_sigmoid_latex_golden(derivations):
      % (DL_DY, DL_DY)),
     (dout**2, "dout**2", r"\left(%s\right)^{2}" % DL_DY),
     (sp.Max(0, x), "maximum(0, x)", r"\max\left(0, x\right)"),
+    (sp.sqrt(2 / sp.pi) * x, "sqrt(2)*x/sqrt(pi)", r"\frac{\sqrt{2} x}{\sqrt{\pi}}"),
+    (sp.E * x, "exp(1)*x", r"e x"),
 ])
 def test_printers_spell_the_book_way(expr, want_text, want_latex):
     assert text(expr) == want_text
@@ -88,6 +90,7 @@ def test_out_is_z_when_the_layer_has_an_input_y():
 @pytest.mark.parametrize("expr", [
     sp.Piecewise((dout, out > 0), (alpha * dout, True)),
     alpha * dout * sp.Piecewise((1, x <= 0), (0, True)) + dout * sp.Piecewise((1, x > 0), (0, True)),
+    sp.E * x + sp.sqrt(2 / sp.pi) * out,
     sp.Piecewise((dout * (x + 1), x >= 0), (0, True)),
 ])
 def test_text_printer_output_parses_back(expr):

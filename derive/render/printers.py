@@ -65,7 +65,7 @@ class DeriveLatexPrinter(LatexPrinter):
     derive.errors.DeriveError: unknown printer setting colour; ours are out_name (the rest are SymPy's)
     """
 
-    printmethod = "_derive_latex"
+    printmethod = "_latex"      # SymPy objects that print themselves (pi, E) still do
     _default_settings = {**LatexPrinter._default_settings, **DEFAULTS}
 
     def __init__(self, settings=None):
@@ -130,7 +130,7 @@ class DeriveStrPrinter(StrPrinter):
     Its output stays parsable by :func:`derive.parse.parse_formula`.
     """
 
-    printmethod = "_derive_str"
+    printmethod = "_sympystr"
     _default_settings = {**StrPrinter._default_settings, **DEFAULTS, "out_name": "out"}
 
     def __init__(self, settings=None):
@@ -156,6 +156,9 @@ class DeriveStrPrinter(StrPrinter):
         if expr.name == "out":
             return self._settings["out_name"]
         return super()._print_Symbol(expr)
+
+    def _print_Exp1(self, expr):
+        return "exp(1)"     # the safe parser takes exp(1), np.e, math.e; not a bare E
 
     def _print_Max(self, expr):
         return f"maximum({', '.join(self._print(a) for a in expr.args)})" if len(
