@@ -170,6 +170,9 @@ def _reduce_term(t: Term, rules) -> Term | None:
         for b in [b for b in t.bounds if b not in used]:
             t.coeff *= t.bounds.pop(b)
             changed = True
+        if _fold_sums(t):
+            changed = True
+            continue
         for b in list(t.bounds):
             holders = [(k, e) for k, e in t.factors.items() if b in k[1]]
             if len(holders) != 1:
@@ -188,6 +191,26 @@ def _reduce_term(t: Term, rules) -> Term | None:
             changed = True
             break
     return t if t.coeff != 0 else None
+
+
+def _fold_sums(t: Term) -> bool:
+    """``Σ_j e[n,j] · (Σ_j e[n,j])^k`` -> ``(Σ_j e[n,j])^(k+1)``: a sum meets its own power."""
+    atoms = {k: e for k, e in t.factors.items() if isinstance(k[0], tuple) and k[0][0] == "pow"}
+    if not atoms:
+        return False
+    for b in list(t.bounds):
+        held = {k: e for k, e in t.factors.items() if b in k[1]}
+        if any(k in atoms for k in held):
+            continue
+        sub = Term(sp.Integer(1), {b: t.bounds[b]}, held)
+        key = next(iter(_atom_of_terms("pow", [sub], 1).factors))
+        if key in atoms:
+            for k in held:
+                del t.factors[k]
+            del t.bounds[b]
+            t.factors[key] += 1
+            return True
+    return False
 
 
 def normalise(ts, rules=None) -> dict:
@@ -239,12 +262,15 @@ def equal(a: sp.Expr, b: sp.Expr, rules=None) -> bool:
 
 def expand_cached(e: sp.Expr, definitions: dict) -> sp.Expr:
     """Replace cached arrays (``name -> Tensor``) by their definitions, repeatedly."""
+    definitions = {k: v for k, v in definitions.items() if v.shape} | \
+        {k: v for k, v in definitions.items() if not v.shape and k != "dout"}
+    scalars = {k for k, v in definitions.items() if not v.shape}
     for _ in range(8):
         if not any(isinstance(a, Indexed) and a.base.label.name in definitions
-                   for a in e.atoms(Indexed)) and not any(s.name in definitions for s in e.free_symbols):
+                   for a in e.atoms(Indexed)) and not any(s.name in scalars for s in e.atoms(sp.Symbol)):
             return e
         e = e.replace(lambda a: isinstance(a, Indexed) and a.base.label.name in definitions,
                       lambda a: definitions[a.base.label.name].element(a.indices))
-        e = e.xreplace({s: definitions[s.name].element(()) for s in e.free_symbols
-                        if s.name in definitions})
+        e = e.xreplace({s: definitions[s.name].element(()) for s in e.atoms(sp.Symbol)
+                        if s.name in scalars and not isinstance(s, sp.Dummy)})
     raise IndexFormError("cached definitions refer to each other in a cycle")

@@ -137,10 +137,7 @@ class Scalar(Tensor):
     def numpy(self): return sp.pycode(self.value).replace("math.", "np.")
     def text(self): return str(self.value)
     def latex(self): return sp.latex(self.value)
-    def evaluate(self, env): return float(self.value.subs({sp.Symbol(k, **a): v for k, v in env.items()
-                                                           if np.ndim(v) == 0 for a in ({}, {"real": True},
-                                                                                        {"integer": True, "positive": True},
-                                                                                        {"positive": True})}))
+    def evaluate(self, env): return float(self.value.xreplace({v: env[v.name] for v in self.value.free_symbols}))
     def subs(self, m): return self
 
 

@@ -123,7 +123,8 @@ def to_tensor(norm: dict, idx, shapes: dict, rank: int, factor_common: bool = Tr
     """The matrix form of a canonical index form ``norm`` (see :mod:`.index`)."""
     if not norm:
         return Scalar(0)
-    entries = sorted(norm.values(), key=lambda v: (len(v[2].bounds), str(v[2].factors)))
+    entries = sorted(norm.values(), key=lambda v: (len(v[2].bounds), v[0].could_extract_minus_sign(),
+                                                       str(v[2].factors)))
     common_c, common_f = sp.Integer(1), {}
     if factor_common and len(entries) > 1:
         nums, dens = zip(*(_coeff_split(c) for c, _, _ in entries))
