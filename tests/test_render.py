@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -187,3 +189,12 @@ def test_relu_walkthrough_states_the_kink_convention(derivations):
 def test_fan_out_is_summed_in_the_walkthrough(derivations):
     t = derivations["silu"].to_text()
     assert "sum at x" in t and "one branch" in t
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+@pytest.mark.parametrize("name", ["sigmoid", "leaky_relu", "gelu_tanh", "mul"])
+def test_standalone_latex_compiles(derivations, name, tmp_path):
+    (tmp_path / "walk.tex").write_text(derivations[name].to_latex(standalone=True))
+    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "walk.tex"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:]
