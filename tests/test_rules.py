@@ -79,3 +79,12 @@ def test_inverses_undo_the_rule():
         back = rule.inverse.xreplace({y: rule.value, c: const}).xreplace({c: const})
         for v in (0.3, 1.7):
             assert math.isclose(float(back.subs(u0, v)), v, rel_tol=1e-12), name
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_label_and_latex_templates_fill_in(name):
+    rule = RULES[name]
+    for template in (rule.label, rule.latex):
+        filled = template.format(c="7")
+        assert "{c}" not in filled
+        assert filled.count("{") == filled.count("}")
