@@ -94,12 +94,7 @@ def test_all_derivations_have_a_table_of_contents(site):
     assert tex.count("\\addcontentsline{toc}{section}") == len(LAYERS)
 
 
-# printers.py spells pi as \text{\Pi} (its printmethod hides Pi._latex): pdflatex stops there.
-# strict: when the printer is fixed these pass and the marks must go.
-_PI_BUG = pytest.mark.xfail(strict=True, reason="printers.py prints pi as \\text{\\Pi}")
-_TEX_FILES = [pytest.param(f"{layer}.tex", marks=_PI_BUG) if layer in ("gelu", "gelu_tanh")
-              else f"{layer}.tex" for layer in LAYERS]
-_TEX_FILES.append(pytest.param("derivations.tex", marks=_PI_BUG))
+_TEX_FILES = [f"{layer}.tex" for layer in LAYERS] + ["derivations.tex"]
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
