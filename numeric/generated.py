@@ -113,14 +113,14 @@ def mul_backward(dout, x, y):
 
 class MulLayer:
     """Multiply (MulLayer): out = x*y
-    backward: :func:`mul_backward`."""
+    backward: as :func:`mul_backward`."""
 
     def forward(self, x, y):
         shape = np.shape(x)
         x, y = _as_arrays(x, y)
         out = np.multiply(x, y)
-        # the cache holds copies: later changes to the caller's arrays (or to the
-        # returned out) cannot reach backward
+        # the cache holds its own arrays: later changes to the caller's
+        # arrays (or to the returned out) cannot reach backward
         self.x = x.copy()
         self.y = y.copy()
         return out.reshape(shape)
@@ -139,14 +139,14 @@ def add_backward(dout):
     # dL/dy = dout
     shape = np.shape(dout)
     dout, = _as_arrays(dout)
-    dx = np.array(dout, dtype=np.float64)
-    dy = np.array(dout, dtype=np.float64)
+    dx = np.copy(dout)
+    dy = np.copy(dout)
     return dx.reshape(shape), dy.reshape(shape)
 
 
 class AddLayer:
     """Add (AddLayer): out = x + y
-    backward: :func:`add_backward`."""
+    backward: as :func:`add_backward`."""
 
     def forward(self, x, y):
         shape = np.shape(x)
@@ -172,19 +172,26 @@ def relu_backward(dout, out):
 
 class Relu:
     """ReLU: out = Max(0, x)
-    backward: :func:`relu_backward`."""
+    forward caches mask = out > 0
+    backward: as :func:`relu_backward`."""
 
     def forward(self, x):
         shape = np.shape(x)
         x, = _as_arrays(x)
         out = np.maximum(x, 0.0)
-        # the cache holds copies: later changes to the caller's arrays (or to the
-        # returned out) cannot reach backward
-        self.out = out
-        return out.reshape(shape).copy()
+        mask = (out > 0.0)
+        # the cache holds its own arrays: later changes to the caller's
+        # arrays (or to the returned out) cannot reach backward
+        self.mask = mask
+        return out.reshape(shape)
 
     def backward(self, dout):
-        return relu_backward(dout, self.out)
+        # dL/dx = Piecewise((dout, mask), (0, True))
+        shape = np.shape(dout)
+        dout, = _as_arrays(dout)
+        mask = self.mask
+        g = np.where(mask, dout, 0.0)
+        return g.reshape(shape)
 
 
 def sigmoid_backward(dout, out):
@@ -205,14 +212,14 @@ class Sigmoid:
     """Sigmoid: out = 1/(1 + exp(-x))
 
     forward computed as sigmoid(x) (proven equal; sigmoid)
-    backward: :func:`sigmoid_backward`."""
+    backward: as :func:`sigmoid_backward`."""
 
     def forward(self, x):
         shape = np.shape(x)
         x, = _as_arrays(x)
         out = _sigmoid(x)
-        # the cache holds copies: later changes to the caller's arrays (or to the
-        # returned out) cannot reach backward
+        # the cache holds its own arrays: later changes to the caller's
+        # arrays (or to the returned out) cannot reach backward
         self.out = out
         return out.reshape(shape).copy()
 
@@ -236,14 +243,14 @@ def tanh_backward(dout, out):
 
 class Tanh:
     """Tanh: out = tanh(x)
-    backward: :func:`tanh_backward`."""
+    backward: as :func:`tanh_backward`."""
 
     def forward(self, x):
         shape = np.shape(x)
         x, = _as_arrays(x)
         out = np.tanh(x)
-        # the cache holds copies: later changes to the caller's arrays (or to the
-        # returned out) cannot reach backward
+        # the cache holds its own arrays: later changes to the caller's
+        # arrays (or to the returned out) cannot reach backward
         self.out = out
         return out.reshape(shape).copy()
 
@@ -265,14 +272,14 @@ def exp_backward(dout, out):
 
 class Exp:
     """Exponential: out = exp(x)
-    backward: :func:`exp_backward`."""
+    backward: as :func:`exp_backward`."""
 
     def forward(self, x):
         shape = np.shape(x)
         x, = _as_arrays(x)
         out = np.exp(x)
-        # the cache holds copies: later changes to the caller's arrays (or to the
-        # returned out) cannot reach backward
+        # the cache holds its own arrays: later changes to the caller's
+        # arrays (or to the returned out) cannot reach backward
         self.out = out
         return out.reshape(shape).copy()
 
@@ -294,14 +301,14 @@ def log_backward(dout, x):
 
 class Log:
     """Natural logarithm: out = log(x)
-    backward: :func:`log_backward`."""
+    backward: as :func:`log_backward`."""
 
     def forward(self, x):
         shape = np.shape(x)
         x, = _as_arrays(x)
         out = np.log(x)
-        # the cache holds copies: later changes to the caller's arrays (or to the
-        # returned out) cannot reach backward
+        # the cache holds its own arrays: later changes to the caller's
+        # arrays (or to the returned out) cannot reach backward
         self.x = x.copy()
         return out.reshape(shape)
 
@@ -329,19 +336,28 @@ class Softplus:
     """Softplus: out = log(exp(x) + 1)
 
     forward computed as softplus(x) (proven equal; softplus)
-    backward: :func:`softplus_backward`."""
+    forward caches local = -expm1(-out)
+    backward: as :func:`softplus_backward`."""
 
     def forward(self, x):
         shape = np.shape(x)
         x, = _as_arrays(x)
         out = np.logaddexp(0.0, x)
-        # the cache holds copies: later changes to the caller's arrays (or to the
-        # returned out) cannot reach backward
-        self.out = out
-        return out.reshape(shape).copy()
+        local = np.negative(out)
+        np.expm1(local, out=local)
+        np.negative(local, out=local)
+        # the cache holds its own arrays: later changes to the caller's
+        # arrays (or to the returned out) cannot reach backward
+        self.local = local
+        return out.reshape(shape)
 
     def backward(self, dout):
-        return softplus_backward(dout, self.out)
+        # dL/dx = dout*local
+        shape = np.shape(dout)
+        dout, = _as_arrays(dout)
+        local = self.local
+        g = np.multiply(dout, local)
+        return g.reshape(shape)
 
 
 def leaky_relu_backward(dout, out, alpha=0.01):
@@ -359,7 +375,8 @@ def leaky_relu_backward(dout, out, alpha=0.01):
 
 class LeakyRelu:
     """Leaky ReLU: out = Piecewise((x, x > 0), (alpha*x, True))
-    backward: :func:`leaky_relu_backward`."""
+    forward caches mask = out > 0
+    backward: as :func:`leaky_relu_backward`."""
 
     def __init__(self, alpha=0.01):
         self.alpha = float(alpha)
@@ -370,13 +387,21 @@ class LeakyRelu:
         alpha = self.alpha
         out = np.multiply(x, alpha)
         np.copyto(out, x, where=(x > 0.0))
-        # the cache holds copies: later changes to the caller's arrays (or to the
-        # returned out) cannot reach backward
-        self.out = out
-        return out.reshape(shape).copy()
+        mask = (out > 0.0)
+        # the cache holds its own arrays: later changes to the caller's
+        # arrays (or to the returned out) cannot reach backward
+        self.mask = mask
+        return out.reshape(shape)
 
     def backward(self, dout):
-        return leaky_relu_backward(dout, self.out, alpha=self.alpha)
+        # dL/dx = Piecewise((dout, mask), (alpha*dout, True))
+        shape = np.shape(dout)
+        dout, = _as_arrays(dout)
+        mask = self.mask
+        alpha = self.alpha
+        g = np.multiply(dout, alpha)
+        np.copyto(g, dout, where=mask)
+        return g.reshape(shape)
 
 
 def elu_backward(dout, x, alpha=1.0):
@@ -400,7 +425,9 @@ class Elu:
     """ELU: out = Piecewise((x, x > 0), (alpha*(exp(x) - 1), True))
 
     forward computed as Piecewise((x, x > 0), (alpha*expm1(Min(0, x)), True)) (proven equal; clamp exp branch, expm1/log1p)
-    backward: :func:`elu_backward`."""
+    forward caches mask = x > 0
+    forward caches local = alpha*exp(Min(0, x))
+    backward: as :func:`elu_backward`."""
 
     def __init__(self, alpha=1.0):
         self.alpha = float(alpha)
@@ -409,17 +436,32 @@ class Elu:
         shape = np.shape(x)
         x, = _as_arrays(x)
         alpha = self.alpha
-        out = np.minimum(x, 0.0)
-        np.expm1(out, out=out)
+        mask1 = (x > 0.0)
+        t0 = mask1
+        tmp = np.minimum(x, 0.0)
+        t1 = tmp
+        out = np.expm1(t1)
         np.multiply(out, alpha, out=out)
-        np.copyto(out, x, where=(x > 0.0))
-        # the cache holds copies: later changes to the caller's arrays (or to the
-        # returned out) cannot reach backward
-        self.x = x.copy()
+        np.copyto(out, x, where=t0)
+        mask = np.copy(t0)
+        local = np.exp(t1)
+        np.multiply(local, alpha, out=local)
+        # the cache holds its own arrays: later changes to the caller's
+        # arrays (or to the returned out) cannot reach backward
+        self.mask = mask
+        self.local = local
         return out.reshape(shape)
 
     def backward(self, dout):
-        return elu_backward(dout, self.x, alpha=self.alpha)
+        # dL/dx = Piecewise((dout, mask), (dout*local, True))
+        shape = np.shape(dout)
+        dout, = _as_arrays(dout)
+        mask = self.mask
+        local = self.local
+        alpha = self.alpha
+        g = np.multiply(dout, local)
+        np.copyto(g, dout, where=mask)
+        return g.reshape(shape)
 
 
 def silu_backward(dout, x):
@@ -446,20 +488,33 @@ class Silu:
     """SiLU (swish): out = x/(1 + exp(-x))
 
     forward computed as x*sigmoid(x) (proven equal; sigmoid)
-    backward: :func:`silu_backward`."""
+    forward caches local = -(x*sigmoid(-x) + 1)*(sigmoid(-x) - 1)
+    backward: as :func:`silu_backward`."""
 
     def forward(self, x):
         shape = np.shape(x)
         x, = _as_arrays(x)
+        tmp = np.negative(x)
+        tmp1 = _sigmoid(tmp)
+        t0 = tmp1
         out = _sigmoid(x)
         np.multiply(out, x, out=out)
-        # the cache holds copies: later changes to the caller's arrays (or to the
-        # returned out) cannot reach backward
-        self.x = x.copy()
+        local = np.multiply(t0, x)
+        np.add(local, 1.0, out=local)
+        tmp4 = np.subtract(1.0, t0)
+        np.multiply(local, tmp4, out=local)
+        # the cache holds its own arrays: later changes to the caller's
+        # arrays (or to the returned out) cannot reach backward
+        self.local = local
         return out.reshape(shape)
 
     def backward(self, dout):
-        return silu_backward(dout, self.x)
+        # dL/dx = dout*local
+        shape = np.shape(dout)
+        dout, = _as_arrays(dout)
+        local = self.local
+        g = np.multiply(dout, local)
+        return g.reshape(shape)
 
 
 def gelu_backward(dout, x):
@@ -487,23 +542,38 @@ def gelu_backward(dout, x):
 
 class Gelu:
     """GELU (erf form): out = x*(erf(sqrt(2)*x/2) + 1)/2
-    backward: :func:`gelu_backward`."""
+    forward caches local = sqrt(2)*x*exp(-x**2/2)/(2*sqrt(pi)) + erf(sqrt(2)*x/2)/2 + 1/2
+    backward: as :func:`gelu_backward`."""
 
     def forward(self, x):
         shape = np.shape(x)
         x, = _as_arrays(x)
         tmp = np.multiply(x, 0.7071067811865476)
-        out = erf(tmp)
-        np.add(out, 1.0, out=out)
+        tmp1 = erf(tmp)
+        t2 = tmp1
+        out = np.add(t2, 1.0)
         np.multiply(out, x, out=out)
         np.multiply(out, 0.5, out=out)
-        # the cache holds copies: later changes to the caller's arrays (or to the
-        # returned out) cannot reach backward
-        self.x = x.copy()
+        local = np.multiply(t2, 0.5)
+        tmp4 = np.square(x)
+        np.multiply(tmp4, -0.5, out=tmp4)
+        np.exp(tmp4, out=tmp4)
+        np.multiply(tmp4, x, out=tmp4)
+        np.multiply(tmp4, 0.3989422804014327, out=tmp4)
+        np.add(local, tmp4, out=local)
+        np.add(local, 0.5, out=local)
+        # the cache holds its own arrays: later changes to the caller's
+        # arrays (or to the returned out) cannot reach backward
+        self.local = local
         return out.reshape(shape)
 
     def backward(self, dout):
-        return gelu_backward(dout, self.x)
+        # dL/dx = dout*local
+        shape = np.shape(dout)
+        dout, = _as_arrays(dout)
+        local = self.local
+        g = np.multiply(dout, local)
+        return g.reshape(shape)
 
 
 def gelu_tanh_backward(dout, x):
@@ -542,26 +612,53 @@ def gelu_tanh_backward(dout, x):
 
 class GeluTanh:
     """GELU (tanh approximation): out = x*(tanh(sqrt(2)*(8943*x**3/200000 + x)/sqrt(pi)) + 1)/2
-    backward: :func:`gelu_tanh_backward`."""
+    forward caches local = 26829*sqrt(2)*x**3*(1 - tanh(sqrt(2)*x*(8943*x**2/200000 + 1)/sqrt(pi))**2)/(400000*sqrt(pi)) + sqrt(2)*x*(1 - tanh(sqrt(2)*x*(8943*x**2/200000 + 1)/sqrt(pi))**2)/(2*sqrt(pi)) + tanh(sqrt(2)*x*(8943*x**2/200000 + 1)/sqrt(pi))/2 + 1/2
+    backward: as :func:`gelu_tanh_backward`."""
 
     def forward(self, x):
         shape = np.shape(x)
         x, = _as_arrays(x)
-        out = np.power(x, 3.0)
-        np.multiply(out, 0.044715, out=out)
+        tmp = np.power(x, 3.0)
+        t0 = tmp
+        t1 = 0.7978845608028654
+        tmp1 = np.square(x)
+        np.multiply(tmp1, 0.044715, out=tmp1)
+        np.add(tmp1, 1.0, out=tmp1)
+        np.multiply(tmp1, x, out=tmp1)
+        np.multiply(tmp1, t1, out=tmp1)
+        np.tanh(tmp1, out=tmp1)
+        t3 = tmp1
+        tmp2 = np.square(t3)
+        np.subtract(1.0, tmp2, out=tmp2)
+        np.multiply(tmp2, t1, out=tmp2)
+        t4 = tmp2
+        out = np.multiply(t0, 0.044715)
         np.add(out, x, out=out)
-        np.multiply(out, 0.7978845608028654, out=out)
+        np.multiply(out, t1, out=out)
         np.tanh(out, out=out)
         np.add(out, 1.0, out=out)
         np.multiply(out, x, out=out)
         np.multiply(out, 0.5, out=out)
-        # the cache holds copies: later changes to the caller's arrays (or to the
-        # returned out) cannot reach backward
-        self.x = x.copy()
+        local = np.multiply(t3, 0.5)
+        tmp5 = np.multiply(t4, x)
+        np.multiply(tmp5, 0.5, out=tmp5)
+        np.add(local, tmp5, out=local)
+        tmp6 = np.multiply(t0, t4)
+        np.multiply(tmp6, 0.0670725, out=tmp6)
+        np.add(local, tmp6, out=local)
+        np.add(local, 0.5, out=local)
+        # the cache holds its own arrays: later changes to the caller's
+        # arrays (or to the returned out) cannot reach backward
+        self.local = local
         return out.reshape(shape)
 
     def backward(self, dout):
-        return gelu_tanh_backward(dout, self.x)
+        # dL/dx = dout*local
+        shape = np.shape(dout)
+        dout, = _as_arrays(dout)
+        local = self.local
+        g = np.multiply(dout, local)
+        return g.reshape(shape)
 
 
 def square_backward(dout, x):
@@ -579,14 +676,14 @@ def square_backward(dout, x):
 
 class Square:
     """Square: out = x**2
-    backward: :func:`square_backward`."""
+    backward: as :func:`square_backward`."""
 
     def forward(self, x):
         shape = np.shape(x)
         x, = _as_arrays(x)
         out = np.square(x)
-        # the cache holds copies: later changes to the caller's arrays (or to the
-        # returned out) cannot reach backward
+        # the cache holds its own arrays: later changes to the caller's
+        # arrays (or to the returned out) cannot reach backward
         self.x = x.copy()
         return out.reshape(shape)
 
