@@ -1,0 +1,116 @@
+"""Exported classes vs book-style references vs finite differences; stability; staleness."""
+import pathlib
+import warnings
+
+import numpy as np
+import pytest
+
+from derive.matrix import export_source
+from numeric import matrix_generated as gen
+from numeric import matrix_reference as ref
+
+
+def test_generated_module_is_fresh():
+    path = pathlib.Path(gen.__file__)
+    assert path.read_text() == export_source(), "regenerate numeric/matrix_generated.py"
+
+
+def fd(f, x, h=1e-6):
+    g = np.zeros_like(x)
+    for ix in np.ndindex(*x.shape):
+        old = x[ix]
+        x[ix] = old + h
+        up = f()
+        x[ix] = old - h
+        down = f()
+        x[ix] = old
+        g[ix] = (up - down) / (2 * h)
+    return g
+
+
+@pytest.mark.parametrize("shape", [(1, 3), (4, 3), (2, 2, 3, 2)])
+def test_affine(shape):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape)
+    D = int(np.prod(shape[1:]))
+    W, b = rng.standard_normal((D, 5)), rng.standard_normal(5)
+    dout = rng.standard_normal((shape[0], 5))
+    a, r = gen.Affine(W, b), ref.Affine(W, b)
+    assert np.allclose(a.forward(x), r.forward(x))
+    dx = a.backward(dout)
+    assert dx.shape == x.shape
+    assert np.allclose(dx, r.backward(dout)) and np.allclose(a.dW, r.dW) and np.allclose(a.db, r.db)
+    assert np.allclose(dx, fd(lambda: np.sum(dout * gen.Affine(W, b).forward(x)), x), atol=1e-6)
+    assert np.allclose(a.dW, fd(lambda: np.sum(dout * gen.Affine(W, b).forward(x)), W), atol=1e-6)
+
+
+@pytest.mark.parametrize("n", [1, 5])
+def test_softmax_with_loss_one_hot_and_indices(n):
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal((n, 4))
+    labels = rng.integers(0, 4, n)
+    onehot = np.eye(4)[labels]
+    a, b, r = gen.SoftmaxWithLoss(), gen.SoftmaxWithLoss(), ref.SoftmaxWithLoss()
+    la, lb, lr = a.forward(x, onehot), b.forward(x, labels), r.forward(x, onehot)
+    assert np.isclose(la, lb) and np.isclose(la, lr, atol=1e-6)
+    assert np.allclose(a.backward(0.5), b.backward(0.5))
+    assert np.allclose(a.backward(1.0), r.backward(1.0))
+    g = fd(lambda: gen.SoftmaxWithLoss().forward(x, labels), x)
+    assert np.allclose(b.backward(1.0), g, atol=1e-6)
+
+
+def test_softmax_with_loss_extreme_logits():
+    x = np.array([[1000.0, -1000.0, 0.0], [-1000.0, 1000.0, 999.0]])
+    t = np.array([1, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        layer = gen.SoftmaxWithLoss()
+        loss = layer.forward(x, t)
+        dx = layer.backward()
+    assert np.isfinite(loss) and loss > 1000 and np.all(np.isfinite(dx))
+
+
+@pytest.mark.parametrize("cls_gen, cls_ref", [(gen.Softmax, ref.Softmax)])
+def test_softmax(cls_gen, cls_ref):
+    rng = np.random.default_rng(3)
+    x, dout = rng.standard_normal((3, 5)), rng.standard_normal((3, 5))
+    a, r = cls_gen(), cls_ref()
+    a.forward(x), r.forward(x)
+    assert np.allclose(a.backward(dout), r.backward(dout))
+    assert np.allclose(a.backward(dout), fd(lambda: np.sum(dout * cls_gen().forward(x)), x), atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(1, 4), (6, 4), (3, 2, 2, 2)])
+def test_batchnorm(shape):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(shape)
+    D = int(np.prod(shape[1:]))
+    gamma, beta = rng.standard_normal(D), rng.standard_normal(D)
+    dout = rng.standard_normal(shape)
+    a, r = gen.BatchNormalization(gamma, beta), ref.BatchNormalization(gamma, beta)
+    assert np.allclose(a.forward(x), r.forward(x))
+    dx = a.backward(dout)
+    assert np.allclose(dx, r.backward(dout), atol=1e-6)
+    assert np.allclose(a.dgamma, r.dgamma) and np.allclose(a.dbeta, r.dbeta)
+    if shape[0] > 1:
+        g = fd(lambda: np.sum(dout * gen.BatchNormalization(gamma, beta).forward(x)), x)
+        assert np.allclose(dx, g, rtol=1e-4, atol=1e-5)
+    assert np.allclose(a.forward(x, train_flg=False), r.forward(x, train_flg=False))
+
+
+def test_layernorm_and_mse_and_dropout():
+    rng = np.random.default_rng(2)
+    x, dout, t = rng.standard_normal((3, 4)), rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    gamma, beta = rng.standard_normal(4), rng.standard_normal(4)
+    a, r = gen.LayerNorm(gamma, beta), ref.LayerNorm(gamma, beta)
+    a.forward(x), r.forward(x)
+    dx = a.backward(dout)
+    assert np.allclose(dx, r.backward(dout)) and np.allclose(a.dgamma, r.dgamma)
+    assert np.allclose(dx, fd(lambda: np.sum(dout * gen.LayerNorm(gamma, beta).forward(x)), x), atol=1e-5)
+    m = gen.MSE()
+    m.forward(x, t)
+    assert np.allclose(m.backward(2.0), fd(lambda: 2.0 * gen.MSE().forward(x, t), x), atol=1e-6)
+    d1, d2 = gen.Dropout(0.3, seed=5), gen.Dropout(0.3, seed=5)
+    assert np.array_equal(d1.forward(x), d2.forward(x))
+    assert np.array_equal(d1.backward(dout), dout * d1.mask)
+    assert np.allclose(d1.forward(x, train_flg=False), 0.7 * x)
