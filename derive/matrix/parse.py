@@ -144,4 +144,10 @@ def parse_matrix(text: str, layer) -> tz.Tensor:
     count = sum(1 for _ in ast.walk(tree))
     if count > MAX_NODES:
         raise ParseError(f"line is too large ({count} syntax nodes, limit {MAX_NODES})")
-    return _Walker(text.strip(), names_for(layer)).walk(tree.body)
+    walker = _Walker(text.strip(), names_for(layer))
+    for node in ast.walk(tree):                   # reserved names first, before anything is built
+        if isinstance(node, ast.Name) and node.id.startswith("_"):
+            raise walker.error(f"name '{node.id}' is not allowed", node)
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+            raise walker.error(f"attribute '.{node.attr}' is not allowed", node)
+    return walker.walk(tree.body)

@@ -10,8 +10,12 @@ shapes are aligned on the right and an axis of length 1 stretches.
 >>> x, W = Arr("x", (N, D)), Arr("W", (D, M))
 >>> (x @ W).shape
 (N, M)
->>> (x.T @ W).numpy()
-'x.T @ W'
+>>> (x.T @ Arr("dout", (N, M))).numpy()
+'x.T @ dout'
+>>> x.T @ W
+Traceback (most recent call last):
+...
+derive.matrix.tensor.ShapeError: matrix product of shapes (D, N) and (D, M): inner sizes N and D differ
 """
 from __future__ import annotations
 
