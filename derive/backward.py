@@ -48,7 +48,7 @@ def backward_steps(graph: Graph, rec: Recorder, wrt) -> dict:
     parts: dict = {graph.output: [dout]}
     adj: dict = {}
     if graph.node(graph.output).op != "input":
-        rec.record("seed", "seed", "out", "out", dout, reference=dout,
+        rec.record("seed", "seed", "out", "out", dout, reference=dout, against="the definition",
                    what="the seed ∂L/∂out = dout")
     for n in reversed(graph.nodes):
         if n.id not in parts:
@@ -65,8 +65,13 @@ def backward_steps(graph: Graph, rec: Recorder, wrt) -> dict:
             arg = graph.node(a)
             contribution = adj[n.id] * local
             complete = edges[a] == 1
-            ref = cut_reference(graph, a) if complete else adj[n.id] * _reference_local(graph, n, k)
-            rec.record("chain", n.op, n.name, arg.name, contribution, reference=ref,
+            if complete:
+                ref = cut_reference(graph, a)
+                against = f"SymPy's diff of the forward formula with respect to {arg.name}"
+            else:
+                ref = adj[n.id] * _reference_local(graph, n, k)
+                against = f"∂L/∂{n.name} times SymPy's diff of the {n.label()} node"
+            rec.record("chain", n.op, n.name, arg.name, contribution, reference=ref, against=against,
                        upstream=adj[n.id], local=local, complete=complete, note=rule.note,
                        what=f"∂L/∂{arg.name} through the {n.label()} node")
             parts.setdefault(a, []).append(contribution)
@@ -86,6 +91,7 @@ def _complete(graph, rec, n, contributions) -> sp.Expr:
         return contributions[0]
     total = sp.Add(*contributions)
     rec.record("sum", "sum", n.name, n.name, total, reference=cut_reference(graph, n.id),
+               against=f"SymPy's diff of the forward formula with respect to {n.name}",
                what=f"∂L/∂{n.name}: the branches that fan out add up",
                note=f"{n.name} feeds {len(contributions)} nodes; their gradients add")
     return total

@@ -115,10 +115,12 @@ def _rewrite(rec: Recorder, spec, x, g0):
     if best is not None:
         for rule, expr, note in best.moves:
             rec.record("rewrite", rule, "out", x.name, expr, reference=prev, note=note,
+                       against="the previous line",
                        allow_kink=False, what=f"rewriting ∂L/∂{x.name} ({rule})")
             prev = expr
     notes = [n for n in spec.notes]
     rec.record("result", "result", "out", x.name, prev, reference=reference,
+               against="sympy.diff of the forward formula",
                what=f"∂L/∂{x.name} against sympy.diff of the forward formula",
                note="; ".join(notes))
     return prev, (best.cache if best else "x")

@@ -163,7 +163,7 @@ def compare(a: sp.Expr, b: sp.Expr, *, points: int = 6, seed: int = 0):
     """Prove ``a == b`` or refute it; ``None`` when neither works."""
     a, b = sp.sympify(a), sp.sympify(b)
     if a == b:
-        agreed, bad = numeric_compare(a, b, points=2, seed=seed)
+        agreed, bad = numeric_compare(a, b, points=points, seed=seed)
         return Proof("identical", "the same expression", agreed)
     agreed, bad = numeric_compare(a, b, points=points, seed=seed)
     if bad is not None:

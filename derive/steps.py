@@ -7,7 +7,7 @@ to make steps, so a walkthrough cannot show a step that was not proven.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sympy as sp
 
@@ -57,11 +57,17 @@ class Recorder:
     def unfold(self, e: sp.Expr) -> sp.Expr:
         return e.xreplace({out: self.forward})
 
-    def record(self, kind, rule, node, target, expr, *, reference, what, upstream=None,
-               local=None, complete=True, note="", allow_kink=True) -> Step:
-        """Prove ``expr`` equal to ``reference`` (both unfolded) and keep the step."""
-        proof = prove_equal(self.unfold(expr), self.unfold(reference), what=what,
-                            allow_kink=allow_kink)
+    def record(self, kind, rule, node, target, expr, *, reference, against, what,
+               upstream=None, local=None, complete=True, note="", allow_kink=True) -> Step:
+        """Prove ``expr`` equal to ``reference`` (both unfolded) and keep the step.
+
+        ``against`` says what the reference is, for the reader (e.g. "the previous line").
+        """
+        left, right = self.unfold(expr), self.unfold(reference)
+        proof = prove_equal(left, right, what=what, allow_kink=allow_kink)
+        unfolded = " once out is replaced by the forward formula" if (
+            left != expr or right != reference) else ""
+        proof = replace(proof, detail=f"{proof.detail}{unfolded}; against {against}")
         if proof.kink_note and not note:
             note = proof.kink_note
         step = Step(kind, rule, node, target, expr, proof, upstream, local, complete, note)
