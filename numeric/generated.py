@@ -11,7 +11,8 @@ import numpy as np
 
 def _as_arrays(*values):
     """float64 arrays of at least one dimension; views where possible, never written to."""
-    return [np.atleast_1d(np.asarray(v, dtype=np.float64)) for v in values]
+    return [v if type(v) is np.ndarray and v.dtype == np.float64 and v.ndim else
+            np.atleast_1d(np.asarray(v, dtype=np.float64)) for v in values]
 
 
 def _sigmoid(u):
@@ -415,8 +416,8 @@ def elu_backward(dout, x, alpha=1.0):
     dout, x = _as_arrays(dout, x)
     g = np.minimum(x, 0.0)
     np.exp(g, out=g)
-    np.multiply(g, dout, out=g)
     np.multiply(g, alpha, out=g)
+    np.multiply(g, dout, out=g)
     np.copyto(g, dout, where=(x > 0.0))
     return g.reshape(shape)
 
@@ -529,14 +530,14 @@ def gelu_backward(dout, x):
     g = np.square(x)
     np.multiply(g, -0.5, out=g)
     np.exp(g, out=g)
-    np.multiply(g, x, out=g)
     np.multiply(g, 0.7978845608028654, out=g)
+    np.multiply(g, x, out=g)
     tmp1 = np.multiply(x, 0.7071067811865476)
     tmp2 = erf(tmp1)
     np.add(g, tmp2, out=g)
     np.add(g, 1.0, out=g)
-    np.multiply(g, dout, out=g)
     np.multiply(g, 0.5, out=g)
+    np.multiply(g, dout, out=g)
     return g.reshape(shape)
 
 
@@ -552,14 +553,14 @@ class Gelu:
         tmp1 = erf(tmp)
         t2 = tmp1
         out = np.add(t2, 1.0)
-        np.multiply(out, x, out=out)
         np.multiply(out, 0.5, out=out)
+        np.multiply(out, x, out=out)
         local = np.multiply(t2, 0.5)
         tmp4 = np.square(x)
         np.multiply(tmp4, -0.5, out=tmp4)
         np.exp(tmp4, out=tmp4)
-        np.multiply(tmp4, x, out=tmp4)
         np.multiply(tmp4, 0.3989422804014327, out=tmp4)
+        np.multiply(tmp4, x, out=tmp4)
         np.add(local, tmp4, out=local)
         np.add(local, 0.5, out=local)
         # the cache holds its own arrays: later changes to the caller's
@@ -589,8 +590,8 @@ def gelu_tanh_backward(dout, x):
     tmp = np.square(x)
     np.multiply(tmp, 0.044715, out=tmp)
     np.add(tmp, 1.0, out=tmp)
-    np.multiply(tmp, x, out=tmp)
     np.multiply(tmp, t0, out=tmp)
+    np.multiply(tmp, x, out=tmp)
     np.tanh(tmp, out=tmp)
     t2 = tmp
     tmp1 = np.square(t2)
@@ -598,15 +599,15 @@ def gelu_tanh_backward(dout, x):
     t3 = tmp1
     g = np.multiply(t2, 200000.0)
     tmp3 = np.power(x, 3.0)
-    np.multiply(tmp3, t3, out=tmp3)
     np.multiply(tmp3, 26829.0*t0, out=tmp3)
+    np.multiply(tmp3, t3, out=tmp3)
     np.add(g, tmp3, out=g)
-    tmp4 = np.multiply(t3, x)
-    np.multiply(tmp4, 200000.0*t0, out=tmp4)
+    tmp4 = np.multiply(t3, 200000.0*t0)
+    np.multiply(tmp4, x, out=tmp4)
     np.add(g, tmp4, out=g)
     np.add(g, 200000.0, out=g)
-    np.multiply(g, dout, out=g)
     np.multiply(g, 2.5e-06, out=g)
+    np.multiply(g, dout, out=g)
     return g.reshape(shape)
 
 
@@ -624,8 +625,8 @@ class GeluTanh:
         tmp1 = np.square(x)
         np.multiply(tmp1, 0.044715, out=tmp1)
         np.add(tmp1, 1.0, out=tmp1)
-        np.multiply(tmp1, x, out=tmp1)
         np.multiply(tmp1, t1, out=tmp1)
+        np.multiply(tmp1, x, out=tmp1)
         np.tanh(tmp1, out=tmp1)
         t3 = tmp1
         tmp2 = np.square(t3)
@@ -637,14 +638,14 @@ class GeluTanh:
         np.multiply(out, t1, out=out)
         np.tanh(out, out=out)
         np.add(out, 1.0, out=out)
-        np.multiply(out, x, out=out)
         np.multiply(out, 0.5, out=out)
+        np.multiply(out, x, out=out)
         local = np.multiply(t3, 0.5)
-        tmp5 = np.multiply(t4, x)
-        np.multiply(tmp5, 0.5, out=tmp5)
+        tmp5 = np.multiply(t4, 0.5)
+        np.multiply(tmp5, x, out=tmp5)
         np.add(local, tmp5, out=local)
-        tmp6 = np.multiply(t0, t4)
-        np.multiply(tmp6, 0.0670725, out=tmp6)
+        tmp6 = np.multiply(t0, 0.0670725)
+        np.multiply(tmp6, t4, out=tmp6)
         np.add(local, tmp6, out=local)
         np.add(local, 0.5, out=local)
         # the cache holds its own arrays: later changes to the caller's
@@ -669,8 +670,8 @@ def square_backward(dout, x):
     # dL/dx = 2*dout*x
     shape = np.shape(dout)
     dout, x = _as_arrays(dout, x)
-    g = np.multiply(dout, x)
-    np.multiply(g, 2.0, out=g)
+    g = np.multiply(dout, 2.0)
+    np.multiply(g, x, out=g)
     return g.reshape(shape)
 
 
