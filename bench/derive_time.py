@@ -13,6 +13,9 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout too
 
 
 def cold(repeat: int) -> float:
