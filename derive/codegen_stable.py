@@ -129,8 +129,26 @@ def _to_sigmoid(e: sp.Expr) -> sp.Expr:
             score = (sum(1 for a in sp.preorder_traversal(cand) if a.is_Add and a.has(t)),
                      sp.count_ops(cand))
             if best is None or score < best[0]:
-                best = (score, cand.xreplace({t: sigmoid(v)}))
+                best = (score, _complement(cand.xreplace({t: sigmoid(v)})))
     return e if best is None else best[1]
+
+
+def _complement(e: sp.Expr) -> sp.Expr:
+    """``1 - sigmoid(v)`` → ``sigmoid(-v)``: the same number without cancellation as sigmoid(v) → 1."""
+    def is_complement(a):
+        return (a.is_Add and len(a.args) == 2 and any(abs(q) == 1 for q in a.args)
+                and any(isinstance(-q, sigmoid) or isinstance(q, sigmoid) for q in a.args))
+
+    def swap(a):
+        one = next(q for q in a.args if abs(q) == 1)
+        sig = next(q for q in a.args if q is not one)
+        v = (sig if isinstance(sig, sigmoid) else -sig).args[0]
+        if one == 1 and not isinstance(sig, sigmoid):   # 1 - sigmoid(v)
+            return sigmoid(-v)
+        if one == -1 and isinstance(sig, sigmoid):      # sigmoid(v) - 1
+            return -sigmoid(-v)
+        return a
+    return e.replace(is_complement, swap)
 
 
 def _linear_basis(e: sp.Expr, t) -> sp.Expr:

@@ -4,7 +4,7 @@ Each ``<layer>_backward(dout, ...)`` takes the upstream gradient and the cached
 values it needs and returns the input gradient (a tuple in input order for
 several inputs); each class has the book's API (``forward`` caches, ``backward``
 returns the gradients). Only numpy is imported. Arrays passed in are never
-written to. Regenerate with ``derive export --all -o numeric/generated.py``; do not edit.
+written to. Regenerate with ``derive export --all``; do not edit.
 """
 import math
 import numpy as np
@@ -469,18 +469,17 @@ def silu_backward(dout, x):
     """SiLU (swish) backward: the gradient of the loss w.r.t. x.
 
     dL/dx = dout*(x + exp(x) + 1)*exp(x)/(exp(x) + 1)**2
-      computed as -dout*(x*sigmoid(-x) + 1)*(sigmoid(-x) - 1)  (proven equal; sigmoid)
+      computed as dout*(x*sigmoid(-x) + 1)*sigmoid(x)  (proven equal; sigmoid)
     """
     # dL/dx = dout*(x + exp(x) + 1)*exp(x)/(exp(x) + 1)**2
     shape = np.shape(dout)
     dout, x = _as_arrays(dout, x)
     tmp = np.negative(x)
-    tmp1 = _sigmoid(tmp)
-    t0 = tmp1
-    g = np.multiply(t0, x)
+    g = _sigmoid(tmp)
+    np.multiply(g, x, out=g)
     np.add(g, 1.0, out=g)
-    tmp3 = np.subtract(1.0, t0)
-    np.multiply(g, tmp3, out=g)
+    tmp2 = _sigmoid(x)
+    np.multiply(g, tmp2, out=g)
     np.multiply(g, dout, out=g)
     return g.reshape(shape)
 
@@ -489,21 +488,20 @@ class Silu:
     """SiLU (swish): out = x/(1 + exp(-x))
 
     forward computed as x*sigmoid(x) (proven equal; sigmoid)
-    forward caches local = -(x*sigmoid(-x) + 1)*(sigmoid(-x) - 1)
+    forward caches local = (x*sigmoid(-x) + 1)*sigmoid(x)
     backward: as :func:`silu_backward`."""
 
     def forward(self, x):
         shape = np.shape(x)
         x, = _as_arrays(x)
-        tmp = np.negative(x)
-        tmp1 = _sigmoid(tmp)
-        t0 = tmp1
-        out = _sigmoid(x)
-        np.multiply(out, x, out=out)
-        local = np.multiply(t0, x)
+        tmp = _sigmoid(x)
+        t0 = tmp
+        out = np.multiply(t0, x)
+        tmp2 = np.negative(x)
+        local = _sigmoid(tmp2)
+        np.multiply(local, x, out=local)
         np.add(local, 1.0, out=local)
-        tmp4 = np.subtract(1.0, t0)
-        np.multiply(local, tmp4, out=local)
+        np.multiply(local, t0, out=local)
         # the cache holds its own arrays: later changes to the caller's
         # arrays (or to the returned out) cannot reach backward
         self.local = local

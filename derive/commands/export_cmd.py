@@ -35,9 +35,7 @@ def run(args) -> int:
     names = catalogue.names() if args.all else list(dict.fromkeys(args.layers))
     for n in names:
         catalogue.get(n)  # unknown names fail here, with suggestions
-    cmd = "--all" if args.all else " ".join(names)
-    if args.output:
-        cmd += f" -o {args.output}"
+    cmd = "--all" if args.all else " ".join(names)  # no -o path: the bytes do not depend on it
     source = emit_module(names, cmd=cmd)
     if not args.output:
         sys.stdout.write(source)
