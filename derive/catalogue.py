@@ -93,13 +93,33 @@ def names() -> list:
     return list(LAYERS)
 
 
+def matrix_names() -> list:
+    """The matrix layers (:mod:`derive.matrix`), derived by ``derive_matrix``."""
+    from .matrix import LAYERS as MATRIX
+    return list(MATRIX)
+
+
+def all_names() -> list:
+    """Every layer name: the elementwise catalogue, then the matrix layers."""
+    return names() + [n for n in matrix_names() if n not in LAYERS]
+
+
+def is_matrix(name) -> bool:
+    return isinstance(name, str) and name not in LAYERS and name in matrix_names()
+
+
 def get(name: str) -> LayerSpec:
-    """The spec of a catalogue layer; an unknown name suggests close matches."""
+    """The spec of an elementwise catalogue layer; an unknown name suggests close matches
+    from both catalogues (elementwise and matrix)."""
     try:
         return LAYERS[name]
     except KeyError:
-        close = difflib.get_close_matches(name, LAYERS, n=3, cutoff=0.5)
-        hint = f"; did you mean: {', '.join(close)}?" if close else f"; known: {', '.join(LAYERS)}"
+        if is_matrix(name):
+            raise UnknownLayerError(f"{name!r} is a matrix layer, not an elementwise one "
+                                    "(derive show/check/docs handle it)") from None
+        known = all_names()
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+        hint = f"; did you mean: {', '.join(close)}?" if close else f"; known: {', '.join(known)}"
         raise UnknownLayerError(f"unknown layer {name!r}{hint}") from None
 
 

@@ -126,8 +126,11 @@ def _rewrite(rec: Recorder, spec, x, g0):
     return prev, (best.cache if best else "x")
 
 
-def derive(name: str | None = None, *, expr: str | None = None, wrt=None, var=None) -> Derivation:
+def derive(name: str | None = None, *, expr: str | None = None, wrt=None, var=None):
     """Derive a catalogue layer by name, or a custom formula given as text.
+
+    A matrix layer's name (``affine``, ``softmax`` ... see :mod:`derive.matrix`)
+    gives a :class:`~derive.matrix.MatrixDerivation` (same rendering surface).
 
     ``expr`` is parsed by the safe parser (never evaluated); ``var`` names its
     inputs in order (default: its names in order of appearance).
@@ -135,6 +138,11 @@ def derive(name: str | None = None, *, expr: str | None = None, wrt=None, var=No
     if (name is None) == (expr is None):
         raise DeriveError("give a layer name or expr=..., not both")
     if name is not None:
+        if catalogue.is_matrix(name):
+            if var is not None:
+                raise DeriveError("--var applies only to --expr")
+            from .matrix import derive_matrix
+            return derive_matrix(name, wrt)
         return derive_spec(catalogue.get(name), wrt)
     from .parse import parse_formula
     spec = spec_from_text(expr, var, parse_formula)

@@ -1,4 +1,4 @@
-"""The derivation site: every catalogue layer as HTML, Markdown and LaTeX, plus the indexes.
+"""The derivation site: every catalogue layer (elementwise and matrix) as HTML, Markdown and LaTeX, plus the indexes.
 
 Each layer is derived once and rendered into every format asked for. Files are
 written safely: each to a temporary name in the output folder and moved into
@@ -53,8 +53,15 @@ def parse_list(text: str | None, known, what: str) -> tuple:
 
 # --- the exported code and the verification report, from the modules that make them ---
 
+def _is_matrix(d) -> bool:
+    return hasattr(d, "layer")
+
+
 def exported_code(d) -> str | None:
     """The layer's exported NumPy module (what ``derive export <layer>`` writes), or None."""
+    if _is_matrix(d):
+        from .matrix import export_source
+        return export_source([d.name])
     try:
         from .codegen import emit_module
     except ImportError:
@@ -72,7 +79,12 @@ def verification_report(d) -> str | None:
     except ImportError:
         return None
     fn = getattr(verify_cmd, "report_text", None)
-    return fn(d.spec.name) if callable(fn) else None
+    if not callable(fn):
+        return None
+    try:
+        return fn(d.spec.name)
+    except DeriveError:
+        return None
 
 
 # --- rendering ---
@@ -104,8 +116,50 @@ def _markdown(d, code, report) -> str:
     return md
 
 
+def _matrix_markdown(d, code, report) -> str:
+    from .matrix.render import graph_svg
+    md = d.to_markdown()
+    image = (f"\n## Computational graph\n\n![computational graph of {d.name}]({d.name}.svg)\n\n"
+             "Forward values above the arrows (going right), backward gradients below "
+             "(going left, in red).\n")
+    md = "[← all layers](README.md)\n\n" + md + image + "\n## Result\n\n" + "".join(
+        f"$$\n{t}\n$$\n\n" for t in _matrix_result_latex(d))
+    for title, text in (("Exported NumPy code", code), ("Three-way verification", report)):
+        body = f"```{'python' if 'code' in title else 'text'}\n{text.rstrip()}\n```" \
+            if text is not None else f"*{title}: {html.NOT_AVAILABLE}.*"
+        md += f"\n## {title}\n\n{body}\n"
+    _ = graph_svg
+    return md
+
+
+def _matrix_result_latex(d) -> list:
+    from .matrix.render import _name
+    return [r"\frac{\partial L}{\partial %s} = %s" % (_name(k), t.latex())
+            for k, t in d.tensors.items()]
+
+
+_TEX_PREAMBLE = ("\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n"
+                 "\\usepackage{amsmath,amssymb}\n\\begin{document}\n")
+
+
+def render_matrix_layer(d, formats, code, report) -> dict:
+    from .matrix.render import graph_svg, latex_document
+    name, files = d.name, {}
+    if "html" in formats:
+        files[f"{name}.html"] = html.matrix_render(d, code=code, verification=report)
+    if "md" in formats:
+        files[f"{name}.svg"] = graph_svg(d)
+        files[f"{name}.md"] = _matrix_markdown(d, code, report)
+    if "tex" in formats:
+        files[f"{name}.tex"] = (_TEX_PREAMBLE + latex_document(d) + _tex_extras(code, report)
+                                + "\\end{document}\n")
+    return files
+
+
 def render_layer(d, formats) -> dict:
     """name → text for one derived layer."""
+    if _is_matrix(d):
+        return render_matrix_layer(d, formats, exported_code(d), verification_report(d))
     name = d.spec.name
     code, report = exported_code(d), verification_report(d)
     files = {}
@@ -126,21 +180,37 @@ def _catalogue_md(derived, formats) -> str:
              "Every backward pass is derived node by node on the computational graph; "
              "every step is proven.", ""]
     for d in derived:
-        s = printers.Spelling.for_latex(d.spec)
         name = d.spec.name
         link = f"[{d.spec.title}]({name}.md)" if "md" in formats else d.spec.title
         extra = " · ".join(f"[{f}]({name}.{f})" for f in ("html", "tex") if f in formats)
-        lines += [f"## {link}", "", f"`{name}`" + (f" — {extra}" if extra else ""), "", "$$",
-                  f"{s.name('out')} = {s.expr(d.spec.forward)}", "$$", ""]
+        lines += [f"## {link}", "", f"`{name}`" + (f" — {extra}" if extra else ""), ""]
+        if _is_matrix(d):
+            from .matrix.render import forward_rows
+            lines += ["Matrix layer (proven for all shapes):", ""]
+            rows = " \\\\ ".join(f"{a} &= {b}" for a, b in forward_rows(d))
+            lines += ["$$", "\\begin{aligned}" + rows + "\\end{aligned}", "$$", ""]
+            for t in _matrix_result_latex(d):
+                lines += ["$$", t, "$$", ""]
+            continue
+        s = printers.Spelling.for_latex(d.spec)
+        lines += ["$$", f"{s.name('out')} = {s.expr(d.spec.forward)}", "$$", ""]
         for n in d.wrt:
             lines += ["$$", f"{s.grad(n)} = {s.expr(d.result[n])}", "$$", ""]
     return "\n".join(lines)
 
 
-def _all_tex(derived) -> str:
-    chunks = [latex.render(d).replace(
+def _tex_chunk(d) -> str:
+    if _is_matrix(d):
+        from .matrix.render import latex_document, tex_text
+        body = latex_document(d)
+        return body.replace("}\n", "}\n\\addcontentsline{toc}{section}{%s}\n"
+                            % tex_text(d.layer.title), 1)
+    return latex.render(d).replace(
         "}\n", "}\n\\addcontentsline{toc}{section}{%s}\n" % latex.escape(d.spec.title), 1)
-        for d in derived]
+
+
+def _all_tex(derived) -> str:
+    chunks = [_tex_chunk(d) for d in derived]
     return ("\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n"
             "\\usepackage{amsmath,amssymb}\n\\title{derive: all derivations}\n\\date{}\n"
             "\\begin{document}\n\\maketitle\n\\tableofcontents\n\n"
@@ -226,6 +296,6 @@ def write(site: Site, out, force: bool = False) -> list:
 
 def generate(out="output", formats=FORMATS, layers=None, force=False, progress=None) -> Site:
     """Build and write the site; ``layers`` None means the whole catalogue."""
-    site = build(tuple(layers or catalogue.names()), tuple(formats), progress)
+    site = build(tuple(layers or catalogue.all_names()), tuple(formats), progress)
     write(site, out, force)
     return site

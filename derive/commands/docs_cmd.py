@@ -29,7 +29,7 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     formats = docs.parse_list(args.format, docs.FORMATS, "format")
-    layers = docs.parse_list(args.layers, catalogue.names(), "layers")
+    layers = docs.parse_list(args.layers, catalogue.all_names(), "layers")
     progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     start = time.perf_counter()
     site = docs.generate(args.out, formats, layers, force=args.force, progress=progress)

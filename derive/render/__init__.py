@@ -57,8 +57,22 @@ def render(d, fmt: str, **options) -> str:
     from ..errors import DeriveError
     if fmt not in FORMATS:
         raise DeriveError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if is_matrix(d):
+        if options.get("standalone") and fmt != "latex":
+            raise DeriveError("--standalone only applies to --format latex")
+        if fmt == "latex":
+            return d.to_latex(standalone=bool(options.get("standalone")))
+        if fmt == "json":
+            return d.to_json() + "\n"
+        return {"text": d.to_text, "mathml": d.to_mathml, "markdown": d.to_markdown}[fmt]()
     from importlib import import_module
     return import_module(f"derive.render.{fmt}").render(d, **options)
+
+
+def is_matrix(d) -> bool:
+    """True for a :class:`~derive.matrix.MatrixDerivation` (no elementwise graph)."""
+    from ..matrix import MatrixDerivation
+    return isinstance(d, MatrixDerivation)
 
 
 def is_chain(graph) -> bool:

@@ -163,13 +163,81 @@ def render(d, *, code: str | None = None, verification: str | None = None,
     return page(f"{d.spec.title} — derive", body)
 
 
+# --- matrix layers (a MatrixDerivation: no elementwise Graph, steps in index notation) ---
+
+def matrix_figure(d) -> str:
+    from ..matrix.render import graph_svg
+    return ("<figure>" + graph_svg(d) +
+            '<figcaption>The forward nodes: values go right (<span class="fwd">above</span> the '
+            'arrows), gradients come back left (<span class="bwd">below</span>); hover a node '
+            "for its formula and shape.</figcaption></figure>")
+
+
+def _matrix_rows(rows) -> str:
+    return _display(tuple(rows))
+
+
+def matrix_results(d) -> str:
+    from ..matrix.render import _name
+    rows = [(r"\frac{\partial L}{\partial %s}" % _name(k), t.latex()) for k, t in d.tensors.items()]
+    return f'<div class="result">{_matrix_rows(rows)}</div>'
+
+
+def matrix_walkthrough(d) -> str:
+    from ..matrix.render import forward_rows
+    info = d.info()
+    about = [f"inputs: {', '.join(f'{k} {v}' for k, v in info['inputs'].items())}"]
+    if info["params"]:
+        about.append("constants (not differentiated): "
+                     + ", ".join(f"{k} {v}" for k, v in info["params"].items()))
+    out = ["<p>" + escape("; ".join(about)) + "</p>"]
+    out += [f"<p>assumption: {escape(a)}</p>" for a in info["assumptions"]]
+    out += [f'<p class="proof">note: {escape(n)}</p>' for n in info["notes"]]
+    out += ["<h2>Computational graph</h2>", matrix_figure(d), _matrix_rows(forward_rows(d)),
+            "<h2>Backward, node by node</h2>",
+            "<p>Each step is taken in index notation and proven for all shapes N, D, M, C "
+            "(same canonical form), then cross-checked numerically.</p>"]
+    for i, s in enumerate(d.steps, 1):
+        lhs, rhs = s.latex.split(" = ", 1)
+        out.append(f'<div class="step"><p>{i}. <code>{escape(s.rule)}</code>: '
+                   f"{escape(s.description)}</p>{_matrix_rows([(lhs, rhs)])}"
+                   f'<p class="proof">proof: {escape(str(s.proof))}</p></div>')
+    return "\n".join(out)
+
+
+def matrix_render(d, *, code: str | None = None, verification: str | None = None,
+                  index_href: str | None = "index.html") -> str:
+    """The full page for one matrix layer."""
+    nav = f'<nav><a href="{escape(index_href)}">← all layers</a></nav>\n' if index_href else ""
+    body = "\n".join([
+        nav + f"<h1>{escape(d.layer.title)} <small><code>{escape(d.name)}</code></small></h1>",
+        "<p>Result (proven for all shapes; in the cached values the backward pass uses):</p>",
+        matrix_results(d), matrix_walkthrough(d),
+        _section("Exported NumPy code", _pre_or_na(code, "exported code")),
+        _section("Three-way verification", _pre_or_na(verification, "verification report")),
+    ])
+    return page(f"{d.layer.title} — derive", body)
+
+
+def _index_maths(d):
+    """(forward MathML, gradients MathML) of an index row, elementwise or matrix."""
+    if hasattr(d, "layer"):
+        from ..matrix.render import _name, forward_rows
+        fwd = "<br>".join(mathml(f"{a} = {b}") for a, b in forward_rows(d))
+        grads = "<br>".join(mathml(r"\frac{\partial L}{\partial %s} = %s" % (_name(k), t.latex()))
+                            for k, t in d.tensors.items())
+        return fwd, grads
+    s = Spelling.for_latex(d.spec)
+    fwd = mathml(f"{s.name('out')} = {s.expr(d.spec.forward)}")
+    grads = "<br>".join(mathml(f"{s.grad(n)} = {s.expr(d.result[n])}") for n in d.wrt)
+    return fwd, grads
+
+
 def index(entries) -> str:
     """The catalogue page: ``entries`` are (derivation, {format: href}) pairs."""
     rows = []
     for d, links in entries:
-        s = Spelling.for_latex(d.spec)
-        fwd = mathml(f"{s.name('out')} = {s.expr(d.spec.forward)}")
-        grads = "<br>".join(mathml(f"{s.grad(n)} = {s.expr(d.result[n])}") for n in d.wrt)
+        fwd, grads = _index_maths(d)
         main = links.get("html")
         name = (f'<a href="{escape(main)}">{escape(d.spec.title)}</a>' if main
                 else escape(d.spec.title))

@@ -346,3 +346,101 @@ def _node(n, p) -> str:
 
 
 __all__ = ["render", "layout", "edges", "edge_labels", "text_form", "Layout"]
+
+
+# --- a generic node/edge picture (the matrix layers have no elementwise Graph) ---
+
+def render_nodes(title: str, nodes, edges_, pid: str) -> str:
+    """A layered picture of generic nodes and edges, in the same style as :func:`render`.
+
+    ``nodes``: (key, label, kind, tooltip) with kind "input" or "op", in topological
+    order; ``edges_``: (src, dst, forward label, backward label). Columns are the longest
+    path from an input; the last node gets an output arrow (``out``/``dout``).
+
+    >>> svg = render_nodes("t", [("x", "x", "input", "x"), ("y", "exp", "op", "y = exp(x)")],
+    ...                    [("x", "y", "x", "dx")], "t")
+    >>> svg.startswith("<svg") and svg.count('class="node op g-node"')
+    1
+    """
+    kinds = {k: kind for k, _, kind, _ in nodes}
+    col = {}
+    for k, _, kind, _ in nodes:
+        srcs = [s for s, d, _, _ in edges_ if d == k and s in col]
+        col[k] = 0 if kind == "input" or not srcs else 1 + max(col[s] for s in srcs)
+    ncols = max(col.values()) + 1
+    columns = [[k for k, *_ in nodes if col[k] == c] for c in range(ncols)]
+    labels = {k: lab for k, lab, _, _ in nodes}
+
+    def hw(k):
+        return 8.0 if kinds[k] == "input" else max(float(RADIUS), len(labels[k]) * 4.4 + 10)
+
+    longest = max((max(_width(f), _width(b)) for _, _, f, b in edges_), default=40)
+    gap = max(150.0, longest + 60)
+    x0 = PAD + max((_width(labels[k]) for k in columns[0]), default=0)
+    height_rows = max(len(c) for c in columns)
+    pos = {}
+    for c, keys in enumerate(columns):
+        offset = (height_rows - len(keys)) / 2
+        for r, k in enumerate(keys):
+            pos[k] = (x0 + c * gap, PAD + 18 + (r + offset) * ROW + RADIUS)
+    last = nodes[-1][0]
+    out_gap = 110
+    w = round(x0 + (ncols - 1) * gap + hw(last) + out_gap + PAD)
+    h = round(PAD * 2 + 36 + (height_rows - 1) * ROW + 2 * RADIUS + 10)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" '
+             f'height="{h}" role="img" aria-labelledby="{pid}-t" class="graph">',
+             f'<title id="{pid}-t">{escape(title)}</title>', f"<style>{_STYLE}</style>",
+             "<defs>", _marker(f"{pid}-fh", "g-fwd-head"), _marker(f"{pid}-bh", "g-bwd-head"),
+             "</defs>"]
+
+    def leave(k, toward):
+        p = pos[k]
+        dx, dy = toward[0] - p[0], toward[1] - p[1]
+        length = (dx * dx + dy * dy) ** 0.5 or 1.0
+        ux, uy = dx / length, dy / length
+        if kinds[k] == "input":
+            return [p[0] + ux * 8, p[1] + uy * 8]
+        rx, ry = hw(k) + 3, RADIUS + 3
+        t = 1 / ((ux / rx) ** 2 + (uy / ry) ** 2) ** 0.5
+        return [p[0] + ux * t, p[1] + uy * t]
+
+    for src, dst, fwd, bwd in edges_:
+        pts = [leave(src, pos[dst]), leave(dst, pos[src])]
+        (ax, ay), (bx, by) = pts
+        mx, my = (ax + bx) / 2, (ay + by) / 2
+        parts += [f'<g class="g-e" data-src={quoteattr(src)} data-dst={quoteattr(dst)}>',
+                  f'<polyline class="g-edge g-fwd" points="{_path(pts, -4)}" '
+                  f'marker-end="url(#{pid}-fh)"/>',
+                  f'<polyline class="g-edge g-bwd" points="{_path(pts[::-1], 4)}" '
+                  f'marker-end="url(#{pid}-bh)"/>',
+                  _text(mx, my - 10, fwd, f"forward: {fwd}", "g-lf"),
+                  _text(mx, my + 21, bwd, f"backward: {bwd}", "g-lb"), "</g>"]
+    x, y = pos[last]
+    xa, xb = x + hw(last) + 3, w - PAD
+    parts += ['<g class="g-e g-out">',
+              f'<polyline class="g-edge g-fwd" points="{xa:.1f},{y - 4:.1f} {xb:.1f},{y - 4:.1f}" '
+              f'marker-end="url(#{pid}-fh)"/>',
+              f'<polyline class="g-edge g-bwd" points="{xb:.1f},{y + 4:.1f} {xa:.1f},{y + 4:.1f}" '
+              f'marker-end="url(#{pid}-bh)"/>',
+              _text((xa + xb) / 2, y - 10, last, f"the layer's output {last}", "g-lf"),
+              _text((xa + xb) / 2, y + 21, "dout", "the upstream gradient", "g-lb"), "</g>"]
+    for k, label, kind, tip in nodes:
+        px, py = pos[k]
+        if kind == "input":
+            parts.append(f'<g class="node input" data-name={quoteattr(k)}><text x="{px:.1f}" '
+                         f'y="{py + 5:.1f}" text-anchor="end" class="g-in"><title>{escape(tip)}'
+                         f"</title>{escape(label)}</text></g>")
+            continue
+        rx = hw(k)
+        size = 14 if len(label) <= 4 else 13
+        parts += [f'<g class="node op g-node" data-name={quoteattr(k)}>',
+                  f"<title>{escape(tip)}</title>",
+                  (f'<circle cx="{px:.1f}" cy="{py:.1f}" r="{RADIUS}"/>' if rx == RADIUS else
+                   f'<ellipse cx="{px:.1f}" cy="{py:.1f}" rx="{rx:.1f}" ry="{RADIUS}"/>'),
+                  f'<text x="{px:.1f}" y="{py + size / 3:.1f}" text-anchor="middle" '
+                  f'style="font-size:{size}px">{escape(label)}</text>', "</g>"]
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+__all__.append("render_nodes")
