@@ -243,10 +243,77 @@ def _input(spec, name):
     raise DeriveError(f"--wrt {name}: {spec.name} has inputs {', '.join(spec.input_names)}")
 
 
+@dataclass
+class MatrixCheckReport:
+    """The verdict on a NumPy backward line for a matrix layer (:func:`derive.matrix.check_matrix`).
+
+    Exit 0 only when proven for all shapes; agreeing numerically at some sizes is not a proof.
+    """
+
+    layer: str
+    wrt: str
+    given: str
+    result: object        # derive.matrix.MatrixCheck
+
+    @property
+    def ok(self) -> bool:
+        return self.result.verdict == "proven"
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
+
+    @property
+    def status(self) -> str:
+        return {"proven": "proven", "checked": "unproven"}.get(self.result.verdict, "not_equal")
+
+    def message(self) -> str:
+        r = self.result
+        if r.verdict == "proven":
+            return f"proven for all shapes: {r.message}"
+        if r.verdict == "checked":
+            return "not proven: " + r.message
+        return f"NOT equal ({r.reason}): {r.message}"
+
+    def to_text(self) -> str:
+        return "\n".join([f"{self.layer}, ∂L/∂{self.wrt}: {self.message()}",
+                          f"  yours:    {self.given}", f"  expected: {self.result.expected}"]) + "\n"
+
+    def to_dict(self) -> dict:
+        r = self.result
+        return {"layer": self.layer, "kind": "matrix", "ok": self.ok, "exit_code": self.exit_code,
+                "results": [{"input": self.wrt, "status": self.status, "verdict": r.verdict,
+                             "reason": r.reason, "message": self.message(),
+                             "given": self.given, "expected": r.expected}]}
+
+
+def check_matrix_layer(name: str, backward: str, wrt=None) -> MatrixCheckReport:
+    """Check a NumPy backward line for the matrix layer ``name`` (parsed, never evaluated)."""
+    from .matrix import check_matrix, specs
+    layer = specs.get(name)
+    if wrt is None:
+        if len(layer.inputs) != 1:
+            raise DeriveError(f"{name} has inputs {', '.join(layer.inputs)}: choose the one your "
+                              "line is the gradient to with --wrt (e.g. --wrt "
+                              f"{list(layer.inputs)[-1]})")
+        wrt = next(iter(layer.inputs))
+    result = check_matrix(name, backward, wrt)
+    if result.verdict == "refuted" and result.reason == "parse":
+        raise DeriveError(f"--backward: {result.message}")
+    return MatrixCheckReport(name, wrt, backward, result)
+
+
 def check(name: str | None = None, *, expr: str | None = None, backward: str, wrt=None,
-          var=None) -> CheckReport:
-    """Check a catalogue layer by name, or a custom formula given as text."""
+          var=None):
+    """Check a catalogue layer by name, or a custom formula given as text.
+
+    A matrix layer (``affine`` ...) gives a :class:`MatrixCheckReport`.
+    """
     if (name is None) == (expr is None):
         raise DeriveError("give a layer name or --expr, not both")
+    if name is not None and catalogue.is_matrix(name):
+        if var is not None:
+            raise DeriveError("--var applies only to --expr")
+        return check_matrix_layer(name, backward, wrt)
     spec = catalogue.get(name) if name is not None else spec_from_text(expr, var, parse_formula)
     return check_spec(spec, backward, wrt)
