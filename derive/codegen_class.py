@@ -122,11 +122,6 @@ def emit_class(d, stable, needs, fname, printer):
     cls.append("        return out.reshape(shape)" + (".copy()" if "out" in keep else ""))
     cls.append("")
     cls.append("    def backward(self, dout):")
-    if not cached:
-        args = ", ".join(["dout", *[f"self.{n}" for n in needs],
-                          *[f"{p}=self.{p}" for p in params]])
-        cls.append(f"        return {fname}({args})")
-        return "\n".join(cls), helpers
     for w, e in zip(wrt, new):
         cls.append(f"        # dL/d{w} = {e}")
     cls.append("        shape = np.shape(dout)")

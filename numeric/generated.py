@@ -127,7 +127,15 @@ class MulLayer:
         return out.reshape(shape)
 
     def backward(self, dout):
-        return mul_backward(dout, self.x, self.y)
+        # dL/dx = dout*y
+        # dL/dy = dout*x
+        shape = np.shape(dout)
+        dout, = _as_arrays(dout)
+        x = self.x
+        y = self.y
+        dx = np.multiply(dout, y)
+        dy = np.multiply(dout, x)
+        return dx.reshape(shape), dy.reshape(shape)
 
 
 def add_backward(dout):
@@ -156,7 +164,13 @@ class AddLayer:
         return out.reshape(shape)
 
     def backward(self, dout):
-        return add_backward(dout)
+        # dL/dx = dout
+        # dL/dy = dout
+        shape = np.shape(dout)
+        dout, = _as_arrays(dout)
+        dx = np.copy(dout)
+        dy = np.copy(dout)
+        return dx.reshape(shape), dy.reshape(shape)
 
 
 def relu_backward(dout, out):
@@ -225,7 +239,14 @@ class Sigmoid:
         return out.reshape(shape).copy()
 
     def backward(self, dout):
-        return sigmoid_backward(dout, self.out)
+        # dL/dx = dout*out*(1 - out)
+        shape = np.shape(dout)
+        dout, = _as_arrays(dout)
+        out = self.out
+        g = np.subtract(1.0, out)
+        np.multiply(g, dout, out=g)
+        np.multiply(g, out, out=g)
+        return g.reshape(shape)
 
 
 def tanh_backward(dout, out):
@@ -256,7 +277,14 @@ class Tanh:
         return out.reshape(shape).copy()
 
     def backward(self, dout):
-        return tanh_backward(dout, self.out)
+        # dL/dx = dout*(1 - out**2)
+        shape = np.shape(dout)
+        dout, = _as_arrays(dout)
+        out = self.out
+        g = np.square(out)
+        np.subtract(1.0, g, out=g)
+        np.multiply(g, dout, out=g)
+        return g.reshape(shape)
 
 
 def exp_backward(dout, out):
@@ -285,7 +313,12 @@ class Exp:
         return out.reshape(shape).copy()
 
     def backward(self, dout):
-        return exp_backward(dout, self.out)
+        # dL/dx = dout*out
+        shape = np.shape(dout)
+        dout, = _as_arrays(dout)
+        out = self.out
+        g = np.multiply(dout, out)
+        return g.reshape(shape)
 
 
 def log_backward(dout, x):
@@ -314,7 +347,12 @@ class Log:
         return out.reshape(shape)
 
     def backward(self, dout):
-        return log_backward(dout, self.x)
+        # dL/dx = dout/x
+        shape = np.shape(dout)
+        dout, = _as_arrays(dout)
+        x = self.x
+        g = np.divide(dout, x)
+        return g.reshape(shape)
 
 
 def softplus_backward(dout, out):
@@ -687,4 +725,10 @@ class Square:
         return out.reshape(shape)
 
     def backward(self, dout):
-        return square_backward(dout, self.x)
+        # dL/dx = 2*dout*x
+        shape = np.shape(dout)
+        dout, = _as_arrays(dout)
+        x = self.x
+        g = np.multiply(dout, 2.0)
+        np.multiply(g, x, out=g)
+        return g.reshape(shape)
