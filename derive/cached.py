@@ -144,7 +144,7 @@ def _out_routes(g0, unfolded, forward, x):
                                    ("simplify", tidy(branchwise), "")]))
     swapped = folded.xreplace({x: out})
     routes.append(("out", [("read on out", swapped,
-                            f"{x} and out have the same sign, so conditions on {x} hold for out")]))
+                            f"out > 0 exactly where {x} > 0, so the condition can be read on out")]))
     return routes
 
 

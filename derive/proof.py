@@ -155,7 +155,8 @@ def _by_cases(d: sp.Expr, kinks: list):
     at_kink = sp.simplify(d.subs({s: 0 for s in kinks}))
     note = ""
     if at_kink != 0:
-        note = "they differ on " + ", ".join(f"{s} = 0" for s in kinks) + " (a kink: a convention)"
+        where = ", ".join(f"{s} = 0" for s in kinks)
+        note = f"the two sides differ only at {where}, a kink, where the derivative is a convention"
     return "cases " + "; ".join(regions), note
 
 
