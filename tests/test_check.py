@@ -124,3 +124,46 @@ def test_report_as_data():
     assert data["ok"] is False and data["exit_code"] == 1
     r = data["results"][0]
     assert r["status"] == "not_equal" and set(r["counterexample"]) >= {"point", "yours", "expected"}
+
+
+# --- matrix layers: dispatch to derive.matrix.check_matrix -----------------------------------------
+
+import derive.matrix as matrix_pkg  # noqa: E402
+from derive.matrix import MatrixCheck  # noqa: E402
+
+
+def test_matrix_check_is_dispatched_and_proven():
+    report = check("affine", backward="np.dot(x.T, dout)", wrt="W")
+    assert report.exit_code == 0 and report.result.verdict == "proven"
+    assert "proven for all shapes" in report.to_text()
+
+
+def test_matrix_check_refuted_by_shape():
+    report = check("affine", backward="np.dot(dout.T, x)", wrt="W")
+    assert report.exit_code == 1 and report.result.reason == "shape"
+    assert "shape" in report.to_text()
+
+
+def test_matrix_numeric_agreement_alone_is_not_proven(monkeypatch):
+    fake = MatrixCheck("checked", "", "agrees with x.T @ dout numerically at sizes N=1 "
+                       "(random points) but was not proven symbolically", "x.T @ dout")
+    monkeypatch.setattr(matrix_pkg, "check_matrix", lambda name, text, wrt: fake)
+    report = check("affine", backward="np.dot(x.T, dout)", wrt="W")
+    assert report.exit_code == 1
+    assert report.to_text().split("\n")[0].endswith(
+        "not proven: agrees with x.T @ dout numerically at sizes N=1 (random points) but was "
+        "not proven symbolically")
+    assert report.to_dict()["results"][0]["status"] == "unproven"
+
+
+def test_matrix_layer_needs_wrt_when_it_has_several_inputs():
+    with pytest.raises(DeriveError, match="--wrt"):
+        check("affine", backward="np.dot(x.T, dout)")
+    assert check("softmax_with_loss", backward="dout*(y - t)/N").exit_code == 0
+
+
+def test_unknown_layer_suggests_from_both_catalogues():
+    with pytest.raises(UnknownLayerError, match="did you mean: affine"):
+        catalogue.get("affin")
+    with pytest.raises(UnknownLayerError, match="matrix layer"):
+        catalogue.get("affine")

@@ -108,7 +108,7 @@ def test_list_text(capsys):
     code, out, _ = run(capsys, "list")
     assert code == 0
     lines = out.splitlines()
-    assert [line.split()[0] for line in lines] == catalogue.names()
+    assert [line.split()[0] for line in lines] == catalogue.all_names()
     sigmoid = next(line for line in lines if line.startswith("sigmoid "))
     assert "out = 1/(1 + exp(-x))" in sigmoid
     assert "alpha=0.01" in next(line for line in lines if line.startswith("leaky_relu "))
@@ -117,7 +117,7 @@ def test_list_text(capsys):
 def test_list_json(capsys):
     code, out, _ = run(capsys, "list", "--format", "json")
     data = json.loads(out)
-    assert code == 0 and [r["name"] for r in data] == catalogue.names()
+    assert code == 0 and [r["name"] for r in data] == catalogue.all_names()
     mul = data[0]
     assert mul["inputs"] == ["x", "y"] and mul["forward"] == "x*y" and mul["params"] == {}
 
@@ -155,3 +155,101 @@ def test_console_script_runs():
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+# --- matrix layers --------------------------------------------------------------------------------
+
+import xml.etree.ElementTree as ET  # noqa: E402
+
+from derive.matrix import LAYERS as MATRIX  # noqa: E402
+
+
+def test_list_marks_the_matrix_layers(capsys):
+    code, out, _ = run(capsys, "list")
+    lines = {line.split()[0]: line for line in out.splitlines()}
+    assert code == 0 and set(MATRIX) <= set(lines)
+    assert lines["sigmoid"].split()[1] == "elementwise"
+    for name in MATRIX:
+        assert lines[name].split()[1] == "matrix", lines[name]
+    assert "W (D, M)" in lines["affine"] and "out = x @ W + b" in lines["affine"]
+    assert "constants: t (N, C)" in lines["softmax_with_loss"]
+    code, out, _ = run(capsys, "list", "--format", "json")
+    rows = {r["name"]: r for r in json.loads(out)}
+    assert rows["affine"]["kind"] == "matrix" and rows["sigmoid"]["kind"] == "elementwise"
+    assert rows["affine"]["shapes"] == {"x": "(N, D)", "W": "(D, M)", "b": "(M,)"}
+    assert rows["batchnorm"]["params"] == {"eps": "()"}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("layer", MATRIX)
+def test_show_every_matrix_layer_in_every_format(capsys, layer, fmt):
+    code, out, err = run(capsys, "show", layer, "--format", fmt)
+    assert code == 0 and err == "", err
+    if fmt == "json":
+        data = json.loads(out)
+        assert data["name"] == layer and set(data["result"]) == set(data["inputs"])
+    elif fmt == "latex":
+        assert r"\begin{align*}" in out and r"\frac{\partial L}" in out
+    elif fmt == "mathml":
+        root = ET.fromstring(out)           # one well-formed fragment
+        assert root.tag == "section" and root.get("data-layer") == layer
+        maths = root.findall(".//{http://www.w3.org/1998/Math/MathML}math")
+        assert len(maths) >= 2
+        assert "<mi>&amp;</mi>" not in out and "&amp;" not in out
+    elif fmt == "markdown":
+        assert out.startswith("# ") and "```python" in out
+    else:
+        assert out.splitlines()[0].endswith(f"[{layer}]") and "proof:" in out
+
+
+def test_show_matrix_wrt_and_standalone(capsys):
+    code, out, _ = run(capsys, "show", "affine", "--wrt", "W", "--format", "json")
+    assert code == 0 and json.loads(out)["result"] == {"W": "x.T @ dout"}
+    code, out, _ = run(capsys, "show", "affine", "--format", "latex", "--standalone")
+    assert code == 0 and out.startswith(r"\documentclass{article}") and r"\end{document}" in out
+    code, out, err = run(capsys, "show", "affine", "--wrt", "Q")
+    assert code == 2 and "affine has inputs x, W, b" in err
+    assert_one_line_error(err)
+
+
+def test_unknown_layer_suggests_a_matrix_layer(capsys):
+    code, _, err = run(capsys, "show", "affin")
+    assert code == 2 and "did you mean: affine" in err
+    assert_one_line_error(err)
+
+
+@pytest.mark.parametrize("layer, wrt, line, exit_code, needle", [
+    ("affine", "W", "np.dot(x.T, dout)", 0, "proven for all shapes"),
+    ("affine", "W", "x.T @ dout", 0, "proven for all shapes"),
+    ("affine", "b", "np.sum(dout, axis=0)", 0, "proven for all shapes"),
+    ("affine", "W", "np.dot(dout.T, x)", 1, "shape"),
+    ("affine", "W", "2 * np.dot(x.T, dout)", 1, "values differ"),
+    ("softmax_with_loss", None, "dout*(y - t)/N", 0, "proven for all shapes"),
+    ("softmax_with_loss", None, "dout*(y - t)", 1, "NOT equal"),
+])
+def test_check_matrix_lines(capsys, layer, wrt, line, exit_code, needle):
+    argv = ["check", layer, "--backward", line] + (["--wrt", wrt] if wrt else [])
+    code, out, err = run(capsys, *argv)
+    assert code == exit_code, (out, err)
+    assert needle in out
+
+
+def test_check_matrix_json(capsys):
+    code, out, _ = run(capsys, "check", "affine", "--wrt", "W", "--backward",
+                       "np.dot(dout.T, x)", "--format", "json")
+    data = json.loads(out)
+    assert code == 1 and data["exit_code"] == 1 and not data["ok"]
+    assert data["results"][0]["verdict"] == "refuted" and data["results"][0]["reason"] == "shape"
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["check", "affine", "--backward", "np.dot(x.T, dout)"], "--wrt"),
+    (["check", "affine", "--wrt", "W", "--backward", "__import__('os')"], "not allowed"),
+    (["check", "affine", "--wrt", "W", "--backward", "np.dot(x.T, dout"], "syntax"),
+    (["check", "affine", "--wrt", "Q", "--backward", "x"], "affine has inputs"),
+])
+def test_check_matrix_bad_input_exits_2(capsys, argv, needle):
+    code, out, err = run(capsys, *argv)
+    assert code == 2, (out, err)
+    assert_one_line_error(err)
+    assert needle in err

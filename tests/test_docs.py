@@ -11,7 +11,7 @@ from derive import catalogue, derive, docs
 from derive.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
-LAYERS = catalogue.names()
+LAYERS = catalogue.all_names()          # elementwise and matrix layers
 
 
 @pytest.fixture(scope="module")
@@ -179,3 +179,35 @@ def test_notebook_display():
     assert d._repr_latex_().startswith("$$") and "\\frac{\\partial L}{\\partial x}" in \
         d._repr_latex_()
     assert d._repr_markdown_() == d.to_markdown()
+
+
+# --- matrix layers ----------------------------------------------------------------------------------
+
+from derive.matrix import LAYERS as MATRIX, export_source  # noqa: E402
+
+
+def test_matrix_layers_are_in_the_site():
+    assert set(MATRIX) <= set(LAYERS)
+
+
+@pytest.mark.parametrize("layer", MATRIX)
+def test_matrix_page_has_the_node_graph_steps_and_exported_code(site, layer):
+    from html import escape
+    page = (site / f"{layer}.html").read_text()
+    assert 'class="graph"' in page and page.count('class="node op g-node"') >= 1
+    assert "index form (all shapes)" in page
+    assert escape(export_source([layer]).strip()[:200]) in page
+    svg = (site / f"{layer}.svg").read_text()
+    assert svg.startswith("<svg") and 'data-dst="' in svg
+    md = (site / f"{layer}.md").read_text()
+    assert f"]({layer}.svg)" in md and "\\frac{\\partial L}" in md
+    tex = (site / f"{layer}.tex").read_text()
+    assert "\\section*{" in tex and "\\begin{align*}" in tex and tex.isascii()
+
+
+def test_affine_graph_edges_follow_the_forward_nodes(site):
+    svg = (site / "affine.svg").read_text()
+    for src in ("x", "W", "b"):
+        assert f'data-src="{src}" data-dst="out"' in svg
+    svg = (site / "softmax.svg").read_text()
+    assert 'data-src="e" data-dst="S"' in svg and 'data-src="S" data-dst="out"' in svg

@@ -51,17 +51,16 @@ def run(args) -> int:
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0
     width = max(len(r["name"]) for r in data)
-    for kind in ("elementwise", "matrix"):
-        print(f"{kind} layers:")
-        for r in (r for r in data if r["kind"] == kind):
-            if kind == "matrix":
-                inputs = ", ".join(f"{k} {v}" for k, v in r["shapes"].items())
-                params = ", ".join(f"{k} {v}" for k, v in r["params"].items())
-                extra = f"  constants: {params}" if params else ""
-            else:
-                r = {**r, "forward": "out = " + r["forward"]}
-                inputs = ", ".join(r["inputs"])
-                params = ", ".join(f"{k}={v}" for k, v in r["params"].items())
-                extra = f"  params: {params}" if params else ""
-            print(f"  {r['name']:<{width}}  {r['forward']}  inputs: {inputs}{extra}")
+    for r in data:
+        if r["kind"] == "matrix":
+            inputs = ", ".join(f"{k} {v}" for k, v in r["shapes"].items())
+            params = ", ".join(f"{k} {v}" for k, v in r["params"].items())
+            extra = f"  constants: {params}" if params else ""
+            forward = r["forward"]
+        else:
+            inputs = ", ".join(r["inputs"])
+            params = ", ".join(f"{k}={v}" for k, v in r["params"].items())
+            extra = f"  params: {params}" if params else ""
+            forward = "out = " + r["forward"]
+        print(f"{r['name']:<{width}}  {r['kind']:<11}  {forward}  inputs: {inputs}{extra}")
     return 0
