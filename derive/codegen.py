@@ -432,16 +432,33 @@ written to. Regenerate with ``derive export {cmd}``; do not edit.
 '''
 
 
-def emit_module(names, cmd: str | None = None) -> str:
-    """The source of a module with the layers ``names`` (catalogue order kept as given)."""
+_MATRIX_NOTE = '''
+The matrix layers ({matrix}) follow the book's classes: forward caches what
+backward needs, backward returns dx and stores parameter gradients as
+attributes (dW, db; dgamma, dbeta); x of shape (N, D) (Affine and
+BatchNormalization flatten higher ranks).
+"""
+'''
+
+
+def emit_module(names, cmd: str | None = None, matrix=()) -> str:
+    """The source of a module with the layers ``names`` (catalogue order kept as given).
+
+    ``matrix``: matrix layers (:mod:`derive.matrix`) appended after the elementwise ones,
+    in one module (one ``import numpy as np``; the helper names do not collide).
+    """
     from .derivation import derive
+    from .matrix.codegen import section
     parts, helpers = [], set()
     for name in names:
         code = layer_code(derive(name))
         parts.append(code)
         helpers |= code.helpers
-    cmd = cmd or " ".join(names)
-    out = [_HEADER.format(names=", ".join(names), cmd=cmd)]
+    names, matrix = list(names), list(matrix)
+    cmd = cmd or " ".join(names + matrix)
+    out = [_HEADER.format(names=", ".join(names + matrix), cmd=cmd)]
+    if matrix:
+        out[0] = out[0].rstrip()[:-3].rstrip() + "\n" + _MATRIX_NOTE.format(matrix=", ".join(matrix))
     out.append("import math\n" if "erf" in helpers else "")
     out.append("import numpy as np\n\n")
     for h in ("_as_arrays", "_sigmoid"):
@@ -451,4 +468,7 @@ def emit_module(names, cmd: str | None = None) -> str:
         out.append("# erf: numeric/special.py, copied\n" + _erf_source() + "\n\n\n")
     for code in parts:
         out.append(code.function + "\n\n\n" + code.cls + "\n\n\n")
+    if matrix:
+        out.append("# ---- matrix layers (derive.matrix: generic shapes N, D, M) ----\n"
+                   + section(matrix).lstrip("\n") + "\n")
     return "".join(out).rstrip() + "\n"

@@ -4,7 +4,7 @@ Each ``<layer>_backward(dout, ...)`` takes the upstream gradient and the cached
 values it needs and returns the input gradient (a tuple in input order for
 several inputs); each class has the book's API (``forward`` caches, ``backward``
 returns the gradients). Only numpy is imported. Arrays passed in are never
-written to. Regenerate with ``derive export --all``; do not edit.
+written to. Regenerate with ``derive export --all --elementwise``; do not edit.
 """
 import math
 import numpy as np

@@ -136,3 +136,53 @@ def test_verify_catalogue_three_ways(capsys):
     for name in ("sigmoid", "gelu", "mul"):
         assert any(line.startswith(name + " ") and line.rstrip().endswith("PASS")
                    for line in out.splitlines())
+
+
+def _top_level_names(source):
+    import ast
+    names = []
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, ast.Assign):
+            names += [t.id for t in node.targets if isinstance(t, ast.Name)]
+    return names
+
+
+def test_export_mixes_elementwise_and_matrix_layers(tmp_path, capsys):
+    import importlib.util
+    import numpy as np
+    target = tmp_path / "mixed_layers.py"
+    assert main(["export", "affine", "softmax_with_loss", "sigmoid", "-o", str(target)]) == 0
+    src = target.read_text()
+    assert src.count("import numpy as np") == 1
+    names = _top_level_names(src)
+    assert len(names) == len(set(names))
+    for want in ("Affine", "SoftmaxWithLoss", "Sigmoid", "affine_backward", "_rows"):
+        assert want in names
+    spec = importlib.util.spec_from_file_location("mixed_layers", target)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    layer = mod.Affine(np.eye(3), np.zeros(3))
+    layer.forward(np.ones((2, 3)))
+    assert np.allclose(layer.backward(np.ones((2, 3))), np.ones((2, 3)))
+    assert np.allclose(layer.db, [2.0, 2.0, 2.0])
+
+
+def test_export_all_has_both_catalogues(capsys):
+    assert main(["export", "--all"]) == 0
+    src = capsys.readouterr().out
+    names = _top_level_names(src)
+    assert len(names) == len(set(names))
+    assert {"Relu", "Gelu", "Affine", "BatchNormalization", "Dropout"} <= set(names)
+    assert src.count("import numpy as np") == 1
+    assert main(["export", "--all", "--elementwise"]) == 0
+    assert "class Affine" not in capsys.readouterr().out
+    assert main(["export", "--elementwise", "relu"]) == 2
+
+
+def test_export_unknown_matrix_name_suggests(capsys):
+    assert main(["export", "afine"]) == 2
+    assert "affine" in capsys.readouterr().err
+    assert main(["export", "relu", "batchnorn"]) == 2
+    assert "batchnorm" in capsys.readouterr().err

@@ -1,4 +1,11 @@
-"""``derive export LAYER... [-o FILE] | --all``: a numpy-only module of backward functions and classes.
+"""``derive export LAYER... [-o FILE] | --all [--elementwise]``: a numpy-only module of backward
+functions and classes.
+
+Names may come from both catalogues: the elementwise layers (:mod:`derive.catalogue`)
+and the matrix layers (:mod:`derive.matrix`: affine, softmax, ...).  One module is
+written, elementwise layers first, then the matrix section.  ``--all`` exports
+both catalogues; ``--all --elementwise`` only the elementwise one (that is what
+``numeric/generated.py`` holds; the matrix layers alone are ``numeric/matrix_generated.py``).
 
 >>> import argparse
 >>> p = argparse.ArgumentParser(); sub = p.add_subparsers(); register(sub)
@@ -21,7 +28,10 @@ def register(subparsers) -> None:
                               "a <layer>_backward(dout, ...) function and a class with forward/"
                               "backward.")
     p.add_argument("layers", nargs="*", metavar="LAYER", help="catalogue layers to export")
-    p.add_argument("--all", action="store_true", help="export the whole catalogue")
+    p.add_argument("--all", action="store_true",
+                   help="export every layer (elementwise and matrix)")
+    p.add_argument("--elementwise", action="store_true",
+                   help="with --all: only the elementwise catalogue (numeric/generated.py)")
     p.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
     p.set_defaults(func=run)
 
@@ -32,11 +42,22 @@ def run(args) -> int:
         raise DeriveError("give layer names or --all, not both")
     if not args.all and not args.layers:
         raise DeriveError("name at least one layer (or --all); see `derive list`")
-    names = catalogue.names() if args.all else list(dict.fromkeys(args.layers))
-    for n in names:
-        catalogue.get(n)  # unknown names fail here, with suggestions
-    cmd = "--all" if args.all else " ".join(names)  # no -o path: the bytes do not depend on it
-    source = emit_module(names, cmd=cmd)
+    if args.elementwise and not args.all:
+        raise DeriveError("--elementwise goes with --all")
+    if args.all:
+        names = catalogue.names()
+        matrix = [] if args.elementwise else catalogue.matrix_names()
+        cmd = "--all --elementwise" if args.elementwise else "--all"
+    else:
+        wanted = list(dict.fromkeys(args.layers))
+        for n in wanted:
+            if not catalogue.is_matrix(n):
+                catalogue.get(n)  # unknown names fail here, with suggestions from both catalogues
+        names = [n for n in wanted if not catalogue.is_matrix(n)]
+        matrix = [n for n in wanted if catalogue.is_matrix(n)]
+        cmd = " ".join(wanted)  # no -o path: the bytes do not depend on it
+    source = emit_module(names, cmd=cmd, matrix=matrix)
+    names = names + matrix
     if not args.output:
         sys.stdout.write(source)
         return 0
