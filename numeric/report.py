@@ -101,6 +101,7 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     nonfinite: list[str] = field(default_factory=list)
     kink_notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)   # observations that are not failures
     errors: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     shapes: list[tuple[int, ...]] = field(default_factory=list)
@@ -153,6 +154,7 @@ class Report:
             lines.append("  in-place: " + ", ".join(flags))
         lines += [f"  warning: {w}" for w in self.warnings]
         lines += [f"  kink: {k}" for k in self.kink_notes]
+        lines += [f"  note: {n}" for n in self.notes]
         lines.append("  shapes: " + ", ".join(str(s) for s in self.shapes))
         return "\n".join(lines)
 

@@ -12,6 +12,15 @@ Without ``--class`` every catalogue layer is checked: the exported code
 (:mod:`numeric.generated`) against the hand-coded :mod:`numeric.reference`
 classes and finite differences, and the reference classes against the exported
 backward; exit 0 iff all pass.
+
+The matrix layers (affine, softmax, softmax_with_loss, mse, batchnorm, layernorm,
+dropout) work the same way through :mod:`numeric.matrix_verify`: ``--class m:MyAffine
+--layer affine`` builds the class with the book's constructor (``Affine(W, b)``,
+``BatchNormalization(gamma, beta)``, ...) and checks forward, the returned ``dx`` and
+the parameter-gradient attributes (``dW``, ``db``, ``dgamma``, ``dbeta``) against the
+exported class (:mod:`numeric.matrix_generated`) and finite differences; loss layers
+are checked with ``dout = 1``.  The table without ``--class`` adds them:
+``numeric/matrix_generated.py`` vs ``numeric/matrix_reference.py`` vs finite differences.
 """
 from __future__ import annotations
 
@@ -95,15 +104,31 @@ def run(args) -> int:
         return _catalogue(args)
     if not args.layer:
         raise DeriveError("--class needs --layer LAYER (which catalogue layer it implements)")
-    case = derived_case(args.layer)
-    cls = load_class(args.cls)
-    report = verify_class(cls, case, strict=args.strict, seed=args.seed)
+    from .. import catalogue
+    if catalogue.is_matrix(args.layer):
+        from numeric.matrix_verify import verify_matrix_class
+        expected = _matrix_classes(args.layer)[0]
+        cls = load_class(args.cls)
+        report = verify_matrix_class(cls, args.layer, expected, strict=args.strict,
+                                     seed=args.seed)
+    else:
+        case = derived_case(args.layer)
+        cls = load_class(args.cls)
+        report = verify_class(cls, case, strict=args.strict, seed=args.seed)
     if args.format == "json":
         print(json.dumps({"class": args.cls, "layer": args.layer, **report.to_dict()}, indent=2))
     else:
         print(f"{args.cls} as {args.layer}")
         print(report.render())
     return 0 if report.ok else 1
+
+
+def _matrix_classes(layer: str):
+    """(exported class, book-style reference class) of a matrix layer."""
+    from numeric import matrix_generated, matrix_reference
+    from ..matrix.specs import get
+    name = get(layer).class_name
+    return getattr(matrix_generated, name), getattr(matrix_reference, name)
 
 
 def _catalogue(args) -> int:
@@ -116,10 +141,27 @@ def _catalogue(args) -> int:
     for name in catalogue.names():
         if name not in CASES:
             continue
+        print(f"verify: {name}", file=sys.stderr)
         exported = getattr(generated, catalogue.get(name).class_name)
         mine = verify_class(exported, CASES[name], strict=True, seed=args.seed)
         ref = verify_class(REFERENCE[name], derived_case(name), strict=args.strict,
                            seed=args.seed)
+        rows.append({"layer": name, "ok": mine.ok and ref.ok,
+                     "exported_vs_reference": mine.backward.max_abs,
+                     "exported_vs_fd": mine.fd.max_abs, "reference_vs_fd": ref.fd.max_abs,
+                     "forward": mine.forward.max_abs,
+                     "mutation": any((mine.mutated_dout, mine.aliased_dout, mine.mutated_inputs,
+                                      mine.mutated_cache)),
+                     "warnings": len(mine.warnings) + len(ref.warnings),
+                     "failures": mine.failures + [f"reference: {f}" for f in ref.failures]})
+    from numeric.matrix_verify import MATRIX_CASES, verify_matrix_class
+    for name in catalogue.matrix_names():
+        if name not in MATRIX_CASES:
+            continue
+        print(f"verify: {name} (matrix)", file=sys.stderr)
+        exported, reference = _matrix_classes(name)
+        mine = verify_matrix_class(exported, name, reference, strict=True, seed=args.seed)
+        ref = verify_matrix_class(reference, name, exported, strict=args.strict, seed=args.seed)
         rows.append({"layer": name, "ok": mine.ok and ref.ok,
                      "exported_vs_reference": mine.backward.max_abs,
                      "exported_vs_fd": mine.fd.max_abs, "reference_vs_fd": ref.fd.max_abs,
@@ -143,6 +185,7 @@ def _catalogue(args) -> int:
     for r in rows:
         for f in r["failures"]:
             print(f"{r['layer']}: {f}")
-    print("exported code (numeric/generated.py) vs numeric/reference.py vs finite differences "
+    print("exported code (numeric/generated.py, numeric/matrix_generated.py) vs "
+          "numeric/reference.py, numeric/matrix_reference.py vs finite differences "
           "(max abs errors); " + ("all pass" if ok else "FAILURES above"))
     return 0 if ok else 1
