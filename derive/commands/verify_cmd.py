@@ -131,61 +131,75 @@ def _matrix_classes(layer: str):
     return getattr(matrix_generated, name), getattr(matrix_reference, name)
 
 
-def _catalogue(args) -> int:
+def _row(name, mine, ref) -> dict:
+    return {"layer": name, "ok": mine.ok and ref.ok,
+            "exported_vs_reference": mine.backward.max_abs,
+            "exported_vs_fd": mine.fd.max_abs, "reference_vs_fd": ref.fd.max_abs,
+            "exported_vs_fd_rel": mine.fd.max_rel, "reference_vs_fd_rel": ref.fd.max_rel,
+            "forward": mine.forward.max_abs,
+            "mutation": any((mine.mutated_dout, mine.aliased_dout, mine.mutated_inputs,
+                             mine.mutated_cache)),
+            "warnings": len(mine.warnings) + len(ref.warnings),
+            "failures": mine.failures + [f"reference: {f}" for f in ref.failures]}
+
+
+def layer_row(name: str, *, seed: int = 0, strict: bool = False) -> dict:
+    """Three-way check of one catalogue layer: exported code, reference class, finite differences."""
+    from .. import catalogue
+    if catalogue.is_matrix(name):
+        from numeric.matrix_verify import verify_matrix_class
+        exported, reference = _matrix_classes(name)
+        mine = verify_matrix_class(exported, name, reference, strict=True, seed=seed)
+        ref = verify_matrix_class(reference, name, exported, strict=strict, seed=seed)
+        return _row(name, mine, ref)
     from numeric import generated
     from numeric.cases import CASES
     from numeric.reference import REFERENCE
     from numeric.verify import verify_class
+    exported = getattr(generated, catalogue.get(name).class_name)
+    mine = verify_class(exported, CASES[name], strict=True, seed=seed)
+    ref = verify_class(REFERENCE[name], derived_case(name), strict=strict, seed=seed)
+    return _row(name, mine, ref)
+
+
+_HEAD = ("layer", "fwd err", "exp-ref", "exp-fd", "ref-fd", "mutation", "warnings", "verdict")
+_LEGEND = ("fwd err, exp-ref: max abs error of the exported forward/backward against the "
+           "reference class; exp-fd, ref-fd: max relative error against central finite "
+           "differences (where |value| > 1e-5)")
+
+
+def format_table(rows) -> str:
+    lines = [_HEAD] + [(r["layer"], f"{r['forward']:.1e}", f"{r['exported_vs_reference']:.1e}",
+                        f"{r['exported_vs_fd_rel']:.1e}", f"{r['reference_vs_fd_rel']:.1e}",
+                        "yes" if r["mutation"] else "no", str(r["warnings"]),
+                        "PASS" if r["ok"] else "FAIL") for r in rows]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(_HEAD))]
+    out = ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in lines]
+    out += [f"{r['layer']}: {f}" for r in rows for f in r["failures"]]
+    return "\n".join(out)
+
+
+def report_text(name: str) -> str:
+    """One layer's three-way verification as text (the docs pages show it)."""
+    return f"{format_table([layer_row(name)])}\n{_LEGEND}"
+
+
+def _catalogue(args) -> int:
+    from numeric.cases import CASES
+    from numeric.matrix_verify import MATRIX_CASES
     from .. import catalogue
     rows = []
-    for name in catalogue.names():
-        if name not in CASES:
-            continue
-        print(f"verify: {name}", file=sys.stderr)
-        exported = getattr(generated, catalogue.get(name).class_name)
-        mine = verify_class(exported, CASES[name], strict=True, seed=args.seed)
-        ref = verify_class(REFERENCE[name], derived_case(name), strict=args.strict,
-                           seed=args.seed)
-        rows.append({"layer": name, "ok": mine.ok and ref.ok,
-                     "exported_vs_reference": mine.backward.max_abs,
-                     "exported_vs_fd": mine.fd.max_abs, "reference_vs_fd": ref.fd.max_abs,
-                     "forward": mine.forward.max_abs,
-                     "mutation": any((mine.mutated_dout, mine.aliased_dout, mine.mutated_inputs,
-                                      mine.mutated_cache)),
-                     "warnings": len(mine.warnings) + len(ref.warnings),
-                     "failures": mine.failures + [f"reference: {f}" for f in ref.failures]})
-    from numeric.matrix_verify import MATRIX_CASES, verify_matrix_class
-    for name in catalogue.matrix_names():
-        if name not in MATRIX_CASES:
-            continue
-        print(f"verify: {name} (matrix)", file=sys.stderr)
-        exported, reference = _matrix_classes(name)
-        mine = verify_matrix_class(exported, name, reference, strict=True, seed=args.seed)
-        ref = verify_matrix_class(reference, name, exported, strict=args.strict, seed=args.seed)
-        rows.append({"layer": name, "ok": mine.ok and ref.ok,
-                     "exported_vs_reference": mine.backward.max_abs,
-                     "exported_vs_fd": mine.fd.max_abs, "reference_vs_fd": ref.fd.max_abs,
-                     "forward": mine.forward.max_abs,
-                     "mutation": any((mine.mutated_dout, mine.aliased_dout, mine.mutated_inputs,
-                                      mine.mutated_cache)),
-                     "warnings": len(mine.warnings) + len(ref.warnings),
-                     "failures": mine.failures + [f"reference: {f}" for f in ref.failures]})
+    names = [n for n in catalogue.names() if n in CASES]
+    names += [n for n in catalogue.matrix_names() if n in MATRIX_CASES]
+    for k, name in enumerate(names, 1):
+        print(f"[{k}/{len(names)}] verify {name}", file=sys.stderr)
+        rows.append(layer_row(name, seed=args.seed, strict=args.strict))
     ok = all(r["ok"] for r in rows)
     if args.format == "json":
         print(json.dumps({"ok": ok, "layers": rows}, indent=2))
         return 0 if ok else 1
-    head = ("layer", "fwd err", "exp-ref", "exp-fd", "ref-fd", "mutation", "warnings", "verdict")
-    lines = [head] + [(r["layer"], f"{r['forward']:.1e}", f"{r['exported_vs_reference']:.1e}",
-                       f"{r['exported_vs_fd']:.1e}", f"{r['reference_vs_fd']:.1e}",
-                       "yes" if r["mutation"] else "no", str(r["warnings"]),
-                       "PASS" if r["ok"] else "FAIL") for r in rows]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
-    for line in lines:
-        print("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip())
-    for r in rows:
-        for f in r["failures"]:
-            print(f"{r['layer']}: {f}")
+    print(format_table(rows))
     print("exported code (numeric/generated.py, numeric/matrix_generated.py) vs "
-          "numeric/reference.py, numeric/matrix_reference.py vs finite differences "
-          "(max abs errors); " + ("all pass" if ok else "FAILURES above"))
+          "numeric/reference.py, numeric/matrix_reference.py vs finite differences; "
+          + _LEGEND + "; " + ("all pass" if ok else "FAILURES above"))
     return 0 if ok else 1
