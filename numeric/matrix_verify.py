@@ -32,6 +32,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import inspect
+
 import numpy as np
 
 from numeric.fd import numerical_grad
@@ -124,6 +126,16 @@ def verify_matrix_class(cls, layer: str, expected_cls, *, strict: bool = False,
     case = MATRIX_CASES[layer]
     report = Report(name=layer, strict=strict)
     rng = np.random.default_rng(seed)
+    state = np.random.get_state()  # book-style Dropout draws from the global RNG:
+    np.random.seed(seed)           # seed it so a report is the same run after run
+    try:
+        _check_shapes(cls, expected_cls, case, rng, report)
+    finally:
+        np.random.set_state(state)
+    return report.finish()
+
+
+def _check_shapes(cls, expected_cls, case, rng, report) -> None:
     for shape in case.shapes:
         label = f"shape {shape}"
         try:
@@ -132,7 +144,6 @@ def verify_matrix_class(cls, layer: str, expected_cls, *, strict: bool = False,
             if not any(e.startswith(f"{exc} (") for e in report.errors):
                 report.errors.append(f"{exc} ({label})")
         report.shapes.append(shape)
-    return report.finish()
 
 
 def _check_shape(cls, expected_cls, case, shape, rng, report: Report, label) -> None:
@@ -141,7 +152,10 @@ def _check_shape(cls, expected_cls, case, shape, rng, report: Report, label) -> 
     t = _target(case, shape, rng)
     extra = [] if t is None else [t]
 
-    layer = _call("constructor", cls, *[p.copy() for p in params])
+    kwargs = {}
+    if case.mask and "seed" in inspect.signature(cls).parameters:
+        kwargs["seed"] = int(rng.integers(2**31))  # a seedable Dropout: same mask every run
+    layer = _call("constructor", lambda *a: cls(*a, **kwargs), *[p.copy() for p in params])
     args = [x.copy(), *[e.copy() for e in extra]]
     with _capture() as caught:
         out = np.asarray(_call("forward", layer.forward, *args), dtype=np.float64)
