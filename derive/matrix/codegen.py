@@ -9,6 +9,8 @@ passes and class scaffolding are templates.
 """
 from __future__ import annotations
 
+import functools
+
 from .derivation import derive_matrix
 from .specs import LAYERS
 from .tensor import Div, Mul, Tensor
@@ -42,8 +44,14 @@ def emit(t: Tensor) -> str:
     return f"{wrap(big[0])}*({small})"
 
 
-def backward_lines() -> dict:
-    return {name: {k: emit(v) for k, v in derive_matrix(name).tensors.items()} for name in LAYERS}
+@functools.lru_cache(maxsize=None)
+def _lines(name: str) -> tuple:
+    return tuple((k, emit(v)) for k, v in derive_matrix(name).tensors.items())
+
+
+def backward_lines(names=LAYERS) -> dict:
+    """Each layer's backward lines, derived once per process (docs ask for one layer at a time)."""
+    return {name: dict(_lines(name)) for name in names}
 
 
 DOCSTRING = '''"""Layer classes with the book's API, backward passes derived by derive.matrix.
@@ -262,7 +270,7 @@ def section(names) -> str:
         if n not in TEMPLATES:
             from .specs import get
             get(n)  # raises UnknownLayerError with suggestions
-    lines = backward_lines()
+    lines = backward_lines(names)
     parts = [HELPERS]
     for name in names:
         code = TEMPLATES[name]
