@@ -135,6 +135,44 @@ def _kink_symbols(e: sp.Expr) -> list:
     return sorted((s for s in found if not s.is_positive), key=lambda s: s.name)
 
 
+def _decide_signs(e: sp.Expr, region: list) -> sp.Expr:
+    """Settle conditions SymPy leaves open inside one sign region (all of ``region`` > 0).
+
+    A condition ``g > 0`` (or ``<``, ``>=``, ``<=``) on a continuous g with no zero in the
+    region has one truth value throughout it (intermediate value theorem), so its value at
+    one point is its value everywhere. Only one region symbol is handled; other positive
+    symbols (parameters) must not change the zero set, which solveset checks symbolically.
+    E.g. ELU's ``alpha*(exp(-p) - 1) > 0`` is false for every p > 0.
+    """
+    if len(region) != 1 or not e.has(sp.Piecewise):
+        return e
+    p = region[0]
+    open_half = sp.Interval.open(0, sp.oo)
+    decided = {}
+    for pw in e.atoms(sp.Piecewise):
+        for _, cond in pw.args:
+            if not isinstance(cond, sp.core.relational.Relational) or cond in decided:
+                continue
+            if isinstance(cond, (sp.Eq, sp.Ne)):
+                continue
+            g = cond.lhs - cond.rhs
+            params = g.free_symbols - {p}
+            if not all(s.is_positive for s in params):
+                continue
+            try:
+                roots = sp.solveset(g, p, open_half)
+                smooth = sp.calculus.util.continuous_domain(g, p, open_half)
+            except (NotImplementedError, ValueError, TypeError):
+                continue
+            if roots != sp.S.EmptySet or smooth != open_half:
+                continue
+            probe = {p: 1, **{s: 1 for s in params}}
+            truth = cond.xreplace(probe)
+            if truth in (sp.true, sp.false):
+                decided[cond] = truth
+    return e.xreplace(decided) if decided else e
+
+
 def _by_cases(d: sp.Expr, kinks: list):
     """Prove ``d == 0`` on every open sign region of the kink symbols.
 
@@ -144,11 +182,13 @@ def _by_cases(d: sp.Expr, kinks: list):
     """
     if len(kinks) > 2:
         return None
-    regions = []
+    regions, settled = [], False
     for signs in product((1, -1), repeat=len(kinks)):
         p = [sp.Dummy(f"p{i}", positive=True) for i in range(len(kinks))]
         case = d.subs({s: sg * pi for s, sg, pi in zip(kinks, signs, p)})
-        case = sp.piecewise_fold(case)
+        decided = _decide_signs(case, p)
+        settled |= decided != case
+        case = sp.piecewise_fold(decided)
         if case.has(sp.Piecewise) or _is_zero(case) is None:
             return None
         regions.append(", ".join(f"{s} {'>' if sg > 0 else '<'} 0" for s, sg in zip(kinks, signs)))
@@ -157,7 +197,8 @@ def _by_cases(d: sp.Expr, kinks: list):
     if at_kink != 0:
         where = ", ".join(f"{s} = 0" for s in kinks)
         note = f"the two sides differ only at {where}, a kink, where the derivative is a convention"
-    return "cases " + "; ".join(regions), note
+    ivt = " (a condition's truth settled by the intermediate value theorem)" if settled else ""
+    return "cases " + "; ".join(regions) + ivt, note
 
 
 def compare(a: sp.Expr, b: sp.Expr, *, points: int = 6, seed: int = 0):

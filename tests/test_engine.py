@@ -14,7 +14,7 @@ from derive.steps import dout, out
 # the output where that is natural, a mask on the output for relu-likes, the input otherwise.
 EXPECTED_CACHE = {"sigmoid": "out", "tanh": "out", "exp": "out", "relu": "out",
                   "leaky_relu": "out", "gelu": "x", "gelu_tanh": "x", "square": "x", "log": "x",
-                  "mul": "x", "add": "x"}
+                  "mul": "x", "add": "x", "elu": "out"}
 
 
 @pytest.fixture(scope="module", params=catalogue.names())
@@ -128,3 +128,21 @@ def test_random_formulas_are_derived_and_proven(f):
     for s in inputs:
         mine = d.result[s.name].xreplace({out: f})
         assert isinstance(compare(mine, dout * sp.diff(f, s)), Proof), (f, s)
+
+
+def test_sign_lemma_settles_only_conditions_without_a_zero():
+    from derive.proof import _decide_signs
+    p = sp.Dummy("p", positive=True)
+    alpha = sp.Symbol("alpha", positive=True)
+    no_zero = sp.Piecewise((1, alpha * (sp.exp(-p) - 1) > 0), (0, True))
+    assert _decide_signs(no_zero, [p]) == 0          # false for every p > 0
+    has_zero = sp.Piecewise((1, p - 1 > 0), (0, True))
+    assert _decide_signs(has_zero, [p]) == has_zero  # changes sign at p = 1: left open
+
+
+def test_elu_backward_runs_on_out():
+    d = derive("elu")
+    alpha = sp.Symbol("alpha", positive=True)
+    # for x <= 0: alpha*exp(x) = out + alpha, so no exp is needed in backward
+    assert d.needs("x") == ("out",)
+    assert sp.simplify(d.result["x"].subs(out, -sp.Rational(1, 2)) - dout * (alpha - sp.Rational(1, 2))) == 0
