@@ -192,16 +192,12 @@ class _Builder:
         op, arg = self._condition(cond)
         if then == 1 and other == 0:
             return self._add(f"mask_{op}", (arg,), None, e)
-        if then == 0 and other == 1:
-            raise MissingRuleError(f"write the mask {e} as a comparison > or >=")
-        parts = [self._const_node(then), self._const_node(other)]
+        if self.is_const(then) or self.is_const(other):
+            # a constant branch: other + (then - other)·[cond], which is equal everywhere
+            mask = sp.Piecewise((1, cond), (0, True))
+            return self.build(sp.Add(other, sp.Mul(then - other, mask)))
+        parts = [self.build(then), self.build(other)]
         return self._add(f"where_{op}", (arg, *parts), None, e)
-
-    def _const_node(self, e):
-        if self.is_const(e):
-            raise MissingRuleError(f"a branch of np.where is the constant {e}; multiply a mask "
-                                   "instead, e.g. alpha*(x > 0)")
-        return self.build(e)
 
     def _condition(self, cond):
         """A relational → ("gt"|"ge", id of the node whose sign decides)."""

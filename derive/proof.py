@@ -122,17 +122,60 @@ def _is_zero(d: sp.Expr):
     return None
 
 
-def _kink_symbols(e: sp.Expr) -> list:
-    """Real symbols whose sign decides a branch, mask, max or abs in ``e``."""
-    found = set()
+def _relationals(cond) -> list:
+    if isinstance(cond, sp.core.relational.Relational):
+        return [cond]
+    if cond in (sp.true, sp.false) or not isinstance(cond, sp.logic.boolalg.Boolean):
+        return []
+    return [r for a in cond.args for r in _relationals(a)]
+
+
+def _switches(e: sp.Expr) -> list:
+    """Expressions whose sign switches a branch, mask, max or abs in ``e``."""
+    found = []
     for node in e.atoms(*_NONSMOOTH):
         if isinstance(node, sp.Piecewise):
-            for _, cond in node.args:
-                if cond not in (sp.true, sp.false):
-                    found |= cond.free_symbols
+            found += [r.lhs - r.rhs for _, cond in node.args for r in _relationals(cond)]
+        elif isinstance(node, (sp.Max, sp.Min)):
+            a = node.args
+            found += [a[i] - a[j] for i in range(len(a)) for j in range(i + 1, len(a))]
         else:
-            found |= node.free_symbols
+            found.append(node.args[0])
+    return found
+
+
+def _kink_symbols(e: sp.Expr) -> list:
+    """Real symbols whose value decides a branch, mask, max or abs in ``e``."""
+    found = set().union(*[g.free_symbols for g in _switches(e)])
     return sorted((s for s in found if not s.is_positive), key=lambda s: s.name)
+
+
+def _breakpoints(e: sp.Expr, s: sp.Symbol):
+    """Sorted numeric points where a switch of ``e`` changes sign in ``s``; None if unknown."""
+    points = set()
+    for g in _switches(e):
+        if s not in g.free_symbols or g.has(*_NONSMOOTH):
+            continue  # a switch inside a switch: its own switches are collected too
+        if g == s:
+            points.add(sp.Integer(0))
+            continue
+        try:
+            roots = sp.solveset(g, s, sp.S.Reals)
+        except (NotImplementedError, ValueError, TypeError):
+            return None
+        if not isinstance(roots, sp.FiniteSet) or not all(r.is_number for r in roots):
+            return None
+        points |= set(roots)
+    return sorted(points, key=lambda r: float(r))
+
+
+def _regions(s: sp.Symbol, points: list, p: sp.Symbol) -> list:
+    """(description, value of s in terms of p > 0) for each open interval between points."""
+    out = [(f"{s} < {points[0]}", points[0] - p)]
+    for lo, hi in zip(points, points[1:]):
+        out.append((f"{lo} < {s} < {hi}", lo + (hi - lo) / (1 + p)))
+    out.append((f"{s} > {points[-1]}", points[-1] + p))
+    return out
 
 
 def _decide_signs(e: sp.Expr, region: list) -> sp.Expr:
@@ -174,31 +217,43 @@ def _decide_signs(e: sp.Expr, region: list) -> sp.Expr:
 
 
 def _by_cases(d: sp.Expr, kinks: list):
-    """Prove ``d == 0`` on every open sign region of the kink symbols.
+    """Prove ``d == 0`` on every open region cut out by the kinks.
 
-    Returns (detail, kink_note) or None. Values on the kink set itself (e.g.
-    x = 0) are reported in the note, not required to agree: that is where a
-    derivative is a convention.
+    One kink symbol: the intervals between the points where a switch changes sign.
+    Two: the four sign quadrants. Returns (detail, kink_note) or None. Values on the
+    kink set itself (e.g. x = 0) are reported in the note, not required to agree:
+    that is where a derivative is a convention.
     """
-    if len(kinks) > 2:
+    if len(kinks) == 1:
+        points = _breakpoints(d, kinks[0])
+        if not points:
+            return None
+        p = sp.Dummy("p", positive=True)
+        cases = [(text, {kinks[0]: value}, [p]) for text, value in _regions(kinks[0], points, p)]
+        at = [{kinks[0]: r} for r in points]
+    elif len(kinks) == 2:
+        ps = [sp.Dummy(f"p{i}", positive=True) for i in range(2)]
+        cases = [(", ".join(f"{s} {'>' if sg > 0 else '<'} 0" for s, sg in zip(kinks, signs)),
+                  {s: sg * pi for s, sg, pi in zip(kinks, signs, ps)}, ps)
+                 for signs in product((1, -1), repeat=2)]
+        at = [{s: 0 for s in kinks}]
+    else:
         return None
-    regions, settled = [], False
-    for signs in product((1, -1), repeat=len(kinks)):
-        p = [sp.Dummy(f"p{i}", positive=True) for i in range(len(kinks))]
-        case = d.subs({s: sg * pi for s, sg, pi in zip(kinks, signs, p)})
-        decided = _decide_signs(case, p)
+    settled = False
+    for _, values, region in cases:
+        case = d.subs(values)
+        decided = _decide_signs(case, region)
         settled |= decided != case
         case = sp.piecewise_fold(decided)
         if case.has(sp.Piecewise) or _is_zero(case) is None:
             return None
-        regions.append(", ".join(f"{s} {'>' if sg > 0 else '<'} 0" for s, sg in zip(kinks, signs)))
-    at_kink = sp.simplify(d.subs({s: 0 for s in kinks}))
+    differ = [pt for pt in at if sp.simplify(d.subs(pt)) != 0]
     note = ""
-    if at_kink != 0:
-        where = ", ".join(f"{s} = 0" for s in kinks)
+    if differ:
+        where = "; ".join(", ".join(f"{s} = {v}" for s, v in pt.items()) for pt in differ)
         note = f"the two sides differ only at {where}, a kink, where the derivative is a convention"
     ivt = " (a condition's truth settled by the intermediate value theorem)" if settled else ""
-    return "cases " + "; ".join(regions) + ivt, note
+    return "cases " + "; ".join(text for text, _, _ in cases) + ivt, note
 
 
 def compare(a: sp.Expr, b: sp.Expr, *, points: int = 6, seed: int = 0):

@@ -146,3 +146,36 @@ def test_elu_backward_runs_on_out():
     # for x <= 0: alpha*exp(x) = out + alpha, so no exp is needed in backward
     assert d.needs("x") == ("out",)
     assert sp.simplify(d.result["x"].subs(out, -sp.Rational(1, 2)) - dout * (alpha - sp.Rational(1, 2))) == 0
+
+
+_kinky_unary = st.sampled_from([sp.exp, sp.tanh, lambda u: -u, lambda u: u**2,
+                                lambda u: sp.Max(0, u), lambda u: sp.Max(0, u - 1),
+                                lambda u: sp.Abs(u), lambda u: sp.Piecewise((u, _x > 0),
+                                                                             (u / 4, True)),
+                                lambda u: sp.Piecewise((2, _x > 1), (u, True))])
+
+
+def _grow_kinky(children):
+    return st.one_of(st.builds(lambda f, a: f(a), _kinky_unary, children),
+                     st.builds(lambda f, a, b: f(a, b), st.sampled_from([sp.Add, sp.Mul]),
+                               children, children))
+
+
+kinky = st.recursive(st.sampled_from([_x, _x, sp.Integer(2)]), _grow_kinky,
+                     max_leaves=4).filter(lambda e: _x in e.free_symbols)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(kinky)
+def test_random_formulas_with_kinks_are_derived_and_proven(f):
+    """ReLU, |·|, np.where with shifted kinks: proven region by region between the kinks."""
+    d = derive_spec(catalogue.from_expr(f, [_x]))
+    mine = d.result["x"].xreplace({out: f})
+    assert isinstance(compare(mine, dout * sp.diff(f, _x)), Proof), f
+
+
+def test_constant_branches_and_shifted_kinks():
+    assert derive(expr="np.where(x > 0, 2, 0.5)").result["x"] == 0
+    d = derive(expr="np.maximum(0, x + 2)")
+    assert d.result["x"].xreplace({out: sp.Max(0, _x + 2)}).subs(_x, -1) == dout
+    assert d.result["x"].xreplace({out: sp.Max(0, _x + 2)}).subs(_x, -3) == 0
