@@ -34,12 +34,14 @@ CHECK_SIZES = ({"N": 2, "D": 3, "M": 2, "C": 3}, {"N": 1, "D": 2, "M": 3, "C": 2
 
 @dataclass(frozen=True)
 class MatrixProof:
-    method: str            # "index form (all shapes)" | "identical"
+    method: str            # "index form (all shapes)" | "by definition" (the seed)
     detail: str
     sizes: tuple = ()      # sizes of the numeric cross-check
     points: int = 0
 
     def __str__(self):
+        if not self.points:                # the seed: nothing to check
+            return f"{self.method}: {self.detail}"
         at = "; ".join(",".join(f"{k}={v}" for k, v in s.items()) for s in self.sizes)
         return f"{self.method}: {self.detail}; numeric cross-check at {self.points} points ({at})"
 
@@ -71,12 +73,16 @@ class MatrixStep:
         if self.kind == "fact":
             return self.tensor.latex() + " = " + self.note.split("=")[-1].strip()
         lhs = r"\frac{\partial L}{\partial %s}" % Arr(self.target, ()).latex()
+        if self.kind == "seed":            # defines the symbol: the code's dout
+            return lhs + r" = \mathrm{dout}"
         return f"{lhs} = {self.tensor.latex()}"
 
     @property
     def text(self) -> str:
         if self.kind == "fact":
             return f"{self.tensor.numpy()} = {self.note.split('=')[-1].strip()}"
+        if self.kind == "seed":
+            return f"∂L/∂{self.target} = dout"
         return f"d{self.target} = {self.tensor.numpy()}"
 
     def to_dict(self):
@@ -162,12 +168,19 @@ class _Engine:
         self.shapes[up.name] = up.shape
         return t, g, idx
 
+    def seed_text(self) -> str:
+        out = self.layer.output
+        if self.shapes[out]:
+            return f"∂L/∂{out} is the given upstream gradient, dout in the code"
+        return (f"dout is the given upstream gradient of the loss {out} "
+                f"(1 when {out} is the final loss)")
+
     def run(self, wanted):
         layer = self.layer
         out = layer.output
         seed = Arr("dout", self.shapes[out])
         self.steps.append(MatrixStep("seed", "seed", out, out, seed,
-                                     MatrixProof("identical", "∂L/∂out is the given upstream gradient")))
+                                     MatrixProof("by definition", self.seed_text())))
         differentiable = set(layer.inputs) | {n for n, _, _ in layer.nodes}
         contributions: dict = {}
         composed = {out: seed}
@@ -293,6 +306,18 @@ class MatrixDerivation:
     def to_mathml(self) -> str:
         from . import render
         return render.mathml(self)
+
+    # notebook display, as for elementwise derivations (derive/notebook.py)
+    def _repr_html_(self) -> str:
+        from ..notebook import html
+        return html(self)
+
+    def _repr_latex_(self) -> str:
+        from ..notebook import latex
+        return latex(self)
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
 
     def to_markdown(self) -> str:
         from . import render

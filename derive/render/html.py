@@ -14,6 +14,7 @@ False
 """
 from __future__ import annotations
 
+import re
 from html import escape
 
 from latex2mathml.converter import convert
@@ -57,7 +58,8 @@ font:14px/1.45 ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace}
 code{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:.92em}
 .na{color:var(--muted);font-style:italic}
 table{border-collapse:collapse;width:100%;table-layout:fixed}
-th:nth-child(1){width:17%}th:nth-child(2){width:30%}th:nth-child(4){width:11%}
+th:nth-child(1){width:19%}th:nth-child(2){width:27%}th:nth-child(4){width:10%}
+td:first-child code{overflow-wrap:anywhere}td:last-child{white-space:nowrap}
 td,th{border-bottom:1px solid var(--rule);padding:.5rem .6rem;text-align:left;vertical-align:middle}
 th{font-size:.9rem;color:var(--muted);font-weight:600}
 """
@@ -87,9 +89,23 @@ def _para(parts, cls="") -> str:
     return f"<p{attr}>{''.join(out)}</p>"
 
 
+def fit(svg: str) -> str:
+    """Let a wide graph shrink to the column, down to 3/4 of its size (then it scrolls).
+
+    >>> fit('<svg viewBox="0 0 800 100" width="800" height="100" class="graph">')
+    '<svg style="width:100%;max-width:800px;min-width:600px;height:auto" viewBox="0 0 800 100" width="800" height="100" class="graph">'
+    """
+    m = re.search(r'<svg[^>]*\swidth="([0-9.]+)"', svg)
+    if not m:
+        return svg
+    w = float(m.group(1))
+    style = f"width:100%;max-width:{w:g}px;min-width:{0.75 * w:g}px;height:auto"
+    return svg.replace("<svg ", f'<svg style="{style}" ', 1)
+
+
 def figure(d) -> str:
     """The graph picture with a caption saying how to read it."""
-    return ("<figure>" + svg_render.render(d) +
+    return ("<figure>" + fit(svg_render.render(d)) +
             '<figcaption>Forward values (<span class="fwd">above</span> the arrows, going right) '
             'and backward gradients (<span class="bwd">below</span>, going left); hover a label '
             "for its full formula.</figcaption></figure>")
@@ -127,6 +143,11 @@ def forward(d) -> str:
 
 def fragment(d) -> str:
     """Forward formula, graph and result without the page around it (for notebooks)."""
+    if not hasattr(d, "graph"):  # a matrix layer
+        from ..matrix.render import forward_rows
+        return "\n".join([f"<div><p><strong>{escape(d.info()['title'])}</strong></p>",
+                          _matrix_rows(forward_rows(d)), matrix_figure(d), matrix_results(d),
+                          "</div>"])
     return "\n".join([f"<div><p><strong>{escape(d.spec.title)}</strong></p>", forward(d),
                       figure(d), results(d), "</div>"])
 
@@ -167,7 +188,7 @@ def render(d, *, code: str | None = None, verification: str | None = None,
 
 def matrix_figure(d) -> str:
     from ..matrix.render import graph_svg
-    return ("<figure>" + graph_svg(d) +
+    return ("<figure>" + fit(graph_svg(d)) +
             '<figcaption>The forward nodes: values go right (<span class="fwd">above</span> the '
             'arrows), gradients come back left (<span class="bwd">below</span>); hover a node '
             "for its formula and shape.</figcaption></figure>")
@@ -243,7 +264,8 @@ def index(entries) -> str:
                 else escape(d.spec.title))
         other = " · ".join(f'<a href="{escape(h)}">{escape(f)}</a>'
                            for f, h in links.items() if f != "html")
-        rows.append(f"<tr><td>{name}<br><code>{escape(d.spec.name)}</code></td>"
+        code = escape(d.spec.name).replace("_", "_<wbr>")      # breaks after an underscore
+        rows.append(f"<tr><td>{name}<br><code>{code}</code></td>"
                     f'<td><div class="m">{fwd}</div></td><td><div class="m">{grads}</div></td>'
                     f"<td>{other}</td></tr>")
     table = ("<table>\n<thead><tr><th>layer</th><th>forward</th><th>gradient (cached form)</th>"
