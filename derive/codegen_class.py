@@ -11,6 +11,8 @@ cached values replace what they are computed from when nothing else needs it.
 """
 from __future__ import annotations
 
+import re
+
 import sympy as sp
 
 from .steps import dout as dout_sym, out as out_sym
@@ -22,8 +24,69 @@ def _dear(e) -> bool:
     return any(isinstance(a, _DEAR) for a in sp.preorder_traversal(e))
 
 
+def _dout_factor(e):
+    """F with ``e = dout*F`` read off the expression (each Piecewise branch), or None."""
+    def factor(v):
+        if v == dout_sym:
+            return sp.Integer(1)
+        if v == 0:
+            return sp.Integer(0)
+        if v.is_Mul:
+            part, rest = v.as_independent(dout_sym, as_Add=False)
+            if rest == dout_sym:
+                return part
+        return None
+    if isinstance(e, sp.Piecewise):
+        pairs = [(factor(v), c) for v, c in e.args]
+        if any(f is None for f, _ in pairs):
+            return None
+        return sp.Piecewise(*pairs)
+    return factor(e)
+
+
+def _worth_caching(f, arrays) -> bool:
+    """A factor is cached whole unless it is a single cached array, its reciprocal or a constant.
+
+    (``dout*out`` and ``dout/x`` are already one pass; caching ``1/x`` would only move a
+    divide into forward and round twice.)
+    """
+    if not (f.free_symbols & arrays) or f.is_Symbol:
+        return False
+    return not (f.is_Pow and f.base.is_Symbol and f.exp == -1)
+
+
+def local_factor(e, arrays):
+    """``(F, proof)`` when ``e = dout*F`` (proven) and caching F makes backward one multiply."""
+    from .errors import ProofError
+    from .proof import prove_equal
+    f = _dout_factor(e)
+    if f is None or dout_sym in f.free_symbols or not _worth_caching(f, arrays):
+        return None
+    try:
+        proof = prove_equal(e, dout_sym * f, what="backward as dout times a cached factor")
+    except ProofError:
+        return None
+    return f, proof
+
+
+def _indicator(f):
+    """The condition c when f is Piecewise((1, c), (0, True)) (a 0/1 mask), else None."""
+    if isinstance(f, sp.Piecewise) and len(f.args) == 2 and f.args[1][1] == sp.true:
+        (a, c), (b, _) = f.args
+        if a == 1 and b == 0:
+            return c
+    return None
+
+
 def plan_cache(exprs, arrays):
-    """(exprs with dout-free parts replaced by symbols, [(symbol, expr)] to compute in forward)."""
+    """(exprs with dout-free parts replaced by symbols, [(symbol, expr)] to compute in forward).
+
+    First choice: the whole local factor. A gradient ``dout*F`` (``F`` per branch for a
+    Piecewise) is rewritten to ``dout*local`` with ``F`` computed in forward, once
+    ``dout*F`` is proven equal to the gradient; a 0/1 ``F`` is cached as a boolean
+    ``mask`` (1 byte per element), so backward is one ``np.multiply``. Otherwise the
+    conditions and transcendental dout-free factors are cached, as before.
+    """
     cached: dict = {}
 
     def name_for(e, boolean):
@@ -37,6 +100,11 @@ def plan_cache(exprs, arrays):
         return dout_sym not in e.free_symbols and bool(e.free_symbols & arrays)
 
     def walk(e):
+        whole = local_factor(e, arrays)
+        if whole is not None:
+            f = whole[0]
+            cond = _indicator(f)
+            return dout_sym * (name_for(cond, True) if cond is not None else name_for(f, False))
         if isinstance(e, sp.Piecewise):
             pairs = []
             for val, cond in e.args:
@@ -66,6 +134,41 @@ def _named(lines, results, names):
     return lines
 
 
+def _calls(e) -> int:
+    return sum(1 for a in sp.preorder_traversal(e) if isinstance(a, sp.Function))
+
+
+def _from_inputs(f, spec, arrays):
+    """A local factor written in ``out`` that cancels (``alpha + out`` where out -> -alpha)
+    is computed in forward from the input instead, when that form (the derivative, made
+    stable and proven equal) needs no sum and no more function calls than the forward.
+
+    ELU: ``alpha + out`` loses every digit of ``alpha*exp(x)`` for x << 0;
+    ``alpha*exp(min(x, 0))`` keeps them at the same cost.
+    """
+    from .codegen_stable import stable_form
+    from .errors import ProofError
+    from .proof import prove_equal
+    if len(spec.inputs) != 1 or out_sym not in f.free_symbols:
+        return f
+    adds = [a for a in sp.preorder_traversal(f) if a.is_Add and a.has(out_sym)]
+    if not adds:
+        return f
+    (x,) = spec.inputs
+    fx, _ = stable_form(sp.diff(spec.forward, x))
+    branches = [v for v, _ in fx.args] if isinstance(fx, sp.Piecewise) else [fx]
+    if any(a.is_Add for b in branches for a in sp.preorder_traversal(b)):
+        return f
+    if _calls(fx) > _calls(spec.forward) or not (fx.free_symbols & arrays):
+        return f
+    try:
+        prove_equal(fx, f.xreplace({out_sym: spec.forward}),
+                    what="local factor computed from the input")
+    except ProofError:
+        return f
+    return fx
+
+
 def emit_class(d, stable, needs, fname, printer):
     """Source of the class of ``d.spec`` and the helpers its code calls."""
     from .codegen import _HELPERS, _float, _lower, _rename, _targets
@@ -75,6 +178,7 @@ def emit_class(d, stable, needs, fname, printer):
     wrt = list(d.wrt)
     arrays = {out_sym, *spec.inputs}
     new, cached = plan_cache(stable, arrays)
+    cached = [(sym, _from_inputs(e, spec, arrays)) for sym, e in cached]
     keep = [n for n in needs if any(n in {s.name for s in e.free_symbols} for e in new)]
     cache_names = [s.name for s, _ in cached]
     taken = {"out", "dout", "np", "self", "shape", *spec.input_names, *params, *_HELPERS, "erf",
@@ -114,27 +218,49 @@ def emit_class(d, stable, needs, fname, printer):
     cls += [f"        {line}" for line in flines]
     stored = keep + cache_names
     if stored:
-        cls.append("        # the cache holds its own arrays: later changes to the caller's")
-        cls.append("        # arrays (or to the returned out) cannot reach backward")
+        cls.append("        # the cache holds its own arrays, in the input's shape: later changes to the")
+        cls.append("        # caller's arrays (or to the returned out) cannot reach backward")
     for n in stored:
-        cls.append(f"        self.{n} = {n}.copy()" if n in spec.input_names else
-                   f"        self.{n} = {n}")
+        cls.append(f"        self.{n} = {n}.reshape(shape).copy()" if n in spec.input_names else
+                   f"        self.{n} = {n}.reshape(shape)")
     cls.append("        return out.reshape(shape)" + (".copy()" if "out" in keep else ""))
     cls.append("")
     cls.append("    def backward(self, dout):")
     for w, e in zip(wrt, new):
         cls.append(f"        # dL/d{w} = {e}")
-    cls.append("        shape = np.shape(dout)")
-    cls.append("        dout, = _as_arrays(dout)")
-    cls += [f"        {n} = self.{n}" for n in stored + params]
     barrays = {dout_sym, *[s for s, _ in cached], *[sp.Symbol(n, real=True) for n in keep],
                out_sym, *spec.inputs}
-    blines, results, h = _lower(new, barrays, taken, printer)
+    # every buffer is allocated in dout's shape, float64: no reshape, no _as_arrays
+    blines, results, h = _lower(new, barrays, taken, printer, alloc=_ALLOC)
     helpers |= h
     grads = ["g"] if len(wrt) == 1 else [f"d{w}" for w in wrt]
     for r, g in zip(results, grads):
         if r != g:
             blines = _rename(blines, r, g)
-    cls += [f"        {line}" for line in blines]
-    cls.append(f"        return {', '.join(g + '.reshape(shape)' for g in grads)}")
-    return "\n".join(cls), helpers
+    reads = [n for n in stored + params
+             if any(re.search(rf"\b{n}\b", line) for line in blines)]
+    if any(not _INTO_BUFFER.match(line) for line in blines):
+        # a step that does not write into a float64 buffer (np.where, a helper) needs a
+        # float64 dout; ufuncs with out= cast on the fly
+        cls.append("        dout = np.asarray(dout, dtype=np.float64)")
+    if len(blines) == 1 and len(grads) == 1 and blines[0].startswith("g = "):
+        line = blines[0][len("g = "):]
+        for n in reads:
+            line = re.sub(rf"(?<![\w.]){n}\b(?!=)", f"self.{n}", line)
+        cls.append(f"        return {line}")
+    else:
+        cls += [f"        {n} = self.{n}" for n in reads]
+        cls += [f"        {line}" for line in blines]
+        cls.append(f"        return {', '.join(grads)}")
+    caches = [(n, "input copy" if n in spec.input_names else "forward output") for n in keep]
+    caches += [(sym.name, f"{'bool' if not sym.is_real else 'float64'}"
+                          + (f" = {e}" if len(str(e)) <= 60 else ", see the class docstring"))
+               for sym, e in cached]
+    return "\n".join(cls), helpers, caches
+
+
+_ALLOC = "np.empty_like(dout, dtype=np.float64)"
+# a lowered line that only writes into a float64 buffer: a ufunc with out=, or copyto
+_INTO_BUFFER = re.compile(r"^(\w+ = )?np\.\w+\(.*out=[\w.(), =]+\)$|^np\.copyto\("
+                          r"|^\w+ = np\.array\(\w+, dtype=np\.float64\)$"
+                          r"|^\w+ = np\.empty_like\(dout, dtype=np\.float64\)$|^\w+\.fill\(")

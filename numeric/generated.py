@@ -5,6 +5,25 @@ values it needs and returns the input gradient (a tuple in input order for
 several inputs); each class has the book's API (``forward`` caches, ``backward``
 returns the gradients). Only numpy is imported. Arrays passed in are never
 written to. Regenerate with ``derive export --all --elementwise``; do not edit.
+
+What each class's ``forward`` caches for ``backward`` (arrays in the input's shape;
+a bool mask takes 1 byte per element, a float64 array 8). Where the gradient is
+``dout`` times a dout-free factor, the whole factor is computed in forward (proven
+equal), so ``backward`` is one ``np.multiply`` into a fresh float64 array:
+* MulLayer: x (input copy); y (input copy)
+* AddLayer: nothing (shapes only)
+* Relu: mask (bool = out > 0)
+* Sigmoid: local (float64 = out*(1 - out))
+* Tanh: local (float64 = 1 - out**2)
+* Exp: out (forward output)
+* Log: x (input copy)
+* Softplus: local (float64 = -expm1(-out))
+* LeakyRelu: local (float64 = Piecewise((1, out > 0), (alpha, True)))
+* Elu: local (float64 = Piecewise((1, x > 0), (alpha*exp(Min(0, x)), True)))
+* Silu: local (float64 = (x*sigmoid(-x) + 1)*sigmoid(x))
+* Gelu: local (float64, see the class docstring)
+* GeluTanh: local (float64, see the class docstring)
+* Square: local (float64 = 2*x)
 """
 import math
 import numpy as np
@@ -120,22 +139,20 @@ class MulLayer:
         shape = np.shape(x)
         x, y = _as_arrays(x, y)
         out = np.multiply(x, y)
-        # the cache holds its own arrays: later changes to the caller's
-        # arrays (or to the returned out) cannot reach backward
-        self.x = x.copy()
-        self.y = y.copy()
+        # the cache holds its own arrays, in the input's shape: later changes to the
+        # caller's arrays (or to the returned out) cannot reach backward
+        self.x = x.reshape(shape).copy()
+        self.y = y.reshape(shape).copy()
         return out.reshape(shape)
 
     def backward(self, dout):
         # dL/dx = dout*y
         # dL/dy = dout*x
-        shape = np.shape(dout)
-        dout, = _as_arrays(dout)
         x = self.x
         y = self.y
-        dx = np.multiply(dout, y)
-        dy = np.multiply(dout, x)
-        return dx.reshape(shape), dy.reshape(shape)
+        dx = np.multiply(dout, y, out=np.empty_like(dout, dtype=np.float64))
+        dy = np.multiply(dout, x, out=np.empty_like(dout, dtype=np.float64))
+        return dx, dy
 
 
 def add_backward(dout):
@@ -166,11 +183,9 @@ class AddLayer:
     def backward(self, dout):
         # dL/dx = dout
         # dL/dy = dout
-        shape = np.shape(dout)
-        dout, = _as_arrays(dout)
-        dx = np.copy(dout)
-        dy = np.copy(dout)
-        return dx.reshape(shape), dy.reshape(shape)
+        dx = np.array(dout, dtype=np.float64)
+        dy = np.array(dout, dtype=np.float64)
+        return dx, dy
 
 
 def relu_backward(dout, out):
@@ -195,18 +210,14 @@ class Relu:
         x, = _as_arrays(x)
         out = np.maximum(x, 0.0)
         mask = (out > 0.0)
-        # the cache holds its own arrays: later changes to the caller's
-        # arrays (or to the returned out) cannot reach backward
-        self.mask = mask
+        # the cache holds its own arrays, in the input's shape: later changes to the
+        # caller's arrays (or to the returned out) cannot reach backward
+        self.mask = mask.reshape(shape)
         return out.reshape(shape)
 
     def backward(self, dout):
-        # dL/dx = Piecewise((dout, mask), (0, True))
-        shape = np.shape(dout)
-        dout, = _as_arrays(dout)
-        mask = self.mask
-        g = np.where(mask, dout, 0.0)
-        return g.reshape(shape)
+        # dL/dx = dout*mask
+        return np.multiply(dout, self.mask, out=np.empty_like(dout, dtype=np.float64))
 
 
 def sigmoid_backward(dout, out):
@@ -227,26 +238,23 @@ class Sigmoid:
     """Sigmoid: out = 1/(1 + exp(-x))
 
     forward computed as sigmoid(x) (proven equal; sigmoid)
+    forward caches local = out*(1 - out)
     backward: as :func:`sigmoid_backward`."""
 
     def forward(self, x):
         shape = np.shape(x)
         x, = _as_arrays(x)
         out = _sigmoid(x)
-        # the cache holds its own arrays: later changes to the caller's
-        # arrays (or to the returned out) cannot reach backward
-        self.out = out
-        return out.reshape(shape).copy()
+        local = np.subtract(1.0, out)
+        np.multiply(local, out, out=local)
+        # the cache holds its own arrays, in the input's shape: later changes to the
+        # caller's arrays (or to the returned out) cannot reach backward
+        self.local = local.reshape(shape)
+        return out.reshape(shape)
 
     def backward(self, dout):
-        # dL/dx = dout*out*(1 - out)
-        shape = np.shape(dout)
-        dout, = _as_arrays(dout)
-        out = self.out
-        g = np.subtract(1.0, out)
-        np.multiply(g, dout, out=g)
-        np.multiply(g, out, out=g)
-        return g.reshape(shape)
+        # dL/dx = dout*local
+        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=np.float64))
 
 
 def tanh_backward(dout, out):
@@ -265,26 +273,23 @@ def tanh_backward(dout, out):
 
 class Tanh:
     """Tanh: out = tanh(x)
+    forward caches local = 1 - out**2
     backward: as :func:`tanh_backward`."""
 
     def forward(self, x):
         shape = np.shape(x)
         x, = _as_arrays(x)
         out = np.tanh(x)
-        # the cache holds its own arrays: later changes to the caller's
-        # arrays (or to the returned out) cannot reach backward
-        self.out = out
-        return out.reshape(shape).copy()
+        local = np.square(out)
+        np.subtract(1.0, local, out=local)
+        # the cache holds its own arrays, in the input's shape: later changes to the
+        # caller's arrays (or to the returned out) cannot reach backward
+        self.local = local.reshape(shape)
+        return out.reshape(shape)
 
     def backward(self, dout):
-        # dL/dx = dout*(1 - out**2)
-        shape = np.shape(dout)
-        dout, = _as_arrays(dout)
-        out = self.out
-        g = np.square(out)
-        np.subtract(1.0, g, out=g)
-        np.multiply(g, dout, out=g)
-        return g.reshape(shape)
+        # dL/dx = dout*local
+        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=np.float64))
 
 
 def exp_backward(dout, out):
@@ -307,18 +312,14 @@ class Exp:
         shape = np.shape(x)
         x, = _as_arrays(x)
         out = np.exp(x)
-        # the cache holds its own arrays: later changes to the caller's
-        # arrays (or to the returned out) cannot reach backward
-        self.out = out
+        # the cache holds its own arrays, in the input's shape: later changes to the
+        # caller's arrays (or to the returned out) cannot reach backward
+        self.out = out.reshape(shape)
         return out.reshape(shape).copy()
 
     def backward(self, dout):
         # dL/dx = dout*out
-        shape = np.shape(dout)
-        dout, = _as_arrays(dout)
-        out = self.out
-        g = np.multiply(dout, out)
-        return g.reshape(shape)
+        return np.multiply(dout, self.out, out=np.empty_like(dout, dtype=np.float64))
 
 
 def log_backward(dout, x):
@@ -341,18 +342,14 @@ class Log:
         shape = np.shape(x)
         x, = _as_arrays(x)
         out = np.log(x)
-        # the cache holds its own arrays: later changes to the caller's
-        # arrays (or to the returned out) cannot reach backward
-        self.x = x.copy()
+        # the cache holds its own arrays, in the input's shape: later changes to the
+        # caller's arrays (or to the returned out) cannot reach backward
+        self.x = x.reshape(shape).copy()
         return out.reshape(shape)
 
     def backward(self, dout):
         # dL/dx = dout/x
-        shape = np.shape(dout)
-        dout, = _as_arrays(dout)
-        x = self.x
-        g = np.divide(dout, x)
-        return g.reshape(shape)
+        return np.divide(dout, self.x, out=np.empty_like(dout, dtype=np.float64))
 
 
 def softplus_backward(dout, out):
@@ -385,18 +382,14 @@ class Softplus:
         local = np.negative(out)
         np.expm1(local, out=local)
         np.negative(local, out=local)
-        # the cache holds its own arrays: later changes to the caller's
-        # arrays (or to the returned out) cannot reach backward
-        self.local = local
+        # the cache holds its own arrays, in the input's shape: later changes to the
+        # caller's arrays (or to the returned out) cannot reach backward
+        self.local = local.reshape(shape)
         return out.reshape(shape)
 
     def backward(self, dout):
         # dL/dx = dout*local
-        shape = np.shape(dout)
-        dout, = _as_arrays(dout)
-        local = self.local
-        g = np.multiply(dout, local)
-        return g.reshape(shape)
+        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=np.float64))
 
 
 def leaky_relu_backward(dout, out, alpha=0.01):
@@ -414,7 +407,7 @@ def leaky_relu_backward(dout, out, alpha=0.01):
 
 class LeakyRelu:
     """Leaky ReLU: out = Piecewise((x, x > 0), (alpha*x, True))
-    forward caches mask = out > 0
+    forward caches local = Piecewise((1, out > 0), (alpha, True))
     backward: as :func:`leaky_relu_backward`."""
 
     def __init__(self, alpha=0.01):
@@ -426,37 +419,28 @@ class LeakyRelu:
         alpha = self.alpha
         out = np.multiply(x, alpha)
         np.copyto(out, x, where=(x > 0.0))
-        mask = (out > 0.0)
-        # the cache holds its own arrays: later changes to the caller's
-        # arrays (or to the returned out) cannot reach backward
-        self.mask = mask
+        local = np.where((out > 0.0), 1.0, alpha)
+        # the cache holds its own arrays, in the input's shape: later changes to the
+        # caller's arrays (or to the returned out) cannot reach backward
+        self.local = local.reshape(shape)
         return out.reshape(shape)
 
     def backward(self, dout):
-        # dL/dx = Piecewise((dout, mask), (alpha*dout, True))
-        shape = np.shape(dout)
-        dout, = _as_arrays(dout)
-        mask = self.mask
-        alpha = self.alpha
-        g = np.multiply(dout, alpha)
-        np.copyto(g, dout, where=mask)
-        return g.reshape(shape)
+        # dL/dx = dout*local
+        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=np.float64))
 
 
-def elu_backward(dout, x, alpha=1.0):
+def elu_backward(dout, out, alpha=1.0):
     """ELU backward: the gradient of the loss w.r.t. x.
 
-    dL/dx = Piecewise((dout, x > 0), (alpha*dout*exp(x), True))
-      computed as Piecewise((dout, x > 0), (alpha*dout*exp(Min(0, x)), True))  (proven equal; clamp exp branch)
+    dL/dx = Piecewise((dout, out > 0), (dout*(alpha + out), True))
     """
-    # dL/dx = Piecewise((dout, x > 0), (alpha*dout*exp(x), True))
+    # dL/dx = Piecewise((dout, out > 0), (dout*(alpha + out), True))
     shape = np.shape(dout)
-    dout, x = _as_arrays(dout, x)
-    g = np.minimum(x, 0.0)
-    np.exp(g, out=g)
-    np.multiply(g, alpha, out=g)
+    dout, out = _as_arrays(dout, out)
+    g = np.add(out, alpha)
     np.multiply(g, dout, out=g)
-    np.copyto(g, dout, where=(x > 0.0))
+    np.copyto(g, dout, where=(out > 0.0))
     return g.reshape(shape)
 
 
@@ -464,8 +448,7 @@ class Elu:
     """ELU: out = Piecewise((x, x > 0), (alpha*(exp(x) - 1), True))
 
     forward computed as Piecewise((x, x > 0), (alpha*expm1(Min(0, x)), True)) (proven equal; clamp exp branch, expm1/log1p)
-    forward caches mask = x > 0
-    forward caches local = alpha*exp(Min(0, x))
+    forward caches local = Piecewise((1, x > 0), (alpha*exp(Min(0, x)), True))
     backward: as :func:`elu_backward`."""
 
     def __init__(self, alpha=1.0):
@@ -475,32 +458,24 @@ class Elu:
         shape = np.shape(x)
         x, = _as_arrays(x)
         alpha = self.alpha
-        mask1 = (x > 0.0)
-        t0 = mask1
+        mask = (x > 0.0)
+        t0 = mask
         tmp = np.minimum(x, 0.0)
         t1 = tmp
         out = np.expm1(t1)
         np.multiply(out, alpha, out=out)
         np.copyto(out, x, where=t0)
-        mask = np.copy(t0)
         local = np.exp(t1)
         np.multiply(local, alpha, out=local)
-        # the cache holds its own arrays: later changes to the caller's
-        # arrays (or to the returned out) cannot reach backward
-        self.mask = mask
-        self.local = local
+        np.copyto(local, 1.0, where=t0)
+        # the cache holds its own arrays, in the input's shape: later changes to the
+        # caller's arrays (or to the returned out) cannot reach backward
+        self.local = local.reshape(shape)
         return out.reshape(shape)
 
     def backward(self, dout):
-        # dL/dx = Piecewise((dout, mask), (dout*local, True))
-        shape = np.shape(dout)
-        dout, = _as_arrays(dout)
-        mask = self.mask
-        local = self.local
-        alpha = self.alpha
-        g = np.multiply(dout, local)
-        np.copyto(g, dout, where=mask)
-        return g.reshape(shape)
+        # dL/dx = dout*local
+        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=np.float64))
 
 
 def silu_backward(dout, x):
@@ -540,18 +515,14 @@ class Silu:
         np.multiply(local, x, out=local)
         np.add(local, 1.0, out=local)
         np.multiply(local, t0, out=local)
-        # the cache holds its own arrays: later changes to the caller's
-        # arrays (or to the returned out) cannot reach backward
-        self.local = local
+        # the cache holds its own arrays, in the input's shape: later changes to the
+        # caller's arrays (or to the returned out) cannot reach backward
+        self.local = local.reshape(shape)
         return out.reshape(shape)
 
     def backward(self, dout):
         # dL/dx = dout*local
-        shape = np.shape(dout)
-        dout, = _as_arrays(dout)
-        local = self.local
-        g = np.multiply(dout, local)
-        return g.reshape(shape)
+        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=np.float64))
 
 
 def gelu_backward(dout, x):
@@ -599,18 +570,14 @@ class Gelu:
         np.multiply(tmp4, x, out=tmp4)
         np.add(local, tmp4, out=local)
         np.add(local, 0.5, out=local)
-        # the cache holds its own arrays: later changes to the caller's
-        # arrays (or to the returned out) cannot reach backward
-        self.local = local
+        # the cache holds its own arrays, in the input's shape: later changes to the
+        # caller's arrays (or to the returned out) cannot reach backward
+        self.local = local.reshape(shape)
         return out.reshape(shape)
 
     def backward(self, dout):
         # dL/dx = dout*local
-        shape = np.shape(dout)
-        dout, = _as_arrays(dout)
-        local = self.local
-        g = np.multiply(dout, local)
-        return g.reshape(shape)
+        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=np.float64))
 
 
 def gelu_tanh_backward(dout, x):
@@ -684,18 +651,14 @@ class GeluTanh:
         np.multiply(tmp6, t4, out=tmp6)
         np.add(local, tmp6, out=local)
         np.add(local, 0.5, out=local)
-        # the cache holds its own arrays: later changes to the caller's
-        # arrays (or to the returned out) cannot reach backward
-        self.local = local
+        # the cache holds its own arrays, in the input's shape: later changes to the
+        # caller's arrays (or to the returned out) cannot reach backward
+        self.local = local.reshape(shape)
         return out.reshape(shape)
 
     def backward(self, dout):
         # dL/dx = dout*local
-        shape = np.shape(dout)
-        dout, = _as_arrays(dout)
-        local = self.local
-        g = np.multiply(dout, local)
-        return g.reshape(shape)
+        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=np.float64))
 
 
 def square_backward(dout, x):
@@ -713,22 +676,19 @@ def square_backward(dout, x):
 
 class Square:
     """Square: out = x**2
+    forward caches local = 2*x
     backward: as :func:`square_backward`."""
 
     def forward(self, x):
         shape = np.shape(x)
         x, = _as_arrays(x)
         out = np.square(x)
-        # the cache holds its own arrays: later changes to the caller's
-        # arrays (or to the returned out) cannot reach backward
-        self.x = x.copy()
+        local = np.multiply(x, 2.0)
+        # the cache holds its own arrays, in the input's shape: later changes to the
+        # caller's arrays (or to the returned out) cannot reach backward
+        self.local = local.reshape(shape)
         return out.reshape(shape)
 
     def backward(self, dout):
-        # dL/dx = 2*dout*x
-        shape = np.shape(dout)
-        dout, = _as_arrays(dout)
-        x = self.x
-        g = np.multiply(dout, 2.0)
-        np.multiply(g, x, out=g)
-        return g.reshape(shape)
+        # dL/dx = dout*local
+        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=np.float64))
