@@ -117,18 +117,18 @@ def _markdown(d, code, report) -> str:
 
 
 def _matrix_markdown(d, code, report) -> str:
-    from .matrix.render import graph_svg
     md = d.to_markdown()
-    image = (f"\n## Computational graph\n\n![computational graph of {d.name}]({d.name}.svg)\n\n"
+    image = (f"![computational graph of {d.name}]({d.name}.svg)\n\n"
              "Forward values above the arrows (going right), backward gradients below "
              "(going left, in red).\n")
-    md = "[← all layers](README.md)\n\n" + md + image + "\n## Result\n\n" + "".join(
+    head = "## Computational graph\n"
+    md = md.replace(head, head + "\n" + image, 1)
+    md = "[← all layers](README.md)\n\n" + md + "\n## Result\n\n" + "".join(
         f"$$\n{t}\n$$\n\n" for t in _matrix_result_latex(d))
     for title, text in (("Exported NumPy code", code), ("Three-way verification", report)):
         body = f"```{'python' if 'code' in title else 'text'}\n{text.rstrip()}\n```" \
             if text is not None else f"*{title}: {html.NOT_AVAILABLE}.*"
         md += f"\n## {title}\n\n{body}\n"
-    _ = graph_svg
     return md
 
 

@@ -70,6 +70,36 @@ def test_markdown_has_display_math_and_the_graph_image(site, layer):
     assert f"]({layer}.svg)" in md and (site / f"{layer}.svg").exists()
 
 
+def _prose_lines(md: str):
+    """Lines GitHub's Markdown parser reads as text: outside ``$$`` blocks and code fences."""
+    inside = None
+    for line in md.splitlines():
+        if inside:
+            inside = None if line.strip() == inside else inside
+        elif line.strip() in ("$$", "```") or line.startswith("```"):
+            inside = "$$" if line.strip() == "$$" else "```"
+        else:
+            yield line
+
+
+@pytest.mark.parametrize("name", [f"{layer}.md" for layer in LAYERS] + ["README.md"])
+def test_markdown_maths_is_what_github_renders(site, name):
+    md = (site / name).read_text()
+    assert "align*" not in md and "\\mathit" not in md
+    for line in _prose_lines(md):
+        assert "\\begin" not in line, line
+        # inline maths only as code-math $`...`$: Markdown never sees its _ and *
+        rest = re.sub(r"`[^`]*`", "", re.sub(r"\$`[^`]*`\$", "", line))
+        assert "$" not in rest, line
+
+
+def test_markdown_inline_maths_golden(site):
+    md = (site / "mul.md").read_text()
+    assert "inputs: $`x, y`$; forward:" in md
+    assert "node $`z`$ ($`\\times`$), rule `mul`: the gradient to $`x`$" in md
+    assert "# Multiply (MulLayer): layer mul\n" in md
+
+
 def _balanced(tex: str) -> bool:
     stack = []
     for kind, env in re.findall(r"\\(begin|end)\{([^}]*)\}", tex):
@@ -211,3 +241,28 @@ def test_affine_graph_edges_follow_the_forward_nodes(site):
         assert f'data-src="{src}" data-dst="out"' in svg
     svg = (site / "softmax.svg").read_text()
     assert 'data-src="e" data-dst="S"' in svg and 'data-src="S" data-dst="out"' in svg
+
+
+def test_index_breaks_long_names_and_links_the_other_formats(site):
+    page = (site / "index.html").read_text()
+    assert "<code>softmax_<wbr>with_<wbr>loss</code>" in page
+    assert ('<td><a href="softmax_with_loss.md">md</a> · '
+            '<a href="softmax_with_loss.tex">tex</a></td>') in page
+
+
+def test_wide_graphs_shrink_to_the_column(site):
+    page = (site / "silu.html").read_text()
+    assert '<svg style="width:100%;max-width:996px;min-width:747px;height:auto"' in page
+
+
+def test_matrix_seed_is_by_definition(site):
+    page = (site / "affine.html").read_text()
+    assert ('<p class="proof">proof: by definition: ∂L/∂out is the given upstream gradient, '
+            "dout in the code</p>") in page
+    assert "at 0 points" not in page
+
+
+def test_input_names_fit_left_of_the_graph(site):
+    svg = (site / "batchnorm.svg").read_text()
+    x = float(re.search(r'<text x="([0-9.]+)"[^>]*class="g-in">(?:<title>[^<]*</title>)gamma', svg)[1])
+    assert x >= 18 + 5 * 9.0          # PAD + "gamma" in bold 14px: not cut at the left edge

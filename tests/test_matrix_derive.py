@@ -33,7 +33,8 @@ def test_results(derived, name):
 @pytest.mark.parametrize("name", LAYERS)
 def test_every_step_proven(derived, name):
     d = derived[name]
-    assert d.steps and all(s.proof.method in ("index form (all shapes)", "identical") for s in d.steps)
+    assert d.steps and all(s.proof.method in ("index form (all shapes)", "by definition") for s in d.steps)
+    assert [s.kind for s in d.steps if s.proof.method == "by definition"] == ["seed"]
     assert all(s.proof.points > 0 for s in d.steps if s.kind != "seed")
     assert {s.target for s in d.steps if s.kind == "result"} == set(d.layer.inputs)
 
@@ -100,5 +101,5 @@ def test_derivation_surface(derived):
     assert r"\odot" in latex and r"\sum_{n}" in latex and "aligned" not in latex
     assert "<math" in d.to_mathml()
     assert '"result"' in d.to_json() and "dgamma" in d.to_text()
-    assert "| step" in d.to_markdown()
+    assert "$$\n" in d.to_markdown() and "| step" not in d.to_markdown()
     assert r"W^{\top}" in derived["affine"].to_latex()

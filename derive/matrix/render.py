@@ -104,11 +104,16 @@ def mathml(d) -> str:
 
 
 def markdown(d) -> str:
-    lines = ["# " + d.layer.title, ""] + [f"- {h}" for h in _header(d)[1:]] + [""]
-    lines += ["| step | rule | matrix form | proof |", "|---|---|---|---|"]
+    """GitHub Markdown: every formula a ``$$`` block on its own lines, prose escaped."""
+    from ..render.markdown import display, escape
+    lines = ["# " + escape(d.layer.title), ""] + [f"- {escape(h)}" for h in _header(d)[1:]] + [""]
+    lines += ["## Computational graph", "", display(forward_rows(d)), "",
+              "## Backward, node by node", ""]
     for i, s in enumerate(d.steps, 1):
-        lines.append(f"| {i} | {s.rule} | ${s.latex}$ | {s.proof.method} ({s.proof.points} points) |")
-    lines += ["", "```python"] + [f"d{k} = {v}" for k, v in d.result.items()] + ["```"]
+        lhs, rhs = s.latex.split(" = ", 1)
+        lines += [f"**{i}.** `{s.rule}`: {escape(s.description)}", "", display([(lhs, rhs)]), "",
+                  f"proof: {escape(str(s.proof))}", ""]
+    lines += ["```python"] + [f"d{k} = {v}" for k, v in d.result.items()] + ["```"]
     return "\n".join(lines) + "\n"
 
 

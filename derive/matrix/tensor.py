@@ -66,10 +66,32 @@ def broadcast(*shapes):
     return tuple(out)
 
 
-#: how array names print in LaTeX
-LATEX_NAMES = {"dout": r"\mathit{dout}", "out": r"\mathit{out}", "gamma": r"\gamma", "beta": r"\beta",
-               "xn": r"\hat{x}", "xc": r"x_{c}", "std": r"\sigma", "mask": r"\mathit{mask}",
+#: how array names print in LaTeX (other names: one letter italic, longer ones upright)
+LATEX_NAMES = {"out": r"\mathrm{out}", "gamma": r"\gamma", "beta": r"\beta",
+               "xn": r"\hat{x}", "xc": r"x_{c}", "std": r"\sigma", "mask": r"\mathrm{mask}",
                "eps": r"\epsilon", "mu": r"\mu", "var": r"\sigma^{2}"}
+
+
+def latex_name(name: str, scalar: bool = False) -> str:
+    r"""LaTeX for an array name, written the way the elementwise pages write gradients.
+
+    ``d<node>`` is the gradient arriving at a node (the derivation's naming), so it
+    prints as ∂L/∂node; ``dout`` of a layer with an array output is ∂L/∂out.  A
+    scalar ``dout`` is the upstream gradient of a loss layer's output L (1 when L is
+    the final loss) and keeps its code name, upright.
+
+    >>> latex_name("dout"), latex_name("dout", scalar=True)
+    ('\\frac{\\partial L}{\\partial \\mathrm{out}}', '\\mathrm{dout}')
+    >>> latex_name("dxn"), latex_name("mask"), latex_name("d")
+    ('\\frac{\\partial L}{\\partial \\hat{x}}', '\\mathrm{mask}', 'd')
+    """
+    if name == "dout" and scalar:
+        return r"\mathrm{dout}"
+    if len(name) > 1 and name.startswith("d"):
+        return r"\frac{\partial L}{\partial %s}" % latex_name(name[1:])
+    if name in LATEX_NAMES:
+        return LATEX_NAMES[name]
+    return name if len(name) == 1 else rf"\mathrm{{{name}}}"
 AXIS_LETTERS = ("n", "j", "k")
 
 
@@ -122,7 +144,7 @@ class Arr(Tensor):
     def names(self): return {self.name}
     def numpy(self): return self.name
     def text(self): return self.name
-    def latex(self): return LATEX_NAMES.get(self.name, self.name if len(self.name) == 1 else rf"\mathit{{{self.name}}}")
+    def latex(self): return latex_name(self.name, scalar=not self.shape)
     def evaluate(self, env): return env[self.name]
     def subs(self, m): return m.get(self.name, self)
 
@@ -140,7 +162,10 @@ class Scalar(Tensor):
     def element(self, idx): return self.value
     def numpy(self): return sp.pycode(self.value).replace("math.", "np.")
     def text(self): return str(self.value)
-    def latex(self): return sp.latex(self.value)
+    def latex(self):
+        names = {v: latex_name(v.name, scalar=True) for v in self.value.free_symbols}
+        return sp.latex(self.value, symbol_names=names)
+
     def evaluate(self, env): return float(self.value.xreplace({v: env[v.name] for v in self.value.free_symbols}))
     def subs(self, m): return self
 
@@ -200,6 +225,8 @@ class Mul(Elementwise):
 
     def latex(self):
         a, b = self.children
+        if isinstance(b, Scalar) and b.value.is_Number and not isinstance(a, Scalar):
+            a, b = b, a                   # 2 \sigma, not \sigma 2
         op = r" \odot " if a.shape and b.shape else " "
         return f"{_paren(a, 6)}{op}{_paren(b, 6, True)}"
 

@@ -1,7 +1,9 @@
 """Markdown walkthrough, renderable on GitHub: ``$$...$$`` blocks on their own lines.
 
 Displayed rows use ``array`` (GitHub's MathJax and KaTeX both take it inside
-``$$``); inline formulas are ``$...$``.
+``$$``); inline formulas are GitHub's code-math ``$`...`$``, which the Markdown
+parser leaves alone (in plain ``$...$`` two underscores, as in ``x_{1} y_{2}``,
+could be read as emphasis first).
 
 >>> from derive import derive
 >>> md = render(derive("sigmoid"))
@@ -25,11 +27,20 @@ def escape(text: str) -> str:
     return "".join("\\" + ch if ch in _MARKDOWN else ch for ch in text)
 
 
+def inline(tex: str) -> str:
+    r"""Inline math as GitHub code-math.
+
+    >>> inline(r"x_{1} y_{2}")
+    '$`x_{1} y_{2}`$'
+    """
+    return f"$`{tex}`$"
+
+
 def _para(parts) -> str:
     out = []
     for p in parts:
         if isinstance(p, Math):
-            out.append(f"${p.source}$")
+            out.append(inline(p.source))
         elif isinstance(p, Code):
             out.append(f"`{p.source}`")
         else:
@@ -52,7 +63,7 @@ def render(d) -> str:
     chunks = []
     for block in document(d, Spelling.for_latex(d.spec)):
         if isinstance(block, Heading):
-            chunks.append("#" * block.level + " " + block.text)
+            chunks.append("#" * block.level + " " + escape(block.text))
         elif isinstance(block, Para):
             chunks.append(_para(block.parts))
         elif isinstance(block, Display):

@@ -86,6 +86,9 @@ def _fits(s: str) -> bool:
     return len(s) <= MAX_LABEL
 
 
+IN_CHAR = 9.0          # width of one character of an input's name (600 14px)
+
+
 def _width(s: str) -> float:
     return len(s) * CHAR
 
@@ -376,7 +379,8 @@ def render_nodes(title: str, nodes, edges_, pid: str) -> str:
 
     longest = max((max(_width(f), _width(b)) for _, _, f, b in edges_), default=40)
     gap = max(150.0, longest + 60)
-    x0 = PAD + max((_width(labels[k]) for k in columns[0]), default=0)
+    # input names are bold 14px, wider than the 11px edge labels _width measures
+    x0 = PAD + max((len(labels[k]) * IN_CHAR for k in columns[0]), default=0)
     height_rows = max(len(c) for c in columns)
     pos = {}
     for c, keys in enumerate(columns):
