@@ -159,14 +159,34 @@ def _breakpoints(e: sp.Expr, s: sp.Symbol):
         if g == s:
             points.add(sp.Integer(0))
             continue
-        try:
-            roots = sp.solveset(g, s, sp.S.Reals)
-        except (NotImplementedError, ValueError, TypeError):
-            return None
-        if not isinstance(roots, sp.FiniteSet) or not all(r.is_number for r in roots):
+        roots = _real_zeros(g, s)
+        if roots is None:
             return None
         points |= set(roots)
     return sorted(points, key=lambda r: float(r))
+
+
+def _real_zeros(g: sp.Expr, s: sp.Symbol):
+    """All real zeros of g in s as numbers, or None when they cannot be pinned down.
+
+    solveset over the reals is complete where it answers; where it cannot (x + exp(x)),
+    a strictly monotone g (the sign of g' settled by SymPy's assumptions) has at most one
+    zero, which ``solve`` may then name exactly (here -LambertW(1)).
+    """
+    try:
+        roots = sp.solveset(g, s, sp.S.Reals)
+    except (NotImplementedError, ValueError, TypeError):
+        roots = None
+    if isinstance(roots, sp.FiniteSet) and all(r.is_number and r.is_real for r in roots):
+        return list(roots)
+    slope = sp.diff(g, s)
+    if not (slope.is_positive or slope.is_negative):
+        return None
+    try:
+        found = [r for r in sp.solve(g, s) if r.is_number and r.is_real]
+    except (NotImplementedError, ValueError, TypeError):
+        return None
+    return found if len(found) == 1 else None
 
 
 def _regions(s: sp.Symbol, points: list, p: sp.Symbol) -> list:
@@ -216,6 +236,35 @@ def _decide_signs(e: sp.Expr, region: list) -> sp.Expr:
     return e.xreplace(decided) if decided else e
 
 
+def _as_piecewise(e: sp.Expr) -> sp.Expr:
+    """Max, Min, Abs, sign and Heaviside as Piecewise, so every switch is a condition."""
+    atoms = [a for a in e.atoms(sp.Max, sp.Min, sp.Abs, sp.sign, sp.Heaviside)]
+    return e.xreplace({a: a.rewrite(sp.Piecewise) for a in atoms}) if atoms else e
+
+
+def _settle(e: sp.Expr, x: sp.Symbol, probe: sp.Expr) -> sp.Expr:
+    """Fix the truth of each condition on one interval between consecutive breakpoints.
+
+    The breakpoints are all real zeros of every switch g (solveset over the reals), so a
+    switch that is continuous on the whole line keeps one sign between two of them
+    (intermediate value theorem): its sign at one probe point is its sign on the interval.
+    """
+    decided = {}
+    for pw in e.atoms(sp.Piecewise):
+        for _, cond in pw.args:
+            for rel in _relationals(cond):
+                g = rel.lhs - rel.rhs
+                if rel in decided or g.free_symbols != {x} or g.has(*_NONSMOOTH):
+                    continue
+                if sp.calculus.util.continuous_domain(g, x, sp.S.Reals) != sp.S.Reals:
+                    continue
+                v = g.xreplace({x: probe}).evalf(_DIGITS)
+                if not v.is_real or abs(v) < 1e-20:
+                    continue
+                decided[rel] = rel.func(v, 0)
+    return e.xreplace(decided) if decided else e
+
+
 def _by_cases(d: sp.Expr, kinks: list):
     """Prove ``d == 0`` on every open region cut out by the kinks.
 
@@ -225,23 +274,26 @@ def _by_cases(d: sp.Expr, kinks: list):
     that is where a derivative is a convention.
     """
     if len(kinks) == 1:
-        points = _breakpoints(d, kinks[0])
+        x = kinks[0]
+        d = _as_piecewise(d)
+        points = _breakpoints(d, x)
         if not points:
             return None
         p = sp.Dummy("p", positive=True)
-        cases = [(text, {kinks[0]: value}, [p]) for text, value in _regions(kinks[0], points, p)]
-        at = [{kinks[0]: r} for r in points]
+        cases = [(text, _settle(d, x, value.subs(p, 1)), {x: value}, [p])
+                 for text, value in _regions(x, points, p)]
+        at = [{x: r} for r in points]
     elif len(kinks) == 2:
         ps = [sp.Dummy(f"p{i}", positive=True) for i in range(2)]
         cases = [(", ".join(f"{s} {'>' if sg > 0 else '<'} 0" for s, sg in zip(kinks, signs)),
-                  {s: sg * pi for s, sg, pi in zip(kinks, signs, ps)}, ps)
+                  d, {s: sg * pi for s, sg, pi in zip(kinks, signs, ps)}, ps)
                  for signs in product((1, -1), repeat=2)]
         at = [{s: 0 for s in kinks}]
     else:
         return None
     settled = False
-    for _, values, region in cases:
-        case = d.subs(values)
+    for _, within, values, region in cases:
+        case = within.subs(values)
         decided = _decide_signs(case, region)
         settled |= decided != case
         case = sp.piecewise_fold(decided)
@@ -253,7 +305,7 @@ def _by_cases(d: sp.Expr, kinks: list):
         where = "; ".join(", ".join(f"{s} = {v}" for s, v in pt.items()) for pt in differ)
         note = f"the two sides differ only at {where}, a kink, where the derivative is a convention"
     ivt = " (a condition's truth settled by the intermediate value theorem)" if settled else ""
-    return "cases " + "; ".join(text for text, _, _ in cases) + ivt, note
+    return "cases " + "; ".join(text for text, *_ in cases) + ivt, note
 
 
 def compare(a: sp.Expr, b: sp.Expr, *, points: int = 6, seed: int = 0):
