@@ -76,12 +76,13 @@ def sample_value(sym: sp.Symbol, rng: random.Random) -> sp.Float:
 
 
 def _value(e: sp.Expr, point: dict):
-    v = e.xreplace(point).evalf(_DIGITS)
-    if not v.is_number or v.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
-        return None
+    """e at a point as a complex number; None where it is undefined or beyond float range."""
     try:
+        v = e.xreplace(point).evalf(_DIGITS)
+        if not v.is_number or v.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+            return None
         return complex(v)
-    except TypeError:
+    except (TypeError, OverflowError, MemoryError, ValueError):
         return None
 
 
@@ -177,6 +178,8 @@ def _real_zeros(g: sp.Expr, s: sp.Symbol):
         roots = sp.solveset(g, s, sp.S.Reals)
     except (NotImplementedError, ValueError, TypeError):
         roots = None
+    if roots == sp.S.EmptySet:
+        return []
     if isinstance(roots, sp.FiniteSet) and all(r.is_number and r.is_real for r in roots):
         return list(roots)
     slope = sp.diff(g, s)
@@ -277,11 +280,15 @@ def _by_cases(d: sp.Expr, kinks: list):
         x = kinks[0]
         d = _as_piecewise(d)
         points = _breakpoints(d, x)
-        if not points:
+        if points is None:
             return None
         p = sp.Dummy("p", positive=True)
-        cases = [(text, _settle(d, x, value.subs(p, 1)), {x: value}, [p])
-                 for text, value in _regions(x, points, p)]
+        if points:
+            cases = [(text, _settle(d, x, value.subs(p, 1)), {x: value}, [p])
+                     for text, value in _regions(x, points, p)]
+        else:  # no switch ever changes sign: one region, the whole line
+            cases = [(f"all real {x} (no switch changes sign)", _settle(d, x, sp.Integer(0)),
+                      {}, [])]
         at = [{x: r} for r in points]
     elif len(kinks) == 2:
         ps = [sp.Dummy(f"p{i}", positive=True) for i in range(2)]

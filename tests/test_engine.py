@@ -120,7 +120,8 @@ def _grow(children):
 formulas = st.recursive(_leaf, _grow, max_leaves=5).filter(lambda e: e.free_symbols)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(formulas)
 def test_random_formulas_are_derived_and_proven(f):
     inputs = sorted(f.free_symbols, key=lambda s: s.name)
@@ -148,30 +149,39 @@ def test_elu_backward_runs_on_out():
     assert sp.simplify(d.result["x"].subs(out, -sp.Rational(1, 2)) - dout * (alpha - sp.Rational(1, 2))) == 0
 
 
-_kinky_unary = st.sampled_from([sp.exp, sp.tanh, lambda u: -u, lambda u: u**2,
-                                lambda u: sp.Max(0, u), lambda u: sp.Max(0, u - 1),
-                                lambda u: sp.Abs(u), lambda u: sp.Piecewise((u, _x > 0),
-                                                                             (u / 4, True)),
-                                lambda u: sp.Piecewise((2, _x > 1), (u, True))])
+_polys = st.sampled_from([_x, -_x, _x - 1, _x + 2, 2 * _x, _x**2 - 1, _x**3 + _x])
+_kinks = st.sampled_from([lambda u: sp.Max(0, u), sp.Abs,
+                          lambda u: sp.Piecewise((u, _x > 0), (u / 4, True)),
+                          lambda u: sp.Piecewise((2, _x > 1), (u, True))])
+_smooth = st.sampled_from([sp.exp, sp.tanh, lambda u: -u, lambda u: u**2])
 
 
 def _grow_kinky(children):
-    return st.one_of(st.builds(lambda f, a: f(a), _kinky_unary, children),
+    return st.one_of(st.builds(lambda f, a: f(a), _smooth, children),
                      st.builds(lambda f, a, b: f(a, b), st.sampled_from([sp.Add, sp.Mul]),
                                children, children))
 
 
-kinky = st.recursive(st.sampled_from([_x, _x, sp.Integer(2)]), _grow_kinky,
-                     max_leaves=4).filter(lambda e: _x in e.free_symbols)
+# kinks sit where a polynomial switch changes sign (their zeros have closed forms);
+# a kink at a zero with no closed form (e.g. x + tanh(x) = 1) is refused, not guessed
+kinky = st.recursive(st.builds(lambda f, g: f(g), _kinks, _polys) | st.just(_x), _grow_kinky,
+                     max_leaves=4).filter(lambda e: e.has(sp.Max, sp.Abs, sp.Piecewise))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(kinky)
 def test_random_formulas_with_kinks_are_derived_and_proven(f):
     """ReLU, |·|, np.where with shifted kinks: proven region by region between the kinks."""
     d = derive_spec(catalogue.from_expr(f, [_x]))
     mine = d.result["x"].xreplace({out: f})
     assert isinstance(compare(mine, dout * sp.diff(f, _x)), Proof), f
+
+
+def test_a_kink_without_a_closed_form_is_refused_not_guessed():
+    from derive.errors import ProofError
+    with pytest.raises(ProofError, match="could not prove"):
+        derive(expr="np.maximum(0, x + np.tanh(x) - 1)")
 
 
 def test_constant_branches_and_shifted_kinks():
