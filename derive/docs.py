@@ -266,8 +266,8 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def write(site: Site, out, force: bool = False) -> list:
-    """Write the site into ``out``; refuse (before writing anything) to replace foreign files."""
+def ready_folder(out) -> Path:
+    """Create ``out`` if needed and make sure it can be written (before any work is done)."""
     out = Path(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -275,6 +275,14 @@ def write(site: Site, out, force: bool = False) -> list:
         raise DeriveError(f"cannot create the output folder {out}: {exc.strerror}") from None
     if not out.is_dir():
         raise DeriveError(f"{out} is not a folder")
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise DeriveError(f"cannot write into {out}: permission denied")
+    return out
+
+
+def write(site: Site, out, force: bool = False) -> list:
+    """Write the site into ``out``; refuse (before writing anything) to replace foreign files."""
+    out = ready_folder(out)
     ours = read_manifest(out)
     foreign = sorted(n for n in site.files if n not in ours and (out / n).exists())
     if foreign and not force:
@@ -296,6 +304,7 @@ def write(site: Site, out, force: bool = False) -> list:
 
 def generate(out="output", formats=FORMATS, layers=None, force=False, progress=None) -> Site:
     """Build and write the site; ``layers`` None means the whole catalogue."""
+    ready_folder(out)
     site = build(tuple(layers or catalogue.all_names()), tuple(formats), progress)
     write(site, out, force)
     return site
