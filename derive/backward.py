@@ -70,7 +70,7 @@ def backward_steps(graph: Graph, rec: Recorder, wrt) -> dict:
                 against = f"SymPy's diff of the forward formula with respect to {arg.name}"
             else:
                 ref = adj[n.id] * _reference_local(graph, n, k)
-                against = f"∂L/∂{n.name} times SymPy's diff of the {n.label()} node"
+                against = f"the upstream gradient times SymPy's diff of the {n.label()} node"
             rec.record("chain", n.op, n.name, arg.name, contribution, reference=ref, against=against,
                        upstream=adj[n.id], local=local, complete=complete, note=rule.note,
                        what=f"∂L/∂{arg.name} through the {n.label()} node")
