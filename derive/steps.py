@@ -65,7 +65,7 @@ class Recorder:
         """
         left, right = self.unfold(expr), self.unfold(reference)
         proof = prove_equal(left, right, what=what, allow_kink=allow_kink)
-        unfolded = " once out is replaced by the forward formula" if (
+        unfolded = " once the output is replaced by its forward formula" if (
             left != expr or right != reference) else ""
         proof = replace(proof, detail=f"{proof.detail}{unfolded}; against {against}")
         if proof.kink_note and not note:
