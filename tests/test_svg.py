@@ -77,3 +77,101 @@ def test_long_formulas_become_symbols_with_a_tooltip():
 
 def test_output_is_deterministic():
     assert svg.render(derive("elu")) == svg.render(derive("elu"))
+
+
+# --- readability: labels clear of each other, of the nodes and of other edges' lines ---
+
+CHAR, IN_CHAR = svg.CHAR, svg.IN_CHAR
+
+
+def _boxes(root):
+    """(labels, nodes, lines): label boxes with their edge group, node boxes, edge lines."""
+    labels, nodes, lines = [], [], []
+    for gi, g in enumerate(root.iter(f"{SVG}g")):
+        cls = g.get("class", "").split()
+        if "g-e" in cls:
+            for t in g.iter(f"{SVG}text"):
+                s = "".join(t.itertext()).replace(t.findtext(f"{SVG}title") or "", "", 1)
+                x, y, w = float(t.get("x")), float(t.get("y")), len(s) * CHAR
+                assert t.get("text-anchor") == "middle"
+                labels.append(((x - w / 2, y - 12, x + w / 2, y + 3), gi, s))
+                # its own line, level under the label: forward 6px below, backward 17px above
+                line_y = y + 6 if t.get("class") == "g-lf" else y - 17
+                own = [(p, q) for pl in g.iter(f"{SVG}polyline") for p, q in _segs(pl)
+                       if abs(p[1] - line_y) < 0.2 and abs(q[1] - line_y) < 0.2
+                       and min(p[0], q[0]) <= x - w / 2 and max(p[0], q[0]) >= x + w / 2]
+                if not own:
+                    labels.append((None, gi, s))
+            for pl in g.iter(f"{SVG}polyline"):
+                lines += [(a, b, gi) for a, b in _segs(pl)]
+        elif "node" in cls:
+            for c in list(g.iter(f"{SVG}circle")) + list(g.iter(f"{SVG}ellipse")):
+                x, y = float(c.get("cx")), float(c.get("cy"))
+                rx, ry = float(c.get("r") or c.get("rx")), float(c.get("r") or c.get("ry"))
+                nodes.append(((x - rx, y - ry, x + rx, y + ry), g.get("data-name")))
+            if "input" in cls:
+                t = g.find(f"{SVG}text")
+                s = "".join(t.itertext()).replace(t.findtext(f"{SVG}title") or "", "", 1)
+                x, y = float(t.get("x")), float(t.get("y"))
+                nodes.append(((x - len(s) * IN_CHAR, y - 13, x, y + 3), s))
+    return labels, nodes, lines
+
+
+def _segs(polyline):
+    pts = [tuple(map(float, p.split(","))) for p in polyline.get("points").split()]
+    return list(zip(pts, pts[1:]))
+
+
+def _overlap(a, b):
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _crosses(box, a, b):
+    """Does the segment a-b pass through the box? (sampled every pixel)"""
+    n = int(max(abs(b[0] - a[0]), abs(b[1] - a[1]))) + 1
+    return any(box[0] < a[0] + (b[0] - a[0]) * i / n < box[2] and
+               box[1] < a[1] + (b[1] - a[1]) * i / n < box[3] for i in range(n + 1))
+
+
+def _all_pictures():
+    from derive.matrix import LAYERS as MATRIX, derive_matrix
+    from derive.matrix.render import graph_svg
+    for name in catalogue.all_names():
+        if name in MATRIX:
+            yield pytest.param(lambda n=name: graph_svg(derive_matrix(n)), id=name)
+        else:
+            yield pytest.param(lambda n=name: svg.render(derive(n)), id=name)
+
+
+def _problems(text):
+    labels, nodes, lines = _boxes(_parse(text))
+    out = [f"label {s!r} is not on a horizontal run of its edge" for a, _, s in labels
+           if a is None]
+    labels = [lab for lab in labels if lab[0] is not None]
+    for i, (a, ga, sa) in enumerate(labels):
+        out += [f"label {sa!r} overlaps label {sb!r}" for b, _, sb in labels[i + 1:]
+                if _overlap(a, b)]
+        out += [f"label {sa!r} overlaps node {n!r}" for b, n in nodes if _overlap(a, b)]
+        out += [f"label {sa!r} sits on another edge's line {p}-{q}" for p, q, g in lines
+                if g != ga and _crosses(a, p, q)]
+    return out
+
+
+@pytest.mark.parametrize("make", _all_pictures())
+def test_labels_clear_labels_nodes_and_other_edges(make):
+    assert _problems(make()) == []
+
+
+def test_the_readability_check_sees_overlaps():
+    # the same picture with a label moved onto a node, or onto its partner label, fails
+    text = svg.render(derive("silu"))
+    root = _parse(text)
+    circle = next(root.iter(f"{SVG}circle"))
+    fwd = next(t for t in root.iter(f"{SVG}text") if t.get("class") == "g-lf")
+    bwd = next(t for t in root.iter(f"{SVG}text") if t.get("class") == "g-lb")
+    on_node = text.replace(f'<text x="{fwd.get("x")}" y="{fwd.get("y")}"',
+                           f'<text x="{circle.get("cx")}" y="{circle.get("cy")}"', 1)
+    assert any("overlaps node" in p for p in _problems(on_node))
+    on_label = text.replace(f'<text x="{bwd.get("x")}" y="{bwd.get("y")}"',
+                            f'<text x="{fwd.get("x")}" y="{fwd.get("y")}"', 1)
+    assert any("overlaps label" in p for p in _problems(on_label))
