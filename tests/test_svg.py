@@ -157,7 +157,7 @@ def _problems(text):
     return out
 
 
-@pytest.mark.parametrize("make", _all_pictures())
+@pytest.mark.parametrize("make", list(_all_pictures()))
 def test_labels_clear_labels_nodes_and_other_edges(make):
     assert _problems(make()) == []
 
