@@ -19,15 +19,8 @@ from .printers import DeriveLatexPrinter, out_name_for
 
 
 def _step(step, printer) -> dict:
-    d = {"rule": step.rule, "node": step.node, "target": step.target, "kind": step.kind,
-         "expr": str(step.expr), "latex": printer.doprint(step.expr),
-         "complete": step.complete, "proof": step.proof.to_dict()}
-    if step.upstream is not None:
-        d["upstream"] = str(step.upstream)
-        d["local"] = str(step.local)
-    if step.note:
-        d["note"] = step.note
-    return d
+    """The step's own data (Step.to_dict) plus its LaTeX."""
+    return {**step.to_dict(), "latex": printer.doprint(step.expr)}
 
 
 def to_dict(d) -> dict:
