@@ -233,6 +233,9 @@ class _Lowering:
             return self.ufunc("power", self.value(base), self.value(ex))
         if ex == 2:
             return self.ufunc("square", self.value(base))
+        if ex == 3:  # x*x**2: two multiplies, not a call to pow
+            b = self.value(base)
+            return self.ufunc("multiply", self.ufunc("square", b), b)
         if ex == sp.Rational(1, 2):
             return self.ufunc("sqrt", self.value(base))
         if ex == -1:

@@ -18,7 +18,7 @@ equal), so ``backward`` is one ``np.multiply`` into a fresh float64 array:
 * Exp: out (forward output)
 * Log: x (input copy)
 * Softplus: local (float64 = -expm1(-out))
-* LeakyRelu: local (float64 = Piecewise((1, out > 0), (alpha, True)))
+* LeakyRelu: local (float64 = Piecewise((1, x > 0), (alpha, True)))
 * Elu: local (float64 = Piecewise((1, x > 0), (alpha*exp(Min(0, x)), True)))
 * Silu: local (float64 = (x*sigmoid(-x) + 1)*sigmoid(x))
 * Gelu: local (float64, see the class docstring)
@@ -407,7 +407,7 @@ def leaky_relu_backward(dout, out, alpha=0.01):
 
 class LeakyRelu:
     """Leaky ReLU: out = Piecewise((x, x > 0), (alpha*x, True))
-    forward caches local = Piecewise((1, out > 0), (alpha, True))
+    forward caches local = Piecewise((1, x > 0), (alpha, True))
     backward: as :func:`leaky_relu_backward`."""
 
     def __init__(self, alpha=0.01):
@@ -417,9 +417,8 @@ class LeakyRelu:
         shape = np.shape(x)
         x, = _as_arrays(x)
         alpha = self.alpha
-        out = np.multiply(x, alpha)
-        np.copyto(out, x, where=(x > 0.0))
-        local = np.where((out > 0.0), 1.0, alpha)
+        local = np.where((x > 0.0), 1.0, alpha)
+        out = np.multiply(local, x)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
         self.local = local.reshape(shape)
@@ -601,7 +600,8 @@ def gelu_tanh_backward(dout, x):
     np.subtract(1.0, tmp1, out=tmp1)
     t3 = tmp1
     g = np.multiply(t2, 200000.0)
-    tmp3 = np.power(x, 3.0)
+    tmp3 = np.square(x)
+    np.multiply(tmp3, x, out=tmp3)
     np.multiply(tmp3, 26829.0*t0, out=tmp3)
     np.multiply(tmp3, t3, out=tmp3)
     np.add(g, tmp3, out=g)
@@ -616,40 +616,33 @@ def gelu_tanh_backward(dout, x):
 
 class GeluTanh:
     """GELU (tanh approximation): out = x*(tanh(sqrt(2)*(8943*x**3/200000 + x)/sqrt(pi)) + 1)/2
-    forward caches local = 26829*sqrt(2)*x**3*(1 - tanh(sqrt(2)*x*(8943*x**2/200000 + 1)/sqrt(pi))**2)/(400000*sqrt(pi)) + sqrt(2)*x*(1 - tanh(sqrt(2)*x*(8943*x**2/200000 + 1)/sqrt(pi))**2)/(2*sqrt(pi)) + tanh(sqrt(2)*x*(8943*x**2/200000 + 1)/sqrt(pi))/2 + 1/2
+    forward caches local = -sqrt(2)*x*(26829*x**2 + 200000)*(tanh(x*(8943*sqrt(2)*x**2/(200000*sqrt(pi)) + sqrt(2)/sqrt(pi))) - 1)*(tanh(x*(8943*sqrt(2)*x**2/(200000*sqrt(pi)) + sqrt(2)/sqrt(pi))) + 1)/(400000*sqrt(pi)) + tanh(x*(8943*sqrt(2)*x**2/(200000*sqrt(pi)) + sqrt(2)/sqrt(pi)))/2 + 1/2
     backward: as :func:`gelu_tanh_backward`."""
 
     def forward(self, x):
         shape = np.shape(x)
         x, = _as_arrays(x)
-        tmp = np.power(x, 3.0)
-        t0 = tmp
-        t1 = 0.7978845608028654
-        tmp1 = np.square(x)
-        np.multiply(tmp1, 0.044715, out=tmp1)
-        np.add(tmp1, 1.0, out=tmp1)
-        np.multiply(tmp1, t1, out=tmp1)
+        t0 = 0.7978845608028654
+        tmp = np.square(x)
+        t1 = tmp
+        tmp1 = np.multiply(t1, (0.044715)*t0)
+        np.add(tmp1, t0, out=tmp1)
         np.multiply(tmp1, x, out=tmp1)
         np.tanh(tmp1, out=tmp1)
-        t3 = tmp1
-        tmp2 = np.square(t3)
-        np.subtract(1.0, tmp2, out=tmp2)
-        np.multiply(tmp2, t1, out=tmp2)
-        t4 = tmp2
-        out = np.multiply(t0, 0.044715)
-        np.add(out, x, out=out)
-        np.multiply(out, t1, out=out)
-        np.tanh(out, out=out)
-        np.add(out, 1.0, out=out)
+        t2 = tmp1
+        out = np.add(t2, 1.0)
         np.multiply(out, 0.5, out=out)
         np.multiply(out, x, out=out)
-        local = np.multiply(t3, 0.5)
-        tmp5 = np.multiply(t4, 0.5)
-        np.multiply(tmp5, x, out=tmp5)
-        np.add(local, tmp5, out=local)
-        tmp6 = np.multiply(t0, 0.0670725)
-        np.multiply(tmp6, t4, out=tmp6)
-        np.add(local, tmp6, out=local)
+        local = np.multiply(t2, 0.5)
+        tmp4 = np.add(t2, 1.0)
+        np.multiply(tmp4, (2.5e-06)*t0, out=tmp4)
+        tmp5 = np.subtract(t2, 1.0)
+        np.multiply(tmp4, tmp5, out=tmp4)
+        tmp6 = np.multiply(t1, 26829.0)
+        np.add(tmp6, 200000.0, out=tmp6)
+        np.multiply(tmp4, tmp6, out=tmp4)
+        np.multiply(tmp4, x, out=tmp4)
+        np.subtract(local, tmp4, out=local)
         np.add(local, 0.5, out=local)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward

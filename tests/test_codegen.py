@@ -178,3 +178,41 @@ def test_exported_module_runs_with_numpy_only(tmp_path):
     assert lines[0] == "[0.0, 0.25, 0.0]"
     assert lines[1] == "0.5"
     assert lines[2].startswith("CLEAN"), lines[2]
+
+
+def _forward_source(name):
+    return inspect.getsource(getattr(generated, catalogue.get(name).class_name).forward)
+
+
+@pytest.mark.parametrize("name, call", [("gelu_tanh", "np.tanh("), ("gelu", "erf(")])
+def test_forward_and_local_factor_share_their_function_call(name, call):
+    """tanh-GELU's forward reads tanh(c*(k*x**3 + x)), its derivative tanh(c*x*(k*x**2 + 1)):
+    written one way (proven), the one cse computes it once for both."""
+    src = _forward_source(name)
+    assert src.count(call) == 1, src
+
+
+def test_shared_calls_unify_only_equal_arguments():
+    from derive.codegen_class import _shared_calls
+    x = sp.Symbol("x", real=True)
+    a, b = sp.tanh(x * (x**2 + 1)), sp.tanh(x**3 + x)
+    assert len({c for e in _shared_calls([a, 2 * b]) for c in sp.preorder_traversal(e)
+                if isinstance(c, sp.tanh)}) == 1
+    assert _shared_calls([a, sp.tanh(x**3)]) == [a, sp.tanh(x**3)]
+
+
+def test_cubes_are_two_multiplies_not_pow():
+    assert "np.power(" not in inspect.getsource(generated)
+
+
+def test_piecewise_linear_forward_is_input_times_cached_factor():
+    """LeakyRelu: out = x*local, local = where(x > 0, 1, alpha) (proven equal), bitwise
+    equal to the reference's select on signed zeros, infinities and NaN."""
+    src = _forward_source("leaky_relu")
+    assert "out = np.multiply(local, x)" in src and "copyto" not in src
+    x = np.array([-np.inf, -3.5, -1e-310, -0.0, 0.0, 1e-310, 2.25, np.inf, np.nan])
+    for alpha in (0.01, 0.3, 1e-300):
+        got = generated.LeakyRelu(alpha).forward(x)
+        want = REFERENCE["leaky_relu"](alpha).forward(x)
+        assert np.array_equal(got, want, equal_nan=True)
+        assert np.array_equal(np.signbit(got), np.signbit(want))
