@@ -104,11 +104,14 @@ def fit(svg: str) -> str:
 
 
 def figure(d) -> str:
-    """The graph picture with a caption saying how to read it."""
+    """The graph picture with a caption saying how to read it (and its code names)."""
+    from .printers import out_name_for
+    y = out_name_for(d.spec)
     return ("<figure>" + fit(svg_render.render(d)) +
             '<figcaption>Forward values (<span class="fwd">above</span> the arrows, going right) '
             'and backward gradients (<span class="bwd">below</span>, going left); hover a label '
-            "for its full formula.</figcaption></figure>")
+            f"for its full formula. Labels use the code names: out is {y}, dout is ∂L/∂{y}."
+            "</figcaption></figure>")
 
 
 def walkthrough(d) -> str:
