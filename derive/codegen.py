@@ -24,7 +24,6 @@ import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 from sympy.printing.numpy import NumPyPrinter
 
-from . import catalogue
 from .codegen_stable import sigmoid, softplus, stable_form
 from .errors import DeriveError
 

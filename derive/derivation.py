@@ -17,7 +17,7 @@ from .backward import backward_steps
 from .cached import candidates, choose
 from .errors import DeriveError
 from .graph import Graph, decompose
-from .steps import Recorder, dout, out
+from .steps import Recorder, dout
 
 
 @dataclass
@@ -41,9 +41,6 @@ class Derivation:
         free = {s.name for s in self.result[name].free_symbols}
         order = ("out", *self.spec.input_names)
         return tuple(n for n in order if n in free)
-
-    def steps_for(self, name: str) -> list:
-        return [s for s in self.steps if s.kind not in ("rewrite", "result") or s.target == name]
 
     # renderers (imported lazily: a derivation does not need them)
     def to_text(self) -> str:

@@ -65,10 +65,6 @@ class Graph:
     def node(self, i: int) -> Node:
         return self.nodes[i]
 
-    def consumers(self, i: int) -> list:
-        """(node, position) pairs that use node ``i`` as an argument."""
-        return [(n, k) for n in self.nodes for k, a in enumerate(n.args) if a == i]
-
     @property
     def op_nodes(self) -> list:
         return [n for n in self.nodes if n.op != "input"]
