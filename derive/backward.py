@@ -1,26 +1,52 @@
 """The backward walkthrough: node by node, in reverse topological order.
 
 For each node: the upstream gradient arriving (∂L/∂node), the node's local
-derivative per input (from the rule table), and the product leaving it. When
-a value fans out, its branches are added in a ``sum`` step. Every completed
-gradient ∂L/∂v is proven equal to SymPy's own derivative of the forward
-formula with v cut out of the graph (v replaced by a fresh symbol).
+derivative per input from the rule table — or, for a structural node (matrix
+product, sum over an axis, transpose...), its vector-Jacobian product — and the
+contribution leaving it. When a value fans out, its branches are added in a ``sum``
+step. Every step is proven:
+
+* a gradient completed at v, when everything between v and the output is elementwise:
+  against SymPy's own derivative of the forward formula with v cut out of the graph;
+* one branch (or any elementwise step of a tensor layer): against the upstream gradient
+  times SymPy's derivative of the node's own operation, per element;
+* a structural step: the rule's VJP against SymPy's derivative of the node's index form,
+  for every size (:func:`derive.tensorproof.prove_vjp`);
+* a broadcast operand's gradient (``db = Σ_n dout``): its copies add up, in index form.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sympy as sp
 
-from .graph import Graph
+from .graph import Graph, apply
+from .indexform import element, free_indices
 from .rules import c, u0, u1, u2
-from .steps import Recorder, dout, out
+from .steps import Recorder
+from .tensor import array, shape_of
+from .tensorproof import prove_broadcast, prove_vjp
+from .vjp import elementwise_vjp, structural_vjp
 
 
-def _display_value(graph: Graph, i: int) -> sp.Expr:
-    """How node i's value appears in a step: ``out`` for the output, else its formula."""
-    return out if i == graph.output else graph.node(i).expr
+@dataclass
+class Names:
+    """How node values appear in steps: ``out``, a statement's name, else the value
+    (written in the statements' names)."""
+
+    graph: Graph
+    out: sp.Symbol
+    dout: sp.Symbol
+    symbols: dict           # name -> the layer's symbol for it (with its assumptions)
+
+    def value(self, i: int) -> sp.Expr:
+        n = self.graph.node(i)
+        if i == self.graph.output:
+            return self.out
+        return self.symbols[n.name] if n.statement else n.expr
 
 
-def cut_reference(graph: Graph, i: int) -> sp.Expr:
+def cut_reference(graph: Graph, i: int, dout: sp.Symbol) -> sp.Expr:
     """dL/dv for node i by SymPy's diff: replace v by a symbol V, differentiate, put v back."""
     V = sp.Dummy("V", real=True)
     F = graph.value({i: V})
@@ -36,46 +62,104 @@ def _depends_on(graph: Graph, targets: set) -> set:
     return dep
 
 
-def backward_steps(graph: Graph, rec: Recorder, wrt) -> dict:
-    """Record the backward pass for the inputs ``wrt`` (Symbols); return ∂L/∂input by name."""
+def _elementwise_above(graph: Graph) -> set:
+    """Ids of nodes from which every path to the output is elementwise, without broadcasting."""
+    consumers: dict = {}
+    for n in graph.op_nodes:
+        for a in n.args:
+            consumers.setdefault(a, []).append(n)
+    ok = set()
+    for n in reversed(graph.nodes):
+        users = consumers.get(n.id, [])
+        if n.id == graph.output or (users and all(
+                u.id in ok and not u.rule.structural and u.shape == n.shape for u in users)):
+            ok.add(n.id)
+    return ok
+
+
+def _boundary(graph, n) -> bool:
+    """A structural node, or one with a broadcast operand: its VJP sums or mixes elements,
+    so the elementwise gradient arriving is put into cached values first."""
+    return n.rule.structural or any(graph.node(a).shape != n.shape for a in n.args)
+
+
+def _edge_live(n, k) -> bool:
+    return n.rule.structural or n.rule.local[k] != 0
+
+
+def backward_steps(graph: Graph, rec: Recorder, wrt, names: Names, rewrite=None) -> dict:
+    """Record the backward pass for the inputs ``wrt`` (Symbols); return ∂L/∂input by name.
+
+    ``rewrite(rec, node, gradient)`` may put a completed gradient into cached values
+    before it passes through a structural node (recording its proven steps).
+    """
     wanted = {graph.inputs.index(s) for s in wrt}
     live = _depends_on(graph, wanted)
-    edges = {}  # node id -> number of nonzero edges into it from live consumers
+    tensor = rec.context is not None
+    smooth = _elementwise_above(graph) if tensor else {n.id for n in graph.nodes}
+    edges: dict = {}
     for n in graph.op_nodes:
         for k, a in enumerate(n.args):
-            if a in live and n.rule.local[k] != 0:
+            if a in live and _edge_live(n, k):
                 edges[a] = edges.get(a, 0) + 1
-    parts: dict = {graph.output: [dout]}
+    parts: dict = {graph.output: [names.dout]}
     adj: dict = {}
-    if graph.node(graph.output).op != "input":
-        rec.record("seed", "seed", "out", "out", dout, reference=dout, against="the definition",
-                   what="the seed ∂L/∂out = dout")
+    if not graph.node(graph.output).is_leaf:
+        rec.record("seed", "seed", "out", "out", names.dout, reference=names.dout,
+                   against="the definition", what="the seed ∂L/∂out = dout",
+                   shape=shape_of(names.dout))
     for n in reversed(graph.nodes):
         if n.id not in parts:
             continue
-        adj[n.id] = _complete(graph, rec, n, parts[n.id])
-        if n.op == "input":
+        adj[n.id] = _complete(graph, rec, n, parts[n.id], names, n.id in smooth)
+        if n.is_leaf:
             continue
-        rule = n.rule
-        args = [_display_value(graph, a) for a in n.args]
-        locals_ = rule.local_at(args, _display_value(graph, n.id), n.const)
-        for k, (a, local) in enumerate(zip(n.args, locals_)):
-            if a not in live or rule.local[k] == 0:
+        if rewrite is not None and tensor and n.id != graph.output and _boundary(graph, n):
+            adj[n.id] = rewrite(rec, n, adj[n.id])
+        for k, a in enumerate(n.args):
+            if a not in live or not _edge_live(n, k):
                 continue
-            arg = graph.node(a)
-            contribution = adj[n.id] * local
-            complete = edges[a] == 1
-            if complete:
-                ref = cut_reference(graph, a)
-                against = f"SymPy's diff of the forward formula with respect to {arg.name}"
-            else:
-                ref = adj[n.id] * _reference_local(graph, n, k)
-                against = f"the upstream gradient times SymPy's diff of the {n.label()} node"
-            rec.record("chain", n.op, n.name, arg.name, contribution, reference=ref, against=against,
-                       upstream=adj[n.id], local=local, complete=complete, note=rule.note,
-                       what=f"∂L/∂{arg.name} through the {n.label()} node")
+            contribution = _chain(graph, rec, n, k, adj[n.id], names, edges[a] == 1,
+                                  a in smooth, tensor)
             parts.setdefault(a, []).append(contribution)
-    return {str(graph.node(i).expr): adj.get(i, sp.Integer(0)) for i in sorted(wanted)}
+    return {graph.node(i).expr.name: adj.get(i, sp.Integer(0)) for i in sorted(wanted)}
+
+
+def _chain(graph, rec, n, k, upstream, names, complete, smooth, tensor):
+    """Record the step from node n to its operand k; return the contribution."""
+    arg = graph.node(n.args[k])
+    rule = n.rule
+    what = f"∂L/∂{arg.name} through the {n.label()} node"
+    args = [names.value(a) for a in n.args]
+    if rule.structural:
+        value = rule.sympy(*args, *n.params)
+        contribution = structural_vjp(value, k, upstream)
+        proof = prove_vjp(apply(n, [graph.node(a).expr for a in n.args]), k)
+        rec.record("chain", n.op, n.name, arg.name, contribution, proof=proof,
+                   against="the rule's vector-Jacobian product, proven in index form",
+                   what=what, upstream=upstream, local=None, complete=complete, note=rule.note,
+                   index=_index_argument(n, k, names), shape=arg.shape)
+        return contribution
+    local = rule.local_at(args, names.value(n.id), n.const)[k]
+    contribution = elementwise_vjp(upstream, local, arg.shape)
+    if complete and smooth and not tensor:
+        reference = cut_reference(graph, arg.id, names.dout)
+        against = f"SymPy's diff of the forward formula with respect to {arg.name}"
+    else:
+        reference = upstream * _reference_local(graph, n, k)
+        against = f"the upstream gradient times SymPy's diff of the {n.label()} node"
+    if contribution != upstream * local:       # a broadcast operand: its copies add up
+        proof = rec.prove(upstream * local, reference, what)
+        from dataclasses import replace
+        proof = replace(proof, detail=proof.detail + "; " + prove_broadcast(n.shape, arg.shape))
+        rec.record("chain", n.op, n.name, arg.name, contribution, proof=proof, against=against,
+                   what=what, upstream=upstream, local=local, complete=complete,
+                   note=rule.note, index=_broadcast_index(n, arg, names), shape=arg.shape)
+        return contribution
+    rec.record("chain", n.op, n.name, arg.name, contribution, reference=reference,
+               against=against, upstream=upstream, local=local, complete=complete,
+               note=rule.note, what=what, shape=arg.shape)
+    return contribution
 
 
 def _reference_local(graph: Graph, n, k) -> sp.Expr:
@@ -86,12 +170,41 @@ def _reference_local(graph: Graph, n, k) -> sp.Expr:
     return d.xreplace(dict(zip(placeholders, [graph.node(a).expr for a in n.args])))
 
 
-def _complete(graph, rec, n, contributions) -> sp.Expr:
+def _gradient_symbol(name: str, shape) -> sp.Symbol:
+    return array("d" + name if name != "out" else "dout", shape)
+
+
+def _index_argument(n, k, names) -> tuple:
+    """(∂L/∂operand[idx], its value in index form) with the arriving gradient as ∂L/∂node."""
+    operands = [array(names.graph.node(a).name, names.graph.node(a).shape) for a in n.args]
+    value = n.rule.sympy(*operands, *n.params)
+    G = _gradient_symbol(n.name, n.shape)
+    arg = operands[k]
+    idx = free_indices(shape_of(arg))
+    lhs = element(_gradient_symbol(arg.name, shape_of(arg)), idx)
+    return lhs, element(structural_vjp(value, k, G), idx)
+
+
+def _broadcast_index(n, arg, names) -> tuple:
+    full = _gradient_symbol(n.name, n.shape)
+    idx = free_indices(arg.shape)
+    from .tensor import unbroadcast
+    return (element(_gradient_symbol(arg.name, arg.shape), idx),
+            element(unbroadcast(full, arg.shape), idx))
+
+
+def _complete(graph, rec, n, contributions, names, smooth) -> sp.Expr:
     if len(contributions) == 1:
         return contributions[0]
     total = sp.Add(*contributions)
-    rec.record("sum", "sum", n.name, n.name, total, reference=cut_reference(graph, n.id),
-               against=f"SymPy's diff of the forward formula with respect to {n.name}",
+    if smooth and rec.context is None:
+        reference = cut_reference(graph, n.id, names.dout)
+        against = f"SymPy's diff of the forward formula with respect to {n.name}"
+    else:
+        reference = total
+        against = "the sum of the branches above (the multivariable chain rule)"
+    rec.record("sum", "sum", n.name, n.name, total, reference=reference, against=against,
                what=f"∂L/∂{n.name}: the branches that fan out add up",
-               note=f"{n.name} feeds {len(contributions)} nodes; their gradients add")
+               note=f"{n.name} feeds {len(contributions)} nodes; their gradients add",
+               shape=n.shape)
     return total

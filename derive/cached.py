@@ -1,4 +1,4 @@
-"""Cached-form rewrite: the final gradient in terms of what a layer caches.
+"""Cached-form rewrite: a gradient in terms of what a layer caches.
 
 Candidates are built generally, never looked up per layer:
 
@@ -6,10 +6,15 @@ Candidates are built generally, never looked up per layer:
   for piecewise layers) and substitute, or, for masks and branches, read the
   condition on ``out`` instead of ``x`` (right when f keeps the sign);
 * **x**: substitute ``out = f(x)`` and simplify;
-* **mixed**: simplify the chain-rule result as it stands.
+* **mixed**: simplify the chain-rule result as it stands;
+* **index** (tensor layers): the gradient in index form, rewritten through the layer's
+  named values (``xc = xn·std``, ``e = out·S``) and stated facts, back in matrix form
+  (:mod:`derive.tensor_cached`).
 
-Every candidate must be proven equal to the chain-rule result; the cheapest
-proven one wins, ``out`` winning ties (backward then runs on the cache alone).
+Every candidate must be proven equal to the chain-rule result; the cheapest proven one
+wins, ``out`` winning ties (backward then runs on the cache alone). In a tensor layer
+the elementwise part above a structural node is rewritten the same way before the
+gradient passes through it (``tanh(x @ W + b)`` gives ``dout*(1 - out**2)`` first).
 """
 from __future__ import annotations
 
@@ -17,25 +22,11 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .graph import _FUNCTIONS
 from .proof import Proof, compare
-from .rules import RULES
-from .steps import out
-
-_WEIGHTS = {"ADD": 1, "SUB": 1, "MUL": 1, "NEG": 1, "DIV": 2, "POW": 2, "EXP": 8, "LOG": 8,
-            "TANH": 8, "ERF": 12, "ABS": 1, "SIGN": 1, "MAX": 1, "PIECEWISE": 2, "GT": 1,
-            "GE": 1, "LT": 1, "LE": 1, "SQRT": 4, "ATANH": 10, "COSH": 8, "SINH": 8}
-
+from .rules import RULES, UNARY, cost
+from .steps import dout as dout_scalar, out as out_scalar
 
 _SIMPLIFY_BUDGET = 24
-
-
-def cost(e: sp.Expr) -> int:
-    """A rough price of evaluating ``e`` elementwise (transcendentals are dear)."""
-    ops = sp.count_ops(e, visual=True)
-    if ops == 0:
-        return 0
-    return int(ops.xreplace({s: _WEIGHTS.get(s.name, 4) for s in ops.free_symbols}))
 
 
 def invert(f: sp.Expr, x: sp.Symbol, target: sp.Expr):
@@ -58,8 +49,8 @@ def invert(f: sp.Expr, x: sp.Symbol, target: sp.Expr):
             target, f = RULES[rule].inverse_at(target, f.exp), f.base
         elif f.is_Pow and x not in f.base.free_symbols:
             target, f = RULES["cpow"].inverse_at(target, f.base), f.exp
-        elif type(f) in _FUNCTIONS and RULES[_FUNCTIONS[type(f)]].inverse is not None:
-            target, f = RULES[_FUNCTIONS[type(f)]].inverse_at(target), f.args[0]
+        elif type(f) in UNARY and RULES[UNARY[type(f)]].inverse is not None:
+            target, f = RULES[UNARY[type(f)]].inverse_at(target), f.args[0]
         else:
             return None
     return target
@@ -89,7 +80,7 @@ def _functions(e) -> set:
 class Candidate:
     """A route from the chain-rule result to a cached form, as (rule, expr, note) moves."""
 
-    cache: str        # "out", "x" (the inputs) or "mixed"
+    cache: str        # "out", "x" (the inputs), "mixed" or "index"
     moves: tuple
     proof: Proof
 
@@ -98,13 +89,13 @@ class Candidate:
         return self.moves[-1][1]
 
 
-def candidates(g0: sp.Expr, forward: sp.Expr, x: sp.Symbol, inputs) -> list:
-    """All proven routes for the gradient ``g0`` of input ``x``."""
+def candidates(g0: sp.Expr, forward: sp.Expr, x: sp.Symbol, inputs, out=out_scalar) -> list:
+    """All proven routes for the gradient ``g0`` of input ``x`` (``out`` is the output)."""
     unfolded = g0.xreplace({out: forward})
     routes = []
     if x in forward.free_symbols and len(inputs) == 1:
-        routes += _out_routes(g0, unfolded, forward, x)
-    via = [("substitute out", unfolded, "out = " + str(forward))] if g0.has(out) else []
+        routes += _out_routes(g0, unfolded, forward, x, out)
+    via = [("substitute out", unfolded, "out = " + _show(forward))] if g0.has(out) else []
     routes.append(("x", via + [("simplify", tidy(unfolded), "")]))
     if g0.has(out):
         routes.append(("mixed", [("simplify", tidy(g0), "")]))
@@ -119,6 +110,11 @@ def candidates(g0: sp.Expr, forward: sp.Expr, x: sp.Symbol, inputs) -> list:
     return kept
 
 
+def _show(e) -> str:
+    from .render.printers import text
+    return text(e)
+
+
 def _drop_repeats(start, moves):
     prev, kept = start, []
     for m in moves:
@@ -128,16 +124,16 @@ def _drop_repeats(start, moves):
     return kept or [moves[-1]]
 
 
-def _out_routes(g0, unfolded, forward, x):
+def _out_routes(g0, unfolded, forward, x, out):
     routes = []
     g = invert(forward, x, out)
     if g is not None:
         moved = g0.xreplace({x: g})
-        routes.append(("out", [("invert", moved, f"{x} = {g}, from out = {forward}"),
+        routes.append(("out", [("invert", moved, f"{x} = {_show(g)}, from out = {_show(forward)}"),
                                ("simplify", tidy(moved), "")]))
     folded = tidy(unfolded)
     if isinstance(folded, sp.Piecewise):
-        branchwise = _branchwise(folded, forward, x)
+        branchwise = _branchwise(folded, forward, x, out)
         if branchwise is not None:
             routes.append(("out", [("invert branches", branchwise,
                                     "each branch inverted; conditions read on out"),
@@ -148,7 +144,7 @@ def _out_routes(g0, unfolded, forward, x):
     return routes
 
 
-def _branchwise(g: sp.Piecewise, forward: sp.Expr, x):
+def _branchwise(g: sp.Piecewise, forward: sp.Expr, x, out):
     """Invert each branch of a piecewise layer where the gradient needs x there."""
     if not isinstance(forward, sp.Piecewise):
         return None
@@ -167,5 +163,47 @@ def _branchwise(g: sp.Piecewise, forward: sp.Expr, x):
 
 def choose(cands: list) -> Candidate:
     """The cheapest proven candidate; a cache-only (out) form wins ties."""
-    rank = {"out": 0, "x": 1, "mixed": 2}
+    rank = {"out": 0, "index": 1, "x": 2, "mixed": 3}
     return min(cands, key=lambda k: (cost(k.expr), rank[k.cache], len(str(k.expr))))
+
+
+# ---- applying it: a layer's result, and the gradient above a structural node ---------------
+
+def _record_moves(rec, best, target, prev, what):
+    for rule, expr, note in best.moves:
+        rec.record("rewrite", rule, "out", target, expr, reference=prev, note=note,
+                   against="the previous line", allow_kink=False,
+                   what=f"rewriting ∂L/∂{target} ({rule})")
+        prev = expr
+    return prev
+
+
+def rewrite_result(rec, spec, graph, x, g0):
+    """Record the moves to the chosen cached form of ∂L/∂x, then prove it against the whole
+    forward; return (result, which form)."""
+    if rec.context is not None:
+        from .tensor_cached import tensor_result
+        return tensor_result(rec, spec, graph, x, g0)
+    reference = dout_scalar * sp.diff(spec.forward, x)
+    best = choose(candidates(g0, spec.forward, x, spec.inputs)) if g0 != 0 else None
+    prev = _record_moves(rec, best, x.name, g0, x.name) if best is not None else g0
+    rec.record("result", "result", "out", x.name, prev, reference=reference,
+               against="sympy.diff of the forward formula",
+               what=f"∂L/∂{x.name} against sympy.diff of the forward formula",
+               note="; ".join(spec.notes))
+    return prev, (best.cache if best else "x")
+
+
+def boundary_rewrite(rec, spec, graph, node, g):
+    """∂L/∂node in cached form before it passes through the structural ``node``."""
+    from .tensor_cached import elementwise_candidates
+    cands = elementwise_candidates(g, spec, graph, node)
+    if not cands:
+        return g
+    best = choose(cands)
+    if best.expr == g or cost(best.expr) >= cost(g):
+        return g
+    return _record_moves(rec, best, node.name, g, node.name)
+
+
+_ = dout_scalar

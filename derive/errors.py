@@ -14,12 +14,16 @@ class DeriveError(Exception):
 
 
 class ParseError(DeriveError):
-    """A formula the safe parser refuses; ``column`` is 1-based when known."""
+    """A formula the safe parser refuses; ``column`` (and ``line``) are 1-based when known."""
 
-    def __init__(self, message: str, column: int | None = None, text: str | None = None):
+    def __init__(self, message: str, column: int | None = None, text: str | None = None,
+                 line: int | None = None):
         self.column = column
         self.text = text
+        self.line = line
         where = f"column {column}: " if column is not None else ""
+        if line is not None:
+            where = f"line {line}, " + (where or ": ")
         super().__init__(f"{where}{message}")
 
 
@@ -38,3 +42,7 @@ class ProofError(DeriveError):
     """
 
     exit_code = 3
+
+
+class ShapeError(DeriveError):
+    """Shapes that do not fit together (the message names both)."""

@@ -1,8 +1,10 @@
 """Forward formula → computational graph of primitive nodes, in the book's granularity.
 
 Sigmoid ``1/(1 + exp(-x))`` becomes x → ×(−1) → exp → +1 → 1/· → out: four
-nodes, not one. Shared subexpressions become one node (a DAG), so an input
-used twice fans out and its gradients add up.
+nodes, not one. ``x @ W + b`` becomes a matrix-product node and an addition node
+(b broadcast over the rows), as the book draws Affine. Shared subexpressions become
+one node (a DAG), so a value used twice fans out and its gradients add up. Which
+SymPy class is which primitive comes from the rule table (:mod:`derive.rules`).
 
 >>> import sympy as sp
 >>> x = sp.Symbol("x", real=True)
@@ -17,34 +19,47 @@ from dataclasses import dataclass
 import sympy as sp
 
 from .errors import DeriveError, MissingRuleError
-from .rules import rule_for
-
-_FUNCTIONS = {sp.exp: "exp", sp.log: "log", sp.tanh: "tanh", sp.erf: "erf", sp.Abs: "abs",
-              sp.sign: "sign"}
+from .rules import RULES, STRUCTURAL, UNARY, rule_for
+from .tensor import shape_of
 
 
 @dataclass(frozen=True)
 class Node:
-    """One node: an input, or a primitive applied to earlier nodes."""
+    """One node: an input, a constant operand, or a primitive applied to earlier nodes."""
 
     id: int
-    op: str                 # rule name, or "input"
-    args: tuple             # ids of the input nodes
+    op: str                 # rule name, "input", or "const" (an operand not differentiated)
+    args: tuple             # ids of the operand nodes
     const: sp.Expr | None   # the constant of add_const, mul_const, pow, cpow
-    expr: sp.Expr           # the node's value in terms of the layer's inputs
-    name: str               # display name: the input's name, a, b, ..., or "out"
+    expr: sp.Expr           # the node's value in terms of the layer's names
+    name: str               # display name: the input's name, a statement's name, a, b, ..., out
+    params: tuple = ()      # a structural node's parameters (axes, keepdims, shape)
+    statement: bool = False  # named by a statement of the layer's program
 
     @property
     def rule(self):
         return rule_for(self.op)
 
+    @property
+    def shape(self) -> tuple:
+        return shape_of(self.expr)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.op in ("input", "const")
+
     def label(self) -> str:
-        """Graph label, e.g. 'exp', '+1', '×(−1)'."""
-        if self.op == "input":
+        """Graph label, e.g. 'exp', '+1', '×(−1)', '@', 'Σ axis 1'."""
+        if self.is_leaf:
             return self.name
         if self.op == "add_const" and self.const.could_extract_minus_sign():
             return "−" + _const_text(-self.const)
-        return self.rule.label.format(c=_const_text(self.const))
+        label = self.rule.label.format(c=_const_text(self.const))
+        if self.op in ("sum", "mean", "max"):
+            axes = self.expr.axes
+            if len(axes) < len(shape_of(self.expr.args[0])):
+                label += " axis " + ",".join(str(a) for a in axes)
+        return label
 
 
 def _const_text(c) -> str:
@@ -60,14 +75,14 @@ class Graph:
 
     nodes: tuple
     output: int
-    inputs: tuple   # the input Symbols in declared order
+    inputs: tuple   # the differentiated input Symbols in declared order
 
     def node(self, i: int) -> Node:
         return self.nodes[i]
 
     @property
     def op_nodes(self) -> list:
-        return [n for n in self.nodes if n.op != "input"]
+        return [n for n in self.nodes if not n.is_leaf]
 
     def value(self, override: dict | None = None) -> sp.Expr:
         """Rebuild the output from the rules; ``override`` maps node ids to stand-ins."""
@@ -76,10 +91,10 @@ class Graph:
         for n in self.nodes:
             if n.id in override:
                 vals[n.id] = override[n.id]
-            elif n.op == "input":
+            elif n.is_leaf:
                 vals[n.id] = n.expr
             else:
-                vals[n.id] = n.rule.value_at([vals[a] for a in n.args], n.const)
+                vals[n.id] = apply(n, [vals[a] for a in n.args])
         return vals[self.output]
 
     def to_dict(self) -> dict:
@@ -88,27 +103,57 @@ class Graph:
              "expr": str(n.expr)} for n in self.nodes]}
 
 
+def apply(n: Node, args) -> sp.Expr:
+    """Node ``n``'s operation applied to ``args`` (its operands' values)."""
+    rule = n.rule
+    if rule.structural:
+        return rule.sympy(*args, *n.params)
+    return rule.value_at(args, n.const)
+
+
+_HINT = ("write it with the primitives of the rule table: +, -, *, /, ** (constant "
+         "exponents), exp, log, tanh, sinh, cosh, erf, abs, np.maximum(0, ·), np.where with "
+         "comparisons, @, np.sum/np.mean over axes, .T")
+
+
 class _Builder:
     def __init__(self, inputs):
         self.inputs = tuple(inputs)
+        self.input_set = set(self.inputs)
         self.nodes: list[Node] = []
         self.memo: dict = {}
+        self.named: dict = {}           # node id -> statement name
         for s in self.inputs:
-            self.nodes.append(Node(len(self.nodes), "input", (), None, s, str(s)))
+            self.nodes.append(Node(len(self.nodes), "input", (), None, s, s.name))
             self.memo[("expr", s)] = len(self.nodes) - 1
 
-    def _add(self, op, args, const, expr) -> int:
-        key = (op, args, const, expr if op == "input" else None)
+    def _add(self, op, args, const, expr, params=()) -> int:
+        key = (op, tuple(args), const, params, expr if op in ("input", "const") else None)
         if key in self.memo:
             return self.memo[key]
-        node = Node(len(self.nodes), op, tuple(args), const, expr, "")
+        node = Node(len(self.nodes), op, tuple(args), const, expr, "", tuple(params))
         self.nodes.append(node)
         self.memo[key] = node.id
         self.memo.setdefault(("expr", expr), node.id)
         return node.id
 
     def is_const(self, e) -> bool:
-        return not (e.free_symbols & set(self.inputs))
+        return not (e.free_symbols & self.input_set)
+
+    def statement(self, symbol, value) -> None:
+        """A named statement: its node, reachable from later statements by its name."""
+        if self.is_const(value):
+            return                          # a constant: it stays a name in the formulas
+        node = self.build(value) if not isinstance(value, sp.Symbol) else _input_id(self, value)
+        self.memo[("expr", symbol)] = node
+        self.named.setdefault(node, symbol.name)
+        self.input_set.add(symbol)
+
+    def operand(self, e) -> int:
+        """A node for an operand of a structural node; a constant one is a ``const`` leaf."""
+        if self.is_const(e):
+            return self._add("const", (), None, e)
+        return self.build(e)
 
     def build(self, e: sp.Expr) -> int:
         if ("expr", e) in self.memo:
@@ -117,22 +162,24 @@ class _Builder:
             raise DeriveError(f"the formula has a constant part {e} where a node was expected")
         if isinstance(e, sp.Symbol):
             raise DeriveError(f"{e} is not an input of this layer")
+        if type(e) in STRUCTURAL:
+            op = STRUCTURAL[type(e)]
+            arity = RULES[op].arity
+            ids = [self.operand(a) for a in e.args[:arity]]
+            return self._add(op, ids, None, e, e.args[arity:])
         if e.is_Add:
             return self._nary(e, sp.Add, "add", "add_const", 0)
         if e.is_Mul:
             return self._mul(e)
         if e.is_Pow:
             return self._pow(e)
-        if isinstance(e, sp.Max) or isinstance(e, sp.Min):
+        if isinstance(e, (sp.Max, sp.Min)):
             return self._max(e)
         if isinstance(e, sp.Piecewise):
             return self._piecewise(e)
-        for fn, op in _FUNCTIONS.items():
-            if isinstance(e, fn):
-                return self._add(op, (self.build(e.args[0]),), None, e)
-        raise MissingRuleError(f"no rule for {type(e).__name__} (in {e}); write it with the "
-                               "primitives add, mul, pow, exp, log, tanh, erf, abs, max(0, ·), "
-                               "np.where and comparisons")
+        if type(e) in UNARY:
+            return self._add(UNARY[type(e)], (self.build(e.args[0]),), None, e)
+        raise MissingRuleError(f"no rule for {type(e).__name__} (in {e}); {_HINT}")
 
     def _nary(self, e, cls, op, const_op, unit):
         const = cls(*[a for a in e.args if self.is_const(a)])
@@ -209,13 +256,23 @@ class _Builder:
         return op, self.build(diff)
 
 
-def decompose(forward: sp.Expr, inputs) -> Graph:
-    """Decompose ``forward`` into a :class:`Graph` over ``inputs`` (Symbols, in order)."""
+def decompose(forward: sp.Expr, inputs, program=()) -> Graph:
+    """Decompose ``forward`` into a :class:`Graph` over ``inputs`` (Symbols, in order).
+
+    ``program`` holds a layer's named statements, ``(symbol, value)`` in order, each value
+    written in the earlier names (``xn = xc/std``); ``forward`` may use them too. Their
+    nodes keep the names (``ms``, ``xn``), the others are named a, b, c, ...
+    """
     forward = sp.sympify(forward)
     b = _Builder(inputs)
-    out = b.build(forward) if not isinstance(forward, sp.Symbol) else _input_id(b, forward)
+    for symbol, value in program:
+        b.statement(symbol, value)
+    out = b.memo.get(("expr", forward))
+    if out is None:
+        out = b.build(forward) if not isinstance(forward, sp.Symbol) else _input_id(b, forward)
     reached = _reachable(b.nodes, out)
-    return Graph(tuple(_name(b.nodes, out, reached, inputs)), out, tuple(inputs))
+    names = {b.nodes[i].expr: name for i, name in b.named.items()}
+    return Graph(tuple(_name(b.nodes, out, reached, inputs, names, b.named)), out, tuple(inputs))
 
 
 def _input_id(b, s):
@@ -234,20 +291,28 @@ def _reachable(nodes, out) -> set:
     return seen
 
 
-def _name(nodes, out, reached, inputs):
+def _name(nodes, out, reached, inputs, names, by_id=None):
     """Renumber kept nodes in topological order; name them a, b, c, ... and out."""
-    taken = {str(s) for s in inputs} | {"out", "dout"}
+    taken = {str(s) for s in inputs} | {"out", "dout"} | set(names.values()) | {
+        str(s) for n in nodes for s in n.expr.free_symbols}
     letters = (ch for ch in string.ascii_lowercase + string.ascii_uppercase if ch not in taken)
     keep = [n for n in nodes if n.id in reached or n.op == "input"]
     new_id = {n.id: k for k, n in enumerate(keep)}
     named = []
     for n in keep:
+        statement = bool(by_id and n.id in by_id and n.id != out)
         if n.op == "input":
             name = n.name or str(n.expr)
+        elif n.op == "const":
+            name = str(n.expr)
         elif n.id == out:
             name = "out"
+        elif by_id and n.id in by_id:
+            name = by_id[n.id]
+        elif n.expr in names:
+            name = names[n.expr]
         else:
             name = next(letters, f"v{new_id[n.id]}")
         named.append(Node(new_id[n.id], n.op, tuple(new_id[a] for a in n.args), n.const, n.expr,
-                          name))
+                          name, n.params, statement and n.op not in ("input", "const")))
     return named

@@ -6,6 +6,14 @@ directly.  Nothing the user typed is ever run: no ``eval``/``exec``, no
 ``sympify``/``parse_expr`` on the text.  Whatever is not whitelisted raises
 :class:`~derive.errors.ParseError` with a 1-based column.
 
+The function whitelist is built from the rule table (:data:`derive.rules.SPELLINGS`),
+so the parser accepts exactly what the engine can derive. Arrays (names bound to
+:class:`~derive.tensor.Arr`) add NumPy's tensor vocabulary: ``@``, ``np.dot``,
+``np.matmul``, ``.T``, ``np.transpose``, ``np.sum``/``np.mean``/``np.max`` with ``axis``
+and ``keepdims`` (also as methods, ``x.sum(axis=1)``), ``reshape`` to a given shape,
+``np.broadcast_to``, ``np.expand_dims`` and ``x.shape[0]``; shapes are checked as the
+formula is built, with NumPy's broadcasting.
+
 Columns count characters from the start of the whole text (a formula is one
 line in practice; for a multi-line text the column is the position in it).
 """
@@ -16,7 +24,6 @@ import difflib
 import math
 import operator
 import re
-import warnings
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -26,78 +33,21 @@ import sympy
 from sympy.core.relational import Relational
 from sympy.logic.boolalg import BooleanAtom, BooleanFunction
 
-from derive.errors import ParseError
+from derive.errors import ParseError, ShapeError
+from derive.parse_limits import (MAX_NAME_CHARS, _LOG10_LIMIT, _Refuse, _power, read_tree,
+                                 size_problem)
+from derive.rules import SPELLINGS, Rule, Sugar, u0, u1, u2
+
+_CONDITION = (Relational, BooleanFunction, BooleanAtom)   # not Boolean: a Symbol is one too
+from derive.tensor import MatProd, Transposed, shape_of
 
 __all__ = ["Formula", "parse_formula", "parse", "FUNCTIONS", "CONSTANTS"]
 
-MAX_CHARS = 2000
-MAX_NODES = 400
-MAX_DEPTH = 60
-MAX_EXPONENT = 64
-MAX_NAME_CHARS = 32
-_LOG10_LIMIT = 300                      # numbers must stay within 1e-300 .. 1e300
-_BIG = sympy.Integer(10) ** _LOG10_LIMIT
-_MAX_BITS = 4096                        # numerator + denominator of any exact number
-_UNDEFINED = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)
-_CONDITION = (Relational, BooleanFunction, BooleanAtom)   # not Boolean: a Symbol is one too
+#: every function spelling the parser accepts -> its rule-table entry (built from the table)
+FUNCTIONS: dict = dict(SPELLINGS)
+_SPELLINGS = FUNCTIONS
+_METHODS = ("sum", "mean", "max", "reshape", "transpose")
 
-
-class _Refuse(Exception):
-    """Raised by a builder; ``arg`` is the index of the operand to blame."""
-
-    def __init__(self, message: str, arg: int | None = None):
-        super().__init__(message)
-        self.arg = arg
-
-
-def _power(base, exponent):
-    """``base ** exponent``, refused before SymPy could build a huge number."""
-    if exponent.is_Number:
-        if abs(exponent) > MAX_EXPONENT:
-            raise _Refuse(f"exponent {exponent} is too large (limit {MAX_EXPONENT})", arg=1)
-        if base.is_Number:
-            if base == 0 and exponent < 0:
-                raise _Refuse("division by zero (0 raised to a negative power)")
-            log10 = math.log10(abs(base.p)) - math.log10(base.q) if base else 0.0
-            if abs(float(exponent) * log10) > _LOG10_LIMIT:
-                raise _Refuse(f"the power is outside 1e-{_LOG10_LIMIT}..1e{_LOG10_LIMIT}")
-            if abs(exponent) * (base.p.bit_length() + base.q.bit_length()) > _MAX_BITS:
-                raise _Refuse("the power has too many digits for exact arithmetic")
-    elif base.is_Number:
-        raise _Refuse("a number raised to a symbolic power is not allowed; "
-                      "write exp(x*log(a)) instead of a**x", arg=1)
-    return sympy.Pow(base, exponent)
-
-
-@dataclass(frozen=True)
-class _Fn:
-    """One whitelisted function: arity, builder, which arguments are conditions."""
-
-    arity: int
-    build: Callable[..., sympy.Expr]
-    spellings: tuple[str, ...] = ("", "np.", "numpy.")
-    conditions: tuple[int, ...] = ()
-
-
-_NP_MATH = ("", "np.", "numpy.", "math.")
-
-#: The one function table: canonical name -> spec.  Adding a function is one entry.
-FUNCTIONS: dict[str, _Fn] = {
-    "exp": _Fn(1, sympy.exp, _NP_MATH), "log": _Fn(1, sympy.log, _NP_MATH),
-    "log1p": _Fn(1, lambda u: sympy.log(1 + u), _NP_MATH),
-    "expm1": _Fn(1, lambda u: sympy.exp(u) - 1, _NP_MATH),
-    "sqrt": _Fn(1, sympy.sqrt, _NP_MATH), "square": _Fn(1, lambda u: _power(u, sympy.Integer(2))),
-    "abs": _Fn(1, sympy.Abs), "absolute": _Fn(1, sympy.Abs), "fabs": _Fn(1, sympy.Abs, _NP_MATH),
-    "tanh": _Fn(1, sympy.tanh, _NP_MATH), "sinh": _Fn(1, sympy.sinh, _NP_MATH),
-    "cosh": _Fn(1, sympy.cosh, _NP_MATH),
-    "erf": _Fn(1, sympy.erf, _NP_MATH + ("scipy.special.", "special.")),
-    "maximum": _Fn(2, sympy.Max), "minimum": _Fn(2, sympy.Min),
-    "max": _Fn(2, sympy.Max, ("",)), "min": _Fn(2, sympy.Min, ("",)),   # np.max is a reduction
-    "where": _Fn(3, lambda c, a, b: sympy.Piecewise((a, c), (b, True)), conditions=(0,)),
-    "power": _Fn(2, _power),
-    "sign": _Fn(1, sympy.sign), "heaviside": _Fn(2, sympy.Heaviside),
-    "sigmoid": _Fn(1, lambda u: 1 / (1 + sympy.exp(-u)), ("",)),
-}
 
 #: Spelling -> SymPy constant.  A key of ``names`` wins over a bare constant.
 CONSTANTS: dict[str, sympy.Expr] = {
@@ -105,10 +55,8 @@ CONSTANTS: dict[str, sympy.Expr] = {
     "np.e": sympy.E, "numpy.e": sympy.E, "math.e": sympy.E,
 }
 
-_SPELLINGS: dict[str, str] = {
-    prefix + name: name for name, fn in FUNCTIONS.items() for prefix in fn.spellings
-}
 _MODULES = frozenset({"np", "numpy", "math", "scipy", "special", "scipy.special"})
+_PLACEHOLDERS = (u0, u1, u2)
 
 
 @dataclass(frozen=True)
@@ -118,8 +66,14 @@ class _Op:
     logical: bool = False               # operands are conditions, result is a condition
 
 
-# Operator tables: '@' becomes one _BINOPS entry when matrices arrive.
+def _matmul(a, b):
+    if not shape_of(a) or not shape_of(b):
+        raise _Refuse("matrix product '@' needs arrays: declare their shapes (--shape x=N,D)")
+    return MatProd(a, b)
+
+
 _BINOPS = {
+    ast.MatMult: _Op("@", _matmul),
     ast.Add: _Op("+", operator.add), ast.Sub: _Op("-", operator.sub),
     ast.Mult: _Op("*", operator.mul), ast.Div: _Op("/", operator.truediv),
     ast.Pow: _Op("**", _power),
@@ -132,7 +86,6 @@ _UNARYOPS = {
 _COMPARISONS = {ast.Lt: sympy.Lt, ast.LtE: sympy.Le, ast.Gt: sympy.Gt, ast.GtE: sympy.Ge}
 _REFUSED_OPS = {     # operator or node type -> what to tell the user
     ast.FloorDiv: "floor division '//' is not supported", ast.Mod: "remainder '%' is not supported",
-    ast.MatMult: "matrix product '@' is not supported yet",
     ast.BitXor: "'^' is not supported (for powers write **)",
     ast.LShift: "shift '<<' is not supported", ast.RShift: "shift '>>' is not supported",
     ast.Not: "'not' is not supported; write ~(condition)",
@@ -142,7 +95,7 @@ _REFUSED_OPS = {     # operator or node type -> what to tell the user
     ast.Lambda: "lambda is not allowed",
     **dict.fromkeys((ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp),
                     "comprehensions and generators are not allowed"),
-    ast.Subscript: "subscripts like x[0] are not allowed", ast.Starred: "starred '*' is not allowed",
+    ast.Subscript: "subscripts like x[0] are not allowed (only x.shape[i])", ast.Starred: "starred '*' is not allowed",
     **dict.fromkeys((ast.List, ast.Dict, ast.Set), "list, dict and set literals are not allowed"),
     ast.JoinedStr: "f-strings are not allowed", ast.NamedExpr: "assignment ':=' is not allowed",
     ast.IfExp: "'a if c else b' is not allowed; write np.where(c, a, b)",
@@ -172,6 +125,8 @@ def _free_symbol(name: str) -> sympy.Symbol:
 class _Parser:
     """Walks one checked tree; holds the text (for columns and literals) and the names seen."""
 
+    by_line = False               # programs report "line L, column C"
+
     def __init__(self, original: str, names: Mapping[str, sympy.Symbol] | None):
         self.original, self.names = original, names
         self.stripped = original.lstrip()        # ast.parse refuses leading indentation
@@ -189,7 +144,14 @@ class _Parser:
     def error(self, message: str, node: ast.AST | None = None, column: int | None = None) -> ParseError:
         if node is not None and hasattr(node, "col_offset"):
             column = self.column(node.lineno, node.col_offset)
+        if self.by_line and column is not None:       # programs: line and column in it
+            line = self.original[:column - 1].count("\n") + 1
+            start = self.original.rfind("\n", 0, column - 1) + 1
+            return ParseError(message, column=column - start, text=self.original, line=line)
         return ParseError(message, column=column, text=self.original)
+
+    def position(self, node: ast.AST) -> int:
+        return self.column(node.lineno, node.col_offset)
 
     def attr_column(self, node: ast.Attribute) -> int:
         """Column of the '.' before ``node.attr``."""
@@ -229,9 +191,13 @@ class _Parser:
         """Call a builder, turning its refusals and SymPy's errors into ParseError."""
         try:
             result = build(*args)
+            if isinstance(result, sympy.Basic):
+                shape_of(result)                      # broadcasting checked as it is built
         except _Refuse as refusal:
             blamed = arg_nodes[refusal.arg] if refusal.arg is not None else node
             raise self.error(str(refusal), blamed) from None
+        except ShapeError as exc:
+            raise self.error(str(exc), node) from None
         except (TypeError, ValueError, ArithmeticError, NotImplementedError, RecursionError) as exc:
             raise self.error(f"cannot build {what}: {exc}", node) from None
         if isinstance(result, sympy.Basic) and not isinstance(result, _CONDITION):
@@ -239,19 +205,9 @@ class _Parser:
         return result
 
     def check_size(self, result: sympy.Basic, node: ast.AST, what: str) -> None:
-        """SymPy combines numbers and exponents; keep each within bounds so the next step stays cheap."""
-        if result.is_Number and result.is_finite and result != 0:
-            if abs(result) > _BIG or abs(result) < 1 / _BIG:
-                raise self.error(f"{what} gives a number outside 1e-{_LOG10_LIMIT}..1e{_LOG10_LIMIT}", node)
-        if result.has(*_UNDEFINED):
-            raise self.error(f"{what} is infinite or undefined (division by zero?)", node)
-        for atom in result.atoms(sympy.Rational):
-            if atom.p.bit_length() + atom.q.bit_length() > _MAX_BITS:
-                raise self.error(f"{what} gives a number with too many digits for exact arithmetic", node)
-        for power in result.atoms(sympy.Pow):
-            if power.exp.is_Number and abs(power.exp) > MAX_EXPONENT ** 2:
-                raise self.error(f"{what} gives the exponent {power.exp} (limit {MAX_EXPONENT ** 2} "
-                                 "after SymPy combines powers)", node)
+        problem = size_problem(result, what)
+        if problem:
+            raise self.error(problem, node)
 
     # -- node handlers --------------------------------------------------------
     def constant(self, node: ast.Constant):
@@ -292,6 +248,13 @@ class _Parser:
         self.seen.setdefault(name, (node.lineno, node.col_offset))
         return _free_symbol(name)
 
+    def is_module(self, node: ast.AST) -> bool:
+        """True when the leftmost name of an attribute chain is a module (np, math...)."""
+        while isinstance(node, ast.Attribute):
+            node = node.value
+        return isinstance(node, ast.Name) and node.id in _MODULES and (
+            self.names is None or node.id not in self.names)
+
     def dotted(self, node: ast.Attribute) -> str:
         """``np.exp`` -> "np.exp"; refuse any other attribute access."""
         chain, base = [], node
@@ -310,6 +273,14 @@ class _Parser:
         return spelled
 
     def attribute(self, node: ast.Attribute):
+        if not self.is_module(node):
+            if node.attr == "T":
+                return self.build(node, Transposed, [self.value(node.value)], [node.value], ".T")
+            allowed = "only .T, .shape[i] and the methods " + ", ".join(_METHODS)
+            if node.attr == "shape":
+                raise self.error("x.shape needs an axis: write x.shape[0]", node)
+            raise self.error(f"attribute access '.{node.attr}' is not allowed ({allowed})",
+                             column=self.attr_column(node))
         spelled = self.dotted(node)
         if spelled in CONSTANTS:
             return CONSTANTS[spelled]
@@ -317,8 +288,26 @@ class _Parser:
             raise self.error(f"'{spelled}' is a function; call it as {spelled}(...)", node)
         raise self.error(f"unknown name '{spelled}'" + _suggest(spelled, CONSTANTS), node)
 
+    def subscript(self, node: ast.Subscript):
+        """Only ``x.shape[i]``: a dimension of a declared array."""
+        target = node.value
+        if not (isinstance(target, ast.Attribute) and target.attr == "shape"):
+            raise self.error(_REFUSED_OPS[ast.Subscript], node)
+        shape = shape_of(self.value(target.value))
+        axis = self.literal(node.slice, "the axis of x.shape[...]")
+        if not isinstance(axis, int) or not -len(shape) <= axis < len(shape):
+            raise self.error(f"x.shape[{axis}]: the value has shape "
+                             f"({', '.join(map(str, shape))}); no axis {axis}", node.slice)
+        return shape[axis]
+
+    # -- calls ------------------------------------------------------------------
     def call(self, node: ast.Call):
         func = node.func
+        if isinstance(func, ast.Attribute) and not self.is_module(func):
+            if func.attr not in _METHODS:
+                return self.attribute(func)
+            return self.tensor_call(func.attr, [func.value] + list(node.args), node,
+                                    f".{func.attr}()")
         if isinstance(func, ast.Name):
             spelled = func.id
         elif isinstance(func, ast.Attribute):
@@ -329,17 +318,47 @@ class _Parser:
             bare = sorted(s for s in _SPELLINGS if "." not in s)
             hint = _suggest(spelled, _SPELLINGS)
             raise self.error(f"unknown function '{spelled}'" + (hint or f" (allowed: {', '.join(bare)})"), func)
-        fn = FUNCTIONS[_SPELLINGS[spelled]]
+        entry = SPELLINGS[spelled]
+        if isinstance(entry, Rule) and entry.structural:
+            return self.tensor_call(entry.name, list(node.args), node, f"{spelled}()")
         if node.keywords:
             keyword = node.keywords[0]
             label = f"'{keyword.arg}='" if keyword.arg else "'**'"
             raise self.error(f"keyword arguments are not supported ({spelled} got {label})", keyword)
-        if len(node.args) != fn.arity:
-            plural = "s" if fn.arity != 1 else ""
-            raise self.error(f"{spelled}() takes {fn.arity} argument{plural}, got {len(node.args)}", node)
-        args = [self.condition(arg, f"argument {i + 1} of {spelled}") if i in fn.conditions
+        if len(node.args) != entry.arity:
+            plural = "s" if entry.arity != 1 else ""
+            raise self.error(f"{spelled}() takes {entry.arity} argument{plural}, got {len(node.args)}", node)
+        conditions = entry.conditions if isinstance(entry, Sugar) else ()
+        args = [self.condition(arg, f"argument {i + 1} of {spelled}") if i in conditions
                 else self.value(arg) for i, arg in enumerate(node.args)]
-        return self.build(node, fn.build, args, node.args, f"{spelled}(...)")
+        return self.build(node, lambda *a: _instantiate(entry, a), args, node.args, f"{spelled}(...)")
+
+    def literal(self, node: ast.AST, what: str):
+        """An int, a tuple of ints, None or a bool, as written (never built as SymPy)."""
+        if isinstance(node, ast.Constant) and (node.value is None or type(node.value) in (int, bool)):
+            return node.value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and \
+                isinstance(node.operand, ast.Constant) and type(node.operand.value) is int:
+            return -node.operand.value
+        if isinstance(node, ast.Tuple):
+            return tuple(self.literal(e, what) for e in node.elts)
+        raise self.error(f"{what} must be a literal integer, a tuple of them, None, True or False",
+                         node)
+
+    def dims_literal(self, node: ast.AST):
+        """A shape: a tuple of integers, dimension names or x.shape[i]."""
+        items = node.elts if isinstance(node, ast.Tuple) else [node]
+        out = []
+        for item in items:
+            v = self.value(item)
+            if not (v.is_Integer and v > 0 or v.is_Symbol and v.is_integer and v.is_positive):
+                raise self.error("a shape entry must be a positive integer or a dimension", item)
+            out.append(v)
+        return tuple(out)
+
+    def tensor_call(self, name: str, args: list, node: ast.Call, spelled: str):
+        from derive.parse_tensor import build_structural
+        return build_structural(self, name, args, node, spelled)
 
     def operation(self, node: ast.BinOp | ast.UnaryOp):
         nodes = [node.left, node.right] if isinstance(node, ast.BinOp) else [node.operand]
@@ -365,34 +384,19 @@ class _Parser:
     HANDLERS = {
         ast.Constant: constant, ast.Name: name, ast.Attribute: attribute, ast.Call: call,
         ast.BinOp: operation, ast.UnaryOp: operation, ast.Compare: compare, ast.BoolOp: boolop,
+        ast.Subscript: subscript,
     }
 
 
-def _check_tree(tree: ast.AST, parser: _Parser) -> None:
-    """Size, depth and reserved '_' names, iteratively (no recursion on hostile input).
-
-    Underscore names are reported leftmost first, before anything is built.
-    """
-    count, stack, reserved = 0, [(tree, 0)], []
-    skip = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
-    while stack:
-        node, depth = stack.pop()
-        count += 1
-        if count > MAX_NODES:
-            raise parser.error(f"formula is too large (more than {MAX_NODES} syntax nodes)", column=1)
-        if depth > MAX_DEPTH:
-            raise parser.error(f"formula is nested too deeply (limit {MAX_DEPTH} levels; "
-                               "each operator of a chain a+b+c... is one level)", node)
-        if isinstance(node, ast.Name) and node.id.startswith("_"):
-            reserved.append((parser.column(node.lineno, node.col_offset),
-                             f"name '{node.id}' is not allowed (names may not start with '_')"))
-        if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
-            reserved.append((parser.attr_column(node), f"attribute access '.{node.attr}' is not allowed"))
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node)
-                     if not isinstance(child, skip))
-    if reserved:
-        column, message = min(reserved)
-        raise parser.error(message, column=column)
+def _instantiate(entry, args):
+    """A function call from its rule-table entry: the template with the arguments put in."""
+    if entry.name == "power":
+        return _power(*args)
+    template = entry.template if isinstance(entry, Sugar) else entry.value
+    result = template.xreplace(dict(zip(_PLACEHOLDERS, args)))
+    if isinstance(entry, Sugar) and entry.name == "square":
+        _power(args[0], sympy.Integer(2))
+    return result
 
 
 def parse_formula(text: str, names: Mapping[str, sympy.Symbol] | None = None, *,
@@ -416,31 +420,8 @@ def parse_formula(text: str, names: Mapping[str, sympy.Symbol] | None = None, *,
     ...
     derive.errors.ParseError: column 5: name '__foo' is not allowed (names may not start with '_')
     """
-    if not isinstance(text, str):
-        raise ParseError(f"a formula must be a string, not {type(text).__name__}")
-    if len(text) > MAX_CHARS:
-        raise ParseError(f"formula is too long ({len(text)} characters, limit {MAX_CHARS})", text=text[:80])
-    if "\x00" in text:
-        raise ParseError("formula contains a NUL byte", column=text.index("\x00") + 1, text=text)
-    if not text.strip():
-        raise ParseError("formula is empty", text=text)
-    depth = 0
-    for index, char in enumerate(text):          # before ast.parse: brackets nest its recursion
-        depth += (char in "([{") - (char in ")]}")
-        if depth > MAX_DEPTH:
-            raise ParseError(f"formula is nested too deeply (limit {MAX_DEPTH})", column=index + 1, text=text)
     parser = _Parser(text, names)
-    try:
-        with warnings.catch_warnings():              # e.g. "1if x else 2": refuse, don't print
-            warnings.simplefilter("error")
-            tree = ast.parse(parser.stripped, mode="eval")
-    except SyntaxError as exc:
-        column = (parser.column(exc.lineno, 0) + exc.offset - 1 if exc.lineno and exc.offset
-                  else len(text.rstrip()) + 1)          # offset 0: the text ended too early
-        raise ParseError(f"syntax error: {exc.msg}", column=column, text=text) from None
-    except (RecursionError, MemoryError, ValueError, Warning) as exc:
-        raise ParseError(f"formula cannot be parsed ({type(exc).__name__})", text=text) from None
-    _check_tree(tree, parser)
+    tree = read_tree(text, parser, mode="eval")
     return parser.formula(tree.body, allow_tuple)
 
 

@@ -1,19 +1,27 @@
-"""The primitive rule table: one entry per primitive, rules as SymPy data.
+"""The primitive rule table: one entry per primitive, and everything reads it.
 
-Each :class:`Rule` says how a node's value is built from its inputs
-(``value``, in the placeholders ``u0, u1, ...`` and the constant ``c``), its
-local derivative with respect to each input (``local``; may use ``y``, the
-node's own output, as the book does for ``1/x`` → ``-y**2``), how it is drawn
-and printed, its NumPy spelling, and, for unary invertible primitives, the
-inverse ``u0 = inverse(y)`` used by the cached-form rewrite.
+An entry (:class:`Rule`) says, for one primitive,
 
-The same data is printed in walkthroughs, proven against ``sympy.diff`` in the
-tests, and emitted as NumPy code.
+* how the parser spells it (``spell``: ``np.tanh``, ``tanh``...) — the parser's
+  whitelist is built from these, so the parser accepts exactly what the engine can do;
+* which SymPy class a graph node of it is (``sympy``) and its value in the placeholders
+  ``u0, u1, ...`` and the constant ``c`` (``value``);
+* its local derivative per input as SymPy data (``local``; may use ``y``, the node's own
+  output, as the book does for ``1/x`` → ``-y**2``), or — for a structural primitive
+  (matrix product, sums over axes, transpose ...) — its vector-Jacobian product, given in
+  :mod:`derive.vjp` and proven in index form;
+* the inverse ``u0 = inverse(y)`` used by the cached-form rewrite, the convention at a
+  kink (``note``), its graph label and LaTeX, its NumPy spelling and a cost weight.
+
+Parser-only entries (:class:`Sugar`: ``log1p``, ``sigmoid``, ``np.where``...) are
+definitions in other primitives. Adding a primitive is one entry here.
 
 >>> RULES["exp"].local
 (y,)
 >>> rule_for("reciprocal").label.format(c="")
 '1/·'
+>>> sorted(SPELLINGS)[:4]
+['abs', 'absolute', 'cosh', 'dot']
 """
 from __future__ import annotations
 
@@ -22,10 +30,15 @@ from dataclasses import dataclass
 import sympy as sp
 
 from .errors import MissingRuleError
+from .tensor import AxisMax, AxisMean, AxisSum, BroadcastTo, ExpandDims, MatProd, Reshape, \
+    Transposed
 
 u0, u1, u2 = sp.symbols("u0 u1 u2", real=True)
 y = sp.Symbol("y", real=True)
 c = sp.Symbol("c", real=True)
+
+NP = ("", "np.", "numpy.")
+NP_MATH = NP + ("math.",)
 
 
 def _mask(cond) -> sp.Expr:
@@ -35,20 +48,30 @@ def _mask(cond) -> sp.Expr:
 
 @dataclass(frozen=True)
 class Rule:
-    """One primitive: its value, local derivatives and spellings."""
+    """One primitive: its spellings, value, local derivatives (or VJP) and costs."""
 
     name: str
-    value: sp.Expr                 # in u0.., c
-    local: tuple                   # d value / d u_i, in u0.., c, y
+    value: sp.Expr | None          # in u0.., c (elementwise); None for structural
+    local: tuple                   # d value / d u_i, in u0.., c, y (elementwise)
     label: str                     # graph-node label; "{c}" is the constant
     latex: str                     # LaTeX of the node operation; "{c}" is the constant
-    numpy: str                     # NumPy spelling of the operation
+    numpy: str                     # NumPy spelling: np.<numpy>
     inverse: sp.Expr | None = None  # u0 in terms of y (and c), unary rules only
-    note: str = ""                 # what a reader should know (conventions)
+    note: str = ""                 # what a reader should know (conventions at kinks)
+    sympy: type | None = None      # the SymPy class of this node (unary functions, structural)
+    spell: tuple = ()              # parser spellings: prefixes ("", "np.") or full names
+    cost: float = 1.0              # relative price per element (a multiply is 1)
+    structural: bool = False       # VJP in index form (derive.vjp) instead of ``local``
+    arity: int = 0                 # number of array operands (structural rules)
+    helper: bool = False           # emitted as a helper function, not a NumPy ufunc
+
+    def __post_init__(self):
+        if not self.structural:
+            object.__setattr__(self, "arity", len(self.local))
 
     @property
-    def arity(self) -> int:
-        return len(self.local)
+    def kind(self) -> str:
+        return "structural" if self.structural else "elementwise"
 
     def local_at(self, args, out, const=None) -> tuple:
         """Local derivatives with placeholders replaced by concrete values."""
@@ -72,54 +95,167 @@ class Rule:
         return e.xreplace(repl)
 
 
-_KINK = "not differentiable at 0; the gradient there is taken as 0 (the book's ReLU convention)"
+@dataclass(frozen=True)
+class Sugar:
+    """A parser function defined through primitives, e.g. ``log1p(u) = log(1 + u)``.
 
-RULES: dict[str, Rule] = {r.name: r for r in [
-    Rule("add", u0 + u1, (sp.Integer(1), sp.Integer(1)), "+", "+", "np.add"),
-    Rule("mul", u0 * u1, (u1, u0), "×", r"\times", "np.multiply"),
-    Rule("add_const", u0 + c, (sp.Integer(1),), "+{c}", "+{c}", "np.add", inverse=y - c),
-    Rule("mul_const", c * u0, (c,), "×{c}", r"\times {c}", "np.multiply", inverse=y / c),
-    Rule("neg", -u0, (sp.Integer(-1),), "×(−1)", r"\times(-1)", "np.negative", inverse=-y),
-    Rule("reciprocal", 1 / u0, (-y**2,), "1/·", "1/", "np.reciprocal", inverse=1 / y),
-    Rule("pow", u0**c, (c * u0**(c - 1),), "^{c}", "{{}}^{{{c}}}", "np.power", inverse=y**(1 / c)),
-    Rule("cpow", c**u0, (sp.log(c) * y,), "{c}^·", "{c}^{{\\cdot}}", "np.power",
-         inverse=sp.log(y) / sp.log(c)),
-    Rule("powv", u0**u1, (u1 * u0**(u1 - 1), y * sp.log(u0)), "pow", r"\mathrm{{pow}}", "np.power"),
-    Rule("exp", sp.exp(u0), (y,), "exp", r"\exp", "np.exp", inverse=sp.log(y)),
-    Rule("log", sp.log(u0), (1 / u0,), "log", r"\log", "np.log", inverse=sp.exp(y)),
-    Rule("tanh", sp.tanh(u0), (1 - y**2,), "tanh", r"\tanh", "np.tanh", inverse=sp.atanh(y)),
-    Rule("erf", sp.erf(u0), (2 / sp.sqrt(sp.pi) * sp.exp(-u0**2),), "erf", r"\operatorname{{erf}}",
-         "erf"),
-    Rule("abs", sp.Abs(u0), (sp.sign(u0),), "|·|", r"\lvert\cdot\rvert", "np.abs",
-         note="not differentiable at 0; sign(0) = 0 is used there"),
-    Rule("relu", sp.Max(0, u0), (_mask(u0 > 0),), "max(0,·)", r"\max(0,\cdot)", "np.maximum",
+    ``template`` is in the placeholders; ``conditions`` are the argument positions that
+    must be comparisons (``np.where``'s first).
+    """
+
+    name: str
+    template: sp.Expr
+    arity: int
+    spell: tuple = NP
+    conditions: tuple = ()
+
+
+_KINK = "not differentiable at 0; the gradient there is taken as 0 (the book's ReLU convention)"
+_MASK = "a 0/1 mask: its derivative is 0 except at the step, where it is undefined"
+_BRANCH = "the gradient flows into the branch that was taken"
+
+
+def _unary(name, fn, local, latex, *, inverse=None, cost=8.0, spell=NP_MATH, note="",
+           numpy=None, helper=False) -> Rule:
+    return Rule(name, fn(u0), (local,), name, latex, numpy or name, inverse, note, fn, spell,
+                cost, helper=helper)
+
+
+def _structural(name, cls, label, latex, numpy, arity=1, spell=NP, cost=1.0, note="") -> Rule:
+    return Rule(name, None, (), label, latex, numpy, None, note, cls, spell, cost,
+                structural=True, arity=arity)
+
+
+_TABLE = [
+    Rule("add", u0 + u1, (sp.Integer(1), sp.Integer(1)), "+", "+", "add"),
+    Rule("mul", u0 * u1, (u1, u0), "×", r"\times", "multiply"),
+    Rule("add_const", u0 + c, (sp.Integer(1),), "+{c}", "+{c}", "add", inverse=y - c),
+    Rule("mul_const", c * u0, (c,), "×{c}", r"\times {c}", "multiply", inverse=y / c),
+    Rule("neg", -u0, (sp.Integer(-1),), "×(−1)", r"\times(-1)", "negative", inverse=-y),
+    Rule("reciprocal", 1 / u0, (-y**2,), "1/·", "1/", "reciprocal", inverse=1 / y, cost=2),
+    Rule("pow", u0**c, (c * u0**(c - 1),), "^{c}", "{{}}^{{{c}}}", "power", inverse=y**(1 / c),
+         cost=2),
+    Rule("cpow", c**u0, (sp.log(c) * y,), "{c}^·", "{c}^{{\\cdot}}", "power",
+         inverse=sp.log(y) / sp.log(c), cost=8),
+    Rule("powv", u0**u1, (u1 * u0**(u1 - 1), y * sp.log(u0)), "pow", r"\mathrm{{pow}}", "power",
+         cost=8),
+    _unary("exp", sp.exp, y, r"\exp", inverse=sp.log(y), cost=8),
+    _unary("log", sp.log, 1 / u0, r"\log", inverse=sp.exp(y), cost=8),
+    _unary("tanh", sp.tanh, 1 - y**2, r"\tanh", inverse=sp.atanh(y), cost=8),
+    _unary("sinh", sp.sinh, sp.cosh(u0), r"\sinh", inverse=sp.asinh(y), cost=8),
+    _unary("cosh", sp.cosh, sp.sinh(u0), r"\cosh", cost=8),
+    _unary("erf", sp.erf, 2 / sp.sqrt(sp.pi) * sp.exp(-u0**2), r"\operatorname{{erf}}",
+           cost=12, spell=NP_MATH + ("scipy.special.", "special."), helper=True),
+    _unary("abs", sp.Abs, sp.sign(u0), r"\lvert\cdot\rvert", cost=1, spell=NP,
+           note="not differentiable at 0; sign(0) = 0 is used there"),
+    Rule("relu", sp.Max(0, u0), (_mask(u0 > 0),), "max(0,·)", r"\max(0,\cdot)", "maximum",
          note=_KINK),
-    Rule("mask_gt", _mask(u0 > 0), (sp.Integer(0),), "[·>0]", r"[\cdot>0]", "np.greater",
-         note="a 0/1 mask: its derivative is 0 except at the step, where it is undefined"),
-    Rule("mask_ge", _mask(u0 >= 0), (sp.Integer(0),), "[·≥0]", r"[\cdot\ge 0]", "np.greater_equal",
-         note="a 0/1 mask: its derivative is 0 except at the step, where it is undefined"),
+    Rule("mask_gt", _mask(u0 > 0), (sp.Integer(0),), "[·>0]", r"[\cdot>0]", "greater",
+         note=_MASK),
+    Rule("mask_ge", _mask(u0 >= 0), (sp.Integer(0),), "[·≥0]", r"[\cdot\ge 0]", "greater_equal",
+         note=_MASK),
     Rule("where_gt", sp.Piecewise((u1, u0 > 0), (u2, True)),
          (sp.Integer(0), _mask(u0 > 0), _mask(sp.Not(u0 > 0))), "where(·>0)",
-         r"\mathrm{{where}}_{{\cdot>0}}", "np.where",
-         note="the gradient flows into the branch that was taken"),
+         r"\mathrm{{where}}_{{\cdot>0}}", "where", note=_BRANCH, cost=2),
     Rule("where_ge", sp.Piecewise((u1, u0 >= 0), (u2, True)),
          (sp.Integer(0), _mask(u0 >= 0), _mask(sp.Not(u0 >= 0))), "where(·≥0)",
-         r"\mathrm{{where}}_{{\cdot\ge 0}}", "np.where",
-         note="the gradient flows into the branch that was taken"),
-    Rule("sign", sp.sign(u0), (sp.Integer(0),), "sign", r"\operatorname{{sign}}", "np.sign"),
+         r"\mathrm{{where}}_{{\cdot\ge 0}}", "where", note=_BRANCH, cost=2),
+    _unary("sign", sp.sign, sp.Integer(0), r"\operatorname{{sign}}", cost=1, spell=NP),
+    # structural primitives: their vector-Jacobian products are in derive.vjp
+    _structural("matmul", MatProd, "@", r"\cdot", "matmul", arity=2,
+                spell=("np.dot", "numpy.dot", "np.matmul", "numpy.matmul", "dot", "matmul"),
+                cost=2.0),
+    _structural("transpose", Transposed, "ᵀ", r"{{}}^{{\top}}", "transpose",
+                spell=("np.transpose", "numpy.transpose"), cost=0.0),
+    _structural("sum", AxisSum, "Σ", r"\sum", "sum", spell=("np.sum", "numpy.sum")),
+    _structural("mean", AxisMean, "mean", r"\mathrm{{mean}}", "mean",
+                spell=("np.mean", "numpy.mean")),
+    _structural("max", AxisMax, "max", r"\max", "max", spell=("np.max", "numpy.max",
+                                                              "np.amax", "numpy.amax"),
+                note="at a tie the gradient goes to every maximal element"),
+    _structural("broadcast", BroadcastTo, "repeat", r"\mathrm{{repeat}}", "broadcast_to",
+                spell=("np.broadcast_to", "numpy.broadcast_to"), cost=0.0),
+    _structural("expand_dims", ExpandDims, "expand", r"\mathrm{{expand}}", "expand_dims",
+                spell=("np.expand_dims", "numpy.expand_dims"), cost=0.0),
+    _structural("reshape", Reshape, "reshape", r"\mathrm{{reshape}}", "reshape",
+                spell=("np.reshape", "numpy.reshape"), cost=0.0),
+]
+
+RULES: dict[str, Rule] = {r.name: r for r in _TABLE}
+
+SUGAR: dict[str, Sugar] = {s.name: s for s in [
+    Sugar("log1p", sp.log(1 + u0), 1, NP_MATH),
+    Sugar("expm1", sp.exp(u0) - 1, 1, NP_MATH),
+    Sugar("sqrt", sp.sqrt(u0), 1, NP_MATH),
+    Sugar("square", u0**2, 1),
+    Sugar("absolute", sp.Abs(u0), 1),
+    Sugar("fabs", sp.Abs(u0), 1, NP_MATH),
+    Sugar("sigmoid", 1 / (1 + sp.exp(-u0)), 1, ("",)),
+    Sugar("maximum", sp.Max(u0, u1), 2),
+    Sugar("minimum", sp.Min(u0, u1), 2),
+    Sugar("max", sp.Max(u0, u1), 2, ("",)),          # the builtin; np.max is a reduction
+    Sugar("min", sp.Min(u0, u1), 2, ("",)),
+    Sugar("power", u0**u1, 2),
+    Sugar("where", sp.Piecewise((u1, u0), (u2, True)), 3, conditions=(0,)),
 ]}
+
+
+def _spellings() -> dict:
+    """Every spelling the parser accepts -> the entry it means (a Rule or a Sugar)."""
+    out = {}
+    for entry in [*(r for r in _TABLE if r.spell), *SUGAR.values()]:
+        for s in entry.spell:
+            out[s if s and not s.endswith(".") else s + entry.name] = entry
+    return out
+
+
+SPELLINGS: dict = _spellings()
+
+#: unary elementwise SymPy classes -> rule name (how graph.py and codegen recognise them)
+UNARY: dict = {r.sympy: r.name for r in _TABLE if r.sympy is not None and not r.structural}
+#: structural SymPy classes -> rule name
+STRUCTURAL: dict = {r.sympy: r.name for r in _TABLE if r.structural}
 
 
 def rule_for(name: str) -> Rule:
     """Look a primitive up; a missing one is an error that names it.
 
-    >>> rule_for("cosh")
+    >>> rule_for("arcsin")
     Traceback (most recent call last):
     ...
-    derive.errors.MissingRuleError: no rule for primitive 'cosh'; known primitives: abs, add, ...
+    derive.errors.MissingRuleError: no rule for primitive 'arcsin'; known primitives: abs, add, ...
     """
     try:
         return RULES[name]
     except KeyError:
         known = ", ".join(sorted(RULES))
         raise MissingRuleError(f"no rule for primitive {name!r}; known primitives: {known}") from None
+
+
+#: weights of the arithmetic SymPy's ``count_ops`` names; functions weigh their rule's cost
+ARITHMETIC = {"ADD": 1, "SUB": 1, "MUL": 1, "NEG": 1, "DIV": 2, "POW": 2, "MAX": 1, "MIN": 1,
+              "PIECEWISE": 2, "GT": 1, "GE": 1, "LT": 1, "LE": 1, "SQRT": 4, "ATANH": 10}
+
+
+_BY_CLASS = {cls.__name__.upper(): RULES[name] for cls, name in {**UNARY, **STRUCTURAL}.items()}
+
+
+def weight(op_name: str) -> float:
+    """The weight of one ``count_ops`` operation name (EXP, MUL, AXISSUM...); unknown ones 4."""
+    if op_name in ARITHMETIC:
+        return ARITHMETIC[op_name]
+    rule = _BY_CLASS.get(op_name) or RULES.get(op_name.lower())
+    return rule.cost if rule is not None else 4
+
+
+def cost(e) -> float:
+    """A rough price of evaluating ``e`` elementwise (transcendentals are dear).
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> cost(x * (1 - x)), cost(sp.exp(-x)) > cost(x**2)
+    (2, True)
+    """
+    ops = sp.count_ops(e, visual=True)
+    if ops == 0:
+        return 0
+    return ops.xreplace({s: weight(s.name) for s in ops.free_symbols})

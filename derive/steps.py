@@ -1,7 +1,8 @@
 """Steps as pure data, and the one recorder every derivation step goes through.
 
 A :class:`Step` is what a walkthrough shows: which rule, the upstream gradient
-arriving, the local derivative, the expression that results, and the
+arriving, the local derivative (or, for a structural node, its vector-Jacobian
+product with the index argument), the expression that results, and the
 :class:`~derive.proof.Proof` that it is right. :class:`Recorder` is the only way
 to make steps, so a walkthrough cannot show a step that was not proven.
 """
@@ -21,7 +22,7 @@ out = sp.Symbol("out", real=True)
 class Step:
     """One proven step of a walkthrough."""
 
-    kind: str               # seed | chain | sum | result | rewrite
+    kind: str               # seed | chain | sum | rewrite | fact | result
     rule: str               # primitive name, or the rewrite's name
     node: str               # the node the step is about (display name)
     target: str             # whose gradient ∂L/∂target the step computes
@@ -31,13 +32,20 @@ class Step:
     local: sp.Expr | None = None
     complete: bool = True   # False for one branch of a fan-out, before the sum
     note: str = ""
+    index: tuple = ()       # structural steps: (lhs, rhs) of the index argument, in SymPy
+    shape: tuple = ()       # the shape of the gradient (() for a scalar layer)
 
     def to_dict(self) -> dict:
+        from .render.printers import text
         d = {"kind": self.kind, "rule": self.rule, "node": self.node, "target": self.target,
-             "expr": str(self.expr), "complete": self.complete, "proof": self.proof.to_dict()}
+             "expr": text(self.expr), "complete": self.complete, "proof": self.proof.to_dict()}
         if self.upstream is not None:
-            d["upstream"] = str(self.upstream)
-            d["local"] = str(self.local)
+            d["upstream"] = text(self.upstream)
+            d["local"] = text(self.local) if self.local is not None else None
+        if self.shape:
+            d["shape"] = [str(s) for s in self.shape]
+        if self.index:
+            d["index"] = [str(e) for e in self.index]
         if self.note:
             d["note"] = self.note
         return d
@@ -47,29 +55,43 @@ class Step:
 class Recorder:
     """Collects steps; each is proven against a reference before it is kept.
 
-    ``unfold`` turns an expression in ``out`` into one in the inputs, so a step
-    written the book's way (with y) is proven against SymPy's own ``diff``.
+    ``definitions`` map the cached names a step may use (``out``, ``xn``...) to their
+    values in the inputs, so a step written the book's way (with y) is proven against
+    SymPy's own ``diff``. A tensor layer's steps go through :mod:`derive.tensorproof`.
     """
 
     forward: sp.Expr
     steps: list = field(default_factory=list)
+    definitions: dict = field(default_factory=dict)
+    context: object = None          # a tensorproof.Context for tensor layers, else None
 
     def unfold(self, e: sp.Expr) -> sp.Expr:
-        return e.xreplace({out: self.forward})
+        subs = {s: self.definitions[s.name] for s in e.free_symbols if s.name in self.definitions}
+        if not self.definitions:
+            subs = {out: self.forward} if out in e.free_symbols else {}
+        return e.xreplace(subs) if subs else e
 
-    def record(self, kind, rule, node, target, expr, *, reference, against, what,
-               upstream=None, local=None, complete=True, note="", allow_kink=True) -> Step:
-        """Prove ``expr`` equal to ``reference`` (both unfolded) and keep the step.
-
-        ``against`` says what the reference is, for the reader (e.g. "the previous line").
-        """
+    def prove(self, expr, reference, what, allow_kink=True) -> Proof:
+        if self.context is not None:
+            from .tensorproof import prove_tensor
+            return prove_tensor(expr, reference, self.context, what=what, allow_kink=allow_kink)
         left, right = self.unfold(expr), self.unfold(reference)
         proof = prove_equal(left, right, what=what, allow_kink=allow_kink)
         unfolded = " once the output is replaced by its forward formula" if (
             left != expr or right != reference) else ""
-        proof = replace(proof, detail=f"{proof.detail}{unfolded}; against {against}")
+        return replace(proof, detail=f"{proof.detail}{unfolded}")
+
+    def record(self, kind, rule, node, target, expr, *, against, what, reference=None,
+               proof=None, upstream=None, local=None, complete=True, note="", allow_kink=True,
+               index=(), shape=()) -> Step:
+        """Prove ``expr`` equal to ``reference`` (or take the ``proof`` a rule's own witness
+        gave) and keep the step. ``against`` says what the witness is, for the reader."""
+        if proof is None:
+            proof = self.prove(expr, reference, what, allow_kink)
+        proof = replace(proof, detail=f"{proof.detail}; against {against}")
         if proof.kink_note and not note:
             note = proof.kink_note
-        step = Step(kind, rule, node, target, expr, proof, upstream, local, complete, note)
+        step = Step(kind, rule, node, target, expr, proof, upstream, local, complete, note,
+                    tuple(index), tuple(shape))
         self.steps.append(step)
         return step

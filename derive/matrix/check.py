@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import DeriveError
-from . import index, numeric, specs
+from .. import index
+from . import numeric, specs
 from .derivation import _free, derive_matrix
 from .parse import parse_matrix
 from .tensor import ShapeError, show_shape

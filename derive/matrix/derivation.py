@@ -24,7 +24,8 @@ import numpy as np
 import sympy as sp
 
 from ..errors import DeriveError, ProofError
-from . import index, numeric, specs
+from .. import index
+from . import numeric, specs
 from .tensor import Arr, Reduce, Scalar, Tensor, fresh, show_shape
 from .translate import to_tensor
 

@@ -17,7 +17,7 @@ axis: the form only uses identities that hold for all N, D, M (a proof, not a sa
 ``rules`` adds stated facts such as "each row of t sums to 1"
 (``{("t", 1): 1}``) or "the columns of xn sum to 0" (``{("xn", 0): 0}``).
 
->>> from .tensor import Arr, dims, sum_
+>>> from derive.matrix.tensor import Arr, dims, sum_
 >>> import sympy as sp
 >>> N, M = dims("N M"); q = sp.Symbol("q", integer=True)
 >>> a = sum_(Arr("dout", (N, M)), axis=0).element((q,))
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 from sympy.tensor.indexed import Indexed
 
-from ..errors import DeriveError
+from .errors import DeriveError
 
 
 class IndexFormError(DeriveError):

@@ -9,44 +9,37 @@ A canonical term ``c · Σ_bounds Π factors`` becomes
   (``keepdims=False`` for an axis the result does not have, as in ``db``).
 
 Anything else raises :class:`TranslateError`.  The translation is never trusted:
-callers expand the result to index form again and prove it equal.
+callers expand the result to index form again and prove it equal. The matrix form is
+the expression language of :mod:`derive.tensor` (``MatProd``, ``Transposed``,
+``AxisSum``), so it is printed, proven and emitted like every other value.
 """
 from __future__ import annotations
 
 import sympy as sp
 
-from ..errors import DeriveError
-from .tensor import Arr, Pow, Reduce, Scalar, Tensor, Transpose
+from .errors import DeriveError
+from .tensor import AxisSum, MatProd, Transposed, shape_of
 
 
 class TranslateError(DeriveError):
     """An index-form term with no matrix pattern in the table."""
 
 
-def _array(name, shapes):
-    if isinstance(name, Tensor):
+def _array(name, symbols):
+    """The matrix form of a factor: an earlier match, or a named array's symbol."""
+    if isinstance(name, sp.Basic):
         return name
-    if not isinstance(name, str) or name not in shapes:
+    if not isinstance(name, str) or name not in symbols:
         raise TranslateError(f"no matrix form for a factor {name!r}")
-    return Arr(name, shapes[name])
-
-
-def _power(t: Tensor, e):
-    return t if e == 1 else Pow(t, e)
+    return symbols[name]
 
 
 def _product(items):
-    num = [_power(t, e) for t, e in items if e > 0]
-    den = [_power(t, -e) for t, e in items if e < 0]
-    top = num[0] if num else None
-    for t in num[1:]:
-        top = top * t
-    if not den:
-        return top if top is not None else Scalar(1)
-    bottom = den[0]
-    for t in den[1:]:
-        bottom = bottom * t
-    return (top if top is not None else Scalar(1)) / bottom
+    return sp.Mul(*[t**e for t, e in items]) if items else sp.Integer(1)
+
+
+def _ndim(t) -> int:
+    return len(shape_of(t))
 
 
 def _term(rep, idx, shapes, rank):
@@ -69,10 +62,10 @@ def _term(rep, idx, shapes, rank):
             (n1, i1), (n2, i2), o1, o2 = (n2, i2), (n1, i1), o2, o1
         if axis_of[o1[0]] != 0 or axis_of[o2[0]] != 1:
             continue
-        left = _array(n1, shapes) if i1[0] == o1[0] else Transpose(_array(n1, shapes))
-        right = _array(n2, shapes) if i2[1] == o2[0] else Transpose(_array(n2, shapes))
+        left = _array(n1, shapes) if i1[0] == o1[0] else Transposed(_array(n1, shapes))
+        right = _array(n2, shapes) if i2[1] == o2[0] else Transposed(_array(n2, shapes))
         del factors[(n1, i1)], factors[(n2, i2)], bounds[b]
-        factors[(left @ right, (o1[0], o2[0]))] = 1
+        factors[(MatProd(left, right), (o1[0], o2[0]))] = 1
     # axis-aligned broadcasting and sums
     bound_axis, groups = {}, {}
     for key in factors:
@@ -108,9 +101,9 @@ def _term(rep, idx, shapes, rank):
         if any(vanish) and not all(vanish):
             raise TranslateError("a sum mixes kept and dropped axes")
         body = _product([(_array(k[0], shapes), factors[k]) for k in keys])
-        lead = work - body.ndim
-        ax = tuple(a - lead for a in axes)
-        items.append((Reduce(body, ax[0] if len(ax) == 1 else ax, keepdims=not all(vanish)), 1))
+        lead = work - _ndim(body)
+        ax = sorted(a - lead for a in axes)
+        items.append((AxisSum(body, int(not all(vanish)), *ax), 1))
     return items
 
 
@@ -119,10 +112,11 @@ def _coeff_split(c):
     return num, den
 
 
-def to_tensor(norm: dict, idx, shapes: dict, rank: int, factor_common: bool = True) -> Tensor:
-    """The matrix form of a canonical index form ``norm`` (see :mod:`.index`)."""
+def to_matrix(norm: dict, idx, shapes: dict, rank: int, factor_common: bool = True) -> sp.Expr:
+    """The matrix form of a canonical index form ``norm`` (see :mod:`derive.index`);
+    ``shapes`` maps each array name to its symbol (which knows its shape)."""
     if not norm:
-        return Scalar(0)
+        return sp.Integer(0)
     entries = sorted(norm.values(), key=lambda v: (len(v[2].bounds), v[0].could_extract_minus_sign(),
                                                        str(v[2].factors)))
     common_c, common_f = sp.Integer(1), {}
@@ -157,7 +151,7 @@ def to_tensor(norm: dict, idx, shapes: dict, rank: int, factor_common: bool = Tr
         negative = c.could_extract_minus_sign()
         mag = -c if negative else c
         num, den = _coeff_split(mag)
-        items = ([(Scalar(num), 1)] if num != 1 else []) + body_items + ([(Scalar(den), -1)] if den != 1 else [])
+        items = ([(num, 1)] if num != 1 else []) + body_items + ([(den, -1)] if den != 1 else [])
         t = _product(items)
         if total is None:
             total = -t if negative else t
@@ -167,8 +161,8 @@ def to_tensor(norm: dict, idx, shapes: dict, rank: int, factor_common: bool = Tr
         return total
     num, den = _coeff_split(common_c)
     outer = [(_array(k[0], shapes), e) for k, e in common_f.items()]
-    lead = [(Scalar(num), 1)] if num != 1 else []
+    lead = [(num, 1)] if num != 1 else []
     if num == -1:
         lead, total = [], -total
     return _product(lead + [(a, e) for a, e in outer if e > 0] + [(total, 1)]
-                    + ([(Scalar(den), -1)] if den != 1 else []) + [(a, e) for a, e in outer if e < 0])
+                    + ([(den, -1)] if den != 1 else []) + [(a, e) for a, e in outer if e < 0])

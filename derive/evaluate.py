@@ -1,0 +1,151 @@
+"""Numbers for the expression language: NumPy evaluation at concrete sizes, random inputs.
+
+The numeric cross-checks of tensor steps (and ``derive check``'s counterexamples for
+tensor layers) evaluate expressions here with float64 arrays: a tree walk over the
+SymPy data, each primitive by its NumPy spelling from the rule table. Nothing is
+compiled or executed from text.
+
+>>> import sympy as sp
+>>> from derive.tensor import Arr, AxisSum, dims
+>>> N, D = dims("N D")
+>>> x = Arr("x", (N, D))
+>>> evaluate(AxisSum(x**2, 0, 1), {"x": np.ones((2, 3)), "N": 2, "D": 3}).tolist()
+[3.0, 3.0]
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import sympy as sp
+
+from .errors import DeriveError
+from .rules import RULES, STRUCTURAL, UNARY
+from .tensor import Arr, shape_of
+
+__all__ = ["evaluate", "concrete", "random_env"]
+
+
+def concrete(shape, env) -> tuple:
+    """A symbolic shape at the sizes in ``env`` (dimension name -> int)."""
+    return tuple(int(_scalar(s, env)) for s in shape)
+
+
+def _scalar(e, env):
+    if e.is_Number:
+        return float(e)
+    return float(evaluate(e, env))
+
+
+def _erf(v):
+    from numeric.special import erf
+    return erf(np.asarray(v, dtype=np.float64))
+
+
+def _structural(e, env):
+    op = STRUCTURAL[type(e)]
+    a = evaluate(e.args[0], env)
+    if op == "matmul":
+        return np.matmul(a, evaluate(e.args[1], env))
+    if op == "transpose":
+        return np.asarray(a).T
+    if op in ("sum", "mean", "max"):
+        fn = {"sum": np.sum, "mean": np.mean, "max": np.max}[op]
+        return fn(a, axis=e.axes, keepdims=e.keepdims)
+    if op == "broadcast":
+        return np.broadcast_to(a, concrete(e.args[1:], env))
+    if op == "expand_dims":
+        return np.expand_dims(a, e.axes)
+    if op == "reshape":
+        return np.reshape(a, concrete(e.args[1:], env))
+    raise DeriveError(f"no NumPy evaluation for {op}")
+
+
+_RELATIONS = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
+              "==": np.equal, "!=": np.not_equal}
+
+
+def evaluate(e, env: dict):
+    """``e`` as a float64 NumPy value; names (and dimensions) from ``env``."""
+    if isinstance(e, (int, float)):
+        return float(e)
+    if e is sp.true or e is sp.false:
+        return bool(e)
+    if e.is_Number or isinstance(e, sp.NumberSymbol):
+        return float(e)
+    if isinstance(e, sp.Symbol):
+        try:
+            return env[e.name]
+        except KeyError:
+            raise DeriveError(f"no value for {e.name}") from None
+    if type(e) in STRUCTURAL:
+        return _structural(e, env)
+    args = e.args
+    if e.is_Add:
+        return sum(evaluate(a, env) for a in args)
+    if e.is_Mul:
+        return math.prod((evaluate(a, env) for a in args), start=1.0)
+    if e.is_Pow:
+        base, ex = evaluate(args[0], env), evaluate(args[1], env)
+        return np.power(np.asarray(base, dtype=np.float64), ex)
+    if isinstance(e, sp.Piecewise):
+        conds = [np.asarray(evaluate(c, env), dtype=bool) for _, c in args]
+        vals = [evaluate(v, env) for v, _ in args]
+        shape = np.broadcast_shapes(*(np.shape(v) for v in vals + conds))
+        return np.select([np.broadcast_to(c, shape) for c in conds],
+                         [np.broadcast_to(v, shape) for v in vals])
+    if isinstance(e, sp.core.relational.Relational):
+        return _RELATIONS[e.rel_op](evaluate(e.lhs, env), evaluate(e.rhs, env))
+    if isinstance(e, sp.And):
+        return np.logical_and.reduce([evaluate(a, env) for a in args])
+    if isinstance(e, sp.Or):
+        return np.logical_or.reduce([evaluate(a, env) for a in args])
+    if isinstance(e, sp.Not):
+        return np.logical_not(evaluate(args[0], env))
+    if isinstance(e, sp.Max):
+        return np.maximum.reduce([np.asarray(evaluate(a, env), float) for a in args])
+    if isinstance(e, sp.Min):
+        return np.minimum.reduce([np.asarray(evaluate(a, env), float) for a in args])
+    if type(e) in UNARY:
+        rule = RULES[UNARY[type(e)]]
+        fn = _erf if rule.name == "erf" else getattr(np, rule.numpy)
+        return fn(evaluate(args[0], env))
+    if isinstance(e, sp.atanh):
+        return np.arctanh(evaluate(args[0], env))
+    raise DeriveError(f"no NumPy evaluation for {type(e).__name__}")
+
+
+def random_env(names: dict, sizes: dict, rng, *, positive=(), rows_sum_to_one=()) -> dict:
+    """Random float64 values for ``names`` (name -> shape) at ``sizes``.
+
+    ``positive`` names are drawn in [0.5, 2]; a ``(name, axis)`` in ``rows_sum_to_one``
+    is drawn non-negative and normalised to sum to 1 along that axis (an assumption such
+    as "each row of t sums to 1" must hold at every sample).
+    """
+    env = dict(sizes)
+    normal = {n: ax for n, ax in rows_sum_to_one}
+    for name, shape in names.items():
+        shp = concrete(shape, env)
+        if name in normal:
+            v = rng.uniform(0.1, 1.0, shp)
+            env[name] = v / np.sum(v, axis=normal[name], keepdims=True)
+        elif name in positive:
+            env[name] = rng.uniform(0.5, 2.0, shp) if shp else float(rng.uniform(0.5, 2.0))
+        else:
+            env[name] = rng.standard_normal(shp) if shp else float(rng.standard_normal())
+    return env
+
+
+def names_of(*exprs) -> dict:
+    """name -> shape of every Symbol/Arr in ``exprs`` (dimensions excluded)."""
+    out = {}
+    for e in exprs:
+        for s in e.free_symbols:
+            if isinstance(s, Arr):
+                out[s.name] = s.shape
+            elif not (s.is_integer and s.is_positive):
+                out[s.name] = ()
+    return out
+
+
+_ = shape_of

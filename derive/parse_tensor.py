@@ -1,0 +1,105 @@
+"""The parser's tensor vocabulary: structural calls and methods, checked as they are built.
+
+``np.sum(x, axis=1, keepdims=True)``, ``x.mean(axis=0)``, ``np.dot(x, W)``,
+``np.transpose(x)``, ``x.reshape(N, 1)``, ``np.broadcast_to(b, (N, M))`` and
+``np.expand_dims(v, 1)`` become the structural SymPy functions of :mod:`derive.tensor`.
+Axes and flags must be literals (never built as expressions); negative axes count from
+the end, as in NumPy.
+
+>>> import sympy as sp
+>>> from derive.parse import parse
+>>> from derive.tensor import Arr, dims
+>>> N, D = dims("N D")
+>>> parse("np.sum(x**2, axis=-1, keepdims=True)", {"x": Arr("x", (N, D))})
+AxisSum(x**2, 1, 1)
+>>> parse("x.mean(axis=3)", {"x": Arr("x", (N, D))})
+Traceback (most recent call last):
+...
+derive.errors.ParseError: column 1: .mean(): axis 3 is out of range for shape (N, D)
+"""
+from __future__ import annotations
+
+import ast
+
+import sympy as sp
+
+from .tensor import (AxisMax, AxisMean, AxisSum, BroadcastTo, ExpandDims, MatProd, Reshape,
+                     Transposed, show_shape, shape_of)
+
+_REDUCTIONS = {"sum": AxisSum, "mean": AxisMean, "max": AxisMax}
+_KEYWORDS = {"sum": ("axis", "keepdims"), "mean": ("axis", "keepdims"), "max": ("axis", "keepdims"),
+             "transpose": ("axes",), "expand_dims": ("axis",), "reshape": (), "matmul": (),
+             "broadcast": ()}
+_ARITY = {"sum": (1, 2), "mean": (1, 2), "max": (1, 2), "transpose": (1, 2), "matmul": (2, 2),
+          "reshape": (2, None), "broadcast": (2, 2), "expand_dims": (2, 2)}
+
+
+def _axes(p, value, axis, node, spelled):
+    rank = len(shape_of(value))
+    axes = tuple(range(rank)) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
+    out = []
+    for ax in axes:
+        if not isinstance(ax, int) or isinstance(ax, bool) or not -rank <= ax < rank:
+            raise p.error(f"{spelled}: axis {ax} is out of range for shape "
+                          f"{show_shape(shape_of(value))}", node)
+        out.append(ax % rank)
+    return sorted(set(out))
+
+
+def build_structural(p, name: str, args: list, node: ast.Call, spelled: str):
+    """The structural value of a call (``p`` is the parser, ``args`` the argument nodes)."""
+    keywords = {}
+    for k in node.keywords:
+        if k.arg not in _KEYWORDS[name]:
+            label = f"'{k.arg}='" if k.arg else "'**'"
+            raise p.error(f"keyword arguments are not supported ({spelled} got {label})", k)
+        keywords[k.arg] = k.value
+    low, high = _ARITY[name]
+    if len(args) < low or (high is not None and len(args) > high):
+        want = f"{low}" if low == high else f"{low} to {high}" if high else f"at least {low}"
+        raise p.error(f"{spelled} takes {want} arguments, got {len(args)}", node)
+    value = p.value(args[0])
+    if name in _REDUCTIONS:
+        if len(args) == 2:
+            keywords.setdefault("axis", args[1])
+        axis = p.literal(keywords["axis"], "axis") if "axis" in keywords else None
+        keep = p.literal(keywords["keepdims"], "keepdims") if "keepdims" in keywords else False
+        if not isinstance(keep, bool):
+            raise p.error(f"{spelled}: keepdims must be True or False", keywords["keepdims"])
+        if not shape_of(value):
+            if axis is None:
+                return value            # the sum of a scalar is itself
+            raise p.error(f"{spelled}: axis {axis} is out of range for shape () (a scalar: "
+                          "declare its shape with --shape)", node)
+        axes = _axes(p, value, axis, node, spelled)
+        build = _REDUCTIONS[name]
+        return p.build(node, lambda v: build(v, sp.Integer(int(keep)), *axes), [value], args,
+                       spelled)
+    if name == "matmul":
+        from .parse import _matmul
+        return p.build(node, _matmul, [value, p.value(args[1])], args, spelled)
+    if name == "transpose":
+        axes = p.literal(keywords.get("axes", args[1]) if (len(args) > 1 or "axes" in keywords)
+                         else ast.Constant(None), "axes")
+        if axes not in (None, (1, 0), [1, 0]):
+            raise p.error(f"{spelled}: only the transpose of a 2-D array (axes (1, 0))", node)
+        return p.build(node, Transposed, [value], args, spelled)
+    if name == "reshape":
+        shape = p.dims_literal(args[1]) if len(args) == 2 else tuple(
+            v for a in args[1:] for v in p.dims_literal(a))
+        return p.build(node, lambda v: Reshape(v, *shape), [value], args, spelled)
+    if name == "broadcast":
+        shape = p.dims_literal(args[1])
+        return p.build(node, lambda v: BroadcastTo(v, *shape), [value], args, spelled)
+    if name == "expand_dims":
+        axis = p.literal(keywords.get("axis", args[1]), "axis")
+        axes = axis if isinstance(axis, tuple) else (axis,)
+        rank = len(shape_of(value)) + len(axes)
+        if any(not isinstance(a, int) or not -rank <= a < rank for a in axes):
+            raise p.error(f"{spelled}: axis {axis} is out of range", node)
+        return p.build(node, lambda v: ExpandDims(v, *sorted(a % rank for a in axes)), [value],
+                       args, spelled)
+    raise p.error(f"{spelled} is not supported", node)
+
+
+_ = MatProd

@@ -1,0 +1,388 @@
+"""The front door: a layer's NumPy forward, as text, into a typed :class:`~derive.spec.LayerSpec`.
+
+Two spellings, parsed (never executed, never imported):
+
+* ``--expr``: one expression, or statements separated by ``;`` or newlines; the last
+  assignment (or a final bare expression) is the output;
+* ``--file``: a Python ``def`` of the forward. Its arguments are the layer's names;
+  annotations give shapes and roles (``x: "N, D"``, ``W: weight("D", "M")``,
+  ``t: const("N", "C")``, ``alpha: param = 0.01``, ``x: positive``), and its docstring
+  the title and the optional lines ``class:``, ``note:``, ``assume:`` (e.g.
+  ``assume: np.sum(t, axis=1) == 1``), ``flatten:``, ``running:``, ``dropout:``,
+  ``labels:`` (class features of the exported code).
+
+Shapes (``--shape x=N,D``) name dimensions by identifiers (results hold for every size)
+or integers; a name without a shape is a scalar that broadcasts.
+
+>>> spec = layer_from_text("np.tanh(x @ W + b)", shapes={"x": "N,D", "W": "D,M", "b": "M"},
+...                        weights=["W", "b"])
+>>> spec.forward, spec.out_shape
+(tanh(b + MatProd(x, W)), (N, M))
+>>> layer_from_text("x*y", var=["y", "x", "x"])
+Traceback (most recent call last):
+...
+derive.errors.DeriveError: --var names x twice
+"""
+from __future__ import annotations
+
+import ast
+from fractions import Fraction
+
+import sympy as sp
+
+from .errors import DeriveError, ParseError
+from .parse import _Parser
+from .parse_limits import read_tree
+from .spec import LayerSpec, camel
+from .tensor import array, dim, shape_of
+
+__all__ = ["layer_from_text", "layer_from_def", "parse_shape"]
+
+RESERVED = ("dout", "out")
+MAX_PROGRAM_CHARS = 20000
+MAX_PROGRAM_NODES = 4000
+_ROLES = ("input", "weight", "const", "param")
+_META = ("class", "note", "assume", "flatten", "running", "dropout", "labels")
+
+
+def parse_shape(text, where: str = "--shape") -> tuple:
+    """``"N,D"``, ``("N", "D")`` or ``"3, D"`` -> a shape of dimension symbols and integers.
+
+    >>> parse_shape("N, D"), parse_shape(("3",)), parse_shape("")
+    ((N, D), (3,), ())
+    """
+    items = [t.strip() for t in text.split(",")] if isinstance(text, str) else [
+        str(t).strip() for t in text]
+    items = [t for t in items if t]
+    out = []
+    for t in items:
+        if t.isdigit() and int(t) > 0:
+            out.append(sp.Integer(int(t)))
+        elif t.isidentifier() and not t.startswith("_"):
+            out.append(dim(t))
+        else:
+            raise DeriveError(f"{where}: {t!r} is not a dimension (an identifier such as N, "
+                              "or a positive integer)")
+    return tuple(out)
+
+
+class _Program(_Parser):
+    by_line = True
+
+
+# ---- reading the statements -------------------------------------------------------------
+
+def _statements(body, parser) -> list:
+    """[(target or None, value node, statement node)]: assignments, then the output."""
+    out = []
+    for k, st in enumerate(body):
+        last = k == len(body) - 1
+        if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name):
+            out.append((st.targets[0].id, st.value, st))
+        elif isinstance(st, ast.Return) and last and st.value is not None:
+            out.append((None, st.value, st))
+        elif isinstance(st, ast.Expr) and last:
+            out.append((None, st.value, st))
+        elif isinstance(st, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            raise parser.error("only plain assignments 'name = expression' are allowed", st)
+        else:
+            what = type(st).__name__.lower()
+            raise parser.error(f"a {what} statement is not allowed: a forward is assignments "
+                               "'name = expression' and a final expression or return", st)
+    if not out:
+        raise parser.error("the forward has no statements", column=1)
+    return out
+
+
+def _free_names(statements, parser) -> list:
+    """Names read before they are assigned, in order of first appearance."""
+    assigned, found = set(), {}
+    for target, value, _ in statements:
+        calls, attrs = set(), set()
+        for node in ast.walk(value):
+            if isinstance(node, ast.Call):
+                calls.add(id(node.func))
+            if isinstance(node, ast.Attribute):
+                attrs.add(id(node.value))
+        for node in ast.walk(value):
+            if isinstance(node, ast.Name) and id(node) not in calls and node.id not in assigned:
+                module_prefix = id(node) in attrs and node.id in ("np", "numpy", "math", "scipy",
+                                                                 "special")
+                if not module_prefix:
+                    found.setdefault(node.id, (node.lineno, node.col_offset))
+        if target is not None:
+            assigned.add(target)
+    from .parse import CONSTANTS, FUNCTIONS
+    return [n for n in sorted(found, key=found.get) if n not in CONSTANTS and n not in FUNCTIONS]
+
+
+def _check_names(statements, declared, parser) -> None:
+    seen = set()
+    for k, (target, _, st) in enumerate(statements):
+        if target is None:
+            continue
+        if target in seen:
+            raise parser.error(f"{target} is assigned twice; give each value its own name", st)
+        if target in declared:
+            raise parser.error(f"{target} is an input of the layer; give the statement "
+                               "another name", st)
+        if target == "dout" or (target == "out" and k != len(statements) - 1):
+            raise parser.error(f"{target} is reserved (dout is the upstream gradient, out the "
+                               "output: only the last statement may be 'out = ...')", st)
+        seen.add(target)
+
+
+# ---- building the spec --------------------------------------------------------------------
+
+def _sign(value) -> dict:
+    """Assumptions a statement's name may carry: positive or nonnegative, by SymPy's own
+    reasoning, or because an even root is nonnegative wherever the forward is real."""
+    if value.is_positive:
+        return {"positive": True}
+    if value.is_nonnegative or (value.is_Pow and value.exp.is_Rational
+                                and value.exp.q % 2 == 0):
+        return {"nonnegative": True}
+    return {}
+
+
+def _number(value, where) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise DeriveError(f"{where}: a default must be a number, not {value!r}")
+    return float(value)
+
+
+def _build(source, statements, parser, *, shapes, roles, defaults, positive, var, name, title,
+           class_name, notes, assume, features, aliases) -> LayerSpec:
+    names_used = _free_names(statements, parser)
+    dims = {d.name: d for shape in shapes.values() for d in shape if isinstance(d, sp.Symbol)}
+    for n in RESERVED:
+        if n in names_used:
+            raise DeriveError(f"{n} cannot be an input name of a formula")
+    for n in [*shapes, *roles]:
+        if n not in names_used and n not in dims:
+            raise DeriveError(f"{n} is declared but the forward does not use it "
+                              f"(it uses {', '.join(names_used) or 'no names'})")
+    free = [n for n in names_used if n not in dims and n not in roles]
+    if var is not None:
+        if len(set(var)) != len(var):
+            twice = next(v for v in var if var.count(v) > 1)
+            raise DeriveError(f"--var names {twice} twice")
+        for v in var:
+            if v not in free:
+                raise DeriveError(f"--var {v}: the formula has no name {v!r} "
+                                  f"(it has {', '.join(free) or 'none'})")
+        left = [n for n in free if n not in var]
+        if left:
+            raise DeriveError(f"--var leaves {', '.join(left)} out; name every input with --var")
+        free = list(var)
+    symbols = {}
+    for n in [*free, *roles]:
+        symbols[n] = array(n, shapes.get(n, ()), **({"positive": True} if n in positive else {}))
+    groups = {role: tuple(symbols[n] for n in roles if roles[n] == role) for role in _ROLES}
+    inputs = tuple(symbols[n] for n in free) + groups["input"]
+    if not inputs and not groups["weight"]:
+        raise DeriveError("the formula has no input: it is a constant")
+    table = {**symbols, **dims}
+    parser.names = table
+    written, inlined = [], {}
+    _check_names(statements, set(table), parser)
+    for target, node, _ in statements:
+        value = parser.value(node)
+        full = value.xreplace(inlined) if inlined else value
+        if target is not None:
+            sign = _sign(value)
+            name_symbol = array(target, shape_of(value), **sign)
+            table[target] = name_symbol
+            inlined[name_symbol] = full
+            written.append((name_symbol, value, full))
+    output, forward = value, full
+    if not (forward.free_symbols & set(inputs + groups["weight"])):
+        raise DeriveError("the output does not depend on any input: it is a constant")
+    output_name = statements[-1][0]
+    if output_name is not None:
+        written.pop()
+    program = tuple((n, v) for n, v, _ in written)
+    named = tuple((n.name, f) for n, _, f in written)
+    aliases = dict(aliases)
+    if output_name not in (None, "out"):
+        aliases.setdefault(output_name, "out")
+    return LayerSpec(name, forward, inputs, groups["param"], dict(defaults), title or name,
+                     class_name or camel(name), tuple(notes), groups["weight"], groups["const"],
+                     named, tuple(assume), dict(features), aliases, source, program, output)
+
+
+def layer_from_text(text: str, *, shapes=None, weights=(), consts=None, params=None,
+                    positive=(), var=None, name: str = "expr", title: str = "",
+                    class_name: str = "", notes=(), assume=(), features=None) -> LayerSpec:
+    """A layer from ``--expr`` text: one expression, or statements.
+
+    ``shapes``: name -> "N,D"; ``weights``: names; ``consts``/``params``: name -> default
+    value (or None for no default).
+    """
+    parser = _Program(text, {})
+    parser.by_line = "\n" in text.strip()
+    tree = read_tree(text, parser, mode="exec", max_chars=MAX_PROGRAM_CHARS,
+                     max_nodes=MAX_PROGRAM_NODES)
+    statements = _statements(tree.body, parser)
+    shapes = {n: parse_shape(s, f"--shape {n}") for n, s in (shapes or {}).items()}
+    roles, defaults = {}, {}
+    for n in weights:
+        roles[n] = "weight"
+    for role, given in (("const", consts), ("param", params)):
+        for n, v in (given or {}).items():
+            if n in roles:
+                raise DeriveError(f"{n} is declared both as {roles[n]} and as {role}")
+            roles[n] = role
+            if v is not None:
+                defaults[n] = _number(v, f"--{role} {n}")
+    return _build(text, statements, parser, shapes=shapes, roles=roles, defaults=defaults,
+                  positive=set(positive), var=list(var) if var is not None else None,
+                  name=name, title=title or "custom formula", class_name=class_name,
+                  notes=notes, assume=assume, features=features or {}, aliases={})
+
+
+# ---- def files -----------------------------------------------------------------------------
+
+def _literal_number(node, parser):
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return -_literal_number(node.operand, parser)
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        source = ast.get_source_segment(parser.original, node) or repr(node.value)
+        return float(Fraction(source.replace("_", ""))) if type(node.value) is float else float(node.value)
+    raise parser.error("a default must be a number", node)
+
+
+def _annotation(node, parser) -> tuple:
+    """(role, shape text or None, positive) from an argument's annotation."""
+    if node is None:
+        return "input", None, False
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return "input", node.value, False
+    if isinstance(node, ast.Name) and node.id in (*_ROLES, "positive"):
+        return ("input" if node.id == "positive" else node.id), None, node.id == "positive"
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _ROLES:
+        dims = []
+        for a in node.args:
+            if not (isinstance(a, ast.Constant) and type(a.value) in (str, int)):
+                raise parser.error("dimensions are strings such as \"N\" or integers", a)
+            dims.append(str(a.value))
+        positive = False
+        for k in node.keywords:
+            if k.arg != "positive" or not isinstance(k.value, ast.Constant):
+                raise parser.error(f"{node.func.id}() takes dimensions and positive=True", k)
+            positive = bool(k.value.value)
+        return node.func.id, ",".join(dims), positive
+    raise parser.error("an annotation is a shape string (\"N, D\") or input(...), weight(...), "
+                       "const(...), param, positive", node)
+
+
+def _docstring(body) -> tuple:
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        return body[0].value.value, body[1:]
+    return "", body
+
+
+def _metadata(doc: str) -> dict:
+    """Title and ``key: value`` lines of a layer's docstring."""
+    lines = [line.strip() for line in doc.strip().splitlines()]
+    title_lines = []
+    for line in lines:
+        if not line:
+            break
+        title_lines.append(line)
+    meta = {"title": " ".join(title_lines), "note": [], "assume": []}
+    for line in lines[len(title_lines):]:
+        key, sep, value = line.partition(":")
+        if sep and key.strip() in _META:
+            if key.strip() in ("note", "assume"):
+                meta[key.strip()].append(value.strip())
+            else:
+                meta[key.strip()] = value.strip()
+    return meta
+
+
+def _assumption(text: str, names: set) -> tuple:
+    """``np.sum(t, axis=1) == 1`` -> ("t", 1, 1, text), checked by its AST."""
+    try:
+        node = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        node = None
+    ok = (isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq)
+          and isinstance(node.left, ast.Call) and isinstance(node.left.func, ast.Attribute)
+          and node.left.func.attr == "sum" and len(node.left.args) == 1
+          and isinstance(node.left.args[0], ast.Name)
+          and [k.arg for k in node.left.keywords] == ["axis"]
+          and isinstance(node.left.keywords[0].value, ast.Constant)
+          and isinstance(node.comparators[0], ast.Constant))
+    if not ok or node.left.args[0].id not in names:
+        raise DeriveError(f"assume: {text!r}: write it as np.sum(NAME, axis=K) == VALUE")
+    return (node.left.args[0].id, int(node.left.keywords[0].value.value),
+            node.comparators[0].value, text)
+
+
+def _features(meta) -> dict:
+    out = {}
+    for key in ("flatten", "running", "labels"):
+        if key in meta:
+            out[key] = tuple(v.strip() for v in meta[key].split("(")[0].split(",") if v.strip())
+    if "running" in meta and "momentum" in meta["running"]:
+        out["momentum"] = float(meta["running"].split("momentum")[1].strip(" )="))
+    if "dropout" in meta:
+        mask, _, rest = meta["dropout"].partition("(")
+        out["dropout"] = mask.strip()
+        out["ratio"] = float(rest.replace("ratio", "").strip(" )=") or 0.5)
+    return out
+
+
+def layer_from_def(source: str, *, fn: str | None = None, shapes=None, name: str | None = None,
+                   positive=()) -> LayerSpec:
+    """A layer from the source of a Python ``def`` (parsed from its AST, never imported)."""
+    parser = _Program(source, {})
+    module = read_tree(source, parser, mode="exec", max_chars=MAX_PROGRAM_CHARS * 5,
+                       max_nodes=MAX_PROGRAM_NODES * 5)
+    defs = [n for n in module.body if isinstance(n, ast.FunctionDef)]
+    if fn is not None:
+        defs = [d for d in defs if d.name == fn]
+        if not defs:
+            raise DeriveError(f"--fn {fn}: the file has no function {fn}")
+    if len(defs) != 1:
+        found = ", ".join(d.name for d in module.body if isinstance(d, ast.FunctionDef))
+        raise DeriveError("the file must define one forward function, or choose one with --fn"
+                          + (f" (it defines {found})" if found else " (it defines none)"))
+    d = defs[0]
+    a = d.args
+    if a.vararg or a.kwarg or a.posonlyargs:
+        raise parser.error("*args, **kwargs and positional-only arguments are not supported", d)
+    args = a.args + a.kwonlyargs
+    defaults = dict(zip([x.arg for x in a.args[len(a.args) - len(a.defaults):]], a.defaults))
+    defaults.update({x.arg: v for x, v in zip(a.kwonlyargs, a.kw_defaults) if v is not None})
+    doc, body = _docstring(d.body)
+    meta = _metadata(doc)
+    roles, values, shape_text, pos = {}, {}, dict(shapes or {}), set(positive)
+    for arg in args:
+        role, shape, positive_arg = _annotation(arg.annotation, parser)
+        if arg.arg in defaults:
+            values[arg.arg] = _literal_number(defaults[arg.arg], parser)
+            role = "const" if role == "input" else role
+        if role != "input":
+            roles[arg.arg] = role
+        if shape:
+            shape_text.setdefault(arg.arg, shape)
+        if positive_arg:
+            pos.add(arg.arg)
+    statements = _statements(body, parser)
+    shapes = {n: parse_shape(s, f"the shape of {n}") for n, s in shape_text.items()}
+    inputs = [arg.arg for arg in args if arg.arg not in roles]
+    layer = name or d.name
+    spec = _build(source, statements, parser, shapes=shapes, roles=roles, defaults=values,
+                  positive=pos, var=inputs, name=layer, title=meta["title"] or layer,
+                  class_name=meta.get("class", ""), notes=meta["note"], assume=(),
+                  features=_features(meta), aliases={})
+    names = {s.name for s in (*spec.differentiable, *spec.consts)} | {n for n, _ in spec.statements}
+    assume = tuple(_assumption(t, names) for t in meta["assume"])
+    from dataclasses import replace
+    return replace(spec, assume=assume)
+
+
+_ = (ParseError, shape_of)

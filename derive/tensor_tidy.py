@@ -1,0 +1,118 @@
+"""Matrix-form tidying: equal, cheaper spellings of a tensor gradient (each proven by the caller).
+
+* a broadcast that NumPy's own broadcasting makes redundant is dropped
+  (``np.broadcast_to(s, (N, C)) + dout/S`` is ``s + dout/S``);
+* a factor that is constant along the summed axes leaves the sum
+  (``Σ_j (c·A)`` is ``c·Σ_j A`` for ``c`` of shape (N, 1)), and a number enters it;
+* the elementwise part is simplified with every structural value held as a number.
+
+>>> from derive.tensor import Arr, AxisSum, BroadcastTo, dims
+>>> N, C = dims("N C")
+>>> s, S, dout = Arr("s", (N, 1)), Arr("S", (N, 1)), Arr("dout", (N, C))
+>>> drop_broadcasts(BroadcastTo(s, N, C) + dout / S)
+dout/S + s
+>>> pull_out(AxisSum(dout / S, 1, 1))
+AxisSum(dout, 1, 1)/S
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+from .tensor import AxisMean, AxisSum, BroadcastTo, Structural, shape_of
+
+__all__ = ["drop_broadcasts", "pull_out", "push_numbers_in", "tidy_forms"]
+
+
+def _rebuild(e, f):
+    if e.is_Atom or not e.args:
+        return e
+    return e.func(*[f(a) for a in e.args])
+
+
+def drop_broadcasts(e):
+    """Remove broadcasts whose operand NumPy broadcasts to the same shape anyway."""
+    def walk(node):
+        node = _rebuild(node, walk)
+        if isinstance(node, Structural) or not (node.is_Add or node.is_Mul):
+            return node
+        shape = shape_of(node)
+        args = list(node.args)
+        for i, a in enumerate(args):
+            if isinstance(a, BroadcastTo):
+                trial = args[:i] + [a.args[0]] + args[i + 1:]
+                try:
+                    if shape_of(node.func(*trial)) == shape:
+                        args = trial
+                except Exception:    # shapes that no longer broadcast: keep the broadcast
+                    continue
+        return node.func(*args)
+    return walk(e)
+
+
+def _constant_along(factor, axes, full_rank) -> bool:
+    s = shape_of(factor)
+    lead = full_rank - len(s)
+    return all(ax < lead or s[ax - lead] == 1 for ax in axes)
+
+
+def pull_out(e):
+    """Factors constant along the summed axes moved in front of the sum."""
+    def walk(node):
+        node = _rebuild(node, walk)
+        if not isinstance(node, (AxisSum, AxisMean)) or not node.args[0].is_Mul:
+            return node
+        body, keep, axes = node.args[0], node.args[1], node.axes
+        rank = len(shape_of(body))
+        out, inside = [], []
+        for f in body.args:
+            ok = _constant_along(f, axes, rank) and (
+                bool(keep) or len(shape_of(f)) <= rank - max(axes) - 1 or not shape_of(f))
+            (out if ok else inside).append(f)
+        if not out or not inside:
+            return node
+        return sp.Mul(*out) * type(node)(sp.Mul(*inside), keep, *node.args[2:])
+    return walk(e)
+
+
+def push_numbers_in(e):
+    """``-Σ(X)`` as ``Σ(-X)``: a number joins the sum (which then may simplify)."""
+    def walk(node):
+        node = _rebuild(node, walk)
+        if node.is_Mul:
+            nums = [a for a in node.args if a.is_Number]
+            sums = [a for a in node.args if isinstance(a, AxisSum)]
+            if nums and len(sums) == 1 and len(node.args) == 2:
+                s = sums[0]
+                return AxisSum(nums[0] * s.args[0], *s.args[1:])
+        return node
+    return walk(e)
+
+
+def _simplified(e):
+    """The elementwise part simplified, structural values held as numbers."""
+    from .cached import tidy
+    held, back = {}, {}
+
+    def hold(node):
+        if isinstance(node, Structural):
+            inner = type(node)(_simplified(node.args[0]), *node.args[1:]) if isinstance(
+                node, (AxisSum, AxisMean)) else node
+            if inner not in held:
+                held[inner] = sp.Dummy(f"H{len(held)}", real=True)
+                back[held[inner]] = inner
+            return held[inner]
+        return _rebuild(node, hold)
+    if sp.count_ops(e) > 40:
+        return e
+    return tidy(hold(e)).xreplace(back)
+
+
+def tidy_forms(e) -> list:
+    """Equal spellings of ``e`` worth costing, the cheap transformations first."""
+    forms = [e]
+    dropped = drop_broadcasts(e)
+    forms.append(dropped)
+    forms.append(pull_out(dropped))
+    forms.append(_simplified(pull_out(dropped)))
+    forms.append(_simplified(push_numbers_in(_simplified(pull_out(dropped)))))
+    return list(dict.fromkeys(forms))

@@ -1,0 +1,235 @@
+"""Proofs of tensor steps: elementwise identities per element, structural ones in index form.
+
+Two independent routes, chosen by what the two sides are:
+
+* **elementwise** (both sides have the same shape and every structural value appears
+  only as an operand): each maximal structural subexpression is held as an opaque real
+  number and the scalar prover (:mod:`derive.proof`) decides. An identity that holds
+  for all real values of the atoms holds at every element, whatever the shapes;
+* **index form**: both sides are written elementwise with symbolic sizes
+  (:mod:`derive.indexform`) and put into the canonical form of :mod:`derive.index`
+  (delta contraction, sums over unused indices, merged factors, stated facts such as
+  "each row of t sums to 1"). The same canonical form is a proof for every size.
+
+Each proof also passes a numeric cross-check with float64 arrays at two sets of sizes,
+one with every dimension 1 where the layer allows (N = 1), run first.
+
+>>> from derive.tensor import Arr, MatProd, Transposed, dims
+>>> N, D, M = dims("N D M")
+>>> x, W = Arr("x", (N, D)), Arr("W", (D, M))
+>>> prove_tensor(Transposed(MatProd(x, W)), MatProd(Transposed(W), Transposed(x))).method
+'index form (all sizes)'
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import sympy as sp
+
+from . import index
+from .errors import DeriveError, ProofError
+from .evaluate import evaluate, names_of, random_env
+from .indexform import IndexFormError, element, element_of, free_indices, vjp_reference
+from .proof import Counterexample, Proof, prove_equal
+from .tensor import Arr, Structural, array, broadcast, shape_of, unbroadcast
+
+__all__ = ["Context", "prove_tensor", "prove_vjp", "prove_broadcast", "atomize", "check_sizes",
+           "numeric_compare"]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a proof needs to know about the layer: named values and stated facts.
+
+    ``definitions``: name -> value in the layer's inputs (``out``, ``xn``...);
+    ``rules``: {(array name, axis): value of its sum over that axis} (facts proven from
+    the definitions, or assumptions the layer states); ``positive``: names drawn positive.
+    """
+
+    definitions: dict = field(default_factory=dict)
+    rules: dict = field(default_factory=dict)
+    positive: frozenset = frozenset()
+
+    def unfold(self, e: sp.Expr) -> sp.Expr:
+        subs = {s: self.definitions[s.name] for s in e.free_symbols if s.name in self.definitions}
+        return e.xreplace(subs) if subs else e
+
+
+EMPTY = Context()
+
+
+def check_sizes(dims) -> tuple:
+    """Two sets of sizes: distinct small sizes, and the batch N (or the first dim) = 1."""
+    dims = sorted(dims, key=lambda d: d.name)
+    first = {d.name: 2 + i for i, d in enumerate(dims)}
+    batch = next((d.name for d in dims if d.name == "N"), dims[0].name if dims else None)
+    second = {d.name: 3 + (i % 2) for i, d in enumerate(dims)}
+    if batch:
+        second[batch] = 1
+    return (first, second)
+
+
+def _dims(*exprs) -> set:
+    out = {s for e in exprs for s in e.free_symbols if s.is_integer and s.is_positive}
+    for e in exprs:
+        for s in e.atoms(Arr):
+            out |= {d for sh in s.shape for d in sh.free_symbols}
+        for a in e.atoms(Structural):
+            out |= {d for sh in shape_of(a) for d in sh.free_symbols}
+    return out
+
+
+def numeric_compare(a, b, ctx: Context = EMPTY, *, seed: int = 0, rtol: float = 1e-9):
+    """(points agreed, Counterexample or None): both sides at random arrays, two size sets."""
+    a_full, b_full = ctx.unfold(a), ctx.unfold(b)
+    names = names_of(a_full, b_full)
+    rows = [(n, ax) for (n, ax), v in ctx.rules.items() if v == 1 and n in names]
+    rng = np.random.default_rng(seed)
+    agreed = 0
+    for sizes in check_sizes(_dims(a_full, b_full)):
+        env = random_env(names, sizes, rng, positive=ctx.positive, rows_sum_to_one=rows)
+        with np.errstate(all="ignore"):
+            try:
+                va = np.asarray(evaluate(a_full, env), dtype=np.float64)
+                vb = np.asarray(evaluate(b_full, env), dtype=np.float64)
+            except (ValueError, TypeError, ArithmeticError) as exc:
+                raise ProofError(f"the numeric cross-check could not evaluate: {exc}") from None
+        try:
+            va, vb = np.broadcast_arrays(va, vb)
+        except ValueError:
+            return agreed, Counterexample({**sizes}, f"shape {va.shape}", f"shape {vb.shape}")
+        ok = np.isfinite(va) & np.isfinite(vb)
+        bad = ok & (np.abs(va - vb) > 1e-12 + rtol * np.maximum(np.abs(va), np.abs(vb)))
+        if np.any(bad):
+            where = tuple(int(i) for i in np.argwhere(bad)[0])
+            return agreed, Counterexample({**sizes, "index": where}, float(va[where]),
+                                          float(vb[where]))
+        agreed += int(np.sum(ok))
+    return agreed, None
+
+
+def atomize(*exprs):
+    """The expressions with each maximal structural subexpression held as a real symbol."""
+    found = {}
+
+    def hold(e):
+        if isinstance(e, Structural):
+            if e not in found:
+                found[e] = sp.Dummy(f"A{len(found)}", real=True)
+            return found[e]
+        if e.is_Atom or not e.args:
+            return e
+        return e.func(*[hold(a) for a in e.args])
+    return [hold(e) for e in exprs]
+
+
+def _elementwise(a, b) -> bool:
+    try:
+        return shape_of(a) == shape_of(b)
+    except DeriveError:
+        return False
+
+
+def _index_equal(a, b, rules) -> bool:
+    try:
+        shape = broadcast(shape_of(a), shape_of(b))
+        idx = free_indices(shape)
+        return not index.difference(element_of(a, idx, shape), element_of(b, idx, shape), rules)
+    except (IndexFormError, DeriveError):
+        return False
+
+
+def prove_tensor(a, b, ctx: Context = EMPTY, *, what: str = "step",
+                 allow_kink: bool = True) -> Proof:
+    """A :class:`~derive.proof.Proof` that ``a == b`` elementwise, or a ProofError."""
+    if a == b:
+        points, _ = numeric_compare(a, b, ctx)
+        return Proof("identical", "the same expression", points)
+    points, bad = numeric_compare(a, b, ctx)
+    if bad is not None:
+        raise ProofError(f"{what}: not equal, {bad}")
+    a_full, b_full = ctx.unfold(a), ctx.unfold(b)
+    if _elementwise(a_full, b_full):
+        left, right = atomize(a_full, b_full)
+        if not (left.has(sp.Indexed) or right.has(sp.Indexed)):
+            try:
+                inner = prove_equal(left, right, what=what, allow_kink=allow_kink)
+                return Proof(inner.method, inner.detail + " (elementwise)", points,
+                             inner.kink_note)
+            except ProofError:
+                pass
+    for left, right in ((a, b), (a_full, b_full)):
+        if _index_equal(left, right, ctx.rules):
+            used = "; using " + ", ".join(f"Σ {n} over axis {ax} = {v}"
+                                          for (n, ax), v in ctx.rules.items()) if ctx.rules else ""
+            return Proof("index form (all sizes)", "same canonical form" + used, points)
+    raise ProofError(f"{what}: could not prove {a} == {b}")
+
+
+def _fd_check(value, k, G, seed=0, h=1e-6) -> int:
+    """Central differences of Σ G·value against the VJP, at small sizes; points checked."""
+    from .vjp import structural_vjp
+    wrt = value.args[k]
+    names = names_of(value, G)
+    rng = np.random.default_rng(seed)
+    checked = 0
+    for sizes in check_sizes(_dims(value, G)):
+        env = random_env(names, sizes, rng)
+        got = np.broadcast_to(evaluate(structural_vjp(value, k, G), env),
+                              np.shape(env[wrt.name]))
+        base = np.array(env[wrt.name], dtype=np.float64)
+        for i in np.ndindex(base.shape):
+            up, down = base.copy(), base.copy()
+            up[i] += h
+            down[i] -= h
+            f = [float(np.sum(env[G.name] * evaluate(value, {**env, wrt.name: v})))
+                 for v in (up, down)]
+            if abs((f[0] - f[1]) / (2 * h) - got[i]) > 1e-6 * (1 + abs(got[i])):
+                raise ProofError(f"the vector-Jacobian product of {type(value).__name__} "
+                                 f"disagrees with finite differences at {sizes}, index {i}")
+            checked += 1
+    return checked
+
+
+@lru_cache(maxsize=512)
+def _vjp_proof(cls, k, shapes, params) -> int:
+    from .vjp import structural_vjp
+    operands = [array(f"A{i}", s) for i, s in enumerate(shapes)]
+    value = cls(*operands, *params)
+    idx, reference, G = vjp_reference(value, operands[k])
+    diff = index.difference(element(structural_vjp(value, k, G), idx), reference)
+    if diff:
+        raise ProofError(f"the rule table's vector-Jacobian product of {cls.__name__} is not "
+                         f"SymPy's derivative of its index form: {list(diff)[:2]}")
+    return _fd_check(value, k, G)
+
+
+def prove_vjp(value: sp.Expr, k: int) -> Proof:
+    """Proof that the rule table's VJP of the structural node ``value`` for operand ``k`` is
+    SymPy's derivative of ``Σ G·value`` in index form (all operands opaque; every size),
+    cross-checked by central differences."""
+    from .rules import RULES, STRUCTURAL
+    rule = RULES[STRUCTURAL[type(value)]]
+    shapes = tuple(shape_of(a) for a in value.args[:rule.arity])
+    points = _vjp_proof(type(value), k, shapes, tuple(value.args[rule.arity:]))
+    return Proof("index form (all sizes)", f"the {rule.name} rule's vector-Jacobian product "
+                 "has the canonical form of SymPy's derivative of Σ G·(node) with respect to "
+                 "the operand", points)
+
+
+@lru_cache(maxsize=512)
+def _broadcast_proof(full, part) -> None:
+    from .tensor import BroadcastTo
+    b = array("B", part)
+    idx, reference, H = vjp_reference(BroadcastTo(b, *full), b, upstream_name="H")
+    if index.difference(element(unbroadcast(H, part), idx), reference):
+        raise ProofError("the sum over broadcast axes is not the derivative of the broadcast")
+
+
+def prove_broadcast(full, part) -> str:
+    """Detail text for the broadcast part of an elementwise step (proven once per shapes)."""
+    _broadcast_proof(tuple(full), tuple(part))
+    return ("the operand is broadcast, so its gradient adds up its copies (the sum over the "
+            "broadcast axes has the canonical form of SymPy's derivative of the broadcast)")
