@@ -134,11 +134,12 @@ def _chain(graph, rec, n, k, upstream, names, complete, smooth, tensor):
     if rule.structural:
         value = rule.sympy(*args, *n.params)
         contribution = structural_vjp(value, k, upstream)
+        symbolic = structural_vjp(value, k, _gradient_symbol(n.name, n.shape))
         proof = prove_vjp(apply(n, [graph.node(a).expr for a in n.args]), k)
         rec.record("chain", n.op, n.name, arg.name, contribution, proof=proof,
                    against="the rule's vector-Jacobian product, proven in index form",
-                   what=what, upstream=upstream, local=None, complete=complete, note=rule.note,
-                   index=_index_argument(n, k, names), shape=arg.shape)
+                   what=what, upstream=upstream, local=symbolic, complete=complete,
+                   note=rule.note, index=_index_argument(n, k, names), shape=arg.shape)
         return contribution
     local = rule.local_at(args, names.value(n.id), n.const)[k]
     contribution = elementwise_vjp(upstream, local, arg.shape)
@@ -171,7 +172,23 @@ def _reference_local(graph: Graph, n, k) -> sp.Expr:
 
 
 def _gradient_symbol(name: str, shape) -> sp.Symbol:
+    """``dh``: the gradient ∂L/∂h arriving at node h, as a symbol (``dout`` for the output)."""
     return array("d" + name if name != "out" else "dout", shape)
+
+
+def gradient_names(graph: Graph) -> dict:
+    """Gradient symbol name -> the node it belongs to (``dh`` -> ``h``), for the printers."""
+    return {("d" + n.name if n.name != "out" else "dout"): n.name for n in graph.nodes}
+
+
+def _letters(*exprs) -> tuple:
+    """The expressions with their summation indices renamed k, m, j, ... (for the page)."""
+    used = {s.name for e in exprs for s in e.free_symbols}
+    free = [c for c in "kmjlrsuvw" if c not in used]
+    dummies = sorted({d for e in exprs for d in e.atoms(sp.Dummy)}, key=lambda d: d.name)
+    names = {d: sp.Symbol(free[i] if i < len(free) else f"k{i}", integer=True)
+             for i, d in enumerate(dummies)}
+    return tuple(e.xreplace(names) for e in exprs)
 
 
 def _index_argument(n, k, names) -> tuple:
@@ -182,15 +199,15 @@ def _index_argument(n, k, names) -> tuple:
     arg = operands[k]
     idx = free_indices(shape_of(arg))
     lhs = element(_gradient_symbol(arg.name, shape_of(arg)), idx)
-    return lhs, element(structural_vjp(value, k, G), idx)
+    return _letters(lhs, element(structural_vjp(value, k, G), idx))
 
 
 def _broadcast_index(n, arg, names) -> tuple:
     full = _gradient_symbol(n.name, n.shape)
     idx = free_indices(arg.shape)
     from .tensor import unbroadcast
-    return (element(_gradient_symbol(arg.name, arg.shape), idx),
-            element(unbroadcast(full, arg.shape), idx))
+    return _letters(element(_gradient_symbol(arg.name, arg.shape), idx),
+                    element(unbroadcast(full, arg.shape), idx))
 
 
 def _complete(graph, rec, n, contributions, names, smooth) -> sp.Expr:

@@ -1,7 +1,14 @@
-"""The layer catalogue: each layer is a declarative spec (forward formula, inputs, params).
+"""The layer catalogue: each layer is its NumPy forward, as text, read by the same front door
+as a user's layer (:func:`derive.program.layer_from_def`: parsed, never executed).
+
+A spec is a ``def``: its annotations give shapes and roles, its docstring the title and
+optional ``note:``, ``class:``, ``assume:`` and class-feature lines (see
+:mod:`derive.program`).
 
 >>> get("sigmoid").forward
 1/(1 + exp(-x))
+>>> get("affine").weight_names
+('W', 'b')
 >>> get("sigmod")
 Traceback (most recent call last):
 ...
@@ -10,121 +17,203 @@ derive.errors.UnknownLayerError: unknown layer 'sigmod'; did you mean: sigmoid?
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
-
-import sympy as sp
+from functools import lru_cache
 
 from .errors import UnknownLayerError
+from .spec import LayerSpec
 
-x = sp.Symbol("x", real=True)
-y = sp.Symbol("y", real=True)
-x_pos = sp.Symbol("x", positive=True)
-alpha = sp.Symbol("alpha", positive=True)
+_KINK = "is not differentiable at x = 0; as in the book, the gradient there is"
 
+SPECS: dict[str, str] = {
+    "mul": '''
+def mul(x, y):
+    """Multiply (MulLayer)
 
-@dataclass(frozen=True)
-class LayerSpec:
-    """A layer: forward formula over its inputs; params are constants (not differentiated)."""
+    note: the inputs swap: dL/dx = dout·y, dL/dy = dout·x
+    """
+    return x * y
+''',
+    "add": '''
+def add(x, y):
+    """Add (AddLayer)
 
-    name: str
-    forward: sp.Expr
-    inputs: tuple
-    params: tuple = ()
-    defaults: dict = field(default_factory=dict)   # param name -> default value for code
-    title: str = ""
-    class_name: str = ""
-    notes: tuple = ()
+    note: the gradient passes unchanged
+    """
+    return x + y
+''',
+    "relu": f'''
+def relu(x):
+    """ReLU
 
-    @property
-    def input_names(self) -> tuple:
-        return tuple(s.name for s in self.inputs)
+    note: ReLU {_KINK} 0
+    """
+    return np.maximum(0, x)
+''',
+    "sigmoid": '''
+def sigmoid(x):
+    """Sigmoid"""
+    return 1 / (1 + np.exp(-x))
+''',
+    "tanh": '''
+def tanh(x):
+    """Tanh"""
+    return np.tanh(x)
+''',
+    "exp": '''
+def exp(x):
+    """Exponential"""
+    return np.exp(x)
+''',
+    "log": '''
+def log(x: positive):
+    """Natural logarithm
 
-    @property
-    def param_names(self) -> tuple:
-        return tuple(s.name for s in self.params)
+    note: defined for x > 0
+    """
+    return np.log(x)
+''',
+    "softplus": '''
+def softplus(x):
+    """Softplus"""
+    return np.log(1 + np.exp(x))
+''',
+    "leaky_relu": '''
+def leaky_relu(x, alpha: param(positive=True) = 0.01):
+    """Leaky ReLU
 
-    def symbols(self) -> dict:
-        """Names a user may write about this layer: inputs, params, dout, out."""
-        from .steps import dout, out
-        names = {s.name: s for s in (*self.inputs, *self.params)}
-        names.update(dout=dout, out=out)
-        return names
+    note: at x = 0 the gradient is alpha (the x > 0 branch is strict, as ReLU's)
+    """
+    return np.where(x > 0, x, alpha * x)
+''',
+    "elu": '''
+def elu(x, alpha: param(positive=True) = 1.0):
+    """ELU
 
+    note: at x = 0 the gradient is alpha (the x > 0 branch is strict)
+    """
+    return np.where(x > 0, x, alpha * (np.exp(x) - 1))
+''',
+    "silu": '''
+def silu(x):
+    """SiLU (swish)"""
+    return x / (1 + np.exp(-x))
+''',
+    "gelu": '''
+def gelu(x):
+    """GELU (erf form)"""
+    return x * (1 + erf(x / np.sqrt(2))) / 2
+''',
+    "gelu_tanh": '''
+def gelu_tanh(x):
+    """GELU (tanh approximation)"""
+    return x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3))) / 2
+''',
+    "square": '''
+def square(x):
+    """Square"""
+    return x**2
+''',
+    "affine": '''
+def affine(x: input("N", "D"), W: weight("D", "M"), b: weight("M")):
+    """Affine (fully connected): out = x·W + b
 
-def _camel(name: str) -> str:
-    special = {"mul": "MulLayer", "add": "AddLayer"}
-    return special.get(name, "".join(w.capitalize() for w in name.split("_")))
+    class: Affine
+    flatten: x
+    note: x of higher rank is flattened to (N, D) first, as the book does, and dx is reshaped back
+    """
+    return x @ W + b
+''',
+    "softmax": '''
+def softmax(x: input("N", "C")):
+    """Softmax over each row
 
+    class: Softmax
+    """
+    e = np.exp(x)
+    S = np.sum(e, axis=1, keepdims=True)
+    y = e / S
+    return y
+''',
+    "softmax_with_loss": '''
+def softmax_with_loss(x: input("N", "C"), t: const("N", "C")):
+    """Softmax with cross-entropy loss (mean over the batch)
 
-def _spec(name, forward, inputs=(x,), params=(), defaults=None, title="", notes=()):
-    return LayerSpec(name, forward, tuple(inputs), tuple(params), dict(defaults or {}),
-                     title or name, _camel(name), tuple(notes))
+    class: SoftmaxWithLoss
+    labels: t
+    assume: np.sum(t, axis=1) == 1
+    note: L = −(1/N) Σ_n Σ_k t[n,k]·log y[n,k]; dout is the scalar upstream gradient (1 when L is the final loss)
+    note: code also accepts label indices t (shape (N,)), read as one-hot rows
+    """
+    e = np.exp(x)
+    S = np.sum(e, axis=1, keepdims=True)
+    y = e / S
+    return -np.sum(t * np.log(y)) / x.shape[0]
+''',
+    "mse": '''
+def mse(x: input("N", "D"), t: const("N", "D")):
+    """Mean squared error: L = (1/(2N))·Σ (x − t)²
 
+    class: MSE
+    note: normalisation: half the sum of squares, averaged over the batch (the book's 0.5·Σ(y − t)² per example, / N like its cross-entropy)
+    """
+    return 0.5 * np.sum((x - t)**2) / x.shape[0]
+''',
+    "batchnorm": '''
+def batchnorm(x: input("N", "D"), gamma: weight("D"), beta: weight("D"),
+              eps: param(positive=True) = 1e-6):
+    """Batch normalization (training mode, per feature)
 
-_GELU_C = sp.sqrt(2 / sp.pi)
+    class: BatchNormalization
+    flatten: x
+    running: mu, var (momentum 0.9)
+    note: statistics of each feature over the batch (axis 0); std = sqrt(var + eps), the book's eps = 1e-6 in code
+    """
+    mu = np.mean(x, axis=0, keepdims=True)
+    xc = x - mu
+    var = np.mean(xc**2, axis=0, keepdims=True)
+    std = np.sqrt(var + eps)
+    xn = xc / std
+    return gamma * xn + beta
+''',
+    "layernorm": '''
+def layernorm(x: input("N", "D"), gamma: weight("D"), beta: weight("D"),
+              eps: param(positive=True) = 1e-6):
+    """Layer normalization (per row)
 
-LAYERS: dict[str, LayerSpec] = {s.name: s for s in [
-    _spec("mul", x * y, (x, y), title="Multiply (MulLayer)",
-          notes=("the inputs swap: dL/dx = dout·y, dL/dy = dout·x",)),
-    _spec("add", x + y, (x, y), title="Add (AddLayer)", notes=("the gradient passes unchanged",)),
-    _spec("relu", sp.Max(0, x), title="ReLU",
-          notes=("ReLU is not differentiable at x = 0; as in the book, the gradient there is 0",)),
-    _spec("sigmoid", 1 / (1 + sp.exp(-x)), title="Sigmoid"),
-    _spec("tanh", sp.tanh(x), title="Tanh"),
-    _spec("exp", sp.exp(x), title="Exponential"),
-    _spec("log", sp.log(x_pos), (x_pos,), title="Natural logarithm",
-          notes=("defined for x > 0",)),
-    _spec("softplus", sp.log(1 + sp.exp(x)), title="Softplus"),
-    _spec("leaky_relu", sp.Piecewise((x, x > 0), (alpha * x, True)), params=(alpha,),
-          defaults={"alpha": 0.01}, title="Leaky ReLU",
-          notes=("at x = 0 the gradient is alpha (the x > 0 branch is strict, as ReLU's)",)),
-    _spec("elu", sp.Piecewise((x, x > 0), (alpha * (sp.exp(x) - 1), True)), params=(alpha,),
-          defaults={"alpha": 1.0}, title="ELU",
-          notes=("at x = 0 the gradient is alpha (the x > 0 branch is strict)",)),
-    _spec("silu", x / (1 + sp.exp(-x)), title="SiLU (swish)"),
-    _spec("gelu", x * (1 + sp.erf(x / sp.sqrt(2))) / 2, title="GELU (erf form)"),
-    _spec("gelu_tanh", x * (1 + sp.tanh(_GELU_C * (x + sp.Rational("0.044715") * x**3))) / 2,
-          title="GELU (tanh approximation)"),
-    _spec("square", x**2, title="Square"),
-]}
+    class: LayerNorm
+    note: statistics of each row over its features (axis 1); std = sqrt(var + eps), the book's eps = 1e-6 in code
+    """
+    mu = np.mean(x, axis=1, keepdims=True)
+    xc = x - mu
+    var = np.mean(xc**2, axis=1, keepdims=True)
+    std = np.sqrt(var + eps)
+    xn = xc / std
+    return gamma * xn + beta
+''',
+    "dropout": '''
+def dropout(x: input("N", "D"), mask: const("N", "D")):
+    """Dropout (training): out = x ⊙ mask
+
+    class: Dropout
+    dropout: mask (ratio 0.5)
+    note: mask is cached from forward (1 keeps a unit, 0 drops it); at test time out = x·(1 − ratio)
+    """
+    return x * mask
+''',
+}
 
 
 def names() -> list:
-    return list(LAYERS)
+    """Every catalogue layer, in catalogue order."""
+    return list(SPECS)
 
 
-def matrix_names() -> list:
-    """The matrix layers (:mod:`derive.matrix`), derived by ``derive_matrix``."""
-    from .matrix import LAYERS as MATRIX
-    return list(MATRIX)
-
-
-def all_names() -> list:
-    """Every layer name: the elementwise catalogue, then the matrix layers."""
-    return names() + [n for n in matrix_names() if n not in LAYERS]
-
-
-def is_matrix(name) -> bool:
-    return isinstance(name, str) and name not in LAYERS and name in matrix_names()
-
-
+@lru_cache(maxsize=None)
 def get(name: str) -> LayerSpec:
-    """The spec of an elementwise catalogue layer; an unknown name suggests close matches
-    from both catalogues (elementwise and matrix)."""
-    try:
-        return LAYERS[name]
-    except KeyError:
-        if is_matrix(name):
-            raise UnknownLayerError(f"{name!r} is a matrix layer, not an elementwise one "
-                                    "(derive show/check/docs handle it)") from None
-        known = all_names()
-        close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
-        hint = f"; did you mean: {', '.join(close)}?" if close else f"; known: {', '.join(known)}"
-        raise UnknownLayerError(f"unknown layer {name!r}{hint}") from None
-
-
-def from_expr(forward: sp.Expr, inputs=None, name: str = "expr") -> LayerSpec:
-    """A spec for a custom formula; inputs default to its free symbols, sorted by name."""
-    if inputs is None:
-        inputs = sorted(forward.free_symbols, key=lambda s: s.name)
-    return LayerSpec(name, forward, tuple(inputs), (), {}, "custom formula", "CustomLayer")
+    """The spec of a catalogue layer; an unknown name suggests close matches."""
+    if name not in SPECS:
+        close = difflib.get_close_matches(name, list(SPECS), n=3, cutoff=0.5)
+        hint = f"; did you mean: {', '.join(close)}?" if close else f"; known: {', '.join(SPECS)}"
+        raise UnknownLayerError(f"unknown layer {name!r}{hint}")
+    from .program import layer_from_def
+    return layer_from_def(SPECS[name].strip() + "\n", name=name)

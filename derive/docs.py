@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import catalogue
-from .derivation import derive
+from .derivation import derive_spec
 from .errors import DeriveError
-from .render import html, latex, markdown, printers
+from .render import html, latex, markdown, spelling
 from .render import svg as svg_render
 
 FORMATS = ("html", "md", "tex")
@@ -51,38 +51,24 @@ def parse_list(text: str | None, known, what: str) -> tuple:
     return items
 
 
-# --- the exported code and the verification report, from the modules that make them ---
-
-def _is_matrix(d) -> bool:
-    return hasattr(d, "layer")
-
+# --- the exported code and the verification report ---
 
 def exported_code(d) -> str | None:
-    """The layer's exported NumPy module (what ``derive export <layer>`` writes), or None."""
-    if _is_matrix(d):
-        from .matrix import export_source
-        return export_source([d.name])
+    """The layer's exported NumPy module, generated from this derivation (what
+    ``derive export`` writes for it)."""
+    from .codegen import emit_module
+    return emit_module([d])
+
+
+def verification_report(d, code: str | None) -> str | None:
+    """The three-way verification report of the code this page shows, as text; None when
+    the layer has no numeric case."""
     try:
-        from .codegen import emit_module
+        from .verification import report_text
     except ImportError:
         return None
-    return emit_module([d.spec.name])
-
-
-def verification_report(d) -> str | None:
-    """The three-way verification report as text, or None while ``derive verify`` is not built.
-
-    It is looked up as ``derive.commands.verify_cmd.report_text(name)``.
-    """
     try:
-        from .commands import verify_cmd
-    except ImportError:
-        return None
-    fn = getattr(verify_cmd, "report_text", None)
-    if not callable(fn):
-        return None
-    try:
-        return fn(d.spec.name)
+        return report_text(d, code)
     except DeriveError:
         return None
 
@@ -116,52 +102,11 @@ def _markdown(d, code, report) -> str:
     return md
 
 
-def _matrix_markdown(d, code, report) -> str:
-    md = d.to_markdown()
-    image = (f"![computational graph of {d.name}]({d.name}.svg)\n\n"
-             "Forward values above the arrows (going right), backward gradients below "
-             "(going left, in red).\n")
-    head = "## Computational graph\n"
-    md = md.replace(head, head + "\n" + image, 1)
-    md = "[← all layers](README.md)\n\n" + md + "\n## Result\n\n" + "".join(
-        f"$$\n{t}\n$$\n\n" for t in _matrix_result_latex(d))
-    for title, text in (("Exported NumPy code", code), ("Three-way verification", report)):
-        body = f"```{'python' if 'code' in title else 'text'}\n{text.rstrip()}\n```" \
-            if text is not None else f"*{title}: {html.NOT_AVAILABLE}.*"
-        md += f"\n## {title}\n\n{body}\n"
-    return md
-
-
-def _matrix_result_latex(d) -> list:
-    from .matrix.render import _name
-    return [r"\frac{\partial L}{\partial %s} = %s" % (_name(k), t.latex())
-            for k, t in d.tensors.items()]
-
-
-_TEX_PREAMBLE = ("\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n"
-                 "\\usepackage{amsmath,amssymb}\n\\begin{document}\n")
-
-
-def render_matrix_layer(d, formats, code, report) -> dict:
-    from .matrix.render import graph_svg, latex_document
-    name, files = d.name, {}
-    if "html" in formats:
-        files[f"{name}.html"] = html.matrix_render(d, code=code, verification=report)
-    if "md" in formats:
-        files[f"{name}.svg"] = graph_svg(d)
-        files[f"{name}.md"] = _matrix_markdown(d, code, report)
-    if "tex" in formats:
-        files[f"{name}.tex"] = (_TEX_PREAMBLE + latex_document(d) + _tex_extras(code, report)
-                                + "\\end{document}\n")
-    return files
-
-
 def render_layer(d, formats) -> dict:
     """name → text for one derived layer."""
-    if _is_matrix(d):
-        return render_matrix_layer(d, formats, exported_code(d), verification_report(d))
     name = d.spec.name
-    code, report = exported_code(d), verification_report(d)
+    code = exported_code(d)
+    report = verification_report(d, code)
     files = {}
     if "html" in formats:
         files[f"{name}.html"] = html.render(d, code=code, verification=report)
@@ -184,27 +129,15 @@ def _catalogue_md(derived, formats) -> str:
         link = f"[{d.spec.title}]({name}.md)" if "md" in formats else d.spec.title
         extra = " · ".join(f"[{f}]({name}.{f})" for f in ("html", "tex") if f in formats)
         lines += [f"## {link}", "", f"`{name}`" + (f" — {extra}" if extra else ""), ""]
-        if _is_matrix(d):
-            from .matrix.render import forward_rows
-            lines += ["Matrix layer (proven for all shapes):", ""]
-            rows = " \\\\ ".join(f"{a} &= {b}" for a, b in forward_rows(d))
-            lines += ["$$", "\\begin{aligned}" + rows + "\\end{aligned}", "$$", ""]
-            for t in _matrix_result_latex(d):
-                lines += ["$$", t, "$$", ""]
-            continue
-        s = printers.Spelling.for_latex(d.spec)
-        lines += ["$$", f"{s.name('out')} = {s.expr(d.spec.forward)}", "$$", ""]
+        s = spelling(d, latex=True)
+        for a, b in html.forward_rows(d, s):
+            lines += ["$$", f"{a} = {b}", "$$", ""]
         for n in d.wrt:
             lines += ["$$", f"{s.grad(n)} = {s.expr(d.result[n])}", "$$", ""]
     return "\n".join(lines)
 
 
 def _tex_chunk(d) -> str:
-    if _is_matrix(d):
-        from .matrix.render import latex_document, tex_text
-        body = latex_document(d)
-        return body.replace("}\n", "}\n\\addcontentsline{toc}{section}{%s}\n"
-                            % tex_text(d.layer.title), 1)
     return latex.render(d).replace(
         "}\n", "}\n\\addcontentsline{toc}{section}{%s}\n" % latex.escape(d.spec.title), 1)
 
@@ -217,14 +150,18 @@ def _all_tex(derived) -> str:
             + "\n\\clearpage\n".join(chunks) + "\n\\end{document}\n")
 
 
-def build(names, formats=FORMATS, progress=None) -> Site:
-    """Derive each layer once and render every file of the site, in memory."""
+def build(names, formats=FORMATS, progress=None, specs=()) -> Site:
+    """Derive each layer once and render every file of the site, in memory.
+
+    ``specs``: extra layers (e.g. from ``docs --file``), after the catalogue's.
+    """
     site, derived = Site(), []
-    for k, name in enumerate(names, 1):
+    todo = [(n, None) for n in names] + [(s.name, s) for s in specs]
+    for k, (name, spec) in enumerate(todo, 1):
         if progress:
-            progress(f"[{k}/{len(names)}] {name}")
+            progress(f"[{k}/{len(todo)}] {name}")
         start = time.perf_counter()
-        d = derive(name)
+        d = derive_spec(spec if spec is not None else catalogue.get(name))
         derived.append(d)
         site.files.update(render_layer(d, formats))
         site.timings[name] = time.perf_counter() - start
@@ -302,9 +239,11 @@ def write(site: Site, out, force: bool = False) -> list:
     return written
 
 
-def generate(out="output", formats=FORMATS, layers=None, force=False, progress=None) -> Site:
+def generate(out="output", formats=FORMATS, layers=None, force=False, progress=None,
+             specs=()) -> Site:
     """Build and write the site; ``layers`` None means the whole catalogue."""
     ready_folder(out)
-    site = build(tuple(layers or catalogue.all_names()), tuple(formats), progress)
+    site = build(tuple(catalogue.names() if layers is None else layers), tuple(formats),
+                 progress, specs)
     write(site, out, force)
     return site

@@ -98,9 +98,10 @@ class Graph:
         return vals[self.output]
 
     def to_dict(self) -> dict:
+        from .render.printers import text
         return {"output": self.output, "nodes": [
             {"id": n.id, "op": n.op, "label": n.label(), "name": n.name, "args": list(n.args),
-             "expr": str(n.expr)} for n in self.nodes]}
+             "expr": text(n.expr), "shape": [str(d) for d in n.shape]} for n in self.nodes]}
 
 
 def apply(n: Node, args) -> sp.Expr:

@@ -21,14 +21,10 @@ def html(d) -> str:
 
 def latex(d) -> str:
     """The result as one displayed LaTeX formula (what Jupyter's LaTeX display accepts)."""
-    if not hasattr(d, "graph"):  # a matrix layer
-        from .matrix.render import _name
-        rows = [r"\frac{\partial L}{\partial %s} &= %s" % (_name(k), t.latex())
-                for k, t in d.tensors.items()]
-        return "$$\\begin{aligned}" + " \\\\ ".join(rows) + "\\end{aligned}$$"
-    from .render.printers import Spelling
-    s = Spelling.for_latex(d.spec)
-    rows = [f"{s.name('out')} &= {s.expr(d.spec.forward)}"]
+    from .render import spelling
+    from .render.html import forward_rows
+    s = spelling(d, latex=True)
+    rows = [f"{a} &= {b}" for a, b in forward_rows(d, s)]
     rows += [f"{s.grad(n)} &= {s.expr(d.result[n])}" for n in d.wrt]
     return "$$\\begin{aligned}" + " \\\\ ".join(rows) + "\\end{aligned}$$"
 

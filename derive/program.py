@@ -199,6 +199,9 @@ def _build(source, statements, parser, *, shapes, roles, defaults, positive, var
     if not (forward.free_symbols & set(inputs + groups["weight"])):
         raise DeriveError("the output does not depend on any input: it is a constant")
     output_name = statements[-1][0]
+    if output_name is None and written and output == written[-1][0]:
+        output_name = written[-1][0].name          # "return y": the statement y is the output
+        output = written[-1][1]
     if output_name is not None:
         written.pop()
     program = tuple((n, v) for n, v, _ in written)

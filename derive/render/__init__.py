@@ -1,10 +1,10 @@
 """Renderers: one walkthrough, laid out once, written in each output format.
 
-:func:`document` turns a :class:`~derive.derivation.Derivation` into a list of
-blocks (headings, paragraphs, displayed equations) whose mathematics is already
-spelled by a :class:`~derive.render.printers.Spelling`; each format module
-(text, latex, mathml, markdown) only decides how blocks look. JSON is data,
-not layout (:mod:`derive.render.json`).
+:func:`document` turns a :class:`~derive.derivation.Derivation` — any layer, scalar or
+tensor — into a list of blocks (headings, paragraphs, displayed equations) whose
+mathematics is already spelled by a :class:`~derive.render.printers.Spelling`; each
+format module (text, latex, mathml, markdown) only decides how blocks look. JSON is
+data, not layout (:mod:`derive.render.json`).
 
 >>> from derive import derive
 >>> "graph: x → ×(−1) → exp → +1 → 1/· → out" in derive("sigmoid").to_text()
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from ..steps import out
+from ..tensor import array, show_shape
 from .printers import Spelling
 
 FORMATS = ("text", "latex", "mathml", "markdown", "json")
@@ -57,28 +57,16 @@ def render(d, fmt: str, **options) -> str:
     from ..errors import DeriveError
     if fmt not in FORMATS:
         raise DeriveError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    if is_matrix(d):
-        if options.get("standalone") and fmt != "latex":
-            raise DeriveError("--standalone only applies to --format latex")
-        if fmt == "latex":
-            return d.to_latex(standalone=bool(options.get("standalone")))
-        if fmt == "json":
-            return d.to_json() + "\n"
-        return {"text": d.to_text, "mathml": d.to_mathml, "markdown": d.to_markdown}[fmt]()
+    if options.get("standalone") and fmt != "latex":
+        raise DeriveError("--standalone only applies to --format latex")
     from importlib import import_module
     return import_module(f"derive.render.{fmt}").render(d, **options)
-
-
-def is_matrix(d) -> bool:
-    """True for a :class:`~derive.matrix.MatrixDerivation` (no elementwise graph)."""
-    from ..matrix import MatrixDerivation
-    return isinstance(d, MatrixDerivation)
 
 
 def is_chain(graph) -> bool:
     """True when the graph is one input followed by unary nodes, each feeding the next."""
     ops = graph.op_nodes
-    if len(graph.inputs) != 1 or not ops:
+    if len(graph.inputs) != 1 or not ops or any(n.op == "const" for n in graph.nodes):
         return False
     prev = 0
     for n in ops:
@@ -92,19 +80,20 @@ def node_symbols(graph) -> dict:
     """Node id -> the Symbol a definition like ``b = exp(a)`` uses for it."""
     syms = {}
     for n in graph.nodes:
-        if n.op == "input":
+        if n.is_leaf:
             syms[n.id] = n.expr
         elif n.id == graph.output:
-            syms[n.id] = out
+            syms[n.id] = array("out", n.shape)
         else:
-            syms[n.id] = sp.Symbol(n.name, real=True)
+            syms[n.id] = array(n.name, n.shape)
     return syms
 
 
 def definitions(graph) -> list:
     """(node, value in the names of its argument nodes), in topological order."""
+    from ..graph import apply
     syms = node_symbols(graph)
-    return [(n, n.rule.value_at([syms[a] for a in n.args], n.const)) for n in graph.op_nodes]
+    return [(n, apply(n, [syms[a] for a in n.args])) for n in graph.op_nodes]
 
 
 def proof_text(proof) -> str:
@@ -113,12 +102,20 @@ def proof_text(proof) -> str:
     return f"{text}; {proof.kink_note}" if proof.kink_note else text
 
 
+def spelling(d, latex: bool) -> Spelling:
+    from ..backward import gradient_names
+    grads = gradient_names(d.graph)
+    return Spelling.for_latex(d.spec, grads) if latex else Spelling.for_text(d.spec, grads)
+
+
 def document(d, s: Spelling) -> list:
     """The blocks of a walkthrough, with mathematics spelled by ``s``."""
     spec, g = d.spec, d.graph
     blocks = [Heading(f"{spec.title}: layer {spec.name}", 1)]
     blocks += _about(spec, s)
-    blocks.append(Display(((s.name("out"), s.expr(spec.forward)),)))
+    rows = [(s.name(sym.name), s.expr(value)) for sym, value in spec.program]
+    output = spec.output if spec.output is not None else spec.forward
+    blocks.append(Display(tuple(rows) + ((s.name("out"), s.expr(output)),)))
     blocks.append(Heading("Computational graph"))
     if is_chain(g):
         chain = s.arrow.join(s.label(n) for n in g.nodes) + s.arrow + s.name("out")
@@ -128,24 +125,49 @@ def document(d, s: Spelling) -> list:
     blocks.append(Display(tuple((s.name(n.name), s.expr(v)) for n, v in definitions(g))))
     blocks.append(Heading("Backward, node by node"))
     arriving = Math(s.grad("out")) if s.is_latex else Math(f"{s.grad('out')} = dout")
-    blocks.append(Para((arriving, " is the gradient arriving from the layer above. Each node "
-                        "multiplies the gradient arriving at it by its local derivative.")))
+    intro = [arriving, " is the gradient arriving from the layer above. Each node "
+             "multiplies the gradient arriving at it by its local derivative."]
+    if d.tensor:
+        intro.append(" A structural node (a matrix product, a sum over an axis, a transpose) "
+                     "passes back its vector-Jacobian product instead; its index form is "
+                     "shown, and each such step is proven for every size of every dimension.")
+    blocks.append(Para(tuple(intro)))
     for step in d.steps:
-        if step.kind in ("chain", "sum"):
+        if step.kind in ("chain", "sum", "fact"):
             blocks += _step(step, g, s)
     for name in d.wrt:
         blocks += _cached(d, name, s)
     return blocks
 
 
+def _shaped(spec, s, names) -> str:
+    from ..tensor import shape_of
+    out = []
+    for n in names:
+        sym = spec.symbols()[n]
+        shape = f" {show_shape(shape_of(sym))}" if shape_of(sym) else ""
+        default = f" = {spec.defaults[n]}" if n in spec.defaults else ""
+        out.append(f"{s.name(n)}{shape}{default}" if not s.is_latex else
+                   f"{s.name(n)}{default}" + (r"\ \in \mathbb{R}^{%s}" % r" \times ".join(
+                       s.expr(dim) for dim in shape_of(sym)) if shape_of(sym) else ""))
+    return ", ".join(out)
+
+
 def _about(spec, s) -> list:
-    inputs = ", ".join(s.name(n) for n in spec.input_names)
-    parts = ["inputs: ", Math(inputs)]
+    parts = ["inputs: ", Math(_shaped(spec, s, spec.input_names))]
+    if spec.weights:
+        parts += ["; weights (differentiated, given to the constructor): ",
+                  Math(_shaped(spec, s, spec.weight_names))]
+    if spec.consts:
+        parts += ["; data (not differentiated, given to forward): ",
+                  Math(_shaped(spec, s, spec.const_names))]
     if spec.params:
-        params = ", ".join(f"{s.name(p)} = {spec.defaults[p]}" if p in spec.defaults
-                           else s.name(p) for p in spec.param_names)
-        parts += ["; parameters (constants, not differentiated): ", Math(params)]
-    return [Para(tuple(parts) + ("; forward:",))]
+        parts += ["; parameters (constants, not differentiated): ",
+                  Math(_shaped(spec, s, spec.param_names))]
+    blocks = [Para(tuple(parts) + ("; forward:",))]
+    for *_, text in spec.assume:
+        blocks.append(Para(("assumption: ", Code(text)),))
+    return blocks
 
 
 def _node_by_name(g, name):
@@ -157,18 +179,34 @@ def _step(step, g, s) -> list:
         head = ("sum at ", Math(s.name(step.node)), f": {step.note}")
         rows = ((s.grad(step.node), s.expr(step.expr)),)
         return [Para(head), Display(rows), Para(("proof: " + proof_text(step.proof),))]
+    if step.kind == "fact":
+        head = ("a fact used below, from the definition of ", Math(s.name(step.node)), ": ",
+                step.note)
+        return [Para(head), Para(("proof: " + proof_text(step.proof),))]
     node = _node_by_name(g, step.node)
     head = ["node ", Math(s.name(step.node)), " (", Math(s.label(node)), "), rule ",
             Code(step.rule), ": the gradient to ", Math(s.name(step.target))]
+    if step.shape:
+        head.append(f", of shape {show_shape(step.shape)}")
     if not step.complete:
         head.append(" (one branch; the branches are added below)")
-    product = f"{s.factor(step.upstream)}{s.times}{s.factor(step.local)}"
-    rhs = f"{s.grad(step.node)}{s.times}{s.partial(step.node, step.target)} = {product} = " \
-          f"{s.expr(step.expr)}"
+    if node.rule.structural:
+        rows = [(s.grad(step.target), f"{s.expr(step.local)} = {s.expr(step.expr)}")]
+    else:
+        product = f"{s.factor(step.upstream)}{s.times}{s.factor(step.local)}"
+        rhs = f"{s.grad(step.node)}{s.times}{s.partial(step.node, step.target)} = {product}"
+        if step.index:
+            rhs = f"{rhs} = {s.expr(step.expr)}"
+            head.append(f" (broadcast over the other axes: its copies add up)")
+        else:
+            rhs = f"{rhs} = {s.expr(step.expr)}"
+        rows = [(s.grad(step.target), rhs)]
+    if step.index:
+        rows.append((s.expr(step.index[0]), s.expr(step.index[1])))
     tail = ["proof: " + proof_text(step.proof)]
     if step.note and step.note != step.proof.kink_note:
         tail.append(f". Note: {step.note}")
-    return [Para(tuple(head)), Display(((s.grad(step.target), rhs),)), Para(tuple(tail))]
+    return [Para(tuple(head)), Display(tuple(rows)), Para(tuple(tail))]
 
 
 def _cached(d, name, s) -> list:
@@ -177,9 +215,11 @@ def _cached(d, name, s) -> list:
         if step.target != name or step.kind not in ("rewrite", "result"):
             continue
         if step.kind == "rewrite":
-            head = ("rewrite ", Code(step.rule) , f": {step.note}" if step.note else "")
+            head = ("rewrite ", Code(step.rule), f": {step.note}" if step.note else "")
         else:
-            head = ("result, proven against sympy.diff of the forward formula",
+            against = "sympy.diff of the forward formula" if not d.tensor else \
+                "the derivative of the whole forward"
+            head = (f"result, proven against {against}",
                     f". Note: {step.note}" if step.note else "")
         blocks += [Para(head), Display(((s.grad(name), s.expr(step.expr)),)),
                    Para(("proof: " + proof_text(step.proof),))]
@@ -187,5 +227,8 @@ def _cached(d, name, s) -> list:
     cached = ", ".join(s.name(n) for n in needs)
     blocks.append(Para((f"the backward for {name} reads the cached values: ",
                         Math(cached) if needs else "none (only dout)",
-                        f" (cached form: {d.cache[name]})")))
+                        f" (cached form: {d.form[name]})")))
     return blocks
+
+
+_ = sp

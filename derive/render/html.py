@@ -19,9 +19,8 @@ from html import escape
 
 from latex2mathml.converter import convert
 
-from . import Code, Display, Heading, Math, Para, document
+from . import Code, Display, Heading, Math, Para, document, spelling
 from . import svg as svg_render
-from .printers import Spelling
 
 NOT_AVAILABLE = "not available"
 
@@ -117,7 +116,7 @@ def figure(d) -> str:
 def walkthrough(d) -> str:
     """The blocks of the walkthrough, with the graph picture under its heading."""
     out = []
-    for block in document(d, Spelling.for_latex(d.spec)):
+    for block in document(d, spelling(d, latex=True)):
         if isinstance(block, Heading):
             if block.level == 1:
                 continue   # the page has its own title
@@ -134,23 +133,25 @@ def walkthrough(d) -> str:
 
 def results(d) -> str:
     """The final, cached-form gradients in one box."""
-    s = Spelling.for_latex(d.spec)
+    s = spelling(d, latex=True)
     rows = [(s.grad(name), s.expr(d.result[name])) for name in d.wrt]
     return f'<div class="result">{_display(rows)}</div>'
 
 
+def forward_rows(d, s) -> list:
+    """(name, value) of each statement and of the output, spelled by ``s``."""
+    spec = d.spec
+    output = spec.output if spec.output is not None else spec.forward
+    return [(s.name(sym.name), s.expr(v)) for sym, v in spec.program] + [
+        (s.name("out"), s.expr(output))]
+
+
 def forward(d) -> str:
-    s = Spelling.for_latex(d.spec)
-    return _display(((s.name("out"), s.expr(d.spec.forward)),))
+    return _display(tuple(forward_rows(d, spelling(d, latex=True))))
 
 
 def fragment(d) -> str:
     """Forward formula, graph and result without the page around it (for notebooks)."""
-    if not hasattr(d, "graph"):  # a matrix layer
-        from ..matrix.render import forward_rows
-        return "\n".join([f"<div><p><strong>{escape(d.info()['title'])}</strong></p>",
-                          _matrix_rows(forward_rows(d)), matrix_figure(d), matrix_results(d),
-                          "</div>"])
     return "\n".join([f"<div><p><strong>{escape(d.spec.title)}</strong></p>", forward(d),
                       figure(d), results(d), "</div>"])
 
@@ -187,72 +188,10 @@ def render(d, *, code: str | None = None, verification: str | None = None,
     return page(f"{d.spec.title} — derive", body)
 
 
-# --- matrix layers (a MatrixDerivation: no elementwise Graph, steps in index notation) ---
-
-def matrix_figure(d) -> str:
-    from ..matrix.render import graph_svg
-    return ("<figure>" + fit(graph_svg(d)) +
-            '<figcaption>The forward nodes: values go right (<span class="fwd">above</span> the '
-            'arrows), gradients come back left (<span class="bwd">below</span>); hover a node '
-            "for its formula and shape.</figcaption></figure>")
-
-
-def _matrix_rows(rows) -> str:
-    return _display(tuple(rows))
-
-
-def matrix_results(d) -> str:
-    from ..matrix.render import _name
-    rows = [(r"\frac{\partial L}{\partial %s}" % _name(k), t.latex()) for k, t in d.tensors.items()]
-    return f'<div class="result">{_matrix_rows(rows)}</div>'
-
-
-def matrix_walkthrough(d) -> str:
-    from ..matrix.render import forward_rows
-    info = d.info()
-    about = [f"inputs: {', '.join(f'{k} {v}' for k, v in info['inputs'].items())}"]
-    if info["params"]:
-        about.append("constants (not differentiated): "
-                     + ", ".join(f"{k} {v}" for k, v in info["params"].items()))
-    out = ["<p>" + escape("; ".join(about)) + "</p>"]
-    out += [f"<p>assumption: {escape(a)}</p>" for a in info["assumptions"]]
-    out += [f'<p class="proof">note: {escape(n)}</p>' for n in info["notes"]]
-    out += ["<h2>Computational graph</h2>", matrix_figure(d), _matrix_rows(forward_rows(d)),
-            "<h2>Backward, node by node</h2>",
-            "<p>Each step is taken in index notation and proven for all shapes N, D, M, C "
-            "(same canonical form), then cross-checked numerically.</p>"]
-    for i, s in enumerate(d.steps, 1):
-        lhs, rhs = s.latex.split(" = ", 1)
-        out.append(f'<div class="step"><p>{i}. <code>{escape(s.rule)}</code>: '
-                   f"{escape(s.description)}</p>{_matrix_rows([(lhs, rhs)])}"
-                   f'<p class="proof">proof: {escape(str(s.proof))}</p></div>')
-    return "\n".join(out)
-
-
-def matrix_render(d, *, code: str | None = None, verification: str | None = None,
-                  index_href: str | None = "index.html") -> str:
-    """The full page for one matrix layer."""
-    nav = f'<nav><a href="{escape(index_href)}">← all layers</a></nav>\n' if index_href else ""
-    body = "\n".join([
-        nav + f"<h1>{escape(d.layer.title)} <small><code>{escape(d.name)}</code></small></h1>",
-        "<p>Result (proven for all shapes; in the cached values the backward pass uses):</p>",
-        matrix_results(d), matrix_walkthrough(d),
-        _section("Exported NumPy code", _pre_or_na(code, "exported code")),
-        _section("Three-way verification", _pre_or_na(verification, "verification report")),
-    ])
-    return page(f"{d.layer.title} — derive", body)
-
-
 def _index_maths(d):
-    """(forward MathML, gradients MathML) of an index row, elementwise or matrix."""
-    if hasattr(d, "layer"):
-        from ..matrix.render import _name, forward_rows
-        fwd = "<br>".join(mathml(f"{a} = {b}") for a, b in forward_rows(d))
-        grads = "<br>".join(mathml(r"\frac{\partial L}{\partial %s} = %s" % (_name(k), t.latex()))
-                            for k, t in d.tensors.items())
-        return fwd, grads
-    s = Spelling.for_latex(d.spec)
-    fwd = mathml(f"{s.name('out')} = {s.expr(d.spec.forward)}")
+    """(forward MathML, gradients MathML) of an index row."""
+    s = spelling(d, latex=True)
+    fwd = "<br>".join(mathml(f"{a} = {b}") for a, b in forward_rows(d, s))
     grads = "<br>".join(mathml(f"{s.grad(n)} = {s.expr(d.result[n])}") for n in d.wrt)
     return fwd, grads
 

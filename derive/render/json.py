@@ -1,13 +1,16 @@
 """JSON: the derivation as data, for tools (the docs site, editors, CI).
 
-Result strings use the names ``dout``, ``out``, the inputs and params, and are
-SymPy's ``str`` (parsable back); ``latex`` fields come from the same printer as
-the LaTeX walkthrough.
+``result`` maps each differentiated name to its gradient as a NumPy expression in the
+parser's own syntax (``derive check --backward "<result>"`` accepts it), reading
+``dout``, the inputs and the cached values; ``cache`` maps each cached value a result
+reads (``out``, a statement's name) to its NumPy expression in the inputs, so a script
+can evaluate any gradient from the inputs alone. ``latex`` fields come from the same
+printer as the LaTeX walkthrough.
 
 >>> from derive import derive
 >>> data = to_dict(derive("sigmoid"))
->>> data["result"], data["needs"]
-({'x': 'dout*out*(1 - out)'}, {'x': ['out']})
+>>> data["result"], data["cache"], data["needs"]
+({'x': 'dout*out*(1 - out)'}, {'out': '1/(1 + exp(-x))'}, {'x': ['out']})
 >>> [s["rule"] for s in data["steps"] if s["kind"] == "chain"]
 ['reciprocal', 'add_const', 'exp', 'neg']
 """
@@ -15,7 +18,9 @@ from __future__ import annotations
 
 import json
 
-from .printers import DeriveLatexPrinter, out_name_for
+from ..tensor import shape_of
+from . import spelling
+from .printers import text
 
 
 def _step(step, printer) -> dict:
@@ -23,23 +28,34 @@ def _step(step, printer) -> dict:
     return {**step.to_dict(), "latex": printer.doprint(step.expr)}
 
 
+def _shapes(spec) -> dict:
+    return {s.name: [str(d) for d in shape_of(s)]
+            for s in (*spec.differentiable, *spec.consts, *spec.params)}
+
+
 def to_dict(d) -> dict:
     """The derivation as plain data (see the module docstring for the names)."""
     spec = d.spec
-    printer = DeriveLatexPrinter({"out_name": out_name_for(spec)})
+    printer = spelling(d, latex=True).printer
     return {
         "layer": spec.name,
         "title": spec.title,
         "inputs": list(spec.input_names),
+        "weights": list(spec.weight_names),
+        "consts": {c: spec.defaults.get(c) for c in spec.const_names},
         "params": {p: spec.defaults.get(p) for p in spec.param_names},
-        "forward": str(spec.forward),
+        "shapes": _shapes(spec),
+        "forward": text(spec.forward),
+        "statements": {s.name: text(v) for s, v in spec.program},
         "forward_latex": printer.doprint(spec.forward),
         "graph": d.graph.to_dict(),
         "steps": [_step(s, printer) for s in d.steps],
-        "result": {name: str(e) for name, e in d.result.items()},
+        "result": {name: text(e) for name, e in d.result.items()},
+        "cache": {name: text(v) for name, v in d.cached().items()},
         "result_latex": {name: printer.doprint(e) for name, e in d.result.items()},
-        "cache": dict(d.cache),
+        "form": dict(d.form),
         "needs": {name: list(d.needs(name)) for name in d.result},
+        "assume": [t for *_, t in spec.assume],
         "notes": list(spec.notes),
     }
 

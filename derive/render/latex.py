@@ -12,15 +12,17 @@ True
 """
 from __future__ import annotations
 
-from . import Code, Display, Heading, Math, Para, document
-from .printers import Spelling
+from . import Code, Display, Heading, Math, Para, document, spelling
 
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
             "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
             "^": r"\textasciicircum{}"}
 # prose from notes may carry a little mathematics in Unicode
 _UNICODE = {"·": r"$\cdot$", "×": r"$\times$", "−": "-", "∂": r"$\partial$", "→": r"$\to$",
-            "≥": r"$\geq$", "≤": r"$\leq$", "α": r"$\alpha$", "²": r"$^2$", "—": "---"}
+            "≥": r"$\geq$", "≤": r"$\leq$", "α": r"$\alpha$", "²": r"$^2$", "—": "---",
+            "Σ": r"$\Sigma$", "⊙": r"$\odot$", "ε": r"$\varepsilon$", "√": r"$\surd$",
+            "ᵀ": r"$^\top$", "δ": r"$\delta$", "γ": r"$\gamma$", "β": r"$\beta$",
+            "σ": r"$\sigma$", "μ": r"$\mu$", "’": "'", "–": "--"}
 
 _PREAMBLE = r"""\documentclass{article}
 \usepackage[utf8]{inputenc}
@@ -30,12 +32,15 @@ _PREAMBLE = r"""\documentclass{article}
 
 
 def escape(text: str) -> str:
-    """Prose → LaTeX: specials escaped, a few Unicode symbols spelled.
+    """Prose → LaTeX: specials escaped, a few Unicode symbols spelled; any other character
+    outside ASCII becomes ``?`` so pdflatex never stops on it.
 
     >>> escape("add_const: 50% of x·y")
     'add\\\\_const: 50\\\\% of x$\\\\cdot$y'
     """
-    return "".join(_SPECIAL.get(ch) or _UNICODE.get(ch) or ch for ch in text)
+    out = "".join(_SPECIAL.get(ch) or _UNICODE.get(ch) or ch for ch in text)
+    out = out.replace("x\u0302", r"$\hat{x}$")
+    return out.encode("ascii", "replace").decode("ascii")
 
 
 def _para(parts) -> str:
@@ -59,7 +64,7 @@ def display(rows) -> str:
 def render(d, standalone: bool = False) -> str:
     """The walkthrough of ``d`` as LaTeX (a fragment unless ``standalone``)."""
     chunks = []
-    for block in document(d, Spelling.for_latex(d.spec)):
+    for block in document(d, spelling(d, latex=True)):
         if isinstance(block, Heading):
             command = "section" if block.level == 1 else "subsection"
             chunks.append("\\%s*{%s}" % (command, escape(block.text)))

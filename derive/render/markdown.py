@@ -12,8 +12,7 @@ True
 """
 from __future__ import annotations
 
-from . import Code, Display, Heading, Math, Para, document
-from .printers import Spelling
+from . import Code, Display, Heading, Math, Para, document, spelling
 
 _MARKDOWN = "\\`*_[]<>#|"
 
@@ -61,7 +60,7 @@ def display(rows) -> str:
 def render(d) -> str:
     """The walkthrough of ``d`` as GitHub Markdown."""
     chunks = []
-    for block in document(d, Spelling.for_latex(d.spec)):
+    for block in document(d, spelling(d, latex=True)):
         if isinstance(block, Heading):
             chunks.append("#" * block.level + " " + escape(block.text))
         elif isinstance(block, Para):

@@ -14,8 +14,7 @@ from html import escape
 
 from latex2mathml.converter import convert
 
-from . import Code, Display, Heading, Math, Para, document
-from .printers import Spelling
+from . import Code, Display, Heading, Math, Para, document, spelling
 
 
 def math(source: str, block: bool = False) -> str:
@@ -43,7 +42,7 @@ def display(rows) -> str:
 def render(d) -> str:
     """The walkthrough of ``d`` as an HTML fragment with MathML formulas."""
     parts = [f'<section class="derive-walkthrough" data-layer="{escape(d.spec.name)}">']
-    for block in document(d, Spelling.for_latex(d.spec)):
+    for block in document(d, spelling(d, latex=True)):
         if isinstance(block, Heading):
             level = 2 if block.level == 1 else 3
             parts.append(f"<h{level}>{escape(block.text)}</h{level}>")

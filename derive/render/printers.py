@@ -25,11 +25,39 @@ from sympy.printing.precedence import PRECEDENCE, precedence, precedence_traditi
 from sympy.printing.str import StrPrinter
 
 from ..errors import DeriveError
+from ..tensor import Arr, shape_of
 
 #: Our settings, shared by both printers; everything else is SymPy's own.
 DEFAULTS = {
     "out_name": "y",        # how the layer's output ``out`` is spelled (book: y)
+    "gradients": {},        # gradient symbol name -> the value it is the gradient of (dh -> h)
 }
+
+#: how a few array names of the book print in LaTeX (others: SymPy's own spelling)
+LATEX_NAMES = {"xn": r"\hat{x}", "xc": r"x_{c}", "std": r"\mathrm{std}", "var": r"\mathrm{var}",
+               "mask": r"\mathrm{mask}", "eps": r"\epsilon", "mu": r"\mu"}
+
+
+def _positive_first(terms):
+    """Terms with a leading minus after the others (``x - t``, not ``-t + x``), and a
+    matrix product before what is added to it (``x @ W + b``); otherwise stable."""
+    from ..tensor import Structural
+    return sorted(terms, key=lambda t: (t.could_extract_minus_sign(),
+                                        not (t.has(Structural) and shape_of(t))))
+
+
+def _scalars_first(factors) -> list:
+    """Numbers and scalars (N, eps) before arrays, each group in SymPy's order."""
+    return sorted(factors, key=lambda f: bool(shape_of(f)))
+
+
+def _axis_letters(e) -> str:
+    letters = ("n", "j", "k", "l")
+    return ",".join(letters[a] if a < len(letters) else f"i_{a}" for a in e.axes)
+
+
+_GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "lambda", "lam", "mu", "sigma", "tau",
+          "theta", "phi", "pi", "rho", "eta", "kappa", "omega", "nu", "xi", "zeta", "chi", "psi"}
 
 
 def _mask_parts(e):
@@ -62,7 +90,7 @@ class DeriveLatexPrinter(LatexPrinter):
     >>> DeriveLatexPrinter({"colour": 1})
     Traceback (most recent call last):
     ...
-    derive.errors.DeriveError: unknown printer setting colour; ours are out_name (the rest are SymPy's)
+    derive.errors.DeriveError: unknown printer setting colour; ours are out_name, gradients (the rest are SymPy's)
     """
 
     printmethod = "_latex"      # SymPy objects that print themselves (pi, E) still do
@@ -92,22 +120,95 @@ class DeriveLatexPrinter(LatexPrinter):
         return r"\frac{\partial %s}{\partial %s}" % (self.name(of), self.name(wrt))
 
     def name(self, name: str) -> str:
-        """A node or input name: ``out`` is the output's book name."""
+        """A node or input name: ``out`` is the output's book name; a gradient ∂L/∂·."""
         if name == "out":
             return self._settings["out_name"]
+        if name == "dout":
+            return self.grad("out")
+        if name in self._settings["gradients"]:
+            return self.grad(self._settings["gradients"][name])
+        if name in LATEX_NAMES:
+            return LATEX_NAMES[name]
+        if len(name) > 1 and "_" not in name and name not in _GREEK:
+            return r"\mathrm{%s}" % name
         return self._print(sp.Symbol(name))
 
     def _print_Symbol(self, expr, style="plain"):
-        if expr.name == "dout":
-            return self.grad("out")
-        if expr.name == "out":
-            return self._settings["out_name"]
+        if isinstance(expr, sp.Dummy):
+            return expr.name
+        if expr.name in ("dout", "out") or expr.name in self._settings["gradients"] or (
+                isinstance(expr, Arr) or expr.name in LATEX_NAMES or (
+                len(expr.name) > 1 and expr.name not in _GREEK and "_" not in expr.name)):
+            return self.name(expr.name)
         return super()._print_Symbol(expr, style)
 
     def _print_Pow(self, expr):
         if isinstance(expr.base, sp.Symbol) and expr.base.name == "dout":
             return r"\left(%s\right)^{%s}" % (self.grad("out"), self._print(expr.exp))
         return super()._print_Pow(expr)
+
+    def _print_Add(self, expr, order=None):
+        return super()._print_Add(sp.Add(*_positive_first(expr.as_ordered_terms()),
+                                         evaluate=False), order="none")
+
+    def _print_Mul(self, expr):
+        arrays = [a for a in expr.args if shape_of(a)]
+        if not arrays:
+            return super()._print_Mul(expr)
+        num, den = sp.fraction(expr)
+        if den != 1:
+            return r"\frac{%s}{%s}" % (self._print(num), self._print(den))
+        coeff, factors = expr.as_coeff_mul()
+        factors = _scalars_first(factors)
+        scalars = [f for f in factors if not shape_of(f)]
+        parts = [self.parenthesize(f, PRECEDENCE["Mul"], strict=False) for f in factors
+                 if shape_of(f)]
+        body = r" \odot ".join(parts)         # ⊙ between arrays, as the book's matrix pages
+        if scalars:
+            body = " ".join(self.parenthesize(f, PRECEDENCE["Mul"], strict=False)
+                            for f in scalars) + " " + body
+        if coeff == -1:
+            return "- " + body
+        return (self._print(coeff) + " " + body) if coeff != 1 else body
+
+    def _print_MatProd(self, expr):
+        a, b = expr.args
+        return r"%s \, %s" % (self.parenthesize(a, PRECEDENCE["Mul"], strict=False),
+                               self.parenthesize(b, PRECEDENCE["Mul"], strict=True))
+
+    def _print_Transposed(self, expr):
+        return r"%s^{\top}" % self.parenthesize(expr.args[0], PRECEDENCE["Pow"], strict=True)
+
+    def _print_AxisSum(self, expr):
+        return r"\sum_{%s} %s" % (_axis_letters(expr),
+                                  self.parenthesize(expr.args[0], PRECEDENCE["Mul"], strict=False))
+
+    def _print_AxisMean(self, expr):
+        return r"\frac{1}{%s} %s" % (self._print(expr.count()), self._print_AxisSum(expr))
+
+    def _print_AxisMax(self, expr):
+        return r"\max_{%s} %s" % (_axis_letters(expr),
+                                  self.parenthesize(expr.args[0], PRECEDENCE["Mul"], strict=True))
+
+    def _print_BroadcastTo(self, expr):
+        return self._print(expr.args[0])
+
+    _print_ExpandDims = _print_Reshape = _print_BroadcastTo
+
+    def _print_Indexed(self, expr):
+        base = self.name(str(expr.base.label))
+        return "{%s}_{%s}" % (base, " ".join(self._print(i) for i in expr.indices))
+
+    def _print_Sum(self, expr):
+        letters = " ".join(self._print(lim[0]) for lim in expr.limits)
+        return r"\sum_{%s} %s" % (letters, self.parenthesize(expr.function, PRECEDENCE["Mul"],
+                                                                strict=True))
+
+    def _print_Dummy(self, expr):
+        return expr.name
+
+    def _print_KroneckerDelta(self, expr, exp=None):
+        return r"\delta_{%s %s}" % tuple(self._print(a) for a in expr.args)
 
     def _print_Piecewise(self, expr):
         parts = _mask_parts(expr)
@@ -155,10 +256,82 @@ class DeriveStrPrinter(StrPrinter):
     def _print_Symbol(self, expr):
         if expr.name == "out":
             return self._settings["out_name"]
+        if expr.name in self._settings["gradients"] and expr.name != "dout":
+            return f"∂L/∂{self.name(self._settings['gradients'][expr.name])}"
         return super()._print_Symbol(expr)
 
     def _print_Exp1(self, expr):
         return "exp(1)"     # the safe parser takes exp(1), np.e, math.e; not a bare E
+
+    def _print_Add(self, expr, order=None):
+        return super()._print_Add(sp.Add(*_positive_first(expr.as_ordered_terms()),
+                                         evaluate=False), order="none")
+
+    def _print_Mul(self, expr):
+        if not any(shape_of(a) for a in expr.args):
+            return super()._print_Mul(expr)
+        ordered = sp.Mul(*_scalars_first(expr.as_ordered_factors()), evaluate=False)
+        saved, self._settings["order"] = self._settings["order"], "none"
+        try:
+            return super()._print_Mul(ordered)
+        finally:
+            self._settings["order"] = saved
+
+    def _print_MatProd(self, expr):
+        a, b = expr.args
+        return f"{self.parenthesize(a, PRECEDENCE['Mul'])} @ {self.parenthesize(b, PRECEDENCE['Mul'], strict=True)}"
+
+    def _print_Transposed(self, expr):
+        return f"{self.parenthesize(expr.args[0], PRECEDENCE['Atom'], strict=True)}.T"
+
+    def _reduction(self, expr, fn):
+        full = len(expr.axes) == len(shape_of(expr.args[0]))
+        args = [self._print(expr.args[0])]
+        if not full or expr.keepdims:
+            axis = expr.axes[0] if len(expr.axes) == 1 else tuple(expr.axes)
+            args.append(f"axis={axis}")
+        if expr.keepdims:
+            args.append("keepdims=True")
+        return f"np.{fn}({', '.join(args)})"
+
+    def _print_AxisSum(self, expr):
+        return self._reduction(expr, "sum")
+
+    def _print_AxisMean(self, expr):
+        return self._reduction(expr, "mean")
+
+    def _print_AxisMax(self, expr):
+        return self._reduction(expr, "max")
+
+    def _shape(self, dims) -> str:
+        items = [self._print(d) for d in dims]
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+    def _print_BroadcastTo(self, expr):
+        return f"np.broadcast_to({self._print(expr.args[0])}, {self._shape(expr.args[1:])})"
+
+    def _print_ExpandDims(self, expr):
+        axes = expr.axes[0] if len(expr.axes) == 1 else tuple(expr.axes)
+        return f"np.expand_dims({self._print(expr.args[0])}, {axes})"
+
+    def _print_Reshape(self, expr):
+        return f"np.reshape({self._print(expr.args[0])}, {self._shape(expr.args[1:])})"
+
+    def _print_Indexed(self, expr):
+        label = str(expr.base.label)
+        if label in self._settings["gradients"] and label != "dout":
+            label = f"(∂L/∂{self.name(self._settings['gradients'][label])})"
+        return f"{label}[{', '.join(self._print(i) for i in expr.indices)}]"
+
+    def _print_Sum(self, expr):
+        letters = ",".join(self._print(lim[0]) for lim in expr.limits)
+        return f"Σ_{letters} {self.parenthesize(expr.function, PRECEDENCE['Mul'], strict=True)}"
+
+    def _print_Dummy(self, expr):
+        return expr.name
+
+    def _print_KroneckerDelta(self, expr):
+        return f"δ({', '.join(self._print(a) for a in expr.args)})"
 
     def _print_Max(self, expr):
         return f"maximum({', '.join(self._print(a) for a in expr.args)})" if len(
@@ -186,8 +359,13 @@ class DeriveStrPrinter(StrPrinter):
 
 
 def out_name_for(spec, book: str = "y") -> str:
-    """``y``, or ``z`` when the layer already has a name ``y`` (mul, add)."""
-    taken = set(spec.input_names) | set(spec.param_names) if spec is not None else set()
+    """``y``, or ``z`` when the layer already has a name ``y`` (mul, add, a statement y);
+    a loss layer's output is ``L``."""
+    if spec is None:
+        return book
+    if getattr(spec, "is_loss", False):
+        return "L"
+    taken = set(spec.symbols()) - {"out", "dout"}
     return "z" if book in taken else book
 
 
@@ -221,12 +399,14 @@ class Spelling:
         self.arrow, self.times, self.is_latex = arrow, times, is_latex
 
     @classmethod
-    def for_text(cls, spec=None) -> "Spelling":
-        return cls(DeriveStrPrinter(), arrow=" → ", times=" × ", is_latex=False)
+    def for_text(cls, spec=None, gradients=None) -> "Spelling":
+        printer = DeriveStrPrinter({"gradients": dict(gradients or {})})
+        return cls(printer, arrow=" → ", times=" × ", is_latex=False)
 
     @classmethod
-    def for_latex(cls, spec=None) -> "Spelling":
-        printer = DeriveLatexPrinter({"out_name": out_name_for(spec)})
+    def for_latex(cls, spec=None, gradients=None) -> "Spelling":
+        printer = DeriveLatexPrinter({"out_name": out_name_for(spec),
+                                      "gradients": dict(gradients or {})})
         return cls(printer, arrow=r" \to ", times=r" \cdot ", is_latex=True)
 
     def expr(self, e) -> str:

@@ -7,8 +7,7 @@ True
 """
 from __future__ import annotations
 
-from . import Code, Display, Heading, Math, Para, document
-from .printers import Spelling
+from . import Code, Display, Heading, Math, Para, document, spelling
 
 
 def _line(parts) -> str:
@@ -18,7 +17,7 @@ def _line(parts) -> str:
 def render(d) -> str:
     """The walkthrough of ``d`` as plain text."""
     lines = []
-    for block in document(d, Spelling.for_text(d.spec)):
+    for block in document(d, spelling(d, latex=False)):
         if isinstance(block, Heading):
             if lines:
                 lines.append("")
