@@ -116,3 +116,35 @@ def tidy_forms(e) -> list:
     forms.append(_simplified(pull_out(dropped)))
     forms.append(_simplified(push_numbers_in(_simplified(pull_out(dropped)))))
     return list(dict.fromkeys(forms))
+
+
+def _constant_terms(arg, axes, rank):
+    terms = sp.Add.make_args(arg)
+    const = [t for t in terms if _constant_along(t, axes, rank)]
+    return sp.Add(*const), sp.Add(*[t for t in terms if t not in const])
+
+
+def shift_sums(e):
+    """``Σ exp(a + c)`` as ``exp(c)·Σ exp(a)`` for ``c`` constant along the summed axes.
+
+    (The lemma behind a stable softmax; :func:`derive.tensorproof.prove_shift` proves it
+    in index form for each shape it is used at.)
+
+    >>> from derive.tensor import Arr, AxisMax, AxisSum, dims
+    >>> N, C = dims("N C")
+    >>> u = Arr("u", (N, C))
+    >>> shift_sums(AxisSum(sp.exp(u - AxisMax(u, 1, 1)), 1, 1))
+    exp(-AxisMax(u, 1, 1))*AxisSum(exp(u), 1, 1)
+    """
+    def walk(node):
+        node = _rebuild(node, walk)
+        if not isinstance(node, AxisSum) or not isinstance(node.args[0], sp.exp):
+            return node
+        rank = len(shape_of(node.args[0]))
+        const, rest = _constant_terms(node.args[0].args[0], node.axes, rank)
+        if const == 0 or rest == 0 or (not node.keepdims and shape_of(const)):
+            return node
+        from .tensorproof import prove_shift
+        prove_shift(shape_of(node.args[0]), shape_of(const), node.axes, node.keepdims)
+        return sp.exp(const) * AxisSum(sp.exp(rest), *node.args[1:])
+    return walk(e)

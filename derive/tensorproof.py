@@ -117,7 +117,9 @@ def atomize(*exprs):
     def hold(e):
         if isinstance(e, Structural):
             if e not in found:
-                found[e] = sp.Dummy(f"A{len(found)}", real=True)
+                sign = {"positive": True} if e.is_positive else (
+                    {"nonnegative": True} if e.is_nonnegative else {})
+                found[e] = sp.Dummy(f"A{len(found)}", real=True, **sign)
             return found[e]
         if e.is_Atom or not e.args:
             return e
@@ -141,8 +143,45 @@ def _index_equal(a, b, rules) -> bool:
         return False
 
 
+def _outermost(e) -> list:
+    """The structural subexpressions of ``e`` not inside another one."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, Structural):
+            found.append(node)
+        elif not node.is_Atom:
+            for a in node.args:
+                walk(a)
+    walk(e)
+    return found
+
+
+def _unify(a, b, ctx, depth):
+    """``b`` with each outermost structural value replaced by one of ``a`` it is proven equal
+    to (same operation and parameters, operands proven equal): congruence."""
+    if depth >= 3:
+        return b
+    mine = [x for x in _outermost(a) if x not in set(_outermost(b))]
+    repl = {}
+    for y in _outermost(b):
+        if y in mine or y in repl:
+            continue
+        for x in mine:
+            if type(x) is type(y) and x.args[1:] == y.args[1:] and len(x.args) == len(y.args):
+                try:
+                    for p, q in zip(x.args, y.args):
+                        if p != q:
+                            prove_tensor(p, q, ctx, what="an operand", depth=depth + 1)
+                except (ProofError, DeriveError):
+                    continue
+                repl[y] = x
+                break
+    return b.xreplace(repl) if repl else b
+
+
 def prove_tensor(a, b, ctx: Context = EMPTY, *, what: str = "step",
-                 allow_kink: bool = True) -> Proof:
+                 allow_kink: bool = True, depth: int = 0) -> Proof:
     """A :class:`~derive.proof.Proof` that ``a == b`` elementwise, or a ProofError."""
     if a == b:
         points, _ = numeric_compare(a, b, ctx)
@@ -152,14 +191,21 @@ def prove_tensor(a, b, ctx: Context = EMPTY, *, what: str = "step",
         raise ProofError(f"{what}: not equal, {bad}")
     a_full, b_full = ctx.unfold(a), ctx.unfold(b)
     if _elementwise(a_full, b_full):
-        left, right = atomize(a_full, b_full)
-        if not (left.has(sp.Indexed) or right.has(sp.Indexed)):
+        from .tensor_tidy import shift_sums
+        for shifted in (False, True):
+            pair = (shift_sums(a_full), shift_sums(b_full)) if shifted else (a_full, b_full)
+            if shifted and pair == (a_full, b_full):
+                continue
+            pair = (pair[0], _unify(pair[0], pair[1], ctx, depth))
+            left, right = atomize(*pair)
             try:
                 inner = prove_equal(left, right, what=what, allow_kink=allow_kink)
-                return Proof(inner.method, inner.detail + " (elementwise)", points,
-                             inner.kink_note)
             except ProofError:
-                pass
+                continue
+            lemma = ("; sums of exponentials: the exponent's part constant along the summed "
+                     "axes moved out of the sum (a lemma proven in index form)") if shifted else ""
+            return Proof(inner.method, inner.detail + " (elementwise)" + lemma, points,
+                         inner.kink_note)
     for left, right in ((a, b), (a_full, b_full)):
         if _index_equal(left, right, ctx.rules):
             used = "; using " + ", ".join(f"Σ {n} over axis {ax} = {v}"
@@ -226,6 +272,18 @@ def _broadcast_proof(full, part) -> None:
     idx, reference, H = vjp_reference(BroadcastTo(b, *full), b, upstream_name="H")
     if index.difference(element(unbroadcast(H, part), idx), reference):
         raise ProofError("the sum over broadcast axes is not the derivative of the broadcast")
+
+
+@lru_cache(maxsize=256)
+def prove_shift(shape, const_shape, axes, keepdims) -> None:
+    """The lemma Σ_axes exp(U + C) = exp(C)·Σ_axes exp(U), C constant along the axes,
+    in index form for these shapes (U, C opaque arrays)."""
+    from .tensor import AxisSum
+    U, C = array("U", shape), array("C", const_shape)
+    left = AxisSum(sp.exp(U + C), int(keepdims), *axes)
+    right = sp.exp(C) * AxisSum(sp.exp(U), int(keepdims), *axes)
+    if not _index_equal(left, right, {}):
+        raise ProofError("the exponential-shift lemma does not hold in index form here")
 
 
 def prove_broadcast(full, part) -> str:

@@ -25,8 +25,8 @@ import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
 
-from .errors import ProofError
-from .proof import prove_equal
+from ..errors import ProofError
+from ..proof import prove_equal
 
 __all__ = ["sigmoid", "softplus", "stable_form"]
 
@@ -221,3 +221,41 @@ def stable_form(e: sp.Expr) -> tuple:
     for name, rewrite in _REWRITES:
         e = _accept(name, e, rewrite(e), applied)
     return e, applied
+
+
+def tensor_stable(e: sp.Expr) -> sp.Expr:
+    """A tensor value whose exponentials are summed (softmax, log-softmax, logsumexp),
+    computed with the maximum along the summed axes subtracted first; proven equal.
+
+    ``exp(u)`` is written ``E·Z`` with ``E = exp(u - m)``, ``Z = exp(m)`` and
+    ``m = max(u)`` along the axes; ``Z`` leaves every sum (it is constant along it) and
+    must then cancel, else the value is kept as it is.
+
+    >>> from derive.tensor import Arr, AxisSum, dims
+    >>> N, C = dims("N C")
+    >>> x = Arr("x", (N, C))
+    >>> tensor_stable(sp.exp(x) / AxisSum(sp.exp(x), 1, 1))
+    exp(x - AxisMax(x, 1, 1))/AxisSum(exp(x - AxisMax(x, 1, 1)), 1, 1)
+    """
+    from ..tensor import Arr, AxisMax, AxisSum, shape_of
+    from ..tensor_tidy import pull_out
+    from ..tensorproof import prove_tensor
+    targets = {(s.args[0], s.axes) for s in e.atoms(AxisSum)
+               if isinstance(s.args[0], sp.exp) and shape_of(s.args[0].args[0])}
+    result = e
+    for ex, axes in sorted(targets, key=lambda t: sp.default_sort_key(t[0])):
+        u = ex.args[0]
+        m = AxisMax(u, 1, *axes)
+        E = Arr("_E", shape_of(u), positive=True)
+        Z = Arr("_Z", shape_of(m), positive=True)
+        f = sp.expand_log(pull_out(result.xreplace({ex: E * Z})), force=True)
+        if Z in f.free_symbols:
+            continue
+        result = sp.expand_log(f.xreplace({E: sp.exp(u - m)}), force=True)
+    if result == e:
+        return e
+    try:
+        prove_tensor(result, e, what="stable form (maximum subtracted)")
+    except ProofError:
+        return e
+    return result

@@ -1,0 +1,305 @@
+"""One elementwise layer's code: the ``<layer>_backward`` function and the book-style class.
+
+The module-level ``<layer>_backward`` computes everything from the cached values the
+derivation names. The class can do better at no cost in memory: the parts of the
+backward that do not depend on ``dout`` — a condition such as ``out > 0``, or a product
+of transcendental factors such as GELU's ``(x·φ(x)·√2 + erf(x/√2) + 1)/2`` — are
+computed once in ``forward`` and cached (a boolean ``mask`` as the book's ReLU keeps, or
+a float array ``local``), so ``backward(dout)`` is left with the few operations that
+involve ``dout``. The cached values replace what they are computed from when nothing
+else needs it.
+"""
+from __future__ import annotations
+
+import re
+
+import sympy as sp
+
+from ..errors import ProofError
+from ..proof import prove_equal
+from ..steps import dout as dout_sym, out as out_sym
+from .lower import lower, rename
+from .printer import NumpyCodePrinter
+from .runtime import HELPERS
+from .share import calls, share_work
+from .stable import stable_form
+
+__all__ = ["LayerCode", "layer_code"]
+
+
+def _targets(names) -> str:
+    names = list(names)
+    return f"{names[0]}," if len(names) == 1 else ", ".join(names)
+
+
+def _float(v) -> str:
+    return repr(float(v))
+
+
+class LayerCode:
+    """The generated source of one layer: its backward function and its class."""
+
+    def __init__(self, function: str, cls: str, helpers: set, caches=()):
+        self.function, self.cls, self.helpers = function, cls, helpers
+        self.caches = list(caches)  # [(attribute, what it holds)] of the class's forward
+
+
+def layer_code(d) -> LayerCode:
+    """Backward function and book-style class for one :class:`~derive.derivation.Derivation`."""
+    spec = d.spec
+    printer = NumpyCodePrinter({"allow_unknown_functions": False})
+    wrt = list(d.wrt)
+    needs = [n for n in ("out", *spec.input_names) if any(n in d.needs(w) for w in wrt)]
+    params = list(spec.param_names)
+    arrays = {dout_sym, out_sym, *spec.inputs}
+    taken = {"dout", "out", "np", "shape", *spec.input_names, *params, *HELPERS, "erf"}
+    stable, notes = [], []
+    for w in wrt:
+        e, applied = stable_form(d.result[w])
+        stable.append(e)
+        notes.append(applied)
+    lines, results, helpers = lower(stable, arrays, taken, printer)
+    grad_names = ["g"] if len(wrt) == 1 else [f"d{w}" for w in wrt]
+    for r, g in zip(results, grad_names):
+        if r != g:
+            lines = rename(lines, r, g)
+    fname = f"{spec.name}_backward"
+    sig = ", ".join(["dout", *needs] + [f"{p}={_float(spec.defaults.get(p, 1.0))}"
+                                       for p in params])
+    doc = [f'    """{spec.title or spec.name} backward: the gradient'
+           f'{"s" if len(wrt) > 1 else ""} of the loss w.r.t. {", ".join(wrt)}.', ""]
+    for w, e, applied in zip(wrt, stable, notes):
+        doc.append(f"    dL/d{w} = {d.result[w]}")
+        if applied:
+            doc.append(f"      computed as {e}  (proven equal; {', '.join(applied)})")
+    doc.append('    """')
+    body = [f"    # dL/d{w} = {d.result[w]}" for w in wrt]
+    body.append("    shape = np.shape(dout)")
+    body.append(f"    {_targets(['dout', *needs])} = _as_arrays({', '.join(['dout', *needs])})")
+    body += [f"    {line}" for line in lines]
+    rets = [f"{g}.reshape(shape)" for g in grad_names]
+    body.append(f"    return {', '.join(rets)}")
+    function = "\n".join([f"def {fname}({sig}):", *doc, *body])
+
+    cls, chelpers, caches = emit_class(d, stable, needs, fname, printer)
+    return LayerCode(function, cls, helpers | chelpers | {"_as_arrays"}, caches)
+
+
+
+
+_DEAR = (sp.exp, sp.log, sp.tanh, sp.erf, sp.Function)  # transcendental, or a helper call
+
+
+def _dear(e) -> bool:
+    return any(isinstance(a, _DEAR) for a in sp.preorder_traversal(e))
+
+
+def _dout_factor(e):
+    """F with ``e = dout*F`` read off the expression (each Piecewise branch), or None."""
+    def factor(v):
+        if v == dout_sym:
+            return sp.Integer(1)
+        if v == 0:
+            return sp.Integer(0)
+        if v.is_Mul:
+            part, rest = v.as_independent(dout_sym, as_Add=False)
+            if rest == dout_sym:
+                return part
+        return None
+    if isinstance(e, sp.Piecewise):
+        pairs = [(factor(v), c) for v, c in e.args]
+        if any(f is None for f, _ in pairs):
+            return None
+        return sp.Piecewise(*pairs)
+    return factor(e)
+
+
+def _worth_caching(f, arrays) -> bool:
+    """A factor is cached whole unless it is a single cached array, its reciprocal or a constant.
+
+    (``dout*out`` and ``dout/x`` are already one pass; caching ``1/x`` would only move a
+    divide into forward and round twice.)
+    """
+    if not (f.free_symbols & arrays) or f.is_Symbol:
+        return False
+    return not (f.is_Pow and f.base.is_Symbol and f.exp == -1)
+
+
+def local_factor(e, arrays):
+    """``(F, proof)`` when ``e = dout*F`` (proven) and caching F makes backward one multiply."""
+    f = _dout_factor(e)
+    if f is None or dout_sym in f.free_symbols or not _worth_caching(f, arrays):
+        return None
+    try:
+        proof = prove_equal(e, dout_sym * f, what="backward as dout times a cached factor")
+    except ProofError:
+        return None
+    return f, proof
+
+
+def _indicator(f):
+    """The condition c when f is Piecewise((1, c), (0, True)) (a 0/1 mask), else None."""
+    if isinstance(f, sp.Piecewise) and len(f.args) == 2 and f.args[1][1] == sp.true:
+        (a, c), (b, _) = f.args
+        if a == 1 and b == 0:
+            return c
+    return None
+
+
+def plan_cache(exprs, arrays):
+    """(exprs with dout-free parts replaced by symbols, [(symbol, expr)] to compute in forward).
+
+    First choice: the whole local factor. A gradient ``dout*F`` (``F`` per branch for a
+    Piecewise) is rewritten to ``dout*local`` with ``F`` computed in forward, once
+    ``dout*F`` is proven equal to the gradient; a 0/1 ``F`` is cached as a boolean
+    ``mask`` (1 byte per element), so backward is one ``np.multiply``. Otherwise the
+    conditions and transcendental dout-free factors are cached, as before.
+    """
+    cached: dict = {}
+
+    def name_for(e, boolean):
+        if e not in cached:
+            stem = "mask" if boolean else "local"
+            k = sum(1 for s in cached.values() if s.name.startswith(stem))
+            cached[e] = sp.Symbol(stem if k == 0 else f"{stem}{k}", real=not boolean)
+        return cached[e]
+
+    def free_of_dout(e):
+        return dout_sym not in e.free_symbols and bool(e.free_symbols & arrays)
+
+    def walk(e):
+        whole = local_factor(e, arrays)
+        if whole is not None:
+            f = whole[0]
+            cond = _indicator(f)
+            return dout_sym * (name_for(cond, True) if cond is not None else name_for(f, False))
+        if isinstance(e, sp.Piecewise):
+            pairs = []
+            for val, cond in e.args:
+                if cond != sp.true and free_of_dout(cond):
+                    cond = name_for(cond, True)
+                pairs.append((walk(val), cond))
+            return sp.Piecewise(*pairs)
+        if e.is_Mul and dout_sym in e.free_symbols:
+            part = sp.Mul(*[a for a in e.args if dout_sym not in a.free_symbols])
+            rest = [walk(a) for a in e.args if dout_sym in a.free_symbols]
+            if free_of_dout(part) and _dear(part):
+                return sp.Mul(name_for(part, False), *rest)
+            return sp.Mul(part, *rest)
+        if free_of_dout(e) and _dear(e):
+            return name_for(e, False)
+        return e
+    new = [walk(e) for e in exprs]
+    return new, [(sym, e) for e, sym in cached.items()]
+
+
+def _from_inputs(f, spec, arrays):
+    """A local factor written in ``out`` that cancels (``alpha + out`` where out -> -alpha)
+    is computed in forward from the input instead, when that form (the derivative, made
+    stable and proven equal) needs no sum and no more function calls than the forward.
+
+    ELU: ``alpha + out`` loses every digit of ``alpha*exp(x)`` for x << 0;
+    ``alpha*exp(min(x, 0))`` keeps them at the same cost.
+    """
+    if len(spec.inputs) != 1 or out_sym not in f.free_symbols:
+        return f
+    adds = [a for a in sp.preorder_traversal(f) if a.is_Add and a.has(out_sym)]
+    if not adds:
+        return f
+    (x,) = spec.inputs
+    fx, _ = stable_form(sp.diff(spec.forward, x))
+    branches = [v for v, _ in fx.args] if isinstance(fx, sp.Piecewise) else [fx]
+    if any(a.is_Add for b in branches for a in sp.preorder_traversal(b)):
+        return f
+    if calls(fx) > calls(spec.forward) or not (fx.free_symbols & arrays):
+        return f
+    try:
+        prove_equal(fx, f.xreplace({out_sym: spec.forward}),
+                    what="local factor computed from the input")
+    except ProofError:
+        return f
+    return fx
+
+
+def emit_class(d, stable, needs, fname, printer):
+    """Source of the class of ``d.spec`` and the helpers its code calls."""
+    spec = d.spec
+    params = list(spec.param_names)
+    wrt = list(d.wrt)
+    arrays = {out_sym, *spec.inputs}
+    new, cached = plan_cache(stable, arrays)
+    cached = [(sym, _from_inputs(e, spec, arrays)) for sym, e in cached]
+    keep = [n for n in needs if any(n in {s.name for s in e.free_symbols} for e in new)]
+    cache_names = [s.name for s, _ in cached]
+    taken = {"out", "dout", "np", "self", "shape", *spec.input_names, *params, *HELPERS, "erf",
+             *cache_names}
+
+    fwd, fwd_notes = stable_form(spec.forward)
+    fwd, cached, flines, helpers = share_work(fwd, cached, spec, arrays, taken, printer)
+
+    doc = f'    """{spec.title or spec.name}: out = {spec.forward}'
+    if fwd_notes:
+        doc += f"\n\n    forward computed as {fwd} (proven equal; {', '.join(fwd_notes)})"
+    for sym, e in cached:
+        doc += f"\n    forward caches {sym.name} = {e}"
+    doc += f'\n    backward: as :func:`{fname}`."""'
+    cls = [f"class {spec.class_name}:", doc, ""]
+    if params:
+        cls.append(f"    def __init__(self, "
+                   f"{', '.join(p + '=' + _float(spec.defaults.get(p, 1.0)) for p in params)}):")
+        cls += [f"        self.{p} = float({p})" for p in params]
+        cls.append("")
+    ins = ", ".join(spec.input_names)
+    cls.append(f"    def forward(self, {ins}):")
+    cls.append(f"        shape = np.shape({spec.input_names[0]})")
+    cls.append(f"        {_targets(spec.input_names)} = _as_arrays({ins})")
+    cls += [f"        {p} = self.{p}" for p in params]
+    cls += [f"        {line}" for line in flines]
+    stored = keep + cache_names
+    if stored:
+        cls.append("        # the cache holds its own arrays, in the input's shape: later changes to the")
+        cls.append("        # caller's arrays (or to the returned out) cannot reach backward")
+    for n in stored:
+        cls.append(f"        self.{n} = {n}.reshape(shape).copy()" if n in spec.input_names else
+                   f"        self.{n} = {n}.reshape(shape)")
+    cls.append("        return out.reshape(shape)" + (".copy()" if "out" in keep else ""))
+    cls.append("")
+    cls.append("    def backward(self, dout):")
+    for w, e in zip(wrt, new):
+        cls.append(f"        # dL/d{w} = {e}")
+    barrays = {dout_sym, *[s for s, _ in cached], *[sp.Symbol(n, real=True) for n in keep],
+               out_sym, *spec.inputs}
+    # every buffer is allocated in dout's shape, float64: no reshape, no _as_arrays
+    blines, results, h = lower(new, barrays, taken, printer, alloc=_ALLOC)
+    helpers |= h
+    grads = ["g"] if len(wrt) == 1 else [f"d{w}" for w in wrt]
+    for r, g in zip(results, grads):
+        if r != g:
+            blines = rename(blines, r, g)
+    reads = [n for n in stored + params
+             if any(re.search(rf"\b{n}\b", line) for line in blines)]
+    if any(not _INTO_BUFFER.match(line) for line in blines):
+        # a step that does not write into a float64 buffer (np.where, a helper) needs a
+        # float64 dout; ufuncs with out= cast on the fly
+        cls.append("        dout = np.asarray(dout, dtype=np.float64)")
+    if len(blines) == 1 and len(grads) == 1 and blines[0].startswith("g = "):
+        line = blines[0][len("g = "):]
+        for n in reads:
+            line = re.sub(rf"(?<![\w.]){n}\b(?!=)", f"self.{n}", line)
+        cls.append(f"        return {line}")
+    else:
+        cls += [f"        {n} = self.{n}" for n in reads]
+        cls += [f"        {line}" for line in blines]
+        cls.append(f"        return {', '.join(grads)}")
+    caches = [(n, "input copy" if n in spec.input_names else "forward output") for n in keep]
+    caches += [(sym.name, f"{'bool' if not sym.is_real else 'float64'}"
+                          + (f" = {e}" if len(str(e)) <= 60 else ", see the class docstring"))
+               for sym, e in cached]
+    return "\n".join(cls), helpers, caches
+
+
+_ALLOC = "np.empty_like(dout, dtype=np.float64)"
+# a lowered line that only writes into a float64 buffer: a ufunc with out=, or copyto
+_INTO_BUFFER = re.compile(r"^(\w+ = )?np\.\w+\(.*out=[\w.(), =]+\)$|^np\.copyto\("
+                          r"|^\w+ = np\.array\(\w+, dtype=np\.float64\)$"
+                          r"|^\w+ = np\.empty_like\(dout, dtype=np\.float64\)$|^\w+\.fill\(")

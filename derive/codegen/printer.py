@@ -1,0 +1,125 @@
+"""The NumPy printer of generated code: SymPy's ``NumPyPrinter``, spelling ``np.``.
+
+Constants print as floats, masks as comparisons, ``Piecewise`` as ``np.where``, helper
+functions (``_sigmoid``, ``erf``) by name, and the structural values of a tensor layer
+in NumPy's syntax (``a @ b``, ``a.T``, ``np.sum(a, axis=1, keepdims=True)``).
+"""
+from __future__ import annotations
+
+import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.precedence import PRECEDENCE
+
+from ..tensor import shape_of
+
+__all__ = ["NumpyCodePrinter"]
+
+
+class NumpyCodePrinter(NumPyPrinter):
+    """NumPyPrinter spelling ``np.``, constants as floats, masks as comparisons, helpers by name."""
+
+    printmethod = "_numpycode"
+
+    def _module_format(self, fqn, register=True):
+        name = super()._module_format(fqn, register)
+        return "np." + name[len("numpy."):] if name.startswith("numpy.") else name
+
+    def _print_Rational(self, e):
+        return repr(float(e))
+
+    def _print_Integer(self, e):
+        return repr(float(e))
+
+    def _print_Float(self, e):
+        return repr(float(e))
+
+    def _print_NumberSymbol(self, e):
+        return repr(float(e))
+
+    _print_Pi = _print_Exp1 = _print_NumberSymbol
+
+    def _print_Relational(self, e):
+        op = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}[e.rel_op]
+        return f"({self._print(e.lhs)} {op} {self._print(e.rhs)})"
+
+    def _print_Piecewise(self, e):
+        (a, cond), rest = e.args[0], e.args[1:]
+        other = rest[0][0] if len(rest) == 1 else sp.Piecewise(*rest)
+        return f"np.where({self._print(cond)}, {self._print(a)}, {self._print(other)})"
+
+    def _print_sigmoid(self, e):
+        return f"_sigmoid({self._print(e.args[0])})"
+
+    def _print_softplus(self, e):
+        return f"np.logaddexp(0.0, {self._print(e.args[0])})"
+
+    def _print_erf(self, e):
+        return f"erf({self._print(e.args[0])})"
+
+
+    # -- structural values of tensor layers (NumPy syntax) --------------------------------
+    def _print_MatProd(self, e):
+        a, b = e.args
+        return f"{self.parenthesize(a, PRECEDENCE['Mul'])} @ {self.parenthesize(b, PRECEDENCE['Mul'], strict=True)}"
+
+    def _print_Transposed(self, e):
+        return f"{self.parenthesize(e.args[0], PRECEDENCE['Atom'], strict=True)}.T"
+
+    def _reduction(self, e, fn):
+        args = [self._print(e.args[0])]
+        if len(e.axes) < len(shape_of(e.args[0])) or e.keepdims:
+            args.append(f"axis={e.axes[0] if len(e.axes) == 1 else tuple(e.axes)}")
+        if e.keepdims:
+            args.append("keepdims=True")
+        return f"np.{fn}({', '.join(args)})"
+
+    def _print_AxisSum(self, e):
+        return self._reduction(e, "sum")
+
+    def _print_AxisMean(self, e):
+        return self._reduction(e, "mean")
+
+    def _print_AxisMax(self, e):
+        return self._reduction(e, "max")
+
+    def _dims(self, dims) -> str:
+        items = [self._print_dim(d) for d in dims]
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+    def _print_dim(self, d) -> str:
+        return str(int(d)) if d.is_Integer else self._print(d)
+
+    def _print_BroadcastTo(self, e):
+        return f"np.broadcast_to({self._print(e.args[0])}, {self._dims(e.args[1:])})"
+
+    def _print_ExpandDims(self, e):
+        axes = e.axes[0] if len(e.axes) == 1 else tuple(e.axes)
+        return f"np.expand_dims({self._print(e.args[0])}, {axes})"
+
+    def _print_Reshape(self, e):
+        return f"np.reshape({self._print(e.args[0])}, {self._dims(e.args[1:])})"
+
+    def _print_Symbol(self, e):
+        if e.is_integer and e.is_positive:          # a dimension, bound from a shape
+            return e.name
+        return super()._print_Symbol(e)
+
+    def _print_Pow(self, e, rational=False):
+        base, ex = e.args
+        if shape_of(e) and ex.is_Integer:           # x**2, 1/x: no float exponent
+            b = self.parenthesize(base, PRECEDENCE["Pow"], strict=True)
+            return f"1/{b}" if ex == -1 else f"{b}**{int(ex)}"
+        return super()._print_Pow(e, rational=rational)
+
+    def _print_Add(self, e, order=None):
+        if not shape_of(e):
+            return super()._print_Add(e, order=order)
+        from ..render.printers import _positive_first
+        terms = _positive_first(e.as_ordered_terms())
+        out = self._print(terms[0])
+        for t in terms[1:]:
+            if t.could_extract_minus_sign():
+                out += " - " + self.parenthesize(-t, PRECEDENCE["Add"], strict=True)
+            else:
+                out += " + " + self.parenthesize(t, PRECEDENCE["Add"], strict=False)
+        return out

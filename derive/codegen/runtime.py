@@ -1,0 +1,83 @@
+"""Helpers copied into generated modules (by ``inspect.getsource``), NumPy only.
+
+The generated module imports numpy alone, so what it calls beyond NumPy is copied in:
+:func:`_as_arrays`, an overflow-safe :func:`_sigmoid`, and ``erf`` from
+:mod:`numeric.special` (only the definitions it needs).
+"""
+from __future__ import annotations
+
+import ast
+import inspect
+
+import numpy as np
+
+__all__ = ["HELPERS", "helper_source", "erf_source"]
+
+
+def _as_arrays(*values):
+    """float64 arrays of at least one dimension; views where possible, never written to."""
+    return [v if type(v) is np.ndarray and v.dtype == np.float64 and v.ndim else
+            np.atleast_1d(np.asarray(v, dtype=np.float64)) for v in values]
+
+
+def _sigmoid(u):
+    """1/(1 + exp(-u)) without overflow: exp is only taken of -|u| <= 0."""
+    z = np.abs(u)
+    np.negative(z, out=z)
+    np.exp(z, out=z)                  # exp(-|u|), in (0, 1]
+    s = np.add(z, 1.0)
+    np.divide(1.0, s, out=s)          # sigmoid(|u|)
+    np.multiply(z, s, out=z)          # sigmoid(-|u|) = exp(-|u|)/(1 + exp(-|u|))
+    np.copyto(s, z, where=u < 0)
+    return s
+
+
+HELPERS = {"_as_arrays": _as_arrays, "_sigmoid": _sigmoid}
+
+
+def erf_source() -> str:
+    """``numeric.special.erf`` and exactly the module-level names it uses, in file order."""
+    from numeric import special
+    source = inspect.getsource(special)
+    tree = ast.parse(source)
+    defs = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.Assign)):
+            targets = [node.name] if isinstance(node, ast.FunctionDef) else [
+                t.id for t in node.targets if isinstance(t, ast.Name)]
+            for t in targets:
+                defs[t] = node
+    needed, todo = set(), ["erf"]
+    while todo:
+        name = todo.pop()
+        if name in needed or name not in defs:
+            continue
+        needed.add(name)
+        todo.extend(n.id for n in ast.walk(defs[name]) if isinstance(n, ast.Name))
+    keep = [n for n in tree.body if any(defs.get(k) is n for k in needed)]
+    return "\n\n".join(ast.get_source_segment(source, n) for n in keep)
+
+
+
+
+def helper_source(name: str) -> str:
+    """The source of one helper, as the generated module carries it."""
+    if name == "erf":
+        return "# erf: numeric/special.py, copied\n" + erf_source()
+    return inspect.getsource(HELPERS[name])
+
+
+def _rows(x):
+    """x as rows (N, D): a higher-rank x is flattened after its first axis, as the book does."""
+    return np.reshape(x, (np.shape(x)[0], -1))
+
+
+def _onehot(t, x):
+    """Label indices t (one axis fewer than x) as one-hot rows over x's last axis."""
+    t = np.asarray(t)
+    if t.ndim == np.ndim(x) - 1:
+        return np.eye(np.shape(x)[-1])[t]
+    return t
+
+
+HELPERS.update({"_rows": _rows, "_onehot": _onehot})

@@ -1,0 +1,323 @@
+"""One tensor layer's code: ``<layer>_backward`` and the book-style class, from its Derivation.
+
+The backward lines are the derivation's proven results in cached form, printed in
+NumPy syntax after two rearrangements for speed (each an identity): a sum that appears
+with and without ``keepdims`` is computed once, and in a product the factors smaller
+than the result (per-feature vectors, scalars) are combined first, so the big arrays
+are touched once (``gamma*(...)/(N*std)`` becomes ``(...)*(gamma/(N*std))``).
+
+The forward is the layer's own program, statement by statement, computing only what
+the output and the cache need; a value with a stable form (softmax, log-softmax: the
+maximum subtracted first, proven equal) is computed in that form instead.
+
+The class follows the book: weights go to the constructor (``Affine(W, b)``) and their
+gradients become attributes (``dW``, ``db``); data consts follow the inputs in
+``forward`` (``SoftmaxWithLoss.forward(x, t)``); a scalar output is a loss,
+``backward(dout=1)``. Spec features add the book's extras: ``flatten`` (a 4-D input is
+reshaped to rows and dx back), ``labels`` (label indices read as one-hot rows),
+``running`` (running averages for inference, ``train_flg``), ``dropout`` (the mask
+drawn in forward, scaled at test time).
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+from ..tensor import AxisSum, Reshape, array, shape_of
+from .elementwise import LayerCode
+from .printer import NumpyCodePrinter
+from .stable import tensor_stable
+
+__all__ = ["tensor_layer_code"]
+
+
+def _share_keepdims(exprs):
+    """A sum without keepdims written as the reshaped keepdims sum when both appear."""
+    kept = {(a.args[0], a.args[2:]) for e in exprs for a in e.atoms(AxisSum) if a.keepdims}
+
+    def swap(a):
+        if not a.keepdims and (a.args[0], a.args[2:]) in kept:
+            return Reshape(AxisSum(a.args[0], 1, *a.args[2:]), *shape_of(a))
+        return a
+    return [e.replace(lambda a: isinstance(a, AxisSum) and not a.keepdims, swap) for e in exprs]
+
+
+def _small_first(e, lines, printer, fresh):
+    """``big*(small factors)``: the factors smaller than the result combined first."""
+    if not e.is_Mul or not shape_of(e):
+        return e
+    full = shape_of(e)
+    num, den = sp.fraction(e)
+    small = [f for f in sp.Mul.make_args(num) if shape_of(f) != full]
+    big = [f for f in sp.Mul.make_args(num) if shape_of(f) == full]
+    if len(big) != 1 or any(shape_of(f) == full for f in sp.Mul.make_args(den)) or (
+            not small and den == 1) or len(small) + (den != 1) < 2 and den == 1:
+        return e
+    name = fresh()
+    lines.append(f"{name} = {printer.doprint(sp.Mul(*small) / den)}")
+    return sp.Mul(big[0], sp.Symbol(name, real=True), evaluate=False)
+
+
+def _worth(e) -> bool:
+    """A subexpression worth a name of its own when it appears twice."""
+    if e.is_Atom or not e.args:
+        return False
+    if e.is_Mul and len(e.args) == 2 and e.args[0] == -1 and e.args[1].is_Atom:
+        return False
+    return not (e.is_Pow and e.base.is_Atom and e.exp.is_Integer and e.exp < 0)
+
+
+def tensor_cse(exprs, fresh) -> tuple:
+    """Shared subexpressions as named arrays of the right shape, innermost first.
+
+    (SymPy's ``cse`` names them with scalar symbols, which a shape-checked structural
+    value refuses; here each name is an :class:`~derive.tensor.Arr` of its value's shape.)
+    """
+    from collections import Counter
+    repl = []
+    exprs = list(exprs)
+    while True:
+        counts = Counter(sub for e in exprs for sub in sp.preorder_traversal(e) if _worth(sub))
+        for _, v in repl:
+            counts.update(sub for sub in sp.preorder_traversal(v) if _worth(sub))
+        shared = [q for q, c in counts.items() if c >= 2]
+        if not shared:
+            return repl, exprs
+        sub = min(shared, key=lambda q: (sp.count_ops(q), sp.default_sort_key(q)))
+        sym = array(fresh(), shape_of(sub))
+        repl = [(k, v.xreplace({sub: sym})) for k, v in repl] + [(sym, sub)]
+        exprs = [e.xreplace({sub: sym}) for e in exprs]
+
+
+def lower_tensor(exprs, names, printer, taken) -> list:
+    """Lines computing ``exprs`` into ``names`` (shared subexpressions as t0, t1...)."""
+    counter = iter(range(10**6))
+
+    def fresh():
+        while True:
+            n = f"t{next(counter)}"
+            if n not in taken:
+                taken.add(n)
+                return n
+    exprs = _share_keepdims(list(exprs))
+    repl, reduced = tensor_cse(exprs, fresh)
+    lines = [f"{s.name} = {printer.doprint(v)}" for s, v in repl]
+    for name, e in zip(names, reduced):
+        e = _small_first(e, lines, printer, fresh)
+        lines.append(f"{name} = {printer.doprint(e)}")
+    return lines
+
+
+def _bind_dims(lines, sources) -> list:
+    """``N = x.shape[0]`` lines for the dimensions the lines use, from named arrays."""
+    text = "\n".join(lines)
+    out = []
+    for name, shape in sources:
+        for axis, d in enumerate(shape):
+            if d.is_Symbol and d.name not in {o.split(" = ")[0] for o in out} and (
+                    _uses(text, d.name)):
+                out.append(f"{d.name} = {name}.shape[{axis}]")
+    return out
+
+
+def _uses(text, word) -> bool:
+    import re
+    return re.search(rf"(?<![\w.]){re.escape(word)}(?!\w)", text) is not None
+
+
+def _program_lines(spec, wanted, printer, taken, substitute=None) -> list:
+    """Forward lines: the statements ``wanted`` needs, in order; stable forms where they
+    differ (proven equal), and ``substitute`` (name -> expression) for test-time values."""
+    substitute = substitute or {}
+    program = list(spec.program) + [(spec.out, spec.output if spec.output is not None
+                                     else spec.forward)]
+    full = dict(spec.statements)
+    full["out"] = spec.forward
+    stable = {}
+    for sym, _ in program:
+        if sym.name in wanted and not substitute:
+            s = tensor_stable(full[sym.name])
+            if s != full[sym.name]:
+                stable[sym.name] = s
+    needed, order = set(wanted), []
+    for sym, value in reversed(program):
+        if sym.name in needed and sym.name not in substitute:
+            order.append((sym, value))
+            if sym.name not in stable:
+                needed |= {s.name for s in value.free_symbols}
+    order.reverse()
+    lines = []
+    if stable:
+        names = [n for n in (s.name for s, _ in order) if n in stable]
+        lines += lower_tensor([stable[n] for n in names], names, printer, taken)
+    for sym, value in order:
+        if sym.name in stable:
+            continue
+        value = value.xreplace({s: v for s, v in _symbols(spec, substitute).items()})
+        lines.append(f"{sym.name} = {printer.doprint(value)}")
+    return lines
+
+
+def _symbols(spec, substitute) -> dict:
+    table = spec.symbols()
+    return {table[n]: v for n, v in substitute.items() if n in table}
+
+
+def _float(v) -> str:
+    return repr(float(v))
+
+
+def _grads(d) -> list:
+    """Gradient variable names in derivation order: dx, dW, db ..."""
+    return [f"d{w}" for w in d.wrt]
+
+
+def backward_function(d, printer, needs, params) -> tuple:
+    """(source of ``<layer>_backward``, its name)."""
+    spec = d.spec
+    fname = f"{spec.name}_backward"
+    grads = _grads(d)
+    taken = {"dout", "np", *needs, *params, *grads, *(s.name for s in spec.dims())}
+    lines = lower_tensor([d.result[w] for w in d.wrt], grads, printer, taken)
+    table = spec.symbols()
+    sources = [("dout", spec.out_shape)] + [(n, shape_of(table[n])) for n in needs]
+    lines = _bind_dims(lines, sources) + lines
+    sig = ", ".join(["dout", *needs] + [f"{p}={_float(spec.defaults.get(p, 1.0))}"
+                                       for p in params])
+    doc = [f'    """{spec.title} backward: ({", ".join(grads)}).', ""]
+    from ..render.printers import text
+    doc += [f"    dL/d{w} = {text(d.result[w])}" for w in d.wrt]
+    doc.append('    """')
+    body = [f"    {line}" for line in lines]
+    body.append(f"    return {', '.join(grads)}")
+    return "\n".join([f"def {fname}({sig}):", *doc, *body]), fname
+
+
+_BOOK_RUNNING = {"mu": "mean"}     # the book's BatchNormalization keeps running_mean, running_var
+
+
+def _running(spec) -> list:
+    """(statement name, attribute) of the running averages a class keeps for inference."""
+    return [(n, "running_" + _BOOK_RUNNING.get(n, n)) for n in spec.features.get("running", ())]
+
+
+def class_source(d, printer, fname, needs, params) -> tuple:
+    """(source of the class, [(attribute, what it holds)])."""
+    spec = d.spec
+    f = spec.features
+    weights = list(spec.weight_names)
+    dropout = f.get("dropout")
+    consts = [c for c in spec.const_names if c != dropout]
+    running = _running(spec)
+    train = bool(running or dropout)
+    flatten = [x for x in f.get("flatten", ()) if x in spec.input_names]
+    cached = [n for n in needs if n not in weights and n not in spec.param_names]
+    ctor = list(weights)
+    if running:
+        ctor += [f"momentum={f.get('momentum', 0.9)!r}"] + [f"{a}=None" for _, a in running]
+    if dropout:
+        ctor += [f"dropout_ratio={f.get('ratio', 0.5)!r}", "seed=None"]
+    ctor += [f"{p}={_float(spec.defaults.get(p, 1.0))}" for p in spec.param_names]
+    from ..render.printers import text
+    program = [f"{sym.name} = {text(v)}" for sym, v in spec.program]
+    program.append(f"out = {text(spec.output if spec.output is not None else spec.forward)}")
+    doc = [f'    """{spec.title}.', "", *(f"    {line}" for line in program), ""]
+    doc.append(f"    forward caches {', '.join(cached) or 'nothing'}; backward returns "
+               + ", ".join(f"d{n}" for n in spec.input_names)
+               + (f" and stores {', '.join('d' + w for w in weights)}" if weights else "")
+               + f"; as :func:`{fname}`.")
+    doc.append('    """')
+    lines = [f"class {spec.class_name}:", *doc, ""]
+    init = [f"        self.{w} = {w}" for w in weights]
+    init += [f"        self.{p} = {p}" for p in spec.param_names]
+    if running:
+        init.append("        self.momentum = momentum")
+        init += [f"        self.{a} = {a}" for _, a in running]
+    if dropout:
+        init += ["        self.dropout_ratio = dropout_ratio",
+                 "        self.rng = np.random.default_rng(seed)"]
+    holders = [f"self.d{w}" for w in weights] + [f"self.{n}" for n in cached]
+    holders += [f"self.original_{x}_shape" for x in flatten]
+    if holders:
+        init.append(f"        {' = '.join(holders)} = None")
+    lines += [f"    def __init__(self{''.join(', ' + a for a in ctor)}):", *(init or ["        pass"]), ""]
+    args = [*spec.input_names] + [f"{c}={_float(spec.defaults[c])}" if c in spec.defaults else c
+                                  for c in consts]
+    if train:
+        args.append("train_flg=True")
+    lines.append(f"    def forward(self, {', '.join(args)}):")
+    body = _forward_body(d, printer, cached, flatten, running, dropout)
+    lines += [f"        {line}" if line else "" for line in body]
+    lines.append("")
+    default = "=1.0" if spec.is_loss else ""
+    lines.append(f"    def backward(self, dout{default}):")
+    grads = _grads(d)
+    call = ", ".join(["dout", *(f"self.{n}" for n in needs)])
+    lines.append(f"        {', '.join(grads)} = {fname}({call})")
+    for w in weights:
+        lines.append(f"        self.d{w} = d{w}")
+    for x in flatten:
+        lines.append(f"        d{x} = d{x}.reshape(self.original_{x}_shape)")
+    outs = [f"d{n}" for n in spec.input_names]
+    lines.append(f"        return {', '.join(outs)}")
+    held = [(n, "forward value") for n in cached]
+    return "\n".join(lines), held
+
+
+def _forward_body(d, printer, cached, flatten, running, dropout) -> list:
+    spec = d.spec
+    body = []
+    for x in flatten:
+        body += [f"self.original_{x}_shape = np.shape({x})",
+                 f"{x} = _rows({x})"]
+    for t in spec.features.get("labels", ()):
+        body.append(f"{t} = _onehot({t}, {spec.input_names[0]})")
+    body += [f"{w} = self.{w}" for w in spec.weight_names]
+    body += [f"{p} = self.{p}" for p in spec.param_names]
+    if dropout:
+        x = spec.input_names[0]
+        body += ["if not train_flg:", f"    return {x} * (1.0 - self.dropout_ratio)",
+                 f"{dropout} = self.rng.random(np.shape({x})) > self.dropout_ratio"]
+    wanted = ["out", *[n for n in cached if n in dict(spec.statements)]]
+    taken = set(spec.symbols()) | {"np", "self"}
+    lines = _program_lines(spec, wanted, printer, taken)
+    if running:
+        test = _program_lines(spec, ["out"], printer, set(taken),
+                              substitute={n: sp.Symbol(f"self.{a}") for n, a in running})
+        update = [f"if self.{running[0][1]} is None:"]
+        update += [f"    self.{a} = np.zeros_like({n})" for n, a in running]
+        update += [f"self.{a} = self.momentum * self.{a} + (1 - self.momentum) * {n}"
+                   for n, a in running]
+        body += ["if not train_flg:"] + [f"    {line}" for line in _with_dims(spec, test)]
+        body += ["    return out"]
+        lines = _with_dims(spec, lines)
+        body += lines + update
+    else:
+        body += _with_dims(spec, lines)
+    body += [f"self.{n} = {n}" for n in cached]
+    body.append("return out")
+    return body
+
+
+def _with_dims(spec, lines) -> list:
+    table = spec.symbols()
+    sources = [(n, shape_of(table[n])) for n in (*spec.input_names, *spec.const_names)]
+    return _bind_dims(lines, sources) + lines
+
+
+def tensor_layer_code(d) -> LayerCode:
+    """Backward function and book-style class for one tensor-layer Derivation."""
+    spec = d.spec
+    printer = NumpyCodePrinter({"allow_unknown_functions": False})
+    needs = list(dict.fromkeys(n for w in d.wrt for n in d.needs(w)))
+    needs = [n for n in needs if n != "dout"]
+    params = [p for p in spec.param_names if p in needs]
+    needs = [n for n in needs if n not in params]
+    function, fname = backward_function(d, printer, needs, params)
+    needs_all = needs + params
+    cls, held = class_source(d, printer, fname, needs_all, params)
+    helpers = set()
+    if spec.features.get("flatten"):
+        helpers.add("_rows")
+    if spec.features.get("labels"):
+        helpers.add("_onehot")
+    return LayerCode(function, cls, helpers, held)
