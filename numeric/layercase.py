@@ -48,10 +48,12 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-__all__ = ["LayerCase", "CaseError", "DEFAULT_EDGES", "KINDS"]
+__all__ = ["LayerCase", "CaseError", "DEFAULT_EDGES", "KINDS", "SHAPES", "draw", "input_sets",
+           "dout_like"]
 
 DEFAULT_EDGES = (0.0, 1e-8, -1e-8, 1.0, -1.0, 50.0, -50.0, 1000.0, -1000.0)
 KINDS = ("domain", "normal", "positive", "onehot")
+SHAPES: tuple = ((), (7,), (3, 4), (2, 3, 5))     # tried for elementwise layers
 
 
 class CaseError(ValueError):
@@ -162,3 +164,46 @@ class LayerCase:
         if extra:
             raise CaseError(f"unknown case fields: {', '.join(sorted(extra))}")
         return cls(**data)
+
+
+# --- drawing the arguments ---------------------------------------------------------------
+
+def draw(case: LayerCase, name: str, shape, rng) -> np.ndarray:
+    kind = case.kind(name)
+    if kind == "normal":
+        return rng.standard_normal(shape)
+    if kind == "positive":
+        return rng.uniform(0.5, 2.0, shape)
+    if kind == "onehot":
+        if not shape:
+            return np.ones(())
+        return np.eye(shape[-1])[rng.integers(0, shape[-1], shape[:-1])]
+    return np.asarray(rng.uniform(case.domain[0], case.domain[1], size=shape), dtype=np.float64)
+
+
+def input_sets(case: LayerCase, rng, shapes=None):
+    """(label, {name: array}): random values per shape or size set, then edges / rank 4."""
+    if case.elementwise:
+        for shape in shapes or SHAPES:
+            yield f"random, shape {shape}", {n: draw(case, n, shape, rng) for n in case.names}
+        edges = case.edge_values()
+        for name in case.inputs:
+            values = {n: draw(case, n, edges.shape, rng) for n in case.names}
+            values[name] = edges.copy()
+            yield f"edge values of {name}", values
+        return
+    for sizes in case.size_sets():
+        label = "sizes " + ", ".join(f"{k}={v}" for k, v in sizes.items())
+        yield label, {n: draw(case, n, case.shape_of(n, sizes), rng) for n in case.names}
+    if case.flatten:
+        sizes = {**case.size_sets()[-1], "N": 2, "D": 12}
+        values = {n: draw(case, n, case.shape_of(n, sizes), rng) for n in case.names}
+        x = case.inputs[0]
+        values[x] = values[x].reshape(2, 2, 3, 2)
+        yield f"{x} of shape (2, 2, 3, 2), flattened by the layer", values
+
+
+def dout_like(out: np.ndarray, rng) -> np.ndarray:
+    """Random upstream gradient, |dout| in [0.5, 2] so a forgotten dout shows."""
+    dout = rng.uniform(0.5, 2.0, out.shape) * rng.choice([-1.0, 1.0], out.shape)
+    return np.asarray(dout, dtype=np.float64)  # a 0-d array, not a NumPy scalar, for shape ()

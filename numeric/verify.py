@@ -38,20 +38,17 @@ True
 """
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 
 from numeric.fd import numerical_grad
-from numeric.layercase import LayerCase
+from numeric.layercase import SHAPES, LayerCase, dout_like, draw, input_sets
 from numeric.report import Report, format_where
 from numeric.watch import (FLOOD, ReferenceFailure, UserError, call, call_reference, capture,
-                           distinct, quiet)
+                           differs, distinct, quiet, takes)
 
 __all__ = ["verify_class", "LayerCase", "Report", "SHAPES", "KINK_RADIUS", "TOLERANCE",
            "FORWARD_RTOL"]
 
-SHAPES: tuple = ((), (7,), (3, 4), (2, 3, 5))
 KINK_RADIUS = 1e-3            # finite differences are not evaluated this close to a kink
 TOLERANCE = {"float64": (1e-9, 1e-12), "float32": (1e-4, 1e-6)}   # rtol, atol (x scale)
 FORWARD_RTOL = 1e-5
@@ -76,7 +73,7 @@ def verify_class(cls, case: LayerCase, reference, *, strict: bool = False, seed:
         except UserError as exc:
             report.errors.append(str(exc))
             return report.finish()
-        for label, values in _input_sets(case, run.rng):
+        for label, values in input_sets(case, run.rng):
             run.attempt(label, lambda: run.check_set(label, values))
             shape = np.shape(values[case.inputs[0]])
             if shape not in report.shapes:
@@ -86,49 +83,6 @@ def verify_class(cls, case: LayerCase, reference, *, strict: bool = False, seed:
     finally:
         np.random.set_state(state)
     return report.finish()
-
-
-# --- inputs -----------------------------------------------------------------------------
-
-def _draw(case: LayerCase, name: str, shape, rng) -> np.ndarray:
-    kind = case.kind(name)
-    if kind == "normal":
-        return rng.standard_normal(shape)
-    if kind == "positive":
-        return rng.uniform(0.5, 2.0, shape)
-    if kind == "onehot":
-        if not shape:
-            return np.ones(())
-        return np.eye(shape[-1])[rng.integers(0, shape[-1], shape[:-1])]
-    return np.asarray(rng.uniform(case.domain[0], case.domain[1], size=shape), dtype=np.float64)
-
-
-def _input_sets(case: LayerCase, rng):
-    """(label, {name: array}): random values per shape or size set, then edges / rank 4."""
-    if case.elementwise:
-        for shape in SHAPES:
-            yield f"random, shape {shape}", {n: _draw(case, n, shape, rng) for n in case.names}
-        edges = case.edge_values()
-        for name in case.inputs:
-            values = {n: _draw(case, n, edges.shape, rng) for n in case.names}
-            values[name] = edges.copy()
-            yield f"edge values of {name}", values
-        return
-    for sizes in case.size_sets():
-        label = "sizes " + ", ".join(f"{k}={v}" for k, v in sizes.items())
-        yield label, {n: _draw(case, n, case.shape_of(n, sizes), rng) for n in case.names}
-    if case.flatten:
-        sizes = {**case.size_sets()[-1], "N": 2, "D": 12}
-        values = {n: _draw(case, n, case.shape_of(n, sizes), rng) for n in case.names}
-        x = case.inputs[0]
-        values[x] = values[x].reshape(2, 2, 3, 2)
-        yield f"{x} of shape (2, 2, 3, 2), flattened by the layer", values
-
-
-def _dout_like(out: np.ndarray, rng) -> np.ndarray:
-    """Random upstream gradient, |dout| in [0.5, 2] so a forgotten dout shows."""
-    dout = rng.uniform(0.5, 2.0, out.shape) * rng.choice([-1.0, 1.0], out.shape)
-    return np.asarray(dout, dtype=np.float64)  # a 0-d array, not a NumPy scalar, for shape ()
 
 
 def _copies(arrays) -> list:
@@ -171,13 +125,13 @@ class _Run:
         if case.mask_attr:                                   # a seedable Dropout: same mask
             seed = int(rng.integers(2**31))
             for kwargs, c in ((self.kwargs, cls), (self.ref_kwargs, reference)):
-                if _takes(c, "seed"):
+                if takes(c, "seed"):
                     kwargs["seed"] = seed
 
     def weights_for(self, values) -> list:
         if values is None:       # the first, bare construction: any weights of any size
             sizes = self.case.size_sets()[0] if self.case.sizes else {}
-            return [_draw(self.case, w, self.case.shape_of(w, sizes), self.rng)
+            return [draw(self.case, w, self.case.shape_of(w, sizes), self.rng)
                     for w in self.case.weights]
         return [values[w] for w in self.case.weights]
 
@@ -224,7 +178,7 @@ class _Run:
             report.note_once(report.nonfinite, f"out = {out.reshape(-1)[i]} at "
                                                f"{self._at(where, i, out.shape)}")
 
-        dout = np.array(1.0) if case.loss else _dout_like(ref_out, self.rng)
+        dout = np.array(1.0) if case.loss else dout_like(ref_out, self.rng)
         dout_arg = 1.0 if case.loss else dout.copy()
         with capture() as caught:
             raw = self.user("backward", layer.backward, dout_arg)
@@ -298,8 +252,8 @@ class _Run:
                 continue
             report.mutated_cache = True
             if not report.second_call:      # the first difference says it
-                report.second_call.append(f"{_differs(name, a, g)} ({self.label})")
-        if case.loss and _takes(layer.backward, None):
+                report.second_call.append(f"{differs(name, a, g)} ({self.label})")
+        if case.loss and takes(layer.backward, None):
             with quiet():
                 try:
                     twice = layer.backward(2.0)
@@ -313,7 +267,7 @@ class _Run:
 
     def _finite_differences(self, inputs, weights, consts, mask, dout, grads, near_kink,
                             where) -> None:
-        case, n = self.case, len(inputs)
+        n = len(inputs)
         if mask is not None:
             def forward(x, *ws):
                 return x * mask
@@ -408,7 +362,7 @@ class _Run:
         case = self.case
         for k in case.kinks:
             for i, name in enumerate(case.inputs):
-                values = {n: _draw(case, n, (1,), self.rng) for n in case.names}
+                values = {n: draw(case, n, (1,), self.rng) for n in case.names}
                 values[name] = np.array([k], dtype=np.float64)
                 inputs = [values[n] for n in case.inputs]
                 with quiet():
@@ -429,30 +383,3 @@ class _Run:
                     self.report.note_once(
                         self.report.kink_notes, f"at {name}={k:g} your gradient d{name} is "
                         f"{got_v:.6g}, the reference (book convention) gives {exp_v:.6g}")
-
-
-def _differs(name: str, again: np.ndarray, first: np.ndarray) -> str:
-    """How the second backward's gradient differs from the first, in one line."""
-    if again.shape != first.shape:
-        return f"{name} has shape {again.shape} the second time, {first.shape} the first"
-    with np.errstate(all="ignore"):
-        gap = np.where(again == first, 0.0, np.abs(again - first))
-        i = int(np.argmax(np.where(np.isnan(gap), np.inf, gap)))
-        ratio = np.sum(again * first) / np.sum(first * first) if np.any(first) else np.nan
-    index = tuple(int(k) for k in np.unravel_index(i, first.shape)) if first.shape else ()
-    text = (f"{name}{list(index) if index else ''} is {again.reshape(-1)[i]:.6g} on the second "
-            f"call, {first.reshape(-1)[i]:.6g} on the first")
-    if np.isfinite(ratio) and ratio != 1 and np.allclose(again, ratio * first, rtol=1e-9):
-        text += f" ({ratio:.6g} times the first)"
-    return text
-
-
-def _takes(fn, name) -> bool:
-    """Does ``fn`` accept the keyword ``name`` (None: any positional argument)?"""
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
-    if name is None:
-        return len(params) >= 1
-    return name in params or any(p.kind == p.VAR_KEYWORD for p in params.values())

@@ -15,13 +15,14 @@ counted.
 """
 from __future__ import annotations
 
+import inspect
 import warnings
 from contextlib import contextmanager
 
 import numpy as np
 
-__all__ = ["UserError", "ReferenceFailure", "call", "capture", "quiet", "distinct",
-           "FLOOD", "KEEP"]
+__all__ = ["UserError", "ReferenceFailure", "call", "call_reference", "capture", "quiet",
+           "distinct", "differs", "takes", "FLOOD", "KEEP"]
 
 FLOOD = 100   # distinct warnings from one call: more is a failure, not a list to print
 KEEP = 5      # distinct messages kept per call
@@ -78,3 +79,30 @@ def distinct(caught) -> tuple:
         if len(seen) > 10 * FLOOD:
             break
     return list(seen)[:KEEP], len(seen)
+
+
+def differs(name: str, again: np.ndarray, first: np.ndarray) -> str:
+    """How the second backward's gradient differs from the first, in one line."""
+    if again.shape != first.shape:
+        return f"{name} has shape {again.shape} the second time, {first.shape} the first"
+    with np.errstate(all="ignore"):
+        gap = np.where(again == first, 0.0, np.abs(again - first))
+        i = int(np.argmax(np.where(np.isnan(gap), np.inf, gap)))
+        ratio = np.sum(again * first) / np.sum(first * first) if np.any(first) else np.nan
+    index = tuple(int(k) for k in np.unravel_index(i, first.shape)) if first.shape else ()
+    text = (f"{name}{list(index) if index else ''} is {again.reshape(-1)[i]:.6g} on the second "
+            f"call, {first.reshape(-1)[i]:.6g} on the first")
+    if np.isfinite(ratio) and ratio != 1 and np.allclose(again, ratio * first, rtol=1e-9):
+        text += f" ({ratio:.6g} times the first)"
+    return text
+
+
+def takes(fn, name) -> bool:
+    """Does ``fn`` accept the keyword ``name`` (None: any positional argument)?"""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    if name is None:
+        return len(params) >= 1
+    return name in params or any(p.kind == p.VAR_KEYWORD for p in params.values())

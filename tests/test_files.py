@@ -203,6 +203,8 @@ def test_interrupted_docs_keep_the_old_site_or_the_new_one(tmp_path, sites, poin
         assert after == sites[holds]
     if sig == signal.SIGINT:
         assert child.returncode == 130
+        rest = child.stderr.read()
+        assert "Traceback" not in rest and "derive: interrupted" in rest
         assert not (out / files.STAGING).exists()
     assert _strays(out) == [] or sig == signal.SIGKILL
     done = _derive("docs", "-o", str(out), "--layers", NEW, "--quiet")     # a plain re-run
