@@ -100,19 +100,19 @@ def verify_isolated(spec: str, case, reference_source: str, reference_class: str
 
 
 def _wait(child, timeout: float) -> bool:
-    """Wait for the child; kill its whole process group on timeout or on our interruption."""
+    """Wait for the child; then kill its whole process group (whatever it started lives no
+    longer than it), at once on timeout or on our own interruption."""
     try:
         child.wait(timeout=timeout)
         return False
     except subprocess.TimeoutExpired:
         return True
     finally:
-        if child.poll() is None:
-            try:
-                os.killpg(child.pid, signal.SIGKILL)
-            except OSError:
-                pass
-            child.wait()
+        try:
+            os.killpg(child.pid, signal.SIGKILL)   # its own session: only its processes
+        except OSError:
+            pass
+        child.wait()
 
 
 def _records(work: Path) -> list:

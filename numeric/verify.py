@@ -218,14 +218,13 @@ class _Run:
             raw = (raw,)
         if not isinstance(raw, (tuple, list)) or len(raw) != len(names):
             want = ", ".join(f"d{n}" for n in names)
-            if isinstance(raw, (tuple, list)):
-                got = f"{len(raw)} values"
-                if case.weights:
-                    got += (f"; the book's {case.class_name} returns {want} and stores "
-                            + ", ".join(f"d{w}" for w in case.weights) + " as attributes")
-            else:
-                got = f"a {type(raw).__name__}"
-            raise UserError(f"{phase} returned {got}, expected {len(names)} ({want})")
+            got = f"{len(raw)} values" if isinstance(raw, (tuple, list)) else \
+                f"a {type(raw).__name__}"
+            why = ""
+            if case.weights and isinstance(raw, (tuple, list)):
+                why = (f": the book's {case.class_name} returns {want} and stores "
+                       + ", ".join(f"d{w}" for w in case.weights) + " as attributes")
+            raise UserError(f"{phase} returned {got}, expected {len(names)} ({want}){why}")
         out = []
         for name, g, x in zip(names, raw, inputs):
             a = _array(phase, g, f"d{name}")
