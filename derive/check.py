@@ -11,8 +11,10 @@ a constant factor, ...) or ``unproven`` (numeric agreement is never a proof).
 (0, 'symbolic')
 >>> check("sigmoid", backward="dout*out").verdicts[0].status
 'not_equal'
->>> check("sigmoid", backward="out*(1 - out)").verdicts[0].reasons[0]
-'your expression does not use dout'
+>>> check("sigmoid", backward="out*(1 - out)").verdicts[0].reasons[0][:40]
+'your formula leaves out dout; it is corr'
+>>> check("sigmoid", backward="2*out*(1 - out)").verdicts[0].reasons
+('your expression does not use dout', 'it differs by a constant factor 2 (it is 2 times the expected gradient) at dout = 1')
 """
 from __future__ import annotations
 
@@ -70,6 +72,8 @@ class Verdict:
                 lines.append("  " + _kink_text(self.kink))
             return lines
         if self.status == "not_equal":
+            if self.reasons[:1] == (DOUT_ONE,):    # the point would only show dout != 1
+                return [head + "NOT equal", *body, f"  {DOUT_ONE}"]
             lines = [head + "NOT equal", *body, "  " + self._point_text()]
             return lines + [f"  {r}" for r in self.reasons]
         return [head + f"could not prove equal (they agree at {self.agreed} random points, "
@@ -144,19 +148,38 @@ def _cheap_simplify(e: sp.Expr) -> sp.Expr:
     return sp.simplify(e) if sp.count_ops(e) < 40 else e
 
 
+DOUT_ONE = ("your formula leaves out dout; it is correct when dout = 1, as for a final loss "
+            "(multiply by dout to pass the upstream gradient on)")
+
+
+def _factor_reason(given: sp.Expr, reference: sp.Expr) -> str | None:
+    """"it has the wrong sign", "it is 2 times the expected gradient", ... or None."""
+    ratio = _cheap_simplify(given / reference)
+    if ratio == -1:
+        return "it has the wrong sign: it is minus the expected gradient"
+    if ratio.is_number and ratio != 1:
+        return f"it differs by a constant factor {show(ratio)} (it is {show(ratio)} times " \
+               "the expected gradient)"
+    if ratio != 1 and sp.count_ops(ratio) <= 3:
+        return f"it differs by a factor {show(ratio)}"
+    return None
+
+
 def _why(given: sp.Expr, reference: sp.Expr) -> tuple:
     """Reasons a user can act on, found cheaply; may be empty."""
     reasons = []
     if dout in reference.free_symbols and dout not in given.free_symbols:
-        return ("your expression does not use dout",)
+        at_one = reference.xreplace({dout: sp.Integer(1)})
+        if isinstance(compare(given, at_one), Proof):
+            return (DOUT_ONE,)
+        reasons.append("your expression does not use dout")
+        reference = at_one
     if given == 0 or reference == 0 or given.has(sp.Piecewise) or reference.has(sp.Piecewise):
         return tuple(reasons)
     try:
-        ratio = _cheap_simplify(given / reference)
-        if ratio.is_number and ratio != 1:
-            reasons.append(f"it differs by a constant factor {show(ratio)}")
-        elif ratio != 1 and sp.count_ops(ratio) <= 3:
-            reasons.append(f"it differs by a factor {show(ratio)}")
+        factor = _factor_reason(given, reference)
+        if factor is not None:
+            reasons.append(factor + (" at dout = 1" if reasons else ""))
         else:
             gap = _cheap_simplify(given - reference)
             if gap.is_number:

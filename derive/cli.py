@@ -1,16 +1,21 @@
 """The ``derive`` command line: one subcommand per module in :mod:`derive.commands`.
 
 Exit codes: 0 success (for ``check``: proven equal), 1 a negative verdict
-(not equal, wrong gradients), 2 bad input. No traceback reaches a user for bad
-input: a :class:`~derive.errors.DeriveError` becomes one line on stderr.
+(not equal, wrong gradients), 2 bad input (or an output that cannot be written),
+3 a step that could not be proven. No traceback reaches a user: a
+:class:`~derive.errors.DeriveError` becomes one line on stderr — or, with
+``--format json``, ``{"error": {"kind", "message", "exit_code"}}`` on stdout; a
+closed or full stdout and a broken pipe end with one line (:mod:`derive.argv`).
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import sys
 
-from .errors import DeriveError
+from . import argv as cli_args
+from .errors import DeriveError, UsageError
 
 # subcommand -> module in derive.commands (each has register(subparsers) setting func)
 COMMANDS = ("list", "show", "check", "export", "verify", "graph", "bench", "docs")
@@ -18,8 +23,7 @@ COMMANDS = ("list", "show", "check", "export", "verify", "graph", "bench", "docs
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse's usage errors are bad input too: exit 2, one line
-        self.print_usage(sys.stderr)
-        raise DeriveError(message)
+        raise UsageError(message, self.format_usage())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,22 +42,57 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _options_of(parser) -> dict:
+    """command → its option strings (so a formula that begins with "-" is told apart)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return {name: set(p._option_string_actions) for name, p in action.choices.items()}
+    return {}
+
+
+def _say(line: str) -> None:
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    as_json = cli_args.wants_json(argv)
+    cli_args.guard_streams()
     try:
         parser = build_parser()
-        args = parser.parse_args(argv)
+        args = parser.parse_args(cli_args.protect_formulas(argv, _options_of(parser)))
         if not getattr(args, "func", None):
             parser.print_help(sys.stderr)
             return 2
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()   # a full disk or a closed pipe shows here, not at exit
+        return code
     except DeriveError as exc:
-        print(f"derive: error: {exc}", file=sys.stderr)
+        if as_json:
+            try:
+                print(json.dumps(cli_args.error_json(exc)), flush=True)
+                return exc.exit_code
+            except OSError:
+                cli_args.silence_stdout()
+        elif isinstance(exc, UsageError) and exc.usage:
+            _say(exc.usage.rstrip())
+        _say(f"derive: error: {exc}")
         return exc.exit_code
     except KeyboardInterrupt:
-        print("derive: interrupted", file=sys.stderr)
+        _say("derive: interrupted")
         return 130
     except BrokenPipeError:
-        return 0
+        cli_args.silence_stdout()
+        _say("derive: output closed before the end (broken pipe)")
+        return 2
+    except OSError as exc:
+        cli_args.silence_stdout()
+        where = f" ({exc.filename})" if exc.filename else ""
+        _say(f"derive: error: cannot write the output{where}: {exc.strerror or exc}")
+        return 2
 
 
 if __name__ == "__main__":

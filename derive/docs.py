@@ -1,11 +1,11 @@
-"""The derivation site: every catalogue layer (elementwise and matrix) as HTML, Markdown and LaTeX, plus the indexes.
+"""The derivation site: every catalogue layer (and the user's own) as HTML, Markdown and LaTeX, plus the indexes.
 
 Each layer is derived once and rendered into every format asked for. Files are
-written safely: each to a temporary name in the output folder and moved into
-place with :func:`os.replace`; the names written are kept in a manifest
-(:data:`MANIFEST`), and a file the tool did not write is never overwritten
-unless ``force`` is given. The output is deterministic: two runs give
-byte-identical files.
+written safely by :func:`derive.files.write_site`: staged, then switched into
+place in one step that a re-run finishes after any interruption; the names
+written are kept in a manifest (:data:`MANIFEST`), and a file the tool did not
+write is never overwritten unless ``force`` is given. The output is
+deterministic: two runs give byte-identical files.
 
 >>> site = build(["sigmoid"], ("md",))
 >>> sorted(site.files)
@@ -13,21 +13,18 @@ byte-identical files.
 """
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import catalogue
+from . import catalogue, files
 from .derivation import derive_spec
 from .errors import DeriveError
 from .render import html, latex, markdown, spelling
 from .render import svg as svg_render
 
 FORMATS = ("html", "md", "tex")
-MANIFEST = ".derive-manifest.json"
+MANIFEST = files.MANIFEST
 
 
 @dataclass
@@ -175,68 +172,21 @@ def build(names, formats=FORMATS, progress=None, specs=()) -> Site:
     return site
 
 
-# --- writing ---
+# --- writing (derive.files: atomic, never a foreign file, one switch for the whole site) ---
 
 def read_manifest(out: Path) -> set:
-    path = out / MANIFEST
-    if not path.exists():
-        return set()
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return set(data["files"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise DeriveError(f"{path}: not a manifest written by derive docs ({exc}); "
-                          "remove it or choose another --out") from None
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    return files.read_manifest(out, MANIFEST)
 
 
 def ready_folder(out) -> Path:
     """Create ``out`` if needed and make sure it can be written (before any work is done)."""
-    out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DeriveError(f"cannot create the output folder {out}: {exc.strerror}") from None
-    if not out.is_dir():
-        raise DeriveError(f"{out} is not a folder")
-    if not os.access(out, os.W_OK | os.X_OK):
-        raise DeriveError(f"cannot write into {out}: permission denied")
-    return out
+    return files.ready_folder(out)
 
 
 def write(site: Site, out, force: bool = False) -> list:
-    """Write the site into ``out``; refuse (before writing anything) to replace foreign files."""
-    out = ready_folder(out)
-    ours = read_manifest(out)
-    foreign = sorted(n for n in site.files if n not in ours and (out / n).exists())
-    if foreign and not force:
-        raise DeriveError(f"{out} has files derive did not write: {', '.join(foreign)}; "
-                          "move them away or pass --force to overwrite them")
-    written = []
-    try:
-        for name in sorted(site.files):
-            path = out / name
-            if not (path.exists() and path.read_text(encoding="utf-8") == site.files[name]):
-                _write_atomic(path, site.files[name])
-            written.append(name)
-        manifest = {"generator": "derive docs", "files": sorted(ours | set(written))}
-        _write_atomic(out / MANIFEST, json.dumps(manifest, indent=1) + "\n")
-    except OSError as exc:
-        raise DeriveError(f"cannot write into {out}: {exc.strerror or exc}") from None
-    return written
+    """Write the site into ``out`` in one switch; refuse (before writing anything) to replace
+    foreign files or write through links (see :func:`derive.files.write_site`)."""
+    return files.write_site(out, site.files, force=force, manifest=MANIFEST)
 
 
 def generate(out="output", formats=FORMATS, layers=None, force=False, progress=None,

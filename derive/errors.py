@@ -13,6 +13,14 @@ class DeriveError(Exception):
     exit_code = 2
 
 
+class UsageError(DeriveError):
+    """The command line itself is wrong (argparse's errors): ``kind`` "usage" in JSON."""
+
+    def __init__(self, message: str, usage: str = ""):
+        self.usage = usage
+        super().__init__(message)
+
+
 class ParseError(DeriveError):
     """A formula the safe parser refuses; ``column`` (and ``line``) are 1-based when known."""
 

@@ -1,53 +1,30 @@
-"""``CASES``: one :class:`~numeric.verify.LayerCase` per catalogue layer, from the references.
+"""``CASES``: one :class:`~numeric.layercase.LayerCase` per catalogue layer, and ``HAND_CODED``:
+the book-style class written by hand for each (:mod:`numeric.reference`,
+:mod:`numeric.matrix_reference`).
 
-The expected forward and backward come from :mod:`numeric.reference` here; the
-symbolic side can build the same cases with generated backward functions
-instead (``dataclasses.replace(CASES[name], backward=generated)``).
+A case is data only; what it is checked against is a class given next to it — the
+exported (derived) code for a user's class, and for the catalogue table the
+exported code and the hand-coded class against each other.
 
 >>> CASES["log"].edge_values().tolist()
 [1e-08, 1.0, 50.0, 1000.0]
 >>> CASES["relu"].kinks
 (0.0,)
+>>> CASES["affine"].weights, CASES["softmax_with_loss"].loss
+(('W', 'b'), True)
 """
 from __future__ import annotations
 
-from typing import Callable
-
+from numeric import matrix_reference
+from numeric.layercase import DEFAULT_EDGES, LayerCase
 from numeric.reference import PARAMS, REFERENCE
-from numeric.verify import DEFAULT_EDGES, LayerCase
 
-__all__ = ["CASES", "case_from_class", "reference_forward", "reference_backward"]
-
-
-def reference_forward(cls: type, params: dict) -> Callable:
-    """forward(*inputs) -> out, through a fresh instance of ``cls(**params)``."""
-    def forward(*inputs):
-        return cls(**params).forward(*inputs)
-    return forward
-
-
-def reference_backward(cls: type, params: dict) -> Callable:
-    """backward(dout, *inputs) -> tuple of gradients in input order."""
-    def backward(dout, *inputs):
-        layer = cls(**params)
-        layer.forward(*inputs)
-        grads = layer.backward(dout)
-        return tuple(grads) if isinstance(grads, (tuple, list)) else (grads,)
-    return backward
-
-
-def case_from_class(name: str, cls: type, inputs: tuple[str, ...] = ("x",), **options
-                    ) -> LayerCase:
-    """A LayerCase whose expected answers are those of the hand-coded ``cls``."""
-    params = dict(options.pop("params", PARAMS.get(name, {})))
-    return LayerCase(name=name, inputs=inputs, forward=reference_forward(cls, params),
-                     backward=reference_backward(cls, params), params=params, **options)
-
+__all__ = ["CASES", "HAND_CODED", "ELEMENTWISE", "MATRIX"]
 
 # exp(x) is inf above ~709.78, which is the true value: keep its edges below that.
 _EXP_EDGES = tuple(700.0 if e == 1000.0 else e for e in DEFAULT_EDGES)
 
-_OPTIONS: dict[str, dict] = {
+_OPTIONS: dict = {
     "mul": {"inputs": ("x", "y")},
     "add": {"inputs": ("x", "y")},
     "relu": {"kinks": (0.0,)},
@@ -57,7 +34,34 @@ _OPTIONS: dict[str, dict] = {
     "log": {"domain": (0.1, 5.0)},
 }
 
-CASES: dict[str, LayerCase] = {
-    name: case_from_class(name, cls, **_OPTIONS.get(name, {}))
+ELEMENTWISE: dict = {
+    name: LayerCase(name, cls.__name__, params=dict(PARAMS.get(name, {})),
+                    **_OPTIONS.get(name, {}))
     for name, cls in REFERENCE.items()
 }
+
+_ROWS = {"x": ("N", "D")}
+_SIZES = ({"N": 1, "D": 4}, {"N": 5, "D": 4})
+_NORM = {"shapes": {"x": ("N", "D"), "gamma": ("D",), "beta": ("D",)},
+         "weights": ("gamma", "beta"), "kinds": {"x": "normal", "gamma": "positive"}}
+
+MATRIX: dict = {c.name: c for c in (
+    LayerCase("affine", "Affine", shapes={"x": ("N", "D"), "W": ("D", "M"), "b": ("M",)},
+              weights=("W", "b"), kinds={"x": "normal"}, flatten=True,
+              sizes=({"N": 1, "D": 4, "M": 3}, {"N": 5, "D": 4, "M": 3})),
+    LayerCase("softmax", "Softmax", shapes=_ROWS, kinds={"x": "normal"}, sizes=_SIZES),
+    LayerCase("softmax_with_loss", "SoftmaxWithLoss", shapes={"x": ("N", "D"), "t": ("N", "D")},
+              consts=("t",), kinds={"x": "normal", "t": "onehot"}, loss=True, sizes=_SIZES),
+    LayerCase("mse", "MSE", shapes={"x": ("N", "D"), "t": ("N", "D")}, consts=("t",),
+              kinds={"x": "normal"}, loss=True, sizes=_SIZES),
+    LayerCase("batchnorm", "BatchNormalization", flatten=True,
+              sizes=({"N": 1, "D": 4}, {"N": 6, "D": 4}), **_NORM),
+    LayerCase("layernorm", "LayerNorm", sizes=_SIZES, **_NORM),
+    LayerCase("dropout", "Dropout", shapes=_ROWS, kinds={"x": "normal"}, mask_attr="mask",
+              sizes=_SIZES),
+)}
+
+CASES: dict = {**ELEMENTWISE, **MATRIX}
+
+HAND_CODED: dict = {**REFERENCE,
+                    **{n: getattr(matrix_reference, c.class_name) for n, c in MATRIX.items()}}

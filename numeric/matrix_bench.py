@@ -2,9 +2,9 @@
 
     python -m numeric.matrix_bench [--repeat 15]
 
-Prints ratio = exported / reference (below 1 is faster) and the derivation time
-of every matrix layer, which is symbolic in N, D, M and so does not depend on
-the sizes benchmarked.
+Prints ratio = exported / reference (below 1 is faster). NumPy only, like all of
+``numeric/``: the derivation times of the matrix layers (symbolic in N, D, M, so
+independent of the sizes here) are in ``python bench/derive_time.py``.
 """
 from __future__ import annotations
 
@@ -63,16 +63,6 @@ def cases(rng):
     return [affine(100, 784, 50), affine(1000, 1024, 1024), swl(100, 10), swl(4096, 1000), bn(256, 1024)]
 
 
-def derivation_times():
-    from derive.matrix import LAYERS, derive_matrix
-    out = []
-    for name in LAYERS:
-        t0 = time.perf_counter()
-        derive_matrix(name)
-        out.append((name, time.perf_counter() - t0))
-    return out
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=15)
@@ -82,10 +72,7 @@ def main(argv=None):
     for label, make, goal in cases(rng):
         a, b = _pair(make, args.repeat)
         print(f"{label:48s} {a * 1e3:12.3f} {b * 1e3:10.3f} {a / b:7.2f} {'<=' + str(goal):>6s}")
-    print()
-    print(f"{'derivation (symbolic N, D, M, C)':48s} {'seconds':>12s}")
-    for name, t in derivation_times():
-        print(f"{name:48s} {t:12.2f}")
+    print("derivation times (symbolic N, D, M, C): python bench/derive_time.py")
 
 
 if __name__ == "__main__":

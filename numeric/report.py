@@ -3,8 +3,10 @@
 A :class:`Comparison` accumulates one kind of check (forward vs reference,
 backward vs reference, backward vs finite differences) over all the input sets;
 it remembers the largest absolute and relative errors and the single worst
-element (largest error relative to its tolerance) together with the input values
-there. :class:`Report` gathers the comparisons and every observation, decides the
+element (largest error relative to its tolerance) together with its index and the
+input values there. An element passes when ``|got - expected| <= atol + rtol *
+|expected|``; the verifier chooses ``rtol``/``atol`` per call (tight against the
+derivation, gradcheck's against finite differences). :class:`Report` gathers the comparisons and every observation, decides the
 verdict in :meth:`Report.finish`, and renders as text or as a JSON-ready dict.
 """
 from __future__ import annotations
@@ -37,12 +39,17 @@ class Comparison:
     passed: bool = True
     worst: dict | None = None  # what, where, got, expected, abs, rel, ratio, label
 
-    def add(self, what: str, got, expected, where, *, mask=None, label: str = "") -> list[int]:
+    def add(self, what: str, got, expected, where, *, mask=None, label: str = "",
+            rtol: float | None = None, atol: float | None = None) -> list[int]:
         """Compare ``got`` with ``expected`` elementwise (optionally only where ``mask``).
 
-        ``where(i)`` gives the input values for flat index ``i``. Returns the flat
-        indices where ``got`` is non-finite but ``expected`` is finite.
+        ``where(i)`` gives the input values for flat index ``i``; ``rtol``/``atol``
+        override the comparison's own for this call. Returns the flat indices where
+        ``got`` is non-finite but ``expected`` is finite.
         """
+        rtol = self.rtol if rtol is None else rtol
+        atol = self.atol if atol is None else atol
+        shape = np.shape(got)
         got = np.asarray(got, dtype=np.float64).reshape(-1)
         expected = np.asarray(expected, dtype=np.float64).reshape(-1)
         use = np.ones(got.shape, bool) if mask is None else np.asarray(mask).reshape(-1)
@@ -54,9 +61,9 @@ class Comparison:
             abs_err = np.where(np.isnan(abs_err), np.inf, abs_err)
             scale = np.abs(expected)
             # relative error only means something where |expected| exceeds atol
-            rel_err = np.where((abs_err == 0) | (scale < self.atol), 0.0,
-                               abs_err / np.maximum(scale, self.atol))
-            tol = self.atol + self.rtol * scale
+            rel_err = np.where((abs_err == 0) | (scale < atol), 0.0,
+                               abs_err / np.maximum(scale, atol))
+            tol = atol + rtol * scale
             ratio = np.where(np.isfinite(expected), abs_err / tol, np.where(same, 0.0, np.inf))
         abs_err, rel_err, ratio = (np.where(use, a, 0.0) for a in (abs_err, rel_err, ratio))
         self.max_abs = max(self.max_abs, float(np.max(abs_err, initial=0.0)))
@@ -64,9 +71,11 @@ class Comparison:
         if ratio.size and np.any(ratio > 0):
             i = int(np.argmax(ratio))
             if self.worst is None or ratio[i] > self.worst["ratio"]:
-                self.worst = {"what": what, "where": where(i), "got": float(got[i]),
-                              "expected": float(expected[i]), "abs": float(abs_err[i]),
-                              "rel": float(rel_err[i]), "ratio": float(ratio[i]),
+                index = [int(k) for k in np.unravel_index(i, shape)] if shape else []
+                self.worst = {"what": what, "index": index, "where": where(i),
+                              "got": float(got[i]), "expected": float(expected[i]),
+                              "abs": float(abs_err[i]), "rel": float(rel_err[i]),
+                              "ratio": float(ratio[i]), "rtol": rtol, "atol": atol,
                               "label": label}
             if ratio[i] > 1.0:
                 self.passed = False
@@ -79,9 +88,11 @@ class Comparison:
         if self.worst is None:
             return f"exact on {self.compared} values"
         w = self.worst
+        at = f"[{', '.join(map(str, w['index']))}]" if w["index"] else ""
+        where = f" at {format_where(w['where'])}" if w["where"] else ""
         return (f"max abs error {self.max_abs:.3g}, max rel error {self.max_rel:.3g}; "
-                f"worst {w['what']} = {w['got']:.17g} vs {w['expected']:.17g} "
-                f"at {format_where(w['where'])} ({w['label']})")
+                f"worst {w['what']}{at} = {w['got']:.17g} vs {w['expected']:.17g}{where} "
+                f"({w['label']}; tolerance {w['atol']:.0e} + {w['rtol']:.0e}*|expected|)")
 
 
 @dataclass
@@ -98,6 +109,8 @@ class Report:
     aliased_dout: bool = False      # backward returned (a view of) the caller's dout
     mutated_inputs: bool = False    # forward or backward wrote into the caller's inputs
     mutated_cache: bool = False     # a second backward(dout) gave a different answer
+    second_call: list[str] = field(default_factory=list)   # how it differed
+    dtypes: list[str] = field(default_factory=list)        # of the gradients, e.g. float64
     warnings: list[str] = field(default_factory=list)
     nonfinite: list[str] = field(default_factory=list)
     kink_notes: list[str] = field(default_factory=list)
@@ -128,7 +141,8 @@ class Report:
             if self.mutated_inputs:
                 fails.append("strict: the layer modifies its input arrays")
             if self.mutated_cache:
-                fails.append("strict: calling backward twice gives different gradients")
+                fails.append("strict: calling backward twice gives different gradients"
+                             + (f": {self.second_call[0]}" if self.second_call else ""))
             fails.extend(f"strict: warning: {w}" for w in self.warnings)
         self.failures = fails
         self.ok = not fails
@@ -145,13 +159,15 @@ class Report:
         lines = [f"{self.name}: {verdict}{mode}"]
         lines += [f"  ! {f}" for f in self.failures]
         lines.append(f"  forward vs reference:  {self.forward.describe()}")
-        lines.append(f"  backward vs reference: {self.backward.describe()}")
+        lines.append(f"  backward vs reference: {self.backward.describe()}"
+                     + (f" [{', '.join(self.dtypes)}]" if self.dtypes else ""))
         lines.append(f"  backward vs finite differences: {self.fd.describe()}"
                      + (f" ({self.fd.skipped} points skipped)" if self.fd.skipped else ""))
         flags = [n for n in ("mutated_dout", "aliased_dout", "mutated_inputs", "mutated_cache")
                  if getattr(self, n)]
         if flags:
             lines.append("  in-place: " + ", ".join(flags))
+        lines += [f"  second backward: {c}" for c in self.second_call]
         lines += [f"  warning: {w}" for w in self.warnings]
         lines += [f"  kink: {k}" for k in self.kink_notes]
         lines += [f"  note: {n}" for n in self.notes]

@@ -1,283 +1,384 @@
-"""The verifier core: run a book-style layer class against a :class:`LayerCase`.
+"""The verifier: a book-style layer class against a reference class, for one :class:`LayerCase`.
 
-For each input set (random inputs of shapes (), (7,), (3,4), (2,3,5) drawn from
-the case's domain, then the edge values such as +-1000) the class is
-instantiated, ``forward`` is compared with the reference forward, and
-``backward`` with a random ``dout`` is compared with the reference backward and
-with central finite differences of the class's own forward (gradcheck
-tolerances, see :mod:`numeric.fd`). On the way it watches for
+``verify_class(cls, case, reference)`` builds both classes the same way (weights,
+params, consts from the case), feeds them the same inputs — for elementwise
+layers random inputs of shapes (), (7,), (3,4), (2,3,5) from the case's domain,
+then its edge values such as +-1000; for shaped layers every size set, N = 1
+included, and a rank-4 input for layers that flatten — and compares:
 
-* ``dout`` modified in place, or returned as the gradient itself (book ``Relu``);
-* input arrays modified, and a second ``backward`` disagreeing with the first;
-* NumPy warnings (overflow, invalid, divide by zero), each located at the input
-  values that cause it; quiet underflow to 0 is the correct float64 answer and is
-  not reported;
-* non-finite results where the reference is finite;
-* the convention at kinks: finite differences are skipped within 1e-3 of a kink,
-  and the gradient exactly at the kink is compared with the reference's
-  convention and reported as a note, not a failure.
+* **forward** with the reference's, at relative 1e-5 (the book puts 1e-7 inside
+  its logs);
+* **backward** — the returned gradients and the weight-gradient attributes
+  (``dW``, ``db``, ...) — with the reference's, **strictly**: per element
+  ``|got - expected| <= atol + rtol*|expected|`` with rtol 1e-9 and atol
+  1e-12·max(1, max|expected|) for float64 results (1e-4 and 1e-6 for float32).
+  The reference is the derivation's exported code, so this is the exact answer in
+  float64; a gradient 0.1 % off fails;
+* **finite differences** of the class's *own* forward (inputs and weights
+  perturbed, :mod:`numeric.fd`, gradcheck tolerances): the third witness.
 
-Exceptions raised by the class are reported, never propagated. ``ok`` is False
-when forward or gradients are wrong; with ``strict=True`` also for in-place
-mutation, aliasing of ``dout`` and warnings.
+On the way it records ``dout`` modified in place or returned itself, inputs
+modified, a second ``backward`` that differs from the first (with how), warnings
+(each located at the input values that cause it, for elementwise layers; a flood
+of distinct warnings from one call is a failure), non-finite results where the
+reference is finite, the convention at kinks (a note, not a failure), and for loss
+layers a backward that ignores ``dout`` (a note: the book's SoftmaxWithLoss does).
 
->>> from numeric.cases import CASES
->>> from numeric.reference import Sigmoid
->>> verify_class(Sigmoid, CASES["sigmoid"]).ok
+Whatever the class does — raise, call ``sys.exit``, return a str, a dict or None,
+the wrong number of gradients or the wrong shapes — is an error line in the
+report, never an exception. ``ok`` is False when forward or gradients are wrong;
+with ``strict=True`` also for in-place changes, a differing second call and
+warnings. Process-level escapes (``os._exit``, a crash, a hang) need a separate
+process: :mod:`numeric.sandbox`.
+
+>>> from numeric.cases import CASES, HAND_CODED
+>>> from numeric import generated
+>>> verify_class(HAND_CODED["sigmoid"], CASES["sigmoid"], generated.Sigmoid).ok
 True
 """
 from __future__ import annotations
 
-import warnings
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Callable
-
 import numpy as np
 
 from numeric.fd import numerical_grad
-from numeric.report import Comparison, Report, format_where
+from numeric.layercase import SHAPES, LayerCase, dout_like, draw, input_sets
+from numeric.report import Report, format_where
+from numeric.watch import (FLOOD, ReferenceFailure, UserError, call, call_reference, capture,
+                           differs, distinct, quiet, takes)
 
-__all__ = ["LayerCase", "Report", "Comparison", "verify_class", "SHAPES", "DEFAULT_EDGES",
-           "KINK_RADIUS"]
+__all__ = ["verify_class", "LayerCase", "Report", "SHAPES", "KINK_RADIUS", "TOLERANCE",
+           "FORWARD_RTOL"]
 
-SHAPES: tuple[tuple[int, ...], ...] = ((), (7,), (3, 4), (2, 3, 5))
-DEFAULT_EDGES = (0.0, 1e-8, -1e-8, 1.0, -1.0, 50.0, -50.0, 1000.0, -1000.0)
-KINK_RADIUS = 1e-3  # finite differences are not evaluated this close to a kink
+KINK_RADIUS = 1e-3            # finite differences are not evaluated this close to a kink
+TOLERANCE = {"float64": (1e-9, 1e-12), "float32": (1e-4, 1e-6)}   # rtol, atol (x scale)
+FORWARD_RTOL = 1e-5
+LOCATE = 3                    # warnings located by re-running single elements
+MAX_WARNINGS = 20             # distinct warning lines in one report
 
 
-@dataclass
-class LayerCase:
-    """Everything the verifier needs to know about one layer (NumPy only).
+def verify_class(cls, case: LayerCase, reference, *, strict: bool = False, seed: int = 0,
+                 progress=None) -> Report:
+    """Check ``cls`` against ``reference`` (a class with the same API) on ``case``.
 
-    ``forward(*inputs) -> out`` and ``backward(dout, *inputs) -> tuple of grads``
-    are the expected answers, params already bound; they may come from the
-    hand-coded classes (:mod:`numeric.cases`) or from generated code.
+    ``progress(text)`` is called before every call into ``cls`` (the sandbox uses it
+    to say where a crash or a hang happened). Never raises for the class's bugs.
     """
-
-    name: str
-    inputs: tuple[str, ...]
-    forward: Callable
-    backward: Callable
-    domain: tuple[float, float] = (-5.0, 5.0)
-    edges: tuple[float, ...] = DEFAULT_EDGES
-    kinks: tuple[float, ...] = ()
-    params: dict = field(default_factory=dict)
-
-    def edge_values(self) -> np.ndarray:
-        """Edges (and kinks) of the domain's sign: positive only when domain[0] > 0."""
-        low = self.domain[0]
-        keep = [e for e in (*self.edges, *self.kinks)
-                if low < 0 or (e > 0 if low > 0 else e >= 0)]
-        return np.array(list(dict.fromkeys(keep)), dtype=np.float64)
-
-
-class _UserError(Exception):
-    """An exception raised inside the class under test, or a malformed result."""
-
-
-@contextmanager
-def _capture():
-    """Record every warning; NumPy over/invalid/divide become warnings, underflow stays quiet."""
-    with warnings.catch_warnings(record=True) as caught, \
-            np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
-        warnings.simplefilter("always")
-        yield caught
-
-
-@contextmanager
-def _quiet():
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        yield
-
-
-def _call(phase: str, fn: Callable, *args, **kwargs):
-    try:
-        return fn(*args, **kwargs)
-    except Exception as exc:  # the class under test may raise anything
-        raise _UserError(f"{phase} raised {type(exc).__name__}: {exc}") from exc
-
-
-def _as_grads(result, names: tuple[str, ...]) -> tuple[np.ndarray, ...]:
-    """One array for one-input layers, a tuple in input order otherwise."""
-    if len(names) == 1 and not isinstance(result, (tuple, list)):
-        result = (result,)
-    if not isinstance(result, (tuple, list)) or len(result) != len(names):
-        got = len(result) if isinstance(result, (tuple, list)) else 1
-        want = ", ".join(f"d{n}" for n in names)
-        raise _UserError(f"backward returned {got} value(s), expected {len(names)} ({want})")
-    return tuple(result)
-
-
-def _draw(case: LayerCase, rng: np.random.Generator, shape) -> np.ndarray:
-    return np.asarray(rng.uniform(case.domain[0], case.domain[1], size=shape), dtype=np.float64)
-
-
-def _input_sets(case: LayerCase, rng: np.random.Generator, shapes):
-    """(label, inputs): random inputs per shape, then each input in turn at the edges."""
-    for shape in shapes:
-        yield f"random, shape {shape}", [_draw(case, rng, shape) for _ in case.inputs]
-    edges = case.edge_values()
-    for i, name in enumerate(case.inputs):
-        inputs = [_draw(case, rng, edges.shape) for _ in case.inputs]
-        inputs[i] = edges.copy()
-        yield f"edge values of {name}", inputs
-
-
-def _dout_like(out: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Random upstream gradient, |dout| in [0.5, 2] so a forgotten dout shows."""
-    dout = rng.uniform(0.5, 2.0, out.shape) * rng.choice([-1.0, 1.0], out.shape)
-    return np.asarray(dout, dtype=np.float64)  # a 0-d array, not a NumPy scalar, for shape ()
-
-
-def _where_fn(names, inputs):
-    flat = [np.asarray(x).reshape(-1) for x in inputs]
-
-    def where(i: int) -> dict[str, float]:
-        return {n: float(x[i]) if x.size > i else float(x[0]) for n, x in zip(names, flat)}
-    return where
-
-
-def verify_class(cls, case: LayerCase, *, strict: bool = False, seed: int = 0,
-                 ctor_kwargs: dict | None = None, shapes=SHAPES) -> Report:
-    """Check ``cls`` (book API: forward/backward) against ``case``; never raises for user bugs."""
-    kwargs = dict(case.params if ctor_kwargs is None else ctor_kwargs)
     report = Report(name=case.name, strict=strict)
-    rng = np.random.default_rng(seed)
+    run = _Run(cls, case, reference, report, np.random.default_rng(seed), progress)
+    state = np.random.get_state()     # a book-style Dropout draws from the global RNG:
+    np.random.seed(seed)              # seeded, a report is the same run after run
     try:
-        _call("constructor", cls, **kwargs)
-    except _UserError as exc:
-        report.errors.append(str(exc))
-        return report.finish()
-    for label, inputs in _input_sets(case, rng, shapes):
         try:
-            _check_set(cls, kwargs, case, label, inputs, rng, report)
-        except _UserError as exc:
-            _note_error(report, exc, label)
-        shape = np.shape(inputs[0])
-        if shape not in report.shapes:
-            report.shapes.append(shape)
-    try:
-        _check_kinks(cls, kwargs, case, rng, report)
-    except _UserError as exc:
-        _note_error(report, exc, "at a kink")
+            run.user("constructor", cls, *run.weights_for(None), **run.kwargs)
+        except UserError as exc:
+            report.errors.append(str(exc))
+            return report.finish()
+        for label, values in input_sets(case, run.rng):
+            run.attempt(label, lambda: run.check_set(label, values))
+            shape = np.shape(values[case.inputs[0]])
+            if shape not in report.shapes:
+                report.shapes.append(shape)
+        if case.elementwise:
+            run.attempt("at a kink", run.check_kinks)
+    finally:
+        np.random.set_state(state)
     return report.finish()
 
 
-def _note_error(report: Report, exc: Exception, label: str) -> None:
-    """Record an error once, with the first input set where it happened."""
-    if not any(e.startswith(f"{exc} (") for e in report.errors):
-        report.errors.append(f"{exc} ({label})")
+def _copies(arrays) -> list:
+    return [a.copy() for a in arrays]
 
 
-def _check_set(cls, kwargs, case, label, inputs, rng, report: Report) -> None:
-    names = case.inputs
-    where = _where_fn(names, inputs)
-    with _quiet():
-        ref_out = np.asarray(case.forward(*[x.copy() for x in inputs]), dtype=np.float64)
-    dout = _dout_like(ref_out, rng)
-    with _quiet():
-        ref_grads = _as_grads(case.backward(dout.copy(), *[x.copy() for x in inputs]), names)
-
-    layer = _call("constructor", cls, **kwargs)
-    args = [x.copy() for x in inputs]
-    with _capture() as caught_fwd:
-        out = _call("forward", layer.forward, *args)
-    _note_warnings(report, caught_fwd, cls, kwargs, names, inputs, dout, "forward", label)
-    out = np.asarray(out, dtype=np.float64)
-    if out.shape != ref_out.shape:
-        raise _UserError(f"forward returned shape {out.shape}, expected {ref_out.shape}")
-    for i in report.forward.add("out", out, ref_out, where, label=label):
-        report.note_once(report.nonfinite, f"out = {out.reshape(-1)[i]} at "
-                                           f"{format_where(where(i))}")
-
-    dout_arg = dout.copy()
-    with _capture() as caught_bwd:
-        raw = _call("backward", layer.backward, dout_arg)
-    _note_warnings(report, caught_bwd, cls, kwargs, names, inputs, dout, "backward", label)
-    raw = _as_grads(raw, names)
-    report.aliased_dout |= any(isinstance(g, np.ndarray) and np.shares_memory(g, dout_arg)
-                               for g in raw)
-    report.mutated_dout |= not np.array_equal(dout_arg, dout, equal_nan=True)
-    grads = tuple(np.array(g, dtype=np.float64) for g in raw)
-    report.mutated_inputs |= any(not np.array_equal(a, x, equal_nan=True)
-                                 for a, x in zip(args, inputs))
-    for name, g, x in zip(names, grads, inputs):
-        if g.shape != x.shape:
-            raise _UserError(f"d{name} has shape {g.shape} but {name} has shape {x.shape}")
-
-    with _quiet():
-        again = _as_grads(_call("backward (second call)", layer.backward, dout.copy()), names)
-    report.mutated_cache |= any(not np.array_equal(np.asarray(a, dtype=np.float64), g,
-                                                   equal_nan=True)
-                                for a, g in zip(again, grads))
-
-    at_kink = np.zeros(inputs[0].shape, bool)
-    near_kink = np.zeros(inputs[0].shape, bool)
-    for k in case.kinks:
-        for x in inputs:
-            at_kink |= np.broadcast_to(x == k, at_kink.shape)
-            near_kink |= np.broadcast_to(np.abs(x - k) < KINK_RADIUS, near_kink.shape)
-    for name, g, r in zip(names, grads, ref_grads):
-        for i in report.backward.add(f"d{name}", g, r, where, mask=~at_kink, label=label):
-            report.note_once(report.nonfinite, f"d{name} = {g.reshape(-1)[i]} at "
-                                               f"{format_where(where(i))}")
-
-    fd_layer = _call("constructor", cls, **kwargs)
-    with _quiet():
-        numeric = _call("forward (finite differences)", numerical_grad,
-                        fd_layer.forward, inputs, dout)
-    for name, g, n in zip(names, grads, numeric):
-        report.fd.add(f"d{name}", g, n, where, mask=~near_kink & np.isfinite(n), label=label)
+def _array(phase: str, value, what: str) -> np.ndarray:
+    """``value`` as a real array, or a :class:`UserError` saying what it is instead."""
+    if value is None:
+        raise UserError(f"{phase}: {what} is None (a missing return, or not set?)")
+    if isinstance(value, (str, bytes, dict, set)) or callable(value):
+        raise UserError(f"{phase}: {what} is a {type(value).__name__}, not an array")
+    try:
+        a = np.asarray(value)
+    except Exception as exc:  # the user's object may fail to convert in any way
+        raise UserError(f"{phase}: {what} is not an array ({type(exc).__name__})") from None
+    if a.dtype.kind not in "biuf":
+        raise UserError(f"{phase}: {what} is an array of {a.dtype}, not of real numbers")
+    return a
 
 
-def _note_warnings(report, caught, cls, kwargs, names, inputs, dout, phase, label) -> None:
-    for message in dict.fromkeys(str(w.message) for w in caught):
-        spots = _locate(cls, kwargs, names, inputs, dout, phase, message)
-        place = f"at {'; '.join(spots)}" if spots else f"({label})"
-        report.note_once(report.warnings, f"{message} in {phase} {place}")
+def _tolerance(got: np.ndarray, expected: np.ndarray, forward: bool = False) -> tuple:
+    kind = "float32" if got.dtype.kind == "f" and got.dtype.itemsize <= 4 else "float64"
+    rtol, atol = TOLERANCE[kind]
+    if forward:
+        rtol = max(rtol, FORWARD_RTOL)
+    finite = np.abs(expected[np.isfinite(expected)]) if expected.size else np.zeros(0)
+    scale = max(1.0, float(np.max(finite, initial=0.0)))
+    return rtol, atol * scale, kind
 
 
-def _locate(cls, kwargs, names, inputs, dout, phase, message, limit=3) -> list[str]:
-    """Input values whose elementwise re-run reproduces ``message`` (elementwise layers)."""
-    if any(np.shape(x) != dout.shape for x in inputs):
-        return []
-    spots: list[str] = []
-    for i in range(dout.size):
-        one = [np.asarray(x).reshape(-1)[i:i + 1].copy() for x in inputs]
+class _Run:
+    """One verification: the class, the case, the reference, and what was seen."""
+
+    def __init__(self, cls, case, reference, report, rng, progress):
+        self.cls, self.case, self.reference = cls, case, reference
+        self.report, self.rng, self.progress = report, rng, progress
+        self.label, self.located = "", 0
+        self.kwargs, self.ref_kwargs = dict(case.params), dict(case.params)
+        if case.mask_attr:                                   # a seedable Dropout: same mask
+            seed = int(rng.integers(2**31))
+            for kwargs, c in ((self.kwargs, cls), (self.ref_kwargs, reference)):
+                if takes(c, "seed"):
+                    kwargs["seed"] = seed
+
+    def weights_for(self, values) -> list:
+        if values is None:       # the first, bare construction: any weights of any size
+            sizes = self.case.size_sets()[0] if self.case.sizes else {}
+            return [draw(self.case, w, self.case.shape_of(w, sizes), self.rng)
+                    for w in self.case.weights]
+        return [values[w] for w in self.case.weights]
+
+    def user(self, phase: str, fn, *args, **kwargs):
+        if self.progress is not None:
+            self.progress(f"{phase} ({self.label})" if self.label else phase)
+        return call(phase, fn, *args, **kwargs)
+
+    def attempt(self, label: str, step) -> None:
+        self.label = label
         try:
-            layer = cls(**kwargs)
-            with _capture() as caught:
-                layer.forward(*one)
-            if phase == "backward":
-                with _capture() as caught:
-                    layer.backward(dout.reshape(-1)[i:i + 1].copy())
-        except Exception:
-            continue
-        if any(str(w.message) == message for w in caught):
-            spots.append(format_where({n: float(x[0]) for n, x in zip(names, one)}))
-            if len(spots) == limit:
-                break
-    return spots
+            step()
+        except UserError as exc:
+            if not any(e.startswith(f"{exc} (") for e in self.report.errors):
+                self.report.errors.append(f"{exc} ({label})")
+        except ReferenceFailure as exc:
+            self.report.note_once(self.report.errors, f"{exc} ({label}; a bug on derive's side)")
 
+    # --- one input set ---------------------------------------------------------------
 
-def _check_kinks(cls, kwargs, case, rng, report: Report) -> None:
-    """Compare the gradient exactly at each kink with the reference's convention."""
-    for k in case.kinks:
-        for i, name in enumerate(case.inputs):
-            inputs = [_draw(case, rng, (1,)) for _ in case.inputs]
-            inputs[i] = np.array([k], dtype=np.float64)
-            dout = np.ones(1)
-            with _quiet():
-                expected = _as_grads(case.backward(dout.copy(), *[x.copy() for x in inputs]),
-                                     case.inputs)[i]
-                layer = _call("constructor", cls, **kwargs)
-                _call("forward", layer.forward, *[x.copy() for x in inputs])
-                got = _as_grads(_call("backward", layer.backward, dout.copy()), case.inputs)[i]
-            got_v = float(np.asarray(got, dtype=np.float64).reshape(-1)[0])
-            exp_v = float(np.asarray(expected, dtype=np.float64).reshape(-1)[0])
-            if not (got_v == exp_v or abs(got_v - exp_v) <= 1e-12 * max(1.0, abs(exp_v))):
-                report.note_once(report.kink_notes,
-                                 f"at {name}={k:g} your gradient d{name} is {got_v:.6g}, "
-                                 f"the reference (book convention) gives {exp_v:.6g}")
+    def check_set(self, label: str, values: dict) -> None:
+        case, report = self.case, self.report
+        inputs = [values[n] for n in case.inputs]
+        weights, consts = self.weights_for(values), [values[n] for n in case.consts]
+        where = self._where(values)
+        layer = self.user("constructor", self.cls, *_copies(weights), **self.kwargs)
+        args = _copies(inputs + consts)
+        with capture() as caught:
+            out = self.user("forward", layer.forward, *args)
+        self._warnings(caught, "forward", values)
+        out = _array("forward", out, "the output")
+        mask = self._mask(layer, inputs[0]) if case.mask_attr else None
+        ref = call_reference("constructor", self.reference, *_copies(weights), **self.ref_kwargs)
+        with quiet():
+            ref_out = np.asarray(call_reference("forward", ref.forward, *_copies(inputs + consts)),
+                                 dtype=np.float64)
+        if mask is not None:
+            setattr(ref, case.mask_attr, mask.copy())
+            ref_out = inputs[0] * mask
+        if out.shape != ref_out.shape:
+            raise UserError(f"forward returned shape {out.shape}, expected {ref_out.shape}")
+        rtol, atol, _ = _tolerance(out, ref_out, forward=True)
+        for i in report.forward.add("out", out, ref_out, where, label=label, rtol=rtol, atol=atol):
+            report.note_once(report.nonfinite, f"out = {out.reshape(-1)[i]} at "
+                                               f"{self._at(where, i, out.shape)}")
+
+        dout = np.array(1.0) if case.loss else dout_like(ref_out, self.rng)
+        dout_arg = 1.0 if case.loss else dout.copy()
+        with capture() as caught:
+            raw = self.user("backward", layer.backward, dout_arg)
+        self._warnings(caught, "backward", values)
+        grads = self._grads("backward", raw, layer, inputs, weights)
+        if not case.loss:
+            returned = raw if isinstance(raw, (tuple, list)) else [raw]
+            report.aliased_dout |= any(isinstance(g, np.ndarray) and np.shares_memory(g, dout_arg)
+                                       for g in returned)
+            report.mutated_dout |= not np.array_equal(dout_arg, dout, equal_nan=True)
+        report.mutated_inputs |= any(not np.array_equal(a, x, equal_nan=True)
+                                     for a, x in zip(args, inputs + consts))
+        with quiet():
+            ref_raw = call_reference("backward", ref.backward, 1.0 if case.loss else dout.copy())
+        try:
+            expected = self._grads("the reference's backward", ref_raw, ref, inputs, weights)
+        except UserError as exc:
+            raise ReferenceFailure(str(exc)) from None
+
+        at_kink, near_kink = self._kink_masks(inputs)
+        for (name, g), (_, e) in zip(grads, expected):
+            e = np.asarray(e, dtype=np.float64)
+            rtol, atol, kind = _tolerance(g, e)
+            report.note_once(report.dtypes, kind)
+            use = ~at_kink if g.shape == at_kink.shape else None
+            for i in report.backward.add(name, g, e, where, mask=use, label=label,
+                                         rtol=rtol, atol=atol):
+                report.note_once(report.nonfinite, f"{name} = {g.reshape(-1)[i]} at "
+                                                   f"{self._at(where, i, g.shape)}")
+        self._second_call(layer, dout, grads, inputs, weights)
+        self._finite_differences(inputs, weights, consts, mask, dout, grads, near_kink, where)
+
+    def _grads(self, phase, raw, layer, inputs, weights) -> list:
+        """[(name, array)]: the returned input gradients, then the weight attributes."""
+        names, case = self.case.inputs, self.case
+        if len(names) == 1 and not isinstance(raw, (tuple, list)):
+            raw = (raw,)
+        if not isinstance(raw, (tuple, list)) or len(raw) != len(names):
+            want = ", ".join(f"d{n}" for n in names)
+            got = f"{len(raw)} values" if isinstance(raw, (tuple, list)) else \
+                f"a {type(raw).__name__}"
+            why = ""
+            if case.weights and isinstance(raw, (tuple, list)):
+                why = (f": the book's {case.class_name} returns {want} and stores "
+                       + ", ".join(f"d{w}" for w in case.weights) + " as attributes")
+            raise UserError(f"{phase} returned {got}, expected {len(names)} ({want}){why}")
+        out = []
+        for name, g, x in zip(names, raw, inputs):
+            a = _array(phase, g, f"d{name}")
+            if a.shape != x.shape:
+                raise UserError(f"d{name} has shape {a.shape} but {name} has shape {x.shape}")
+            out.append((f"d{name}", a))
+        for name, w in zip(case.weights, weights):
+            a = _array(phase, getattr(layer, f"d{name}", None), f"self.d{name}")
+            if a.shape != w.shape:
+                raise UserError(f"self.d{name} has shape {a.shape}, expected {w.shape} "
+                                f"(like {name})")
+            out.append((f"d{name}", a))
+        return out
+
+    def _second_call(self, layer, dout, grads, inputs, weights) -> None:
+        case, report = self.case, self.report
+        with quiet():
+            raw = self.user("backward (second call)", layer.backward,
+                            1.0 if case.loss else dout.copy())
+        again = self._grads("backward (second call)", raw, layer, inputs, weights)
+        for (name, a), (_, g) in zip(again, grads):
+            a, g = np.asarray(a, dtype=np.float64), np.asarray(g, dtype=np.float64)
+            if a.shape == g.shape and np.array_equal(a, g, equal_nan=True):
+                continue
+            report.mutated_cache = True
+            if not report.second_call:      # the first difference says it
+                report.second_call.append(f"{differs(name, a, g)} ({self.label})")
+        if case.loss and takes(layer.backward, None):
+            with quiet():
+                try:
+                    twice = layer.backward(2.0)
+                except Exception:  # the user's code; the dout = 1 checks decide
+                    twice = None
+            first = np.asarray(grads[0][1], dtype=np.float64)
+            if isinstance(twice, np.ndarray) and twice.shape == first.shape \
+                    and np.allclose(twice, first) and np.any(first != 0):
+                report.note_once(report.notes, "backward ignores dout (checked with dout = 1 "
+                                 "only, right when the loss is the final node)")
+
+    def _finite_differences(self, inputs, weights, consts, mask, dout, grads, near_kink,
+                            where) -> None:
+        n = len(inputs)
+        if mask is not None:
+            def forward(x, *ws):
+                return x * mask
+        else:
+            def forward(*xs):
+                layer = self.cls(*xs[n:], **self.kwargs)
+                return layer.forward(*xs[:n], *_copies(consts))
+        with quiet():
+            numeric = self.user("forward (finite differences)", numerical_grad, forward,
+                                inputs + weights, dout)
+        for (name, g), fd in zip(grads, numeric):
+            use = np.isfinite(fd)
+            if g.shape == near_kink.shape:
+                use &= ~near_kink
+            self.report.fd.add(name, g, fd, where, mask=use, label=self.label)
+
+    # --- details ---------------------------------------------------------------------------
+
+    def _where(self, values):
+        """flat index → the input values there (elementwise), or {} (the index is shown)."""
+        if not self.case.elementwise:
+            return lambda i: {}
+        flat = {n: np.asarray(values[n]).reshape(-1) for n in self.case.inputs}
+        return lambda i: {n: float(x[i]) if x.size > i else float(x[0]) for n, x in flat.items()}
+
+    @staticmethod
+    def _at(where, i, shape) -> str:
+        w = where(i)
+        return format_where(w) if w else f"index {tuple(int(k) for k in np.unravel_index(i, shape))}"
+
+    def _mask(self, layer, x) -> np.ndarray:
+        mask = _array("forward", getattr(layer, self.case.mask_attr, None),
+                      f"self.{self.case.mask_attr}")
+        if mask.shape != x.shape:
+            raise UserError(f"self.{self.case.mask_attr} has shape {mask.shape}, "
+                            f"expected {x.shape}")
+        if not np.all((mask == 0) | (mask == 1)):
+            raise UserError(f"self.{self.case.mask_attr} has values other than 0 and 1")
+        return mask.astype(np.float64)
+
+    def _kink_masks(self, inputs) -> tuple:
+        shape = np.shape(inputs[0])
+        at, near = np.zeros(shape, bool), np.zeros(shape, bool)
+        for k in self.case.kinks:
+            for x in inputs:
+                at |= np.broadcast_to(x == k, shape)
+                near |= np.broadcast_to(np.abs(x - k) < KINK_RADIUS, shape)
+        return at, near
+
+    def _warnings(self, caught, phase, values) -> None:
+        report = self.report
+        messages, count = distinct(caught)
+        if count > FLOOD:
+            many = f"{count}" if count <= 10 * FLOOD else f"more than {10 * FLOOD}"
+            report.note_once(report.errors, f"{phase} emitted {many} distinct warnings in one "
+                             f"call, a flood (the first: {messages[0][:100]})")
+            return
+        for message in messages:
+            if len(report.warnings) >= MAX_WARNINGS:
+                report.note_once(report.warnings, "more warnings, not listed")
+                return
+            spots = self._locate(phase, message, values) if self.located < LOCATE else []
+            place = f"at {'; '.join(spots)}" if spots else f"({self.label})"
+            report.note_once(report.warnings, f"{message} in {phase} {place}")
+
+    def _locate(self, phase, message, values, limit=3) -> list:
+        """Input values whose elementwise re-run reproduces ``message`` (elementwise layers)."""
+        if not self.case.elementwise:
+            return []
+        self.located += 1
+        size = np.size(values[self.case.inputs[0]])
+        spots = []
+        for i in range(size):
+            one = [np.asarray(values[n]).reshape(-1)[i:i + 1].copy() for n in self.case.inputs]
+            try:
+                layer = self.cls(**self.kwargs)
+                with capture() as caught:
+                    layer.forward(*one)
+                if phase == "backward":
+                    with capture() as caught:
+                        layer.backward(np.ones(1))
+            except (Exception, SystemExit):
+                continue
+            if any(str(w.message) == message for w in caught[:1000]):
+                spots.append(format_where({n: float(x[0]) for n, x in zip(self.case.inputs, one)}))
+                if len(spots) == limit:
+                    break
+        return spots
+
+    def check_kinks(self) -> None:
+        """Compare the gradient exactly at each kink with the reference's convention."""
+        case = self.case
+        for k in case.kinks:
+            for i, name in enumerate(case.inputs):
+                values = {n: draw(case, n, (1,), self.rng) for n in case.names}
+                values[name] = np.array([k], dtype=np.float64)
+                inputs = [values[n] for n in case.inputs]
+                with quiet():
+                    ref = call_reference("constructor", self.reference, **self.ref_kwargs)
+                    call_reference("forward", ref.forward, *_copies(inputs))
+                    ref_raw = call_reference("backward", ref.backward, np.ones(1))
+                    try:
+                        expected = self._grads("the reference", ref_raw, ref, inputs, [])[i][1]
+                    except UserError as exc:
+                        raise ReferenceFailure(str(exc)) from None
+                    layer = self.user("constructor", self.cls, **self.kwargs)
+                    self.user("forward", layer.forward, *_copies(inputs))
+                    raw = self.user("backward", layer.backward, np.ones(1))
+                got = self._grads("backward", raw, layer, inputs, [])[i][1]
+                got_v = float(np.asarray(got, dtype=np.float64).reshape(-1)[0])
+                exp_v = float(np.asarray(expected, dtype=np.float64).reshape(-1)[0])
+                if not (got_v == exp_v or abs(got_v - exp_v) <= 1e-12 * max(1.0, abs(exp_v))):
+                    self.report.note_once(
+                        self.report.kink_notes, f"at {name}={k:g} your gradient d{name} is "
+                        f"{got_v:.6g}, the reference (book convention) gives {exp_v:.6g}")

@@ -55,8 +55,10 @@ def test_wrong_sigmoid_gives_a_point_and_both_values():
 
 
 @pytest.mark.parametrize("backward, reason", [
-    ("out*(1 - out)", "your expression does not use dout"),
-    ("-dout*out*(1 - out)", "differs by a constant factor -1"),
+    ("out*(1 - out)", "your formula leaves out dout; it is correct when dout = 1"),
+    ("out", "your expression does not use dout"),
+    ("-dout*out*(1 - out)", "it has the wrong sign"),
+    ("3*dout*out*(1 - out)", "differs by a constant factor 3"),
     ("dout**2*out*(1 - out)", "differs by a factor dout"),
     ("dout*out*(1 - out) + 1", "differs by a constant 1"),
 ])

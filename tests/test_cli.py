@@ -40,7 +40,9 @@ def test_check_wrong_sigmoid(capsys):
 
 def test_check_missing_dout(capsys):
     code, out, _ = run(capsys, "check", "sigmoid", "--backward", "out*(1-out)")
-    assert code == 1 and "does not use dout" in out
+    assert code == 1 and "leaves out dout; it is correct when dout = 1" in out
+    code, out, _ = run(capsys, "check", "sigmoid", "--backward", "out")
+    assert code == 1 and "does not use dout" in out and "correct when dout = 1" not in out
 
 
 def test_check_mul_tuple_and_single(capsys):

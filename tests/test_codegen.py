@@ -62,7 +62,7 @@ def test_output_is_deterministic():
 @pytest.mark.parametrize("name", LAYERS)
 def test_exported_class_against_reference_and_fd(name):
     cls = getattr(generated, catalogue.get(name).class_name)
-    report = verify_class(cls, CASES[name], strict=True)
+    report = verify_class(cls, CASES[name], REFERENCE[name], strict=True)
     assert report.ok, report.render()
 
 

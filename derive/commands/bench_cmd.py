@@ -13,8 +13,12 @@ from ..errors import DeriveError
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("bench", help="time exported backward code against the hand-coded "
-                              "reference classes")
+    p = subparsers.add_parser(
+        "bench", help="time exported backward code against the hand-coded reference classes",
+        description="Time the exported backward code against the hand-coded reference classes "
+        "(one process, calls alternating, medians). Every ratio is exported time / other time: "
+        "below 1.00 the exported code is faster (better), above 1.00 slower. 'floor x' and "
+        "'fresh x' compare with the memory-bandwidth floor: 1.00 is as fast as memory allows.")
     p.add_argument("layers", nargs="*", metavar="LAYER", help="layers (default: all)")
     p.add_argument("--sizes", default="1e3,1e5,1e6,1e7", help="element counts, comma-separated")
     p.add_argument("--repeat", type=int, default=10, help="runs per measurement (>= 3)")

@@ -14,13 +14,17 @@ from .. import catalogue, docs
 def register(subparsers) -> None:
     p = subparsers.add_parser("docs", help="write the derivation site into a folder",
                               description="Write <layer>.html, <layer>.md (+ .svg), <layer>.tex, "
-                              "index.html, README.md and derivations.tex for catalogue layers.")
-    p.add_argument("--out", default="output", help="output folder (default: output)")
+                              "index.html, README.md and derivations.tex for catalogue layers. "
+                              "The site is staged and switched in one step: after an interruption "
+                              "the folder holds the old site or the new one (a plain re-run "
+                              "finishes an interrupted switch).")
+    p.add_argument("-o", "--out", default="output", help="output folder (default: output)")
     p.add_argument("--format", default=",".join(docs.FORMATS),
                    help="comma-separated formats among html, md, tex (default: all)")
     p.add_argument("--layers", default=None, help="comma-separated layer names (default: all)")
     p.add_argument("--force", action="store_true",
-                   help="overwrite files in the folder that derive did not write")
+                   help="overwrite files in the folder that derive did not write, and replace "
+                   "symbolic links there (the links, not their targets)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.add_argument("--timings", action="store_true",
                    help="print seconds per layer (slowest first) and the total on stderr")

@@ -6,6 +6,8 @@ and the matrix layers (:mod:`derive.matrix`: affine, softmax, ...).  One module 
 written, elementwise layers first, then the matrix section.  ``--all`` exports
 both catalogues; ``--all --elementwise`` only the elementwise one (that is what
 ``numeric/generated.py`` holds; the matrix layers alone are ``numeric/matrix_generated.py``).
+``-o FILE`` is written atomically and never over a file derive did not write
+(:mod:`derive.files`: the module's first line is :data:`derive.files.MARKER`).
 
 >>> import argparse
 >>> p = argparse.ArgumentParser(); sub = p.add_subparsers(); register(sub)
@@ -14,10 +16,9 @@ both catalogues; ``--all --elementwise`` only the elementwise one (that is what
 """
 from __future__ import annotations
 
-import os
 import sys
 
-from .. import catalogue
+from .. import catalogue, files
 from ..errors import DeriveError
 
 
@@ -32,7 +33,10 @@ def register(subparsers) -> None:
                    help="export every layer (elementwise and matrix)")
     p.add_argument("--elementwise", action="store_true",
                    help="with --all: only the elementwise catalogue (numeric/generated.py)")
-    p.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout); an "
+                   "existing file is replaced only when derive export wrote it (its first line)")
+    p.add_argument("--force", action="store_true", help="with -o: replace a file derive did not "
+                   "write, or a symbolic link (the link itself; its target is left as it is)")
     p.set_defaults(func=run)
 
 
@@ -56,18 +60,11 @@ def run(args) -> int:
         names = [n for n in wanted if not catalogue.is_matrix(n)]
         matrix = [n for n in wanted if catalogue.is_matrix(n)]
         cmd = " ".join(wanted)  # no -o path: the bytes do not depend on it
-    source = emit_module(names, cmd=cmd, matrix=matrix)
+    source = files.mark_generated(emit_module(names, cmd=cmd, matrix=matrix))
     names = names + matrix
     if not args.output:
         sys.stdout.write(source)
         return 0
-    folder = os.path.dirname(os.path.abspath(args.output))
-    if not os.path.isdir(folder):
-        raise DeriveError(f"-o {args.output}: folder {folder} does not exist")
-    try:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(source)
-    except OSError as exc:
-        raise DeriveError(f"-o {args.output}: {exc.strerror}") from None
+    files.write_file(args.output, source, force=args.force)
     print(f"wrote {args.output} ({', '.join(names)})", file=sys.stderr)
     return 0

@@ -23,16 +23,32 @@ def register(subparsers) -> None:
 
 
 def split_names(text: str | None):
-    """``"x, y"`` → ``["x", "y"]``; None stays None."""
+    """``"x, y"`` → ``["x", "y"]``; None stays None; a name given twice is bad input.
+
+    >>> split_names("y, x")
+    ['y', 'x']
+    """
     if text is None:
         return None
-    return [n.strip() for n in text.split(",") if n.strip()]
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise DeriveError(f"--var {text}: {', '.join(twice)} given more than once; name each "
+                          "input once, in order")
+    if not names:
+        raise DeriveError("--var: give the formula's input names, comma-separated")
+    return names
 
 
 def need_one_layer(args) -> None:
     """A layer name or --expr, exactly one (bad input otherwise: exit 2)."""
-    if (args.layer is None) == (args.expr is None):
-        raise DeriveError("give a layer name (see `derive list`) or --expr FORMULA, not both")
+    if args.layer is None and args.expr is None:
+        cmd = f"derive {getattr(args, 'command', None) or 'show'}"
+        raise DeriveError(f"give a layer name (see `derive list`) or a formula with --expr, "
+                          f"e.g. `{cmd} sigmoid` or `{cmd} --expr \"x*tanh(x)\"`")
+    if args.layer is not None and args.expr is not None:
+        raise DeriveError(f"give a layer name or --expr FORMULA, not both (got {args.layer} "
+                          f"and --expr {args.expr})")
 
 
 def run(args) -> int:

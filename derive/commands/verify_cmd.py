@@ -1,102 +1,85 @@
 """``derive verify``: check a user's layer class, or the whole catalogue three ways.
 
-``derive verify --class mymodule:MySigmoid --layer sigmoid [--strict] [--format json]``
-imports the class (the current directory is searched first), runs it against the
-layer's case — forward against the formula, backward against the backward
-generated from the derivation and against central finite differences — and
-exits 0 when the gradients are right, 1 when they are wrong (``--strict``: also
-for in-place changes of ``dout`` and NumPy warnings), 2 when the class cannot be
-imported or the arguments are bad.
+``derive verify --class mymodule:MySigmoid --layer sigmoid [--strict] [--format json]
+[--timeout 60] [--memory 4G]`` runs the class in a separate, limited process
+(:mod:`numeric.sandbox`: the current directory is searched first) against the
+layer's case (:func:`derive.verification.case_for`): forward against the exported
+(derived) class, backward strictly against the exported backward — the exact
+gradient, float64, relative 1e-9 per element — and against central finite
+differences of the class's own forward. Matrix layers work the same way with the
+book's constructors (``Affine(W, b)``, ``BatchNormalization(gamma, beta)``) and the
+weight gradients as attributes (``dW``, ``db``, ``dgamma``, ``dbeta``); loss layers
+are checked with ``dout = 1``.
 
-Without ``--class`` every catalogue layer is checked: the exported code
-(:mod:`numeric.generated`) against the hand-coded :mod:`numeric.reference`
-classes and finite differences, and the reference classes against the exported
-backward; exit 0 iff all pass.
+Exit 0 when the gradients are right, 1 when they are wrong or the class misbehaves
+(exits, crashes, hangs past ``--timeout``, prints more than the cap, floods
+warnings; ``--strict``: also in-place changes of ``dout``, a second ``backward`` that
+differs, warnings), 2 when the class cannot be imported or the arguments are bad.
+Nothing the class prints reaches the report or the JSON.
 
-The matrix layers (affine, softmax, softmax_with_loss, mse, batchnorm, layernorm,
-dropout) work the same way through :mod:`numeric.matrix_verify`: ``--class m:MyAffine
---layer affine`` builds the class with the book's constructor (``Affine(W, b)``,
-``BatchNormalization(gamma, beta)``, ...) and checks forward, the returned ``dx`` and
-the parameter-gradient attributes (``dW``, ``db``, ``dgamma``, ``dbeta``) against the
-exported class (:mod:`numeric.matrix_generated`) and finite differences; loss layers
-are checked with ``dout = 1``.  The table without ``--class`` adds them:
-``numeric/matrix_generated.py`` vs ``numeric/matrix_reference.py`` vs finite differences.
+Without ``--class`` every catalogue layer is checked in this process: the exported
+code against the hand-coded reference classes (:data:`numeric.cases.HAND_CODED`)
+and finite differences, and the hand-coded classes against the exported code;
+exit 0 iff all pass. :func:`report_text` is one layer's row, for the docs pages.
 """
 from __future__ import annotations
 
-import dataclasses
-import importlib
-import inspect
 import json
-import os
+import re
 import sys
 
 from ..errors import DeriveError
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("verify", help="check a layer class's gradients (or the catalogue's "
-                              "exported code) against the derivation and finite differences")
+    p = subparsers.add_parser(
+        "verify", help="check a layer class's gradients (or the catalogue's exported code) "
+        "against the derivation and finite differences",
+        description="With --class MODULE:CLASS --layer LAYER: check a book-style layer class "
+        "(forward/backward) against the layer's derived backward, exactly (float64, relative "
+        "1e-9), and against finite differences; the class runs in a separate, limited process. "
+        "Without --class: the whole catalogue three ways (exported code, hand-coded reference "
+        "classes, finite differences). Exit 0 all pass, 1 failures, 2 bad input.")
     p.add_argument("--class", dest="cls", metavar="MODULE:CLASS",
                    help="the class to check, e.g. mymodule:MySigmoid")
     p.add_argument("--layer", metavar="LAYER", help="the catalogue layer it implements")
     p.add_argument("--strict", action="store_true",
-                   help="also fail on in-place changes of dout/inputs and on warnings")
+                   help="also fail on in-place changes of dout/inputs, on a second backward "
+                   "that differs from the first, and on warnings")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--seed", type=int, default=0, help="random inputs' seed (default 0)")
+    p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                   help="stop the class's process after this long (default 60)")
+    p.add_argument("--memory", default="4G", metavar="SIZE",
+                   help="address-space limit of the class's process, e.g. 512M, 4G (default 4G)")
     p.set_defaults(func=run)
 
 
-def load_class(spec: str):
-    """``module:Class`` → the class; the current directory is put first on sys.path."""
-    if spec.count(":") != 1 or not all(spec.split(":")):
+def parse_memory(text: str) -> int:
+    """``"512M"`` → bytes; a bare number is MiB.
+
+    >>> parse_memory("4G"), parse_memory("512")
+    (4294967296, 536870912)
+    """
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?\s*", text, re.IGNORECASE)
+    if not m:
+        raise DeriveError(f"--memory {text}: write a size such as 512M or 4G")
+    unit = {"": 1 << 20, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    size = int(float(m[1]) * unit[m[2].upper()])
+    if size < 256 << 20:
+        raise DeriveError(f"--memory {text}: at least 256M (Python and NumPy need that much)")
+    return size
+
+
+def _check_spec(spec: str) -> None:
+    modname, _, clsname = spec.partition(":")
+    if spec.count(":") != 1 or not all(part.replace(".", "").isidentifier() and part
+                                       for part in (modname, clsname)) \
+            or not clsname.isidentifier():
         raise DeriveError(f"--class {spec}: write it as module:ClassName")
-    modname, clsname = spec.split(":")
-    cwd = os.getcwd()
-    if cwd not in sys.path:
-        sys.path.insert(0, cwd)
-    try:
-        module = importlib.import_module(modname)
-    except ModuleNotFoundError as exc:
-        raise DeriveError(f"--class {spec}: cannot import {exc.name!r} "
-                          f"(looked in {cwd} and PYTHONPATH)") from None
-    except Exception as exc:  # the user's module may raise anything on import
-        raise DeriveError(f"--class {spec}: importing {modname} raised "
-                          f"{type(exc).__name__}: {exc}") from None
-    cls = getattr(module, clsname, None)
-    if not inspect.isclass(cls):
-        raise DeriveError(f"--class {spec}: {modname} has no class {clsname}")
-    return cls
-
-
-def derived_case(layer: str):
-    """The layer's case with forward and backward from the exported (derived) code."""
-    from numeric import generated
-    from numeric.cases import CASES
-    from .. import catalogue
-    spec = catalogue.get(layer)
-    if layer not in CASES:
-        raise DeriveError(f"--layer {layer}: no numeric case for it")
-    case = CASES[layer]
-    fn = getattr(generated, f"{layer}_backward")
-    cls = getattr(generated, spec.class_name)
-    wanted = [p for p in inspect.signature(fn).parameters if p != "dout"]
-
-    def forward(*inputs):
-        return cls(**case.params).forward(*inputs)
-
-    def backward(dout, *inputs):
-        values = dict(zip(spec.input_names, inputs))
-        if "out" in wanted:
-            values["out"] = forward(*inputs)
-        values.update(case.params)
-        grads = fn(dout, **{k: values[k] for k in wanted if k in values})
-        return grads if isinstance(grads, tuple) else (grads,)
-    return dataclasses.replace(case, forward=forward, backward=backward)
 
 
 def run(args) -> int:
-    from numeric.verify import verify_class
     if args.cls is None:
         if args.layer:
             raise DeriveError("--layer needs --class (without --class the whole catalogue is "
@@ -104,36 +87,56 @@ def run(args) -> int:
         return _catalogue(args)
     if not args.layer:
         raise DeriveError("--class needs --layer LAYER (which catalogue layer it implements)")
-    from .. import catalogue
-    if catalogue.is_matrix(args.layer):
-        from numeric.matrix_verify import verify_matrix_class
-        expected = _matrix_classes(args.layer)[0]
-        cls = load_class(args.cls)
-        report = verify_matrix_class(cls, args.layer, expected, strict=args.strict,
-                                     seed=args.seed)
-    else:
-        case = derived_case(args.layer)
-        cls = load_class(args.cls)
-        report = verify_class(cls, case, strict=args.strict, seed=args.seed)
+    _check_spec(args.cls)
+    if not args.timeout > 0:
+        raise DeriveError("--timeout: a number of seconds above 0")
+    from numeric.sandbox import verify_isolated
+    from ..verification import case_for
+    case, source, class_name = case_for(args.layer)
+    outcome = verify_isolated(args.cls, case, source, class_name, strict=args.strict,
+                              seed=args.seed, timeout=args.timeout,
+                              memory=parse_memory(args.memory))
+    if outcome.bad_input:
+        raise DeriveError(outcome.bad_input)
     if args.format == "json":
-        print(json.dumps({"class": args.cls, "layer": args.layer, **report.to_dict()}, indent=2))
+        print(json.dumps(_json(args, outcome), indent=2))
     else:
         print(f"{args.cls} as {args.layer}")
-        print(report.render())
-    return 0 if report.ok else 1
+        print(_text(args.layer, outcome))
+    return 0 if outcome.ok else 1
 
 
-def _matrix_classes(layer: str):
-    """(exported class, book-style reference class) of a matrix layer."""
-    from numeric import matrix_generated, matrix_reference
-    from ..matrix.specs import get
-    name = get(layer).class_name
-    return getattr(matrix_generated, name), getattr(matrix_reference, name)
+def _json(args, outcome) -> dict:
+    data = dict(outcome.report) if outcome.report is not None else _empty(args.layer)
+    if outcome.failure:
+        data["ok"] = False
+        data["failures"] = [outcome.failure] + list(data.get("failures", []))
+    return {"class": args.cls, "layer": args.layer, **data, "failure": outcome.failure,
+            "output_bytes": outcome.output_bytes}
 
+
+def _empty(layer: str) -> dict:
+    from numeric.report import Report
+    return Report(name=layer).to_dict()
+
+
+def _text(layer: str, outcome) -> str:
+    lines = outcome.text.splitlines() if outcome.report is not None else [f"{layer}: OK"]
+    if outcome.failure:
+        lines[0] = f"{layer}: FAIL" + (" (strict)" if lines[0].endswith("(strict)") else "")
+        lines.insert(1, f"  ! {outcome.failure}")
+    if outcome.output_bytes:
+        lines.append(f"  note: the class wrote {outcome.output_bytes} bytes to stdout/stderr "
+                     "(not shown)")
+    return "\n".join(lines)
+
+
+# --- the catalogue, three ways -------------------------------------------------------------
 
 def _row(name, mine, ref) -> dict:
     return {"layer": name, "ok": mine.ok and ref.ok,
             "exported_vs_reference": mine.backward.max_abs,
+            "exported_vs_reference_rel": mine.backward.max_rel,
             "exported_vs_fd": mine.fd.max_abs, "reference_vs_fd": ref.fd.max_abs,
             "exported_vs_fd_rel": mine.fd.max_rel, "reference_vs_fd_rel": ref.fd.max_rel,
             "forward": mine.forward.max_abs,
@@ -144,28 +147,24 @@ def _row(name, mine, ref) -> dict:
 
 
 def layer_row(name: str, *, seed: int = 0, strict: bool = False) -> dict:
-    """Three-way check of one catalogue layer: exported code, reference class, finite differences."""
-    from .. import catalogue
-    if catalogue.is_matrix(name):
-        from numeric.matrix_verify import verify_matrix_class
-        exported, reference = _matrix_classes(name)
-        mine = verify_matrix_class(exported, name, reference, strict=True, seed=seed)
-        ref = verify_matrix_class(reference, name, exported, strict=strict, seed=seed)
-        return _row(name, mine, ref)
-    from numeric import generated
-    from numeric.cases import CASES
-    from numeric.reference import REFERENCE
+    """Three-way check of one catalogue layer: exported code, hand-coded class, finite
+    differences (in this process: both classes are the project's own)."""
+    from numeric.cases import HAND_CODED
+    from numeric.sandbox import load_module
     from numeric.verify import verify_class
-    exported = getattr(generated, catalogue.get(name).class_name)
-    mine = verify_class(exported, CASES[name], strict=True, seed=seed)
-    ref = verify_class(REFERENCE[name], derived_case(name), strict=strict, seed=seed)
+    from ..verification import case_for
+    case, source, class_name = case_for(name)
+    exported = getattr(load_module(source, f"derive_exported_{class_name}"), class_name)
+    hand = HAND_CODED[name]
+    mine = verify_class(exported, case, hand, strict=True, seed=seed)
+    ref = verify_class(hand, case, exported, strict=strict, seed=seed)
     return _row(name, mine, ref)
 
 
 _HEAD = ("layer", "fwd err", "exp-ref", "exp-fd", "ref-fd", "mutation", "warnings", "verdict")
 _LEGEND = ("fwd err, exp-ref: max abs error of the exported forward/backward against the "
-           "reference class; exp-fd, ref-fd: max relative error against central finite "
-           "differences (where |value| > 1e-5)")
+           "reference class (backward: within 1e-9 relative per element); exp-fd, ref-fd: "
+           "max relative error against central finite differences (where |value| > 1e-5)")
 
 
 def format_table(rows) -> str:
@@ -185,12 +184,9 @@ def report_text(name: str) -> str:
 
 
 def _catalogue(args) -> int:
-    from numeric.cases import CASES
-    from numeric.matrix_verify import MATRIX_CASES
-    from .. import catalogue
+    from ..verification import layer_names
     rows = []
-    names = [n for n in catalogue.names() if n in CASES]
-    names += [n for n in catalogue.matrix_names() if n in MATRIX_CASES]
+    names = layer_names()
     for k, name in enumerate(names, 1):
         print(f"[{k}/{len(names)}] verify {name}", file=sys.stderr)
         rows.append(layer_row(name, seed=args.seed, strict=args.strict))

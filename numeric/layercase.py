@@ -1,0 +1,209 @@
+"""What the verifier needs to know about one layer: :class:`LayerCase`, plain JSON-ready data.
+
+A case names the layer's class and says how to call it, book style (chapter 5 of
+*Deep Learning from Scratch*)::
+
+    layer = Class(*weights, **params)          # Affine(W, b), LeakyRelu(alpha=0.01)
+    out = layer.forward(*inputs, *consts)      # SoftmaxWithLoss.forward(x, t)
+    grads = layer.backward(dout)               # one array, or a tuple in input order
+    dW, db = layer.dW, layer.db                # weight gradients: attributes "d" + name
+
+and how to draw its arguments:
+
+* ``shapes`` maps a name to a shape template of ints and dimension names
+  (``("N", "D")``; ``()`` is a scalar); ``sizes`` gives the dimension sizes to
+  try (one with ``N = 1`` is always among them, see :meth:`LayerCase.size_sets`).
+  An empty ``shapes`` means an **elementwise** layer: every input has the same,
+  any shape; the verifier tries ``()``, ``(7,)``, ``(3, 4)``, ``(2, 3, 5)`` and the
+  ``edges`` (and ``kinks``) of the domain.
+* ``kinds`` says how a name is drawn: ``"domain"`` uniform in ``domain`` (the
+  default for inputs), ``"normal"`` standard normal (the default for weights and
+  consts), ``"positive"`` uniform in [0.5, 2], ``"onehot"`` rows of one-hot labels.
+* ``loss``: the output is a scalar loss, ``backward`` is called with ``dout = 1``
+  (the book's ``backward(dout=1)``).
+* ``flatten``: the class also takes an ``x`` of rank 4 and flattens it to (N, D)
+  (Affine, BatchNormalization); the verifier adds such an input.
+* ``mask_attr``: the class draws its own mask in ``forward`` (Dropout) and keeps it
+  in this attribute; the expected output is ``x * mask`` and the reference's
+  backward runs with the same mask. A ``seed`` keyword is passed when the
+  constructor takes one, so a report is the same run after run.
+
+The reference implementation is not part of the case: it is a class with the same
+API (derive's exported code), given next to it (:func:`numeric.verify.verify_class`,
+:mod:`numeric.sandbox`).
+
+>>> case = LayerCase("affine", "Affine", shapes={"x": ("N", "D"), "W": ("D", "M"), "b": ("M",)},
+...                  weights=("W", "b"), sizes=({"N": 4, "D": 3, "M": 2},))
+>>> [s["N"] for s in case.size_sets()]
+[1, 4]
+>>> case.shape_of("W", {"N": 4, "D": 3, "M": 2})
+(3, 2)
+>>> LayerCase.from_dict(json.loads(json.dumps(case.to_dict()))) == case
+True
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+__all__ = ["LayerCase", "CaseError", "DEFAULT_EDGES", "KINDS", "SHAPES", "draw", "input_sets",
+           "dout_like"]
+
+DEFAULT_EDGES = (0.0, 1e-8, -1e-8, 1.0, -1.0, 50.0, -50.0, 1000.0, -1000.0)
+KINDS = ("domain", "normal", "positive", "onehot")
+SHAPES: tuple = ((), (7,), (3, 4), (2, 3, 5))     # tried for elementwise layers
+
+
+class CaseError(ValueError):
+    """A case that does not describe a layer the verifier can call."""
+
+
+@dataclass
+class LayerCase:
+    """One layer, as the verifier calls it (see the module docstring)."""
+
+    name: str
+    class_name: str
+    inputs: tuple = ("x",)
+    shapes: dict = field(default_factory=dict)
+    weights: tuple = ()
+    consts: tuple = ()
+    kinds: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict)
+    loss: bool = False
+    domain: tuple = (-5.0, 5.0)
+    edges: tuple = DEFAULT_EDGES
+    kinks: tuple = ()
+    sizes: tuple = ()
+    flatten: bool = False
+    mask_attr: str | None = None
+
+    def __post_init__(self):
+        self.inputs, self.weights, self.consts = (tuple(self.inputs), tuple(self.weights),
+                                                  tuple(self.consts))
+        self.shapes = {k: tuple(v) for k, v in self.shapes.items()}
+        self.domain, self.edges, self.kinks = (tuple(float(v) for v in self.domain),
+                                               tuple(float(v) for v in self.edges),
+                                               tuple(float(v) for v in self.kinks))
+        self.sizes = tuple(dict(s) for s in self.sizes)
+        self.validate()
+
+    @property
+    def elementwise(self) -> bool:
+        return not self.shapes
+
+    @property
+    def names(self) -> tuple:
+        return self.inputs + self.weights + self.consts
+
+    def kind(self, name: str) -> str:
+        return self.kinds.get(name, "domain" if name in self.inputs else "normal")
+
+    def validate(self) -> None:
+        names = self.names
+        if not self.inputs:
+            raise CaseError(f"{self.name}: a layer needs at least one input")
+        if len(set(names)) != len(names):
+            raise CaseError(f"{self.name}: a name is used twice among {', '.join(names)}")
+        if not all(isinstance(n, str) and n.isidentifier() for n in names + (self.class_name,)):
+            raise CaseError(f"{self.name}: names must be Python identifiers")
+        unknown = [k for k in (*self.shapes, *self.kinds) if k not in names]
+        if unknown:
+            raise CaseError(f"{self.name}: {', '.join(unknown)} is not an input, weight or const")
+        bad = {k: v for k, v in self.kinds.items() if v not in KINDS}
+        if bad:
+            raise CaseError(f"{self.name}: unknown kind {bad}; choose from {', '.join(KINDS)}")
+        if self.shapes:
+            missing = [n for n in names if n not in self.shapes]
+            if missing:
+                raise CaseError(f"{self.name}: no shape for {', '.join(missing)}")
+            dims = {d for v in self.shapes.values() for d in v if isinstance(d, str)}
+            if dims and not self.sizes:
+                raise CaseError(f"{self.name}: give sizes for {', '.join(sorted(dims))}")
+            for s in self.sizes:
+                if dims - set(s):
+                    raise CaseError(f"{self.name}: sizes {s} leave out "
+                                    f"{', '.join(sorted(dims - set(s)))}")
+        elif self.weights or self.flatten:
+            raise CaseError(f"{self.name}: weights and flatten need shapes")
+        if self.domain[0] >= self.domain[1]:
+            raise CaseError(f"{self.name}: domain {self.domain} is empty")
+
+    # --- shapes ----------------------------------------------------------------------------
+
+    def size_sets(self) -> list:
+        """The sizes to try, with ``N = 1`` first when N is a dimension and none has it."""
+        sets = [dict(s) for s in self.sizes]
+        uses_n = any("N" in v for v in self.shapes.values())
+        if uses_n and sets and not any(s.get("N") == 1 for s in sets):
+            sets.insert(0, {**sets[0], "N": 1})
+        return sets
+
+    def shape_of(self, name: str, sizes: dict) -> tuple:
+        return tuple(int(sizes[d]) if isinstance(d, str) else int(d) for d in self.shapes[name])
+
+    def edge_values(self) -> np.ndarray:
+        """Edges (and kinks) of the domain's sign: positive only when domain[0] > 0."""
+        low = self.domain[0]
+        keep = [e for e in (*self.edges, *self.kinks)
+                if low < 0 or (e > 0 if low > 0 else e >= 0)]
+        return np.array(list(dict.fromkeys(keep)), dtype=np.float64)
+
+    # --- JSON ---------------------------------------------------------------------------
+
+    def to_dict(self) -> dict:
+        return json.loads(json.dumps(asdict(self)))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "LayerCase":
+        """The case from :meth:`to_dict` output; unknown keys are an error."""
+        known = set(cls.__dataclass_fields__)
+        extra = set(data) - known
+        if extra:
+            raise CaseError(f"unknown case fields: {', '.join(sorted(extra))}")
+        return cls(**data)
+
+
+# --- drawing the arguments ---------------------------------------------------------------
+
+def draw(case: LayerCase, name: str, shape, rng) -> np.ndarray:
+    kind = case.kind(name)
+    if kind == "normal":
+        return rng.standard_normal(shape)
+    if kind == "positive":
+        return rng.uniform(0.5, 2.0, shape)
+    if kind == "onehot":
+        if not shape:
+            return np.ones(())
+        return np.eye(shape[-1])[rng.integers(0, shape[-1], shape[:-1])]
+    return np.asarray(rng.uniform(case.domain[0], case.domain[1], size=shape), dtype=np.float64)
+
+
+def input_sets(case: LayerCase, rng, shapes=None):
+    """(label, {name: array}): random values per shape or size set, then edges / rank 4."""
+    if case.elementwise:
+        for shape in shapes or SHAPES:
+            yield f"random, shape {shape}", {n: draw(case, n, shape, rng) for n in case.names}
+        edges = case.edge_values()
+        for name in case.inputs:
+            values = {n: draw(case, n, edges.shape, rng) for n in case.names}
+            values[name] = edges.copy()
+            yield f"edge values of {name}", values
+        return
+    for sizes in case.size_sets():
+        label = "sizes " + ", ".join(f"{k}={v}" for k, v in sizes.items())
+        yield label, {n: draw(case, n, case.shape_of(n, sizes), rng) for n in case.names}
+    if case.flatten:
+        sizes = {**case.size_sets()[-1], "N": 2, "D": 12}
+        values = {n: draw(case, n, case.shape_of(n, sizes), rng) for n in case.names}
+        x = case.inputs[0]
+        values[x] = values[x].reshape(2, 2, 3, 2)
+        yield f"{x} of shape (2, 2, 3, 2), flattened by the layer", values
+
+
+def dout_like(out: np.ndarray, rng) -> np.ndarray:
+    """Random upstream gradient, |dout| in [0.5, 2] so a forgotten dout shows."""
+    dout = rng.uniform(0.5, 2.0, out.shape) * rng.choice([-1.0, 1.0], out.shape)
+    return np.asarray(dout, dtype=np.float64)  # a 0-d array, not a NumPy scalar, for shape ()
