@@ -208,6 +208,11 @@ def names() -> list:
     return list(SPECS)
 
 
+def is_catalogue(spec) -> bool:
+    """True when ``spec`` is the catalogue's own layer (not a user's of the same name)."""
+    return spec.name in SPECS and spec is get(spec.name)
+
+
 @lru_cache(maxsize=None)
 def get(name: str) -> LayerSpec:
     """The spec of a catalogue layer; an unknown name suggests close matches."""

@@ -6,14 +6,19 @@ the user's expression stands for the forward formula. A :class:`Verdict` is
 (with a point where the two differ and, when one is found, why: dout missing,
 a constant factor, ...) or ``unproven`` (numeric agreement is never a proof).
 
->>> report = check("sigmoid", backward="dout * (1.0 - out) * out")
+Tensor layers are checked by :mod:`derive.check_tensor` (proven for every size in index
+form, or refuted at concrete sizes), with the same verdicts and exit codes.
+
+>>> from derive import catalogue
+>>> sigmoid = catalogue.get("sigmoid")
+>>> report = check(sigmoid, "dout * (1.0 - out) * out")
 >>> report.exit_code, report.verdicts[0].proof.method
 (0, 'symbolic')
->>> check("sigmoid", backward="dout*out").verdicts[0].status
+>>> check(sigmoid, "dout*out").verdicts[0].status
 'not_equal'
->>> check("sigmoid", backward="out*(1 - out)").verdicts[0].reasons[0][:40]
+>>> check(sigmoid, "out*(1 - out)").verdicts[0].reasons[0][:40]
 'your formula leaves out dout; it is corr'
->>> check("sigmoid", backward="2*out*(1 - out)").verdicts[0].reasons
+>>> check(sigmoid, "2*out*(1 - out)").verdicts[0].reasons
 ('your expression does not use dout', 'it differs by a constant factor 2 (it is 2 times the expected gradient) at dout = 1')
 """
 from __future__ import annotations
@@ -22,9 +27,8 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from . import catalogue
-from .derivation import derive_spec, spec_from_text
-from .errors import DeriveError
+from .derivation import derive_spec
+from .errors import DeriveError, FormulaShapeError
 from .parse import parse_formula
 from .proof import Counterexample, Proof, _kink_symbols, compare, numeric_compare
 from .render.printers import text as show
@@ -74,14 +78,17 @@ class Verdict:
         if self.status == "not_equal":
             if self.reasons[:1] == (DOUT_ONE,):    # the point would only show dout != 1
                 return [head + "NOT equal", *body, f"  {DOUT_ONE}"]
-            lines = [head + "NOT equal", *body, "  " + self._point_text()]
+            lines = [head + "NOT equal", *body]
+            if self.counterexample is not None:
+                lines.append("  " + self._point_text())
             return lines + [f"  {r}" for r in self.reasons]
         return [head + f"could not prove equal (they agree at {self.agreed} random points, "
                 "which is not a proof)", *body]
 
     def _point_text(self) -> str:
         ce = self.counterexample
-        at = ", ".join(f"{k} = {v:.6g}" for k, v in ce.point.items())
+        at = ", ".join(f"{k} = {v:.6g}" if isinstance(v, float) else f"{k} = {v}"
+                       for k, v in ce.point.items())
         extra = f" (out = {self.out_value:.6g})" if self.out_value is not None else ""
         return f"at {at}{extra}: yours {_num(ce.left)}, expected {_num(ce.right)}"
 
@@ -128,7 +135,10 @@ class CheckReport:
 
 
 def _num(v) -> str:
-    c = complex(v)
+    try:
+        c = complex(v)
+    except (TypeError, ValueError):
+        return str(v)
     return f"{c.real:.6g}" if c.imag == 0 else f"{c:.6g}"
 
 
@@ -195,7 +205,7 @@ def check_gradient(spec, x: sp.Symbol, given: sp.Expr, book: sp.Expr | None = No
     ``book`` is the derivation's result, used to show and to settle conventions at kinks.
     """
     reference = dout * sp.diff(spec.forward, x)
-    unfolded = given.xreplace({out: spec.forward})
+    unfolded = given.xreplace(unfold_map(spec))
     expected = book if book is not None else reference
     result = compare(unfolded, reference)
     if isinstance(result, Proof):
@@ -213,6 +223,16 @@ def check_gradient(spec, x: sp.Symbol, given: sp.Expr, book: sp.Expr | None = No
                        out_value=out_value, reasons=_why(unfolded, reference))
     agreed, _ = numeric_compare(unfolded, reference)
     return Verdict(x.name, "unproven", given, expected, agreed=agreed)
+
+
+def unfold_map(spec) -> dict:
+    """symbol -> value in the inputs, for every cached name (out, statements, aliases)."""
+    symbols, named = spec.symbols(), spec.named()
+    out_map = {symbols[n]: v for n, v in named.items() if n in symbols}
+    for alias, target in spec.aliases.items():
+        if target in named:
+            out_map[symbols[alias]] = named[target]
+    return out_map
 
 
 def _symbols_at(point: dict, *exprs):
@@ -233,13 +253,23 @@ def _kink(spec, unfolded, reference, book, proof) -> Kink | None:
 
 
 def check_spec(spec, backward: str, wrt=None) -> CheckReport:
-    """Check ``backward`` (text, parsed safely) for the layer ``spec``."""
-    formula = parse_formula(backward, spec.symbols(), allow_tuple=True)
+    """Check ``backward`` (text, parsed safely) for the layer ``spec``.
+
+    The formula may use every name of the layer: ``dout``, ``out`` (and the output's own
+    name), the inputs, weights, consts, params, dimensions and the statements' names.
+    """
+    inputs = [_input(spec, wrt)] if wrt is not None else list(spec.differentiable)
+    try:
+        formula = parse_formula(backward, spec.symbols(), allow_tuple=True)
+    except FormulaShapeError as exc:
+        report = CheckReport(spec.name)
+        expected = derive_spec(spec, [s.name for s in inputs]).result
+        for x in inputs:
+            report.verdicts.append(Verdict(x.name, "not_equal", sp.Symbol(backward),
+                                           expected[x.name],
+                                           reasons=(f"shape error for every size: {exc}",)))
+        return report
     given = formula.expr
-    if wrt is not None:
-        inputs = [_input(spec, wrt)]
-    else:
-        inputs = list(spec.inputs)
     parts = list(given) if isinstance(given, tuple) else [given]
     if len(parts) != len(inputs):
         names = ", ".join(s.name for s in inputs)
@@ -249,94 +279,33 @@ def check_spec(spec, backward: str, wrt=None) -> CheckReport:
                               f"or choose one with --wrt")
         raise DeriveError(f"expected one expression (the gradient to {names}), "
                           f"got {len(parts)}")
+    from .derivation import is_tensor
     try:
-        book = derive_spec(spec, [s.name for s in inputs]).result
+        d = derive_spec(spec, [s.name for s in inputs])
     except DeriveError:
-        book = {}     # no proven walkthrough: the check still stands on sympy.diff
+        if is_tensor(spec):
+            raise
+        d = None      # no proven walkthrough: the check still stands on sympy.diff
     report = CheckReport(spec.name)
     for x, g in zip(inputs, parts):
-        report.verdicts.append(check_gradient(spec, x, sp.sympify(g), book.get(x.name)))
+        if is_tensor(spec):
+            from .check_tensor import check_tensor_gradient
+            report.verdicts.append(check_tensor_gradient(d, x, g))
+        else:
+            book = d.result.get(x.name) if d is not None else None
+            report.verdicts.append(check_gradient(spec, x, sp.sympify(g), book))
     return report
 
 
 def _input(spec, name):
-    for s in spec.inputs:
+    for s in spec.differentiable:
         if s.name == name:
             return s
-    raise DeriveError(f"--wrt {name}: {spec.name} has inputs {', '.join(spec.input_names)}")
+    names = ", ".join(s.name for s in spec.differentiable)
+    raise DeriveError(f"--wrt {name}: {spec.name} has inputs {names}")
 
 
-@dataclass
-class MatrixCheckReport:
-    """The verdict on a NumPy backward line for a matrix layer (:func:`derive.matrix.check_matrix`).
-
-    Exit 0 only when proven for all shapes; agreeing numerically at some sizes is not a proof.
-    """
-
-    layer: str
-    wrt: str
-    given: str
-    result: object        # derive.matrix.MatrixCheck
-
-    @property
-    def ok(self) -> bool:
-        return self.result.verdict == "proven"
-
-    @property
-    def exit_code(self) -> int:
-        return 0 if self.ok else 1
-
-    @property
-    def status(self) -> str:
-        return {"proven": "proven", "checked": "unproven"}.get(self.result.verdict, "not_equal")
-
-    def message(self) -> str:
-        r = self.result
-        if r.verdict == "proven":
-            return f"proven for all shapes: {r.message}"
-        if r.verdict == "checked":
-            return "not proven: " + r.message
-        return f"NOT equal ({r.reason}): {r.message}"
-
-    def to_text(self) -> str:
-        return "\n".join([f"{self.layer}, ∂L/∂{self.wrt}: {self.message()}",
-                          f"  yours:    {self.given}", f"  expected: {self.result.expected}"]) + "\n"
-
-    def to_dict(self) -> dict:
-        r = self.result
-        return {"layer": self.layer, "kind": "matrix", "ok": self.ok, "exit_code": self.exit_code,
-                "results": [{"input": self.wrt, "status": self.status, "verdict": r.verdict,
-                             "reason": r.reason, "message": self.message(),
-                             "given": self.given, "expected": r.expected}]}
-
-
-def check_matrix_layer(name: str, backward: str, wrt=None) -> MatrixCheckReport:
-    """Check a NumPy backward line for the matrix layer ``name`` (parsed, never evaluated)."""
-    from .matrix import check_matrix, specs
-    layer = specs.get(name)
-    if wrt is None:
-        if len(layer.inputs) != 1:
-            raise DeriveError(f"{name} has inputs {', '.join(layer.inputs)}: choose the one your "
-                              "line is the gradient to with --wrt (e.g. --wrt "
-                              f"{list(layer.inputs)[-1]})")
-        wrt = next(iter(layer.inputs))
-    result = check_matrix(name, backward, wrt)
-    if result.verdict == "refuted" and result.reason == "parse":
-        raise DeriveError(f"--backward: {result.message}")
-    return MatrixCheckReport(name, wrt, backward, result)
-
-
-def check(name: str | None = None, *, expr: str | None = None, backward: str, wrt=None,
-          var=None):
-    """Check a catalogue layer by name, or a custom formula given as text.
-
-    A matrix layer (``affine`` ...) gives a :class:`MatrixCheckReport`.
-    """
-    if (name is None) == (expr is None):
-        raise DeriveError("give a layer name or --expr, not both")
-    if name is not None and catalogue.is_matrix(name):
-        if var is not None:
-            raise DeriveError("--var applies only to --expr")
-        return check_matrix_layer(name, backward, wrt)
-    spec = catalogue.get(name) if name is not None else spec_from_text(expr, var, parse_formula)
+def check(spec, backward: str, wrt=None) -> CheckReport:
+    """Check a backward formula for ``spec`` (a :class:`~derive.spec.LayerSpec`, from the
+    catalogue or :mod:`derive.program`)."""
     return check_spec(spec, backward, wrt)

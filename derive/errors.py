@@ -35,6 +35,11 @@ class ParseError(DeriveError):
         super().__init__(f"{where}{message}")
 
 
+class FormulaShapeError(ParseError):
+    """A formula whose shapes do not fit for any size (e.g. ``dout @ W`` for (N, M)·(D, M)):
+    for ``derive check`` a wrong formula (exit 1), not unreadable input."""
+
+
 class UnknownLayerError(DeriveError):
     """A layer name not in the catalogue (message lists close matches)."""
 

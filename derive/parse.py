@@ -33,7 +33,7 @@ import sympy
 from sympy.core.relational import Relational
 from sympy.logic.boolalg import BooleanAtom, BooleanFunction
 
-from derive.errors import ParseError, ShapeError
+from derive.errors import FormulaShapeError, ParseError, ShapeError
 from derive.parse_limits import (MAX_NAME_CHARS, _LOG10_LIMIT, _Refuse, _power, read_tree,
                                  size_problem)
 from derive.rules import SPELLINGS, Rule, Sugar, u0, u1, u2
@@ -197,7 +197,11 @@ class _Parser:
             blamed = arg_nodes[refusal.arg] if refusal.arg is not None else node
             raise self.error(str(refusal), blamed) from None
         except ShapeError as exc:
-            raise self.error(str(exc), node) from None
+            plain = self.error(str(exc), node)
+            hint = ("; did you mean keepdims=True?" if "cannot be broadcast" in str(exc)
+                    and "np.sum" in self.original else "")
+            raise FormulaShapeError(str(exc) + hint, column=plain.column, text=plain.text,
+                                    line=plain.line) from None
         except (TypeError, ValueError, ArithmeticError, NotImplementedError, RecursionError) as exc:
             raise self.error(f"cannot build {what}: {exc}", node) from None
         if isinstance(result, sympy.Basic) and not isinstance(result, _CONDITION):

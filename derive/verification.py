@@ -1,15 +1,12 @@
-"""How derive describes a catalogue layer to the NumPy verifier (:mod:`numeric.verify`).
+"""How derive describes a layer to the NumPy verifier (:mod:`numeric.verify`), from its Derivation.
 
-:func:`case_for` is the only place that knows it: the layer's
-:class:`~numeric.layercase.LayerCase` (how to build and call the class, how to draw
-its arguments), the source text of the reference implementation — derive's
-exported module, whose backward is the proven derivation turned into code — and
-the class to take from it. The verifier never imports derive; it gets these three
-as data (:mod:`numeric.sandbox` passes them to a child process as JSON and text).
-
-Today the cases are :data:`numeric.cases.CASES` and the sources the committed
-exported modules (``numeric/generated.py``, ``numeric/matrix_generated.py``, kept
-fresh by the tests).
+:func:`case_of` is the only place that knows it: the layer's
+:class:`~numeric.layercase.LayerCase` (how to build and call the class, how to draw its
+arguments) comes from the spec — inputs, shapes, weights, consts, params, features —
+and the reference implementation is the code generated from *this* derivation (what
+``derive export`` writes and the docs page shows). The verifier never imports derive;
+it gets the case and the source as data (:mod:`numeric.sandbox` passes them to a child
+process as JSON and text).
 
 >>> case, source, class_name = case_for("sigmoid")
 >>> case.inputs, class_name, f"class {class_name}:" in source
@@ -20,37 +17,149 @@ fresh by the tests).
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 from . import catalogue
 from .errors import DeriveError
+from .tensor import shape_of
 
-__all__ = ["case_for", "layer_names"]
+__all__ = ["case_of", "case_for", "layer_names", "report_text"]
 
 
-def _exported_source(filename: str) -> str:
-    import numeric
-    return (Path(numeric.__file__).resolve().parent / filename).read_text(encoding="utf-8")
+def _sizes(spec) -> tuple:
+    """Two sets of sizes for the layer's dimensions: the batch N = 1, and a larger one."""
+    dims = [d.name for d in spec.dims()]
+    big = {d: 3 + (i % 3) for i, d in enumerate(dims)}
+    if "N" in big:
+        big["N"] = 5
+    small = {**big, **({"N": 1} if "N" in big else {dims[0]: 1} if dims else {})}
+    return (small, big) if dims else ()
+
+
+def _shape(sym) -> tuple:
+    return tuple(d.name if d.is_Symbol else int(d) for d in shape_of(sym))
+
+
+def _kinds(spec, consts) -> dict:
+    kinds = {}
+    labels = set(spec.features.get("labels", ())) | {n for n, _, v, _ in spec.assume if v == 1}
+    for s in (*spec.differentiable, *(c for c in spec.consts if c.name in consts)):
+        if s.is_positive:
+            kinds[s.name] = "positive"
+        elif s.name in labels:
+            kinds[s.name] = "onehot"
+        elif shape_of(s) or spec.weights:
+            kinds[s.name] = "normal"
+    return kinds
+
+
+def case_of(d):
+    """The :class:`~numeric.layercase.LayerCase` of derivation ``d``'s layer."""
+    from numeric.layercase import LayerCase
+    spec = d.spec
+    from numeric.cases import CASES
+    if spec.name in CASES and catalogue.is_catalogue(spec):
+        return dataclasses.replace(CASES[spec.name], class_name=spec.class_name)
+    mask = spec.features.get("dropout")
+    table = spec.symbols()
+    consts = tuple(c for c in spec.const_names if c != mask and not (
+        c in spec.defaults and not shape_of(table[c])))     # a scalar with a default: kept
+    params = {p: spec.defaults[p] for p in spec.param_names if p in spec.defaults}
+    if not d.tensor:
+        positive = any(s.is_positive for s in spec.inputs)
+        return LayerCase(spec.name, spec.class_name, inputs=spec.input_names, consts=consts,
+                         params=params, domain=(0.1, 5.0) if positive else (-5.0, 5.0),
+                         kinks=_kinks(spec))
+    names = (*spec.differentiable, *(s for s in spec.consts if s.name in consts))
+    return LayerCase(spec.name, spec.class_name, inputs=spec.input_names,
+                     shapes={s.name: _shape(s) for s in names}, weights=spec.weight_names,
+                     consts=consts, kinds=_kinds(spec, consts), params=params, loss=spec.is_loss,
+                     sizes=_sizes(spec), flatten=bool(spec.features.get("flatten")),
+                     mask_attr=mask)
+
+
+def _kinks(spec) -> tuple:
+    """Points where a one-input elementwise layer switches branch (finite differences skip
+    them and the gradient there is compared with the derivation's convention)."""
+    if len(spec.inputs) != 1:
+        return ()
+    from .proof import _breakpoints, _as_piecewise
+    x = spec.inputs[0]
+    try:
+        points = _breakpoints(_as_piecewise(spec.forward), x)
+    except (DeriveError, TypeError, ValueError):
+        return ()
+    return tuple(float(p) for p in points or ())
 
 
 def case_for(name: str):
-    """(LayerCase, reference module source, reference class name) for catalogue layer ``name``.
-
-    Unknown names raise :class:`~derive.errors.UnknownLayerError` (with suggestions).
-    """
-    from numeric.cases import CASES
-    if catalogue.is_matrix(name):
-        from .matrix import specs
-        class_name, filename = specs.get(name).class_name, "matrix_generated.py"
-    else:
-        class_name, filename = catalogue.get(name).class_name, "generated.py"
-    if name not in CASES:
-        raise DeriveError(f"--layer {name}: no numeric case for it")
-    case = dataclasses.replace(CASES[name], class_name=class_name)
-    return case, _exported_source(filename), class_name
+    """(LayerCase, reference module source, reference class name) for catalogue layer
+    ``name``; the source is generated from the layer's derivation now."""
+    from .codegen import emit_module
+    from .derivation import derive_spec
+    d = derive_spec(catalogue.get(name))
+    return case_of(d), emit_module([d], cmd=name), d.spec.class_name
 
 
 def layer_names() -> list:
-    """The catalogue layers :func:`case_for` describes, elementwise first."""
-    from numeric.cases import CASES
-    return [n for n in (*catalogue.names(), *catalogue.matrix_names()) if n in CASES]
+    """The catalogue layers, in catalogue order."""
+    return catalogue.names()
+
+
+# --- one layer's three-way report (the docs pages show it) -----------------------------------
+
+def layer_row(d, source: str, *, seed: int = 0, strict: bool = False) -> dict:
+    """Three-way check of ``d``'s exported code (``source``): against the hand-coded class
+    (:data:`numeric.cases.HAND_CODED`, where the catalogue has one) and finite differences."""
+    from numeric.cases import HAND_CODED
+    from numeric.sandbox import load_module
+    from numeric.verify import verify_class
+    case = case_of(d)
+    name = d.spec.class_name
+    exported = getattr(load_module(source, f"derive_exported_{name}"), name)
+    hand = HAND_CODED.get(d.spec.name) if catalogue.is_catalogue(d.spec) else None
+    mine = verify_class(exported, case, hand or exported, strict=True, seed=seed)
+    ref = verify_class(hand, case, exported, strict=strict, seed=seed) if hand else None
+    return row(d.spec.name, mine, ref)
+
+
+def row(name, mine, ref) -> dict:
+    """A table row from the reports on the exported class and on the hand-coded one."""
+    ok = mine.ok and (ref is None or ref.ok)
+    return {"layer": name, "ok": ok,
+            "exported_vs_reference": mine.backward.max_abs if ref else float("nan"),
+            "exported_vs_reference_rel": mine.backward.max_rel if ref else float("nan"),
+            "exported_vs_fd": mine.fd.max_abs,
+            "reference_vs_fd": ref.fd.max_abs if ref else float("nan"),
+            "exported_vs_fd_rel": mine.fd.max_rel,
+            "reference_vs_fd_rel": ref.fd.max_rel if ref else float("nan"),
+            "forward": mine.forward.max_abs if ref else float("nan"),
+            "mutation": any((mine.mutated_dout, mine.aliased_dout, mine.mutated_inputs,
+                             mine.mutated_cache)),
+            "warnings": len(mine.warnings) + (len(ref.warnings) if ref else 0),
+            "failures": mine.failures + ([f"reference: {f}" for f in ref.failures] if ref
+                                         else [])}
+
+
+HEAD = ("layer", "fwd err", "exp-ref", "exp-fd", "ref-fd", "mutation", "warnings", "verdict")
+LEGEND = ("fwd err, exp-ref: max abs error of the exported forward/backward against the "
+          "hand-coded reference class (backward: within 1e-9 relative per element; nan: no "
+          "hand-coded class); exp-fd, ref-fd: max relative error against central finite "
+          "differences (where |value| > 1e-5)")
+
+
+def format_table(rows) -> str:
+    lines = [HEAD] + [(r["layer"], f"{r['forward']:.1e}", f"{r['exported_vs_reference']:.1e}",
+                       f"{r['exported_vs_fd_rel']:.1e}", f"{r['reference_vs_fd_rel']:.1e}",
+                       "yes" if r["mutation"] else "no", str(r["warnings"]),
+                       "PASS" if r["ok"] else "FAIL") for r in rows]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(HEAD))]
+    out = ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in lines]
+    out += [f"{r['layer']}: {f}" for r in rows for f in r["failures"]]
+    return "\n".join(out)
+
+
+def report_text(d, source: str | None) -> str:
+    """One layer's verification of the code ``source`` (the page's), as text."""
+    if source is None:
+        raise DeriveError("no exported code to verify")
+    return f"{format_table([layer_row(d, source)])}\n{LEGEND}"

@@ -257,6 +257,9 @@ def class_source(d, printer, fname, needs, params) -> tuple:
         lines.append(f"        self.d{w} = d{w}")
     for x in flatten:
         lines.append(f"        d{x} = d{x}.reshape(self.original_{x}_shape)")
+    if flatten and _same_shape_out(spec, flatten):
+        lines.insert(lines.index(f"    def backward(self, dout{default}):") + 1,
+                     "        dout = _rows(dout)")
     outs = [f"d{n}" for n in spec.input_names]
     lines.append(f"        return {', '.join(outs)}")
     held = [(n, "forward value") for n in cached]
@@ -288,14 +291,25 @@ def _forward_body(d, printer, cached, flatten, running, dropout) -> list:
         update += [f"self.{a} = self.momentum * self.{a} + (1 - self.momentum) * {n}"
                    for n, a in running]
         body += ["if not train_flg:"] + [f"    {line}" for line in _with_dims(spec, test)]
-        body += ["    return out"]
+        flat = [x for x in spec.features.get("flatten", ()) if x in spec.input_names]
+        body += [f"    return out.reshape(self.original_{flat[0]}_shape)" if flat and
+                 _same_shape_out(spec, flat) else "    return out"]
         lines = _with_dims(spec, lines)
         body += lines + update
     else:
         body += _with_dims(spec, lines)
     body += [f"self.{n} = {n}" for n in cached]
-    body.append("return out")
+    flat = [x for x in spec.features.get("flatten", ()) if x in spec.input_names]
+    if flat and _same_shape_out(spec, flat):         # the book's BatchNormalization
+        body.append(f"return out.reshape(self.original_{flat[0]}_shape)")
+    else:
+        body.append("return out")
     return body
+
+
+def _same_shape_out(spec, flatten) -> bool:
+    """True when the output has the flattened input's shape (it is reshaped back)."""
+    return spec.out_shape == shape_of(spec.symbols()[flatten[0]])
 
 
 def _with_dims(spec, lines) -> list:

@@ -1,11 +1,8 @@
-"""``derive export LAYER... [-o FILE] | --all [--elementwise]``: a numpy-only module of backward
-functions and classes.
+"""``derive export LAYER... | --all | --expr ... | --file ... [-o FILE]``: a numpy-only module of
+backward functions and book-style classes, generated from the derivations.
 
-Names may come from both catalogues: the elementwise layers (:mod:`derive.catalogue`)
-and the matrix layers (:mod:`derive.matrix`: affine, softmax, ...).  One module is
-written, elementwise layers first, then the matrix section.  ``--all`` exports
-both catalogues; ``--all --elementwise`` only the elementwise one (that is what
-``numeric/generated.py`` holds; the matrix layers alone are ``numeric/matrix_generated.py``).
+Catalogue layers, or one layer of your own (``--expr``/``--file`` with ``--shape``,
+``--weight``, ``--const``, ``--param`` and ``--name``, see :mod:`.layer_args`).
 ``-o FILE`` is written atomically and never over a file derive did not write
 (:mod:`derive.files`: the module's first line is :data:`derive.files.MARKER`).
 
@@ -20,6 +17,7 @@ import sys
 
 from .. import catalogue, files
 from ..errors import DeriveError
+from .layer_args import add_layer_arguments, resolve
 
 
 def register(subparsers) -> None:
@@ -27,12 +25,13 @@ def register(subparsers) -> None:
                               "classes) generated from the derivations",
                               description="Write a module that imports numpy only: for each layer "
                               "a <layer>_backward(dout, ...) function and a class with forward/"
-                              "backward.")
+                              "backward (the book's API: weights to the constructor, their "
+                              "gradients as dW, db after backward).")
     p.add_argument("layers", nargs="*", metavar="LAYER", help="catalogue layers to export")
-    p.add_argument("--all", action="store_true",
-                   help="export every layer (elementwise and matrix)")
+    p.add_argument("--all", action="store_true", help="export every catalogue layer")
     p.add_argument("--elementwise", action="store_true",
-                   help="with --all: only the elementwise catalogue (numeric/generated.py)")
+                   help="with --all: only the elementwise layers")
+    add_layer_arguments(p, positional=False)
     p.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout); an "
                    "existing file is replaced only when derive export wrote it (its first line)")
     p.add_argument("--force", action="store_true", help="with -o: replace a file derive did not "
@@ -40,28 +39,49 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def run(args) -> int:
-    from ..codegen import emit_module
-    if args.all and args.layers:
-        raise DeriveError("give layer names or --all, not both")
-    if not args.all and not args.layers:
-        raise DeriveError("name at least one layer (or --all); see `derive list`")
+def _derivations(args) -> tuple:
+    from ..derivation import derive_spec
+    own = args.expr is not None or args.file is not None
+    if sum(map(bool, (args.all, args.layers, own))) > 1:
+        raise DeriveError("give layer names, --all, or one layer with --expr/--file")
     if args.elementwise and not args.all:
         raise DeriveError("--elementwise goes with --all")
+    if own:
+        spec = resolve(args, command="export")
+        return [derive_spec(spec)], None
     if args.all:
-        names = catalogue.names()
-        matrix = [] if args.elementwise else catalogue.matrix_names()
-        cmd = "--all --elementwise" if args.elementwise else "--all"
-    else:
-        wanted = list(dict.fromkeys(args.layers))
-        for n in wanted:
-            if not catalogue.is_matrix(n):
-                catalogue.get(n)  # unknown names fail here, with suggestions from both catalogues
-        names = [n for n in wanted if not catalogue.is_matrix(n)]
-        matrix = [n for n in wanted if catalogue.is_matrix(n)]
-        cmd = " ".join(wanted)  # no -o path: the bytes do not depend on it
-    source = files.mark_generated(emit_module(names, cmd=cmd, matrix=matrix))
-    names = names + matrix
+        ds = [derive_spec(catalogue.get(n)) for n in catalogue.names()]
+        if args.elementwise:
+            ds = [d for d in ds if not d.tensor]
+        return ds, "--all --elementwise" if args.elementwise else "--all"
+    if not args.layers:
+        raise DeriveError("name at least one layer (or --all, or --expr/--file); "
+                          "see `derive list`")
+    wanted = list(dict.fromkeys(args.layers))
+    return [derive_spec(catalogue.get(n)) for n in wanted], " ".join(wanted)
+
+
+def _own_command(args) -> str:
+    """The export options that make a user's layer again (for the module's header)."""
+    import shlex
+    parts = ["--expr", shlex.quote(args.expr)] if args.expr is not None else [
+        "--file", shlex.quote(args.file)]
+    for option in ("shape", "weight", "const", "param", "positive"):
+        for value in getattr(args, option):
+            parts += [f"--{option}", shlex.quote(value)]
+    for option in ("var", "fn", "name"):
+        if getattr(args, option, None):
+            parts += [f"--{option}", shlex.quote(getattr(args, option))]
+    return " ".join(parts)
+
+
+def run(args) -> int:
+    from ..codegen import emit_module
+    derivations, cmd = _derivations(args)
+    if cmd is None:
+        cmd = _own_command(args)
+    source = files.mark_generated(emit_module(derivations, cmd=cmd))
+    names = [d.spec.name for d in derivations]
     if not args.output:
         sys.stdout.write(source)
         return 0

@@ -1,48 +1,50 @@
-"""``derive list``: the catalogue layers (elementwise and matrix), their forward formulas,
-inputs (with shapes) and params."""
+"""``derive list``: the catalogue layers, their forward programs, names, shapes and roles."""
 from __future__ import annotations
 
 import json
 
 from .. import catalogue
 from ..render.printers import text
+from ..tensor import shape_of, show_shape
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("list", help="list the catalogue layers (elementwise and matrix)",
+    p = subparsers.add_parser("list", help="list the catalogue layers",
                               description="List the catalogue layers with their forward "
-                              "formulas, inputs and parameters (with defaults).")
+                              "programs, inputs (with shapes), weights, consts and parameters "
+                              "(with defaults).")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=run)
 
 
-def rows() -> list:
-    """One dict per layer: name, kind, title, forward, inputs, params {name: default}.
+def row(spec) -> dict:
+    """One layer as data: name, kind, title, forward program, names by role, shapes."""
+    program = [f"{s.name} = {text(v)}" for s, v in spec.program]
+    output = spec.output if spec.output is not None else spec.forward
+    program.append(f"out = {text(output)}")
+    names = (*spec.differentiable, *spec.consts, *spec.params)
+    return {"name": spec.name, "kind": "tensor" if _tensor(spec) else "elementwise",
+            "title": spec.title, "forward": "; ".join(program),
+            "inputs": list(spec.input_names), "weights": list(spec.weight_names),
+            "consts": {c: spec.defaults.get(c) for c in spec.const_names},
+            "params": {p: spec.defaults.get(p) for p in spec.param_names},
+            "shapes": {s.name: show_shape(shape_of(s)) for s in names if shape_of(s)}}
 
-    Matrix layers (kind "matrix") also give ``shapes`` {input: shape}; their params are
-    the constants, not differentiated, with their shapes.
+
+def _tensor(spec) -> bool:
+    from ..derivation import is_tensor
+    return is_tensor(spec)
+
+
+def rows() -> list:
+    """One dict per catalogue layer (see :func:`row`).
 
     >>> rows()[0]["name"], rows()[0]["inputs"], rows()[0]["kind"]
     ('mul', ['x', 'y'], 'elementwise')
     >>> [r for r in rows() if r["name"] == "affine"][0]["forward"]
     'out = x @ W + b'
     """
-    data = [{"name": s.name, "kind": "elementwise", "title": s.title,
-             "forward": text(s.forward), "inputs": list(s.input_names),
-             "params": {p: s.defaults.get(p) for p in s.param_names}}
-            for s in (catalogue.get(n) for n in catalogue.names())]
-    return data + [_matrix_row(n) for n in catalogue.matrix_names()]
-
-
-def _matrix_row(name: str) -> dict:
-    from ..matrix import specs
-    from ..matrix.tensor import show_shape
-    layer = specs.get(name)
-    forward = "; ".join(f"{n} = {e.numpy()}" for n, _, e in layer.nodes)
-    return {"name": layer.name, "kind": "matrix", "title": layer.title, "forward": forward,
-            "inputs": list(layer.inputs),
-            "shapes": {k: show_shape(v) for k, v in layer.inputs.items()},
-            "params": {k: show_shape(v) for k, v in layer.constants.items()}}
+    return [row(catalogue.get(n)) for n in catalogue.names()]
 
 
 def run(args) -> int:
@@ -52,15 +54,15 @@ def run(args) -> int:
         return 0
     width = max(len(r["name"]) for r in data)
     for r in data:
-        if r["kind"] == "matrix":
-            inputs = ", ".join(f"{k} {v}" for k, v in r["shapes"].items())
-            params = ", ".join(f"{k} {v}" for k, v in r["params"].items())
-            extra = f"  constants: {params}" if params else ""
-            forward = r["forward"]
-        else:
-            inputs = ", ".join(r["inputs"])
-            params = ", ".join(f"{k}={v}" for k, v in r["params"].items())
-            extra = f"  params: {params}" if params else ""
-            forward = "out = " + r["forward"]
-        print(f"{r['name']:<{width}}  {r['kind']:<11}  {forward}  inputs: {inputs}{extra}")
+        names = [f"{n} {r['shapes'][n]}" if n in r["shapes"] else n for n in r["inputs"]]
+        extra = ""
+        if r["weights"]:
+            extra += "  weights: " + ", ".join(f"{w} {r['shapes'][w]}" for w in r["weights"])
+        if r["consts"]:
+            extra += "  consts: " + ", ".join(
+                f"{c} {r['shapes'].get(c, '')}".strip() for c in r["consts"])
+        if r["params"]:
+            extra += "  params: " + ", ".join(f"{k}={v}" for k, v in r["params"].items())
+        print(f"{r['name']:<{width}}  {r['kind']:<11}  {r['forward']}  inputs: "
+              f"{', '.join(names)}{extra}")
     return 0

@@ -29,6 +29,7 @@ import re
 import sys
 
 from ..errors import DeriveError
+from .layer_args import add_layer_arguments, resolve
 
 
 def register(subparsers) -> None:
@@ -43,6 +44,7 @@ def register(subparsers) -> None:
     p.add_argument("--class", dest="cls", metavar="MODULE:CLASS",
                    help="the class to check, e.g. mymodule:MySigmoid")
     p.add_argument("--layer", metavar="LAYER", help="the catalogue layer it implements")
+    add_layer_arguments(p, positional=False)
     p.add_argument("--strict", action="store_true",
                    help="also fail on in-place changes of dout/inputs, on a second backward "
                    "that differs from the first, and on warnings")
@@ -80,19 +82,26 @@ def _check_spec(spec: str) -> None:
 
 
 def run(args) -> int:
+    args.expr_given = args.expr is not None or args.file is not None
     if args.cls is None:
-        if args.layer:
-            raise DeriveError("--layer needs --class (without --class the whole catalogue is "
-                              "checked)")
+        if args.layer or args.expr_given:
+            raise DeriveError("--layer/--expr/--file need --class (without --class the whole "
+                              "catalogue is checked)")
         return _catalogue(args)
-    if not args.layer:
-        raise DeriveError("--class needs --layer LAYER (which catalogue layer it implements)")
+    if not args.layer and not args.expr_given:
+        raise DeriveError("--class needs the layer it implements: --layer LAYER, or "
+                          "--expr/--file with its shapes")
     _check_spec(args.cls)
     if not args.timeout > 0:
         raise DeriveError("--timeout: a number of seconds above 0")
     from numeric.sandbox import verify_isolated
-    from ..verification import case_for
-    case, source, class_name = case_for(args.layer)
+    from ..codegen import emit_module
+    from ..derivation import derive_spec
+    from ..verification import case_of
+    spec = resolve(_as_layer_args(args), command="verify")
+    d = derive_spec(spec)
+    case, source, class_name = case_of(d), emit_module([d], cmd=spec.name), spec.class_name
+    args.layer = args.layer or spec.name
     outcome = verify_isolated(args.cls, case, source, class_name, strict=args.strict,
                               seed=args.seed, timeout=args.timeout,
                               memory=parse_memory(args.memory))
@@ -104,6 +113,14 @@ def run(args) -> int:
         print(f"{args.cls} as {args.layer}")
         print(_text(args.layer, outcome))
     return 0 if outcome.ok else 1
+
+
+def _as_layer_args(args):
+    """The verify arguments as the front door reads them (``--layer`` is the name)."""
+    import argparse
+    ns = argparse.Namespace(**vars(args))
+    ns.layer = args.layer
+    return ns
 
 
 def _json(args, outcome) -> dict:
@@ -133,69 +150,24 @@ def _text(layer: str, outcome) -> str:
 
 # --- the catalogue, three ways -------------------------------------------------------------
 
-def _row(name, mine, ref) -> dict:
-    return {"layer": name, "ok": mine.ok and ref.ok,
-            "exported_vs_reference": mine.backward.max_abs,
-            "exported_vs_reference_rel": mine.backward.max_rel,
-            "exported_vs_fd": mine.fd.max_abs, "reference_vs_fd": ref.fd.max_abs,
-            "exported_vs_fd_rel": mine.fd.max_rel, "reference_vs_fd_rel": ref.fd.max_rel,
-            "forward": mine.forward.max_abs,
-            "mutation": any((mine.mutated_dout, mine.aliased_dout, mine.mutated_inputs,
-                             mine.mutated_cache)),
-            "warnings": len(mine.warnings) + len(ref.warnings),
-            "failures": mine.failures + [f"reference: {f}" for f in ref.failures]}
-
-
-def layer_row(name: str, *, seed: int = 0, strict: bool = False) -> dict:
-    """Three-way check of one catalogue layer: exported code, hand-coded class, finite
-    differences (in this process: both classes are the project's own)."""
-    from numeric.cases import HAND_CODED
-    from numeric.sandbox import load_module
-    from numeric.verify import verify_class
-    from ..verification import case_for
-    case, source, class_name = case_for(name)
-    exported = getattr(load_module(source, f"derive_exported_{class_name}"), class_name)
-    hand = HAND_CODED[name]
-    mine = verify_class(exported, case, hand, strict=True, seed=seed)
-    ref = verify_class(hand, case, exported, strict=strict, seed=seed)
-    return _row(name, mine, ref)
-
-
-_HEAD = ("layer", "fwd err", "exp-ref", "exp-fd", "ref-fd", "mutation", "warnings", "verdict")
-_LEGEND = ("fwd err, exp-ref: max abs error of the exported forward/backward against the "
-           "reference class (backward: within 1e-9 relative per element); exp-fd, ref-fd: "
-           "max relative error against central finite differences (where |value| > 1e-5)")
-
-
-def format_table(rows) -> str:
-    lines = [_HEAD] + [(r["layer"], f"{r['forward']:.1e}", f"{r['exported_vs_reference']:.1e}",
-                        f"{r['exported_vs_fd_rel']:.1e}", f"{r['reference_vs_fd_rel']:.1e}",
-                        "yes" if r["mutation"] else "no", str(r["warnings"]),
-                        "PASS" if r["ok"] else "FAIL") for r in rows]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(_HEAD))]
-    out = ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in lines]
-    out += [f"{r['layer']}: {f}" for r in rows for f in r["failures"]]
-    return "\n".join(out)
-
-
-def report_text(name: str) -> str:
-    """One layer's three-way verification as text (the docs pages show it)."""
-    return f"{format_table([layer_row(name)])}\n{_LEGEND}"
-
-
 def _catalogue(args) -> int:
-    from ..verification import layer_names
+    from ..codegen import emit_module
+    from ..derivation import derive_spec
+    from .. import catalogue
+    from ..verification import LEGEND, format_table, layer_row
     rows = []
-    names = layer_names()
+    names = catalogue.names()
     for k, name in enumerate(names, 1):
         print(f"[{k}/{len(names)}] verify {name}", file=sys.stderr)
-        rows.append(layer_row(name, seed=args.seed, strict=args.strict))
+        d = derive_spec(catalogue.get(name))
+        rows.append(layer_row(d, emit_module([d], cmd=name), seed=args.seed,
+                              strict=args.strict))
     ok = all(r["ok"] for r in rows)
     if args.format == "json":
         print(json.dumps({"ok": ok, "layers": rows}, indent=2))
         return 0 if ok else 1
     print(format_table(rows))
-    print("exported code (numeric/generated.py, numeric/matrix_generated.py) vs "
-          "numeric/reference.py, numeric/matrix_reference.py vs finite differences; "
-          + _LEGEND + "; " + ("all pass" if ok else "FAILURES above"))
+    print("exported code (generated now from each derivation) vs the hand-coded reference "
+          "classes (numeric/reference.py, numeric/matrix_reference.py) vs finite differences; "
+          + LEGEND + "; " + ("all pass" if ok else "FAILURES above"))
     return 0 if ok else 1

@@ -42,8 +42,10 @@ def _positive_first(terms):
     """Terms with a leading minus after the others (``x - t``, not ``-t + x``), and a
     matrix product before what is added to it (``x @ W + b``); otherwise stable."""
     from ..tensor import Structural
+    arrays = any(shape_of(t) for t in terms)
     return sorted(terms, key=lambda t: (t.could_extract_minus_sign(),
-                                        not (t.has(Structural) and shape_of(t))))
+                                        not (t.has(Structural) and shape_of(t)),
+                                        arrays and t.is_Atom))
 
 
 def _scalars_first(factors) -> list:
