@@ -17,12 +17,15 @@ axis: the form only uses identities that hold for all N, D, M (a proof, not a sa
 ``rules`` adds stated facts such as "each row of t sums to 1"
 (``{("t", 1): 1}``) or "the columns of xn sum to 0" (``{("xn", 0): 0}``).
 
->>> from derive.matrix.tensor import Arr, dims, sum_
->>> import sympy as sp
->>> N, M = dims("N M"); q = sp.Symbol("q", integer=True)
->>> a = sum_(Arr("dout", (N, M)), axis=0).element((q,))
->>> equal(a, sum_(Arr("dout", (N, M)), axis=0).element((q,)))
+>>> from derive.tensor import Arr, MatProd, Transposed, dims
+>>> from derive.indexform import element
+>>> N, D, M = dims("N D M"); p, q = sp.symbols("p q", integer=True)
+>>> x, W = Arr("x", (N, D)), Arr("W", (D, M))
+>>> equal(element(Transposed(MatProd(x, W)), (p, q)),
+...       element(MatProd(Transposed(W), Transposed(x)), (p, q)))
 True
+>>> equal(element(MatProd(x, W), (p, q)), 2 * element(MatProd(x, W), (p, q)))
+False
 """
 from __future__ import annotations
 
@@ -258,19 +261,3 @@ def difference(a: sp.Expr, b: sp.Expr, rules=None) -> dict:
 
 def equal(a: sp.Expr, b: sp.Expr, rules=None) -> bool:
     return not difference(a, b, rules)
-
-
-def expand_cached(e: sp.Expr, definitions: dict) -> sp.Expr:
-    """Replace cached arrays (``name -> Tensor``) by their definitions, repeatedly."""
-    definitions = {k: v for k, v in definitions.items() if v.shape} | \
-        {k: v for k, v in definitions.items() if not v.shape and k != "dout"}
-    scalars = {k for k, v in definitions.items() if not v.shape}
-    for _ in range(8):
-        if not any(isinstance(a, Indexed) and a.base.label.name in definitions
-                   for a in e.atoms(Indexed)) and not any(s.name in scalars for s in e.atoms(sp.Symbol)):
-            return e
-        e = e.replace(lambda a: isinstance(a, Indexed) and a.base.label.name in definitions,
-                      lambda a: definitions[a.base.label.name].element(a.indices))
-        e = e.xreplace({s: definitions[s.name].element(()) for s in e.atoms(sp.Symbol)
-                        if s.name in scalars and not isinstance(s, sp.Dummy)})
-    raise IndexFormError("cached definitions refer to each other in a cycle")

@@ -80,7 +80,7 @@ def element_of(a, idx, full) -> sp.Expr:
 
 def _matprod(e, idx):
     a, b = e.args
-    sa, sb = shape_of(a), shape_of(b)
+    sa = shape_of(a)
     k = fresh("k")
     left = idx[:len(sa) - 1] + (k,)
     right = (k,) + idx[len(sa) - 1:]

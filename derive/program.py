@@ -338,6 +338,14 @@ def _features(meta) -> dict:
     return out
 
 
+def function_names(source: str) -> list:
+    """The names of the top-level ``def`` s of a file (parsed with the limits, never run)."""
+    parser = _Program(source, {})
+    module = read_tree(source, parser, mode="exec", max_chars=MAX_PROGRAM_CHARS * 5,
+                       max_nodes=MAX_PROGRAM_NODES * 5)
+    return [n.name for n in module.body if isinstance(n, ast.FunctionDef)]
+
+
 def layer_from_def(source: str, *, fn: str | None = None, shapes=None, name: str | None = None,
                    positive=()) -> LayerSpec:
     """A layer from the source of a Python ``def`` (parsed from its AST, never imported)."""

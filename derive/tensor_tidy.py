@@ -6,13 +6,14 @@
   (``Σ_j (c·A)`` is ``c·Σ_j A`` for ``c`` of shape (N, 1)), and a number enters it;
 * the elementwise part is simplified with every structural value held as a number.
 
+>>> from derive.render.printers import text
 >>> from derive.tensor import Arr, AxisSum, BroadcastTo, dims
 >>> N, C = dims("N C")
 >>> s, S, dout = Arr("s", (N, 1)), Arr("S", (N, 1)), Arr("dout", (N, C))
->>> drop_broadcasts(BroadcastTo(s, N, C) + dout / S)
-dout/S + s
->>> pull_out(AxisSum(dout / S, 1, 1))
-AxisSum(dout, 1, 1)/S
+>>> text(drop_broadcasts(BroadcastTo(s, N, C) + dout / S))
+'dout/S + s'
+>>> text(pull_out(AxisSum(dout / S, 1, 1)))
+'np.sum(dout, axis=1, keepdims=True)/S'
 """
 from __future__ import annotations
 
@@ -130,11 +131,12 @@ def shift_sums(e):
     (The lemma behind a stable softmax; :func:`derive.tensorproof.prove_shift` proves it
     in index form for each shape it is used at.)
 
+    >>> from derive.render.printers import text
     >>> from derive.tensor import Arr, AxisMax, AxisSum, dims
     >>> N, C = dims("N C")
     >>> u = Arr("u", (N, C))
-    >>> shift_sums(AxisSum(sp.exp(u - AxisMax(u, 1, 1)), 1, 1))
-    exp(-AxisMax(u, 1, 1))*AxisSum(exp(u), 1, 1)
+    >>> sorted(text(f) for f in shift_sums(AxisSum(sp.exp(u - AxisMax(u, 1, 1)), 1, 1)).args)
+    ['exp(-np.max(u, axis=1, keepdims=True))', 'np.sum(exp(u), axis=1, keepdims=True)']
     """
     def walk(node):
         node = _rebuild(node, walk)

@@ -7,10 +7,11 @@ several inputs); each class has the book's API (``forward`` caches, ``backward``
 returns the gradients). Only numpy is imported. Arrays passed in are never
 written to. Regenerate with ``derive export --all --elementwise``; do not edit.
 
-What each class's ``forward`` caches for ``backward`` (arrays in the input's shape;
-a bool mask takes 1 byte per element, a float64 array 8). Where the gradient is
-``dout`` times a dout-free factor, the whole factor is computed in forward (proven
-equal), so ``backward`` is one ``np.multiply`` into a fresh float64 array:
+What each elementwise class's ``forward`` caches for ``backward`` (arrays in the
+input's shape; a bool mask takes 1 byte per element, a float64 array 8). Where the
+gradient is ``dout`` times a dout-free factor, the whole factor is computed in
+forward (proven equal), so ``backward`` is one ``np.multiply`` into a fresh float64
+array:
 * MulLayer: x (input copy); y (input copy)
 * AddLayer: nothing (shapes only)
 * Relu: mask (bool = out > 0)

@@ -88,8 +88,12 @@ def tensor_cse(exprs, fresh) -> tuple:
         exprs = [e.xreplace({sub: sym}) for e in exprs]
 
 
-def lower_tensor(exprs, names, printer, taken) -> list:
-    """Lines computing ``exprs`` into ``names`` (shared subexpressions as t0, t1...)."""
+def lower_tensor(exprs, names, printer, taken, labels=None) -> list:
+    """Lines computing ``exprs`` into ``names`` (shared subexpressions as t0, t1...).
+
+    ``labels``: a one-hot const that may arrive as label indices; a result that reads it
+    gets a branch for indices (:mod:`.labels`) when it has such a form.
+    """
     counter = iter(range(10**6))
 
     def fresh():
@@ -102,9 +106,43 @@ def lower_tensor(exprs, names, printer, taken) -> list:
     repl, reduced = tensor_cse(exprs, fresh)
     lines = [f"{s.name} = {printer.doprint(v)}" for s, v in repl]
     for name, e in zip(names, reduced):
+        branch = _label_branch(name, e, labels, printer, lines, fresh) if labels is not None \
+            else None
         e = _small_first(e, lines, printer, fresh)
-        lines.append(f"{name} = {printer.doprint(e)}")
+        if branch is None:
+            lines.append(f"{name} = {printer.doprint(e)}")
+        else:
+            rank = len(shape_of(labels)) - 1
+            lines += [f"if np.ndim({labels.name}) == {rank}:      # label indices, not one-hot rows",
+                      *(f"    {line}" for line in branch),
+                      "else:", f"    {name} = {printer.doprint(e)}"]
     return lines
+
+
+def _label_branch(name, e, t, printer, lines, fresh):
+    """The lines computing ``name = e`` when the one-hot ``t`` comes as label indices."""
+    from .labels import picked_sum, split_linear
+    if not e.has(t):
+        return None
+    split = split_linear(e, t)
+    if split is not None:
+        P, Q = split
+        value = printer.doprint(_small_first(P, lines, printer, fresh))
+        if P.is_Atom:
+            value = f"np.array({value}, dtype=np.float64)"
+        return [f"{name} = {value}", f"{name}[np.arange({name}.shape[0]), {t.name}] += "
+                f"{printer.doprint(Q)}"]
+    picked = picked_sum(e, t, printer)
+    return None if picked is None else [f"{name} = {picked}"]
+
+
+def labels_handled(exprs, t) -> bool:
+    """True when every expression reading ``t`` has a form for label indices."""
+    from .labels import picked_sum, split_linear
+    from .printer import NumpyCodePrinter
+    printer = NumpyCodePrinter()
+    return all(not e.has(t) or split_linear(e, t) is not None or
+               picked_sum(e, t, printer) is not None for e in exprs)
 
 
 def _bind_dims(lines, sources) -> list:
@@ -124,7 +162,7 @@ def _uses(text, word) -> bool:
     return re.search(rf"(?<![\w.]){re.escape(word)}(?!\w)", text) is not None
 
 
-def _program_lines(spec, wanted, printer, taken, substitute=None) -> list:
+def _program_lines(spec, wanted, printer, taken, substitute=None, labels=None) -> list:
     """Forward lines: the statements ``wanted`` needs, in order; stable forms where they
     differ (proven equal), and ``substitute`` (name -> expression) for test-time values."""
     substitute = substitute or {}
@@ -148,7 +186,7 @@ def _program_lines(spec, wanted, printer, taken, substitute=None) -> list:
     lines = []
     if stable:
         names = [n for n in (s.name for s, _ in order) if n in stable]
-        lines += lower_tensor([stable[n] for n in names], names, printer, taken)
+        lines += lower_tensor([stable[n] for n in names], names, printer, taken, labels)
     for sym, value in order:
         if sym.name in stable:
             continue
@@ -177,9 +215,12 @@ def backward_function(d, printer, needs, params) -> tuple:
     fname = f"{spec.name}_backward"
     grads = _grads(d)
     taken = {"dout", "np", *needs, *params, *grads, *(s.name for s in spec.dims())}
-    lines = lower_tensor([d.result[w] for w in d.wrt], grads, printer, taken)
     table = spec.symbols()
-    sources = [("dout", spec.out_shape)] + [(n, shape_of(table[n])) for n in needs]
+    from .labels import labels_of
+    labels = next((table[t] for t in labels_of(spec) if t in needs), None)
+    lines = lower_tensor([d.result[w] for w in d.wrt], grads, printer, taken, labels)
+    sources = [("dout", spec.out_shape)] + [(n, shape_of(table[n])) for n in needs
+                                            if labels is None or n != labels.name]
     lines = _bind_dims(lines, sources) + lines
     sig = ", ".join(["dout", *needs] + [f"{p}={_float(spec.defaults.get(p, 1.0))}"
                                        for p in params])
@@ -272,8 +313,14 @@ def _forward_body(d, printer, cached, flatten, running, dropout) -> list:
     for x in flatten:
         body += [f"self.original_{x}_shape = np.shape({x})",
                  f"{x} = _rows({x})"]
-    for t in spec.features.get("labels", ()):
-        body.append(f"{t} = _onehot({t}, {spec.input_names[0]})")
+    from .labels import labels_of
+    table = spec.symbols()
+    labels = next((table[t] for t in labels_of(spec)), None)
+    full = {**dict(spec.statements), "out": spec.forward}
+    wanted_values = [tensor_stable(full[n]) for n in ["out", *cached] if n in full]
+    if labels is not None and not labels_handled(wanted_values, labels):
+        body.append(f"{labels.name} = _onehot({labels.name}, {spec.input_names[0]})")
+        labels = None
     body += [f"{w} = self.{w}" for w in spec.weight_names]
     body += [f"{p} = self.{p}" for p in spec.param_names]
     if dropout:
@@ -282,7 +329,7 @@ def _forward_body(d, printer, cached, flatten, running, dropout) -> list:
                  f"{dropout} = self.rng.random(np.shape({x})) > self.dropout_ratio"]
     wanted = ["out", *[n for n in cached if n in dict(spec.statements)]]
     taken = set(spec.symbols()) | {"np", "self"}
-    lines = _program_lines(spec, wanted, printer, taken)
+    lines = _program_lines(spec, wanted, printer, taken, labels=labels)
     if running:
         test = _program_lines(spec, ["out"], printer, set(taken),
                               substitute={n: sp.Symbol(f"self.{a}") for n, a in running})
@@ -314,7 +361,9 @@ def _same_shape_out(spec, flatten) -> bool:
 
 def _with_dims(spec, lines) -> list:
     table = spec.symbols()
-    sources = [(n, shape_of(table[n])) for n in (*spec.input_names, *spec.const_names)]
+    labels = set(spec.features.get("labels", ()))
+    sources = [(n, shape_of(table[n])) for n in (*spec.input_names, *spec.const_names)
+               if n not in labels]
     return _bind_dims(lines, sources) + lines
 
 

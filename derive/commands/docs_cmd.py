@@ -1,4 +1,6 @@
-"""``derive docs``: write the derivation site (HTML, Markdown, LaTeX) for the catalogue.
+"""``derive docs``: write the derivation site (HTML, Markdown, LaTeX) for the catalogue,
+and for layers of your own (``--file a.py --file b.py``: every ``def`` in them, read and
+parsed through the same front door, never imported).
 
 Progress goes to stderr as ``[k/n] layer``; ``--quiet`` silences it,
 ``--timings`` prints the seconds per layer and the total.
@@ -22,6 +24,8 @@ def register(subparsers) -> None:
     p.add_argument("--format", default=",".join(docs.FORMATS),
                    help="comma-separated formats among html, md, tex (default: all)")
     p.add_argument("--layers", default=None, help="comma-separated layer names (default: all)")
+    p.add_argument("--file", action="append", default=[], metavar="FILE.py",
+                   help="add a page for each def of the forward in this file; repeatable")
     p.add_argument("--force", action="store_true",
                    help="overwrite files in the folder that derive did not write, and replace "
                    "symbolic links there (the links, not their targets)")
@@ -33,10 +37,12 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     formats = docs.parse_list(args.format, docs.FORMATS, "format")
-    layers = docs.parse_list(args.layers, catalogue.all_names(), "layers")
+    layers = docs.parse_list(args.layers, catalogue.names(), "layers")
+    specs = _own_layers(args.file, layers)
     progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     start = time.perf_counter()
-    site = docs.generate(args.out, formats, layers, force=args.force, progress=progress)
+    site = docs.generate(args.out, formats, layers, force=args.force, progress=progress,
+                         specs=specs)
     total = time.perf_counter() - start
     if args.timings:
         for name, sec in sorted(site.timings.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -45,3 +51,29 @@ def run(args) -> int:
     if not args.quiet:
         print(f"wrote {len(site.files)} files into {args.out}", file=sys.stderr)
     return 0
+
+
+def _own_layers(paths, layers) -> list:
+    """Every def of the files, as layers; a name clash with another page is bad input."""
+    from ..errors import DeriveError
+    from ..program import function_names, layer_from_def
+    from .layer_args import _read
+    specs, seen = [], set(layers)
+    for path in paths:
+        source = _read(path)
+        try:
+            names = function_names(source)
+        except DeriveError as exc:
+            raise DeriveError(f"--file {path}: {exc}") from None
+        if not names:
+            raise DeriveError(f"--file {path}: no def of a forward in it")
+        for name in names:
+            if name in seen:
+                raise DeriveError(f"--file {path}: a page named {name} is already in the site; "
+                                  "rename the function")
+            seen.add(name)
+            try:
+                specs.append(layer_from_def(source, fn=name))
+            except DeriveError as exc:
+                raise DeriveError(f"--file {path}, def {name}: {exc}") from None
+    return specs

@@ -30,7 +30,9 @@ def register(subparsers) -> None:
     p.add_argument("layers", nargs="*", metavar="LAYER", help="catalogue layers to export")
     p.add_argument("--all", action="store_true", help="export every catalogue layer")
     p.add_argument("--elementwise", action="store_true",
-                   help="with --all: only the elementwise layers")
+                   help="with --all: only the elementwise layers (numeric/generated.py)")
+    p.add_argument("--tensor", action="store_true",
+                   help="with --all: only the tensor layers (numeric/matrix_generated.py)")
     add_layer_arguments(p, positional=False)
     p.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout); an "
                    "existing file is replaced only when derive export wrote it (its first line)")
@@ -44,16 +46,19 @@ def _derivations(args) -> tuple:
     own = args.expr is not None or args.file is not None
     if sum(map(bool, (args.all, args.layers, own))) > 1:
         raise DeriveError("give layer names, --all, or one layer with --expr/--file")
-    if args.elementwise and not args.all:
-        raise DeriveError("--elementwise goes with --all")
+    if (args.elementwise or args.tensor) and not args.all:
+        raise DeriveError("--elementwise and --tensor go with --all")
+    if args.elementwise and args.tensor:
+        raise DeriveError("--elementwise or --tensor, not both")
     if own:
         spec = resolve(args, command="export")
         return [derive_spec(spec)], None
     if args.all:
         ds = [derive_spec(catalogue.get(n)) for n in catalogue.names()]
-        if args.elementwise:
-            ds = [d for d in ds if not d.tensor]
-        return ds, "--all --elementwise" if args.elementwise else "--all"
+        if args.elementwise or args.tensor:
+            ds = [d for d in ds if d.tensor == args.tensor]
+        return ds, "--all" + (" --elementwise" if args.elementwise else "") + (
+            " --tensor" if args.tensor else "")
     if not args.layers:
         raise DeriveError("name at least one layer (or --all, or --expr/--file); "
                           "see `derive list`")

@@ -197,7 +197,7 @@ def _step(step, g, s) -> list:
         rhs = f"{s.grad(step.node)}{s.times}{s.partial(step.node, step.target)} = {product}"
         if step.index:
             rhs = f"{rhs} = {s.expr(step.expr)}"
-            head.append(f" (broadcast over the other axes: its copies add up)")
+            head.append(" (broadcast over the other axes: its copies add up)")
         else:
             rhs = f"{rhs} = {s.expr(step.expr)}"
         rows = [(s.grad(step.target), rhs)]
