@@ -19,6 +19,7 @@ gradient passes through it (``tanh(x @ W + b)`` gives ``dout*(1 - out**2)`` firs
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import sympy as sp
 
@@ -42,6 +43,8 @@ def invert(f: sp.Expr, x: sp.Symbol, target: sp.Expr):
             rest = f.func(*[a for a in f.args if x in a.free_symbols])
             if const == (0 if f.is_Add else 1):
                 return None
+            if f.is_Mul and not const.is_nonzero:     # dividing by it would not be an identity
+                return None
             target = target - const if f.is_Add else target / const
             f = rest
         elif f.is_Pow and x not in f.exp.free_symbols:
@@ -56,8 +59,9 @@ def invert(f: sp.Expr, x: sp.Symbol, target: sp.Expr):
     return target
 
 
+@lru_cache(maxsize=8192)
 def tidy(e: sp.Expr) -> sp.Expr:
-    """The cheapest of a few standard simplifications of ``e``."""
+    """The cheapest of a few standard simplifications of ``e`` (memoised: a pure function)."""
     e = sp.piecewise_fold(e) if e.has(sp.Piecewise) else e
     if isinstance(e, sp.Piecewise):
         return sp.Piecewise(*[(tidy(v), cnd) for v, cnd in e.args])
@@ -195,15 +199,16 @@ def rewrite_result(rec, spec, graph, x, g0):
 
 
 def boundary_rewrite(rec, spec, graph, node, g):
-    """∂L/∂node in cached form before it passes through the structural ``node``."""
-    from .tensor_cached import elementwise_candidates
+    """∂L/∂node in cached form before it passes through the structural ``node``: through
+    the elementwise part above it, or (when the gradient holds sums) in index form."""
+    from .tensor_cached import boundary_form, elementwise_candidates
     cands = elementwise_candidates(g, spec, graph, node)
-    if not cands:
-        return g
-    best = choose(cands)
-    if best.expr == g or cost(best.expr) >= cost(g):
-        return g
-    return _record_moves(rec, best, node.name, g, node.name)
+    if cands:
+        best = choose(cands)
+        if best.expr != g and cost(best.expr) < cost(g):
+            return _record_moves(rec, best, node.name, g, node.name)
+    moved = boundary_form(rec, spec, graph, node, g)
+    return g if moved is None else moved
 
 
 _ = dout_scalar

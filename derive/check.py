@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from .derivation import derive_spec
-from .errors import DeriveError, FormulaShapeError
+from .errors import DeriveError, FormulaShapeError, ProofError  # noqa: F401 (tests patch it)
 from .parse import parse_formula
 from .proof import Counterexample, Proof, _kink_symbols, compare, numeric_compare
 from .render.printers import text as show
@@ -63,6 +63,7 @@ class Verdict:
     agreed: int = 0
     reasons: tuple = ()
     kink: Kink | None = None
+    every_size: bool = False    # a tensor layer's verdict: proven for every size of every dim
 
     def lines(self, layer: str) -> list:
         head = f"{layer}, ∂L/∂{self.input}: "
@@ -70,6 +71,7 @@ class Verdict:
         if self.status == "proven":
             p = self.proof
             where = " except at the kink" if self.kink else ""
+            where += " for every size of every dimension" if self.every_size else ""
             lines = [head + f"proven equal{where} ({p.method}: {p.detail}; "
                      f"numeric cross-check at {p.points} points)", *body]
             if self.kink:

@@ -110,7 +110,7 @@ def check_tensor_gradient(d, x, given):
     assume = "; ".join(t for *_, t in spec.assume)
     if assume:
         proof = replace(proof, detail=f"{proof.detail}; assuming {assume}")
-    return Verdict(x.name, "proven", given, expected, proof=proof)
+    return Verdict(x.name, "proven", given, expected, proof=proof, every_size=True)
 
 
 def _rounded(ce: Counterexample) -> Counterexample:

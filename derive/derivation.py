@@ -34,6 +34,7 @@ class Derivation:
     chain: dict             # name -> gradient as the chain rule left it
     form: dict              # name -> "out" | "x" | "mixed" | "index": which cached form won
     wrt: tuple = field(default_factory=tuple)
+    cache_spec: LayerSpec | None = None   # spec + the graph's values the results read by name
 
     @property
     def forward(self) -> sp.Expr:
@@ -48,16 +49,23 @@ class Derivation:
         """True when some value is an array (the steps are proven for every size)."""
         return is_tensor(self.spec)
 
+    @property
+    def layer(self) -> LayerSpec:
+        """The spec the results are written in: the layer's own, plus any value of its graph
+        a result reads by its node name (an unnamed sum or matrix product)."""
+        return self.cache_spec or self.spec
+
     def needs(self, name: str) -> tuple:
         """The cached values and inputs the backward for ``name`` reads, e.g. ('out',)."""
         free = {s.name for s in self.result[name].free_symbols}
-        order = ("out", *(n for n, _ in self.spec.statements), *self.spec.input_names,
-                 *self.spec.weight_names, *self.spec.const_names)
+        spec = self.layer
+        order = ("out", *(n for n, _ in spec.statements), *spec.input_names,
+                 *spec.weight_names, *spec.const_names, *spec.param_names)
         return tuple(n for n in dict.fromkeys(order) if n in free)
 
     def cached(self) -> dict:
         """name -> value in the layer's inputs, of every cached value a result reads."""
-        named = self.spec.named()
+        named = self.layer.named()
         used = [n for w in self.wrt for n in self.needs(w) if n in named]
         return {n: named[n] for n in dict.fromkeys(used)}
 
@@ -130,7 +138,11 @@ def derive_spec(spec: LayerSpec, wrt=None) -> Derivation:
     graph = decompose(spec.output if spec.output is not None else spec.forward,
                       spec.differentiable, program)
     tensor = is_tensor(spec)
-    definitions = {**dict(spec.statements), "out": spec.forward}
+    search = spec
+    if tensor:
+        from .tensor_cached import with_node_names
+        search = with_node_names(spec, graph)
+    definitions = {**dict(search.statements), "out": spec.forward}
     context = None
     if tensor:
         context = Context(definitions, {(n, ax): v for n, ax, v, _ in spec.assume},
@@ -139,11 +151,26 @@ def derive_spec(spec: LayerSpec, wrt=None) -> Derivation:
     names = Names(graph, spec.out, spec.dout, spec.symbols())
     from .cached import boundary_rewrite
     chain = backward_steps(graph, rec, wanted, names,
-                           rewrite=lambda r, n, g: boundary_rewrite(r, spec, graph, n, g))
+                           rewrite=lambda r, n, g: boundary_rewrite(r, search, graph, n, g))
     result, form = {}, {}
     for s in wanted:
-        result[s.name], form[s.name] = rewrite_result(rec, spec, graph, s, chain[s.name])
-    return Derivation(spec, graph, rec.steps, result, chain, form, tuple(s.name for s in wanted))
+        result[s.name], form[s.name] = rewrite_result(rec, search, graph, s, chain[s.name])
+    cache_spec = _read_by_results(spec, search, result) if search is not spec else None
+    return Derivation(spec, graph, rec.steps, result, chain, form, tuple(s.name for s in wanted),
+                      cache_spec)
+
+
+def _read_by_results(spec, search, result):
+    """``spec`` with the graph-named statements of ``search`` that a result reads; None if none."""
+    from dataclasses import replace
+    own = {s.name for s, _ in spec.program}
+    read = {q.name for e in result.values() for q in e.free_symbols}
+    extra = [(s, v) for s, v in search.program if s.name not in own and s.name in read]
+    if not extra:
+        return None
+    keep = own | {s.name for s, _ in extra}
+    return replace(spec, program=tuple(p for p in search.program if p[0].name in keep),
+                   statements=tuple(p for p in search.statements if p[0] in keep))
 
 
 def derive(name: str | None = None, *, expr: str | None = None, wrt=None, var=None, **layer):

@@ -143,3 +143,18 @@ class LayerSpec:
                 default = f" = {self.defaults[s.name]}" if s.name in self.defaults else ""
                 lines.append(f"{role} {s.name}: {shape}{default}")
         return lines
+
+
+def from_expr(forward, inputs=None, name: str = "expr", params=(), defaults=None) -> LayerSpec:
+    """A spec for a SymPy formula built in Python (inputs default to its free symbols by
+    name); text from a user goes through :mod:`derive.program` instead.
+
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> from_expr(sp.tanh(x)).input_names
+    ('x',)
+    """
+    if inputs is None:
+        inputs = sorted(forward.free_symbols - set(params), key=lambda s: s.name)
+    return LayerSpec(name, forward, tuple(inputs), tuple(params), dict(defaults or {}),
+                     "custom formula", camel(name))

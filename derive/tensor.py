@@ -127,6 +127,7 @@ class MatProd(Structural):
     """``a @ b`` for 1-D and 2-D operands (NumPy's ``matmul``/``dot`` there)."""
 
     nargs = 2
+    precedence = 45      # below a product (50): printers put ``a*(x @ W)``, ``(x @ W)/a``
 
     @classmethod
     def eval(cls, a, b):

@@ -36,7 +36,9 @@ def _hold(exprs):
     def hold(e):
         if isinstance(e, Structural):
             if e not in found:
-                found[e] = sp.Dummy(f"A{len(found)}", real=True)
+                sign = {"positive": True} if e.is_positive else (
+                    {"nonnegative": True} if e.is_nonnegative else {})
+                found[e] = sp.Dummy(f"A{len(found)}", real=True, **sign)
             return found[e]
         if e.is_Atom or not e.args:
             return e
@@ -92,6 +94,14 @@ def _solutions(spec) -> dict:
             inv = invert(value, operand, symbol)
             if inv is not None and operand not in inv.free_symbols:
                 solved[operand] = inv
+        (outer,), back = _hold([value])        # sums held: p = exp(x)/Σexp(x) is F/A
+        calls = [f for f in outer.atoms(sp.Function) if not isinstance(f, Structural)
+                 and shape_of(f) and f not in solved and not f.has(symbol)]
+        for f in sorted(calls, key=sp.default_sort_key):   # ... so exp(x) = p*Σexp(x)
+            held = array("_F", shape_of(f))
+            inv = invert(outer.xreplace({f: held}), held, symbol)
+            if inv is not None and not inv.has(held) and not inv.has(f):
+                solved[f] = _fold(inv.xreplace(back), spec)
     return solved
 
 
@@ -106,7 +116,7 @@ def _index_candidates(g0, spec, rules) -> list:
     out = []
     for chosen in options:
         subs = {k: solved[k] for k in chosen}
-        note = "; ".join(f"{k} = {_show(v)}" for k, v in subs.items())
+        note = "; ".join(f"{_show(k)} = {_show(v)}" for k, v in subs.items())
         moved = g0.xreplace(subs) if subs else g0
         if subs:
             out.append(("index", [("in cached values", moved, note)]))
@@ -124,8 +134,19 @@ def _show(e) -> str:
     return text(e)
 
 
+_FACTS: dict = {}
+
+
 def _facts(spec) -> dict:
-    """{(name, axis): value} for named values whose sum over an axis is a constant."""
+    """{(name, axis): value} for named values whose sum over an axis is a constant
+    (memoised per spec: the search asks at every structural node)."""
+    key = (spec.name, tuple(spec.statements), spec.forward)
+    if key not in _FACTS:
+        _FACTS[key] = _find_facts(spec)
+    return dict(_FACTS[key])
+
+
+def _find_facts(spec) -> dict:
     found = {}
     named = dict(spec.statements)
     named["out"] = spec.forward
@@ -151,18 +172,87 @@ def _facts(spec) -> dict:
     return found
 
 
-def tensor_result(rec, spec, graph, x, g0):
-    """Choose, record and prove the cached form of ∂L/∂x of a tensor layer.
+_NAMEABLE = ("matmul", "sum", "mean", "max")
+
+
+def with_node_names(spec, graph):
+    """The spec with each unnamed matrix product or sum of the graph as a statement of its
+    own, named as the graph names its node (``b = np.sum(e, axis=1, keepdims=True)``), so
+    the cached-form search can read it; the statements stay in a valid order."""
+    from dataclasses import replace
+
+    from .program import _sign
+    program, statements = list(spec.program), list(spec.statements)
+    full = dict(statements)
+    known = {s.name for s, _ in program} | {s.name for s in spec.forward.free_symbols}
+    for n in graph.op_nodes:
+        if n.op not in _NAMEABLE or n.statement or n.id == graph.output or n.name in known:
+            continue
+        sym = array(n.name, n.shape, **_sign(n.expr))
+        deps = {q.name for q in n.expr.free_symbols}
+        at = max([i + 1 for i, (q, _) in enumerate(program) if q.name in deps], default=0)
+        value = n.expr.xreplace({q: full[q.name] for q, _ in program if q.name in deps})
+        program.insert(at, (sym, n.expr))
+        statements.insert(at, (n.name, value))
+        full[n.name] = value
+        known.add(n.name)
+    if len(program) == len(spec.program):
+        return spec
+    # later statements and the output written with the new names (e/S, not e/np.sum(e))
+    for i, (sym, value) in enumerate(program):
+        earlier = replace(spec, program=tuple(program[:i]))
+        program[i] = (sym, _fold(value, earlier))
+    output = spec.output if spec.output is not None else spec.forward
+    output = _fold(output, replace(spec, program=tuple(program)))
+    return replace(spec, program=tuple(program), statements=tuple(statements), output=output)
+
+
+def _fold(e, spec):
+    """``e`` with the values of the spec's statements written by their names; a power of
+    the base of a nonnegative root statement by a power of its name (``(ms + eps)**(-1/2)``
+    is ``1/r`` for ``r = sqrt(ms + eps)``)."""
+    pairs = sorted(spec.program, key=lambda p: -sp.count_ops(p[1]))
+    for sym, value in pairs:
+        if not value.is_Atom:
+            e = e.xreplace({value: sym})
+        if value.is_Pow and value.exp.is_Rational and (sym.is_nonnegative or sym.is_positive):
+            base, p = value.args
+
+            def power(q, base=base, p=p, sym=sym):
+                k = q.exp / p
+                return sym**k if k.is_Integer else q
+            e = e.replace(lambda q: q.is_Pow and q.base == base and q.exp.is_Rational, power)
+    return e
+
+
+def _held_inversions(g, spec, x) -> list:
+    """``x`` solved from out = f(x, ...) with every structural value held fixed, and put into
+    the gradient outside those values (equal wherever x is: an identity per element)."""
+    output = spec.output if spec.output is not None else spec.forward
+    (f_h, g_h), back = _hold([output, g])
+    inv = invert(f_h, x, spec.out)
+    if inv is None or x in inv.free_symbols:
+        return []
+    moved = _fold(g_h.xreplace({x: inv}).xreplace(back), spec)
+    return [("out", [("invert", moved, f"{x.name} = {_show(inv.xreplace(back))}, from out")])]
+
+
+def choose_tensor_form(g0, spec, graph, node, ctx):
+    """The cheapest proven cached form of the gradient ``g0`` arriving at ``node``.
 
     The candidates are ranked by cost first and proven in that order, so only the
-    winner (and the cheaper candidates that fail) is proven.
+    winner (and the cheaper candidates that fail) is proven. ``spec`` may carry the
+    graph's matrix products and sums as extra statements (:func:`with_node_names`).
+    Returns (Candidate, the facts its proof uses).
     """
     facts = _facts(spec)
-    ctx = _with_rules(rec.context, {**rec.context.rules, **facts})
-    node = next(n for n in graph.nodes if n.op == "input" and n.expr == x)
+    ctx = _with_rules(ctx, {**ctx.rules, **facts})
     proven = list(elementwise_candidates(g0, spec, graph, node))
-    routes = _index_candidates(g0, spec, ctx.rules)
-    routes += [("mixed", [("tidy", form, "")]) for form in tidy_forms(g0)[1:]]
+    folded = _fold(g0, spec)
+    routes = _index_candidates(folded, spec, ctx.rules)
+    if node.op == "input":
+        routes += _held_inversions(folded, spec, node.expr)
+    routes += [("mixed", [("tidy", form, "")]) for form in tidy_forms(folded)]
     pending, seen = [], {g0}
     for cache, moves in routes:
         for form in tidy_forms(moves[-1][1]):
@@ -171,9 +261,12 @@ def tensor_result(rec, spec, graph, x, g0):
                 pending.append((cache, tuple(moves[:-1]) + ((moves[-1][0], form, moves[-1][2]),)))
     best = choose(proven) if proven else None
     chain = Candidate("mixed", (("chain rule", g0, ""),), Proof("identical", "", 1))
-    limit = min(cost(best.expr), cost(g0)) if best else cost(g0)
-    for cache, moves in sorted(pending, key=lambda cm: (cost(cm[1][-1][1]), len(str(cm[1][-1][1])))):
-        if cost(moves[-1][1]) >= limit:
+
+    def rank(e):
+        return (cost(e), len(_show(e)))
+    limit = min(rank(best.expr), rank(g0)) if best else rank(g0)
+    for cache, moves in sorted(pending, key=lambda cm: rank(cm[1][-1][1])):
+        if rank(moves[-1][1]) >= limit:
             break
         try:
             proof = prove_tensor(moves[-1][1], g0, ctx, what="cached form")
@@ -181,15 +274,37 @@ def tensor_result(rec, spec, graph, x, g0):
             continue
         best = Candidate(cache, moves, proof)
         break
-    if best is None or cost(best.expr) >= cost(g0):
-        best = chain
-    for fact in _facts_used(best.expr, g0, ctx, facts):
+    if best is None or rank(best.expr) >= rank(g0):
+        return chain, ctx, []
+    return best, ctx, _facts_used(best.expr, g0, ctx, facts)
+
+
+def tensor_result(rec, spec, graph, x, g0):
+    """Choose, record and prove the cached form of ∂L/∂x of a tensor layer."""
+    node = next(n for n in graph.nodes if n.op == "input" and n.expr == x)
+    best, ctx, used = choose_tensor_form(g0, spec, graph, node, rec.context)
+    facts = _facts(spec)
+    for fact in used:
         _record_fact(rec, spec, fact, facts[fact])
     prev = g0
     if best.expr != g0:
         prev = _record_moves_tensor(rec, best, x.name, g0, ctx)
     _record_result(rec, spec, x, prev)
     return prev, best.cache
+
+
+def boundary_form(rec, spec, graph, node, g):
+    """∂L/∂node in cached form before it passes through a structural node (recorded)."""
+    if not any(isinstance(a, Structural) for a in sp.preorder_traversal(g)):
+        return None
+    best, ctx, used = choose_tensor_form(g, spec, graph, node, rec.context)
+    if best.expr == g:
+        return None
+    facts = _facts(spec)
+    for fact in used:
+        if not any(s.kind == "fact" and s.node == fact[0] for s in rec.steps):
+            _record_fact(rec, spec, fact, facts[fact])
+    return _record_moves_tensor(rec, best, node.name, g, ctx)
 
 
 def _facts_used(mine, g0, ctx, facts) -> list:

@@ -17,6 +17,8 @@
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sympy as sp
 
 from .tensor import AxisMean, AxisSum, BroadcastTo, Structural, shape_of
@@ -75,6 +77,21 @@ def pull_out(e):
     return walk(e)
 
 
+def numbers_out(e):
+    """A number leaves a linear structural value: ``expand_dims(-x/2)`` is ``-expand_dims(x)/2``."""
+    from .tensor import BroadcastTo, ExpandDims, Reshape, Transposed
+    linear = (AxisSum, AxisMean, BroadcastTo, ExpandDims, Reshape, Transposed)
+
+    def walk(node):
+        node = _rebuild(node, walk)
+        if isinstance(node, linear) and node.args[0].is_Mul:
+            c, rest = node.args[0].as_coeff_Mul()
+            if c != 1:
+                return c * type(node)(rest, *node.args[1:])
+        return node
+    return walk(e)
+
+
 def push_numbers_in(e):
     """``-Σ(X)`` as ``Σ(-X)``: a number joins the sum (which then may simplify)."""
     def walk(node):
@@ -89,6 +106,7 @@ def push_numbers_in(e):
     return walk(e)
 
 
+@lru_cache(maxsize=4096)
 def _simplified(e):
     """The elementwise part simplified, structural values held as numbers."""
     from .cached import tidy
@@ -108,13 +126,24 @@ def _simplified(e):
     return tidy(hold(e)).xreplace(back)
 
 
+@lru_cache(maxsize=4096)
+def _tidy_forms(e) -> tuple:
+    return tuple(_forms(e))
+
+
 def tidy_forms(e) -> list:
+    """Equal spellings of ``e`` worth costing, the cheap transformations first."""
+    return list(_tidy_forms(e))
+
+
+def _forms(e) -> list:
     """Equal spellings of ``e`` worth costing, the cheap transformations first."""
     forms = [e]
     dropped = drop_broadcasts(e)
     forms.append(dropped)
     forms.append(pull_out(dropped))
     forms.append(_simplified(pull_out(dropped)))
+    forms.append(_simplified(numbers_out(pull_out(dropped))))
     forms.append(_simplified(push_numbers_in(_simplified(pull_out(dropped)))))
     return list(dict.fromkeys(forms))
 

@@ -73,7 +73,7 @@ class Affine:
 def softmax_backward(dout, out):
     """Softmax over each row backward: (dx).
 
-    dL/dx = out*(dout - np.sum(dout*out, axis=1, keepdims=True))
+    dL/dx = (dout - np.sum(dout*out, axis=1, keepdims=True))*out
     """
     dx = out*(dout - np.sum(dout*out, axis=1, keepdims=True))
     return dx
@@ -194,7 +194,7 @@ class MSE:
 def batchnorm_backward(dout, std, xn, gamma):
     """Batch normalization (training mode, per feature) backward: (dx, dgamma, dbeta).
 
-    dL/dx = gamma*(N*dout - xn*np.sum(dout*xn, axis=0, keepdims=True) - np.sum(dout, axis=0, keepdims=True))/(N*std)
+    dL/dx = (N*dout - xn*np.sum(dout*xn, axis=0, keepdims=True) - np.sum(dout, axis=0, keepdims=True))*gamma/(N*std)
     dL/dgamma = np.sum(dout*xn, axis=0)
     dL/dbeta = np.sum(dout, axis=0)
     """

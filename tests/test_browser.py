@@ -23,7 +23,7 @@ LAYERS = ["sigmoid", "affine"]        # affine: a matrix layer (its page draws t
 
 
 def test_affine_is_a_layer_derive_docs_builds():
-    assert "affine" in catalogue.all_names()
+    assert "affine" in catalogue.names()
 
 MEASURE = """() => {
   const size = e => { const r = e.getBoundingClientRect(); return [r.width, r.height]; };
@@ -66,7 +66,7 @@ def test_index_renders(browser, tmp_path):
     page = browser.new_page(viewport={"width": 1100, "height": 900})
     page.goto((tmp_path / "index.html").as_uri())
     got = page.evaluate(MEASURE)
-    assert len(got["maths"]) >= 2 * len(catalogue.all_names())
+    assert len(got["maths"]) >= 2 * len(catalogue.names())
     assert all(w > 0 and h > 0 for w, h in got["maths"])
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "index.png"), full_page=True)

@@ -6,10 +6,17 @@ import sympy as sp
 
 import derive.check as check_module
 from derive import catalogue
-from derive.check import check
+from derive.check import check as check_spec
 from derive.errors import DeriveError, ParseError, UnknownLayerError
+from derive.program import layer_from_text
 
-SINGLE = [n for n in catalogue.names() if len(catalogue.get(n).inputs) == 1]
+
+def check(name=None, *, backward, wrt=None, expr=None):
+    """The check of a catalogue layer (or of a formula given as text)."""
+    spec = catalogue.get(name) if name is not None else layer_from_text(expr)
+    return check_spec(spec, backward, wrt)
+
+SINGLE = [n for n in catalogue.names() if len(catalogue.get(n).differentiable) == 1]
 
 # hand-written from the book and from calculus, not from our output
 BOOK = {
@@ -128,44 +135,49 @@ def test_report_as_data():
     assert r["status"] == "not_equal" and set(r["counterexample"]) >= {"point", "yours", "expected"}
 
 
-# --- matrix layers: dispatch to derive.matrix.check_matrix -----------------------------------------
+# --- tensor layers: proven for every size, refuted at concrete sizes ------------------------
 
-import derive.matrix as matrix_pkg  # noqa: E402
-from derive.matrix import MatrixCheck  # noqa: E402
+import derive.check_tensor as check_tensor  # noqa: E402
 
 
-def test_matrix_check_is_dispatched_and_proven():
+def test_tensor_check_is_proven_for_all_sizes():
     report = check("affine", backward="np.dot(x.T, dout)", wrt="W")
-    assert report.exit_code == 0 and report.result.verdict == "proven"
-    assert "proven for all shapes" in report.to_text()
+    assert report.exit_code == 0 and report.verdicts[0].status == "proven"
+    batch = check("batchnorm", backward="np.sum(dout * xn, axis=0)", wrt="gamma")
+    assert batch.exit_code == 0 and batch.verdicts[0].proof.method.startswith(
+        ("index form", "identical", "symbolic"))
 
 
-def test_matrix_check_refuted_by_shape():
+def test_tensor_check_refuted_by_shape():
     report = check("affine", backward="np.dot(dout.T, x)", wrt="W")
-    assert report.exit_code == 1 and report.result.reason == "shape"
-    assert "shape" in report.to_text()
+    assert report.exit_code == 1 and report.verdicts[0].reasons[0].startswith("shape")
+    assert "(M, D) but ∂L/∂W must be (D, M)" in report.to_text()
 
 
-def test_matrix_numeric_agreement_alone_is_not_proven(monkeypatch):
-    fake = MatrixCheck("checked", "", "agrees with x.T @ dout numerically at sizes N=1 "
-                       "(random points) but was not proven symbolically", "x.T @ dout")
-    monkeypatch.setattr(matrix_pkg, "check_matrix", lambda name, text, wrt: fake)
+def test_tensor_check_refuted_with_an_entry():
+    v = check("softmax", backward="out*(dout - np.sum(dout, axis=1, keepdims=True))").verdicts[0]
+    assert v.status == "not_equal"
+    ce = v.counterexample
+    assert {"N", "C", "index"} <= set(ce.point) and ce.left != ce.right
+
+
+def test_tensor_numeric_agreement_alone_is_not_proven(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise check_module.ProofError("no proof")
+    monkeypatch.setattr(check_tensor, "prove_tensor", refuse)
     report = check("affine", backward="np.dot(x.T, dout)", wrt="W")
-    assert report.exit_code == 1
-    assert report.to_text().split("\n")[0].endswith(
-        "not proven: agrees with x.T @ dout numerically at sizes N=1 (random points) but was "
-        "not proven symbolically")
+    assert report.exit_code == 1 and report.verdicts[0].status == "unproven"
+    assert "could not prove" in report.to_text()
     assert report.to_dict()["results"][0]["status"] == "unproven"
 
 
-def test_matrix_layer_needs_wrt_when_it_has_several_inputs():
-    with pytest.raises(DeriveError, match="--wrt"):
+def test_tensor_layer_takes_one_gradient_per_name_or_wrt():
+    with pytest.raises(DeriveError, match="one gradient per input"):
         check("affine", backward="np.dot(x.T, dout)")
+    assert check("affine", backward="dout @ W.T, x.T @ dout, np.sum(dout, axis=0)").exit_code == 0
     assert check("softmax_with_loss", backward="dout*(y - t)/N").exit_code == 0
 
 
-def test_unknown_layer_suggests_from_both_catalogues():
+def test_unknown_layer_suggests():
     with pytest.raises(UnknownLayerError, match="did you mean: affine"):
         catalogue.get("affin")
-    with pytest.raises(UnknownLayerError, match="matrix layer"):
-        catalogue.get("affine")

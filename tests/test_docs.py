@@ -11,7 +11,7 @@ from derive import catalogue, derive, docs
 from derive.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
-LAYERS = catalogue.all_names()          # elementwise and matrix layers
+LAYERS = catalogue.names()          # elementwise and matrix layers
 
 
 @pytest.fixture(scope="module")

@@ -50,7 +50,7 @@ def test_importing_all_of_numeric_loads_neither():
 @pytest.mark.parametrize("module", ["numeric.layercase", "numeric.verify", "numeric.watch",
                                     "numeric.cases", "derive.files", "derive.argv",
                                     "derive.verification", "derive.commands.verify_cmd",
-                                    "derive.commands.show_cmd"])
+                                    "derive.commands.layer_args"])
 def test_doctests_of_the_new_modules(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0

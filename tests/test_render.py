@@ -160,24 +160,36 @@ def test_markdown_display_math_on_own_lines(derivations, name):
 
 @pytest.mark.parametrize("name", LAYERS)
 def test_json_schema_and_results_parse_back(derivations, name):
+    """The JSON contract: results and cached values in the parser's own syntax; a script
+    can evaluate every gradient from the inputs alone."""
+    from derive.check import check
+    from derive.spec import LayerSpec
     d = derivations[name]
     data = json.loads(d.to_json())
-    assert data == d.to_dict()
-    assert {"layer", "inputs", "params", "forward", "graph", "steps", "result", "cache",
-            "needs"} <= set(data)
+    assert {"layer", "inputs", "weights", "params", "forward", "graph", "steps", "result",
+            "cache", "needs", "shapes"} <= set(data)
     assert data["layer"] == name and data["inputs"] == list(d.spec.input_names)
-    assert data["graph"] == d.graph.to_dict()
+    assert [n["op"] for n in data["graph"]["nodes"]] == [n.op for n in d.graph.nodes]
     for step in data["steps"]:
         assert {"rule", "node", "target", "kind", "expr", "latex", "proof"} <= set(step)
-        assert step["kind"] in {"seed", "chain", "sum", "rewrite", "result"}
+        assert step["kind"] in {"seed", "chain", "sum", "rewrite", "fact", "result"}
         assert {"method", "detail", "points"} <= set(step["proof"])
         assert ("upstream" in step) == (step["kind"] == "chain")
     names = d.spec.symbols()
     for input_name, expr_text in data["result"].items():
-        back = sp.sympify(expr_text, locals=names)   # our own output, not user input
-        assert back == d.result[input_name]
+        back = parse_formula(expr_text, names).expr
+        assert sp.simplify(back - d.result[input_name]) == 0, (expr_text, d.result[input_name])
         assert data["needs"][input_name] == list(d.needs(input_name))
-    assert set(data["cache"]) == set(d.wrt)
+        assert check(d.spec, expr_text, wrt=input_name).ok, expr_text
+    # every cached name a result reads is given in the inputs alone
+    read = {n for w in d.wrt for n in d.needs(w)} & set(d.spec.named())
+    assert set(data["cache"]) == read
+    inputs = {s.name: s for s in (*d.spec.differentiable, *d.spec.consts, *d.spec.params)}
+    inputs.update({dim.name: dim for dim in d.spec.dims()})
+    for cached, text_value in data["cache"].items():
+        value = parse_formula(text_value, inputs).expr
+        assert sp.simplify(value - d.spec.named()[cached]) == 0, cached
+    assert isinstance(d.spec, LayerSpec)
 
 
 def test_relu_walkthrough_states_the_kink_convention(derivations):

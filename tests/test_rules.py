@@ -9,6 +9,8 @@ from derive.errors import MissingRuleError
 from derive.rules import RULES, c, rule_for, u0, u1, u2, y
 
 PLACEHOLDERS = (u0, u1, u2)
+ELEMENTWISE = sorted(n for n, r in RULES.items() if not r.structural)
+STRUCTURAL = sorted(n for n, r in RULES.items() if r.structural)
 # constants for rules that take one, and a domain per rule (log/pow need positive inputs)
 CONST = {"add_const": sp.Rational(3, 2), "mul_const": sp.Rational(-5, 2), "pow": sp.Rational(5, 2),
          "cpow": sp.Integer(3)}
@@ -30,7 +32,7 @@ def _point(rule, rng):
     return vals
 
 
-@pytest.mark.parametrize("name", sorted(RULES))
+@pytest.mark.parametrize("name", ELEMENTWISE)
 def test_local_derivative_matches_sympy_diff(name):
     rule = RULES[name]
     const = CONST.get(name)
@@ -46,7 +48,7 @@ def test_local_derivative_matches_sympy_diff(name):
             assert sp.simplify(diff.subs(PLACEHOLDERS[0], sign * p)) == 0, (name, k, sign)
 
 
-@pytest.mark.parametrize("name", sorted(RULES))
+@pytest.mark.parametrize("name", ELEMENTWISE)
 def test_local_derivative_matches_finite_differences(name):
     rule = RULES[name]
     const = CONST.get(name, sp.Integer(2))
@@ -67,13 +69,41 @@ def test_local_derivative_matches_finite_differences(name):
 
 
 def test_missing_rule_names_the_primitive():
-    with pytest.raises(MissingRuleError, match="cosh"):
-        rule_for("cosh")
+    with pytest.raises(MissingRuleError, match="arcsin"):
+        rule_for("arcsin")
+
+
+def test_the_parser_whitelist_is_the_tables_spellings():
+    """Every function the parser accepts comes from one table entry, and every entry with
+    spellings is accepted under each of them (no second list to keep in step)."""
+    from derive.errors import ParseError
+    from derive.parse import FUNCTIONS, parse
+    x = sp.Symbol("x", real=True)
+    unary = [r for r in RULES.values() if r.sympy is not None and not r.structural]
+    for rule in unary:
+        spelled = [s + rule.name if not s or s.endswith(".") else s for s in rule.spell]
+        assert spelled, rule.name
+        for text in spelled:
+            assert FUNCTIONS[text] is rule
+            assert parse(f"{text}(x)").func is rule.sympy, text
+    for name in ("np.heaviside", "np.arcsin", "np.floor"):     # no rule: refused
+        assert name not in FUNCTIONS
+        with pytest.raises(ParseError, match="unknown function"):
+            parse(f"{name}(x)")
+    assert x in parse("np.tanh(x)").free_symbols
+
+
+@pytest.mark.parametrize("name", STRUCTURAL)
+def test_structural_rules_have_a_sympy_class_and_a_numpy_spelling(name):
+    import numpy as np
+    rule = RULES[name]
+    assert rule.sympy is not None and rule.arity in (1, 2)
+    assert hasattr(np, rule.numpy), rule.numpy
 
 
 def test_inverses_undo_the_rule():
     for name, rule in RULES.items():
-        if rule.inverse is None:
+        if rule.structural or rule.inverse is None:
             continue
         const = CONST.get(name, sp.Integer(2))
         back = rule.inverse.xreplace({y: rule.value, c: const}).xreplace({c: const})
@@ -81,7 +111,7 @@ def test_inverses_undo_the_rule():
             assert math.isclose(float(back.subs(u0, v)), v, rel_tol=1e-12), name
 
 
-@pytest.mark.parametrize("name", sorted(RULES))
+@pytest.mark.parametrize("name", ELEMENTWISE)
 def test_label_and_latex_templates_fill_in(name):
     rule = RULES[name]
     for template in (rule.label, rule.latex):

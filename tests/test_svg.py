@@ -136,7 +136,7 @@ def _crosses(box, a, b):
 def _all_pictures():
     from derive.matrix import LAYERS as MATRIX, derive_matrix
     from derive.matrix.render import graph_svg
-    for name in catalogue.all_names():
+    for name in catalogue.names():
         if name in MATRIX:
             yield pytest.param(lambda n=name: graph_svg(derive_matrix(n)), id=name)
         else:

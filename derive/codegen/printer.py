@@ -59,8 +59,8 @@ class NumpyCodePrinter(NumPyPrinter):
 
     # -- structural values of tensor layers (NumPy syntax) --------------------------------
     def _print_MatProd(self, e):
-        a, b = e.args
-        return f"{self.parenthesize(a, PRECEDENCE['Mul'])} @ {self.parenthesize(b, PRECEDENCE['Mul'], strict=True)}"
+        a, b = e.args      # Python reads a*b @ c as (a*b) @ c, a @ b*c as (a @ b)*c
+        return f"{self.parenthesize(a, PRECEDENCE['Mul'])} @ {self.parenthesize(b, PRECEDENCE['Mul'])}"
 
     def _print_Transposed(self, e):
         return f"{self.parenthesize(e.args[0], PRECEDENCE['Atom'], strict=True)}.T"

@@ -211,7 +211,7 @@ def _grads(d) -> list:
 
 def backward_function(d, printer, needs, params) -> tuple:
     """(source of ``<layer>_backward``, its name)."""
-    spec = d.spec
+    spec = d.layer
     fname = f"{spec.name}_backward"
     grads = _grads(d)
     taken = {"dout", "np", *needs, *params, *grads, *(s.name for s in spec.dims())}
@@ -243,7 +243,7 @@ def _running(spec) -> list:
 
 def class_source(d, printer, fname, needs, params) -> tuple:
     """(source of the class, [(attribute, what it holds)])."""
-    spec = d.spec
+    spec = d.layer
     f = spec.features
     weights = list(spec.weight_names)
     dropout = f.get("dropout")
@@ -308,7 +308,7 @@ def class_source(d, printer, fname, needs, params) -> tuple:
 
 
 def _forward_body(d, printer, cached, flatten, running, dropout) -> list:
-    spec = d.spec
+    spec = d.layer
     body = []
     for x in flatten:
         body += [f"self.original_{x}_shape = np.shape({x})",
@@ -369,7 +369,7 @@ def _with_dims(spec, lines) -> list:
 
 def tensor_layer_code(d) -> LayerCode:
     """Backward function and book-style class for one tensor-layer Derivation."""
-    spec = d.spec
+    spec = d.layer
     printer = NumpyCodePrinter({"allow_unknown_functions": False})
     needs = list(dict.fromkeys(n for w in d.wrt for n in d.needs(w)))
     needs = [n for n in needs if n != "dout"]

@@ -49,8 +49,8 @@ def _positive_first(terms):
 
 
 def _scalars_first(factors) -> list:
-    """Numbers and scalars (N, eps) before arrays, each group in SymPy's order."""
-    return sorted(factors, key=lambda f: bool(shape_of(f)))
+    """Numbers and scalars (N, eps) before arrays, dout the first array; else SymPy's order."""
+    return sorted(factors, key=lambda f: (bool(shape_of(f)), getattr(f, "name", "") != "dout"))
 
 
 def _axis_letters(e) -> str:
@@ -176,7 +176,7 @@ class DeriveLatexPrinter(LatexPrinter):
     def _print_MatProd(self, expr):
         a, b = expr.args
         return r"%s \, %s" % (self.parenthesize(a, PRECEDENCE["Mul"], strict=False),
-                               self.parenthesize(b, PRECEDENCE["Mul"], strict=True))
+                               self.parenthesize(b, PRECEDENCE["Mul"], strict=False))
 
     def _print_Transposed(self, expr):
         return r"%s^{\top}" % self.parenthesize(expr.args[0], PRECEDENCE["Pow"], strict=True)
@@ -272,7 +272,9 @@ class DeriveStrPrinter(StrPrinter):
     def _print_Mul(self, expr):
         if not any(shape_of(a) for a in expr.args):
             return super()._print_Mul(expr)
-        ordered = sp.Mul(*_scalars_first(expr.as_ordered_factors()), evaluate=False)
+        coeff, rest = expr.as_coeff_Mul()
+        factors = _scalars_first(sp.Mul.make_args(rest))
+        ordered = sp.Mul(*([coeff] if coeff != 1 else []), *factors, evaluate=False)
         saved, self._settings["order"] = self._settings["order"], "none"
         try:
             return super()._print_Mul(ordered)
@@ -280,8 +282,8 @@ class DeriveStrPrinter(StrPrinter):
             self._settings["order"] = saved
 
     def _print_MatProd(self, expr):
-        a, b = expr.args
-        return f"{self.parenthesize(a, PRECEDENCE['Mul'])} @ {self.parenthesize(b, PRECEDENCE['Mul'], strict=True)}"
+        a, b = expr.args      # Python reads a*b @ c as (a*b) @ c, a @ b*c as (a @ b)*c
+        return f"{self.parenthesize(a, PRECEDENCE['Mul'])} @ {self.parenthesize(b, PRECEDENCE['Mul'])}"
 
     def _print_Transposed(self, expr):
         return f"{self.parenthesize(expr.args[0], PRECEDENCE['Atom'], strict=True)}.T"
