@@ -70,7 +70,8 @@ class Derivation:
         return {n: named[n] for n in dict.fromkeys(used)}
 
     def __repr__(self) -> str:
-        results = ", ".join(f"d{k} = {v}" for k, v in self.result.items())
+        from .render.printers import text
+        results = ", ".join(f"d{k} = {text(v)}" for k, v in self.result.items())
         return f"<Derivation {self.spec.name}: {len(self.steps)} proven steps; {results}>"
 
     # renderers (imported lazily: a derivation does not need them)

@@ -81,8 +81,12 @@ def _dims(*exprs) -> set:
     return out
 
 
-def numeric_compare(a, b, ctx: Context = EMPTY, *, seed: int = 0, rtol: float = 1e-9):
-    """(points agreed, Counterexample or None): both sides at random arrays, two size sets."""
+def numeric_compare(a, b, ctx: Context = EMPTY, *, seed: int = 0, rtol: float = 1e-9,
+                    ones=()):
+    """(points agreed, Counterexample or None): both sides at random arrays, two size sets.
+
+    ``ones``: names held at 1 everywhere (``dout = 1``, to ask whether a formula is right
+    when the upstream gradient is 1)."""
     a_full, b_full = ctx.unfold(a), ctx.unfold(b)
     names = names_of(a_full, b_full)
     rows = [(n, ax) for (n, ax), v in ctx.rules.items() if v == 1 and n in names]
@@ -90,6 +94,9 @@ def numeric_compare(a, b, ctx: Context = EMPTY, *, seed: int = 0, rtol: float = 
     agreed = 0
     for sizes in check_sizes(_dims(a_full, b_full)):
         env = random_env(names, sizes, rng, positive=ctx.positive, rows_sum_to_one=rows)
+        for name in ones:
+            if name in env:
+                env[name] = np.ones_like(env[name])
         with np.errstate(all="ignore"):
             try:
                 va = np.asarray(evaluate(a_full, env), dtype=np.float64)

@@ -56,6 +56,9 @@ def case_of(d):
     """The :class:`~numeric.layercase.LayerCase` of derivation ``d``'s layer."""
     from numeric.layercase import LayerCase
     spec = d.spec
+    if not spec.inputs:
+        raise DeriveError(f"{spec.name} has no forward input (only weights): the verifier "
+                          "calls forward with inputs; make the weight an input of the layer")
     from numeric.cases import CASES
     if spec.name in CASES and catalogue.is_catalogue(spec):
         return dataclasses.replace(CASES[spec.name], class_name=spec.class_name)

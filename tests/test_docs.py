@@ -208,25 +208,28 @@ def test_notebook_display():
     assert "<math" in html and "<svg" in html and "<html" not in html
     assert d._repr_latex_().startswith("$$") and "\\frac{\\partial L}{\\partial x}" in \
         d._repr_latex_()
-    assert d._repr_markdown_() == d.to_markdown()
+    md = d._repr_markdown_()
+    assert md.startswith("# Sigmoid") and "\n$$\n" in md and "<svg" not in md
 
 
-# --- matrix layers ----------------------------------------------------------------------------------
+# --- tensor layers ----------------------------------------------------------------------------------
 
-from derive.matrix import LAYERS as MATRIX, export_source  # noqa: E402
-
-
-def test_matrix_layers_are_in_the_site():
-    assert set(MATRIX) <= set(LAYERS)
+TENSOR = [n for n in LAYERS if derive(n).tensor]
 
 
-@pytest.mark.parametrize("layer", MATRIX)
-def test_matrix_page_has_the_node_graph_steps_and_exported_code(site, layer):
+@pytest.mark.parametrize("layer", TENSOR)
+def test_tensor_page_has_the_graph_steps_and_the_code_it_verifies(site, layer):
+    """The page shows the code generated from this derivation, and verifies that code."""
     from html import escape
+
+    from derive.codegen import emit_module
     page = (site / f"{layer}.html").read_text()
     assert 'class="graph"' in page and page.count('class="node op g-node"') >= 1
-    assert "index form (all shapes)" in page
-    assert escape(export_source([layer]).strip()[:200]) in page
+    assert "index form (all sizes)" in page
+    code = emit_module([derive(layer)])
+    body = code[code.index("def "):]
+    assert escape(body[:300]) in page
+    assert "Three-way verification" in page and "PASS" in page and "FAIL" not in page
     svg = (site / f"{layer}.svg").read_text()
     assert svg.startswith("<svg") and 'data-dst="' in svg
     md = (site / f"{layer}.md").read_text()
@@ -235,12 +238,42 @@ def test_matrix_page_has_the_node_graph_steps_and_exported_code(site, layer):
     assert "\\section*{" in tex and "\\begin{align*}" in tex and tex.isascii()
 
 
-def test_affine_graph_edges_follow_the_forward_nodes(site):
+def test_affine_graph_is_the_books_dot_and_plus_nodes(site):
     svg = (site / "affine.svg").read_text()
-    for src in ("x", "W", "b"):
-        assert f'data-src="{src}" data-dst="out"' in svg
+    for src, dst in (("x", "a"), ("W", "a"), ("a", "out"), ("b", "out")):
+        assert f'data-src="{src}" data-dst="{dst}"' in svg, (src, dst)
     svg = (site / "softmax.svg").read_text()
-    assert 'data-src="e" data-dst="S"' in svg and 'data-src="S" data-dst="out"' in svg
+    assert 'data-src="e" data-dst="S"' in svg and 'data-src="e" data-dst="out"' in svg
+
+
+def test_docs_file_adds_the_users_layers(tmp_path):
+    layer = tmp_path / "my_layers.py"
+    layer.write_text("import numpy as np\n\n"
+                     "def rms_norm(x: \"N, D\", g: weight(\"D\"), eps: param = 1e-6):\n"
+                     "    \"\"\"RMSNorm\"\"\"\n"
+                     "    ms = np.mean(x**2, axis=1, keepdims=True)\n"
+                     "    return x * g / np.sqrt(ms + eps)\n\n"
+                     "def swish(x):\n    return x / (1 + np.exp(-x))\n")
+    out = tmp_path / "site"
+    assert main(["docs", "--out", str(out), "--layers", "sigmoid", "--file", str(layer),
+                 "--quiet"]) == 0
+    names = set(_tree(out))
+    assert {"rms_norm.html", "swish.html", "sigmoid.html"} <= names
+    page = (out / "rms_norm.html").read_text()
+    assert "class RmsNorm:" in page and "PASS" in page
+    assert 'href="rms_norm.html"' in (out / "index.html").read_text()
+
+
+def test_docs_file_refuses_a_clash_and_a_bad_file(tmp_path, capsys):
+    clash = tmp_path / "a.py"
+    clash.write_text("def sigmoid(x):\n    return x\n")
+    assert main(["docs", "--out", str(tmp_path / "s"), "--layers", "sigmoid", "--file",
+                 str(clash), "--quiet"]) == 2
+    assert "already in the site" in capsys.readouterr().err
+    bad = tmp_path / "b.py"
+    bad.write_text("import os\nos.system('touch pwned')\n")
+    assert main(["docs", "--out", str(tmp_path / "t"), "--file", str(bad), "--quiet"]) == 2
+    assert not (tmp_path / "pwned").exists()
 
 
 def test_index_breaks_long_names_and_links_the_other_formats(site):
@@ -258,13 +291,6 @@ def test_wide_graphs_shrink_to_the_column(site):
     full = float(m[3])
     assert full > 900                                  # silu's graph is wider than the column
     assert float(m[1]) == full and abs(float(m[2]) - 0.75 * full) <= 1  # shrinks to 3/4, no less
-
-
-def test_matrix_seed_is_by_definition(site):
-    page = (site / "affine.html").read_text()
-    assert ('<p class="proof">proof: by definition: ∂L/∂out is the given upstream gradient, '
-            "dout in the code</p>") in page
-    assert "at 0 points" not in page
 
 
 def test_input_names_fit_left_of_the_graph(site):

@@ -5,8 +5,8 @@ import pytest
 import sympy as sp
 
 from derive import catalogue, derive
-from derive.catalogue import from_expr
 from derive.derivation import derive_spec
+from derive.spec import from_expr
 from derive.render import svg
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -134,13 +134,8 @@ def _crosses(box, a, b):
 
 
 def _all_pictures():
-    from derive.matrix import LAYERS as MATRIX, derive_matrix
-    from derive.matrix.render import graph_svg
-    for name in catalogue.names():
-        if name in MATRIX:
-            yield pytest.param(lambda n=name: graph_svg(derive_matrix(n)), id=name)
-        else:
-            yield pytest.param(lambda n=name: svg.render(derive(n)), id=name)
+    for name in catalogue.names():      # elementwise and tensor layers: one picture code
+        yield pytest.param(lambda n=name: svg.render(derive(n)), id=name)
 
 
 def _problems(text):

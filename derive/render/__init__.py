@@ -154,9 +154,9 @@ def _shaped(spec, s, names) -> str:
 
 
 def _about(spec, s) -> list:
-    parts = ["inputs: ", Math(_shaped(spec, s, spec.input_names))]
+    parts = ["inputs: ", Math(_shaped(spec, s, spec.input_names))] if spec.inputs else []
     if spec.weights:
-        parts += ["; weights (differentiated, given to the constructor): ",
+        parts += ["; " if parts else "", "weights (differentiated, given to the constructor): ",
                   Math(_shaped(spec, s, spec.weight_names))]
     if spec.consts:
         parts += ["; data (not differentiated, given to forward): ",

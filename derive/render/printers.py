@@ -34,7 +34,7 @@ DEFAULTS = {
 }
 
 #: how a few array names of the book print in LaTeX (others: SymPy's own spelling)
-LATEX_NAMES = {"xn": r"\hat{x}", "xc": r"x_{c}", "std": r"\mathrm{std}", "var": r"\mathrm{var}",
+LATEX_NAMES = {"lam": r"\lambda", "xn": r"\hat{x}", "xc": r"x_{c}", "std": r"\mathrm{std}", "var": r"\mathrm{var}",
                "mask": r"\mathrm{mask}", "eps": r"\epsilon", "mu": r"\mu"}
 
 
@@ -46,6 +46,15 @@ def _positive_first(terms):
     return sorted(terms, key=lambda t: (t.could_extract_minus_sign(),
                                         not (t.has(Structural) and shape_of(t)),
                                         arrays and t.is_Atom))
+
+
+def _powered(method):
+    """A LaTeX print method that SymPy may call with ``exp=`` (a power of the value)."""
+    def wrapped(self, expr, exp=None):
+        body = method(self, expr)
+        return body if exp is None else r"\left(%s\right)^{%s}" % (body, exp)
+    wrapped.__name__ = method.__name__
+    return wrapped
 
 
 def _scalars_first(factors) -> list:
@@ -173,25 +182,31 @@ class DeriveLatexPrinter(LatexPrinter):
             return "- " + body
         return (self._print(coeff) + " " + body) if coeff != 1 else body
 
+    @_powered
     def _print_MatProd(self, expr):
         a, b = expr.args
         return r"%s \, %s" % (self.parenthesize(a, PRECEDENCE["Mul"], strict=False),
                                self.parenthesize(b, PRECEDENCE["Mul"], strict=False))
 
+    @_powered
     def _print_Transposed(self, expr):
         return r"%s^{\top}" % self.parenthesize(expr.args[0], PRECEDENCE["Pow"], strict=True)
 
+    @_powered
     def _print_AxisSum(self, expr):
         return r"\sum_{%s} %s" % (_axis_letters(expr),
                                   self.parenthesize(expr.args[0], PRECEDENCE["Mul"], strict=False))
 
+    @_powered
     def _print_AxisMean(self, expr):
         return r"\frac{1}{%s} %s" % (self._print(expr.count()), self._print_AxisSum(expr))
 
+    @_powered
     def _print_AxisMax(self, expr):
         return r"\max_{%s} %s" % (_axis_letters(expr),
                                   self.parenthesize(expr.args[0], PRECEDENCE["Mul"], strict=True))
 
+    @_powered
     def _print_BroadcastTo(self, expr):
         return self._print(expr.args[0])
 
@@ -363,12 +378,12 @@ class DeriveStrPrinter(StrPrinter):
 
 
 def out_name_for(spec, book: str = "y") -> str:
-    """``y``, or ``z`` when the layer already has a name ``y`` (mul, add, a statement y);
-    a loss layer's output is ``L``."""
+    """``y``, or ``z`` when the layer already has a name ``y`` (mul, add, a statement y).
+
+    A loss layer's output is spelled the same way: its upstream gradient ∂L/∂y is dout,
+    1 when the layer's output is the final loss L."""
     if spec is None:
         return book
-    if getattr(spec, "is_loss", False):
-        return "L"
     taken = set(spec.symbols()) - {"out", "dout"}
     return "z" if book in taken else book
 

@@ -1,0 +1,170 @@
+"""Layers a user writes as their NumPy forward, through every command (issue 8's list).
+
+The forwards are in tests/data/user_layers.py, each written by hand from its usual
+definition; the backward lines below are the usual hand-derived ones, not derive's output.
+"""
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from derive.check import check
+from derive.cli import main
+from derive.codegen import emit_module
+from derive.derivation import derive_spec
+from derive.program import function_names, layer_from_def
+from derive.render import FORMATS, render
+from derive.verification import case_of
+from numeric.sandbox import load_module
+from numeric.verify import verify_class
+
+FILE = Path(__file__).parent / "data" / "user_layers.py"
+SOURCE = FILE.read_text()
+
+# layer -> (gradient to, the usual hand-written backward, a wrong one)
+BACKWARD = {
+    "rms_norm": ("x", "g*dout/np.sqrt(ms + eps) - x*np.mean(dout*g*x, axis=1, keepdims=True)"
+                      "/np.sqrt(ms + eps)**3", "g*dout/np.sqrt(ms + eps)"),
+    "l2_normalize": ("x", "(dout - out*np.sum(dout*out, axis=1, keepdims=True))/n", "dout/n"),
+    "cosine_similarity": ("a", "np.expand_dims(dout, 1)*(b/np.expand_dims(na*nb, 1)"
+                               " - np.expand_dims(out/na**2, 1)*a)",
+                          "np.expand_dims(dout, 1)*b/np.expand_dims(na*nb, 1)"),
+    "dense": ("W", "x.T @ (dout*(1 - out**2))", "x.T @ dout"),
+    "glu": ("W", "x.T @ (dout/(1 + np.exp(-(x @ V))))", "x.T @ dout"),
+    "log_softmax": ("x", "dout - np.exp(out)*np.sum(dout, axis=1, keepdims=True)",
+                    "dout - np.exp(out)*dout"),
+    "logsumexp": ("x", "np.expand_dims(dout, 1)*np.exp(x - np.expand_dims(out, 1))",
+                  "np.expand_dims(dout, 1)*np.exp(x)"),
+    "softmax_ce": ("x", "dout*(p - t)/N", "dout*(p - t)"),
+    "mse_mean": ("x", "2*dout*(x - t)/(N*D)", "dout*(x - t)/N"),
+    "attention_scores": ("Q", "(out*(dout - np.sum(dout*out, axis=1, keepdims=True))) @ K"
+                              " / np.sqrt(d)", "(out*dout) @ K / np.sqrt(d)"),
+    "attention_readout": ("V", "A.T @ dout", "dout.T @ A"),
+    "bilinear": ("W", "x.T @ (y*np.expand_dims(dout, 1))", "x.T @ y"),
+    "weight_decay": ("W", "dout*lam*W", "lam*W"),
+}
+LAYERS = function_names(SOURCE)
+
+
+@pytest.fixture(scope="module")
+def derived():
+    return {name: derive_spec(layer_from_def(SOURCE, fn=name)) for name in LAYERS}
+
+
+def test_the_list_is_complete():
+    assert sorted(LAYERS) == sorted(BACKWARD)
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_usual_backward_is_proven_and_a_wrong_one_refuted(derived, name):
+    wrt, right, wrong = BACKWARD[name]
+    spec = derived[name].spec
+    good = check(spec, right, wrt)
+    assert good.exit_code == 0, good.to_text()
+    assert good.verdicts[0].every_size
+    bad = check(spec, wrong, wrt)
+    assert bad.exit_code == 1 and bad.verdicts[0].status == "not_equal", bad.to_text()
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_shows_in_every_format(derived, name):
+    d = derived[name]
+    for fmt in FORMATS:
+        out = render(d, fmt)
+        if fmt == "json":
+            data = json.loads(out)
+            assert set(data["result"]) == set(d.wrt)
+        elif fmt == "mathml":
+            ET.fromstring(out)
+        else:
+            assert "∂L" in out or "partial" in out
+
+
+def _fd(f, x, h=1e-6):
+    g = np.zeros_like(x)
+    for ix in np.ndindex(*x.shape):
+        old = x[ix]
+        x[ix] = old + h
+        up = f()
+        x[ix] = old - h
+        down = f()
+        x[ix] = old
+        g[ix] = (up - down) / (2 * h)
+    return g
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_exported_class_agrees_with_finite_differences(derived, name):
+    """At random shapes, the batch N = 1 among them: inputs and weights perturbed."""
+    d = derived[name]
+    module = load_module(emit_module([d]), f"user_{name}")
+    cls = getattr(module, d.spec.class_name)
+    case = case_of(d)
+    rng = np.random.default_rng(len(name))
+    for sizes in case.size_sets():
+        shape = {n: case.shape_of(n, sizes) for n in case.names}
+        values = {n: rng.standard_normal(shape[n]) for n in case.names}
+        for t in case.consts:                 # one-hot rows where the layer assumes them
+            if case.kind(t) == "onehot":
+                values[t] = np.eye(shape[t][-1])[rng.integers(0, shape[t][-1], shape[t][0])]
+        weights = [values[w] for w in case.weights]
+        args = [values[n] for n in (*case.inputs, *case.consts)]
+
+        def loss(dout):
+            return np.sum(dout * cls(*weights, **case.params).forward(*args))
+        layer = cls(*weights, **case.params)
+        out = layer.forward(*args)
+        dout = rng.standard_normal(np.shape(out)) if np.ndim(out) else 1.0
+        grads = layer.backward(dout)
+        grads = grads if isinstance(grads, tuple) else (grads,)
+        for n, g in zip(case.inputs, grads):
+            assert np.allclose(g, _fd(lambda: loss(dout), values[n]), rtol=1e-5, atol=1e-6), n
+        for w in case.weights:
+            assert np.allclose(getattr(layer, "d" + w), _fd(lambda: loss(dout), values[w]),
+                               rtol=1e-5, atol=1e-6), w
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_verify_passes_the_exported_class(derived, name):
+    d = derived[name]
+    module = load_module(emit_module([d]), f"user_v_{name}")
+    cls = getattr(module, d.spec.class_name)
+    report = verify_class(cls, case_of(d), cls, strict=True)
+    assert report.ok, report.render()
+
+
+def test_cli_round_trip_show_check_export_verify(tmp_path, capsys, monkeypatch):
+    """As a user would: the file, then each command on it (verify in its sandbox)."""
+    monkeypatch.chdir(tmp_path)               # verify imports `mine` from the current directory
+    layer = ["--file", str(FILE), "--fn", "rms_norm"]
+    assert main(["show", *layer, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data["result"]) == {"x", "g"}
+    assert main(["check", *layer, "--wrt", "g", "--backward",
+                 "np.sum(dout*x/np.sqrt(ms + eps), axis=0)"]) == 0
+    capsys.readouterr()
+    target = tmp_path / "mine.py"
+    assert main(["export", *layer, "-o", str(target)]) == 0
+    assert "class RmsNorm:" in target.read_text()
+    assert main(["verify", "--class", "mine:RmsNorm", *layer]) == 0
+    out = capsys.readouterr().out
+    assert "OK" in out and "FAIL" not in out
+
+
+def test_cli_expr_with_shapes_exports_the_contract(tmp_path):
+    target = tmp_path / "rms.py"
+    assert main(["export", "--expr", "ms = np.mean(x**2, axis=1, keepdims=True); "
+                 "out = x * g / np.sqrt(ms + eps)", "--shape", "x=N,D", "--shape", "g=D",
+                 "--weight", "g", "--const", "eps=1e-6", "--name", "rms_norm",
+                 "-o", str(target)]) == 0
+    module = load_module(target.read_text(), "rms_contract")
+    assert callable(module.rms_norm_backward)
+    layer = module.RmsNorm(np.ones(3))
+    x = np.random.default_rng(0).standard_normal((2, 3))
+    out = layer.forward(x)                     # eps has its default
+    dx = layer.backward(np.ones_like(out))
+    assert dx.shape == x.shape and layer.dg.shape == (3,)
