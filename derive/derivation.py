@@ -56,12 +56,21 @@ class Derivation:
         return self.cache_spec or self.spec
 
     def needs(self, name: str) -> tuple:
-        """The cached values and inputs the backward for ``name`` reads, e.g. ('out',)."""
+        """The cached values and inputs the backward for ``name`` reads, e.g. ('out',).
+
+        Layer parameters (``alpha``) are settings of the layer, not cached values: see
+        :meth:`params`.
+        """
         free = {s.name for s in self.result[name].free_symbols}
         spec = self.layer
         order = ("out", *(n for n, _ in spec.statements), *spec.input_names,
-                 *spec.weight_names, *spec.const_names, *spec.param_names)
+                 *spec.weight_names, *spec.const_names)
         return tuple(n for n in dict.fromkeys(order) if n in free)
+
+    def params(self, name: str) -> tuple:
+        """The layer parameters the backward for ``name`` reads, e.g. ('alpha',)."""
+        free = {s.name for s in self.result[name].free_symbols}
+        return tuple(p for p in self.layer.param_names if p in free)
 
     def cached(self) -> dict:
         """name -> value in the layer's inputs, of every cached value a result reads."""

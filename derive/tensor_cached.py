@@ -345,7 +345,7 @@ def _record_fact(rec, spec, fact, value):
     total = AxisSum(array(name, shape), 0, axis)
     rec.record("fact", "fact", name, name, sp.Integer(value), reference=total,
                against=f"the definition of {name}", what=f"Σ {name} over axis {axis}",
-               note=f"Σ {name} over axis {axis} = {value}", shape=shape_of(total))
+               note=f"Σ {name} over axis {axis} = {value}", shape=shape_of(total), local=total)
 
 
 def whole_forward_reference(spec, x):

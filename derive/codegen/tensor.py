@@ -373,8 +373,7 @@ def tensor_layer_code(d) -> LayerCode:
     printer = NumpyCodePrinter({"allow_unknown_functions": False})
     needs = list(dict.fromkeys(n for w in d.wrt for n in d.needs(w)))
     needs = [n for n in needs if n != "dout"]
-    params = [p for p in spec.param_names if p in needs]
-    needs = [n for n in needs if n not in params]
+    params = list(dict.fromkeys(p for w in d.wrt for p in d.params(w)))
     function, fname = backward_function(d, printer, needs, params)
     needs_all = needs + params
     cls, held = class_source(d, printer, fname, needs_all, params)

@@ -135,6 +135,8 @@ def document(d, s: Spelling) -> list:
     for step in d.steps:
         if step.kind in ("chain", "sum", "fact"):
             blocks += _step(step, g, s)
+        elif step.kind == "rewrite" and step.target not in d.wrt:
+            blocks += _boundary(step, s)
     for name in d.wrt:
         blocks += _cached(d, name, s)
     return blocks
@@ -180,9 +182,11 @@ def _step(step, g, s) -> list:
         rows = ((s.grad(step.node), s.expr(step.expr)),)
         return [Para(head), Display(rows), Para(("proof: " + proof_text(step.proof),))]
     if step.kind == "fact":
-        head = ("a fact used below, from the definition of ", Math(s.name(step.node)), ": ",
-                step.note)
-        return [Para(head), Para(("proof: " + proof_text(step.proof),))]
+        head = ("a fact used below, from the definition of ", Math(s.name(step.node)), ":")
+        if step.local is None:
+            return [Para(head + (" " + step.note,)), Para(("proof: " + proof_text(step.proof),))]
+        return [Para(head), Display(((s.expr(step.local), s.expr(step.expr)),)),
+                Para(("proof: " + proof_text(step.proof),))]
     node = _node_by_name(g, step.node)
     head = ["node ", Math(s.name(step.node)), " (", Math(s.label(node)), "), rule ",
             Code(step.rule), ": the gradient to ", Math(s.name(step.target))]
@@ -207,6 +211,15 @@ def _step(step, g, s) -> list:
     if step.note and step.note != step.proof.kink_note:
         tail.append(f". Note: {step.note}")
     return [Para(tuple(head)), Display(tuple(rows)), Para(tuple(tail))]
+
+
+def _boundary(step, s) -> list:
+    """A gradient put into cached values before its node passes it back (a boundary)."""
+    head = ("rewrite ", Math(s.grad(step.target)), " ", Code(step.rule), " before node ",
+            Math(s.name(step.target)), " passes it back (its operands are summed or broadcast)",
+            f": {step.note}" if step.note else "")
+    return [Para(head), Display(((s.grad(step.target), s.expr(step.expr)),)),
+            Para(("proof: " + proof_text(step.proof),))]
 
 
 def _cached(d, name, s) -> list:
