@@ -22,12 +22,11 @@ from __future__ import annotations
 import ast
 import difflib
 import math
-import operator
 import re
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
-from typing import Callable, Mapping
+from typing import Mapping
 
 import sympy
 from sympy.core.relational import Relational
@@ -39,7 +38,8 @@ from derive.parse_limits import (MAX_NAME_CHARS, _LOG10_LIMIT, _Refuse, _power, 
 from derive.rules import SPELLINGS, Rule, Sugar, u0, u1, u2
 
 _CONDITION = (Relational, BooleanFunction, BooleanAtom)   # not Boolean: a Symbol is one too
-from derive.tensor import MatProd, Transposed, shape_of
+from derive.parse_ops import _BINOPS, _COMPARISONS, _REFUSED_OPS, _UNARYOPS
+from derive.tensor import Transposed, shape_of
 
 __all__ = ["Formula", "parse_formula", "parse", "FUNCTIONS", "CONSTANTS"]
 
@@ -57,51 +57,6 @@ CONSTANTS: dict[str, sympy.Expr] = {
 
 _MODULES = frozenset({"np", "numpy", "math", "scipy", "special", "scipy.special"})
 _PLACEHOLDERS = (u0, u1, u2)
-
-
-@dataclass(frozen=True)
-class _Op:
-    spelling: str
-    build: Callable
-    logical: bool = False               # operands are conditions, result is a condition
-
-
-def _matmul(a, b):
-    if not shape_of(a) or not shape_of(b):
-        raise _Refuse("matrix product '@' needs arrays: declare their shapes (--shape x=N,D)")
-    return MatProd(a, b)
-
-
-_BINOPS = {
-    ast.MatMult: _Op("@", _matmul),
-    ast.Add: _Op("+", operator.add), ast.Sub: _Op("-", operator.sub),
-    ast.Mult: _Op("*", operator.mul), ast.Div: _Op("/", operator.truediv),
-    ast.Pow: _Op("**", _power),
-    ast.BitAnd: _Op("&", sympy.And, logical=True), ast.BitOr: _Op("|", sympy.Or, logical=True),
-}
-_UNARYOPS = {
-    ast.USub: _Op("-", operator.neg), ast.UAdd: _Op("+", operator.pos),
-    ast.Invert: _Op("~", sympy.Not, logical=True),
-}
-_COMPARISONS = {ast.Lt: sympy.Lt, ast.LtE: sympy.Le, ast.Gt: sympy.Gt, ast.GtE: sympy.Ge}
-_REFUSED_OPS = {     # operator or node type -> what to tell the user
-    ast.FloorDiv: "floor division '//' is not supported", ast.Mod: "remainder '%' is not supported",
-    ast.BitXor: "'^' is not supported (for powers write **)",
-    ast.LShift: "shift '<<' is not supported", ast.RShift: "shift '>>' is not supported",
-    ast.Not: "'not' is not supported; write ~(condition)",
-    ast.And: "'and' is not supported; write (a) & (b)", ast.Or: "'or' is not supported; write (a) | (b)",
-    **dict.fromkeys((ast.Eq, ast.NotEq, ast.Is, ast.IsNot, ast.In, ast.NotIn),
-                    "only the comparisons <, <=, >, >= are supported"),
-    ast.Lambda: "lambda is not allowed",
-    **dict.fromkeys((ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp),
-                    "comprehensions and generators are not allowed"),
-    ast.Subscript: "subscripts like x[0] are not allowed (only x.shape[i])", ast.Starred: "starred '*' is not allowed",
-    **dict.fromkeys((ast.List, ast.Dict, ast.Set), "list, dict and set literals are not allowed"),
-    ast.JoinedStr: "f-strings are not allowed", ast.NamedExpr: "assignment ':=' is not allowed",
-    ast.IfExp: "'a if c else b' is not allowed; write np.where(c, a, b)",
-    **dict.fromkeys((ast.Await, ast.Yield, ast.YieldFrom), "'await' and 'yield' are not allowed"),
-    ast.Tuple: "a tuple is allowed only as the whole formula, where several outputs are expected",
-}
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ def build_structural(p, name: str, args: list, node: ast.Call, spelled: str):
         return p.build(node, lambda v: build(v, sp.Integer(int(keep)), *axes), [value], args,
                        spelled)
     if name == "matmul":
-        from .parse import _matmul
+        from .parse_ops import _matmul
         return p.build(node, _matmul, [value, p.value(args[1])], args, spelled)
     if name == "transpose":
         axes = p.literal(keywords.get("axes", args[1]) if (len(args) > 1 or "axes" in keywords)

@@ -22,11 +22,12 @@ from .backward import _elementwise_above
 from .cached import Candidate, _record_moves, candidates, choose, invert
 from .rules import cost
 from .errors import DeriveError, ProofError
-from .indexform import IndexFormError, element, expand_definitions, free_indices, fresh
+from .indexform import IndexFormError, element, expand_definitions, free_indices
 from .proof import Proof
 from .tensor import Structural, array, shape_of
 from .tensor_tidy import tidy_forms
 from .tensorproof import numeric_compare, prove_tensor
+from .facts import facts_of as _facts, facts_used as _facts_used, record_facts as _record_facts
 
 
 def _hold(exprs):
@@ -132,44 +133,6 @@ def _index_candidates(g0, spec, rules) -> list:
 def _show(e) -> str:
     from .render.printers import text
     return text(e)
-
-
-_FACTS: dict = {}
-
-
-def _facts(spec) -> dict:
-    """{(name, axis): value} for named values whose sum over an axis is a constant
-    (memoised per spec: the search asks at every structural node)."""
-    key = (spec.name, tuple(spec.statements), spec.forward)
-    if key not in _FACTS:
-        _FACTS[key] = _find_facts(spec)
-    return dict(_FACTS[key])
-
-
-def _find_facts(spec) -> dict:
-    found = {}
-    named = dict(spec.statements)
-    named["out"] = spec.forward
-    for name, value in named.items():
-        shape = shape_of(value)
-        for axis, size in enumerate(shape):
-            if size == 1:
-                continue
-            k = fresh("k")
-            rest = list(free_indices(shape))
-            rest[axis] = k
-            try:
-                total = sp.Sum(element(value, tuple(rest)), (k, 0, size - 1))
-                norm = index.canonical(total)
-            except (IndexFormError, DeriveError):
-                continue
-            if not norm:
-                found[(name, axis)] = 0
-            elif len(norm) == 1:
-                (coeff, free, rep), = norm.values()
-                if not rep.factors and not rep.bounds and coeff.is_number:
-                    found[(name, axis)] = coeff
-    return found
 
 
 _NAMEABLE = ("matmul", "sum", "mean", "max")
@@ -283,9 +246,7 @@ def tensor_result(rec, spec, graph, x, g0):
     """Choose, record and prove the cached form of ∂L/∂x of a tensor layer."""
     node = next(n for n in graph.nodes if n.op == "input" and n.expr == x)
     best, ctx, used = choose_tensor_form(g0, spec, graph, node, rec.context)
-    facts = _facts(spec)
-    for fact in used:
-        _record_fact(rec, spec, fact, facts[fact])
+    _record_facts(rec, spec, used)
     prev = g0
     if best.expr != g0:
         prev = _record_moves_tensor(rec, best, x.name, g0, ctx)
@@ -300,28 +261,8 @@ def boundary_form(rec, spec, graph, node, g):
     best, ctx, used = choose_tensor_form(g, spec, graph, node, rec.context)
     if best.expr == g:
         return None
-    facts = _facts(spec)
-    for fact in used:
-        if not any(s.kind == "fact" and s.node == fact[0] for s in rec.steps):
-            _record_fact(rec, spec, fact, facts[fact])
+    _record_facts(rec, spec, used)
     return _record_moves_tensor(rec, best, node.name, g, ctx)
-
-
-def _facts_used(mine, g0, ctx, facts) -> list:
-    """The facts without which ``mine == g0`` has no index proof."""
-    if not facts or mine == g0:
-        return []
-    idx = free_indices(shape_of(g0))
-    try:
-        a = expand_definitions(element(mine, idx), {})
-        b = element(g0, idx)
-        base = {k: v for k, v in ctx.rules.items() if k not in facts}
-        if not index.difference(a, b, base):
-            return []
-        return [f for f in facts
-                if index.difference(a, b, {k: v for k, v in ctx.rules.items() if k != f})]
-    except (IndexFormError, DeriveError):
-        return []
 
 
 def _with_rules(ctx, rules):
@@ -336,16 +277,6 @@ def _record_moves_tensor(rec, best, target, prev, ctx):
         return _record_moves(rec, best, target, prev, target)
     finally:
         rec.context = saved
-
-
-def _record_fact(rec, spec, fact, value):
-    name, axis = fact
-    shape = shape_of(dict(spec.statements).get(name, spec.forward))
-    from .tensor import AxisSum
-    total = AxisSum(array(name, shape), 0, axis)
-    rec.record("fact", "fact", name, name, sp.Integer(value), reference=total,
-               against=f"the definition of {name}", what=f"Σ {name} over axis {axis}",
-               note=f"Σ {name} over axis {axis} = {value}", shape=shape_of(total), local=total)
 
 
 def whole_forward_reference(spec, x):

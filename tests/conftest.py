@@ -11,3 +11,6 @@ from hypothesis import settings
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+#: layer files the tests read as text (never imported: their annotations are our syntax)
+collect_ignore_glob = ["data/*"]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..tensor import array, show_shape
-from .printers import Spelling
+from .spelling import Spelling
 
 FORMATS = ("text", "latex", "mathml", "markdown", "json")
 
