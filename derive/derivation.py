@@ -183,20 +183,38 @@ def _read_by_results(spec, search, result):
                    statements=tuple(p for p in search.statements if p[0] in keep))
 
 
-def derive(name: str | None = None, *, expr: str | None = None, wrt=None, var=None, **layer):
-    """Derive a catalogue layer by name, or a layer given as text (``expr``).
+def derive(name: str | None = None, *, expr: str | None = None, source: str | None = None,
+           fn: str | None = None, wrt=None, var=None, **layer):
+    """Derive a catalogue layer by name, a forward given as text (``expr``), or a ``def``
+    of the forward in Python source (``source``, with ``fn`` choosing the function).
 
-    ``expr`` is parsed by the safe parser (never evaluated); ``var`` names its scalar
-    inputs in order; ``layer`` passes shapes, weights, consts and params on to
-    :func:`derive.program.layer_from_text`.
+    Text is parsed by the safe parser, never evaluated. With ``expr`` or ``source``,
+    ``name`` names the layer; ``var`` orders ``expr``'s scalar inputs, and ``layer``
+    passes shapes, weights, consts and params on to :func:`derive.program.layer_from_text`.
+
+    >>> d = derive(expr="np.tanh(x @ W + b)", shapes={"x": "N,D", "W": "D,M", "b": "M"},
+    ...            weights=["W", "b"], name="dense")
+    >>> d.needs("W"), d.needs("b")
+    (('out', 'x'), ('out',))
     """
-    if (name is None) == (expr is None):
-        raise DeriveError("give a layer name or expr=..., not both")
-    if name is not None:
-        if var is not None or layer:
-            raise DeriveError("--var, --shape, --weight, --const and --param apply only to "
-                              "--expr and --file")
+    if (expr is not None) + (source is not None) > 1:
+        raise DeriveError("give expr=... or source=..., not both")
+    if expr is None and source is None:
+        if name is None:
+            raise DeriveError("give a layer name, expr=... or source=...")
+        if var is not None or layer or fn is not None:
+            raise DeriveError("--var, --fn, --shape, --weight, --const and --param apply only "
+                              "to --expr and --file")
         from . import catalogue
         return derive_spec(catalogue.get(name), wrt)
+    if source is not None:
+        from .program import layer_from_def
+        if var is not None or set(layer) - {"shapes", "positive"}:
+            raise DeriveError("a def declares its inputs, weights and params in its signature")
+        return derive_spec(layer_from_def(source, fn=fn, name=name, **layer), wrt)
+    if fn is not None:
+        raise DeriveError("fn=... chooses a function of source=...")
     from .program import layer_from_text
+    if name is not None:
+        layer["name"] = name
     return derive_spec(layer_from_text(expr, var=var, **layer), wrt)
