@@ -26,26 +26,8 @@ from .indexform import IndexFormError, element, expand_definitions, free_indices
 from .proof import Proof
 from .tensor import Structural, array, shape_of
 from .tensor_tidy import tidy_forms
-from .tensorproof import numeric_compare, prove_tensor
+from .tensorproof import hold_structural as _hold, numeric_compare, prove_tensor
 from .facts import facts_of as _facts, facts_used as _facts_used, record_facts as _record_facts
-
-
-def _hold(exprs):
-    """Atomize structural values; return (held exprs, back-substitution)."""
-    found = {}
-
-    def hold(e):
-        if isinstance(e, Structural):
-            if e not in found:
-                sign = {"positive": True} if e.is_positive else (
-                    {"nonnegative": True} if e.is_nonnegative else {})
-                found[e] = sp.Dummy(f"A{len(found)}", real=True, **sign)
-            return found[e]
-        if e.is_Atom or not e.args:
-            return e
-        return e.func(*[hold(a) for a in e.args])
-    held = [hold(e) for e in exprs]
-    return held, {v: k for k, v in found.items()}
 
 
 def elementwise_candidates(g, spec, graph, node) -> list:

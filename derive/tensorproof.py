@@ -117,8 +117,9 @@ def numeric_compare(a, b, ctx: Context = EMPTY, *, seed: int = 0, rtol: float = 
     return agreed, None
 
 
-def atomize(*exprs):
-    """The expressions with each maximal structural subexpression held as a real symbol."""
+def hold_structural(exprs):
+    """Each maximal structural subexpression held as a real symbol (its sign kept);
+    return (the held expressions, the back-substitution)."""
     found = {}
 
     def hold(e):
@@ -131,7 +132,13 @@ def atomize(*exprs):
         if e.is_Atom or not e.args:
             return e
         return e.func(*[hold(a) for a in e.args])
-    return [hold(e) for e in exprs]
+    held = [hold(e) for e in exprs]
+    return held, {v: k for k, v in found.items()}
+
+
+def atomize(*exprs):
+    """The expressions with each maximal structural subexpression held as a real symbol."""
+    return hold_structural(exprs)[0]
 
 
 def _elementwise(a, b) -> bool:

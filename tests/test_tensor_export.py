@@ -10,6 +10,8 @@ from derive.cli import main
 from numeric import matrix_generated as gen
 from numeric import matrix_reference as ref
 
+from helpers import fd
+
 
 def test_generated_module_is_fresh(tmp_path):
     target = tmp_path / "m.py"
@@ -17,19 +19,6 @@ def test_generated_module_is_fresh(tmp_path):
     path = pathlib.Path(gen.__file__)
     assert path.read_text() == target.read_text(), \
         "regenerate: derive export --all --tensor -o numeric/matrix_generated.py --force"
-
-
-def fd(f, x, h=1e-6):
-    g = np.zeros_like(x)
-    for ix in np.ndindex(*x.shape):
-        old = x[ix]
-        x[ix] = old + h
-        up = f()
-        x[ix] = old - h
-        down = f()
-        x[ix] = old
-        g[ix] = (up - down) / (2 * h)
-    return g
 
 
 @pytest.mark.parametrize("shape", [(1, 3), (4, 3), (2, 2, 3, 2)])

@@ -22,6 +22,8 @@ from derive.verification import case_of
 from numeric.sandbox import load_module
 from numeric.verify import verify_class
 
+from helpers import fd
+
 FILE = Path(__file__).parent / "data" / "user_layers.py"
 SOURCE = FILE.read_text()
 
@@ -84,19 +86,6 @@ def test_shows_in_every_format(derived, name):
             assert "∂L" in out or "partial" in out
 
 
-def _fd(f, x, h=1e-6):
-    g = np.zeros_like(x)
-    for ix in np.ndindex(*x.shape):
-        old = x[ix]
-        x[ix] = old + h
-        up = f()
-        x[ix] = old - h
-        down = f()
-        x[ix] = old
-        g[ix] = (up - down) / (2 * h)
-    return g
-
-
 @pytest.mark.parametrize("name", LAYERS)
 def test_exported_class_agrees_with_finite_differences(derived, name):
     """At random shapes, the batch N = 1 among them: inputs and weights perturbed."""
@@ -122,9 +111,9 @@ def test_exported_class_agrees_with_finite_differences(derived, name):
         grads = layer.backward(dout)
         grads = grads if isinstance(grads, tuple) else (grads,)
         for n, g in zip(case.inputs, grads):
-            assert np.allclose(g, _fd(lambda: loss(dout), values[n]), rtol=1e-5, atol=1e-6), n
+            assert np.allclose(g, fd(lambda: loss(dout), values[n]), rtol=1e-5, atol=1e-6), n
         for w in case.weights:
-            assert np.allclose(getattr(layer, "d" + w), _fd(lambda: loss(dout), values[w]),
+            assert np.allclose(getattr(layer, "d" + w), fd(lambda: loss(dout), values[w]),
                                rtol=1e-5, atol=1e-6), w
 
 

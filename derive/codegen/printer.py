@@ -10,12 +10,13 @@ import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import PRECEDENCE
 
+from ..render.numpy_syntax import NumpySyntax
 from ..tensor import shape_of
 
 __all__ = ["NumpyCodePrinter"]
 
 
-class NumpyCodePrinter(NumPyPrinter):
+class NumpyCodePrinter(NumpySyntax, NumPyPrinter):
     """NumPyPrinter spelling ``np.``, constants as floats, masks as comparisons, helpers by name."""
 
     printmethod = "_numpycode"
@@ -56,48 +57,6 @@ class NumpyCodePrinter(NumPyPrinter):
     def _print_erf(self, e):
         return f"erf({self._print(e.args[0])})"
 
-
-    # -- structural values of tensor layers (NumPy syntax) --------------------------------
-    def _print_MatProd(self, e):
-        a, b = e.args      # Python reads a*b @ c as (a*b) @ c, a @ b*c as (a @ b)*c
-        return f"{self.parenthesize(a, PRECEDENCE['Mul'])} @ {self.parenthesize(b, PRECEDENCE['Mul'])}"
-
-    def _print_Transposed(self, e):
-        return f"{self.parenthesize(e.args[0], PRECEDENCE['Atom'], strict=True)}.T"
-
-    def _reduction(self, e, fn):
-        args = [self._print(e.args[0])]
-        if len(e.axes) < len(shape_of(e.args[0])) or e.keepdims:
-            args.append(f"axis={e.axes[0] if len(e.axes) == 1 else tuple(e.axes)}")
-        if e.keepdims:
-            args.append("keepdims=True")
-        return f"np.{fn}({', '.join(args)})"
-
-    def _print_AxisSum(self, e):
-        return self._reduction(e, "sum")
-
-    def _print_AxisMean(self, e):
-        return self._reduction(e, "mean")
-
-    def _print_AxisMax(self, e):
-        return self._reduction(e, "max")
-
-    def _dims(self, dims) -> str:
-        items = [self._print_dim(d) for d in dims]
-        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
-
-    def _print_dim(self, d) -> str:
-        return str(int(d)) if d.is_Integer else self._print(d)
-
-    def _print_BroadcastTo(self, e):
-        return f"np.broadcast_to({self._print(e.args[0])}, {self._dims(e.args[1:])})"
-
-    def _print_ExpandDims(self, e):
-        axes = e.axes[0] if len(e.axes) == 1 else tuple(e.axes)
-        return f"np.expand_dims({self._print(e.args[0])}, {axes})"
-
-    def _print_Reshape(self, e):
-        return f"np.reshape({self._print(e.args[0])}, {self._dims(e.args[1:])})"
 
     def _print_Symbol(self, e):
         if e.is_integer and e.is_positive:          # a dimension, bound from a shape

@@ -26,6 +26,7 @@ from sympy.printing.str import StrPrinter
 
 from ..errors import DeriveError
 from ..tensor import Arr, shape_of
+from .numpy_syntax import NumpySyntax
 
 #: Our settings, shared by both printers; everything else is SymPy's own.
 DEFAULTS = {
@@ -242,7 +243,7 @@ class DeriveLatexPrinter(LatexPrinter):
         return r"\begin{cases} " + r" \\ ".join(rows) + r" \end{cases}"
 
 
-class DeriveStrPrinter(StrPrinter):
+class DeriveStrPrinter(NumpySyntax, StrPrinter):
     """SymPy's str printer with masks as NumPy comparisons and other branches as ``where``.
 
     Its output stays parsable by :func:`derive.parse.parse_formula`.
@@ -295,46 +296,6 @@ class DeriveStrPrinter(StrPrinter):
             return super()._print_Mul(ordered)
         finally:
             self._settings["order"] = saved
-
-    def _print_MatProd(self, expr):
-        a, b = expr.args      # Python reads a*b @ c as (a*b) @ c, a @ b*c as (a @ b)*c
-        return f"{self.parenthesize(a, PRECEDENCE['Mul'])} @ {self.parenthesize(b, PRECEDENCE['Mul'])}"
-
-    def _print_Transposed(self, expr):
-        return f"{self.parenthesize(expr.args[0], PRECEDENCE['Atom'], strict=True)}.T"
-
-    def _reduction(self, expr, fn):
-        full = len(expr.axes) == len(shape_of(expr.args[0]))
-        args = [self._print(expr.args[0])]
-        if not full or expr.keepdims:
-            axis = expr.axes[0] if len(expr.axes) == 1 else tuple(expr.axes)
-            args.append(f"axis={axis}")
-        if expr.keepdims:
-            args.append("keepdims=True")
-        return f"np.{fn}({', '.join(args)})"
-
-    def _print_AxisSum(self, expr):
-        return self._reduction(expr, "sum")
-
-    def _print_AxisMean(self, expr):
-        return self._reduction(expr, "mean")
-
-    def _print_AxisMax(self, expr):
-        return self._reduction(expr, "max")
-
-    def _shape(self, dims) -> str:
-        items = [self._print(d) for d in dims]
-        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
-
-    def _print_BroadcastTo(self, expr):
-        return f"np.broadcast_to({self._print(expr.args[0])}, {self._shape(expr.args[1:])})"
-
-    def _print_ExpandDims(self, expr):
-        axes = expr.axes[0] if len(expr.axes) == 1 else tuple(expr.axes)
-        return f"np.expand_dims({self._print(expr.args[0])}, {axes})"
-
-    def _print_Reshape(self, expr):
-        return f"np.reshape({self._print(expr.args[0])}, {self._shape(expr.args[1:])})"
 
     def _print_Indexed(self, expr):
         label = str(expr.base.label)

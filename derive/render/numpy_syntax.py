@@ -1,0 +1,53 @@
+"""How the structural values of a tensor layer print in NumPy's syntax.
+
+One mixin for the two printers that speak NumPy: the text printer (what a user can
+type back into ``derive check``) and the code generator's printer (what runs).
+``a @ b``, ``a.T``, ``np.sum(a, axis=1, keepdims=True)``, ``np.broadcast_to(a, (N, D))``.
+"""
+from __future__ import annotations
+
+from sympy.printing.precedence import PRECEDENCE
+
+from ..tensor import shape_of
+
+
+class NumpySyntax:
+    """``_print_*`` methods for MatProd, Transposed, the axis reductions and reshapes."""
+
+    def _print_MatProd(self, e):
+        a, b = e.args      # Python reads a*b @ c as (a*b) @ c, a @ b*c as (a @ b)*c
+        return f"{self.parenthesize(a, PRECEDENCE['Mul'])} @ {self.parenthesize(b, PRECEDENCE['Mul'])}"
+
+    def _print_Transposed(self, e):
+        return f"{self.parenthesize(e.args[0], PRECEDENCE['Atom'], strict=True)}.T"
+
+    def _reduction(self, e, fn):
+        args = [self._print(e.args[0])]
+        if len(e.axes) < len(shape_of(e.args[0])) or e.keepdims:
+            args.append(f"axis={e.axes[0] if len(e.axes) == 1 else tuple(e.axes)}")
+        if e.keepdims:
+            args.append("keepdims=True")
+        return f"np.{fn}({', '.join(args)})"
+
+    def _print_AxisSum(self, e):
+        return self._reduction(e, "sum")
+
+    def _print_AxisMean(self, e):
+        return self._reduction(e, "mean")
+
+    def _print_AxisMax(self, e):
+        return self._reduction(e, "max")
+
+    def _dims(self, dims) -> str:
+        items = [str(int(d)) if d.is_Integer else self._print(d) for d in dims]
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+    def _print_BroadcastTo(self, e):
+        return f"np.broadcast_to({self._print(e.args[0])}, {self._dims(e.args[1:])})"
+
+    def _print_ExpandDims(self, e):
+        axes = e.axes[0] if len(e.axes) == 1 else tuple(e.axes)
+        return f"np.expand_dims({self._print(e.args[0])}, {axes})"
+
+    def _print_Reshape(self, e):
+        return f"np.reshape({self._print(e.args[0])}, {self._dims(e.args[1:])})"
