@@ -261,14 +261,22 @@ def check_spec(spec, backward: str, wrt=None) -> CheckReport:
     name), the inputs, weights, consts, params, dimensions and the statements' names.
     """
     inputs = [_input(spec, wrt)] if wrt is not None else list(spec.differentiable)
+    from .derivation import is_tensor
     try:
-        formula = parse_formula(backward, spec.symbols(), allow_tuple=True)
+        d = derive_spec(spec, [s.name for s in inputs])
+    except DeriveError:
+        if is_tensor(spec):
+            raise
+        d = None      # no proven walkthrough: the check still stands on sympy.diff
+    # the names a derivation's results use (its graph's named values too) are all known
+    names = d.layer.symbols() if d is not None and is_tensor(spec) else spec.symbols()
+    try:
+        formula = parse_formula(backward, names, allow_tuple=True)
     except FormulaShapeError as exc:
         report = CheckReport(spec.name)
-        expected = derive_spec(spec, [s.name for s in inputs]).result
         for x in inputs:
-            report.verdicts.append(Verdict(x.name, "not_equal", sp.Symbol(backward),
-                                           expected[x.name],
+            expected = d.result[x.name] if d is not None else sp.nan
+            report.verdicts.append(Verdict(x.name, "not_equal", sp.Symbol(backward), expected,
                                            reasons=(f"shape error for every size: {exc}",)))
         return report
     given = formula.expr
@@ -281,13 +289,6 @@ def check_spec(spec, backward: str, wrt=None) -> CheckReport:
                               f"or choose one with --wrt")
         raise DeriveError(f"expected one expression (the gradient to {names}), "
                           f"got {len(parts)}")
-    from .derivation import is_tensor
-    try:
-        d = derive_spec(spec, [s.name for s in inputs])
-    except DeriveError:
-        if is_tensor(spec):
-            raise
-        d = None      # no proven walkthrough: the check still stands on sympy.diff
     report = CheckReport(spec.name)
     for x, g in zip(inputs, parts):
         if is_tensor(spec):

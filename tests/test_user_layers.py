@@ -157,3 +157,20 @@ def test_cli_expr_with_shapes_exports_the_contract(tmp_path):
     out = layer.forward(x)                     # eps has its default
     dx = layer.backward(np.ones_like(out))
     assert dx.shape == x.shape and layer.dg.shape == (3,)
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_json_result_and_cache_are_the_parsers_own_syntax(derived, name):
+    """`result` goes back into `check --backward` and is proven; `cache` names exactly what
+    the results read beyond the layer's own inputs, each in the inputs alone."""
+    d = derived[name]
+    data = json.loads(render(d, "json"))
+    spec = d.spec
+    own = {*spec.input_names, *spec.weight_names, *spec.const_names, *spec.param_names,
+           "dout", "out"}
+    for w, text in data["result"].items():
+        verdict = check(spec, text, w)
+        assert verdict.exit_code == 0, verdict.to_text()
+    for cached, value in data["cache"].items():
+        assert cached not in own - {"out"}
+        assert not set(value.replace("np.", " ").split()) & set(data["cache"])
