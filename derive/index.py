@@ -84,7 +84,7 @@ def terms(e: sp.Expr) -> list:
             return terms(sp.Mul(*(a ** ex for a in b.args)))
         if isinstance(b, sp.exp):
             return terms(sp.exp(b.args[0] * ex))
-        return [_atom("pow", b, ex)]
+        return [_pow_atom(b, ex)]
     if isinstance(e, sp.exp):
         out = Term(sp.Integer(1))
         for t in terms(e.args[0]):
@@ -108,6 +108,30 @@ def terms(e: sp.Expr) -> list:
     if isinstance(e, sp.Function) and len(e.args) == 1:
         return [_atom(type(e).__name__, e.args[0], 1)]
     raise IndexFormError(f"cannot put {type(e).__name__} into index form: {e}")
+
+
+def _pow_atom(b, ex) -> Term:
+    """``b**ex`` as one factor; for an integer ``ex`` and a ``b`` that is one product under
+    sums, the factors the sums do not run over come out first (``1/Σ_j c·e[j]`` is
+    ``c⁻¹ · (Σ_j e[j])⁻¹``), so a sum's inverse meets the same sum written elsewhere."""
+    ts = terms(b)
+    norm = normalise(ts)
+    if ex.is_Integer and len(norm) == 1:
+        (c, _, rep), = norm.values()
+        bound = set(rep.bounds)
+        outside = {k: e for k, e in rep.factors.items() if not set(k[1]) & bound}
+        if outside or c != 1:
+            inside = Term(sp.Integer(1), dict(rep.bounds),
+                          {k: e for k, e in rep.factors.items() if k not in outside})
+            outer = Term(c ** ex, {}, {k: e * ex for k, e in outside.items()})
+            if not inside.factors:
+                return Term(outer.coeff * _extent(inside) ** ex, {}, outer.factors)
+            return outer.times(_atom_of_terms("pow", [inside], ex))
+    return _atom_of_terms("pow", ts, ex)
+
+
+def _extent(t: Term) -> sp.Expr:
+    return sp.Mul(*t.bounds.values())
 
 
 def _atom(name, arg, exponent) -> Term:

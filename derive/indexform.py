@@ -64,7 +64,7 @@ def element(e, idx) -> sp.Expr:
     if handler is not None:
         return handler(e, idx)
     if isinstance(e, AxisMax):
-        raise IndexFormError("a maximum over an axis has no index form here")
+        return _held_max(e, idx)
     if isinstance(e, sp.Piecewise):
         return sp.Piecewise(*[(element_of(v, idx, shape), element_of(c, idx, shape))
                               for v, c in e.args])
@@ -76,6 +76,15 @@ def element_of(a, idx, full) -> sp.Expr:
     if not isinstance(a, sp.Basic) or a in (sp.true, sp.false):
         return a
     return element(a, _align(idx, full, shape_of(a)))
+
+
+def _held_max(e, idx):
+    """A maximum over an axis, held as an unknown array of the kept axes: what is proven
+    with it held holds for any values, the maximum's among them. (Its derivative is not
+    taken here: :func:`vjp_reference` refuses a value whose maximum depends on ``wrt``.)"""
+    kept = tuple(i for ax, i in enumerate(idx) if ax not in e.axes) if e.keepdims else idx
+    return sp.IndexedBase(sp.Symbol(f"max⟨{e.args[0]}; {tuple(e.axes)}⟩"))[kept] if kept else \
+        sp.Symbol(f"max⟨{e.args[0]}; {tuple(e.axes)}⟩", real=True)
 
 
 def _matprod(e, idx):
@@ -160,6 +169,8 @@ def vjp_reference(value: sp.Expr, wrt, upstream_name: str = "G") -> tuple:
     passes to its operand ``wrt`` (an Arr or scalar Symbol) when ``G`` arrives at it.
     Returns (idx, the derivative in index form, G as an array).
     """
+    if any(isinstance(m, AxisMax) and m.args[0].has(wrt) for m in sp.preorder_traversal(value)):
+        raise IndexFormError("the derivative through np.max has no index form")
     shape = shape_of(value)
     up = array(upstream_name, shape)
     out = tuple(fresh("i") for _ in shape)

@@ -198,6 +198,9 @@ def choose_tensor_form(g0, spec, graph, node, ctx):
     if node.op == "input":
         routes += _held_inversions(folded, spec, node.expr)
     routes += [("mixed", [("tidy", form, "")]) for form in tidy_forms(folded)]
+    if node.op == "max":     # a shift by the maximum: its gradient cancels (stable softmax)
+        routes.insert(0, ("index", [("in cached values", sp.Integer(0),
+                                     "the gradient arriving at the maximum cancels")]))
     pending, seen = [], {g0}
     for cache, moves in routes:
         for form in tidy_forms(moves[-1][1]):

@@ -169,3 +169,16 @@ def test_a_fan_out_is_summed_for_tensors(derived):
     assert sums and sums[0].target == "e"
     branches = [s for s in d.steps if s.kind == "chain" and s.target == "e"]
     assert len(branches) == 2 and not any(s.complete for s in branches)
+
+
+def test_canonical_form_takes_constant_factors_out_of_an_inverse_sum():
+    """Σ_k c·e[p,k] / Σ_j c·e[p,j] = 1 for all sizes (the shift of a stable softmax); a
+    power that is not an integer keeps its argument whole (sqrt(c·Σ) ≠ sqrt(c)·sqrt(Σ) for c < 0)."""
+    C = sp.Symbol("C", integer=True, positive=True)
+    p, k, j = sp.symbols("p k j", integer=True)
+    e, c = sp.IndexedBase("e"), sp.IndexedBase("c")
+    num = sp.Sum(c[p] * e[p, k], (k, 0, C - 1))
+    den = sp.Sum(c[p] * e[p, j], (j, 0, C - 1))
+    assert index.equal(num / den, sp.Integer(1))
+    assert not index.equal(num / den, sp.Integer(2))
+    assert not index.equal(sp.sqrt(den), sp.sqrt(c[p]) * sp.sqrt(sp.Sum(e[p, j], (j, 0, C - 1))))

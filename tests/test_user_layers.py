@@ -48,6 +48,8 @@ BACKWARD = {
     "attention_readout": ("V", "A.T @ dout", "dout.T @ A"),
     "bilinear": ("W", "x.T @ (y*np.expand_dims(dout, 1))", "x.T @ y"),
     "weight_decay": ("W", "dout*lam*W", "lam*W"),
+    "stable_softmax": ("x", "out*(dout - np.sum(dout*out, axis=1, keepdims=True))", "out*dout"),
+    "stable_logsumexp": ("x", "dout*np.exp(x - out)", "dout*np.exp(x)"),
 }
 LAYERS = function_names(SOURCE)
 
@@ -174,3 +176,20 @@ def test_json_result_and_cache_are_the_parsers_own_syntax(derived, name):
     for cached, value in data["cache"].items():
         assert cached not in own - {"out"}
         assert not set(value.replace("np.", " ").split()) & set(data["cache"])
+
+
+def test_a_shift_by_the_maximum_passes_no_gradient(derived):
+    """The stable softmax's max node: the gradient arriving is proven 0, shown as a step."""
+    d = derived["stable_softmax"]
+    zero = [s for s in d.steps if s.kind == "rewrite" and s.expr == 0]
+    assert zero and "index form" in zero[0].proof.method
+    through = [s for s in d.steps if s.rule == "max"]
+    assert through and through[0].expr == 0
+    plain = derived["attention_scores"]          # the same cached form as without the shift
+    assert d.needs("x") == ("out",) and plain.needs("Q") == ("out", "K")
+
+
+def test_a_maximum_that_matters_is_refused_clearly(capsys):
+    assert main(["show", "--expr", "np.max(x, axis=1)", "--shape", "x=N,D"]) == 2
+    err = capsys.readouterr().err
+    assert "np.max" in err and "shift" in err and "Traceback" not in err

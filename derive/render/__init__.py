@@ -195,7 +195,9 @@ def _step(step, g, s) -> list:
     if not step.complete:
         head.append(" (one branch; the branches are added below)")
     if node.rule.structural:
-        rows = [(s.grad(step.target), f"{s.expr(step.local)} = {s.expr(step.expr)}")]
+        shown = s.expr(step.expr) if step.local == step.expr else \
+            f"{s.expr(step.local)} = {s.expr(step.expr)}"
+        rows = [(s.grad(step.target), shown)]
     else:
         product = f"{s.factor(step.upstream)}{s.times}{s.factor(step.local)}"
         rhs = f"{s.grad(step.node)}{s.times}{s.partial(step.node, step.target)} = {product}"

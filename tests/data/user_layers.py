@@ -62,3 +62,13 @@ def bilinear(x: "N, D", y: "N, E", W: weight("D", "E")):
 def weight_decay(W: "D, M", lam: param(positive=True) = 0.01):
     """Weight decay (the weight matrix is the regularizer's input)"""
     return 0.5 * lam * np.sum(W**2)
+
+def stable_softmax(x: "N, C"):
+    """Softmax as usually coded: shifted by the row maximum"""
+    e = np.exp(x - np.max(x, axis=1, keepdims=True))
+    return e / np.sum(e, axis=1, keepdims=True)
+
+def stable_logsumexp(x: "N, C"):
+    """Logsumexp over rows, shifted by the row maximum"""
+    m = np.max(x, axis=1, keepdims=True)
+    return m + np.log(np.sum(np.exp(x - m), axis=1, keepdims=True))
