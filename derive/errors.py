@@ -38,3 +38,10 @@ class ProofError(DeriveError):
     """
 
     exit_code = 3
+
+
+class BudgetExceeded(ProofError):
+    """A proof that ran out of the time budget (``--timeout``, ``DERIVE_TIMEOUT``): exit 3.
+
+    Never a hang and never shown as proven; the message says what was running.
+    """
