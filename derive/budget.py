@@ -87,33 +87,79 @@ def parse_seconds(text, what: str = "--timeout") -> float:
     return value
 
 
-def start(seconds=None) -> float:
+def start(seconds=None, *, spent: float = 0.0) -> float:
     """Start the process-wide deadline now; returns the budget in seconds.
 
     ``seconds`` None reads ``DERIVE_TIMEOUT`` (default 20). Calling it again restarts it.
+    ``spent``: seconds already used (the CLI passes the time since the process started,
+    imports included, so that the whole command answers within the budget). A small
+    reserve (5 %, at most 0.2 s) is kept for reporting and exiting.
     """
     global _deadline, _seconds
     _seconds = default_seconds() if seconds is None else parse_seconds(seconds)
-    _deadline = time.monotonic() + _seconds
+    reserve = min(0.2, 0.05 * _seconds)
+    _deadline = time.monotonic() + _seconds - max(spent, 0.0) - reserve
     return _seconds
+
+
+def process_age() -> float:
+    """Seconds since this process started (Linux ``/proc``; 0 where unknown)."""
+    try:
+        with open("/proc/self/stat") as f:
+            started = int(f.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as f:
+            uptime = float(f.read().split()[0])
+        return max(uptime - started / os.sysconf("SC_CLK_TCK"), 0.0)
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def stop() -> None:
     """No process-wide deadline any more (each proof then bounds itself)."""
-    global _deadline, _seconds
+    global _deadline, _seconds, _watching
     _deadline = _seconds = None
+    _watching = False
+    _rearm()
+
+
+def watch() -> bool:
+    """Interrupt *any* code still running at the deadline, not only the prover's tactics.
+
+    What the CLI wants: the command answers in time even when the time goes to the
+    engine's own SymPy calls. The interrupt is :class:`Interrupt` (raised again every 50 ms
+    until it unwinds), turned into :class:`BudgetExceeded` by :func:`deadline`. Only in the
+    main thread; returns whether it is on.
+    """
+    global _watching
+    if _deadline is None or not _can_interrupt():
+        return False
+    _install()
+    _watching = True
+    _rearm()
+    return True
 
 
 @contextmanager
-def deadline(seconds=None):
-    """A process-wide deadline for the body, restoring the previous one afterwards."""
-    global _deadline, _seconds
-    saved = _deadline, _seconds
-    start(seconds)
+def deadline(seconds=None, *, spent: float = 0.0, everything: bool = False):
+    """A process-wide deadline for the body, restoring the previous one afterwards.
+
+    ``everything``: also interrupt code outside the prover's tactics (see :func:`watch`).
+    """
+    global _deadline, _seconds, _watching
+    saved = _deadline, _seconds, _watching
+    start(seconds, spent=spent)
+    if everything:
+        watch()
     try:
         yield _seconds
+    except Interrupt:
+        global _where
+        where, _where = _where, ""
+        raise exceeded(f"still running at the deadline: {where}" if where else
+                       "still running at the deadline") from None
     finally:
-        _deadline, _seconds = saved
+        _deadline, _seconds, _watching = saved
+        _rearm()
 
 
 @contextmanager
@@ -155,11 +201,56 @@ def _can_interrupt() -> bool:
 
 
 _leaving = False   # True while a scope is being left: a late timer tick is then ignored
+_watching = False  # watch(): the deadline interrupts any code, not only bounded tactics
+_previous = None   # the SIGALRM handler before ours, put back when no timer is needed
 
 
 def _on_alarm(signum, frame):
-    if _scopes and not _leaving:
+    if _leaving:
+        return
+    if _scopes:
         raise Interrupt()
+    if _watching and expired():
+        global _where
+        _where = _where or _locate(frame)
+        raise Interrupt()     # a BaseException: no `except Exception` swallows it
+    _rearm()
+
+
+_where = ""        # where the watched deadline found the command (for the message)
+
+
+def _locate(frame) -> str:
+    """The innermost frame of this package, and the library function running under it."""
+    inner = frame.f_code.co_name if frame is not None else "?"
+    module = frame.f_globals.get("__name__", "") if frame is not None else ""
+    while frame is not None and not frame.f_globals.get("__name__", "").startswith("derive."):
+        frame = frame.f_back
+    if frame is None:
+        return f"in {module}.{inner}"
+    mine = f"{frame.f_globals['__name__']}.{frame.f_code.co_name}"
+    return mine if module.startswith("derive.") else f"{mine}, in {module}.{inner}"
+
+
+def _install() -> None:
+    global _previous
+    if signal.getsignal(signal.SIGALRM) is not _on_alarm:
+        _previous = signal.signal(signal.SIGALRM, _on_alarm)
+
+
+def _rearm() -> None:
+    """Arm the timer for the innermost scope, else the watched deadline, else stop it."""
+    global _previous
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if _scopes:
+        _arm(_scopes[-1])
+    elif _watching and _deadline is not None:
+        _arm(_deadline)
+    elif signal.getsignal(signal.SIGALRM) is _on_alarm:
+        signal.setitimer(signal.ITIMER_REAL, 0, 0)
+        signal.signal(signal.SIGALRM, _previous if _previous is not None else signal.SIG_DFL)
+        _previous = None
 
 
 def _arm(until: float) -> None:
@@ -196,7 +287,7 @@ def bounded(seconds: float, what: str):
         yield
         return
     state = _saved_state()
-    outer = signal.signal(signal.SIGALRM, _on_alarm) if not _scopes else None
+    _install()
     _scopes.append(until)
     left = False
 
@@ -207,11 +298,7 @@ def bounded(seconds: float, what: str):
             return
         _leaving, left = True, True
         _scopes.pop()
-        if _scopes:
-            _arm(_scopes[-1])
-        else:
-            signal.setitimer(signal.ITIMER_REAL, 0, 0)
-            signal.signal(signal.SIGALRM, outer if outer is not None else signal.SIG_DFL)
+        _rearm()
         _leaving = False
 
     try:

@@ -10,6 +10,7 @@ import argparse
 import importlib
 import sys
 
+from . import budget
 from .errors import DeriveError
 
 # subcommand -> module in derive.commands (each has register(subparsers) setting func)
@@ -35,6 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue  # a command not built yet
         module.register(sub)
+    for command in sub.choices.values():   # the prover's budget (derive.budget), every command
+        command.add_argument("--timeout", metavar="SECONDS", default=None,
+                             help=f"give up (exit 3) on a proof still running after this many "
+                             f"seconds in all (default: ${budget.ENV} or "
+                             f"{budget.DEFAULT_SECONDS:g})")
     return parser
 
 
@@ -45,7 +51,9 @@ def main(argv=None) -> int:
         if not getattr(args, "func", None):
             parser.print_help(sys.stderr)
             return 2
-        return int(args.func(args) or 0)
+        spent = budget.process_age() if argv is None else 0.0   # a real command: imports too
+        with budget.deadline(args.timeout, spent=spent, everything=True):
+            return int(args.func(args) or 0)
     except DeriveError as exc:
         print(f"derive: error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -61,12 +61,17 @@ def _short(v) -> str:
 
 def sample_value(sym: sp.Symbol, rng: random.Random, scale: float = 1.0) -> sp.Float:
     """A random value for ``sym`` respecting its assumptions, away from 0 (kinks)."""
+    return sp.Float(_draw(sym, rng, scale), DIGITS)
+
+
+def _draw(sym: sp.Symbol, rng: random.Random, scale: float = 1.0):
+    """:func:`sample_value` as an mpmath number (the same draw)."""
     mag = rng.uniform(0.15, 2.5) * scale
-    if sym.is_positive or sym.is_nonnegative:
-        return sp.Float(mag, DIGITS)
-    if sym.is_negative:
-        return sp.Float(-mag, DIGITS)
-    return sp.Float(mag if rng.random() < 0.5 else -mag, DIGITS)
+    if not (sym.is_positive or sym.is_nonnegative or sym.is_negative):
+        mag = mag if rng.random() < 0.5 else -mag
+    elif sym.is_negative:
+        mag = -mag
+    return mpmath.mpf(mag)
 
 
 def as_list(domain) -> list:
@@ -113,20 +118,33 @@ def cross_check(a, b, *, points: int = 6, seed: int = 0, rtol: float = 1e-12,
     syms = sorted(set().union(a.free_symbols, b.free_symbols,
                               *[d.free_symbols for d in domain]), key=lambda s: s.name)
     run = CrossCheck()
+    rng = random.Random(seed)
     try:
         with budget.bounded(_SECONDS, "numeric cross-check"):
-            for point in _points(syms, random.Random(seed), points, a - b):
-                outcome = judge(a, b, domain, point, rtol)
-                if isinstance(outcome, Counterexample):
-                    run.counterexample = outcome
-                    return run
-                if isinstance(outcome, str):
-                    run.skipped[outcome] += 1
-                elif run.agreed < points:
-                    run.agreed += 1
+            for _ in range(points * 3):
+                if run.agreed >= points or _consider(run, a, b, domain, rtol, points,
+                                                     {s: _draw(s, rng) for s in syms}):
+                    break
+            if run.counterexample is None:
+                for point in _probes(syms, rng, a - b):
+                    if _consider(run, a, b, domain, rtol, points, point):
+                        break
     except budget.TacticTimeout:
         run.skipped["the cross-check's time bound"] += 1
     return run
+
+
+def _consider(run, a, b, domain, rtol, points, point) -> bool:
+    """Judge one point into ``run``; True when it refutes (stop)."""
+    outcome = judge(a, b, domain, point, rtol)
+    if isinstance(outcome, Counterexample):
+        run.counterexample = outcome
+        return True
+    if isinstance(outcome, str):
+        run.skipped[outcome] += 1
+    elif run.agreed < points:
+        run.agreed += 1
+    return False
 
 
 def judge(a, b, domain, point, rtol):
@@ -175,50 +193,46 @@ def _confirmed(a, b, point, va, vb, rtol):
                           complex(wa), complex(wb))
 
 
-def _points(syms, rng, points, d):
-    """The classic draw, then probes next to the switching sets and at other magnitudes."""
-    for _ in range(points * 3):
-        yield {s: sample_value(s, rng) for s in syms}
+def _probes(syms, rng, d):
+    """Points at other magnitudes, then next to the switching sets of ``d``."""
     for scale in _PROBE_SCALES:
-        yield {s: sample_value(s, rng, scale) for s in syms}
+        yield {s: _draw(s, rng, scale) for s in syms}
     yield from _near_switches(syms, rng, d)
 
 
-def _near_switches(syms, rng, d, limit: int = 4):
-    """Points 1e-3 and 1e-6 from where a switch of ``d`` that is linear in a symbol is 0."""
-    for g in _linear_switches(d)[:limit]:
-        s = next(v for v in sorted(g.free_symbols, key=lambda v: v.name)
-                 if v in syms and _linear_in(g, v))
-        coeff, rest = sp.Poly(g, s).all_coeffs()
+def _near_switches(syms, rng, d, limit: int = 2):
+    """Points 1e-3 and 1e-6 from where a switch of ``d`` is 0, found along one symbol by
+    a secant step (exact for a switch linear in that symbol; otherwise checked, or not used)."""
+    switches = []
+    for g in switch_expressions(d):
+        if g.free_symbols & set(syms) and g not in switches:
+            switches.append(g)
+    for g in switches[:limit]:
+        s = min(g.free_symbols & set(syms), key=lambda v: (bool(v.is_positive), v.name))
         for gap in (1e-3, -1e-6):
-            point = {v: sample_value(v, rng) for v in syms}
-            try:
-                root = -evaluate(rest, point) / evaluate(coeff, point)
-            except (Skip, ZeroDivisionError):
-                continue
-            if isinstance(root, mpmath.mpc):
+            point = {v: _draw(v, rng) for v in syms}
+            root = _secant_root(g, s, point)
+            if root is None:
                 continue
             value = root + gap * max(1, abs(root))
             if (s.is_positive and value <= 0) or (s.is_negative and value >= 0):
                 continue
-            point[s] = sp.Float(value, DIGITS)
+            point[s] = mpmath.mpf(value)
             yield point
 
 
-def _linear_switches(d) -> list:
-    found = []
-    for g in switch_expressions(d):
-        if g.free_symbols and any(_linear_in(g, v) for v in g.free_symbols) and g not in found:
-            found.append(g)
-    return found
-
-
-def _linear_in(g, s) -> bool:
+def _secant_root(g, s, point):
     try:
-        p = sp.Poly(g, s)
-    except (sp.PolynomialError, sp.GeneratorsNeeded):
-        return False
-    return p.degree() == 1 and not p.all_coeffs()[0].has(*_NONSMOOTH)
+        g0 = evaluate(g, point, real=True)
+        g1 = evaluate(g, {**point, s: point[s] + 1}, real=True)
+        if g1 == g0:
+            return None
+        root = point[s] - g0 / (g1 - g0)
+        if abs(evaluate(g, {**point, s: root}, real=True)) > 1e-12 * (1 + abs(g0) + abs(g1)):
+            return None
+    except Skip:
+        return None
+    return root
 
 
 def switch_expressions(e) -> list:
@@ -232,7 +246,7 @@ def switch_expressions(e) -> list:
             found += [a[i] - a[j] for i in range(len(a)) for j in range(i + 1, len(a))]
         else:
             found.append(node.args[0])
-    return found
+    return list(dict.fromkeys(found))     # each once, in order
 
 
 def relationals(cond) -> list:

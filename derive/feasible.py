@@ -11,6 +11,7 @@ Everything here is a *sufficient* condition, so the region prover stays sound:
   (3) for facts in one free symbol, SymPy's ``solveset`` over the reals returning an
   empty intersection.
 * :func:`thin` -- the zero set of ``g`` has measure zero: ``g`` is a nonzero constant, or
+  a product of such, or ``u**r``/``tanh(u)``/``log(u)``... with ``u`` (``u - 1``) such, or
   the numerator of ``g`` is a nonzero polynomial, or ``g`` is strictly monotone in one
   symbol (the sign of ``dg/ds`` settled by SymPy's assumptions), or ``g`` is real-analytic
   on the whole space (polynomials, exp, sin, cos, sinh, cosh, tanh, atan, asinh, erf) and
@@ -235,6 +236,9 @@ def _one_variable_empty(facts) -> bool:
     return bool(quietly("solveset over the reals", 2.0, solve, default=False))
 
 
+_ZERO_AT_ZERO = (sp.tanh, sp.sinh, sp.atan, sp.asinh, sp.erf, sp.asin, sp.atanh)
+
+
 def thin(g) -> bool:
     """True only when the zero set of ``g`` is proven to have measure zero."""
     g = exact(sp.sympify(g))
@@ -242,6 +246,16 @@ def thin(g) -> bool:
         return _sign_by_assumptions(g) in (1, -1)
     if tree_size(g) > 2000:
         return False
+    if g.is_Mul:       # the zeros of a product are the zeros of its factors
+        return all(thin(f) for f in g.args)
+    if g.is_Pow and g.exp.is_number:       # u**r: zero only where u is (r > 0), or never
+        return bool(g.exp.is_negative) or (bool(g.exp.is_positive) and thin(g.base))
+    if isinstance(g, sp.exp):
+        return True
+    if isinstance(g, _ZERO_AT_ZERO):       # zero exactly where the argument is
+        return thin(g.args[0])
+    if isinstance(g, sp.log):
+        return thin(g.args[0] - 1)
     syms = sorted(g.free_symbols, key=lambda s: s.name)
     num = quietly("numerator of a switch", 1.0, lambda: sp.fraction(sp.together(g))[0])
     if num is not None and num.is_polynomial(*syms):

@@ -16,7 +16,7 @@ from itertools import product
 import sympy as sp
 
 from .crosscheck import relationals, switch_expressions
-from .feasible import quietly
+from .feasible import SYMPY_ERRORS, quietly
 from .points import Skip, evaluate
 from .regions import as_piecewise
 
@@ -151,17 +151,20 @@ def by_cases(d: sp.Expr, kinks: list, is_zero):
     kink set itself (e.g. x = 0) are reported in the note, not required to agree:
     that is where a derivative is a convention.
     """
-    cases, at = _cases(d, kinks)
-    if cases is None:
-        return None
-    settled = False
-    for _, within, values, region in cases:
-        case = within.subs(values)
-        decided = decide_signs(case, region)
-        settled |= decided != case
-        case = quietly("piecewise_fold", 2.0, sp.piecewise_fold, decided)
-        if case is None or case.has(sp.Piecewise) or is_zero(case) is None:
+    try:
+        cases, at = _cases(d, kinks)
+        if cases is None:
             return None
+        settled = False
+        for _, within, values, region in cases:
+            case = within.subs(values)
+            decided = decide_signs(case, region)
+            settled |= decided != case
+            case = quietly("piecewise_fold", 2.0, sp.piecewise_fold, decided)
+            if case is None or case.has(sp.Piecewise) or is_zero(case) is None:
+                return None
+    except SYMPY_ERRORS:    # e.g. sqrt(-p) compared with 0: the method does not apply
+        return None
     differ = [pt for pt in at if not _zero_at(d, pt)]
     note = ""
     if differ:

@@ -83,6 +83,8 @@ def evaluate(e, point: dict, *, real: bool = False, digits: int = DIGITS):
 
 
 def _number(v):
+    if type(v) is mpmath.mpf:
+        return v
     if isinstance(v, (sp.Float, sp.Rational)):
         return mpmath.mpf(v._mpf_) if isinstance(v, sp.Float) else mpmath.mpf(v.p) / v.q
     return mpmath.mpmathify(v)
@@ -101,6 +103,15 @@ class _Walk:
         return known
 
     def _checked(self, v):
+        if type(v) is mpmath.mpf:       # the common case, read off mpmath's (sign, man, exp, bc)
+            _, man, exp, bc = v._mpf_
+            if not man:
+                if exp:
+                    raise Skip("undefined (not finite)")
+                return v
+            if exp + bc > 3322:           # 2**3322 > 10**1000
+                raise Skip("outside float range")
+            return v
         if isinstance(v, bool):
             return v
         if not mpmath.isfinite(v):
@@ -138,7 +149,9 @@ class _Walk:
 
     @staticmethod
     def _const(e):
-        if e in (sp.oo, -sp.oo, sp.zoo, sp.nan):
+        if e.is_Float:
+            return mpmath.mpf(e._mpf_)
+        if not e.is_Rational:       # oo, -oo, zoo, nan
             raise Skip("undefined (not finite)")
         if isinstance(e, sp.Rational) and max(abs(e.p), e.q).bit_length() > 4000:
             raise Skip("outside float range")   # a huge rational: beyond 10**1000 anyway

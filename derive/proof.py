@@ -43,7 +43,7 @@ from .budget import tree_size
 from .crosscheck import (Counterexample, as_list, cross_check, judge, numeric_compare,
                          sample_value)
 from .errors import BudgetExceeded, ProofError
-from .feasible import SYMPY_ERRORS, parametrise
+from .feasible import SYMPY_ERRORS, domain_needs, parametrise
 from .intervals import by_cases, decide_signs as _decide_signs, kink_symbols
 from .points import Skip, evaluate
 from .regions import on_switching_set, prove_by_regions
@@ -73,9 +73,45 @@ class Proof:
                 "kink_note": self.kink_note}
 
 
+_INVERSE = {sp.atanh: sp.tanh, sp.asinh: sp.sinh, sp.log: sp.exp}
+
+
+def _uninvert(d: sp.Expr) -> sp.Expr:
+    """``atanh(tanh(u))``, ``asinh(sinh(u))``, ``log(exp(u))`` as ``u``, for real ``u``,
+    innermost first (so ``atanh(atanh(tanh(tanh(v))))`` is ``v``).
+
+    Each is an identity for every real u (tanh, sinh and exp are injective on the reals and
+    the outer function is their inverse there); SymPy leaves the first two alone.
+    """
+    if not d.has(*_INVERSE):
+        return d
+    memo: dict = {}
+
+    def walk(e):
+        if not e.args:
+            return e
+        done = memo.get(e)
+        if done is None:
+            args = tuple(walk(a) for a in e.args)
+            done = e.func(*args) if args != e.args else e
+            inner = done.args[0] if done.args else None
+            if (type(done) in _INVERSE and isinstance(inner, _INVERSE[type(done)])
+                    and inner.args[0].is_extended_real):
+                done = inner.args[0]
+            memo[e] = done
+        return done
+    return walk(d)
+
+
+def _expand_uninverted(d):
+    u = _uninvert(d)
+    return sp.expand(u) if u != d else d      # nothing to undo: not this tactic's case
+
+
 # name, tactic, largest tree it is tried on (nodes), seconds it may run
 _TACTICS = (
     ("expand(a - b) = 0", sp.expand, 20_000, 2.0),
+    ("expand(a - b) = 0 with f⁻¹(f(u)) = u", _expand_uninverted, 20_000, 2.0),
     ("cancel(a - b) = 0", lambda d: sp.cancel(sp.together(d)), 3_000, 2.0),
     ("cancel(rewrite(a - b, exp)) = 0", lambda d: sp.cancel(sp.expand(d.rewrite(sp.exp))),
      1_500, 3.0),
@@ -88,6 +124,7 @@ class _Limits:
     """What a bound stopped (for the message when nothing proved it)."""
 
     hit: list = field(default_factory=list)
+    gave_up: list = field(default_factory=list)   # SymPy errors (not a budget matter)
     no_point: str = ""        # why the cross-check found no point, when it found none
 
     def add(self, text: str) -> None:
@@ -142,7 +179,7 @@ def _compare(a, b, points, seed, domain, limits, depth=0):
         try:
             return _symbolic(a, b, run.agreed, points, seed, domain, limits, depth)
         except SYMPY_ERRORS as exc:
-            limits.add(f"SymPy gave up ({type(exc).__name__})")
+            limits.gave_up.append(f"SymPy gave up: {type(exc).__name__}: {str(exc)[:120]}")
             return None
 
 
@@ -155,11 +192,15 @@ def _symbolic(a, b, agreed, points, seed, domain, limits, depth):
             if split is not None:
                 detail, note = split
                 return Proof("by cases", detail, agreed, _delta_note(d, note))
-    tactic = None if d.has(*_NONSMOOTH) else _is_zero(d, limits)
+    smooth = not d.has(*_NONSMOOTH)
+    tactic = _is_zero(d, limits) if smooth else None
     if tactic is not None:
         return Proof("symbolic", tactic, agreed)
-    regions = prove_by_regions(d, lambda e: _is_zero(e, limits), sides=(a, b),
-                               domain=as_list(domain))
+    if smooth and not domain_needs((a, b, *as_list(domain))):
+        return None      # no switch and no domain to split on: the regions would add nothing
+    tried = {d} if smooth else set()
+    regions = prove_by_regions(d, lambda e: None if e in tried else _is_zero(e, limits),
+                               sides=(a, b), domain=as_list(domain))
     if regions.ok:
         note = _on_switching_sets(d, regions.switches, points, seed, domain, limits, depth)
         return Proof("by regions", regions.detail, agreed, _delta_note(d, note))
@@ -258,7 +299,10 @@ def prove_equal(a, b, *, what: str = "step", allow_kink: bool = True, points: in
                 domain=None) -> Proof:
     """A :class:`Proof` that ``a == b``, or a :class:`ProofError` saying why not."""
     limits = _Limits()
-    result = _compare(a, b, points, 0, domain, limits)
+    try:
+        result = _compare(a, b, points, 0, domain, limits)
+    except BudgetExceeded as exc:
+        raise BudgetExceeded(f"{what}: {exc}") from None
     if isinstance(result, Proof):
         if result.kink_note and not allow_kink:
             raise ProofError(f"{what}: {result.kink_note}")
@@ -271,7 +315,8 @@ def prove_equal(a, b, *, what: str = "step", allow_kink: bool = True, points: in
     if limits.hit:
         raise BudgetExceeded(f"{what}: could not prove within the time budget "
                              f"({'; '.join(limits.hit[:3])})")
-    raise ProofError(f"{what}: could not prove {_brief(a)} == {_brief(b)}")
+    why = f" ({limits.gave_up[0]})" if limits.gave_up else ""
+    raise ProofError(f"{what}: could not prove {_brief(a)} == {_brief(b)}{why}")
 
 
 def _brief(e) -> str:
