@@ -337,3 +337,29 @@ def tree_size(e, cap: int = 100_000) -> int:
         return size(e)
     except RecursionError:
         return cap
+
+
+def has_any(e, types) -> bool:
+    """``e.has(*types)`` for classes, visiting each distinct sub-expression once
+    (SymPy's own walks the tree, which is exponential in the shared form)."""
+    seen, stack = set(), [e]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, types):
+            return True
+        for arg in getattr(node, "args", ()):
+            if arg not in seen:
+                seen.add(arg)
+                stack.append(arg)
+    return False
+
+
+def dag_size(e, cap: int = 100_000) -> int:
+    """Distinct sub-expressions of ``e`` (what a memoised walk visits), at most ``cap``."""
+    seen, stack = {e}, [e]
+    while stack and len(seen) < cap:
+        for arg in getattr(stack.pop(), "args", ()):
+            if arg not in seen:
+                seen.add(arg)
+                stack.append(arg)
+    return min(len(seen), cap)

@@ -58,15 +58,40 @@ class Fact:
         return f"{self.g} {'>' if self.strict else '>='} 0"
 
 
+_timeouts = 0          # how many bounded calls ran out (a result they touched is not cached)
+
+
 def quietly(what: str, seconds: float, f, *args, default=None):
     """``f(*args)`` within ``seconds``; ``default`` when it runs out or SymPy gives up."""
+    global _timeouts
     try:
         with budget.bounded(seconds, what):
             return f(*args)
     except budget.TacticTimeout:
+        _timeouts += 1
         return default
     except SYMPY_ERRORS:
         return default
+
+
+def _remembered(f):
+    """Memoise a pure decision on SymPy data, except when a time bound cut it short
+    (then a later call, with more time, may decide more)."""
+    cache: dict = {}
+
+    def wrapper(arg):
+        known = cache.get(arg)
+        if known is not None:
+            return known
+        before = _timeouts
+        value = f(arg)
+        if _timeouts == before:
+            if len(cache) > 20_000:
+                cache.clear()
+            cache[arg] = value
+        return value
+    wrapper.__doc__, wrapper.__name__, wrapper.__wrapped__ = f.__doc__, f.__name__, f
+    return wrapper
 
 
 def exact(g: sp.Expr) -> sp.Expr:
@@ -123,9 +148,12 @@ def known_sign(p, facts) -> int | None:
 
 def infeasible(facts) -> bool:
     """True only when the facts are proven to have no common real solution."""
-    facts = tuple(facts)
-    if not facts:
-        return False
+    return bool(facts) and _infeasible(frozenset(facts))
+
+
+@_remembered
+def _infeasible(facts: frozenset) -> bool:
+    facts = tuple(sorted(facts, key=lambda f: sp.default_sort_key(f.g)))
     for f in facts:
         sign = _sign_by_assumptions(f.g)
         if sign == -1 or (sign == 0 and f.strict):
@@ -224,6 +252,8 @@ def _one_variable_empty(facts) -> bool:
     if len(syms) != 1 or any(tree_size(f.g) > 300 for f in facts):
         return False
     s = syms.pop()
+    if all(f.g.is_polynomial(s) and sp.degree(f.g, s) <= 1 for f in facts):
+        return False     # linear: Fourier-Motzkin has already decided it exactly
 
     def solve():
         region = sp.S.Reals
@@ -241,21 +271,25 @@ _ZERO_AT_ZERO = (sp.tanh, sp.sinh, sp.atan, sp.asinh, sp.erf, sp.asin, sp.atanh)
 
 def thin(g) -> bool:
     """True only when the zero set of ``g`` is proven to have measure zero."""
-    g = exact(sp.sympify(g))
+    return _thin(exact(sp.sympify(g)))
+
+
+@_remembered
+def _thin(g) -> bool:
     if g.is_number:
         return _sign_by_assumptions(g) in (1, -1)
     if tree_size(g) > 2000:
         return False
     if g.is_Mul:       # the zeros of a product are the zeros of its factors
-        return all(thin(f) for f in g.args)
+        return all(_thin(f) for f in g.args)
     if g.is_Pow and g.exp.is_number:       # u**r: zero only where u is (r > 0), or never
-        return bool(g.exp.is_negative) or (bool(g.exp.is_positive) and thin(g.base))
+        return bool(g.exp.is_negative) or (bool(g.exp.is_positive) and _thin(g.base))
     if isinstance(g, sp.exp):
         return True
     if isinstance(g, _ZERO_AT_ZERO):       # zero exactly where the argument is
-        return thin(g.args[0])
+        return _thin(g.args[0])
     if isinstance(g, sp.log):
-        return thin(g.args[0] - 1)
+        return _thin(g.args[0] - 1)
     syms = sorted(g.free_symbols, key=lambda s: s.name)
     num = quietly("numerator of a switch", 1.0, lambda: sp.fraction(sp.together(g))[0])
     if num is not None and num.is_polynomial(*syms):
@@ -268,7 +302,7 @@ def thin(g) -> bool:
 
 
 def _entire(g) -> bool:
-    for node in sp.preorder_traversal(g):
+    for node in _distinct(g):
         if node.is_Symbol or node.is_Number or isinstance(node, sp.NumberSymbol):
             continue
         if node.is_Add or node.is_Mul or isinstance(node, _ENTIRE):
@@ -277,6 +311,16 @@ def _entire(g) -> bool:
             continue
         return False
     return True
+
+
+def _distinct(e) -> set:
+    seen, stack = {e}, [e]
+    while stack:
+        for arg in getattr(stack.pop(), "args", ()):
+            if arg not in seen:
+                seen.add(arg)
+                stack.append(arg)
+    return seen
 
 
 def _nonzero_somewhere(g, syms) -> bool:
@@ -292,14 +336,16 @@ def _nonzero_somewhere(g, syms) -> bool:
 def domain_needs(exprs) -> list:
     """Facts every real point of the expressions satisfies (outside their branches)."""
     needs: list = []
+    seen: set = set()
     for e in exprs:
-        _needs(e, needs)
+        _needs(e, needs, seen)
     return needs
 
 
-def _needs(e, out) -> None:
-    if isinstance(e, sp.Piecewise) or not isinstance(e, sp.Basic) or not e.args:
+def _needs(e, out, seen) -> None:
+    if e in seen or isinstance(e, sp.Piecewise) or not isinstance(e, sp.Basic) or not e.args:
         return
+    seen.add(e)
     u = e.args[0]
     found = []
     if isinstance(e, sp.log):
@@ -314,7 +360,7 @@ def _needs(e, out) -> None:
         found = [Fact(u - 1, False)]
     out.extend(f for f in found if f not in out)
     for arg in e.args:
-        _needs(arg, out)
+        _needs(arg, out, seen)
 
 
 def parametrise(facts) -> dict:

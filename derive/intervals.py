@@ -1,17 +1,15 @@
-"""Kinks in one (or two) symbols: the interval method the catalogue's proofs use.
+"""Kinks in one symbol: the interval method the catalogue's proofs use.
 
-One kink symbol: the real zeros of every switch (closed forms from ``solveset``) cut the
-line into open intervals; on each, every condition has one truth value (intermediate
-value theorem), fixed at a probe point. Two kink symbols: the four sign quadrants. The
-general method for switches in several inputs is :mod:`derive.regions`; this one stays
+The real zeros of every switch (closed forms from ``solveset``) cut the line into open
+intervals; on each, every condition has one truth value (intermediate value theorem),
+fixed at a probe point. (Kinks in two symbols were split into sign quadrants here; the
+region method does that and more.) The general method for switches in several inputs is :mod:`derive.regions`; this one stays
 first because it is fast and names the kink points (``x = 0``) in its note.
 
 Every SymPy call is bounded (:func:`derive.feasible.quietly`): one that runs out only
 means the method does not apply.
 """
 from __future__ import annotations
-
-from itertools import product
 
 import sympy as sp
 
@@ -146,8 +144,8 @@ def _settle(e: sp.Expr, x: sp.Symbol, probe: sp.Expr) -> sp.Expr:
 def by_cases(d: sp.Expr, kinks: list, is_zero):
     """Prove ``d == 0`` on every open region cut out by the kinks.
 
-    One kink symbol: the intervals between the points where a switch changes sign.
-    Two: the four sign quadrants. Returns (detail, kink_note) or None. Values on the
+    The intervals between the points where a switch of the one kink symbol changes sign.
+    Returns (detail, kink_note) or None. Values on the
     kink set itself (e.g. x = 0) are reported in the note, not required to agree:
     that is where a derivative is a convention.
     """
@@ -195,10 +193,4 @@ def _cases(d, kinks):
             cases = [(f"all real {x} (no switch changes sign)", _settle(d, x, sp.Integer(0)),
                       {}, [])]
         return cases, [{x: r} for r in points]
-    if len(kinks) == 2:
-        ps = [sp.Dummy(f"p{i}", positive=True) for i in range(2)]
-        cases = [(", ".join(f"{s} {'>' if sg > 0 else '<'} 0" for s, sg in zip(kinks, signs)),
-                  d, {s: sg * pi for s, sg, pi in zip(kinks, signs, ps)}, ps)
-                 for signs in product((1, -1), repeat=2)]
-        return cases, [{s: 0 for s in kinks}]
     return None, None

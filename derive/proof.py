@@ -12,7 +12,7 @@ quickly -- and stands behind every symbolic proof as a second line of defence. T
 
 * smooth differences: exact tactics (expand, cancel, rewrite in exp, simplify), each
   skipped on a tree too large for it and stopped when it runs past its time bound;
-* kinks in one or two symbols: the interval method (:mod:`derive.intervals`);
+* kinks in one symbol: the interval method (:mod:`derive.intervals`);
 * anything else piecewise -- switches in several inputs (``|x - t| < delta``,
   ``t*x < 1``, ``x < y``), DiracDelta, a domain to respect -- the region method
   (:mod:`derive.regions`), which proves equality wherever both sides are real, off
@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from . import budget
-from .budget import tree_size
+from .budget import has_any, tree_size
 from .crosscheck import (Counterexample, as_list, cross_check, judge, numeric_compare,
                          sample_value)
 from .errors import BudgetExceeded, ProofError
@@ -52,6 +52,7 @@ __all__ = ["Proof", "Counterexample", "compare", "prove_equal", "numeric_compare
            "sample_value", "_kink_symbols", "_decide_signs"]
 
 _NONSMOOTH = (sp.Piecewise, sp.Heaviside, sp.Max, sp.Min, sp.Abs, sp.sign, sp.DiracDelta)
+_PIECEWISE_NODES = 5_000     # the interval and region methods walk trees: larger ones skip
 _kink_symbols = kink_symbols
 
 
@@ -83,7 +84,7 @@ def _uninvert(d: sp.Expr) -> sp.Expr:
     Each is an identity for every real u (tanh, sinh and exp are injective on the reals and
     the outer function is their inverse there); SymPy leaves the first two alone.
     """
-    if not d.has(*_INVERSE):
+    if not has_any(d, tuple(_INVERSE)):
         return d
     memo: dict = {}
 
@@ -108,14 +109,15 @@ def _expand_uninverted(d):
     return sp.expand(u) if u != d else d      # nothing to undo: not this tactic's case
 
 
-# name, tactic, largest tree it is tried on (nodes), seconds it may run
+# the proof's detail, a short name, the tactic, largest tree it is tried on, seconds it may run
 _TACTICS = (
-    ("expand(a - b) = 0", sp.expand, 20_000, 2.0),
-    ("expand(a - b) = 0 with f⁻¹(f(u)) = u", _expand_uninverted, 20_000, 2.0),
-    ("cancel(a - b) = 0", lambda d: sp.cancel(sp.together(d)), 3_000, 2.0),
-    ("cancel(rewrite(a - b, exp)) = 0", lambda d: sp.cancel(sp.expand(d.rewrite(sp.exp))),
-     1_500, 3.0),
-    ("simplify(a - b) = 0", sp.simplify, 400, 4.0),
+    ("expand(a - b) = 0", "expand", sp.expand, 20_000, 2.0),
+    ("expand(a - b) = 0 with f⁻¹(f(u)) = u", "expand with f⁻¹(f(u)) = u", _expand_uninverted,
+     20_000, 2.0),
+    ("cancel(a - b) = 0", "cancel", lambda d: sp.cancel(sp.together(d)), 3_000, 2.0),
+    ("cancel(rewrite(a - b, exp)) = 0", "rewrite in exp and cancel",
+     lambda d: sp.cancel(sp.expand(d.rewrite(sp.exp))), 1_500, 3.0),
+    ("simplify(a - b) = 0", "simplify", sp.simplify, 400, 4.0),
 )
 
 
@@ -135,13 +137,13 @@ class _Limits:
 def _is_zero(d: sp.Expr, limits: _Limits | None = None):
     """The name of the first tactic that reduces ``d`` to 0, or None."""
     size = tree_size(d)
-    for name, tactic, cap, seconds in _TACTICS:
+    for name, short, tactic, cap, seconds in _TACTICS:
         if size > cap:
             if limits is not None:
-                limits.add(f"{name.split('(')[0]} skipped on {size} nodes > {cap}")
+                limits.add(f"{short} skipped on {size} nodes > {cap}")
             continue
         try:
-            with budget.bounded(seconds, name.split(" =")[0]):
+            with budget.bounded(seconds, short):
                 if tactic(d) == 0:
                     return name
         except budget.TacticTimeout as stop:
@@ -185,18 +187,22 @@ def _compare(a, b, points, seed, domain, limits, depth=0):
 
 def _symbolic(a, b, agreed, points, seed, domain, limits, depth):
     d = a - b
-    if d.has(*_NONSMOOTH):
+    smooth = not has_any(d, _NONSMOOTH)
+    size = tree_size(d)
+    if size > _PIECEWISE_NODES and not smooth:
+        limits.add(f"the piecewise methods skipped on {size} nodes > {_PIECEWISE_NODES}")
+        return None
+    if not smooth and depth == 0:
         kinks = kink_symbols(d)
-        if 1 <= len(kinks) <= 2:
+        if len(kinks) == 1:
             split = by_cases(d, kinks, lambda e: _is_zero(e, limits))
             if split is not None:
                 detail, note = split
                 return Proof("by cases", detail, agreed, _delta_note(d, note))
-    smooth = not d.has(*_NONSMOOTH)
     tactic = _is_zero(d, limits) if smooth else None
     if tactic is not None:
         return Proof("symbolic", tactic, agreed)
-    if smooth and not domain_needs((a, b, *as_list(domain))):
+    if smooth and (size > _PIECEWISE_NODES or not domain_needs((a, b, *as_list(domain)))):
         return None      # no switch and no domain to split on: the regions would add nothing
     tried = {d} if smooth else set()
     regions = prove_by_regions(d, lambda e: None if e in tried else _is_zero(e, limits),
@@ -208,7 +214,7 @@ def _symbolic(a, b, agreed, points, seed, domain, limits, depth):
 
 
 def _delta_note(d, note: str) -> str:
-    if note and d.has(sp.DiracDelta):
+    if note and has_any(d, sp.DiracDelta):
         return note + "; DiracDelta and its derivatives are 0 off that set"
     return note
 

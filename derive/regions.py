@@ -38,13 +38,16 @@ one is found, refutes it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import sympy as sp
 from sympy.core.relational import Relational
 
 from . import budget
 from .crosscheck import relationals
-from .feasible import Fact, domain_needs, infeasible, key, known_sign, parametrise, thin
+from .budget import tree_size
+from .feasible import (Fact, domain_needs, infeasible, key, known_sign, parametrise,
+                       quietly, thin)
 
 MAX_REGIONS = 256
 _KINDS = (sp.Max, sp.Min, sp.Abs, sp.sign, sp.Heaviside, sp.DiracDelta)
@@ -72,8 +75,11 @@ class RegionProof:
                 + (f" ({extra})" if extra else ""))
 
 
+@lru_cache(maxsize=2048)
 def as_piecewise(e: sp.Expr) -> sp.Expr:
-    """Max, Min, Abs, sign, Heaviside and DiracDelta as Piecewise, innermost first."""
+    """Max, Min, Abs, sign, Heaviside and DiracDelta as Piecewise, innermost first.
+
+    Ties of Max/Min go to the first argument (either value is the same there)."""
     memo: dict = {}
 
     def walk(node):
@@ -98,8 +104,16 @@ def _one_piecewise(e):
         return sp.Piecewise((u, u >= 0), (-u, True))
     if isinstance(e, sp.DiracDelta):
         return sp.Piecewise((0, sp.Ne(u, 0)), (e, True))
-    rewritten = e.rewrite(sp.Piecewise)
-    return rewritten
+    if isinstance(e, sp.sign):
+        return sp.Piecewise((1, u > 0), (-1, u < 0), (0, True))
+    if isinstance(e, sp.Heaviside):
+        at_zero = e.args[1] if len(e.args) > 1 else sp.Rational(1, 2)
+        return sp.Piecewise((0, u < 0), (at_zero, sp.Eq(u, 0)), (1, True))
+    # Max/Min: the first argument at least as large (small) as all others, else the rest
+    first, rest = e.args[0], e.args[1:]
+    wins = [first >= r if isinstance(e, sp.Max) else first <= r for r in rest]
+    others = rest[0] if len(rest) == 1 else _one_piecewise(e.func(*rest, evaluate=False))
+    return sp.Piecewise((first, sp.And(*wins)), (others, True))
 
 
 def prove_by_regions(d, is_zero, *, sides=(), domain=(), limit: int = MAX_REGIONS):
@@ -125,6 +139,7 @@ class _Run:
         self.is_zero, self.limit = is_zero, limit
         self.out = RegionProof()
         self.keys: dict = {}
+        self.factors: dict = {}
         self.ok = False
 
     def result(self) -> RegionProof:
@@ -148,8 +163,41 @@ class _Run:
             return self.leaf(exprs, facts)
         p, _ = self.key(rel.lhs - rel.rhs)
         sign = known_sign(p, facts)
+        if sign is None:
+            sign, factor = self.sign_from_factors(p, facts)
+            if factor is not None:          # split on a factor; p is decided further down
+                return self.split(exprs, facts, self.key(factor)[0])
         if sign is not None:
             return self.prove(self.collapse(exprs, p, sign), facts)
+        return self.split(exprs, facts, p)
+
+    def sign_from_factors(self, p, facts):
+        """(sign of p, None) from the signs of its polynomial factors, or (None, a factor
+        whose sign is open), or (None, None) when p is not a product.
+
+        Off the zero sets of the factors (thin: nonzero polynomials, recorded as switching
+        sets), sign(p) is the product of the signs of its odd-power factors; an even power
+        is positive there."""
+        parts = self.factors.get(p)
+        if parts is None:
+            parts = self.factors[p] = _factor(p)
+        if not parts:
+            return None, None
+        coeff, factors = parts
+        sign = 1 if coeff > 0 else -1
+        for f, k in factors:
+            if k % 2 == 0:
+                if self.key(f)[0] not in self.out.switches:
+                    self.out.switches.append(self.key(f)[0])
+                continue
+            s = known_sign(f, facts)
+            if s is None:
+                return None, f
+            sign *= s
+        return sign, None
+
+    def split(self, exprs, facts, p) -> bool:
+        """Both signs of the switch p, each proven (or shown empty)."""
         if not thin(p):
             return self.fail(facts, exprs[0], f"cannot show that {p} = 0 has measure zero")
         if p not in self.out.switches:
@@ -211,6 +259,21 @@ class _Run:
         return bool(subs) and bool(self.is_zero(d.xreplace(subs)))
 
 
+def _factor(p):
+    """(coefficient, [(factor, power)]) of a polynomial switch with several factors or an
+    even power; None otherwise (or when factoring runs out of its bound)."""
+    syms = sorted(p.free_symbols, key=lambda s: s.name)
+    if not syms or tree_size(p) > 300 or not p.is_polynomial(*syms):
+        return None
+    found = quietly("factor a switch", 1.0, sp.factor_list, p)
+    if not found:
+        return None
+    coeff, factors = found
+    if not coeff.is_number or (len(factors) < 2 and all(k == 1 for _, k in factors)):
+        return None
+    return coeff, factors
+
+
 def _truth(op: str, sign: int):
     """The truth of ``lhs op rhs`` when ``lhs - rhs`` has this sign (1, -1 or 0)."""
     if sign == 0:
@@ -220,15 +283,21 @@ def _truth(op: str, sign: int):
     return sp.true if holds else sp.false
 
 
+def _evaluated(cond) -> list:
+    """The relations a condition always evaluates (of an ITE, only its test)."""
+    while isinstance(cond, sp.ITE):
+        cond = cond.args[0]
+    return relationals(cond)
+
+
 def exposed(e):
     """A relation evaluated wherever ``e`` is, with no branch inside its sides; or None."""
     if isinstance(e, sp.Piecewise):
-        cond = e.args[0][1]
-        for rel in relationals(cond):
+        rels = _evaluated(e.args[0][1])
+        for rel in rels:
             inner = exposed(rel.lhs) or exposed(rel.rhs)
             if inner is not None:
                 return inner
-        rels = relationals(cond)
         return rels[0] if rels else None
     for arg in e.args:
         if isinstance(arg, sp.Basic) and not isinstance(arg, Relational):
