@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from .errors import ProofError
 from .graph import _FUNCTIONS
 from .proof import Proof, compare
 from .rules import RULES
@@ -168,4 +169,6 @@ def _branchwise(g: sp.Piecewise, forward: sp.Expr, x):
 def choose(cands: list) -> Candidate:
     """The cheapest proven candidate; a cache-only (out) form wins ties."""
     rank = {"out": 0, "x": 1, "mixed": 2}
+    if not cands:      # every route was refuted or ran out of the prover's budget
+        raise ProofError("could not prove any cached form equal to the chain-rule gradient")
     return min(cands, key=lambda k: (cost(k.expr), rank[k.cache], len(str(k.expr))))

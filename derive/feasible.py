@@ -40,6 +40,7 @@ import sympy as sp
 
 from . import budget
 from .budget import tree_size
+from .memo import remember, table
 
 SYMPY_ERRORS = (TypeError, ValueError, ArithmeticError, NotImplementedError, RecursionError,
                 AttributeError, IndexError, MemoryError, sp.polys.polyerrors.BasePolynomialError)
@@ -77,7 +78,7 @@ def quietly(what: str, seconds: float, f, *args, default=None):
 def _remembered(f):
     """Memoise a pure decision on SymPy data, except when a time bound cut it short
     (then a later call, with more time, may decide more)."""
-    cache: dict = {}
+    cache = table()
 
     def wrapper(arg):
         known = cache.get(arg)
@@ -86,9 +87,7 @@ def _remembered(f):
         before = _timeouts
         value = f(arg)
         if _timeouts == before:
-            if len(cache) > 20_000:
-                cache.clear()
-            cache[arg] = value
+            remember(cache, arg, value)
         return value
     wrapper.__doc__, wrapper.__name__, wrapper.__wrapped__ = f.__doc__, f.__name__, f
     return wrapper

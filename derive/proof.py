@@ -45,6 +45,7 @@ from .crosscheck import (Counterexample, as_list, cross_check, judge, numeric_co
 from .errors import BudgetExceeded, ProofError
 from .feasible import SYMPY_ERRORS, domain_needs, parametrise
 from .intervals import by_cases, decide_signs as _decide_signs, kink_symbols
+from .memo import remember, table
 from .points import Skip, evaluate
 from .regions import on_switching_set, prove_by_regions
 
@@ -52,7 +53,7 @@ __all__ = ["Proof", "Counterexample", "compare", "prove_equal", "numeric_compare
            "sample_value", "_kink_symbols", "_decide_signs"]
 
 _NONSMOOTH = (sp.Piecewise, sp.Heaviside, sp.Max, sp.Min, sp.Abs, sp.sign, sp.DiracDelta)
-_PIECEWISE_NODES = 5_000     # the interval and region methods walk trees: larger ones skip
+_PIECEWISE_NODES = 20_000    # the interval and region methods walk trees: larger ones skip
 _kink_symbols = kink_symbols
 
 
@@ -135,23 +136,44 @@ class _Limits:
 
 
 def _is_zero(d: sp.Expr, limits: _Limits | None = None):
-    """The name of the first tactic that reduces ``d`` to 0, or None."""
+    """The name of the first tactic that reduces ``d`` to 0, or None.
+
+    Two rounds: each tactic first gets a quarter of its time, so that one that blows up
+    (expand on a product of many sums) does not hold back a cheaper one that closes it
+    (cancel); the tactics that ran out then get their full time, in order.
+    """
+    limits = limits if limits is not None else _Limits()
     size = tree_size(d)
-    for name, short, tactic, cap, seconds in _TACTICS:
+    slow = []
+    for tactic in _TACTICS:
+        name, short, _, cap, seconds = tactic
         if size > cap:
-            if limits is not None:
-                limits.add(f"{short} skipped on {size} nodes > {cap}")
+            limits.add(f"{short} skipped on {size} nodes > {cap}")
             continue
-        try:
-            with budget.bounded(seconds, short):
-                if tactic(d) == 0:
-                    return name
-        except budget.TacticTimeout as stop:
-            if limits is not None:
-                limits.add(str(stop))
-        except SYMPY_ERRORS:
-            continue
+        outcome = _attempt(d, tactic, seconds / 4)
+        if outcome is True:
+            return name
+        if outcome == "slow":
+            slow.append(tactic)
+    for tactic in slow:
+        outcome = _attempt(d, tactic, tactic[4])
+        if outcome is True:
+            return tactic[0]
+        if outcome == "slow":
+            limits.add(f"{tactic[1]} stopped after {tactic[4]:g} s")
     return None
+
+
+def _attempt(d, tactic, seconds):
+    """True (proven 0), False (not 0, or SymPy gave up) or 'slow' (ran out of time)."""
+    _, short, run, _, _ = tactic
+    try:
+        with budget.bounded(seconds, short):
+            return run(d) == 0
+    except budget.TacticTimeout:
+        return "slow"
+    except SYMPY_ERRORS:
+        return False
 
 
 def compare(a: sp.Expr, b: sp.Expr, *, points: int = 6, seed: int = 0, domain=None):
@@ -164,7 +186,27 @@ def compare(a: sp.Expr, b: sp.Expr, *, points: int = 6, seed: int = 0, domain=No
     return _compare(a, b, points, seed, domain, _Limits())
 
 
+_DECIDED = table()    # (a, b, points, seed, domain, depth) -> Proof or Counterexample
+
+
 def _compare(a, b, points, seed, domain, limits, depth=0):
+    """:func:`compare`, remembering what it decided (not what the budget left open)."""
+    budget.check("comparing two expressions")
+    try:
+        key = (a, b, points, seed, tuple(as_list(domain)), depth)
+        hash(key)
+    except (TypeError, sp.SympifyError):
+        key = None
+    known = _DECIDED.get(key) if key is not None else None
+    if known is not None:
+        return known
+    result = _compare_once(a, b, points, seed, domain, limits, depth)
+    if key is not None and result is not None and getattr(result, "points", 1):
+        remember(_DECIDED, key, result)     # never None (undecided), nor a pointless proof
+    return result
+
+
+def _compare_once(a, b, points, seed, domain, limits, depth):
     with budget.ensure_deadline():
         budget.check("comparing two expressions")
         try:
@@ -208,7 +250,8 @@ def _symbolic(a, b, agreed, points, seed, domain, limits, depth):
     regions = prove_by_regions(d, lambda e: None if e in tried else _is_zero(e, limits),
                                sides=(a, b), domain=as_list(domain))
     if regions.ok:
-        note = _on_switching_sets(d, regions.switches, points, seed, domain, limits, depth)
+        note = _on_switching_sets((a, b), regions.switches, points, seed, domain, limits,
+                                  depth)
         return Proof("by regions", regions.detail, agreed, _delta_note(d, note))
     return _witness(regions.failed, a, b, domain, seed)
 
@@ -219,10 +262,10 @@ def _delta_note(d, note: str) -> str:
     return note
 
 
-def _on_switching_sets(d, switches, points, seed, domain, limits, depth) -> str:
+def _on_switching_sets(sides, switches, points, seed, domain, limits, depth) -> str:
     """'' when the sides are proven equal on every switching set too, else the note."""
     open_sets = [g for g in switches
-                 if depth >= 2 or not _zero_on(d, g, points, seed, domain, limits, depth)]
+                 if depth >= 2 or not _equal_on(sides, g, points, seed, domain, limits, depth)]
     if not open_sets:
         return ""
     where = " or ".join(f"{_show(g)} = 0" for g in open_sets)
@@ -230,18 +273,18 @@ def _on_switching_sets(d, switches, points, seed, domain, limits, depth) -> str:
             "zero), where the derivative is a convention")
 
 
-def _zero_on(d, g, points, seed, domain, limits, depth) -> bool:
-    """d is proven 0 on the whole set g = 0 (no exception left there).
+def _equal_on(sides, g, points, seed, domain, limits, depth) -> bool:
+    """The two sides are proven equal on the whole set g = 0 (no exception left there).
 
     Either g = 0 is solved for a symbol and substituted, or every condition on g is
-    decided as it is on the set (g = 0) -- an expression equal to d there; either
-    proven 0 (with no kink of its own) suffices.
+    decided as it is on the set (g = 0) -- expressions equal to the sides there; either
+    proven equal (with no kink of their own) suffices.
     """
     on = _zero_set(g)
-    tries = [(d.xreplace({on[0]: on[1]}), _on_set(domain, *on))] if on else []
-    tries.append((on_switching_set(d, g), domain))
-    for d0, dom in tries:
-        result = _compare(d0, sp.Integer(0), points, seed, dom, limits, depth + 1)
+    tries = [([e.xreplace({on[0]: on[1]}) for e in sides], _on_set(domain, *on))] if on else []
+    tries.append(([on_switching_set(e, g) for e in sides], domain))
+    for (a0, b0), dom in tries:
+        result = _compare(a0, b0, points, seed, dom, limits, depth + 1)
         if isinstance(result, Proof) and not result.kink_note:
             return True
     return False
@@ -289,11 +332,11 @@ def _witness(failed, a, b, domain, seed):
         free = {s: sample_value(s, rng) for s in syms}
         free.update({p: sample_value(p, rng) for p in params})
         try:
-            point = {s: sp.Float(evaluate(subs[s], free), 30) if s in subs else free[s]
-                     for s in syms}
+            point = {s: sp.Float(evaluate(subs[s], free, real=True), 30) if s in subs
+                     else free[s] for s in syms}
             if not all(evaluate(f.g, point, real=True) > 0 for f in facts):
                 continue
-        except Skip:
+        except (Skip, TypeError, ValueError):
             continue
         found = judge(a, b, as_list(domain), point, 1e-12)
         if isinstance(found, Counterexample):

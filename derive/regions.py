@@ -46,6 +46,7 @@ from sympy.core.relational import Relational
 from . import budget
 from .crosscheck import relationals
 from .budget import tree_size
+from .memo import also_clear
 from .feasible import (Fact, domain_needs, infeasible, key, known_sign, parametrise,
                        quietly, thin)
 
@@ -132,6 +133,9 @@ def on_switching_set(d, p):
     """``d`` with every condition on the switch ``p`` decided as it is where ``p = 0``."""
     run = _Run(None, MAX_REGIONS)
     return run.collapse((as_piecewise(d),), run.key(p)[0], 0)[0]
+
+
+also_clear(as_piecewise.cache_clear)
 
 
 class _Run:
