@@ -99,14 +99,25 @@ def exact(g: sp.Expr) -> sp.Expr:
     return g.xreplace({f: sp.Rational(f) for f in floats}) if floats else g
 
 
-def key(g: sp.Expr):
-    """``(p, c)`` with ``g == c*p``, ``c`` a nonzero number and ``p`` normalised.
+_SAME_SIGN = (sp.tanh, sp.sinh, sp.atan, sp.asinh, sp.erf, sp.asin, sp.atanh)
 
-    ``x - t``, ``2*t - 2*x`` and ``0.5*x - 0.5*t`` share ``p``; a number is its own key.
+
+def key(g: sp.Expr):
+    """``(p, c)``: ``g`` has the sign of ``c*p`` wherever it is real, ``c`` a nonzero
+    number and ``p`` normalised -- so one switch, one key.
+
+    ``x - t``, ``2*t - 2*x`` and ``0.5*x - 0.5*t`` share ``p`` (``g == c*p`` there); so do
+    ``tanh(x - t)`` and ``(x - t)**3``, which have the sign of ``x - t`` (odd, increasing
+    functions of it: tanh, sinh, atan, asinh, erf, asin, atanh, odd powers).
     """
     g = exact(sp.sympify(g))
-    if tree_size(g) <= 400:
+    inner = _same_sign_as(g)
+    if inner is None and tree_size(g) <= 400:
         g = quietly("expand a switch", 1.0, sp.expand, g, default=g)
+        inner = _same_sign_as(g)
+    if inner is not None:
+        p, c = key(inner[0])
+        return p, c * inner[1]
     if g.is_number:
         return g, sp.Integer(1)
     terms = [t for t in g.as_coefficients_dict() if not t.is_number]
@@ -117,6 +128,21 @@ def key(g: sp.Expr):
     if not c.is_Number or c == 0:
         return g, sp.Integer(1)
     return quietly("expand a switch", 1.0, sp.expand, g / c, default=g / c), c
+
+
+def _same_sign_as(g):
+    """``(u, s)`` when ``g = c*f(u)`` has the sign ``s*sign(u)`` (f odd and increasing),
+    else None."""
+    if g.is_number:
+        return None
+    c, e = g.as_coeff_Mul()
+    if c == 0:
+        return None
+    if isinstance(e, _SAME_SIGN):
+        return e.args[0], (1 if c > 0 else -1)
+    if e.is_Pow and e.exp.is_Integer and e.exp > 0 and e.exp % 2 == 1:
+        return e.base, (1 if c > 0 else -1)
+    return None
 
 
 def _sign_by_assumptions(g) -> int | None:

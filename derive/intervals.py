@@ -11,14 +11,46 @@ means the method does not apply.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sympy as sp
 
 from .crosscheck import relationals, switch_expressions
 from .feasible import SYMPY_ERRORS, quietly
+from .memo import also_clear
 from .points import Skip, evaluate
-from .regions import as_piecewise
 
 _NONSMOOTH = (sp.Piecewise, sp.Heaviside, sp.Max, sp.Min, sp.Abs, sp.sign)
+
+
+@lru_cache(maxsize=1024)
+def as_piecewise(e: sp.Expr) -> sp.Expr:
+    """Max, Min, Abs, sign, Heaviside and DiracDelta as Piecewise, innermost first, so that
+    every kink is a condition this method can settle."""
+    memo: dict = {}
+
+    def walk(node):
+        if not node.args:
+            return node
+        done = memo.get(node)
+        if done is None:
+            args = tuple(walk(a) for a in node.args)
+            done = node.func(*args) if args != node.args else node
+            if isinstance(done, sp.Abs):     # on the real domain (else outside it anyway)
+                u = done.args[0]
+                done = sp.Piecewise((u, u >= 0), (-u, True))
+            elif isinstance(done, sp.DiracDelta):
+                done = sp.Piecewise((0, sp.Ne(done.args[0], 0)), (done, True))
+            elif isinstance(done, _REWRITE):
+                done = done.rewrite(sp.Piecewise)
+            memo[node] = done
+        return done
+
+    return walk(sp.sympify(e))
+
+
+_REWRITE = (sp.Max, sp.Min, sp.sign, sp.Heaviside)
+also_clear(as_piecewise.cache_clear)
 
 
 def kink_symbols(e: sp.Expr) -> list:
@@ -181,7 +213,9 @@ def _zero_at(d, point) -> bool:
 def _cases(d, kinks):
     if len(kinks) == 1:
         x = kinks[0]
-        d = as_piecewise(d)
+        d = quietly("write the kinks as branches", 3.0, as_piecewise, d)
+        if d is None:
+            return None, None
         points = _breakpoints(d, x)
         if points is None:
             return None, None

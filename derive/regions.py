@@ -1,13 +1,13 @@
 """Piecewise identities with switches in several inputs, proven region by region.
 
 A *switch* is an expression whose sign picks a branch: ``x - t`` in ``|x - t|``,
-``t*x - 1`` in ``t*x < 1``, ``y - x`` in ``np.where(y > x, x, y)``. Max, Min, Abs,
-sign, Heaviside and DiracDelta are first written as Piecewise, so every switch is a
-branch condition. :func:`prove_by_regions` then proves ``d == 0`` by a case tree:
+``t*x - 1`` in ``t*x < 1``, ``y - x`` in ``np.where(y > x, x, y)`` or ``Min(x, y)``
+(:mod:`derive.switches`). :func:`prove_by_regions` proves ``d == 0`` by a case tree:
 
 1. take a switch ``g`` that is *evaluated* wherever ``d`` is (the first condition of a
-   Piecewise not inside another's branch, innermost first), normalised (``x - t``,
-   ``2*t - 2*x`` and ``t - x`` are one switch, up to a constant factor);
+   Piecewise not inside another's branch, an argument of Max/Min/Abs/sign/Heaviside/
+   DiracDelta; innermost first), normalised (``x - t``, ``2*t - 2*x`` and ``t - x`` are
+   one switch, up to a constant factor); a polynomial switch is split on its factors;
 2. if its sign is settled in the current region -- by SymPy's assumptions (``delta > 0``),
    or because the opposite sign is infeasible together with the facts of the region
    (:func:`~derive.feasible.infeasible`) -- collapse with that sign; otherwise split into
@@ -38,20 +38,16 @@ one is found, refutes it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import sympy as sp
-from sympy.core.relational import Relational
 
 from . import budget
-from .crosscheck import relationals
 from .budget import tree_size
-from .memo import also_clear
 from .feasible import (Fact, domain_needs, infeasible, key, known_sign, parametrise,
                        quietly, thin)
+from .switches import collapse, exposed, undefined
 
 MAX_REGIONS = 256
-_KINDS = (sp.Max, sp.Min, sp.Abs, sp.sign, sp.Heaviside, sp.DiracDelta)
 
 
 @dataclass
@@ -76,47 +72,6 @@ class RegionProof:
                 + (f" ({extra})" if extra else ""))
 
 
-@lru_cache(maxsize=2048)
-def as_piecewise(e: sp.Expr) -> sp.Expr:
-    """Max, Min, Abs, sign, Heaviside and DiracDelta as Piecewise, innermost first.
-
-    Ties of Max/Min go to the first argument (either value is the same there)."""
-    memo: dict = {}
-
-    def walk(node):
-        if not node.args:
-            return node
-        done = memo.get(node)
-        if done is not None:
-            return done
-        args = tuple(walk(a) for a in node.args)
-        new = node.func(*args) if args != node.args else node
-        if isinstance(new, _KINDS):
-            new = _one_piecewise(new)
-        memo[node] = new
-        return new
-
-    return walk(sp.sympify(e))
-
-
-def _one_piecewise(e):
-    u = e.args[0]
-    if isinstance(e, sp.Abs):       # on the real domain: a non-real u is outside it anyway
-        return sp.Piecewise((u, u >= 0), (-u, True))
-    if isinstance(e, sp.DiracDelta):
-        return sp.Piecewise((0, sp.Ne(u, 0)), (e, True))
-    if isinstance(e, sp.sign):
-        return sp.Piecewise((1, u > 0), (-1, u < 0), (0, True))
-    if isinstance(e, sp.Heaviside):
-        at_zero = e.args[1] if len(e.args) > 1 else sp.Rational(1, 2)
-        return sp.Piecewise((0, u < 0), (at_zero, sp.Eq(u, 0)), (1, True))
-    # Max/Min: the first argument at least as large (small) as all others, else the rest
-    first, rest = e.args[0], e.args[1:]
-    wins = [first >= r if isinstance(e, sp.Max) else first <= r for r in rest]
-    others = rest[0] if len(rest) == 1 else _one_piecewise(e.func(*rest, evaluate=False))
-    return sp.Piecewise((first, sp.And(*wins)), (others, True))
-
-
 def prove_by_regions(d, is_zero, *, sides=(), domain=(), limit: int = MAX_REGIONS):
     """Prove ``d == 0`` region by region (see the module text); a :class:`RegionProof`.
 
@@ -124,18 +79,14 @@ def prove_by_regions(d, is_zero, *, sides=(), domain=(), limit: int = MAX_REGION
     ``b`` (their real domain bounds the claim), ``domain`` more such expressions.
     """
     run = _Run(is_zero, limit)
-    exprs = tuple(as_piecewise(e) for e in (d, *sides, *domain))
-    run.ok = run.prove(exprs, ())
+    run.ok = run.prove(tuple(sp.sympify(e) for e in (d, *sides, *domain)), ())
     return run.result()
 
 
 def on_switching_set(d, p):
-    """``d`` with every condition on the switch ``p`` decided as it is where ``p = 0``."""
+    """``d`` with every atom on the switch ``p`` decided as it is where ``p = 0``."""
     run = _Run(None, MAX_REGIONS)
-    return run.collapse((as_piecewise(d),), run.key(p)[0], 0)[0]
-
-
-also_clear(as_piecewise.cache_clear)
+    return collapse(sp.sympify(d), run.key(p)[0], 0, run.key)
 
 
 class _Run:
@@ -162,10 +113,10 @@ class _Run:
 
     def prove(self, exprs, facts) -> bool:
         budget.check("proving region by region")
-        rel = exposed(exprs[0])
-        if rel is None:
+        g = exposed(exprs[0])
+        if g is None:
             return self.leaf(exprs, facts)
-        p, _ = self.key(rel.lhs - rel.rhs)
+        p, _ = self.key(g)
         sign = known_sign(p, facts)
         if sign is None:
             sign, factor = self.sign_from_factors(p, facts)
@@ -217,22 +168,14 @@ class _Run:
         return True
 
     def collapse(self, exprs, p, sign):
-        """Every condition on the switch ``p`` decided, for ``p`` of the given sign (or 0)."""
-        out = []
-        for e in exprs:
-            decided = {}
-            for rel in e.atoms(Relational):
-                q, c = self.key(rel.lhs - rel.rhs)
-                if q == p:
-                    decided[rel] = _truth(rel.rel_op, sign * (1 if c > 0 else -1))
-            out.append(e.xreplace(decided) if decided else e)
-        return tuple(out)
+        """Every atom on the switch ``p`` decided, for ``p`` of the given sign (or 0)."""
+        return tuple(collapse(e, p, sign, self.key) for e in exprs)
 
     def leaf(self, exprs, facts) -> bool:
         self.out.regions += 1
         if self.out.regions > self.limit:
             raise budget.exceeded(f"more than {self.limit} regions")
-        if any(e.has(sp.nan, sp.zoo) for e in exprs[1:]):
+        if any(undefined(e) for e in exprs[1:]):
             self.out.outside += 1      # a side is undefined in the whole region
             return True
         return self.settle(exprs, facts)
@@ -276,36 +219,3 @@ def _factor(p):
     if not coeff.is_number or (len(factors) < 2 and all(k == 1 for _, k in factors)):
         return None
     return coeff, factors
-
-
-def _truth(op: str, sign: int):
-    """The truth of ``lhs op rhs`` when ``lhs - rhs`` has this sign (1, -1 or 0)."""
-    if sign == 0:
-        return sp.true if op in (">=", "<=", "==") else sp.false
-    holds = {">": sign > 0, ">=": sign > 0, "<": sign < 0, "<=": sign < 0,
-             "==": False, "!=": True}[op]
-    return sp.true if holds else sp.false
-
-
-def _evaluated(cond) -> list:
-    """The relations a condition always evaluates (of an ITE, only its test)."""
-    while isinstance(cond, sp.ITE):
-        cond = cond.args[0]
-    return relationals(cond)
-
-
-def exposed(e):
-    """A relation evaluated wherever ``e`` is, with no branch inside its sides; or None."""
-    if isinstance(e, sp.Piecewise):
-        rels = _evaluated(e.args[0][1])
-        for rel in rels:
-            inner = exposed(rel.lhs) or exposed(rel.rhs)
-            if inner is not None:
-                return inner
-        return rels[0] if rels else None
-    for arg in e.args:
-        if isinstance(arg, sp.Basic) and not isinstance(arg, Relational):
-            found = exposed(arg)
-            if found is not None:
-                return found
-    return None
