@@ -23,6 +23,7 @@ from functools import lru_cache
 
 import sympy as sp
 
+from .errors import ProofError
 from .proof import Proof, compare
 from .rules import RULES, UNARY, cost
 from .steps import dout as dout_scalar, out as out_scalar
@@ -168,6 +169,8 @@ def _branchwise(g: sp.Piecewise, forward: sp.Expr, x, out):
 def choose(cands: list) -> Candidate:
     """The cheapest proven candidate; a cache-only (out) form wins ties."""
     rank = {"out": 0, "index": 1, "x": 2, "mixed": 3}
+    if not cands:      # every route was refuted or ran out of the prover's budget
+        raise ProofError("could not prove any cached form equal to the chain-rule gradient")
     return min(cands, key=lambda k: (cost(k.expr), rank[k.cache], len(str(k.expr))))
 
 

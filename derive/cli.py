@@ -15,6 +15,7 @@ import json
 import sys
 
 from . import argv as cli_args
+from . import budget
 from .errors import DeriveError, UsageError
 
 # subcommand -> module in derive.commands (each has register(subparsers) setting func)
@@ -39,6 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue  # a command not built yet
         module.register(sub)
+    for command in sub.choices.values():   # the prover's budget (derive.budget), every command
+        if "--timeout" in command._option_string_actions:
+            continue    # verify: --timeout limits the user's class; the budget is $DERIVE_TIMEOUT
+        command.add_argument("--timeout", metavar="SECONDS", default=None, dest="proof_timeout",
+                             help=f"give up (exit 3) on a proof still running after this many "
+                             f"seconds in all (default: ${budget.ENV} or "
+                             f"{budget.DEFAULT_SECONDS:g})")
     return parser
 
 
@@ -67,7 +75,9 @@ def main(argv=None) -> int:
         if not getattr(args, "func", None):
             parser.print_help(sys.stderr)
             return 2
-        code = int(args.func(args) or 0)
+        spent = budget.process_age() if argv is None else 0.0   # a real command: imports too
+        with budget.deadline(getattr(args, "proof_timeout", None), spent=spent, everything=True):
+            code = int(args.func(args) or 0)
         sys.stdout.flush()   # a full disk or a closed pipe shows here, not at exit
         return code
     except DeriveError as exc:

@@ -59,3 +59,10 @@ class ProofError(DeriveError):
 
 class ShapeError(DeriveError):
     """Shapes that do not fit together (the message names both)."""
+
+
+class BudgetExceeded(ProofError):
+    """A proof that ran out of the time budget (``--timeout``, ``DERIVE_TIMEOUT``): exit 3.
+
+    Never a hang and never shown as proven; the message says what was running.
+    """

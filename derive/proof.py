@@ -1,37 +1,67 @@
-"""Proving two expressions equal, with a numeric cross-check.
+"""Proving two expressions equal, with a numeric cross-check, within a budget.
 
-:func:`compare` never raises: it returns a :class:`Proof` or a
-:class:`Counterexample` (or ``None`` when it can neither prove nor refute).
-:func:`prove_equal` is what the derivation uses: anything short of a proof is a
-:class:`~derive.errors.ProofError`.
+:func:`compare` returns a :class:`Proof` or a :class:`Counterexample` (or ``None`` when
+it can neither prove nor refute); it raises only :class:`~derive.errors.BudgetExceeded`,
+when the process-wide deadline (:mod:`derive.budget`) has passed. :func:`prove_equal` is
+what the derivation uses: anything short of a proof is a
+:class:`~derive.errors.ProofError` (exit 3), "within the time budget" when a bound was
+what stopped it.
 
-The numeric cross-check runs first (it is cheap and refutes quickly) and again
-stands behind every symbolic proof as a second line of defence.
+The numeric cross-check (:mod:`derive.crosscheck`) runs first -- it is cheap and refutes
+quickly -- and stands behind every symbolic proof as a second line of defence. Then:
+
+* smooth differences: exact tactics (expand, cancel, rewrite in exp, simplify), each
+  skipped on a tree too large for it and stopped when it runs past its time bound;
+* kinks in one symbol: the interval method (:mod:`derive.intervals`);
+* anything else piecewise -- switches in several inputs (``|x - t| < delta``,
+  ``t*x < 1``, ``x < y``), DiracDelta, a domain to respect -- the region method
+  (:mod:`derive.regions`), which proves equality wherever both sides are real, off
+  switching sets of measure zero; whether the sides agree on those sets too is proven
+  on the sets themselves, and when it is not, the kink note says so.
 
 >>> import sympy as sp
 >>> x = sp.Symbol("x", real=True)
->>> prove_equal(sp.exp(2*x), sp.exp(x)**2).method
+>>> prove_equal(sp.exp(2*x), sp.exp(x)**2).method   # SymPy writes both as exp(2*x)
+'identical'
+>>> prove_equal(sp.tanh(x), 1 - 2/(sp.exp(2*x) + 1)).method
 'symbolic'
+>>> y, dout = sp.symbols("y dout", real=True)
+>>> p = prove_equal(sp.Piecewise((dout, x < y), (0, True)), dout*sp.diff(sp.Min(x, y), x))
+>>> p.method
+'by regions'
+>>> print(p.kink_note)     # SymPy's diff gives Heaviside(0) = 1/2 at the tie, this side 0
+the two sides may differ only where x - y = 0 (a switching set of measure zero), where the derivative is a convention
 """
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, field
-from itertools import product
 
 import sympy as sp
 
-from .errors import ProofError
+from . import budget
+from .budget import has_any, tree_size
+from .crosscheck import (Counterexample, as_list, cross_check, judge, numeric_compare,
+                         sample_value)
+from .errors import BudgetExceeded, ProofError
+from .feasible import SYMPY_ERRORS, domain_needs, parametrise
+from .intervals import by_cases, decide_signs as _decide_signs, kink_symbols
+from .memo import remember, table
+from .points import Skip, evaluate
+from .regions import on_switching_set, prove_by_regions
 
-_DIGITS = 30
-_NONSMOOTH = (sp.Piecewise, sp.Heaviside, sp.Max, sp.Min, sp.Abs, sp.sign)
+__all__ = ["Proof", "Counterexample", "compare", "prove_equal", "numeric_compare",
+           "sample_value", "_kink_symbols", "_decide_signs"]
+
+_NONSMOOTH = (sp.Piecewise, sp.Heaviside, sp.Max, sp.Min, sp.Abs, sp.sign, sp.DiracDelta)
+_PIECEWISE_NODES = 20_000    # the interval and region methods walk trees: larger ones skip
+_kink_symbols = kink_symbols
 
 
 @dataclass(frozen=True)
 class Proof:
     """How two expressions were shown equal."""
 
-    method: str           # "identical" | "symbolic" | "by cases"
+    method: str           # "identical" | "symbolic" | "by cases" | "by regions"
     detail: str           # the tactic that closed it, e.g. "cancel(a - b) = 0"
     points: int           # random points of the numeric cross-check that agreed
     kink_note: str = ""   # where the two differ on a measure-zero set (a kink)
@@ -45,308 +75,302 @@ class Proof:
                 "kink_note": self.kink_note}
 
 
-@dataclass(frozen=True)
-class Counterexample:
-    """A point where two expressions differ, with both values."""
-
-    point: dict = field(default_factory=dict)
-    left: object = None
-    right: object = None
-
-    def __str__(self) -> str:
-        at = ", ".join(f"{k} = {_short(v)}" for k, v in self.point.items())
-        return f"at {at}: {_short(self.left)} vs {_short(self.right)}"
+_INVERSE = {sp.atanh: sp.tanh, sp.asinh: sp.sinh, sp.log: sp.exp}
 
 
-def _short(v) -> str:
-    try:
-        return f"{complex(v).real:.10g}" if complex(v).imag == 0 else f"{complex(v):.6g}"
-    except (TypeError, ValueError):
-        return str(v)
+def _uninvert(d: sp.Expr) -> sp.Expr:
+    """``atanh(tanh(u))``, ``asinh(sinh(u))``, ``log(exp(u))`` as ``u``, for real ``u``,
+    innermost first (so ``atanh(atanh(tanh(tanh(v))))`` is ``v``).
+
+    Each is an identity for every real u (tanh, sinh and exp are injective on the reals and
+    the outer function is their inverse there); SymPy leaves the first two alone.
+    """
+    if not has_any(d, tuple(_INVERSE)):
+        return d
+    memo: dict = {}
+
+    def walk(e):
+        if not e.args:
+            return e
+        done = memo.get(e)
+        if done is None:
+            args = tuple(walk(a) for a in e.args)
+            done = e.func(*args) if args != e.args else e
+            inner = done.args[0] if done.args else None
+            if (type(done) in _INVERSE and isinstance(inner, _INVERSE[type(done)])
+                    and inner.args[0].is_extended_real):
+                done = inner.args[0]
+            memo[e] = done
+        return done
+    return walk(d)
 
 
-def sample_value(sym: sp.Symbol, rng: random.Random) -> sp.Float:
-    """A random value for ``sym`` respecting its assumptions, away from 0 (kinks)."""
-    mag = rng.uniform(0.15, 2.5)
-    if sym.is_positive or sym.is_nonnegative:
-        return sp.Float(mag, _DIGITS)
-    if sym.is_negative:
-        return sp.Float(-mag, _DIGITS)
-    return sp.Float(mag if rng.random() < 0.5 else -mag, _DIGITS)
+def _expand_uninverted(d):
+    u = _uninvert(d)
+    return sp.expand(u) if u != d else d      # nothing to undo: not this tactic's case
 
 
-def _value(e: sp.Expr, point: dict):
-    """e at a point as a complex number; None where it is undefined or beyond float range."""
-    try:
-        v = e.xreplace(point).evalf(_DIGITS)
-        if not v.is_number or v.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
-            return None
-        return complex(v)
-    except (TypeError, OverflowError, MemoryError, ValueError):
-        return None
-
-
-def numeric_compare(a, b, *, points: int = 6, seed: int = 0, rtol: float = 1e-12):
-    """Evaluate at random points; return (agreeing point count, Counterexample or None)."""
-    syms = sorted((a - b).free_symbols | a.free_symbols | b.free_symbols, key=lambda s: s.name)
-    rng = random.Random(seed)
-    agreed = 0
-    for _ in range(points * 3):
-        point = {s: sample_value(s, rng) for s in syms}
-        va, vb = _value(a, point), _value(b, point)
-        if va is None or vb is None:
-            continue
-        if abs(va - vb) > 1e-25 + rtol * max(abs(va), abs(vb)):
-            return agreed, Counterexample({s.name: float(v) for s, v in point.items()}, va, vb)
-        agreed += 1
-        if agreed >= points:
-            break
-    return agreed, None
-
-
+# the proof's detail, a short name, the tactic, largest tree it is tried on, seconds it may run
 _TACTICS = (
-    ("expand(a - b) = 0", sp.expand),
-    ("cancel(a - b) = 0", lambda d: sp.cancel(sp.together(d))),
-    ("cancel(rewrite(a - b, exp)) = 0", lambda d: sp.cancel(sp.expand(d.rewrite(sp.exp)))),
-    ("simplify(a - b) = 0", sp.simplify),
+    ("expand(a - b) = 0", "expand", sp.expand, 20_000, 2.0),
+    ("expand(a - b) = 0 with f⁻¹(f(u)) = u", "expand with f⁻¹(f(u)) = u", _expand_uninverted,
+     20_000, 2.0),
+    ("cancel(a - b) = 0", "cancel", lambda d: sp.cancel(sp.together(d)), 3_000, 2.0),
+    ("cancel(rewrite(a - b, exp)) = 0", "rewrite in exp and cancel",
+     lambda d: sp.cancel(sp.expand(d.rewrite(sp.exp))), 1_500, 3.0),
+    ("simplify(a - b) = 0", "simplify", sp.simplify, 400, 4.0),
 )
 
 
-def _is_zero(d: sp.Expr):
-    """The name of the first tactic that reduces ``d`` to 0, or None."""
-    for name, tactic in _TACTICS:
-        try:
-            if tactic(d) == 0:
-                return name
-        except (sp.PolynomialError, TypeError, ValueError, NotImplementedError):
+@dataclass
+class _Limits:
+    """What a bound stopped (for the message when nothing proved it)."""
+
+    hit: list = field(default_factory=list)
+    gave_up: list = field(default_factory=list)   # SymPy errors (not a budget matter)
+    no_point: str = ""        # why the cross-check found no point, when it found none
+
+    def add(self, text: str) -> None:
+        if text not in self.hit:
+            self.hit.append(text)
+
+
+def _is_zero(d: sp.Expr, limits: _Limits | None = None):
+    """The name of the first tactic that reduces ``d`` to 0, or None.
+
+    Two rounds: each tactic first gets a quarter of its time, so that one that blows up
+    (expand on a product of many sums) does not hold back a cheaper one that closes it
+    (cancel); the tactics that ran out then get their full time, in order.
+    """
+    limits = limits if limits is not None else _Limits()
+    size = tree_size(d)
+    slow = []
+    for tactic in _TACTICS:
+        name, short, _, cap, seconds = tactic
+        if size > cap:
+            limits.add(f"{short} skipped on {size} nodes > {cap}")
             continue
+        outcome = _attempt(d, tactic, seconds / 4)
+        if outcome is True:
+            return name
+        if outcome == "slow":
+            slow.append(tactic)
+    for tactic in slow:
+        outcome = _attempt(d, tactic, tactic[4])
+        if outcome is True:
+            return tactic[0]
+        if outcome == "slow":
+            limits.add(f"{tactic[1]} stopped after {tactic[4]:g} s")
     return None
 
 
-def _relationals(cond) -> list:
-    if isinstance(cond, sp.core.relational.Relational):
-        return [cond]
-    if cond in (sp.true, sp.false) or not isinstance(cond, sp.logic.boolalg.Boolean):
-        return []
-    return [r for a in cond.args for r in _relationals(a)]
-
-
-def _switches(e: sp.Expr) -> list:
-    """Expressions whose sign switches a branch, mask, max or abs in ``e``."""
-    found = []
-    for node in e.atoms(*_NONSMOOTH):
-        if isinstance(node, sp.Piecewise):
-            found += [r.lhs - r.rhs for _, cond in node.args for r in _relationals(cond)]
-        elif isinstance(node, (sp.Max, sp.Min)):
-            a = node.args
-            found += [a[i] - a[j] for i in range(len(a)) for j in range(i + 1, len(a))]
-        else:
-            found.append(node.args[0])
-    return found
-
-
-def _kink_symbols(e: sp.Expr) -> list:
-    """Real symbols whose value decides a branch, mask, max or abs in ``e``."""
-    found = set().union(*[g.free_symbols for g in _switches(e)])
-    return sorted((s for s in found if not s.is_positive), key=lambda s: s.name)
-
-
-def _breakpoints(e: sp.Expr, s: sp.Symbol):
-    """Sorted numeric points where a switch of ``e`` changes sign in ``s``; None if unknown."""
-    points = set()
-    for g in _switches(e):
-        if s not in g.free_symbols or g.has(*_NONSMOOTH):
-            continue  # a switch inside a switch: its own switches are collected too
-        if g == s:
-            points.add(sp.Integer(0))
-            continue
-        roots = _real_zeros(g, s)
-        if roots is None:
-            return None
-        points |= set(roots)
-    return sorted(points, key=lambda r: float(r))
-
-
-def _real_zeros(g: sp.Expr, s: sp.Symbol):
-    """All real zeros of g in s as numbers, or None when they cannot be pinned down.
-
-    solveset over the reals is complete where it answers; where it cannot (x + exp(x)),
-    a strictly monotone g (the sign of g' settled by SymPy's assumptions) has at most one
-    zero, which ``solve`` may then name exactly (here -LambertW(1)).
-    """
+def _attempt(d, tactic, seconds):
+    """True (proven 0), False (not 0, or SymPy gave up) or 'slow' (ran out of time)."""
+    _, short, run, _, _ = tactic
     try:
-        roots = sp.solveset(g, s, sp.S.Reals)
-    except (NotImplementedError, ValueError, TypeError):
-        roots = None
-    if roots == sp.S.EmptySet:
-        return []
-    if isinstance(roots, sp.FiniteSet) and all(r.is_number and r.is_real for r in roots):
-        return list(roots)
-    slope = sp.diff(g, s)
-    if not (slope.is_positive or slope.is_negative):
-        return None
+        with budget.bounded(seconds, short):
+            return run(d) == 0
+    except budget.TacticTimeout:
+        return "slow"
+    except SYMPY_ERRORS:
+        return False
+
+
+def compare(a: sp.Expr, b: sp.Expr, *, points: int = 6, seed: int = 0, domain=None):
+    """Prove ``a == b`` or refute it; ``None`` when neither works.
+
+    ``domain``: an expression or list of expressions (e.g. the forward formula) that must
+    be real and finite at a point for it to count -- the check and the region method then
+    say nothing about points outside it. None (the default): no restriction.
+    """
+    return _compare(a, b, points, seed, domain, _Limits())
+
+
+_DECIDED = table()    # (a, b, points, seed, domain, depth) -> Proof or Counterexample
+
+
+def _compare(a, b, points, seed, domain, limits, depth=0):
+    """:func:`compare`, remembering what it decided (not what the budget left open)."""
+    budget.check("comparing two expressions")
     try:
-        found = [r for r in sp.solve(g, s) if r.is_number and r.is_real]
-    except (NotImplementedError, ValueError, TypeError):
-        return None
-    return found if len(found) == 1 else None
+        key = (a, b, points, seed, tuple(as_list(domain)), depth)
+        hash(key)
+    except (TypeError, sp.SympifyError):
+        key = None
+    known = _DECIDED.get(key) if key is not None else None
+    if known is not None:
+        return known
+    result = _compare_once(a, b, points, seed, domain, limits, depth)
+    if key is not None and result is not None and getattr(result, "points", 1):
+        remember(_DECIDED, key, result)     # never None (undecided), nor a pointless proof
+    return result
 
 
-def _regions(s: sp.Symbol, points: list, p: sp.Symbol) -> list:
-    """(description, value of s in terms of p > 0) for each open interval between points."""
-    out = [(f"{s} < {points[0]}", points[0] - p)]
-    for lo, hi in zip(points, points[1:]):
-        out.append((f"{lo} < {s} < {hi}", lo + (hi - lo) / (1 + p)))
-    out.append((f"{s} > {points[-1]}", points[-1] + p))
-    return out
-
-
-def _decide_signs(e: sp.Expr, region: list) -> sp.Expr:
-    """Settle conditions SymPy leaves open inside one sign region (all of ``region`` > 0).
-
-    A condition ``g > 0`` (or ``<``, ``>=``, ``<=``) on a continuous g with no zero in the
-    region has one truth value throughout it (intermediate value theorem), so its value at
-    one point is its value everywhere. Only one region symbol is handled; other positive
-    symbols (parameters) must not change the zero set, which solveset checks symbolically.
-    E.g. ELU's ``alpha*(exp(-p) - 1) > 0`` is false for every p > 0.
-    """
-    if len(region) != 1 or not e.has(sp.Piecewise):
-        return e
-    p = region[0]
-    open_half = sp.Interval.open(0, sp.oo)
-    decided = {}
-    for pw in e.atoms(sp.Piecewise):
-        for _, cond in pw.args:
-            if not isinstance(cond, sp.core.relational.Relational) or cond in decided:
-                continue
-            if isinstance(cond, (sp.Eq, sp.Ne)):
-                continue
-            g = cond.lhs - cond.rhs
-            params = g.free_symbols - {p}
-            if not all(s.is_positive for s in params):
-                continue
-            try:
-                roots = sp.solveset(g, p, open_half)
-                smooth = sp.calculus.util.continuous_domain(g, p, open_half)
-            except (NotImplementedError, ValueError, TypeError):
-                continue
-            if roots != sp.S.EmptySet or smooth != open_half:
-                continue
-            probe = {p: 1, **{s: 1 for s in params}}
-            truth = cond.xreplace(probe)
-            if truth in (sp.true, sp.false):
-                decided[cond] = truth
-    return e.xreplace(decided) if decided else e
-
-
-def _as_piecewise(e: sp.Expr) -> sp.Expr:
-    """Max, Min, Abs, sign and Heaviside as Piecewise, so every switch is a condition."""
-    atoms = [a for a in e.atoms(sp.Max, sp.Min, sp.Abs, sp.sign, sp.Heaviside)]
-    return e.xreplace({a: a.rewrite(sp.Piecewise) for a in atoms}) if atoms else e
-
-
-def _settle(e: sp.Expr, x: sp.Symbol, probe: sp.Expr) -> sp.Expr:
-    """Fix the truth of each condition on one interval between consecutive breakpoints.
-
-    The breakpoints are all real zeros of every switch g (solveset over the reals), so a
-    switch that is continuous on the whole line keeps one sign between two of them
-    (intermediate value theorem): its sign at one probe point is its sign on the interval.
-    """
-    decided = {}
-    for pw in e.atoms(sp.Piecewise):
-        for _, cond in pw.args:
-            for rel in _relationals(cond):
-                g = rel.lhs - rel.rhs
-                if rel in decided or g.free_symbols != {x} or g.has(*_NONSMOOTH):
-                    continue
-                if sp.calculus.util.continuous_domain(g, x, sp.S.Reals) != sp.S.Reals:
-                    continue
-                v = g.xreplace({x: probe}).evalf(_DIGITS)
-                if not v.is_real or abs(v) < 1e-20:
-                    continue
-                decided[rel] = rel.func(v, 0)
-    return e.xreplace(decided) if decided else e
-
-
-def _by_cases(d: sp.Expr, kinks: list):
-    """Prove ``d == 0`` on every open region cut out by the kinks.
-
-    One kink symbol: the intervals between the points where a switch changes sign.
-    Two: the four sign quadrants. Returns (detail, kink_note) or None. Values on the
-    kink set itself (e.g. x = 0) are reported in the note, not required to agree:
-    that is where a derivative is a convention.
-    """
-    if len(kinks) == 1:
-        x = kinks[0]
-        d = _as_piecewise(d)
-        points = _breakpoints(d, x)
-        if points is None:
+def _compare_once(a, b, points, seed, domain, limits, depth):
+    with budget.ensure_deadline():
+        budget.check("comparing two expressions")
+        try:
+            a, b = sp.sympify(a), sp.sympify(b)
+        except (sp.SympifyError, *SYMPY_ERRORS):
             return None
-        p = sp.Dummy("p", positive=True)
-        if points:
-            cases = [(text, _settle(d, x, value.subs(p, 1)), {x: value}, [p])
-                     for text, value in _regions(x, points, p)]
-        else:  # no switch ever changes sign: one region, the whole line
-            cases = [(f"all real {x} (no switch changes sign)", _settle(d, x, sp.Integer(0)),
-                      {}, [])]
-        at = [{x: r} for r in points]
-    elif len(kinks) == 2:
-        ps = [sp.Dummy(f"p{i}", positive=True) for i in range(2)]
-        cases = [(", ".join(f"{s} {'>' if sg > 0 else '<'} 0" for s, sg in zip(kinks, signs)),
-                  d, {s: sg * pi for s, sg, pi in zip(kinks, signs, ps)}, ps)
-                 for signs in product((1, -1), repeat=2)]
-        at = [{s: 0 for s in kinks}]
-    else:
-        return None
-    settled = False
-    for _, within, values, region in cases:
-        case = within.subs(values)
-        decided = _decide_signs(case, region)
-        settled |= decided != case
-        case = sp.piecewise_fold(decided)
-        if case.has(sp.Piecewise) or _is_zero(case) is None:
+        run = cross_check(a, b, points=points, seed=seed, domain=domain)
+        if not run.agreed and depth == 0:
+            limits.no_point = run.why_no_point()
+        if a == b:
+            return Proof("identical", "the same expression", run.agreed)
+        if run.counterexample is not None:
+            return run.counterexample
+        try:
+            return _symbolic(a, b, run.agreed, points, seed, domain, limits, depth)
+        except SYMPY_ERRORS as exc:
+            limits.gave_up.append(f"SymPy gave up: {type(exc).__name__}: {str(exc)[:120]}")
             return None
-    differ = [pt for pt in at if sp.simplify(d.subs(pt)) != 0]
-    note = ""
-    if differ:
-        where = "; ".join(", ".join(f"{s} = {v}" for s, v in pt.items()) for pt in differ)
-        note = f"the two sides differ only at {where}, a kink, where the derivative is a convention"
-    ivt = " (a condition's truth settled by the intermediate value theorem)" if settled else ""
-    return "cases " + "; ".join(text for text, *_ in cases) + ivt, note
 
 
-def compare(a: sp.Expr, b: sp.Expr, *, points: int = 6, seed: int = 0):
-    """Prove ``a == b`` or refute it; ``None`` when neither works."""
-    a, b = sp.sympify(a), sp.sympify(b)
-    if a == b:
-        agreed, bad = numeric_compare(a, b, points=points, seed=seed)
-        return Proof("identical", "the same expression", agreed)
-    agreed, bad = numeric_compare(a, b, points=points, seed=seed)
-    if bad is not None:
-        return bad
+def _symbolic(a, b, agreed, points, seed, domain, limits, depth):
     d = a - b
-    kinks = _kink_symbols(d) if d.has(*_NONSMOOTH) else []
-    if kinks:
-        split = _by_cases(d, kinks)
-        if split is None:
-            return None
-        detail, note = split
-        return Proof("by cases", detail, agreed, note)
-    tactic = _is_zero(d)
-    if tactic is None:
+    smooth = not has_any(d, _NONSMOOTH)
+    size = tree_size(d)
+    if size > _PIECEWISE_NODES and not smooth:
+        limits.add(f"the piecewise methods skipped on {size} nodes > {_PIECEWISE_NODES}")
         return None
-    return Proof("symbolic", tactic, agreed)
+    if not smooth and depth == 0:
+        kinks = kink_symbols(d)
+        if len(kinks) == 1:
+            split = by_cases(d, kinks, lambda e: _is_zero(e, limits))
+            if split is not None:
+                detail, note = split
+                return Proof("by cases", detail, agreed, _delta_note(d, note))
+    tactic = _is_zero(d, limits) if smooth else None
+    if tactic is not None:
+        return Proof("symbolic", tactic, agreed)
+    if smooth and (size > _PIECEWISE_NODES or not domain_needs((a, b, *as_list(domain)))):
+        return None      # no switch and no domain to split on: the regions would add nothing
+    tried = {d} if smooth else set()
+    regions = prove_by_regions(d, lambda e: None if e in tried else _is_zero(e, limits),
+                               sides=(a, b), domain=as_list(domain))
+    if regions.ok:
+        note = _on_switching_sets((a, b), regions.switches, points, seed, domain, limits,
+                                  depth)
+        return Proof("by regions", regions.detail, agreed, _delta_note(d, note))
+    return _witness(regions.failed, a, b, domain, seed)
 
 
-def prove_equal(a, b, *, what: str = "step", allow_kink: bool = True, points: int = 6) -> Proof:
+def _delta_note(d, note: str) -> str:
+    if note and has_any(d, sp.DiracDelta):
+        return note + "; DiracDelta and its derivatives are 0 off that set"
+    return note
+
+
+def _on_switching_sets(sides, switches, points, seed, domain, limits, depth) -> str:
+    """'' when the sides are proven equal on every switching set too, else the note."""
+    open_sets = [g for g in switches
+                 if depth >= 2 or not _equal_on(sides, g, points, seed, domain, limits, depth)]
+    if not open_sets:
+        return ""
+    where = " or ".join(f"{_show(g)} = 0" for g in open_sets)
+    return (f"the two sides may differ only where {where} (a switching set of measure "
+            "zero), where the derivative is a convention")
+
+
+def _equal_on(sides, g, points, seed, domain, limits, depth) -> bool:
+    """The two sides are proven equal on the whole set g = 0 (no exception left there).
+
+    Either g = 0 is solved for a symbol and substituted, or every condition on g is
+    decided as it is on the set (g = 0) -- expressions equal to the sides there; either
+    proven equal (with no kink of their own) suffices.
+    """
+    on = _zero_set(g)
+    tries = [([e.xreplace({on[0]: on[1]}) for e in sides], _on_set(domain, *on))] if on else []
+    tries.append(([on_switching_set(e, g) for e in sides], domain))
+    for (a0, b0), dom in tries:
+        result = _compare(a0, b0, points, seed, dom, limits, depth + 1)
+        if isinstance(result, Proof) and not result.kink_note:
+            return True
+    return False
+
+
+def _on_set(domain, s, value):
+    return [e.xreplace({s: value}) for e in as_list(domain)] or None
+
+
+def _zero_set(g):
+    """(s, value): ``g = 0`` exactly where ``s = value``, when g is linear in s and the
+    coefficient of s cannot vanish on the set (a number, or the rest is a nonzero number)."""
+    for s in sorted(g.free_symbols, key=lambda v: v.name):
+        try:
+            poly = sp.Poly(g, s)
+        except SYMPY_ERRORS:
+            continue
+        if poly.degree() != 1:
+            continue
+        c, r = poly.all_coeffs()
+        if (c.is_number and c != 0) or (r.is_number and r != 0):
+            return s, -r / c
+    return None
+
+
+def _show(g) -> str:
+    """A switch for the reader: rationals that stand for floats shown as floats."""
+    big = {r: sp.Float(r, 15) for r in g.atoms(sp.Rational) if r.q > 10**6}
+    return str(g.xreplace(big) if big else g)
+
+
+def _witness(failed, a, b, domain, seed):
+    """A point inside the region that could not be settled where a and b differ, or None."""
+    if not failed:
+        return None
+    facts, _ = failed
+    import random
+    rng = random.Random(seed + 1)
+    subs = parametrise(facts)
+    syms = sorted(set().union(a.free_symbols, b.free_symbols,
+                              *[f.g.free_symbols for f in facts]), key=lambda s: s.name)
+    params = sorted({p for v in subs.values() for p in v.free_symbols} - set(syms), key=str)
+    for _ in range(40):
+        budget.check("looking for a counterexample")
+        free = {s: sample_value(s, rng) for s in syms}
+        free.update({p: sample_value(p, rng) for p in params})
+        try:
+            point = {s: sp.Float(evaluate(subs[s], free, real=True), 30) if s in subs
+                     else free[s] for s in syms}
+            if not all(evaluate(f.g, point, real=True) > 0 for f in facts):
+                continue
+        except (Skip, TypeError, ValueError):
+            continue
+        found = judge(a, b, as_list(domain), point, 1e-12)
+        if isinstance(found, Counterexample):
+            return found
+    return None
+
+
+def prove_equal(a, b, *, what: str = "step", allow_kink: bool = True, points: int = 6,
+                domain=None) -> Proof:
     """A :class:`Proof` that ``a == b``, or a :class:`ProofError` saying why not."""
-    result = compare(a, b, points=points)
+    limits = _Limits()
+    try:
+        result = _compare(a, b, points, 0, domain, limits)
+    except BudgetExceeded as exc:
+        raise BudgetExceeded(f"{what}: {exc}") from None
     if isinstance(result, Proof):
         if result.kink_note and not allow_kink:
             raise ProofError(f"{what}: {result.kink_note}")
         if result.points == 0:
-            raise ProofError(f"{what}: no point where the numeric cross-check could evaluate both sides")
+            raise ProofError(f"{what}: no point where the numeric cross-check could "
+                             f"evaluate both sides ({limits.no_point})")
         return result
     if isinstance(result, Counterexample):
         raise ProofError(f"{what}: not equal, {result}")
-    raise ProofError(f"{what}: could not prove {a} == {b}")
+    if limits.hit:
+        raise BudgetExceeded(f"{what}: could not prove within the time budget "
+                             f"({'; '.join(limits.hit[:3])})")
+    why = f" ({limits.gave_up[0]})" if limits.gave_up else ""
+    raise ProofError(f"{what}: could not prove {_brief(a)} == {_brief(b)}{why}")
+
+
+def _brief(e) -> str:
+    size = tree_size(e, cap=5000)
+    if size >= 2000:
+        return f"<an expression of {size}{'+' if size >= 5000 else ''} nodes>"
+    text = str(e)
+    return text if len(text) <= 400 else text[:400] + "…"

@@ -85,7 +85,7 @@ def _kinks(spec) -> tuple:
     them and the gradient there is compared with the derivation's convention)."""
     if len(spec.inputs) != 1:
         return ()
-    from .proof import _breakpoints, _as_piecewise
+    from .intervals import _breakpoints, as_piecewise as _as_piecewise
     x = spec.inputs[0]
     try:
         points = _breakpoints(_as_piecewise(spec.forward), x)

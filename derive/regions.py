@@ -1,0 +1,221 @@
+"""Piecewise identities with switches in several inputs, proven region by region.
+
+A *switch* is an expression whose sign picks a branch: ``x - t`` in ``|x - t|``,
+``t*x - 1`` in ``t*x < 1``, ``y - x`` in ``np.where(y > x, x, y)`` or ``Min(x, y)``
+(:mod:`derive.switches`). :func:`prove_by_regions` proves ``d == 0`` by a case tree:
+
+1. take a switch ``g`` that is *evaluated* wherever ``d`` is (the first condition of a
+   Piecewise not inside another's branch, an argument of Max/Min/Abs/sign/Heaviside/
+   DiracDelta; innermost first), normalised (``x - t``, ``2*t - 2*x`` and ``t - x`` are
+   one switch, up to a constant factor); a polynomial switch is split on its factors;
+2. if its sign is settled in the current region -- by SymPy's assumptions (``delta > 0``),
+   or because the opposite sign is infeasible together with the facts of the region
+   (:func:`~derive.feasible.infeasible`) -- collapse with that sign; otherwise split into
+   ``g > 0`` and ``g < 0``, after certifying that ``g = 0`` is a set of measure zero
+   (:func:`~derive.feasible.thin`);
+3. when no switch is left, ``d`` is smooth in the region: it must be proven 0 by the
+   smooth tactics (as an identity; or after writing the region's facts with positive
+   parameters, ``x = t + p``), or the region shown infeasible, or outside the real
+   domain (a ``log``/``sqrt``/``asin`` argument whose required sign is infeasible there,
+   or a side that is undefined there).
+
+**What is proven**: at every real point where both sides (and the ``domain``
+expressions) are real and finite -- every evaluated sub-term real, NumPy's view -- and
+that is off the zero sets of the switches split on, ``a == b``. Those zero sets have
+measure zero (certified, step 2): there the derivative is only a convention, and whether
+the sides also agree there is settled separately (:func:`on_switching_sets`) and said in
+the kink note. A region is never dropped on numeric evidence; a region that cannot be
+settled fails the proof (``None``), and a point inside it where the sides differ, when
+one is found, refutes it.
+
+>>> import sympy as sp
+>>> x, y, dout = sp.symbols("x y dout", real=True)
+>>> r = prove_by_regions(sp.Piecewise((dout, x < y), (0, True)) - dout * sp.Heaviside(y - x),
+...                      lambda e: "expand" if sp.expand(e) == 0 else None)
+>>> r.ok, [str(g) for g in r.switches]
+(True, ['x - y'])
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from . import budget
+from .budget import tree_size
+from .feasible import (Fact, domain_needs, infeasible, key, known_sign, parametrise,
+                       quietly, thin)
+from .switches import collapse, exposed, undefined
+
+MAX_REGIONS = 256
+
+
+@dataclass
+class RegionProof:
+    """The outcome: ``ok``, the switches split on, and how each region was settled."""
+
+    ok: bool = False
+    switches: list = field(default_factory=list)   # normalised g, where the cases change
+    regions: int = 0
+    empty: int = 0              # shown infeasible
+    outside: int = 0            # outside the real domain of a side or of ``domain``
+    failed: tuple = ()          # (facts, d) of the region that could not be settled
+    why: str = ""
+
+    @property
+    def detail(self) -> str:
+        cut = ", ".join(f"{g}" for g in self.switches) or "no switch changes sign"
+        extra = [f"{self.empty} empty" if self.empty else "",
+                 f"{self.outside} outside the real domain" if self.outside else ""]
+        extra = "; ".join(e for e in extra if e)
+        return (f"{self.regions} regions cut by the sign of {cut}"
+                + (f" ({extra})" if extra else ""))
+
+
+def prove_by_regions(d, is_zero, *, sides=(), domain=(), limit: int = MAX_REGIONS):
+    """Prove ``d == 0`` region by region (see the module text); a :class:`RegionProof`.
+
+    ``is_zero(e)`` is the smooth prover (a tactic name or None); ``sides`` are ``a`` and
+    ``b`` (their real domain bounds the claim), ``domain`` more such expressions.
+    """
+    run = _Run(is_zero, limit)
+    run.ok = run.prove(tuple(sp.sympify(e) for e in (d, *sides, *domain)), ())
+    return run.result()
+
+
+def on_switching_set(d, p):
+    """``d`` with every atom on the switch ``p`` decided as it is where ``p = 0``."""
+    run = _Run(None, MAX_REGIONS)
+    return collapse(sp.sympify(d), run.key(p)[0], 0, run.key)
+
+
+class _Run:
+    def __init__(self, is_zero, limit):
+        self.is_zero, self.limit = is_zero, limit
+        self.out = RegionProof()
+        self.keys: dict = {}
+        self.factors: dict = {}
+        self.ok = False
+
+    def result(self) -> RegionProof:
+        self.out.ok = self.ok
+        return self.out
+
+    def fail(self, facts, d, why) -> bool:
+        self.out.failed, self.out.why = (facts, d), why
+        return False
+
+    def key(self, g):
+        k = self.keys.get(g)
+        if k is None:
+            k = self.keys[g] = key(g)
+        return k
+
+    def prove(self, exprs, facts) -> bool:
+        budget.check("proving region by region")
+        g = exposed(exprs[0])
+        if g is None:
+            return self.leaf(exprs, facts)
+        p, _ = self.key(g)
+        sign = known_sign(p, facts)
+        if sign is None:
+            sign, factor = self.sign_from_factors(p, facts)
+            if factor is not None:          # split on a factor; p is decided further down
+                return self.split(exprs, facts, self.key(factor)[0])
+        if sign is not None:
+            return self.prove(self.collapse(exprs, p, sign), facts)
+        return self.split(exprs, facts, p)
+
+    def sign_from_factors(self, p, facts):
+        """(sign of p, None) from the signs of its polynomial factors, or (None, a factor
+        whose sign is open), or (None, None) when p is not a product.
+
+        Off the zero sets of the factors (thin: nonzero polynomials, recorded as switching
+        sets), sign(p) is the product of the signs of its odd-power factors; an even power
+        is positive there."""
+        parts = self.factors.get(p)
+        if parts is None:
+            parts = self.factors[p] = _factor(p)
+        if not parts:
+            return None, None
+        coeff, factors = parts
+        sign = 1 if coeff > 0 else -1
+        for f, k in factors:
+            if k % 2 == 0:
+                if self.key(f)[0] not in self.out.switches:
+                    self.out.switches.append(self.key(f)[0])
+                continue
+            s = known_sign(f, facts)
+            if s is None:
+                return None, f
+            sign *= s
+        return sign, None
+
+    def split(self, exprs, facts, p) -> bool:
+        """Both signs of the switch p, each proven (or shown empty)."""
+        if not thin(p):
+            return self.fail(facts, exprs[0], f"cannot show that {p} = 0 has measure zero")
+        if p not in self.out.switches:
+            self.out.switches.append(p)
+        for s in (1, -1):
+            more = facts + (Fact(s * p, True),)
+            if infeasible(more):
+                self.out.regions += 1
+                self.out.empty += 1
+                continue
+            if not self.prove(self.collapse(exprs, p, s), more):
+                return False
+        return True
+
+    def collapse(self, exprs, p, sign):
+        """Every atom on the switch ``p`` decided, for ``p`` of the given sign (or 0)."""
+        return tuple(collapse(e, p, sign, self.key) for e in exprs)
+
+    def leaf(self, exprs, facts) -> bool:
+        self.out.regions += 1
+        if self.out.regions > self.limit:
+            raise budget.exceeded(f"more than {self.limit} regions")
+        if any(undefined(e) for e in exprs[1:]):
+            self.out.outside += 1      # a side is undefined in the whole region
+            return True
+        return self.settle(exprs, facts)
+
+    def settle(self, exprs, facts) -> bool:
+        """A smooth region: d is 0 there, or the region is empty or outside the domain."""
+        d = exprs[0]
+        if d == 0 or self.is_zero(d) or self._zero_with(d, facts):
+            return True
+        if infeasible(facts):
+            self.out.empty += 1
+            return True
+        needs = domain_needs(exprs[1:])
+        if any(infeasible(facts + (need,)) for need in needs):
+            self.out.outside += 1
+            return True
+        for need in needs:     # split off where a side leaves its real domain
+            if known_sign(need.g, facts) is not None or not thin(need.g):
+                continue
+            if need.g not in self.out.switches:
+                self.out.switches.append(need.g)
+            self.out.outside += 1
+            return self.settle(exprs, facts + (Fact(need.g, True),))
+        return self.fail(facts, d, "not shown to be 0 in this region")
+
+    def _zero_with(self, d, facts) -> bool:
+        subs = parametrise(facts)
+        return bool(subs) and bool(self.is_zero(d.xreplace(subs)))
+
+
+def _factor(p):
+    """(coefficient, [(factor, power)]) of a polynomial switch with several factors or an
+    even power; None otherwise (or when factoring runs out of its bound)."""
+    syms = sorted(p.free_symbols, key=lambda s: s.name)
+    if not syms or tree_size(p) > 300 or not p.is_polynomial(*syms):
+        return None
+    found = quietly("factor a switch", 1.0, sp.factor_list, p)
+    if not found:
+        return None
+    coeff, factors = found
+    if not coeff.is_number or (len(factors) < 2 and all(k == 1 for _, k in factors)):
+        return None
+    return coeff, factors

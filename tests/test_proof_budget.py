@@ -1,0 +1,173 @@
+"""The prover's budget: a deadline, per-tactic bounds, bounded numbers; never a hang.
+
+No timing assertion measures speed here (the benchmarks do); the only clocks are generous
+"it answered at all" guards, many times the budget.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+import mpmath
+import pytest
+import sympy as sp
+
+from derive import budget
+from derive.cli import main
+from derive.crosscheck import numeric_compare
+from derive.errors import BudgetExceeded, DeriveError, ProofError
+from derive.points import Skip, evaluate
+from derive.proof import Proof, compare, prove_equal
+
+x, y, dout = sp.symbols("x y dout", real=True)
+
+
+def _sigmoid_nest(k, sigmoid):
+    e = x
+    for _ in range(k):
+        e = sigmoid(e + y)
+    return e
+
+
+def _spin(seconds):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+def test_the_deadline_api():
+    assert budget.remaining() is None
+    with budget.deadline(5) as seconds:
+        assert seconds == 5 and 0 < budget.remaining() <= 5
+        with budget.deadline(1):
+            assert budget.remaining() <= 1
+        assert budget.remaining() > 1          # the outer deadline is back
+    assert budget.remaining() is None
+    budget.start(7)
+    try:
+        assert 6 < budget.remaining() <= 7
+    finally:
+        budget.stop()
+    assert budget.remaining() is None
+
+
+def test_the_budget_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("DERIVE_TIMEOUT", "4.5")
+    assert budget.default_seconds() == 4.5
+    monkeypatch.setenv("DERIVE_TIMEOUT", "soon")
+    with pytest.raises(DeriveError, match="DERIVE_TIMEOUT") as bad:
+        budget.default_seconds()
+    assert bad.value.exit_code == 2
+    monkeypatch.delenv("DERIVE_TIMEOUT")
+    assert budget.default_seconds() == budget.DEFAULT_SECONDS
+
+
+def test_a_bad_timeout_on_the_command_line_is_bad_input(capsys):
+    assert main(["show", "sigmoid", "--timeout", "-3"]) == 2
+    assert "--timeout" in capsys.readouterr().err
+
+
+def test_a_tactic_bound_stops_the_tactic_not_the_proof():
+    t = time.monotonic()
+    with pytest.raises(budget.TacticTimeout):
+        with budget.bounded(0.2, "spinning"):
+            _spin(30)
+    assert time.monotonic() - t < 10
+
+
+def test_an_exception_swallower_does_not_outlive_its_bound():
+    with pytest.raises(budget.TacticTimeout):
+        with budget.bounded(0.2, "swallowing"):
+            for _ in range(10**6):
+                try:
+                    _spin(1)
+                except Exception:    # what some SymPy code does: our interrupt is not one
+                    pass
+
+
+def test_a_huge_identity_runs_out_of_time_with_exit_3():
+    a = sp.diff(_sigmoid_nest(4, lambda u: 1 / (1 + sp.exp(-u))), x)
+    b = sp.diff(_sigmoid_nest(4, lambda u: (sp.tanh(u / 2) + 1) / 2), x)   # equal, costly
+    t = time.monotonic()
+    with budget.deadline(1):
+        with pytest.raises(ProofError, match="within the time budget") as ran_out:
+            prove_equal(a, b)
+    assert ran_out.value.exit_code == 3
+    assert time.monotonic() - t < 30          # answered; never a hang
+
+
+def test_a_tree_too_big_for_every_tactic_is_skipped_at_once():
+    a = sp.Add(*[sp.tanh(k * x + y) for k in range(1, 1500)])
+    b = sp.Add(*[1 - 2 / (sp.exp(2 * (k * x + y)) + 1) for k in range(1, 1500)])  # equal
+    with pytest.raises(BudgetExceeded, match="skipped on") as skipped:
+        prove_equal(a, b)
+    assert skipped.value.exit_code == 3
+
+
+def test_a_passed_deadline_is_exit_3_from_compare_too():
+    with budget.deadline(0.05):
+        _spin(0.1)
+        with pytest.raises(BudgetExceeded):
+            compare(sp.tanh(x), 1 - 2 / (sp.exp(2 * x) + 1))
+
+
+def test_the_whole_command_is_watched():
+    with pytest.raises(BudgetExceeded, match="still running"):
+        with budget.deadline(0.3, everything=True):
+            while True:                        # not prover code, and it swallows Exception
+                try:
+                    _spin(0.01)
+                except Exception:
+                    pass
+
+
+def test_an_interrupted_sympy_call_leaves_sympy_sound():
+    hard = sp.diff(_sigmoid_nest(5, lambda u: 1 / (1 + sp.exp(-u))), x)
+    with pytest.raises(budget.TacticTimeout):
+        with budget.bounded(0.3, "simplify"):
+            sp.simplify(hard)
+    assert mpmath.mp.prec == 53
+    assert sp.simplify(sp.sin(x)**2 + sp.cos(x)**2) == 1
+    assert sp.exp(x).is_positive and sp.Add(x, x, evaluate=True) == 2 * x
+    assert isinstance(prove_equal(sp.tanh(x), 1 - 2 / (sp.exp(2 * x) + 1)), Proof)
+
+
+def test_outside_the_main_thread_only_the_size_bounds_apply():
+    out = {}
+
+    def work():
+        with budget.bounded(0.1, "in a thread"):    # no signal here: no timer, no error
+            out["proof"] = prove_equal(sp.exp(2 * x), sp.exp(x) ** 2)
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(60)
+    assert isinstance(out.get("proof"), Proof)
+
+
+def test_overflow_is_outside_float_range_not_a_crash():
+    deep = sp.exp(sp.exp(sp.exp(x)))
+    with pytest.raises(Skip, match="outside float range"):
+        evaluate(deep, {x: 100})
+    assert isinstance(prove_equal(sp.diff(deep, x), deep * sp.exp(x + sp.exp(x))), Proof)
+    huge = sp.exp(sp.exp(sp.exp(100))) * x    # would need ~10**43 digits
+    t = time.monotonic()
+    assert numeric_compare(huge, 2 * huge - huge) == (0, None)
+    with pytest.raises(ProofError, match="outside float range") as none:
+        prove_equal(sp.diff(huge, x), sp.exp(sp.exp(sp.exp(100))))
+    assert none.value.exit_code == 3
+    assert time.monotonic() - t < 30
+
+
+def test_huge_rationals_and_powers_are_skipped_or_proven():
+    big = sp.Rational(10**5000 + 1, 10**5000)
+    assert compare(big * x, x) is None or not isinstance(compare(big * x, x), Proof)
+    assert isinstance(compare(x**(10**6) * x, x**(10**6 + 1)), Proof)
+    assert numeric_compare(sp.Integer(10)**5000 * x, sp.Integer(10)**5000 * x + 0)[1] is None
+
+
+def test_the_hang_families_answer_through_the_command_line(capsys):
+    for formula in ("np.exp(np.exp(np.exp(100)))*x", "np.tanh(np.tanh(np.tanh(x)))"):
+        t = time.monotonic()
+        code = main(["show", "--expr", formula, "--timeout", "3"])
+        assert code in (0, 3), capsys.readouterr().err
+        assert time.monotonic() - t < 60

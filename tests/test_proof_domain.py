@@ -1,0 +1,63 @@
+"""Domain-aware checks: points count only where the forward formula is real and finite."""
+from __future__ import annotations
+
+import math
+
+import sympy as sp
+
+from derive.check import check
+from derive.crosscheck import Counterexample, cross_check, numeric_compare
+from derive.program import layer_from_text
+from derive.proof import Proof, compare
+
+x, t, dout = sp.symbols("x t dout", real=True)
+FORWARD = t * (sp.log(t) - x)
+MINE = sp.Piecewise((-t * dout, t > 0), (0, True))     # the issue's backward for x
+
+
+def test_without_a_domain_the_check_is_as_before():
+    result = compare(MINE, dout * sp.diff(FORWARD, x))
+    assert isinstance(result, Counterexample) and result.point["t"] < 0
+
+
+def test_with_the_forward_as_domain_it_is_proven():
+    result = compare(MINE, dout * sp.diff(FORWARD, x), domain=FORWARD)
+    assert isinstance(result, Proof), result
+    assert "outside the real domain" in result.detail
+
+
+def test_the_issue_example_through_check():
+    spec = layer_from_text("t * (np.log(t) - x)", var=["x", "t"])
+    report = check(spec, "np.where(t > 0, -t*dout, 0)", wrt="x")
+    assert report.exit_code == 0, report.to_text()
+
+
+def test_a_wrong_gradient_is_refuted_inside_the_domain():
+    spec = layer_from_text("t * (np.log(t) - x)", var=["x", "t"])
+    report = check(spec, "np.where(t > 0, t*dout, 0)", wrt="x")
+    verdict = report.verdicts[0]
+    assert verdict.status == "not_equal" and verdict.counterexample.point["t"] > 0
+
+
+def test_counterexamples_are_drawn_only_where_the_domain_is_real():
+    # log(x - 3) needs x > 3: the classic draw (|x| < 2.5) never is; larger magnitudes are
+    domain = sp.log(x - 3)
+    agreed, bad = numeric_compare(dout / (x - 3), 2 * dout / (x - 3), domain=domain)
+    assert isinstance(bad, Counterexample) and bad.point["x"] > 3
+    run = cross_check(dout / (x - 3), dout / (x - 3) + 0 * x, domain=[domain, sp.sqrt(x)])
+    assert run.counterexample is None and "domain" in " ".join(run.skipped)
+
+
+def test_points_where_only_complex_values_agree_never_refute():
+    # log(x*y) and log(x) + log(y) differ by 2*pi*i for x, y < 0: not a real counterexample
+    y = sp.Symbol("y", real=True)
+    assert cross_check(sp.log(x * y), sp.log(x) + sp.log(y)).counterexample is None
+
+
+def test_a_counterexample_is_confirmed_at_higher_precision():
+    # 1 - tanh(x)**2 vs sech(x)**2 + 1e-40: the gap is below what 30 digits can see
+    tiny = sp.Rational(1, 10**40)
+    assert numeric_compare(1 - sp.tanh(x)**2, sp.sech(x)**2 + tiny)[1] is None
+    agreed, bad = numeric_compare(sp.tanh(x), sp.tanh(x) + sp.Rational(1, 10**6))
+    assert isinstance(bad, Counterexample)
+    assert math.isclose(abs(bad.left - bad.right), 1e-6, rel_tol=1e-6)
