@@ -41,7 +41,7 @@ import sympy as sp
 from . import budget
 from .budget import has_any, tree_size
 from .crosscheck import (Counterexample, as_list, cross_check, judge, numeric_compare,
-                         sample_value)
+                         sample_value, switch_expressions)
 from .errors import BudgetExceeded, ProofError
 from .feasible import SYMPY_ERRORS, domain_needs, parametrise
 from .intervals import by_cases, decide_signs as _decide_signs, kink_symbols
@@ -50,7 +50,7 @@ from .points import Skip, evaluate
 from .regions import on_switching_set, prove_by_regions
 
 __all__ = ["Proof", "Counterexample", "compare", "prove_equal", "numeric_compare",
-           "sample_value", "_kink_symbols", "_decide_signs"]
+           "sample_value", "kink_point", "_kink_symbols", "_decide_signs"]
 
 _NONSMOOTH = (sp.Piecewise, sp.Heaviside, sp.Max, sp.Min, sp.Abs, sp.sign, sp.DiracDelta)
 _PIECEWISE_NODES = 20_000    # the interval and region methods walk trees: larger ones skip
@@ -308,6 +308,28 @@ def _zero_set(g):
         if (c.is_number and c != 0) or (r.is_number and r != 0):
             return s, -r / c
     return None
+
+
+def kink_point(d) -> dict:
+    """A point on a switching set of ``d`` (symbol -> number), to show what each side gives
+    at a kink: the first switch solved for one symbol, the others at 0 (or 1 where 0 leaves
+    no point, as for ``t*x = 1``); the kink symbols at 0 when no switch can be solved.
+
+    >>> x, t = sp.symbols("x t", real=True)
+    >>> kink_point(sp.Max(0, 1 - t*x)), kink_point(sp.Abs(x - 2))
+    ({t: 1, x: 1}, {x: 2})
+    """
+    for g in switch_expressions(d):
+        if not g.free_symbols or has_any(g, _NONSMOOTH):
+            continue
+        on = _zero_set(g)
+        for base in ((0, 1) if on else ()):
+            others = {v: sp.Integer(base) for v in g.free_symbols - {on[0]}}
+            value = on[1].xreplace(others)
+            if value.is_number and value.is_finite and value.is_real:
+                point = {**others, on[0]: value}
+                return dict(sorted(point.items(), key=lambda kv: kv[0].name))
+    return {s: sp.Integer(0) for s in kink_symbols(d)}
 
 
 def _show(g) -> str:

@@ -23,8 +23,8 @@ A *switch* is an expression whose sign picks a branch: ``x - t`` in ``|x - t|``,
 expressions) are real and finite -- every evaluated sub-term real, NumPy's view -- and
 that is off the zero sets of the switches split on, ``a == b``. Those zero sets have
 measure zero (certified, step 2): there the derivative is only a convention, and whether
-the sides also agree there is settled separately (:func:`on_switching_sets`) and said in
-the kink note. A region is never dropped on numeric evidence; a region that cannot be
+the sides also agree there is settled separately (:mod:`derive.proof` proves them equal on
+each set, :func:`on_switching_set`) and said in the kink note. A region is never dropped on numeric evidence; a region that cannot be
 settled fails the proof (``None``), and a point inside it where the sides differ, when
 one is found, refutes it.
 
@@ -135,7 +135,7 @@ class _Run:
         is positive there."""
         parts = self.factors.get(p)
         if parts is None:
-            parts = self.factors[p] = _factor(p)
+            parts = self.factors[p] = _factor(p) or False
         if not parts:
             return None, None
         coeff, factors = parts
