@@ -27,9 +27,12 @@ assumption system (1.12+) records a fact only once it is deduced; its context ma
 As a second line of defence :func:`bounded` restores mpmath's precision and SymPy's
 global evaluation flags to their values at entry when it is interrupted.
 
-The deadline: :func:`start` (what the CLI calls, from ``--timeout SECONDS``; None reads
-``DERIVE_TIMEOUT``, default 20 s) or, scoped, ``with deadline(seconds):``. Without one,
-each top-level proof gets its own deadline of :func:`default_seconds` (see
+The deadline: ``with deadline(seconds):`` (or :func:`start`/:func:`stop`); ``seconds``
+None reads ``DERIVE_TIMEOUT`` (default 20). The CLI wraps each command in
+``deadline(args.timeout, spent=process_age(), everything=True)``: counted from the start
+of the process (imports included), and :func:`watch`-ed, so that the engine's own SymPy
+calls are interrupted at the deadline too -- the command answers in time, exit 3.
+Without a deadline, each top-level proof gets its own of :func:`default_seconds` (see
 :func:`ensure_deadline`), so nothing the prover does can hang a library user either.
 
 >>> with deadline(5):
@@ -194,6 +197,8 @@ def check(what: str) -> None:
 
 
 def _can_interrupt() -> bool:
+    if not hasattr(signal, "setitimer") or not hasattr(signal, "SIGALRM"):
+        return False        # e.g. Windows: size bounds and deadline checks only
     if threading.current_thread() is not threading.main_thread():
         return False
     current = signal.getsignal(signal.SIGALRM)
@@ -241,7 +246,7 @@ def _install() -> None:
 def _rearm() -> None:
     """Arm the timer for the innermost scope, else the watched deadline, else stop it."""
     global _previous
-    if threading.current_thread() is not threading.main_thread():
+    if not _can_interrupt():
         return
     if _scopes:
         _arm(_scopes[-1])

@@ -30,7 +30,7 @@ import sympy as sp
 from .derivation import derive_spec
 from .errors import DeriveError, FormulaShapeError, ProofError  # noqa: F401 (tests patch it)
 from .parse import parse_formula
-from .proof import Counterexample, Proof, _kink_symbols, compare, numeric_compare
+from .proof import Counterexample, Proof, compare, kink_point, numeric_compare
 from .render.printers import text as show
 from .steps import dout, out
 
@@ -245,13 +245,12 @@ def _symbols_at(point: dict, *exprs):
 def _kink(spec, unfolded, reference, book, proof) -> Kink | None:
     if not proof.kink_note:
         return None
-    kinks = _kink_symbols(unfolded - reference)
-    at = {s: sp.Integer(0) for s in kinks}
+    at = kink_point(unfolded - reference)     # on a switching set (x = 0, t*x = 1, ...)
     yours = sp.simplify(unfolded.xreplace(at))
     convention = None
     if book is not None:
         convention = sp.simplify(book.xreplace({out: spec.forward}).xreplace(at))
-    return Kink({s.name: 0 for s in kinks}, yours, convention, "; ".join(spec.notes))
+    return Kink({s.name: v for s, v in at.items()}, yours, convention, "; ".join(spec.notes))
 
 
 def check_spec(spec, backward: str, wrt=None) -> CheckReport:

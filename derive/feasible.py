@@ -16,8 +16,6 @@ Everything here is a *sufficient* condition, so the region prover stays sound:
   symbol (the sign of ``dg/ds`` settled by SymPy's assumptions), or ``g`` is real-analytic
   on the whole space (polynomials, exp, sin, cos, sinh, cosh, tanh, atan, asinh, erf) and
   nonzero at one rational point (SymPy's error-controlled evalf).
-* :func:`domain_needs` -- what a real point of an expression must satisfy (``u > 0`` for
-  ``log(u)``, ``u >= 0`` for ``sqrt(u)``, ``-1 <= u <= 1`` for ``asin(u)``...).
 
 Each SymPy call is bounded (size before, time while it runs): running out only means
 "not shown", never a wrong answer.
@@ -226,10 +224,10 @@ def _term_signs(rows) -> list:
 
 def _real_root(term) -> bool:
     """u**r, r not an integer: >= 0 wherever it is real (else outside the real domain)."""
-    return term.is_Pow and _fractional(term.exp)
+    return term.is_Pow and fractional(term.exp)
 
 
-def _fractional(r) -> bool:
+def fractional(r) -> bool:
     """A number that is not an integer (2.0 is one; 1/2 and 0.5 are not)."""
     if r.is_Rational:
         return not r.is_Integer
@@ -356,57 +354,3 @@ def _nonzero_somewhere(g, syms) -> bool:
         if v is not None and v.is_number and v.is_real and abs(v) > 1e-10:
             return True
     return False
-
-
-def domain_needs(exprs) -> list:
-    """Facts every real point of the expressions satisfies (outside their branches)."""
-    needs: list = []
-    seen: set = set()
-    for e in exprs:
-        _needs(e, needs, seen)
-    return needs
-
-
-def _needs(e, out, seen) -> None:
-    if e in seen or isinstance(e, sp.Piecewise) or not isinstance(e, sp.Basic) or not e.args:
-        return
-    seen.add(e)
-    u = e.args[0]
-    found = []
-    if isinstance(e, sp.log):
-        found = [Fact(u, True)]
-    elif e.is_Pow and _fractional(e.exp):
-        found = [Fact(e.base, bool(e.exp.is_negative))]
-    elif isinstance(e, (sp.asin, sp.acos)):
-        found = [Fact(1 - u, False), Fact(1 + u, False)]
-    elif isinstance(e, sp.atanh):
-        found = [Fact(1 - u, True), Fact(1 + u, True)]
-    elif isinstance(e, sp.acosh):
-        found = [Fact(u - 1, False)]
-    out.extend(f for f in found if f not in out)
-    for arg in e.args:
-        _needs(arg, out, seen)
-
-
-def parametrise(facts) -> dict:
-    """Each fact ``c*s + r > 0`` (c a number) solved for a symbol: ``s = (p - r)/c``, p > 0.
-
-    Every point of the region is the image of some positive ``p``s, so an identity in the
-    ``p``s (which the tactics may prove using p > 0) holds on the whole region.
-    """
-    subs: dict = {}
-    for f in facts:
-        g = f.g.xreplace(subs)
-        for s in sorted(g.free_symbols - set(subs), key=lambda v: v.name):
-            if isinstance(s, sp.Dummy):
-                continue
-            poly = quietly("read a fact", 1.0, sp.Poly, g, s)
-            if poly is None or poly.degree() != 1 or not poly.all_coeffs()[0].is_number:
-                continue
-            c, r = poly.all_coeffs()
-            p = sp.Dummy("p", positive=True) if f.strict else sp.Dummy("p", nonnegative=True)
-            value = (p - r) / c
-            subs = {k: v.xreplace({s: value}) for k, v in subs.items()}
-            subs[s] = value
-            break
-    return subs

@@ -40,17 +40,16 @@ import sympy as sp
 
 from . import budget
 from .budget import has_any, tree_size
-from .crosscheck import (Counterexample, as_list, cross_check, judge, numeric_compare,
-                         sample_value)
+from .crosscheck import Counterexample, as_list, cross_check, numeric_compare, sample_value
 from .errors import BudgetExceeded, ProofError
-from .feasible import SYMPY_ERRORS, domain_needs, parametrise
+from .feasible import SYMPY_ERRORS
 from .intervals import by_cases, decide_signs as _decide_signs, kink_symbols
 from .memo import remember, table
-from .points import Skip, evaluate
-from .regions import on_switching_set, prove_by_regions
+from .regions import domain_needs, on_switching_set, prove_by_regions, witness
+from .switches import kink_point, show_switch, zero_set
 
 __all__ = ["Proof", "Counterexample", "compare", "prove_equal", "numeric_compare",
-           "sample_value", "_kink_symbols", "_decide_signs"]
+           "sample_value", "kink_point", "_kink_symbols", "_decide_signs"]
 
 _NONSMOOTH = (sp.Piecewise, sp.Heaviside, sp.Max, sp.Min, sp.Abs, sp.sign, sp.DiracDelta)
 _PIECEWISE_NODES = 20_000    # the interval and region methods walk trees: larger ones skip
@@ -253,7 +252,7 @@ def _symbolic(a, b, agreed, points, seed, domain, limits, depth):
         note = _on_switching_sets((a, b), regions.switches, points, seed, domain, limits,
                                   depth)
         return Proof("by regions", regions.detail, agreed, _delta_note(d, note))
-    return _witness(regions.failed, a, b, domain, seed)
+    return witness(regions.failed, a, b, domain, seed)
 
 
 def _delta_note(d, note: str) -> str:
@@ -268,7 +267,7 @@ def _on_switching_sets(sides, switches, points, seed, domain, limits, depth) -> 
                  if depth >= 2 or not _equal_on(sides, g, points, seed, domain, limits, depth)]
     if not open_sets:
         return ""
-    where = " or ".join(f"{_show(g)} = 0" for g in open_sets)
+    where = " or ".join(f"{show_switch(g)} = 0" for g in open_sets)
     return (f"the two sides may differ only where {where} (a switching set of measure "
             "zero), where the derivative is a convention")
 
@@ -280,7 +279,7 @@ def _equal_on(sides, g, points, seed, domain, limits, depth) -> bool:
     decided as it is on the set (g = 0) -- expressions equal to the sides there; either
     proven equal (with no kink of their own) suffices.
     """
-    on = _zero_set(g)
+    on = zero_set(g)
     tries = [([e.xreplace({on[0]: on[1]}) for e in sides], _on_set(domain, *on))] if on else []
     tries.append(([on_switching_set(e, g) for e in sides], domain))
     for (a0, b0), dom in tries:
@@ -292,56 +291,6 @@ def _equal_on(sides, g, points, seed, domain, limits, depth) -> bool:
 
 def _on_set(domain, s, value):
     return [e.xreplace({s: value}) for e in as_list(domain)] or None
-
-
-def _zero_set(g):
-    """(s, value): ``g = 0`` exactly where ``s = value``, when g is linear in s and the
-    coefficient of s cannot vanish on the set (a number, or the rest is a nonzero number)."""
-    for s in sorted(g.free_symbols, key=lambda v: v.name):
-        try:
-            poly = sp.Poly(g, s)
-        except SYMPY_ERRORS:
-            continue
-        if poly.degree() != 1:
-            continue
-        c, r = poly.all_coeffs()
-        if (c.is_number and c != 0) or (r.is_number and r != 0):
-            return s, -r / c
-    return None
-
-
-def _show(g) -> str:
-    """A switch for the reader: rationals that stand for floats shown as floats."""
-    big = {r: sp.Float(r, 15) for r in g.atoms(sp.Rational) if r.q > 10**6}
-    return str(g.xreplace(big) if big else g)
-
-
-def _witness(failed, a, b, domain, seed):
-    """A point inside the region that could not be settled where a and b differ, or None."""
-    if not failed:
-        return None
-    facts, _ = failed
-    import random
-    rng = random.Random(seed + 1)
-    subs = parametrise(facts)
-    syms = sorted(set().union(a.free_symbols, b.free_symbols,
-                              *[f.g.free_symbols for f in facts]), key=lambda s: s.name)
-    params = sorted({p for v in subs.values() for p in v.free_symbols} - set(syms), key=str)
-    for _ in range(40):
-        budget.check("looking for a counterexample")
-        free = {s: sample_value(s, rng) for s in syms}
-        free.update({p: sample_value(p, rng) for p in params})
-        try:
-            point = {s: sp.Float(evaluate(subs[s], free, real=True), 30) if s in subs
-                     else free[s] for s in syms}
-            if not all(evaluate(f.g, point, real=True) > 0 for f in facts):
-                continue
-        except (Skip, TypeError, ValueError):
-            continue
-        found = judge(a, b, as_list(domain), point, 1e-12)
-        if isinstance(found, Counterexample):
-            return found
-    return None
 
 
 def prove_equal(a, b, *, what: str = "step", allow_kink: bool = True, points: int = 6,

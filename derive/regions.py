@@ -23,8 +23,8 @@ A *switch* is an expression whose sign picks a branch: ``x - t`` in ``|x - t|``,
 expressions) are real and finite -- every evaluated sub-term real, NumPy's view -- and
 that is off the zero sets of the switches split on, ``a == b``. Those zero sets have
 measure zero (certified, step 2): there the derivative is only a convention, and whether
-the sides also agree there is settled separately (:func:`on_switching_sets`) and said in
-the kink note. A region is never dropped on numeric evidence; a region that cannot be
+the sides also agree there is settled separately (:mod:`derive.proof` proves them equal on
+each set, :func:`on_switching_set`) and said in the kink note. A region is never dropped on numeric evidence; a region that cannot be
 settled fails the proof (``None``), and a point inside it where the sides differ, when
 one is found, refutes it.
 
@@ -37,14 +37,16 @@ one is found, refutes it.
 """
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 
 import sympy as sp
 
 from . import budget
 from .budget import tree_size
-from .feasible import (Fact, domain_needs, infeasible, key, known_sign, parametrise,
-                       quietly, thin)
+from .crosscheck import Counterexample, as_list, judge, sample_value
+from .feasible import Fact, fractional, infeasible, key, known_sign, quietly, thin
+from .points import Skip, evaluate
 from .switches import collapse, exposed, undefined
 
 MAX_REGIONS = 256
@@ -135,7 +137,7 @@ class _Run:
         is positive there."""
         parts = self.factors.get(p)
         if parts is None:
-            parts = self.factors[p] = _factor(p)
+            parts = self.factors[p] = _factor(p) or False
         if not parts:
             return None, None
         coeff, factors = parts
@@ -219,3 +221,84 @@ def _factor(p):
     if not coeff.is_number or (len(factors) < 2 and all(k == 1 for _, k in factors)):
         return None
     return coeff, factors
+
+
+def domain_needs(exprs) -> list:
+    """Facts every real point of the expressions satisfies (outside their branches)."""
+    needs: list = []
+    seen: set = set()
+    for e in exprs:
+        _needs(e, needs, seen)
+    return needs
+
+
+def _needs(e, out, seen) -> None:
+    if e in seen or isinstance(e, sp.Piecewise) or not isinstance(e, sp.Basic) or not e.args:
+        return
+    seen.add(e)
+    u = e.args[0]
+    found = []
+    if isinstance(e, sp.log):
+        found = [Fact(u, True)]
+    elif e.is_Pow and fractional(e.exp):
+        found = [Fact(e.base, bool(e.exp.is_negative))]
+    elif isinstance(e, (sp.asin, sp.acos)):
+        found = [Fact(1 - u, False), Fact(1 + u, False)]
+    elif isinstance(e, sp.atanh):
+        found = [Fact(1 - u, True), Fact(1 + u, True)]
+    elif isinstance(e, sp.acosh):
+        found = [Fact(u - 1, False)]
+    out.extend(f for f in found if f not in out)
+    for arg in e.args:
+        _needs(arg, out, seen)
+
+
+def parametrise(facts) -> dict:
+    """Each fact ``c*s + r > 0`` (c a number) solved for a symbol: ``s = (p - r)/c``, p > 0.
+
+    Every point of the region is the image of some positive ``p``s, so an identity in the
+    ``p``s (which the tactics may prove using p > 0) holds on the whole region.
+    """
+    subs: dict = {}
+    for f in facts:
+        g = f.g.xreplace(subs)
+        for s in sorted(g.free_symbols - set(subs), key=lambda v: v.name):
+            if isinstance(s, sp.Dummy):
+                continue
+            poly = quietly("read a fact", 1.0, sp.Poly, g, s)
+            if poly is None or poly.degree() != 1 or not poly.all_coeffs()[0].is_number:
+                continue
+            c, r = poly.all_coeffs()
+            p = sp.Dummy("p", positive=True) if f.strict else sp.Dummy("p", nonnegative=True)
+            value = (p - r) / c
+            subs = {k: v.xreplace({s: value}) for k, v in subs.items()}
+            subs[s] = value
+            break
+    return subs
+
+
+def witness(failed, a, b, domain, seed):
+    """A point inside the region that could not be settled where a and b differ, or None."""
+    if not failed:
+        return None
+    facts, _ = failed
+    rng = random.Random(seed + 1)
+    subs = parametrise(facts)
+    syms = sorted(set().union(a.free_symbols, b.free_symbols,
+                              *[f.g.free_symbols for f in facts]), key=lambda s: s.name)
+    params = sorted({p for v in subs.values() for p in v.free_symbols} - set(syms), key=str)
+    for _ in range(40):
+        budget.check("looking for a counterexample")
+        free = {s: sample_value(s, rng) for s in syms}
+        free.update({p: sample_value(p, rng) for p in params})
+        try:
+            point = {s: sp.Float(evaluate(subs[s], free, real=True), 30) if s in subs
+                     else free[s] for s in syms}
+            if not all(evaluate(f.g, point, real=True) > 0 for f in facts):
+                continue
+        except (Skip, TypeError, ValueError):
+            continue
+        found = judge(a, b, as_list(domain), point, 1e-12)
+        if isinstance(found, Counterexample):
+            return found
+    return None

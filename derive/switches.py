@@ -9,7 +9,9 @@ can take minutes.
 * :func:`exposed` -- a switch that is evaluated wherever the expression is (not inside a
   branch that may not be taken), innermost first;
 * :func:`collapse` -- the expression with every atom on one switch decided, for a given
-  sign of the switch (1, -1, or 0: on its zero set).
+  sign of the switch (1, -1, or 0: on its zero set);
+* :func:`zero_set` and :func:`kink_point` -- a switch's zero set solved for one symbol,
+  and a point on it (to show what each side gives at a kink).
 
 Every walk visits each distinct sub-expression once (SymPy expressions share them).
 
@@ -28,7 +30,9 @@ import sympy as sp
 from sympy.core.relational import Relational
 
 from .budget import has_any
-from .crosscheck import relationals
+from .crosscheck import relationals, switch_expressions
+from .feasible import SYMPY_ERRORS
+from .intervals import kink_symbols
 
 KINDS = (sp.Piecewise, sp.Max, sp.Min, sp.Abs, sp.sign, sp.Heaviside, sp.DiracDelta)
 _ONE_ARG = (sp.Abs, sp.sign, sp.Heaviside, sp.DiracDelta)
@@ -158,3 +162,47 @@ def undefined(e) -> bool:
         return True
     return not has_any(e, KINDS) and has_any(e, (sp.core.numbers.NaN,
                                                  sp.core.numbers.ComplexInfinity))
+
+
+def zero_set(g):
+    """(s, value): ``g = 0`` exactly where ``s = value``, when g is linear in s and the
+    coefficient of s cannot vanish on the set (a number, or the rest is a nonzero number)."""
+    for s in sorted(g.free_symbols, key=lambda v: v.name):
+        try:
+            poly = sp.Poly(g, s)
+        except SYMPY_ERRORS:
+            continue
+        if poly.degree() != 1:
+            continue
+        c, r = poly.all_coeffs()
+        if (c.is_number and c != 0) or (r.is_number and r != 0):
+            return s, -r / c
+    return None
+
+
+def kink_point(d) -> dict:
+    """A point on a switching set of ``d`` (symbol -> number), to show what each side gives
+    at a kink: the first switch solved for one symbol, the others at 0 (or 1 where 0 leaves
+    no point, as for ``t*x = 1``); the kink symbols at 0 when no switch can be solved.
+
+    >>> x, t = sp.symbols("x t", real=True)
+    >>> kink_point(sp.Max(0, 1 - t*x)), kink_point(sp.Abs(x - 2))
+    ({t: 1, x: 1}, {x: 2})
+    """
+    for g in switch_expressions(d):
+        if not g.free_symbols or has_any(g, KINDS):
+            continue
+        on = zero_set(g)
+        for base in ((0, 1) if on else ()):
+            others = {v: sp.Integer(base) for v in g.free_symbols - {on[0]}}
+            value = on[1].xreplace(others)
+            if value.is_number and value.is_finite and value.is_real:
+                point = {**others, on[0]: value}
+                return dict(sorted(point.items(), key=lambda kv: kv[0].name))
+    return {s: sp.Integer(0) for s in kink_symbols(d)}
+
+
+def show_switch(g) -> str:
+    """A switch for the reader: rationals that stand for floats shown as floats."""
+    big = {r: sp.Float(r, 15) for r in g.atoms(sp.Rational) if r.q > 10**6}
+    return str(g.xreplace(big) if big else g)
