@@ -153,9 +153,10 @@ def test_a_region_outside_the_domain_of_a_side_is_not_required():
 
 def test_check_shows_the_kink_on_its_switching_set():
     from derive.check import check
-    shifted = check(expr="np.maximum(0, x - 1)", backward="dout*(x >= 1)").verdicts[0]
+    from derive.program import layer_from_text
+    shifted = check(layer_from_text("np.maximum(0, x - 1)"), "dout*(x >= 1)").verdicts[0]
     assert shifted.status == "proven" and shifted.kink.point == {"x": 1}
-    hinge = check(expr="np.maximum(0, 1 - t*x)", var=["x", "t"], wrt="x",
-                  backward="np.where(t*x < 1, -t*dout, 0)").verdicts[0]
+    hinge = check(layer_from_text("np.maximum(0, 1 - t*x)", var=["x", "t"]),
+                  "np.where(t*x < 1, -t*dout, 0)", wrt="x").verdicts[0]
     assert hinge.status == "proven"
     assert hinge.kink.point["t"] * hinge.kink.point["x"] == 1      # on t*x = 1
