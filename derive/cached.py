@@ -212,6 +212,3 @@ def boundary_rewrite(rec, spec, graph, node, g):
             return _record_moves(rec, best, node.name, g, node.name)
     moved = boundary_form(rec, spec, graph, node, g)
     return g if moved is None else moved
-
-
-_ = dout_scalar

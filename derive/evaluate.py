@@ -21,7 +21,7 @@ import sympy as sp
 
 from .errors import DeriveError
 from .rules import RULES, STRUCTURAL, UNARY
-from .tensor import Arr, shape_of
+from .tensor import Arr
 
 __all__ = ["evaluate", "concrete", "random_env"]
 
@@ -146,6 +146,3 @@ def names_of(*exprs) -> dict:
             elif not (s.is_integer and s.is_positive):
                 out[s.name] = ()
     return out
-
-
-_ = shape_of

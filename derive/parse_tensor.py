@@ -23,7 +23,7 @@ import ast
 
 import sympy as sp
 
-from .tensor import (AxisMax, AxisMean, AxisSum, BroadcastTo, ExpandDims, MatProd, Reshape,
+from .tensor import (AxisMax, AxisMean, AxisSum, BroadcastTo, ExpandDims, Reshape,
                      Transposed, show_shape, shape_of)
 
 _REDUCTIONS = {"sum": AxisSum, "mean": AxisMean, "max": AxisMax}
@@ -100,6 +100,3 @@ def build_structural(p, name: str, args: list, node: ast.Call, spelled: str):
         return p.build(node, lambda v: ExpandDims(v, *sorted(a % rank for a in axes)), [value],
                        args, spelled)
     raise p.error(f"{spelled} is not supported", node)
-
-
-_ = MatProd

@@ -30,7 +30,7 @@ from fractions import Fraction
 
 import sympy as sp
 
-from .errors import DeriveError, ParseError
+from .errors import DeriveError
 from .parse import _Parser
 from .parse_limits import read_tree
 from .spec import LayerSpec, camel
@@ -394,6 +394,3 @@ def layer_from_def(source: str, *, fn: str | None = None, shapes=None, name: str
     assume = tuple(_assumption(t, names) for t in meta["assume"])
     from dataclasses import replace
     return replace(spec, assume=assume)
-
-
-_ = (ParseError, shape_of)

@@ -172,7 +172,7 @@ _TABLE = [
                 spell=("np.mean", "numpy.mean")),
     _structural("max", AxisMax, "max", r"\max", "max", spell=("np.max", "numpy.max",
                                                               "np.amax", "numpy.amax"),
-                note="at a tie the gradient goes to every maximal element"),
+                note="only as a shift (a stable softmax): the gradient arriving must be 0"),
     _structural("broadcast", BroadcastTo, "repeat", r"\mathrm{{repeat}}", "broadcast_to",
                 spell=("np.broadcast_to", "numpy.broadcast_to"), cost=0.0),
     _structural("expand_dims", ExpandDims, "expand", r"\mathrm{{expand}}", "expand_dims",

@@ -1,7 +1,7 @@
 """Vector-Jacobian products of the structural primitives, in matrix form.
 
 For a node ``v = op(a, b, ...)`` and the gradient ``G = ∂L/∂v`` arriving at it,
-:func:`contribution` is the gradient the node passes to operand k — ``G @ b.T`` for
+:func:`structural_vjp` is the gradient the node passes to operand k — ``G @ b.T`` for
 a matrix product, ``G`` broadcast back for a sum over an axis, the summed copies for a
 broadcast operand of an elementwise node. The same expression is printed on the page
 and emitted as code; :func:`derive.tensorproof.prove_vjp` proves it against SymPy's
@@ -18,7 +18,7 @@ from __future__ import annotations
 import sympy as sp
 
 from .errors import MissingRuleError
-from .tensor import (AxisMax, AxisMean, AxisSum, BroadcastTo, ExpandDims, MatProd, Reshape,
+from .tensor import (AxisMean, AxisSum, BroadcastTo, ExpandDims, MatProd, Reshape,
                      Transposed, shape_of, unbroadcast)
 
 __all__ = ["structural_vjp", "elementwise_vjp"]
@@ -62,11 +62,7 @@ _VJP = {MatProd: _matprod, Transposed: _transposed, AxisSum: _reduction, AxisMea
 def structural_vjp(v: sp.Expr, k: int, G: sp.Expr) -> sp.Expr:
     """The gradient node value ``v`` (a structural expression) passes to its operand ``k``."""
     fn = _VJP.get(type(v))
-    if fn is None:
-        if isinstance(v, AxisMax):
-            raise MissingRuleError("np.max over an axis has no gradient rule yet; for a stable "
-                                   "softmax or logsumexp write the plain formula (the exported "
-                                   "code subtracts the maximum itself)")
+    if fn is None:      # np.max: only as a shift, see derive.backward._shift_by_max
         raise MissingRuleError(f"no vector-Jacobian product for {type(v).__name__}")
     return fn(v, k, G)
 

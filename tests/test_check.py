@@ -7,7 +7,7 @@ import sympy as sp
 import derive.check as check_module
 from derive import catalogue
 from derive.check import check as check_spec
-from derive.errors import DeriveError, ParseError, UnknownLayerError
+from derive.errors import DeriveError, ParseError, ProofError, UnknownLayerError
 from derive.program import layer_from_text
 
 
@@ -163,7 +163,7 @@ def test_tensor_check_refuted_with_an_entry():
 
 def test_tensor_numeric_agreement_alone_is_not_proven(monkeypatch):
     def refuse(*args, **kwargs):
-        raise check_module.ProofError("no proof")
+        raise ProofError("no proof")
     monkeypatch.setattr(check_tensor, "prove_tensor", refuse)
     report = check("affine", backward="np.dot(x.T, dout)", wrt="W")
     assert report.exit_code == 1 and report.verdicts[0].status == "unproven"

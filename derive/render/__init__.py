@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sympy as sp
 
 from ..tensor import array, show_shape
 from .spelling import Spelling
@@ -244,6 +243,3 @@ def _cached(d, name, s) -> list:
                         Math(cached) if needs else "none (only dout)",
                         f" (cached form: {d.form[name]})")))
     return blocks
-
-
-_ = sp
