@@ -16,7 +16,7 @@ step. Every step is proven:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sympy as sp
 
@@ -24,7 +24,7 @@ from .graph import Graph, apply
 from .indexform import element, free_indices
 from .rules import c, u0, u1, u2
 from .steps import Recorder
-from .tensor import array, shape_of
+from .tensor import array, shape_of, unbroadcast
 from .tensorproof import prove_broadcast, prove_vjp
 from .vjp import elementwise_vjp, structural_vjp
 
@@ -153,7 +153,6 @@ def _chain(graph, rec, n, k, upstream, names, complete, smooth, tensor):
         against = f"the upstream gradient times SymPy's diff of the {n.label()} node"
     if contribution != upstream * local:       # a broadcast operand: its copies add up
         proof = rec.prove(upstream * local, reference, what)
-        from dataclasses import replace
         proof = replace(proof, detail=proof.detail + "; " + prove_broadcast(n.shape, arg.shape))
         rec.record("chain", n.op, n.name, arg.name, contribution, proof=proof, against=against,
                    what=what, upstream=upstream, local=local, complete=complete,
@@ -194,14 +193,18 @@ def _reference_local(graph: Graph, n, k) -> sp.Expr:
     return d.xreplace(dict(zip(placeholders, [graph.node(a).expr for a in n.args])))
 
 
+def _gradient_name(name: str) -> str:
+    """``dh``: the name of the gradient ∂L/∂h arriving at node h (``dout`` for the output)."""
+    return "d" + name if name != "out" else "dout"
+
+
 def _gradient_symbol(name: str, shape) -> sp.Symbol:
-    """``dh``: the gradient ∂L/∂h arriving at node h, as a symbol (``dout`` for the output)."""
-    return array("d" + name if name != "out" else "dout", shape)
+    return array(_gradient_name(name), shape)
 
 
 def gradient_names(graph: Graph) -> dict:
     """Gradient symbol name -> the node it belongs to (``dh`` -> ``h``), for the printers."""
-    return {("d" + n.name if n.name != "out" else "dout"): n.name for n in graph.nodes}
+    return {_gradient_name(n.name): n.name for n in graph.nodes}
 
 
 def _letters(*exprs) -> tuple:
@@ -228,7 +231,6 @@ def _index_argument(n, k, names) -> tuple:
 def _broadcast_index(n, arg, names) -> tuple:
     full = _gradient_symbol(n.name, n.shape)
     idx = free_indices(arg.shape)
-    from .tensor import unbroadcast
     return _letters(element(_gradient_symbol(arg.name, arg.shape), idx),
                     element(unbroadcast(full, arg.shape), idx))
 

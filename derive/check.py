@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from .derivation import derive_spec
-from .errors import DeriveError, FormulaShapeError, ProofError  # noqa: F401 (tests patch it)
+from .errors import DeriveError, FormulaShapeError
 from .parse import parse_formula
 from .proof import Counterexample, Proof, compare, kink_point, numeric_compare
 from .render.printers import text as show
@@ -229,12 +229,8 @@ def check_gradient(spec, x: sp.Symbol, given: sp.Expr, book: sp.Expr | None = No
 
 def unfold_map(spec) -> dict:
     """symbol -> value in the inputs, for every cached name (out, statements, aliases)."""
-    symbols, named = spec.symbols(), spec.named()
-    out_map = {symbols[n]: v for n, v in named.items() if n in symbols}
-    for alias, target in spec.aliases.items():
-        if target in named:
-            out_map[symbols[alias]] = named[target]
-    return out_map
+    symbols = spec.symbols()
+    return {symbols[n]: v for n, v in spec.named().items() if n in symbols}
 
 
 def _symbols_at(point: dict, *exprs):

@@ -25,24 +25,13 @@ import sympy as sp
 from .errors import DeriveError, ProofError
 from .proof import Counterexample
 from .tensor import broadcast, shape_of, show_shape
-from .tensorproof import Context, numeric_compare, prove_tensor
+from .facts import layer_context
+from .tensorproof import numeric_compare, prove_tensor
 
 __all__ = ["check_tensor_gradient"]
 
 DOUT_ONE = ("your formula leaves out dout; it is correct when dout = 1, as for a final loss "
             "(multiply by dout to pass the upstream gradient on)")
-
-
-def _context(d) -> Context:
-    from .tensor_cached import _facts
-    spec = d.layer
-    rules = {(n, ax): v for n, ax, v, _ in spec.assume}
-    rules.update(_facts(spec))
-    definitions = {**dict(spec.statements), "out": spec.forward}
-    for alias, target in spec.aliases.items():
-        definitions.setdefault(alias, definitions.get(target))
-    positive = frozenset(s.name for s in spec.forward.free_symbols if s.is_positive)
-    return Context(definitions, rules, positive)
 
 
 def _ratio(given, expected, ctx) -> str | None:
@@ -69,7 +58,7 @@ def check_tensor_gradient(d, x, given):
     from .check import Verdict
     spec = d.spec
     expected = d.result[x.name]
-    ctx = _context(d)
+    ctx = layer_context(d.layer, with_facts=True)
     want = shape_of(x)
     try:
         have = shape_of(given)

@@ -142,7 +142,6 @@ def _wanted(spec: LayerSpec, wrt):
 def derive_spec(spec: LayerSpec, wrt=None) -> Derivation:
     """Derive the backward pass of ``spec`` for the names in ``wrt`` (default: all)."""
     from .cached import rewrite_result
-    from .tensorproof import Context
     wanted = _wanted(spec, wrt)
     program = spec.definitions()
     graph = decompose(spec.output if spec.output is not None else spec.forward,
@@ -152,12 +151,12 @@ def derive_spec(spec: LayerSpec, wrt=None) -> Derivation:
     if tensor:
         from .tensor_cached import with_node_names
         search = with_node_names(spec, graph)
-    definitions = {**dict(search.statements), "out": spec.forward}
     context = None
     if tensor:
-        context = Context(definitions, {(n, ax): v for n, ax, v, _ in spec.assume},
-                          frozenset(s.name for s in spec.forward.free_symbols if s.is_positive))
-    rec = Recorder(spec.forward, definitions=definitions if tensor else {}, context=context)
+        from .facts import layer_context
+        context = layer_context(search)
+    rec = Recorder(spec.forward, definitions=context.definitions if tensor else {},
+                   context=context)
     names = Names(graph, spec.out, spec.dout, spec.symbols())
     from .cached import boundary_rewrite
     chain = backward_steps(graph, rec, wanted, names,

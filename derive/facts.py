@@ -10,8 +10,19 @@ import sympy as sp
 
 from . import index
 from .errors import DeriveError
-from .indexform import IndexFormError, element, expand_definitions, free_indices, fresh
+from .indexform import IndexFormError, element, free_indices, fresh
 from .tensor import AxisSum, array, shape_of
+from .tensorproof import Context
+
+
+def layer_context(spec, *, with_facts: bool = False) -> Context:
+    """What a tensor proof knows about a layer: its named values, its stated assumptions
+    (with ``with_facts``, also the facts proven from its definitions), the positive names."""
+    rules = {(n, ax): v for n, ax, v, _ in spec.assume}
+    if with_facts:
+        rules.update(facts_of(spec))
+    positive = frozenset(s.name for s in spec.forward.free_symbols if s.is_positive)
+    return Context(spec.named(), rules, positive)
 
 
 _FACTS: dict = {}
@@ -50,23 +61,6 @@ def _find_facts(spec) -> dict:
                 if not rep.factors and not rep.bounds and coeff.is_number:
                     found[(name, axis)] = coeff
     return found
-
-
-def facts_used(mine, g0, ctx, facts) -> list:
-    """The facts without which ``mine == g0`` has no index proof."""
-    if not facts or mine == g0:
-        return []
-    idx = free_indices(shape_of(g0))
-    try:
-        a = expand_definitions(element(mine, idx), {})
-        b = element(g0, idx)
-        base = {k: v for k, v in ctx.rules.items() if k not in facts}
-        if not index.difference(a, b, base):
-            return []
-        return [f for f in facts
-                if index.difference(a, b, {k: v for k, v in ctx.rules.items() if k != f})]
-    except (IndexFormError, DeriveError):
-        return []
 
 
 def record_facts(rec, spec, used):

@@ -64,6 +64,7 @@ class Proof:
     detail: str           # the tactic that closed it, e.g. "cancel(a - b) = 0"
     points: int           # random points of the numeric cross-check that agreed
     kink_note: str = ""   # where the two differ on a measure-zero set (a kink)
+    uses: tuple = ()      # stated facts the proof relied on, as (array name, axis)
 
     def __str__(self) -> str:
         text = f"{self.method}: {self.detail}; numeric cross-check at {self.points} points"

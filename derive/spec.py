@@ -117,9 +117,13 @@ class LayerSpec:
         return tuple(self.program)
 
     def named(self) -> dict:
-        """name -> value of every cached value a gradient may read: statements and out."""
+        """name -> value of every cached value a gradient may read: statements and out (also
+        under its aliases, ``y`` for a layer whose last statement is ``y = ...``)."""
         values = dict(self.statements)
         values["out"] = self.forward
+        for alias, target in self.aliases.items():
+            if target in values:
+                values.setdefault(alias, values[target])
         return values
 
     def symbols(self) -> dict:

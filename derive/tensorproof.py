@@ -81,6 +81,13 @@ def _dims(*exprs) -> set:
     return out
 
 
+def context_env(names, sizes, rng, ctx: Context) -> dict:
+    """Random arrays for ``names`` at ``sizes`` as the layer allows them: positive names
+    drawn positive, rows summing to 1 where the context says so (one-hot targets)."""
+    rows = [(n, ax) for (n, ax), v in ctx.rules.items() if v == 1 and n in names]
+    return random_env(names, sizes, rng, positive=ctx.positive, rows_sum_to_one=rows)
+
+
 def numeric_compare(a, b, ctx: Context = EMPTY, *, seed: int = 0, rtol: float = 1e-9,
                     ones=()):
     """(points agreed, Counterexample or None): both sides at random arrays, two size sets.
@@ -89,11 +96,10 @@ def numeric_compare(a, b, ctx: Context = EMPTY, *, seed: int = 0, rtol: float = 
     when the upstream gradient is 1)."""
     a_full, b_full = ctx.unfold(a), ctx.unfold(b)
     names = names_of(a_full, b_full)
-    rows = [(n, ax) for (n, ax), v in ctx.rules.items() if v == 1 and n in names]
     rng = np.random.default_rng(seed)
     agreed = 0
     for sizes in check_sizes(_dims(a_full, b_full)):
-        env = random_env(names, sizes, rng, positive=ctx.positive, rows_sum_to_one=rows)
+        env = context_env(names, sizes, rng, ctx)
         for name in ones:
             if name in env:
                 env[name] = np.ones_like(env[name])
@@ -149,12 +155,25 @@ def _elementwise(a, b) -> bool:
 
 
 def _index_equal(a, b, rules) -> bool:
+    pair = _index_pair(a, b)
+    return pair is not None and not index.difference(*pair, rules)
+
+
+def _index_pair(a, b):
+    """Both sides element by element at the same free indices; None outside index form."""
     try:
         shape = broadcast(shape_of(a), shape_of(b))
         idx = free_indices(shape)
-        return not index.difference(element_of(a, idx, shape), element_of(b, idx, shape), rules)
+        return element_of(a, idx, shape), element_of(b, idx, shape)
     except (IndexFormError, DeriveError):
-        return False
+        return None
+
+
+def _rules_needed(a, b, rules) -> list:
+    """The stated facts without which ``a == b`` (equal in index form) has no proof."""
+    pair = _index_pair(a, b)
+    return [k for k in rules
+            if index.difference(*pair, {q: v for q, v in rules.items() if q != k})]
 
 
 def _outermost(e) -> list:
@@ -222,9 +241,11 @@ def prove_tensor(a, b, ctx: Context = EMPTY, *, what: str = "step",
                          inner.kink_note)
     for left, right in ((a, b), (a_full, b_full)):
         if _index_equal(left, right, ctx.rules):
-            used = "; using " + ", ".join(f"Σ {n} over axis {ax} = {v}"
-                                          for (n, ax), v in ctx.rules.items()) if ctx.rules else ""
-            return Proof("index form (all sizes)", "same canonical form" + used, points)
+            needed = _rules_needed(left, right, ctx.rules)
+            used = "; using " + ", ".join(f"Σ {n} over axis {ax} = {ctx.rules[n, ax]}"
+                                          for n, ax in needed) if needed else ""
+            return Proof("index form (all sizes)", "same canonical form" + used, points,
+                         uses=tuple(needed))
     raise ProofError(f"{what}: could not prove {a} == {b}")
 
 

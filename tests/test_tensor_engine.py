@@ -51,6 +51,15 @@ def test_batchnorm_dx_is_the_compact_form(derived):
 
 
 @pytest.mark.parametrize("name", TENSOR)
+def test_every_fact_shown_is_used_by_a_later_proof(derived, name):
+    steps = derived[name].steps
+    for i, s in enumerate(steps):
+        if s.kind == "fact":
+            fact = (s.node, s.local.axes[0])
+            assert any(fact in later.proof.uses for later in steps[i + 1:]), (name, s.note)
+
+
+@pytest.mark.parametrize("name", TENSOR)
 def test_every_step_proven(derived, name):
     d = derived[name]
     assert d.steps
