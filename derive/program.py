@@ -31,7 +31,7 @@ from fractions import Fraction
 import sympy as sp
 
 from .errors import DeriveError
-from .parse import _Parser
+from .parse import _MODULES, _Parser
 from .parse_limits import read_tree
 from .spec import LayerSpec, camel
 from .tensor import array, dim, shape_of
@@ -106,8 +106,7 @@ def _free_names(statements, parser) -> list:
                 attrs.add(id(node.value))
         for node in ast.walk(value):
             if isinstance(node, ast.Name) and id(node) not in calls and node.id not in assigned:
-                module_prefix = id(node) in attrs and node.id in ("np", "numpy", "math", "scipy",
-                                                                 "special")
+                module_prefix = id(node) in attrs and node.id in _MODULES
                 if not module_prefix:
                     found.setdefault(node.id, (node.lineno, node.col_offset))
         if target is not None:

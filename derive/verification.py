@@ -22,7 +22,7 @@ from . import catalogue
 from .errors import DeriveError
 from .tensor import shape_of
 
-__all__ = ["case_of", "case_for", "layer_names", "report_text"]
+__all__ = ["case_of", "case_for", "report_text"]
 
 
 def _sizes(spec) -> tuple:
@@ -101,11 +101,6 @@ def case_for(name: str):
     from .derivation import derive_spec
     d = derive_spec(catalogue.get(name))
     return case_of(d), emit_module([d], cmd=name), d.spec.class_name
-
-
-def layer_names() -> list:
-    """The catalogue layers, in catalogue order."""
-    return catalogue.names()
 
 
 # --- one layer's three-way report (the docs pages show it) -----------------------------------

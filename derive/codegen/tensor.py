@@ -20,6 +20,8 @@ drawn in forward, scaled at test time).
 """
 from __future__ import annotations
 
+import re
+
 import sympy as sp
 
 from ..tensor import AxisSum, Reshape, array, shape_of
@@ -50,7 +52,7 @@ def _small_first(e, lines, printer, fresh):
     small = [f for f in sp.Mul.make_args(num) if shape_of(f) != full]
     big = [f for f in sp.Mul.make_args(num) if shape_of(f) == full]
     if len(big) != 1 or any(shape_of(f) == full for f in sp.Mul.make_args(den)) or (
-            not small and den == 1) or len(small) + (den != 1) < 2 and den == 1:
+            den == 1 and len(small) < 2):
         return e
     name = fresh()
     lines.append(f"{name} = {printer.doprint(sp.Mul(*small) / den)}")
@@ -139,7 +141,6 @@ def _label_branch(name, e, t, printer, lines, fresh):
 def labels_handled(exprs, t) -> bool:
     """True when every expression reading ``t`` has a form for label indices."""
     from .labels import picked_sum, split_linear
-    from .printer import NumpyCodePrinter
     printer = NumpyCodePrinter()
     return all(not e.has(t) or split_linear(e, t) is not None or
                picked_sum(e, t, printer) is not None for e in exprs)
@@ -158,7 +159,6 @@ def _bind_dims(lines, sources) -> list:
 
 
 def _uses(text, word) -> bool:
-    import re
     return re.search(rf"(?<![\w.]){re.escape(word)}(?!\w)", text) is not None
 
 
@@ -168,8 +168,7 @@ def _program_lines(spec, wanted, printer, taken, substitute=None, labels=None) -
     substitute = substitute or {}
     program = list(spec.program) + [(spec.out, spec.output if spec.output is not None
                                      else spec.forward)]
-    full = dict(spec.statements)
-    full["out"] = spec.forward
+    full = spec.named()
     stable = {}
     for sym, _ in program:
         if sym.name in wanted and not substitute:
@@ -316,7 +315,7 @@ def _forward_body(d, printer, cached, flatten, running, dropout) -> list:
     from .labels import labels_of
     table = spec.symbols()
     labels = next((table[t] for t in labels_of(spec)), None)
-    full = {**dict(spec.statements), "out": spec.forward}
+    full = spec.named()
     wanted_values = [tensor_stable(full[n]) for n in ["out", *cached] if n in full]
     if labels is not None and not labels_handled(wanted_values, labels):
         body.append(f"{labels.name} = _onehot({labels.name}, {spec.input_names[0]})")
@@ -338,17 +337,15 @@ def _forward_body(d, printer, cached, flatten, running, dropout) -> list:
         update += [f"self.{a} = self.momentum * self.{a} + (1 - self.momentum) * {n}"
                    for n, a in running]
         body += ["if not train_flg:"] + [f"    {line}" for line in _with_dims(spec, test)]
-        flat = [x for x in spec.features.get("flatten", ()) if x in spec.input_names]
-        body += [f"    return out.reshape(self.original_{flat[0]}_shape)" if flat and
-                 _same_shape_out(spec, flat) else "    return out"]
+        body += [f"    return out.reshape(self.original_{flatten[0]}_shape)" if flatten and
+                 _same_shape_out(spec, flatten) else "    return out"]
         lines = _with_dims(spec, lines)
         body += lines + update
     else:
         body += _with_dims(spec, lines)
     body += [f"self.{n} = {n}" for n in cached]
-    flat = [x for x in spec.features.get("flatten", ()) if x in spec.input_names]
-    if flat and _same_shape_out(spec, flat):         # the book's BatchNormalization
-        body.append(f"return out.reshape(self.original_{flat[0]}_shape)")
+    if flatten and _same_shape_out(spec, flatten):   # the book's BatchNormalization
+        body.append(f"return out.reshape(self.original_{flatten[0]}_shape)")
     else:
         body.append("return out")
     return body
@@ -372,7 +369,6 @@ def tensor_layer_code(d) -> LayerCode:
     spec = d.layer
     printer = NumpyCodePrinter({"allow_unknown_functions": False})
     needs = list(dict.fromkeys(n for w in d.wrt for n in d.needs(w)))
-    needs = [n for n in needs if n != "dout"]
     params = list(dict.fromkeys(p for w in d.wrt for p in d.params(w)))
     function, fname = backward_function(d, printer, needs, params)
     needs_all = needs + params

@@ -103,13 +103,9 @@ def _shapes(items) -> dict:
     return out
 
 
-def has_layer(args) -> bool:
-    return any(getattr(args, a, None) is not None for a in ("layer", "expr", "file"))
-
-
 def _layer_name(args, default: str) -> str:
     name = args.name or default
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or name.startswith("_"):
+    if not _NAME.match(name):
         raise DeriveError(f"--name {name!r}: a layer name is an identifier (rms_norm)")
     return name
 
