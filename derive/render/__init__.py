@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
-from ..tensor import array, show_shape
+from ..tensor import array, shape_of, show_shape
 from .spelling import Spelling
 
 FORMATS = ("text", "latex", "mathml", "markdown", "json")
@@ -142,10 +141,10 @@ def document(d, s: Spelling) -> list:
 
 
 def _shaped(spec, s, names) -> str:
-    from ..tensor import shape_of
+    table = spec.symbols()
     out = []
     for n in names:
-        sym = spec.symbols()[n]
+        sym = table[n]
         shape = f" {show_shape(shape_of(sym))}" if shape_of(sym) else ""
         default = f" = {spec.defaults[n]}" if n in spec.defaults else ""
         out.append(f"{s.name(n)}{shape}{default}" if not s.is_latex else
@@ -182,8 +181,6 @@ def _step(step, g, s) -> list:
         return [Para(head), Display(rows), Para(("proof: " + proof_text(step.proof),))]
     if step.kind == "fact":
         head = ("a fact used below, from the definition of ", Math(s.name(step.node)), ":")
-        if step.local is None:
-            return [Para(head + (" " + step.note,)), Para(("proof: " + proof_text(step.proof),))]
         return [Para(head), Display(((s.expr(step.local), s.expr(step.expr)),)),
                 Para(("proof: " + proof_text(step.proof),))]
     node = _node_by_name(g, step.node)
@@ -201,11 +198,8 @@ def _step(step, g, s) -> list:
         product = f"{s.factor(step.upstream)}{s.times}{s.factor(step.local)}"
         rhs = f"{s.grad(step.node)}{s.times}{s.partial(step.node, step.target)} = {product}"
         if step.index:
-            rhs = f"{rhs} = {s.expr(step.expr)}"
             head.append(" (broadcast over the other axes: its copies add up)")
-        else:
-            rhs = f"{rhs} = {s.expr(step.expr)}"
-        rows = [(s.grad(step.target), rhs)]
+        rows = [(s.grad(step.target), f"{rhs} = {s.expr(step.expr)}")]
     if step.index:
         rows.append((s.expr(step.index[0]), s.expr(step.index[1])))
     tail = ["proof: " + proof_text(step.proof)]
