@@ -144,7 +144,7 @@ def derive_spec(spec: LayerSpec, wrt=None) -> Derivation:
     from .cached import rewrite_result
     wanted = _wanted(spec, wrt)
     program = spec.definitions()
-    graph = decompose(spec.output if spec.output is not None else spec.forward,
+    graph = decompose(spec.output_in_names,
                       spec.differentiable, program)
     tensor = is_tensor(spec)
     search = spec

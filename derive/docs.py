@@ -20,7 +20,7 @@ from pathlib import Path
 from . import catalogue, files
 from .derivation import derive_spec
 from .errors import DeriveError
-from .render import html, latex, markdown, spelling
+from .render import forward_rows, html, latex, markdown, spelling
 from .render import svg as svg_render
 
 FORMATS = ("html", "md", "tex")
@@ -60,10 +60,7 @@ def exported_code(d) -> str | None:
 def verification_report(d, code: str | None) -> str | None:
     """The three-way verification report of the code this page shows, as text; None when
     the layer has no numeric case."""
-    try:
-        from .verification import report_text
-    except ImportError:
-        return None
+    from .verification import report_text
     try:
         return report_text(d, code)
     except DeriveError:
@@ -127,7 +124,7 @@ def _catalogue_md(derived, formats) -> str:
         extra = " · ".join(f"[{f}]({name}.{f})" for f in ("html", "tex") if f in formats)
         lines += [f"## {link}", "", f"`{name}`" + (f" — {extra}" if extra else ""), ""]
         s = spelling(d, latex=True)
-        for a, b in html.forward_rows(d, s):
+        for a, b in forward_rows(d, s):
             lines += ["$$", f"{a} = {b}", "$$", ""]
         for n in d.wrt:
             lines += ["$$", f"{s.grad(n)} = {s.expr(d.result[n])}", "$$", ""]

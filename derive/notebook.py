@@ -21,8 +21,7 @@ def html(d) -> str:
 
 def latex(d) -> str:
     """The result as one displayed LaTeX formula (what Jupyter's LaTeX display accepts)."""
-    from .render import spelling
-    from .render.html import forward_rows
+    from .render import forward_rows, spelling
     s = spelling(d, latex=True)
     rows = [f"{a} &= {b}" for a, b in forward_rows(d, s)]
     rows += [f"{s.grad(n)} &= {s.expr(d.result[n])}" for n in d.wrt]

@@ -100,6 +100,12 @@ class LayerSpec:
         return array("out", self.out_shape)
 
     @property
+    def output_in_names(self) -> sp.Expr:
+        """The output written in the statements' names (``e/S``); the forward itself for a
+        layer without statements."""
+        return self.output if self.output is not None else self.forward
+
+    @property
     def dout(self) -> sp.Symbol:
         return array("dout", self.out_shape)
 

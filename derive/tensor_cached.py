@@ -147,7 +147,7 @@ def with_node_names(spec, graph):
     for i, (sym, value) in enumerate(program):
         earlier = replace(spec, program=tuple(program[:i]))
         program[i] = (sym, _fold(value, earlier))
-    output = spec.output if spec.output is not None else spec.forward
+    output = spec.output_in_names
     output = _fold(output, replace(spec, program=tuple(program)))
     return replace(spec, program=tuple(program), statements=tuple(statements), output=output)
 
@@ -173,7 +173,7 @@ def _fold(e, spec):
 def _held_inversions(g, spec, x) -> list:
     """``x`` solved from out = f(x, ...) with every structural value held fixed, and put into
     the gradient outside those values (equal wherever x is: an identity per element)."""
-    output = spec.output if spec.output is not None else spec.forward
+    output = spec.output_in_names
     (f_h, g_h), back = _hold([output, g])
     inv = invert(f_h, x, spec.out)
     if inv is None or x in inv.free_symbols:

@@ -166,8 +166,7 @@ def _program_lines(spec, wanted, printer, taken, substitute=None, labels=None) -
     """Forward lines: the statements ``wanted`` needs, in order; stable forms where they
     differ (proven equal), and ``substitute`` (name -> expression) for test-time values."""
     substitute = substitute or {}
-    program = list(spec.program) + [(spec.out, spec.output if spec.output is not None
-                                     else spec.forward)]
+    program = list(spec.program) + [(spec.out, spec.output_in_names)]
     full = spec.named()
     stable = {}
     for sym, _ in program:
@@ -259,7 +258,7 @@ def class_source(d, printer, fname, needs, params) -> tuple:
     ctor += [f"{p}={_float(spec.defaults.get(p, 1.0))}" for p in spec.param_names]
     from ..render.printers import text
     program = [f"{sym.name} = {text(v)}" for sym, v in spec.program]
-    program.append(f"out = {text(spec.output if spec.output is not None else spec.forward)}")
+    program.append(f"out = {text(spec.output_in_names)}")
     doc = [f'    """{spec.title}.', "", *(f"    {line}" for line in program), ""]
     doc.append(f"    forward caches {', '.join(cached) or 'nothing'}; backward returns "
                + ", ".join(f"d{n}" for n in spec.input_names)

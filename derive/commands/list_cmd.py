@@ -20,7 +20,7 @@ def register(subparsers) -> None:
 def row(spec) -> dict:
     """One layer as data: name, kind, title, forward program, names by role, shapes."""
     program = [f"{s.name} = {text(v)}" for s, v in spec.program]
-    output = spec.output if spec.output is not None else spec.forward
+    output = spec.output_in_names
     program.append(f"out = {text(output)}")
     names = (*spec.differentiable, *spec.consts, *spec.params)
     return {"name": spec.name, "kind": "tensor" if _tensor(spec) else "elementwise",

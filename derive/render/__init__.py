@@ -106,14 +106,19 @@ def spelling(d, latex: bool) -> Spelling:
     return Spelling.for_latex(d.spec, grads) if latex else Spelling.for_text(d.spec, grads)
 
 
+def forward_rows(d, s) -> list:
+    """(name, value) of each statement and of the output, spelled by ``s``."""
+    spec = d.spec
+    return [(s.name(sym.name), s.expr(v)) for sym, v in spec.program] + [
+        (s.name("out"), s.expr(spec.output_in_names))]
+
+
 def document(d, s: Spelling) -> list:
     """The blocks of a walkthrough, with mathematics spelled by ``s``."""
     spec, g = d.spec, d.graph
     blocks = [Heading(f"{spec.title}: layer {spec.name}", 1)]
     blocks += _about(spec, s)
-    rows = [(s.name(sym.name), s.expr(value)) for sym, value in spec.program]
-    output = spec.output if spec.output is not None else spec.forward
-    blocks.append(Display(tuple(rows) + ((s.name("out"), s.expr(output)),)))
+    blocks.append(Display(tuple(forward_rows(d, s))))
     blocks.append(Heading("Computational graph"))
     if is_chain(g):
         chain = s.arrow.join(s.label(n) for n in g.nodes) + s.arrow + s.name("out")

@@ -19,7 +19,7 @@ from html import escape
 
 from latex2mathml.converter import convert
 
-from . import Code, Display, Heading, Math, Para, document, spelling
+from . import Code, Display, Heading, Math, Para, document, forward_rows, spelling
 from . import svg as svg_render
 
 NOT_AVAILABLE = "not available"
@@ -136,14 +136,6 @@ def results(d) -> str:
     s = spelling(d, latex=True)
     rows = [(s.grad(name), s.expr(d.result[name])) for name in d.wrt]
     return f'<div class="result">{_display(rows)}</div>'
-
-
-def forward_rows(d, s) -> list:
-    """(name, value) of each statement and of the output, spelled by ``s``."""
-    spec = d.spec
-    output = spec.output if spec.output is not None else spec.forward
-    return [(s.name(sym.name), s.expr(v)) for sym, v in spec.program] + [
-        (s.name("out"), s.expr(output))]
 
 
 def forward(d) -> str:
