@@ -39,7 +39,8 @@ from .errors import DeriveError
 
 
 class IndexFormError(DeriveError):
-    """An index expression outside what the canonical form handles."""
+    """A value or index expression outside what the index form handles (e.g. a sum that
+    does not start at 0)."""
 
 
 @dataclass

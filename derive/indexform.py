@@ -19,7 +19,7 @@ import itertools
 import sympy as sp
 from sympy.tensor.indexed import Indexed
 
-from .errors import DeriveError
+from .index import IndexFormError
 from .tensor import (Arr, AxisMax, AxisMean, AxisSum, BroadcastTo, ExpandDims, MatProd,
                      Reshape, Transposed, array, shape_of)
 
@@ -28,10 +28,6 @@ __all__ = ["element", "free_indices", "fresh", "expand_definitions", "vjp_refere
 
 _counter = itertools.count()
 _AXIS_LETTERS = ("n", "j", "k", "l")
-
-
-class IndexFormError(DeriveError):
-    """A value with no index form here (e.g. a max over an axis)."""
 
 
 def fresh(letter: str = "k") -> sp.Dummy:

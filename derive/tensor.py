@@ -27,7 +27,7 @@ import sympy as sp
 
 from .errors import ShapeError
 
-__all__ = ["Arr", "array", "dims", "dim", "shape_of", "broadcast", "show_shape", "is_array",
+__all__ = ["Arr", "array", "dims", "dim", "shape_of", "broadcast", "show_shape",
            "MatProd", "Transposed", "AxisSum", "AxisMean", "AxisMax", "BroadcastTo",
            "ExpandDims", "Reshape", "Structural", "size_of", "unbroadcast"]
 
@@ -76,10 +76,6 @@ def array(name: str, shape=(), **assumptions) -> sp.Symbol:
     return Arr(name, shape, **assumptions)
 
 
-def is_array(e) -> bool:
-    return bool(shape_of(e))
-
-
 def broadcast(*shapes) -> tuple:
     """NumPy's broadcasting of symbolic shapes: right-aligned, an axis of size 1 stretches."""
     rank = max((len(s) for s in shapes), default=0)
@@ -110,14 +106,10 @@ class Structural(sp.Function):
         return True
 
     def _eval_is_nonnegative(self):     # sums, means, maxima, copies of one operand
-        return self.args[0].is_nonnegative if type(self).__name__ != "MatProd" else None
+        return self.args[0].is_nonnegative
 
     def _eval_is_positive(self):
-        return self.args[0].is_positive if type(self).__name__ != "MatProd" else None
-
-    @property
-    def operand(self):
-        return self.args[0]
+        return self.args[0].is_positive
 
     def shape(self) -> tuple:
         raise NotImplementedError
@@ -128,6 +120,11 @@ class MatProd(Structural):
 
     nargs = 2
     precedence = 45      # below a product (50): printers put ``a*(x @ W)``, ``(x @ W)/a``
+
+    def _eval_is_nonnegative(self):     # the sign of a product of two arrays is not known
+        return None
+
+    _eval_is_positive = _eval_is_nonnegative
 
     @classmethod
     def eval(cls, a, b):

@@ -21,7 +21,8 @@ from functools import lru_cache
 
 import sympy as sp
 
-from .tensor import AxisMean, AxisSum, BroadcastTo, Structural, shape_of
+from .tensor import (AxisMean, AxisSum, BroadcastTo, ExpandDims, Reshape, Structural,
+                     Transposed, shape_of)
 
 __all__ = ["drop_broadcasts", "pull_out", "push_numbers_in", "tidy_forms"]
 
@@ -79,7 +80,6 @@ def pull_out(e):
 
 def numbers_out(e):
     """A number leaves a linear structural value: ``expand_dims(-x/2)`` is ``-expand_dims(x)/2``."""
-    from .tensor import BroadcastTo, ExpandDims, Reshape, Transposed
     linear = (AxisSum, AxisMean, BroadcastTo, ExpandDims, Reshape, Transposed)
 
     def walk(node):
@@ -137,14 +137,11 @@ def tidy_forms(e) -> list:
 
 
 def _forms(e) -> list:
-    """Equal spellings of ``e`` worth costing, the cheap transformations first."""
-    forms = [e]
     dropped = drop_broadcasts(e)
-    forms.append(dropped)
-    forms.append(pull_out(dropped))
-    forms.append(_simplified(pull_out(dropped)))
-    forms.append(_simplified(numbers_out(pull_out(dropped))))
-    forms.append(_simplified(push_numbers_in(_simplified(pull_out(dropped)))))
+    pulled = pull_out(dropped)
+    simple = _simplified(pulled)
+    forms = [e, dropped, pulled, simple, _simplified(numbers_out(pulled)),
+             _simplified(push_numbers_in(simple))]
     return list(dict.fromkeys(forms))
 
 
