@@ -155,8 +155,7 @@ def derive_spec(spec: LayerSpec, wrt=None) -> Derivation:
     if tensor:
         from .facts import layer_context
         context = layer_context(search)
-    rec = Recorder(spec.forward, definitions=context.definitions if tensor else {},
-                   context=context)
+    rec = Recorder(spec.forward, context=context)
     names = Names(graph, spec.out, spec.dout, spec.symbols())
     from .cached import boundary_rewrite
     chain = backward_steps(graph, rec, wanted, names,

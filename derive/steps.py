@@ -55,21 +55,17 @@ class Step:
 class Recorder:
     """Collects steps; each is proven against a reference before it is kept.
 
-    ``definitions`` map the cached names a step may use (``out``, ``xn``...) to their
-    values in the inputs, so a step written the book's way (with y) is proven against
-    SymPy's own ``diff``. A tensor layer's steps go through :mod:`derive.tensorproof`.
+    ``unfold`` turns an expression in ``out`` into one in the inputs, so a step written
+    the book's way (with y) is proven against SymPy's own ``diff``. A tensor layer's
+    steps go through :mod:`derive.tensorproof`, whose ``context`` knows its named values.
     """
 
     forward: sp.Expr
     steps: list = field(default_factory=list)
-    definitions: dict = field(default_factory=dict)
     context: object = None          # a tensorproof.Context for tensor layers, else None
 
     def unfold(self, e: sp.Expr) -> sp.Expr:
-        subs = {s: self.definitions[s.name] for s in e.free_symbols if s.name in self.definitions}
-        if not self.definitions:
-            subs = {out: self.forward} if out in e.free_symbols else {}
-        return e.xreplace(subs) if subs else e
+        return e.xreplace({out: self.forward})
 
     def prove(self, expr, reference, what, allow_kink=True) -> Proof:
         if self.context is not None:
