@@ -249,8 +249,9 @@ def _kink(spec, unfolded, reference, book, proof) -> Kink | None:
     return Kink({s.name: v for s, v in at.items()}, yours, convention, "; ".join(spec.notes))
 
 
-def check_spec(spec, backward: str, wrt=None) -> CheckReport:
-    """Check ``backward`` (text, parsed safely) for the layer ``spec``.
+def check(spec, backward: str, wrt=None) -> CheckReport:
+    """Check ``backward`` (text, parsed safely) for the layer ``spec`` (a
+    :class:`~derive.spec.LayerSpec`, from the catalogue or :mod:`derive.program`).
 
     The formula may use every name of the layer: ``dout``, ``out`` (and the output's own
     name), the inputs, weights, consts, params, dimensions and the statements' names.
@@ -301,9 +302,3 @@ def _input(spec, name):
             return s
     names = ", ".join(s.name for s in spec.differentiable)
     raise DeriveError(f"--wrt {name}: {spec.name} has inputs {names}")
-
-
-def check(spec, backward: str, wrt=None) -> CheckReport:
-    """Check a backward formula for ``spec`` (a :class:`~derive.spec.LayerSpec`, from the
-    catalogue or :mod:`derive.program`)."""
-    return check_spec(spec, backward, wrt)

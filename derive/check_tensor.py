@@ -30,10 +30,6 @@ from .tensorproof import numeric_compare, prove_tensor
 
 __all__ = ["check_tensor_gradient"]
 
-DOUT_ONE = ("your formula leaves out dout; it is correct when dout = 1, as for a final loss "
-            "(multiply by dout to pass the upstream gradient on)")
-
-
 def _ratio(given, expected, ctx) -> str | None:
     """"it has the wrong sign" / "it is 2 times the expected gradient", numerically."""
     from fractions import Fraction
@@ -55,7 +51,7 @@ def _ratio(given, expected, ctx) -> str | None:
 
 def check_tensor_gradient(d, x, given):
     """The :class:`~derive.check.Verdict` on ``given`` as ∂L/∂x of the tensor layer ``d``."""
-    from .check import Verdict
+    from .check import DOUT_ONE, Verdict
     spec = d.spec
     expected = d.result[x.name]
     ctx = layer_context(d.layer, with_facts=True)
