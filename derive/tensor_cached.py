@@ -301,22 +301,14 @@ def _fd_points(spec, x, result, ctx) -> int:
     import numpy as np
 
     from .evaluate import evaluate, names_of
-    from .tensorproof import _dims, check_sizes, context_env
+    from .tensorproof import _dims, central_differences, check_sizes, context_env
     names = names_of(spec.forward, ctx.unfold(result), spec.dout)
     rng = np.random.default_rng(3)
     checked = 0
     for sizes in check_sizes(_dims(spec.forward, x)):
         env = context_env(names, sizes, rng, ctx)
         got = np.broadcast_to(evaluate(ctx.unfold(result), env), np.shape(env[x.name]))
-        base = np.array(env[x.name], dtype=np.float64)
-        h = 1e-6
-        for i in list(np.ndindex(base.shape))[:12]:
-            up, down = base.copy(), base.copy()
-            up[i] += h
-            down[i] -= h
-            f = [float(np.sum(env["dout"] * evaluate(spec.forward, {**env, x.name: v})))
-                 for v in (up, down)]
-            fd = (f[0] - f[1]) / (2 * h)
+        for i, fd in central_differences(spec.forward, x.name, "dout", env, limit=12):
             if abs(fd - got[i]) > 1e-5 * (1 + abs(fd)):
                 raise ProofError(f"∂L/∂{x.name}: finite differences disagree at {sizes}, "
                                  f"index {i}: {got[i]} vs {fd}")

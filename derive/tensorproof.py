@@ -249,7 +249,19 @@ def prove_tensor(a, b, ctx: Context = EMPTY, *, what: str = "step",
     raise ProofError(f"{what}: could not prove {a} == {b}")
 
 
-def _fd_check(value, k, G, seed=0, h=1e-6) -> int:
+def central_differences(value, wrt: str, weight: str, env: dict, limit=None, h: float = 1e-6):
+    """(index, d Σ weight·value / d wrt[index]) by central differences, for each index of
+    the array ``wrt`` in ``env`` (the first ``limit`` of them)."""
+    base = np.array(env[wrt], dtype=np.float64)
+    for i in list(np.ndindex(base.shape))[:limit]:
+        up, down = base.copy(), base.copy()
+        up[i] += h
+        down[i] -= h
+        f = [float(np.sum(env[weight] * evaluate(value, {**env, wrt: v}))) for v in (up, down)]
+        yield i, (f[0] - f[1]) / (2 * h)
+
+
+def _fd_check(value, k, G, seed=0) -> int:
     """Central differences of Σ G·value against the VJP, at small sizes; points checked."""
     from .vjp import structural_vjp
     wrt = value.args[k]
@@ -260,14 +272,8 @@ def _fd_check(value, k, G, seed=0, h=1e-6) -> int:
         env = random_env(names, sizes, rng)
         got = np.broadcast_to(evaluate(structural_vjp(value, k, G), env),
                               np.shape(env[wrt.name]))
-        base = np.array(env[wrt.name], dtype=np.float64)
-        for i in np.ndindex(base.shape):
-            up, down = base.copy(), base.copy()
-            up[i] += h
-            down[i] -= h
-            f = [float(np.sum(env[G.name] * evaluate(value, {**env, wrt.name: v})))
-                 for v in (up, down)]
-            if abs((f[0] - f[1]) / (2 * h) - got[i]) > 1e-6 * (1 + abs(got[i])):
+        for i, fd in central_differences(value, wrt.name, G.name, env):
+            if abs(fd - got[i]) > 1e-6 * (1 + abs(got[i])):
                 raise ProofError(f"the vector-Jacobian product of {type(value).__name__} "
                                  f"disagrees with finite differences at {sizes}, index {i}")
             checked += 1
