@@ -50,6 +50,13 @@ class Display:
     rows: tuple
 
 
+def join_parts(parts, math, code, text) -> str:
+    """A paragraph's parts in one format: :class:`Math` through ``math``, :class:`Code`
+    through ``code``, prose through ``text`` (each a function of the source)."""
+    return "".join(math(p.source) if isinstance(p, Math) else
+                   code(p.source) if isinstance(p, Code) else text(p) for p in parts)
+
+
 def render(d, fmt: str, **options) -> str:
     """The walkthrough of ``d`` in ``fmt`` (one of :data:`FORMATS`)."""
     from ..errors import DeriveError

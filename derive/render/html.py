@@ -19,7 +19,7 @@ from html import escape
 
 from latex2mathml.converter import convert
 
-from . import Code, Display, Heading, Math, Para, document, forward_rows, spelling
+from . import Display, Heading, Para, document, forward_rows, join_parts, spelling
 from . import svg as svg_render
 
 NOT_AVAILABLE = "not available"
@@ -76,16 +76,9 @@ def _display(rows) -> str:
 
 
 def _para(parts, cls="") -> str:
-    out = []
-    for p in parts:
-        if isinstance(p, Math):
-            out.append(mathml(p.source))
-        elif isinstance(p, Code):
-            out.append(f"<code>{escape(p.source)}</code>")
-        else:
-            out.append(escape(p))
     attr = f' class="{cls}"' if cls else ""
-    return f"<p{attr}>{''.join(out)}</p>"
+    body = join_parts(parts, mathml, lambda c: f"<code>{escape(c)}</code>", escape)
+    return f"<p{attr}>{body}</p>"
 
 
 def fit(svg: str) -> str:

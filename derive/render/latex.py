@@ -12,7 +12,7 @@ True
 """
 from __future__ import annotations
 
-from . import Code, Display, Heading, Math, Para, document, spelling
+from . import Display, Heading, Para, document, join_parts, spelling
 
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
             "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
@@ -44,15 +44,7 @@ def escape(text: str) -> str:
 
 
 def _para(parts) -> str:
-    out = []
-    for p in parts:
-        if isinstance(p, Math):
-            out.append(f"${p.source}$")
-        elif isinstance(p, Code):
-            out.append(r"\texttt{%s}" % escape(p.source))
-        else:
-            out.append(escape(p))
-    return "".join(out)
+    return join_parts(parts, lambda m: f"${m}$", lambda c: r"\texttt{%s}" % escape(c), escape)
 
 
 def display(rows) -> str:

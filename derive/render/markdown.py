@@ -12,7 +12,7 @@ True
 """
 from __future__ import annotations
 
-from . import Code, Display, Heading, Math, Para, document, spelling
+from . import Display, Heading, Para, document, join_parts, spelling
 
 _MARKDOWN = "\\`*_[]<>#|"
 
@@ -36,15 +36,7 @@ def inline(tex: str) -> str:
 
 
 def _para(parts) -> str:
-    out = []
-    for p in parts:
-        if isinstance(p, Math):
-            out.append(inline(p.source))
-        elif isinstance(p, Code):
-            out.append(f"`{p.source}`")
-        else:
-            out.append(escape(p))
-    return "".join(out)
+    return join_parts(parts, inline, lambda c: f"`{c}`", escape)
 
 
 def display(rows) -> str:

@@ -14,7 +14,7 @@ from html import escape
 
 from latex2mathml.converter import convert
 
-from . import Code, Display, Heading, Math, Para, document, spelling
+from . import Display, Heading, Para, document, join_parts, spelling
 
 
 def math(source: str, block: bool = False) -> str:
@@ -23,15 +23,7 @@ def math(source: str, block: bool = False) -> str:
 
 
 def _para(parts) -> str:
-    out = []
-    for p in parts:
-        if isinstance(p, Math):
-            out.append(math(p.source))
-        elif isinstance(p, Code):
-            out.append(f"<code>{escape(p.source)}</code>")
-        else:
-            out.append(escape(p))
-    return "<p>" + "".join(out) + "</p>"
+    return "<p>" + join_parts(parts, math, lambda c: f"<code>{escape(c)}</code>", escape) + "</p>"
 
 
 def display(rows) -> str:
