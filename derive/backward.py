@@ -23,6 +23,7 @@ import sympy as sp
 from .graph import Graph, apply
 from .indexform import element, free_indices
 from .rules import c, u0, u1, u2
+from .rules import diff as rules_diff
 from .steps import Recorder
 from .tensor import array, shape_of, unbroadcast
 from .tensorproof import prove_broadcast, prove_vjp
@@ -50,7 +51,7 @@ def cut_reference(graph: Graph, i: int, dout: sp.Symbol) -> sp.Expr:
     """dL/dv for node i by SymPy's diff: replace v by a symbol V, differentiate, put v back."""
     V = sp.Dummy("V", real=True)
     F = graph.value({i: V})
-    return dout * sp.diff(F, V).xreplace({V: graph.node(i).expr})
+    return dout * rules_diff(F, V).xreplace({V: graph.node(i).expr})
 
 
 def _depends_on(graph: Graph, targets: set) -> set:
@@ -189,7 +190,7 @@ def _reference_local(graph: Graph, n, k) -> sp.Expr:
     """SymPy's derivative of node n's own operation with respect to its k-th input."""
     placeholders = (u0, u1, u2)[: len(n.args)]
     value = n.rule.value if n.const is None else n.rule.value.xreplace({c: n.const})
-    d = sp.diff(value, placeholders[k])
+    d = rules_diff(value, placeholders[k])
     return d.xreplace(dict(zip(placeholders, [graph.node(a).expr for a in n.args])))
 
 

@@ -26,7 +26,9 @@ import sympy as sp
 from .errors import ProofError
 from .proof import Proof, compare
 from .rules import RULES, UNARY, cost
-from .steps import dout as dout_scalar, out as out_scalar
+from .rules import diff as rules_diff
+from .steps import dout as dout_scalar
+from .steps import out as out_scalar
 
 _SIMPLIFY_BUDGET = 24
 
@@ -191,7 +193,7 @@ def rewrite_result(rec, spec, graph, x, g0):
     if rec.context is not None:
         from .tensor_cached import tensor_result
         return tensor_result(rec, spec, graph, x, g0)
-    reference = dout_scalar * sp.diff(spec.forward, x)
+    reference = dout_scalar * rules_diff(spec.forward, x)
     best = choose(candidates(g0, spec.forward, x, spec.inputs)) if g0 != 0 else None
     prev = _record_moves(rec, best, x.name, g0, x.name) if best is not None else g0
     rec.record("result", "result", "out", x.name, prev, reference=reference,

@@ -32,6 +32,7 @@ from .errors import DeriveError, FormulaShapeError
 from .parse import parse_formula
 from .proof import Counterexample, Proof, compare, kink_point, numeric_compare
 from .render.printers import text as show
+from .rules import diff as rules_diff
 from .steps import dout, out
 
 
@@ -206,7 +207,7 @@ def check_gradient(spec, x: sp.Symbol, given: sp.Expr, book: sp.Expr | None = No
 
     ``book`` is the derivation's result, used to show and to settle conventions at kinks.
     """
-    reference = dout * sp.diff(spec.forward, x)
+    reference = dout * rules_diff(spec.forward, x)
     unfolded = given.xreplace(unfold_map(spec))
     expected = book if book is not None else reference
     result = compare(unfolded, reference, domain=spec.forward)   # only where out is real

@@ -233,21 +233,20 @@ class _Builder:
             rest[0][0] if rest else None)
         if other is None:
             raise DeriveError(f"{e} has no otherwise-branch")
+        if isinstance(cond, _COMPOUND):
+            return self.build(split_condition(cond, then, other))
         op, arg = self._condition(cond)
         if then == 1 and other == 0:
             return self._add(f"mask_{op}", (arg,), None, e)
-        if self.is_const(then) or self.is_const(other):
-            # a constant branch: other + (then - other)·[cond], which is equal everywhere
-            mask = sp.Piecewise((1, cond), (0, True))
-            return self.build(sp.Add(other, sp.Mul(then - other, mask)))
-        parts = [self.build(then), self.build(other)]
+        parts = [self.operand(then), self.operand(other)]     # a constant branch is a leaf
         return self._add(f"where_{op}", (arg, *parts), None, e)
 
     def _condition(self, cond):
         """A relational → ("gt"|"ge", id of the node whose sign decides)."""
         if not isinstance(cond, sp.core.relational.Relational) or isinstance(
                 cond, (sp.Eq, sp.Ne)):
-            raise MissingRuleError(f"no rule for the condition {cond}; use a single <, <=, >, >=")
+            raise MissingRuleError(f"no rule for the condition {cond}; use comparisons "
+                                   "(<, <=, >, >=, ==, !=) joined by &, | and ~")
         lhs, rhs = cond.lhs, cond.rhs
         if isinstance(cond, (sp.StrictGreaterThan, sp.GreaterThan)):
             diff = lhs - rhs
@@ -255,6 +254,35 @@ class _Builder:
             diff = rhs - lhs
         op = "gt" if isinstance(cond, (sp.StrictGreaterThan, sp.StrictLessThan)) else "ge"
         return op, self.build(diff)
+
+
+_COMPOUND = (sp.And, sp.Or, sp.Not, sp.Eq, sp.Ne)
+
+
+def split_condition(cond, then, other) -> sp.Piecewise:
+    """``where(cond, then, other)`` with one comparison per ``where``, equal everywhere.
+
+    ``a & b`` nests (the inner where decides only where a holds), ``a | b`` too, ``~a``
+    swaps the branches, ``a == b`` is ``(a >= b) & (a <= b)`` and ``a != b`` its negation.
+
+    >>> x, t = sp.symbols("x t", real=True)
+    >>> split_condition(sp.And(x > 0, t > 0), x, 0)
+    Piecewise((Piecewise((x, x > 0), (0, True)), t > 0), (0, True))
+    >>> split_condition(sp.Ne(x, t), 1, 0)
+    Piecewise((Piecewise((0, t >= x), (1, True)), t <= x), (1, True))
+    """
+    where = sp.Piecewise
+    if isinstance(cond, sp.Not):
+        return where((other, cond.args[0]), (then, True))
+    if isinstance(cond, (sp.Eq, sp.Ne)):
+        lhs, rhs = cond.args
+        yes, no = (then, other) if isinstance(cond, sp.Eq) else (other, then)
+        return where((where((yes, lhs <= rhs), (no, True)), lhs >= rhs), (no, True))
+    first, *more = cond.args
+    rest = cond.func(*more)
+    if isinstance(cond, sp.And):
+        return where((where((then, rest), (other, True)), first), (other, True))
+    return where((then, first), (where((then, rest), (other, True)), True))
 
 
 def decompose(forward: sp.Expr, inputs, program=()) -> Graph:

@@ -347,10 +347,21 @@ class _Parser:
     }
 
 
+_RELU = {"maximum": sympy.Max, "fmax": sympy.Max, "max": sympy.Max,
+         "minimum": sympy.Min, "fmin": sympy.Min, "min": sympy.Min}
+
+
 def _instantiate(entry, args):
     """A function call from its rule-table entry: the template with the arguments put in."""
-    if entry.name == "power":
+    if entry.name in ("power", "float_power"):
         return _power(*args)
+    if entry.name in _RELU and any(a == 0 for a in args):
+        # np.maximum(0, x) and np.maximum(x, 0): the ReLU primitive, 0 at the tie (the book)
+        return _RELU[entry.name](*args)
+    if entry.name == "clip" and args[1].is_number and args[2].is_number and args[1] > args[2]:
+        raise _Refuse(f"np.clip with lo = {args[1]} above hi = {args[2]}", arg=1)
+    if entry.name == "exp2":
+        _power(sympy.Integer(2), args[0])
     template = entry.template if isinstance(entry, Sugar) else entry.value
     result = template.xreplace(dict(zip(_PLACEHOLDERS, args)))
     if isinstance(entry, Sugar) and entry.name == "square":

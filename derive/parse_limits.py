@@ -47,8 +47,11 @@ def _power(base, exponent):
             if abs(exponent) * (base.p.bit_length() + base.q.bit_length()) > _MAX_BITS:
                 raise _Refuse("the power has too many digits for exact arithmetic")
     elif base.is_Number:
-        raise _Refuse("a number raised to a symbolic power is not allowed; "
-                      "write exp(x*log(a)) instead of a**x", arg=1)
+        if not base.is_positive:
+            raise _Refuse(f"{base} raised to a symbolic power is not real for every exponent; "
+                          "only a positive base is allowed (2**x)", arg=0)
+        if abs(math.log10(abs(base.p)) - math.log10(base.q)) > _LOG10_LIMIT / 10:
+            raise _Refuse(f"the base {base} is too large for a symbolic power", arg=0)
     return sympy.Pow(base, exponent)
 
 

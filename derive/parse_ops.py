@@ -36,15 +36,16 @@ _UNARYOPS = {
     ast.USub: _Op("-", operator.neg), ast.UAdd: _Op("+", operator.pos),
     ast.Invert: _Op("~", sympy.Not, logical=True),
 }
-_COMPARISONS = {ast.Lt: sympy.Lt, ast.LtE: sympy.Le, ast.Gt: sympy.Gt, ast.GtE: sympy.Ge}
+_COMPARISONS = {ast.Lt: sympy.Lt, ast.LtE: sympy.Le, ast.Gt: sympy.Gt, ast.GtE: sympy.Ge,
+                ast.Eq: sympy.Eq, ast.NotEq: sympy.Ne}
 _REFUSED_OPS = {     # operator or node type -> what to tell the user
     ast.FloorDiv: "floor division '//' is not supported", ast.Mod: "remainder '%' is not supported",
     ast.BitXor: "'^' is not supported (for powers write **)",
     ast.LShift: "shift '<<' is not supported", ast.RShift: "shift '>>' is not supported",
     ast.Not: "'not' is not supported; write ~(condition)",
     ast.And: "'and' is not supported; write (a) & (b)", ast.Or: "'or' is not supported; write (a) | (b)",
-    **dict.fromkeys((ast.Eq, ast.NotEq, ast.Is, ast.IsNot, ast.In, ast.NotIn),
-                    "only the comparisons <, <=, >, >= are supported"),
+    **dict.fromkeys((ast.Is, ast.IsNot, ast.In, ast.NotIn),
+                    "only the comparisons <, <=, >, >=, ==, != are supported"),
     ast.Lambda: "lambda is not allowed",
     **dict.fromkeys((ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp),
                     "comprehensions and generators are not allowed"),

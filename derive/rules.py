@@ -21,7 +21,7 @@ definitions in other primitives. Adding a primitive is one entry here.
 >>> rule_for("reciprocal").label.format(c="")
 '1/·'
 >>> sorted(SPELLINGS)[:4]
-['abs', 'absolute', 'cosh', 'dot']
+['abs', 'absolute', 'add', 'arccos']
 """
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from .errors import MissingRuleError
+from .functions import cbrt, rint
 from .tensor import AxisMax, AxisMean, AxisSum, BroadcastTo, ExpandDims, MatProd, Reshape, \
     Transposed
 
@@ -108,11 +109,20 @@ class Sugar:
     arity: int
     spell: tuple = NP
     conditions: tuple = ()
+    note: str = ""                 # its convention at ties and kinks, stated on the page
 
 
+_STEP = "a step function: its derivative is 0 away from the steps, where it is undefined"
 _KINK = "not differentiable at 0; the gradient there is taken as 0 (the book's ReLU convention)"
 _MASK = "a 0/1 mask: its derivative is 0 except at the step, where it is undefined"
 _BRANCH = "the gradient flows into the branch that was taken"
+_TIE_MAX = ("np.maximum(a, b) is np.where(a >= b, a, b): at a tie the gradient flows into a, "
+            "the first argument (TensorFlow's convention); np.maximum(0, x) and "
+            "np.maximum(x, 0) are the ReLU, 0 at x = 0 as in the book")
+_TIE_MIN = ("np.minimum(a, b) is np.where(a <= b, a, b): at a tie the gradient flows into a, "
+            "the first argument; with a 0 argument it is -ReLU(-x), 0 at the tie")
+_MAXIMUM = sp.Piecewise((u0, u0 >= u1), (u1, True))
+_MINIMUM = sp.Piecewise((u0, u0 <= u1), (u1, True))
 
 
 def _unary(name, fn, local, latex, *, inverse=None, cost=8.0, spell=NP_MATH, note="",
@@ -132,7 +142,8 @@ _TABLE = [
     Rule("add_const", u0 + c, (sp.Integer(1),), "+{c}", "+{c}", "add", inverse=y - c),
     Rule("mul_const", c * u0, (c,), "×{c}", r"\times {c}", "multiply", inverse=y / c),
     Rule("neg", -u0, (sp.Integer(-1),), "×(−1)", r"\times(-1)", "negative", inverse=-y),
-    Rule("reciprocal", 1 / u0, (-y**2,), "1/·", "1/", "reciprocal", inverse=1 / y, cost=2),
+    Rule("reciprocal", 1 / u0, (-y**2,), "1/·", "1/", "reciprocal", inverse=1 / y, cost=2,
+         spell=NP),
     Rule("pow", u0**c, (c * u0**(c - 1),), "^{c}", "{{}}^{{{c}}}", "power", inverse=y**(1 / c),
          cost=2),
     Rule("cpow", c**u0, (sp.log(c) * y,), "{c}^·", "{c}^{{\\cdot}}", "power",
@@ -160,7 +171,32 @@ _TABLE = [
     Rule("where_ge", sp.Piecewise((u1, u0 >= 0), (u2, True)),
          (sp.Integer(0), _mask(u0 >= 0), _mask(sp.Not(u0 >= 0))), "where(·≥0)",
          r"\mathrm{{where}}_{{\cdot\ge 0}}", "where", note=_BRANCH, cost=2),
-    _unary("sign", sp.sign, sp.Integer(0), r"\operatorname{{sign}}", cost=1, spell=NP),
+    _unary("sign", sp.sign, sp.Integer(0), r"\operatorname{{sign}}", cost=1, spell=NP,
+           note=_STEP + " (at 0)"),
+    _unary("floor", sp.floor, sp.Integer(0), r"\lfloor\cdot\rfloor", cost=1,
+           note=_STEP + " (at the integers)"),
+    _unary("ceil", sp.ceiling, sp.Integer(0), r"\lceil\cdot\rceil", cost=1,
+           spell=NP + ("math.ceil",), note=_STEP + " (at the integers)"),
+    _unary("rint", rint, sp.Integer(0), r"\operatorname{{rint}}", cost=1, spell=NP,
+           note=_STEP + " (at the half-integers; halves round to even)"),
+    _unary("cbrt", cbrt, 1 / (3 * y**2), r"\sqrt[3]{{\cdot}}", inverse=y**3, cost=8, spell=NP,
+           note="not differentiable at 0 (the slope is infinite there)"),
+    _unary("sin", sp.sin, sp.cos(u0), r"\sin"),
+    _unary("cos", sp.cos, -sp.sin(u0), r"\cos"),
+    _unary("tan", sp.tan, 1 + y**2, r"\tan", note="undefined at odd multiples of π/2"),
+    _unary("arcsin", sp.asin, 1 / sp.sqrt(1 - u0**2), r"\arcsin", inverse=sp.sin(y),
+           spell=NP + ("math.asin",), note="defined for -1 ≤ x ≤ 1, differentiable inside"),
+    _unary("arccos", sp.acos, -1 / sp.sqrt(1 - u0**2), r"\arccos", inverse=sp.cos(y),
+           spell=NP + ("math.acos",), note="defined for -1 ≤ x ≤ 1, differentiable inside"),
+    _unary("arctan", sp.atan, 1 / (1 + u0**2), r"\arctan", inverse=sp.tan(y),
+           spell=NP + ("math.atan",)),
+    _unary("arcsinh", sp.asinh, 1 / sp.sqrt(u0**2 + 1), r"\operatorname{{arsinh}}",
+           inverse=sp.sinh(y), spell=NP + ("math.asinh",)),
+    _unary("arccosh", sp.acosh, 1 / sp.sqrt(u0**2 - 1), r"\operatorname{{arcosh}}",
+           inverse=sp.cosh(y), spell=NP + ("math.acosh",),
+           note="defined for x ≥ 1, differentiable for x > 1"),
+    _unary("arctanh", sp.atanh, 1 / (1 - u0**2), r"\operatorname{{artanh}}",
+           inverse=sp.tanh(y), spell=NP + ("math.atanh",), note="defined for -1 < x < 1"),
     # structural primitives: their vector-Jacobian products are in derive.vjp
     _structural("matmul", MatProd, "@", r"\cdot", "matmul", arity=2,
                 spell=("np.dot", "numpy.dot", "np.matmul", "numpy.matmul", "dot", "matmul"),
@@ -191,13 +227,55 @@ SUGAR: dict[str, Sugar] = {s.name: s for s in [
     Sugar("absolute", sp.Abs(u0), 1),
     Sugar("fabs", sp.Abs(u0), 1, NP_MATH),
     Sugar("sigmoid", 1 / (1 + sp.exp(-u0)), 1, ("",)),
-    Sugar("maximum", sp.Max(u0, u1), 2),
-    Sugar("minimum", sp.Min(u0, u1), 2),
-    Sugar("max", sp.Max(u0, u1), 2, ("",)),          # the builtin; np.max is a reduction
-    Sugar("min", sp.Min(u0, u1), 2, ("",)),
+    Sugar("maximum", _MAXIMUM, 2, note=_TIE_MAX),
+    Sugar("minimum", _MINIMUM, 2, note=_TIE_MIN),
+    Sugar("fmax", _MAXIMUM, 2, note=_TIE_MAX),
+    Sugar("fmin", _MINIMUM, 2, note=_TIE_MIN),
+    Sugar("max", _MAXIMUM, 2, ("",), note=_TIE_MAX),   # the builtin; np.max is a reduction
+    Sugar("min", _MINIMUM, 2, ("",), note=_TIE_MIN),
+    Sugar("clip", sp.Piecewise((u1, u0 < u1), (u2, u0 > u2), (u0, True)), 3,
+          note="np.clip(x, lo, hi): the gradient flows into x for lo ≤ x ≤ hi (ends included, "
+               "as PyTorch's clamp), into lo below and hi above"),
     Sugar("power", u0**u1, 2),
-    Sugar("where", sp.Piecewise((u1, u0), (u2, True)), 3, conditions=(0,)),
+    Sugar("float_power", u0**u1, 2),
+    Sugar("exp2", 2**u0, 1),
+    Sugar("log2", sp.log(u0) / sp.log(2), 1, NP_MATH),
+    Sugar("log10", sp.log(u0) / sp.log(10), 1, NP_MATH),
+    Sugar("logaddexp", sp.log(sp.exp(u0) + sp.exp(u1)), 2),
+    Sugar("logaddexp2", sp.log(2**u0 + 2**u1) / sp.log(2), 2),
+    Sugar("hypot", sp.sqrt(u0**2 + u1**2), 2, NP_MATH),
+    Sugar("erfc", 1 - sp.erf(u0), 1, NP_MATH + ("scipy.special.", "special.")),
+    Sugar("heaviside", sp.Piecewise((1, u0 > 0), (0, u0 < 0), (u1, True)), 2,
+          note="np.heaviside(x, h0) is h0 at x = 0; its derivative is 0 away from 0"),
+    Sugar("add", u0 + u1, 2),
+    Sugar("subtract", u0 - u1, 2),
+    Sugar("multiply", u0 * u1, 2),
+    Sugar("divide", u0 / u1, 2),
+    Sugar("true_divide", u0 / u1, 2),
+    Sugar("negative", -u0, 1),
+    Sugar("positive", u0, 1),
+    Sugar("where", sp.Piecewise((u1, u0), (u2, True)), 3, conditions=(0,), note=_BRANCH),
+    Sugar("logical_and", sp.And(u0, u1), 2, conditions=(0, 1)),
+    Sugar("logical_or", sp.Or(u0, u1), 2, conditions=(0, 1)),
+    Sugar("logical_not", sp.Not(u0), 1, conditions=(0,)),
 ]}
+
+#: the functions whose derivative is 0 away from their steps (SymPy leaves it unevaluated)
+STEPS = (sp.floor, sp.ceiling, rint)
+
+
+def diff(e: sp.Expr, x: sp.Symbol) -> sp.Expr:
+    """``sympy.diff``, with the step functions' derivatives 0 (they are, off the steps).
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> diff(x * sp.floor(x), x)
+    floor(x)
+    """
+    d = sp.diff(e, x)
+    if not d.has(sp.Derivative):
+        return d
+    return d.replace(lambda a: isinstance(a, sp.Derivative) and isinstance(a.expr, STEPS),
+                     lambda a: sp.Integer(0))
 
 
 def _spellings() -> dict:
@@ -220,10 +298,10 @@ STRUCTURAL: dict = {r.sympy: r.name for r in _TABLE if r.structural}
 def rule_for(name: str) -> Rule:
     """Look a primitive up; a missing one is an error that names it.
 
-    >>> rule_for("arcsin")
+    >>> rule_for("lgamma")
     Traceback (most recent call last):
     ...
-    derive.errors.MissingRuleError: no rule for primitive 'arcsin'; known primitives: abs, add, ...
+    derive.errors.MissingRuleError: no rule for primitive 'lgamma'; known primitives: abs, add, ...
     """
     try:
         return RULES[name]

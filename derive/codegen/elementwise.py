@@ -17,7 +17,9 @@ import sympy as sp
 
 from ..errors import ProofError
 from ..proof import prove_equal
-from ..steps import dout as dout_sym, out as out_sym
+from ..rules import diff as rules_diff
+from ..steps import dout as dout_sym
+from ..steps import out as out_sym
 from .lower import lower, rename
 from .printer import NumpyCodePrinter
 from .runtime import HELPERS
@@ -207,7 +209,7 @@ def _from_inputs(f, spec, arrays):
     if not adds:
         return f
     (x,) = spec.inputs
-    fx, _ = stable_form(sp.diff(spec.forward, x))
+    fx, _ = stable_form(rules_diff(spec.forward, x))
     branches = [v for v, _ in fx.args] if isinstance(fx, sp.Piecewise) else [fx]
     if any(a.is_Add for b in branches for a in sp.preorder_traversal(b)):
         return f

@@ -97,7 +97,7 @@ class Lowering:
             return self._pow(e)
         if isinstance(e, sp.Piecewise):
             return self._piecewise(e)
-        if isinstance(e, sp.core.relational.Relational):
+        if isinstance(e, (sp.core.relational.Relational, sp.And, sp.Or, sp.Not)):
             new = self.fresh("mask")
             self.lines.append(f"{new} = {self._condition(e)}")
             return _Operand(new, owned=True)
@@ -198,8 +198,14 @@ class Lowering:
         """A comparison whose array side is lowered to a name first if it is compound."""
         if cond.is_Symbol:  # a cached boolean mask
             return cond.name
-        if isinstance(cond, sp.Not) and cond.args[0].is_Symbol:
-            return f"~{cond.args[0].name}"
+        if isinstance(cond, sp.Not):
+            inner = self._condition(cond.args[0])
+            return f"~{inner}" if cond.args[0].is_Symbol else f"~{inner}"
+        if isinstance(cond, (sp.And, sp.Or)):
+            joint = " & " if isinstance(cond, sp.And) else " | "
+            return "(" + joint.join(self._condition(a) for a in cond.args) + ")"
+        if cond in (sp.true, sp.false):
+            return "True" if cond == sp.true else "False"
         lhs, rhs = cond.lhs, cond.rhs
         lt, rt = self.value(lhs).text, self.value(rhs).text
         return f"({lt} {cond.rel_op} {rt})"
@@ -221,7 +227,8 @@ class Lowering:
             self.lines.append(f"np.copyto({vb.text}, {va.text}, where={c})")
             return vb
         if va.owned:
-            notc = self._condition(cond.negated)
+            notc = self._condition(cond.negated if isinstance(cond, sp.core.relational.Relational)
+                                   else sp.Not(cond))
             self.lines.append(f"np.copyto({va.text}, {vb.text}, where={notc})")
             return va
         new = self.fresh()

@@ -12,6 +12,7 @@ import sympy as sp
 
 from ..errors import ProofError
 from ..proof import prove_equal
+from ..rules import diff as rules_diff
 from ..steps import out as out_sym
 from .lower import lower, rename
 from .stable import stable_form
@@ -167,7 +168,7 @@ def share_work(fwd, cached, spec, arrays, taken, printer):
         opts = [e]
         if sym.is_real and x is not None:
             if out_sym in e.free_symbols:
-                fx, _ = stable_form(sp.diff(spec.forward, x))
+                fx, _ = stable_form(rules_diff(spec.forward, x))
                 if fx.free_symbols & arrays and calls(fx) <= calls(e):
                     opts.append(fx)
             opts = [f for o in opts for f in _local_forms(o, x)]
