@@ -88,6 +88,7 @@ class _Parser:
         self.lead = len(original) - len(self.stripped)
         self.lines = re.split(r"(?<=\r\n)|(?<=\r)(?!\n)|(?<=\n)", self.stripped)
         self.seen: dict[str, tuple[int, int]] = {}
+        self.conventions: dict[str, None] = {}   # notes of the functions used (ties, ends)
 
     # -- positions and errors ------------------------------------------------
     def column(self, lineno: int, byte_col: int) -> int:
@@ -290,7 +291,12 @@ class _Parser:
         conditions = entry.conditions if isinstance(entry, Sugar) else ()
         args = [self.condition(arg, f"argument {i + 1} of {spelled}") if i in conditions
                 else self.value(arg) for i, arg in enumerate(node.args)]
-        return self.build(node, lambda *a: _instantiate(entry, a), args, node.args, f"{spelled}(...)")
+        result = self.build(node, lambda *a: _instantiate(entry, a), args, node.args,
+                            f"{spelled}(...)")
+        if isinstance(entry, Sugar) and entry.note and not isinstance(result, (sympy.Max,
+                                                                               sympy.Min)):
+            self.conventions.setdefault(entry.note)
+        return result
 
     def literal(self, node: ast.AST, what: str):
         """An int, a tuple of ints, None or a bool, as written (never built as SymPy)."""

@@ -208,8 +208,9 @@ def _build(source, statements, parser, *, shapes, roles, defaults, positive, var
     aliases = dict(aliases)
     if output_name not in (None, "out"):
         aliases.setdefault(output_name, "out")
+    notes = tuple(dict.fromkeys([*notes, *parser.conventions]))
     return LayerSpec(name, forward, inputs, groups["param"], dict(defaults), title or name,
-                     class_name or camel(name), tuple(notes), groups["weight"], groups["const"],
+                     class_name or camel(name), notes, groups["weight"], groups["const"],
                      named, tuple(assume), dict(features), aliases, source, program, output)
 
 

@@ -72,7 +72,7 @@ class Recorder:
             from .tensorproof import prove_tensor
             return prove_tensor(expr, reference, self.context, what=what, allow_kink=allow_kink)
         left, right = self.unfold(expr), self.unfold(reference)
-        proof = prove_equal(left, right, what=what, allow_kink=allow_kink)
+        proof = prove_equal(left, right, what=what, allow_kink=allow_kink, domain=self.forward)
         unfolded = " once the output is replaced by its forward formula" if (
             left != expr or right != reference) else ""
         return replace(proof, detail=f"{proof.detail}{unfolded}")
