@@ -13,7 +13,7 @@ from sympy.codegen.cfunctions import expm1, log1p
 
 from ..errors import DeriveError
 from ..rules import RULES, UNARY
-from .stable import sigmoid, softplus
+from .stable import logaddexp, sigmoid, softplus
 
 __all__ = ["lower", "Lowering", "rename"]
 
@@ -105,6 +105,8 @@ class Lowering:
             a, b = sorted(e.args, key=lambda q: not self.is_array(q))
             name = "minimum" if isinstance(e, sp.Min) else "maximum"
             return self.ufunc(name, self.value(a), self.value(b))
+        if isinstance(e, logaddexp):
+            return self.ufunc("logaddexp", *(self.value(a) for a in e.args))
         if isinstance(e, softplus):
             return self.ufunc("logaddexp", _Operand("0.0", scalar=True), self.value(e.args[0]))
         if isinstance(e, sigmoid):

@@ -54,6 +54,9 @@ class NumpyCodePrinter(NumpySyntax, NumPyPrinter):
     def _print_softplus(self, e):
         return f"np.logaddexp(0.0, {self._print(e.args[0])})"
 
+    def _print_logaddexp(self, e):
+        return f"np.logaddexp({self._print(e.args[0])}, {self._print(e.args[1])})"
+
     def _print_erf(self, e):
         return f"erf({self._print(e.args[0])})"
 

@@ -28,7 +28,7 @@ from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
 from ..errors import ProofError
 from ..proof import prove_equal
 
-__all__ = ["sigmoid", "softplus", "stable_form"]
+__all__ = ["logaddexp", "sigmoid", "softplus", "stable_form"]
 
 
 class sigmoid(sp.Function):
@@ -70,6 +70,23 @@ class softplus(sp.Function):
         return sigmoid(self.args[0])
 
 
+class logaddexp(sp.Function):
+    """log(exp(a) + exp(b)), printed as np.logaddexp(a, b)."""
+
+    nargs = 2
+
+    def _eval_rewrite_as_exp(self, a, b, **kwargs):
+        return sp.log(sp.exp(a) + sp.exp(b))
+
+    _eval_rewrite_as_log = _eval_rewrite_as_exp
+
+    def _eval_evalf(self, prec):
+        return self.rewrite(sp.exp)._eval_evalf(prec)
+
+    def _eval_is_real(self):
+        return self.args[0].is_real and self.args[1].is_real
+
+
 def _unfold(e: sp.Expr) -> sp.Expr:
     """The expression with the helper functions written out, for the proof."""
     return e.rewrite(sp.exp).replace(
@@ -100,6 +117,39 @@ def _softplus(e: sp.Expr) -> sp.Expr:
         u = next(t for t in a.args[0].args if isinstance(t, sp.exp)).args[0]
         return softplus(u)
     return e.replace(is_softplus, to_softplus)
+
+
+def _two_exps(a) -> tuple | None:
+    """(u, v) when ``a`` is exp(u) + exp(v), else None."""
+    if a.is_Add and len(a.args) == 2 and all(isinstance(t, sp.exp) for t in a.args):
+        return a.args[0].args[0], a.args[1].args[0]
+    return None
+
+
+def _logaddexp(e: sp.Expr) -> sp.Expr:
+    """log(exp(u) + exp(v)) → logaddexp(u, v), which np.logaddexp takes without overflow."""
+    return e.replace(lambda a: isinstance(a, sp.log) and _two_exps(a.args[0]) is not None,
+                     lambda a: logaddexp(*_two_exps(a.args[0])))
+
+
+def _softmax2(e: sp.Expr) -> sp.Expr:
+    """exp(u)/(exp(u) + exp(v)) → sigmoid(u - v): the two-way softmax without overflow.
+
+    Each sum S = exp(u) + exp(v) is held as a symbol, exp(u) written sigmoid(u - v)·S and
+    exp(v) sigmoid(v - u)·S; kept only when S then cancels out.
+    """
+    for total in sorted({a for a in sp.preorder_traversal(e) if _two_exps(a) is not None},
+                        key=sp.default_sort_key):
+        u, v = _two_exps(total)
+        S = sp.Dummy("S", positive=True)
+        held = e.xreplace({total: S})
+        if not held.has(sp.exp(u), sp.exp(v)) and not held.has(S):
+            continue
+        cand = sp.cancel(held.xreplace({sp.exp(u): sigmoid(u - v) * S,
+                                        sp.exp(v): sigmoid(v - u) * S}))
+        if not cand.has(S) and not cand.has(sp.exp(u), sp.exp(v)):
+            e = cand
+    return e
 
 
 def _exp_atoms(e: sp.Expr) -> list:
@@ -203,6 +253,8 @@ def _collect_dout(e: sp.Expr) -> sp.Expr:
 
 _REWRITES = (
     ("softplus", _softplus),
+    ("logaddexp", _logaddexp),
+    ("two-way softmax", _softmax2),
     ("sigmoid", _to_sigmoid),
     ("clamp exp branch", _clamp_branches),
     ("expm1/log1p", _expm1_log1p),
