@@ -113,6 +113,121 @@ def square(x):
     """Square"""
     return x**2
 ''',
+    "mish": '''
+def mish(x):
+    """Mish: x·tanh(softplus(x))
+
+    note: smooth everywhere, so no convention at a kink is needed
+    """
+    return x * np.tanh(np.log(1 + np.exp(x)))
+''',
+    "selu": '''
+def selu(x):
+    """SELU: scale·x for x > 0, scale·alpha·(exp(x) − 1) otherwise
+
+    note: alpha = 1.6732632423543772848170429916717 and scale = 1.0507009873554804934193349852946 (Klambauer et al., as PyTorch and JAX)
+    note: not differentiable at x = 0; the x > 0 branch is strict, so the gradient there is scale·alpha (the left branch's, as PyTorch's)
+    """
+    return 1.0507009873554804934193349852946 * np.where(
+        x > 0, x, 1.6732632423543772848170429916717 * (np.exp(x) - 1))
+''',
+    "celu": '''
+def celu(x, alpha: param(positive=True) = 1.0):
+    """CELU: x for x > 0, alpha·(exp(x/alpha) − 1) otherwise
+
+    note: continuously differentiable: both branches have gradient 1 at x = 0 (the x > 0 branch is strict; the left one gives exp(0) = 1 there)
+    """
+    return np.where(x > 0, x, alpha * (np.exp(x / alpha) - 1))
+''',
+    "softsign": '''
+def softsign(x):
+    """Softsign: x / (1 + |x|)
+
+    note: |x| has a kink at 0 but softsign does not: its gradient 1/(1 + |x|)² is 1 there (sign(0) = 0 in the steps)
+    """
+    return x / (1 + np.abs(x))
+''',
+    "logsigmoid": '''
+def logsigmoid(x):
+    """Log-sigmoid: log(1 / (1 + exp(−x)))
+
+    class: LogSigmoid
+    note: smooth everywhere; the gradient is sigmoid(−x) = 1 − exp(out)
+    """
+    return -np.log(1 + np.exp(-x))
+''',
+    "tanhshrink": '''
+def tanhshrink(x):
+    """Tanhshrink: x − tanh(x)
+
+    note: smooth everywhere; the gradient tanh(x)² is 0 at x = 0 and tends to 1 as |x| grows
+    """
+    return x - np.tanh(x)
+''',
+    "bce": '''
+def bce(x, t):
+    """Binary cross-entropy of probabilities (elementwise, no reduction)
+
+    note: x is a probability, 0 < x < 1 (the loss is infinite at 0 and 1: no clamping, unlike PyTorch's log ≥ −100); t is the target in [0, 1], an input here, so dL/dt is derived too
+    note: dL/dx = (x − t)/(x·(1 − x)); dL/dt = log(1 − x) − log(x)
+    """
+    return -(t * np.log(x) + (1 - t) * np.log(1 - x))
+''',
+    "bce_with_logits": '''
+def bce_with_logits(x, t):
+    """Binary cross-entropy with logits (elementwise, no reduction)
+
+    note: x is a logit (any real), t the target in [0, 1], an input here (dL/dt = −x)
+    note: written as (1 − t)·x + softplus(−x) (TensorFlow's form), equal to −(t·log sigmoid(x) + (1 − t)·log(1 − sigmoid(x))); smooth in x, so no convention at x = 0: the gradient is sigmoid(x) − t everywhere
+    """
+    return (1 - t) * x + np.log(1 + np.exp(-x))
+''',
+    "huber": '''
+def huber(x, t, delta: param(positive=True) = 1.0):
+    """Huber loss (elementwise, no reduction)
+
+    note: ½(x − t)² where |x − t| < delta, delta·(|x − t| − ½·delta) elsewhere; t is the target, an input here (dL/dt = −dL/dx)
+    note: continuously differentiable: at |x − t| = delta both branches give the gradient x − t = delta·sign(x − t); at x = t it is 0
+    """
+    return np.where(np.abs(x - t) < delta, 0.5 * (x - t)**2,
+                    delta * (np.abs(x - t) - 0.5 * delta))
+''',
+    "smooth_l1": '''
+def smooth_l1(x, t, beta: param(positive=True) = 1.0):
+    """Smooth L1 loss (elementwise, no reduction)
+
+    note: ½(x − t)²/beta where |x − t| < beta, |x − t| − ½·beta elsewhere (PyTorch's, beta > 0); t is the target, an input here (dL/dt = −dL/dx)
+    note: continuously differentiable: at |x − t| = beta both branches give the gradient (x − t)/beta = sign(x − t); at x = t it is 0
+    """
+    return np.where(np.abs(x - t) < beta, 0.5 * (x - t)**2 / beta,
+                    np.abs(x - t) - 0.5 * beta)
+''',
+    "l1": '''
+def l1(x, t):
+    """L1 loss (elementwise, no reduction): |x − t|
+
+    note: not differentiable at x = t; the gradient there is sign(0) = 0 (as PyTorch's l1_loss); t is the target, an input here (dL/dt = −dL/dx)
+    """
+    return np.abs(x - t)
+''',
+    "log_cosh": '''
+def log_cosh(x, t):
+    """Log-cosh loss (elementwise, no reduction): log(cosh(x − t))
+
+    note: written as (x − t) + softplus(−2·(x − t)) − log 2, which equals log(cosh(x − t)), because cosh overflows beyond |x − t| ≈ 710 and the exported code must not
+    note: smooth everywhere, gradient tanh(x − t) = 1 − 2·sigmoid(−2·(x − t)); t is the target, an input here (dL/dt = −dL/dx)
+    """
+    return (x - t) + np.log(1 + np.exp(-2 * (x - t))) - np.log(2)
+''',
+    "hinge": '''
+def hinge(x, t):
+    """Hinge loss (elementwise, no reduction): max(0, 1 − t·x)
+
+    note: t is the label, −1 or 1 (any real works), an input here: dL/dx = −t and dL/dt = −x where t·x < 1, 0 elsewhere
+    note: not differentiable where t·x = 1; as the book's ReLU at 0, the gradient there is 0
+    """
+    return np.maximum(0, 1 - t * x)
+''',
     "affine": '''
 def affine(x: input("N", "D"), W: weight("D", "M"), b: weight("M")):
     """Affine (fully connected): out = x·W + b

@@ -24,6 +24,10 @@ __all__ = ["CASES", "HAND_CODED", "ELEMENTWISE", "MATRIX"]
 # exp(x) is inf above ~709.78, which is the true value: keep its edges below that.
 _EXP_EDGES = tuple(700.0 if e == 1000.0 else e for e in DEFAULT_EDGES)
 
+# bce takes probabilities, 0 < x < 1: edges near both ends (t in random sets is 0 or 1,
+# drawn as one-hot rows; its own edge set gives soft targets).
+_PROBABILITY_EDGES = (1e-8, 1e-4, 0.5, 1.0 - 1e-4, 1.0 - 1e-8)
+
 _OPTIONS: dict = {
     "mul": {"inputs": ("x", "y")},
     "add": {"inputs": ("x", "y")},
@@ -32,6 +36,19 @@ _OPTIONS: dict = {
     "elu": {"kinks": (0.0,)},
     "exp": {"edges": _EXP_EDGES},
     "log": {"domain": (0.1, 5.0)},
+    "selu": {"kinks": (0.0,)},
+    # celu, softsign: |x| and the branch switch at 0 leave the gradient continuous there, so
+    # finite differences at x = 0 are kept on purpose: they check that the gradient is 1.
+    # Losses: the target t is a second input. Their kinks (x = t, |x - t| = delta,
+    # t*x = 1) are not points of one input; tests/test_catalogue_new.py checks them.
+    "bce": {"inputs": ("x", "t"), "domain": (0.001, 0.999), "kinds": {"t": "onehot"},
+            "edges": _PROBABILITY_EDGES},
+    "bce_with_logits": {"inputs": ("x", "t"), "kinds": {"t": "onehot"}},
+    "huber": {"inputs": ("x", "t")},
+    "smooth_l1": {"inputs": ("x", "t")},
+    "l1": {"inputs": ("x", "t")},
+    "log_cosh": {"inputs": ("x", "t")},
+    "hinge": {"inputs": ("x", "t")},
 }
 
 ELEMENTWISE: dict = {

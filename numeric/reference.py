@@ -28,7 +28,11 @@ Where we differ from the book
 * **Broadcasting.** ``MulLayer`` and ``AddLayer`` sum gradients back to each
   input's shape when the inputs were broadcast (the book assumes equal shapes).
 * Conventions at kinks are the book's: the gradient of ``relu`` at 0 is 0 and the
-  positive branch is strict (``x > 0``) for ``leaky_relu`` and ``elu`` too.
+  positive branch is strict (``x > 0``) for ``leaky_relu``, ``elu`` and ``selu`` too;
+  ``l1`` has gradient sign(0) = 0 at x = t and ``hinge`` gradient 0 where t*x = 1.
+* **Elementwise losses take the target as an input.** ``Bce``, ``Huber``, ``Hinge`` ...
+  are ``forward(x, t)`` with no reduction (one loss per element, like PyTorch's
+  ``reduction='none'``), and ``backward(dout)`` returns ``(dx, dt)``.
 """
 from __future__ import annotations
 
@@ -41,6 +45,8 @@ from numeric.special import erfc
 __all__ = [
     "MulLayer", "AddLayer", "Relu", "Sigmoid", "Tanh", "Exp", "Log", "Softplus",
     "LeakyRelu", "Elu", "Silu", "Gelu", "GeluTanh", "Square",
+    "Mish", "Selu", "Celu", "Softsign", "LogSigmoid", "Tanhshrink",
+    "Bce", "BceWithLogits", "Huber", "SmoothL1", "L1", "LogCosh", "Hinge",
     "REFERENCE", "PARAMS", "sigmoid",
 ]
 
@@ -272,6 +278,225 @@ class Square:
         return 2.0 * self.x * np.asarray(dout, dtype=np.float64)
 
 
+class Mish:
+    """out = x*tanh(softplus(x)); gradient tanh(sp) + x*sigmoid(x)*(1 - tanh(sp)**2),
+    since d softplus/dx = sigmoid(x). softplus via logaddexp, so +-1000 stays finite."""
+
+    def forward(self, x):
+        self.x = _as_float(x)
+        self.th = np.tanh(np.logaddexp(0.0, self.x))
+        self.s = sigmoid(self.x)
+        return self.x * self.th
+
+    def backward(self, dout):
+        grad = self.th + self.x * self.s * (1.0 - self.th**2)
+        return np.asarray(dout, dtype=np.float64) * grad
+
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+class Selu:
+    """out = scale*x if x > 0 else scale*alpha*(exp(x)-1); gradient scale, or scale*alpha*exp(x)
+    (so scale*alpha at x = 0: the positive branch is strict). exp only of min(x, 0)."""
+
+    def forward(self, x):
+        x = np.asarray(x, dtype=np.float64)
+        self.positive = x > 0
+        neg = np.minimum(x, 0.0)
+        self.exp_neg = np.exp(neg)
+        return SELU_SCALE * np.where(self.positive, x, SELU_ALPHA * np.expm1(neg))
+
+    def backward(self, dout):
+        dout = np.asarray(dout, dtype=np.float64)
+        return np.where(self.positive, SELU_SCALE * dout,
+                        SELU_SCALE * SELU_ALPHA * self.exp_neg * dout)
+
+
+class Celu:
+    """out = x if x > 0 else alpha*(exp(x/alpha)-1); gradient 1, or exp(x/alpha) (1 at 0 too)."""
+
+    def __init__(self, alpha: float = 1.0):
+        self.alpha = float(alpha)
+
+    def forward(self, x):
+        x = np.asarray(x, dtype=np.float64)
+        self.positive = x > 0
+        neg = np.minimum(x, 0.0) / self.alpha
+        self.exp_neg = np.exp(neg)
+        return np.where(self.positive, x, self.alpha * np.expm1(neg))
+
+    def backward(self, dout):
+        dout = np.asarray(dout, dtype=np.float64)
+        return np.where(self.positive, dout, self.exp_neg * dout)
+
+
+class Softsign:
+    """out = x/(1+|x|); gradient ((1+|x|) - x*sign(x))/(1+|x|)**2 = 1/(1+|x|)**2."""
+
+    def forward(self, x):
+        self.x = _as_float(x)
+        self.denom = 1.0 + np.abs(self.x)
+        return self.x / self.denom
+
+    def backward(self, dout):
+        return np.asarray(dout, dtype=np.float64) / (self.denom * self.denom)
+
+
+class LogSigmoid:
+    """out = log(sigmoid(x)) = -softplus(-x); gradient sigmoid(-x) (1 - sigmoid(x), no cancellation)."""
+
+    def forward(self, x):
+        self.x = _as_float(x)
+        return -np.logaddexp(0.0, -self.x)
+
+    def backward(self, dout):
+        return np.asarray(dout, dtype=np.float64) * sigmoid(-self.x)
+
+
+class Tanhshrink:
+    """out = x - tanh(x); gradient 1 - (1 - tanh(x)**2) = tanh(x)**2."""
+
+    def forward(self, x):
+        self.x = _as_float(x)
+        self.th = np.tanh(self.x)
+        return self.x - self.th
+
+    def backward(self, dout):
+        return np.asarray(dout, dtype=np.float64) * self.th**2
+
+
+# --- elementwise losses with a target t (no reduction); t is an input, dt is returned too ---
+
+class Bce:
+    """out = -(t*log(x) + (1-t)*log(1-x)) for probabilities 0 < x < 1.
+
+    d/dx = -t/x + (1-t)/(1-x) = (x - t)/(x*(1 - x)); d/dt = -log(x) + log(1-x).
+    """
+
+    def forward(self, x, t):
+        self.x, self.t = _as_float(x), _as_float(t)
+        self.log_x, self.log_1mx = np.log(self.x), np.log1p(-self.x)
+        return -(self.t * self.log_x + (1.0 - self.t) * self.log_1mx)
+
+    def backward(self, dout):
+        dout = np.asarray(dout, dtype=np.float64)
+        dx = dout * (self.x - self.t) / (self.x * (1.0 - self.x))
+        dt = dout * (self.log_1mx - self.log_x)
+        return dx, dt
+
+
+class BceWithLogits:
+    """out = log(1+exp(x)) - t*x, i.e. -(t*log s + (1-t)*log(1-s)) with s = sigmoid(x).
+
+    d/dx = sigmoid(x) - t (smooth, also at x = 0); d/dt = -x. softplus via logaddexp.
+    """
+
+    def forward(self, x, t):
+        self.x, self.t = _as_float(x), _as_float(t)
+        return np.logaddexp(0.0, self.x) - self.t * self.x
+
+    def backward(self, dout):
+        dout = np.asarray(dout, dtype=np.float64)
+        return dout * (sigmoid(self.x) - self.t), -dout * self.x
+
+
+class Huber:
+    """z = x - t; out = z**2/2 where |z| < delta, else delta*(|z| - delta/2).
+
+    d/dz = z inside, delta*sign(z) outside (equal at |z| = delta); d/dx = d/dz, d/dt = -d/dz.
+    """
+
+    def __init__(self, delta: float = 1.0):
+        self.delta = float(delta)
+
+    def forward(self, x, t):
+        z = np.asarray(x, dtype=np.float64) - np.asarray(t, dtype=np.float64)
+        a = np.abs(z)
+        inside = a < self.delta
+        self.grad = np.where(inside, z, self.delta * np.sign(z))
+        return np.where(inside, 0.5 * z * z, self.delta * (a - 0.5 * self.delta))
+
+    def backward(self, dout):
+        g = np.asarray(dout, dtype=np.float64) * self.grad
+        return g, -g
+
+
+class SmoothL1:
+    """z = x - t; out = z**2/(2*beta) where |z| < beta, else |z| - beta/2.
+
+    d/dz = z/beta inside, sign(z) outside (equal at |z| = beta); d/dx = d/dz, d/dt = -d/dz.
+    """
+
+    def __init__(self, beta: float = 1.0):
+        self.beta = float(beta)
+
+    def forward(self, x, t):
+        z = np.asarray(x, dtype=np.float64) - np.asarray(t, dtype=np.float64)
+        a = np.abs(z)
+        inside = a < self.beta
+        self.grad = np.where(inside, z / self.beta, np.sign(z))
+        return np.where(inside, 0.5 * z * z / self.beta, a - 0.5 * self.beta)
+
+    def backward(self, dout):
+        g = np.asarray(dout, dtype=np.float64) * self.grad
+        return g, -g
+
+
+class L1:
+    """out = |x - t|; d/dx = sign(x - t) (0 at x = t), d/dt = -sign(x - t)."""
+
+    def forward(self, x, t):
+        z = np.asarray(x, dtype=np.float64) - np.asarray(t, dtype=np.float64)
+        self.sign = np.sign(z)
+        return np.abs(z)
+
+    def backward(self, dout):
+        g = np.asarray(dout, dtype=np.float64) * self.sign
+        return g, -g
+
+
+_LOG2 = math.log(2.0)
+
+
+class LogCosh:
+    """out = log(cosh(z)), z = x - t; d/dx = tanh(z), d/dt = -tanh(z).
+
+    cosh overflows beyond |z| ~ 710, so for |z| >= 1 the forward is
+    |z| - log 2 + log1p(exp(-2|z|)) (cosh z = e^|z| (1 + e^(-2|z|))/2); below 1 the plain
+    formula keeps the relative accuracy of z**2/2.
+    """
+
+    def forward(self, x, t):
+        z = np.asarray(x, dtype=np.float64) - np.asarray(t, dtype=np.float64)
+        a = np.abs(z)
+        self.th = np.tanh(z)
+        near = np.log(np.cosh(np.minimum(a, 1.0)))
+        far = a - _LOG2 + np.log1p(np.exp(-2.0 * a))
+        return np.where(a < 1.0, near, far)
+
+    def backward(self, dout):
+        g = np.asarray(dout, dtype=np.float64) * self.th
+        return g, -g
+
+
+class Hinge:
+    """out = max(0, 1 - t*x); where t*x < 1: d/dx = -t, d/dt = -x; elsewhere 0 (0 at t*x = 1,
+    as the book's ReLU at 0)."""
+
+    def forward(self, x, t):
+        self.x, self.t = _as_float(x), _as_float(t)
+        margin = 1.0 - self.t * self.x
+        self.active = margin > 0
+        return np.where(self.active, margin, 0.0)
+
+    def backward(self, dout):
+        dout = np.asarray(dout, dtype=np.float64)
+        return (np.where(self.active, -self.t * dout, 0.0),
+                np.where(self.active, -self.x * dout, 0.0))
+
+
 REFERENCE: dict[str, type] = {
     "mul": MulLayer,
     "add": AddLayer,
@@ -287,9 +512,25 @@ REFERENCE: dict[str, type] = {
     "gelu": Gelu,
     "gelu_tanh": GeluTanh,
     "square": Square,
+    "mish": Mish,
+    "selu": Selu,
+    "celu": Celu,
+    "softsign": Softsign,
+    "logsigmoid": LogSigmoid,
+    "tanhshrink": Tanhshrink,
+    "bce": Bce,
+    "bce_with_logits": BceWithLogits,
+    "huber": Huber,
+    "smooth_l1": SmoothL1,
+    "l1": L1,
+    "log_cosh": LogCosh,
+    "hinge": Hinge,
 }
 
 PARAMS: dict[str, dict[str, float]] = {
     "leaky_relu": {"alpha": 0.01},
     "elu": {"alpha": 1.0},
+    "celu": {"alpha": 1.0},
+    "huber": {"delta": 1.0},
+    "smooth_l1": {"beta": 1.0},
 }

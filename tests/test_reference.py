@@ -18,9 +18,11 @@ from numeric.fd import directional_check, numerical_grad
 from numeric.reference import PARAMS, REFERENCE, AddLayer, Elu, Exp, LeakyRelu, MulLayer
 from numeric.special import erf, erfc
 
-TWO_INPUTS = {"mul", "add"}
-KINKED = {"relu", "leaky_relu", "elu"}
+TWO_INPUTS = {"mul", "add", "bce", "bce_with_logits", "huber", "smooth_l1", "l1", "log_cosh",
+              "hinge"}
+KINKED = {"relu", "leaky_relu", "elu", "selu"}
 POSITIVE = {"log"}
+PROBABILITY = {"bce"}          # 0 < x < 1
 
 
 def n_inputs(name):
@@ -31,6 +33,8 @@ def draw(name, rng, shape, low=-5.0, high=5.0):
     """Random inputs in the layer's domain, kept 0.05 away from kinks."""
     if name in POSITIVE:
         low, high = 0.1, high
+    if name in PROBABILITY:
+        low, high = 0.01, 0.99
     x = rng.uniform(low, high, shape)
     if name in KINKED:
         x = np.where(np.abs(x) < 0.05, 0.5, x)
@@ -73,6 +77,24 @@ NAIVE = {
     "gelu": np.vectorize(lambda v: v * _phi(v)),
     "gelu_tanh": lambda x: 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3))),
     "square": lambda x: x * x,
+    "mish": lambda x: x * np.tanh(np.log(1.0 + np.exp(x))),
+    "selu": lambda x: 1.0507009873554804934193349852946 * np.where(
+        x > 0, x, 1.6732632423543772848170429916717 * (np.exp(x) - 1.0)),
+    "celu": lambda x: np.maximum(x, 0.0) + np.minimum(0.0, np.exp(x) - 1.0),
+    "softsign": lambda x: x / (1.0 + np.abs(x)),
+    "logsigmoid": lambda x: np.log(1.0 / (1.0 + np.exp(-x))),
+    "tanhshrink": lambda x: x - (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x)),
+    "bce": lambda x, t: -(t * np.log(x) + (1.0 - t) * np.log(1.0 - x)),
+    "bce_with_logits": lambda x, t: -(t * np.log(1.0 / (1.0 + np.exp(-x)))
+                                      + (1.0 - t) * np.log(1.0 - 1.0 / (1.0 + np.exp(-x)))),
+    # Huber as quadratic up to |z| = 1, then linear: 0.5*min(|z|, 1)**2 + (|z| - min(|z|, 1))
+    "huber": lambda x, t: (0.5 * np.minimum(np.abs(x - t), 1.0)**2
+                           + np.abs(x - t) - np.minimum(np.abs(x - t), 1.0)),
+    "smooth_l1": lambda x, t: (0.5 * np.minimum(np.abs(x - t), 1.0)**2
+                               + np.abs(x - t) - np.minimum(np.abs(x - t), 1.0)),
+    "l1": lambda x, t: np.abs(x - t),
+    "log_cosh": lambda x, t: np.log(np.cosh(x - t)),
+    "hinge": lambda x, t: np.maximum(0.0, 1.0 - t * x),
 }
 
 
@@ -108,7 +130,8 @@ def test_backward_matches_finite_differences(name, shape):
 @pytest.mark.parametrize("name", sorted(REFERENCE))
 def test_no_mutation_of_inputs_or_dout(name):
     rng = np.random.default_rng(3)
-    inputs = [np.concatenate([draw(name, rng, (6,)), [1.0, 0.0 if name not in POSITIVE else 2.0]])
+    extra = [0.25, 0.5] if name in PROBABILITY else [1.0, 0.0 if name not in POSITIVE else 2.0]
+    inputs = [np.concatenate([draw(name, rng, (6,)), extra])
               for _ in range(n_inputs(name))]
     dout = rng.uniform(-2.0, 2.0, inputs[0].shape)
     args, dout_arg = [x.copy() for x in inputs], dout.copy()
@@ -138,6 +161,8 @@ def extreme_inputs(name):
         return np.array([-1000.0, -700.0, 700.0])
     if name in POSITIVE:
         return np.array([1e-300, 1e-8, 1000.0, 1e300])
+    if name in PROBABILITY:
+        return np.array([1e-300, 1e-8, 0.5, 1.0 - 1e-8])
     return np.array([-1000.0, -50.0, -1e-8, 0.0, 1e-8, 50.0, 1000.0])
 
 
