@@ -31,6 +31,7 @@ from .steps import dout as dout_scalar
 from .steps import out as out_scalar
 
 _SIMPLIFY_BUDGET = 24
+_FOLD_LIMIT = 4         # Piecewise nodes beyond which tidy leaves the branches as they are
 
 
 def invert(f: sp.Expr, x: sp.Symbol, target: sp.Expr):
@@ -65,6 +66,8 @@ def invert(f: sp.Expr, x: sp.Symbol, target: sp.Expr):
 @lru_cache(maxsize=8192)
 def tidy(e: sp.Expr) -> sp.Expr:
     """The cheapest of a few standard simplifications of ``e`` (memoised: a pure function)."""
+    if e.count(sp.Piecewise) > _FOLD_LIMIT:
+        return e            # folding nested branches costs exponentially in their number
     e = sp.piecewise_fold(e) if e.has(sp.Piecewise) else e
     if isinstance(e, sp.Piecewise):
         return sp.Piecewise(*[(tidy(v), cnd) for v, cnd in e.args])
@@ -100,7 +103,8 @@ def candidates(g0: sp.Expr, forward: sp.Expr, x: sp.Symbol, inputs, out=out_scal
     """All proven routes for the gradient ``g0`` of input ``x`` (``out`` is the output)."""
     unfolded = g0.xreplace({out: forward})
     routes = []
-    if x in forward.free_symbols and len(inputs) == 1:
+    if x in forward.free_symbols and len(inputs) == 1 and \
+            unfolded.count(sp.Piecewise) <= _FOLD_LIMIT:
         routes += _out_routes(g0, unfolded, forward, x, out)
     via = [("substitute out", unfolded, "out = " + _show(forward))] if g0.has(out) else []
     routes.append(("x", via + [("simplify", tidy(unfolded), "")]))
