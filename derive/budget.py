@@ -105,6 +105,18 @@ def start(seconds=None, *, spent: float = 0.0) -> float:
     return _seconds
 
 
+def restart() -> None:
+    """A fresh budget for the next item of a command over several layers (``derive docs``,
+    ``export --all``, ``verify`` of the catalogue): each layer gets the whole ``--timeout``,
+    so the budget bounds every layer rather than the sum over the catalogue. Nothing
+    happens without an active deadline."""
+    global _deadline
+    if _deadline is None or _seconds is None:
+        return
+    _deadline = time.monotonic() + _seconds - min(0.2, 0.05 * _seconds)
+    _rearm()
+
+
 def process_age() -> float:
     """Seconds since this process started (Linux ``/proc``; 0 where unknown)."""
     try:

@@ -45,8 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
             continue    # verify: --timeout limits the user's class; the budget is $DERIVE_TIMEOUT
         command.add_argument("--timeout", metavar="SECONDS", default=None, dest="proof_timeout",
                              help=f"give up (exit 3) on a proof still running after this many "
-                             f"seconds in all (default: ${budget.ENV} or "
-                             f"{budget.DEFAULT_SECONDS:g})")
+                             f"seconds in all, per layer for a command over several layers "
+                             f"(default: ${budget.ENV} or {budget.DEFAULT_SECONDS:g})")
     return parser
 
 

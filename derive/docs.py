@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import catalogue, files
+from . import budget, catalogue, files
 from .derivation import derive_spec
 from .errors import DeriveError
 from .render import forward_rows, html, latex, markdown, spelling
@@ -155,6 +155,7 @@ def build(names, formats=FORMATS, progress=None, specs=()) -> Site:
         if progress:
             progress(f"[{k}/{len(todo)}] {name}")
         start = time.perf_counter()
+        budget.restart()                # --timeout bounds each layer, not the catalogue
         d = derive_spec(spec if spec is not None else catalogue.get(name))
         derived.append(d)
         site.files.update(render_layer(d, formats))

@@ -171,3 +171,18 @@ def test_the_hang_families_answer_through_the_command_line(capsys):
         code = main(["show", "--expr", formula, "--timeout", "3"])
         assert code in (0, 3), capsys.readouterr().err
         assert time.monotonic() - t < 60
+
+
+def test_restart_gives_each_layer_the_whole_budget():
+    """docs/export --all/verify call budget.restart() per layer: the deadline moves to
+    now + --timeout (and without a deadline nothing starts)."""
+    import time as _time
+    from derive import budget as _budget
+    _budget.restart()
+    assert _budget.remaining() is None
+    with _budget.deadline(2):
+        _time.sleep(0.5)
+        before = _budget.remaining()
+        _budget.restart()
+        after = _budget.remaining()
+        assert before < 1.6 < after <= 2

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sys
 
-from .. import catalogue, files
+from .. import budget, catalogue, files
 from ..errors import DeriveError
 from .layer_args import add_layer_arguments, resolve
 
@@ -54,7 +54,10 @@ def _derivations(args) -> tuple:
         spec = resolve(args, command="export")
         return [derive_spec(spec)], None
     if args.all:
-        ds = [derive_spec(catalogue.get(n)) for n in catalogue.names()]
+        ds = []
+        for n in catalogue.names():
+            budget.restart()            # --timeout bounds each layer, not the catalogue
+            ds.append(derive_spec(catalogue.get(n)))
         if args.elementwise or args.tensor:
             ds = [d for d in ds if d.tensor == args.tensor]
         return ds, "--all" + (" --elementwise" if args.elementwise else "") + (

@@ -28,6 +28,7 @@ import json
 import re
 import sys
 
+from .. import budget
 from ..errors import DeriveError
 from .layer_args import add_layer_arguments, resolve
 
@@ -159,6 +160,7 @@ def _catalogue(args) -> int:
     names = catalogue.names()
     for k, name in enumerate(names, 1):
         print(f"[{k}/{len(names)}] verify {name}", file=sys.stderr)
+        budget.restart()                # --timeout bounds each layer, not the catalogue
         d = derive_spec(catalogue.get(name))
         rows.append(layer_row(d, emit_module([d], cmd=name), seed=args.seed,
                               strict=args.strict))
