@@ -12,7 +12,7 @@ optional ``note:``, ``class:``, ``assume:`` and class-feature lines (see
 >>> get("sigmod")
 Traceback (most recent call last):
 ...
-derive.errors.UnknownLayerError: unknown layer 'sigmod'; did you mean: sigmoid?
+derive.errors.UnknownLayerError: unknown layer 'sigmod'; did you mean: sigmoid, logsigmoid, hardsigmoid?
 """
 from __future__ import annotations
 
@@ -112,6 +112,39 @@ def gelu_tanh(x):
 def square(x):
     """Square"""
     return x**2
+''',
+    "relu6": '''
+def relu6(x):
+    """ReLU6: min(max(0, x), 6)
+
+    class: Relu6
+    note: not differentiable at x = 0 and x = 6; the gradient is 1 only for 0 < x < 6 and 0 at both kinks (0 at 0 as the book's ReLU; at 6 np.minimum's tie goes to its first argument, the constant 6), as PyTorch's ReLU6
+    """
+    return np.minimum(6, np.maximum(0, x))
+''',
+    "hardtanh": '''
+def hardtanh(x):
+    """Hardtanh: x clipped to [−1, 1]
+
+    note: not differentiable at x = ±1; the gradient is 1 only for −1 < x < 1 and 0 at both ends, as PyTorch's Hardtanh and ReLU6 (np.clip(x, -1, 1) would give 1 at the ends, torch.clamp's convention)
+    """
+    return np.where(x <= -1, -1, np.where(x >= 1, 1, x))
+''',
+    "hardsigmoid": '''
+def hardsigmoid(x):
+    """Hard sigmoid: relu6(x + 3) / 6 (PyTorch's)
+
+    note: not differentiable at x = ±3; the gradient is 1/6 only for −3 < x < 3 and 0 at both ends (relu6's convention), as PyTorch's Hardsigmoid
+    """
+    return np.minimum(6, np.maximum(0, x + 3)) / 6
+''',
+    "hardswish": '''
+def hardswish(x):
+    """Hard swish: x·relu6(x + 3) / 6 (PyTorch's)
+
+    note: the gradient is 0 for x < −3, (2x + 3)/6 for −3 < x < 3 and 1 for x > 3; not differentiable at x = −3 (left 0, right −1/2), where it is 0, and at x = 3 (left 3/2, right 1), where it is 1: relu6's gradient is 0 at its kinks and the product rule gives relu6(x + 3)/6 there (PyTorch uses (2x + 3)/6 at both)
+    """
+    return x * np.minimum(6, np.maximum(0, x + 3)) / 6
 ''',
     "mish": '''
 def mish(x):

@@ -36,6 +36,10 @@ _OPTIONS: dict = {
     "elu": {"kinks": (0.0,)},
     "exp": {"edges": _EXP_EDGES},
     "log": {"domain": (0.1, 5.0)},
+    "relu6": {"kinks": (0.0, 6.0), "domain": (-8.0, 8.0)},
+    "hardtanh": {"kinks": (-1.0, 1.0)},
+    "hardsigmoid": {"kinks": (-3.0, 3.0)},
+    "hardswish": {"kinks": (-3.0, 3.0)},
     "selu": {"kinks": (0.0,)},
     # celu, softsign: |x| and the branch switch at 0 leave the gradient continuous there, so
     # finite differences at x = 0 are kept on purpose: they check that the gradient is 1.

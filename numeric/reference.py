@@ -45,7 +45,7 @@ from numeric.special import erfc
 __all__ = [
     "MulLayer", "AddLayer", "Relu", "Sigmoid", "Tanh", "Exp", "Log", "Softplus",
     "LeakyRelu", "Elu", "Silu", "Gelu", "GeluTanh", "Square",
-    "Mish", "Selu", "Celu", "Softsign", "LogSigmoid", "Tanhshrink",
+    "Relu6", "Hardtanh", "Hardsigmoid", "Hardswish", "Mish", "Selu", "Celu", "Softsign", "LogSigmoid", "Tanhshrink",
     "Bce", "BceWithLogits", "Huber", "SmoothL1", "L1", "LogCosh", "Hinge",
     "REFERENCE", "PARAMS", "sigmoid",
 ]
@@ -276,6 +276,56 @@ class Square:
 
     def backward(self, dout):
         return 2.0 * self.x * np.asarray(dout, dtype=np.float64)
+
+
+class Relu6:
+    """out = min(max(0, x), 6); gradient 1 on 0 < x < 6 only (0 at both kinks, as ReLU at 0)."""
+
+    def forward(self, x):
+        x = np.asarray(x, dtype=np.float64)
+        self.inside = (x > 0) & (x < 6)
+        return np.minimum(np.maximum(x, 0.0), 6.0)
+
+    def backward(self, dout):
+        return np.where(self.inside, np.asarray(dout, dtype=np.float64), 0.0)
+
+
+class Hardtanh:
+    """out = x clipped to [-1, 1]; gradient 1 on -1 < x < 1 only (0 at the ends)."""
+
+    def forward(self, x):
+        x = np.asarray(x, dtype=np.float64)
+        self.inside = (x > -1) & (x < 1)
+        return np.minimum(np.maximum(x, -1.0), 1.0)
+
+    def backward(self, dout):
+        return np.where(self.inside, np.asarray(dout, dtype=np.float64), 0.0)
+
+
+class Hardsigmoid:
+    """out = relu6(x + 3)/6; gradient 1/6 on -3 < x < 3 only (0 at the ends)."""
+
+    def forward(self, x):
+        x = np.asarray(x, dtype=np.float64)
+        self.inside = (x > -3) & (x < 3)
+        return np.minimum(np.maximum(x + 3.0, 0.0), 6.0) / 6.0
+
+    def backward(self, dout):
+        return np.where(self.inside, np.asarray(dout, dtype=np.float64) / 6.0, 0.0)
+
+
+class Hardswish:
+    """out = x*relu6(x + 3)/6; by the product rule the gradient is relu6(x + 3)/6 + x*relu6'(x + 3)/6:
+    0 for x <= -3, (2x + 3)/6 for -3 < x < 3, 1 for x >= 3 (relu6' is 0 at its kinks)."""
+
+    def forward(self, x):
+        self.x = _as_float(x)
+        return self.x * np.minimum(np.maximum(self.x + 3.0, 0.0), 6.0) / 6.0
+
+    def backward(self, dout):
+        x = self.x
+        grad = np.where(x <= -3, 0.0, np.where(x >= 3, 1.0, (2.0 * x + 3.0) / 6.0))
+        return np.asarray(dout, dtype=np.float64) * grad
 
 
 class Mish:
@@ -512,6 +562,10 @@ REFERENCE: dict[str, type] = {
     "gelu": Gelu,
     "gelu_tanh": GeluTanh,
     "square": Square,
+    "relu6": Relu6,
+    "hardtanh": Hardtanh,
+    "hardsigmoid": Hardsigmoid,
+    "hardswish": Hardswish,
     "mish": Mish,
     "selu": Selu,
     "celu": Celu,

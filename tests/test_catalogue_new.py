@@ -20,7 +20,7 @@ from numeric import generated
 from numeric.cases import CASES
 from numeric.reference import PARAMS, REFERENCE
 
-ACTIVATIONS = ("mish", "selu", "celu", "softsign", "logsigmoid", "tanhshrink")
+ACTIVATIONS = ("relu6", "hardtanh", "hardsigmoid", "hardswish", "mish", "selu", "celu", "softsign", "logsigmoid", "tanhshrink")
 LOSSES = ("bce", "bce_with_logits", "huber", "smooth_l1", "l1", "log_cosh", "hinge")
 NEW = ACTIVATIONS + LOSSES
 
@@ -79,6 +79,32 @@ def test_selu_constants_are_the_exact_decimals():
         assert out[2] == 0.0
         # the x > 0 branch is strict: at 0 the gradient is the left branch's, scale*alpha
         assert dx.tolist() == pytest.approx([scale, 0.0, scale * alpha], rel=1e-15)
+
+
+# (x, out, gradient) at the kinks and around them; at a kink the gradient is the one the
+# layer's note states (relu6-like: 0 at both ends, as ReLU at 0 and PyTorch)
+KINK_POINTS = {
+    "relu6": [(0.0, 0.0, 0.0), (6.0, 6.0, 0.0), (3.0, 3.0, 1.0), (-1.0, 0.0, 0.0),
+              (7.0, 6.0, 0.0), (1e-12, 1e-12, 1.0), (6.0 - 1e-12, 6.0 - 1e-12, 1.0)],
+    "hardtanh": [(-1.0, -1.0, 0.0), (1.0, 1.0, 0.0), (0.5, 0.5, 1.0), (-2.0, -1.0, 0.0),
+                 (2.0, 1.0, 0.0), (-1.0 + 1e-12, -1.0 + 1e-12, 1.0)],
+    "hardsigmoid": [(-3.0, 0.0, 0.0), (3.0, 1.0, 0.0), (0.0, 0.5, 1.0 / 6.0),
+                    (-4.0, 0.0, 0.0), (4.0, 1.0, 0.0), (1.5, 0.75, 1.0 / 6.0)],
+    # x*relu6(x + 3)/6; gradient (2x + 3)/6 inside; at -3 the left value 0, at 3 the right 1
+    "hardswish": [(-3.0, 0.0, 0.0), (3.0, 3.0, 1.0), (0.0, 0.0, 0.5), (1.5, 1.125, 1.0),
+                  (-1.5, -0.375, 0.0), (-4.0, 0.0, 0.0), (4.0, 4.0, 1.0),
+                  (-2.0, -1.0 / 3.0, -1.0 / 6.0)],
+}
+
+
+@pytest.mark.parametrize("name", sorted(KINK_POINTS))
+def test_clipped_activations_at_and_around_their_kinks(name):
+    x, out, grad = (np.array(col, dtype=np.float64) for col in zip(*KINK_POINTS[name]))
+    for cls in _classes(name):
+        got, (dx,) = _grads(cls, [x])
+        np.testing.assert_allclose(got, out, rtol=1e-14, atol=1e-15, err_msg=f"{cls} out")
+        np.testing.assert_allclose(dx, grad, rtol=1e-14, atol=1e-15, err_msg=f"{cls} dx")
+    assert set(CASES[name].kinks) == {v for v, _, g in KINK_POINTS[name][:2]}
 
 
 @pytest.mark.parametrize("name, x, grad", [

@@ -20,7 +20,9 @@ from numeric.special import erf, erfc
 
 TWO_INPUTS = {"mul", "add", "bce", "bce_with_logits", "huber", "smooth_l1", "l1", "log_cosh",
               "hinge"}
-KINKED = {"relu", "leaky_relu", "elu", "selu"}
+KINKED = {"relu": (0.0,), "leaky_relu": (0.0,), "elu": (0.0,), "selu": (0.0,),
+          "relu6": (0.0, 6.0), "hardtanh": (-1.0, 1.0), "hardsigmoid": (-3.0, 3.0),
+          "hardswish": (-3.0, 3.0)}
 POSITIVE = {"log"}
 PROBABILITY = {"bce"}          # 0 < x < 1
 
@@ -36,8 +38,8 @@ def draw(name, rng, shape, low=-5.0, high=5.0):
     if name in PROBABILITY:
         low, high = 0.01, 0.99
     x = rng.uniform(low, high, shape)
-    if name in KINKED:
-        x = np.where(np.abs(x) < 0.05, 0.5, x)
+    for kink in KINKED.get(name, ()):
+        x = np.where(np.abs(x - kink) < 0.05, kink + 0.5, x)
     return x
 
 
@@ -77,6 +79,10 @@ NAIVE = {
     "gelu": np.vectorize(lambda v: v * _phi(v)),
     "gelu_tanh": lambda x: 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3))),
     "square": lambda x: x * x,
+    "relu6": lambda x: np.clip(x, 0.0, 6.0),
+    "hardtanh": lambda x: np.clip(x, -1.0, 1.0),
+    "hardsigmoid": lambda x: np.clip(x / 6.0 + 0.5, 0.0, 1.0),
+    "hardswish": lambda x: x * np.clip(x / 6.0 + 0.5, 0.0, 1.0),
     "mish": lambda x: x * np.tanh(np.log(1.0 + np.exp(x))),
     "selu": lambda x: 1.0507009873554804934193349852946 * np.where(
         x > 0, x, 1.6732632423543772848170429916717 * (np.exp(x) - 1.0)),
