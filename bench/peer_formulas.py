@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Peer", "PEERS", "by_name"]
+__all__ = ["PEERS", "Peer", "by_name"]
 
 
 @dataclass(frozen=True)

@@ -32,9 +32,10 @@ HERE = Path(__file__).resolve().parent.parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from bench.peer_formulas import PEERS, Peer  # noqa: E402
+from bench.peer_formulas import PEERS, Peer
 
-__all__ = ["show_argv", "check_argv", "run_derive", "survey_entry", "select", "main"]
+__all__ = ["check_argv", "check_status", "main", "run_derive", "select", "show_argv",
+           "survey_entry", "text_report", "totals"]
 
 
 def _common(peer: Peer, timeout) -> list:
@@ -65,7 +66,7 @@ def _in_process(argv: list) -> tuple:
             code = cli.main(argv)
         except SystemExit as exc:        # argparse's --help/--version, or a sys.exit inside
             code = exc.code if isinstance(exc.code, int) else 2
-        except Exception:                # a traceback is a failure of its own kind
+        except Exception:  # noqa: BLE001 -- a traceback is a failure of its own kind
             print(traceback.format_exc(), file=sys.stderr)
             code = "traceback"
     return code, out.getvalue(), err.getvalue()
@@ -76,8 +77,8 @@ def _subprocess(argv: list, timeout) -> tuple:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(HERE), *filter(None, [os.environ.get("PYTHONPATH")])])}
     try:
-        done = subprocess.run([sys.executable, "-m", "derive", *argv], capture_output=True,
-                              text=True, env=env, timeout=limit)
+        done = subprocess.run([sys.executable, "-m", "derive", *argv], check=False,
+                              capture_output=True, text=True, env=env, timeout=limit)
     except subprocess.TimeoutExpired:
         return "hung", "", f"killed after {limit:g} s"
     code = done.returncode
@@ -177,12 +178,13 @@ def text_report(rows: list) -> str:
     lines = [f"{'entry':<{width}}{'show':<6}{'checks':<40}{'seconds':>8}"]
     for r in rows:
         checks = "  ".join(f"{v}: {_cell(c)}" for v, c in r["checks"].items())
-        lines.append(f"{r['name']:<{width}}{str(r['show']['exit']):<6}{checks:<40}"
+        lines.append(f"{r['name']:<{width}}{r['show']['exit']!s:<6}{checks:<40}"
                      f"{r['seconds']:>8.2f}")
     t = totals(rows)
-    lines += ["", f"{t['entries']} entries: {t['shown']} shown with exit 0; "
-              f"{t['checks_as_expected']}/{t['checks']} checks as expected "
-              f"({t['proven']} proven); {t['entries_ok']} entries complete; {t['seconds']} s"]
+    summary = (f"{t['entries']} entries: {t['shown']} shown with exit 0; "
+               f"{t['checks_as_expected']}/{t['checks']} checks as expected "
+               f"({t['proven']} proven); {t['entries_ok']} entries complete; {t['seconds']} s")
+    lines += ["", summary]
     failing = [r for r in rows if not r["ok"]]
     if failing:
         lines += ["", "failing:"]

@@ -15,6 +15,7 @@ back "unproven" (exit 1, "could not prove") where an idle one proves or refutes.
 is "unproven" is run once more; any other verdict, and a second "unproven", is final. A
 "proven" is never retried: a wrong backward proven once fails the test.
 """
+import json
 import sys
 from pathlib import Path
 
@@ -22,8 +23,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import peer_survey  # noqa: E402
-from bench.peer_formulas import PEERS, Peer, by_name  # noqa: E402
+from bench import peer_survey
+from bench.peer_formulas import PEERS, Peer, by_name
 
 TIMEOUT = 10
 
@@ -72,8 +73,8 @@ WRONG = [
     ("torch.GELU.tanh", "x", "dout*0.5*(1 + np.tanh(0.7978845608028654*(x + 0.044715*x**3)))"),
     ("jax.softplus", "x", "dout*np.exp(x - out)*1.01"),
     ("keras.elu", "x", "np.where(out < 0, dout, dout*(out + 1))"),
-    ("torch.HuberLoss", "t", "np.where(t - x < -1.0, dout, np.where(t - x > 1.0, -dout, "
-                             "(t - x)*dout))"),
+    ("torch.HuberLoss", "t",
+     "np.where(t - x < -1.0, dout, np.where(t - x > 1.0, -dout, (t - x)*dout))"),
     ("keras.hinge", "x", "np.where(1.0 - t*x >= 0.0, t*dout, 0)"),
     ("torch.SoftMarginLoss", "t", "-t*np.exp(-t*x)/(1 + np.exp(-t*x))*dout"),
     ("torch.GaussianNLLLoss", "var", "0.5*dout*(1/var + (x - t)**2/(var*var))"),
@@ -97,9 +98,7 @@ def test_the_survey_fails_on_a_wrong_entry(monkeypatch, capsys):
                  "a wrong backward")
     monkeypatch.setattr(peer_survey, "PEERS", (relu, wrong))
     assert peer_survey.main(["--format", "json"]) == 1
-    out = capsys.readouterr().out
-    import json
-    report = json.loads(out)
+    report = json.loads(capsys.readouterr().out)
     assert report["totals"]["failing"] == ["test.wrong_relu"]
     assert report["totals"]["entries"] == 2 and report["totals"]["shown"] == 2
     assert [c["status"] for r in report["entries"] for c in r["checks"].values()] == \
