@@ -85,7 +85,7 @@ def _boundary(graph, n) -> bool:
 
 
 def _edge_live(n, k) -> bool:
-    return n.rule.structural or n.rule.local[k] != 0
+    return n.passes_gradient(k)
 
 
 def backward_steps(graph: Graph, rec: Recorder, wrt, names: Names, rewrite=None) -> dict:

@@ -48,6 +48,11 @@ class Node:
     def is_leaf(self) -> bool:
         return self.op in ("input", "const")
 
+    def passes_gradient(self, k: int) -> bool:
+        """Does a gradient flow back into operand k? Not into a switch's condition (its
+        local derivative is 0 off the switching set), nor through a mask."""
+        return self.rule.structural or self.rule.local[k] != 0
+
     def label(self) -> str:
         """Graph label, e.g. 'exp', '+1', '×(−1)', '@', 'Σ axis 1'."""
         if self.is_leaf:
@@ -235,28 +240,34 @@ class _Builder:
             raise DeriveError(f"{e} has no otherwise-branch")
         if isinstance(cond, _COMPOUND):
             return self.build(split_condition(cond, then, other))
-        op, arg = self._condition(cond)
+        op, arg, const = self._condition(cond)
         if then == 1 and other == 0:
-            return self._add(f"mask_{op}", (arg,), None, e)
+            return self._add(f"mask_{op}", (arg,), const, e)
         parts = [self.operand(then), self.operand(other)]     # a constant branch is a leaf
-        return self._add(f"where_{op}", (arg, *parts), None, e)
+        return self._add(f"where_{op}", (arg, *parts), const, e)
 
     def _condition(self, cond):
-        """A relational → ("gt"|"ge", id of the node whose sign decides)."""
+        """A relational → (op, id of the node compared, the constant c it is compared with):
+        ``a <= 6`` is (le, a, 6); ``x < y`` compares ``x - y`` with 0."""
         if not isinstance(cond, sp.core.relational.Relational) or isinstance(
                 cond, (sp.Eq, sp.Ne)):
             raise MissingRuleError(f"no rule for the condition {cond}; use comparisons "
                                    "(<, <=, >, >=, ==, !=) joined by &, | and ~")
         lhs, rhs = cond.lhs, cond.rhs
-        if isinstance(cond, (sp.StrictGreaterThan, sp.GreaterThan)):
-            diff = lhs - rhs
-        else:
-            diff = rhs - lhs
-        op = "gt" if isinstance(cond, (sp.StrictGreaterThan, sp.StrictLessThan)) else "ge"
-        return op, self.build(diff)
+        op = _OPS[type(cond)]
+        if self.is_const(lhs) and not self.is_const(rhs):     # 6 >= a is a <= 6
+            lhs, rhs, op = rhs, lhs, _FLIP[op]
+        if not self.is_const(rhs):
+            lhs, rhs = lhs - rhs, sp.Integer(0)
+        if op in ("lt", "le") and rhs == 0:      # a sign test reads as the book's x > 0
+            lhs, op = -lhs, _FLIP[op]
+        return op, self.build(lhs), rhs
 
 
 _COMPOUND = (sp.And, sp.Or, sp.Not, sp.Eq, sp.Ne)
+_OPS = {sp.StrictGreaterThan: "gt", sp.GreaterThan: "ge", sp.StrictLessThan: "lt",
+        sp.LessThan: "le"}
+_FLIP = {"gt": "lt", "ge": "le", "lt": "gt", "le": "ge"}
 
 
 def split_condition(cond, then, other) -> sp.Piecewise:

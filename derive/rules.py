@@ -136,6 +136,25 @@ def _structural(name, cls, label, latex, numpy, arity=1, spell=NP, cost=1.0, not
                 structural=True, arity=arity)
 
 
+#: a switch compares its operand with a constant c (0 unless the formula says otherwise)
+_RELATIONS = {"gt": (sp.StrictGreaterThan, ">", ">"), "ge": (sp.GreaterThan, "≥", r"\ge "),
+              "lt": (sp.StrictLessThan, "<", "<"), "le": (sp.LessThan, "≤", r"\le ")}
+
+
+def _compare(op):
+    """``mask_<op>``, the 0/1 indicator ``[u0 op c]``, and ``where_<op>``, the select
+    ``where(u0 op c, u1, u2)``, for op in gt, ge, lt, le."""
+    rel, sym, tex = _RELATIONS[op]
+    cond = rel(u0, c)
+    mask = Rule(f"mask_{op}", _mask(cond), (sp.Integer(0),), f"[·{sym}{{c}}]",
+                fr"[\cdot{tex}{{c}}]", {"gt": "greater", "ge": "greater_equal",
+                                          "lt": "less", "le": "less_equal"}[op], note=_MASK)
+    where = Rule(f"where_{op}", sp.Piecewise((u1, cond), (u2, True)),
+                 (sp.Integer(0), _mask(cond), _mask(sp.Not(cond))), f"where(·{sym}{{c}})",
+                 fr"\mathrm{{{{where}}}}_{{{{\cdot{tex}{{c}}}}}}", "where", note=_BRANCH, cost=2)
+    return mask, where
+
+
 _TABLE = [
     Rule("add", u0 + u1, (sp.Integer(1), sp.Integer(1)), "+", "+", "add"),
     Rule("mul", u0 * u1, (u1, u0), "×", r"\times", "multiply"),
@@ -161,16 +180,7 @@ _TABLE = [
            note="not differentiable at 0; sign(0) = 0 is used there"),
     Rule("relu", sp.Max(0, u0), (_mask(u0 > 0),), "max(0,·)", r"\max(0,\cdot)", "maximum",
          note=_KINK),
-    Rule("mask_gt", _mask(u0 > 0), (sp.Integer(0),), "[·>0]", r"[\cdot>0]", "greater",
-         note=_MASK),
-    Rule("mask_ge", _mask(u0 >= 0), (sp.Integer(0),), "[·≥0]", r"[\cdot\ge 0]", "greater_equal",
-         note=_MASK),
-    Rule("where_gt", sp.Piecewise((u1, u0 > 0), (u2, True)),
-         (sp.Integer(0), _mask(u0 > 0), _mask(sp.Not(u0 > 0))), "where(·>0)",
-         r"\mathrm{{where}}_{{\cdot>0}}", "where", note=_BRANCH, cost=2),
-    Rule("where_ge", sp.Piecewise((u1, u0 >= 0), (u2, True)),
-         (sp.Integer(0), _mask(u0 >= 0), _mask(sp.Not(u0 >= 0))), "where(·≥0)",
-         r"\mathrm{{where}}_{{\cdot\ge 0}}", "where", note=_BRANCH, cost=2),
+    *(rule for op in _RELATIONS for rule in _compare(op)),
     _unary("sign", sp.sign, sp.Integer(0), r"\operatorname{{sign}}", cost=1, spell=NP,
            note=_STEP + " (at 0)"),
     _unary("floor", sp.floor, sp.Integer(0), r"\lfloor\cdot\rfloor", cost=1,

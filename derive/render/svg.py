@@ -168,17 +168,21 @@ def _path(pts, dy) -> str:
     return " ".join(f"{x:.1f},{y + dy:.1f}" for x, y in pts)
 
 
-def _edge_svg(src_name, dst_name, pts, spot, fwd, fwd_tip, bwd, bwd_tip, pid) -> str:
+def _edge_svg(src_name, dst_name, pts, spot, fwd, fwd_tip, bwd, bwd_tip, pid,
+              backward=True) -> str:
     """One edge: the forward line (above) and the backward line (below), and their labels
-    centred on ``spot``, a point of one of the edge's horizontal runs."""
+    centred on ``spot``, a point of one of the edge's horizontal runs. ``backward`` False:
+    a constant operand, into which no gradient flows (forward line only)."""
     mx, my = spot
+    back = [f'<polyline class="g-edge g-bwd" points="{_path(pts[::-1], 4)}" '
+            f'marker-end="url(#{pid}-bh)"/>',
+            _text(mx, my + 21, bwd, bwd_tip, "g-lb")] if backward else []
     return "\n".join([
         f'<g class="g-e" data-src={quoteattr(src_name)} data-dst={quoteattr(dst_name)}>',
         f'<polyline class="g-edge g-fwd" points="{_path(pts, -4)}" marker-end="url(#{pid}-fh)"/>',
-        f'<polyline class="g-edge g-bwd" points="{_path(pts[::-1], 4)}" '
-        f'marker-end="url(#{pid}-bh)"/>',
+        *back[:1],
         _text(mx, my - 10, fwd, fwd_tip, "g-lf"),
-        _text(mx, my + 21, bwd, bwd_tip, "g-lb"),
+        *back[1:],
         "</g>"])
 
 
@@ -186,7 +190,16 @@ def _edge(graph, lay, keys, labels, pid) -> str:
     (fwd, fwd_tip), (bwd, bwd_tip) = labels
     e = (keys[0], keys[-1])
     return _edge_svg(graph.node(e[0]).name, graph.node(e[1]).name, lay.lines[e], lay.labels[e],
-                     fwd, fwd_tip, bwd, bwd_tip, pid)
+                     fwd, fwd_tip, bwd, bwd_tip, pid,
+                     backward=_carries_gradient(graph, *e))
+
+
+def _carries_gradient(graph, src, dst) -> bool:
+    """A backward line only where a gradient flows: not from a constant, not into a
+    condition or a mask."""
+    n = graph.node(dst)
+    return graph.node(src).op != "const" and any(
+        n.passes_gradient(k) for k, a in enumerate(n.args) if a == src)
 
 
 def _out_svg(lay, fwd, fwd_tip, bwd, bwd_tip, pid) -> str:
