@@ -159,7 +159,7 @@ def judge(a, b, domain, point, rtol):
         for d in domain:
             evaluate(d, point, real=True)
     except Skip as why:
-        return f"the forward formula {why}"
+        return f"the forward formula is {why}"
     try:
         va, vb = evaluate(a, point, real=True), evaluate(b, point, real=True)
     except NotReal as why:
