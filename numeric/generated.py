@@ -1271,18 +1271,17 @@ class BceWithLogits:
 def huber_backward(dout, x, t, delta=1.0):
     """Huber loss (elementwise, no reduction) backward: the gradients of the loss w.r.t. x, t.
 
-    dL/dx = Piecewise((dout*(-t + x), delta - Abs(t - x) > 0), (-delta*dout*sign(t - x), True))
-    dL/dt = Piecewise((dout*(t - x), delta - Abs(t - x) > 0), (delta*dout*sign(t - x), True))
+    dL/dx = Piecewise((dout*(-t + x), delta > Abs(t - x)), (-delta*dout*sign(t - x), True))
+    dL/dt = Piecewise((dout*(t - x), delta > Abs(t - x)), (delta*dout*sign(t - x), True))
     """
-    # dL/dx = Piecewise((dout*(-t + x), delta - Abs(t - x) > 0), (-delta*dout*sign(t - x), True))
-    # dL/dt = Piecewise((dout*(t - x), delta - Abs(t - x) > 0), (delta*dout*sign(t - x), True))
+    # dL/dx = Piecewise((dout*(-t + x), delta > Abs(t - x)), (-delta*dout*sign(t - x), True))
+    # dL/dt = Piecewise((dout*(t - x), delta > Abs(t - x)), (delta*dout*sign(t - x), True))
     shape = np.shape(dout)
     dout, x, t = _as_arrays(dout, x, t)
     tmp = np.subtract(t, x)
     t0 = tmp
     tmp1 = np.abs(t0)
-    np.subtract(delta, tmp1, out=tmp1)
-    mask = (tmp1 > 0.0)
+    mask = (delta > tmp1)
     t1 = mask
     dx = np.sign(t0)
     np.multiply(dx, -delta, out=dx)
@@ -1300,8 +1299,8 @@ def huber_backward(dout, x, t, delta=1.0):
 
 class Huber:
     """Huber loss (elementwise, no reduction): out = Piecewise(((-t + x)**2/2, delta > Abs(t - x)), (delta*(-delta/2 + Abs(t - x)), True))
-    forward caches local = Piecewise((-t + x, delta - Abs(t - x) > 0), (-delta*sign(t - x), True))
-    forward caches local1 = Piecewise((t - x, delta - Abs(t - x) > 0), (delta*sign(t - x), True))
+    forward caches local = Piecewise((-t + x, delta > Abs(t - x)), (-delta*sign(t - x), True))
+    forward caches local1 = Piecewise((t - x, delta > Abs(t - x)), (delta*sign(t - x), True))
     backward: as :func:`huber_backward`."""
 
     def __init__(self, delta=1.0):
@@ -1317,23 +1316,19 @@ class Huber:
         t1 = tmp1
         tmp2 = np.abs(t0)
         t2 = tmp2
-        tmp3 = np.negative(t2)
-        t3 = tmp3
-        tmp4 = np.add(t3, delta)
-        mask = (tmp4 > 0.0)
-        t4 = mask
-        tmp5 = np.sign(t0)
-        np.multiply(tmp5, delta, out=tmp5)
-        t5 = tmp5
-        out = np.add(t3, (0.5)*delta)
-        np.negative(out, out=out)
+        mask = (delta > t2)
+        t3 = mask
+        tmp3 = np.sign(t0)
+        np.multiply(tmp3, delta, out=tmp3)
+        t4 = tmp3
+        out = np.subtract(t2, (0.5)*delta)
         np.multiply(out, delta, out=out)
-        tmp7 = np.square(t1)
-        np.multiply(tmp7, 0.5, out=tmp7)
-        np.copyto(out, tmp7, where=(delta > t2))
-        local = np.negative(t5)
-        np.copyto(local, t1, where=t4)
-        local1 = np.where(t4, t0, t5)
+        tmp5 = np.square(t1)
+        np.multiply(tmp5, 0.5, out=tmp5)
+        np.copyto(out, tmp5, where=t3)
+        local = np.negative(t4)
+        np.copyto(local, t1, where=t3)
+        local1 = np.where(t3, t0, t4)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
         self.local = local.reshape(shape)
@@ -1353,18 +1348,17 @@ class Huber:
 def smooth_l1_backward(dout, x, t, beta=1.0):
     """Smooth L1 loss (elementwise, no reduction) backward: the gradients of the loss w.r.t. x, t.
 
-    dL/dx = Piecewise((-dout*sign(t - x), beta - Abs(t - x) <= 0), (dout*(-t + x)/beta, True))
-    dL/dt = Piecewise((dout*sign(t - x), beta - Abs(t - x) <= 0), (dout*(t - x)/beta, True))
+    dL/dx = Piecewise((-dout*sign(t - x), beta <= Abs(t - x)), (dout*(-t + x)/beta, True))
+    dL/dt = Piecewise((dout*sign(t - x), beta <= Abs(t - x)), (dout*(t - x)/beta, True))
     """
-    # dL/dx = Piecewise((-dout*sign(t - x), beta - Abs(t - x) <= 0), (dout*(-t + x)/beta, True))
-    # dL/dt = Piecewise((dout*sign(t - x), beta - Abs(t - x) <= 0), (dout*(t - x)/beta, True))
+    # dL/dx = Piecewise((-dout*sign(t - x), beta <= Abs(t - x)), (dout*(-t + x)/beta, True))
+    # dL/dt = Piecewise((dout*sign(t - x), beta <= Abs(t - x)), (dout*(t - x)/beta, True))
     shape = np.shape(dout)
     dout, x, t = _as_arrays(dout, x, t)
     tmp = np.subtract(t, x)
     t0 = tmp
     tmp1 = np.abs(t0)
-    np.subtract(beta, tmp1, out=tmp1)
-    mask = (tmp1 <= 0.0)
+    mask = (beta <= tmp1)
     t2 = mask
     dx = np.multiply(t0, -1.0/beta)
     np.multiply(dx, dout, out=dx)
@@ -1382,8 +1376,8 @@ def smooth_l1_backward(dout, x, t, beta=1.0):
 
 class SmoothL1:
     """Smooth L1 loss (elementwise, no reduction): out = Piecewise(((-t + x)**2/(2*beta), beta > Abs(t - x)), (-beta/2 + Abs(t - x), True))
-    forward caches local = Piecewise((-sign(t - x), beta - Abs(t - x) <= 0), ((-t + x)/beta, True))
-    forward caches local1 = Piecewise((sign(t - x), beta - Abs(t - x) <= 0), ((t - x)/beta, True))
+    forward caches local = Piecewise((-sign(t - x), beta <= Abs(t - x)), ((-t + x)/beta, True))
+    forward caches local1 = Piecewise((sign(t - x), beta <= Abs(t - x)), ((t - x)/beta, True))
     backward: as :func:`smooth_l1_backward`."""
 
     def __init__(self, beta=1.0):
@@ -1400,23 +1394,19 @@ class SmoothL1:
         t2 = tmp1
         tmp2 = np.abs(t1)
         t3 = tmp2
-        tmp3 = np.negative(t3)
+        tmp3 = np.sign(t1)
         t4 = tmp3
-        tmp4 = np.sign(t1)
-        t5 = tmp4
-        tmp5 = np.add(t4, beta)
-        mask = (tmp5 <= 0.0)
-        t6 = mask
-        out = np.add(t4, (0.5)*beta)
-        np.negative(out, out=out)
-        tmp7 = np.square(t2)
-        np.multiply(tmp7, (0.5)*t0, out=tmp7)
-        np.copyto(out, tmp7, where=(beta > t3))
+        mask = (beta <= t3)
+        t5 = mask
+        out = np.subtract(t3, (0.5)*beta)
+        tmp5 = np.square(t2)
+        np.multiply(tmp5, (0.5)*t0, out=tmp5)
+        np.copyto(out, tmp5, where=(beta > t3))
         local = np.multiply(t2, t0)
-        tmp9 = np.negative(t5)
-        np.copyto(local, tmp9, where=t6)
+        tmp7 = np.negative(t4)
+        np.copyto(local, tmp7, where=t5)
         local1 = np.multiply(t1, t0)
-        np.copyto(local1, t5, where=t6)
+        np.copyto(local1, t4, where=t5)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
         self.local = local.reshape(shape)
