@@ -264,7 +264,7 @@ class _Builder:
         return op, self.build(lhs), rhs
 
 
-_COMPOUND = (sp.And, sp.Or, sp.Not, sp.Eq, sp.Ne)
+_COMPOUND = (sp.And, sp.Or, sp.Not, sp.Eq, sp.Ne, sp.ITE)
 _OPS = {sp.StrictGreaterThan: "gt", sp.GreaterThan: "ge", sp.StrictLessThan: "lt",
         sp.LessThan: "le"}
 _FLIP = {"gt": "lt", "ge": "le", "lt": "gt", "le": "ge"}
@@ -283,6 +283,9 @@ def split_condition(cond, then, other) -> sp.Piecewise:
     Piecewise((Piecewise((0, t >= x), (1, True)), t <= x), (1, True))
     """
     where = sp.Piecewise
+    if isinstance(cond, sp.ITE):          # SymPy's form of a comparison with a where inside
+        a, b, c = cond.args
+        return where((where((then, b), (other, True)), a), (where((then, c), (other, True)), True))
     if isinstance(cond, sp.Not):
         return where((other, cond.args[0]), (then, True))
     if isinstance(cond, (sp.Eq, sp.Ne)):
