@@ -261,13 +261,37 @@ def figures(outcomes: list, cli: list, seconds: float) -> dict:
 
 
 def _causes(outcomes, top: int = 12) -> list:
-    """The commonest error messages (numbers, names and formulas blanked), each with a
-    count and its first formula: [count, message, example]."""
+    """The commonest error messages (numbers, quoted names and call arguments blanked),
+    each with a count and its shortest formula's command: [count, message, command]."""
     seen: dict = {}
     for o in outcomes:
-        key = re.sub(r"'[^']*'|\d+(\.\d+)?", "_", o.message.split(" == ")[0])[:90]
-        seen.setdefault(key, [0, key, o.show_command()])[0] += 1
+        key = re.sub(r"'[^']*'|\d+(\.\d+)?", "_", o.message.split(" == ")[0])
+        key = re.sub(r"^column _: |(?<=∂L/∂)\w+", "", key)
+        key = _blank_calls(key)[:100]
+        entry = seen.setdefault(key, [0, key, o.show_command()])
+        entry[0] += 1
+        if len(o.show_command()) < len(entry[2]):      # the shortest formula reproduces it
+            entry[2] = o.show_command()
     return sorted(seen.values(), key=lambda c: -c[0])[:top]
+
+
+def _blank_calls(text: str) -> str:
+    """``ITE(x > 1, ...); use`` -> ``ITE(…); use``: the arguments of every call blanked.
+
+    >>> _blank_calls("no rule for ITE((x > 1) & (y < 2), f(x)); use (<, <=)")
+    'no rule for ITE(…); use (<, <=)'
+    """
+    out, depth = [], 0
+    for i, ch in enumerate(text):
+        if depth:
+            depth += {"(": 1, ")": -1}.get(ch, 0)
+            if depth == 0:
+                out.append("(…)")
+        elif ch == "(" and i and (text[i - 1].isalnum() or text[i - 1] == "_"):
+            depth = 1
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def format_text(f: dict) -> str:

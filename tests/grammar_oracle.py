@@ -107,6 +107,8 @@ def _compute(e, point, memo):
         return any(ev(a) for a in e.args)
     if isinstance(e, sp.Not):
         return not ev(e.args[0])
+    if isinstance(e, sp.ITE):           # SymPy's if-then-else of conditions
+        return ev(e.args[1]) if ev(e.args[0]) else ev(e.args[2])
     if isinstance(e, sp.Piecewise):
         for value, condition in e.args:
             if ev(condition):
