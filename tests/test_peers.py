@@ -2,9 +2,10 @@
 bench/peer_formulas.py shows with exit 0, and ``derive check`` proves each library's own backward
 (or refutes it where the table says it is not the derivative).
 
-The whole table runs, in-process through ``derive.cli.main`` (about 25 s on 2 cores when every
-entry answers; no slice is needed). Each command gets ``--timeout 10``: an entry that passes
-takes well under 2 s, so one that runs out of budget fails here within 10 s instead of 20.
+The whole table runs, in-process through ``derive.cli.main``: about 20 s on 2 cores for the
+entries that answer, so no slice is needed. Each command gets ``--timeout 5``: every command
+that passes takes under 1 s, so one that runs out of budget fails here within 5 s instead of
+20 (each such entry adds about 10 s: its show and its check).
 Entries that fail today are not skipped or marked xfail: they fail until the engine handles them.
 
 A wrong backward — the peer's own times 1.01, a branch swapped, a switch point moved — must be
@@ -26,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import peer_survey
 from bench.peer_formulas import PEERS, Peer, by_name
 
-TIMEOUT = 10
+TIMEOUT = 5
 
 CHECKS = [(peer.name, wrt) for peer in PEERS for wrt in peer.inputs]
 
