@@ -12,6 +12,7 @@ same rule table the derivations use, at numbers.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 
 import sympy as sp
@@ -61,14 +62,42 @@ def parse_values(text: str) -> dict:
     return values
 
 
+#: the largest magnitude a float64 holds (``sys.float_info.max``)
+FLOAT_MAX = sys.float_info.max
+
+
+def _outside(what: str, v) -> DeriveError:
+    digits = float(sp.N(sp.log(abs(v), 10), 15))
+    # never format() a huge Float: it goes through Decimal, which refuses such exponents
+    shown = f"10**{digits:.6g}" if digits > 1e4 else sp.sstr(sp.Float(v, 6))
+    return DeriveError(f"{what} is outside the float range at these values (about {shown}; "
+                       f"a float holds magnitudes up to {FLOAT_MAX:.3g})")
+
+
 def _num(e, what: str) -> float:
+    """``e`` at numbers as a float; undefined (complex, nan, 1/0) or beyond the float range
+    is a DeriveError that says which."""
     try:
-        v = complex(sp.N(e, 30))
-    except (TypeError, ValueError):
+        v = sp.N(e, 30)
+        if v.has(sp.nan, sp.zoo):
+            raise DeriveError(f"{what} is undefined at these values")
+        real, imag = v.as_real_imag()
+        if imag != 0:
+            raise DeriveError(f"{what} is undefined at these values (not a real number)")
+        if real.has(sp.nan, sp.zoo) or not real.is_Number:
+            raise DeriveError(f"{what} is undefined at these values")
+        if real.is_infinite or abs(real) > FLOAT_MAX:
+            raise _outside(what, real)
+        return float(real)
+    except (TypeError, ValueError, ArithmeticError):
         raise DeriveError(f"{what} is undefined at these values") from None
-    if v.imag != 0 or not math.isfinite(v.real):
-        raise DeriveError(f"{what} is undefined at these values ({e})")
-    return v.real
+
+
+def _within(v, what: str):
+    """``v`` (an accumulated gradient), refused when beyond the float range."""
+    if abs(v) > FLOAT_MAX:
+        raise _outside(what, v)
+    return v
 
 
 def evaluate(text: str, values: dict) -> NumGraph:
@@ -103,7 +132,7 @@ def evaluate(text: str, values: dict) -> NumGraph:
         locals_ = node.rule.local_at([val[a] for a in node.args], val[node.id], node.const)
         for a, local in zip(node.args, locals_):
             d = _num(local, f"the local derivative of node {node.name} ({node.label()})")
-            grad[a] += grad[node.id] * d
+            grad[a] = _within(grad[a] + grad[node.id] * d, f"the gradient at node {a}")
     nodes = [{"name": n.name, "label": n.label(), "op": n.op, "value": float(val[n.id]),
               "grad": float(grad[n.id])} for n in graph.nodes]
     by_name = {n.name: n.id for n in graph.nodes if n.op == "input"}

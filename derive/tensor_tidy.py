@@ -162,7 +162,7 @@ def shift_sums(e):
     >>> N, C = dims("N C")
     >>> u = Arr("u", (N, C))
     >>> sorted(text(f) for f in shift_sums(AxisSum(sp.exp(u - AxisMax(u, 1, 1)), 1, 1)).args)
-    ['exp(-np.max(u, axis=1, keepdims=True))', 'np.sum(exp(u), axis=1, keepdims=True)']
+    ['np.exp(-np.max(u, axis=1, keepdims=True))', 'np.sum(np.exp(u), axis=1, keepdims=True)']
     """
     def walk(node):
         node = _rebuild(node, walk)

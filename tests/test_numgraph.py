@@ -86,3 +86,38 @@ def test_show_rounds_for_reading():
     assert show(110.00000000000001) == "110"
     assert show(0.1 + 0.2) == "0.3"
     assert show(-0.0) == "0"
+
+
+# --- beyond the float range: a clear message, exit 2, never a traceback ---------------------
+
+@pytest.mark.parametrize("argv,needle", [
+    (["graph", "np.exp(x)", "--at", "x=1e308"], "node out (exp) is outside the float range"),
+    (["graph", "np.exp(np.exp(x))", "--at", "x=1e308"], "node a (exp) is outside the float range"),
+    (["graph", "np.exp(x)", "--at", "x=710"], "outside the float range"),     # e**710 > 1.8e308
+    (["graph", "x*x*y", "--at", "x=1e200,y=1"], "node a (^2) is outside the float range"),
+    (["graph", "1/x", "--at", "x=1e-160"], "local derivative of node out (1/·) is outside"),
+    (["graph", "np.log(x)", "--at", "x=-1"], "undefined at these values (not a real number)"),
+    (["graph", "np.sqrt(x)", "--at", "x=-4"], "not a real number"),
+    (["graph", "np.log(x)", "--at", "x=0"], "undefined"),
+])
+def test_overflow_and_undefined_exit_2_with_one_line(capsys, argv, needle):
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("derive: error:") and needle in captured.err
+    assert "Traceback" not in captured.err and captured.err.count("\n") == 1
+    assert len(captured.err) < 300          # 10**4.34294e+307, not three hundred digits
+
+
+def test_overflow_in_json_is_an_error_object(capsys):
+    assert main(["graph", "np.exp(x)", "--at", "x=1e308", "--format", "json"]) == 2
+    data = json.loads(capsys.readouterr().out)
+    assert data["error"]["exit_code"] == 2 and "10**4.34294e+307" in data["error"]["message"]
+
+
+def test_just_inside_the_float_range_and_underflow_are_values():
+    big = evaluate("np.exp(x)", {"x": 709.0})             # e**709 ≈ 8.2e307 < 1.8e308
+    assert big.value == pytest.approx(8.218407461554972e307) and big.grad["x"] == big.value
+    tiny = evaluate("np.exp(x)", {"x": -1e308})            # underflows to 0, as float64 does
+    assert tiny.value == 0.0 and tiny.grad["x"] == 0.0
+    assert evaluate("np.tan(x)", {"x": 1e308}).value == pytest.approx(-0.5086861259107568,
+                                                                       rel=1e-9)

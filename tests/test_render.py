@@ -46,10 +46,10 @@ def test_sigmoid_walkthrough_follows_the_book(derivations):
 def test_sigmoid_text_golden(derivations):
     t = derivations["sigmoid"].to_text()
     assert "graph: x → ×(−1) → exp → +1 → 1/· → out" in t
-    for line in ("a = -x", "b = exp(a)", "c = b + 1", "out = 1/c"):
+    for line in ("a = -x", "b = np.exp(a)", "c = b + 1", "out = 1/c"):
         assert f"    {line}\n" in t
     assert "∂L/∂c = ∂L/∂out × ∂out/∂c = dout × (-out**2) = -dout*out**2" in t
-    assert "∂L/∂x = ∂L/∂a × ∂a/∂x = (-dout*out**2*exp(-x)) × (-1) = dout*out**2*exp(-x)" in t
+    assert "∂L/∂x = ∂L/∂a × ∂a/∂x = (-dout*out**2*np.exp(-x)) × (-1) = dout*out**2*np.exp(-x)" in t
     assert t.rstrip().splitlines()[-3] == "    ∂L/∂x = dout*out*(1 - out)"
     assert "reads the cached values: out" in t
     assert "rule neg" in t and "rewrite invert" in t and "proof: symbolic" in t
@@ -70,13 +70,13 @@ def test_sigmoid_latex_golden(derivations):
     (sp.Piecewise((dout, out > 0), (0, True)), "dout*(out > 0)", DL_DY + r" \left[y > 0\right]"),
     (dout * sp.Piecewise((1, x > 0), (0, True)), "dout*(x > 0)", DL_DY + r" \left[x > 0\right]"),
     (sp.Piecewise((1, x >= 0), (0, True)), "(x >= 0)", r"\left[x \geq 0\right]"),
-    (sp.Piecewise((dout, out > 0), (alpha * dout, True)), "where(out > 0, dout, alpha*dout)",
+    (sp.Piecewise((dout, out > 0), (alpha * dout, True)), "np.where(out > 0, dout, alpha*dout)",
      r"\begin{cases} %s & \text{if } y > 0 \\ \alpha %s & \text{otherwise} \end{cases}"
      % (DL_DY, DL_DY)),
     (dout**2, "dout**2", r"\left(%s\right)^{2}" % DL_DY),
-    (sp.Max(0, x), "maximum(0, x)", r"\max\left(0, x\right)"),
-    (sp.sqrt(2 / sp.pi) * x, "sqrt(2)*x/sqrt(pi)", r"\frac{\sqrt{2} x}{\sqrt{\pi}}"),
-    (sp.E * x, "exp(1)*x", r"e x"),
+    (sp.Max(0, x), "np.maximum(0, x)", r"\max\left(0, x\right)"),
+    (sp.sqrt(2 / sp.pi) * x, "np.sqrt(2)*x/np.sqrt(np.pi)", r"\frac{\sqrt{2} x}{\sqrt{\pi}}"),
+    (sp.E * x, "np.e*x", r"e x"),
 ])
 def test_printers_spell_the_book_way(expr, want_text, want_latex):
     assert text(expr) == want_text

@@ -10,7 +10,7 @@ printer as the LaTeX walkthrough.
 >>> from derive import derive
 >>> data = to_dict(derive("sigmoid"))
 >>> data["result"], data["cache"], data["needs"]
-({'x': 'dout*out*(1 - out)'}, {'out': '1/(1 + exp(-x))'}, {'x': ['out']})
+({'x': 'dout*out*(1 - out)'}, {'out': '1/(1 + np.exp(-x))'}, {'x': ['out']})
 >>> [s["rule"] for s in data["steps"] if s["kind"] == "chain"]
 ['reciprocal', 'add_const', 'exp', 'neg']
 """

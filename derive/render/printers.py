@@ -14,6 +14,8 @@ a printer with the few non-expression spellings a walkthrough needs (∂L/∂a, 
 '\\\\frac{\\\\partial L}{\\\\partial y} y \\\\left(1 - y\\\\right)'
 >>> text(sp.Piecewise((dout, out > 0), (0, True)))
 'dout*(out > 0)'
+>>> text(sp.exp(-x) * sp.Rational(10507009873554805, 10**16))
+'1.0507009873554805*np.exp(-x)'
 >>> latex(dout * sp.Piecewise((1, x > 0), (0, True)))
 '\\\\frac{\\\\partial L}{\\\\partial y} \\\\left[x > 0\\\\right]'
 """
@@ -27,16 +29,14 @@ from sympy.printing.str import StrPrinter
 from ..errors import DeriveError
 from ..tensor import Arr, shape_of
 from .numpy_syntax import NumpySyntax
+from .spelling import (GREEK, LATEX_NAMES, NUMPY_CONSTANTS, axis_letters, decimal,
+                       decimal_coefficient, latex_decimal, numpy_name, out_name_for)
 
 #: Our settings, shared by both printers; everything else is SymPy's own.
 DEFAULTS = {
     "out_name": "y",        # how the layer's output ``out`` is spelled (book: y)
     "gradients": {},        # gradient symbol name -> the value it is the gradient of (dh -> h)
 }
-
-#: how a few array names of the book print in LaTeX (others: SymPy's own spelling)
-LATEX_NAMES = {"lam": r"\lambda", "xn": r"\hat{x}", "xc": r"x_{c}", "std": r"\mathrm{std}", "var": r"\mathrm{var}",
-               "mask": r"\mathrm{mask}", "eps": r"\epsilon", "mu": r"\mu"}
 
 
 def _positive_first(terms):
@@ -63,15 +63,6 @@ def _scalars_first(factors) -> list:
     return sorted(factors, key=lambda f: (bool(shape_of(f)), getattr(f, "name", "") != "dout"))
 
 
-def _axis_letters(e) -> str:
-    letters = ("n", "j", "k", "l")
-    return ",".join(letters[a] if a < len(letters) else f"i_{a}" for a in e.axes)
-
-
-_GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "lambda", "lam", "mu", "sigma", "tau",
-          "theta", "phi", "pi", "rho", "eta", "kappa", "omega", "nu", "xi", "zeta", "chi", "psi"}
-
-
 def _mask_parts(e):
     """``(value, condition)`` when ``e`` is ``Piecewise((value, cond), (0, True))``."""
     if isinstance(e, sp.Piecewise) and len(e.args) == 2:
@@ -82,10 +73,13 @@ def _mask_parts(e):
 
 
 def _own_precedence(e, fallback) -> int:
-    """A mask with a value, ``e*[c]``, binds like a product, not like a function call."""
+    """A mask with a value, ``e*[c]``, binds like a product, not like a function call; a
+    decimal (0.1) like a number, not like the fraction it is."""
     parts = _mask_parts(e)
     if parts is not None and parts[0] != 1:
         return PRECEDENCE["Mul"]
+    if isinstance(e, sp.Rational) and decimal(e) is not None:
+        return PRECEDENCE["Add"] if e < 0 else PRECEDENCE["Atom"]
     return fallback(e)
 
 
@@ -141,7 +135,7 @@ class DeriveLatexPrinter(LatexPrinter):
             return self.grad(self._settings["gradients"][name])
         if name in LATEX_NAMES:
             return LATEX_NAMES[name]
-        if len(name) > 1 and "_" not in name and name not in _GREEK:
+        if len(name) > 1 and "_" not in name and name not in GREEK:
             return r"\mathrm{%s}" % name
         return self._print(sp.Symbol(name))
 
@@ -150,7 +144,7 @@ class DeriveLatexPrinter(LatexPrinter):
             return expr.name
         if expr.name in ("dout", "out") or expr.name in self._settings["gradients"] or (
                 isinstance(expr, Arr) or expr.name in LATEX_NAMES or (
-                len(expr.name) > 1 and expr.name not in _GREEK and "_" not in expr.name)):
+                len(expr.name) > 1 and expr.name not in GREEK and "_" not in expr.name)):
             return self.name(expr.name)
         return super()._print_Symbol(expr, style)
 
@@ -163,7 +157,16 @@ class DeriveLatexPrinter(LatexPrinter):
         return super()._print_Add(sp.Add(*_positive_first(expr.as_ordered_terms()),
                                          evaluate=False), order="none")
 
+    def _print_Rational(self, expr):
+        shown = decimal(expr)
+        return latex_decimal(shown) if shown is not None else super()._print_Rational(expr)
+
     def _print_Mul(self, expr):
+        scaled = decimal_coefficient(expr)
+        if scaled is not None:                  # 0.044715 x^{3}, not \frac{8943 x^{3}}{200000}
+            sign, shown, rest = scaled
+            body = self.parenthesize(rest, PRECEDENCE["Mul"], strict=True)
+            return f"{sign}{latex_decimal(shown)} {body}"
         arrays = [a for a in expr.args if shape_of(a)]
         if not arrays:
             return super()._print_Mul(expr)
@@ -195,7 +198,7 @@ class DeriveLatexPrinter(LatexPrinter):
 
     @_powered
     def _print_AxisSum(self, expr):
-        return r"\sum_{%s} %s" % (_axis_letters(expr),
+        return r"\sum_{%s} %s" % (axis_letters(expr),
                                   self.parenthesize(expr.args[0], PRECEDENCE["Mul"], strict=False))
 
     @_powered
@@ -204,7 +207,7 @@ class DeriveLatexPrinter(LatexPrinter):
 
     @_powered
     def _print_AxisMax(self, expr):
-        return r"\max_{%s} %s" % (_axis_letters(expr),
+        return r"\max_{%s} %s" % (axis_letters(expr),
                                   self.parenthesize(expr.args[0], PRECEDENCE["Mul"], strict=True))
 
     @_powered
@@ -243,10 +246,22 @@ class DeriveLatexPrinter(LatexPrinter):
         return r"\begin{cases} " + r" \\ ".join(rows) + r" \end{cases}"
 
 
-class DeriveStrPrinter(NumpySyntax, StrPrinter):
-    """SymPy's str printer with masks as NumPy comparisons and other branches as ``where``.
+#: x == 0 prints as (x >= 0) & (x <= 0), x != 0 as (x < 0) | (x > 0): they bind as & and |
+_AS_BITWISE = {"==": PRECEDENCE["BitwiseAnd"], "!=": PRECEDENCE["BitwiseOr"]}
 
-    Its output stays parsable by :func:`derive.parse.parse_formula`.
+
+class DeriveStrPrinter(NumpySyntax, StrPrinter):
+    """SymPy's str printer speaking the parser's NumPy: ``np.exp``, ``np.abs``,
+    ``np.maximum``, masks as comparisons ``dout*(x > 0)``, other branches as ``np.where``,
+    ``np.pi``, ``np.e`` and decimals as decimals.
+
+    Its output parses back with :func:`derive.parse.parse_formula` to the same expression.
+
+    >>> x, t = sp.symbols("x t", real=True)
+    >>> text(sp.Piecewise((x, (x > 0) & (t < 1)), (-x, x < -1), (0, True)))
+    'np.where((x > 0) & (t < 1), x, np.where(x < -1, -x, 0))'
+    >>> text(sp.Abs(x) / sp.sqrt(x) + sp.Max(x, t, 0) + sp.pi)
+    'np.maximum(0, np.maximum(t, x)) + np.pi + np.abs(x)/np.sqrt(x)'
     """
 
     printmethod = "_sympystr"
@@ -257,7 +272,7 @@ class DeriveStrPrinter(NumpySyntax, StrPrinter):
         super().__init__(settings)
 
     def parenthesize(self, item, level, strict=False):
-        prec = _own_precedence(item, precedence)
+        prec = _AS_BITWISE.get(getattr(item, "rel_op", None)) or _own_precedence(item, precedence)
         if prec < level or (not strict and prec <= level):
             return "(%s)" % self._print(item)
         return self._print(item)
@@ -278,14 +293,28 @@ class DeriveStrPrinter(NumpySyntax, StrPrinter):
             return f"∂L/∂{self.name(self._settings['gradients'][expr.name])}"
         return super()._print_Symbol(expr)
 
-    def _print_Exp1(self, expr):
-        return "exp(1)"     # the safe parser takes exp(1), np.e, math.e; not a bare E
+    def _print_constant(self, expr):
+        return NUMPY_CONSTANTS[type(expr).__name__]
+
+    _print_Exp1 = _print_Pi = _print_Infinity = _print_NegativeInfinity = _print_NaN = \
+        _print_constant
+
+    def _print_Rational(self, expr):
+        shown = decimal(expr)
+        return shown if shown is not None else super()._print_Rational(expr)
 
     def _print_Add(self, expr, order=None):
         return super()._print_Add(sp.Add(*_positive_first(expr.as_ordered_terms()),
                                          evaluate=False), order="none")
 
     def _print_Mul(self, expr):
+        scaled = decimal_coefficient(expr)
+        if scaled is not None:                  # 0.044715*x**3, not 8943*x**3/200000
+            sign, shown, rest = scaled
+            num, den = sp.fraction(rest, exact=True)
+            if num == 1:
+                return f"{sign}{shown}/{self.parenthesize(den, PRECEDENCE['Mul'])}"
+            return f"{sign}{shown}*{self.parenthesize(rest, PRECEDENCE['Mul'], strict=True)}"
         if not any(shape_of(a) for a in expr.args):
             return super()._print_Mul(expr)
         coeff, rest = expr.as_coeff_Mul()
@@ -313,13 +342,37 @@ class DeriveStrPrinter(NumpySyntax, StrPrinter):
     def _print_KroneckerDelta(self, expr):
         return f"δ({', '.join(self._print(a) for a in expr.args)})"
 
+    def _print_Pow(self, expr, rational=False):
+        if expr.exp is sp.S.Half or -expr.exp is sp.S.Half:
+            root = f"np.sqrt({self._print(expr.base)})"
+            return root if expr.exp is sp.S.Half else "1/" + root
+        return super()._print_Pow(expr, rational=rational)
+
+    def _print_Function(self, expr):
+        return f"{numpy_name(expr.func)}({self.stringify(expr.args, ', ')})"
+
+    def _lattice(self, fn, args) -> str:
+        if len(args) == 1:
+            return self._print(args[0])
+        return f"{fn}({self._print(args[0])}, {self._lattice(fn, args[1:])})"
+
     def _print_Max(self, expr):
-        return f"maximum({', '.join(self._print(a) for a in expr.args)})" if len(
-            expr.args) == 2 else super()._print_Max(expr)
+        return self._lattice("np.maximum", expr.args)
 
     def _print_Min(self, expr):
-        return f"minimum({', '.join(self._print(a) for a in expr.args)})" if len(
-            expr.args) == 2 else super()._print_Min(expr)
+        return self._lattice("np.minimum", expr.args)
+
+    def _print_Heaviside(self, expr):
+        at_zero = expr.args[1] if len(expr.args) > 1 else sp.S.Half
+        return f"np.heaviside({self._print(expr.args[0])}, {self._print(at_zero)})"
+
+    def _print_Relational(self, expr):
+        lhs, rhs = (self.parenthesize(a, PRECEDENCE["Relational"]) for a in expr.args)
+        if expr.rel_op == "==":                 # the parser has no ==: as two comparisons
+            return f"({lhs} >= {rhs}) & ({lhs} <= {rhs})"
+        if expr.rel_op == "!=":
+            return f"({lhs} < {rhs}) | ({lhs} > {rhs})"
+        return super()._print_Relational(expr)
 
     def _print_Piecewise(self, expr):
         parts = _mask_parts(expr)
@@ -328,25 +381,14 @@ class DeriveStrPrinter(NumpySyntax, StrPrinter):
             bracket = f"({self._print(cond)})"
             if value == 1:
                 return bracket
-            return f"{self.parenthesize(value, PRECEDENCE['Mul'])}*{bracket}"
-        (value, cond), *rest = expr.args
-        if cond == sp.true:
-            return self._print(value)
-        other = sp.Piecewise(*rest) if rest else sp.nan
-        if rest and rest[0][1] == sp.true:
-            other = rest[0][0]
-        return f"where({self._print(cond)}, {self._print(value)}, {self._print(other)})"
-
-
-def out_name_for(spec, book: str = "y") -> str:
-    """``y``, or ``z`` when the layer already has a name ``y`` (mul, add, a statement y).
-
-    A loss layer's output is spelled the same way: its upstream gradient ∂L/∂y is dout,
-    1 when the layer's output is the final loss L."""
-    if spec is None:
-        return book
-    taken = set(spec.symbols()) - {"out", "dout"}
-    return "z" if book in taken else book
+            return f"{self.parenthesize(value, PRECEDENCE['Mul'], strict=True)}*{bracket}"
+        pieces = list(expr.args)
+        value, cond = pieces.pop()
+        shown = self._print(value) if cond == sp.true else (
+            f"np.where({self._print(cond)}, {self._print(value)}, np.nan)")
+        for value, cond in reversed(pieces):
+            shown = f"np.where({self._print(cond)}, {self._print(value)}, {shown})"
+        return shown
 
 
 def latex(expr, spec=None, **settings) -> str:

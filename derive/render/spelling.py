@@ -1,7 +1,149 @@
-"""A printer plus the few non-expression spellings a walkthrough needs, per language."""
+"""Spellings per output language: a printer plus the few non-expression spellings a
+walkthrough needs, and the NumPy names of SymPy's functions and numbers.
+
+>>> import sympy as sp
+>>> numpy_name(sp.exp), numpy_name(sp.Abs), numpy_name(sp.erf)
+('np.exp', 'np.abs', 'scipy.special.erf')
+>>> decimal(sp.Rational(10507009873554805, 10**16)), decimal(sp.Rational(1, 3))
+('1.0507009873554805', None)
+"""
 from __future__ import annotations
 
-from .printers import DeriveLatexPrinter, DeriveStrPrinter, out_name_for
+from functools import lru_cache
+
+from sympy.core.function import AppliedUndef
+
+from ..rules import RULES, SPELLINGS, UNARY
+
+#: how a few array names of the book print in LaTeX (others: SymPy's own spelling)
+LATEX_NAMES = {"lam": r"\lambda", "xn": r"\hat{x}", "xc": r"x_{c}", "std": r"\mathrm{std}",
+               "var": r"\mathrm{var}", "mask": r"\mathrm{mask}", "eps": r"\epsilon", "mu": r"\mu"}
+
+#: names that print as their Greek letter in LaTeX (others longer than a letter: \\mathrm)
+GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "lambda", "lam", "mu", "sigma", "tau",
+         "theta", "phi", "pi", "rho", "eta", "kappa", "omega", "nu", "xi", "zeta", "chi", "psi"}
+
+#: SymPy function names whose NumPy spelling differs (used when the rule table has no entry)
+NUMPY_NAMES = {"atan": "np.arctan", "asin": "np.arcsin", "acos": "np.arccos",
+               "asinh": "np.arcsinh", "acosh": "np.arccosh", "atanh": "np.arctanh",
+               "atan2": "np.arctan2", "ceiling": "np.ceil", "Abs": "np.abs",
+               "erf": "scipy.special.erf", "erfc": "scipy.special.erfc",
+               "loggamma": "scipy.special.gammaln", "gamma": "scipy.special.gamma",
+               **{f: "np." + f for f in ("sin", "cos", "tan", "sinh", "cosh", "tanh", "exp",
+                                         "log", "sign", "floor", "sqrt", "cbrt", "rint")}}
+
+#: SymPy's constants as NumPy spells them (the parser reads np.pi and np.e)
+NUMPY_CONSTANTS = {"Exp1": "np.e", "Pi": "np.pi", "Infinity": "np.inf",
+                   "NegativeInfinity": "-np.inf", "NaN": "np.nan"}
+
+
+@lru_cache(maxsize=None)
+def numpy_name(func) -> str:
+    """How NumPy spells the SymPy function class ``func``, in a spelling the parser reads.
+
+    A primitive's name comes from the rule table (``np.`` + its ``numpy`` name; a helper
+    with no NumPy ufunc, such as erf, the ``scipy.special`` spelling the parser accepts);
+    other classes from :data:`NUMPY_NAMES`; a function NumPy does not have keeps its name.
+
+    >>> import sympy as sp
+    >>> numpy_name(sp.atan), numpy_name(sp.ceiling), numpy_name(sp.DiracDelta)
+    ('np.arctan', 'np.ceil', 'DiracDelta')
+    """
+    rule = RULES.get(UNARY.get(func))
+    if rule is not None:
+        prefixes = ("scipy.special.", "np.", "") if rule.helper else ("np.", "")
+        for name in dict.fromkeys((rule.numpy, rule.name)):
+            for prefix in prefixes:
+                if SPELLINGS.get(prefix + name) is rule:
+                    return prefix + name
+        spelled = sorted((s for s, entry in SPELLINGS.items() if entry is rule),
+                         key=lambda s: (not s.startswith("np."), len(s)))
+        if spelled:
+            return spelled[0]
+    name = func.__name__
+    if issubclass(func, AppliedUndef):
+        return name
+    if name in NUMPY_NAMES:
+        return NUMPY_NAMES[name]
+    return "np." + name if "np." + name in SPELLINGS else name
+
+
+def _multiplicity(p: int, n: int) -> tuple[int, int]:
+    count = 0
+    while n % p == 0:
+        n, count = n // p, count + 1
+    return count, n
+
+
+def decimal(r) -> str | None:
+    """The exact decimal of the rational ``r`` (``1.0507009873554805``, ``1e-20``) when its
+    denominator is 2^a·5^b and the decimal is shorter than ``p/q``; else None (1/3, 1/2,
+    and integers, print as they are).
+
+    The parser reads the decimal back as the same exact Rational.
+
+    >>> import sympy as sp
+    >>> [decimal(sp.Rational(*pq)) for pq in [(8943, 200000), (-1, 100), (1, 10**20), (1, 2)]]
+    ['0.044715', '-0.01', '1e-20', None]
+    """
+    p, q = int(r.p), int(r.q)
+    twos, rest = _multiplicity(2, q)
+    fives, rest = _multiplicity(5, rest)
+    if q == 1 or rest != 1:
+        return None
+    places = max(twos, fives)
+    digits = str(abs(p) * 10**places // q)          # exact: q divides 10**places
+    padded = digits.rjust(places + 1, "0")
+    plain = padded[:-places] + "." + padded[-places:]
+    mantissa = digits.rstrip("0")
+    exponent = len(digits) - 1 - places
+    scientific = mantissa[0] + ("." + mantissa[1:] if len(mantissa) > 1 else "") + f"e{exponent}"
+    best = min(plain, scientific, key=len)
+    if len(best) >= len(f"{abs(p)}/{q}"):
+        return None
+    return ("-" if p < 0 else "") + best
+
+
+def decimal_coefficient(expr):
+    """``(sign, decimal, rest)`` when ``expr`` is a decimal constant times ``rest``, else None.
+
+    >>> import sympy as sp
+    >>> decimal_coefficient(-sp.Rational(3, 10) * sp.Symbol("x"))
+    ('-', '0.3', x)
+    """
+    coeff, rest = expr.as_coeff_Mul()
+    shown = decimal(abs(coeff)) if coeff.is_Rational and rest != 1 else None
+    if shown is None:
+        return None
+    return ("-" if coeff < 0 else ""), shown, rest
+
+
+def latex_decimal(shown: str) -> str:
+    """A :func:`decimal` in LaTeX: ``1e-20`` as ``10^{-20}``, ``1.5e-08`` as ``1.5 \\cdot 10^{-8}``."""
+    mantissa, e, exponent = shown.partition("e")
+    if not e:
+        return shown
+    sign = "-" if mantissa.startswith("-") else ""
+    mantissa = mantissa.lstrip("-")
+    power = "10^{%d}" % int(exponent)
+    return sign + (power if mantissa == "1" else mantissa + r" \cdot " + power)
+
+
+def axis_letters(e) -> str:
+    """The index letters of a reduction's axes in LaTeX: axis 0 is n, then j, k, l."""
+    letters = ("n", "j", "k", "l")
+    return ",".join(letters[a] if a < len(letters) else f"i_{a}" for a in e.axes)
+
+
+def out_name_for(spec, book: str = "y") -> str:
+    """``y``, or ``z`` when the layer already has a name ``y`` (mul, add, a statement y).
+
+    A loss layer's output is spelled the same way: its upstream gradient ∂L/∂y is dout,
+    1 when the layer's output is the final loss L."""
+    if spec is None:
+        return book
+    taken = set(spec.symbols()) - {"out", "dout"}
+    return "z" if book in taken else book
 
 
 class Spelling:
@@ -20,11 +162,13 @@ class Spelling:
 
     @classmethod
     def for_text(cls, spec=None, gradients=None) -> "Spelling":
+        from .printers import DeriveStrPrinter
         printer = DeriveStrPrinter({"gradients": dict(gradients or {})})
         return cls(printer, arrow=" → ", times=" × ", is_latex=False)
 
     @classmethod
     def for_latex(cls, spec=None, gradients=None) -> "Spelling":
+        from .printers import DeriveLatexPrinter
         printer = DeriveLatexPrinter({"out_name": out_name_for(spec),
                                       "gradients": dict(gradients or {})})
         return cls(printer, arrow=r" \to ", times=r" \cdot ", is_latex=True)
