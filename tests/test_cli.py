@@ -112,7 +112,7 @@ def test_list_text(capsys):
     lines = out.splitlines()
     assert [line.split()[0] for line in lines] == catalogue.names()
     sigmoid = next(line for line in lines if line.startswith("sigmoid "))
-    assert "out = 1/(1 + exp(-x))" in sigmoid
+    assert "out = 1/(1 + np.exp(-x))" in sigmoid
     assert "alpha=0.01" in next(line for line in lines if line.startswith("leaky_relu "))
 
 
