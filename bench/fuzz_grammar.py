@@ -13,7 +13,8 @@ Random forwards in 1-3 inputs (x, t, y) over every elementwise spelling of the r
   must agree with 50-digit central differences of the forward (mpmath) at random points
   where the forward is real and finite and no kink or switch is near (:mod:`fd_oracle`).
 
-Every ``--cli-every``-th example also runs through ``python -m derive`` (show, then check
+Every ``--cli-every``-th example, and every one that used most of its budget in-process
+(where the budget's timer fires), also runs through ``python -m derive`` (show, then check
 of each result) to cover the command line: its exit codes, tracebacks and wall time.
 
     python bench/fuzz_grammar.py --examples 1000 --seed 0 [--timeout 5] [--depth 3]
@@ -155,7 +156,8 @@ def examine(formula, timeout: float = 5.0, *, fd_points: int = 3, rng_seed: int 
         out.fd = agreement(formula.text, out.results, out.cache, inputs, points=fd_points,
                            seed=rng_seed)
     except Exception as exc:      # the oracle's own failure: shown, never taken as agreement
-        out.fd = {n: ("skipped", f"oracle error: {_last_lines(exc, 1)}") for n in out.results}
+        out.fd = {n: ("skipped", f"oracle error: {type(exc).__name__}: {str(exc)[:60]}")
+                  for n in out.results}
     return out
 
 
@@ -219,7 +221,8 @@ def fuzz(examples: int, *, seed: int | None = 0, derandomize: bool = False,
         if len(outcomes) >= examples:
             return
         outcomes.append(examine(formula, timeout, rng_seed=len(outcomes)))
-        if cli_every and len(outcomes) % cli_every == 0:
+        near_budget = outcomes[-1].seconds > 0.8 * timeout      # where the timer races
+        if cli_every and (len(outcomes) % cli_every == 0 or near_budget):
             cli.append(examine_cli(formula, timeout))
         if progress is not None and (len(outcomes) % 10 == 0 or len(outcomes) == examples):
             tally = Counter(o.status for o in outcomes)
@@ -321,7 +324,8 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=float, default=5.0, help="budget per command, seconds")
     ap.add_argument("--depth", type=int, default=3, help="nesting depth of the formulas")
     ap.add_argument("--cli-every", type=int, default=25,
-                    help="every N-th example also through python -m derive (0: never)")
+                    help="every N-th example, and each near its budget, also through "
+                    "python -m derive (0: never)")
     ap.add_argument("--format", choices=("text", "json"), default="text")
     args = ap.parse_args(argv)
     result = fuzz(args.examples, seed=args.seed, timeout=args.timeout, depth=args.depth,

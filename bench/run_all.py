@@ -110,7 +110,7 @@ def run(bench: Benchmark, out: Path, quick: bool) -> dict:
         if code != 0:
             break
     summary = summary_lines(bench, stdout)
-    if code != 0:      # why it failed: the end of its stderr
+    if code != 0 and not summary:      # why it failed: the end of its stderr
         summary += [f"stderr: {s}" for s in errors[-3:]]
     return {"name": bench.name, "exit": code, "seconds": round(time.perf_counter() - started, 1),
             "commands": commands, "output": str(log),

@@ -249,12 +249,15 @@ def agreement(text: str, results: dict, cache: dict, inputs, *, points: int = 3,
 
     from derive.parse import parse
     forward = parse(text)
-    cached = {n: parse(v) for n, v in cache.items()}
+    try:
+        cached = {n: parse(v) for n, v in cache.items()}
+    except Exception as exc:            # the round trip reports it; no numbers to compare
+        return {n: ("skipped", f"the cache does not parse: {type(exc).__name__}") for n in results}
     gradients, verdict = {}, {}
     for name, g in results.items():
         try:
             e = parse(g)
-        except Exception as exc:        # the round trip reports it; no numbers to compare
+        except Exception as exc:
             verdict[name] = ("skipped", f"the result does not parse: {type(exc).__name__}")
             continue
         repl = {s: cached[s.name] for s in e.free_symbols if s.name in cached}

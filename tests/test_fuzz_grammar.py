@@ -97,7 +97,7 @@ def test_a_derandomized_slice_has_no_traceback_no_overrun_and_only_results_that_
     assert f["examples"] == SLICE
     assert f["derived"] >= SLICE // 2, report            # the slice is not all refusals
     assert f["fd agree"] >= f["derived"] // 2, report    # and the numbers were compared
-    assert f["cli"]["runs"] == SLICE // 20, report
+    assert f["cli"]["runs"] >= SLICE // 20, report
     assert f["tracebacks"] == 0 and f["cli"]["tracebacks"] == 0, report
     assert f["over budget"] == 0 and f["cli"]["over budget"] == 0, report
     assert f["round trip failed"] == 0 and f["cli"]["round trip failed"] == 0, report
