@@ -50,7 +50,7 @@ class _Interval:
     hi: sp.Expr = sp.oo
     hi_open: bool = True
 
-    def meet(self, other: "_Interval") -> "_Interval":
+    def meet(self, other: _Interval) -> _Interval:
         # the higher lower end and the lower upper end; at a tie the open end is tighter
         lo, lo_open = max((self.lo, self.lo_open), (other.lo, other.lo_open))
         hi, hi_open = min((self.hi, not self.hi_open), (other.hi, not other.hi_open))
@@ -60,7 +60,7 @@ class _Interval:
     def empty(self) -> bool:
         return bool(self.lo > self.hi) or (self.lo == self.hi and (self.lo_open or self.hi_open))
 
-    def within(self, other: "_Interval") -> bool:
+    def within(self, other: _Interval) -> bool:
         """Every point of ``self`` lies in ``other`` (an empty ``self`` lies anywhere)."""
         if self.empty:
             return True
@@ -106,7 +106,7 @@ class _Facts:
     def interval(self, g) -> _Interval:
         return next((i for h, i in self.intervals if h == g), _Interval())
 
-    def add(self, cond) -> "_Facts":
+    def add(self, cond) -> _Facts:
         """These facts and ``cond`` (a conjunction is added conjunct by conjunct)."""
         if isinstance(cond, BooleanTrue):
             return self
@@ -125,7 +125,7 @@ class _Facts:
         return _Facts(tuple((h, i) for h, i in self.intervals if h != g) + ((g, met),),
                       self.known)
 
-    def add_not(self, cond) -> "_Facts":
+    def add_not(self, cond) -> _Facts:
         """These facts and the negation of ``cond`` (an earlier branch not taken)."""
         if isinstance(cond, Or):
             facts = self

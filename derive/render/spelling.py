@@ -9,7 +9,7 @@ walkthrough needs, and the NumPy names of SymPy's functions and numbers.
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from sympy.core.function import AppliedUndef
 
@@ -37,7 +37,7 @@ NUMPY_CONSTANTS = {"Exp1": "np.e", "Pi": "np.pi", "Infinity": "np.inf",
                    "NegativeInfinity": "-np.inf", "NaN": "np.nan"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def numpy_name(func) -> str:
     """How NumPy spells the SymPy function class ``func``, in a spelling the parser reads.
 
@@ -119,13 +119,14 @@ def decimal_coefficient(expr):
 
 
 def latex_decimal(shown: str) -> str:
-    """A :func:`decimal` in LaTeX: ``1e-20`` as ``10^{-20}``, ``1.5e-08`` as ``1.5 \\cdot 10^{-8}``."""
+    """A :func:`decimal` in LaTeX: ``1e-20`` as ``10^{-20}``, ``1.5e-8`` as
+    ``1.5 \\cdot 10^{-8}``."""
     mantissa, e, exponent = shown.partition("e")
     if not e:
         return shown
     sign = "-" if mantissa.startswith("-") else ""
     mantissa = mantissa.lstrip("-")
-    power = "10^{%d}" % int(exponent)
+    power = f"10^{{{int(exponent)}}}"
     return sign + (power if mantissa == "1" else mantissa + r" \cdot " + power)
 
 
