@@ -8,8 +8,8 @@ can type back), so the rule table (:mod:`derive.rules`) can list it like ``tanh`
 >>> x = sp.Symbol("x", real=True)
 >>> cbrt(-8), sp.diff(cbrt(x), x)
 (-2, 1/(3*np.cbrt(x)**2))
->>> rint(sp.Rational(5, 2)), rint(sp.Rational(7, 2)), sp.diff(rint(x), x)
-(2, 4, 0)
+>>> rint(sp.Rational(5, 2)), rint(sp.Rational(7, 2)), rint(sp.Rational(7, 3)), sp.diff(rint(x), x)
+(2, 4, 2, 0)
 """
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ class rint(_NumpyFunction):
         if u.is_Rational:
             q, r = divmod(u, 1)                 # q integer, 0 <= r < 1
             if r != sp.Rational(1, 2):
-                return sp.Integer(q + (r > sp.Rational(1, 2)))
+                return sp.Integer(q + (1 if r > sp.Rational(1, 2) else 0))
             return sp.Integer(q + (q % 2))      # a half: to the even neighbour
         if u.is_integer:
             return u

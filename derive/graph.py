@@ -70,8 +70,9 @@ class Node:
 def _const_text(c) -> str:
     if c is None:
         return ""
-    text = str(c).replace("-", "−")
-    return text if c.is_Atom else f"({text})"
+    from .render.printers import text as spelled
+    shown = spelled(c).replace("-", "−")
+    return shown if c.is_Atom else f"({shown})"
 
 
 @dataclass(frozen=True)

@@ -246,10 +246,6 @@ class DeriveLatexPrinter(LatexPrinter):
         return r"\begin{cases} " + r" \\ ".join(rows) + r" \end{cases}"
 
 
-#: x == 0 prints as (x >= 0) & (x <= 0), x != 0 as (x < 0) | (x > 0): they bind as & and |
-_AS_BITWISE = {"==": PRECEDENCE["BitwiseAnd"], "!=": PRECEDENCE["BitwiseOr"]}
-
-
 class DeriveStrPrinter(NumpySyntax, StrPrinter):
     """SymPy's str printer speaking the parser's NumPy: ``np.exp``, ``np.abs``,
     ``np.maximum``, masks as comparisons ``dout*(x > 0)``, other branches as ``np.where``,
@@ -272,7 +268,8 @@ class DeriveStrPrinter(NumpySyntax, StrPrinter):
         super().__init__(settings)
 
     def parenthesize(self, item, level, strict=False):
-        prec = _AS_BITWISE.get(getattr(item, "rel_op", None)) or _own_precedence(item, precedence)
+        prec = PRECEDENCE["Relational"] if isinstance(item, (sp.Eq, sp.Ne)) else \
+            _own_precedence(item, precedence)
         if prec < level or (not strict and prec <= level):
             return "(%s)" % self._print(item)
         return self._print(item)
@@ -367,11 +364,9 @@ class DeriveStrPrinter(NumpySyntax, StrPrinter):
         return f"np.heaviside({self._print(expr.args[0])}, {self._print(at_zero)})"
 
     def _print_Relational(self, expr):
-        lhs, rhs = (self.parenthesize(a, PRECEDENCE["Relational"]) for a in expr.args)
-        if expr.rel_op == "==":                 # the parser has no ==: as two comparisons
-            return f"({lhs} >= {rhs}) & ({lhs} <= {rhs})"
-        if expr.rel_op == "!=":
-            return f"({lhs} < {rhs}) | ({lhs} > {rhs})"
+        if expr.rel_op in ("==", "!="):         # SymPy spells them Eq(a, b), Ne(a, b)
+            lhs, rhs = (self.parenthesize(a, PRECEDENCE["Relational"]) for a in expr.args)
+            return f"{lhs} {expr.rel_op} {rhs}"
         return super()._print_Relational(expr)
 
     def _print_Piecewise(self, expr):
