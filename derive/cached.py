@@ -23,6 +23,7 @@ from functools import lru_cache
 
 import sympy as sp
 
+from .branches import prune_branches
 from .errors import ProofError
 from .proof import Proof, compare
 from .rules import RULES, UNARY, cost
@@ -113,6 +114,12 @@ def candidates(g0: sp.Expr, forward: sp.Expr, x: sp.Symbol, inputs, out=out_scal
     kept = []
     for cache, moves in routes:
         final = moves[-1][1]
+        pruned = prune_branches(final)
+        if pruned != final:
+            moves = [*moves, ("prune branches", pruned,
+                              "branches that cannot be taken and conditions already decided "
+                              "removed")]
+            final = pruned
         if cache == "out" and final.free_symbols & set(inputs):
             continue
         proof = compare(final.xreplace({out: forward}), unfolded)
