@@ -128,8 +128,8 @@ def _compute(e, point, memo):
         raise Undefined(f"a condition as the argument of {e.func}")
     fn = _unary_table().get(e.func) or _by_name().get(e.func.__name__)
     if fn is not None and len(args) == 1:
-        if e.func.__name__ in _GROWS and abs(args[0]) > 700:
-            raise Undefined("outside float range")
+        if e.func.__name__ in _GROWS and (args[0] if e.func is sp.exp else abs(args[0])) > 700:
+            raise Undefined("outside float range")      # exp(-800) is only tiny
         if e.func is sp.log and args[0] <= 0:
             raise Undefined("not real" if args[0] < 0 else "outside float range")
         return fn(args[0])
@@ -148,7 +148,7 @@ def _power(base, exponent, ev):
     if exponent.is_Integer:
         if base == 0 and exponent < 0:
             raise Undefined("outside float range")
-        if base != 0 and abs(int(exponent) * m.log(abs(base))) > 700:
+        if base != 0 and int(exponent) * m.log(abs(base)) > 700:
             raise Undefined("outside float range")
         return base ** int(exponent)
     power = ev(exponent)

@@ -20,7 +20,7 @@ import fuzz_grammar  # noqa: E402
 from grammar_oracle import agreement  # noqa: E402
 from grammar_strategies import Formula, formulas, functions  # noqa: E402
 
-SLICE = 40          # examples; about 20-30 s on one core
+SLICE = 60          # examples; about 30 s on one core
 TIMEOUT = 5.0       # seconds per command, as in the benchmark
 
 
@@ -92,12 +92,12 @@ def test_a_derived_forward_round_trips_and_agrees():
 
 
 def test_a_derandomized_slice_has_no_traceback_no_overrun_and_only_results_that_hold():
-    f = fuzz_grammar.fuzz(SLICE, derandomize=True, timeout=TIMEOUT, cli_every=20)
+    f = fuzz_grammar.fuzz(SLICE, derandomize=True, timeout=TIMEOUT, cli_every=30)
     report = fuzz_grammar.format_text(f)
     assert f["examples"] == SLICE
     assert f["derived"] >= SLICE // 2, report            # the slice is not all refusals
     assert f["fd agree"] >= f["derived"] // 2, report    # and the numbers were compared
-    assert f["cli"]["runs"] >= SLICE // 20, report
+    assert f["cli"]["runs"] >= SLICE // 30, report
     assert f["tracebacks"] == 0 and f["cli"]["tracebacks"] == 0, report
     assert f["over budget"] == 0 and f["cli"]["over budget"] == 0, report
     assert f["round trip failed"] == 0 and f["cli"]["round trip failed"] == 0, report
