@@ -380,3 +380,35 @@ def dag_size(e, cap: int = 100_000) -> int:
                 seen.add(arg)
                 stack.append(arg)
     return min(len(seen), cap)
+
+
+#: a rational in an exponent with a numerator or denominator beyond this is held as an atom
+BIG_EXPONENT = 10**6
+
+
+def hold_big_exponents(e):
+    """(``e`` with each ``exp(k*u)`` or power whose exponent carries a huge rational held as
+    a fresh symbol, the map back).
+
+    SymPy's polynomial tactics (``factor``, ``cancel``, ``simplify``) write ``exp(p/q*u)`` as
+    ``exp(u/q)**p``: with SELU's 31-digit constants that is a dense polynomial of degree
+    10**30, which no memory holds. Held as atoms, an identity proven in them holds for any
+    value of the atoms, so for these too (the tactics stay sound, they may only prove less).
+
+    >>> import sympy as sp
+    >>> u = sp.Symbol("u")
+    >>> held, back = hold_big_exponents(2 * sp.exp(u * sp.Rational(10**40 + 1, 10**40)))
+    >>> held.has(sp.exp), held.xreplace(back) == 2 * sp.exp(u * sp.Rational(10**40 + 1, 10**40))
+    (False, True)
+    """
+    import sympy as sp
+
+    def big(ex) -> bool:
+        return any(max(abs(r.p), r.q) > BIG_EXPONENT for r in ex.atoms(sp.Rational))
+
+    atoms = [a for a in e.atoms(sp.exp, sp.Pow)
+             if big(a.args[0] if isinstance(a, sp.exp) else a.exp)]
+    if not atoms:
+        return e, {}
+    held = {a: sp.Dummy("held", real=True) for a in atoms}
+    return e.xreplace(held), {s: a for a, s in held.items()}

@@ -24,6 +24,7 @@ from functools import lru_cache
 import sympy as sp
 
 from .branches import prune_branches
+from .budget import hold_big_exponents
 from .errors import ProofError
 from .proof import Proof, compare
 from .rules import RULES, UNARY, cost
@@ -74,10 +75,12 @@ def tidy(e: sp.Expr) -> sp.Expr:
         return sp.Piecewise(*[(tidy(v), cnd) for v, cnd in e.args])
     if e.is_Mul and any(isinstance(a, sp.Piecewise) for a in e.args):
         return sp.piecewise_fold(sp.Mul(*[tidy(a) for a in e.args]))
-    options = [e, sp.factor(e)]
-    if sp.count_ops(e) <= _SIMPLIFY_BUDGET:  # simplify is slow on big trees, and gains little
-        options.append(sp.simplify(e))
+    held, back = hold_big_exponents(e)      # exp(p/q*u) with 30-digit q: no polynomials
+    options = [held, sp.factor(held)]
+    if sp.count_ops(held) <= _SIMPLIFY_BUDGET:  # simplify is slow on big trees, gains little
+        options.append(sp.simplify(held))
         options.append(sp.factor(options[-1]))
+    options = [o.xreplace(back) for o in options]
     known = _functions(e)
     options = [o for o in options if _functions(o) <= known]  # no cosh out of exp
     return min(options, key=lambda o: (cost(o), len(str(o))))

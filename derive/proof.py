@@ -143,6 +143,7 @@ def _is_zero(d: sp.Expr, limits: _Limits | None = None):
     (cancel); the tactics that ran out then get their full time, in order.
     """
     limits = limits if limits is not None else _Limits()
+    d, _ = budget.hold_big_exponents(d)     # polynomial tactics on exp(p/q*u), huge q: no
     size = tree_size(d)
     slow = []
     for tactic in _TACTICS:
