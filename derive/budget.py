@@ -154,27 +154,40 @@ def watch() -> bool:
     return True
 
 
-@contextmanager
-def deadline(seconds=None, *, spent: float = 0.0, everything: bool = False):
+class deadline:
     """A process-wide deadline for the body, restoring the previous one afterwards.
 
     ``everything``: also interrupt code outside the prover's tactics (see :func:`watch`).
+    A class, not a generator: ``__exit__`` blocks further timer ticks as its first act,
+    so a repeated tick cannot land while the first interrupt is being turned into
+    :class:`BudgetExceeded` (contextlib's generator machinery took several frames there).
     """
-    global _deadline, _seconds, _watching
-    saved = _deadline, _seconds, _watching
-    start(seconds, spent=spent)
-    if everything:
-        watch()
-    try:
-        yield _seconds
-    except Interrupt:
-        global _where
-        where, _where = _where, ""
-        raise exceeded(f"still running at the deadline: {where}" if where else
-                       "still running at the deadline") from None
-    finally:
-        _deadline, _seconds, _watching = saved
-        _rearm()
+
+    def __init__(self, seconds=None, *, spent: float = 0.0, everything: bool = False):
+        self.seconds, self.spent, self.everything = seconds, spent, everything
+
+    def __enter__(self):
+        self.saved = _deadline, _seconds, _watching
+        start(self.seconds, spent=self.spent)
+        if self.everything:
+            watch()
+        return _seconds
+
+    def __exit__(self, kind, exc, tb):
+        global _deadline, _seconds, _watching, _leaving, _where
+        _leaving = True
+        try:
+            error = None
+            if kind is not None and issubclass(kind, Interrupt):
+                where, _where = _where, ""
+                error = exceeded("still running at the deadline" + (f": {where}" if where else ""))
+            _deadline, _seconds, _watching = self.saved
+            _rearm()
+        finally:
+            _leaving = False
+        if error is not None:
+            raise error from None
+        return False
 
 
 @contextmanager

@@ -91,6 +91,9 @@ def main(argv=None) -> int:
             _say(exc.usage.rstrip())
         _say(f"derive: error: {exc}")
         return exc.exit_code
+    except budget.Interrupt:      # a timer tick that escaped its scope: still exit 3, in time
+        _say("derive: error: could not prove within the time budget (interrupted)")
+        return 3
     except KeyboardInterrupt:
         _say("derive: interrupted")
         return 130
