@@ -68,10 +68,15 @@ class Peer:
 # --- constants as the libraries write them -----------------------------------------------
 SELU_ALPHA = "1.6732632423543772848170429916717"
 SELU_SCALE = "1.0507009873554804934193349852946"
-SQRT_2_OVER_PI = "0.7978845608028654"      # sqrt(2/pi): torch kBeta (tanh GELU), jax
-INV_SQRT_2PI = "0.3989422804014327"        # 1/sqrt(2*pi): torch kBeta (exact GELU)
-SQRT1_2 = "0.7071067811865476"             # M_SQRT1_2, jax sqrt_half
-TWO_OVER_SQRT_PI = "1.1283791670955126"    # M_2_SQRTPI: erf' and erfc' factor
+# An irrational constant is written as the exact number the library's double rounds: torch's
+# M_SQRT1_2 = 0.7071067811865476 is sqrt(1/2) to 16 digits, and with the digits the forward's
+# own derivative exp(-(0.7071067811865476*x)**2) and the library's exp(-0.5*x*x) differ in the
+# 17th digit, which no exact proof can call equal. Hyper-parameters stay decimal.
+SQRT_2_OVER_PI = "np.sqrt(2/np.pi)"        # torch kBeta = M_SQRT2*M_2_SQRTPI*0.5 (tanh GELU), jax
+INV_SQRT_2PI = "(1/np.sqrt(2*np.pi))"      # torch kBeta = M_2_SQRTPI*M_SQRT1_2*0.5 (exact GELU)
+SQRT1_2 = "np.sqrt(0.5)"                   # M_SQRT1_2, jax sqrt_half = np.sqrt(0.5)
+SQRT2 = "np.sqrt(2)"                       # tf.nn.gelu's 1.4142135623730951
+TWO_OVER_SQRT_PI = "(2/np.sqrt(np.pi))"    # M_2_SQRTPI: the erf and erfc gradient's factor
 GELU_KAPPA = "0.044715"
 
 _SIG = "1/(1 + np.exp(-x))"                # sigmoid(x), spelled out as the libraries compute it
@@ -245,9 +250,9 @@ KERAS = [
        "np.where(out < 0, dout*(out + 1), dout)", "tf.nn.elu: EluGrad(g, y)",
        defaults="alpha=1.0"),
     _p("keras.exponential", "keras", "np.exp(x)", "dout*out", "tf.exp: grad*y"),
-    _p("keras.gelu", "keras", "0.5*x*(1.0 + scipy.special.erf(x/1.4142135623730951))",
-       f"dout*(0.5*(1.0 + scipy.special.erf(x/1.4142135623730951)) + 0.5*x*{TWO_OVER_SQRT_PI}"
-       "*np.exp(-(x/1.4142135623730951)**2)/1.4142135623730951)",
+    _p("keras.gelu", "keras", f"0.5*x*(1.0 + scipy.special.erf(x/{SQRT2}))",
+       f"dout*(0.5*(1.0 + scipy.special.erf(x/{SQRT2})) + 0.5*x*{TWO_OVER_SQRT_PI}"
+       f"*np.exp(-(x/{SQRT2})**2)/{SQRT2})",
        "tf.nn.gelu(approximate=False): product rule, Erf gradient", defaults="approximate=False"),
     _p("keras.hard_sigmoid", "keras", "np.clip(x/6.0 + 0.5, 0.0, 1.0)",
        "np.where((x/6.0 + 0.5 >= 0.0) & (x/6.0 + 0.5 <= 1.0), dout/6.0, 0)",
