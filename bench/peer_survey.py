@@ -22,6 +22,7 @@ import fnmatch
 import io
 import json
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -122,21 +123,29 @@ def check_status(run: dict) -> str | None:
     return None
 
 
+def _command(argv: list) -> str:
+    """The shell command a user types to see the same thing."""
+    return shlex.join(["derive", *argv])
+
+
 def survey_entry(peer: Peer, subprocess_mode: bool = False, timeout=None) -> dict:
     """Show the entry and check each input's backward; ``ok`` when all answered as expected."""
-    show = run_derive(show_argv(peer, timeout), subprocess_mode, timeout)
+    argv = show_argv(peer, timeout)
+    show = run_derive(argv, subprocess_mode, timeout)
     shown = (show["exit"] == 0 and isinstance(show["json"], dict)
              and bool(show["json"].get("steps")))
     row = {"name": peer.name, "library": peer.library, "show": {
         "exit": show["exit"], "seconds": show["seconds"], "ok": shown,
-        "message": "" if shown else _message(show)}, "checks": {}}
+        "message": "" if shown else _message(show), "command": _command(argv)}, "checks": {}}
     for wrt in peer.inputs:
-        run = run_derive(check_argv(peer, wrt, timeout=timeout), subprocess_mode, timeout)
+        argv = check_argv(peer, wrt, timeout=timeout)
+        run = run_derive(argv, subprocess_mode, timeout)
         status, want = check_status(run), peer.expected(wrt)
         good = status == want and run["exit"] == (0 if want == "proven" else 1)
         row["checks"][wrt] = {"exit": run["exit"], "status": status, "expected": want,
                               "seconds": run["seconds"], "ok": good,
-                              "message": "" if good and want == "proven" else _message(run)}
+                              "message": "" if good and want == "proven" else _message(run),
+                              "command": _command(argv)}
     row["seconds"] = round(show["seconds"] + sum(c["seconds"] for c in row["checks"].values()), 3)
     row["ok"] = shown and all(c["ok"] for c in row["checks"].values())
     return row
@@ -192,10 +201,12 @@ def text_report(rows: list) -> str:
             if not r["show"]["ok"]:
                 lines.append(f"  {r['name']} show (exit {r['show']['exit']}): "
                              f"{r['show']['message']}")
+                lines.append(f"    $ {r['show']['command']}")
             for v, c in r["checks"].items():
                 if not c["ok"]:
                     lines.append(f"  {r['name']} check --wrt {v} (exit {c['exit']}, "
                                  f"{c['status']}, want {c['expected']}): {c['message']}")
+                    lines.append(f"    $ {c['command']}")
     return "\n".join(lines) + "\n"
 
 
