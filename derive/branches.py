@@ -350,3 +350,55 @@ def prune_branches(expr):
     if tree_size(expr, MAX_NODES + 1) > MAX_NODES:
         return expr
     return _prune(expr, _Facts())
+
+
+#: bounded functions: finite in float arithmetic wherever their arguments are finite
+_BOUNDED = (sp.tanh, sp.sin, sp.cos, sp.erf, sp.atan, sp.sign, sp.Abs, sp.Max, sp.Min,
+            sp.floor, sp.ceiling)
+
+
+def float_safe(e) -> bool:
+    """``e`` gives a finite float wherever its symbols do: so ``e*mask`` is 0 where the
+    mask is 0. Not so for ``1/x``, ``np.sqrt(x)``, ``np.log(x)`` (inf or nan there, and
+    nan*0 is nan) nor ``np.exp(x)`` (inf above 709): those need ``np.where``.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> float_safe(3*x**2 + sp.tanh(x)), float_safe(1/x), float_safe(sp.exp(x))
+    (True, False, False)
+    """
+    if e.is_Number:
+        return bool(e.is_finite)
+    if e.is_Symbol:
+        return True
+    if isinstance(e, sp.Pow):
+        return e.exp.is_Integer and e.exp >= 0 and float_safe(e.base)
+    if isinstance(e, sp.Piecewise):
+        return all(float_safe(value) for value, _ in e.args)
+    if isinstance(e, (sp.Add, sp.Mul, *_BOUNDED)):
+        return all(float_safe(a) for a in e.args)
+    return False
+
+
+def masked_product(e):
+    """``Piecewise((rest, c1 & c2 ...), (0, True))`` for a product of 0/1 masks with factors
+    that may be inf or nan where a mask is 0 (see :func:`float_safe`); None otherwise.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> masked_product(sp.Piecewise((1, x > 0), (0, True)) / sp.sqrt(x))
+    Piecewise((1/sqrt(x), x > 0), (0, True))
+    >>> masked_product(3 * x * sp.Piecewise((1, x > 0), (0, True))) is None
+    True
+    """
+    if not e.is_Mul:
+        return None
+    conds, rest = [], []
+    for a in e.args:
+        if isinstance(a, sp.Piecewise) and len(a.args) == 2 and a.args[0][0] == 1 and \
+                a.args[1][0] == 0 and a.args[1][1] == sp.true:
+            conds.append(a.args[0][1])
+        else:
+            rest.append(a)
+    rest = sp.Mul(*rest)
+    if not conds or float_safe(rest):
+        return None
+    return sp.Piecewise((rest, sp.And(*conds)), (0, True), evaluate=False)

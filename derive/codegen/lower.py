@@ -11,6 +11,7 @@ import keyword
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
+from ..branches import float_safe, masked_product
 from ..errors import DeriveError
 from ..rules import RULES, UNARY
 from .stable import logaddexp, sigmoid, softplus
@@ -92,7 +93,8 @@ class Lowering:
         if e.is_Add:
             return self._add(e)
         if e.is_Mul:
-            return self._mul(e)
+            masked = masked_product(e)      # 1/np.sqrt(x) where x > 0: nan*0 would be nan
+            return self._mul(e) if masked is None else self._piecewise(masked)
         if e.is_Pow:
             return self._pow(e)
         if isinstance(e, sp.Piecewise):
@@ -196,6 +198,16 @@ class Lowering:
             return self.ufunc("divide", _Operand("1.0", scalar=True), self.value(base))
         return self.ufunc("power", self.value(base), self.value(ex))
 
+    def _quietly(self, e) -> _Operand:
+        """``e`` computed with NumPy's float warnings off: it is only used where it is
+        finite (the select after it drops the rest)."""
+        start = len(self.lines)
+        v = self.value(e)
+        body = self.lines[start:]
+        if body:
+            self.lines[start:] = ['with np.errstate(all="ignore"):'] + ["    " + ln for ln in body]
+        return v
+
     def _condition(self, cond) -> str:
         """A comparison whose array side is lowered to a name first if it is compound."""
         if cond.is_Symbol:  # a cached boolean mask
@@ -216,6 +228,14 @@ class Lowering:
         (a, cond), rest = e.args[0], e.args[1:]
         other = rest[0][0] if len(rest) == 1 and rest[0][1] == sp.true else sp.Piecewise(*rest)
         c = self._condition(cond)
+        if other == 0 and not float_safe(a):    # inf or nan where c fails: select, not *
+            va = self._quietly(a)
+            if va.owned:
+                self.lines.append(f"np.copyto({va.text}, 0.0, where=~{c})")
+                return va
+            new = self.fresh()
+            self.lines.append(f"{new} = np.where({c}, {va.text}, 0.0)")
+            return _Operand(new, owned=True)
         if other == 0:  # a 0/1 mask
             va = self.value(a)
             if va.owned:

@@ -26,11 +26,21 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence, precedence_traditional
 from sympy.printing.str import StrPrinter
 
+from ..branches import float_safe, masked_product
 from ..errors import DeriveError
 from ..tensor import Arr, shape_of
 from .numpy_syntax import NumpySyntax
-from .spelling import (GREEK, LATEX_NAMES, NUMPY_CONSTANTS, axis_letters, decimal,
-                       decimal_coefficient, latex_decimal, numpy_name, out_name_for)
+from .spelling import (
+    GREEK,
+    LATEX_NAMES,
+    NUMPY_CONSTANTS,
+    axis_letters,
+    decimal,
+    decimal_coefficient,
+    latex_decimal,
+    numpy_name,
+    out_name_for,
+)
 
 #: Our settings, shared by both printers; everything else is SymPy's own.
 DEFAULTS = {
@@ -312,6 +322,9 @@ class DeriveStrPrinter(NumpySyntax, StrPrinter):
             if num == 1:
                 return f"{sign}{shown}/{self.parenthesize(den, PRECEDENCE['Mul'])}"
             return f"{sign}{shown}*{self.parenthesize(rest, PRECEDENCE['Mul'], strict=True)}"
+        masked = masked_product(expr)
+        if masked is not None:       # nan*0 is nan: np.where(c, 1/np.sqrt(x), 0), not a product
+            return self._print(masked)
         if not any(shape_of(a) for a in expr.args):
             return super()._print_Mul(expr)
         coeff, rest = expr.as_coeff_Mul()
@@ -376,7 +389,9 @@ class DeriveStrPrinter(NumpySyntax, StrPrinter):
             bracket = f"({self._print(cond)})"
             if value == 1:
                 return bracket
-            return f"{self.parenthesize(value, PRECEDENCE['Mul'], strict=True)}*{bracket}"
+            if float_safe(value):
+                return f"{self.parenthesize(value, PRECEDENCE['Mul'], strict=True)}*{bracket}"
+            return f"np.where({self._print(cond)}, {self._print(value)}, 0)"
         pieces = list(expr.args)
         value, cond = pieces.pop()
         shown = self._print(value) if cond == sp.true else (
