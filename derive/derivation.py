@@ -215,4 +215,6 @@ def derive(name: str | None = None, *, expr: str | None = None, source: str | No
     from .program import layer_from_text
     if name is not None:
         layer["name"] = name
+    if isinstance(var, str):            # "x,t", as on the command line
+        var = [v.strip() for v in var.split(",") if v.strip()]
     return derive_spec(layer_from_text(expr, var=var, **layer), wrt)

@@ -382,6 +382,10 @@ class DeriveStrPrinter(NumpySyntax, StrPrinter):
             return f"{lhs} {expr.rel_op} {rhs}"
         return super()._print_Relational(expr)
 
+    def _print_ITE(self, expr):        # SymPy's if-then-else of conditions, as & | ~
+        a, b, c = expr.args
+        return self._print(sp.Or(sp.And(a, b), sp.And(sp.Not(a), c), evaluate=False))
+
     def _print_Piecewise(self, expr):
         parts = _mask_parts(expr)
         if parts is not None:
