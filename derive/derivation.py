@@ -139,6 +139,23 @@ def _wanted(spec: LayerSpec, wrt):
     return tuple(by_name[n] for n in wanted)
 
 
+def _forward_somewhere(forward) -> None:
+    """A clear error up front when the forward has no value at any sample point: nowhere
+    real is the user's formula (exit 2), only beyond float range is ours to report (exit 3).
+    """
+    from .crosscheck import cross_check
+    from .errors import ProofError
+    run = cross_check(forward, forward, domain=forward)
+    if run.agreed:
+        return
+    why = run.why_no_point().replace("the forward formula is ", "")
+    if "float range" in why:
+        raise ProofError(f"the forward formula cannot be evaluated in float range at any "
+                         f"sample point ({why}); nothing can be checked numerically")
+    raise DeriveError(f"the forward formula has no real, finite value at any sample point "
+                      f"({why}): is it defined for real inputs?")
+
+
 def derive_spec(spec: LayerSpec, wrt=None) -> Derivation:
     """Derive the backward pass of ``spec`` for the names in ``wrt`` (default: all)."""
     from .cached import rewrite_result
@@ -155,6 +172,8 @@ def derive_spec(spec: LayerSpec, wrt=None) -> Derivation:
     if tensor:
         from .facts import layer_context
         context = layer_context(search)
+    if not tensor:
+        _forward_somewhere(spec.forward)
     rec = Recorder(spec.forward, context=context)
     names = Names(graph, spec.out, spec.dout, spec.symbols())
     from .cached import boundary_rewrite
