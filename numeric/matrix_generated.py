@@ -82,7 +82,7 @@ def softmax_backward(dout, out):
 class Softmax:
     """Softmax over each row.
 
-    e = exp(x)
+    e = np.exp(x)
     S = np.sum(e, axis=1, keepdims=True)
     out = e/S
 
@@ -125,10 +125,10 @@ def softmax_with_loss_backward(dout, y, t):
 class SoftmaxWithLoss:
     """Softmax with cross-entropy loss (mean over the batch).
 
-    e = exp(x)
+    e = np.exp(x)
     S = np.sum(e, axis=1, keepdims=True)
     y = e/S
-    out = -np.sum(t*log(y))/N
+    out = -np.sum(t*np.log(y))/N
 
     forward caches y, t; backward returns dx; as :func:`softmax_with_loss_backward`.
     """
@@ -216,7 +216,7 @@ class BatchNormalization:
     mu = np.mean(x, axis=0, keepdims=True)
     xc = x - mu
     var = np.mean(xc**2, axis=0, keepdims=True)
-    std = sqrt(var + eps)
+    std = np.sqrt(var + eps)
     xn = xc/std
     out = gamma*xn + beta
 
@@ -289,7 +289,7 @@ class LayerNorm:
     mu = np.mean(x, axis=1, keepdims=True)
     xc = x - mu
     var = np.mean(xc**2, axis=1, keepdims=True)
-    std = sqrt(var + eps)
+    std = np.sqrt(var + eps)
     xn = xc/std
     out = gamma*xn + beta
 
