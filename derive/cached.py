@@ -208,6 +208,14 @@ def rewrite_result(rec, spec, graph, x, g0):
         from .tensor_cached import tensor_result
         return tensor_result(rec, spec, graph, x, g0)
     reference = dout_scalar * rules_diff(spec.forward, x)
+    named = {s: v for s, v in rec.definitions.items() if g0.has(s)}
+    if named:        # the exported code caches inputs and out: the statements are written out
+        from .render.printers import text
+        g1 = g0.xreplace(rec.definitions)
+        rec.record("rewrite", "substitute", "out", x.name, g1, reference=g0,
+                   note=", ".join(f"{s} = {text(v)}" for s, v in named.items()),
+                   against="the previous line", what=f"rewriting ∂L/∂{x.name} (substitute)")
+        g0 = g1
     cands = candidates(g0, spec.forward, x, spec.inputs) if g0 != 0 else []
     # no form proven equal everywhere but at no kink: the chain-rule result stays as it is
     best = choose(cands) if cands else None

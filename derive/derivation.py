@@ -174,7 +174,8 @@ def derive_spec(spec: LayerSpec, wrt=None) -> Derivation:
         context = layer_context(search)
     if not tensor:
         _forward_somewhere(spec.forward)
-    rec = Recorder(spec.forward, context=context)
+    rec = Recorder(spec.forward, context=context, definitions={
+        symbol: full for (symbol, _), (_, full) in zip(spec.program, spec.statements)})
     names = Names(graph, spec.out, spec.dout, spec.symbols())
     from .cached import boundary_rewrite
     chain = backward_steps(graph, rec, wanted, names,

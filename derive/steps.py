@@ -63,9 +63,12 @@ class Recorder:
     forward: sp.Expr
     steps: list = field(default_factory=list)
     context: object = None          # a tensorproof.Context for tensor layers, else None
+    definitions: dict = field(default_factory=dict)   # statement symbol -> its value in inputs
 
     def unfold(self, e: sp.Expr) -> sp.Expr:
-        return e.xreplace({out: self.forward})
+        """``e`` in the inputs: ``out`` and the layer's named statements replaced by their
+        values (a step reads ``a`` for ``a = 2*x``; SymPy's diff sees ``2*x``)."""
+        return e.xreplace({out: self.forward, **self.definitions})
 
     def prove(self, expr, reference, what, allow_kink=True) -> Proof:
         if self.context is not None:

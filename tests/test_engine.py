@@ -214,3 +214,29 @@ def test_constant_branches_and_shifted_kinks():
     d = derive(expr="np.maximum(0, x + 2)")
     assert d.result["x"].xreplace({out: sp.Max(0, _x + 2)}).subs(_x, -1) == dout
     assert d.result["x"].xreplace({out: sp.Max(0, _x + 2)}).subs(_x, -3) == 0
+
+
+@pytest.mark.parametrize("program", [
+    "a = 2*x; x*np.tanh(a)",                                    # x fans out past a statement
+    "e = x - t; q = np.minimum(np.abs(e), 1.0); 0.5*q**2 + 1.0*(np.abs(e) - q)",   # Huber
+])
+def test_scalar_statements_are_unfolded_in_proofs_and_in_the_result(program):
+    """A step reading a statement's name (a for a = 2*x) is proven with a replaced by its
+    value; the result is written in the inputs (the exported code caches inputs and out)
+    and agrees with central differences of the forward."""
+    import math
+    d = derive(expr=program)
+    statements = {s.name for s, _ in d.spec.program}
+    for name, g in d.result.items():
+        assert not ({s.name for s in g.free_symbols} & statements), (name, g)
+    point = {"x": 0.37, "t": -0.21}
+    symbols = d.spec.symbols()
+    forward = d.spec.forward
+    for name, g in d.result.items():
+        at = {symbols[k]: v for k, v in point.items() if k in symbols}
+        h = 1e-6
+        up = {**at, symbols[name]: at[symbols[name]] + h}
+        down = {**at, symbols[name]: at[symbols[name]] - h}
+        fd = float((forward.subs(up) - forward.subs(down)) / (2 * h))
+        value = g.subs({**at, symbols["dout"]: 1, symbols["out"]: forward.subs(at)})
+        assert math.isclose(float(value), fd, rel_tol=1e-6, abs_tol=1e-8), (name, value, fd)
