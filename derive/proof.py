@@ -235,6 +235,11 @@ def _symbolic(a, b, agreed, points, seed, domain, limits, depth):
     if size > _PIECEWISE_NODES and not smooth:
         limits.add(f"the piecewise methods skipped on {size} nodes > {_PIECEWISE_NODES}")
         return None
+    if not smooth:      # equal with every switch held as an atom: equal (and cheap)
+        held = _hold_switches(d)
+        tactic = _is_zero(held, limits) if not has_any(held, _NONSMOOTH) else None
+        if tactic is not None:
+            return Proof("symbolic", f"{tactic}, each switch held as an atom", agreed)
     if not smooth and depth == 0:
         kinks = kink_symbols(d)
         if len(kinks) == 1:
@@ -255,6 +260,24 @@ def _symbolic(a, b, agreed, points, seed, domain, limits, depth):
                                   depth)
         return Proof("by regions", regions.detail, agreed, _delta_note(d, note))
     return witness(regions.failed, a, b, domain, seed)
+
+
+def _hold_switches(e):
+    """``e`` with each outermost switch (Piecewise, Max, Abs, sign ...) a fresh symbol, the
+    same one for equal switches: an identity in those symbols holds whatever they are."""
+    held: dict = {}
+
+    def walk(x):
+        if isinstance(x, sp.Piecewise) and len(x.args) == 2 and x.args[1] == (0, sp.true) \
+                and x.args[0][0] != 1:       # v where c, else 0: v times the mask [c]
+            (v, c), _ = x.args
+            return walk(v) * walk(sp.Piecewise((1, c), (0, True)))
+        if isinstance(x, _NONSMOOTH):
+            return held.setdefault(x, sp.Dummy("switch", real=True))
+        if not x.args or not isinstance(x, sp.Expr):
+            return x
+        return x.func(*[walk(a) for a in x.args])
+    return walk(e)
 
 
 def _delta_note(d, note: str) -> str:
