@@ -25,9 +25,10 @@ Values at a kink (a tie of ``maximum``, ``x == 0`` of ReLU) are each library's o
 between libraries and are a set of measure zero, so a check proves equality away from them.
 
 ``expect`` is ``"proven"`` for every input except where the library's backward is not the
-derivative of its own forward (torch's BCELoss: its backward divides by
-``max(x*(1 - x), 1e-12)`` while its forward clamps the log at -100, so the two disagree for
-3.7e-44 < x < 1e-12): there the check must refute it (``"not_equal"``).
+derivative of its own forward — torch's BCELoss, whose forward clamps each log at -100: its
+backward to x divides by ``max(x*(1 - x), 1e-12)`` (wrong for e**-100 < x < 1e-12, e.g. at
+x = 1e-13), and its backward to t is ``-logit(x)`` with no clamp (wrong for x < e**-100 = 3.7e-44,
+e.g. 115.1 against 100 at x = 1e-50). There the check must refute it (``"not_equal"``).
 """
 from __future__ import annotations
 
@@ -326,8 +327,9 @@ LOSSES = [
        "binary_cross_entropy_backward: grad*(x - t)/max((1 - x)*x, EPSILON=1e-12); "
        "binary_cross_entropy_target_backward: -grad*logit(x)", inputs="x,t",
        expect={"x": "not_equal", "t": "not_equal"},
-       note="torch's own backward is not the derivative of its clamped forward for "
-            "3.7e-44 < x < 1e-12 (and the mirror near 1): the check must refute it"),
+       note="torch's own backward is not the derivative of its clamped forward: to x for "
+            "e**-100 < x < 1e-12 (and the mirror near 1), to t for x < e**-100 (and "
+            "1 - x < e**-100): the check must refute both"),
     _p("keras.binary_crossentropy", "keras",
        "p = np.clip(x, 1e-07, 1 - 1e-07); -(t*np.log(p) + (1 - t)*np.log(1 - p))",
        {"x": "np.where((x >= 1e-07) & (x <= 1 - 1e-07), dout*(-t/p + (1 - t)/(1 - p)), 0)",
