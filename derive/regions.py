@@ -277,20 +277,32 @@ def parametrise(facts) -> dict:
     return subs
 
 
+def _log_scale(s, rng):
+    """A value of magnitude 10**-120 .. 10**2, of either sign (positive for a positive s)."""
+    value = sp.Float(10 ** rng.uniform(-120, 2), 30)
+    return value if s.is_positive or s.is_nonnegative or rng.random() < 0.5 else -value
+
+
 def witness(failed, a, b, domain, seed):
     """A point inside the region that could not be settled where a and b differ, or None."""
-    if not failed:
-        return None
-    facts, _ = failed
+    facts = failed[0] if failed else ()     # no region known: search the whole space
     rng = random.Random(seed + 1)
     subs = parametrise(facts)
     syms = sorted(set().union(a.free_symbols, b.free_symbols,
-                              *[f.g.free_symbols for f in facts]), key=lambda s: s.name)
+                              *[f.g.free_symbols for f in facts],
+                              *[d.free_symbols for d in as_list(domain)]), key=lambda s: s.name)
     params = sorted({p for v in subs.values() for p in v.free_symbols} - set(syms), key=str)
-    for _ in range(40):
+    for k in range(80):
         budget.check("looking for a counterexample")
-        free = {s: sample_value(s, rng) for s in syms}
-        free.update({p: sample_value(p, rng) for p in params})
+        # every other point has some coordinates on a log scale: a region may be thin
+        # near 0 (1e-44 < x < 1e-12); the others as usual, so a tiny dout does not shrink
+        # a difference below the tolerance
+        def draw(s):
+            if k % 2 == 1 and s.name != "dout" and rng.random() < 0.5:
+                return _log_scale(s, rng)
+            return sample_value(s, rng)
+        free = {s: draw(s) for s in syms}
+        free.update({p: draw(p) for p in params})
         try:
             point = {s: sp.Float(evaluate(subs[s], free, real=True), 30) if s in subs
                      else free[s] for s in syms}
