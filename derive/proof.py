@@ -165,6 +165,16 @@ def _is_zero(d: sp.Expr, limits: _Limits | None = None):
     return None
 
 
+def _is_zero_quick(d):
+    """Like :func:`_is_zero` with expand and cancel only, briefly: a cheap first try."""
+    if tree_size(d) > 3_000:
+        return None
+    for tactic in (_TACTICS[0], _TACTICS[2]):
+        if _attempt(d, tactic, 0.25) is True:
+            return tactic[0]
+    return None
+
+
 def _attempt(d, tactic, seconds):
     """True (proven 0), False (not 0, or SymPy gave up) or 'slow' (ran out of time)."""
     _, short, run, _, _ = tactic
@@ -237,7 +247,7 @@ def _symbolic(a, b, agreed, points, seed, domain, limits, depth):
         return None
     if not smooth:      # equal with every switch held as an atom: equal (and cheap)
         held = _hold_switches(d)
-        tactic = _is_zero(held, limits) if not has_any(held, _NONSMOOTH) else None
+        tactic = _is_zero_quick(held) if not has_any(held, _NONSMOOTH) else None
         if tactic is not None:
             return Proof("symbolic", f"{tactic}, each switch held as an atom", agreed)
     if not smooth and depth == 0:
@@ -268,16 +278,31 @@ def _hold_switches(e):
     held: dict = {}
 
     def walk(x):
-        if isinstance(x, sp.Piecewise) and len(x.args) == 2 and x.args[1] == (0, sp.true) \
-                and x.args[0][0] != 1:       # v where c, else 0: v times the mask [c]
-            (v, c), _ = x.args
-            return walk(v) * walk(sp.Piecewise((1, c), (0, True)))
+        if isinstance(x, sp.Piecewise) and len(x.args) == 2 and x.args[1][1] == sp.true and \
+                (x.args[0][0], x.args[1][0]) != (1, 0):
+            (v, c), (w, _) = x.args    # v where c, else w: v·[c] + w·[not c], masks as atoms
+            masks = [walk(sp.Piecewise((1, k), (0, True))) for k in (c, sp.Not(c))]
+            return walk(v) * masks[0] + (walk(w) * masks[1] if w != 0 else 0)
+        if isinstance(x, sp.Piecewise) and len(x.args) == 2 and x.args[0][0] == 1 and \
+                x.args[1] == (0, sp.true):       # a mask: one atom per condition, however written
+            x = sp.Piecewise((1, _canonical(x.args[0][1])), (0, True))
         if isinstance(x, _NONSMOOTH):
             return held.setdefault(x, sp.Dummy("switch", real=True))
         if not x.args or not isinstance(x, sp.Expr):
             return x
         return x.func(*[walk(a) for a in x.args])
     return walk(e)
+
+
+def _canonical(c):
+    """``a < b`` as ``b - a > 0`` (expanded), so ``x + x**x <= 0`` and ``x <= -x**x`` meet."""
+    if isinstance(c, (sp.StrictGreaterThan, sp.GreaterThan)):
+        return c.func(sp.expand(c.lhs - c.rhs), 0)
+    if isinstance(c, sp.StrictLessThan):
+        return sp.StrictGreaterThan(sp.expand(c.rhs - c.lhs), 0)
+    if isinstance(c, sp.LessThan):
+        return sp.GreaterThan(sp.expand(c.rhs - c.lhs), 0)
+    return c
 
 
 def _delta_note(d, note: str) -> str:
