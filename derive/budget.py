@@ -100,7 +100,7 @@ def start(seconds=None, *, spent: float = 0.0) -> float:
     """
     global _deadline, _seconds
     _seconds = default_seconds() if seconds is None else parse_seconds(seconds)
-    reserve = min(0.2, 0.05 * _seconds)
+    reserve = min(0.5, 0.1 * _seconds)
     _deadline = time.monotonic() + _seconds - max(spent, 0.0) - reserve
     return _seconds
 

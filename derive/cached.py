@@ -104,7 +104,9 @@ class Candidate:
 
 
 def candidates(g0: sp.Expr, forward: sp.Expr, x: sp.Symbol, inputs, out=out_scalar) -> list:
-    """All proven routes for the gradient ``g0`` of input ``x`` (``out`` is the output)."""
+    """The cheapest proven route for the gradient ``g0`` of input ``x`` (``out`` is the
+    output), as a list of at most one: the routes are ranked as :func:`choose` ranks them
+    and proven in that order, so the dearer ones are never proven."""
     unfolded = g0.xreplace({out: forward})
     routes = []
     if x in forward.free_symbols and len(inputs) == 1 and \
@@ -114,7 +116,7 @@ def candidates(g0: sp.Expr, forward: sp.Expr, x: sp.Symbol, inputs, out=out_scal
     routes.append(("x", via + [("simplify", tidy(unfolded), "")]))
     if g0.has(out):
         routes.append(("mixed", [("simplify", tidy(g0), "")]))
-    kept = []
+    ranked = []
     for cache, moves in routes:
         final = moves[-1][1]
         pruned = prune_branches(final)
@@ -125,10 +127,12 @@ def candidates(g0: sp.Expr, forward: sp.Expr, x: sp.Symbol, inputs, out=out_scal
             final = pruned
         if cache == "out" and final.free_symbols & set(inputs):
             continue
+        ranked.append(((cost(final), _RANK[cache], len(str(final))), cache, moves, final))
+    for _, cache, moves, final in sorted(ranked, key=lambda r: r[0]):
         proof = compare(final.xreplace({out: forward}), unfolded)
         if isinstance(proof, Proof) and not proof.kink_note:
-            kept.append(Candidate(cache, tuple(_drop_repeats(g0, moves)), proof))
-    return kept
+            return [Candidate(cache, tuple(_drop_repeats(g0, moves)), proof)]
+    return []
 
 
 def _show(e) -> str:
@@ -182,12 +186,14 @@ def _branchwise(g: sp.Piecewise, forward: sp.Expr, x, out):
     return sp.Piecewise(*pieces)
 
 
+_RANK = {"out": 0, "index": 1, "x": 2, "mixed": 3}
+
+
 def choose(cands: list) -> Candidate:
     """The cheapest proven candidate; a cache-only (out) form wins ties."""
-    rank = {"out": 0, "index": 1, "x": 2, "mixed": 3}
     if not cands:      # every route was refuted or ran out of the prover's budget
         raise ProofError("could not prove any cached form equal to the chain-rule gradient")
-    return min(cands, key=lambda k: (cost(k.expr), rank[k.cache], len(str(k.expr))))
+    return min(cands, key=lambda k: (cost(k.expr), _RANK[k.cache], len(str(k.expr))))
 
 
 # ---- applying it: a layer's result, and the gradient above a structural node ---------------
