@@ -393,12 +393,24 @@ def masked_product(e):
         return None
     conds, rest = [], []
     for a in e.args:
-        if isinstance(a, sp.Piecewise) and len(a.args) == 2 and a.args[0][0] == 1 and \
-                a.args[1][0] == 0 and a.args[1][1] == sp.true:
+        if _is_mask(a):
             conds.append(a.args[0][1])
         else:
             rest.append(a)
     rest = sp.Mul(*rest)
-    if not conds or float_safe(rest):
+    if float_safe(rest):
         return None
+    if not conds:       # (masked sum)*rest: each masked term takes rest inside its select
+        sums = [a for a in rest.args if a.is_Add and all(
+            any(_is_mask(f) for f in sp.Mul.make_args(t)) for t in a.args)] if rest.is_Mul else []
+        if not sums:
+            return None
+        others = sp.Mul(*[a for a in rest.args if a is not sums[0]])
+        return sp.Add(*[masked_product(sp.Mul(t, others)) or sp.Mul(t, others)
+                        for t in sums[0].args])
     return sp.Piecewise((rest, sp.And(*conds)), (0, True), evaluate=False)
+
+
+def _is_mask(a) -> bool:
+    return isinstance(a, sp.Piecewise) and len(a.args) == 2 and a.args[0][0] == 1 and \
+        a.args[1][0] == 0 and a.args[1][1] == sp.true

@@ -183,6 +183,11 @@ def derive_spec(spec: LayerSpec, wrt=None) -> Derivation:
     result, form = {}, {}
     for s in wanted:
         result[s.name], form[s.name] = rewrite_result(rec, search, graph, s, chain[s.name])
+        if result[s.name].has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+            from .errors import ProofError
+            raise ProofError(f"∂L/∂{s.name} is infinite or undefined on part of the inputs "
+                             "(the forward is not finite there, e.g. log of 0): no formula "
+                             "for it is shown")
     cache_spec = _read_by_results(spec, search, result) if search is not spec else None
     return Derivation(spec, graph, rec.steps, result, chain, form, tuple(s.name for s in wanted),
                       cache_spec)

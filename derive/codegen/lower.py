@@ -94,7 +94,10 @@ class Lowering:
             return self._add(e)
         if e.is_Mul:
             masked = masked_product(e)      # 1/np.sqrt(x) where x > 0: nan*0 would be nan
-            return self._mul(e) if masked is None else self._piecewise(masked)
+            if masked is None:
+                return self._mul(e)
+            return self._piecewise(masked) if isinstance(masked, sp.Piecewise) else \
+                self.value(masked)
         if e.is_Pow:
             return self._pow(e)
         if isinstance(e, sp.Piecewise):
