@@ -283,6 +283,28 @@ def _log_scale(s, rng):
     return value if s.is_positive or s.is_nonnegative or rng.random() < 0.5 else -value
 
 
+def _beside_switches(a, b) -> list:
+    """Points at r ± 1e-6, 1e-3, 0.1 for each comparison in a or b that is linear in one
+    symbol with its zero at r (a thin region between two switches lies next to one)."""
+    points = []
+    for rel in sorted(set().union(a.atoms(sp.core.relational.Relational),
+                                  b.atoms(sp.core.relational.Relational)), key=sp.default_sort_key):
+        g = rel.lhs - rel.rhs
+        if len(g.free_symbols) != 1:
+            continue
+        (s,) = g.free_symbols
+        try:
+            poly = sp.Poly(g, s)
+        except sp.PolynomialError:
+            continue
+        if poly.degree() != 1:
+            continue
+        r = -poly.all_coeffs()[1] / poly.all_coeffs()[0]
+        for step in (sp.Rational(1, 10**6), sp.Rational(1, 1000), sp.Rational(1, 10)):
+            points += [{s: sp.Float(r + step, 30)}, {s: sp.Float(r - step, 30)}]
+    return points[:60]
+
+
 def witness(failed, a, b, domain, seed):
     """A point inside the region that could not be settled where a and b differ, or None."""
     facts = failed[0] if failed else ()     # no region known: search the whole space
@@ -292,6 +314,12 @@ def witness(failed, a, b, domain, seed):
                               *[f.g.free_symbols for f in facts],
                               *[d.free_symbols for d in as_list(domain)]), key=lambda s: s.name)
     params = sorted({p for v in subs.values() for p in v.free_symbols} - set(syms), key=str)
+    near = _beside_switches(a, b) if not facts else []
+    for point in near:          # just either side of each switch of one input: 2.5 < x < 3
+        point = {s: point.get(s, sample_value(s, rng)) for s in syms}
+        found = judge(a, b, as_list(domain), point, 1e-12)
+        if isinstance(found, Counterexample):
+            return found
     for k in range(80):
         budget.check("looking for a counterexample")
         # every other point has some coordinates on a log scale: a region may be thin
