@@ -166,9 +166,12 @@ def sites(tmp_path_factory):
 
 def _start(argv, cwd, failpoint):
     """A derive child stopped at ``failpoint`` (it says so on stderr)."""
+    # SIGINT at its default in the child, whatever an earlier test left in this process
+    # (a child inherits an ignored SIGINT, and Python then installs no KeyboardInterrupt)
     child = subprocess.Popen([sys.executable, "-m", "derive", *argv], cwd=cwd,
                              env={**os.environ, "DERIVE_FAILPOINT": failpoint},
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = ""
     while "derive: failpoint" not in seen:
         ready, _, _ = select.select([child.stderr], [], [], 120)
@@ -202,8 +205,8 @@ def test_interrupted_docs_keep_the_old_site_or_the_new_one(tmp_path, sites, poin
     else:
         assert after == sites[holds]
     if sig == signal.SIGINT:
-        assert child.returncode == 130
         rest = child.stderr.read()
+        assert child.returncode == 130, rest
         assert "Traceback" not in rest and "derive: interrupted" in rest
         assert not (out / files.STAGING).exists()
     assert _strays(out) == [] or sig == signal.SIGKILL
