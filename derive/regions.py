@@ -299,7 +299,9 @@ def _beside_switches(a, b) -> list:
             continue
         if poly.degree() != 1:
             continue
-        r = -poly.all_coeffs()[1] / poly.all_coeffs()[0]
+        r = (-poly.all_coeffs()[1] / poly.all_coeffs()[0]).evalf(30)   # e.g. y = np.e
+        if not (r.is_Number and r.is_real and r.is_finite):
+            continue
         for step in (sp.Rational(1, 10**6), sp.Rational(1, 1000), sp.Rational(1, 10)):
             points += [{s: sp.Float(r + step, 30)}, {s: sp.Float(r - step, 30)}]
     return points[:60]
