@@ -245,18 +245,20 @@ def _piecewise(e: sp.Piecewise, facts: _Facts):
     return sp.Piecewise(*pieces)
 
 
-def _finite(e) -> bool:
-    """``e`` is finite at every real point (polynomials, branches of them, entire functions)."""
+def _finite(e, functions=None) -> bool:
+    """``e`` is finite at every real point (polynomials, branches of them, and calls of
+    ``functions``: by default the entire ones)."""
+    functions = _ENTIRE if functions is None else functions
     if e.is_Number:
         return bool(e.is_finite)
     if e.is_Symbol:
         return True
     if isinstance(e, sp.Pow):
-        return e.exp.is_Integer and e.exp >= 0 and _finite(e.base)
+        return e.exp.is_Integer and e.exp >= 0 and _finite(e.base, functions)
     if isinstance(e, sp.Piecewise):
-        return all(_finite(value) for value, _ in e.args)
-    if isinstance(e, (sp.Add, sp.Mul, *_ENTIRE)):
-        return all(_finite(a) for a in e.args)
+        return all(_finite(value, functions) for value, _ in e.args)
+    if isinstance(e, (sp.Add, sp.Mul, *functions)):
+        return all(_finite(a, functions) for a in e.args)
     return False
 
 
@@ -265,6 +267,12 @@ def _gate(f):
     if isinstance(f, sp.Piecewise) and len(f.args) == 2 and f.args[1] == (0, sp.true):
         return f.args[0][1]
     return None
+
+
+def mask_condition(f):
+    """The condition ``c`` when ``f`` is the 0/1 mask ``Piecewise((1, c), (0, True))``."""
+    c = _gate(f)
+    return c if c is not None and f.args[0][0] == 1 else None
 
 
 def _product(e: sp.Mul, facts: _Facts):
@@ -366,17 +374,7 @@ def float_safe(e) -> bool:
     >>> float_safe(3*x**2 + sp.tanh(x)), float_safe(1/x), float_safe(sp.exp(x))
     (True, False, False)
     """
-    if e.is_Number:
-        return bool(e.is_finite)
-    if e.is_Symbol:
-        return True
-    if isinstance(e, sp.Pow):
-        return e.exp.is_Integer and e.exp >= 0 and float_safe(e.base)
-    if isinstance(e, sp.Piecewise):
-        return all(float_safe(value) for value, _ in e.args)
-    if isinstance(e, (sp.Add, sp.Mul, *_BOUNDED)):
-        return all(float_safe(a) for a in e.args)
-    return False
+    return _finite(e, _BOUNDED)
 
 
 def masked_product(e):
@@ -393,8 +391,8 @@ def masked_product(e):
         return None
     conds, rest = [], []
     for a in e.args:
-        if _is_mask(a):
-            conds.append(a.args[0][1])
+        if mask_condition(a) is not None:
+            conds.append(mask_condition(a))
         else:
             rest.append(a)
     rest = sp.Mul(*rest)
@@ -402,7 +400,7 @@ def masked_product(e):
         return None
     if not conds:       # (masked sum)*rest: each masked term takes rest inside its select
         sums = [a for a in rest.args if a.is_Add and all(
-            any(_is_mask(f) for f in sp.Mul.make_args(t)) for t in a.args)] if rest.is_Mul else []
+            any(mask_condition(f) is not None for f in sp.Mul.make_args(t)) for t in a.args)] if rest.is_Mul else []
         if not sums:
             return None
         others = sp.Mul(*[a for a in rest.args if a is not sums[0]])
@@ -410,7 +408,3 @@ def masked_product(e):
                         for t in sums[0].args])
     return sp.Piecewise((rest, sp.And(*conds)), (0, True), evaluate=False)
 
-
-def _is_mask(a) -> bool:
-    return isinstance(a, sp.Piecewise) and len(a.args) == 2 and a.args[0][0] == 1 and \
-        a.args[1][0] == 0 and a.args[1][1] == sp.true

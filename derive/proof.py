@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from . import budget
+from .branches import mask_condition
 from .budget import has_any, tree_size
 from .crosscheck import Counterexample, as_list, cross_check, numeric_compare, sample_value
 from .errors import BudgetExceeded, ProofError
@@ -286,9 +287,8 @@ def _hold_switches(e):
             (v, c), (w, _) = x.args    # v where c, else w: v·[c] + w·[not c], masks as atoms
             masks = [walk(sp.Piecewise((1, k), (0, True))) for k in (c, sp.Not(c))]
             return walk(v) * masks[0] + (walk(w) * masks[1] if w != 0 else 0)
-        if isinstance(x, sp.Piecewise) and len(x.args) == 2 and x.args[0][0] == 1 and \
-                x.args[1] == (0, sp.true):       # a mask: one atom per condition, however written
-            x = sp.Piecewise((1, _canonical(x.args[0][1])), (0, True))
+        if mask_condition(x) is not None:    # a mask: one atom per condition, however written
+            x = sp.Piecewise((1, _canonical(mask_condition(x))), (0, True))
         if isinstance(x, _NONSMOOTH):
             return held.setdefault(x, sp.Dummy("switch", real=True))
         if not x.args or not isinstance(x, sp.Expr):

@@ -15,6 +15,7 @@ import re
 
 import sympy as sp
 
+from ..branches import mask_condition
 from ..errors import ProofError
 from ..proof import prove_equal
 from ..rules import diff as rules_diff
@@ -139,15 +140,6 @@ def local_factor(e, arrays):
     return f, proof
 
 
-def _indicator(f):
-    """The condition c when f is Piecewise((1, c), (0, True)) (a 0/1 mask), else None."""
-    if isinstance(f, sp.Piecewise) and len(f.args) == 2 and f.args[1][1] == sp.true:
-        (a, c), (b, _) = f.args
-        if a == 1 and b == 0:
-            return c
-    return None
-
-
 def plan_cache(exprs, arrays):
     """(exprs with dout-free parts replaced by symbols, [(symbol, expr)] to compute in forward).
 
@@ -173,7 +165,7 @@ def plan_cache(exprs, arrays):
         whole = local_factor(e, arrays)
         if whole is not None:
             f = whole[0]
-            cond = _indicator(f)
+            cond = mask_condition(f)
             return dout_sym * (name_for(cond, True) if cond is not None else name_for(f, False))
         if isinstance(e, sp.Piecewise):
             pairs = []

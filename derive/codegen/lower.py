@@ -216,8 +216,7 @@ class Lowering:
         if cond.is_Symbol:  # a cached boolean mask
             return cond.name
         if isinstance(cond, sp.Not):
-            inner = self._condition(cond.args[0])
-            return f"~{inner}" if cond.args[0].is_Symbol else f"~{inner}"
+            return f"~{self._condition(cond.args[0])}"
         if isinstance(cond, (sp.And, sp.Or)):
             joint = " & " if isinstance(cond, sp.And) else " | "
             return "(" + joint.join(self._condition(a) for a in cond.args) + ")"
