@@ -224,10 +224,13 @@ def _same(a, b) -> bool:
 def _piecewise(e: sp.Piecewise, facts: _Facts):
     pieces = []                             # (value, condition), each reachable
     reach = facts                           # where the next branch is reached
-    for value, cond in e.args:
-        cond = _reduce(cond, reach)
+    for value, written in e.args:
+        cond = _reduce(written, reach)
         taken = reach.add(cond)
         if cond == sp.false or taken.contradictory:
+            if written == sp.true and pieces:   # the otherwise is never reached: the kept
+                pieces[-1] = (pieces[-1][0], sp.true)   # branches cover everything, so the
+                break                                   # last of them is the otherwise
             continue
         value = _prune(value, taken)
         if pieces and _same(pieces[-1][0], value):

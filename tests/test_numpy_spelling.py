@@ -300,6 +300,10 @@ def _mask(cond):
     (PW((dout * t, t * x < 1), (0, True)) + PW((dout * t, t * x >= 1), (0, True)), dout * t),
     # adjacent equal values merge into one condition
     (PW((x, x > 1), (x, x < -1), (0, True)), PW((x, (x > 1) | (x < -1)), (0, True))),
+    # the kept branches cover everything: the last of them becomes the otherwise (np.clip's
+    # three pieces once the where around them is pruned), never a where with no otherwise
+    (PW((1, (x >= -2) & (x <= 2)), (2, x < -2), (3, x > 2), (4, True)),
+     PW((1, (x >= -2) & (x <= 2)), (2, x < -2), (3, True))),
 ])
 def test_prune_branches_changes(before, after):
     pruned = prune_branches(before)

@@ -193,3 +193,27 @@ def test_a_maximum_that_matters_is_refused_clearly(capsys):
     assert main(["show", "--expr", "np.max(x, axis=1)", "--shape", "x=N,D"]) == 2
     err = capsys.readouterr().err
     assert "np.max" in err and "shift" in err and "Traceback" not in err
+
+
+def test_a_clipped_layer_exports_and_its_gradient_matches_differences(tmp_path):
+    """np.clip(x, -2, 2)*sigmoid(x): the pruned result keeps an otherwise branch, so the
+    exported code runs (it raised a TypeError on a where with no otherwise) and agrees with
+    central differences on each side of both ends."""
+    import importlib.util
+
+    import numpy as np
+
+    from derive.cli import main
+    target = tmp_path / "clipped.py"
+    assert main(["export", "--expr", "np.clip(x, -2, 2) / (1 + np.exp(-x))", "--name",
+                 "clipped", "-o", str(target)]) == 0
+    spec = importlib.util.spec_from_file_location("clipped", target)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    x = np.array([-3.1, -2.2, -1.9, 0.4, 1.8, 2.3, 4.0])
+    layer = module.Clipped()
+    layer.forward(x)
+    got = layer.backward(np.ones_like(x))
+    f = lambda v: np.clip(v, -2, 2) / (1 + np.exp(-v))      # noqa: E731
+    h = 1e-6
+    assert np.allclose(got, (f(x + h) - f(x - h)) / (2 * h), rtol=1e-6, atol=1e-8)

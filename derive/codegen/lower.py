@@ -86,7 +86,8 @@ class Lowering:
     # lowering ---------------------------------------------------------------------------
     def value(self, e) -> _Operand:
         if not self.is_array(e):
-            text = repr(float(e)) if e.is_number else self.p.doprint(e)
+            text = "np.nan" if e is sp.nan else repr(float(e)) if e.is_number else \
+                self.p.doprint(e)
             return _Operand(text, scalar=True)
         if e.is_Symbol:
             return _Operand(self.p.doprint(e))
@@ -228,6 +229,8 @@ class Lowering:
 
     def _piecewise(self, e):
         (a, cond), rest = e.args[0], e.args[1:]
+        if not rest:        # no otherwise: undefined there, as the text prints it
+            rest = ((sp.nan, sp.true),)
         other = rest[0][0] if len(rest) == 1 and rest[0][1] == sp.true else sp.Piecewise(*rest)
         c = self._condition(cond)
         if other == 0 and not float_safe(a):    # inf or nan where c fails: select, not *
