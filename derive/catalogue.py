@@ -19,6 +19,7 @@ from __future__ import annotations
 import difflib
 from functools import lru_cache
 
+from .catalogue_book2 import VOLUME2
 from .errors import UnknownLayerError
 from .spec import LayerSpec
 
@@ -349,6 +350,9 @@ def dropout(x: input("N", "D"), mask: const("N", "D")):
     return x * mask
 ''',
 }
+
+
+SPECS.update(VOLUME2)
 
 
 def names() -> list:

@@ -24,7 +24,7 @@ import sympy as sp
 from .tensor import (AxisMean, AxisSum, BroadcastTo, ExpandDims, Reshape, Structural,
                      Transposed, shape_of)
 
-__all__ = ["drop_broadcasts", "pull_out", "push_numbers_in", "tidy_forms"]
+__all__ = ["drop_broadcasts", "fold_reshapes", "pull_out", "push_numbers_in", "tidy_forms"]
 
 
 def _rebuild(e, f):
@@ -42,7 +42,8 @@ def drop_broadcasts(e):
         shape = shape_of(node)
         args = list(node.args)
         for i, a in enumerate(args):
-            if isinstance(a, BroadcastTo):
+            if isinstance(a, BroadcastTo) or (isinstance(a, ExpandDims) and a.axes == tuple(
+                    range(len(a.axes)))):      # new leading axes: NumPy adds them itself
                 trial = args[:i] + [a.args[0]] + args[i + 1:]
                 try:
                     if shape_of(node.func(*trial)) == shape:
@@ -50,6 +51,28 @@ def drop_broadcasts(e):
                 except Exception:    # shapes that no longer broadcast: keep the broadcast
                     continue
         return node.func(*args)
+    return walk(e)
+
+
+def fold_reshapes(e):
+    """A reshape that only drops the kept axes of a sum is the sum without keepdims:
+    ``np.reshape(np.sum(a, axis=2, keepdims=True), (N, T))`` is ``np.sum(a, axis=2)``.
+
+    >>> from derive.render.printers import text
+    >>> from derive.tensor import Arr, AxisSum, Reshape, dims
+    >>> N, T, H = dims("N T H")
+    >>> text(fold_reshapes(Reshape(AxisSum(Arr("a", (N, T, H)), 1, 2), N, T)))
+    'np.sum(a, axis=2)'
+    """
+    def walk(node):
+        node = _rebuild(node, walk)
+        if isinstance(node, Reshape) and isinstance(node.args[0], (AxisSum, AxisMean)):
+            inner = node.args[0]
+            if inner.keepdims:
+                plain = type(inner)(inner.args[0], 0, *inner.axes)
+                if shape_of(plain) == shape_of(node):
+                    return plain
+        return node
     return walk(e)
 
 
@@ -123,7 +146,7 @@ def _simplified(e):
         return _rebuild(node, hold)
     if sp.count_ops(e) > 40:
         return e
-    return tidy(hold(e)).xreplace(back)
+    return drop_broadcasts(tidy(hold(e)).xreplace(back))    # simplifying may leave new ones
 
 
 @lru_cache(maxsize=4096)
@@ -137,7 +160,7 @@ def tidy_forms(e) -> list:
 
 
 def _forms(e) -> list:
-    dropped = drop_broadcasts(e)
+    dropped = drop_broadcasts(fold_reshapes(e))
     pulled = pull_out(dropped)
     simple = _simplified(pulled)
     forms = [e, dropped, pulled, simple, _simplified(numbers_out(pulled)),

@@ -33,7 +33,8 @@ from .errors import DeriveError, ProofError
 from .evaluate import evaluate, names_of, random_env
 from .indexform import IndexFormError, element, element_of, free_indices, vjp_reference
 from .proof import Counterexample, Proof, prove_equal
-from .tensor import Arr, Structural, array, broadcast, shape_of, unbroadcast
+from .tensor import (Arr, BroadcastTo, ExpandDims, Structural, array, broadcast, shape_of,
+                     unbroadcast)
 
 __all__ = ["Context", "prove_tensor", "prove_vjp", "prove_broadcast", "atomize", "check_sizes",
            "numeric_compare"]
@@ -142,6 +143,26 @@ def hold_structural(exprs):
     return held, {v: k for k, v in found.items()}
 
 
+def _broadcast_free(e):
+    """``e`` with each broadcast that NumPy's own broadcasting repeats dropped: an
+    explicit ``np.broadcast_to`` and new leading axes of size 1 (``np.expand_dims(a, 0)``).
+    Element by element the value is the same wherever the whole is broadcast (axes align
+    on the right), so an elementwise identity of the result holds for the original.
+
+    >>> from derive.tensor import Arr, BroadcastTo, ExpandDims, dims
+    >>> (N,) = dims("N"); c = sp.Symbol("c", real=True)
+    >>> _broadcast_free(Arr("t", (N,)) * BroadcastTo(ExpandDims(-c, 0), N)) == -c * Arr("t", (N,))
+    True
+    """
+    if isinstance(e, BroadcastTo):
+        return _broadcast_free(e.args[0])
+    if isinstance(e, ExpandDims) and e.axes == tuple(range(len(e.axes))):
+        return _broadcast_free(e.args[0])
+    if e.is_Atom or not e.args or isinstance(e, Structural):
+        return e
+    return e.func(*[_broadcast_free(a) for a in e.args])
+
+
 def atomize(*exprs):
     """The expressions with each maximal structural subexpression held as a real symbol."""
     return hold_structural(exprs)[0]
@@ -229,6 +250,7 @@ def prove_tensor(a, b, ctx: Context = EMPTY, *, what: str = "step",
             pair = (shift_sums(a_full), shift_sums(b_full)) if shifted else (a_full, b_full)
             if shifted and pair == (a_full, b_full):
                 continue
+            pair = (_broadcast_free(pair[0]), _broadcast_free(pair[1]))
             pair = (pair[0], _unify(pair[0], pair[1], ctx, depth))
             left, right = atomize(*pair)
             try:

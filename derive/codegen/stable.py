@@ -116,7 +116,44 @@ def _softplus(e: sp.Expr) -> sp.Expr:
     def to_softplus(a):
         u = next(t for t in a.args[0].args if isinstance(t, sp.exp)).args[0]
         return softplus(u)
-    return e.replace(is_softplus, to_softplus)
+    return _split_logs(e, is_softplus).replace(is_softplus, to_softplus)
+
+
+def _split_logs(e: sp.Expr, wanted) -> sp.Expr:
+    """``log(p/q)`` as ``log p − log q`` when every factor is positive by its form
+    (a positive number, ``exp(u)``, ``1 + exp(u)``) and a log the caller ``wanted`` appears:
+    ``log(1/(1 + exp(−x)))`` is ``−log(1 + exp(−x))`` (a softplus), and
+    ``log(1 − 1/(1 + exp(−x)))`` is ``−log(1 + exp(x))``.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> _split_logs(sp.log(1 - 1/(1 + sp.exp(-x))), lambda a: a == sp.log(sp.exp(x) + 1))
+    -log(exp(x) + 1)
+    """
+    def positive(f):
+        if isinstance(f, sp.exp):
+            return f.args[0]
+        base, power = f.as_base_exp()
+        if not power.is_Integer:
+            return None
+        if base.is_Number and base > 0:
+            return power * sp.log(base)
+        if isinstance(base, sp.exp):
+            return power * base.args[0]
+        if base.is_Add and len(base.args) == 2 and 1 in base.args and any(
+                isinstance(t, sp.exp) for t in base.args):
+            return power * sp.log(base)
+        return None
+
+    def split(a):
+        num, den = sp.fraction(sp.together(a.args[0]))
+        parts = [positive(f) for f in sp.Mul.make_args(num)]
+        parts += [-p if p is not None else None
+                  for p in (positive(f) for f in sp.Mul.make_args(den))]
+        if any(p is None for p in parts):
+            return a
+        out = sp.Add(*parts)
+        return out if any(wanted(q) for q in sp.preorder_traversal(out)) else a
+    return e.replace(lambda a: isinstance(a, sp.log) and not wanted(a), split)
 
 
 def _two_exps(a) -> tuple | None:
@@ -275,6 +312,22 @@ def stable_form(e: sp.Expr) -> tuple:
     return e, applied
 
 
+def _per_element(e: sp.Expr) -> sp.Expr:
+    """The elementwise rewrites (:func:`stable_form`) applied to each elementwise part of a
+    tensor value, its structural values held as numbers: ``np.sum(t*np.log(y))`` with
+    ``y = sigmoid(x)`` becomes a sum of softplus terms."""
+    from ..tensor import Structural
+    from ..tensorproof import hold_structural
+    if isinstance(e, Structural):
+        return e.func(_per_element(e.args[0]), *e.args[1:])
+    (held,), back = hold_structural([e])
+    if not held.has(sp.exp, sp.log):
+        inner = {k: _per_element(v) for k, v in back.items()}
+        return held.xreplace(inner)
+    stable, _ = stable_form(held)
+    return stable.xreplace({k: _per_element(v) for k, v in back.items()})
+
+
 def tensor_stable(e: sp.Expr) -> sp.Expr:
     """A tensor value whose exponentials are summed (softmax, log-softmax, logsumexp),
     computed with the maximum along the summed axes subtracted first; proven equal.
@@ -304,10 +357,11 @@ def tensor_stable(e: sp.Expr) -> sp.Expr:
         if Z in f.free_symbols:
             continue
         result = sp.expand_log(f.xreplace({E: sp.exp(u - m)}), force=True)
+    result = _per_element(result)
     if result == e:
         return e
     try:
-        prove_tensor(result, e, what="stable form (maximum subtracted)")
+        prove_tensor(_unfold(result), e, what="stable form")
     except ProofError:
         return e
     return result

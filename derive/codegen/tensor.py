@@ -377,4 +377,6 @@ def tensor_layer_code(d) -> LayerCode:
         helpers.add("_rows")
     if spec.features.get("labels"):
         helpers.add("_onehot")
+    if "_sigmoid(" in function + cls:      # a stable form (sigmoid of a score)
+        helpers.add("_sigmoid")
     return LayerCode(function, cls, helpers, held)

@@ -1,0 +1,85 @@
+"""Catalogue layers of the second volume ("Deep Learning from Scratch 2"), one step each.
+
+The same front door as every layer (parsed, never executed); :mod:`derive.catalogue`
+lists them after the first volume's. Shapes follow the book: a batch of N rows, T time
+steps, hidden size H.
+
+>>> from derive.catalogue import get
+>>> get("rnn").input_names
+('x', 'h_prev')
+"""
+from __future__ import annotations
+
+VOLUME2: dict[str, str] = {
+    "matmul": '''
+def matmul(x: input("N", "D"), W: weight("D", "H")):
+    """MatMul: out = x·W (no bias, volume 2)
+
+    class: MatMul
+    """
+    return x @ W
+''',
+    "sigmoid_with_loss": '''
+def sigmoid_with_loss(x: input("N"), t: const("N")):
+    """Sigmoid with binary cross-entropy loss (mean over the batch)
+
+    class: SigmoidWithLoss
+    note: L = −(1/N) Σ_n (t[n]·log y[n] + (1 − t[n])·log(1 − y[n])) with y = sigmoid(x); t is the 0/1 label of each score, as in word2vec's negative sampling
+    note: dout is the scalar upstream gradient (1 when L is the final loss); the exported forward computes the logs as softplus terms, finite for every score
+    """
+    y = 1 / (1 + np.exp(-x))
+    return -np.sum(t * np.log(y) + (1 - t) * np.log(1 - y)) / x.shape[0]
+''',
+    "rnn": '''
+def rnn(x: input("N", "D"), h_prev: input("N", "H"), Wx: weight("D", "H"),
+        Wh: weight("H", "H"), b: weight("H")):
+    """RNN cell: h_next = tanh(h_prev·Wh + x·Wx + b)
+
+    class: RNN
+    note: one time step; dh_next arrives as dout, and dh_prev is what flows back to step t − 1
+    """
+    t = h_prev @ Wh + x @ Wx + b
+    h_next = np.tanh(t)
+    return h_next
+''',
+    "weight_sum": '''
+def weight_sum(hs: input("N", "T", "H"), a: input("N", "T")):
+    """Weight sum (attention's context vector): c = Σ_t a[:, t]·hs[:, t]
+
+    class: WeightSum
+    note: a holds one weight per time step; its axis of size 1 is added so that it broadcasts over H
+    """
+    ar = a.reshape(a.shape[0], a.shape[1], 1)
+    t = hs * ar
+    c = np.sum(t, axis=1)
+    return c
+''',
+    "attention_weight": '''
+def attention_weight(hs: input("N", "T", "H"), h: input("N", "H")):
+    """Attention weight: a = softmax over t of the dot products hs[:, t]·h
+
+    class: AttentionWeight
+    """
+    hr = h.reshape(h.shape[0], 1, h.shape[1])
+    t = hs * hr
+    s = np.sum(t, axis=2)
+    e = np.exp(s)
+    a = e / np.sum(e, axis=1, keepdims=True)
+    return a
+''',
+    "attention": '''
+def attention(hs: input("N", "T", "H"), h: input("N", "H")):
+    """Attention: AttentionWeight then WeightSum, c = Σ_t a[:, t]·hs[:, t]
+
+    class: Attention
+    note: hs reaches c by two paths, through the weights a and directly; its gradient adds both
+    """
+    hr = h.reshape(h.shape[0], 1, h.shape[1])
+    s = np.sum(hs * hr, axis=2)
+    e = np.exp(s)
+    a = e / np.sum(e, axis=1, keepdims=True)
+    ar = a.reshape(a.shape[0], a.shape[1], 1)
+    c = np.sum(hs * ar, axis=1)
+    return c
+''',
+}
