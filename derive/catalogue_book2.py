@@ -19,6 +19,24 @@ def matmul(x: input("N", "D"), W: weight("D", "H")):
     """
     return x @ W
 ''',
+    "embedding": '''
+def embedding(idx: index("N"), W: weight("V", "D")):
+    """Embedding: out = W[idx], the rows of W picked by the word ids idx
+
+    class: Embedding
+    note: idx holds row numbers (word ids), an index array that is not differentiated; backward returns None and dW adds dout at rows idx, repeated ids accumulating (np.add.at)
+    """
+    return W[idx]
+''',
+    "time_embedding": '''
+def time_embedding(idx: index("N", "T"), W: weight("V", "D")):
+    """Time embedding: out[n, t] = W[idx[n, t]] for a batch of id sequences
+
+    class: TimeEmbedding
+    note: the same W serves every time step, so dW adds the rows of every step: the sum over t of the per-step gradients
+    """
+    return W[idx]
+''',
     "sigmoid_with_loss": '''
 def sigmoid_with_loss(x: input("N"), t: const("N")):
     """Sigmoid with binary cross-entropy loss (mean over the batch)

@@ -21,7 +21,8 @@ import sympy as sp
 
 from .errors import DeriveError
 from .rules import RULES, STRUCTURAL, UNARY
-from .tensor import Arr
+from .gather import Gather, ScatterAdd
+from .tensor import Arr, shape_of
 
 __all__ = ["evaluate", "concrete", "random_env"]
 
@@ -44,6 +45,9 @@ def _erf(v):
 
 def _structural(e, env):
     op = STRUCTURAL[type(e)]
+    if op in ("gather", "scatter_add"):
+        from .gather import evaluate_gather, evaluate_scatter
+        return (evaluate_gather if op == "gather" else evaluate_scatter)(e, env)
     a = evaluate(e.args[0], env)
     if op == "matmul":
         return np.matmul(a, evaluate(e.args[1], env))
@@ -126,7 +130,10 @@ def random_env(names: dict, sizes: dict, rng, *, positive=(), rows_sum_to_one=()
     normal = {n: ax for n, ax in rows_sum_to_one}
     for name, shape in names.items():
         shp = concrete(shape, env)
-        if name in normal:
+        bound = getattr(shape, "bound", None)
+        if bound is not None:        # an index array: row numbers of the array it indexes
+            env[name] = rng.integers(0, int(_scalar(bound, env)), shp).astype(np.float64)
+        elif name in normal:
             v = rng.uniform(0.1, 1.0, shp)
             env[name] = v / np.sum(v, axis=normal[name], keepdims=True)
         elif name in positive:
@@ -136,12 +143,28 @@ def random_env(names: dict, sizes: dict, rng, *, positive=(), rows_sum_to_one=()
     return env
 
 
+class IndexShape(tuple):
+    """The shape of an index array, with ``bound``: the size of the axis it indexes
+    (random values are drawn in ``range(bound)``)."""
+
+    def __new__(cls, shape, bound):
+        obj = super().__new__(cls, shape)
+        obj.bound = bound
+        return obj
+
+
 def names_of(*exprs) -> dict:
     """name -> shape of every Symbol/Arr in ``exprs`` (dimensions excluded)."""
     out = {}
+    bounds = {g.args[1].name: shape_of(g.args[0])[0] for e in exprs for g in e.atoms(Gather)
+              if isinstance(g.args[1], Arr)}
+    bounds.update({g.args[1].name: shape_of(g.args[2])[0] for e in exprs
+                   for g in e.atoms(ScatterAdd) if isinstance(g.args[1], Arr)})
     for e in exprs:
         for s in e.free_symbols:
-            if isinstance(s, Arr):
+            if isinstance(s, Arr) and s.name in bounds:
+                out[s.name] = IndexShape(s.shape, bounds[s.name])
+            elif isinstance(s, Arr):
                 out[s.name] = s.shape
             elif not (s.is_integer and s.is_positive):
                 out[s.name] = ()

@@ -56,6 +56,24 @@ class Term:
         return Term(self.coeff * other.coeff, {**self.bounds, **other.bounds}, factors)
 
 
+def _index_symbols(idx) -> set:
+    """The index symbols an index tuple uses, also inside an array element used as an index
+    (``δ(p, idx[n])`` uses p and n: an embedding's row lookup)."""
+    out = set()
+    for i in idx:
+        if isinstance(i, sp.Symbol):
+            out.add(i)
+        elif isinstance(i, Indexed):
+            out |= _index_symbols(i.indices)
+        elif isinstance(i, sp.Basic):
+            out |= _index_symbols(i.args)
+    return out
+
+
+def _rename(i, mapping):
+    return i.xreplace(mapping) if isinstance(i, sp.Basic) else mapping.get(i, i)
+
+
 def _has_index(e) -> bool:
     return e.has(Indexed) or e.has(sp.KroneckerDelta)
 
@@ -120,7 +138,7 @@ def _pow_atom(b, ex) -> Term:
     if ex.is_Integer and len(norm) == 1:
         (c, _, rep), = norm.values()
         bound = set(rep.bounds)
-        outside = {k: e for k, e in rep.factors.items() if not set(k[1]) & bound}
+        outside = {k: e for k, e in rep.factors.items() if not _index_symbols(k[1]) & bound}
         if outside or c != 1:
             inside = Term(sp.Integer(1), dict(rep.bounds),
                           {k: e for k, e in rep.factors.items() if k not in outside})
@@ -142,7 +160,7 @@ def _atom(name, arg, exponent) -> Term:
 def _atom_of_terms(name, ts, exponent) -> Term:
     """A function of an index expression as one factor, keyed by its canonical argument."""
     norm = normalise(ts)
-    free = sorted({i for sig in norm.values() for i in sig[1]}, key=str)
+    free = sorted({i for sig in norm.values() for i in sig[1]}, key=str)    # symbols
     best = None
     for perm in itertools.permutations(free):
         mapping = {i: sp.Symbol(f"#{j}") for j, i in enumerate(perm)}
@@ -155,7 +173,7 @@ def _atom_of_terms(name, ts, exponent) -> Term:
 
 
 def _spell(rep: Term, mapping: dict) -> str:
-    parts = sorted(f"{b}[{','.join(str(mapping.get(i, i)) for i in idx)}]^{e}"
+    parts = sorted(f"{b}[{','.join(str(_rename(i, mapping)) for i in idx)}]^{e}"
                    for (b, idx), e in rep.factors.items())
     ext = sorted(f"{mapping.get(b, b)}<{n}" for b, n in rep.bounds.items())
     return "Σ(" + ";".join(ext) + ")" + "·".join(parts)
@@ -164,7 +182,7 @@ def _spell(rep: Term, mapping: dict) -> str:
 def _substitute(t: Term, old, new) -> Term:
     factors = {}
     for (b, idx), e in t.factors.items():
-        key = (b, tuple(new if i == old else i for i in idx))
+        key = (b, tuple(new if i == old else _rename(i, {old: new}) for i in idx))
         factors[key] = factors.get(key, 0) + e
     bounds = {b: n for b, n in t.bounds.items() if b != old}
     return Term(t.coeff, bounds, factors)
@@ -194,7 +212,7 @@ def _reduce_term(t: Term, rules) -> Term | None:
             changed = True
             break
         t.factors = {k: e for k, e in t.factors.items() if e != 0}
-        used = {i for (_, idx) in t.factors for i in idx}
+        used = {i for (_, idx) in t.factors for i in _index_symbols(idx)}
         for b in [b for b in t.bounds if b not in used]:
             t.coeff *= t.bounds.pop(b)
             changed = True
@@ -202,7 +220,7 @@ def _reduce_term(t: Term, rules) -> Term | None:
             changed = True
             continue
         for b in list(t.bounds):
-            holders = [(k, e) for k, e in t.factors.items() if b in k[1]]
+            holders = [(k, e) for k, e in t.factors.items() if b in _index_symbols(k[1])]
             if len(holders) != 1:
                 continue
             (name, idx), e = holders[0]
@@ -227,7 +245,7 @@ def _fold_sums(t: Term) -> bool:
     if not atoms:
         return False
     for b in list(t.bounds):
-        held = {k: e for k, e in t.factors.items() if b in k[1]}
+        held = {k: e for k, e in t.factors.items() if b in _index_symbols(k[1])}
         if any(k in atoms for k in held):
             continue
         sub = Term(sp.Integer(1), {b: t.bounds[b]}, held)
@@ -258,8 +276,9 @@ def normalise(ts, rules=None) -> dict:
                 best = (sig, mapping)
         sig, mapping = best
         rep = Term(sp.Integer(1), {mapping[b]: n for b, n in t.bounds.items()},
-                   {(b, tuple(mapping.get(i, i) for i in idx)): e for (b, idx), e in t.factors.items()})
-        free = frozenset(i for (_, idx) in t.factors for i in idx
+                   {(b, tuple(_rename(i, mapping) for i in idx)): e
+                    for (b, idx), e in t.factors.items()})
+        free = frozenset(i for (_, idx) in t.factors for i in _index_symbols(idx)
                          if i not in t.bounds and not getattr(i, "is_Integer", False))
         if sig in out:
             c, _, r = out[sig]

@@ -19,6 +19,7 @@ import itertools
 import sympy as sp
 from sympy.tensor.indexed import Indexed
 
+from .gather import Gather, ScatterAdd, element_gather, element_scatter
 from .index import IndexFormError
 from .tensor import (Arr, AxisMax, AxisMean, AxisSum, BroadcastTo, ExpandDims, MatProd,
                      Reshape, Transposed, array, shape_of)
@@ -132,7 +133,7 @@ def _reshape(e, idx):
 
 _STRUCTURAL = {MatProd: _matprod, Transposed: _transposed, AxisSum: _reduction,
                AxisMean: _reduction, BroadcastTo: _broadcast_to, ExpandDims: _expand_dims,
-               Reshape: _reshape}
+               Reshape: _reshape, Gather: element_gather, ScatterAdd: element_scatter}
 
 
 def expand_definitions(e: sp.Expr, definitions: dict, rounds: int = 12) -> sp.Expr:

@@ -248,11 +248,25 @@ class _Parser:
             raise self.error(f"'{spelled}' is a function; call it as {spelled}(...)", node)
         raise self.error(f"unknown name '{spelled}'" + _suggest(spelled, CONSTANTS), node)
 
+    def gather(self, node: ast.Subscript):
+        from .gather import Gather
+        if not isinstance(node.slice, ast.Name):
+            raise self.error(_REFUSED_OPS[ast.Subscript], node)
+        rows = self.value(node.slice)
+        if not (isinstance(rows, sympy.Symbol) and rows.is_integer and shape_of(rows)):
+            raise self.error(f"{node.slice.id} is not an index array: declare it as "
+                             f"{node.slice.id}: index(\"N\") to write W[{node.slice.id}]", node.slice)
+        W = self.value(node.value)
+        if not shape_of(W):
+            raise self.error("only an array can be indexed by rows", node.value)
+        return Gather(W, rows)
+
     def subscript(self, node: ast.Subscript):
-        """Only ``x.shape[i]``: a dimension of a declared array."""
+        """``x.shape[i]`` (a dimension of a declared array), or ``W[idx]`` with ``idx`` an
+        index array (role ``index``): the rows of W it picks."""
         target = node.value
         if not (isinstance(target, ast.Attribute) and target.attr == "shape"):
-            raise self.error(_REFUSED_OPS[ast.Subscript], node)
+            return self.gather(node)
         shape = shape_of(self.value(target.value))
         axis = self.literal(node.slice, "the axis of x.shape[...]")
         if not isinstance(axis, int) or not -len(shape) <= axis < len(shape):

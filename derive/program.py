@@ -41,7 +41,7 @@ __all__ = ["layer_from_text", "layer_from_def", "parse_shape"]
 RESERVED = ("dout", "out")
 MAX_PROGRAM_CHARS = 20000
 MAX_PROGRAM_NODES = 4000
-_ROLES = ("input", "weight", "const", "param")
+_ROLES = ("input", "weight", "const", "param", "index")
 _META = ("class", "note", "assume", "flatten", "running", "dropout", "labels")
 
 
@@ -176,8 +176,14 @@ def _build(source, statements, parser, *, shapes, roles, defaults, positive, var
         free = list(var)
     symbols = {}
     for n in [*free, *roles]:
-        symbols[n] = array(n, shapes.get(n, ()), **({"positive": True} if n in positive else {}))
+        sign = {"positive": True} if n in positive else {}
+        if roles.get(n) == "index":            # row numbers: integers >= 0, never differentiated
+            if not shapes.get(n):
+                raise DeriveError(f"index {n} needs a shape, e.g. {n}: index(\"N\")")
+            sign = {"integer": True, "nonnegative": True}
+        symbols[n] = array(n, shapes.get(n, ()), **sign)
     groups = {role: tuple(symbols[n] for n in roles if roles[n] == role) for role in _ROLES}
+    groups["const"] += groups["index"]
     inputs = tuple(symbols[n] for n in free) + groups["input"]
     if not inputs and not groups["weight"]:
         raise DeriveError("the formula has no input: it is a constant")
@@ -276,7 +282,7 @@ def _annotation(node, parser) -> tuple:
             positive = bool(k.value.value)
         return node.func.id, ",".join(dims), positive
     raise parser.error("an annotation is a shape string (\"N, D\") or input(...), weight(...), "
-                       "const(...), param, positive", node)
+                       "const(...), index(...), param, positive", node)
 
 
 def _docstring(body) -> tuple:

@@ -31,6 +31,7 @@ import sympy as sp
 
 from .errors import MissingRuleError
 from .functions import cbrt, rint
+from .gather import Gather, ScatterAdd
 from .tensor import AxisMax, AxisMean, AxisSum, BroadcastTo, ExpandDims, MatProd, Reshape, \
     Transposed
 
@@ -225,6 +226,11 @@ _TABLE = [
                 spell=("np.expand_dims", "numpy.expand_dims"), cost=0.0),
     _structural("reshape", Reshape, "reshape", r"\mathrm{{reshape}}", "reshape",
                 spell=("np.reshape", "numpy.reshape"), cost=0.0),
+    _structural("gather", Gather, "[idx]", r"\mathrm{{rows}}", "take", arity=2, spell=(),
+                note="W[idx] picks rows of W; an index array is not differentiated"),
+    _structural("scatter_add", ScatterAdd, "scatter+", r"\mathrm{{scatter}}", "add.at",
+                arity=2, spell=(), note="rows of G added at rows idx of zeros: repeated "
+                "indices accumulate (np.add.at)"),
 ]
 
 RULES: dict[str, Rule] = {r.name: r for r in _TABLE}

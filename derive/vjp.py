@@ -18,6 +18,7 @@ from __future__ import annotations
 import sympy as sp
 
 from .errors import MissingRuleError
+from .gather import Gather, vjp_gather
 from .tensor import (AxisMean, AxisSum, BroadcastTo, ExpandDims, MatProd, Reshape,
                      Transposed, shape_of, unbroadcast)
 
@@ -55,7 +56,7 @@ def _reshape(v, k, G):
     return Reshape(G, *shape_of(v.args[0]))
 
 
-_VJP = {MatProd: _matprod, Transposed: _transposed, AxisSum: _reduction, AxisMean: _reduction,
+_VJP = {Gather: vjp_gather, MatProd: _matprod, Transposed: _transposed, AxisSum: _reduction, AxisMean: _reduction,
         BroadcastTo: _broadcast_to, ExpandDims: _reshape, Reshape: _reshape}
 
 

@@ -80,4 +80,12 @@ def _onehot(t, x):
     return t
 
 
-HELPERS.update({"_rows": _rows, "_onehot": _onehot})
+def _scatter_add(g, idx, shape):
+    """Zeros of ``shape`` with each row of g added at its row number in idx (repeated
+    indices accumulate, as np.add.at does): the gradient of W[idx]."""
+    out = np.zeros(shape, dtype=np.result_type(g))
+    np.add.at(out, idx, g)
+    return out
+
+
+HELPERS.update({"_rows": _rows, "_onehot": _onehot, "_scatter_add": _scatter_add})

@@ -261,7 +261,7 @@ def class_source(d, printer, fname, needs, params) -> tuple:
     program.append(f"out = {text(spec.output_in_names)}")
     doc = [f'    """{spec.title}.', "", *(f"    {line}" for line in program), ""]
     doc.append(f"    forward caches {', '.join(cached) or 'nothing'}; backward returns "
-               + ", ".join(f"d{n}" for n in spec.input_names)
+               + (", ".join(f"d{n}" for n in spec.input_names) or "None")
                + (f" and stores {', '.join('d' + w for w in weights)}" if weights else "")
                + f"; as :func:`{fname}`.")
     doc.append('    """')
@@ -300,7 +300,7 @@ def class_source(d, printer, fname, needs, params) -> tuple:
         lines.insert(lines.index(f"    def backward(self, dout{default}):") + 1,
                      "        dout = _rows(dout)")
     outs = [f"d{n}" for n in spec.input_names]
-    lines.append(f"        return {', '.join(outs)}")
+    lines.append(f"        return {', '.join(outs) or 'None'}")
     held = [(n, "forward value") for n in cached]
     return "\n".join(lines), held
 
@@ -377,6 +377,7 @@ def tensor_layer_code(d) -> LayerCode:
         helpers.add("_rows")
     if spec.features.get("labels"):
         helpers.add("_onehot")
-    if "_sigmoid(" in function + cls:      # a stable form (sigmoid of a score)
-        helpers.add("_sigmoid")
+    for name in ("_sigmoid", "_scatter_add"):     # a stable form; an embedding's gradient
+        if name + "(" in function + cls:
+            helpers.add(name)
     return LayerCode(function, cls, helpers, held)

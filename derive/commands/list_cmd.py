@@ -63,6 +63,6 @@ def run(args) -> int:
                 f"{c} {r['shapes'].get(c, '')}".strip() for c in r["consts"])
         if r["params"]:
             extra += "  params: " + ", ".join(f"{k}={v}" for k, v in r["params"].items())
-        print(f"{r['name']:<{width}}  {r['kind']:<11}  {r['forward']}  inputs: "
-              f"{', '.join(names)}{extra}")
+        inputs = f"  inputs: {', '.join(names)}" if names else ""
+        print(f"{r['name']:<{width}}  {r['kind']:<11}  {r['forward']}{inputs}{extra}")
     return 0

@@ -49,5 +49,14 @@ class NumpySyntax:
         axes = e.axes[0] if len(e.axes) == 1 else tuple(e.axes)
         return f"np.expand_dims({self._print(e.args[0])}, {axes})"
 
+    def _print_Gather(self, e):
+        W, idx = e.args
+        return f"{self.parenthesize(W, PRECEDENCE['Atom'], strict=True)}[{self._print(idx)}]"
+
+    def _print_ScatterAdd(self, e):
+        G, idx = e.args[:2]
+        W = self.parenthesize(e.args[2], PRECEDENCE['Atom'], strict=True)
+        return f"_scatter_add({self._print(G)}, {self._print(idx)}, {W}.shape)"
+
     def _print_Reshape(self, e):
         return f"np.reshape({self._print(e.args[0])}, {self._dims(e.args[1:])})"

@@ -226,6 +226,17 @@ class DeriveLatexPrinter(LatexPrinter):
 
     _print_ExpandDims = _print_Reshape = _print_BroadcastTo
 
+    @_powered
+    def _print_Gather(self, expr):
+        W, idx = expr.args
+        return r"%s_{%s}" % (self.parenthesize(W, PRECEDENCE["Pow"], strict=True),
+                             self._print(idx))
+
+    @_powered
+    def _print_ScatterAdd(self, expr):
+        G, idx = expr.args[:2]
+        return r"\mathrm{scatter}_{%s}\left(%s\right)" % (self._print(idx), self._print(G))
+
     def _print_Indexed(self, expr):
         base = self.name(str(expr.base.label))
         return "{%s}_{%s}" % (base, " ".join(self._print(i) for i in expr.indices))
