@@ -29,9 +29,9 @@ from .tensor import (AxisMax, AxisMean, AxisSum, BroadcastTo, ExpandDims, Reshap
 _REDUCTIONS = {"sum": AxisSum, "mean": AxisMean, "max": AxisMax}
 _KEYWORDS = {"sum": ("axis", "keepdims"), "mean": ("axis", "keepdims"), "max": ("axis", "keepdims"),
              "transpose": ("axes",), "expand_dims": ("axis",), "reshape": (), "matmul": (),
-             "broadcast": ()}
+             "broadcast": (), "scatter_add": ()}
 _ARITY = {"sum": (1, 2), "mean": (1, 2), "max": (1, 2), "transpose": (1, 2), "matmul": (2, 2),
-          "reshape": (2, None), "broadcast": (2, 2), "expand_dims": (2, 2)}
+          "reshape": (2, None), "broadcast": (2, 2), "expand_dims": (2, 2), "scatter_add": (3, 3)}
 
 
 def _axes(p, value, axis, node, spelled):
@@ -99,4 +99,24 @@ def build_structural(p, name: str, args: list, node: ast.Call, spelled: str):
             raise p.error(f"{spelled}: axis {axis} is out of range", node)
         return p.build(node, lambda v: ExpandDims(v, *sorted(a % rank for a in axes)), [value],
                        args, spelled)
+    if name == "scatter_add":
+        return _scatter_add(p, value, args, node, spelled)
     raise p.error(f"{spelled} is not supported", node)
+
+
+def _scatter_add(p, value, args, node, spelled):
+    """``scatter_add(G, idx, W.shape)``: the rows of G added at rows idx of zeros shaped
+    like W (how an embedding's gradient prints; np.add.at in code)."""
+    from .errors import ShapeError
+    from .gather import ScatterAdd
+    rows, like = args[1], args[2]
+    if not (isinstance(like, ast.Attribute) and like.attr == "shape"):
+        raise p.error(f"{spelled}: the third argument is the shape of an array, NAME.shape", like)
+    idx = p.value(rows)
+    if not (isinstance(idx, sp.Symbol) and idx.is_integer and shape_of(idx)):
+        raise p.error(f"{spelled}: the second argument must be an index array", rows)
+    W = p.value(like.value)
+    try:
+        return ScatterAdd(value, idx, W)
+    except ShapeError as exc:
+        raise p.error(f"{spelled}: {exc}", node) from None

@@ -229,7 +229,7 @@ _TABLE = [
     _structural("gather", Gather, "[idx]", r"\mathrm{{rows}}", "take", arity=2, spell=(),
                 note="W[idx] picks rows of W; an index array is not differentiated"),
     _structural("scatter_add", ScatterAdd, "scatter+", r"\mathrm{{scatter}}", "add.at",
-                arity=2, spell=(), note="rows of G added at rows idx of zeros: repeated "
+                arity=2, spell=("scatter_add",), note="rows of G added at rows idx of zeros: repeated "
                 "indices accumulate (np.add.at)"),
 ]
 

@@ -416,7 +416,7 @@ class MatMul:
 def embedding_backward(dout, W, idx):
     """Embedding: out = W[idx], the rows of W picked by the word ids idx backward: (dW).
 
-    dL/dW = _scatter_add(dout, idx, W.shape)
+    dL/dW = scatter_add(dout, idx, W.shape)
     """
     dW = _scatter_add(dout, idx, W.shape)
     return dW
@@ -449,7 +449,7 @@ class Embedding:
 def time_embedding_backward(dout, W, idx):
     """Time embedding: out[n, t] = W[idx[n, t]] for a batch of id sequences backward: (dW).
 
-    dL/dW = _scatter_add(dout, idx, W.shape)
+    dL/dW = scatter_add(dout, idx, W.shape)
     """
     dW = _scatter_add(dout, idx, W.shape)
     return dW

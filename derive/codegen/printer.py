@@ -20,6 +20,7 @@ class NumpyCodePrinter(NumpySyntax, NumPyPrinter):
     """NumPyPrinter spelling ``np.``, constants as floats, masks as comparisons, helpers by name."""
 
     printmethod = "_numpycode"
+    scatter_name = "_scatter_add"
 
     def _module_format(self, fqn, register=True):
         name = super()._module_format(fqn, register)

@@ -14,6 +14,8 @@ from ..tensor import shape_of
 class NumpySyntax:
     """``_print_*`` methods for MatProd, Transposed, the axis reductions and reshapes."""
 
+    scatter_name = "scatter_add"       # the code generator's helper is _scatter_add
+
     def _print_MatProd(self, e):
         a, b = e.args      # Python reads a*b @ c as (a*b) @ c, a @ b*c as (a @ b)*c
         return f"{self.parenthesize(a, PRECEDENCE['Mul'])} @ {self.parenthesize(b, PRECEDENCE['Mul'])}"
@@ -56,7 +58,7 @@ class NumpySyntax:
     def _print_ScatterAdd(self, e):
         G, idx = e.args[:2]
         W = self.parenthesize(e.args[2], PRECEDENCE['Atom'], strict=True)
-        return f"_scatter_add({self._print(G)}, {self._print(idx)}, {W}.shape)"
+        return f"{self.scatter_name}({self._print(G)}, {self._print(idx)}, {W}.shape)"
 
     def _print_Reshape(self, e):
         return f"np.reshape({self._print(e.args[0])}, {self._dims(e.args[1:])})"
