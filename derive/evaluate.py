@@ -44,6 +44,9 @@ def _erf(v):
 
 def _structural(e, env):
     op = STRUCTURAL[type(e)]
+    if op in ("windows", "fold", "einsum", "first_max"):
+        from .windows import evaluate_np
+        return evaluate_np(e, evaluate, env)
     a = evaluate(e.args[0], env)
     if op == "matmul":
         return np.matmul(a, evaluate(e.args[1], env))
@@ -143,6 +146,6 @@ def names_of(*exprs) -> dict:
         for s in e.free_symbols:
             if isinstance(s, Arr):
                 out[s.name] = s.shape
-            elif not (s.is_integer and s.is_positive):
+            elif not (s.is_integer and s.is_nonnegative):    # sizes, strides, pads
                 out[s.name] = ()
     return out

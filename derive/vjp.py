@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import sympy as sp
 
+from . import windows
 from .errors import MissingRuleError
-from .tensor import (AxisMean, AxisSum, BroadcastTo, ExpandDims, MatProd, Reshape,
+from .tensor import (AxisMax, AxisMean, AxisSum, BroadcastTo, ExpandDims, MatProd, Reshape,
                      Transposed, shape_of, unbroadcast)
 
 __all__ = ["structural_vjp", "elementwise_vjp"]
@@ -56,7 +57,9 @@ def _reshape(v, k, G):
 
 
 _VJP = {MatProd: _matprod, Transposed: _transposed, AxisSum: _reduction, AxisMean: _reduction,
-        BroadcastTo: _broadcast_to, ExpandDims: _reshape, Reshape: _reshape}
+        BroadcastTo: _broadcast_to, ExpandDims: _reshape, Reshape: _reshape,
+        windows.Windows: windows.vjp_windows, windows.Fold: windows.vjp_fold,
+        windows.Einsum: windows.vjp_einsum, AxisMax: windows.vjp_max}
 
 
 def structural_vjp(v: sp.Expr, k: int, G: sp.Expr) -> sp.Expr:
