@@ -33,7 +33,7 @@ from .errors import DeriveError, ProofError
 from .evaluate import evaluate, names_of, random_env
 from .indexform import IndexFormError, element, element_of, free_indices, vjp_reference
 from .proof import Counterexample, Proof, prove_equal
-from .tensor import Arr, Structural, array, broadcast, shape_of, unbroadcast
+from .tensor import Arr, AxisMax, Structural, array, broadcast, shape_of, unbroadcast
 
 __all__ = ["Context", "prove_tensor", "prove_vjp", "prove_broadcast", "atomize", "check_sizes",
            "numeric_compare"]
@@ -287,7 +287,11 @@ def _vjp_proof(cls, k, shapes, params) -> int:
     from .vjp import structural_vjp
     operands = [array(f"A{i}", s) for i, s in enumerate(shapes)]
     value = cls(*operands, *params)
-    idx, reference, G = vjp_reference(value, operands[k])
+    if cls is AxisMax:
+        from .windows import max_reference
+        idx, reference, G = max_reference(value)
+    else:
+        idx, reference, G = vjp_reference(value, operands[k])
     diff = index.difference(element(structural_vjp(value, k, G), idx), reference)
     if diff:
         raise ProofError(f"the rule table's vector-Jacobian product of {cls.__name__} is not "
@@ -303,6 +307,9 @@ def prove_vjp(value: sp.Expr, k: int) -> Proof:
     rule = RULES[STRUCTURAL[type(value)]]
     shapes = tuple(shape_of(a) for a in value.args[:rule.arity])
     points = _vjp_proof(type(value), k, shapes, tuple(value.args[rule.arity:]))
+    if isinstance(value, AxisMax):
+        from .windows import MAX_PROOF
+        return Proof("index form (all sizes)", MAX_PROOF, points)
     return Proof("index form (all sizes)", f"the {rule.name} rule's vector-Jacobian product "
                  "has the canonical form of SymPy's derivative of Σ G·(node) with respect to "
                  "the operand", points)

@@ -232,6 +232,32 @@ def element_first_max(e, idx, element):
     return sp.IndexedBase(sp.Symbol(f"argmax⟨{e.args[0]}; {e.axes}⟩"))[tuple(idx)]
 
 
+MAX_PROOF = ("np.max over axes is Σ_window M·a with M the 0/1 mask of the first maximum of "
+             "each window; M is locally constant in a away from ties (a fixed entry is the "
+             "maximum there), so SymPy's derivative of Σ G·(Σ_window M·a), with M held as "
+             "such an array, has the canonical form of the rule's G·M for every size; central "
+             "differences at random points (no ties) agree. At a tie the rule is a convention: "
+             "the first maximum takes the whole gradient (np.argmax)")
+
+
+def max_reference(value):
+    """The witness for np.max's VJP: SymPy's derivative of Σ_o G[o]·Σ_w M[o,w]·a[o,w],
+    M the first-maximum mask held as an array (its derivative in a is 0 away from ties)."""
+    from .indexform import element, free_indices, fresh
+    from .tensor import AxisSum, array
+    a = value.args[0]
+    written = AxisSum(FirstMax(a, *value.axes) * a, int(value.keepdims), *value.axes)
+    shape = shape_of(value)
+    up = array("G", shape)
+    out = tuple(fresh("i") for _ in shape)
+    body = element(up, out) * element(written, out)
+    body = body.xreplace({i: 0 for i, s in zip(out, shape) if s == 1})
+    limits = [(i, 0, s - 1) for i, s in zip(out, shape) if s != 1]
+    total = sp.Sum(body, *limits) if limits else body
+    idx = free_indices(shape_of(a))
+    return idx, total.diff(element(a, idx)), up
+
+
 # ---- vector-Jacobian products ---------------------------------------------------------------
 
 def vjp_windows(v, k, G):
