@@ -40,7 +40,7 @@ results, valid for every size of every dimension.
 '''
 
 _HELPER_ORDER = ("_as_arrays", "_sigmoid", "_rows", "_onehot", "erf", "_windows", "_fold",
-                 "_first_max")
+                 "_first_max", "_offsets", "_window_max", "_window_first_max")
 
 
 def code_for(d):

@@ -58,7 +58,16 @@ class NumpyCodePrinter(NumpySyntax, NumPyPrinter):
         return f"_fold({self._print(e.args[0])}, {self._sizes(e.args[1:])})"
 
     def _print_FirstMax(self, e):
-        return f"_first_max({self._print(e.args[0])}, {tuple(e.axes)})"
+        a = e.args[0]
+        if type(a).__name__ == "Windows" and e.axes == (2, 3):    # no windows materialised
+            return f"_window_first_max({self._print(a.args[0])}, {self._sizes(a.args[1:])})"
+        return f"_first_max({self._print(a)}, {tuple(e.axes)})"
+
+    def _print_AxisMax(self, e):
+        a = e.args[0]
+        if type(a).__name__ == "Windows" and e.axes == (2, 3) and not e.keepdims:
+            return f"_window_max({self._print(a.args[0])}, {self._sizes(a.args[1:])})"
+        return super()._print_AxisMax(e)
 
     def _print_Einsum(self, e):
         """``np.tensordot`` (one BLAS product) and a transposed view when every summed

@@ -395,7 +395,10 @@ def tensor_layer_code(d) -> LayerCode:
     function, fname, shapes = backward_function(d, printer, needs, params)
     needs_all = needs + params
     cls, held = class_source(d, printer, fname, needs_all, params, shapes)
-    helpers = {h for h in ("_windows", "_fold", "_first_max") if h + "(" in function + cls}
+    helpers = {h for h in ("_windows", "_fold", "_first_max", "_window_max", "_window_first_max")
+               if h + "(" in function + cls}
+    if helpers & {"_window_max", "_window_first_max"}:
+        helpers.add("_offsets")
     if helpers:
         from . import window_runtime  # noqa: F401  (registers the helpers)
     if spec.features.get("flatten"):

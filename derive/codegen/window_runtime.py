@@ -30,6 +30,7 @@ def _windows(x, FH, FW, stride, pad):
 
 def _fold(G, H, W, stride, pad):
     """col2im: the windows G (N, C, FH, FW, OH, OW) added back where they were read."""
+    G = np.ascontiguousarray(G)        # one copy, then contiguous reads per offset
     N, C, FH, FW, OH, OW = np.shape(G)
     out = np.zeros((N, C, H + 2 * pad + stride - 1, W + 2 * pad + stride - 1))
     for p in range(FH):
@@ -48,4 +49,42 @@ def _first_max(a, axes):
     return mask.reshape(moved.shape).transpose(np.argsort(rest + list(axes)))
 
 
-HELPERS.update({"_windows": _windows, "_fold": _fold, "_first_max": _first_max})
+def _offsets(x, FH, FW, stride, pad):
+    """(p, q, the (N, C, OH, OW) view of x at offset p, q) for each window offset."""
+    N, C, H, W = np.shape(x)
+    OH = (H + 2 * pad - FH) // stride + 1
+    OW = (W + 2 * pad - FW) // stride + 1
+    if pad:
+        x = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    for p in range(FH):
+        for q in range(FW):
+            yield p, q, x[:, :, p:p + stride * OH:stride, q:q + stride * OW:stride]
+
+
+def _window_max(x, FH, FW, stride, pad):
+    """np.max(_windows(x, ...), axis=(2, 3)) without the windows: a running maximum."""
+    out = None
+    for _, _, v in _offsets(x, FH, FW, stride, pad):
+        out = np.array(v, dtype=np.float64) if out is None else np.maximum(out, v, out=out)
+    return out
+
+
+def _window_first_max(x, FH, FW, stride, pad):
+    """_first_max(_windows(x, ...), (2, 3)) without the windows: the first offset (in
+    window order) holding the maximum wins, as np.argmax."""
+    best = arg = None
+    for k, (_, _, v) in enumerate(_offsets(x, FH, FW, stride, pad)):
+        if best is None:
+            best, arg = np.array(v, dtype=np.float64), np.zeros(np.shape(v), dtype=np.intp)
+            continue
+        wins = v > best                 # strictly greater: an earlier maximum keeps a tie
+        np.copyto(best, v, where=wins)
+        arg[wins] = k
+    mask = np.empty((arg.shape[0], arg.shape[1], FH, FW) + arg.shape[2:], dtype=bool)
+    for k in range(FH * FW):
+        np.equal(arg, k, out=mask[:, :, k // FW, k % FW])
+    return mask
+
+
+HELPERS.update({"_windows": _windows, "_fold": _fold, "_first_max": _first_max,
+                "_offsets": _offsets, "_window_max": _window_max, "_window_first_max": _window_first_max})
