@@ -350,6 +350,8 @@ def fit_sizes(sizes: dict, exprs, first: bool) -> dict:
             pairs = zip(shape_of(a)[2:], (s1, s2)) if isinstance(win, Windows) else \
                 zip((s1, s2), shape_of(a)[2:4])
             for axis, window in pairs:
+                if isinstance(window, sp.Symbol) and window.name not in sizes:
+                    sizes[window.name] = 2          # a window size given as a parameter
                 if isinstance(axis, sp.Symbol) and isinstance(window, sp.Symbol):
                     sizes[axis.name] = max(sizes.get(axis.name, 1), sizes.get(window.name, 1) + 1)
     return sizes
