@@ -133,7 +133,9 @@ def _chain(graph, rec, n, k, upstream, names, complete, smooth, tensor):
     what = f"∂L/∂{arg.name} through the {n.label()} node"
     args = [names.value(a) for a in n.args]
     if n.op == "max":
-        return _shift_by_max(rec, n, arg, upstream, what, complete)
+        shifted = _shift_by_max(rec, n, arg, upstream, what, complete)
+        if shifted is not None:
+            return shifted
     if rule.structural:
         value = rule.sympy(*args, *n.params)
         contribution = structural_vjp(value, k, upstream)
@@ -168,15 +170,12 @@ def _chain(graph, rec, n, k, upstream, names, complete, smooth, tensor):
 def _shift_by_max(rec, n, arg, upstream, what, complete):
     """np.max over an axis, where the layer only shifts by it (a stable softmax or
     logsumexp): the gradient arriving is proven 0, so nothing flows back through it.
-    Any other use of the maximum (not smooth where it ties) has no rule."""
-    from .errors import MissingRuleError, ProofError
+    None otherwise: the maximum's own VJP (to the first maximum) is taken."""
+    from .errors import ProofError
     try:
         proof = rec.prove(upstream, sp.Integer(0), what + " (the gradient arriving is 0)")
     except ProofError:
-        raise MissingRuleError(
-            f"np.max over an axis ({n.name}): only a shift by the maximum whose gradient "
-            "cancels (as in a stable softmax or logsumexp) is supported; write other maxima "
-            "another way (the exported code of a softmax subtracts the maximum itself)") from None
+        return None
     rec.record("chain", n.op, n.name, arg.name, sp.Integer(0), proof=proof,
                against="zero", what=what, upstream=upstream, local=sp.Integer(0),
                complete=complete, shape=arg.shape,

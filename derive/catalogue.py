@@ -349,6 +349,32 @@ def dropout(x: input("N", "D"), mask: const("N", "D")):
     """
     return x * mask
 ''',
+    "convolution": '''
+def convolution(x: input("N", "C", "H", "Wd"), W: weight("FN", "C", "FH", "FW"), b: weight("FN"),
+                stride: param(integer=True, positive=True) = 1, pad: param(integer=True) = 0):
+    """Convolution (the book's im2col form): out[n, f, i, j] = Σ_c,p,q x[n, c, i·stride + p − pad, j·stride + q − pad]·W[f, c, p, q] + b[f]
+
+    class: Convolution
+    note: x is (N, C, H, Wd) (Wd, the width, keeps the name W for the filters), W is (FN, C, FH, FW), out is (N, FN, OH, OW) with OH = 1 + (H + 2·pad − FH)//stride and OW = 1 + (Wd + 2·pad − FW)//stride; x reads 0 outside its range (zero padding)
+    note: windows(x, FH, FW, stride, pad) is the book's im2col before its reshape, shape (N, C, FH, FW, OH, OW); fold is col2im, its vector-Jacobian product: overlapping windows add up
+    note: stride and pad stay symbols in the index-form proofs, so every step holds for every stride ≥ 1 and pad ≥ 0 as for every size; the numeric cross-checks run at stride 2, pad 1 and at stride 1, pad 0
+    """
+    col = windows(x, FH, FW, stride, pad)
+    return np.einsum("ncpqij,fcpq->nfij", col, W) + b.reshape(FN, 1, 1)
+''',
+    "pooling": '''
+def pooling(x: input("N", "C", "H", "Wd"), pool_h: param(integer=True, positive=True) = 2,
+            pool_w: param(integer=True, positive=True) = 2,
+            stride: param(integer=True, positive=True) = 2, pad: param(integer=True) = 0):
+    """Max pooling: out[n, c, i, j] = max_p,q x[n, c, i·stride + p − pad, j·stride + q − pad]
+
+    class: Pooling
+    note: x is (N, C, H, Wd), out is (N, C, OH, OW) with OH = 1 + (H + 2·pad − pool_h)//stride; padding reads 0 and takes part in the maximum, as the book's im2col
+    note: the gradient of each window goes to its maximum; at a tie, to the first maximum in window order (row by row, np.argmax's convention), which takes the whole gradient, as the book's Pooling
+    note: proven: the index form of the step with the first-maximum mask held as an array that is locally constant in x (true away from ties, where the maximum is a fixed entry) for every size, window, stride and pad; central differences at random points (ties have probability 0)
+    """
+    return np.max(windows(x, pool_h, pool_w, stride, pad), axis=(2, 3))
+''',
 }
 
 

@@ -48,6 +48,9 @@ def _structural(e, env):
     if op in ("gather", "scatter_add"):
         from .gather import evaluate_gather, evaluate_scatter
         return (evaluate_gather if op == "gather" else evaluate_scatter)(e, env)
+    if op in ("windows", "fold", "einsum", "first_max"):
+        from .windows import evaluate_np
+        return evaluate_np(e, evaluate, env)
     a = evaluate(e.args[0], env)
     if op == "matmul":
         return np.matmul(a, evaluate(e.args[1], env))
@@ -166,6 +169,6 @@ def names_of(*exprs) -> dict:
                 out[s.name] = IndexShape(s.shape, bounds[s.name])
             elif isinstance(s, Arr):
                 out[s.name] = s.shape
-            elif not (s.is_integer and s.is_positive):
+            elif not (s.is_integer and s.is_nonnegative):    # sizes, strides, pads
                 out[s.name] = ()
     return out

@@ -36,6 +36,7 @@ import sympy as sp
 from sympy.tensor.indexed import Indexed
 
 from .errors import DeriveError
+from .windows import InRange
 
 
 class IndexFormError(DeriveError):
@@ -56,26 +57,36 @@ class Term:
         return Term(self.coeff * other.coeff, {**self.bounds, **other.bounds}, factors)
 
 
-def _index_symbols(idx) -> set:
-    """The index symbols an index tuple uses, also inside an array element used as an index
-    (``δ(p, idx[n])`` uses p and n: an embedding's row lookup)."""
+def _has_index(e) -> bool:
+    return e.has(Indexed) or e.has(sp.KroneckerDelta) or e.has(InRange)
+
+
+def _gate(extent) -> tuple:
+    return ("∈[0,n)", extent)
+
+
+def _is_gate(base) -> bool:
+    return isinstance(base, tuple) and base[0] == "∈[0,n)"
+
+
+def _syms(idx) -> set:
+    """The index symbols an index tuple reads: entries may be affine expressions, or an
+    array element used as an index (``δ(p, idx[n])`` reads p and n: a row lookup)."""
     out = set()
     for i in idx:
         if isinstance(i, sp.Symbol):
             out.add(i)
         elif isinstance(i, Indexed):
-            out |= _index_symbols(i.indices)
-        elif isinstance(i, sp.Basic):
-            out |= _index_symbols(i.args)
+            out |= _syms(i.indices)
+        elif isinstance(i, sp.Basic) and not i.is_Integer:
+            out |= _syms(i.args)
     return out
 
 
 def _rename(i, mapping):
-    return i.xreplace(mapping) if isinstance(i, sp.Basic) else mapping.get(i, i)
-
-
-def _has_index(e) -> bool:
-    return e.has(Indexed) or e.has(sp.KroneckerDelta)
+    if isinstance(i, sp.Symbol):
+        return mapping.get(i, i)
+    return i.xreplace(mapping) if isinstance(i, sp.Basic) and mapping else i
 
 
 def terms(e: sp.Expr) -> list:
@@ -86,6 +97,8 @@ def terms(e: sp.Expr) -> list:
         return [Term(sp.Integer(1), {}, {(e.base.label.name, tuple(e.indices)): 1})]
     if isinstance(e, sp.KroneckerDelta):
         return [Term(sp.Integer(1), {}, {("δ", tuple(e.args)): 1})]
+    if isinstance(e, InRange):          # [0 <= e < n]: keyed by its extent, idempotent
+        return [Term(sp.Integer(1), {}, {(_gate(e.args[1]), (e.args[0],)): 1})]
     if e.is_Add:
         return [t for a in e.args for t in terms(a)]
     if e.is_Mul:
@@ -138,7 +151,7 @@ def _pow_atom(b, ex) -> Term:
     if ex.is_Integer and len(norm) == 1:
         (c, _, rep), = norm.values()
         bound = set(rep.bounds)
-        outside = {k: e for k, e in rep.factors.items() if not _index_symbols(k[1]) & bound}
+        outside = {k: e for k, e in rep.factors.items() if not _syms(k[1]) & bound}
         if outside or c != 1:
             inside = Term(sp.Integer(1), dict(rep.bounds),
                           {k: e for k, e in rep.factors.items() if k not in outside})
@@ -173,7 +186,10 @@ def _atom_of_terms(name, ts, exponent) -> Term:
 
 
 def _spell(rep: Term, mapping: dict) -> str:
-    parts = sorted(f"{b}[{','.join(str(_rename(i, mapping)) for i in idx)}]^{e}"
+    def spelled(b, idx):
+        names = [str(_rename(i, mapping)) for i in idx]
+        return sorted(names) if b == "δ" else names       # δ is symmetric
+    parts = sorted(f"{b}[{','.join(spelled(b, idx))}]^{e}"
                    for (b, idx), e in rep.factors.items())
     ext = sorted(f"{mapping.get(b, b)}<{n}" for b, n in rep.bounds.items())
     return "Σ(" + ";".join(ext) + ")" + "·".join(parts)
@@ -182,7 +198,7 @@ def _spell(rep: Term, mapping: dict) -> str:
 def _substitute(t: Term, old, new) -> Term:
     factors = {}
     for (b, idx), e in t.factors.items():
-        key = (b, tuple(new if i == old else _rename(i, {old: new}) for i in idx))
+        key = (b, tuple(_rename(i, {old: new}) for i in idx))
         factors[key] = factors.get(key, 0) + e
     bounds = {b: n for b, n in t.bounds.items() if b != old}
     return Term(t.coeff, bounds, factors)
@@ -200,19 +216,24 @@ def _reduce_term(t: Term, rules) -> Term | None:
             rest = dict(t.factors)
             del rest[(b, idx)]
             t = Term(t.coeff, t.bounds, rest)
-            if i in t.bounds:
-                t = _substitute(t, i, j)
-            elif j in t.bounds:
-                t = _substitute(t, j, i)
-            elif i != j:
-                if (i.is_Integer and j.is_Integer):
-                    return None
+            verdict = _contractible(t, i, j)
+            if verdict == "zero":
+                return None
+            if verdict == "one":
+                pass
+            elif verdict is not None:
+                t = _substitute(t, *verdict)
+            else:
                 t.factors[(b, idx)] = 1
                 continue
             changed = True
             break
-        t.factors = {k: e for k, e in t.factors.items() if e != 0}
-        used = {i for (_, idx) in t.factors for i in _index_symbols(idx)}
+        t.factors = {k: (1 if _is_gate(k[0]) else e) for k, e in t.factors.items() if e != 0}
+        gates = _reduce_gates(t)
+        if gates == "zero":
+            return None
+        changed = changed or gates
+        used = {i for (_, idx) in t.factors for i in _syms(idx)}
         for b in [b for b in t.bounds if b not in used]:
             t.coeff *= t.bounds.pop(b)
             changed = True
@@ -220,7 +241,7 @@ def _reduce_term(t: Term, rules) -> Term | None:
             changed = True
             continue
         for b in list(t.bounds):
-            holders = [(k, e) for k, e in t.factors.items() if b in _index_symbols(k[1])]
+            holders = [(k, e) for k, e in t.factors.items() if b in _syms(k[1])]
             if len(holders) != 1:
                 continue
             (name, idx), e = holders[0]
@@ -239,13 +260,56 @@ def _reduce_term(t: Term, rules) -> Term | None:
     return t if t.coeff != 0 else None
 
 
+def _contractible(t: Term, i, j):
+    """How ``δ(i, j)`` leaves a term: ``(old, new)`` to substitute, "one", "zero", or None
+    to keep it as a factor. Only sound contractions: Σ_k δ(k, e)·a[k] is a[e] only when e
+    is inside k's range — an index of the same axis (a free index, or a bound one with the
+    same extent) or an integer known to be in range; an affine e (h − i·s + pad) keeps its
+    delta, since for some h it falls outside [0, K)."""
+    if i == j:
+        return "one"
+    for k, e in ((i, j), (j, i)):
+        if k not in t.bounds:
+            continue
+        extent = t.bounds[k]
+        if isinstance(e, sp.Symbol) and (e not in t.bounds or t.bounds[e] == extent):
+            return (k, e)
+        if getattr(e, "is_Integer", False):
+            if e < 0 or (extent - e).is_nonpositive:
+                return "zero"
+            if (extent - e).is_positive:
+                return (k, e)
+    if getattr(i, "is_Integer", False) and getattr(j, "is_Integer", False):
+        return "zero"
+    return None
+
+
+def _reduce_gates(t: Term):
+    """``[0 <= e < n]`` factors: 1 when e is a bound index of extent n (or its range is
+    known to fit), 0 when known to fail; "zero", True (changed) or False."""
+    changed = False
+    for (b, idx), _ in list(t.factors.items()):
+        if not _is_gate(b):
+            continue
+        (e,), extent = idx, b[1]
+        value = InRange(e, extent)
+        if isinstance(e, sp.Symbol) and t.bounds.get(e) == extent:
+            value = sp.Integer(1)
+        if value == 0:
+            return "zero"
+        if value == 1:
+            del t.factors[(b, idx)]
+            changed = True
+    return changed
+
+
 def _fold_sums(t: Term) -> bool:
     """``Σ_j e[n,j] · (Σ_j e[n,j])^k`` -> ``(Σ_j e[n,j])^(k+1)``: a sum meets its own power."""
     atoms = {k: e for k, e in t.factors.items() if isinstance(k[0], tuple) and k[0][0] == "pow"}
     if not atoms:
         return False
     for b in list(t.bounds):
-        held = {k: e for k, e in t.factors.items() if b in _index_symbols(k[1])}
+        held = {k: e for k, e in t.factors.items() if b in _syms(k[1])}
         if any(k in atoms for k in held):
             continue
         sub = Term(sp.Integer(1), {b: t.bounds[b]}, held)
@@ -276,10 +340,9 @@ def normalise(ts, rules=None) -> dict:
                 best = (sig, mapping)
         sig, mapping = best
         rep = Term(sp.Integer(1), {mapping[b]: n for b, n in t.bounds.items()},
-                   {(b, tuple(_rename(i, mapping) for i in idx)): e
-                    for (b, idx), e in t.factors.items()})
-        free = frozenset(i for (_, idx) in t.factors for i in _index_symbols(idx)
-                         if i not in t.bounds and not getattr(i, "is_Integer", False))
+                   {(b, tuple(mapping.get(i, i) for i in idx)): e for (b, idx), e in t.factors.items()})
+        free = frozenset(i for (_, idx) in t.factors for i in _syms(idx)
+                         if i not in t.bounds and not i.is_nonnegative)
         if sig in out:
             c, _, r = out[sig]
             out[sig] = (c + t.coeff, free, r)

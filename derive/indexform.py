@@ -20,6 +20,7 @@ import sympy as sp
 from sympy.tensor.indexed import Indexed
 
 from .gather import Gather, ScatterAdd, element_gather, element_scatter
+from . import windows
 from .index import IndexFormError
 from .tensor import (Arr, AxisMax, AxisMean, AxisSum, BroadcastTo, ExpandDims, MatProd,
                      Reshape, Transposed, array, shape_of)
@@ -37,7 +38,7 @@ def fresh(letter: str = "k") -> sp.Dummy:
 
 def free_indices(shape) -> tuple:
     """Index symbols p, q, ... for a result of ``shape`` (0 on an axis of size 1)."""
-    letters = sp.symbols("p q r s", integer=True)[:len(shape)]
+    letters = sp.symbols("p q r s t u", integer=True)[:len(shape)]
     return tuple(sp.Integer(0) if s == 1 else i for s, i in zip(shape, letters))
 
 
@@ -133,7 +134,11 @@ def _reshape(e, idx):
 
 _STRUCTURAL = {MatProd: _matprod, Transposed: _transposed, AxisSum: _reduction,
                AxisMean: _reduction, BroadcastTo: _broadcast_to, ExpandDims: _expand_dims,
-               Reshape: _reshape, Gather: element_gather, ScatterAdd: element_scatter}
+               Reshape: _reshape, Gather: element_gather, ScatterAdd: element_scatter,
+               windows.Windows: lambda e, idx: windows.element_windows(e, idx, element),
+               windows.Fold: lambda e, idx: windows.element_fold(e, idx, element, fresh),
+               windows.Einsum: lambda e, idx: windows.element_einsum(e, idx, element, fresh),
+               windows.FirstMax: lambda e, idx: windows.element_first_max(e, idx, element)}
 
 
 def expand_definitions(e: sp.Expr, definitions: dict, rounds: int = 12) -> sp.Expr:

@@ -29,9 +29,11 @@ from .tensor import (AxisMax, AxisMean, AxisSum, BroadcastTo, ExpandDims, Reshap
 _REDUCTIONS = {"sum": AxisSum, "mean": AxisMean, "max": AxisMax}
 _KEYWORDS = {"sum": ("axis", "keepdims"), "mean": ("axis", "keepdims"), "max": ("axis", "keepdims"),
              "transpose": ("axes",), "expand_dims": ("axis",), "reshape": (), "matmul": (),
-             "broadcast": (), "scatter_add": ()}
+             "broadcast": (), "scatter_add": (), "windows": (), "fold": (), "einsum": (),
+             "first_max": ("axis",)}
 _ARITY = {"sum": (1, 2), "mean": (1, 2), "max": (1, 2), "transpose": (1, 2), "matmul": (2, 2),
-          "reshape": (2, None), "broadcast": (2, 2), "expand_dims": (2, 2), "scatter_add": (3, 3)}
+          "reshape": (2, None), "broadcast": (2, 2), "expand_dims": (2, 2), "scatter_add": (3, 3),
+          "windows": (5, 5), "fold": (5, 5), "einsum": (3, 3), "first_max": (1, 2)}
 
 
 def _axes(p, value, axis, node, spelled):
@@ -58,6 +60,8 @@ def build_structural(p, name: str, args: list, node: ast.Call, spelled: str):
     if len(args) < low or (high is not None and len(args) > high):
         want = f"{low}" if low == high else f"{low} to {high}" if high else f"at least {low}"
         raise p.error(f"{spelled} takes {want} arguments, got {len(args)}", node)
+    if name in ("windows", "fold", "einsum", "first_max"):
+        return _window_call(p, name, args, keywords, node, spelled)
     value = p.value(args[0])
     if name in _REDUCTIONS:
         if len(args) == 2:
@@ -120,3 +124,35 @@ def _scatter_add(p, value, args, node, spelled):
         return ScatterAdd(value, idx, W)
     except ShapeError as exc:
         raise p.error(f"{spelled}: {exc}", node) from None
+
+
+def _window_call(p, name, args, keywords, node, spelled):
+    """``windows(x, FH, FW, stride, pad)``, ``fold(G, H, W, stride, pad)``,
+    ``np.einsum('ncpqij,fcpq->nfij', a, b)`` and ``first_max(a, axis=(2, 3))``."""
+    from .windows import Einsum, FirstMax, Fold, Windows, einsum
+    if name == "einsum":
+        spec = args[0]
+        if not (isinstance(spec, ast.Constant) and isinstance(spec.value, str)
+                and "->" in spec.value and spec.value.count(",") == 1
+                and spec.value.replace(",", "").replace("->", "").replace(" ", "").isalpha()):
+            raise p.error(f"{spelled}: the subscripts must be a literal string 'ab,bc->ac' "
+                          "with two operands and an explicit output", spec)
+        text = spec.value
+        return p.build(node, lambda a, b: einsum(text, a, b),
+                       [p.value(args[1]), p.value(args[2])], args[1:], spelled)
+    value = p.value(args[0])
+    if name == "first_max":
+        axis = keywords.get("axis", args[1] if len(args) > 1 else None)
+        if axis is None:
+            raise p.error(f"{spelled}: give the window axes, axis=(2, 3)", node)
+        axes = _axes(p, value, p.literal(axis, "axis"), node, spelled)
+        return p.build(node, lambda v: FirstMax(v, *axes), [value], args, spelled)
+    sizes = []
+    for a in args[1:]:
+        v = p.value(a)
+        if not (v.is_Integer and v >= 0 or v.is_Symbol and v.is_integer and v.is_nonnegative):
+            raise p.error(f"{spelled}: sizes, stride and pad are integers, dimensions or "
+                          "integer parameters (param(integer=True))", a)
+        sizes.append(v)
+    cls = Windows if name == "windows" else Fold
+    return p.build(node, lambda v: cls(v, *sizes), [value], args, spelled)

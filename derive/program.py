@@ -151,6 +151,7 @@ def _number(value, where) -> float:
 
 
 def _build(source, statements, parser, *, shapes, roles, defaults, positive, var, name, title,
+           integers=(),
            class_name, notes, assume, features, aliases) -> LayerSpec:
     names_used = _free_names(statements, parser)
     dims = {d.name: d for shape in shapes.values() for d in shape if isinstance(d, sp.Symbol)}
@@ -176,12 +177,14 @@ def _build(source, statements, parser, *, shapes, roles, defaults, positive, var
         free = list(var)
     symbols = {}
     for n in [*free, *roles]:
-        sign = {"positive": True} if n in positive else {}
+        flags = {"positive": True} if n in positive else {}
+        if n in integers:      # a stride, a pad: an integer, symbolic in the proofs
+            flags = {"integer": True, "nonnegative": True, **flags}
         if roles.get(n) == "index":            # row numbers: integers >= 0, never differentiated
             if not shapes.get(n):
                 raise DeriveError(f"index {n} needs a shape, e.g. {n}: index(\"N\")")
-            sign = {"integer": True, "nonnegative": True}
-        symbols[n] = array(n, shapes.get(n, ()), **sign)
+            flags = {"integer": True, "nonnegative": True}
+        symbols[n] = array(n, shapes.get(n, ()), **flags)
     groups = {role: tuple(symbols[n] for n in roles if roles[n] == role) for role in _ROLES}
     groups["const"] += groups["index"]
     inputs = tuple(symbols[n] for n in free) + groups["input"]
@@ -262,25 +265,29 @@ def _literal_number(node, parser):
 
 
 def _annotation(node, parser) -> tuple:
-    """(role, shape text or None, positive) from an argument's annotation."""
+    """(role, shape text or None, positive, integer) from an argument's annotation."""
     if node is None:
-        return "input", None, False
+        return "input", None, False, False
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return "input", node.value, False
+        return "input", node.value, False, False
     if isinstance(node, ast.Name) and node.id in (*_ROLES, "positive"):
-        return ("input" if node.id == "positive" else node.id), None, node.id == "positive"
+        return ("input" if node.id == "positive" else node.id), None, node.id == "positive", False
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _ROLES:
         dims = []
         for a in node.args:
             if not (isinstance(a, ast.Constant) and type(a.value) in (str, int)):
                 raise parser.error("dimensions are strings such as \"N\" or integers", a)
             dims.append(str(a.value))
-        positive = False
+        flags = {"positive": False, "integer": False}
         for k in node.keywords:
-            if k.arg != "positive" or not isinstance(k.value, ast.Constant):
-                raise parser.error(f"{node.func.id}() takes dimensions and positive=True", k)
-            positive = bool(k.value.value)
-        return node.func.id, ",".join(dims), positive
+            allowed = ("positive", "integer") if node.func.id == "param" and not dims else \
+                ("positive",)
+            if k.arg not in allowed or not isinstance(k.value, ast.Constant):
+                raise parser.error(f"{node.func.id}() takes dimensions and positive=True"
+                                   + (" (a param: integer=True)" if node.func.id == "param"
+                                      else ""), k)
+            flags[k.arg] = bool(k.value.value)
+        return node.func.id, ",".join(dims), flags["positive"], flags["integer"]
     raise parser.error("an annotation is a shape string (\"N, D\") or input(...), weight(...), "
                        "const(...), index(...), param, positive", node)
 
@@ -377,8 +384,11 @@ def layer_from_def(source: str, *, fn: str | None = None, shapes=None, name: str
     doc, body = _docstring(d.body)
     meta = _metadata(doc)
     roles, values, shape_text, pos = {}, {}, dict(shapes or {}), set(positive)
+    integers = set()
     for arg in args:
-        role, shape, positive_arg = _annotation(arg.annotation, parser)
+        role, shape, positive_arg, integer_arg = _annotation(arg.annotation, parser)
+        if integer_arg:
+            integers.add(arg.arg)
         if arg.arg in defaults:
             values[arg.arg] = _literal_number(defaults[arg.arg], parser)
             role = "const" if role == "input" else role
@@ -392,8 +402,11 @@ def layer_from_def(source: str, *, fn: str | None = None, shapes=None, name: str
     shapes = {n: parse_shape(s, f"the shape of {n}") for n, s in shape_text.items()}
     inputs = [arg.arg for arg in args if arg.arg not in roles]
     layer = name or d.name
+    for n in integers:
+        if n in values and (values[n] != int(values[n]) or values[n] < 0):
+            raise DeriveError(f"{n}: an integer parameter needs a nonnegative integer default")
     spec = _build(source, statements, parser, shapes=shapes, roles=roles, defaults=values,
-                  positive=pos, var=inputs, name=layer, title=meta["title"] or layer,
+                  positive=pos, integers=integers, var=inputs, name=layer, title=meta["title"] or layer,
                   class_name=meta.get("class", ""), notes=meta["note"], assume=(),
                   features=_features(meta), aliases={})
     names = {s.name for s in (*spec.differentiable, *spec.consts)} | {n for n, _ in spec.statements}

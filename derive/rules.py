@@ -34,6 +34,7 @@ from .functions import cbrt, rint
 from .gather import Gather, ScatterAdd
 from .tensor import AxisMax, AxisMean, AxisSum, BroadcastTo, ExpandDims, MatProd, Reshape, \
     Transposed
+from .windows import Einsum, FirstMax, Fold, Windows
 
 u0, u1, u2 = sp.symbols("u0 u1 u2", real=True)
 y = sp.Symbol("y", real=True)
@@ -122,6 +123,10 @@ _TIE_MAX = ("np.maximum(a, b) is np.where(a >= b, a, b): at a tie the gradient f
             "np.maximum(x, 0) are the ReLU, 0 at x = 0 as in the book")
 _TIE_MIN = ("np.minimum(a, b) is np.where(a <= b, a, b): at a tie the gradient flows into a, "
             "the first argument; with a 0 argument it is -ReLU(-x), 0 at the tie")
+_TIE_AXIS_MAX = ("np.max over axes passes the gradient to the first maximum of each window in "
+                 "window order (np.argmax's convention): at a tie that one entry takes the whole "
+                 "gradient, the others 0, as the book's Pooling; a maximum the layer only "
+                 "shifts by (a stable softmax) passes nothing, its gradient is proven 0")
 _MAXIMUM = sp.Piecewise((u0, u0 >= u1), (u1, True))
 _MINIMUM = sp.Piecewise((u0, u0 <= u1), (u1, True))
 
@@ -219,11 +224,22 @@ _TABLE = [
                 spell=("np.mean", "numpy.mean")),
     _structural("max", AxisMax, "max", r"\max", "max", spell=("np.max", "numpy.max",
                                                               "np.amax", "numpy.amax"),
-                note="only as a shift (a stable softmax): the gradient arriving must be 0"),
+                note=_TIE_AXIS_MAX),
     _structural("broadcast", BroadcastTo, "repeat", r"\mathrm{{repeat}}", "broadcast_to",
                 spell=("np.broadcast_to", "numpy.broadcast_to"), cost=0.0),
     _structural("expand_dims", ExpandDims, "expand", r"\mathrm{{expand}}", "expand_dims",
                 spell=("np.expand_dims", "numpy.expand_dims"), cost=0.0),
+    _structural("windows", Windows, "windows", r"\mathrm{{windows}}", "windows",
+                spell=("windows", "im2col"), cost=0.5,
+                note="windows(x, FH, FW, stride, pad): element [n, c, p, q, i, j] is "
+                     "x[n, c, i·stride + p − pad, j·stride + q − pad], 0 outside x (zero padding)"),
+    _structural("fold", Fold, "fold", r"\mathrm{{fold}}", "fold", spell=("fold", "col2im"),
+                cost=1.0, note="fold (col2im) adds each window back where it was read; "
+                               "overlapping windows add up"),
+    _structural("einsum", Einsum, "einsum", r"\sum", "einsum", arity=2,
+                spell=("np.einsum", "numpy.einsum"), cost=2.0),
+    _structural("first_max", FirstMax, "argmax", r"\mathrm{{argmax}}", "first_max",
+                spell=("first_max",), cost=1.0, note=_TIE_AXIS_MAX),
     _structural("reshape", Reshape, "reshape", r"\mathrm{{reshape}}", "reshape",
                 spell=("np.reshape", "numpy.reshape"), cost=0.0),
     _structural("gather", Gather, "[idx]", r"\mathrm{{rows}}", "take", arity=2, spell=(),

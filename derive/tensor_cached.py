@@ -305,7 +305,7 @@ def _fd_points(spec, x, result, ctx) -> int:
     names = names_of(spec.forward, ctx.unfold(result), spec.dout)
     rng = np.random.default_rng(3)
     checked = 0
-    for sizes in check_sizes(_dims(spec.forward, x)):
+    for sizes in check_sizes(_dims(spec.forward, x), (spec.forward, x)):
         env = context_env(names, sizes, rng, ctx)
         got = np.broadcast_to(evaluate(ctx.unfold(result), env), np.shape(env[x.name]))
         for i, fd in central_differences(spec.forward, x.name, "dout", env, limit=12):

@@ -33,8 +33,8 @@ from .errors import DeriveError, ProofError
 from .evaluate import evaluate, names_of, random_env
 from .indexform import IndexFormError, element, element_of, free_indices, vjp_reference
 from .proof import Counterexample, Proof, prove_equal
-from .tensor import (Arr, BroadcastTo, ExpandDims, Structural, array, broadcast, shape_of,
-                     unbroadcast)
+from .tensor import (Arr, AxisMax, BroadcastTo, ExpandDims, Structural, array, broadcast,
+                     shape_of, unbroadcast)
 
 __all__ = ["Context", "prove_tensor", "prove_vjp", "prove_broadcast", "atomize", "check_sizes",
            "numeric_compare"]
@@ -61,19 +61,21 @@ class Context:
 EMPTY = Context()
 
 
-def check_sizes(dims) -> tuple:
-    """Two sets of sizes: distinct small sizes, and the batch N (or the first dim) = 1."""
+def check_sizes(dims, exprs=()) -> tuple:
+    """Two sets of sizes: distinct small sizes, and the batch N (or the first dim) = 1.
+    Windows in ``exprs`` fit: stride 2, pad 1 in the first set, 1 and 0 in the second."""
     dims = sorted(dims, key=lambda d: d.name)
     first = {d.name: 2 + i for i, d in enumerate(dims)}
     batch = next((d.name for d in dims if d.name == "N"), dims[0].name if dims else None)
     second = {d.name: 3 + (i % 2) for i, d in enumerate(dims)}
     if batch:
         second[batch] = 1
-    return (first, second)
+    from .windows import fit_sizes
+    return (fit_sizes(first, exprs, True), fit_sizes(second, exprs, False))
 
 
 def _dims(*exprs) -> set:
-    out = {s for e in exprs for s in e.free_symbols if s.is_integer and s.is_positive}
+    out = {s for e in exprs for s in e.free_symbols if s.is_integer and s.is_nonnegative}
     for e in exprs:
         for s in e.atoms(Arr):
             out |= {d for sh in s.shape for d in sh.free_symbols}
@@ -99,7 +101,7 @@ def numeric_compare(a, b, ctx: Context = EMPTY, *, seed: int = 0, rtol: float = 
     names = names_of(a_full, b_full)
     rng = np.random.default_rng(seed)
     agreed = 0
-    for sizes in check_sizes(_dims(a_full, b_full)):
+    for sizes in check_sizes(_dims(a_full, b_full), (a_full, b_full)):
         env = context_env(names, sizes, rng, ctx)
         for name in ones:
             if name in env:
@@ -290,7 +292,7 @@ def _fd_check(value, k, G, seed=0) -> int:
     names = names_of(value, G)
     rng = np.random.default_rng(seed)
     checked = 0
-    for sizes in check_sizes(_dims(value, G)):
+    for sizes in check_sizes(_dims(value, G), (value, G)):
         env = random_env(names, sizes, rng)
         got = np.broadcast_to(evaluate(structural_vjp(value, k, G), env),
                               np.shape(env[wrt.name]))
@@ -307,7 +309,11 @@ def _vjp_proof(cls, k, shapes, params) -> int:
     from .vjp import structural_vjp
     operands = [array(f"A{i}", s) for i, s in enumerate(shapes)]
     value = cls(*operands, *params)
-    idx, reference, G = vjp_reference(value, operands[k])
+    if cls is AxisMax:
+        from .windows import max_reference
+        idx, reference, G = max_reference(value)
+    else:
+        idx, reference, G = vjp_reference(value, operands[k])
     diff = index.difference(element(structural_vjp(value, k, G), idx), reference)
     if diff:
         raise ProofError(f"the rule table's vector-Jacobian product of {cls.__name__} is not "
@@ -323,6 +329,9 @@ def prove_vjp(value: sp.Expr, k: int) -> Proof:
     rule = RULES[STRUCTURAL[type(value)]]
     shapes = tuple(shape_of(a) for a in value.args[:rule.arity])
     points = _vjp_proof(type(value), k, shapes, tuple(value.args[rule.arity:]))
+    if isinstance(value, AxisMax):
+        from .windows import MAX_PROOF
+        return Proof("index form (all sizes)", MAX_PROOF, points)
     return Proof("index form (all sizes)", f"the {rule.name} rule's vector-Jacobian product "
                  "has the canonical form of SymPy's derivative of Σ G·(node) with respect to "
                  "the operand", points)

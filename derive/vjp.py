@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import sympy as sp
 
+from . import windows
 from .errors import MissingRuleError
 from .gather import Gather, vjp_gather
-from .tensor import (AxisMean, AxisSum, BroadcastTo, ExpandDims, MatProd, Reshape,
+from .tensor import (AxisMax, AxisMean, AxisSum, BroadcastTo, ExpandDims, MatProd, Reshape,
                      Transposed, shape_of, unbroadcast)
 
 __all__ = ["structural_vjp", "elementwise_vjp"]
@@ -56,8 +57,10 @@ def _reshape(v, k, G):
     return Reshape(G, *shape_of(v.args[0]))
 
 
-_VJP = {Gather: vjp_gather, MatProd: _matprod, Transposed: _transposed, AxisSum: _reduction, AxisMean: _reduction,
-        BroadcastTo: _broadcast_to, ExpandDims: _reshape, Reshape: _reshape}
+_VJP = {MatProd: _matprod, Transposed: _transposed, AxisSum: _reduction, AxisMean: _reduction,
+        BroadcastTo: _broadcast_to, ExpandDims: _reshape, Reshape: _reshape, Gather: vjp_gather,
+        windows.Windows: windows.vjp_windows, windows.Fold: windows.vjp_fold,
+        windows.Einsum: windows.vjp_einsum, AxisMax: windows.vjp_max}
 
 
 def structural_vjp(v: sp.Expr, k: int, G: sp.Expr) -> sp.Expr:

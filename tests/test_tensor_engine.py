@@ -76,7 +76,8 @@ def test_every_step_proven(derived, name):
 def _values(d, sizes, rng):
     spec = d.spec
     names = {s.name: s.shape if isinstance(s, Arr) else ()
-             for s in (*spec.differentiable, *spec.consts, *spec.params)}
+             for s in (*spec.differentiable, *spec.consts, *spec.params)
+             if s.name not in sizes}       # integer params (stride, pad) are set as sizes
     rows = [(n, ax) for n, ax, v, _ in spec.assume if v == 1]
     positive = {s.name for s in (*spec.params, *spec.consts) if s.is_positive}
     env = random_env(names, sizes, rng, positive=positive, rows_sum_to_one=rows)
@@ -90,8 +91,10 @@ def _values(d, sizes, rng):
 @pytest.mark.parametrize("n", [1, 2, 4])
 def test_results_match_finite_differences(derived, name, n):
     d = derived[name]
-    sizes = {dim.name: k for dim, k in zip(d.spec.dims(), (3, 2, 4, 3))}
+    sizes = {dim.name: k for dim, k in zip(d.spec.dims(), (3, 2, 4, 3, 2, 3, 2))}
     sizes["N"] = n
+    from derive.windows import fit_sizes     # windows fit; stride 2, pad 1 unless n = 1
+    sizes = fit_sizes(sizes, (d.spec.forward,), n != 1)
     rng = np.random.default_rng(n)
     env = _values(d, sizes, rng)
     dout = rng.standard_normal(np.shape(env["out"])) if np.ndim(env["out"]) else 0.7

@@ -39,7 +39,8 @@ backward returns the input gradients. Their backward lines are the derivations'
 results, valid for every size of every dimension.
 '''
 
-_HELPER_ORDER = ("_as_arrays", "_sigmoid", "_rows", "_onehot", "_scatter_add", "erf")
+_HELPER_ORDER = ("_as_arrays", "_sigmoid", "_rows", "_onehot", "_scatter_add", "erf", "_windows",
+                 "_fold", "_first_max", "_offsets", "_window_max", "_window_first_max")
 
 
 def code_for(d):

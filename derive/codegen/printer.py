@@ -49,6 +49,43 @@ class NumpyCodePrinter(NumpySyntax, NumPyPrinter):
         other = rest[0][0] if len(rest) == 1 else sp.Piecewise(*rest)
         return f"np.where({self._print(cond)}, {self._print(a)}, {self._print(other)})"
 
+    def _sizes(self, args) -> str:
+        return ", ".join(str(int(a)) if a.is_Integer else self._print(a) for a in args)
+
+    def _print_Windows(self, e):
+        return f"_windows({self._print(e.args[0])}, {self._sizes(e.args[1:])})"
+
+    def _print_Fold(self, e):
+        return f"_fold({self._print(e.args[0])}, {self._sizes(e.args[1:])})"
+
+    def _print_FirstMax(self, e):
+        a = e.args[0]
+        if type(a).__name__ == "Windows" and e.axes == (2, 3):    # no windows materialised
+            return f"_window_first_max({self._print(a.args[0])}, {self._sizes(a.args[1:])})"
+        return f"_first_max({self._print(a)}, {tuple(e.axes)})"
+
+    def _print_AxisMax(self, e):
+        a = e.args[0]
+        if type(a).__name__ == "Windows" and e.axes == (2, 3) and not e.keepdims:
+            return f"_window_max({self._print(a.args[0])}, {self._sizes(a.args[1:])})"
+        return super()._print_AxisMax(e)
+
+    def _print_Einsum(self, e):
+        """``np.tensordot`` (one BLAS product) and a transposed view when every summed
+        letter is in both operands and no output letter is; else ``np.einsum``."""
+        sa, sb, so = e.subscripts.replace("->", ",").split(",")
+        a, b = (self._print(v) for v in e.args[:2])
+        summed = [ch for ch in sa if ch not in so]
+        if any(ch not in sb for ch in summed) or any(ch not in so for ch in sb if ch not in sa) \
+                or any(ch in sa and ch in sb for ch in so):
+            return f"np.einsum('{e.subscripts}', {a}, {b}, optimize=True)"
+        axes = ([sa.index(ch) for ch in summed], [sb.index(ch) for ch in summed])
+        got = [ch for ch in sa if ch in so] + [ch for ch in sb if ch in so]
+        text = f"np.tensordot({a}, {b}, axes=({list(axes[0])}, {list(axes[1])}))"
+        if got != list(so):
+            text += f".transpose({', '.join(str(got.index(ch)) for ch in so)})"
+        return text
+
     def _print_sigmoid(self, e):
         return f"_sigmoid({self._print(e.args[0])})"
 

@@ -64,6 +64,8 @@ def helper_source(name: str) -> str:
     """The source of one helper, as the generated module carries it."""
     if name == "erf":
         return "# erf: numeric/special.py, copied\n" + erf_source()
+    if name not in HELPERS:
+        from . import window_runtime  # noqa: F401  (registers _windows, _fold, _first_max)
     return inspect.getsource(HELPERS[name])
 
 

@@ -61,7 +61,7 @@ def _small_first(e, lines, printer, fresh):
 
 def _worth(e) -> bool:
     """A subexpression worth a name of its own when it appears twice."""
-    if e.is_Atom or not e.args:
+    if e.is_Atom or not e.args or isinstance(e, sp.Tuple):    # an einsum's letters
         return False
     if e.is_Mul and len(e.args) == 2 and e.args[0] == -1 and e.args[1].is_Atom:
         return False
@@ -154,7 +154,8 @@ def _bind_dims(lines, sources) -> list:
         for axis, d in enumerate(shape):
             if d.is_Symbol and d.name not in {o.split(" = ")[0] for o in out} and (
                     _uses(text, d.name)):
-                out.append(f"{d.name} = {name}.shape[{axis}]")
+                at = f"{name}[{axis}]" if name.endswith("_shape") else f"{name}.shape[{axis}]"
+                out.append(f"{d.name} = {at}")
     return out
 
 
@@ -202,6 +203,23 @@ def _float(v) -> str:
     return repr(float(v))
 
 
+def _default(spec, p) -> str:
+    """A parameter's default as Python writes it: 1 for an integer one (a stride), else 1.0."""
+    value = spec.defaults.get(p, 1.0)
+    return str(int(value)) if spec.symbols()[p].is_integer else _float(value)
+
+
+def shape_args(spec, lines, sources) -> list:
+    """Inputs whose shape the backward needs and cannot read from its arrays (fold's H, W):
+    their shapes are passed (``x_shape``), as the book's col2im takes x's shape."""
+    bound = {d.name for _, shape in sources for d in shape if d.is_Symbol}
+    text = "\n".join(lines)
+    table = spec.symbols()
+    return [x for x in spec.input_names
+            if any(d.is_Symbol and d.name not in bound and _uses(text, d.name)
+                   for d in shape_of(table[x]))]
+
+
 def _grads(d) -> list:
     """Gradient variable names in derivation order: dx, dW, db ..."""
     return [f"d{w}" for w in d.wrt]
@@ -219,16 +237,18 @@ def backward_function(d, printer, needs, params) -> tuple:
     lines = lower_tensor([d.result[w] for w in d.wrt], grads, printer, taken, labels)
     sources = [("dout", spec.out_shape)] + [(n, shape_of(table[n])) for n in needs
                                             if labels is None or n != labels.name]
+    shapes = shape_args(spec, lines, sources)
+    sources += [(f"{x}_shape", shape_of(table[x])) for x in shapes]
     lines = _bind_dims(lines, sources) + lines
-    sig = ", ".join(["dout", *needs] + [f"{p}={_float(spec.defaults.get(p, 1.0))}"
-                                       for p in params])
+    sig = ", ".join(["dout", *needs, *(f"{x}_shape" for x in shapes)]
+                    + [f"{p}={_default(spec, p)}" for p in params])
     doc = [f'    """{spec.title} backward: ({", ".join(grads)}).', ""]
     from ..render.printers import text
     doc += [f"    dL/d{w} = {text(d.result[w])}" for w in d.wrt]
     doc.append('    """')
     body = [f"    {line}" for line in lines]
     body.append(f"    return {', '.join(grads)}")
-    return "\n".join([f"def {fname}({sig}):", *doc, *body]), fname
+    return "\n".join([f"def {fname}({sig}):", *doc, *body]), fname, shapes
 
 
 _BOOK_RUNNING = {"mu": "mean"}     # the book's BatchNormalization keeps running_mean, running_var
@@ -239,7 +259,7 @@ def _running(spec) -> list:
     return [(n, "running_" + _BOOK_RUNNING.get(n, n)) for n in spec.features.get("running", ())]
 
 
-def class_source(d, printer, fname, needs, params) -> tuple:
+def class_source(d, printer, fname, needs, params, shapes=()) -> tuple:
     """(source of the class, [(attribute, what it holds)])."""
     spec = d.layer
     f = spec.features
@@ -255,7 +275,7 @@ def class_source(d, printer, fname, needs, params) -> tuple:
         ctor += [f"momentum={f.get('momentum', 0.9)!r}"] + [f"{a}=None" for _, a in running]
     if dropout:
         ctor += [f"dropout_ratio={f.get('ratio', 0.5)!r}", "seed=None"]
-    ctor += [f"{p}={_float(spec.defaults.get(p, 1.0))}" for p in spec.param_names]
+    ctor += [f"{p}={_default(spec, p)}" for p in spec.param_names]
     from ..render.printers import text
     program = [f"{sym.name} = {text(v)}" for sym, v in spec.program]
     program.append(f"out = {text(spec.output_in_names)}")
@@ -276,6 +296,7 @@ def class_source(d, printer, fname, needs, params) -> tuple:
                  "        self.rng = np.random.default_rng(seed)"]
     holders = [f"self.d{w}" for w in weights] + [f"self.{n}" for n in cached]
     holders += [f"self.original_{x}_shape" for x in flatten]
+    holders += [f"self.{x}_shape" for x in shapes]
     if holders:
         init.append(f"        {' = '.join(holders)} = None")
     lines += [f"    def __init__(self{''.join(', ' + a for a in ctor)}):", *(init or ["        pass"]), ""]
@@ -285,12 +306,14 @@ def class_source(d, printer, fname, needs, params) -> tuple:
         args.append("train_flg=True")
     lines.append(f"    def forward(self, {', '.join(args)}):")
     body = _forward_body(d, printer, cached, flatten, running, dropout)
+    body[-1:-1] = [f"self.{x}_shape = np.shape({x})" for x in shapes]
     lines += [f"        {line}" if line else "" for line in body]
     lines.append("")
     default = "=1.0" if spec.is_loss else ""
     lines.append(f"    def backward(self, dout{default}):")
     grads = _grads(d)
-    call = ", ".join(["dout", *(f"self.{n}" for n in needs)])
+    call = ", ".join(["dout", *(f"self.{n}" for n in needs if n not in params),
+                      *(f"self.{x}_shape" for x in shapes), *(f"self.{p}" for p in params)])
     lines.append(f"        {', '.join(grads)} = {fname}({call})")
     for w in weights:
         lines.append(f"        self.d{w} = d{w}")
@@ -358,8 +381,8 @@ def _same_shape_out(spec, flatten) -> bool:
 def _with_dims(spec, lines) -> list:
     table = spec.symbols()
     labels = set(spec.features.get("labels", ()))
-    sources = [(n, shape_of(table[n])) for n in (*spec.input_names, *spec.const_names)
-               if n not in labels]
+    sources = [(n, shape_of(table[n])) for n in (*spec.input_names, *spec.const_names,
+                                                 *spec.weight_names) if n not in labels]
     return _bind_dims(lines, sources) + lines
 
 
@@ -369,10 +392,15 @@ def tensor_layer_code(d) -> LayerCode:
     printer = NumpyCodePrinter({"allow_unknown_functions": False})
     needs = list(dict.fromkeys(n for w in d.wrt for n in d.needs(w)))
     params = list(dict.fromkeys(p for w in d.wrt for p in d.params(w)))
-    function, fname = backward_function(d, printer, needs, params)
+    function, fname, shapes = backward_function(d, printer, needs, params)
     needs_all = needs + params
-    cls, held = class_source(d, printer, fname, needs_all, params)
-    helpers = set()
+    cls, held = class_source(d, printer, fname, needs_all, params, shapes)
+    helpers = {h for h in ("_windows", "_fold", "_first_max", "_window_max", "_window_first_max")
+               if h + "(" in function + cls}
+    if helpers & {"_window_max", "_window_first_max"}:
+        helpers.add("_offsets")
+    if helpers:
+        from . import window_runtime  # noqa: F401  (registers the helpers)
     if spec.features.get("flatten"):
         helpers.add("_rows")
     if spec.features.get("labels"):

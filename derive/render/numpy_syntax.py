@@ -62,3 +62,23 @@ class NumpySyntax:
 
     def _print_Reshape(self, e):
         return f"np.reshape({self._print(e.args[0])}, {self._dims(e.args[1:])})"
+
+    def _print_Einsum(self, e):
+        a, b = (self._print(v) for v in e.args[:2])
+        return f"np.einsum('{e.subscripts}', {a}, {b})"
+
+    def _window_args(self, e):
+        return ", ".join(self._print(v) for v in e.args)
+
+    def _print_Windows(self, e):
+        return f"windows({self._window_args(e)})"
+
+    def _print_Fold(self, e):
+        return f"fold({self._window_args(e)})"
+
+    def _print_FirstMax(self, e):
+        axes = e.axes[0] if len(e.axes) == 1 else tuple(e.axes)
+        return f"first_max({self._print(e.args[0])}, axis={axes})"
+
+    def _print_InRange(self, e):
+        return f"[0 <= {self._print(e.args[0])} < {self._print(e.args[1])}]"

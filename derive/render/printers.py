@@ -237,6 +237,29 @@ class DeriveLatexPrinter(LatexPrinter):
         G, idx = expr.args[:2]
         return r"\mathrm{scatter}_{%s}\left(%s\right)" % (self._print(idx), self._print(G))
 
+    @_powered
+    def _print_Einsum(self, expr):
+        sa, sb, so = expr.subscripts.replace("->", ",").split(",")
+        summed = "".join(ch for ch in dict.fromkeys(sa + sb) if ch not in so)
+        return r"\sum_{%s} %s_{%s} \, %s_{%s}" % (
+            summed, self.parenthesize(expr.args[0], PRECEDENCE["Atom"], strict=True), sa,
+            self.parenthesize(expr.args[1], PRECEDENCE["Atom"], strict=True), sb)
+
+    def _window_call(self, name, expr):
+        return r"\mathrm{%s}\left(%s\right)" % (name, ", ".join(self._print(a) for a in expr.args))
+
+    def _print_Windows(self, expr):
+        return self._window_call("windows", expr)
+
+    def _print_Fold(self, expr):
+        return self._window_call("fold", expr)
+
+    def _print_FirstMax(self, expr):
+        return r"\mathrm{argmax}_{%s}\left(%s\right)" % (axis_letters(expr), self._print(expr.args[0]))
+
+    def _print_InRange(self, expr):
+        return r"\left[0 \le %s < %s\right]" % (self._print(expr.args[0]), self._print(expr.args[1]))
+
     def _print_Indexed(self, expr):
         base = self.name(str(expr.base.label))
         return "{%s}_{%s}" % (base, " ".join(self._print(i) for i in expr.indices))
