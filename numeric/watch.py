@@ -6,7 +6,10 @@ included — becomes a :class:`UserError` with one line saying what happened.
 quiet underflow to 0 is the right float64 answer and is not one); :func:`quiet`
 silences them for the reference and the finite differences. :func:`distinct`
 bounds what a flood of warnings costs: the first few messages are kept, the rest
-counted.
+counted. What the class hands back is read here too: :func:`as_array` (a real array,
+or a one-line :class:`UserError`), :func:`read_mask` (a dropout mask, 0/1 or inverted,
+0 and 1/(1 − p)); :class:`NotAccepted` marks an input the class does not take (volume
+2's Affine and a 4-D input), a note rather than a failure.
 
 >>> with capture() as caught:
 ...     _ = np.exp(np.array([1000.0]))
