@@ -39,6 +39,21 @@ DESCRIBE = {"book1": "volume 1 (weight gradients as attributes d<name>)",
             "book2": "volume 2 (params/grads lists, written in place)"}
 
 
+def _get(layer, name):
+    """``layer.name``, or None when it is missing or its property raises (user code)."""
+    try:
+        return getattr(layer, name, None)
+    except Exception:  # noqa: BLE001 - the class under test may raise anything
+        return None
+
+
+def _has(layer, name) -> bool:
+    try:
+        return hasattr(layer, name)
+    except Exception:  # noqa: BLE001
+        return False
+
+
 class APIError(Exception):
     """The class has params/grads lists that cannot hold the case's weights."""
 
@@ -59,11 +74,11 @@ class GradAPI:
     def gradient(self, layer, i: int):
         """The gradient of weight ``i`` as the layer holds it now (None when missing)."""
         if self.name == "book1":
-            return getattr(layer, f"d{self.names[i]}", None)
-        grads = getattr(layer, "grads", None)
+            return _get(layer, f"d{self.names[i]}")
+        grads = _get(layer, "grads")
         try:
             return grads[self.order[i]]
-        except (TypeError, IndexError, KeyError):
+        except Exception:  # noqa: BLE001 - a user's list-like may raise anything
             return None
 
     def replaced(self, layer) -> str:
@@ -71,7 +86,7 @@ class GradAPI:
         if self.name != "book2":
             return ""
         lst, arrays = self.held
-        now = getattr(layer, "grads", None)
+        now = _get(layer, "grads")
         if now is not lst:
             return "self.grads is a new list after backward"
         if len(now) != len(arrays):
@@ -88,7 +103,7 @@ class GradAPI:
 
 
 def _lists(layer):
-    params, grads = getattr(layer, "params", None), getattr(layer, "grads", None)
+    params, grads = _get(layer, "params"), _get(layer, "grads")
     if isinstance(params, (list, tuple)) and isinstance(grads, (list, tuple)):
         return params, grads
     return None
@@ -103,7 +118,7 @@ def detect(layer, names, weights) -> GradAPI:
         return GradAPI("book1", names)
     params, grads = lists
     if len(params) != len(names) or len(grads) != len(names):
-        if names and all(hasattr(layer, f"d{n}") for n in names):
+        if names and all(_has(layer, f"d{n}") for n in names):
             return GradAPI("book1", names)
         raise APIError(f"self.params has {len(params)} and self.grads {len(grads)} entries, "
                        f"expected {len(names)} ({', '.join(names) or 'no weights'})")

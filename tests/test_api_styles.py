@@ -317,3 +317,13 @@ def test_cli_inputs_of_rank_3_and_4(user_dir, capsys, cls, file, shape):
     data = json.loads(capsys.readouterr().out)
     assert data["ok"] and data["api"] == "book2", data["failures"]
     assert data["shapes"] and all(len(s) == shape for s in data["shapes"])
+
+
+def test_params_property_that_raises_is_not_an_escape():
+    class Raising(matrix_generated.Affine):
+        @property
+        def grads(self):
+            raise RuntimeError("no grads here")
+        params = grads
+    report = verify_class(Raising, CASES["affine"], matrix_generated.Affine)
+    assert report.ok and report.api == "book1"      # its dW, db attributes are read
