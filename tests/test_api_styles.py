@@ -159,9 +159,12 @@ def test_float32_in_float32_out_and_close_to_float64(modules, api, name):
     case = CASES[name]
     cls = getattr(modules[api], case.class_name)
     for values in _sets(case):
-        out, g, w, _, _ = _float32_run(cls, case, values, np.float32)
+        out, g, w, layer, _ = _float32_run(cls, case, values, np.float32)
         dtypes = [np.asarray(a).dtype for a in [out, *g, *w]]
         assert all(d == np.float32 for d in dtypes), (name, dtypes)
+        cached = {k: a.dtype for k, a in vars(layer).items()       # no float64 cache either
+                  if isinstance(a, np.ndarray) and a.dtype.kind == "f"}
+        assert set(cached.values()) <= {np.dtype(np.float32)}, (name, cached)
         out64, g64, w64, _, _ = _float32_run(cls, case, values, np.float64)
         assert np.asarray(out64).dtype == np.float64
         for a, b in zip([out, *g, *w], [out64, *g64, *w64]):
@@ -188,6 +191,19 @@ def test_float32_backward_functions(modules, name):
     grads = fn(**args)
     for g in grads if isinstance(grads, tuple) else (grads,):
         assert np.asarray(g).dtype == np.float32, (name, np.asarray(g).dtype)
+
+
+@pytest.mark.parametrize("api", ["book1", "book2"])
+def test_float32_at_test_time(modules, api):
+    """train_flg=False: running averages (BatchNormalization) and dropout's scaling."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((6, 4)).astype(np.float32)
+    ones, zeros = np.ones(4, np.float32), np.zeros(4, np.float32)
+    bn = modules[api].BatchNormalization(ones, zeros)
+    bn.forward(x)
+    assert bn.forward(x, train_flg=False).dtype == np.float32
+    assert bn.running_mean.dtype == bn.running_var.dtype == np.float32
+    assert modules[api].Dropout(seed=0).forward(x, train_flg=False).dtype == np.float32
 
 
 def test_label_indices_and_one_hot_fallback_keep_float32(modules):
