@@ -5,57 +5,67 @@ Each ``<layer>_backward(dout, ...)`` takes the upstream gradient and the cached
 values it needs and returns the input gradient (a tuple in input order for
 several inputs); each class has the book's API (``forward`` caches, ``backward``
 returns the gradients). Only numpy is imported. Arrays passed in are never
-written to. Regenerate with ``derive export --all --elementwise``; do not edit.
+written to, and results keep their floating dtype (float32 in, float32 out).
+Regenerate with ``derive export --all --elementwise``; do not edit.
 
 What each elementwise class's ``forward`` caches for ``backward`` (arrays in the
-input's shape; a bool mask takes 1 byte per element, a float64 array 8). Where the
-gradient is ``dout`` times a dout-free factor, the whole factor is computed in
-forward (proven equal), so ``backward`` is one ``np.multiply`` into a fresh float64
-array:
+input's shape and floating dtype; a bool mask takes 1 byte per element, a float
+array 8 in float64, 4 in float32). Where the gradient is ``dout`` times a dout-free
+factor, the whole factor is computed in forward (proven equal), so ``backward`` is
+one ``np.multiply`` into a fresh array of dout's floating dtype:
 * MulLayer: x (input copy); y (input copy)
 * AddLayer: nothing (shapes only)
 * Relu: mask (bool = out > 0)
-* Sigmoid: local (float64 = out*(1 - out))
-* Tanh: local (float64 = 1 - out**2)
+* Sigmoid: local (float = out*(1 - out))
+* Tanh: local (float = 1 - out**2)
 * Exp: out (forward output)
 * Log: x (input copy)
-* Softplus: local (float64 = -expm1(-out))
-* LeakyRelu: local (float64 = Piecewise((1, x > 0), (alpha, True)))
-* Elu: local (float64 = Piecewise((1, x > 0), (alpha*exp(Min(0, x)), True)))
-* Silu: local (float64 = (x*sigmoid(-x) + 1)*sigmoid(x))
-* Gelu: local (float64, see the class docstring)
-* GeluTanh: local (float64, see the class docstring)
-* Square: local (float64 = 2*x)
+* Softplus: local (float = -expm1(-out))
+* LeakyRelu: local (float = Piecewise((1, x > 0), (alpha, True)))
+* Elu: local (float = Piecewise((1, x > 0), (alpha*exp(Min(0, x)), True)))
+* Silu: local (float = (x*sigmoid(-x) + 1)*sigmoid(x))
+* Gelu: local (float, see the class docstring)
+* GeluTanh: local (float, see the class docstring)
+* Square: local (float = 2*x)
 * Relu6: mask (bool = (out > 0) & (Max(0, out) < 6))
 * Hardtanh: mask (bool = (out > -1) & (out < 1))
-* Hardsigmoid: local (float64 = Piecewise((1/6, (x > -3) & (Max(0, x + 3) < 6)), (0,
+* Hardsigmoid: local (float = Piecewise((1/6, (x > -3) & (Max(0, x + 3) < 6)), (0,
   True)))
-* Hardswish: local (float64, see the class docstring)
-* Mish: local (float64, see the class docstring)
-* Selu: local (float64, see the class docstring)
-* Celu: local (float64 = Piecewise((1, x > 0), (exp(Min(0, x)/alpha), True)))
-* Softsign: local (float64 = -(x*sign(x) - Abs(x) - 1)/(Abs(x) + 1)**2)
-* LogSigmoid: local (float64 = -expm1(out))
-* Tanhshrink: local (float64 = tanh(x)**2)
-* Bce: local (float64 = (t - x)/(x*(x - 1))); local1 (float64 = -log(x) + log1p(-x))
-* BceWithLogits: local (float64 = -t + sigmoid(x)); local1 (float64 = -x)
-* Huber: local (float64, see the class docstring); local1 (float64, see the class
+* Hardswish: local (float, see the class docstring)
+* Mish: local (float, see the class docstring)
+* Selu: local (float, see the class docstring)
+* Celu: local (float = Piecewise((1, x > 0), (exp(Min(0, x)/alpha), True)))
+* Softsign: local (float = -(x*sign(x) - Abs(x) - 1)/(Abs(x) + 1)**2)
+* LogSigmoid: local (float = -expm1(out))
+* Tanhshrink: local (float = tanh(x)**2)
+* Bce: local (float = (t - x)/(x*(x - 1))); local1 (float = -log(x) + log1p(-x))
+* BceWithLogits: local (float = -t + sigmoid(x)); local1 (float = -x)
+* Huber: local (float, see the class docstring); local1 (float, see the class docstring)
+* SmoothL1: local (float, see the class docstring); local1 (float, see the class
   docstring)
-* SmoothL1: local (float64, see the class docstring); local1 (float64, see the class
-  docstring)
-* L1: local (float64 = -sign(t - x)); local1 (float64 = sign(t - x))
-* LogCosh: local (float64 = 2*sigmoid(-2*t + 2*x) - 1); local1 (float64 = 2*sigmoid(2*t
-  - 2*x) - 1)
-* Hinge: local (float64 = Piecewise((-t, t*x < 1), (0, True))); local1 (float64 =
+* L1: local (float = -sign(t - x)); local1 (float = sign(t - x))
+* LogCosh: local (float = 2*sigmoid(-2*t + 2*x) - 1); local1 (float = 2*sigmoid(2*t -
+  2*x) - 1)
+* Hinge: local (float = Piecewise((-t, t*x < 1), (0, True))); local1 (float =
   Piecewise((-x, t*x < 1), (0, True)))
 """
 import math
 import numpy as np
 
+def _floating(*values):
+    """The floating dtype the values are computed in: that of their float arrays (float32
+    stays float32; float32 with float64 is float64), float64 when none is floating."""
+    floats = [d for d in (np.asarray(v).dtype for v in values if not isinstance(v, (int, float)))
+              if d.kind == "f"]
+    return np.result_type(*floats) if floats else np.dtype(np.float64)
+
+
 def _as_arrays(*values):
-    """float64 arrays of at least one dimension; views where possible, never written to."""
-    return [v if type(v) is np.ndarray and v.dtype == np.float64 and v.ndim else
-            np.atleast_1d(np.asarray(v, dtype=np.float64)) for v in values]
+    """Arrays of at least one dimension in one floating dtype (:func:`_floating`); views
+    where possible, never written to."""
+    dtype = _floating(*values)
+    return [v if type(v) is np.ndarray and v.dtype == dtype and v.ndim else
+            np.atleast_1d(np.asarray(v, dtype=dtype)) for v in values]
 
 
 def _sigmoid(u):
@@ -174,8 +184,8 @@ class MulLayer:
         # dL/dy = dout*x
         x = self.x
         y = self.y
-        dx = np.multiply(dout, y, out=np.empty_like(dout, dtype=np.float64))
-        dy = np.multiply(dout, x, out=np.empty_like(dout, dtype=np.float64))
+        dx = np.multiply(dout, y, out=np.empty_like(dout, dtype=_floating(dout)))
+        dy = np.multiply(dout, x, out=np.empty_like(dout, dtype=_floating(dout)))
         return dx, dy
 
 
@@ -207,8 +217,8 @@ class AddLayer:
     def backward(self, dout):
         # dL/dx = dout
         # dL/dy = dout
-        dx = np.array(dout, dtype=np.float64)
-        dy = np.array(dout, dtype=np.float64)
+        dx = np.array(dout, dtype=_floating(dout))
+        dy = np.array(dout, dtype=_floating(dout))
         return dx, dy
 
 
@@ -241,7 +251,7 @@ class Relu:
 
     def backward(self, dout):
         # dL/dx = dout*mask
-        return np.multiply(dout, self.mask, out=np.empty_like(dout, dtype=np.float64))
+        return np.multiply(dout, self.mask, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def sigmoid_backward(dout, out):
@@ -278,7 +288,7 @@ class Sigmoid:
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=np.float64))
+        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def tanh_backward(dout, out):
@@ -313,7 +323,7 @@ class Tanh:
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=np.float64))
+        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def exp_backward(dout, out):
@@ -343,7 +353,7 @@ class Exp:
 
     def backward(self, dout):
         # dL/dx = dout*out
-        return np.multiply(dout, self.out, out=np.empty_like(dout, dtype=np.float64))
+        return np.multiply(dout, self.out, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def log_backward(dout, x):
@@ -373,7 +383,7 @@ class Log:
 
     def backward(self, dout):
         # dL/dx = dout/x
-        return np.divide(dout, self.x, out=np.empty_like(dout, dtype=np.float64))
+        return np.divide(dout, self.x, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def softplus_backward(dout, out):
@@ -413,7 +423,7 @@ class Softplus:
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=np.float64))
+        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def leaky_relu_backward(dout, out, alpha=0.01):
@@ -441,7 +451,7 @@ class LeakyRelu:
         shape = np.shape(x)
         x, = _as_arrays(x)
         alpha = self.alpha
-        local = np.where((x > 0.0), 1.0, alpha)
+        local = np.where((x > 0.0), x.dtype.type(1.0), x.dtype.type(alpha))
         out = np.multiply(local, x)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
@@ -450,7 +460,7 @@ class LeakyRelu:
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=np.float64))
+        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def elu_backward(dout, out, alpha=1.0):
@@ -498,7 +508,7 @@ class Elu:
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=np.float64))
+        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def silu_backward(dout, x):
@@ -545,7 +555,7 @@ class Silu:
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=np.float64))
+        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def gelu_backward(dout, x):
@@ -563,7 +573,7 @@ def gelu_backward(dout, x):
     np.multiply(g, 0.7978845608028654, out=g)
     np.multiply(g, x, out=g)
     tmp1 = np.multiply(x, 0.7071067811865476)
-    tmp2 = erf(tmp1)
+    tmp2 = erf(tmp1).astype(tmp1.dtype, copy=False)
     np.add(g, tmp2, out=g)
     np.add(g, 1.0, out=g)
     np.multiply(g, 0.5, out=g)
@@ -580,7 +590,7 @@ class Gelu:
         shape = np.shape(x)
         x, = _as_arrays(x)
         tmp = np.multiply(x, 0.7071067811865476)
-        tmp1 = erf(tmp)
+        tmp1 = erf(tmp).astype(tmp.dtype, copy=False)
         t2 = tmp1
         out = np.add(t2, 1.0)
         np.multiply(out, 0.5, out=out)
@@ -600,7 +610,7 @@ class Gelu:
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=np.float64))
+        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def gelu_tanh_backward(dout, x):
@@ -675,7 +685,7 @@ class GeluTanh:
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=np.float64))
+        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def square_backward(dout, x):
@@ -708,7 +718,7 @@ class Square:
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=np.float64))
+        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def relu6_backward(dout, out):
@@ -744,7 +754,7 @@ class Relu6:
 
     def backward(self, dout):
         # dL/dx = dout*mask
-        return np.multiply(dout, self.mask, out=np.empty_like(dout, dtype=np.float64))
+        return np.multiply(dout, self.mask, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def hardtanh_backward(dout, out):
@@ -777,7 +787,7 @@ class Hardtanh:
 
     def backward(self, dout):
         # dL/dx = dout*mask
-        return np.multiply(dout, self.mask, out=np.empty_like(dout, dtype=np.float64))
+        return np.multiply(dout, self.mask, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def hardsigmoid_backward(dout, x):
@@ -808,7 +818,7 @@ class Hardsigmoid:
         t0 = tmp
         out = np.where((t0 >= 6.0), 6.0, t0)
         np.multiply(out, 0.16666666666666666, out=out)
-        local = np.where(((x > -3.0) & (t0 < 6.0)), 0.16666666666666666, 0.0)
+        local = np.where(((x > -3.0) & (t0 < 6.0)), x.dtype.type(0.16666666666666666), x.dtype.type(0.0))
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
         self.local = local.reshape(shape)
@@ -816,7 +826,7 @@ class Hardsigmoid:
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=np.float64))
+        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def hardswish_backward(dout, x):
@@ -869,7 +879,7 @@ class Hardswish:
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=np.float64))
+        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def mish_backward(dout, x):
@@ -924,7 +934,7 @@ class Mish:
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=np.float64))
+        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def selu_backward(dout, x):
@@ -973,7 +983,7 @@ class Selu:
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=np.float64))
+        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def celu_backward(dout, out, alpha=1.0):
@@ -1022,7 +1032,7 @@ class Celu:
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=np.float64))
+        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def softsign_backward(dout, x):
@@ -1069,7 +1079,7 @@ class Softsign:
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=np.float64))
+        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def logsigmoid_backward(dout, out):
@@ -1109,7 +1119,7 @@ class LogSigmoid:
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=np.float64))
+        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def tanhshrink_backward(dout, x):
@@ -1145,7 +1155,7 @@ class Tanhshrink:
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=np.float64))
+        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def bce_backward(dout, x, t):
@@ -1209,8 +1219,8 @@ class Bce:
         # dL/dt = dout*local1
         local = self.local
         local1 = self.local1
-        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=np.float64))
-        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=np.float64))
+        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
+        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=_floating(dout)))
         return dx, dt
 
 
@@ -1263,8 +1273,8 @@ class BceWithLogits:
         # dL/dt = dout*local1
         local = self.local
         local1 = self.local1
-        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=np.float64))
-        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=np.float64))
+        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
+        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=_floating(dout)))
         return dx, dt
 
 
@@ -1340,8 +1350,8 @@ class Huber:
         # dL/dt = dout*local1
         local = self.local
         local1 = self.local1
-        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=np.float64))
-        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=np.float64))
+        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
+        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=_floating(dout)))
         return dx, dt
 
 
@@ -1418,8 +1428,8 @@ class SmoothL1:
         # dL/dt = dout*local1
         local = self.local
         local1 = self.local1
-        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=np.float64))
-        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=np.float64))
+        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
+        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=_floating(dout)))
         return dx, dt
 
 
@@ -1469,8 +1479,8 @@ class L1:
         # dL/dt = dout*local1
         local = self.local
         local1 = self.local1
-        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=np.float64))
-        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=np.float64))
+        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
+        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=_floating(dout)))
         return dx, dt
 
 
@@ -1541,8 +1551,8 @@ class LogCosh:
         # dL/dt = dout*local1
         local = self.local
         local1 = self.local1
-        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=np.float64))
-        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=np.float64))
+        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
+        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=_floating(dout)))
         return dx, dt
 
 
@@ -1598,6 +1608,6 @@ class Hinge:
         # dL/dt = dout*local1
         local = self.local
         local1 = self.local1
-        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=np.float64))
-        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=np.float64))
+        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
+        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=_floating(dout)))
         return dx, dt

@@ -21,11 +21,16 @@ and how to draw its arguments:
   consts), ``"positive"`` uniform in [0.5, 2], ``"onehot"`` rows of one-hot labels.
 * ``loss``: the output is a scalar loss, ``backward`` is called with ``dout = 1``
   (the book's ``backward(dout=1)``).
-* ``flatten``: the class also takes an ``x`` of rank 4 and flattens it to (N, D)
-  (Affine, BatchNormalization); the verifier adds such an input.
+* ``flatten``: the class may also take an ``x`` of rank 4 and flatten it to (N, D)
+  (volume 1's Affine, BatchNormalization); the verifier adds such an input, labelled
+  ``... flattened by the layer`` (:data:`FLATTENED`). A class that does not accept it
+  (volume 2's Affine) gets a note, not a failure. Inputs of any rank other than that
+  (``("N", "T", "D")``, ``("N", "C", "H", "W")``) are drawn as their templates say.
 * ``mask_attr``: the class draws its own mask in ``forward`` (Dropout) and keeps it
   in this attribute; the expected output is ``x * mask`` and the reference's
-  backward runs with the same mask. A ``seed`` keyword is passed when the
+  backward runs with the same mask. The mask holds 0 and 1, or 0 and one scale
+  (inverted dropout: 1/(1 − p) in training); a 0/1 mask with ``out = x * mask / (1 − p)``
+  is read as the scaled one. A ``seed`` keyword is passed when the
   constructor takes one, so a report is the same run after run.
 
 The reference implementation is not part of the case: it is a class with the same
@@ -48,12 +53,13 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-__all__ = ["LayerCase", "CaseError", "DEFAULT_EDGES", "KINDS", "SHAPES", "draw", "input_sets",
-           "dout_like"]
+__all__ = ["LayerCase", "CaseError", "DEFAULT_EDGES", "KINDS", "SHAPES", "FLATTENED", "draw",
+           "input_sets", "dout_like"]
 
 DEFAULT_EDGES = (0.0, 1e-8, -1e-8, 1.0, -1.0, 50.0, -50.0, 1000.0, -1000.0)
 KINDS = ("domain", "normal", "positive", "onehot")
 SHAPES: tuple = ((), (7,), (3, 4), (2, 3, 5))     # tried for elementwise layers
+FLATTENED = "flattened by the layer"              # the end of the rank-4 input set's label
 
 
 class CaseError(ValueError):
@@ -195,12 +201,13 @@ def input_sets(case: LayerCase, rng, shapes=None):
     for sizes in case.size_sets():
         label = "sizes " + ", ".join(f"{k}={v}" for k, v in sizes.items())
         yield label, {n: draw(case, n, case.shape_of(n, sizes), rng) for n in case.names}
-    if case.flatten:
-        sizes = {**case.size_sets()[-1], "N": 2, "D": 12}
+    x = case.inputs[0]
+    rows = tuple(case.shapes.get(x, ()))
+    if case.flatten and len(rows) == 2 and all(isinstance(d, str) for d in rows):
+        sizes = {**case.size_sets()[-1], rows[0]: 2, rows[1]: 12}   # (2, 12) as (2, 2, 3, 2)
         values = {n: draw(case, n, case.shape_of(n, sizes), rng) for n in case.names}
-        x = case.inputs[0]
         values[x] = values[x].reshape(2, 2, 3, 2)
-        yield f"{x} of shape (2, 2, 3, 2), flattened by the layer", values
+        yield f"{x} of shape (2, 2, 3, 2), {FLATTENED}", values
 
 
 def dout_like(out: np.ndarray, rng) -> np.ndarray:

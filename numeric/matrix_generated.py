@@ -5,7 +5,8 @@ Each ``<layer>_backward(dout, ...)`` takes the upstream gradient and the cached
 values it needs and returns the input gradient (a tuple in input order for
 several inputs); each class has the book's API (``forward`` caches, ``backward``
 returns the gradients). Only numpy is imported. Arrays passed in are never
-written to. Regenerate with ``derive export --all --tensor``; do not edit.
+written to, and results keep their floating dtype (float32 in, float32 out).
+Regenerate with ``derive export --all --tensor``; do not edit.
 
 The tensor layers (affine, softmax, softmax_with_loss, mse, batchnorm, layernorm, dropout, convolution, pooling, matmul, embedding, time_embedding, sigmoid_with_loss, rnn, weight_sum, attention_weight, attention) follow the book's classes: weights go to the
 constructor and their gradients become attributes (dW, db; dgamma, dbeta);
@@ -13,6 +14,14 @@ backward returns the input gradients. Their backward lines are the derivations'
 results, valid for every size of every dimension.
 """
 import numpy as np
+
+def _floating(*values):
+    """The floating dtype the values are computed in: that of their float arrays (float32
+    stays float32; float32 with float64 is float64), float64 when none is floating."""
+    floats = [d for d in (np.asarray(v).dtype for v in values if not isinstance(v, (int, float)))
+              if d.kind == "f"]
+    return np.result_type(*floats) if floats else np.dtype(np.float64)
+
 
 def _sigmoid(u):
     """1/(1 + exp(-u)) without overflow: exp is only taken of -|u| <= 0."""
@@ -32,10 +41,11 @@ def _rows(x):
 
 
 def _onehot(t, x):
-    """Label indices t (one axis fewer than x) as one-hot rows over x's last axis."""
+    """Label indices t (one axis fewer than x) as one-hot rows over x's last axis, in x's
+    floating dtype."""
     t = np.asarray(t)
     if t.ndim == np.ndim(x) - 1:
-        return np.eye(np.shape(x)[-1])[t]
+        return np.eye(np.shape(x)[-1], dtype=_floating(x))[t]
     return t
 
 

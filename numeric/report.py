@@ -118,6 +118,9 @@ class Report:
     errors: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     shapes: list[tuple[int, ...]] = field(default_factory=list)
+    api: str = ""                   # "book1" or "book2": where the weight gradients were read
+    api_detail: str = ""            # said in the text, for classes with weights or lists
+    replaced_grads: list[str] = field(default_factory=list)   # book2: grads not in place
 
     def note_once(self, bucket: list[str], message: str) -> None:
         if message not in bucket:
@@ -131,6 +134,11 @@ class Report:
                             ("backward differs from finite differences", self.fd)):
             if not comp.passed:
                 fails.append(f"{title}: {comp.describe()}")
+        if self.replaced_grads:
+            fails.append("backward replaces self.grads instead of writing into it ("
+                         + "; ".join(self.replaced_grads) + "): an optimizer holding the lists "
+                         "(model.grads += layer.grads, as volume 2 collects them) never sees the "
+                         "gradients; write them in place, self.grads[0][...] = dW")
         if self.nonfinite:
             fails.append("non-finite where the reference is finite: " + "; ".join(self.nonfinite))
         if self.strict:
@@ -170,6 +178,8 @@ class Report:
         lines += [f"  second backward: {c}" for c in self.second_call]
         lines += [f"  warning: {w}" for w in self.warnings]
         lines += [f"  kink: {k}" for k in self.kink_notes]
+        if self.api_detail:
+            lines.append(f"  api: {self.api_detail}")
         lines += [f"  note: {n}" for n in self.notes]
         lines.append("  shapes: " + ", ".join(str(s) for s in self.shapes))
         return "\n".join(lines)

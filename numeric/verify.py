@@ -4,18 +4,23 @@
 params, consts from the case), feeds them the same inputs — for elementwise
 layers random inputs of shapes (), (7,), (3,4), (2,3,5) from the case's domain,
 then its edge values such as +-1000; for shaped layers every size set, N = 1
-included, and a rank-4 input for layers that flatten — and compares:
+included, and a rank-4 input for layers that flatten (a class that does not accept
+it, as volume 2's Affine, gets a note: "does not flatten a 4-D input") — and compares:
 
 * **forward** with the reference's, at relative 1e-5 (the book puts 1e-7 inside
   its logs);
-* **backward** — the returned gradients and the weight-gradient attributes
-  (``dW``, ``db``, ...) — with the reference's, **strictly**: per element
+* **backward** — the returned gradients and the weight gradients, read where the
+  class keeps them (:mod:`numeric.book_api`: volume 1's attributes ``dW``, ``db``, or
+  volume 2's ``grads`` list aligned with ``params``; the report says which, and a
+  ``grads`` list or array replaced instead of written in place is a failure) — with
+  the reference's, **strictly**: per element
   ``|got - expected| <= atol + rtol*|expected|`` with rtol 1e-9 and atol
   1e-12·max(1, max|expected|) for float64 results (1e-4 and 1e-6 for float32).
   The reference is the derivation's exported code, so this is the exact answer in
   float64; a gradient 0.1 % off fails;
 * **finite differences** of the class's *own* forward (inputs and weights
-  perturbed, :mod:`numeric.fd`, gradcheck tolerances): the third witness.
+  perturbed, :mod:`numeric.fd`, gradcheck tolerances; a float32 forward with step
+  1e-3 and tolerances 1e-2 relative, 1e-3 absolute): the third witness.
 
 On the way it records ``dout`` modified in place or returned itself, inputs
 modified, a second ``backward`` that differs from the first (with how), warnings
@@ -40,11 +45,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from numeric.book_api import APIError, detect
 from numeric.fd import numerical_grad
-from numeric.layercase import SHAPES, LayerCase, dout_like, draw, input_sets
+from numeric.layercase import FLATTENED, SHAPES, LayerCase, dout_like, draw, input_sets
 from numeric.report import Report, format_where
-from numeric.watch import (FLOOD, ReferenceFailure, UserError, call, call_reference, capture,
-                           differs, distinct, quiet, takes)
+from numeric.watch import (FLOOD, NotAccepted, ReferenceFailure, UserError, call,
+                           call_reference, capture, differs, distinct, locate, not_flattened,
+                           quiet, read_mask, takes)
+from numeric.watch import as_array as _array
 
 __all__ = ["verify_class", "LayerCase", "Report", "SHAPES", "KINK_RADIUS", "TOLERANCE",
            "FORWARD_RTOL"]
@@ -52,6 +60,7 @@ __all__ = ["verify_class", "LayerCase", "Report", "SHAPES", "KINK_RADIUS", "TOLE
 KINK_RADIUS = 1e-3            # finite differences are not evaluated this close to a kink
 TOLERANCE = {"float64": (1e-9, 1e-12), "float32": (1e-4, 1e-6)}   # rtol, atol (x scale)
 FORWARD_RTOL = 1e-5
+FD_FLOAT32 = (1e-3, 1e-2, 1e-3)   # eps, rtol, atol: differences of a float32 forward
 LOCATE = 3                    # warnings located by re-running single elements
 MAX_WARNINGS = 20             # distinct warning lines in one report
 
@@ -74,7 +83,8 @@ def verify_class(cls, case: LayerCase, reference, *, strict: bool = False, seed:
             report.errors.append(str(exc))
             return report.finish()
         for label, values in input_sets(case, run.rng):
-            run.attempt(label, lambda: run.check_set(label, values))
+            if not run.attempt(label, lambda: run.check_set(label, values)):
+                continue
             shape = np.shape(values[case.inputs[0]])
             if shape not in report.shapes:
                 report.shapes.append(shape)
@@ -87,21 +97,6 @@ def verify_class(cls, case: LayerCase, reference, *, strict: bool = False, seed:
 
 def _copies(arrays) -> list:
     return [a.copy() for a in arrays]
-
-
-def _array(phase: str, value, what: str) -> np.ndarray:
-    """``value`` as a real array, or a :class:`UserError` saying what it is instead."""
-    if value is None:
-        raise UserError(f"{phase}: {what} is None (a missing return, or not set?)")
-    if isinstance(value, (str, bytes, dict, set)) or callable(value):
-        raise UserError(f"{phase}: {what} is a {type(value).__name__}, not an array")
-    try:
-        a = np.asarray(value)
-    except Exception as exc:  # the user's object may fail to convert in any way
-        raise UserError(f"{phase}: {what} is not an array ({type(exc).__name__})") from None
-    if a.dtype.kind not in "biuf":
-        raise UserError(f"{phase}: {what} is an array of {a.dtype}, not of real numbers")
-    return a
 
 
 def _tolerance(got: np.ndarray, expected: np.ndarray, forward: bool = False) -> tuple:
@@ -140,15 +135,32 @@ class _Run:
             self.progress(f"{phase} ({self.label})" if self.label else phase)
         return call(phase, fn, *args, **kwargs)
 
-    def attempt(self, label: str, step) -> None:
+    def attempt(self, label: str, step) -> bool:
+        """Run one step; False when the class does not take its input (a note, no shape)."""
         self.label = label
         try:
             step()
+        except NotAccepted as exc:
+            self.report.note_once(self.report.notes, str(exc))
+            return False
         except UserError as exc:
             if not any(e.startswith(f"{exc} (") for e in self.report.errors):
                 self.report.errors.append(f"{exc} ({label})")
         except ReferenceFailure as exc:
             self.report.note_once(self.report.errors, f"{exc} ({label}; a bug on derive's side)")
+        return True
+
+    def api(self, layer, weights, phase="constructor"):
+        """Where ``layer`` keeps its weight gradients (:mod:`numeric.book_api`), reported."""
+        try:
+            api = detect(layer, self.case.weights, weights)
+        except APIError as exc:
+            raise UserError(f"{phase}: {exc}") from None
+        if not self.report.api:
+            self.report.api = api.name
+            if self.case.weights or api.name == "book2":
+                self.report.api_detail = api.describe()
+        return api
 
     # --- one input set ---------------------------------------------------------------
 
@@ -157,14 +169,27 @@ class _Run:
         inputs = [values[n] for n in case.inputs]
         weights, consts = self.weights_for(values), [values[n] for n in case.consts]
         where = self._where(values)
-        layer = self.user("constructor", self.cls, *_copies(weights), **self.kwargs)
+        given = _copies(weights)
+        layer = self.user("constructor", self.cls, *given, **self.kwargs)
+        api = self.api(layer, given)
         args = _copies(inputs + consts)
+        optional = label.endswith(FLATTENED)
         with capture() as caught:
-            out = self.user("forward", layer.forward, *args)
+            try:
+                out = self.user("forward", layer.forward, *args)
+            except UserError as exc:
+                if optional:
+                    raise NotAccepted(not_flattened(case, args, exc)) from None
+                raise
         self._warnings(caught, "forward", values)
         out = _array("forward", out, "the output")
-        mask = self._mask(layer, inputs[0]) if case.mask_attr else None
-        ref = call_reference("constructor", self.reference, *_copies(weights), **self.ref_kwargs)
+        mask = self._mask(layer, inputs[0], out) if case.mask_attr else None
+        given = _copies(weights)
+        ref = call_reference("constructor", self.reference, *given, **self.ref_kwargs)
+        try:
+            ref_api = detect(ref, case.weights, given)
+        except APIError as exc:
+            raise ReferenceFailure(str(exc)) from None
         with quiet():
             ref_out = np.asarray(call_reference("forward", ref.forward, *_copies(inputs + consts)),
                                  dtype=np.float64)
@@ -172,6 +197,9 @@ class _Run:
             setattr(ref, case.mask_attr, mask.copy())
             ref_out = inputs[0] * mask
         if out.shape != ref_out.shape:
+            if optional:
+                raise NotAccepted(not_flattened(case, args, f"forward returned shape "
+                                                  f"{out.shape}, expected {ref_out.shape}"))
             raise UserError(f"forward returned shape {out.shape}, expected {ref_out.shape}")
         rtol, atol, _ = _tolerance(out, ref_out, forward=True)
         for i in report.forward.add("out", out, ref_out, where, label=label, rtol=rtol, atol=atol):
@@ -183,7 +211,10 @@ class _Run:
         with capture() as caught:
             raw = self.user("backward", layer.backward, dout_arg)
         self._warnings(caught, "backward", values)
-        grads = self._grads("backward", raw, layer, inputs, weights)
+        grads = self._grads("backward", raw, layer, inputs, weights, api)
+        replaced = api.replaced(layer)
+        if replaced:
+            report.note_once(report.replaced_grads, replaced)
         if not case.loss:
             returned = raw if isinstance(raw, (tuple, list)) else [raw]
             report.aliased_dout |= any(isinstance(g, np.ndarray) and np.shares_memory(g, dout_arg)
@@ -194,7 +225,8 @@ class _Run:
         with quiet():
             ref_raw = call_reference("backward", ref.backward, 1.0 if case.loss else dout.copy())
         try:
-            expected = self._grads("the reference's backward", ref_raw, ref, inputs, weights)
+            expected = self._grads("the reference's backward", ref_raw, ref, inputs, weights,
+                                   ref_api)
         except UserError as exc:
             raise ReferenceFailure(str(exc)) from None
 
@@ -208,11 +240,13 @@ class _Run:
                                          rtol=rtol, atol=atol):
                 report.note_once(report.nonfinite, f"{name} = {g.reshape(-1)[i]} at "
                                                    f"{self._at(where, i, g.shape)}")
-        self._second_call(layer, dout, grads, inputs, weights)
-        self._finite_differences(inputs, weights, consts, mask, dout, grads, near_kink, where)
+        self._second_call(layer, dout, grads, inputs, weights, api)
+        self._finite_differences(inputs, weights, consts, mask, dout, grads, near_kink, where,
+                                 low=_tolerance(out, out)[2] == "float32")
 
-    def _grads(self, phase, raw, layer, inputs, weights) -> list:
-        """[(name, array)]: the returned input gradients, then the weight attributes."""
+    def _grads(self, phase, raw, layer, inputs, weights, api=None) -> list:
+        """[(name, array)]: the returned input gradients, then the weight gradients (copies:
+        volume 2 writes the next backward into the same arrays)."""
         names, case = self.case.inputs, self.case
         if len(names) == 1 and not isinstance(raw, (tuple, list)):
             raw = (raw,)
@@ -223,7 +257,8 @@ class _Run:
             why = ""
             if case.weights and isinstance(raw, (tuple, list)):
                 why = (f": the book's {case.class_name} returns {want} and stores "
-                       + ", ".join(f"d{w}" for w in case.weights) + " as attributes")
+                       + ", ".join(f"d{w}" for w in case.weights) + " as attributes (volume 2: "
+                       "in self.grads)")
             raise UserError(f"{phase} returned {got}, expected {len(names)} ({want}){why}")
         out = []
         for name, g, x in zip(names, raw, inputs):
@@ -231,20 +266,20 @@ class _Run:
             if a.shape != x.shape:
                 raise UserError(f"d{name} has shape {a.shape} but {name} has shape {x.shape}")
             out.append((f"d{name}", a))
-        for name, w in zip(case.weights, weights):
-            a = _array(phase, getattr(layer, f"d{name}", None), f"self.d{name}")
+        for i, (name, w) in enumerate(zip(case.weights, weights)):
+            where = api.where(i)
+            a = _array(phase, api.gradient(layer, i), where)
             if a.shape != w.shape:
-                raise UserError(f"self.d{name} has shape {a.shape}, expected {w.shape} "
-                                f"(like {name})")
-            out.append((f"d{name}", a))
+                raise UserError(f"{where} has shape {a.shape}, expected {w.shape} (like {name})")
+            out.append((f"d{name}", a.copy()))
         return out
 
-    def _second_call(self, layer, dout, grads, inputs, weights) -> None:
+    def _second_call(self, layer, dout, grads, inputs, weights, api) -> None:
         case, report = self.case, self.report
         with quiet():
             raw = self.user("backward (second call)", layer.backward,
                             1.0 if case.loss else dout.copy())
-        again = self._grads("backward (second call)", raw, layer, inputs, weights)
+        again = self._grads("backward (second call)", raw, layer, inputs, weights, api)
         for (name, a), (_, g) in zip(again, grads):
             a, g = np.asarray(a, dtype=np.float64), np.asarray(g, dtype=np.float64)
             if a.shape == g.shape and np.array_equal(a, g, equal_nan=True):
@@ -265,7 +300,7 @@ class _Run:
                                  "only, right when the loss is the final node)")
 
     def _finite_differences(self, inputs, weights, consts, mask, dout, grads, near_kink,
-                            where) -> None:
+                            where, low=False) -> None:
         n = len(inputs)
         if mask is not None:
             def forward(x, *ws):
@@ -274,14 +309,16 @@ class _Run:
             def forward(*xs):
                 layer = self.cls(*xs[n:], **self.kwargs)
                 return layer.forward(*xs[:n], *_copies(consts))
+        eps, rtol, atol = FD_FLOAT32 if low else (None, None, None)
         with quiet():
             numeric = self.user("forward (finite differences)", numerical_grad, forward,
-                                inputs + weights, dout)
+                                inputs + weights, dout, **({"eps": eps} if low else {}))
         for (name, g), fd in zip(grads, numeric):
             use = np.isfinite(fd)
             if g.shape == near_kink.shape:
                 use &= ~near_kink
-            self.report.fd.add(name, g, fd, where, mask=use, label=self.label)
+            self.report.fd.add(name, g, fd, where, mask=use, label=self.label, rtol=rtol,
+                               atol=atol)
 
     # --- details ---------------------------------------------------------------------------
 
@@ -297,15 +334,14 @@ class _Run:
         w = where(i)
         return format_where(w) if w else f"index {tuple(int(k) for k in np.unravel_index(i, shape))}"
 
-    def _mask(self, layer, x) -> np.ndarray:
-        mask = _array("forward", getattr(layer, self.case.mask_attr, None),
-                      f"self.{self.case.mask_attr}")
-        if mask.shape != x.shape:
-            raise UserError(f"self.{self.case.mask_attr} has shape {mask.shape}, "
-                            f"expected {x.shape}")
-        if not np.all((mask == 0) | (mask == 1)):
-            raise UserError(f"self.{self.case.mask_attr} has values other than 0 and 1")
-        return mask.astype(np.float64)
+    def _mask(self, layer, x, out) -> np.ndarray:
+        attr = self.case.mask_attr
+        mask = _array("forward", getattr(layer, attr, None), f"self.{attr}")
+        ratio = getattr(layer, "dropout_ratio", self.kwargs.get("dropout_ratio"))
+        mask, note = read_mask(mask, x, out, attr, ratio)
+        if note:
+            self.report.note_once(self.report.notes, note)
+        return mask
 
     def _kink_masks(self, inputs) -> tuple:
         shape = np.shape(inputs[0])
@@ -332,29 +368,12 @@ class _Run:
             place = f"at {'; '.join(spots)}" if spots else f"({self.label})"
             report.note_once(report.warnings, f"{message} in {phase} {place}")
 
-    def _locate(self, phase, message, values, limit=3) -> list:
+    def _locate(self, phase, message, values) -> list:
         """Input values whose elementwise re-run reproduces ``message`` (elementwise layers)."""
         if not self.case.elementwise:
             return []
         self.located += 1
-        size = np.size(values[self.case.inputs[0]])
-        spots = []
-        for i in range(size):
-            one = [np.asarray(values[n]).reshape(-1)[i:i + 1].copy() for n in self.case.inputs]
-            try:
-                layer = self.cls(**self.kwargs)
-                with capture() as caught:
-                    layer.forward(*one)
-                if phase == "backward":
-                    with capture() as caught:
-                        layer.backward(np.ones(1))
-            except (Exception, SystemExit):
-                continue
-            if any(str(w.message) == message for w in caught[:1000]):
-                spots.append(format_where({n: float(x[0]) for n, x in zip(self.case.inputs, one)}))
-                if len(spots) == limit:
-                    break
-        return spots
+        return locate(self.cls, self.kwargs, self.case.inputs, phase, message, values)
 
     def check_kinks(self) -> None:
         """Compare the gradient exactly at each kink with the reference's convention."""
@@ -369,13 +388,14 @@ class _Run:
                     call_reference("forward", ref.forward, *_copies(inputs))
                     ref_raw = call_reference("backward", ref.backward, np.ones(1))
                     try:
-                        expected = self._grads("the reference", ref_raw, ref, inputs, [])[i][1]
+                        expected = self._grads("the reference", ref_raw, ref, inputs, [],
+                                               None)[i][1]
                     except UserError as exc:
                         raise ReferenceFailure(str(exc)) from None
                     layer = self.user("constructor", self.cls, **self.kwargs)
                     self.user("forward", layer.forward, *_copies(inputs))
                     raw = self.user("backward", layer.backward, np.ones(1))
-                got = self._grads("backward", raw, layer, inputs, [])[i][1]
+                got = self._grads("backward", raw, layer, inputs, [], None)[i][1]
                 got_v = float(np.asarray(got, dtype=np.float64).reshape(-1)[0])
                 exp_v = float(np.asarray(expected, dtype=np.float64).reshape(-1)[0])
                 if not (got_v == exp_v or abs(got_v - exp_v) <= 1e-12 * max(1.0, abs(exp_v))):

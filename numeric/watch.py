@@ -6,7 +6,10 @@ included — becomes a :class:`UserError` with one line saying what happened.
 quiet underflow to 0 is the right float64 answer and is not one); :func:`quiet`
 silences them for the reference and the finite differences. :func:`distinct`
 bounds what a flood of warnings costs: the first few messages are kept, the rest
-counted.
+counted. What the class hands back is read here too: :func:`as_array` (a real array,
+or a one-line :class:`UserError`), :func:`read_mask` (a dropout mask, 0/1 or inverted,
+0 and 1/(1 − p)); :class:`NotAccepted` marks an input the class does not take (volume
+2's Affine and a 4-D input), a note rather than a failure.
 
 >>> with capture() as caught:
 ...     _ = np.exp(np.array([1000.0]))
@@ -21,8 +24,9 @@ from contextlib import contextmanager
 
 import numpy as np
 
-__all__ = ["UserError", "ReferenceFailure", "call", "call_reference", "capture", "quiet",
-           "distinct", "differs", "takes", "FLOOD", "KEEP"]
+__all__ = ["UserError", "ReferenceFailure", "NotAccepted", "call", "call_reference", "capture",
+           "quiet", "distinct", "differs", "takes", "locate", "as_array", "read_mask", "not_flattened",
+           "FLOOD", "KEEP"]
 
 FLOOD = 100   # distinct warnings from one call: more is a failure, not a list to print
 KEEP = 5      # distinct messages kept per call
@@ -34,6 +38,18 @@ class UserError(Exception):
 
 class ReferenceFailure(Exception):
     """The reference implementation failed: a bug on derive's side, not the user's."""
+
+
+class NotAccepted(Exception):
+    """The class does not take an input the layer allows (a note, not a failure)."""
+
+
+def not_flattened(case, args, why) -> str:
+    """The note on a class that does not take the rank-4 input of a flattening layer."""
+    why = str(why).splitlines()[0][:100]
+    return (f"does not flatten a 4-D input ({case.inputs[0]} of shape {np.shape(args[0])}: "
+            f"{why}); not a failure (volume 2's Affine does not flatten either), that input "
+            "is left out")
 
 
 def call(phase: str, fn, *args, **kwargs):
@@ -106,3 +122,75 @@ def takes(fn, name) -> bool:
     if name is None:
         return len(params) >= 1
     return name in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
+
+
+def locate(cls, kwargs, names, phase, message, values, limit=3) -> list:
+    """Input values whose elementwise re-run reproduces the warning ``message``."""
+    from numeric.report import format_where
+    size = np.size(values[names[0]])
+    spots = []
+    for i in range(size):
+        one = [np.asarray(values[n]).reshape(-1)[i:i + 1].copy() for n in names]
+        try:
+            layer = cls(**kwargs)
+            with capture() as caught:
+                layer.forward(*one)
+            if phase == "backward":
+                with capture() as caught:
+                    layer.backward(np.ones(1))
+        except (Exception, SystemExit):
+            continue
+        if any(str(w.message) == message for w in caught[:1000]):
+            spots.append(format_where({n: float(x[0]) for n, x in zip(names, one)}))
+            if len(spots) == limit:
+                break
+    return spots
+
+
+def read_mask(mask, x, out, attr, ratio=None) -> tuple:
+    """(the mask forward applied, as ``out = x * mask``; a note or '').
+
+    The mask holds 0 and 1, or 0 and one scale (inverted dropout, 1/(1 - p) in
+    training); a 0/1 mask with ``out = x * mask * s`` is read as the mask times s.
+
+    >>> m, note = read_mask(np.array([0.0, 2.0]), np.ones(2), np.array([0.0, 2.0]), "mask", 0.5)
+    >>> m.tolist(), note.split(";")[0]
+    ([0.0, 2.0], 'inverted dropout: the kept entries are scaled by 2 = 1/(1 - 0.5) in training')
+    """
+    if mask.shape != x.shape:
+        raise UserError(f"self.{attr} has shape {mask.shape}, expected {x.shape}")
+    mask = mask.astype(np.float64)
+    kept = np.unique(mask[mask != 0])
+    if kept.size > 1 or not np.all(kept > 0):
+        raise UserError(f"self.{attr} has values other than 0 and one scale (1, or "
+                        f"1/(1 - p) for inverted dropout): {kept[:4].tolist()}")
+    scale = float(kept[0]) if kept.size else 1.0
+    if scale == 1.0 and out.shape == x.shape:
+        on = (mask != 0) & (x != 0)
+        with np.errstate(all="ignore"):
+            ratios = np.asarray(out, dtype=np.float64)[on] / x[on]
+        if ratios.size and np.allclose(ratios, ratios[0], rtol=1e-5) and \
+                not np.isclose(ratios[0], 1.0, rtol=1e-5):
+            scale = float(np.median(ratios))       # 0/1 mask, scaled in forward
+            mask = mask * scale
+    if scale == 1.0:
+        return mask, ""
+    named = f" = 1/(1 - {ratio:g})" if isinstance(ratio, (int, float)) and 0 <= ratio < 1 and \
+        np.isclose(scale, 1.0 / (1.0 - ratio), rtol=1e-5) else ""
+    return mask, (f"inverted dropout: the kept entries are scaled by {scale:.6g}{named} in "
+                  "training; checked with the scaled mask")
+
+
+def as_array(phase: str, value, what: str) -> np.ndarray:
+    """``value`` as a real array, or a :class:`UserError` saying what it is instead."""
+    if value is None:
+        raise UserError(f"{phase}: {what} is None (a missing return, or not set?)")
+    if isinstance(value, (str, bytes, dict, set)) or callable(value):
+        raise UserError(f"{phase}: {what} is a {type(value).__name__}, not an array")
+    try:
+        a = np.asarray(value)
+    except Exception as exc:  # the user's object may fail to convert in any way
+        raise UserError(f"{phase}: {what} is not an array ({type(exc).__name__})") from None
+    if a.dtype.kind not in "biuf":
+        raise UserError(f"{phase}: {what} is an array of {a.dtype}, not of real numbers")
+    return a

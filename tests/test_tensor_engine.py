@@ -75,9 +75,9 @@ def test_every_step_proven(derived, name):
 
 def _values(d, sizes, rng):
     spec = d.spec
-    names = {s.name: s.shape if isinstance(s, Arr) else ()
-             for s in (*spec.differentiable, *spec.consts, *spec.params)
-             if s.name not in sizes}       # integer params (stride, pad) are set as sizes
+    from derive.evaluate import names_of       # index arrays carry the rows they may pick
+    names = {n: shape for n, shape in names_of(spec.forward).items()
+             if n not in sizes}       # integer params (stride, pad) are set as sizes
     rows = [(n, ax) for n, ax, v, _ in spec.assume if v == 1]
     positive = {s.name for s in (*spec.params, *spec.consts) if s.is_positive}
     env = random_env(names, sizes, rng, positive=positive, rows_sum_to_one=rows)

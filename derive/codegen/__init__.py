@@ -7,7 +7,9 @@ layer is never re-derived by its name here) and lowers its proven results:
 * :mod:`.stable` — stable forms, each proven equal to what it replaces;
 * :mod:`.lower` — elementwise expressions into ufunc calls on buffers it owns;
 * :mod:`.elementwise`, :mod:`.share` — an elementwise layer's function and class;
-* :mod:`.tensor` — a tensor layer's function and class (the book's API);
+* :mod:`.tensor`, :mod:`.tensor_class` — a tensor layer's function and class, in the
+  API of the book's volume 1 (``dW``, ``db`` attributes) or volume 2 (``params`` and
+  ``grads`` lists filled in place; ``emit_module(..., api="book2")``);
 * :mod:`.runtime` — helpers copied into the generated module;
 * :mod:`.module` — the assembled module.
 

@@ -47,8 +47,9 @@ class LayerCode:
         self.caches = list(caches)  # [(attribute, what it holds)] of the class's forward
 
 
-def layer_code(d) -> LayerCode:
-    """Backward function and book-style class for one :class:`~derive.derivation.Derivation`."""
+def layer_code(d, api: str = "book1") -> LayerCode:
+    """Backward function and book-style class for one :class:`~derive.derivation.Derivation`
+    (``api="book2"``: the class also has volume 2's empty ``params`` and ``grads`` lists)."""
     spec = d.spec
     printer = NumpyCodePrinter({"allow_unknown_functions": False})
     wrt = list(d.wrt)
@@ -84,7 +85,7 @@ def layer_code(d) -> LayerCode:
     body.append(f"    return {', '.join(rets)}")
     function = "\n".join([f"def {fname}({sig}):", *doc, *body])
 
-    cls, chelpers, caches = emit_class(d, stable, needs, fname, printer)
+    cls, chelpers, caches = emit_class(d, stable, needs, fname, printer, api)
     return LayerCode(function, cls, helpers | chelpers | {"_as_arrays"}, caches)
 
 
@@ -215,7 +216,7 @@ def _from_inputs(f, spec, arrays):
     return fx
 
 
-def emit_class(d, stable, needs, fname, printer):
+def emit_class(d, stable, needs, fname, printer, api="book1"):
     """Source of the class of ``d.spec`` and the helpers its code calls."""
     spec = d.spec
     params = list(spec.param_names)
@@ -238,9 +239,11 @@ def emit_class(d, stable, needs, fname, printer):
         doc += f"\n    forward caches {sym.name} = {e}"
     doc += f'\n    backward: as :func:`{fname}`."""'
     cls = [f"class {spec.class_name}:", doc, ""]
-    if params:
-        cls.append(f"    def __init__(self, "
-                   f"{', '.join(p + '=' + _float(spec.defaults.get(p, 1.0)) for p in params)}):")
+    if params or api == "book2":
+        cls.append(f"    def __init__(self"
+                   f"{''.join(', ' + p + '=' + _float(spec.defaults.get(p, 1.0)) for p in params)}):")
+        if api == "book2":      # volume 2: no weights, empty lists for the optimizer
+            cls.append("        self.params, self.grads = [], []")
         cls += [f"        self.{p} = float({p})" for p in params]
         cls.append("")
     ins = ", ".join(spec.input_names)
@@ -263,7 +266,7 @@ def emit_class(d, stable, needs, fname, printer):
         cls.append(f"        # dL/d{w} = {e}")
     barrays = {dout_sym, *[s for s, _ in cached], *[sp.Symbol(n, real=True) for n in keep],
                out_sym, *spec.inputs}
-    # every buffer is allocated in dout's shape, float64: no reshape, no _as_arrays
+    # every buffer is allocated in dout's shape and floating dtype: no reshape, no _as_arrays
     blines, results, h = lower(new, barrays, taken, printer, alloc=_ALLOC)
     helpers |= h
     grads = ["g"] if len(wrt) == 1 else [f"d{w}" for w in wrt]
@@ -273,9 +276,9 @@ def emit_class(d, stable, needs, fname, printer):
     reads = [n for n in stored + params
              if any(re.search(rf"\b{n}\b", line) for line in blines)]
     if any(not _INTO_BUFFER.match(line) for line in blines):
-        # a step that does not write into a float64 buffer (np.where, a helper) needs a
-        # float64 dout; ufuncs with out= cast on the fly
-        cls.append("        dout = np.asarray(dout, dtype=np.float64)")
+        # a step that does not write into a buffer (np.where, a helper) needs a floating
+        # dout; ufuncs with out= cast on the fly
+        cls.append("        dout = np.asarray(dout, dtype=_floating(dout))")
     if len(blines) == 1 and len(grads) == 1 and blines[0].startswith("g = "):
         line = blines[0][len("g = "):]
         for n in reads:
@@ -286,14 +289,14 @@ def emit_class(d, stable, needs, fname, printer):
         cls += [f"        {line}" for line in blines]
         cls.append(f"        return {', '.join(grads)}")
     caches = [(n, "input copy" if n in spec.input_names else "forward output") for n in keep]
-    caches += [(sym.name, f"{'bool' if not sym.is_real else 'float64'}"
+    caches += [(sym.name, f"{'bool' if not sym.is_real else 'float'}"
                           + (f" = {e}" if len(str(e)) <= 60 else ", see the class docstring"))
                for sym, e in cached]
     return "\n".join(cls), helpers, caches
 
 
-_ALLOC = "np.empty_like(dout, dtype=np.float64)"
-# a lowered line that only writes into a float64 buffer: a ufunc with out=, or copyto
+_ALLOC = "np.empty_like(dout, dtype=_floating(dout))"
+# a lowered line that only writes into an allocated buffer: a ufunc with out=, or copyto
 _INTO_BUFFER = re.compile(r"^(\w+ = )?np\.\w+\(.*out=[\w.(), =]+\)$|^np\.copyto\("
-                          r"|^\w+ = np\.array\(\w+, dtype=np\.float64\)$"
-                          r"|^\w+ = np\.empty_like\(dout, dtype=np\.float64\)$|^\w+\.fill\(")
+                          r"|^\w+ = np\.array\((\w+), dtype=_floating\(\2\)\)$"
+                          r"|^\w+ = np\.empty_like\(dout, dtype=_floating\(dout\)\)$|^\w+\.fill\(")

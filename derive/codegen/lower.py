@@ -3,6 +3,11 @@
 Each ufunc is a full pass over memory and a fresh array is a page-faulting mapping, so
 the lowering reuses the buffers it owns (``out=``) and never writes an array it did not
 allocate (``dout``, cached values). Subexpressions are shared by ``sympy.cse``.
+
+Results keep the arrays' floating dtype (float32 in, float32 out): constants print as
+Python floats, which NumPy does not let widen an array; where a value is made of
+constants alone (``np.where(c, 1/6, 0.0)``) they take the dtype of ``like``, an array
+of the computation (the first input in forward, ``dout`` in backward).
 """
 from __future__ import annotations
 
@@ -39,12 +44,13 @@ class _Operand:
 class Lowering:
     """Expression → ufunc calls into owned buffers (``out=``), never writing a caller's array."""
 
-    def __init__(self, printer, arrays, taken, alloc=None):
+    def __init__(self, printer, arrays, taken, alloc=None, like="dout"):
         self.p = printer
-        # alloc: source text of a fresh float64 buffer of the result's shape (e.g.
-        # "np.empty_like(dout, dtype=np.float64)"); every allocating ufunc writes into one,
-        # so 0-d results stay arrays (in-place steps work) and no reshape is needed
-        self.alloc = alloc
+        # alloc: source text of a fresh buffer of the result's shape and floating dtype
+        # (e.g. "np.empty_like(dout, dtype=_floating(dout))"); every allocating ufunc
+        # writes into one, so 0-d results stay arrays (in-place steps work) and no
+        # reshape is needed
+        self.alloc, self.like = alloc, like
         self.arrays = set(arrays)
         self.lines: list = []
         self.taken = taken if isinstance(taken, set) else set(taken)
@@ -80,8 +86,18 @@ class Lowering:
     def call(self, helper: str, *args: _Operand) -> _Operand:
         self.helpers.add(helper)
         new = self.fresh()
-        self.lines.append(f"{new} = {helper}({', '.join(a.text for a in args)})")
+        text = f"{helper}({', '.join(a.text for a in args)})"
+        if helper == "erf" and not args[0].scalar:   # erf works in float64: back to the
+            text += f".astype({args[0].text}.dtype, copy=False)"   # argument's dtype
+        self.lines.append(f"{new} = {text}")
         return _Operand(new, owned=True)
+
+    def typed(self, a: _Operand, b: _Operand) -> tuple:
+        """Two constants as scalars of ``like``'s dtype (NumPy would make them float64)."""
+        if a.scalar and b.scalar:
+            return (_Operand(f"{self.like}.dtype.type({a.text})", scalar=True),
+                    _Operand(f"{self.like}.dtype.type({b.text})", scalar=True))
+        return a, b
 
     # lowering ---------------------------------------------------------------------------
     def value(self, e) -> _Operand:
@@ -239,14 +255,16 @@ class Lowering:
                 self.lines.append(f"np.copyto({va.text}, 0.0, where=~{c})")
                 return va
             new = self.fresh()
-            self.lines.append(f"{new} = np.where({c}, {va.text}, 0.0)")
+            va, zero = self.typed(va, _Operand("0.0", scalar=True))
+            self.lines.append(f"{new} = np.where({c}, {va.text}, {zero.text})")
             return _Operand(new, owned=True)
         if other == 0:  # a 0/1 mask
             va = self.value(a)
             if va.owned:
                 return self.ufunc("multiply", va, _Operand(c))
             new = self.fresh()
-            self.lines.append(f"{new} = np.where({c}, {va.text}, 0.0)")
+            va, zero = self.typed(va, _Operand("0.0", scalar=True))
+            self.lines.append(f"{new} = np.where({c}, {va.text}, {zero.text})")
             return _Operand(new, owned=True)
         vb = self.value(other)
         va = self.value(a)
@@ -259,6 +277,7 @@ class Lowering:
             self.lines.append(f"np.copyto({va.text}, {vb.text}, where={notc})")
             return va
         new = self.fresh()
+        va, vb = self.typed(va, vb)
         self.lines.append(f"{new} = np.where({c}, {va.text}, {vb.text})")
         return _Operand(new, owned=True)
 
@@ -276,9 +295,9 @@ def _inline_cheap(repl, reduced, arrays):
     return keep, [r.xreplace(subs) for r in reduced]
 
 
-def lower(exprs, arrays, taken, printer, alloc=None):
+def lower(exprs, arrays, taken, printer, alloc=None, like="dout"):
     """Lower several expressions (sharing subexpressions) → (lines, result names, helpers)."""
-    low = Lowering(printer, arrays, taken, alloc)
+    low = Lowering(printer, arrays, taken, alloc, like)
     names = sp.numbered_symbols("t")
     repl, reduced = sp.cse(list(exprs), symbols=(s for s in names if s.name not in taken))
     repl, reduced = _inline_cheap(repl, reduced, arrays)
@@ -300,10 +319,11 @@ def lower(exprs, arrays, taken, printer, alloc=None):
                 low.lines.append(f"{new}.fill({v.text})")
                 v = _Operand(new, owned=True)
             else:
-                v = low.ufunc("full_like", _Operand("dout"), v)
+                v = low.ufunc("full_like", _Operand(like), v)
         elif not v.owned or v.text in seen or any(v.text == s.name for s, _ in repl):
             new = low.fresh()
-            low.lines.append(f"{new} = np.array({v.text}, dtype=np.float64)" if alloc is not None
+            low.lines.append(f"{new} = np.array({v.text}, dtype=_floating({v.text}))"
+                             if alloc is not None
                              else f"{new} = np.copy({v.text})")
             v = _Operand(new, owned=True)
         seen.add(v.text)

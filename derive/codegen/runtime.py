@@ -1,7 +1,8 @@
 """Helpers copied into generated modules (by ``inspect.getsource``), NumPy only.
 
 The generated module imports numpy alone, so what it calls beyond NumPy is copied in:
-:func:`_as_arrays`, an overflow-safe :func:`_sigmoid`, and ``erf`` from
+:func:`_floating` and :func:`_as_arrays` (arrays in the inputs' floating dtype:
+float32 stays float32), an overflow-safe :func:`_sigmoid`, and ``erf`` from
 :mod:`numeric.special` (only the definitions it needs).
 """
 from __future__ import annotations
@@ -14,10 +15,20 @@ import numpy as np
 __all__ = ["HELPERS", "helper_source", "erf_source"]
 
 
+def _floating(*values):
+    """The floating dtype the values are computed in: that of their float arrays (float32
+    stays float32; float32 with float64 is float64), float64 when none is floating."""
+    floats = [d for d in (np.asarray(v).dtype for v in values if not isinstance(v, (int, float)))
+              if d.kind == "f"]
+    return np.result_type(*floats) if floats else np.dtype(np.float64)
+
+
 def _as_arrays(*values):
-    """float64 arrays of at least one dimension; views where possible, never written to."""
-    return [v if type(v) is np.ndarray and v.dtype == np.float64 and v.ndim else
-            np.atleast_1d(np.asarray(v, dtype=np.float64)) for v in values]
+    """Arrays of at least one dimension in one floating dtype (:func:`_floating`); views
+    where possible, never written to."""
+    dtype = _floating(*values)
+    return [v if type(v) is np.ndarray and v.dtype == dtype and v.ndim else
+            np.atleast_1d(np.asarray(v, dtype=dtype)) for v in values]
 
 
 def _sigmoid(u):
@@ -32,7 +43,7 @@ def _sigmoid(u):
     return s
 
 
-HELPERS = {"_as_arrays": _as_arrays, "_sigmoid": _sigmoid}
+HELPERS = {"_floating": _floating, "_as_arrays": _as_arrays, "_sigmoid": _sigmoid}
 
 
 def erf_source() -> str:
@@ -75,10 +86,11 @@ def _rows(x):
 
 
 def _onehot(t, x):
-    """Label indices t (one axis fewer than x) as one-hot rows over x's last axis."""
+    """Label indices t (one axis fewer than x) as one-hot rows over x's last axis, in x's
+    floating dtype."""
     t = np.asarray(t)
     if t.ndim == np.ndim(x) - 1:
-        return np.eye(np.shape(x)[-1])[t]
+        return np.eye(np.shape(x)[-1], dtype=_floating(x))[t]
     return t
 
 

@@ -51,7 +51,8 @@ def emit_forward(fwd, cached, spec, arrays, taken, printer):
         groups = [(list(range(len(exprs))), inputs)]
     flines, helpers, taken = [], set(), set(taken)
     for idx, known in groups:
-        lines, res, h = lower([exprs[i] for i in idx], known, taken, printer)
+        lines, res, h = lower([exprs[i] for i in idx], known, taken, printer,
+                              like=spec.input_names[0])
         flines += _named(lines, res, [names[i] for i in idx])
         helpers |= h
         taken |= {n for line in lines for n in re.findall(r"^(\w+) = ", line)}

@@ -3,6 +3,8 @@ backward functions and book-style classes, generated from the derivations.
 
 Catalogue layers, or one layer of your own (``--expr``/``--file`` with ``--shape``,
 ``--weight``, ``--const``, ``--param`` and ``--name``, see :mod:`.layer_args`).
+``--api book2`` writes volume 2's classes (``params``/``grads`` lists filled in place)
+instead of volume 1's (weights as attributes, gradients as ``dW``, ``db``).
 ``-o FILE`` is written atomically and never over a file derive did not write
 (:mod:`derive.files`: the module's first line is :data:`derive.files.MARKER`).
 
@@ -10,12 +12,15 @@ Catalogue layers, or one layer of your own (``--expr``/``--file`` with ``--shape
 >>> p = argparse.ArgumentParser(); sub = p.add_subparsers(); register(sub)
 >>> p.parse_args(["export", "sigmoid", "-o", "m.py"]).output
 'm.py'
+>>> p.parse_args(["export", "affine"]).api, p.parse_args(["export", "affine", "--api", "book2"]).api
+('book1', 'book2')
 """
 from __future__ import annotations
 
 import sys
 
 from .. import budget, catalogue, files
+from ..codegen.tensor_class import API
 from ..errors import DeriveError
 from .layer_args import add_layer_arguments, resolve
 
@@ -25,8 +30,14 @@ def register(subparsers) -> None:
                               "classes) generated from the derivations",
                               description="Write a module that imports numpy only: for each layer "
                               "a <layer>_backward(dout, ...) function and a class with forward/"
-                              "backward (the book's API: weights to the constructor, their "
-                              "gradients as dW, db after backward).")
+                              "backward. --api book1 (default): volume 1's API, weights to the "
+                              "constructor and their gradients as attributes dW, db after "
+                              "backward; a 4-D input of Affine/BatchNormalization is flattened. "
+                              "--api book2: volume 2's, self.params = [W, b] and self.grads = "
+                              "[zeros like W, zeros like b], backward writes the gradients into "
+                              "grads in place (grads[0][...] = dW) so an optimizer holding the "
+                              "lists sees them; no flattening; layers without weights get empty "
+                              "lists. Either way float32 in gives float32 out and gradients.")
     p.add_argument("layers", nargs="*", metavar="LAYER", help="catalogue layers to export")
     p.add_argument("--all", action="store_true", help="export every catalogue layer")
     p.add_argument("--elementwise", action="store_true",
@@ -34,6 +45,9 @@ def register(subparsers) -> None:
     p.add_argument("--tensor", action="store_true",
                    help="with --all: only the tensor layers (numeric/matrix_generated.py)")
     add_layer_arguments(p, positional=False)
+    p.add_argument("--api", choices=API, default="book1",
+                   help="the classes' API: book1 = volume 1 (weights as attributes, gradients "
+                   "dW, db; default), book2 = volume 2 (params/grads lists, filled in place)")
     p.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout); an "
                    "existing file is replaced only when derive export wrote it (its first line)")
     p.add_argument("--force", action="store_true", help="with -o: replace a file derive did not "
@@ -88,7 +102,9 @@ def run(args) -> int:
     derivations, cmd = _derivations(args)
     if cmd is None:
         cmd = _own_command(args)
-    source = files.mark_generated(emit_module(derivations, cmd=cmd))
+    if args.api != "book1":
+        cmd += f" --api {args.api}"
+    source = files.mark_generated(emit_module(derivations, cmd=cmd, api=args.api))
     names = [d.spec.name for d in derivations]
     if not args.output:
         sys.stdout.write(source)

@@ -7,9 +7,15 @@ layer's case (:func:`derive.verification.case_for`): forward against the exporte
 (derived) class, backward strictly against the exported backward — the exact
 gradient, float64, relative 1e-9 per element — and against central finite
 differences of the class's own forward. Matrix layers work the same way with the
-book's constructors (``Affine(W, b)``, ``BatchNormalization(gamma, beta)``) and the
-weight gradients as attributes (``dW``, ``db``, ``dgamma``, ``dbeta``); loss layers
-are checked with ``dout = 1``.
+book's constructors (``Affine(W, b)``, ``BatchNormalization(gamma, beta)``); the weight
+gradients are read where the class keeps them, and the report says which API it found
+(``api`` in the JSON: ``book1``, volume 1's attributes ``dW``, ``db``, ``dgamma``,
+``dbeta``; ``book2``, volume 2's ``grads`` list aligned with ``params``, which backward
+must write in place — a replaced list or array fails: an optimizer holding the lists
+would not see it). A class that does not flatten a 4-D input (volume 2's Affine) gets
+a note for that input, not a failure; an inverted-dropout mask (0 and 1/(1 − p)) is
+recognised, with a note naming the scale. Loss layers are checked with ``dout = 1``;
+a float32 class gets float32 tolerances.
 
 Exit 0 when the gradients are right, 1 when they are wrong or the class misbehaves
 (exits, crashes, hangs past ``--timeout``, prints more than the cap, floods
@@ -39,7 +45,10 @@ def register(subparsers) -> None:
         "against the derivation and finite differences",
         description="With --class MODULE:CLASS --layer LAYER: check a book-style layer class "
         "(forward/backward) against the layer's derived backward, exactly (float64, relative "
-        "1e-9), and against finite differences; the class runs in a separate, limited process. "
+        "1e-9; float32 results 1e-4), and against finite differences; the class runs in a "
+        "separate, limited process. Either book's API: weight gradients as attributes dW, db "
+        "(volume 1) or in a grads list aligned with params and written in place (volume 2); "
+        "the report names the API it found. "
         "Without --class: the whole catalogue three ways (exported code, hand-coded reference "
         "classes, finite differences). Exit 0 all pass, 1 failures, 2 bad input.")
     p.add_argument("--class", dest="cls", metavar="MODULE:CLASS",
