@@ -15,11 +15,11 @@ exported code and the hand-coded class against each other.
 """
 from __future__ import annotations
 
-from numeric import matrix_reference
+from numeric import matrix_reference, nlp_reference
 from numeric.layercase import DEFAULT_EDGES, LayerCase
 from numeric.reference import PARAMS, REFERENCE
 
-__all__ = ["CASES", "HAND_CODED", "ELEMENTWISE", "MATRIX"]
+__all__ = ["CASES", "HAND_CODED", "ELEMENTWISE", "MATRIX", "BOOK2"]
 
 # exp(x) is inf above ~709.78, which is the true value: keep its edges below that.
 _EXP_EDGES = tuple(700.0 if e == 1000.0 else e for e in DEFAULT_EDGES)
@@ -82,7 +82,34 @@ MATRIX: dict = {c.name: c for c in (
               sizes=_SIZES),
 )}
 
+_SEQ = {"N": 2, "T": 3, "H": 4}
+#: volume 2's one-step layers: their hand-coded classes (numeric.nlp_reference) keep
+#: gradients in params/grads lists, as the book's do
+BOOK2: dict = {c.name: c for c in (
+    LayerCase("matmul", "MatMul", shapes={"x": ("N", "D"), "W": ("D", "H")}, weights=("W",),
+              kinds={"x": "normal"}, sizes=({"N": 1, "D": 4, "H": 3}, {"N": 5, "D": 4, "H": 3})),
+    LayerCase("sigmoid_with_loss", "SigmoidWithLoss", shapes={"x": ("N",), "t": ("N",)},
+              consts=("t",), kinds={"x": "normal", "t": "onehot"}, loss=True,
+              sizes=({"N": 1}, {"N": 6})),
+    LayerCase("rnn", "RNN", inputs=("x", "h_prev"),
+              shapes={"x": ("N", "D"), "h_prev": ("N", "H"), "Wx": ("D", "H"), "Wh": ("H", "H"),
+                      "b": ("H",)}, weights=("Wx", "Wh", "b"),
+              kinds={"x": "normal", "h_prev": "normal"},
+              sizes=({"N": 1, "D": 3, "H": 4}, {"N": 4, "D": 3, "H": 4})),
+    LayerCase("weight_sum", "WeightSum", inputs=("hs", "a"),
+              shapes={"hs": ("N", "T", "H"), "a": ("N", "T")}, kinds={"hs": "normal", "a": "normal"},
+              sizes=({**_SEQ, "N": 1}, _SEQ)),
+    LayerCase("attention_weight", "AttentionWeight", inputs=("hs", "h"),
+              shapes={"hs": ("N", "T", "H"), "h": ("N", "H")}, kinds={"hs": "normal", "h": "normal"},
+              sizes=({**_SEQ, "N": 1}, _SEQ)),
+    LayerCase("attention", "Attention", inputs=("hs", "h"),
+              shapes={"hs": ("N", "T", "H"), "h": ("N", "H")}, kinds={"hs": "normal", "h": "normal"},
+              sizes=({**_SEQ, "N": 1}, _SEQ)),
+)}
+MATRIX.update(BOOK2)
+
 CASES: dict = {**ELEMENTWISE, **MATRIX}
 
 HAND_CODED: dict = {**REFERENCE,
-                    **{n: getattr(matrix_reference, c.class_name) for n, c in MATRIX.items()}}
+                    **{n: getattr(nlp_reference if n in BOOK2 else matrix_reference,
+                                  c.class_name) for n, c in MATRIX.items()}}

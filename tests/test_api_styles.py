@@ -51,7 +51,7 @@ CHANNEL_SCALE = '''def channel_scale(x: input("N", "C", "H", "W"), g: weight("C"
     """
     return x * g
 '''
-NAMES = catalogue.names()
+NAMES = [n for n in catalogue.names() if n in CASES]   # layers with a verify case
 
 
 @pytest.fixture(scope="module")

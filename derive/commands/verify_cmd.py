@@ -165,9 +165,15 @@ def _catalogue(args) -> int:
     from ..derivation import derive_spec
     from .. import catalogue
     from ..verification import LEGEND, format_table, layer_row
-    rows = []
+    from numeric.cases import CASES
+    rows, unverified = [], []
     names = catalogue.names()
     for k, name in enumerate(names, 1):
+        if name not in CASES:           # no hand-coded class to hold the export against yet
+            print(f"[{k}/{len(names)}] {name}: not verified (no hand-coded reference case yet)",
+                  file=sys.stderr)
+            unverified.append(name)
+            continue
         print(f"[{k}/{len(names)}] verify {name}", file=sys.stderr)
         budget.restart()                # --timeout bounds each layer, not the catalogue
         d = derive_spec(catalogue.get(name))
@@ -175,9 +181,11 @@ def _catalogue(args) -> int:
                               strict=args.strict))
     ok = all(r["ok"] for r in rows)
     if args.format == "json":
-        print(json.dumps({"ok": ok, "layers": rows}, indent=2))
+        print(json.dumps({"ok": ok, "layers": rows, "not_verified": unverified}, indent=2))
         return 0 if ok else 1
     print(format_table(rows))
+    if unverified:
+        print("not verified (no hand-coded reference case yet): " + ", ".join(unverified))
     print("exported code (generated now from each derivation) vs the hand-coded reference "
           "classes (numeric/reference.py, numeric/matrix_reference.py) vs finite differences; "
           + LEGEND + "; " + ("all pass" if ok else "FAILURES above"))
