@@ -203,8 +203,12 @@ def _gradient_symbol(name: str, shape) -> sp.Symbol:
 
 
 def gradient_names(graph: Graph) -> dict:
-    """Gradient symbol name -> the node it belongs to (``dh`` -> ``h``), for the printers."""
-    return {_gradient_name(n.name): n.name for n in graph.nodes}
+    """Gradient symbol name -> the node it belongs to (``dh`` -> ``h``), for the printers.
+    A layer with several outputs keeps ``dh_next``, ``dc_next`` as the upstream arrays' own
+    names (they are arguments of backward)."""
+    top = graph.node(graph.output)
+    outputs = {graph.node(a).name for a in top.args} if top.op == "outputs" else set()
+    return {_gradient_name(n.name): n.name for n in graph.nodes if n.name not in outputs}
 
 
 def _letters(*exprs) -> tuple:

@@ -48,6 +48,12 @@ def _structural(e, env):
     if op in ("gather", "scatter_add"):
         from .gather import evaluate_gather, evaluate_scatter
         return (evaluate_gather if op == "gather" else evaluate_scatter)(e, env)
+    if op in ("outputs", "part"):
+        from .outputs import evaluate_np as outputs_np
+        return outputs_np(e, evaluate, env)
+    if op in ("slice", "place", "concatenate"):
+        from .slices import evaluate_np as slices_np
+        return slices_np(e, evaluate, env)
     if op in ("windows", "fold", "einsum", "first_max"):
         from .windows import evaluate_np
         return evaluate_np(e, evaluate, env)

@@ -171,7 +171,7 @@ class _Builder:
             raise DeriveError(f"{e} is not an input of this layer")
         if type(e) in STRUCTURAL:
             op = STRUCTURAL[type(e)]
-            arity = RULES[op].arity
+            arity = RULES[op].arity or len(e.args)       # 0: every argument (outputs)
             ids = [self.operand(a) for a in e.args[:arity]]
             return self._add(op, ids, None, e, e.args[arity:])
         if e.is_Add:

@@ -221,6 +221,10 @@ def _reduce_term(t: Term, rules) -> Term | None:
                 return None
             if verdict == "one":
                 pass
+            elif verdict is not None and len(verdict) == 3:
+                k, new, extent = verdict
+                t = _substitute(t, k, new)
+                t.factors[(_gate(extent), (new,))] = 1
             elif verdict is not None:
                 t = _substitute(t, *verdict)
             else:
@@ -281,6 +285,12 @@ def _contractible(t: Term, i, j):
                 return (k, e)
     if getattr(i, "is_Integer", False) and getattr(j, "is_Integer", False):
         return "zero"
+    for a, e in ((i, j), (j, i)):     # Σ_k δ(k + c, e)·f(k) = f(e − c)·[0 ≤ e − c < K]
+        for k in sorted(_syms((a,)) & set(t.bounds), key=str):
+            c = sp.expand(a - k)
+            if k in _syms((e, c)) or not isinstance(a, sp.Add):
+                continue
+            return (k, e - c, t.bounds[k])       # a slice's offset: gated, so sound
     return None
 
 
@@ -293,8 +303,9 @@ def _reduce_gates(t: Term):
             continue
         (e,), extent = idx, b[1]
         value = InRange(e, extent)
-        if isinstance(e, sp.Symbol) and t.bounds.get(e) == extent:
-            value = sp.Integer(1)
+        in_delta = any(b2 == "δ" and e in _syms(i2) for (b2, i2) in t.factors)
+        if isinstance(e, sp.Symbol) and t.bounds.get(e) == extent and not in_delta:
+            value = sp.Integer(1)      # (a bound about to be contracted keeps its gate)
         if value == 0:
             return "zero"
         if value == 1:

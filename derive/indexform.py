@@ -20,7 +20,7 @@ import sympy as sp
 from sympy.tensor.indexed import Indexed
 
 from .gather import Gather, ScatterAdd, element_gather, element_scatter
-from . import windows
+from . import outputs, slices, windows
 from .index import IndexFormError
 from .tensor import (Arr, AxisMax, AxisMean, AxisSum, BroadcastTo, ExpandDims, MatProd,
                      Reshape, Transposed, array, shape_of)
@@ -135,6 +135,11 @@ def _reshape(e, idx):
 _STRUCTURAL = {MatProd: _matprod, Transposed: _transposed, AxisSum: _reduction,
                AxisMean: _reduction, BroadcastTo: _broadcast_to, ExpandDims: _expand_dims,
                Reshape: _reshape, Gather: element_gather, ScatterAdd: element_scatter,
+               slices.Slice: lambda e, idx: slices.element_slice(e, idx, element),
+               outputs.Outputs: lambda e, idx: outputs.element_outputs(e, idx, element),
+               outputs.Part: lambda e, idx: outputs.element_part(e, idx, element),
+               slices.Place: lambda e, idx: slices.element_place(e, idx, element),
+               slices.Concat: lambda e, idx: slices.element_concat(e, idx, element),
                windows.Windows: lambda e, idx: windows.element_windows(e, idx, element),
                windows.Fold: lambda e, idx: windows.element_fold(e, idx, element, fresh),
                windows.Einsum: lambda e, idx: windows.element_einsum(e, idx, element, fresh),

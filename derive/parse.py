@@ -248,8 +248,39 @@ class _Parser:
             raise self.error(f"'{spelled}' is a function; call it as {spelled}(...)", node)
         raise self.error(f"unknown name '{spelled}'" + _suggest(spelled, CONSTANTS), node)
 
+    def slices(self, node: ast.Subscript):
+        """``A[:, H:2*H]``: a slice along each axis written with bounds (no step); an axis
+        written ``:`` is kept whole."""
+        from .errors import ShapeError
+        from .slices import Slice
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        value = self.value(node.value)
+        shape = shape_of(value)
+        if len(items) > len(shape):
+            raise self.error(f"{len(items)} indices for a value of shape "
+                             f"({', '.join(map(str, shape))})", node.slice)
+        for axis, item in enumerate(items):
+            if not isinstance(item, ast.Slice):
+                raise self.error("index each axis with a slice such as 0:H or : (an integer "
+                                 "index or an array of indices is not supported here)", item)
+            if item.step is not None:
+                raise self.error("a slice with a step is not supported", item.step)
+            start = self.value(item.lower) if item.lower is not None else sympy.Integer(0)
+            stop = self.value(item.upper) if item.upper is not None else shape[axis]
+            for bound, where in ((start, item.lower), (stop, item.upper)):
+                if shape_of(bound) or not (bound.is_integer or bound.is_Integer):
+                    raise self.error("slice bounds are integers or dimensions (H, 2*H)",
+                                     where or item)
+            try:
+                value = Slice(value, sympy.Integer(axis), start, stop)
+            except ShapeError as exc:
+                raise self.error(str(exc), item) from None
+        return value
+
     def gather(self, node: ast.Subscript):
         from .gather import Gather
+        if isinstance(node.slice, (ast.Slice, ast.Tuple)):
+            return self.slices(node)
         if not isinstance(node.slice, ast.Name):
             raise self.error(_REFUSED_OPS[ast.Subscript], node)
         rows = self.value(node.slice)

@@ -46,10 +46,11 @@ _META = ("class", "note", "assume", "flatten", "running", "dropout", "labels")
 
 
 def parse_shape(text, where: str = "--shape") -> tuple:
-    """``"N,D"``, ``("N", "D")`` or ``"3, D"`` -> a shape of dimension symbols and integers.
+    """``"N,D"``, ``("N", "D")`` or ``"3, D"`` -> a shape of dimension symbols and integers;
+    ``"4*H"`` is a multiple of a dimension (LSTM's four gates packed along one axis).
 
-    >>> parse_shape("N, D"), parse_shape(("3",)), parse_shape("")
-    ((N, D), (3,), ())
+    >>> parse_shape("N, D"), parse_shape(("3",)), parse_shape(""), parse_shape("D, 4*H")
+    ((N, D), (3,), (), (D, 4*H))
     """
     items = [t.strip() for t in text.split(",")] if isinstance(text, str) else [
         str(t).strip() for t in text]
@@ -60,9 +61,13 @@ def parse_shape(text, where: str = "--shape") -> tuple:
             out.append(sp.Integer(int(t)))
         elif t.isidentifier() and not t.startswith("_"):
             out.append(dim(t))
+        elif t.count("*") == 1 and t.split("*")[0].strip().isdigit() and int(
+                t.split("*")[0]) > 0 and t.split("*")[1].strip().isidentifier() and not t.split(
+                "*")[1].strip().startswith("_"):
+            out.append(int(t.split("*")[0]) * dim(t.split("*")[1].strip()))
         else:
             raise DeriveError(f"{where}: {t!r} is not a dimension (an identifier such as N, "
-                              "or a positive integer)")
+                              "a positive integer, or a multiple such as 4*H)")
     return tuple(out)
 
 
@@ -133,6 +138,22 @@ def _check_names(statements, declared, parser) -> None:
 
 # ---- building the spec --------------------------------------------------------------------
 
+def _outputs(node, parser, table):
+    """``return h_next, c_next``: several outputs, each a named statement of one shape."""
+    from .errors import ShapeError
+    from .outputs import Outputs
+    for e in node.elts:
+        if not isinstance(e, ast.Name) or e.id not in table or e.id in RESERVED:
+            raise parser.error("a layer with several outputs returns statement names "
+                               "(return h_next, c_next)", e)
+    if len({e.id for e in node.elts}) != len(node.elts):
+        raise parser.error("an output is returned twice", node)
+    try:
+        return Outputs(*[parser.value(e) for e in node.elts])
+    except ShapeError as exc:
+        raise parser.error(str(exc), node) from None
+
+
 def _sign(value) -> dict:
     """Assumptions a statement's name may carry: positive or nonnegative, by SymPy's own
     reasoning, or because an even root is nonnegative wherever the forward is real."""
@@ -154,7 +175,8 @@ def _build(source, statements, parser, *, shapes, roles, defaults, positive, var
            integers=(),
            class_name, notes, assume, features, aliases) -> LayerSpec:
     names_used = _free_names(statements, parser)
-    dims = {d.name: d for shape in shapes.values() for d in shape if isinstance(d, sp.Symbol)}
+    dims = {d.name: d for shape in shapes.values() for s in shape
+            for d in sp.sympify(s).free_symbols}         # 4*H names the dimension H
     for n in RESERVED:
         if n in names_used:
             raise DeriveError(f"{n} cannot be an input name of a formula")
@@ -194,8 +216,13 @@ def _build(source, statements, parser, *, shapes, roles, defaults, positive, var
     parser.names = table
     written, inlined = [], {}
     _check_names(statements, set(table), parser)
-    for target, node, _ in statements:
-        value = parser.value(node)
+    features = dict(features)
+    for k, (target, node, _) in enumerate(statements):
+        if isinstance(node, ast.Tuple) and target is None and k == len(statements) - 1:
+            value = _outputs(node, parser, table)
+            features["outputs"] = tuple(e.id for e in node.elts)
+        else:
+            value = parser.value(node)
         full = value.xreplace(inlined) if inlined else value
         if target is not None:
             sign = _sign(value)
@@ -220,7 +247,7 @@ def _build(source, statements, parser, *, shapes, roles, defaults, positive, var
     notes = tuple(dict.fromkeys([*notes, *parser.conventions]))
     return LayerSpec(name, forward, inputs, groups["param"], dict(defaults), title or name,
                      class_name or camel(name), notes, groups["weight"], groups["const"],
-                     named, tuple(assume), dict(features), aliases, source, program, output)
+                     named, tuple(assume), features, aliases, source, program, output)
 
 
 def layer_from_text(text: str, *, shapes=None, weights=(), consts=None, params=None,

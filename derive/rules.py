@@ -32,6 +32,8 @@ import sympy as sp
 from .errors import MissingRuleError
 from .functions import cbrt, rint
 from .gather import Gather, ScatterAdd
+from .outputs import Outputs, Part
+from .slices import Concat, Place, Slice
 from .tensor import AxisMax, AxisMean, AxisSum, BroadcastTo, ExpandDims, MatProd, Reshape, \
     Transposed
 from .windows import Einsum, FirstMax, Fold, Windows
@@ -247,6 +249,15 @@ _TABLE = [
     _structural("scatter_add", ScatterAdd, "scatter+", r"\mathrm{{scatter}}", "add.at",
                 arity=2, spell=("scatter_add",), note="rows of G added at rows idx of zeros: repeated "
                 "indices accumulate (np.add.at)"),
+    _structural("slice", Slice, "[a:b]", r"\mathrm{{slice}}", "take", spell=(), cost=0.0,
+                note="a[:, a:b] along one axis; its gradient is placed back into zeros"),
+    _structural("place", Place, "place", r"\mathrm{{place}}", "place", spell=(), cost=1.0),
+    _structural("outputs", Outputs, "outputs", r"\mathrm{{outputs}}", "stack", arity=0,
+                spell=(), cost=0.0, note="the layer's outputs, each with its own upstream "
+                "gradient d<output>"),
+    _structural("part", Part, "part", r"\mathrm{{part}}", "take", spell=(), cost=0.0),
+    _structural("concatenate", Concat, "concat", r"\mathrm{{concat}}", "concatenate",
+                spell=(), cost=1.0),
 ]
 
 RULES: dict[str, Rule] = {r.name: r for r in _TABLE}

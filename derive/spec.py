@@ -106,7 +106,16 @@ class LayerSpec:
         return self.output if self.output is not None else self.forward
 
     @property
-    def dout(self) -> sp.Symbol:
+    def output_names(self) -> tuple:
+        """The names of a layer's outputs when it has several (``("h_next", "c_next")``)."""
+        return tuple(self.features.get("outputs", ()))
+
+    @property
+    def dout(self) -> sp.Expr:
+        """The upstream gradient: ``dout``, or one array ``d<name>`` per output, stacked."""
+        if self.output_names:
+            from .outputs import Outputs
+            return Outputs(*[array("d" + n, self.out_shape[1:]) for n in self.output_names])
         return array("dout", self.out_shape)
 
     def dims(self) -> tuple:
@@ -138,7 +147,11 @@ class LayerSpec:
         names.update({d.name: d for d in self.dims()})
         for symbol, _ in self.program:
             names[symbol.name] = symbol
-        names.update(dout=self.dout, out=self.out)
+        if self.output_names:        # dh_next, dc_next: each output's upstream gradient
+            names.update({d.name: d for d in self.dout.args})
+            names.update(out=self.out)
+        else:
+            names.update(dout=self.dout, out=self.out)
         for alias, target in self.aliases.items():
             names.setdefault(alias, names[target])
         return names

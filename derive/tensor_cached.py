@@ -79,12 +79,13 @@ def _solutions(spec) -> dict:
                 solved[operand] = inv
         (outer,), back = _hold([value])        # sums held: p = exp(x)/Σexp(x) is F/A
         calls = [f for f in outer.atoms(sp.Function) if not isinstance(f, Structural)
-                 and shape_of(f) and f not in solved and not f.has(symbol)]
+                 and shape_of(f.xreplace(back)) and f.xreplace(back) not in solved
+                 and not f.has(symbol)]
         for f in sorted(calls, key=sp.default_sort_key):   # ... so exp(x) = p*Σexp(x)
-            held = array("_F", shape_of(f))
+            held = array("_F", shape_of(f.xreplace(back)))  # (exp(−A[:, :H]) = 1/f − 1)
             inv = invert(outer.xreplace({f: held}), held, symbol)
             if inv is not None and not inv.has(held) and not inv.has(f):
-                solved[f] = _fold(inv.xreplace(back), spec)
+                solved[f.xreplace(back)] = _fold(inv.xreplace(back), spec)
     return solved
 
 
@@ -95,7 +96,12 @@ def _index_candidates(g0, spec, rules) -> list:
     idx = free_indices(shape_of(g0))
     symbols = layer_symbols(spec)
     solved = _solutions(spec)
-    options = [()] + [(k,) for k in solved] + list(combinations(solved, 2))
+    options = [()] + [(k,) for k in solved]
+    if len(solved) <= 4:            # pairs of rewrites: quadratic in the statements
+        options += list(combinations(solved, 2))
+    calls = tuple(k for k in solved if not isinstance(k, sp.Symbol))
+    if len(calls) > 1:              # every exp(−a) = 1/σ − 1 at once (an LSTM's gates)
+        options.append(calls)
     out = []
     for chosen in options:
         subs = {k: solved[k] for k in chosen}
@@ -194,7 +200,7 @@ def choose_tensor_form(g0, spec, graph, node, ctx):
     ctx = _with_rules(ctx, {**ctx.rules, **facts})
     proven = list(elementwise_candidates(g0, spec, graph, node))
     folded = _fold(g0, spec)
-    routes = _index_candidates(folded, spec, ctx.rules)
+    routes = _index_candidates(folded, spec, ctx.rules) if _small(folded, 40) else []
     if node.op == "input":
         routes += _held_inversions(folded, spec, node.expr)
     routes += [("mixed", [("tidy", form, "")]) for form in tidy_forms(folded)]
@@ -241,13 +247,23 @@ def tensor_result(rec, spec, graph, x, g0):
 
 def boundary_form(rec, spec, graph, node, g):
     """∂L/∂node in cached form before it passes through a structural node (recorded)."""
-    if not any(isinstance(a, Structural) for a in sp.preorder_traversal(g)):
+    if not any(isinstance(a, Structural) for a in sp.preorder_traversal(g)) or not _small(g):
         return None
     best, ctx, used = choose_tensor_form(g, spec, graph, node, rec.context)
     if best.expr == g:
         return None
     _record_facts(rec, spec, used)
     return _record_moves_tensor(rec, best, node.name, g, ctx)
+
+
+#: the index-form routes (canonical forms of the whole expression) are skipped above this
+#: many operations: their cost grows much faster than their use (an LSTM's gradients are
+#: then proven step by step, and by finite differences of the whole forward)
+INDEX_LIMIT = 80
+
+
+def _small(e, limit=INDEX_LIMIT) -> bool:
+    return sp.count_ops(e) <= limit
 
 
 def _with_rules(ctx, rules):
@@ -267,7 +283,15 @@ def _record_moves_tensor(rec, best, target, prev, ctx):
 def whole_forward_reference(spec, x):
     """SymPy's derivative of Σ dout·forward with respect to x[idx], in index form."""
     from .indexform import vjp_reference
-    idx, reference, _ = vjp_reference(spec.forward, x, upstream_name="dout")
+    idx, reference, up = vjp_reference(spec.forward, x, upstream_name="dout")
+    if spec.output_names:        # dout[k, ...] is the k-th output's own upstream gradient
+        from sympy.tensor.indexed import Indexed
+
+        from .indexform import element
+        stacked = spec.dout
+        reference = reference.replace(
+            lambda a: isinstance(a, Indexed) and a.base.label.name == "dout",
+            lambda a: element(stacked, tuple(a.indices)))
     return idx, reference
 
 
@@ -279,6 +303,8 @@ def _record_result(rec, spec, x, result):
     what = f"∂L/∂{x.name} against the derivative of the whole forward"
     used = ("; assuming " + "; ".join(t for *_, t in spec.assume)) if spec.assume else ""
     try:
+        if not (_small(spec.forward, INDEX_LIMIT // 2) and _small(result)):
+            raise IndexFormError("too big for the whole-forward canonical form")
         idx, reference = whole_forward_reference(spec, x)
         mine = expand_definitions(element(result, idx), ctx.definitions)
         same = not index.difference(mine, reference, dict(ctx.rules))
@@ -307,6 +333,8 @@ def _fd_points(spec, x, result, ctx) -> int:
     checked = 0
     for sizes in check_sizes(_dims(spec.forward, x), (spec.forward, x)):
         env = context_env(names, sizes, rng, ctx)
+        if not isinstance(spec.dout, sp.Symbol):       # several outputs: their douts stacked
+            env["dout"] = evaluate(spec.dout, env)
         got = np.broadcast_to(evaluate(ctx.unfold(result), env), np.shape(env[x.name]))
         for i, fd in central_differences(spec.forward, x.name, "dout", env, limit=12):
             if abs(fd - got[i]) > 1e-5 * (1 + abs(fd)):

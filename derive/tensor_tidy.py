@@ -21,6 +21,7 @@ from functools import lru_cache
 
 import sympy as sp
 
+from .slices import Place
 from .tensor import (AxisMean, AxisSum, BroadcastTo, ExpandDims, Reshape, Structural,
                      Transposed, shape_of)
 
@@ -159,7 +160,17 @@ def tidy_forms(e) -> list:
     return list(_tidy_forms(e))
 
 
+def _concats(e):
+    """Sums of places that tile an axis as one np.concatenate (the book's np.hstack)."""
+    from .slices import concat_of_places
+    if e.is_Atom or not e.args:
+        return e
+    e = e.func(*[_concats(a) for a in e.args])
+    return concat_of_places(e) if e.is_Add else e
+
+
 def _forms(e) -> list:
+    e = _concats(e) if e.has(Place) else e
     dropped = drop_broadcasts(fold_reshapes(e))
     pulled = pull_out(dropped)
     simple = _simplified(pulled)

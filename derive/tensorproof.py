@@ -33,6 +33,7 @@ from .errors import DeriveError, ProofError
 from .evaluate import evaluate, names_of, random_env
 from .indexform import IndexFormError, element, element_of, free_indices, vjp_reference
 from .proof import Counterexample, Proof, prove_equal
+from .slices import Concat
 from .tensor import (Arr, AxisMax, BroadcastTo, ExpandDims, Structural, array, broadcast,
                      shape_of, unbroadcast)
 
@@ -242,6 +243,13 @@ def prove_tensor(a, b, ctx: Context = EMPTY, *, what: str = "step",
     if a == b:
         points, _ = numeric_compare(a, b, ctx)
         return Proof("identical", "the same expression", points)
+    if a.has(Concat) or b.has(Concat):      # np.concatenate is the sum of its parts' places
+        from .slices import as_places
+        a2, b2 = as_places(a), as_places(b)
+        inner = prove_tensor(a2, b2, ctx, what=what, allow_kink=allow_kink, depth=depth)
+        return Proof(inner.method, inner.detail + "; np.concatenate of parts is the sum of "
+                     "the parts placed at their offsets (a lemma proven in index form)",
+                     inner.points, inner.kink_note, inner.uses)
     points, bad = numeric_compare(a, b, ctx)
     if bad is not None:
         raise ProofError(f"{what}: not equal, {bad}")
@@ -327,8 +335,9 @@ def prove_vjp(value: sp.Expr, k: int) -> Proof:
     cross-checked by central differences."""
     from .rules import RULES, STRUCTURAL
     rule = RULES[STRUCTURAL[type(value)]]
-    shapes = tuple(shape_of(a) for a in value.args[:rule.arity])
-    points = _vjp_proof(type(value), k, shapes, tuple(value.args[rule.arity:]))
+    arity = rule.arity or len(value.args)       # 0: every argument is an operand
+    shapes = tuple(shape_of(a) for a in value.args[:arity])
+    points = _vjp_proof(type(value), k, shapes, tuple(value.args[arity:]))
     if isinstance(value, AxisMax):
         from .windows import MAX_PROOF
         return Proof("index form (all sizes)", MAX_PROOF, points)

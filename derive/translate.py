@@ -117,6 +117,11 @@ def to_matrix(norm: dict, idx, shapes: dict, rank: int, factor_common: bool = Tr
     ``shapes`` maps each array name to its symbol (which knows its shape)."""
     if not norm:
         return sp.Integer(0)
+    for _, _, rep in norm.values():         # gates and offsets (a slice's q − H) have no
+        for (name, ix) in rep.factors:      # matrix form here
+            if (isinstance(name, tuple) and name[0] == "∈[0,n)") or any(
+                    not (isinstance(i, sp.Symbol) or getattr(i, "is_Integer", False)) for i in ix):
+                raise TranslateError("no matrix form for a gated or offset index")
     entries = sorted(norm.values(), key=lambda v: (len(v[2].bounds), v[0].could_extract_minus_sign(),
                                                        str(v[2].factors)))
     common_c, common_f = sp.Integer(1), {}

@@ -20,6 +20,8 @@ import sympy as sp
 from . import windows
 from .errors import MissingRuleError
 from .gather import Gather, vjp_gather
+from .outputs import Outputs, vjp_outputs
+from .slices import Slice, vjp_slice
 from .tensor import (AxisMax, AxisMean, AxisSum, BroadcastTo, ExpandDims, MatProd, Reshape,
                      Transposed, shape_of, unbroadcast)
 
@@ -58,7 +60,7 @@ def _reshape(v, k, G):
 
 
 _VJP = {MatProd: _matprod, Transposed: _transposed, AxisSum: _reduction, AxisMean: _reduction,
-        BroadcastTo: _broadcast_to, ExpandDims: _reshape, Reshape: _reshape, Gather: vjp_gather,
+        BroadcastTo: _broadcast_to, ExpandDims: _reshape, Reshape: _reshape, Gather: vjp_gather, Slice: vjp_slice, Outputs: vjp_outputs,
         windows.Windows: windows.vjp_windows, windows.Fold: windows.vjp_fold,
         windows.Einsum: windows.vjp_einsum, AxisMax: windows.vjp_max}
 

@@ -57,6 +57,8 @@ def _worth(e) -> bool:
     """A subexpression worth a name of its own when it appears twice."""
     if e.is_Atom or not e.args or isinstance(e, sp.Tuple):    # an einsum's letters
         return False
+    if e.is_integer:                  # a size or a slice bound (3*H): stays an integer
+        return False
     if e.is_Mul and len(e.args) == 2 and e.args[0] == -1 and e.args[1].is_Atom:
         return False
     return not (e.is_Pow and e.base.is_Atom and e.exp.is_Integer and e.exp < 0)
@@ -164,8 +166,12 @@ def _program_lines(spec, wanted, printer, taken, substitute=None, labels=None) -
     program = list(spec.program) + [(spec.out, spec.output_in_names)]
     full = spec.named()
     stable = {}
-    for sym, _ in program:
+    for sym, value in program:
         if sym.name in wanted and not substitute:
+            s = tensor_stable(value)             # in the earlier names: A stays A
+            if s != value:
+                stable[sym.name] = s
+                continue
             s = tensor_stable(full[sym.name])
             if s != full[sym.name]:
                 stable[sym.name] = s
@@ -173,15 +179,18 @@ def _program_lines(spec, wanted, printer, taken, substitute=None, labels=None) -
     for sym, value in reversed(program):
         if sym.name in needed and sym.name not in substitute:
             order.append((sym, value))
-            if sym.name not in stable:
-                needed |= {s.name for s in value.free_symbols}
+            needed |= {s.name for s in (stable.get(sym.name, value)).free_symbols}
     order.reverse()
-    lines = []
-    if stable:
-        names = [n for n in (s.name for s, _ in order) if n in stable]
-        lines += lower_tensor([stable[n] for n in names], names, printer, taken, labels)
+    lines, names = [], {s.name for s, _ in order}
+    early = [n for n, v in stable.items() if n in names and not (
+        {s.name for s in v.free_symbols} & names)]     # in the inputs only: lowered together
+    if early:
+        lines += lower_tensor([stable[n] for n in early], early, printer, taken, labels)
     for sym, value in order:
-        if sym.name in stable:
+        if sym.name in early:
+            continue
+        if sym.name in stable:       # written in earlier statements (an LSTM gate of A)
+            lines += lower_tensor([stable[sym.name]], [sym.name], printer, taken, labels)
             continue
         value = value.xreplace({s: v for s, v in _symbols(spec, substitute).items()})
         lines.append(f"{sym.name} = {printer.doprint(value)}")
@@ -219,22 +228,29 @@ def _grads(d) -> list:
     return [f"d{w}" for w in d.wrt]
 
 
+def upstream_names(spec) -> list:
+    """``["dout"]``, or one upstream gradient per output (``["dh_next", "dc_next"]``)."""
+    return ["d" + n for n in spec.output_names] or ["dout"]
+
+
 def backward_function(d, printer, needs, params) -> tuple:
     """(source of ``<layer>_backward``, its name)."""
     spec = d.layer
     fname = f"{spec.name}_backward"
     grads = _grads(d)
-    taken = {"dout", "np", *needs, *params, *grads, *(s.name for s in spec.dims())}
+    upstream = upstream_names(spec)
+    taken = {"dout", "np", *upstream, *needs, *params, *grads, *(s.name for s in spec.dims())}
     table = spec.symbols()
     from .labels import labels_of
     labels = next((table[t] for t in labels_of(spec) if t in needs), None)
     lines = lower_tensor([d.result[w] for w in d.wrt], grads, printer, taken, labels)
-    sources = [("dout", spec.out_shape)] + [(n, shape_of(table[n])) for n in needs
-                                            if labels is None or n != labels.name]
+    sources = [(u, spec.out_shape[1:] if spec.output_names else spec.out_shape)
+               for u in upstream] + [(n, shape_of(table[n])) for n in needs
+                                     if labels is None or n != labels.name]
     shapes = shape_args(spec, lines, sources)
     sources += [(f"{x}_shape", shape_of(table[x])) for x in shapes]
     lines = _bind_dims(lines, sources) + lines
-    sig = ", ".join(["dout", *needs, *(f"{x}_shape" for x in shapes)]
+    sig = ", ".join([*upstream, *needs, *(f"{x}_shape" for x in shapes)]
                     + [f"{p}={_default(spec, p)}" for p in params])
     doc = [f'    """{spec.title} backward: ({", ".join(grads)}).', ""]
     from ..render.printers import text

@@ -100,11 +100,14 @@ def class_source(d, printer, fname, needs, params, api="book1", shapes=()) -> tu
     lines += [f"        {line}" if line else "" for line in body]
     lines.append("")
     default = "=1.0" if spec.is_loss else ""
-    lines.append(f"    def backward(self, dout{default}):")
+    from .tensor import upstream_names
+    upstream = upstream_names(spec)
+    head = f"    def backward(self, {', '.join(upstream)}{default}):"
+    lines.append(head)
     grads = _grads(d)
     if book2 and any(n in weights for n in needs):
         lines.append(f"        {_unpack(weights)}")
-    call = ", ".join(["dout", *(n if book2 and n in weights else f"self.{n}" for n in needs
+    call = ", ".join([*upstream, *(n if book2 and n in weights else f"self.{n}" for n in needs
                                 if n not in params),
                       *(f"self.{x}_shape" for x in shapes), *(f"self.{p}" for p in params)])
     lines.append(f"        {', '.join(grads)} = {fname}({call})")
@@ -113,7 +116,7 @@ def class_source(d, printer, fname, needs, params, api="book1", shapes=()) -> tu
     for x in flatten:
         lines.append(f"        d{x} = d{x}.reshape(self.original_{x}_shape)")
     if flatten and _same_shape_out(spec, flatten):
-        lines.insert(lines.index(f"    def backward(self, dout{default}):") + 1,
+        lines.insert(lines.index(head) + 1,
                      "        dout = _rows(dout)")
     outs = [f"d{n}" for n in spec.input_names]
     lines.append(f"        return {', '.join(outs) or 'None'}")

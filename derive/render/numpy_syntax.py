@@ -60,6 +60,31 @@ class NumpySyntax:
         W = self.parenthesize(e.args[2], PRECEDENCE['Atom'], strict=True)
         return f"{self.scatter_name}({self._print(G)}, {self._print(idx)}, {W}.shape)"
 
+    def _print_Outputs(self, e):
+        return "(" + ", ".join(self._print(v) for v in e.args) + ")"
+
+    def _print_Part(self, e):
+        return f"{self.parenthesize(e.args[0], PRECEDENCE['Atom'], strict=True)}[{int(e.args[1])}]"
+
+    def _print_Slice(self, e):
+        a, axis, start, stop = e.args
+        parts = [":"] * (int(axis) + 1)
+        from sympy.printing.str import sstr        # bounds are integers: 2*H, not 2.0*H
+        lo = "" if start == 0 else sstr(start)
+        hi = "" if stop == shape_of(a)[int(axis)] else sstr(stop)
+        parts[int(axis)] = f"{lo}:{hi}"
+        return f"{self.parenthesize(a, PRECEDENCE['Atom'], strict=True)}[{', '.join(parts)}]"
+
+    def _print_Place(self, e):
+        G, axis, start, stop, like = e.args
+        name = "_place" if self.scatter_name.startswith("_") else "place"
+        return (f"{name}({self._print(G)}, {self.parenthesize(like, PRECEDENCE['Atom'], strict=True)}"
+                f".shape, {int(axis)}, {self._print(start)}, {self._print(stop)})")
+
+    def _print_Concat(self, e):
+        parts = ", ".join(self._print(p) for p in e.parts)
+        return f"np.concatenate([{parts}], axis={e.axis})"
+
     def _print_Reshape(self, e):
         return f"np.reshape({self._print(e.args[0])}, {self._dims(e.args[1:])})"
 

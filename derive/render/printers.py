@@ -226,6 +226,28 @@ class DeriveLatexPrinter(LatexPrinter):
 
     _print_ExpandDims = _print_Reshape = _print_BroadcastTo
 
+    def _print_Outputs(self, expr):
+        return r"\left(%s\right)" % ", ".join(self._print(v) for v in expr.args)
+
+    def _print_Part(self, expr):
+        return r"%s_{%d}" % (self.parenthesize(expr.args[0], PRECEDENCE["Pow"], strict=True),
+                             int(expr.args[1]))
+
+    def _print_Slice(self, expr):
+        a, axis, start, stop = expr.args
+        parts = [":"] * (int(axis) + 1)
+        parts[int(axis)] = "%s:%s" % (self._print(start), self._print(stop))
+        return r"%s_{[%s]}" % (self.parenthesize(a, PRECEDENCE["Pow"], strict=True),
+                               ", ".join(parts))
+
+    def _print_Place(self, expr):
+        G, axis, start, stop, like = expr.args
+        return r"\mathrm{place}_{%s:%s}\left(%s\right)" % (
+            self._print(start), self._print(stop), self._print(G))
+
+    def _print_Concat(self, expr):
+        return r"\left[\, %s \,\right]" % r" \;\; ".join(self._print(p) for p in expr.parts)
+
     @_powered
     def _print_Gather(self, expr):
         W, idx = expr.args
