@@ -178,11 +178,6 @@ def test_numerical_gradient_restores_the_net():
     assert net.layers["Affine2"].b is net.params["b3"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "exported Convolution and Pooling upcast float32 to float64: the window helpers "
-    "derive/codegen/window_runtime.py emits allocate without a dtype "
-    "(_windows: np.empty(...), _fold: np.zeros(...)) or with dtype=np.float64 "
-    "(_window_max, _window_first_max's running maximum)"))
 def test_float32_kept_through_forward_and_backward():
     x, t = tiny_batch(seed=13)
     net = SimpleConvNet(**TINY, weight_init_std=0.1, dtype=np.float32)
