@@ -60,6 +60,39 @@ def rnn(x: input("N", "D"), h_prev: input("N", "H"), Wx: weight("D", "H"),
     h_next = np.tanh(t)
     return h_next
 ''',
+    "lstm": '''
+def lstm(x: input("N", "D"), h_prev: input("N", "H"), c_prev: input("N", "H"),
+         Wx: weight("D", "4*H"), Wh: weight("H", "4*H"), b: weight("4*H")):
+    """LSTM cell: c_next = f·c_prev + g·i, h_next = o·tanh(c_next)
+
+    class: LSTM
+    note: the four gates are packed in one (D, 4H) matrix in the book's order f, g, i, o: A[:, :H] is the forget gate, A[:, H:2*H] the new memory, A[:, 2*H:3*H] the input gate, A[:, 3*H:] the output gate
+    note: two outputs, each with its own upstream gradient: backward(dh_next, dc_next) returns dx, dh_prev, dc_prev; the gate gradients are stacked back in the same order (np.concatenate, the book's np.hstack)
+    """
+    A = x @ Wx + h_prev @ Wh + b
+    f = 1 / (1 + np.exp(-A[:, :H]))
+    g = np.tanh(A[:, H:2 * H])
+    i = 1 / (1 + np.exp(-A[:, 2 * H:3 * H]))
+    o = 1 / (1 + np.exp(-A[:, 3 * H:]))
+    c_next = f * c_prev + g * i
+    tc = np.tanh(c_next)
+    h_next = o * tc
+    return h_next, c_next
+''',
+    "gru": '''
+def gru(x: input("N", "D"), h_prev: input("N", "H"), Wx: weight("D", "3*H"),
+        Wh: weight("H", "3*H"), b: weight("3*H")):
+    """GRU cell: h_next = (1 − z)·h_prev + z·h̃
+
+    class: GRU
+    note: packed in the order z (update gate), r (reset gate), h̃ (candidate): Wx[:, :H], Wx[:, H:2*H], Wx[:, 2*H:] and likewise Wh, b; the reset gate scales h_prev before its matrix product, so the slices are of the weights
+    """
+    z = 1 / (1 + np.exp(-(x @ Wx[:, :H] + h_prev @ Wh[:, :H] + b[:H])))
+    r = 1 / (1 + np.exp(-(x @ Wx[:, H:2 * H] + h_prev @ Wh[:, H:2 * H] + b[H:2 * H])))
+    hh = np.tanh(x @ Wx[:, 2 * H:] + (r * h_prev) @ Wh[:, 2 * H:] + b[2 * H:])
+    h_next = (1 - z) * h_prev + z * hh
+    return h_next
+''',
     "weight_sum": '''
 def weight_sum(hs: input("N", "T", "H"), a: input("N", "T")):
     """Weight sum (attention's context vector): c = Σ_t a[:, t]·hs[:, t]

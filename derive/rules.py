@@ -139,9 +139,10 @@ def _unary(name, fn, local, latex, *, inverse=None, cost=8.0, spell=NP_MATH, not
                 cost, helper=helper)
 
 
-def _structural(name, cls, label, latex, numpy, arity=1, spell=NP, cost=1.0, note="") -> Rule:
+def _structural(name, cls, label, latex, numpy, arity=1, spell=NP, cost=1.0, note="",
+                helper=False) -> Rule:
     return Rule(name, None, (), label, latex, numpy, None, note, cls, spell, cost,
-                structural=True, arity=arity)
+                structural=True, arity=arity, helper=helper)
 
 
 #: a switch compares its operand with a constant c (0 unless the formula says otherwise)
@@ -234,24 +235,25 @@ _TABLE = [
     _structural("windows", Windows, "windows", r"\mathrm{{windows}}", "windows",
                 spell=("windows", "im2col"), cost=0.5,
                 note="windows(x, FH, FW, stride, pad): element [n, c, p, q, i, j] is "
-                     "x[n, c, i·stride + p − pad, j·stride + q − pad], 0 outside x (zero padding)"),
+                     "x[n, c, i·stride + p − pad, j·stride + q − pad], 0 outside x (zero padding)", helper=True),
     _structural("fold", Fold, "fold", r"\mathrm{{fold}}", "fold", spell=("fold", "col2im"),
                 cost=1.0, note="fold (col2im) adds each window back where it was read; "
-                               "overlapping windows add up"),
+                               "overlapping windows add up", helper=True),
     _structural("einsum", Einsum, "einsum", r"\sum", "einsum", arity=2,
                 spell=("np.einsum", "numpy.einsum"), cost=2.0),
     _structural("first_max", FirstMax, "argmax", r"\mathrm{{argmax}}", "first_max",
-                spell=("first_max",), cost=1.0, note=_TIE_AXIS_MAX),
+                spell=("first_max",), cost=1.0, note=_TIE_AXIS_MAX, helper=True),
     _structural("reshape", Reshape, "reshape", r"\mathrm{{reshape}}", "reshape",
                 spell=("np.reshape", "numpy.reshape"), cost=0.0),
     _structural("gather", Gather, "[idx]", r"\mathrm{{rows}}", "take", arity=2, spell=(),
                 note="W[idx] picks rows of W; an index array is not differentiated"),
     _structural("scatter_add", ScatterAdd, "scatter+", r"\mathrm{{scatter}}", "add.at",
                 arity=2, spell=("scatter_add",), note="rows of G added at rows idx of zeros: repeated "
-                "indices accumulate (np.add.at)"),
+                "indices accumulate (np.add.at)", helper=True),
     _structural("slice", Slice, "[a:b]", r"\mathrm{{slice}}", "take", spell=(), cost=0.0,
                 note="a[:, a:b] along one axis; its gradient is placed back into zeros"),
-    _structural("place", Place, "place", r"\mathrm{{place}}", "place", spell=(), cost=1.0),
+    _structural("place", Place, "place", r"\mathrm{{place}}", "place", spell=(), cost=1.0,
+                helper=True),
     _structural("outputs", Outputs, "outputs", r"\mathrm{{outputs}}", "stack", arity=0,
                 spell=(), cost=0.0, note="the layer's outputs, each with its own upstream "
                 "gradient d<output>"),

@@ -34,7 +34,8 @@ from .evaluate import evaluate, names_of, random_env
 from .indexform import IndexFormError, element, element_of, free_indices, vjp_reference
 from .proof import Counterexample, Proof, prove_equal
 from .slices import Concat
-from .tensor import (Arr, AxisMax, BroadcastTo, ExpandDims, Structural, array, broadcast,
+from .tensor import (Arr, AxisMax, AxisMean, AxisSum, BroadcastTo, ExpandDims, Structural, array,
+                     broadcast,
                      shape_of, unbroadcast)
 
 __all__ = ["Context", "prove_tensor", "prove_vjp", "prove_broadcast", "atomize", "check_sizes",
@@ -148,7 +149,8 @@ def hold_structural(exprs):
 
 def _broadcast_free(e):
     """``e`` with each broadcast that NumPy's own broadcasting repeats dropped: an
-    explicit ``np.broadcast_to`` and new leading axes of size 1 (``np.expand_dims(a, 0)``).
+    explicit ``np.broadcast_to`` and new leading axes of size 1 (``np.expand_dims(a, 0)``);
+    and a mean written as the sum over the count (``np.mean`` and ``np.sum(...)/D`` meet).
     Element by element the value is the same wherever the whole is broadcast (axes align
     on the right), so an elementwise identity of the result holds for the original.
 
@@ -161,6 +163,8 @@ def _broadcast_free(e):
         return _broadcast_free(e.args[0])
     if isinstance(e, ExpandDims) and e.axes == tuple(range(len(e.axes))):
         return _broadcast_free(e.args[0])
+    if isinstance(e, AxisMean):           # a mean is the sum over the count: one atom for both
+        return AxisSum(*e.args) / e.count()   # (the operand as it is: its shape is summed)
     if e.is_Atom or not e.args or isinstance(e, Structural):
         return e
     return e.func(*[_broadcast_free(a) for a in e.args])

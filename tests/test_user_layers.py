@@ -189,10 +189,12 @@ def test_a_shift_by_the_maximum_passes_no_gradient(derived):
     assert d.needs("x") == ("out",) and plain.needs("Q") == ("out", "K")
 
 
-def test_a_maximum_that_matters_is_refused_clearly(capsys):
-    assert main(["show", "--expr", "np.max(x, axis=1)", "--shape", "x=N,D"]) == 2
-    err = capsys.readouterr().err
-    assert "np.max" in err and "shift" in err and "Traceback" not in err
+def test_a_maximum_that_matters_passes_its_gradient_to_the_first_maximum(capsys):
+    """np.max over an axis: the gradient goes to the first maximum (np.argmax's convention),
+    and the page says what happens at a tie."""
+    assert main(["show", "--expr", "np.max(x, axis=1)", "--shape", "x=N,D"]) == 0
+    out = capsys.readouterr().out
+    assert "first_max(x, axis=1)" in out and "at a tie" in out
 
 
 def test_a_clipped_layer_exports_and_its_gradient_matches_differences(tmp_path):

@@ -102,4 +102,15 @@ def _scatter_add(g, idx, shape):
     return out
 
 
-HELPERS.update({"_rows": _rows, "_onehot": _onehot, "_scatter_add": _scatter_add})
+def _place(g, shape, axis, start, stop):
+    """Zeros of ``shape`` with g written at [start, stop) along ``axis``: the gradient of a
+    slice (the slices that tile an axis are one np.concatenate instead)."""
+    out = np.zeros(shape, dtype=np.result_type(g))
+    index = [slice(None)] * len(shape)
+    index[axis] = slice(start, stop)
+    out[tuple(index)] = g
+    return out
+
+
+HELPERS.update({"_rows": _rows, "_onehot": _onehot, "_scatter_add": _scatter_add,
+                "_place": _place})

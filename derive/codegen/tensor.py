@@ -282,7 +282,7 @@ def tensor_layer_code(d, api: str = "book1") -> LayerCode:
         helpers.add("_rows")
     if spec.features.get("labels"):
         helpers |= {"_onehot", "_floating"}
-    for name in ("_sigmoid", "_scatter_add"):     # a stable form; an embedding's gradient
+    for name in ("_sigmoid", "_scatter_add", "_place"):  # stable form; embedding; slice
         if name + "(" in function + cls:
             helpers.add(name)
     return LayerCode(function, cls, helpers, held)

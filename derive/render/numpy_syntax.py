@@ -76,10 +76,11 @@ class NumpySyntax:
         return f"{self.parenthesize(a, PRECEDENCE['Atom'], strict=True)}[{', '.join(parts)}]"
 
     def _print_Place(self, e):
+        from sympy.printing.str import sstr
         G, axis, start, stop, like = e.args
         name = "_place" if self.scatter_name.startswith("_") else "place"
         return (f"{name}({self._print(G)}, {self.parenthesize(like, PRECEDENCE['Atom'], strict=True)}"
-                f".shape, {int(axis)}, {self._print(start)}, {self._print(stop)})")
+                f".shape, {int(axis)}, {sstr(start)}, {sstr(stop)})")
 
     def _print_Concat(self, e):
         parts = ", ".join(self._print(p) for p in e.parts)
