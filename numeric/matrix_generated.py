@@ -64,7 +64,7 @@ def _windows(x, FH, FW, stride, pad):
     OW = (W + 2 * pad - FW) // stride + 1
     if pad:
         x = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    col = np.empty((N, OH, OW, C, FH, FW))
+    col = np.empty((N, OH, OW, C, FH, FW), dtype=np.result_type(x, np.float32))
     rows = col.transpose(0, 3, 4, 5, 1, 2)
     for p in range(FH):
         for q in range(FW):
@@ -76,7 +76,8 @@ def _fold(G, H, W, stride, pad):
     """col2im: the windows G (N, C, FH, FW, OH, OW) added back where they were read."""
     G = np.ascontiguousarray(G)        # one copy, then contiguous reads per offset
     N, C, FH, FW, OH, OW = np.shape(G)
-    out = np.zeros((N, C, H + 2 * pad + stride - 1, W + 2 * pad + stride - 1))
+    out = np.zeros((N, C, H + 2 * pad + stride - 1, W + 2 * pad + stride - 1),
+                   dtype=np.result_type(G, np.float32))
     for p in range(FH):
         for q in range(FW):
             out[:, :, p:p + stride * OH:stride, q:q + stride * OW:stride] += G[:, :, p, q]
@@ -109,7 +110,8 @@ def _window_max(x, FH, FW, stride, pad):
     """np.max(_windows(x, ...), axis=(2, 3)) without the windows: a running maximum."""
     out = None
     for _, _, v in _offsets(x, FH, FW, stride, pad):
-        out = np.array(v, dtype=np.float64) if out is None else np.maximum(out, v, out=out)
+        out = np.array(v, dtype=np.result_type(v, np.float32)) if out is None else \
+            np.maximum(out, v, out=out)
     return out
 
 
@@ -119,7 +121,8 @@ def _window_first_max(x, FH, FW, stride, pad):
     best = arg = None
     for k, (_, _, v) in enumerate(_offsets(x, FH, FW, stride, pad)):
         if best is None:
-            best, arg = np.array(v, dtype=np.float64), np.zeros(np.shape(v), dtype=np.intp)
+            best = np.array(v, dtype=np.result_type(v, np.float32))
+            arg = np.zeros(np.shape(v), dtype=np.intp)
             continue
         wins = v > best                 # strictly greater: an earlier maximum keeps a tie
         np.copyto(best, v, where=wins)

@@ -48,7 +48,7 @@ import numpy as np
 from numeric.book_api import APIError, detect
 from numeric.fd import numerical_grad
 from numeric.layercase import FLATTENED, SHAPES, LayerCase, dout_like, draw, input_sets
-from numeric.report import Report, format_where
+from numeric.report import FORWARD_RTOL, TOLERANCE, Report, format_at, tolerance as _tolerance
 from numeric.watch import (FLOOD, NotAccepted, ReferenceFailure, UserError, call,
                            call_reference, capture, differs, distinct, locate, not_flattened,
                            quiet, read_mask, takes)
@@ -58,8 +58,6 @@ __all__ = ["verify_class", "LayerCase", "Report", "SHAPES", "KINK_RADIUS", "TOLE
            "FORWARD_RTOL"]
 
 KINK_RADIUS = 1e-3            # finite differences are not evaluated this close to a kink
-TOLERANCE = {"float64": (1e-9, 1e-12), "float32": (1e-4, 1e-6)}   # rtol, atol (x scale)
-FORWARD_RTOL = 1e-5
 FD_FLOAT32 = (1e-3, 1e-2, 1e-3)   # eps, rtol, atol: differences of a float32 forward
 LOCATE = 3                    # warnings located by re-running single elements
 MAX_WARNINGS = 20             # distinct warning lines in one report
@@ -82,12 +80,14 @@ def verify_class(cls, case: LayerCase, reference, *, strict: bool = False, seed:
         except UserError as exc:
             report.errors.append(str(exc))
             return report.finish()
-        for label, values in input_sets(case, run.rng):
-            if not run.attempt(label, lambda: run.check_set(label, values)):
-                continue
-            shape = np.shape(values[case.inputs[0]])
-            if shape not in report.shapes:
-                report.shapes.append(shape)
+        for params in case.params_list():      # stride=1, pad=0; stride=2, pad=1; ...
+            run.kwargs, run.ref_kwargs = {**run.kwargs, **params}, {**run.ref_kwargs, **params}
+            for label, values in input_sets(case, run.rng, params=params):
+                if not run.attempt(label, lambda: run.check_set(label, values)):
+                    continue
+                shape = np.shape(values[case.inputs[0]])
+                if shape not in report.shapes:
+                    report.shapes.append(shape)
         if case.elementwise:
             run.attempt("at a kink", run.check_kinks)
     finally:
@@ -97,16 +97,6 @@ def verify_class(cls, case: LayerCase, reference, *, strict: bool = False, seed:
 
 def _copies(arrays) -> list:
     return [a.copy() for a in arrays]
-
-
-def _tolerance(got: np.ndarray, expected: np.ndarray, forward: bool = False) -> tuple:
-    kind = "float32" if got.dtype.kind == "f" and got.dtype.itemsize <= 4 else "float64"
-    rtol, atol = TOLERANCE[kind]
-    if forward:
-        rtol = max(rtol, FORWARD_RTOL)
-    finite = np.abs(expected[np.isfinite(expected)]) if expected.size else np.zeros(0)
-    scale = max(1.0, float(np.max(finite, initial=0.0)))
-    return rtol, atol * scale, kind
 
 
 class _Run:
@@ -167,6 +157,7 @@ class _Run:
     def check_set(self, label: str, values: dict) -> None:
         case, report = self.case, self.report
         inputs = [values[n] for n in case.inputs]
+        free = [values[n] for n in case.differentiated]      # not the index inputs
         weights, consts = self.weights_for(values), [values[n] for n in case.consts]
         where = self._where(values)
         given = _copies(weights)
@@ -204,14 +195,14 @@ class _Run:
         rtol, atol, _ = _tolerance(out, ref_out, forward=True)
         for i in report.forward.add("out", out, ref_out, where, label=label, rtol=rtol, atol=atol):
             report.note_once(report.nonfinite, f"out = {out.reshape(-1)[i]} at "
-                                               f"{self._at(where, i, out.shape)}")
+                                               f"{format_at(where, i, out.shape)}")
 
         dout = np.array(1.0) if case.loss else dout_like(ref_out, self.rng)
         dout_arg = 1.0 if case.loss else dout.copy()
         with capture() as caught:
             raw = self.user("backward", layer.backward, dout_arg)
         self._warnings(caught, "backward", values)
-        grads = self._grads("backward", raw, layer, inputs, weights, api)
+        grads = self._grads("backward", raw, layer, free, weights, api)
         replaced = api.replaced(layer)
         if replaced:
             report.note_once(report.replaced_grads, replaced)
@@ -225,12 +216,12 @@ class _Run:
         with quiet():
             ref_raw = call_reference("backward", ref.backward, 1.0 if case.loss else dout.copy())
         try:
-            expected = self._grads("the reference's backward", ref_raw, ref, inputs, weights,
+            expected = self._grads("the reference's backward", ref_raw, ref, free, weights,
                                    ref_api)
         except UserError as exc:
             raise ReferenceFailure(str(exc)) from None
 
-        at_kink, near_kink = self._kink_masks(inputs)
+        at_kink, near_kink = self._kink_masks(free)
         for (name, g), (_, e) in zip(grads, expected):
             e = np.asarray(e, dtype=np.float64)
             rtol, atol, kind = _tolerance(g, e)
@@ -239,17 +230,19 @@ class _Run:
             for i in report.backward.add(name, g, e, where, mask=use, label=label,
                                          rtol=rtol, atol=atol):
                 report.note_once(report.nonfinite, f"{name} = {g.reshape(-1)[i]} at "
-                                                   f"{self._at(where, i, g.shape)}")
-        self._second_call(layer, dout, grads, inputs, weights, api)
-        self._finite_differences(inputs, weights, consts, mask, dout, grads, near_kink, where,
+                                                   f"{format_at(where, i, g.shape)}")
+        self._second_call(layer, dout, grads, free, weights, api)
+        self._finite_differences(values, weights, consts, mask, dout, grads, near_kink, where,
                                  low=_tolerance(out, out)[2] == "float32")
 
     def _grads(self, phase, raw, layer, inputs, weights, api=None) -> list:
         """[(name, array)]: the returned input gradients, then the weight gradients (copies:
         volume 2 writes the next backward into the same arrays)."""
-        names, case = self.case.inputs, self.case
+        names, case = self.case.differentiated, self.case
         if len(names) == 1 and not isinstance(raw, (tuple, list)):
             raw = (raw,)
+        elif not names and raw is None:          # only index inputs: the book returns None
+            raw = ()
         if not isinstance(raw, (tuple, list)) or len(raw) != len(names):
             want = ", ".join(f"d{n}" for n in names)
             got = f"{len(raw)} values" if isinstance(raw, (tuple, list)) else \
@@ -259,6 +252,8 @@ class _Run:
                 why = (f": the book's {case.class_name} returns {want} and stores "
                        + ", ".join(f"d{w}" for w in case.weights) + " as attributes (volume 2: "
                        "in self.grads)")
+            if not names:
+                want, why = "None", " (an index has no gradient)"
             raise UserError(f"{phase} returned {got}, expected {len(names)} ({want}){why}")
         out = []
         for name, g, x in zip(names, raw, inputs):
@@ -299,16 +294,20 @@ class _Run:
                 report.note_once(report.notes, "backward ignores dout (checked with dout = 1 "
                                  "only, right when the loss is the final node)")
 
-    def _finite_differences(self, inputs, weights, consts, mask, dout, grads, near_kink,
+    def _finite_differences(self, values, weights, consts, mask, dout, grads, near_kink,
                             where, low=False) -> None:
-        n = len(inputs)
+        """Differences in the differentiated inputs and the weights (an index stays put)."""
+        names = self.case.differentiated
+        inputs = [values[k] for k in names]
         if mask is not None:
             def forward(x, *ws):
                 return x * mask
         else:
             def forward(*xs):
-                layer = self.cls(*xs[n:], **self.kwargs)
-                return layer.forward(*xs[:n], *_copies(consts))
+                moved = dict(zip(names, xs))
+                args = [moved[k] if k in moved else values[k].copy() for k in self.case.inputs]
+                layer = self.cls(*xs[len(names):], **self.kwargs)
+                return layer.forward(*args, *_copies(consts))
         eps, rtol, atol = FD_FLOAT32 if low else (None, None, None)
         with quiet():
             numeric = self.user("forward (finite differences)", numerical_grad, forward,
@@ -329,11 +328,6 @@ class _Run:
         flat = {n: np.asarray(values[n]).reshape(-1) for n in self.case.inputs}
         return lambda i: {n: float(x[i]) if x.size > i else float(x[0]) for n, x in flat.items()}
 
-    @staticmethod
-    def _at(where, i, shape) -> str:
-        w = where(i)
-        return format_where(w) if w else f"index {tuple(int(k) for k in np.unravel_index(i, shape))}"
-
     def _mask(self, layer, x, out) -> np.ndarray:
         attr = self.case.mask_attr
         mask = _array("forward", getattr(layer, attr, None), f"self.{attr}")
@@ -344,7 +338,7 @@ class _Run:
         return mask
 
     def _kink_masks(self, inputs) -> tuple:
-        shape = np.shape(inputs[0])
+        shape = np.shape(inputs[0]) if inputs else (0,)     # (0,): only index inputs
         at, near = np.zeros(shape, bool), np.zeros(shape, bool)
         for k in self.case.kinks:
             for x in inputs:
