@@ -3,9 +3,10 @@
 ``verify_class(cls, case, reference)`` builds both classes the same way (weights,
 params, consts from the case), feeds them the same inputs — for elementwise
 layers random inputs of shapes (), (7,), (3,4), (2,3,5) from the case's domain,
-then its edge values such as +-1000; for shaped layers every size set, N = 1
-included, and a rank-4 input for layers that flatten (a class that does not accept
-it, as volume 2's Affine, gets a note: "does not flatten a 4-D input") — and compares:
+then its edge values such as +-1000; for shaped layers every size set (N = 1
+included) with each of the case's param sets (a convolution's stride and pad), and a
+rank-4 input for layers that flatten (a class that does not accept it, as volume 2's
+Affine, gets a note: "does not flatten a 4-D input") — and compares:
 
 * **forward** with the reference's, at relative 1e-5 (the book puts 1e-7 inside
   its logs);
@@ -21,6 +22,9 @@ it, as volume 2's Affine, gets a note: "does not flatten a 4-D input") — and c
 * **finite differences** of the class's *own* forward (inputs and weights
   perturbed, :mod:`numeric.fd`, gradcheck tolerances; a float32 forward with step
   1e-3 and tolerances 1e-2 relative, 1e-3 absolute): the third witness.
+
+An ``index`` input (an embedding's ``idx``) has no gradient: backward returns the others'
+(None if none), and finite differences leave it as drawn.
 
 On the way it records ``dout`` modified in place or returned itself, inputs
 modified, a second ``backward`` that differs from the first (with how), warnings
@@ -252,9 +256,9 @@ class _Run:
                 why = (f": the book's {case.class_name} returns {want} and stores "
                        + ", ".join(f"d{w}" for w in case.weights) + " as attributes (volume 2: "
                        "in self.grads)")
-            if not names:
-                want, why = "None", " (an index has no gradient)"
-            raise UserError(f"{phase} returned {got}, expected {len(names)} ({want}){why}")
+            expect = f"{len(names)} ({want}){why}" if names else \
+                f"None ({' and '.join(case.inputs)}: row numbers, no gradient)"
+            raise UserError(f"{phase} returned {got}, expected {expect}")
         out = []
         for name, g, x in zip(names, raw, inputs):
             a = _array(phase, g, f"d{name}")
@@ -296,9 +300,7 @@ class _Run:
 
     def _finite_differences(self, values, weights, consts, mask, dout, grads, near_kink,
                             where, low=False) -> None:
-        """Differences in the differentiated inputs and the weights (an index stays put)."""
-        names = self.case.differentiated
-        inputs = [values[k] for k in names]
+        names = self.case.differentiated              # the weights too; an index stays put
         if mask is not None:
             def forward(x, *ws):
                 return x * mask
@@ -311,7 +313,8 @@ class _Run:
         eps, rtol, atol = FD_FLOAT32 if low else (None, None, None)
         with quiet():
             numeric = self.user("forward (finite differences)", numerical_grad, forward,
-                                inputs + weights, dout, **({"eps": eps} if low else {}))
+                                [values[k] for k in names] + weights, dout,
+                                **({"eps": eps} if low else {}))
         for (name, g), fd in zip(grads, numeric):
             use = np.isfinite(fd)
             if g.shape == near_kink.shape:
