@@ -56,12 +56,12 @@ def case_of(d):
     """The :class:`~numeric.layercase.LayerCase` of derivation ``d``'s layer."""
     from numeric.layercase import LayerCase
     spec = d.spec
-    if not spec.inputs:
-        raise DeriveError(f"{spec.name} has no forward input (only weights): the verifier "
-                          "calls forward with inputs; make the weight an input of the layer")
     from numeric.cases import CASES
     if spec.name in CASES and catalogue.is_catalogue(spec):
         return dataclasses.replace(CASES[spec.name], class_name=spec.class_name)
+    if not spec.inputs and not _indices(spec):
+        raise DeriveError(f"{spec.name} has no forward input (only weights): the verifier "
+                          "calls forward with inputs; make the weight an input of the layer")
     mask = spec.features.get("dropout")
     table = spec.symbols()
     consts = tuple(c for c in spec.const_names if c != mask and not (
@@ -73,11 +73,30 @@ def case_of(d):
                          params=params, domain=(0.1, 5.0) if positive else (-5.0, 5.0),
                          kinks=_kinks(spec))
     names = (*spec.differentiable, *(s for s in spec.consts if s.name in consts))
-    return LayerCase(spec.name, spec.class_name, inputs=spec.input_names,
+    bounds = _indices(spec)                # an embedding's idx: an input of kind "index"
+    if bounds and any(c not in bounds for c in consts):
+        raise DeriveError(f"{spec.name}: the verifier takes index arrays "
+                          f"({', '.join(bounds)}) with no other consts")
+    return LayerCase(spec.name, spec.class_name, inputs=spec.input_names + tuple(bounds),
                      shapes={s.name: _shape(s) for s in names}, weights=spec.weight_names,
-                     consts=consts, kinds=_kinds(spec, consts), params=params, loss=spec.is_loss,
-                     sizes=_sizes(spec), flatten=bool(spec.features.get("flatten")),
-                     mask_attr=mask)
+                     consts=tuple(c for c in consts if c not in bounds),
+                     kinds={**_kinds(spec, consts), **{n: "index" for n in bounds}},
+                     params=params, loss=spec.is_loss, sizes=_sizes(spec), bounds=bounds,
+                     flatten=bool(spec.features.get("flatten")), mask_attr=mask)
+
+
+def _indices(spec) -> dict:
+    """{index const: the dimension bounding it}: each ``W[idx]`` of the forward, bounded
+    by W's first dimension (its number of rows)."""
+    from .gather import Gather
+    consts = set(spec.const_names)
+    found = {}
+    for g in spec.forward.atoms(Gather):
+        W, idx = g.args
+        if getattr(idx, "name", None) in consts:
+            rows = shape_of(W)[0]
+            found[idx.name] = rows.name if rows.is_Symbol else int(rows)
+    return found
 
 
 def _kinks(spec) -> tuple:

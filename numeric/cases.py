@@ -1,6 +1,7 @@
 """``CASES``: one :class:`~numeric.layercase.LayerCase` per catalogue layer, and ``HAND_CODED``:
 the book-style class written by hand for each (:mod:`numeric.reference`,
-:mod:`numeric.matrix_reference`).
+:mod:`numeric.matrix_reference`, :mod:`numeric.nlp_reference`, :mod:`numeric.conv_reference`,
+:mod:`numeric.time_reference`).
 
 A case is data only; what it is checked against is a class given next to it — the
 exported (derived) code for a user's class, and for the catalogue table the
@@ -15,11 +16,12 @@ exported code and the hand-coded class against each other.
 """
 from __future__ import annotations
 
-from numeric import matrix_reference, nlp_reference
+from numeric import (conv_reference, matrix_reference, nlp_reference,
+                     time_reference)
 from numeric.layercase import DEFAULT_EDGES, LayerCase
 from numeric.reference import PARAMS, REFERENCE
 
-__all__ = ["CASES", "HAND_CODED", "ELEMENTWISE", "MATRIX", "BOOK2"]
+__all__ = ["CASES", "HAND_CODED", "ELEMENTWISE", "MATRIX", "BOOK2", "WINDOWED"]
 
 # exp(x) is inf above ~709.78, which is the true value: keep its edges below that.
 _EXP_EDGES = tuple(700.0 if e == 1000.0 else e for e in DEFAULT_EDGES)
@@ -108,8 +110,39 @@ BOOK2: dict = {c.name: c for c in (
 )}
 MATRIX.update(BOOK2)
 
+_IMAGE = {"N": 2, "C": 2, "H": 5, "Wd": 5}
+_WINDOWS = {"H": ("FH", "stride", "pad"), "Wd": ("FW", "stride", "pad")}
+_POOL = {"H": ("pool_h", "stride", "pad"), "Wd": ("pool_w", "stride", "pad")}
+#: windows and indices: each param set runs with each size set, the spatial sizes fitted so
+#: that (H + 2*pad - FH) % stride == 0 (numeric.layercase); idx holds repeated row numbers
+WINDOWED: dict = {c.name: c for c in (
+    LayerCase("convolution", "Convolution", weights=("W", "b"),
+              shapes={"x": ("N", "C", "H", "Wd"), "W": ("FN", "C", "FH", "FW"), "b": ("FN",)},
+              kinds={"x": "normal"}, params={"stride": 1, "pad": 0},
+              param_sets=({"stride": 1, "pad": 0}, {"stride": 2, "pad": 1}), windows=_WINDOWS,
+              sizes=({**_IMAGE, "FN": 3, "FH": 3, "FW": 3},
+                     {**_IMAGE, "FN": 3, "FH": 2, "FW": 3})),
+    LayerCase("pooling", "Pooling", shapes={"x": ("N", "C", "H", "Wd")}, kinds={"x": "normal"},
+              params={"pool_h": 2, "pool_w": 2, "stride": 2, "pad": 0},
+              param_sets=({}, {"pool_h": 3, "pool_w": 3, "stride": 2, "pad": 1},
+                          {"pool_h": 3, "pool_w": 2, "stride": 1, "pad": 0}),
+              windows=_POOL, sizes=(_IMAGE,)),
+    LayerCase("embedding", "Embedding", inputs=("idx",), weights=("W",),
+              shapes={"idx": ("N",), "W": ("V", "D")}, kinds={"idx": "index"}, bounds={"idx": "V"},
+              sizes=({"N": 1, "V": 4, "D": 3}, {"N": 7, "V": 4, "D": 3})),
+    LayerCase("time_embedding", "TimeEmbedding", inputs=("idx",), weights=("W",),
+              shapes={"idx": ("N", "T"), "W": ("V", "D")}, kinds={"idx": "index"},
+              bounds={"idx": "V"}, sizes=({"N": 1, "T": 3, "V": 4, "D": 3},
+                                          {"N": 2, "T": 4, "V": 5, "D": 3})),
+)}
+MATRIX.update(WINDOWED)
+
+_MODULE = {**{n: nlp_reference for n in BOOK2}, "convolution": conv_reference,
+           "pooling": conv_reference, "embedding": nlp_reference,
+           "time_embedding": time_reference}
+
 CASES: dict = {**ELEMENTWISE, **MATRIX}
 
 HAND_CODED: dict = {**REFERENCE,
-                    **{n: getattr(nlp_reference if n in BOOK2 else matrix_reference,
-                                  c.class_name) for n, c in MATRIX.items()}}
+                    **{n: getattr(_MODULE.get(n, matrix_reference), c.class_name)
+                       for n, c in MATRIX.items()}}

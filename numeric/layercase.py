@@ -45,6 +45,10 @@ API (derive's exported code), given next to it (:func:`numeric.verify.verify_cla
 (3, 2)
 >>> LayerCase.from_dict(json.loads(json.dumps(case.to_dict()))) == case
 True
+>>> pool = LayerCase("pooling", "Pooling", shapes={"x": ("N", "H")}, params={"k": 2, "s": 2},
+...                  windows={"H": ("k", "s", 0)}, sizes=({"N": 2, "H": 5},))
+>>> [s["H"] for s in pool.size_sets()], pool.size_sets({"k": 3, "s": 2})[0]["H"]
+([6, 6], 5)
 """
 from __future__ import annotations
 
@@ -57,7 +61,7 @@ __all__ = ["LayerCase", "CaseError", "DEFAULT_EDGES", "KINDS", "SHAPES", "FLATTE
            "input_sets", "dout_like"]
 
 DEFAULT_EDGES = (0.0, 1e-8, -1e-8, 1.0, -1.0, 50.0, -50.0, 1000.0, -1000.0)
-KINDS = ("domain", "normal", "positive", "onehot")
+KINDS = ("domain", "normal", "positive", "onehot", "index")
 SHAPES: tuple = ((), (7,), (3, 4), (2, 3, 5))     # tried for elementwise layers
 FLATTENED = "flattened by the layer"              # the end of the rank-4 input set's label
 
@@ -85,6 +89,9 @@ class LayerCase:
     sizes: tuple = ()
     flatten: bool = False
     mask_attr: str | None = None
+    param_sets: tuple = ()
+    windows: dict = field(default_factory=dict)
+    bounds: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.inputs, self.weights, self.consts = (tuple(self.inputs), tuple(self.weights),
@@ -94,6 +101,8 @@ class LayerCase:
                                                tuple(float(v) for v in self.edges),
                                                tuple(float(v) for v in self.kinks))
         self.sizes = tuple(dict(s) for s in self.sizes)
+        self.param_sets = tuple(dict(p) for p in self.param_sets)
+        self.windows = {k: tuple(v) for k, v in self.windows.items()}
         self.validate()
 
     @property
@@ -106,6 +115,15 @@ class LayerCase:
 
     def kind(self, name: str) -> str:
         return self.kinds.get(name, "domain" if name in self.inputs else "normal")
+
+    @property
+    def differentiated(self) -> tuple:
+        """The inputs backward returns gradients for: all but the index inputs."""
+        return tuple(n for n in self.inputs if self.kind(n) != "index")
+
+    def params_list(self) -> list:
+        """The params of each run: ``params`` updated by each of ``param_sets``."""
+        return [{**self.params, **p} for p in self.param_sets] or [dict(self.params)]
 
     def validate(self) -> None:
         names = self.names
@@ -136,16 +154,68 @@ class LayerCase:
             raise CaseError(f"{self.name}: weights and flatten need shapes")
         if self.domain[0] >= self.domain[1]:
             raise CaseError(f"{self.name}: domain {self.domain} is empty")
+        self._validate_windows()
+
+    def _validate_windows(self) -> None:
+        dims = {d for v in self.shapes.values() for d in v if isinstance(d, str)}
+        index = {n for n in self.names if self.kind(n) == "index"}
+        if index - set(self.bounds) or set(self.bounds) - index:
+            raise CaseError(f"{self.name}: give a bound for each index name and only for them "
+                            f"(index: {', '.join(sorted(index)) or 'none'}; bounds: "
+                            f"{', '.join(sorted(self.bounds)) or 'none'})")
+        if index and not self.shapes:
+            raise CaseError(f"{self.name}: an index input needs shapes")
+        if not self.differentiated and not self.weights:
+            raise CaseError(f"{self.name}: nothing is differentiated (only index inputs)")
+        for name, bound in self.bounds.items():
+            if not (bound in dims or isinstance(bound, int) and bound >= 1):
+                raise CaseError(f"{self.name}: bound {bound!r} of {name} is not a dimension")
+        extra = {k for p in self.param_sets for k in p} - set(self.params)
+        if extra:
+            raise CaseError(f"{self.name}: param_sets name {', '.join(sorted(extra))}, which "
+                            "params does not have")
+        for dim, spec in self.windows.items():
+            if dim not in dims or len(spec) != 3 or any(
+                    not isinstance(v, int) and v not in dims and v not in self.params
+                    for v in spec):
+                raise CaseError(f"{self.name}: windows[{dim!r}] = {spec}: a dimension mapped "
+                                "to (window, stride, pad), each a dimension, a param or an int")
+        for params in self.params_list():
+            for sizes in self.sizes:
+                self._fit(sizes, params)
 
     # --- shapes ----------------------------------------------------------------------------
 
-    def size_sets(self) -> list:
-        """The sizes to try, with ``N = 1`` first when N is a dimension and none has it."""
+    def size_sets(self, params: dict | None = None) -> list:
+        """The sizes to try, with ``N = 1`` first when N is a dimension and none has it;
+        the ``windows`` dimensions fitted to ``params`` (the case's own by default)."""
         sets = [dict(s) for s in self.sizes]
         uses_n = any("N" in v for v in self.shapes.values())
         if uses_n and sets and not any(s.get("N") == 1 for s in sets):
             sets.insert(0, {**sets[0], "N": 1})
-        return sets
+        params = self.params_list()[0] if params is None else params
+        return [self._fit(s, params) for s in sets]
+
+    def _fit(self, sizes: dict, params: dict) -> dict:
+        """``sizes`` with each window dimension raised until its windows fit exactly."""
+        sizes = dict(sizes)
+        for dim, spec in self.windows.items():
+            window, stride, pad = (v if isinstance(v, int) else sizes.get(v, params.get(v))
+                                   for v in spec)
+            if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                       for v in (window, stride, pad)) or window < 1 or stride < 1 or pad < 0:
+                raise CaseError(f"{self.name}: windows of {dim}: window {window!r}, stride "
+                                f"{stride!r}, pad {pad!r}: ints, window and stride >= 1, "
+                                "pad >= 0")
+            size = max(int(sizes[dim]), window - 2 * pad, 1)
+            size += -(size + 2 * pad - window) % stride
+            sizes[dim] = size
+        return sizes
+
+    def bound_of(self, name: str, sizes: dict) -> int:
+        """The number of rows an index name picks from (its ``bounds`` entry)."""
+        bound = self.bounds[name]
+        return int(bound) if isinstance(bound, int) else int(sizes[bound])
 
     def shape_of(self, name: str, sizes: dict) -> tuple:
         return tuple(int(sizes[d]) if isinstance(d, str) else int(d) for d in self.shapes[name])
@@ -174,8 +244,15 @@ class LayerCase:
 
 # --- drawing the arguments ---------------------------------------------------------------
 
-def draw(case: LayerCase, name: str, shape, rng) -> np.ndarray:
+def draw(case: LayerCase, name: str, shape, rng, sizes: dict | None = None) -> np.ndarray:
+    """Random values of ``name`` (``sizes`` gives an index's bound)."""
     kind = case.kind(name)
+    if kind == "index":
+        idx = rng.integers(0, case.bound_of(name, sizes or {}), shape)
+        flat = idx.reshape(-1)               # a view: at least one repeated row number
+        if flat.size > 1 and np.unique(flat).size == flat.size:
+            flat[-1] = flat[0]
+        return idx
     if kind == "normal":
         return rng.standard_normal(shape)
     if kind == "positive":
@@ -187,8 +264,10 @@ def draw(case: LayerCase, name: str, shape, rng) -> np.ndarray:
     return np.asarray(rng.uniform(case.domain[0], case.domain[1], size=shape), dtype=np.float64)
 
 
-def input_sets(case: LayerCase, rng, shapes=None):
-    """(label, {name: array}): random values per shape or size set, then edges / rank 4."""
+def input_sets(case: LayerCase, rng, shapes=None, params: dict | None = None):
+    """(label, {name: array}): random values per shape or size set, then edges / rank 4;
+    the size sets fitted to ``params`` (:meth:`LayerCase.size_sets`), which the labels
+    name when the case has ``param_sets``."""
     if case.elementwise:
         for shape in shapes or SHAPES:
             yield f"random, shape {shape}", {n: draw(case, n, shape, rng) for n in case.names}
@@ -198,14 +277,16 @@ def input_sets(case: LayerCase, rng, shapes=None):
             values[name] = edges.copy()
             yield f"edge values of {name}", values
         return
-    for sizes in case.size_sets():
-        label = "sizes " + ", ".join(f"{k}={v}" for k, v in sizes.items())
-        yield label, {n: draw(case, n, case.shape_of(n, sizes), rng) for n in case.names}
+    said = "; " + ", ".join(f"{k}={v}" for k, v in params.items()) \
+        if case.param_sets and params else ""
+    for sizes in case.size_sets(params):
+        label = "sizes " + ", ".join(f"{k}={v}" for k, v in sizes.items()) + said
+        yield label, {n: draw(case, n, case.shape_of(n, sizes), rng, sizes) for n in case.names}
     x = case.inputs[0]
     rows = tuple(case.shapes.get(x, ()))
     if case.flatten and len(rows) == 2 and all(isinstance(d, str) for d in rows):
-        sizes = {**case.size_sets()[-1], rows[0]: 2, rows[1]: 12}   # (2, 12) as (2, 2, 3, 2)
-        values = {n: draw(case, n, case.shape_of(n, sizes), rng) for n in case.names}
+        sizes = {**case.size_sets(params)[-1], rows[0]: 2, rows[1]: 12}   # (2, 12) as (2, 2, 3, 2)
+        values = {n: draw(case, n, case.shape_of(n, sizes), rng, sizes) for n in case.names}
         values[x] = values[x].reshape(2, 2, 3, 2)
         yield f"{x} of shape (2, 2, 3, 2), {FLATTENED}", values
 

@@ -18,12 +18,34 @@ import numpy as np
 
 from numeric.fd import GRADCHECK_ATOL, GRADCHECK_RTOL
 
-__all__ = ["Comparison", "Report", "format_where"]
+__all__ = ["Comparison", "Report", "format_where", "format_at", "tolerance", "TOLERANCE",
+           "FORWARD_RTOL"]
+
+TOLERANCE = {"float64": (1e-9, 1e-12), "float32": (1e-4, 1e-6)}   # rtol, atol (x scale)
+FORWARD_RTOL = 1e-5
+
+
+def tolerance(got: np.ndarray, expected: np.ndarray, forward: bool = False) -> tuple:
+    """(rtol, atol, "float64" or "float32") against the reference: by got's dtype, atol
+    scaled by max(1, max|expected|); a forward gets at least :data:`FORWARD_RTOL`."""
+    kind = "float32" if got.dtype.kind == "f" and got.dtype.itemsize <= 4 else "float64"
+    rtol, atol = TOLERANCE[kind]
+    if forward:
+        rtol = max(rtol, FORWARD_RTOL)
+    finite = np.abs(expected[np.isfinite(expected)]) if expected.size else np.zeros(0)
+    scale = max(1.0, float(np.max(finite, initial=0.0)))
+    return rtol, atol * scale, kind
 
 
 def format_where(where: dict[str, float]) -> str:
     """{'x': -1000.0, 'y': 2.5} -> 'x=-1000, y=2.5'."""
     return ", ".join(f"{k}={v:.6g}" for k, v in where.items())
+
+
+def format_at(where, i: int, shape) -> str:
+    """Where flat element ``i`` is: the input values ``where(i)``, else its index."""
+    w = where(i)
+    return format_where(w) if w else f"index {tuple(int(k) for k in np.unravel_index(i, shape))}"
 
 
 @dataclass

@@ -3,9 +3,10 @@
 ``verify_class(cls, case, reference)`` builds both classes the same way (weights,
 params, consts from the case), feeds them the same inputs — for elementwise
 layers random inputs of shapes (), (7,), (3,4), (2,3,5) from the case's domain,
-then its edge values such as +-1000; for shaped layers every size set, N = 1
-included, and a rank-4 input for layers that flatten (a class that does not accept
-it, as volume 2's Affine, gets a note: "does not flatten a 4-D input") — and compares:
+then its edge values such as +-1000; for shaped layers every size set (N = 1
+included) with each of the case's param sets (a convolution's stride and pad), and a
+rank-4 input for layers that flatten (a class that does not accept it, as volume 2's
+Affine, gets a note: "does not flatten a 4-D input") — and compares:
 
 * **forward** with the reference's, at relative 1e-5 (the book puts 1e-7 inside
   its logs);
@@ -21,6 +22,9 @@ it, as volume 2's Affine, gets a note: "does not flatten a 4-D input") — and c
 * **finite differences** of the class's *own* forward (inputs and weights
   perturbed, :mod:`numeric.fd`, gradcheck tolerances; a float32 forward with step
   1e-3 and tolerances 1e-2 relative, 1e-3 absolute): the third witness.
+
+An ``index`` input (an embedding's ``idx``) has no gradient: backward returns the others'
+(None if none), and finite differences leave it as drawn.
 
 On the way it records ``dout`` modified in place or returned itself, inputs
 modified, a second ``backward`` that differs from the first (with how), warnings
@@ -48,7 +52,7 @@ import numpy as np
 from numeric.book_api import APIError, detect
 from numeric.fd import numerical_grad
 from numeric.layercase import FLATTENED, SHAPES, LayerCase, dout_like, draw, input_sets
-from numeric.report import Report, format_where
+from numeric.report import FORWARD_RTOL, TOLERANCE, Report, format_at, tolerance as _tolerance
 from numeric.watch import (FLOOD, NotAccepted, ReferenceFailure, UserError, call,
                            call_reference, capture, differs, distinct, locate, not_flattened,
                            quiet, read_mask, takes)
@@ -58,8 +62,6 @@ __all__ = ["verify_class", "LayerCase", "Report", "SHAPES", "KINK_RADIUS", "TOLE
            "FORWARD_RTOL"]
 
 KINK_RADIUS = 1e-3            # finite differences are not evaluated this close to a kink
-TOLERANCE = {"float64": (1e-9, 1e-12), "float32": (1e-4, 1e-6)}   # rtol, atol (x scale)
-FORWARD_RTOL = 1e-5
 FD_FLOAT32 = (1e-3, 1e-2, 1e-3)   # eps, rtol, atol: differences of a float32 forward
 LOCATE = 3                    # warnings located by re-running single elements
 MAX_WARNINGS = 20             # distinct warning lines in one report
@@ -82,12 +84,14 @@ def verify_class(cls, case: LayerCase, reference, *, strict: bool = False, seed:
         except UserError as exc:
             report.errors.append(str(exc))
             return report.finish()
-        for label, values in input_sets(case, run.rng):
-            if not run.attempt(label, lambda: run.check_set(label, values)):
-                continue
-            shape = np.shape(values[case.inputs[0]])
-            if shape not in report.shapes:
-                report.shapes.append(shape)
+        for params in case.params_list():      # stride=1, pad=0; stride=2, pad=1; ...
+            run.kwargs, run.ref_kwargs = {**run.kwargs, **params}, {**run.ref_kwargs, **params}
+            for label, values in input_sets(case, run.rng, params=params):
+                if not run.attempt(label, lambda: run.check_set(label, values)):
+                    continue
+                shape = np.shape(values[case.inputs[0]])
+                if shape not in report.shapes:
+                    report.shapes.append(shape)
         if case.elementwise:
             run.attempt("at a kink", run.check_kinks)
     finally:
@@ -97,16 +101,6 @@ def verify_class(cls, case: LayerCase, reference, *, strict: bool = False, seed:
 
 def _copies(arrays) -> list:
     return [a.copy() for a in arrays]
-
-
-def _tolerance(got: np.ndarray, expected: np.ndarray, forward: bool = False) -> tuple:
-    kind = "float32" if got.dtype.kind == "f" and got.dtype.itemsize <= 4 else "float64"
-    rtol, atol = TOLERANCE[kind]
-    if forward:
-        rtol = max(rtol, FORWARD_RTOL)
-    finite = np.abs(expected[np.isfinite(expected)]) if expected.size else np.zeros(0)
-    scale = max(1.0, float(np.max(finite, initial=0.0)))
-    return rtol, atol * scale, kind
 
 
 class _Run:
@@ -167,6 +161,7 @@ class _Run:
     def check_set(self, label: str, values: dict) -> None:
         case, report = self.case, self.report
         inputs = [values[n] for n in case.inputs]
+        free = [values[n] for n in case.differentiated]      # not the index inputs
         weights, consts = self.weights_for(values), [values[n] for n in case.consts]
         where = self._where(values)
         given = _copies(weights)
@@ -204,14 +199,14 @@ class _Run:
         rtol, atol, _ = _tolerance(out, ref_out, forward=True)
         for i in report.forward.add("out", out, ref_out, where, label=label, rtol=rtol, atol=atol):
             report.note_once(report.nonfinite, f"out = {out.reshape(-1)[i]} at "
-                                               f"{self._at(where, i, out.shape)}")
+                                               f"{format_at(where, i, out.shape)}")
 
         dout = np.array(1.0) if case.loss else dout_like(ref_out, self.rng)
         dout_arg = 1.0 if case.loss else dout.copy()
         with capture() as caught:
             raw = self.user("backward", layer.backward, dout_arg)
         self._warnings(caught, "backward", values)
-        grads = self._grads("backward", raw, layer, inputs, weights, api)
+        grads = self._grads("backward", raw, layer, free, weights, api)
         replaced = api.replaced(layer)
         if replaced:
             report.note_once(report.replaced_grads, replaced)
@@ -225,12 +220,12 @@ class _Run:
         with quiet():
             ref_raw = call_reference("backward", ref.backward, 1.0 if case.loss else dout.copy())
         try:
-            expected = self._grads("the reference's backward", ref_raw, ref, inputs, weights,
+            expected = self._grads("the reference's backward", ref_raw, ref, free, weights,
                                    ref_api)
         except UserError as exc:
             raise ReferenceFailure(str(exc)) from None
 
-        at_kink, near_kink = self._kink_masks(inputs)
+        at_kink, near_kink = self._kink_masks(free)
         for (name, g), (_, e) in zip(grads, expected):
             e = np.asarray(e, dtype=np.float64)
             rtol, atol, kind = _tolerance(g, e)
@@ -239,17 +234,19 @@ class _Run:
             for i in report.backward.add(name, g, e, where, mask=use, label=label,
                                          rtol=rtol, atol=atol):
                 report.note_once(report.nonfinite, f"{name} = {g.reshape(-1)[i]} at "
-                                                   f"{self._at(where, i, g.shape)}")
-        self._second_call(layer, dout, grads, inputs, weights, api)
-        self._finite_differences(inputs, weights, consts, mask, dout, grads, near_kink, where,
+                                                   f"{format_at(where, i, g.shape)}")
+        self._second_call(layer, dout, grads, free, weights, api)
+        self._finite_differences(values, weights, consts, mask, dout, grads, near_kink, where,
                                  low=_tolerance(out, out)[2] == "float32")
 
     def _grads(self, phase, raw, layer, inputs, weights, api=None) -> list:
         """[(name, array)]: the returned input gradients, then the weight gradients (copies:
         volume 2 writes the next backward into the same arrays)."""
-        names, case = self.case.inputs, self.case
+        names, case = self.case.differentiated, self.case
         if len(names) == 1 and not isinstance(raw, (tuple, list)):
             raw = (raw,)
+        elif not names and raw is None:          # only index inputs: the book returns None
+            raw = ()
         if not isinstance(raw, (tuple, list)) or len(raw) != len(names):
             want = ", ".join(f"d{n}" for n in names)
             got = f"{len(raw)} values" if isinstance(raw, (tuple, list)) else \
@@ -259,7 +256,9 @@ class _Run:
                 why = (f": the book's {case.class_name} returns {want} and stores "
                        + ", ".join(f"d{w}" for w in case.weights) + " as attributes (volume 2: "
                        "in self.grads)")
-            raise UserError(f"{phase} returned {got}, expected {len(names)} ({want}){why}")
+            expect = f"{len(names)} ({want}){why}" if names else \
+                f"None ({' and '.join(case.inputs)}: row numbers, no gradient)"
+            raise UserError(f"{phase} returned {got}, expected {expect}")
         out = []
         for name, g, x in zip(names, raw, inputs):
             a = _array(phase, g, f"d{name}")
@@ -299,20 +298,23 @@ class _Run:
                 report.note_once(report.notes, "backward ignores dout (checked with dout = 1 "
                                  "only, right when the loss is the final node)")
 
-    def _finite_differences(self, inputs, weights, consts, mask, dout, grads, near_kink,
+    def _finite_differences(self, values, weights, consts, mask, dout, grads, near_kink,
                             where, low=False) -> None:
-        n = len(inputs)
+        names = self.case.differentiated              # the weights too; an index stays put
         if mask is not None:
             def forward(x, *ws):
                 return x * mask
         else:
             def forward(*xs):
-                layer = self.cls(*xs[n:], **self.kwargs)
-                return layer.forward(*xs[:n], *_copies(consts))
+                moved = dict(zip(names, xs))
+                args = [moved[k] if k in moved else values[k].copy() for k in self.case.inputs]
+                layer = self.cls(*xs[len(names):], **self.kwargs)
+                return layer.forward(*args, *_copies(consts))
         eps, rtol, atol = FD_FLOAT32 if low else (None, None, None)
         with quiet():
             numeric = self.user("forward (finite differences)", numerical_grad, forward,
-                                inputs + weights, dout, **({"eps": eps} if low else {}))
+                                [values[k] for k in names] + weights, dout,
+                                **({"eps": eps} if low else {}))
         for (name, g), fd in zip(grads, numeric):
             use = np.isfinite(fd)
             if g.shape == near_kink.shape:
@@ -329,11 +331,6 @@ class _Run:
         flat = {n: np.asarray(values[n]).reshape(-1) for n in self.case.inputs}
         return lambda i: {n: float(x[i]) if x.size > i else float(x[0]) for n, x in flat.items()}
 
-    @staticmethod
-    def _at(where, i, shape) -> str:
-        w = where(i)
-        return format_where(w) if w else f"index {tuple(int(k) for k in np.unravel_index(i, shape))}"
-
     def _mask(self, layer, x, out) -> np.ndarray:
         attr = self.case.mask_attr
         mask = _array("forward", getattr(layer, attr, None), f"self.{attr}")
@@ -344,7 +341,7 @@ class _Run:
         return mask
 
     def _kink_masks(self, inputs) -> tuple:
-        shape = np.shape(inputs[0])
+        shape = np.shape(inputs[0]) if inputs else (0,)     # (0,): only index inputs
         at, near = np.zeros(shape, bool), np.zeros(shape, bool)
         for k in self.case.kinks:
             for x in inputs:

@@ -9,7 +9,6 @@ import pytest
 
 from derive import catalogue, derive, docs
 from derive.cli import main
-from numeric.cases import CASES
 
 REPO = Path(__file__).resolve().parent.parent
 LAYERS = catalogue.names()          # elementwise and matrix layers
@@ -218,12 +217,7 @@ def test_notebook_display():
 TENSOR = [n for n in LAYERS if derive(n).tensor]
 
 
-_NO_VERIFY_CASE = {n for n in TENSOR if n not in CASES}   # convolution, pooling, embedding
-
-
-@pytest.mark.parametrize("layer", [pytest.param(n, marks=pytest.mark.xfail(
-    reason="no verify case (numeric/cases.py) for this layer yet", strict=True))
-    if n in _NO_VERIFY_CASE else n for n in TENSOR])
+@pytest.mark.parametrize("layer", TENSOR)
 def test_tensor_page_has_the_graph_steps_and_the_code_it_verifies(site, layer):
     """The page shows the code generated from this derivation, and verifies that code."""
     from html import escape

@@ -7,7 +7,9 @@ layer's case (:func:`derive.verification.case_for`): forward against the exporte
 (derived) class, backward strictly against the exported backward — the exact
 gradient, float64, relative 1e-9 per element — and against central finite
 differences of the class's own forward. Matrix layers work the same way with the
-book's constructors (``Affine(W, b)``, ``BatchNormalization(gamma, beta)``); the weight
+book's constructors (``Affine(W, b)``, ``BatchNormalization(gamma, beta)``,
+``Convolution(W, b, stride, pad)``, each stride and pad of the case tried; an
+``Embedding``'s ``forward(idx)`` gets row numbers, backward returns None); the weight
 gradients are read where the class keeps them, and the report says which API it found
 (``api`` in the JSON: ``book1``, volume 1's attributes ``dW``, ``db``, ``dgamma``,
 ``dbeta``; ``book2``, volume 2's ``grads`` list aligned with ``params``, which backward
@@ -187,6 +189,7 @@ def _catalogue(args) -> int:
     if unverified:
         print("not verified (no hand-coded reference case yet): " + ", ".join(unverified))
     print("exported code (generated now from each derivation) vs the hand-coded reference "
-          "classes (numeric/reference.py, numeric/matrix_reference.py) vs finite differences; "
+          "classes (numeric/reference.py, matrix_reference.py, nlp_reference.py, "
+          "conv_reference.py, time_reference.py) vs finite differences; "
           + LEGEND + "; " + ("all pass" if ok else "FAILURES above"))
     return 0 if ok else 1

@@ -48,8 +48,9 @@ def _para(parts) -> str:
 
 
 def display(rows) -> str:
-    """Rows (lhs, rhs) as one ``align*``."""
+    """Rows (lhs, rhs) as one ``align*`` (a held mask's ⟨ ⟩ spelled for pdflatex)."""
     body = " \\\\\n".join(f"  {lhs} &= {rhs}" for lhs, rhs in rows)
+    body = body.replace("⟨", r"\langle ").replace("⟩", r"\rangle ")
     return "\\begin{align*}\n" + body + "\n\\end{align*}"
 
 
