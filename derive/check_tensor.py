@@ -74,6 +74,14 @@ def check_tensor_gradient(d, x, given):
         points, bad = numeric_compare(given, expected, ctx, seed=7)
     except ProofError as exc:
         raise DeriveError(f"--backward: {exc}") from None
+    if bad is not None and spec.output_names:      # one upstream gradient per output
+        missing = [u.name for u in dout.args if u in expected.free_symbols
+                   and u not in given.free_symbols]
+        reasons = [f"your expression does not use {', '.join(missing)} (the upstream "
+                   f"gradient of {', '.join(m[1:] for m in missing)})"] if missing else []
+        factor = _ratio(given, expected, ctx)
+        return Verdict(x.name, "not_equal", given, expected, counterexample=_rounded(bad),
+                       reasons=tuple(reasons + ([factor] if factor else [])))
     if bad is not None:
         reasons = []
         if dout not in given.free_symbols:

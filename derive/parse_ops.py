@@ -49,7 +49,7 @@ _REFUSED_OPS = {     # operator or node type -> what to tell the user
     ast.Lambda: "lambda is not allowed",
     **dict.fromkeys((ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp),
                     "comprehensions and generators are not allowed"),
-    ast.Subscript: "subscripts like x[0] are not allowed (only x.shape[i] and W[idx] with idx an index array)", ast.Starred: "starred '*' is not allowed",
+    ast.Subscript: "subscripts like x[0] are not allowed (only x.shape[i], W[idx] with idx an index array, and slices such as A[:, H:2*H])", ast.Starred: "starred '*' is not allowed",
     **dict.fromkeys((ast.List, ast.Dict, ast.Set), "list, dict and set literals are not allowed"),
     ast.JoinedStr: "f-strings are not allowed", ast.NamedExpr: "assignment ':=' is not allowed",
     ast.IfExp: "'a if c else b' is not allowed; write np.where(c, a, b)",

@@ -29,10 +29,11 @@ from .tensor import (AxisMax, AxisMean, AxisSum, BroadcastTo, ExpandDims, Reshap
 _REDUCTIONS = {"sum": AxisSum, "mean": AxisMean, "max": AxisMax}
 _KEYWORDS = {"sum": ("axis", "keepdims"), "mean": ("axis", "keepdims"), "max": ("axis", "keepdims"),
              "transpose": ("axes",), "expand_dims": ("axis",), "reshape": (), "matmul": (),
-             "broadcast": (), "scatter_add": (), "windows": (), "fold": (), "einsum": (),
+             "broadcast": (), "scatter_add": (), "concatenate": ("axis",), "windows": (), "fold": (), "einsum": (),
              "first_max": ("axis",)}
 _ARITY = {"sum": (1, 2), "mean": (1, 2), "max": (1, 2), "transpose": (1, 2), "matmul": (2, 2),
           "reshape": (2, None), "broadcast": (2, 2), "expand_dims": (2, 2), "scatter_add": (3, 3),
+          "concatenate": (1, 2),
           "windows": (5, 5), "fold": (5, 5), "einsum": (3, 3), "first_max": (1, 2)}
 
 
@@ -60,6 +61,8 @@ def build_structural(p, name: str, args: list, node: ast.Call, spelled: str):
     if len(args) < low or (high is not None and len(args) > high):
         want = f"{low}" if low == high else f"{low} to {high}" if high else f"at least {low}"
         raise p.error(f"{spelled} takes {want} arguments, got {len(args)}", node)
+    if name == "concatenate":
+        return _concatenate(p, args, keywords, node, spelled)
     if name in ("windows", "fold", "einsum", "first_max"):
         return _window_call(p, name, args, keywords, node, spelled)
     value = p.value(args[0])
@@ -156,3 +159,28 @@ def _window_call(p, name, args, keywords, node, spelled):
         sizes.append(v)
     cls = Windows if name == "windows" else Fold
     return p.build(node, lambda v: cls(v, *sizes), [value], args, spelled)
+
+
+def _concatenate(p, args, keywords, node, spelled):
+    """``np.concatenate([a, b, ...], axis=k)``: parts of one shape but along the axis (the
+    book's np.hstack of an LSTM's gate gradients)."""
+    from .errors import ShapeError
+    from .slices import Concat
+    if not isinstance(args[0], (ast.List, ast.Tuple)) or len(args[0].elts) < 2:
+        raise p.error(f"{spelled}: the first argument is a list of at least two arrays", args[0])
+    at = keywords.get("axis", args[1] if len(args) > 1 else ast.Constant(0))
+    axis = p.literal(at, "axis")
+    parts = [p.value(e) for e in args[0].elts]
+    rank = len(shape_of(parts[0]))
+    if not isinstance(axis, int) or isinstance(axis, bool) or not -rank <= axis < rank:
+        raise p.error(f"{spelled}: axis {axis} is out of range", at)
+    axis %= rank
+    for q in parts[1:]:
+        a, b = shape_of(parts[0]), shape_of(q)
+        if len(a) != len(b) or any(x != y for k, (x, y) in enumerate(zip(a, b)) if k != axis):
+            raise p.error(f"{spelled}: shapes {show_shape(a)} and {show_shape(b)} differ off "
+                          f"axis {axis}", node)
+    try:
+        return Concat(sp.Integer(axis), *parts)
+    except ShapeError as exc:
+        raise p.error(f"{spelled}: {exc}", node) from None

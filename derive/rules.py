@@ -259,7 +259,7 @@ _TABLE = [
                 "gradient d<output>"),
     _structural("part", Part, "part", r"\mathrm{{part}}", "take", spell=(), cost=0.0),
     _structural("concatenate", Concat, "concat", r"\mathrm{{concat}}", "concatenate",
-                spell=(), cost=1.0),
+                spell=("np.concatenate", "numpy.concatenate", "np.hstack"), cost=1.0),
 ]
 
 RULES: dict[str, Rule] = {r.name: r for r in _TABLE}

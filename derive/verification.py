@@ -36,7 +36,15 @@ def _sizes(spec) -> tuple:
 
 
 def _shape(sym) -> tuple:
-    return tuple(d.name if d.is_Symbol else int(d) for d in shape_of(sym))
+    """The case's spelling of a shape: names, integers and multiples ``"4*H"``."""
+    def one(d):
+        if d.is_Symbol or d.is_Integer:
+            return d.name if d.is_Symbol else int(d)
+        k, s = d.as_coeff_Mul()
+        if k.is_Integer and s.is_Symbol:
+            return f"{int(k)}*{s.name}"
+        raise DeriveError(f"the verifier cannot draw an axis of size {d}")
+    return tuple(one(d) for d in shape_of(sym))
 
 
 def _kinds(spec, consts) -> dict:
@@ -67,6 +75,9 @@ def case_of(d):
     consts = tuple(c for c in spec.const_names if c != mask and not (
         c in spec.defaults and not shape_of(table[c])))     # a scalar with a default: kept
     params = {p: spec.defaults[p] for p in spec.param_names if p in spec.defaults}
+    if spec.output_names:
+        raise DeriveError(f"{spec.name} has several outputs ({', '.join(spec.output_names)}): "
+                          "the verifier does not yet feed one upstream gradient per output")
     if not d.tensor:
         positive = any(s.is_positive for s in spec.inputs)
         return LayerCase(spec.name, spec.class_name, inputs=spec.input_names, consts=consts,

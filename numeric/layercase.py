@@ -143,7 +143,7 @@ class LayerCase:
             missing = [n for n in names if n not in self.shapes]
             if missing:
                 raise CaseError(f"{self.name}: no shape for {', '.join(missing)}")
-            dims = {d for v in self.shapes.values() for d in v if isinstance(d, str)}
+            dims = {_dim_name(d) for v in self.shapes.values() for d in v if isinstance(d, str)}
             if dims and not self.sizes:
                 raise CaseError(f"{self.name}: give sizes for {', '.join(sorted(dims))}")
             for s in self.sizes:
@@ -157,7 +157,7 @@ class LayerCase:
         self._validate_windows()
 
     def _validate_windows(self) -> None:
-        dims = {d for v in self.shapes.values() for d in v if isinstance(d, str)}
+        dims = {_dim_name(d) for v in self.shapes.values() for d in v if isinstance(d, str)}
         index = {n for n in self.names if self.kind(n) == "index"}
         if index - set(self.bounds) or set(self.bounds) - index:
             raise CaseError(f"{self.name}: give a bound for each index name and only for them "
@@ -218,7 +218,8 @@ class LayerCase:
         return int(bound) if isinstance(bound, int) else int(sizes[bound])
 
     def shape_of(self, name: str, sizes: dict) -> tuple:
-        return tuple(int(sizes[d]) if isinstance(d, str) else int(d) for d in self.shapes[name])
+        return tuple(_dim_size(d, sizes) if isinstance(d, str) else int(d)
+                     for d in self.shapes[name])
 
     def edge_values(self) -> np.ndarray:
         """Edges (and kinks) of the domain's sign: positive only when domain[0] > 0."""
@@ -240,6 +241,18 @@ class LayerCase:
         if extra:
             raise CaseError(f"unknown case fields: {', '.join(sorted(extra))}")
         return cls(**data)
+
+
+def _dim_name(d: str) -> str:
+    """The dimension a shape entry names: ``"H"``, or ``"4*H"`` (four gates packed)."""
+    return d.split("*")[1].strip() if "*" in d else d
+
+
+def _dim_size(d: str, sizes: dict) -> int:
+    if "*" in d:
+        k, name = d.split("*")
+        return int(k) * int(sizes[name.strip()])
+    return int(sizes[d])
 
 
 # --- drawing the arguments ---------------------------------------------------------------

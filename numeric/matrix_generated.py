@@ -680,8 +680,9 @@ class SigmoidWithLoss:
 
     def forward(self, x, t):
         N = x.shape[0]
+        t0 = np.logaddexp(0.0, x)
         y = _sigmoid(x)
-        out = -np.sum(t*np.log(y) + (1.0 - t)*np.log1p(-y))/N
+        out = -np.sum(t*(x - t0) - t0*(1.0 - t))/N
         self.y = y
         self.t = t
         return out
@@ -1003,15 +1004,14 @@ class AttentionWeight:
     def forward(self, hs, h):
         N = hs.shape[0]
         H = hs.shape[2]
-        t0 = np.reshape(h, (N, 1, H))
-        t1 = hs*t0
-        t2 = np.sum(t1, axis=2)
-        t3 = np.max(t2, axis=1, keepdims=True)
-        t4 = t2 - t3
-        t5 = np.exp(t4)
-        t6 = 1/np.sum(t5, axis=1, keepdims=True)
-        out = t5*t6
         hr = np.reshape(h, (N, 1, H))
+        t = hr*hs
+        s = np.sum(t, axis=2)
+        t0 = np.max(s, axis=1, keepdims=True)
+        t1 = s - t0
+        t2 = np.exp(t1)
+        t3 = 1/np.sum(t2, axis=1, keepdims=True)
+        out = t2*t3
         self.out = out
         self.hr = hr
         self.hs = hs
@@ -1061,19 +1061,21 @@ class Attention:
         N = hs.shape[0]
         T = hs.shape[1]
         H = hs.shape[2]
-        t0 = np.reshape(h, (N, 1, H))
-        t1 = hs*t0
-        t2 = np.sum(t1, axis=2)
-        t3 = np.max(t2, axis=1, keepdims=True)
-        t4 = t2 - t3
-        t5 = np.exp(t4)
-        t6 = np.sum(t5, axis=1, keepdims=True)
-        t7 = t5/t6
-        t8 = np.reshape(t7, (N, T, 1))
-        a = t7
-        ar = t8
-        out = np.sum(hs*t8, axis=1)
         hr = np.reshape(h, (N, 1, H))
+        s = np.sum(hr*hs, axis=2)
+        t0 = np.max(s, axis=1, keepdims=True)
+        t1 = s - t0
+        t2 = np.exp(t1)
+        t3 = 1/np.sum(t2, axis=1, keepdims=True)
+        a = t2*t3
+        t4 = np.max(s, axis=1, keepdims=True)
+        t5 = s - t4
+        t6 = np.exp(t5)
+        ar = np.reshape(t6/np.sum(t6, axis=1, keepdims=True), (N, T, 1))
+        t7 = np.max(s, axis=1, keepdims=True)
+        t8 = s - t7
+        t9 = np.exp(t8)
+        out = np.sum(hs*np.reshape(t9/np.sum(t9, axis=1, keepdims=True), (N, T, 1)), axis=1)
         self.hr = hr
         self.a = a
         self.ar = ar

@@ -18,7 +18,7 @@ import re
 
 import sympy as sp
 
-from ..tensor import AxisSum, Reshape, array, shape_of
+from ..tensor import AxisSum, Reshape, Structural, array, shape_of
 from .elementwise import LayerCode
 from .printer import NumpyCodePrinter
 from .stable import tensor_stable
@@ -166,15 +166,21 @@ def _program_lines(spec, wanted, printer, taken, substitute=None, labels=None) -
     program = list(spec.program) + [(spec.out, spec.output_in_names)]
     full = spec.named()
     stable = {}
+    # statements with matmuls or sums in them, largest first: a stable form reads them by
+    # name rather than computing them again (an LSTM's gates read A)
+    heavy = sorted(((full[q.name], q) for q, _ in spec.program if any(
+        isinstance(a, Structural) for a in sp.preorder_traversal(full[q.name]))),
+        key=lambda fq: -sp.count_ops(fq[0]))
+    done = []          # (stable form, name) of earlier statements: later ones read the name
     for sym, value in program:
         if sym.name in wanted and not substitute:
-            s = tensor_stable(value)             # in the earlier names: A stays A
-            if s != value:
-                stable[sym.name] = s
-                continue
             s = tensor_stable(full[sym.name])
             if s != full[sym.name]:
+                for f, q in sorted(done, key=lambda fq: -sp.count_ops(fq[0])) + heavy:
+                    if q != sym:
+                        s = s.xreplace({f: q})
                 stable[sym.name] = s
+                done.append((tensor_stable(full[sym.name]), sym))
     needed, order = set(wanted), []
     for sym, value in reversed(program):
         if sym.name in needed and sym.name not in substitute:
