@@ -93,6 +93,39 @@ def gru(x: input("N", "D"), h_prev: input("N", "H"), Wx: weight("D", "3*H"),
     h_next = (1 - z) * h_prev + z * hh
     return h_next
 ''',
+    "time_affine": '''
+def time_affine(x: input("N", "T", "D"), W: weight("D", "M"), b: weight("M")):
+    """Time affine: out[n, t] = x[n, t]·W + b at every time step
+
+    class: TimeAffine
+    note: the same W and b at every step: their gradients add up over n and t (the einsum sums over both), as the book's reshape to (N·T, D) does
+    """
+    return np.einsum("ntd,dm->ntm", x, W) + b
+''',
+    "time_softmax_with_loss": '''
+def time_softmax_with_loss(x: input("N", "T", "V"), t: const("N", "T", "V")):
+    """Time softmax with loss: mean cross-entropy over the N·T time steps
+
+    class: TimeSoftmaxWithLoss
+    labels: t
+    assume: np.sum(t, axis=2) == 1
+    note: L = −(1/(N·T)) Σ_n Σ_t Σ_v t[n,t,v]·log y[n,t,v], softmax over the vocabulary axis; code also accepts label indices t of shape (N, T)
+    """
+    e = np.exp(x)
+    S = np.sum(e, axis=2, keepdims=True)
+    y = e / S
+    return -np.sum(t * np.log(y)) / (x.shape[0] * x.shape[1])
+''',
+    "time_dropout": '''
+def time_dropout(x: input("N", "T", "D"), mask: const("N", "T", "D")):
+    """Time dropout (inverted, training): out = x ⊙ mask, mask in {0, 1/(1 − ratio)}
+
+    class: TimeDropout
+    dropout: mask (ratio 0.5, inverted)
+    note: inverted dropout: the kept units are scaled by 1/(1 − ratio) in training, so at test time out = x
+    """
+    return x * mask
+''',
     "weight_sum": '''
 def weight_sum(hs: input("N", "T", "H"), a: input("N", "T")):
     """Weight sum (attention's context vector): c = Σ_t a[:, t]·hs[:, t]

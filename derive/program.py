@@ -374,7 +374,11 @@ def _features(meta) -> dict:
     if "dropout" in meta:
         mask, _, rest = meta["dropout"].partition("(")
         out["dropout"] = mask.strip()
-        out["ratio"] = float(rest.replace("ratio", "").strip(" )=") or 0.5)
+        words = rest.replace(",", " ").replace("=", " ").replace(")", " ").split()
+        numbers = [w for w in words if w.replace(".", "", 1).isdigit()]
+        out["ratio"] = float(numbers[0]) if numbers else 0.5
+        if "inverted" in words:        # the mask is scaled by 1/(1 − ratio) in training
+            out["inverted"] = True
     return out
 
 

@@ -142,9 +142,23 @@ WINDOWED: dict = {c.name: c for c in (
 )}
 MATRIX.update(WINDOWED)
 
+_STEPS = ({"N": 1, "T": 3, "D": 4, "M": 3, "V": 5}, {"N": 2, "T": 4, "D": 4, "M": 3, "V": 5})
+#: volume 2's time layers without a loop: (N, T, ·) batches (numeric.time_reference)
+TIME: dict = {c.name: c for c in (
+    LayerCase("time_affine", "TimeAffine", weights=("W", "b"),
+              shapes={"x": ("N", "T", "D"), "W": ("D", "M"), "b": ("M",)},
+              kinds={"x": "normal"}, sizes=_STEPS),
+    LayerCase("time_softmax_with_loss", "TimeSoftmaxWithLoss",
+              shapes={"x": ("N", "T", "V"), "t": ("N", "T", "V")}, consts=("t",),
+              kinds={"x": "normal", "t": "onehot"}, loss=True, sizes=_STEPS),
+    LayerCase("time_dropout", "TimeDropout", shapes={"x": ("N", "T", "D")},
+              kinds={"x": "normal"}, mask_attr="mask", sizes=_STEPS),
+)}
+MATRIX.update(TIME)
+
 _MODULE = {**{n: nlp_reference for n in BOOK2}, "convolution": conv_reference,
            "pooling": conv_reference, "embedding": nlp_reference,
-           "time_embedding": time_reference}
+           "time_embedding": time_reference, **{n: time_reference for n in TIME}}
 
 CASES: dict = {**ELEMENTWISE, **MATRIX}
 

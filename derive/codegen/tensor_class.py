@@ -138,12 +138,20 @@ def _forward_body(d, printer, cached, flatten, running, dropout, book2=False) ->
     if labels is not None and not labels_handled(wanted_values, labels):
         body.append(f"{labels.name} = _onehot({labels.name}, {spec.input_names[0]})")
         labels = None
+    for t in spec.features.get("labels", ()):      # one-hot over the last axis of (N, T, V)
+        if t in table and len(shape_of(table[t])) > 2:
+            body.append(f"{t} = _onehot({t}, {spec.input_names[0]})")
     if book2 and spec.weight_names:
         body.append(_unpack(spec.weight_names))
     else:
         body += [f"{w} = self.{w}" for w in spec.weight_names]
     body += [f"{p} = self.{p}" for p in spec.param_names]
-    if dropout:
+    if dropout and spec.features.get("inverted"):     # inverted dropout: test time is x
+        x = spec.input_names[0]
+        body += ["if not train_flg:", f"    return {x}",
+                 f"{dropout} = (self.rng.random(np.shape({x})) > self.dropout_ratio).astype("
+                 f"np.result_type({x}, np.float16)) / (1.0 - self.dropout_ratio)"]
+    elif dropout:
         x = spec.input_names[0]
         body += ["if not train_flg:", f"    return {x} * (1.0 - self.dropout_ratio)",
                  f"{dropout} = self.rng.random(np.shape({x})) > self.dropout_ratio"]
