@@ -106,6 +106,18 @@ def figure(d) -> str:
             "</figcaption></figure>")
 
 
+def im2col_figure(d) -> str:
+    """For a layer that reads windows (convolution, pooling): how they unroll into rows."""
+    from .windows_svg import uses_windows, windows_svg
+    if not uses_windows(d.spec):
+        return ""
+    return ("<figure>" + fit(windows_svg()) + "<figcaption>The windows of the forward "
+            "(windows(x, FH, FW, stride, pad) on the page) are the book's im2col: each "
+            "window of x becomes one row; the derivation keeps them as a 6-D array "
+            "(N, C, FH, FW, OH, OW), which is the same numbers before the reshape."
+            "</figcaption></figure>")
+
+
 def walkthrough(d) -> str:
     """The blocks of the walkthrough, with the graph picture under its heading."""
     out = []
@@ -116,6 +128,7 @@ def walkthrough(d) -> str:
             out.append(f"<h2>{escape(block.text)}</h2>")
             if block.text == "Computational graph":
                 out.append(figure(d))
+                out.append(im2col_figure(d))
         elif isinstance(block, Para):
             cls = "proof" if block.parts and str(block.parts[0]).startswith("proof:") else ""
             out.append(_para(block.parts, cls))
