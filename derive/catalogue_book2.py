@@ -93,6 +93,57 @@ def gru(x: input("N", "D"), h_prev: input("N", "H"), Wx: weight("D", "3*H"),
     h_next = (1 - z) * h_prev + z * hh
     return h_next
 ''',
+    "time_rnn": '''
+def time_rnn(x0: input("N", "D"), x1: input("N", "D"), x2: input("N", "D"),
+             h0: input("N", "H"), Wx: weight("D", "H"), Wh: weight("H", "H"), b: weight("H")):
+    """Time RNN: the RNN cell over T steps (backpropagation through time, shown for T = 3)
+
+    class: TimeRNN
+    loop: rnn
+    note: the derivation unrolls three steps, h_t = tanh(h_(t−1)·Wh + x_t·Wx + b), each h_t an output with its own upstream gradient dh_t: the gradient reaching h_1 is dh_1 plus what step 2 passes back through Wh (the same at every step, for any T), and the shared Wx, Wh, b collect one term per step (their gradients add up over t)
+    note: the exported TimeRNN(Wx, Wh, b, stateful=False) runs the cell over any T: forward(xs (N, T, D)) → hs (N, T, H), backward(dhs) → dxs, summing the steps' weight gradients; dh is the gradient to the initial state
+    """
+    h1 = np.tanh(h0 @ Wh + x0 @ Wx + b)
+    h2 = np.tanh(h1 @ Wh + x1 @ Wx + b)
+    h3 = np.tanh(h2 @ Wh + x2 @ Wx + b)
+    return h1, h2, h3
+''',
+    "time_lstm": '''
+def time_lstm(x: input("N", "D"), h_prev: input("N", "H"), c_prev: input("N", "H"),
+              Wx: weight("D", "4*H"), Wh: weight("H", "4*H"), b: weight("4*H")):
+    """Time LSTM: the LSTM cell over T steps (one step shown; h and c carried)
+
+    class: TimeLSTM
+    loop: lstm
+    note: one step of the loop is derived here (the lstm cell); through time, dh_prev and dc_prev of step t are added to the upstream gradients of step t − 1, and the steps' dWx, dWh, db add up, as time_rnn's page shows unrolled
+    note: the exported TimeLSTM(Wx, Wh, b, stateful=False): forward(xs (N, T, D)) → hs (N, T, H), backward(dhs) → dxs; dh and dc hold the gradients to the initial state
+    """
+    A = x @ Wx + h_prev @ Wh + b
+    f = 1 / (1 + np.exp(-A[:, :H]))
+    g = np.tanh(A[:, H:2 * H])
+    i = 1 / (1 + np.exp(-A[:, 2 * H:3 * H]))
+    o = 1 / (1 + np.exp(-A[:, 3 * H:]))
+    c_next = f * c_prev + g * i
+    tc = np.tanh(c_next)
+    h_next = o * tc
+    return h_next, c_next
+''',
+    "time_gru": '''
+def time_gru(x: input("N", "D"), h_prev: input("N", "H"), Wx: weight("D", "3*H"),
+             Wh: weight("H", "3*H"), b: weight("3*H")):
+    """Time GRU: the GRU cell over T steps (one step shown; h carried)
+
+    class: TimeGRU
+    loop: gru
+    note: one step of the loop is derived here (the gru cell); through time, dh_prev of step t is added to the upstream gradient of step t − 1 and the steps' weight gradients add up, as time_rnn's page shows unrolled
+    note: the exported TimeGRU(Wx, Wh, b, stateful=False): forward(xs (N, T, D)) → hs (N, T, H), backward(dhs) → dxs; dh holds the gradient to the initial state
+    """
+    z = 1 / (1 + np.exp(-(x @ Wx[:, :H] + h_prev @ Wh[:, :H] + b[:H])))
+    r = 1 / (1 + np.exp(-(x @ Wx[:, H:2 * H] + h_prev @ Wh[:, H:2 * H] + b[H:2 * H])))
+    hh = np.tanh(x @ Wx[:, 2 * H:] + (r * h_prev) @ Wh[:, 2 * H:] + b[2 * H:])
+    h_next = (1 - z) * h_prev + z * hh
+    return h_next
+''',
     "time_affine": '''
 def time_affine(x: input("N", "T", "D"), W: weight("D", "M"), b: weight("M")):
     """Time affine: out[n, t] = x[n, t]·W + b at every time step

@@ -42,7 +42,7 @@ RESERVED = ("dout", "out")
 MAX_PROGRAM_CHARS = 20000
 MAX_PROGRAM_NODES = 4000
 _ROLES = ("input", "weight", "const", "param", "index")
-_META = ("class", "note", "assume", "flatten", "running", "dropout", "labels")
+_META = ("class", "note", "assume", "flatten", "running", "dropout", "labels", "loop")
 
 
 def parse_shape(text, where: str = "--shape") -> tuple:
@@ -371,6 +371,8 @@ def _features(meta) -> dict:
             out[key] = tuple(v.strip() for v in meta[key].split("(")[0].split(",") if v.strip())
     if "running" in meta and "momentum" in meta["running"]:
         out["momentum"] = float(meta["running"].split("momentum")[1].strip(" )="))
+    if "loop" in meta:                  # a time layer: the named cell run over T steps
+        out["loop"] = meta["loop"].split("(")[0].strip()
     if "dropout" in meta:
         mask, _, rest = meta["dropout"].partition("(")
         out["dropout"] = mask.strip()

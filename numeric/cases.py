@@ -154,6 +154,14 @@ TIME: dict = {c.name: c for c in (
     LayerCase("time_dropout", "TimeDropout", shapes={"x": ("N", "T", "D")},
               kinds={"x": "normal"}, mask_attr="mask", sizes=_STEPS),
 )}
+_LOOP = ({"N": 1, "T": 3, "D": 3, "H": 4}, {"N": 2, "T": 4, "D": 3, "H": 4})
+#: the time loops: an exported cell over T steps against the book's TimeRNN, TimeLSTM, TimeGRU
+LOOPS: dict = {c.name: c for c in (
+    LayerCase(f"time_{cell}", f"Time{cell.upper()}", inputs=("xs",), weights=("Wx", "Wh", "b"),
+              shapes={"xs": ("N", "T", "D"), "Wx": ("D", k), "Wh": ("H", k), "b": (k,)},
+              kinds={"xs": "normal"}, sizes=_LOOP)
+    for cell, k in (("rnn", "H"), ("lstm", "4*H"), ("gru", "3*H")))}
+TIME.update(LOOPS)
 MATRIX.update(TIME)
 
 _MODULE = {**{n: nlp_reference for n in BOOK2}, "convolution": conv_reference,

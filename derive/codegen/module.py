@@ -63,6 +63,9 @@ def code_for(d, api: str = "book1"):
     API of volume 1 (``"book1"``) or volume 2 (``"book2"``) of the book."""
     if api not in API:
         raise DeriveError(f"unknown API {api!r}: choose from {', '.join(API)}")
+    from .timeloop import cell_of, time_layer_code
+    if d.tensor and cell_of(d.spec):
+        return time_layer_code(d, api)
     return tensor_layer_code(d, api) if d.tensor else layer_code(d, api)
 
 
@@ -96,6 +99,12 @@ def emit_module(derivations, cmd: str | None = None, api: str = "book1") -> str:
     for h in _HELPER_ORDER:
         if h in helpers:
             out.append(helper_source(h).rstrip() + "\n\n\n")
+    seen = set()
     for _, code in parts:
-        out.append(code.function + "\n\n\n" + code.cls + "\n\n\n")
+        function = "" if code.function in seen else code.function + "\n\n\n"
+        cls = code.cls                # a cell exported with its time layer: defined once
+        if code.cls.split("\n\n\n")[0] in seen:
+            cls = "\n\n\n".join(code.cls.split("\n\n\n")[1:])
+        seen |= {code.function, code.cls.split("\n\n\n")[0]}
+        out.append(function + cls + "\n\n\n")
     return "".join(out).rstrip() + "\n"

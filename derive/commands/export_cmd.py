@@ -80,7 +80,11 @@ def _derivations(args) -> tuple:
         raise DeriveError("name at least one layer (or --all, or --expr/--file); "
                           "see `derive list`")
     wanted = list(dict.fromkeys(args.layers))
-    return [derive_spec(catalogue.get(n)) for n in wanted], " ".join(wanted)
+    ds = []
+    for n in wanted:
+        budget.restart()                # --timeout bounds each layer
+        ds.append(derive_spec(catalogue.get(n)))
+    return ds, " ".join(wanted)
 
 
 def _own_command(args) -> str:
