@@ -75,14 +75,12 @@ def case_of(d):
     consts = tuple(c for c in spec.const_names if c != mask and not (
         c in spec.defaults and not shape_of(table[c])))     # a scalar with a default: kept
     params = {p: spec.defaults[p] for p in spec.param_names if p in spec.defaults}
-    if spec.output_names:
-        raise DeriveError(f"{spec.name} has several outputs ({', '.join(spec.output_names)}): "
-                          "the verifier does not yet feed one upstream gradient per output")
+    outputs = tuple(spec.output_names)      # several: backward(dh_next, dc_next), in order
     if not d.tensor:
         positive = any(s.is_positive for s in spec.inputs)
         return LayerCase(spec.name, spec.class_name, inputs=spec.input_names, consts=consts,
                          params=params, domain=(0.1, 5.0) if positive else (-5.0, 5.0),
-                         kinks=_kinks(spec))
+                         kinks=_kinks(spec), outputs=outputs)
     names = (*spec.differentiable, *(s for s in spec.consts if s.name in consts))
     bounds = _indices(spec)                # an embedding's idx: an input of kind "index"
     if bounds and any(c not in bounds for c in consts):
@@ -93,7 +91,8 @@ def case_of(d):
                      consts=tuple(c for c in consts if c not in bounds),
                      kinds={**_kinds(spec, consts), **{n: "index" for n in bounds}},
                      params=params, loss=spec.is_loss, sizes=_sizes(spec), bounds=bounds,
-                     flatten=bool(spec.features.get("flatten")), mask_attr=mask)
+                     flatten=bool(spec.features.get("flatten")), mask_attr=mask,
+                     outputs=outputs)
 
 
 def _indices(spec) -> dict:

@@ -33,7 +33,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["GradAPI", "detect", "DESCRIBE"]
+from numeric.watch import UserError, as_array
+
+__all__ = ["GradAPI", "detect", "collect", "DESCRIBE"]
 
 DESCRIBE = {"book1": "volume 1 (weight gradients as attributes d<name>)",
             "book2": "volume 2 (params/grads lists, written in place)"}
@@ -149,3 +151,39 @@ def _match(params, weights) -> tuple:
     if any(c is None for c in chosen):       # else the constructor's order
         return list(range(len(weights))), "order"
     return chosen, how
+
+
+def collect(phase, raw, layer, case, inputs, weights, api=None) -> list:
+    """[(name, array)]: what ``backward`` returned (``raw``) for the case's differentiated
+    inputs, then the weight gradients where ``api`` reads them (copies: volume 2 writes
+    the next backward into the same arrays); a :class:`UserError` says what is wrong."""
+    names = case.differentiated
+    if len(names) == 1 and not isinstance(raw, (tuple, list)):
+        raw = (raw,)
+    elif not names and raw is None:          # only index inputs: the book returns None
+        raw = ()
+    if not isinstance(raw, (tuple, list)) or len(raw) != len(names):
+        want = ", ".join(f"d{n}" for n in names)
+        got = f"{len(raw)} values" if isinstance(raw, (tuple, list)) else \
+            f"a {type(raw).__name__}"
+        why = ""
+        if case.weights and isinstance(raw, (tuple, list)):
+            why = (f": the book's {case.class_name} returns {want} and stores "
+                   + ", ".join(f"d{w}" for w in case.weights) + " as attributes (volume 2: "
+                   "in self.grads)")
+        expect = f"{len(names)} ({want}){why}" if names else \
+            f"None ({' and '.join(case.inputs)}: row numbers, no gradient)"
+        raise UserError(f"{phase} returned {got}, expected {expect}")
+    out = []
+    for name, g, x in zip(names, raw, inputs):
+        a = as_array(phase, g, f"d{name}")
+        if a.shape != x.shape:
+            raise UserError(f"d{name} has shape {a.shape} but {name} has shape {x.shape}")
+        out.append((f"d{name}", a))
+    for i, (name, w) in enumerate(zip(case.weights, weights)):
+        where = api.where(i)
+        a = as_array(phase, api.gradient(layer, i), where)
+        if a.shape != w.shape:
+            raise UserError(f"{where} has shape {a.shape}, expected {w.shape} (like {name})")
+        out.append((f"d{name}", a.copy()))
+    return out

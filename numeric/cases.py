@@ -13,6 +13,8 @@ exported code and the hand-coded class against each other.
 (0.0,)
 >>> CASES["affine"].weights, CASES["softmax_with_loss"].loss
 (('W', 'b'), True)
+>>> CASES["lstm"].outputs
+('h_next', 'c_next')
 """
 from __future__ import annotations
 
@@ -103,6 +105,12 @@ BOOK2: dict = {c.name: c for c in (
                       "Wh": ("H", "3*H"), "b": ("3*H",)}, weights=("Wx", "Wh", "b"),
               kinds={"x": "normal", "h_prev": "normal"},
               sizes=({"N": 1, "D": 3, "H": 4}, {"N": 4, "D": 3, "H": 4})),
+    LayerCase("lstm", "LSTM", inputs=("x", "h_prev", "c_prev"), outputs=("h_next", "c_next"),
+              shapes={"x": ("N", "D"), "h_prev": ("N", "H"), "c_prev": ("N", "H"),
+                      "Wx": ("D", "4*H"), "Wh": ("H", "4*H"), "b": ("4*H",)},
+              weights=("Wx", "Wh", "b"),
+              kinds={"x": "normal", "h_prev": "normal", "c_prev": "normal"},
+              sizes=({"N": 1, "D": 3, "H": 2}, {"N": 4, "D": 3, "H": 3})),
     LayerCase("weight_sum", "WeightSum", inputs=("hs", "a"),
               shapes={"hs": ("N", "T", "H"), "a": ("N", "T")}, kinds={"hs": "normal", "a": "normal"},
               sizes=({**_SEQ, "N": 1}, _SEQ)),

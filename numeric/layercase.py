@@ -6,6 +6,8 @@ A case names the layer's class and says how to call it, book style (chapter 5 of
     layer = Class(*weights, **params)          # Affine(W, b), LeakyRelu(alpha=0.01)
     out = layer.forward(*inputs, *consts)      # SoftmaxWithLoss.forward(x, t)
     grads = layer.backward(dout)               # one array, or a tuple in input order
+    h_next, c_next = layer.forward(x, h_prev, c_prev)   # several outputs (an LSTM's) ...
+    grads = layer.backward(dh_next, dc_next)   # ... one upstream gradient each, in order
     dW, db = layer.dW, layer.db                # weight gradients: attributes "d" + name
 
 and how to draw its arguments:
@@ -19,6 +21,9 @@ and how to draw its arguments:
 * ``kinds`` says how a name is drawn: ``"domain"`` uniform in ``domain`` (the
   default for inputs), ``"normal"`` standard normal (the default for weights and
   consts), ``"positive"`` uniform in [0.5, 2], ``"onehot"`` rows of one-hot labels.
+* ``outputs``: the names of a layer's several outputs, in the order forward returns them
+  (``("h_next", "c_next")``); backward takes one upstream gradient per output, named
+  ``"d" + name``, in that order. Empty (the default): one output, ``out``.
 * ``loss``: the output is a scalar loss, ``backward`` is called with ``dout = 1``
   (the book's ``backward(dout=1)``).
 * ``flatten``: the class may also take an ``x`` of rank 4 and flatten it to (N, D)
@@ -92,10 +97,12 @@ class LayerCase:
     param_sets: tuple = ()
     windows: dict = field(default_factory=dict)
     bounds: dict = field(default_factory=dict)
+    outputs: tuple = ()
 
     def __post_init__(self):
         self.inputs, self.weights, self.consts = (tuple(self.inputs), tuple(self.weights),
                                                   tuple(self.consts))
+        self.outputs = tuple(self.outputs)
         self.shapes = {k: tuple(v) for k, v in self.shapes.items()}
         self.domain, self.edges, self.kinks = (tuple(float(v) for v in self.domain),
                                                tuple(float(v) for v in self.edges),
@@ -108,6 +115,11 @@ class LayerCase:
     @property
     def elementwise(self) -> bool:
         return not self.shapes
+
+    @property
+    def output_names(self) -> tuple:
+        """The outputs as the report names them: ``outputs``, or ``("out",)``."""
+        return self.outputs or ("out",)
 
     @property
     def names(self) -> tuple:
@@ -155,6 +167,23 @@ class LayerCase:
         if self.domain[0] >= self.domain[1]:
             raise CaseError(f"{self.name}: domain {self.domain} is empty")
         self._validate_windows()
+        self._validate_outputs()
+
+    def _validate_outputs(self) -> None:
+        outs = self.outputs
+        if not outs:
+            return
+        if len(outs) < 2 or len(set(outs)) != len(outs) or not all(
+                isinstance(n, str) and n.isidentifier() for n in outs):
+            raise CaseError(f"{self.name}: outputs {outs}: two or more distinct identifiers "
+                            "(leave it empty for one output)")
+        clash = [n for n in outs if n in self.names]
+        if clash:
+            raise CaseError(f"{self.name}: output {', '.join(clash)} is also an input, weight "
+                            "or const")
+        if self.loss or self.mask_attr:
+            raise CaseError(f"{self.name}: a loss or a dropout mask has one output, not "
+                            f"{len(outs)}")
 
     def _validate_windows(self) -> None:
         dims = {_dim_name(d) for v in self.shapes.values() for d in v if isinstance(d, str)}

@@ -143,6 +143,7 @@ class Report:
     api: str = ""                   # "book1" or "book2": where the weight gradients were read
     api_detail: str = ""            # said in the text, for classes with weights or lists
     replaced_grads: list[str] = field(default_factory=list)   # book2: grads not in place
+    ignored_douts: list[str] = field(default_factory=list)    # several outputs: a dout unused
 
     def note_once(self, bucket: list[str], message: str) -> None:
         if message not in bucket:
@@ -161,6 +162,7 @@ class Report:
                          + "; ".join(self.replaced_grads) + "): an optimizer holding the lists "
                          "(model.grads += layer.grads, as volume 2 collects them) never sees the "
                          "gradients; write them in place, self.grads[0][...] = dW")
+        fails.extend(self.ignored_douts)
         if self.nonfinite:
             fails.append("non-finite where the reference is finite: " + "; ".join(self.nonfinite))
         if self.strict:

@@ -24,7 +24,10 @@ Affine, gets a note: "does not flatten a 4-D input") — and compares:
   1e-3 and tolerances 1e-2 relative, 1e-3 absolute): the third witness.
 
 An ``index`` input (an embedding's ``idx``) has no gradient: backward returns the others'
-(None if none), and finite differences leave it as drawn.
+(None if none), and finite differences leave it as drawn. A layer with several outputs
+(``case.outputs``, an LSTM's ``h_next, c_next``) gets one upstream gradient each,
+``backward(dh_next, dc_next)``; finite differences are of ``sum_k sum dout_k * out_k``; outputs
+in another order, or a gradient that ignores an upstream one, fail with what happened.
 
 On the way it records ``dout`` modified in place or returned itself, inputs
 modified, a second ``backward`` that differs from the first (with how), warnings
@@ -49,13 +52,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from numeric.book_api import APIError, detect
+from numeric.book_api import APIError, collect, detect
 from numeric.fd import numerical_grad
 from numeric.layercase import FLATTENED, SHAPES, LayerCase, dout_like, draw, input_sets
 from numeric.report import FORWARD_RTOL, TOLERANCE, Report, format_at, tolerance as _tolerance
 from numeric.watch import (FLOOD, NotAccepted, ReferenceFailure, UserError, call,
-                           call_reference, capture, differs, distinct, locate, not_flattened,
-                           quiet, read_mask, takes)
+                           call_reference, capture, differs, distinct, flat_outputs, locate,
+                           not_flattened, quiet, ignored, read_mask, read_outputs, takes,
+                           wrong_order)
 from numeric.watch import as_array as _array
 
 __all__ = ["verify_class", "LayerCase", "Report", "SHAPES", "KINK_RADIUS", "TOLERANCE",
@@ -177,8 +181,8 @@ class _Run:
                     raise NotAccepted(not_flattened(case, args, exc)) from None
                 raise
         self._warnings(caught, "forward", values)
-        out = _array("forward", out, "the output")
-        mask = self._mask(layer, inputs[0], out) if case.mask_attr else None
+        outs = read_outputs("forward", out, case.outputs)
+        mask = self._mask(layer, inputs[0], outs[0]) if case.mask_attr else None
         given = _copies(weights)
         ref = call_reference("constructor", self.reference, *given, **self.ref_kwargs)
         try:
@@ -186,25 +190,30 @@ class _Run:
         except APIError as exc:
             raise ReferenceFailure(str(exc)) from None
         with quiet():
-            ref_out = np.asarray(call_reference("forward", ref.forward, *_copies(inputs + consts)),
-                                 dtype=np.float64)
+            ref_raw = call_reference("forward", ref.forward, *_copies(inputs + consts))
+        ref_outs = read_outputs("the reference's forward", ref_raw, case.outputs, reference=True)
         if mask is not None:
             setattr(ref, case.mask_attr, mask.copy())
-            ref_out = inputs[0] * mask
-        if out.shape != ref_out.shape:
-            if optional:
-                raise NotAccepted(not_flattened(case, args, f"forward returned shape "
-                                                  f"{out.shape}, expected {ref_out.shape}"))
-            raise UserError(f"forward returned shape {out.shape}, expected {ref_out.shape}")
-        rtol, atol, _ = _tolerance(out, ref_out, forward=True)
-        for i in report.forward.add("out", out, ref_out, where, label=label, rtol=rtol, atol=atol):
-            report.note_once(report.nonfinite, f"out = {out.reshape(-1)[i]} at "
-                                               f"{format_at(where, i, out.shape)}")
+            ref_outs = [inputs[0] * mask]
+        swapped = wrong_order(outs, ref_outs, case.outputs)
+        if swapped:
+            raise UserError(swapped)
+        for name, o, r in zip(case.output_names, outs, ref_outs):
+            if o.shape != r.shape:
+                what = f"forward's {name} has shape" if case.outputs else "forward returned shape"
+                if optional:
+                    raise NotAccepted(not_flattened(case, args, f"{what} {o.shape}, expected "
+                                                      f"{r.shape}"))
+                raise UserError(f"{what} {o.shape}, expected {r.shape}")
+            rtol, atol, _ = _tolerance(o, r, forward=True)
+            for i in report.forward.add(name, o, r, where, label=label, rtol=rtol, atol=atol):
+                report.note_once(report.nonfinite, f"{name} = {o.reshape(-1)[i]} at "
+                                                   f"{format_at(where, i, o.shape)}")
 
-        dout = np.array(1.0) if case.loss else dout_like(ref_out, self.rng)
-        dout_arg = 1.0 if case.loss else dout.copy()
+        douts = [np.array(1.0)] if case.loss else [dout_like(r, self.rng) for r in ref_outs]
+        dout_args = [1.0] if case.loss else _copies(douts)
         with capture() as caught:
-            raw = self.user("backward", layer.backward, dout_arg)
+            raw = self.user("backward", layer.backward, *dout_args)
         self._warnings(caught, "backward", values)
         grads = self._grads("backward", raw, layer, free, weights, api)
         replaced = api.replaced(layer)
@@ -212,13 +221,15 @@ class _Run:
             report.note_once(report.replaced_grads, replaced)
         if not case.loss:
             returned = raw if isinstance(raw, (tuple, list)) else [raw]
-            report.aliased_dout |= any(isinstance(g, np.ndarray) and np.shares_memory(g, dout_arg)
-                                       for g in returned)
-            report.mutated_dout |= not np.array_equal(dout_arg, dout, equal_nan=True)
+            report.aliased_dout |= any(isinstance(g, np.ndarray) and np.shares_memory(g, d)
+                                       for g in returned for d in dout_args)
+            report.mutated_dout |= any(not np.array_equal(a, d, equal_nan=True)
+                                       for a, d in zip(dout_args, douts))
         report.mutated_inputs |= any(not np.array_equal(a, x, equal_nan=True)
                                      for a, x in zip(args, inputs + consts))
         with quiet():
-            ref_raw = call_reference("backward", ref.backward, 1.0 if case.loss else dout.copy())
+            ref_raw = call_reference("backward", ref.backward,
+                                     *([1.0] if case.loss else _copies(douts)))
         try:
             expected = self._grads("the reference's backward", ref_raw, ref, free, weights,
                                    ref_api)
@@ -235,49 +246,37 @@ class _Run:
                                          rtol=rtol, atol=atol):
                 report.note_once(report.nonfinite, f"{name} = {g.reshape(-1)[i]} at "
                                                    f"{format_at(where, i, g.shape)}")
-        self._second_call(layer, dout, grads, free, weights, api)
-        self._finite_differences(values, weights, consts, mask, dout, grads, near_kink, where,
-                                 low=_tolerance(out, out)[2] == "float32")
+        grads = [(n, np.array(g, copy=True)) for n, g in grads]   # later calls may reuse them
+        self._second_call(layer, douts, grads, free, weights, api)
+        self._finite_differences(values, weights, consts, mask, douts, grads, near_kink, where,
+                                 low=_tolerance(outs[0], outs[0])[2] == "float32")
+        if case.outputs:
+            self._ignored(layer, ref, douts, grads, expected, free, weights, (api, ref_api))
+
+    def _ignored(self, layer, ref, douts, grads, expected, free, weights, apis) -> None:
+        """Each upstream gradient redrawn alone (:func:`numeric.watch.ignored`)."""
+        def redraw(k):
+            other = _copies(douts)
+            other[k] = dout_like(douts[k], self.rng)
+            phase = f"backward (d{self.case.outputs[k]} redrawn)"
+            with quiet():
+                mine = self._grads(phase, self.user(phase, layer.backward, *_copies(other)),
+                                   layer, free, weights, apis[0])
+                raw = call_reference("backward", ref.backward, *_copies(other))
+            return mine, self._grads("the reference's backward", raw, ref, free, weights,
+                                     apis[1])
+        for message in ignored(self.case.outputs, grads, expected, redraw):
+            if not any(m.startswith(message) for m in self.report.ignored_douts):
+                self.report.ignored_douts.append(f"{message} ({self.label})")
 
     def _grads(self, phase, raw, layer, inputs, weights, api=None) -> list:
-        """[(name, array)]: the returned input gradients, then the weight gradients (copies:
-        volume 2 writes the next backward into the same arrays)."""
-        names, case = self.case.differentiated, self.case
-        if len(names) == 1 and not isinstance(raw, (tuple, list)):
-            raw = (raw,)
-        elif not names and raw is None:          # only index inputs: the book returns None
-            raw = ()
-        if not isinstance(raw, (tuple, list)) or len(raw) != len(names):
-            want = ", ".join(f"d{n}" for n in names)
-            got = f"{len(raw)} values" if isinstance(raw, (tuple, list)) else \
-                f"a {type(raw).__name__}"
-            why = ""
-            if case.weights and isinstance(raw, (tuple, list)):
-                why = (f": the book's {case.class_name} returns {want} and stores "
-                       + ", ".join(f"d{w}" for w in case.weights) + " as attributes (volume 2: "
-                       "in self.grads)")
-            expect = f"{len(names)} ({want}){why}" if names else \
-                f"None ({' and '.join(case.inputs)}: row numbers, no gradient)"
-            raise UserError(f"{phase} returned {got}, expected {expect}")
-        out = []
-        for name, g, x in zip(names, raw, inputs):
-            a = _array(phase, g, f"d{name}")
-            if a.shape != x.shape:
-                raise UserError(f"d{name} has shape {a.shape} but {name} has shape {x.shape}")
-            out.append((f"d{name}", a))
-        for i, (name, w) in enumerate(zip(case.weights, weights)):
-            where = api.where(i)
-            a = _array(phase, api.gradient(layer, i), where)
-            if a.shape != w.shape:
-                raise UserError(f"{where} has shape {a.shape}, expected {w.shape} (like {name})")
-            out.append((f"d{name}", a.copy()))
-        return out
+        return collect(phase, raw, layer, self.case, inputs, weights, api)
 
-    def _second_call(self, layer, dout, grads, inputs, weights, api) -> None:
+    def _second_call(self, layer, douts, grads, inputs, weights, api) -> None:
         case, report = self.case, self.report
         with quiet():
             raw = self.user("backward (second call)", layer.backward,
-                            1.0 if case.loss else dout.copy())
+                            *([1.0] if case.loss else _copies(douts)))
         again = self._grads("backward (second call)", raw, layer, inputs, weights, api)
         for (name, a), (_, g) in zip(again, grads):
             a, g = np.asarray(a, dtype=np.float64), np.asarray(g, dtype=np.float64)
@@ -298,9 +297,10 @@ class _Run:
                 report.note_once(report.notes, "backward ignores dout (checked with dout = 1 "
                                  "only, right when the loss is the final node)")
 
-    def _finite_differences(self, values, weights, consts, mask, dout, grads, near_kink,
+    def _finite_differences(self, values, weights, consts, mask, douts, grads, near_kink,
                             where, low=False) -> None:
-        names = self.case.differentiated              # the weights too; an index stays put
+        names, outputs = self.case.differentiated, self.case.outputs   # an index stays put
+        dout = flat_outputs(douts) if outputs else douts[0]    # L = sum_k sum dout_k * out_k
         if mask is not None:
             def forward(x, *ws):
                 return x * mask
@@ -309,7 +309,8 @@ class _Run:
                 moved = dict(zip(names, xs))
                 args = [moved[k] if k in moved else values[k].copy() for k in self.case.inputs]
                 layer = self.cls(*xs[len(names):], **self.kwargs)
-                return layer.forward(*args, *_copies(consts))
+                out = layer.forward(*args, *_copies(consts))
+                return flat_outputs(read_outputs("forward", out, outputs)) if outputs else out
         eps, rtol, atol = FD_FLOAT32 if low else (None, None, None)
         with quiet():
             numeric = self.user("forward (finite differences)", numerical_grad, forward,
@@ -383,7 +384,8 @@ class _Run:
                 with quiet():
                     ref = call_reference("constructor", self.reference, **self.ref_kwargs)
                     call_reference("forward", ref.forward, *_copies(inputs))
-                    ref_raw = call_reference("backward", ref.backward, np.ones(1))
+                    ones = [np.ones(1)] * len(case.output_names)   # one per output
+                    ref_raw = call_reference("backward", ref.backward, *ones)
                     try:
                         expected = self._grads("the reference", ref_raw, ref, inputs, [],
                                                None)[i][1]
@@ -391,7 +393,7 @@ class _Run:
                         raise ReferenceFailure(str(exc)) from None
                     layer = self.user("constructor", self.cls, **self.kwargs)
                     self.user("forward", layer.forward, *_copies(inputs))
-                    raw = self.user("backward", layer.backward, np.ones(1))
+                    raw = self.user("backward", layer.backward, *_copies(ones))
                 got = self._grads("backward", raw, layer, inputs, [], None)[i][1]
                 got_v = float(np.asarray(got, dtype=np.float64).reshape(-1)[0])
                 exp_v = float(np.asarray(expected, dtype=np.float64).reshape(-1)[0])

@@ -9,7 +9,9 @@ bounds what a flood of warnings costs: the first few messages are kept, the rest
 counted. What the class hands back is read here too: :func:`as_array` (a real array,
 or a one-line :class:`UserError`), :func:`read_mask` (a dropout mask, 0/1 or inverted,
 0 and 1/(1 − p)); :class:`NotAccepted` marks an input the class does not take (volume
-2's Affine and a 4-D input), a note rather than a failure.
+2's Affine and a 4-D input), a note rather than a failure. A layer with several outputs
+returns a tuple: :func:`read_outputs` reads it, :func:`wrong_order` names outputs returned
+in another order than the case's.
 
 >>> with capture() as caught:
 ...     _ = np.exp(np.array([1000.0]))
@@ -194,3 +196,79 @@ def as_array(phase: str, value, what: str) -> np.ndarray:
     if a.dtype.kind not in "biuf":
         raise UserError(f"{phase}: {what} is an array of {a.dtype}, not of real numbers")
     return a
+
+
+# --- layers with several outputs (an LSTM's h_next, c_next) ----------------------------------
+
+def read_outputs(phase: str, value, names: tuple, reference: bool = False) -> list:
+    """forward's result as a list of arrays: one (``names`` empty: a one-output layer) or a
+    tuple of ``len(names)``, in that order; else a :class:`UserError` saying what it is
+    (``reference``: float64 arrays, else a :class:`ReferenceFailure`)."""
+    if reference:
+        try:
+            return [np.asarray(o, dtype=np.float64) for o in read_outputs(phase, value, names)]
+        except UserError as exc:
+            raise ReferenceFailure(str(exc)) from None
+    if not names:
+        return [as_array(phase, value, "the output")]
+    want = f"{len(names)} arrays ({', '.join(names)})"
+    if not isinstance(value, (tuple, list)):
+        what = "one array" if isinstance(value, np.ndarray) else f"a {type(value).__name__}"
+        raise UserError(f"{phase} returned {what}, expected a tuple of {want}")
+    if len(value) != len(names):
+        raise UserError(f"{phase} returned {len(value)} values, expected {want}")
+    return [as_array(phase, v, n) for v, n in zip(value, names)]
+
+
+def wrong_order(outs, refs, names) -> str:
+    """'' when the outputs ``outs`` match ``refs`` in order (or match no order); else how
+    they are permuted: "forward returns (c_next, h_next): ..." (``outs[i]`` is ``refs[p[i]]``)."""
+    from itertools import permutations
+
+    def same(a, b):
+        return a.shape == b.shape and np.allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=True)
+    if len(names) < 2 or all(same(o, r) for o, r in zip(outs, refs)):
+        return ""
+    for p in permutations(range(len(names))):
+        if all(same(o, refs[j]) for o, j in zip(outs, p)):
+            got = ", ".join(names[j] for j in p)
+            return (f"forward returns ({got}): the outputs in the wrong order, expected "
+                    f"({', '.join(names)})")
+    return ""
+
+
+def flat_outputs(outs) -> np.ndarray:
+    """Several outputs as one float64 vector (finite differences of sum_k sum dout_k*out_k)."""
+    return np.concatenate([np.asarray(o, dtype=np.float64).reshape(-1) for o in outs])
+
+
+def change(a, b) -> float:
+    """max |a - b| (inf where only one is finite, 0 where both are the same non-finite)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        return np.inf
+    with np.errstate(invalid="ignore"):
+        d = np.where((a == b) | (np.isnan(a) & np.isnan(b)), 0.0, np.abs(a - b))
+    return float(np.max(np.nan_to_num(d, nan=np.inf), initial=0.0))
+
+
+def ignored(names, grads, expected, redraw) -> list:
+    """What backward ignores of its upstream gradients: ``redraw(k)`` runs both backwards
+    again with ``"d" + names[k]`` alone redrawn and returns their [(name, gradient)]; a
+    gradient the reference's changes with it but the class's does not (rounding aside)
+    ignores it: "backward ignores dc_next: ..." when all do, else which."""
+    found = []
+    for k, name in enumerate(names):
+        mine, theirs = redraw(k)
+        moved = {n: change(e, e0) for (n, e), (_, e0) in zip(theirs, expected)}
+        moved = {n: c for n, c in moved.items() if c > 0}
+        stuck = [n for (n, g), (_, g0) in zip(mine, grads)
+                 if n in moved and change(g, g0) <= 1e-6 * moved[n]]
+        one = len(stuck) == 1
+        if stuck and len(stuck) == len(moved):
+            found.append(f"backward ignores d{name}: the gradients do not change when it does")
+        elif stuck:
+            found.append(f"backward: {', '.join(stuck)} ignore{'s' * one} d{name}: "
+                         f"{'it does' if one else 'they do'} not change when d{name} does "
+                         f"(the reference's {'does' if one else 'do'})")
+    return found

@@ -141,9 +141,10 @@ def _float32_run(cls, case, values, dtype):
     if case.mask_attr:
         layer.rng = np.random.default_rng(3)  # the same mask for both dtypes
     out = layer.forward(*[v[n] for n in case.inputs + case.consts])
-    dout = 1.0 if case.loss else np.linspace(-1, 1, np.size(out), dtype=dtype).reshape(
-        np.shape(out))
-    g = layer.backward(dout)
+    outs = out if case.outputs else (out,)          # several outputs: one dout each
+    douts = [1.0] if case.loss else [np.linspace(-1, 1, np.size(o), dtype=dtype).reshape(
+        np.shape(o)) for o in outs]
+    g = layer.backward(*douts)
     g = list(g) if isinstance(g, tuple) else [] if g is None else [g]   # None: only ids
     weights = [np.array(api.gradient(layer, i)) for i in range(len(case.weights))]
     return out, g, weights, layer, v
@@ -182,7 +183,9 @@ def test_float32_backward_functions(modules, name):
     fn = getattr(mod, f"{name}_backward")
     values = _sets(case)[-1]
     out, _, _, layer, v = _float32_run(getattr(mod, case.class_name), case, values, np.float32)
-    known = {"out": np.asarray(out), **v}
+    known = {"out": np.asarray(out), **v,
+             **{f"d{o}": np.ones_like(a) for o, a in zip(case.outputs, out if case.outputs
+                                                         else ())}}
     args = {}
     for p, param in inspect.signature(fn).parameters.items():
         if p == "dout":

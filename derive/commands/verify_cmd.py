@@ -17,7 +17,10 @@ must write in place — a replaced list or array fails: an optimizer holding the
 would not see it). A class that does not flatten a 4-D input (volume 2's Affine) gets
 a note for that input, not a failure; an inverted-dropout mask (0 and 1/(1 − p)) is
 recognised, with a note naming the scale. Loss layers are checked with ``dout = 1``;
-a float32 class gets float32 tolerances.
+a float32 class gets float32 tolerances. A layer with several outputs (``--layer lstm``:
+``forward`` returns ``h_next, c_next``) gets one upstream gradient per output,
+``backward(dh_next, dc_next)``, in the order forward returns them; outputs returned in
+another order, or a gradient that ignores one upstream gradient, fail and say so.
 
 Exit 0 when the gradients are right, 1 when they are wrong or the class misbehaves
 (exits, crashes, hangs past ``--timeout``, prints more than the cap, floods
