@@ -99,6 +99,8 @@ def test_results_match_finite_differences(derived, name, n):
     env = _values(d, sizes, rng)
     dout = rng.standard_normal(np.shape(env["out"])) if np.ndim(env["out"]) else 0.7
     env["dout"] = dout
+    for k, name in enumerate(d.spec.output_names):    # several outputs: one dout each
+        env["d" + name] = dout[k]
     for wrt in d.wrt:
         got = np.broadcast_to(evaluate(d.result[wrt], env), np.shape(env[wrt]))
         base = np.array(env[wrt], dtype=np.float64)
