@@ -94,19 +94,18 @@ def gru(x: input("N", "D"), h_prev: input("N", "H"), Wx: weight("D", "3*H"),
     return h_next
 ''',
     "time_rnn": '''
-def time_rnn(x0: input("N", "D"), x1: input("N", "D"), x2: input("N", "D"),
-             h0: input("N", "H"), Wx: weight("D", "H"), Wh: weight("H", "H"), b: weight("H")):
-    """Time RNN: the RNN cell over T steps (backpropagation through time, shown for T = 3)
+def time_rnn(x0: input("N", "D"), x1: input("N", "D"), h0: input("N", "H"),
+             Wx: weight("D", "H"), Wh: weight("H", "H"), b: weight("H")):
+    """Time RNN: the RNN cell over T steps (backpropagation through time, shown for T = 2)
 
     class: TimeRNN
     loop: rnn
-    note: the derivation unrolls three steps, h_t = tanh(h_(t−1)·Wh + x_t·Wx + b), each h_t an output with its own upstream gradient dh_t: the gradient reaching h_1 is dh_1 plus what step 2 passes back through Wh (the same at every step, for any T), and the shared Wx, Wh, b collect one term per step (their gradients add up over t)
+    note: the derivation unrolls two steps, h_t = tanh(h_(t−1)·Wh + x_t·Wx + b), each h_t an output with its own upstream gradient dh_t: the gradient reaching h1 is dh1 plus what step 2 passes back through Wh (the same between any two steps, for any T), and the shared Wx, Wh, b collect one term per step (their gradients add up over t)
     note: the exported TimeRNN(Wx, Wh, b, stateful=False) runs the cell over any T: forward(xs (N, T, D)) → hs (N, T, H), backward(dhs) → dxs, summing the steps' weight gradients; dh is the gradient to the initial state
     """
     h1 = np.tanh(h0 @ Wh + x0 @ Wx + b)
     h2 = np.tanh(h1 @ Wh + x1 @ Wx + b)
-    h3 = np.tanh(h2 @ Wh + x2 @ Wx + b)
-    return h1, h2, h3
+    return h1, h2
 ''',
     "time_lstm": '''
 def time_lstm(x: input("N", "D"), h_prev: input("N", "H"), c_prev: input("N", "H"),

@@ -909,7 +909,7 @@ class GRU:
 
 
 class TimeRNN:
-    """Time RNN: the RNN cell over T steps (backpropagation through time, shown for T = 3).
+    """Time RNN: the RNN cell over T steps (backpropagation through time, shown for T = 2).
 
     forward(xs (N, T, ·)) runs one RNN per step, carrying h_prev from step t to t + 1
     (and across calls when stateful); backward(dhs) runs t = T − 1 … 0, adds the

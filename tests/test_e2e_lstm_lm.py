@@ -20,7 +20,17 @@ from numeric.lm import PARAM_NAMES, LSTMLM, RowsLoss, TimeLoop, TimeRows, clip_g
 from numeric.nets import Adam
 
 V, D, H, N, T = 7, 4, 5, 2, 4
+class _Cells:
+    """matrix_generated without its time classes: the exported step cells, looped here."""
+
+    def __getattr__(self, name):
+        if name.startswith("Time") and name != "TimeEmbedding":
+            raise AttributeError(name)
+        return getattr(matrix_generated, name)
+
+
 BUILDS = {"exported": matrix_generated,
+          "exported_cells": _Cells(),                            # exported cells, our loop
           "time_reference": time_reference,                       # the book's TimeLSTM etc.
           "step_reference": (nlp_reference, time_reference)}      # hand-coded cells, our loop
 
@@ -52,13 +62,17 @@ def differences(net, xs, ts):
 
 
 def test_the_builds_use_the_classes_they_name():
-    exported = LSTMLM(V, D, H)
+    exported = LSTMLM(V, D, H)          # derive exports the time layers too: every one of them
     assert type(exported.embed) is matrix_generated.TimeEmbedding
+    assert [type(layer) for layer in exported.lstms] == [matrix_generated.TimeLSTM] * 2
+    assert type(exported.affine) is matrix_generated.TimeAffine
+    assert type(exported.loss_layer) is matrix_generated.TimeSoftmaxWithLoss
+    cells = LSTMLM(V, D, H, layers=BUILDS["exported_cells"])    # the cells under our loop
     assert all(type(layer) is TimeLoop and layer.cell_cls is matrix_generated.LSTM
-               for layer in exported.lstms)
-    assert type(exported.affine) is TimeRows and type(exported.affine.layer) is matrix_generated.Affine
-    assert type(exported.loss_layer) is RowsLoss
-    assert type(exported.loss_layer.layer) is matrix_generated.SoftmaxWithLoss
+               for layer in cells.lstms)
+    assert type(cells.affine) is TimeRows and type(cells.affine.layer) is matrix_generated.Affine
+    assert type(cells.loss_layer) is RowsLoss
+    assert type(cells.loss_layer.layer) is matrix_generated.SoftmaxWithLoss
     book = LSTMLM(V, D, H, layers=time_reference)
     assert [type(layer) for layer in book.lstms] == [time_reference.TimeLSTM] * 2
     assert type(book.affine) is time_reference.TimeAffine
@@ -70,7 +84,7 @@ def test_the_builds_use_the_classes_they_name():
         lm_classes(nlp_reference)
     # the layers hold the net's arrays: an in-place update is seen by the next forward
     assert exported.embed.W is exported.params["embed_W"]
-    assert exported.lstms[1].Wh is exported.params["lstm2_Wh"]
+    assert cells.lstms[1].Wh is cells.params["lstm2_Wh"]
     assert book.lstms[0].params[0] is book.params["lstm1_Wx"]
 
 
