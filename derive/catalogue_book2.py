@@ -176,6 +176,20 @@ def time_dropout(x: input("N", "T", "D"), mask: const("N", "T", "D")):
     """
     return x * mask
 ''',
+    "time_attention": '''
+def time_attention(hs_enc: input("N", "T", "H"), hs_dec: input("N", "S", "H")):
+    """Time attention: for each decoder step, attention over the encoder states
+
+    class: TimeAttention
+    note: the book's TimeAttention runs one Attention per decoder step u; written with np.einsum the S steps are one batched product: s[n, u, t] = hs_enc[n, t]·hs_dec[n, u], a = softmax over t, c[n, u] = Σ_t a[n, u, t]·hs_enc[n, t]
+    note: hs_enc reaches c by two paths at every step, through the weights a and directly: its gradient adds both, summed over the decoder steps
+    """
+    s = np.einsum("nth,nuh->nut", hs_enc, hs_dec)
+    e = np.exp(s)
+    a = e / np.sum(e, axis=2, keepdims=True)
+    c = np.einsum("nut,nth->nuh", a, hs_enc)
+    return c
+''',
     "weight_sum": '''
 def weight_sum(hs: input("N", "T", "H"), a: input("N", "T")):
     """Weight sum (attention's context vector): c = Σ_t a[:, t]·hs[:, t]

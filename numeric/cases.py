@@ -161,6 +161,10 @@ TIME: dict = {c.name: c for c in (
               kinds={"x": "normal", "t": "onehot"}, loss=True, sizes=_STEPS),
     LayerCase("time_dropout", "TimeDropout", shapes={"x": ("N", "T", "D")},
               kinds={"x": "normal"}, mask_attr="mask", sizes=_STEPS),
+    LayerCase("time_attention", "TimeAttention", inputs=("hs_enc", "hs_dec"),
+              shapes={"hs_enc": ("N", "T", "H"), "hs_dec": ("N", "S", "H")},
+              kinds={"hs_enc": "normal", "hs_dec": "normal"},
+              sizes=({"N": 1, "T": 4, "S": 3, "H": 2}, {"N": 2, "T": 3, "S": 4, "H": 3})),
 )}
 _LOOP = ({"N": 1, "T": 3, "D": 3, "H": 4}, {"N": 2, "T": 4, "D": 3, "H": 4})
 #: the time loops: an exported cell over T steps against the book's TimeRNN, TimeLSTM, TimeGRU

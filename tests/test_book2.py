@@ -78,6 +78,13 @@ def test_attention_layers_against_the_reference_classes():
     _compare(gen.Attention(), ref.Attention(), [hs, h], RNG.standard_normal((N, H)), [])
 
 
+def test_time_attention_against_the_books_loop_over_decoder_steps():
+    N, T, S, H = 2, 5, 3, 4
+    hs_enc, hs_dec = RNG.standard_normal((N, T, H)), RNG.standard_normal((N, S, H))
+    _compare(gen.TimeAttention(), tref.TimeAttention(), [hs_enc, hs_dec],
+             RNG.standard_normal((N, S, H)), [])
+
+
 def test_embedding_accumulates_repeated_ids_and_returns_none():
     W = RNG.standard_normal((6, 3))
     for idx in (np.array([4, 1, 4, 4, 0]), np.array([[2, 2], [5, 2], [0, 0]])):

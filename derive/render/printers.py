@@ -263,7 +263,7 @@ class DeriveLatexPrinter(LatexPrinter):
     def _print_Einsum(self, expr):
         sa, sb, so = expr.subscripts.replace("->", ",").split(",")
         summed = "".join(ch for ch in dict.fromkeys(sa + sb) if ch not in so)
-        return r"\sum_{%s} %s_{%s} \, %s_{%s}" % (
+        return r"\sum_{%s} {%s}_{%s} \, {%s}_{%s}" % (     # braces: hs_enc has a subscript
             summed, self.parenthesize(expr.args[0], PRECEDENCE["Atom"], strict=True), sa,
             self.parenthesize(expr.args[1], PRECEDENCE["Atom"], strict=True), sb)
 
