@@ -43,20 +43,18 @@ def _erf(v):
     return erf(np.asarray(v, dtype=np.float64))
 
 
+_OWN = {"gather": "gather", "scatter_add": "gather", "outputs": "outputs", "part": "outputs",
+        "slice": "slices", "place": "slices", "concatenate": "slices", "windows": "windows",
+        "fold": "windows", "einsum": "windows", "first_max": "windows"}
+
+
 def _structural(e, env):
     op = STRUCTURAL[type(e)]
-    if op in ("gather", "scatter_add"):
-        from .gather import evaluate_gather, evaluate_scatter
-        return (evaluate_gather if op == "gather" else evaluate_scatter)(e, env)
-    if op in ("outputs", "part"):
-        from .outputs import evaluate_np as outputs_np
-        return outputs_np(e, evaluate, env)
-    if op in ("slice", "place", "concatenate"):
-        from .slices import evaluate_np as slices_np
-        return slices_np(e, evaluate, env)
-    if op in ("windows", "fold", "einsum", "first_max"):
-        from .windows import evaluate_np
-        return evaluate_np(e, evaluate, env)
+    if op in _OWN:                  # primitives whose module evaluates them (evaluate_np)
+        from . import gather, outputs, slices, windows
+        module = {"gather": gather, "outputs": outputs, "slices": slices,
+                  "windows": windows}[_OWN[op]]
+        return module.evaluate_np(e, evaluate, env)
     a = evaluate(e.args[0], env)
     if op == "matmul":
         return np.matmul(a, evaluate(e.args[1], env))

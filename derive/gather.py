@@ -24,7 +24,7 @@ import sympy as sp
 from .errors import ShapeError
 from .tensor import Structural, shape_of, show_shape
 
-__all__ = ["Gather", "ScatterAdd", "scatter_add"]
+__all__ = ["Gather", "ScatterAdd"]
 
 
 class Gather(Structural):
@@ -72,20 +72,6 @@ class ScatterAdd(Structural):
         return shape_of(self.args[2])
 
 
-def scatter_add(G, idx, shape):
-    """NumPy: zeros of ``shape`` with ``np.add.at`` of ``G`` at rows ``idx`` (the evaluator's
-    and the generated code's spelling).
-
-    >>> import numpy as np
-    >>> scatter_add(np.ones((3, 2)), np.array([1, 0, 1]), (2, 2)).tolist()
-    [[1.0, 1.0], [2.0, 2.0]]
-    """
-    import numpy as np
-    out = np.zeros(shape, dtype=np.result_type(G))
-    np.add.at(out, np.asarray(idx, dtype=np.intp), G)
-    return out
-
-
 def vjp_gather(v, k, G):
     """The gradient ``W[idx]`` passes to W: the scatter-add of G at rows idx."""
     W, idx = v.args
@@ -108,18 +94,30 @@ def element_scatter(e, idx):
     return sp.Sum(body, *[(n, 0, s - 1) for n, s in zip(ns, shape)])
 
 
-def evaluate_gather(e, env):
+def evaluate_np(e, evaluate, env):
+    """W[idx] by NumPy's indexing (the row numbers checked), and the scatter-add by the
+    generated code's own helper (np.add.at: repeated rows accumulate).
+
+    >>> import numpy as np
+    >>> from derive.evaluate import evaluate
+    >>> from derive.tensor import Arr, dims
+    >>> N, V, D = dims("N V D")
+    >>> G, idx, W = Arr("G", (N, D)), Arr("idx", (N,), integer=True), Arr("W", (V, D))
+    >>> env = {"G": np.ones((3, 2)), "idx": np.array([1.0, 0.0, 1.0]), "W": np.zeros((2, 2)),
+    ...        "N": 3, "V": 2, "D": 2}
+    >>> evaluate_np(ScatterAdd(G, idx, W), evaluate, env).tolist()
+    [[1.0, 1.0], [2.0, 2.0]]
+    """
     import numpy as np
 
-    from .evaluate import evaluate
-    W, rows = evaluate(e.args[0], env), np.asarray(evaluate(e.args[1], env))
+    from .codegen.runtime import _scatter_add
+    from .evaluate import concrete
+    rows = np.asarray(evaluate(e.args[1], env))
+    if isinstance(e, ScatterAdd):
+        return _scatter_add(evaluate(e.args[0], env), rows.astype(np.intp),
+                            concrete(shape_of(e.args[2]), env))
+    W = evaluate(e.args[0], env)
     if not np.all(rows == np.round(rows)) or rows.min(initial=0) < 0 or \
             rows.max(initial=0) >= np.shape(W)[0]:
         raise ShapeError("an index array holds values that are not row numbers of W")
     return np.asarray(W)[rows.astype(np.intp)]
-
-
-def evaluate_scatter(e, env):
-    from .evaluate import concrete, evaluate
-    return scatter_add(evaluate(e.args[0], env), evaluate(e.args[1], env),
-                       concrete(shape_of(e.args[2]), env))

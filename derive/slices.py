@@ -136,13 +136,8 @@ def as_places(e):
     """``e`` with each Concat written as the sum of its parts placed at their offsets;
     the identity is checked in index form once per layout, the parts held opaque."""
     def expand(c):
-        like, at, terms = _LIKE(c), sp.Integer(0), []
         _concat_lemma(tuple(shape_of(p) for p in c.parts), c.axis)
-        for p in c.parts:
-            size = shape_of(p)[c.axis]
-            terms.append(Place(p, sp.Integer(c.axis), at, at + size, like))
-            at += size
-        return sp.Add(*terms)
+        return _placed(c)
     e = e.replace(lambda a: isinstance(a, Concat), expand)
     return e.replace(lambda a: isinstance(a, Place),       # like only lends its shape
                      lambda a: Place(*a.args[:4], _LIKE(a)))
@@ -153,6 +148,16 @@ def _LIKE(c):
     return Arr("_concat", shape_of(c))
 
 
+def _placed(c):
+    """The sum of a Concat's parts, each placed at its offset along the axis."""
+    at, terms = sp.Integer(0), []
+    for p in c.parts:
+        size = shape_of(p)[c.axis]
+        terms.append(Place(p, sp.Integer(c.axis), at, at + size, _LIKE(c)))
+        at += size
+    return sp.Add(*terms)
+
+
 @lru_cache(maxsize=256)
 def _concat_lemma(shapes, axis) -> None:
     from . import index
@@ -161,12 +166,8 @@ def _concat_lemma(shapes, axis) -> None:
     from .tensor import Arr
     parts = [Arr(f"_P{k}", s) for k, s in enumerate(shapes)]
     c = Concat(sp.Integer(axis), *parts)
-    like, at, places = Arr("_concat", shape_of(c)), sp.Integer(0), []
-    for p in parts:
-        places.append(Place(p, sp.Integer(axis), at, at + shape_of(p)[axis], like))
-        at += shape_of(p)[axis]
     idx = free_indices(shape_of(c))
-    if index.difference(element(c, idx), element(sp.Add(*places), idx)):
+    if index.difference(element(c, idx), element(_placed(c), idx)):
         raise ProofError("np.concatenate is not the sum of its placed parts")
 
 
@@ -217,12 +218,9 @@ def evaluate_np(e, evaluate, env):
         a = np.asarray(evaluate(e.args[0], env))
         lo, hi = concrete(e.args[2:4], env)
         return np.take(a, np.arange(lo, hi), axis=e.axis)
-    if isinstance(e, Place):
-        G = np.asarray(evaluate(e.args[0], env))
-        out = np.zeros(concrete(shape_of(e.args[4]), env), dtype=np.result_type(G, np.float64))
+    if isinstance(e, Place):            # the generated code's own helper
+        from .codegen.runtime import _place
         lo, hi = concrete(e.args[2:4], env)
-        index = [slice(None)] * out.ndim
-        index[e.axis] = slice(lo, hi)
-        out[tuple(index)] = G
-        return out
+        return _place(np.asarray(evaluate(e.args[0], env), dtype=np.float64),
+                      concrete(shape_of(e.args[4]), env), e.axis, lo, hi)
     return np.concatenate([np.asarray(evaluate(p, env)) for p in e.parts], axis=e.axis)
