@@ -147,6 +147,7 @@ def _chain(graph, rec, n, k, upstream, names, complete, smooth, tensor):
                    note=rule.note, index=_index_argument(n, k, names), shape=arg.shape)
         return contribution
     local = rule.local_at(args, names.value(n.id), n.const)[k]
+    raw, raw_proof = _raw_local(graph, rec, n, k, local, what, names)
     contribution = elementwise_vjp(upstream, local, arg.shape)
     if complete and smooth and not tensor:
         reference = cut_reference(graph, arg.id, names.dout)
@@ -157,14 +158,46 @@ def _chain(graph, rec, n, k, upstream, names, complete, smooth, tensor):
     if contribution != upstream * local:       # a broadcast operand: its copies add up
         proof = rec.prove(upstream * local, reference, what)
         proof = replace(proof, detail=proof.detail + "; " + prove_broadcast(n.shape, arg.shape))
-        rec.record("chain", n.op, n.name, arg.name, contribution, proof=proof, against=against,
-                   what=what, upstream=upstream, local=local, complete=complete,
-                   note=rule.note, index=_broadcast_index(n, arg, names), shape=arg.shape)
+        rec.record("chain", n.op, n.name, arg.name, contribution, proof=_with(proof, raw_proof),
+                   against=against, what=what, upstream=upstream, local=local,
+                   complete=complete, note=rule.note, index=_broadcast_index(n, arg, names),
+                   shape=arg.shape, raw=raw)
         return contribution
-    rec.record("chain", n.op, n.name, arg.name, contribution, reference=reference,
+    proof = _with(rec.prove(contribution, reference, what), raw_proof)
+    rec.record("chain", n.op, n.name, arg.name, contribution, proof=proof,
                against=against, upstream=upstream, local=local, complete=complete,
-               note=rule.note, what=what, shape=arg.shape)
+               note=rule.note, what=what, shape=arg.shape, raw=raw)
     return contribution
+
+
+def _raw_local(graph, rec, n, k, local, what, names):
+    """The rule's local derivative in the names of the node's operands (−1/c² for
+    ``out = 1/c``), with the proof that it equals the cached ``local`` (−out²); (None, None)
+    when the two are written alike or the equality is not proven."""
+    from .errors import ProofError
+    operands = [graph.node(a) for a in n.args]
+    named = [names.value(a.id) if a.is_leaf or a.statement else array(a.name, a.shape)
+             for a in operands]
+    value = n.rule.value if n.const is None else n.rule.value.xreplace({c: n.const})
+    placeholders = (u0, u1, u2)[: len(n.args)]
+    raw = rules_diff(value, placeholders[k]).xreplace(dict(zip(placeholders, named)))
+    if raw == local or raw.has(sp.Piecewise, sp.Heaviside) or not raw.free_symbols - \
+            local.free_symbols:
+        return None, None
+    values = {s: names.value(a.id) if a.is_leaf or a.statement else a.expr
+              for s, a in zip(named, operands)}
+    try:
+        proof = rec.prove(raw.xreplace(values), local, what + " (the local derivative)")
+    except ProofError:
+        return None, None
+    return raw, proof
+
+
+def _with(proof, raw_proof):
+    if raw_proof is None:
+        return proof
+    return replace(proof, detail=f"{proof.detail}; the rule's local derivative equals its "
+                                 f"cached form ({raw_proof.method})")
 
 
 def _shift_by_max(rec, n, arg, upstream, what, complete):

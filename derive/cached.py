@@ -112,7 +112,8 @@ def candidates(g0: sp.Expr, forward: sp.Expr, x: sp.Symbol, inputs, out=out_scal
     if x in forward.free_symbols and len(inputs) == 1 and \
             unfolded.count(sp.Piecewise) <= _FOLD_LIMIT:
         routes += _out_routes(g0, unfolded, forward, x, out)
-    via = [("substitute out", unfolded, "out = " + _show(forward))] if g0.has(out) else []
+    via = [("substitute", unfolded, "put in the forward formula", (out, forward))] \
+        if g0.has(out) else []
     routes.append(("x", via + [("simplify", tidy(unfolded), "")]))
     if g0.has(out):
         routes.append(("mixed", [("simplify", tidy(g0), "")]))
@@ -154,18 +155,18 @@ def _out_routes(g0, unfolded, forward, x, out):
     g = invert(forward, x, out)
     if g is not None:
         moved = g0.xreplace({x: g})
-        routes.append(("out", [("invert", moved, f"{x} = {_show(g)}, from out = {_show(forward)}"),
-                               ("simplify", tidy(moved), "")]))
+        routes.append(("out", [("invert", moved, "solve the forward formula for the input",
+                                (x, g)), ("simplify", tidy(moved), "")]))
     folded = tidy(unfolded)
     if isinstance(folded, sp.Piecewise):
         branchwise = _branchwise(folded, forward, x, out)
         if branchwise is not None:
             routes.append(("out", [("invert branches", branchwise,
-                                    "each branch inverted; conditions read on out"),
+                                    "each branch solved for the input; conditions read on y"),
                                    ("simplify", tidy(branchwise), "")]))
     swapped = folded.xreplace({x: out})
     routes.append(("out", [("read on out", swapped,
-                            f"out > 0 exactly where {x} > 0, so the condition can be read on out")]))
+                            f"y > 0 exactly where {x} > 0, so the condition can be read on y")]))
     return routes
 
 
@@ -198,13 +199,34 @@ def choose(cands: list) -> Candidate:
 
 # ---- applying it: a layer's result, and the gradient above a structural node ---------------
 
-def _record_moves(rec, best, target, prev, what):
-    for rule, expr, note in best.moves:
+def _record_moves(rec, best, target, prev, what, moves=None):
+    for rule, expr, note, *using in (best.moves if moves is None else moves):
         rec.record("rewrite", rule, "out", target, expr, reference=prev, note=note,
                    against="the previous line", allow_kink=False,
-                   what=f"rewriting ∂L/∂{target} ({rule})")
+                   what=f"rewriting ∂L/∂{target} ({rule})", using=using[0] if using else ())
         prev = expr
     return prev
+
+
+def _student_moves(best, g0, forward):
+    """The chosen route written in small steps (:mod:`derive.algebra`): the book's
+    factorisation when the cached form is in out, each "simplify" multiplied out and
+    factored otherwise; every move checked before it is used, else the route as found."""
+    from .algebra import book_route, plain, small_steps
+    route = book_route(g0, best.expr, forward, out_scalar) if best.cache == "out" else None
+    if route is None:
+        route, prev = [], g0
+        for rule, expr, note, *using in best.moves:
+            if plain(expr) == plain(prev):
+                continue
+            route += small_steps(prev, expr) if rule == "simplify" else \
+                [(rule, expr, note, *using)]
+            prev = expr
+    start = g0.xreplace({out_scalar: forward})
+    for _, expr, *_ in route:
+        if not isinstance(compare(plain(expr).xreplace({out_scalar: forward}), start), Proof):
+            return best.moves
+    return route
 
 
 def rewrite_result(rec, spec, graph, x, g0):
@@ -225,7 +247,8 @@ def rewrite_result(rec, spec, graph, x, g0):
     cands = candidates(g0, spec.forward, x, spec.inputs) if g0 != 0 else []
     # no form proven equal everywhere but at no kink: the chain-rule result stays as it is
     best = choose(cands) if cands else None
-    prev = _record_moves(rec, best, x.name, g0, x.name) if best is not None else g0
+    prev = g0 if best is None else _record_moves(
+        rec, best, x.name, g0, x.name, _student_moves(best, g0, spec.forward))
     rec.record("result", "result", "out", x.name, prev, reference=reference,
                against="sympy.diff of the forward formula",
                what=f"∂L/∂{x.name} against sympy.diff of the forward formula",

@@ -34,6 +34,9 @@ class Step:
     note: str = ""
     index: tuple = ()       # structural steps: (lhs, rhs) of the index argument, in SymPy
     shape: tuple = ()       # the shape of the gradient (() for a scalar layer)
+    raw: sp.Expr | None = None   # the local derivative as the rule gives it (−1/c²), when
+    #                              it differs from the cached ``local`` it is proven equal to
+    using: tuple = ()       # rewrites: (lhs, rhs) of the identity the step uses, in SymPy
 
     def to_dict(self) -> dict:
         from .render.printers import text
@@ -42,6 +45,10 @@ class Step:
         if self.upstream is not None:
             d["upstream"] = text(self.upstream)
             d["local"] = text(self.local) if self.local is not None else None
+        if self.raw is not None:
+            d["raw_local"] = text(self.raw)
+        if self.using:
+            d["using"] = [text(e) for e in self.using]
         if self.shape:
             d["shape"] = [str(s) for s in self.shape]
         if self.index:
@@ -71,6 +78,8 @@ class Recorder:
         return e.xreplace({out: self.forward, **self.definitions})
 
     def prove(self, expr, reference, what, allow_kink=True) -> Proof:
+        from .algebra import plain       # factors held as written are proven as values
+        expr, reference = plain(expr), plain(reference)
         if self.context is not None:
             from .tensorproof import prove_tensor
             return prove_tensor(expr, reference, self.context, what=what, allow_kink=allow_kink)
@@ -82,7 +91,7 @@ class Recorder:
 
     def record(self, kind, rule, node, target, expr, *, against, what, reference=None,
                proof=None, upstream=None, local=None, complete=True, note="", allow_kink=True,
-               index=(), shape=()) -> Step:
+               index=(), shape=(), raw=None, using=()) -> Step:
         """Prove ``expr`` equal to ``reference`` (or take the ``proof`` a rule's own witness
         gave) and keep the step. ``against`` says what the witness is, for the reader."""
         if proof is None:
@@ -91,6 +100,6 @@ class Recorder:
         if proof.kink_note and not note:
             note = proof.kink_note
         step = Step(kind, rule, node, target, expr, proof, upstream, local, complete, note,
-                    tuple(index), tuple(shape))
+                    tuple(index), tuple(shape), raw, tuple(using))
         self.steps.append(step)
         return step

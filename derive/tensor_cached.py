@@ -46,7 +46,7 @@ def elementwise_candidates(g, spec, graph, node) -> list:
     undo = {**back, A: folded}
     kept = []
     for cand in found:
-        moves = tuple((rule, expr.xreplace(undo), note) for rule, expr, note in cand.moves)
+        moves = tuple((rule, expr.xreplace(undo), *rest) for rule, expr, *rest in cand.moves)
         kept.append(Candidate(cand.cache, moves, cand.proof))
     return kept
 
@@ -107,14 +107,16 @@ def _index_candidates(g0, spec, rules) -> list:
         subs = {k: solved[k] for k in chosen}
         note = "; ".join(f"{_show(k)} = {_show(v)}" for k, v in subs.items())
         moved = g0.xreplace(subs) if subs else g0
+        shown = [("substitute", moved, "", next(iter(subs.items())))] if len(subs) == 1 else \
+            [("substitute", moved, note)] if subs else []
         if subs:
-            out.append(("index", [("in cached values", moved, note)]))
+            out.append(("index", [*shown, ("in cached values", moved, "")]))
         try:
             norm = index.canonical(element(moved, idx), rules)
             matrix = to_matrix(norm, idx, symbols, len(idx))
         except (IndexFormError, TranslateError, DeriveError):
             continue
-        out.append(("index", [("in cached values", matrix, note or "canonical form")]))
+        out.append(("index", [*shown, ("in cached values", matrix, "the terms collected")]))
     return out
 
 
@@ -240,7 +242,7 @@ def tensor_result(rec, spec, graph, x, g0):
     _record_facts(rec, spec, used)
     prev = g0
     if best.expr != g0:
-        prev = _record_moves_tensor(rec, best, x.name, g0, ctx)
+        prev = _record_moves_tensor(rec, best, x.name, g0, ctx, spec)
     _record_result(rec, spec, x, prev)
     return prev, best.cache
 
@@ -253,7 +255,7 @@ def boundary_form(rec, spec, graph, node, g):
     if best.expr == g:
         return None
     _record_facts(rec, spec, used)
-    return _record_moves_tensor(rec, best, node.name, g, ctx)
+    return _record_moves_tensor(rec, best, node.name, g, ctx, spec)
 
 
 #: the index-form routes (canonical forms of the whole expression) are skipped above this
@@ -271,13 +273,36 @@ def _with_rules(ctx, rules):
     return replace(ctx, rules=dict(rules))
 
 
-def _record_moves_tensor(rec, best, target, prev, ctx):
+def _record_moves_tensor(rec, best, target, prev, ctx, spec=None):
+    """Record the route; a jump to the canonical form goes through each term put in cached
+    values on its own first, where that is a step of its own (:func:`derive.algebra.termwise`)."""
+    from .algebra import termwise
     saved = rec.context
     rec.context = ctx
     try:
-        return _record_moves(rec, best, target, prev, target)
+        for rule, expr, note, *using in best.moves:
+            if expr == prev:
+                continue
+            if rule in ("in cached values", "tidy") and spec is not None:
+                prev = _termwise_step(rec, termwise(prev, expr, spec, ctx.rules), target, prev)
+            prev = _record_moves(rec, best, target, prev, target,
+                                 [(rule, expr, note, *using)])
+        return prev
     finally:
         rec.context = saved
+
+
+def _termwise_step(rec, each, target, prev):
+    if each is None:
+        return prev
+    try:
+        rec.record("rewrite", "each term", "out", target, each, reference=prev,
+                   note="each term put in cached values on its own",
+                   against="the previous line", allow_kink=False,
+                   what=f"rewriting ∂L/∂{target} term by term")
+    except ProofError:
+        return prev
+    return each
 
 
 def whole_forward_reference(spec, x):

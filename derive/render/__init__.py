@@ -208,6 +208,8 @@ def _step(step, g, s) -> list:
         rows = [(s.grad(step.target), shown)]
     else:
         product = f"{s.factor(step.upstream)}{s.times}{s.factor(step.local)}"
+        if step.raw is not None:     # the rule's local derivative, then in cached values
+            product = f"{s.factor(step.upstream)}{s.times}{s.factor(step.raw)} = {product}"
         rhs = f"{s.grad(step.node)}{s.times}{s.partial(step.node, step.target)} = {product}"
         if step.index:
             head.append(" (broadcast over the other axes: its copies add up)")
@@ -224,9 +226,17 @@ def _boundary(step, s) -> list:
     """A gradient put into cached values before its node passes it back (a boundary)."""
     head = ("rewrite ", Math(s.grad(step.target)), " ", Code(step.rule), " before node ",
             Math(s.name(step.target)), " passes it back (its operands are summed or broadcast)",
-            f": {step.note}" if step.note else "")
+            f": {step.note}" if step.note else "") + _using(step, s)
     return [Para(head), Display(((s.grad(step.target), s.expr(step.expr)),)),
             Para(("proof: " + proof_text(step.proof),))]
+
+
+def _using(step, s) -> tuple:
+    """The identity a rewrite uses, as mathematics after its note."""
+    if not step.using:
+        return ()
+    return (": " if not step.note else ", ", Math(
+        f"{s.expr(step.using[0])} = {s.expr(step.using[1])}"))
 
 
 def _cached(d, name, s) -> list:
@@ -236,6 +246,7 @@ def _cached(d, name, s) -> list:
             continue
         if step.kind == "rewrite":
             head = ("rewrite ", Code(step.rule), f": {step.note}" if step.note else "")
+            head += _using(step, s)
         else:
             against = "sympy.diff of the forward formula" if not d.tensor else \
                 "the derivative of the whole forward"

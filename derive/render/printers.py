@@ -392,6 +392,11 @@ class DeriveStrPrinter(NumpySyntax, StrPrinter):
         finally:
             self._settings["order"] = saved
 
+    def _print_UnevaluatedExpr(self, expr):     # a factor shown on its own (derive.algebra)
+        arg = expr.args[0]          # products and sums come parenthesised by the product
+        inner = self._print(arg)
+        return f"({inner})" if arg.is_Pow and arg.exp.is_negative else inner
+
     def _print_Indexed(self, expr):
         label = str(expr.base.label)
         if label in self._settings["gradients"] and label != "dout":
