@@ -22,6 +22,7 @@ from .derivation import derive_spec
 from .errors import DeriveError
 from .render import forward_rows, html, latex, markdown, spelling
 from .render import svg as svg_render
+from .render import tikz
 
 FORMATS = ("html", "md", "tex")
 MANIFEST = files.MANIFEST
@@ -139,7 +140,8 @@ def _tex_chunk(d) -> str:
 def _all_tex(derived) -> str:
     chunks = [_tex_chunk(d) for d in derived]
     return ("\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n"
-            "\\usepackage{amsmath,amssymb}\n\\title{derive: all derivations}\n\\date{}\n"
+            "\\usepackage{amsmath,amssymb}\n" + tikz.PREAMBLE +
+            "\\title{derive: all derivations}\n\\date{}\n"
             "\\begin{document}\n\\maketitle\n\\tableofcontents\n\n"
             + "\n\\clearpage\n".join(chunks) + "\n\\end{document}\n")
 
