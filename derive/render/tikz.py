@@ -15,7 +15,7 @@ A document that includes the figure needs :data:`PREAMBLE` (the standalone page 
 
 >>> from derive import derive
 >>> fig = figure(derive("sigmoid"))
->>> fig.startswith(r"\begin{figure}") and fig.count(r"\node[g op"), fig.count(r"\node[g in")
+>>> fig.startswith(r"\begin{figure}"), fig.count(r"\node[g op"), fig.count(r"\node[g in")
 (True, 4, 1)
 >>> r"{$\exp$}" in fig and r"{$\frac{\partial L}{\partial y}$}" in fig
 True
