@@ -20,9 +20,8 @@ from pathlib import Path
 from . import budget, catalogue, files
 from .derivation import derive_spec
 from .errors import DeriveError
-from .render import forward_rows, html, latex, markdown, spelling
+from .render import forward_rows, html, latex, markdown, spelling, tikz
 from .render import svg as svg_render
-from .render import tikz
 
 FORMATS = ("html", "md", "tex")
 MANIFEST = files.MANIFEST

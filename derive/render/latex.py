@@ -57,7 +57,7 @@ def display(rows) -> str:
 def render(d, standalone: bool = False) -> str:
     """The walkthrough of ``d`` as LaTeX (a fragment unless ``standalone``); the graph's
     figure is TikZ (a fragment's document needs :data:`derive.render.tikz.PREAMBLE`)."""
-    from . import tikz          # tikz spells its caption with this module's escape
+    from . import tikz  # tikz spells its caption with this module's escape
     chunks = []
     for block in document(d, spelling(d, latex=True)):
         if isinstance(block, Heading):

@@ -145,7 +145,8 @@ def cuts(lay, d, n: int) -> list:
     out = []
     for k in range(1, n):
         want = lay.width * k / n
-        clear = [x for x in range(int(want - lay.width / (2 * n)), int(want + lay.width / (2 * n)))
+        reach = lay.width / (2 * n)
+        clear = [x for x in range(int(want - reach), int(want + reach))
                  if not any(a <= x <= b for a, b in spans)]
         out.append(min(clear, key=lambda x: abs(x - want)) if clear else want)
     return out
@@ -190,4 +191,4 @@ def figure(d) -> str:
         "\\end{figure}"]) + "\n"
 
 
-__all__ = ["figure", "picture", "strip_count", "cuts", "PREAMBLE"]
+__all__ = ["PREAMBLE", "cuts", "figure", "picture", "strip_count"]
