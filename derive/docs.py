@@ -20,7 +20,7 @@ from pathlib import Path
 from . import budget, catalogue, files
 from .derivation import derive_spec
 from .errors import DeriveError
-from .render import forward_rows, html, latex, markdown, spelling
+from .render import forward_rows, html, latex, markdown, spelling, tikz
 from .render import svg as svg_render
 
 FORMATS = ("html", "md", "tex")
@@ -139,7 +139,8 @@ def _tex_chunk(d) -> str:
 def _all_tex(derived) -> str:
     chunks = [_tex_chunk(d) for d in derived]
     return ("\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n"
-            "\\usepackage{amsmath,amssymb}\n\\title{derive: all derivations}\n\\date{}\n"
+            "\\usepackage{amsmath,amssymb}\n" + tikz.PREAMBLE +
+            "\\title{derive: all derivations}\n\\date{}\n"
             "\\begin{document}\n\\maketitle\n\\tableofcontents\n\n"
             + "\n\\clearpage\n".join(chunks) + "\n\\end{document}\n")
 

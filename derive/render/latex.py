@@ -27,7 +27,7 @@ _UNICODE = {"·": r"$\cdot$", "×": r"$\times$", "−": "-", "∂": r"$\partial$
 _PREAMBLE = r"""\documentclass{article}
 \usepackage[utf8]{inputenc}
 \usepackage{amsmath,amssymb}
-\begin{document}
+%s\begin{document}
 """
 
 
@@ -55,15 +55,19 @@ def display(rows) -> str:
 
 
 def render(d, standalone: bool = False) -> str:
-    """The walkthrough of ``d`` as LaTeX (a fragment unless ``standalone``)."""
+    """The walkthrough of ``d`` as LaTeX (a fragment unless ``standalone``); the graph's
+    figure is TikZ (a fragment's document needs :data:`derive.render.tikz.PREAMBLE`)."""
+    from . import tikz  # tikz spells its caption with this module's escape
     chunks = []
     for block in document(d, spelling(d, latex=True)):
         if isinstance(block, Heading):
             command = "section" if block.level == 1 else "subsection"
             chunks.append("\\%s*{%s}" % (command, escape(block.text)))
+            if block.text == "Computational graph":
+                chunks.append(tikz.figure(d))
         elif isinstance(block, Para):
             chunks.append(_para(block.parts))
         elif isinstance(block, Display):
             chunks.append(display(block.rows))
     body = "\n\n".join(chunks) + "\n"
-    return _PREAMBLE + "\n" + body + "\n\\end{document}\n" if standalone else body
+    return _PREAMBLE % tikz.PREAMBLE + "\n" + body + "\n\\end{document}\n" if standalone else body
