@@ -176,7 +176,7 @@ def test_affine_proofs_name_no_dimension_the_layer_does_not_have():
         assert not words & foreign, (fmt, words & foreign)
 
 
-# --- 6. a graph section in the text format, a fuller LaTeX page --------------------------------
+# --- 6. a graph section in the text format (LaTeX and HTML draw the graph), the LaTeX page ------
 
 def test_text_format_draws_affines_edges_with_shapes():
     text = derive("affine").to_text()
@@ -198,11 +198,12 @@ def test_text_graph_section_only_for_graphs_that_are_not_a_chain():
     assert "edges, each operand" not in derive("sigmoid").to_text()
 
 
-def test_latex_page_has_the_walkthrough_and_the_edges():
+def test_latex_page_has_the_walkthrough_with_its_shape_arguments():
     tex = render(derive("affine"), "latex", standalone=True)
     assert tex.startswith(r"\documentclass") and tex.rstrip().endswith(r"\end{document}")
     for heading in ("Computational graph", "Backward, node by node",
                     "Cached form of the gradient to W"):
         assert r"\subsection*{%s}" % heading in tex
-    assert r"\begin{tabular}" in tex and r"$\to$ dot $\to$" in tex
+    assert r"($\mathrm{dot}$), rule \texttt{matmul}" in tex
     assert tex.count("shapes: $") == 3     # the bias sum and the two matrix products
+    assert r"$b$ is repeated along axis $0$" in tex

@@ -12,8 +12,7 @@ True
 """
 from __future__ import annotations
 
-from . import Display, Edges, Heading, Para, document, join_parts, spelling
-from ..tensor import show_shape
+from . import Display, Heading, Para, document, join_parts, spelling
 
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
             "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
@@ -55,21 +54,6 @@ def display(rows) -> str:
     return "\\begin{align*}\n" + body + "\n\\end{align*}"
 
 
-def edges(rows) -> str:
-    """The graph's edges as a table: the operands with their shapes (a repeated one with
-    the shape it fills), the node's label, the node with its shape."""
-    def named(name, shape):
-        return escape(f"{name} {show_shape(shape)}" if shape else name)
-
-    lines = []
-    for operands, label, name, shape in rows:
-        ins = ", ".join(named(e.name, e.shape) + (
-            r" $\to$ repeat $\to$ " + escape(show_shape(shape)) if e.repeated else "")
-            for e in operands)
-        lines.append(f"  {ins} & $\\to$ {escape(label)} $\\to$ & {named(name, shape)}")
-    return "\\begin{tabular}{lcl}\n" + " \\\\\n".join(lines) + "\n\\end{tabular}"
-
-
 def render(d, standalone: bool = False) -> str:
     """The walkthrough of ``d`` as LaTeX (a fragment unless ``standalone``)."""
     chunks = []
@@ -81,7 +65,5 @@ def render(d, standalone: bool = False) -> str:
             chunks.append(_para(block.parts))
         elif isinstance(block, Display):
             chunks.append(display(block.rows))
-        elif isinstance(block, Edges):
-            chunks.append(_para(block.caption) + "\n\n" + edges(block.rows))
     body = "\n\n".join(chunks) + "\n"
     return _PREAMBLE + "\n" + body + "\n\\end{document}\n" if standalone else body
