@@ -54,7 +54,7 @@ class Node:
         return self.rule.structural or self.rule.local[k] != 0
 
     def label(self) -> str:
-        """Graph label, e.g. 'exp', '+1', '×(−1)', '@', 'Σ axis 1'."""
+        """Graph label, e.g. 'exp', '+1', '×(−1)', 'dot', 'Σ axis 1'."""
         if self.is_leaf:
             return self.name
         if self.op == "add_const" and self.const.could_extract_minus_sign():

@@ -217,7 +217,7 @@ _TABLE = [
     _unary("arctanh", sp.atanh, 1 / (1 - u0**2), r"\operatorname{{artanh}}",
            inverse=sp.tanh(y), spell=NP + ("math.atanh",), note="defined for -1 < x < 1"),
     # structural primitives: their vector-Jacobian products are in derive.vjp
-    _structural("matmul", MatProd, "@", r"\cdot", "matmul", arity=2,
+    _structural("matmul", MatProd, "dot", r"\mathrm{{dot}}", "matmul", arity=2,
                 spell=("np.dot", "numpy.dot", "np.matmul", "numpy.matmul", "dot", "matmul"),
                 cost=2.0),
     _structural("transpose", Transposed, "ᵀ", r"{{}}^{{\top}}", "transpose",

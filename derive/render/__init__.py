@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..shapeargs import broadcast_axes, graph_edges, shape_argument
 from ..tensor import array, shape_of, show_shape
 from .spelling import Spelling
 
@@ -47,6 +48,17 @@ class Para:
 @dataclass(frozen=True)
 class Display:
     """Displayed equations: rows of (left side, right side), aligned at '='."""
+    rows: tuple
+
+
+@dataclass(frozen=True)
+class Edges:
+    """The graph as its edges, for a format with no picture of its own (text, Markdown):
+    ``caption`` is prose parts; ``rows`` are (operands, node label, node name, node shape),
+    each operand an :class:`~derive.shapeargs.Edge`. Shapes are tuples of dimensions, the
+    label the rule table's graph label (``dot``, ``+``); formats that draw the graph
+    (HTML's SVG, LaTeX's figure) leave this block out."""
+    caption: tuple
     rows: tuple
 
 
@@ -133,6 +145,8 @@ def document(d, s: Spelling) -> list:
     else:
         blocks.append(Para(("The graph is not a single chain; its nodes in order:",)))
     blocks.append(Display(tuple((s.name(n.name), s.expr(v)) for n, v in definitions(g))))
+    if not is_chain(g):
+        blocks.append(edges_block(g))
     blocks.append(Heading("Backward, node by node"))
     arriving = Math(s.grad("out")) if s.is_latex else Math(f"{s.grad('out')} = dout")
     intro = [arriving, " is the gradient arriving from the layer above. Each node "
@@ -199,7 +213,7 @@ def _step(step, g, s) -> list:
     head = ["node ", Math(s.name(step.node)), " (", Math(s.label(node)), "), rule ",
             Code(step.rule), ": the gradient to ", Math(s.name(step.target))]
     if step.shape:
-        head.append(f", of shape {show_shape(step.shape)}")
+        head += [", of shape ", Math(spell_shape(step.shape, s))]
     if not step.complete:
         head.append(" (one branch; the branches are added below)")
     if node.rule.structural:
@@ -212,14 +226,58 @@ def _step(step, g, s) -> list:
             product = f"{s.factor(step.upstream)}{s.times}{s.factor(step.raw)} = {product}"
         rhs = f"{s.grad(step.node)}{s.times}{s.partial(step.node, step.target)} = {product}"
         if step.index:
-            head.append(" (broadcast over the other axes: its copies add up)")
+            head += _repeated(node, _node_by_name(g, step.target), s)
         rows = [(s.grad(step.target), f"{rhs} = {s.expr(step.expr)}")]
     if step.index:
         rows.append((s.expr(step.index[0]), s.expr(step.index[1])))
     tail = ["proof: " + proof_text(step.proof)]
     if step.note and step.note != step.proof.kink_note:
         tail.append(f". Note: {step.note}")
-    return [Para(tuple(head)), Display(tuple(rows)), Para(tuple(tail))]
+    blocks = [Para(tuple(head)), Display(tuple(rows))]
+    argument = shape_argument(g, step)
+    if argument is not None:
+        blocks.append(Para(_shape_parts(argument, s)))
+    return blocks + [Para(tuple(tail))]
+
+
+def spell_shape(shape, s) -> str:
+    """``(N, D)`` with each dimension through the printer; ``(M,)`` keeps its comma."""
+    dims = [s.expr(d) for d in shape]
+    return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
+
+
+def _repeated(node, operand, s) -> list:
+    """Why a broadcast operand's gradient is a sum: it was repeated to the node's shape."""
+    axes = broadcast_axes(node.shape, operand.shape)
+    copies = 1
+    for a in axes:
+        copies *= node.shape[a]
+    return ["; ", Math(s.name(operand.name)), " is repeated along axis " if len(axes) == 1
+            else " is repeated along axes ", Math(", ".join(str(a) for a in axes)), " (",
+            Math(s.expr(copies)), " copies) to the shape ", Math(spell_shape(node.shape, s)),
+            " of ", Math(s.name(node.name)), ", so its gradient is the sum of the copies"]
+
+
+def _shape_parts(argument, s) -> tuple:
+    """The step's shape argument as paragraph parts: ``shapes: (N, M)·(M, D) = (N, D)``."""
+    shown = [spell_shape(sh, s) for sh in argument.shapes]
+    result = spell_shape(argument.result, s)
+    if argument.kind == "product":
+        dot = r" \cdot " if s.is_latex else "·"
+        return ("shapes: ", Math(dot.join(shown) + " = " + result))
+    if argument.kind == "einsum":
+        return ("shapes: ", Code(argument.subscripts.replace("→", "->")), ": ",
+                Math(", ".join(shown) + s.arrow + result))
+    ops = []
+    for i, op in enumerate(argument.ops):
+        ops += [", " if i else "", Code(op)]
+    return ("shapes: ", Math(s.arrow.join(shown + [result])), " (", *ops, ")")
+
+
+def edges_block(g) -> Edges:
+    """The graph's edges with their shapes (see :class:`Edges`)."""
+    rows = tuple((tuple(edges), n.label(), n.name, tuple(n.shape)) for n, edges in graph_edges(g))
+    return Edges(("edges, each operand with its shape, into its node:",), rows)
 
 
 def _boundary(step, s) -> list:

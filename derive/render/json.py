@@ -18,14 +18,20 @@ from __future__ import annotations
 
 import json
 
+from ..shapeargs import shape_argument
 from ..tensor import shape_of
 from . import spelling
 from .printers import text
 
 
-def _step(step, printer) -> dict:
-    """The step's own data (Step.to_dict) plus its LaTeX."""
-    return {**step.to_dict(), "latex": printer.doprint(step.expr)}
+def _step(step, printer, graph) -> dict:
+    """The step's own data (Step.to_dict) plus its LaTeX and, for a step that changes
+    shape, its shape argument (``(N, M)·(M, D) = (N, D)``)."""
+    data = {**step.to_dict(), "latex": printer.doprint(step.expr)}
+    argument = shape_argument(graph, step)
+    if argument is not None:
+        data["shape_argument"] = str(argument)
+    return data
 
 
 def _shapes(spec) -> dict:
@@ -49,7 +55,7 @@ def to_dict(d) -> dict:
         "statements": {s.name: text(v) for s, v in spec.program},
         "forward_latex": printer.doprint(spec.forward),
         "graph": d.graph.to_dict(),
-        "steps": [_step(s, printer) for s in d.steps],
+        "steps": [_step(s, printer, d.graph) for s in d.steps],
         "result": {name: text(e) for name, e in d.result.items()},
         "cache": {name: text(v) for name, v in d.cached().items()},
         "result_latex": {name: printer.doprint(e) for name, e in d.result.items()},

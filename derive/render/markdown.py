@@ -12,7 +12,8 @@ True
 """
 from __future__ import annotations
 
-from . import Display, Heading, Para, document, join_parts, spelling
+from . import Display, Edges, Heading, Para, document, join_parts, spelling
+from .edges_text import draw
 
 _MARKDOWN = "\\`*_[]<>#|"
 
@@ -59,4 +60,7 @@ def render(d) -> str:
             chunks.append(_para(block.parts))
         elif isinstance(block, Display):
             chunks.append(display(block.rows))
+        elif isinstance(block, Edges):
+            chunks.append(_para(block.caption) + "\n\n```text\n" + "\n".join(draw(block.rows))
+                          + "\n```")
     return "\n\n".join(chunks) + "\n"

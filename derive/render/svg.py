@@ -23,7 +23,9 @@ from xml.sax.saxutils import escape, quoteattr
 
 import sympy as sp
 
+from ..shapeargs import broadcast_axes
 from ..steps import dout
+from ..tensor import show_shape
 from . import printers
 from .svg_layout import RADIUS, Layout, _plan
 
@@ -91,7 +93,7 @@ def layout(graph, steps=()) -> Layout:
                  {n.id: len(n.name) * IN_CHAR for n in graph.nodes},
                  [((s, d), tuple(_width(t) for t, _ in labels[(s, d)]))
                   for s, d in edges(graph)],
-                 graph.output, _width(_out_labels()[1]), nodes)
+                 graph.output, tuple(_width(s) for s in _out_labels(graph)), nodes)
 
 
 def edges(graph) -> list:
@@ -114,8 +116,10 @@ def _gradient_of(graph, steps) -> dict:
     return grads
 
 
-def _out_labels() -> tuple:
-    return ("out", "∂L/∂out")
+def _out_labels(graph) -> tuple:
+    top = graph.node(graph.output)
+    return (f"out {show_shape(top.shape)}" if top.shape and top.op != "outputs" else "out",
+            "∂L/∂out")
 
 
 def edge_labels(graph, steps=()) -> dict:
@@ -125,13 +129,32 @@ def edge_labels(graph, steps=()) -> dict:
     for src, dst in edges(graph):
         n = graph.node(src)
         fwd = text_form(n.expr) if not n.is_leaf else n.name
-        fwd_label = fwd if _fits(fwd) else n.name
+        fwd_label, fwd_tip = _forward_label(n, graph.node(dst), fwd)
         g = grads.get((src, dst))
         symbol = f"∂L/∂{n.name}"
         bwd = text_form(g) if g is not None else symbol
-        labels[(src, dst)] = ((fwd_label, f"{n.name} = {fwd}"),
+        labels[(src, dst)] = ((fwd_label, fwd_tip),
                               (bwd if _fits(bwd) else symbol, f"{symbol} (from this branch) = {bwd}"))
     return labels
+
+
+def _forward_label(n, dst, fwd) -> tuple:
+    """(label, tooltip) of the value ``n`` flowing into ``dst``: the formula, or its name
+    when too long; for an array its shape after it (``x (N, D)``), as the book writes the
+    shapes on the edges. An operand broadcast into ``dst`` says so in the tooltip."""
+    tip = f"{n.name} = {fwd}" if fwd != n.name else n.name
+    if not n.shape:
+        return (fwd if _fits(fwd) else n.name), tip
+    shape = show_shape(n.shape)
+    tip += f", shape {shape}"
+    axes = broadcast_axes(dst.shape, n.shape) if not dst.rule.structural else ()
+    if axes:
+        tip += (f"; repeated along axis {', '.join(map(str, axes))} to {show_shape(dst.shape)}"
+                ", so its gradient is the sum of the copies")
+    for label in (f"{fwd} {shape}", f"{n.name} {shape}"):
+        if _fits(label):
+            return label, tip
+    return (fwd if _fits(fwd) else n.name), tip
 
 
 def render(derivation, *, prefix: str | None = None) -> str:
@@ -216,7 +239,7 @@ def _out_svg(lay, fwd, fwd_tip, bwd, bwd_tip, pid) -> str:
 
 
 def _output_edge(graph, lay, steps, pid) -> str:
-    fwd, bwd = _out_labels()
+    fwd, bwd = _out_labels(graph)
     return _out_svg(lay, fwd, f"out = {text_form(graph.node(graph.output).expr)}",
                     bwd, f"∂L/∂out = {dout}, the upstream gradient", pid)
 

@@ -50,6 +50,7 @@ LABEL_DOWN = (9.0, 26.0)    # ... of a backward label
 
 
 def _plan(keys, is_input, hw, name_w, edge_widths, out_key, out_w, nodes=None) -> Layout:
+    """``out_w``: the widths of the output arrow's (forward, backward) labels."""
     edge_list = [e for e, _ in edge_widths]
     widths = dict(edge_widths)
     args = {k: [s for s, d in edge_list if d == k] for k in keys}
@@ -96,7 +97,7 @@ def _plan(keys, is_input, hw, name_w, edge_widths, out_key, out_w, nodes=None) -
     top = PAD + 18 + RADIUS
     pos = {k: (xs[col[k]], top + rows[k] * ROW)
            for c in columns for k in c}
-    out_gap = max(out_w, 70) + 40
+    out_gap = max(*out_w, 70) + 40
     width = xs[-1] + max(right(k) for k in columns[-1]) + out_gap + PAD
     height = top + max(rows.values()) * ROW + RADIUS + 18 + PAD
     lines = {e: _route(path, pos, is_input, right, left, routes) for e, path in routes.items()}
@@ -111,7 +112,7 @@ def _plan(keys, is_input, hw, name_w, edge_widths, out_key, out_w, nodes=None) -
         else:
             boxes.append((x - hw[k] - 2, y - RADIUS - 2, x + hw[k] + 2, y + RADIUS + 2))
     mx = (out_line[0][0] + out_line[1][0]) / 2
-    for (lo, hi), w in zip((LABEL_UP, LABEL_DOWN), (_width("out"), out_w)):
+    for (lo, hi), w in zip((LABEL_UP, LABEL_DOWN), out_w):
         boxes.append((mx - w / 2, oy + lo, mx + w / 2, oy + hi))
     spots = {}
     order = sorted(routes, key=lambda e: (-max(widths[e]), edge_list.index(e)))

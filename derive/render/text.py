@@ -7,7 +7,8 @@ True
 """
 from __future__ import annotations
 
-from . import Code, Display, Heading, Math, Para, document, spelling
+from . import Code, Display, Edges, Heading, Math, Para, document, spelling
+from .edges_text import draw
 
 
 def _line(parts) -> str:
@@ -27,4 +28,7 @@ def render(d) -> str:
             lines.append(_line(block.parts))
         elif isinstance(block, Display):
             lines += [f"    {lhs} = {rhs}" for lhs, rhs in block.rows]
+        elif isinstance(block, Edges):
+            lines.append(_line(block.caption))
+            lines += ["    " + line for line in draw(block.rows)]
     return "\n".join(lines) + "\n"
