@@ -121,6 +121,7 @@ class CheckReport:
 
     layer: str
     verdicts: list = field(default_factory=list)
+    node: str | None = None       # --node: the verdict is on the gradient at this graph node
 
     @property
     def ok(self) -> bool:
@@ -134,8 +135,9 @@ class CheckReport:
         return "\n".join(line for v in self.verdicts for line in v.lines(self.layer)) + "\n"
 
     def to_dict(self) -> dict:
-        return {"layer": self.layer, "ok": self.ok, "exit_code": self.exit_code,
-                "results": [v.to_dict() for v in self.verdicts]}
+        d = {"layer": self.layer, "ok": self.ok, "exit_code": self.exit_code,
+             "results": [v.to_dict() for v in self.verdicts]}
+        return d if self.node is None else {**d, "node": self.node}
 
 
 def _num(v) -> str:
@@ -256,20 +258,18 @@ def _kink(spec, unfolded, reference, book, proof, unfold) -> Kink | None:
     return Kink({s.name: v for s, v in at.items()}, yours, convention, "; ".join(spec.notes))
 
 
-def read_backward(spec, d, backward: str, allow_tuple: bool = True):
+def read_backward(spec, d, backward: str):
     """``backward`` parsed safely with the names a student may use (:mod:`derive.check_names`):
     an unknown name is a :class:`ParseError` that lists them."""
-    from .derivation import is_tensor
-    # the names a derivation's results use (its graph's named values too) are all known
-    layer = d.layer if d is not None and is_tensor(spec) else spec
+    # the names a derivation's results use are the graph's nodes': all known
     graph = d.graph if d is not None else None
-    names = student_names(layer, graph)
+    names = student_names(spec, graph)
     try:
-        return parse_formula(backward, names, allow_tuple=allow_tuple)
+        return parse_formula(backward, names, allow_tuple=True)
     except FormulaShapeError:
         raise
     except ParseError as exc:
-        raise with_hint(exc, names, names_text(spec=layer, graph=graph)) from None
+        raise with_hint(exc, names, names_text(spec=spec, graph=graph)) from None
 
 
 def check(spec, backward: str, wrt=None, node=None) -> CheckReport:

@@ -81,12 +81,12 @@ def unfold_names(spec, graph=None) -> dict:
 
 def check_names(d) -> list:
     """Every name a student may write in ``derive check`` for the derivation ``d``'s layer."""
-    return list(student_names(d.layer, d.graph))
+    return list(student_names(d.spec, d.graph))
 
 
 def names_text(d=None, *, spec=None, graph=None) -> str:
     """The names as one line, aliases of out in brackets: ``x, dout, out (or y), a, b, c``."""
-    spec = spec if d is None else d.layer
+    spec = spec if d is None else d.spec
     graph = graph if d is None else d.graph
     names = student_names(spec, graph)
     aliases = _out_aliases(names)

@@ -67,16 +67,22 @@ def check_node(spec, backward: str, name: str) -> CheckReport:
     node = graph_node(d, name)
     if node.is_leaf:                       # an input: the plain check
         return check(spec, backward, wrt=name)
+    if node.id == d.graph.output and spec.output_names:
+        raise DeriveError(f"--node {name}: {spec.name} has several outputs; check the "
+                          f"gradient at one of them: --node {' or --node '.join(spec.output_names)}")
     symbol = array(node.name, node.shape)
     expected = node_gradient(d, node)
-    report = CheckReport(spec.name)
+    report = CheckReport(spec.name, node=name)
     try:
-        formula = read_backward(spec, d, backward, allow_tuple=False)
+        formula = read_backward(spec, d, backward)
     except FormulaShapeError as exc:
         report.verdicts.append(Verdict(name, "not_equal", sp.Symbol(backward),
                                        expected if expected is not None else sp.nan,
                                        reasons=(f"shape error for every size: {exc}",)))
         return report
+    if isinstance(formula.expr, tuple):
+        raise DeriveError(f"--node {name}: give one expression, the gradient ∂L/∂{name}; "
+                          f"got {len(formula.expr)}")
     if d.tensor:
         if expected is None:
             raise DeriveError(f"--node {name}: no gradient reaches {name} (nothing "

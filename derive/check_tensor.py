@@ -53,7 +53,7 @@ def check_context(d):
     """The layer's proof context, knowing also each graph node a formula may read by name."""
     from .check_names import node_values
     ctx = layer_context(d.layer, with_facts=True)
-    return replace(ctx, definitions={**node_values(d.layer, d.graph), **ctx.definitions})
+    return replace(ctx, definitions={**node_values(d.spec, d.graph), **ctx.definitions})
 
 
 def check_tensor_gradient(d, x, given, expected=None):
