@@ -58,7 +58,18 @@ def node_gradient(d, node) -> sp.Expr | None:
         if step.target == node.name and (step.kind in _COMPLETE or (
                 step.kind == "chain" and step.complete)):
             found = step.expr
-    return found
+    return None if found is None else _unambiguous(d, found)
+
+
+def _unambiguous(d, e: sp.Expr) -> sp.Expr:
+    """``e`` with each graph node that shares its name with one of the layer's own names
+    (``attention_weight``'s sum node ``a``, whose output is also called ``a``; a node ``N``
+    beside the dimension N) written out as its value, so the name keeps one meaning."""
+    own = d.spec.symbols()
+    clash = {n.name: n for n in d.graph.op_nodes
+             if n.name in own and not n.statement and n.id != d.graph.output}
+    return e.xreplace({s: clash[s.name].expr for s in e.free_symbols
+                       if s.name in clash and s != own[s.name]})
 
 
 def check_node(spec, backward: str, name: str) -> CheckReport:

@@ -190,3 +190,12 @@ def test_hostile_input_is_refused_and_nothing_runs(capsys, monkeypatch, tmp_path
                            "--backward", backward.format(probe=probe))
         assert code == 2 and err
     assert not probe.exists()
+
+
+def test_a_node_named_like_the_output_keeps_the_derivations_meaning():
+    # attention_weight's output is called a, and its graph also has a node a = Σ_t e (the
+    # softmax denominator): out = e/a, so ∂L/∂a = −Σ_t dout·e / a² = −Σ_t dout·out / a
+    right = ("-np.sum(dout*out, axis=1, keepdims=True)"
+             "/np.sum(e, axis=1, keepdims=True)")
+    assert node("attention_weight", right, "a").exit_code == 0
+    assert node("attention_weight", right.replace("-", "", 1), "a").exit_code == 1
