@@ -22,7 +22,7 @@ import re
 from .errors import ParseError
 from .tensor import array
 
-__all__ = ["check_names", "names_text", "student_names", "node_values", "with_hint"]
+__all__ = ["check_names", "names_text", "student_names", "node_values", "unfold_names", "with_hint"]
 
 
 def _nodes(spec, graph) -> dict:
