@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from .derivation import derive_spec
-from .errors import DeriveError, FormulaShapeError
+from .check_names import names_text, student_names, unfold_names, with_hint
+from .errors import DeriveError, FormulaShapeError, ParseError
 from .parse import parse_formula
 from .proof import Counterexample, Proof, compare, kink_point, numeric_compare
 from .render.printers import text as show
@@ -120,6 +121,7 @@ class CheckReport:
 
     layer: str
     verdicts: list = field(default_factory=list)
+    node: str | None = None       # --node: the verdict is on the gradient at this graph node
 
     @property
     def ok(self) -> bool:
@@ -133,8 +135,9 @@ class CheckReport:
         return "\n".join(line for v in self.verdicts for line in v.lines(self.layer)) + "\n"
 
     def to_dict(self) -> dict:
-        return {"layer": self.layer, "ok": self.ok, "exit_code": self.exit_code,
-                "results": [v.to_dict() for v in self.verdicts]}
+        d = {"layer": self.layer, "ok": self.ok, "exit_code": self.exit_code,
+             "results": [v.to_dict() for v in self.verdicts]}
+        return d if self.node is None else {**d, "node": self.node}
 
 
 def _num(v) -> str:
@@ -202,18 +205,23 @@ def _why(given: sp.Expr, reference: sp.Expr) -> tuple:
     return tuple(reasons)
 
 
-def check_gradient(spec, x: sp.Symbol, given: sp.Expr, book: sp.Expr | None = None) -> Verdict:
+def check_gradient(spec, x: sp.Symbol, given: sp.Expr, book: sp.Expr | None = None, *,
+                   reference: sp.Expr | None = None, unfold: dict | None = None) -> Verdict:
     """Compare ``given`` (may use out) with ``dout * diff(forward, x)``.
 
     ``book`` is the derivation's result, used to show and to settle conventions at kinks.
+    For a node's gradient, ``reference`` is SymPy's ∂L/∂node (in the inputs) and ``unfold``
+    maps every name the formula may read (graph nodes too) to its value in the inputs.
     """
-    reference = dout * rules_diff(spec.forward, x)
-    unfolded = given.xreplace(unfold_map(spec))
+    unfold = unfold_map(spec) if unfold is None else unfold
+    if reference is None:
+        reference = dout * rules_diff(spec.forward, x)
+    unfolded = given.xreplace(unfold)
     expected = book if book is not None else reference
     result = compare(unfolded, reference, domain=spec.forward)   # only where out is real
     if isinstance(result, Proof):
         return Verdict(x.name, "proven", given, expected, proof=result,
-                       kink=_kink(spec, unfolded, reference, book, result))
+                       kink=_kink(spec, unfolded, reference, book, result, unfold))
     if isinstance(result, Counterexample):
         point = {s: sp.Float(v) for s, v in _symbols_at(result.point, unfolded, reference)}
         out_value = None
@@ -239,24 +247,46 @@ def _symbols_at(point: dict, *exprs):
     return [(by_name[n], v) for n, v in point.items() if n in by_name]
 
 
-def _kink(spec, unfolded, reference, book, proof) -> Kink | None:
+def _kink(spec, unfolded, reference, book, proof, unfold) -> Kink | None:
     if not proof.kink_note:
         return None
     at = kink_point(unfolded - reference)     # on a switching set (x = 0, t*x = 1, ...)
     yours = sp.simplify(unfolded.xreplace(at))
     convention = None
     if book is not None:
-        convention = sp.simplify(book.xreplace({out: spec.forward}).xreplace(at))
+        convention = sp.simplify(book.xreplace(unfold).xreplace(at))
     return Kink({s.name: v for s, v in at.items()}, yours, convention, "; ".join(spec.notes))
 
 
-def check(spec, backward: str, wrt=None) -> CheckReport:
+def read_backward(spec, d, backward: str):
+    """``backward`` parsed safely with the names a student may use (:mod:`derive.check_names`):
+    an unknown name is a :class:`ParseError` that lists them."""
+    # the names a derivation's results use are the graph's nodes': all known
+    graph = d.graph if d is not None else None
+    names = student_names(spec, graph)
+    try:
+        return parse_formula(backward, names, allow_tuple=True)
+    except FormulaShapeError:
+        raise
+    except ParseError as exc:
+        raise with_hint(exc, names, names_text(spec=spec, graph=graph)) from None
+
+
+def check(spec, backward: str, wrt=None, node=None) -> CheckReport:
     """Check ``backward`` (text, parsed safely) for the layer ``spec`` (a
     :class:`~derive.spec.LayerSpec`, from the catalogue or :mod:`derive.program`).
 
     The formula may use every name of the layer: ``dout``, ``out`` (and the output's own
-    name), the inputs, weights, consts, params, dimensions and the statements' names.
+    name, and ``y`` unless the layer has a ``y`` of its own), the inputs, weights, consts,
+    params, dimensions, the statements' names and the graph's node names (``a``, ``b``...).
+    With ``node``, it is the gradient ∂L/∂node arriving at that node of the graph
+    (:func:`derive.check_node.check_node`).
     """
+    if node is not None:
+        if wrt is not None:
+            raise DeriveError("give --wrt (an input) or --node (a node of the graph), not both")
+        from .check_node import check_node
+        return check_node(spec, backward, node)
     inputs = [_input(spec, wrt)] if wrt is not None else list(spec.differentiable)
     from .derivation import is_tensor
     try:
@@ -265,10 +295,8 @@ def check(spec, backward: str, wrt=None) -> CheckReport:
         if is_tensor(spec):
             raise
         d = None      # no proven walkthrough: the check still stands on sympy.diff
-    # the names a derivation's results use (its graph's named values too) are all known
-    names = d.layer.symbols() if d is not None and is_tensor(spec) else spec.symbols()
     try:
-        formula = parse_formula(backward, names, allow_tuple=True)
+        formula = read_backward(spec, d, backward)
     except FormulaShapeError as exc:
         report = CheckReport(spec.name)
         for x in inputs:
@@ -293,7 +321,8 @@ def check(spec, backward: str, wrt=None) -> CheckReport:
             report.verdicts.append(check_tensor_gradient(d, x, g))
         else:
             book = d.result.get(x.name) if d is not None else None
-            report.verdicts.append(check_gradient(spec, x, sp.sympify(g), book))
+            unfold = unfold_names(spec, d.graph if d is not None else None)
+            report.verdicts.append(check_gradient(spec, x, sp.sympify(g), book, unfold=unfold))
     return report
 
 

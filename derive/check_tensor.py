@@ -28,7 +28,7 @@ from .tensor import broadcast, shape_of, show_shape
 from .facts import layer_context
 from .tensorproof import numeric_compare, prove_tensor
 
-__all__ = ["check_tensor_gradient"]
+__all__ = ["check_tensor_gradient", "check_context"]
 
 def _ratio(given, expected, ctx) -> str | None:
     """"it has the wrong sign" / "it is 2 times the expected gradient", numerically."""
@@ -49,12 +49,20 @@ def _ratio(given, expected, ctx) -> str | None:
     return None
 
 
-def check_tensor_gradient(d, x, given):
-    """The :class:`~derive.check.Verdict` on ``given`` as ∂L/∂x of the tensor layer ``d``."""
+def check_context(d):
+    """The layer's proof context, knowing also each graph node a formula may read by name."""
+    from .check_names import node_values
+    ctx = layer_context(d.layer, with_facts=True)
+    return replace(ctx, definitions={**node_values(d.spec, d.graph), **ctx.definitions})
+
+
+def check_tensor_gradient(d, x, given, expected=None):
+    """The :class:`~derive.check.Verdict` on ``given`` as ∂L/∂x of the tensor layer ``d``:
+    x an input, or (with ``expected``, the derivation's gradient there) a node's symbol."""
     from .check import DOUT_ONE, Verdict
     spec = d.spec
-    expected = d.result[x.name]
-    ctx = layer_context(d.layer, with_facts=True)
+    expected = d.result[x.name] if expected is None else expected
+    ctx = check_context(d)
     want = shape_of(x)
     try:
         have = shape_of(given)

@@ -50,7 +50,10 @@ def test_sigmoid_text_golden(derivations):
         assert f"    {line}\n" in t
     assert "∂L/∂c = ∂L/∂out × ∂out/∂c = dout × (-1/c**2) = dout × (-out**2) = -dout*out**2" in t
     assert "∂L/∂x = ∂L/∂a × ∂a/∂x = (-dout*out**2*np.exp(-x)) × (-1) = dout*out**2*np.exp(-x)" in t
-    assert t.rstrip().splitlines()[-3] == "    ∂L/∂x = dout*out*(1 - out)"
+    assert t.rstrip().splitlines()[-4] == "    ∂L/∂x = dout*out*(1 - out)"
+    assert t.rstrip().splitlines()[-1] == ("Names you may use in derive check: x, dout, "
+                                           "out (or y), a, b, c; check a node's gradient "
+                                           "with --node NAME.")
     assert "reads the cached values: out" in t
     assert "rule neg" in t and "rewrite split the fraction" in t and "proof: symbolic" in t
 

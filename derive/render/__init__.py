@@ -163,6 +163,9 @@ def document(d, s: Spelling) -> list:
             blocks += _boundary(step, s)
     for name in d.wrt:
         blocks += _cached(d, name, s)
+    from ..check_names import names_text
+    blocks.append(Para(("Names you may use in derive check: ", Code(names_text(d)),
+                        "; check a node's gradient with ", Code("--node NAME"), ".")))
     return blocks
 
 
