@@ -182,8 +182,8 @@ def _derive_spec(spec: LayerSpec, wrt=None) -> Derivation:
     from .cached import rewrite_result
     wanted = _wanted(spec, wrt)
     program = spec.definitions()
-    graph = decompose(spec.output_in_names,
-                      spec.differentiable, program)
+    graph = decompose(spec.output_in_names, spec.differentiable, program,
+                      reserved=spec.symbols())
     tensor = is_tensor(spec)
     search = spec
     if tensor:

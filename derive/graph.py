@@ -300,12 +300,13 @@ def split_condition(cond, then, other) -> sp.Piecewise:
     return where((then, first), (where((then, rest), (other, True)), True))
 
 
-def decompose(forward: sp.Expr, inputs, program=()) -> Graph:
+def decompose(forward: sp.Expr, inputs, program=(), reserved=()) -> Graph:
     """Decompose ``forward`` into a :class:`Graph` over ``inputs`` (Symbols, in order).
 
     ``program`` holds a layer's named statements, ``(symbol, value)`` in order, each value
     written in the earlier names (``xn = xc/std``); ``forward`` may use them too. Their
-    nodes keep the names (``ms``, ``xn``), the others are named a, b, c, ...
+    nodes keep the names (``ms``, ``xn``), the others are named a, b, c, ... avoiding
+    ``reserved`` (the layer's other names: dimensions, aliases) and every dimension.
     """
     forward = sp.sympify(forward)
     b = _Builder(inputs)
@@ -316,7 +317,8 @@ def decompose(forward: sp.Expr, inputs, program=()) -> Graph:
         out = b.build(forward) if not isinstance(forward, sp.Symbol) else _input_id(b, forward)
     reached = _reachable(b.nodes, out)
     names = {b.nodes[i].expr: name for i, name in b.named.items()}
-    return Graph(tuple(_name(b.nodes, out, reached, inputs, names, b.named)), out, tuple(inputs))
+    return Graph(tuple(_name(b.nodes, out, reached, inputs, names, b.named, reserved)), out,
+                 tuple(inputs))
 
 
 def _input_id(b, s):
@@ -335,10 +337,11 @@ def _reachable(nodes, out) -> set:
     return seen
 
 
-def _name(nodes, out, reached, inputs, names, by_id=None):
+def _name(nodes, out, reached, inputs, names, by_id=None, reserved=()):
     """Renumber kept nodes in topological order; name them a, b, c, ... and out."""
-    taken = {str(s) for s in inputs} | {"out", "dout"} | set(names.values()) | {
-        str(s) for n in nodes for s in n.expr.free_symbols}
+    taken = {str(s) for s in inputs} | {"out", "dout", "y"} | set(names.values()) | {
+        str(s) for n in nodes for s in n.expr.free_symbols} | set(reserved) | {
+        str(s) for n in nodes for d in shape_of(n.expr) for s in sp.sympify(d).free_symbols}
     letters = (ch for ch in string.ascii_lowercase + string.ascii_uppercase if ch not in taken
                and ch != "E")       # E reads as Euler's number in the printed formulas
     keep = [n for n in nodes if n.id in reached or n.op == "input"]
