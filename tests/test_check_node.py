@@ -192,10 +192,15 @@ def test_hostile_input_is_refused_and_nothing_runs(capsys, monkeypatch, tmp_path
     assert not probe.exists()
 
 
-def test_a_node_named_like_the_output_keeps_the_derivations_meaning():
-    # attention_weight's output is called a, and its graph also has a node a = Σ_t e (the
-    # softmax denominator): out = e/a, so ∂L/∂a = −Σ_t dout·e / a² = −Σ_t dout·out / a
+def test_the_softmax_denominator_node_is_checked_by_its_own_name():
+    # attention_weight's output is called a (an alias), so the graph's node for the softmax
+    # denominator S = Σ_t e may not be named a; out = e/S, so ∂L/∂S = −Σ_t dout·out / S
+    from derive import derive
+    g = derive("attention_weight").graph
+    S = next(n for n in g.op_nodes if n.op == "sum" and any(
+        m.op == "reciprocal" and m.args == (n.id,) for m in g.op_nodes))
+    assert S.name != "a"
     right = ("-np.sum(dout*out, axis=1, keepdims=True)"
              "/np.sum(e, axis=1, keepdims=True)")
-    assert node("attention_weight", right, "a").exit_code == 0
-    assert node("attention_weight", right.replace("-", "", 1), "a").exit_code == 1
+    assert node("attention_weight", right, S.name).exit_code == 0
+    assert node("attention_weight", right.replace("-", "", 1), S.name).exit_code == 1
