@@ -25,6 +25,7 @@ import sympy as sp
 
 from ..steps import dout
 from . import printers
+from .lang import t
 from .svg_layout import RADIUS, Layout, _plan
 
 CHAR = 7.4          # estimated width of one character at FONT px
@@ -134,14 +135,14 @@ def edge_labels(graph, steps=()) -> dict:
     return labels
 
 
-def render(derivation, *, prefix: str | None = None) -> str:
+def render(derivation, *, prefix: str | None = None, lang: str = "en") -> str:
     """The graph of ``derivation`` as a standalone ``<svg>`` element (also valid as a file)."""
     graph, steps = derivation.graph, derivation.steps
     pid = prefix or f"g-{derivation.spec.name}"
     lay = layout(graph, steps)
     labels = edge_labels(graph, steps)
     w, h = round(lay.width), round(lay.height)
-    title = f"Computational graph of {derivation.spec.title or derivation.spec.name}"
+    title = t("Computational graph of {0}", lang, derivation.spec.title or derivation.spec.name)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" '
              f'height="{h}" role="img" aria-labelledby="{pid}-t" class="graph">',
              f'<title id="{pid}-t">{escape(title)}</title>',

@@ -14,10 +14,10 @@ def _line(parts) -> str:
     return "".join(p.source if isinstance(p, (Math, Code)) else p for p in parts)
 
 
-def render(d) -> str:
+def render(d, lang: str = "en") -> str:
     """The walkthrough of ``d`` as plain text."""
     lines = []
-    for block in document(d, spelling(d, latex=False)):
+    for block in document(d, spelling(d, latex=False), lang):
         if isinstance(block, Heading):
             if lines:
                 lines.append("")

@@ -1,0 +1,2 @@
+KEYS = {}
+PHRASES = {}
