@@ -22,7 +22,7 @@ from .derivation import derive_spec
 from .errors import DeriveError
 from .render import forward_rows, html, latex, markdown, spelling
 from .render import svg as svg_render
-from .render.lang import LANGS, t
+from .render.lang import LANGS, t, title
 
 FORMATS = ("html", "md", "tex")
 MANIFEST = files.MANIFEST
@@ -123,7 +123,8 @@ def _catalogue_md(derived, formats, lang="en") -> str:
                "every step is proven.", lang), ""]
     for d in derived:
         name = d.spec.name
-        link = f"[{d.spec.title}]({name}.md)" if "md" in formats else d.spec.title
+        heading = title(d.spec, lang)
+        link = f"[{heading}]({name}.md)" if "md" in formats else heading
         extra = " · ".join(f"[{f}]({name}.{f})" for f in ("html", "tex") if f in formats)
         lines += [f"## {link}", "", f"`{name}`" + (f" — {extra}" if extra else ""), ""]
         s = spelling(d, latex=True)
@@ -136,7 +137,8 @@ def _catalogue_md(derived, formats, lang="en") -> str:
 
 def _tex_chunk(d, lang="en") -> str:
     return latex.render(d, lang=lang).replace(
-        "}\n", "}\n\\addcontentsline{toc}{section}{%s}\n" % latex.escape(d.spec.title), 1)
+        "}\n", "}\n\\addcontentsline{toc}{section}{%s}\n" % latex.escape(title(d.spec, lang),
+                                                                         lang), 1)
 
 
 def _all_tex(derived, lang="en") -> str:

@@ -148,7 +148,7 @@ def document(d, s: Spelling, lang: str = "en") -> list:
 
 def _blocks(d, s) -> list:
     spec, g = d.spec, d.graph
-    blocks = [Heading("{0}: layer {1}", 1, args=(spec.title, spec.name))]
+    blocks = [Heading("{0}: layer {1}", 1, args=(Prose(spec.title), spec.name))]
     blocks += _about(spec, s)
     blocks.append(Display(tuple(forward_rows(d, s))))
     blocks.append(Heading("Computational graph", kind="graph"))

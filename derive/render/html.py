@@ -21,7 +21,7 @@ from latex2mathml.converter import convert
 
 from . import Display, Heading, Para, document, forward_rows, join_parts, spelling
 from . import svg as svg_render
-from .lang import t
+from .lang import t, title
 
 NOT_AVAILABLE = "not available"
 
@@ -153,7 +153,8 @@ def forward(d) -> str:
 def fragment(d, lang: str = "en") -> str:
     """Forward formula, graph and result without the page around it (for notebooks)."""
     attr = f' lang="{lang}"' if lang != "en" else ""
-    return "\n".join([f"<div{attr}><p><strong>{escape(d.spec.title)}</strong></p>", forward(d),
+    return "\n".join([f"<div{attr}><p><strong>{escape(title(d.spec, lang))}</strong></p>",
+                      forward(d),
                       figure(d, lang), results(d), "</div>"])
 
 
@@ -181,7 +182,8 @@ def render(d, *, code: str | None = None, verification: str | None = None,
     nav = f'<nav><a href="{escape(index_href)}">{escape(t("← all layers", lang))}</a></nav>\n' \
         if index_href else ""
     body = "\n".join([
-        nav + f"<h1>{escape(d.spec.title)} <small><code>{escape(d.spec.name)}</code></small></h1>",
+        nav + f"<h1>{escape(title(d.spec, lang))} <small><code>{escape(d.spec.name)}</code>"
+        "</small></h1>",
         f'<p>{escape(t("Result (proven; in the cached form the backward pass uses):", lang))}</p>',
         results(d), walkthrough(d, lang),
         _section(t("Exported NumPy code", lang),
@@ -189,7 +191,7 @@ def render(d, *, code: str | None = None, verification: str | None = None,
         _section(t("Three-way verification", lang),
                  _pre_or_na(verification, t("verification report", lang), lang)),
     ])
-    return page(f"{d.spec.title} — derive", body, lang)
+    return page(f"{title(d.spec, lang)} — derive", body, lang)
 
 
 def _index_maths(d):
@@ -206,8 +208,8 @@ def index(entries, lang: str = "en") -> str:
     for d, links in entries:
         fwd, grads = _index_maths(d)
         main = links.get("html")
-        name = (f'<a href="{escape(main)}">{escape(d.spec.title)}</a>' if main
-                else escape(d.spec.title))
+        name = (f'<a href="{escape(main)}">{escape(title(d.spec, lang))}</a>' if main
+                else escape(title(d.spec, lang)))
         other = " · ".join(f'<a href="{escape(h)}">{escape(f)}</a>'
                            for f, h in links.items() if f != "html")
         code = escape(d.spec.name).replace("_", "_<wbr>")      # breaks after an underscore

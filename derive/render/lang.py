@@ -77,7 +77,7 @@ def check_lang(lang: str) -> str:
 def tables(lang: str):
     """(keys, phrases) of ``lang``: exact keys, and phrase templates compiled to regexes."""
     keys, phrases = {}, {}
-    for module in (f"lang_{lang}", f"lang_{lang}_notes"):
+    for module in (f"lang_{lang}", f"lang_{lang}_notes", f"lang_{lang}_titles"):
         mod = import_module(f"derive.render.{module}")
         keys.update(getattr(mod, "KEYS", {}))
         phrases.update(getattr(mod, "PHRASES", {}))
@@ -101,11 +101,17 @@ def _pattern(template: str):
 
 
 _WORDS = re.compile(r"[A-Za-z]{2,} [A-Za-z]")
+_FUNCTIONS = re.compile(r"\b(log|exp|sqrt|tanh|sigmoid|softplus|sin|cos)\b")
 
 
 def is_formula(text: str) -> bool:
-    """Data, not prose: no two words in a row (``x``, ``×(−1)``, ``t*x - 1``, ``A[:, :H]``)."""
-    return not _WORDS.search(text)
+    """Data, not prose: no two words in a row (``x``, ``×(−1)``, ``t*x - 1``, ``A[:, :H]``,
+    ``Σ_k t[n,k]·log y[n,k]``).
+
+    >>> is_formula("t*x - 1"), is_formula("x feeds 2 nodes")
+    (True, False)
+    """
+    return not _WORDS.search(_FUNCTIONS.sub("f", text))
 
 
 def _fill(template: str, values: dict) -> str:
@@ -164,13 +170,19 @@ def localize_text(text: str, lang: str) -> str:
 def localize_key(key: str, lang: str) -> str:
     """A fixed wording (placeholders ``{0}``…) in ``lang``; a key without letters is its own
     translation."""
-    if lang == "en" or not re.search(r"[A-Za-z]", _SLOT.sub("", key)):
+    if lang == "en":
         return key
     out = tables(lang)[0].get(key)
     if out is None:
-        _miss(lang, "key", key)
+        if re.search(r"[A-Za-z]", _SLOT.sub("", key)):
+            _miss(lang, "key", key)
         return key
     return out
+
+
+def title(spec, lang: str) -> str:
+    """A layer's title in ``lang`` (the catalogue's titles are phrases, formulas kept)."""
+    return localize_text(spec.title, lang)
 
 
 def t(key: str, lang: str, *args) -> str:
@@ -237,7 +249,9 @@ def localize(blocks, lang: str = "en") -> list:
     out = []
     for b in blocks:
         if isinstance(b, Heading):
-            out.append(replace(b, text=t(b.text, lang, *b.args) if b.args else
+            args = [localize_text(a.source, lang) if isinstance(a, Prose) else
+                    getattr(a, "source", a) for a in b.args]
+            out.append(replace(b, text=t(b.text, lang, *args) if args else
                                localize_key(b.text, lang), args=()))
         elif isinstance(b, Para):
             out.append(replace(b, parts=localize_parts(b.parts, lang)))

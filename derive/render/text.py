@@ -7,7 +7,18 @@ True
 """
 from __future__ import annotations
 
+import unicodedata
+
 from . import Code, Display, Heading, Math, Para, document, spelling
+
+
+def width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: a wide (CJK) character takes two.
+
+    >>> width("계산 그래프"), width("graph")
+    (11, 5)
+    """
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _line(parts) -> str:
@@ -22,7 +33,7 @@ def render(d, lang: str = "en") -> str:
             if lines:
                 lines.append("")
             lines.append(block.text)
-            lines.append(("=" if block.level == 1 else "-") * len(block.text))
+            lines.append(("=" if block.level == 1 else "-") * width(block.text))
         elif isinstance(block, Para):
             lines.append(_line(block.parts))
         elif isinstance(block, Display):
