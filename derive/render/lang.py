@@ -108,7 +108,7 @@ def is_formula(text: str) -> bool:
     """Data, not prose: no two words in a row (``x``, ``×(−1)``, ``t*x - 1``, ``A[:, :H]``,
     ``Σ_k t[n,k]·log y[n,k]``).
 
-    >>> is_formula("t*x - 1"), is_formula("x feeds 2 nodes")
+    >>> is_formula("t*x - 1"), is_formula("the previous line")
     (True, False)
     """
     return not _WORDS.search(_FUNCTIONS.sub("f", text))

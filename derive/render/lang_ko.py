@@ -125,7 +125,7 @@ PHRASES = {
         "출력을 순전파 식으로 바꾸어 놓으면 {p0}",
     "{p0} (a condition's truth settled by the intermediate value theorem)":
         "{p0} (조건의 참거짓은 중간값 정리로 정함)",
-    "cases {0}": "경우 나누기: {0}",
+    "cases {0}": "구간 {0}",
     "{0} regions cut by the sign of {1}": "{1}의 부호로 나눈 영역 {0}개",
     "the {0} rule's vector-Jacobian product has the canonical form of SymPy's derivative of "
     "Σ G·(node) with respect to the operand":
