@@ -85,21 +85,33 @@ class Derivation:
         return f"<Derivation {self.spec.name}: {len(self.steps)} proven steps; {results}>"
 
     # renderers (imported lazily: a derivation does not need them)
-    def to_text(self) -> str:
+    # ``lang``: the prose in "en", "ko" or "ja" (derive.render.lang); the mathematics is
+    # the same in every language
+    def to_text(self, lang: str = "en") -> str:
         from .render import render
-        return render(self, "text")
+        return render(self, "text", lang=lang)
 
-    def to_latex(self, standalone: bool = False) -> str:
+    def to_latex(self, standalone: bool = False, lang: str = "en") -> str:
         from .render import render
-        return render(self, "latex", standalone=standalone)
+        return render(self, "latex", standalone=standalone, lang=lang)
 
-    def to_mathml(self) -> str:
+    def to_mathml(self, lang: str = "en") -> str:
         from .render import render
-        return render(self, "mathml")
+        return render(self, "mathml", lang=lang)
 
-    def to_markdown(self) -> str:
+    def to_markdown(self, lang: str = "en") -> str:
         from .render import render
-        return render(self, "markdown")
+        return render(self, "markdown", lang=lang)
+
+    def to_html(self, lang: str = "en") -> str:
+        """The full page, as ``derive docs`` writes it (without the exported code)."""
+        from .render import html
+        return html.render(self, index_href=None, lang=lang)
+
+    def in_language(self, lang: str):
+        """This derivation shown in a notebook with its prose in ``lang`` ("ko", "ja")."""
+        from .notebook import Localized
+        return Localized(self, lang)
 
     def to_dict(self) -> dict:
         from .render import json as json_render

@@ -22,6 +22,7 @@ from .derivation import derive_spec
 from .errors import DeriveError
 from .render import forward_rows, html, latex, markdown, spelling, tikz
 from .render import svg as svg_render
+from .render.lang import LANGS, t, title
 
 FORMATS = ("html", "md", "tex")
 MANIFEST = files.MANIFEST
@@ -69,58 +70,61 @@ def verification_report(d, code: str | None) -> str | None:
 
 # --- rendering ---
 
-def _latex_verbatim(title: str, text: str | None) -> str:
+def _latex_verbatim(title: str, text: str | None, lang: str = "en") -> str:
+    head = latex.escape(title, lang)
     if text is None:
-        return f"\\subsection*{{{latex.escape(title)}}}\n{latex.escape(title)}: not available.\n"
+        return f"\\subsection*{{{head}}}\n{latex.escape(t('{0}: not available.', lang, title), lang)}\n"
     ascii_text = text.encode("ascii", "replace").decode("ascii")
-    return f"\\subsection*{{{latex.escape(title)}}}\n\\begin{{verbatim}}\n{ascii_text}\\end{{verbatim}}\n"
+    return f"\\subsection*{{{head}}}\n\\begin{{verbatim}}\n{ascii_text}\\end{{verbatim}}\n"
 
 
-def _tex_extras(code, report) -> str:
-    return "\n" + _latex_verbatim("Exported NumPy code", code) + "\n" + \
-        _latex_verbatim("Three-way verification", report)
+def _tex_extras(code, report, lang="en") -> str:
+    return "\n" + _latex_verbatim(t("Exported NumPy code", lang), code, lang) + "\n" + \
+        _latex_verbatim(t("Three-way verification", lang), report, lang)
 
 
-def _markdown(d, code, report) -> str:
-    md = markdown.render(d)
-    image = f"![computational graph of {d.spec.name}]({d.spec.name}.svg)\n\n" \
-            "Forward values above the arrows (going right), backward gradients below " \
-            "(going left, in red).\n"
-    head = "## Computational graph\n"
+def _markdown(d, code, report, lang="en") -> str:
+    md = markdown.render(d, lang)
+    image = f"![{t('computational graph of {0}', lang, d.spec.name)}]({d.spec.name}.svg)\n\n" \
+            + t("Forward values above the arrows (going right), backward gradients below "
+                "(going left, in red).", lang) + "\n"
+    head = f"## {markdown.escape(t('Computational graph', lang))}\n"
     md = md.replace(head, head + "\n" + image, 1) if head in md else md + "\n" + image
-    md = "[← all layers](README.md)\n\n" + md
-    for title, text in (("Exported NumPy code", code), ("Three-way verification", report)):
-        body = f"```{'python' if 'code' in title else 'text'}\n{text.rstrip()}\n```" \
-            if text is not None else f"*{title}: {html.NOT_AVAILABLE}.*"
+    md = f"[{t('← all layers', lang)}](README.md)\n\n" + md
+    for title, text, fence in ((t("Exported NumPy code", lang), code, "python"),
+                               (t("Three-way verification", lang), report, "text")):
+        body = f"```{fence}\n{text.rstrip()}\n```" \
+            if text is not None else f"*{t('{0}: not available.', lang, title)}*"
         md += f"\n## {title}\n\n{body}\n"
     return md
 
 
-def render_layer(d, formats) -> dict:
-    """name → text for one derived layer."""
+def render_layer(d, formats, lang: str = "en") -> dict:
+    """name → text for one derived layer, its prose in ``lang``."""
     name = d.spec.name
     code = exported_code(d)
     report = verification_report(d, code)
     files = {}
     if "html" in formats:
-        files[f"{name}.html"] = html.render(d, code=code, verification=report)
+        files[f"{name}.html"] = html.render(d, code=code, verification=report, lang=lang)
     if "md" in formats:
-        files[f"{name}.svg"] = svg_render.render(d)
-        files[f"{name}.md"] = _markdown(d, code, report)
+        files[f"{name}.svg"] = svg_render.render(d, lang=lang)
+        files[f"{name}.md"] = _markdown(d, code, report, lang)
     if "tex" in formats:
-        tex = latex.render(d, standalone=True)
+        tex = latex.render(d, standalone=True, lang=lang)
         end = "\\end{document}\n"
-        files[f"{name}.tex"] = tex[:-len(end)] + _tex_extras(code, report) + end
+        files[f"{name}.tex"] = tex[:-len(end)] + _tex_extras(code, report, lang) + end
     return files
 
 
-def _catalogue_md(derived, formats) -> str:
-    lines = ["# derive: the layer catalogue", "",
-             "Every backward pass is derived node by node on the computational graph; "
-             "every step is proven.", ""]
+def _catalogue_md(derived, formats, lang="en") -> str:
+    lines = [f"# {t('derive: the layer catalogue', lang)}", "",
+             t("Every backward pass is derived node by node on the computational graph; "
+               "every step is proven.", lang), ""]
     for d in derived:
         name = d.spec.name
-        link = f"[{d.spec.title}]({name}.md)" if "md" in formats else d.spec.title
+        heading = title(d.spec, lang)
+        link = f"[{heading}]({name}.md)" if "md" in formats else heading
         extra = " · ".join(f"[{f}]({name}.{f})" for f in ("html", "tex") if f in formats)
         lines += [f"## {link}", "", f"`{name}`" + (f" — {extra}" if extra else ""), ""]
         s = spelling(d, latex=True)
@@ -131,24 +135,27 @@ def _catalogue_md(derived, formats) -> str:
     return "\n".join(lines)
 
 
-def _tex_chunk(d) -> str:
-    return latex.render(d).replace(
-        "}\n", "}\n\\addcontentsline{toc}{section}{%s}\n" % latex.escape(d.spec.title), 1)
+def _tex_chunk(d, lang="en") -> str:
+    return latex.render(d, lang=lang).replace(
+        "}\n", "}\n\\addcontentsline{toc}{section}{%s}\n" % latex.escape(title(d.spec, lang),
+                                                                         lang), 1)
 
 
-def _all_tex(derived) -> str:
-    chunks = [_tex_chunk(d) for d in derived]
+def _all_tex(derived, lang="en") -> str:
+    chunks = [_tex_chunk(d, lang) for d in derived]
+    title = latex.escape(t("derive: all derivations", lang), lang)
     return ("\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n"
-            "\\usepackage{amsmath,amssymb}\n" + tikz.PREAMBLE +
-            "\\title{derive: all derivations}\n\\date{}\n"
+            "\\usepackage{amsmath,amssymb}\n" + tikz.PREAMBLE + latex.CJK.get(lang, "") +
+            f"\\title{{{title}}}\n\\date{{}}\n"
             "\\begin{document}\n\\maketitle\n\\tableofcontents\n\n"
             + "\n\\clearpage\n".join(chunks) + "\n\\end{document}\n")
 
 
-def build(names, formats=FORMATS, progress=None, specs=()) -> Site:
+def build(names, formats=FORMATS, progress=None, specs=(), lang: str = "en") -> Site:
     """Derive each layer once and render every file of the site, in memory.
 
-    ``specs``: extra layers (e.g. from ``docs --file``), after the catalogue's.
+    ``specs``: extra layers (e.g. from ``docs --file``), after the catalogue's; ``lang``:
+    the language of the prose (the mathematics is the same in every language).
     """
     site, derived = Site(), []
     todo = [(n, None) for n in names] + [(s.name, s) for s in specs]
@@ -159,15 +166,15 @@ def build(names, formats=FORMATS, progress=None, specs=()) -> Site:
         budget.restart()                # --timeout bounds each layer, not the catalogue
         d = derive_spec(spec if spec is not None else catalogue.get(name))
         derived.append(d)
-        site.files.update(render_layer(d, formats))
+        site.files.update(render_layer(d, formats, lang))
         site.timings[name] = time.perf_counter() - start
     links = {d.spec.name: {f: f"{d.spec.name}.{f}" for f in formats} for d in derived}
     if "html" in formats:
-        site.files["index.html"] = html.index([(d, links[d.spec.name]) for d in derived])
+        site.files["index.html"] = html.index([(d, links[d.spec.name]) for d in derived], lang)
     if "md" in formats or "html" in formats:
-        site.files["README.md"] = _catalogue_md(derived, formats)
+        site.files["README.md"] = _catalogue_md(derived, formats, lang)
     if "tex" in formats:
-        site.files["derivations.tex"] = _all_tex(derived)
+        site.files["derivations.tex"] = _all_tex(derived, lang)
     return site
 
 
@@ -188,11 +195,26 @@ def write(site: Site, out, force: bool = False) -> list:
     return files.write_site(out, site.files, force=force, manifest=MANIFEST)
 
 
+def lang_folder(out, lang: str) -> Path:
+    """Where the site in ``lang`` goes: ``out`` for English, ``out/<lang>`` for the others
+    (the same file names, a site of its own with its own manifest).
+
+    >>> str(lang_folder("output", "ko"))
+    'output/ko'
+    """
+    return Path(out) if lang == "en" else Path(out) / lang
+
+
 def generate(out="output", formats=FORMATS, layers=None, force=False, progress=None,
-             specs=()) -> Site:
-    """Build and write the site; ``layers`` None means the whole catalogue."""
+             specs=(), lang: str = "en") -> Site:
+    """Build and write the site; ``layers`` None means the whole catalogue; a language other
+    than English goes into :func:`lang_folder`."""
+    if lang not in LANGS:
+        raise DeriveError(f"--lang: unknown {lang!r}; choose from {', '.join(LANGS)}")
     ready_folder(out)
+    folder = lang_folder(out, lang)
+    ready_folder(folder)
     site = build(tuple(catalogue.names() if layers is None else layers), tuple(formats),
-                 progress, specs)
-    write(site, out, force)
+                 progress, specs, lang)
+    write(site, folder, force)
     return site

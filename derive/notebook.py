@@ -13,10 +13,10 @@ True
 from __future__ import annotations
 
 
-def html(d) -> str:
+def html(d, lang: str = "en") -> str:
     """Forward formula, graph picture and result, as an HTML fragment."""
     from .render import html as html_render
-    return html_render.fragment(d)
+    return html_render.fragment(d, lang)
 
 
 def latex(d) -> str:
@@ -28,6 +28,24 @@ def latex(d) -> str:
     return "$$\\begin{aligned}" + " \\\\ ".join(rows) + "\\end{aligned}$$"
 
 
-def markdown(d) -> str:
+def markdown(d, lang: str = "en") -> str:
     """The whole walkthrough in Markdown."""
-    return d.to_markdown()
+    return d.to_markdown(lang)
+
+
+class Localized:
+    """A derivation displayed with its prose in another language
+    (``derive("sigmoid").in_language("ko")`` in a notebook cell)."""
+
+    def __init__(self, d, lang: str):
+        from .render.lang import check_lang
+        self.derivation, self.lang = d, check_lang(lang)
+
+    def _repr_html_(self) -> str:
+        return html(self.derivation, self.lang)
+
+    def _repr_latex_(self) -> str:
+        return latex(self.derivation)
+
+    def _repr_markdown_(self) -> str:
+        return markdown(self.derivation, self.lang)

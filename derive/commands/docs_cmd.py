@@ -11,6 +11,7 @@ import sys
 import time
 
 from .. import catalogue, docs
+from ..render.lang import LANGS
 
 
 def register(subparsers) -> None:
@@ -23,6 +24,10 @@ def register(subparsers) -> None:
     p.add_argument("-o", "--out", default="output", help="output folder (default: output)")
     p.add_argument("--format", default=",".join(docs.FORMATS),
                    help="comma-separated formats among html, md, tex (default: all)")
+    p.add_argument("--lang", default="en",
+                   help="comma-separated languages of the prose among en, ko, ja (default: en); "
+                   "English goes into the output folder, ko and ja into its ko/ and ja/ "
+                   "subfolders, with the same file names")
     p.add_argument("--layers", default=None, help="comma-separated layer names (default: all)")
     p.add_argument("--file", action="append", default=[], metavar="FILE.py",
                    help="add a page for each def of the forward in this file; repeatable")
@@ -37,19 +42,25 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     formats = docs.parse_list(args.format, docs.FORMATS, "format")
+    langs = docs.parse_list(args.lang, LANGS, "lang")
     layers = docs.parse_list(args.layers, catalogue.names(), "layers")
     specs = _own_layers(args.file, layers)
     progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     start = time.perf_counter()
-    site = docs.generate(args.out, formats, layers, force=args.force, progress=progress,
-                         specs=specs)
+    written = 0
+    for lang in langs:
+        site = docs.generate(args.out, formats, layers, force=args.force, progress=progress,
+                             specs=specs, lang=lang)
+        written += len(site.files)
     total = time.perf_counter() - start
     if args.timings:
         for name, sec in sorted(site.timings.items(), key=lambda kv: (-kv[1], kv[0])):
             print(f"{sec:7.3f} s  {name}", file=sys.stderr)
-        print(f"{total:7.3f} s  total ({len(site.files)} files)", file=sys.stderr)
+        print(f"{total:7.3f} s  total ({written} files)", file=sys.stderr)
     if not args.quiet:
-        print(f"wrote {len(site.files)} files into {args.out}", file=sys.stderr)
+        where = ", ".join(args.out if lang == "en" else str(docs.lang_folder(args.out, lang))
+                          for lang in langs)
+        print(f"wrote {written} files into {where}", file=sys.stderr)
     return 0
 
 

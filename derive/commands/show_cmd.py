@@ -9,6 +9,7 @@ import sys
 from ..derivation import derive_spec
 from ..errors import DeriveError
 from ..render import FORMATS, render
+from ..render.lang import LANGS
 from .layer_args import add_layer_arguments, resolve
 
 
@@ -22,6 +23,9 @@ def register(subparsers) -> None:
     p.add_argument("--format", choices=FORMATS, default="text")
     p.add_argument("--standalone", action="store_true",
                    help="with --format latex: a complete document")
+    p.add_argument("--lang", choices=LANGS, default="en",
+                   help="language of the prose (en, ko 한국어, ja 日本語); the mathematics is "
+                   "the same in every language; JSON stays English (default: en)")
     p.set_defaults(func=run)
 
 
@@ -30,5 +34,7 @@ def run(args) -> int:
         raise DeriveError("--standalone only applies to --format latex")
     d = derive_spec(resolve(args, command="show"), args.wrt)
     options = {"standalone": True} if args.standalone else {}
+    if args.lang != "en":
+        options["lang"] = args.lang
     sys.stdout.write(render(d, args.format, **options))
     return 0

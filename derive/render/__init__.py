@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from ..shapeargs import broadcast_axes, graph_edges, shape_argument
 from ..tensor import array, shape_of, show_shape
+from .lang import Data, Prose, check_lang, localize
 from .spelling import Spelling
 
 FORMATS = ("text", "latex", "mathml", "markdown", "json")
@@ -35,14 +36,21 @@ class Code:
 
 @dataclass(frozen=True)
 class Heading:
+    """A heading; ``text`` is a key with placeholders when ``args`` are given (filled by
+    :func:`~derive.render.lang.localize`). ``kind`` names it for a layout ("graph")."""
     text: str
     level: int = 2
+    kind: str = ""
+    args: tuple = ()
 
 
 @dataclass(frozen=True)
 class Para:
-    """Prose: a tuple of str, :class:`Math` and :class:`Code` parts."""
+    """Prose: a tuple of str, :class:`Math` and :class:`Code` parts (once localized; before,
+    also :class:`~derive.render.lang.Data` and :class:`~derive.render.lang.Prose` parts,
+    or a tuple of clauses). ``kind`` names it for a layout ("proof")."""
     parts: tuple
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,7 @@ def render(d, fmt: str, **options) -> str:
         raise DeriveError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if options.get("standalone") and fmt != "latex":
         raise DeriveError("--standalone only applies to --format latex")
+    check_lang(options.get("lang", "en"))
     from importlib import import_module
     return import_module(f"derive.render.{fmt}").render(d, **options)
 
@@ -119,6 +128,18 @@ def proof_text(proof) -> str:
     return f"{text}; {proof.kink_note}" if proof.kink_note else text
 
 
+def proof_clauses(proof) -> tuple:
+    """:func:`proof_text` after "proof: ", as clauses of a paragraph (see :mod:`.lang`)."""
+    out = (("proof: ", Prose(proof.method), " (", Prose(proof.detail),
+            "); numeric cross-check at ", Data(str(proof.points)), " points"),)
+    return out + (("; ", Prose(proof.kink_note)),) if proof.kink_note else out
+
+
+def _proof(proof, note: str = "") -> "Para":
+    tail = ((". Note: ", Prose(note)),) if note else ()
+    return Para(proof_clauses(proof) + tail, "proof")
+
+
 def spelling(d, latex: bool) -> Spelling:
     from ..backward import gradient_names
     grads = gradient_names(d.graph)
@@ -132,13 +153,17 @@ def forward_rows(d, s) -> list:
         (s.name("out"), s.expr(spec.output_in_names))]
 
 
-def document(d, s: Spelling) -> list:
-    """The blocks of a walkthrough, with mathematics spelled by ``s``."""
+def document(d, s: Spelling, lang: str = "en") -> list:
+    """The blocks of a walkthrough, with mathematics spelled by ``s`` and prose in ``lang``."""
+    return localize(_blocks(d, s), lang)
+
+
+def _blocks(d, s) -> list:
     spec, g = d.spec, d.graph
-    blocks = [Heading(f"{spec.title}: layer {spec.name}", 1)]
+    blocks = [Heading("{0}: layer {1}", 1, args=(Prose(spec.title), spec.name))]
     blocks += _about(spec, s)
     blocks.append(Display(tuple(forward_rows(d, s))))
-    blocks.append(Heading("Computational graph"))
+    blocks.append(Heading("Computational graph", kind="graph"))
     if is_chain(g):
         chain = s.arrow.join(s.label(n) for n in g.nodes) + s.arrow + s.name("out")
         blocks.append(Para(("graph: ", Math(chain))))
@@ -149,12 +174,12 @@ def document(d, s: Spelling) -> list:
         blocks.append(edges_block(g))
     blocks.append(Heading("Backward, node by node"))
     arriving = Math(s.grad("out")) if s.is_latex else Math(f"{s.grad('out')} = dout")
-    intro = [arriving, " is the gradient arriving from the layer above. Each node "
-             "multiplies the gradient arriving at it by its local derivative."]
+    intro = [(arriving, " is the gradient arriving from the layer above. Each node "
+              "multiplies the gradient arriving at it by its local derivative.")]
     if d.tensor:
-        intro.append(" A structural node (a matrix product, a sum over an axis, a transpose) "
-                     "passes back its vector-Jacobian product instead; its index form is "
-                     "shown, and each such step is proven for every size of every dimension.")
+        intro.append((" A structural node (a matrix product, a sum over an axis, a transpose) "
+                      "passes back its vector-Jacobian product instead; its index form is "
+                      "shown, and each such step is proven for every size of every dimension.",))
     blocks.append(Para(tuple(intro)))
     for step in d.steps:
         if step.kind in ("chain", "sum", "fact"):
@@ -183,17 +208,17 @@ def _shaped(spec, s, names) -> str:
 
 
 def _about(spec, s) -> list:
-    parts = ["inputs: ", Math(_shaped(spec, s, spec.input_names))] if spec.inputs else []
+    clauses = [("inputs: ", Math(_shaped(spec, s, spec.input_names)))] if spec.inputs else []
     if spec.weights:
-        parts += ["; " if parts else "", "weights (differentiated, given to the constructor): ",
-                  Math(_shaped(spec, s, spec.weight_names))]
+        clauses.append(("; " if clauses else "", "weights (differentiated, given to the "
+                        "constructor): ", Math(_shaped(spec, s, spec.weight_names))))
     if spec.consts:
-        parts += ["; data (not differentiated, given to forward): ",
-                  Math(_shaped(spec, s, spec.const_names))]
+        clauses.append(("; data (not differentiated, given to forward): ",
+                        Math(_shaped(spec, s, spec.const_names))))
     if spec.params:
-        parts += ["; parameters (constants, not differentiated): ",
-                  Math(_shaped(spec, s, spec.param_names))]
-    blocks = [Para(tuple(parts) + ("; forward:",))]
+        clauses.append(("; parameters (constants, not differentiated): ",
+                        Math(_shaped(spec, s, spec.param_names))))
+    blocks = [Para(tuple(clauses) + (("; forward:",),))]
     for *_, text in spec.assume:
         blocks.append(Para(("assumption: ", Code(text)),))
     return blocks
@@ -205,20 +230,20 @@ def _node_by_name(g, name):
 
 def _step(step, g, s) -> list:
     if step.kind == "sum":
-        head = ("sum at ", Math(s.name(step.node)), f": {step.note}")
+        head = ("sum at ", Math(s.name(step.node)), ": ", Prose(step.note))
         rows = ((s.grad(step.node), s.expr(step.expr)),)
-        return [Para(head), Display(rows), Para(("proof: " + proof_text(step.proof),))]
+        return [Para(head), Display(rows), _proof(step.proof)]
     if step.kind == "fact":
         head = ("a fact used below, from the definition of ", Math(s.name(step.node)), ":")
         return [Para(head), Display(((s.expr(step.local), s.expr(step.expr)),)),
-                Para(("proof: " + proof_text(step.proof),))]
+                _proof(step.proof)]
     node = _node_by_name(g, step.node)
-    head = ["node ", Math(s.name(step.node)), " (", Math(s.label(node)), "), rule ",
-            Code(step.rule), ": the gradient to ", Math(s.name(step.target))]
+    head = [("node ", Math(s.name(step.node)), " (", Math(s.label(node)), "), rule ",
+             Code(step.rule), ": the gradient to ", Math(s.name(step.target)))]
     if step.shape:
-        head += [", of shape ", Math(spell_shape(step.shape, s))]
+        head.append((", of shape ", Math(spell_shape(step.shape, s))))
     if not step.complete:
-        head.append(" (one branch; the branches are added below)")
+        head.append((" (one branch; the branches are added below)",))
     if node.rule.structural:
         shown = s.expr(step.expr) if step.local == step.expr else \
             f"{s.expr(step.local)} = {s.expr(step.expr)}"
@@ -229,18 +254,16 @@ def _step(step, g, s) -> list:
             product = f"{s.factor(step.upstream)}{s.times}{s.factor(step.raw)} = {product}"
         rhs = f"{s.grad(step.node)}{s.times}{s.partial(step.node, step.target)} = {product}"
         if step.index:
-            head += _repeated(node, _node_by_name(g, step.target), s)
+            head.append(tuple(_repeated(node, _node_by_name(g, step.target), s)))
         rows = [(s.grad(step.target), f"{rhs} = {s.expr(step.expr)}")]
     if step.index:
         rows.append((s.expr(step.index[0]), s.expr(step.index[1])))
-    tail = ["proof: " + proof_text(step.proof)]
-    if step.note and step.note != step.proof.kink_note:
-        tail.append(f". Note: {step.note}")
+    note = step.note if step.note and step.note != step.proof.kink_note else ""
     blocks = [Para(tuple(head)), Display(tuple(rows))]
     argument = shape_argument(g, step)
     if argument is not None:
         blocks.append(Para(_shape_parts(argument, s)))
-    return blocks + [Para(tuple(tail))]
+    return blocks + [_proof(step.proof, note)]
 
 
 def spell_shape(shape, s) -> str:
@@ -285,11 +308,15 @@ def edges_block(g) -> Edges:
 
 def _boundary(step, s) -> list:
     """A gradient put into cached values before its node passes it back (a boundary)."""
-    head = ("rewrite ", Math(s.grad(step.target)), " ", Code(step.rule), " before node ",
-            Math(s.name(step.target)), " passes it back (its operands are summed or broadcast)",
-            f": {step.note}" if step.note else "") + _using(step, s)
-    return [Para(head), Display(((s.grad(step.target), s.expr(step.expr)),)),
-            Para(("proof: " + proof_text(step.proof),))]
+    head = [("rewrite ", Math(s.grad(step.target)), " ", Prose(step.rule), " before node ",
+             Math(s.name(step.target)), " passes it back (its operands are summed or "
+             "broadcast)")]
+    if step.note:
+        head.append((": ", Prose(step.note)))
+    if step.using:
+        head.append(_using(step, s))
+    return [Para(tuple(head)), Display(((s.grad(step.target), s.expr(step.expr)),)),
+            _proof(step.proof)]
 
 
 def _using(step, s) -> tuple:
@@ -301,23 +328,31 @@ def _using(step, s) -> tuple:
 
 
 def _cached(d, name, s) -> list:
-    blocks = [Heading(f"Cached form of the gradient to {name}")]
+    blocks = [Heading("Cached form of the gradient to {0}", args=(name,))]
     for step in d.steps:
         if step.target != name or step.kind not in ("rewrite", "result"):
             continue
         if step.kind == "rewrite":
-            head = ("rewrite ", Code(step.rule), f": {step.note}" if step.note else "")
-            head += _using(step, s)
+            head = [("rewrite: ", Prose(step.rule))]
+            if step.note:
+                head.append((": ", Prose(step.note)))
+            if step.using:
+                head.append(_using(step, s))
         else:
             against = "sympy.diff of the forward formula" if not d.tensor else \
                 "the derivative of the whole forward"
-            head = (f"result, proven against {against}",
-                    f". Note: {step.note}" if step.note else "")
-        blocks += [Para(head), Display(((s.grad(name), s.expr(step.expr)),)),
-                   Para(("proof: " + proof_text(step.proof),))]
+            head = [(f"result, proven against {against}",)]
+            if step.note:
+                head.append((". Note: ", Prose(step.note)))
+        blocks += [Para(tuple(head)), Display(((s.grad(name), s.expr(step.expr)),)),
+                   _proof(step.proof)]
     needs = d.needs(name)
     cached = ", ".join(s.name(n) for n in needs)
-    blocks.append(Para((f"the backward for {name} reads the cached values: ",
-                        Math(cached) if needs else "none (only dout)",
-                        f" (cached form: {d.form[name]})")))
+    form = d.form[name]
+    blocks.append(Para((("the backward for ", Data(name), " reads the cached values: ",
+                         Math(cached)) if needs else
+                        ("the backward for ", Data(name), " reads the cached values: none "
+                         "(only dout)"),
+                        (" (cached form: ", Data(form) if form in ("out", "x") else
+                         Prose(form), ")"))))
     return blocks

@@ -21,6 +21,7 @@ from latex2mathml.converter import convert
 
 from . import Display, Heading, Para, document, forward_rows, join_parts, spelling
 from . import svg as svg_render
+from .lang import t, title
 
 NOT_AVAILABLE = "not available"
 
@@ -95,43 +96,44 @@ def fit(svg: str) -> str:
     return svg.replace("<svg ", f'<svg style="{style}" ', 1)
 
 
-def figure(d) -> str:
+def figure(d, lang: str = "en") -> str:
     """The graph picture with a caption saying how to read it (and its code names)."""
     from .printers import out_name_for
     y = out_name_for(d.spec)
-    return ("<figure>" + fit(svg_render.render(d)) +
-            '<figcaption>Forward values (<span class="fwd">above</span> the arrows, going right) '
-            'and backward gradients (<span class="bwd">below</span>, going left); hover a label '
-            f"for its full formula. Labels use the code names: out is {y}, dout is ∂L/∂{y}."
-            "</figcaption></figure>")
+    caption = t('Forward values (<span class="fwd">above</span> the arrows, going right) '
+                'and backward gradients (<span class="bwd">below</span>, going left); hover a '
+                "label for its full formula. Labels use the code names: out is {0}, dout is "
+                "∂L/∂{0}.", lang, y)
+    return ("<figure>" + fit(svg_render.render(d, lang=lang)) +
+            f"<figcaption>{caption}</figcaption></figure>")
 
 
-def im2col_figure(d) -> str:
+def im2col_figure(d, lang: str = "en") -> str:
     """For a layer that reads windows (convolution, pooling): how they unroll into rows."""
     from .windows_svg import uses_windows, windows_svg
     if not uses_windows(d.spec):
         return ""
-    return ("<figure>" + fit(windows_svg()) + "<figcaption>The windows of the forward "
-            "(windows(x, FH, FW, stride, pad) on the page) are the book's im2col: each "
-            "window of x becomes one row; the derivation keeps them as a 6-D array "
-            "(N, C, FH, FW, OH, OW), which is the same numbers before the reshape."
+    caption = t("The windows of the forward (windows(x, FH, FW, stride, pad) on the page) are "
+                "the book's im2col: each window of x becomes one row; the derivation keeps them "
+                "as a 6-D array (N, C, FH, FW, OH, OW), which is the same numbers before the "
+                "reshape.", lang)
+    return ("<figure>" + fit(windows_svg(lang)) + f"<figcaption>{escape(caption, False)}"
             "</figcaption></figure>")
 
 
-def walkthrough(d) -> str:
+def walkthrough(d, lang: str = "en") -> str:
     """The blocks of the walkthrough, with the graph picture under its heading."""
     out = []
-    for block in document(d, spelling(d, latex=True)):
+    for block in document(d, spelling(d, latex=True), lang):
         if isinstance(block, Heading):
             if block.level == 1:
                 continue   # the page has its own title
             out.append(f"<h2>{escape(block.text)}</h2>")
-            if block.text == "Computational graph":
-                out.append(figure(d))
-                out.append(im2col_figure(d))
+            if block.kind == "graph":
+                out.append(figure(d, lang))
+                out.append(im2col_figure(d, lang))
         elif isinstance(block, Para):
-            cls = "proof" if block.parts and str(block.parts[0]).startswith("proof:") else ""
-            out.append(_para(block.parts, cls))
+            out.append(_para(block.parts, block.kind))
         elif isinstance(block, Display):
             out.append(_display(block.rows))
     return "\n".join(out)
@@ -148,24 +150,26 @@ def forward(d) -> str:
     return _display(tuple(forward_rows(d, spelling(d, latex=True))))
 
 
-def fragment(d) -> str:
+def fragment(d, lang: str = "en") -> str:
     """Forward formula, graph and result without the page around it (for notebooks)."""
-    return "\n".join([f"<div><p><strong>{escape(d.spec.title)}</strong></p>", forward(d),
-                      figure(d), results(d), "</div>"])
+    attr = f' lang="{lang}"' if lang != "en" else ""
+    return "\n".join([f"<div{attr}><p><strong>{escape(title(d.spec, lang))}</strong></p>",
+                      forward(d),
+                      figure(d, lang), results(d), "</div>"])
 
 
 def _section(title, body) -> str:
     return f"<h2>{escape(title)}</h2>\n{body}"
 
 
-def _pre_or_na(text, what) -> str:
+def _pre_or_na(text, what, lang="en") -> str:
     if text is None:
-        return f'<p class="na">{escape(what)}: {NOT_AVAILABLE}.</p>'
+        return f'<p class="na">{escape(t("{0}: not available.", lang, what))}</p>'
     return f"<pre><code>{escape(text)}</code></pre>"
 
 
-def page(head_title: str, body: str) -> str:
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+def page(head_title: str, body: str, lang: str = "en") -> str:
+    return (f"<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n"
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             '<meta name="color-scheme" content="light dark">\n'
             f"<title>{escape(head_title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
@@ -173,17 +177,21 @@ def page(head_title: str, body: str) -> str:
 
 
 def render(d, *, code: str | None = None, verification: str | None = None,
-           index_href: str | None = "index.html") -> str:
+           index_href: str | None = "index.html", lang: str = "en") -> str:
     """The full page for one layer; ``code``/``verification`` None → "not available"."""
-    nav = f'<nav><a href="{escape(index_href)}">← all layers</a></nav>\n' if index_href else ""
+    nav = f'<nav><a href="{escape(index_href)}">{escape(t("← all layers", lang))}</a></nav>\n' \
+        if index_href else ""
     body = "\n".join([
-        nav + f"<h1>{escape(d.spec.title)} <small><code>{escape(d.spec.name)}</code></small></h1>",
-        "<p>Result (proven; in the cached form the backward pass uses):</p>", results(d),
-        walkthrough(d),
-        _section("Exported NumPy code", _pre_or_na(code, "exported code")),
-        _section("Three-way verification", _pre_or_na(verification, "verification report")),
+        nav + f"<h1>{escape(title(d.spec, lang))} <small><code>{escape(d.spec.name)}</code>"
+        "</small></h1>",
+        f'<p>{escape(t("Result (proven; in the cached form the backward pass uses):", lang))}</p>',
+        results(d), walkthrough(d, lang),
+        _section(t("Exported NumPy code", lang),
+                 _pre_or_na(code, t("exported code", lang), lang)),
+        _section(t("Three-way verification", lang),
+                 _pre_or_na(verification, t("verification report", lang), lang)),
     ])
-    return page(f"{d.spec.title} — derive", body)
+    return page(f"{title(d.spec, lang)} — derive", body, lang)
 
 
 def _index_maths(d):
@@ -194,22 +202,25 @@ def _index_maths(d):
     return fwd, grads
 
 
-def index(entries) -> str:
+def index(entries, lang: str = "en") -> str:
     """The catalogue page: ``entries`` are (derivation, {format: href}) pairs."""
     rows = []
     for d, links in entries:
         fwd, grads = _index_maths(d)
         main = links.get("html")
-        name = (f'<a href="{escape(main)}">{escape(d.spec.title)}</a>' if main
-                else escape(d.spec.title))
+        name = (f'<a href="{escape(main)}">{escape(title(d.spec, lang))}</a>' if main
+                else escape(title(d.spec, lang)))
         other = " · ".join(f'<a href="{escape(h)}">{escape(f)}</a>'
                            for f, h in links.items() if f != "html")
         code = escape(d.spec.name).replace("_", "_<wbr>")      # breaks after an underscore
         rows.append(f"<tr><td>{name}<br><code>{code}</code></td>"
                     f'<td><div class="m">{fwd}</div></td><td><div class="m">{grads}</div></td>'
                     f"<td>{other}</td></tr>")
-    table = ("<table>\n<thead><tr><th>layer</th><th>forward</th><th>gradient (cached form)</th>"
-             "<th>also</th></tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody></table>")
-    body = ("<h1>derive: the layer catalogue</h1>\n<p>Every backward pass below is derived "
-            "node by node on the computational graph; every step is proven.</p>\n" + table)
-    return page("derive — layer catalogue", body)
+    head = "".join(f"<th>{escape(t(h, lang))}</th>"
+                   for h in ("layer", "forward", "gradient (cached form)", "also"))
+    table = ("<table>\n<thead><tr>" + head + "</tr></thead>\n<tbody>\n" + "\n".join(rows) +
+             "\n</tbody></table>")
+    body = (f"<h1>{escape(t('derive: the layer catalogue', lang))}</h1>\n<p>" +
+            escape(t("Every backward pass below is derived node by node on the computational "
+                     "graph; every step is proven.", lang)) + "</p>\n" + table)
+    return page(t("derive — layer catalogue", lang), body, lang)

@@ -66,6 +66,7 @@ def to_dict(d) -> dict:
     }
 
 
-def render(d, indent: int = 2) -> str:
-    """:func:`to_dict` as a JSON string."""
+def render(d, indent: int = 2, lang: str = "en") -> str:
+    """:func:`to_dict` as a JSON string. JSON is data: its keys and notes stay English in
+    every ``lang``."""
     return json.dumps(to_dict(d), indent=indent, ensure_ascii=False) + "\n"

@@ -50,10 +50,10 @@ def display(rows) -> str:
     return f"$$\n{body}\n$$"
 
 
-def render(d) -> str:
+def render(d, lang: str = "en") -> str:
     """The walkthrough of ``d`` as GitHub Markdown."""
     chunks = []
-    for block in document(d, spelling(d, latex=True)):
+    for block in document(d, spelling(d, latex=True), lang):
         if isinstance(block, Heading):
             chunks.append("#" * block.level + " " + escape(block.text))
         elif isinstance(block, Para):

@@ -31,10 +31,11 @@ def display(rows) -> str:
     return math(r"\begin{align*} " + body + r" \end{align*}", block=True)
 
 
-def render(d) -> str:
+def render(d, lang: str = "en") -> str:
     """The walkthrough of ``d`` as an HTML fragment with MathML formulas."""
-    parts = [f'<section class="derive-walkthrough" data-layer="{escape(d.spec.name)}">']
-    for block in document(d, spelling(d, latex=True)):
+    attr = f' lang="{lang}"' if lang != "en" else ""
+    parts = [f'<section class="derive-walkthrough" data-layer="{escape(d.spec.name)}"{attr}>']
+    for block in document(d, spelling(d, latex=True), lang):
         if isinstance(block, Heading):
             level = 2 if block.level == 1 else 3
             parts.append(f"<h{level}>{escape(block.text)}</h{level}>")

@@ -27,6 +27,7 @@ from ..shapeargs import broadcast_axes
 from ..steps import dout
 from ..tensor import show_shape
 from . import printers
+from .lang import t, title
 from .svg_layout import RADIUS, Layout, _plan
 
 CHAR = 7.4          # estimated width of one character at FONT px
@@ -157,17 +158,18 @@ def _forward_label(n, dst, fwd) -> tuple:
     return (fwd if _fits(fwd) else n.name), tip
 
 
-def render(derivation, *, prefix: str | None = None) -> str:
+def render(derivation, *, prefix: str | None = None, lang: str = "en") -> str:
     """The graph of ``derivation`` as a standalone ``<svg>`` element (also valid as a file)."""
     graph, steps = derivation.graph, derivation.steps
     pid = prefix or f"g-{derivation.spec.name}"
     lay = layout(graph, steps)
     labels = edge_labels(graph, steps)
     w, h = round(lay.width), round(lay.height)
-    title = f"Computational graph of {derivation.spec.title or derivation.spec.name}"
+    name = title(derivation.spec, lang) if derivation.spec.title else derivation.spec.name
+    caption = t("Computational graph of {0}", lang, name)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" '
              f'height="{h}" role="img" aria-labelledby="{pid}-t" class="graph">',
-             f'<title id="{pid}-t">{escape(title)}</title>',
+             f'<title id="{pid}-t">{escape(caption)}</title>',
              f"<style>{_STYLE}</style>",
              "<defs>",
              _marker(f"{pid}-fh", "g-fwd-head"), _marker(f"{pid}-bh", "g-bwd-head"),

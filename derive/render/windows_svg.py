@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from html import escape
 
+from .lang import t
+
 __all__ = ["windows_svg", "uses_windows"]
 
 _COLOURS = ("#d95f02", "#1b9e77", "#7570b3", "#e7298a")
@@ -33,7 +35,7 @@ def _cell(x, y, text, fill="none", stroke="#888", size=_CELL, cls="") -> str:
             f'font-size="10">{escape(text)}</text>')
 
 
-def windows_svg(H: int = 4, W: int = 4, F: int = 3) -> str:
+def windows_svg(lang: str = "en", H: int = 4, W: int = 4, F: int = 3) -> str:
     """The SVG: input grid with each window outlined, and the unrolled rows."""
     OH, OW = H - F + 1, W - F + 1
     parts = []
@@ -48,12 +50,12 @@ def windows_svg(H: int = 4, W: int = 4, F: int = 3) -> str:
                      f'width="{F * _CELL - 2 * inset}" height="{F * _CELL - 2 * inset}" '
                      f'fill="none" stroke="{colour}" stroke-width="2"/>')
     right = left + W * _CELL + 70
-    parts.append(f'<text x="{left}" y="{top - 24}" font-size="12">x: {H}×{W}, one channel'
-                 '</text>')
-    parts.append(f'<text x="{left}" y="{top - 8}" font-size="12">{F}×{F} windows, stride 1'
-                 '</text>')
-    parts.append(f'<text x="{right}" y="{top - 8}" font-size="12">im2col: one row per '
-                 f'window ({OH * OW} × {F * F})</text>')
+    parts.append(f'<text x="{left}" y="{top - 24}" font-size="12">'
+                 f'{t("x: {0}, one channel", lang, f"{H}×{W}")}</text>')
+    parts.append(f'<text x="{left}" y="{top - 8}" font-size="12">'
+                 f'{t("{0} windows, stride 1", lang, f"{F}×{F}")}</text>')
+    parts.append(f'<text x="{right}" y="{top - 8}" font-size="12">'
+                 f'{t("im2col: one row per window ({0})", lang, f"{OH * OW} × {F * F}")}</text>')
     parts.append(f'<path d="M{left + W * _CELL + 10},{top + H * _CELL / 2} '
                  f'h40" stroke="#444" marker-end="url(#arrow)"/>')
     for k, (i, j) in enumerate((i, j) for i in range(OH) for j in range(OW)):
@@ -64,13 +66,15 @@ def windows_svg(H: int = 4, W: int = 4, F: int = 3) -> str:
                                stroke=colour, size=_CELL - 4))
     width = right + F * F * (_CELL - 4) + 20
     height = top + max(H * _CELL, OH * OW * (_CELL + 6)) + 56
-    parts.append(f'<text x="{left}" y="{height - 30}" font-size="12">forward: the rows @ the '
-                 'filters reshaped to columns, then reshaped to (N, FN, OH, OW)</text>')
-    parts.append(f'<text x="{left}" y="{height - 12}" font-size="12">backward: the rows are '
-                 'folded back into x, overlapping windows adding up (col2im)</text>')
+    parts.append(f'<text x="{left}" y="{height - 30}" font-size="12">'
+                 + t("forward: the rows @ the filters reshaped to columns, then reshaped to "
+                     "(N, FN, OH, OW)", lang) + '</text>')
+    parts.append(f'<text x="{left}" y="{height - 12}" font-size="12">'
+                 + t("backward: the rows are folded back into x, overlapping windows adding "
+                     "up (col2im)", lang) + '</text>')
     defs = ('<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" '
             'markerHeight="6" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#444"/></marker>'
             '</defs>')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
             f'width="{width}" height="{height}" class="im2col" role="img" '
-            f'aria-label="im2col: each window of x becomes one row">{defs}{"".join(parts)}</svg>')
+            f'aria-label="{t("im2col: each window of x becomes one row", lang)}">{defs}{"".join(parts)}</svg>')
