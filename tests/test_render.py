@@ -55,7 +55,7 @@ def test_sigmoid_text_golden(derivations):
                                            "out (or y), a, b, c; check a node's gradient "
                                            "with --node NAME.")
     assert "reads the cached values: out" in t
-    assert "rule neg" in t and "rewrite split the fraction" in t and "proof: symbolic" in t
+    assert "rule neg" in t and "rewrite: split the fraction" in t and "proof: symbolic" in t
 
 
 def test_sigmoid_latex_golden(derivations):
