@@ -75,7 +75,7 @@ def render(d, standalone: bool = False, lang: str = "en") -> str:
             command = "section" if block.level == 1 else "subsection"
             chunks.append("\\%s*{%s}" % (command, escape(block.text, lang)))
             if block.kind == "graph":
-                chunks.append(tikz.figure(d))
+                chunks.append(tikz.figure(d, lang))
         elif isinstance(block, Para):
             chunks.append(_para(block.parts, lang))
         elif isinstance(block, Display):

@@ -165,7 +165,7 @@ def _strip(x0: float, x1: float, height: float, first: bool, last: bool) -> str:
         "\\end{scope}", *marks, "\\end{tikzpicture}"])
 
 
-def figure(d) -> str:
+def figure(d, lang: str = "en") -> str:
     """The graph of ``d`` as a LaTeX float: the picture shrunk to the line width (in strips,
     one under the other, when it is much wider than the line), and a caption."""
     lay = layout(d.graph, d.steps)
@@ -182,13 +182,15 @@ def figure(d) -> str:
                   for k, (a, b) in enumerate(zip(xs, xs[1:]))]
         body = ["\\sbox{\\derivegraph}{%", picture(d, lay) + "}%", fit,
                 "\\begin{tabular}{@{}l@{}}", "\\\\[4pt]\n".join(strips), "\\end{tabular}}}"]
-    title = escape(d.spec.title or d.spec.name)
-    cont = " (in strips: each continues in the next, at the dotted lines)" if n > 1 else ""
-    return "\n".join([
-        "\\begin{figure}[htbp]", "\\centering", *body,
-        f"\\caption{{Computational graph of {title}{cont}: forward values above the arrows "
-        "(going right), backward gradients below them (going left, in red).}",
-        "\\end{figure}"]) + "\n"
+    from .lang import t, title
+    key = ("Computational graph of {0} (in strips: each continues in the next, at the dotted "
+           "lines): forward values above the arrows (going right), backward gradients below "
+           "them (going left, in red)." if n > 1 else
+           "Computational graph of {0}: forward values above the arrows (going right), "
+           "backward gradients below them (going left, in red).")
+    caption = escape(t(key, lang, title(d.spec, lang)), lang)
+    return "\n".join(["\\begin{figure}[htbp]", "\\centering", *body,
+                      f"\\caption{{{caption}}}", "\\end{figure}"]) + "\n"
 
 
 __all__ = ["PREAMBLE", "cuts", "figure", "picture", "strip_count"]
