@@ -7,7 +7,7 @@ format module (text, latex, mathml, markdown) only decides how blocks look. JSON
 data, not layout (:mod:`derive.render.json`).
 
 >>> from derive import derive
->>> "graph: x → ×(−1) → exp → +1 → 1/· → out" in derive("sigmoid").to_text()
+>>> "graph: x → ×(−1) → exp → +1 → 1/· → y" in derive("sigmoid").to_text()
 True
 """
 from __future__ import annotations
@@ -109,8 +109,9 @@ def proof_text(proof) -> str:
 
 def spelling(d, latex: bool) -> Spelling:
     from ..backward import gradient_names
-    grads = gradient_names(d.graph)
-    return Spelling.for_latex(d.spec, grads) if latex else Spelling.for_text(d.spec, grads)
+    from .spelling import layer_names
+    grads, taken = gradient_names(d.graph), layer_names(d)
+    return (Spelling.for_latex if latex else Spelling.for_text)(d.spec, grads, taken)
 
 
 def forward_rows(d, s) -> list:
@@ -134,8 +135,11 @@ def document(d, s: Spelling) -> list:
         blocks.append(Para(("The graph is not a single chain; its nodes in order:",)))
     blocks.append(Display(tuple((s.name(n.name), s.expr(v)) for n, v in definitions(g))))
     blocks.append(Heading("Backward, node by node"))
-    arriving = Math(s.grad("out")) if s.is_latex else Math(f"{s.grad('out')} = dout")
-    intro = [arriving, " is the gradient arriving from the layer above. Each node "
+    y = Math(s.name("out"))
+    code = [" (", Code("dout"), " in the exported code, where ", y, " is ", Code("out"), ")"] \
+        if s.is_latex else [" (in the exported code, ", y, " is ", Code("out"), ")"]
+    intro = [Math(s.grad("out") if s.is_latex else f"{s.grad('out')} = dout"),
+             " is the gradient arriving from the layer above", *code, ". Each node "
              "multiplies the gradient arriving at it by its local derivative."]
     if d.tensor:
         intro.append(" A structural node (a matrix product, a sum over an axis, a transpose) "
@@ -243,9 +247,23 @@ def _cached(d, name, s) -> list:
                     f". Note: {step.note}" if step.note else "")
         blocks += [Para(head), Display(((s.grad(name), s.expr(step.expr)),)),
                    Para(("proof: " + proof_text(step.proof),))]
-    needs = d.needs(name)
-    cached = ", ".join(s.name(n) for n in needs)
-    blocks.append(Para((f"the backward for {name} reads the cached values: ",
-                        Math(cached) if needs else "none (only dout)",
-                        f" (cached form: {d.form[name]})")))
+    blocks.append(Para(_reads(d, name, s)))
     return blocks
+
+
+#: how each cached form (Derivation.form's values) was reached, for a reader
+FORMS = {"out": "the gradient written in the output", "x": "the gradient written in the inputs",
+         "mixed": "the chain rule's result, simplified",
+         "index": "the gradient rewritten through the values the forward keeps"}
+
+
+def _reads(d, name, s) -> tuple:
+    """Which values the backward for ``name`` reads, besides the gradient arriving."""
+    needs = d.needs(name)
+    form = FORMS.get(d.form.get(name), "")
+    how = f" ({form})" if form and needs else ""
+    if not needs:
+        return (f"the backward for {name} reads only the gradient arriving, ",
+                Math(s.grad("out")), ".")
+    return (f"the backward for {name} reads, besides ", Math(s.grad("out")), ": ",
+            Math(", ".join(s.name(n) for n in needs)), f"{how}.")

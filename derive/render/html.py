@@ -17,10 +17,9 @@ from __future__ import annotations
 import re
 from html import escape
 
-from latex2mathml.converter import convert
-
 from . import Display, Heading, Para, document, forward_rows, join_parts, spelling
 from . import svg as svg_render
+from .mathml import math as _math
 
 NOT_AVAILABLE = "not available"
 
@@ -65,8 +64,8 @@ th{font-size:.9rem;color:var(--muted);font-weight:600}
 
 
 def mathml(latex: str, display: bool = False) -> str:
-    """LaTeX → MathML (latex2mathml), display or inline."""
-    return convert(latex, display="block" if display else "inline")
+    """LaTeX → MathML (latex2mathml, accents set on their letter), display or inline."""
+    return _math(latex, display)
 
 
 def _display(rows) -> str:
@@ -96,13 +95,11 @@ def fit(svg: str) -> str:
 
 
 def figure(d) -> str:
-    """The graph picture with a caption saying how to read it (and its code names)."""
-    from .printers import out_name_for
-    y = out_name_for(d.spec)
+    """The graph picture with a caption saying how to read it."""
     return ("<figure>" + fit(svg_render.render(d)) +
             '<figcaption>Forward values (<span class="fwd">above</span> the arrows, going right) '
             'and backward gradients (<span class="bwd">below</span>, going left); hover a label '
-            f"for its full formula. Labels use the code names: out is {y}, dout is ∂L/∂{y}."
+            "for its full formula. Labels use the walkthrough's names and NumPy's functions."
             "</figcaption></figure>")
 
 

@@ -23,7 +23,6 @@ from xml.sax.saxutils import escape, quoteattr
 
 import sympy as sp
 
-from ..steps import dout
 from . import printers
 from .svg_layout import RADIUS, Layout, _plan
 
@@ -48,9 +47,18 @@ stroke-linejoin:round}
 """
 
 
-def text_form(e) -> str:
-    """Short Unicode text of an expression from the text printer, e.g. ``−dout·out²``."""
-    s = printers.text(sp.sympify(e))
+def spelled(d) -> dict:
+    """The text printer's settings for the picture: the walkthrough's names, y and ∂L/∂y."""
+    from ..backward import gradient_names
+    from .spelling import layer_names, out_name_for
+    y = out_name_for(d.spec, layer_names(d))
+    return {"out_name": y, "dout_name": f"∂L/∂{y}", "gradients": gradient_names(d.graph)}
+
+
+def text_form(e, names=None) -> str:
+    """Short Unicode text of an expression from the text printer, e.g. ``−(∂L/∂y)·y²``
+    (``names``: the printer's settings, :func:`spelled`; none: the code names)."""
+    s = printers.text(sp.sympify(e), **(names or {}))
     for a, b in (("**2", "²"), ("**3", "³"), ("**", "^"), ("*", "·"), (" - ", " − "),
                  ("-", "−")):
         s = s.replace(a, b)
@@ -81,9 +89,9 @@ def _width(s: str) -> float:
     return len(s) * CHAR
 
 
-def layout(graph, steps=()) -> Layout:
+def layout(graph, steps=(), names=None) -> Layout:
     """Columns, order, rows and routed edges of ``graph`` (see :func:`_plan`)."""
-    labels = edge_labels(graph, steps)
+    labels = edge_labels(graph, steps, names)
     nodes = {n.id: n for n in graph.nodes}
     return _plan([n.id for n in graph.nodes],
                  {n.id: n.is_leaf for n in graph.nodes},
@@ -91,7 +99,7 @@ def layout(graph, steps=()) -> Layout:
                  {n.id: len(n.name) * IN_CHAR for n in graph.nodes},
                  [((s, d), tuple(_width(t) for t, _ in labels[(s, d)]))
                   for s, d in edges(graph)],
-                 graph.output, _width(_out_labels()[1]), nodes)
+                 graph.output, _width(_out_labels(names)[1]), nodes)
 
 
 def edges(graph) -> list:
@@ -114,21 +122,23 @@ def _gradient_of(graph, steps) -> dict:
     return grads
 
 
-def _out_labels() -> tuple:
-    return ("out", "∂L/∂out")
+def _out_labels(names=None) -> tuple:
+    """The output edge's labels: the output's name and its gradient's."""
+    names = names or {}
+    return (names.get("out_name", "out"), names.get("dout_name", "dout"))
 
 
-def edge_labels(graph, steps=()) -> dict:
+def edge_labels(graph, steps=(), names=None) -> dict:
     """(src, dst) -> ((forward text, tooltip), (backward text, tooltip))."""
     grads = _gradient_of(graph, steps)
     labels = {}
     for src, dst in edges(graph):
         n = graph.node(src)
-        fwd = text_form(n.expr) if not n.is_leaf else n.name
+        fwd = text_form(n.expr, names) if not n.is_leaf else n.name
         fwd_label = fwd if _fits(fwd) else n.name
         g = grads.get((src, dst))
         symbol = f"∂L/∂{n.name}"
-        bwd = text_form(g) if g is not None else symbol
+        bwd = text_form(g, names) if g is not None else symbol
         labels[(src, dst)] = ((fwd_label, f"{n.name} = {fwd}"),
                               (bwd if _fits(bwd) else symbol, f"{symbol} (from this branch) = {bwd}"))
     return labels
@@ -138,8 +148,9 @@ def render(derivation, *, prefix: str | None = None) -> str:
     """The graph of ``derivation`` as a standalone ``<svg>`` element (also valid as a file)."""
     graph, steps = derivation.graph, derivation.steps
     pid = prefix or f"g-{derivation.spec.name}"
-    lay = layout(graph, steps)
-    labels = edge_labels(graph, steps)
+    names = spelled(derivation)
+    lay = layout(graph, steps, names)
+    labels = edge_labels(graph, steps, names)
     w, h = round(lay.width), round(lay.height)
     title = f"Computational graph of {derivation.spec.title or derivation.spec.name}"
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" '
@@ -151,9 +162,9 @@ def render(derivation, *, prefix: str | None = None) -> str:
              "</defs>"]
     for (src, dst), keys in lay.routes.items():
         parts.append(_edge(graph, lay, keys, labels[(src, dst)], pid))
-    parts.append(_output_edge(graph, lay, steps, pid))
+    parts.append(_output_edge(graph, lay, names, pid))
     for n in graph.nodes:
-        parts.append(_node(n, lay.pos[n.id]))
+        parts.append(_node(n, lay.pos[n.id], names))
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 
@@ -215,10 +226,10 @@ def _out_svg(lay, fwd, fwd_tip, bwd, bwd_tip, pid) -> str:
         "</g>"])
 
 
-def _output_edge(graph, lay, steps, pid) -> str:
-    fwd, bwd = _out_labels()
-    return _out_svg(lay, fwd, f"out = {text_form(graph.node(graph.output).expr)}",
-                    bwd, f"∂L/∂out = {dout}, the upstream gradient", pid)
+def _output_edge(graph, lay, names, pid) -> str:
+    fwd, bwd = _out_labels(names)
+    return _out_svg(lay, fwd, f"{fwd} = {text_form(graph.node(graph.output).expr, names)}",
+                    bwd, f"{bwd}, the upstream gradient (dout in the exported code)", pid)
 
 
 def _text(x, y, s, tip, cls, anchor="middle") -> str:
@@ -226,7 +237,7 @@ def _text(x, y, s, tip, cls, anchor="middle") -> str:
             f"<title>{escape(tip)}</title>{escape(s)}</text>")
 
 
-def _node(n, p) -> str:
+def _node(n, p, names=None) -> str:
     x, y = p
     if n.is_leaf:
         return (f'<g class="node input" data-id="{n.id}"><text x="{x:.1f}" y="{y + 5:.1f}" '
@@ -235,7 +246,8 @@ def _node(n, p) -> str:
     label = node_label(n)
     rx = half_width(n)
     size = 14 if len(label) <= 4 else 13
-    tip = f"{n.name} = {text_form(n.expr)} ({n.op})"
+    name = (names or {}).get("out_name", "out") if n.name == "out" else n.name
+    tip = f"{name} = {text_form(n.expr, names)} ({n.op})"
     return "\n".join([
         f'<g class="node op g-node" data-id="{n.id}" data-name={quoteattr(n.name)}>',
         f"<title>{escape(tip)}</title>",
