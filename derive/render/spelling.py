@@ -141,11 +141,11 @@ def axis_letters(e) -> str:
 
 
 def latex_names(taken=()) -> dict:
-    """:data:`LATEX_NAMES` for a layer whose names are ``taken``: var is σ² and std is σ_ε,
+    r""":data:`LATEX_NAMES` for a layer whose names are ``taken``: var is σ² and std is σ_ε,
     unless the layer has a ``sigma`` of its own.
 
-    >>> latex_names()["var"], latex_names({"sigma", "var"})["var"]
-    ('\\sigma^{2}', '\\mathrm{var}')
+    >>> print(latex_names()["var"], latex_names({"sigma", "var"})["var"])
+    \sigma^{2} \mathrm{var}
     """
     names = dict(LATEX_NAMES)
     for name, (letter, fallback) in BORROWED.items():
