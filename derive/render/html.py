@@ -56,8 +56,9 @@ font:14px/1.45 ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace}
 code{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:.92em}
 .na{color:var(--muted);font-style:italic}
 table{border-collapse:collapse;width:100%;table-layout:fixed}
-th:nth-child(1){width:19%}th:nth-child(2){width:27%}th:nth-child(4){width:10%}
-td:first-child code{overflow-wrap:anywhere}td:last-child{white-space:nowrap}
+th:nth-child(1){width:16%}th:nth-child(2){width:30%}th:nth-child(4){width:9%}
+.t{display:inline-block;white-space:normal;line-height:2}.t math{margin-right:.2em}
+td:first-child{overflow-wrap:anywhere}td:last-child{white-space:nowrap}
 td,th{border-bottom:1px solid var(--rule);padding:.5rem .6rem;text-align:left;vertical-align:middle}
 th{font-size:.9rem;color:var(--muted);font-weight:600}
 """
@@ -183,11 +184,35 @@ def render(d, *, code: str | None = None, verification: str | None = None,
     return page(f"{d.spec.title} — derive", body)
 
 
+def wrapped(lhs: str, expr, s) -> str:
+    """``lhs = expr`` as inline MathML that a narrow column can wrap: a sum is cut into its
+    terms, one ``<math>`` each, so the line breaks between terms (MathML does not break
+    inside a formula); a formula wider than the column still scrolls (``.m``).
+
+    >>> import sympy as sp
+    >>> from derive.render import Spelling
+    >>> x = sp.Symbol("x")
+    >>> wrapped("y", x**2 - 3*x + 1, Spelling.for_latex()).count("<math")
+    3
+    """
+    from .printers import _positive_first
+    terms = _positive_first(expr.as_ordered_terms()) if expr.is_Add else [expr]
+    pieces = [f"{lhs} = {s.expr(terms[0])}"]
+    for t in terms[1:]:
+        negative = t.could_extract_minus_sign()
+        pieces.append(("- " if negative else "+ ") + s.expr(-t if negative else t))
+    return '<span class="t">' + " ".join(mathml(p) for p in pieces) + "</span>"
+
+
 def _index_maths(d):
-    """(forward MathML, gradients MathML) of an index row."""
+    """(forward MathML, gradients MathML) of an index row, each formula wrapping at its
+    terms."""
     s = spelling(d, latex=True)
-    fwd = "<br>".join(mathml(f"{a} = {b}") for a, b in forward_rows(d, s))
-    grads = "<br>".join(mathml(f"{s.grad(n)} = {s.expr(d.result[n])}") for n in d.wrt)
+    spec = d.spec
+    fwd = [(s.name(sym.name), v) for sym, v in spec.program] + [
+        (s.name("out"), spec.output_in_names)]
+    fwd = "<br>".join(wrapped(a, v, s) for a, v in fwd)
+    grads = "<br>".join(wrapped(s.grad(n), d.result[n], s) for n in d.wrt)
     return fwd, grads
 
 
