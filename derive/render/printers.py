@@ -407,7 +407,13 @@ class DeriveStrPrinter(NumpySyntax, StrPrinter):
         finally:
             self._settings["order"] = saved
 
+    def _print(self, expr, **kwargs):
+        if isinstance(expr, sp.Indexed):    # its own _sympystr would win over _print_Indexed
+            return self._print_Indexed(expr)
+        return super()._print(expr, **kwargs)
+
     def _print_Indexed(self, expr):
+        """``(∂L/∂h)[n, j]``: a gradient's entry, its name bracketed before the index."""
         label = self._print_Symbol(sp.Symbol(str(expr.base.label)))
         if "/" in label:
             label = f"({label})"
