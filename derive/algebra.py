@@ -18,7 +18,7 @@ holds off before anything is proven or computed.
 >>> x, y, dout = sp.symbols("x out dout", real=True)
 >>> route = book_route(dout*y**2*sp.exp(-x), dout*y*(1 - y), 1/(1 + sp.exp(-x)), y)
 >>> [rule for rule, *_ in route]
-['substitute', 'split the fraction', 'rewrite the rest', 'recognise y']
+['substitute', 'split the fraction', 'what remains', 'recognise y']
 >>> plain(route[1][1]) == plain(route[0][1])
 True
 """
@@ -74,8 +74,8 @@ def book_route(g0: sp.Expr, target: sp.Expr, forward: sp.Expr, out: sp.Symbol):
     moves.append(("split the fraction", sp.Mul(scale, *shown, hold(remaining)),
                   "the forward formula once for each y of the cached form, times what "
                   "remains", ()))
-    moves.append(("rewrite the rest", sp.Mul(scale, *shown, hold(rest_f)),
-                  "what remains, written with the forward formula", (remaining, rest_f)))
+    moves.append(("what remains", sp.Mul(scale, *shown, hold(rest_f)),
+                  "written with the forward formula", (remaining, rest_f)))
     moves.append(("recognise y", target, "the forward formula is the output",
                   (forward, out)))
     return moves

@@ -80,9 +80,20 @@ class Derivation:
         return {n: named[n] for n in dict.fromkeys(used)}
 
     def __repr__(self) -> str:
+        """The layer, what it differentiates (inputs, then weights), how many steps were
+        proven, and the results in code names.
+
+        >>> derive("sigmoid")
+        <Derivation sigmoid(x): 8 proven steps; dx = dout*out*(1 - out)>
+        >>> print(derive("mul"))
+        <Derivation mul(x, y): 7 proven steps; dx = dout*y, dy = dout*x>
+        """
         from .render.printers import text
+        args = ", ".join((*self.spec.input_names, *self.spec.weight_names))
         results = ", ".join(f"d{k} = {text(v)}" for k, v in self.result.items())
-        return f"<Derivation {self.spec.name}: {len(self.steps)} proven steps; {results}>"
+        return f"<Derivation {self.spec.name}({args}): {len(self.steps)} proven steps; {results}>"
+
+    __str__ = __repr__
 
     # renderers (imported lazily: a derivation does not need them)
     # ``lang``: the prose in "en", "ko" or "ja" (derive.render.lang); the mathematics is

@@ -343,7 +343,8 @@ def _name(nodes, out, reached, inputs, names, by_id=None, reserved=()):
         str(s) for n in nodes for s in n.expr.free_symbols} | set(reserved) | {
         str(s) for n in nodes for d in shape_of(n.expr) for s in sp.sympify(d).free_symbols}
     letters = (ch for ch in string.ascii_lowercase + string.ascii_uppercase if ch not in taken
-               and ch != "E")       # E reads as Euler's number in the printed formulas
+               and ch not in "EyzL")    # E reads as Euler's number; the pages spell the output
+    #                                     y (or z) and the loss L
     keep = [n for n in nodes if n.id in reached or n.op == "input"]
     new_id = {n.id: k for k, n in enumerate(keep)}
     named = []

@@ -62,7 +62,7 @@ class Proof:
     """How two expressions were shown equal."""
 
     method: str           # "identical" | "symbolic" | "by cases" | "by regions"
-    detail: str           # the tactic that closed it, e.g. "cancel(a - b) = 0"
+    detail: str           # the tactic that closed it, e.g. "the difference cancels to 0"
     points: int           # random points of the numeric cross-check that agreed
     kink_note: str = ""   # where the two differ on a measure-zero set (a kink)
     uses: tuple = ()      # stated facts the proof relied on, as (array name, axis)
@@ -111,15 +111,17 @@ def _expand_uninverted(d):
     return sp.expand(u) if u != d else d      # nothing to undo: not this tactic's case
 
 
-# the proof's detail, a short name, the tactic, largest tree it is tried on, seconds it may run
+# the proof's detail (for a reader: the step's names a, b, ... are not the two sides), a short
+# name, the tactic, largest tree it is tried on, seconds it may run
 _TACTICS = (
-    ("expand(a - b) = 0", "expand", sp.expand, 20_000, 2.0),
-    ("expand(a - b) = 0 with f⁻¹(f(u)) = u", "expand with f⁻¹(f(u)) = u", _expand_uninverted,
-     20_000, 2.0),
-    ("cancel(a - b) = 0", "cancel", lambda d: sp.cancel(sp.together(d)), 3_000, 2.0),
-    ("cancel(rewrite(a - b, exp)) = 0", "rewrite in exp and cancel",
-     lambda d: sp.cancel(sp.expand(d.rewrite(sp.exp))), 1_500, 3.0),
-    ("simplify(a - b) = 0", "simplify", sp.simplify, 400, 4.0),
+    ("the difference of the two sides expands to 0", "expand", sp.expand, 20_000, 2.0),
+    ("the difference of the two sides expands to 0 once f⁻¹(f(u)) is u",
+     "expand with f⁻¹(f(u)) = u", _expand_uninverted, 20_000, 2.0),
+    ("the difference of the two sides cancels to 0", "cancel",
+     lambda d: sp.cancel(sp.together(d)), 3_000, 2.0),
+    ("the difference of the two sides, written with exp, cancels to 0",
+     "rewrite in exp and cancel", lambda d: sp.cancel(sp.expand(d.rewrite(sp.exp))), 1_500, 3.0),
+    ("the difference of the two sides simplifies to 0", "simplify", sp.simplify, 400, 4.0),
 )
 
 

@@ -52,7 +52,7 @@ class Step:
         if self.shape:
             d["shape"] = [str(s) for s in self.shape]
         if self.index:
-            d["index"] = [str(e) for e in self.index]
+            d["index"] = [text(e) for e in self.index]
         if self.note:
             d["note"] = self.note
         return d

@@ -20,34 +20,33 @@ one ``np.multiply`` into a fresh array of dout's floating dtype:
 * Tanh: local (float = 1 - out**2)
 * Exp: out (forward output)
 * Log: x (input copy)
-* Softplus: local (float = -expm1(-out))
-* LeakyRelu: local (float = Piecewise((1, x > 0), (alpha, True)))
-* Elu: local (float = Piecewise((1, x > 0), (alpha*exp(Min(0, x)), True)))
+* Softplus: local (float = -np.expm1(-out))
+* LeakyRelu: local (float = np.where(x > 0, 1, alpha))
+* Elu: local (float = np.where(x > 0, 1, alpha*np.exp(np.minimum(0, x))))
 * Silu: local (float = (x*sigmoid(-x) + 1)*sigmoid(x))
 * Gelu: local (float, see the class docstring)
 * GeluTanh: local (float, see the class docstring)
 * Square: local (float = 2*x)
-* Relu6: mask (bool = (out > 0) & (Max(0, out) < 6))
+* Relu6: mask (bool = (out > 0) & (np.maximum(0, out) < 6))
 * Hardtanh: mask (bool = (out > -1) & (out < 1))
-* Hardsigmoid: local (float = Piecewise((1/6, (x > -3) & (Max(0, x + 3) < 6)), (0,
-  True)))
+* Hardsigmoid: local (float = 1/6*((x > -3) & (np.maximum(0, x + 3) < 6)))
 * Hardswish: local (float, see the class docstring)
 * Mish: local (float, see the class docstring)
 * Selu: local (float, see the class docstring)
-* Celu: local (float = Piecewise((1, x > 0), (exp(Min(0, x)/alpha), True)))
-* Softsign: local (float = -(x*sign(x) - Abs(x) - 1)/(Abs(x) + 1)**2)
-* LogSigmoid: local (float = -expm1(out))
-* Tanhshrink: local (float = tanh(x)**2)
-* Bce: local (float = (t - x)/(x*(x - 1))); local1 (float = -log(x) + log1p(-x))
-* BceWithLogits: local (float = -t + sigmoid(x)); local1 (float = -x)
-* Huber: local (float, see the class docstring); local1 (float, see the class docstring)
+* Celu: local (float = np.where(x > 0, 1, np.exp(np.minimum(0, x)/alpha)))
+* Softsign: local (float = -(x*np.sign(x) - np.abs(x) - 1)/(np.abs(x) + 1)**2)
+* LogSigmoid: local (float = -np.expm1(out))
+* Tanhshrink: local (float = np.tanh(x)**2)
+* Bce: local (float = (t - x)/(x*(x - 1))); local1 (float = np.log1p(-x) - np.log(x))
+* BceWithLogits: local (float = sigmoid(x) - t); local1 (float = -x)
+* Huber: local (float, see the class docstring); local1 (float = np.where(delta >
+  np.abs(t - x), t - x, delta*np.sign(t - x)))
 * SmoothL1: local (float, see the class docstring); local1 (float, see the class
   docstring)
-* L1: local (float = -sign(t - x)); local1 (float = sign(t - x))
-* LogCosh: local (float = 2*sigmoid(-2*t + 2*x) - 1); local1 (float = 2*sigmoid(2*t -
+* L1: local (float = -np.sign(t - x)); local1 (float = np.sign(t - x))
+* LogCosh: local (float = 2*sigmoid(2*x - 2*t) - 1); local1 (float = 2*sigmoid(2*t -
   2*x) - 1)
-* Hinge: local (float = Piecewise((-t, t*x < 1), (0, True))); local1 (float =
-  Piecewise((-x, t*x < 1), (0, True)))
+* Hinge: local (float = (-t)*(t*x < 1)); local1 (float = (-x)*(t*x < 1))
 """
 import math
 import numpy as np
@@ -225,9 +224,9 @@ class AddLayer:
 def relu_backward(dout, out):
     """ReLU backward: the gradient of the loss w.r.t. x.
 
-    dL/dx = Piecewise((dout, out > 0), (0, True))
+    dL/dx = dout*(out > 0)
     """
-    # dL/dx = Piecewise((dout, out > 0), (0, True))
+    # dL/dx = dout*(out > 0)
     shape = np.shape(dout)
     dout, out = _as_arrays(dout, out)
     g = np.where((out > 0.0), dout, 0.0)
@@ -235,7 +234,7 @@ def relu_backward(dout, out):
 
 
 class Relu:
-    """ReLU: out = Max(0, x)
+    """ReLU: out = np.maximum(0, x)
     forward caches mask = out > 0
     backward: as :func:`relu_backward`."""
 
@@ -269,7 +268,7 @@ def sigmoid_backward(dout, out):
 
 
 class Sigmoid:
-    """Sigmoid: out = 1/(1 + exp(-x))
+    """Sigmoid: out = 1/(1 + np.exp(-x))
 
     forward computed as sigmoid(x) (proven equal; sigmoid)
     forward caches local = out*(1 - out)
@@ -306,7 +305,7 @@ def tanh_backward(dout, out):
 
 
 class Tanh:
-    """Tanh: out = tanh(x)
+    """Tanh: out = np.tanh(x)
     forward caches local = 1 - out**2
     backward: as :func:`tanh_backward`."""
 
@@ -339,7 +338,7 @@ def exp_backward(dout, out):
 
 
 class Exp:
-    """Exponential: out = exp(x)
+    """Exponential: out = np.exp(x)
     backward: as :func:`exp_backward`."""
 
     def forward(self, x):
@@ -369,7 +368,7 @@ def log_backward(dout, x):
 
 
 class Log:
-    """Natural logarithm: out = log(x)
+    """Natural logarithm: out = np.log(x)
     backward: as :func:`log_backward`."""
 
     def forward(self, x):
@@ -389,10 +388,10 @@ class Log:
 def softplus_backward(dout, out):
     """Softplus backward: the gradient of the loss w.r.t. x.
 
-    dL/dx = dout - dout*exp(-out)
-      computed as -dout*expm1(-out)  (proven equal; expm1/log1p)
+    dL/dx = dout - dout*np.exp(-out)
+      computed as -dout*np.expm1(-out)  (proven equal; expm1/log1p)
     """
-    # dL/dx = dout - dout*exp(-out)
+    # dL/dx = dout - dout*np.exp(-out)
     shape = np.shape(dout)
     dout, out = _as_arrays(dout, out)
     g = np.negative(out)
@@ -403,10 +402,10 @@ def softplus_backward(dout, out):
 
 
 class Softplus:
-    """Softplus: out = log(exp(x) + 1)
+    """Softplus: out = np.log(np.exp(x) + 1)
 
     forward computed as softplus(x) (proven equal; softplus)
-    forward caches local = -expm1(-out)
+    forward caches local = -np.expm1(-out)
     backward: as :func:`softplus_backward`."""
 
     def forward(self, x):
@@ -429,9 +428,9 @@ class Softplus:
 def leaky_relu_backward(dout, out, alpha=0.01):
     """Leaky ReLU backward: the gradient of the loss w.r.t. x.
 
-    dL/dx = Piecewise((dout, out > 0), (alpha*dout, True))
+    dL/dx = np.where(out > 0, dout, alpha*dout)
     """
-    # dL/dx = Piecewise((dout, out > 0), (alpha*dout, True))
+    # dL/dx = np.where(out > 0, dout, alpha*dout)
     shape = np.shape(dout)
     dout, out = _as_arrays(dout, out)
     g = np.multiply(dout, alpha)
@@ -440,8 +439,8 @@ def leaky_relu_backward(dout, out, alpha=0.01):
 
 
 class LeakyRelu:
-    """Leaky ReLU: out = Piecewise((x, x > 0), (alpha*x, True))
-    forward caches local = Piecewise((1, x > 0), (alpha, True))
+    """Leaky ReLU: out = np.where(x > 0, x, alpha*x)
+    forward caches local = np.where(x > 0, 1, alpha)
     backward: as :func:`leaky_relu_backward`."""
 
     def __init__(self, alpha=0.01):
@@ -466,9 +465,9 @@ class LeakyRelu:
 def elu_backward(dout, out, alpha=1.0):
     """ELU backward: the gradient of the loss w.r.t. x.
 
-    dL/dx = Piecewise((dout, out > 0), (dout*(alpha + out), True))
+    dL/dx = np.where(out > 0, dout, dout*(alpha + out))
     """
-    # dL/dx = Piecewise((dout, out > 0), (dout*(alpha + out), True))
+    # dL/dx = np.where(out > 0, dout, dout*(alpha + out))
     shape = np.shape(dout)
     dout, out = _as_arrays(dout, out)
     g = np.add(out, alpha)
@@ -478,10 +477,10 @@ def elu_backward(dout, out, alpha=1.0):
 
 
 class Elu:
-    """ELU: out = Piecewise((x, x > 0), (alpha*(exp(x) - 1), True))
+    """ELU: out = np.where(x > 0, x, alpha*(np.exp(x) - 1))
 
-    forward computed as Piecewise((x, x > 0), (alpha*expm1(Min(0, x)), True)) (proven equal; clamp exp branch, expm1/log1p)
-    forward caches local = Piecewise((1, x > 0), (alpha*exp(Min(0, x)), True))
+    forward computed as np.where(x > 0, x, alpha*np.expm1(np.minimum(0, x))) (proven equal; clamp exp branch, expm1/log1p)
+    forward caches local = np.where(x > 0, 1, alpha*np.exp(np.minimum(0, x)))
     backward: as :func:`elu_backward`."""
 
     def __init__(self, alpha=1.0):
@@ -514,10 +513,10 @@ class Elu:
 def silu_backward(dout, x):
     """SiLU (swish) backward: the gradient of the loss w.r.t. x.
 
-    dL/dx = dout*(x + exp(x) + 1)*exp(x)/(exp(x) + 1)**2
+    dL/dx = dout*(x + np.exp(x) + 1)*np.exp(x)/(np.exp(x) + 1)**2
       computed as dout*(x*sigmoid(-x) + 1)*sigmoid(x)  (proven equal; sigmoid)
     """
-    # dL/dx = dout*(x + exp(x) + 1)*exp(x)/(exp(x) + 1)**2
+    # dL/dx = dout*(x + np.exp(x) + 1)*np.exp(x)/(np.exp(x) + 1)**2
     shape = np.shape(dout)
     dout, x = _as_arrays(dout, x)
     tmp = np.negative(x)
@@ -531,7 +530,7 @@ def silu_backward(dout, x):
 
 
 class Silu:
-    """SiLU (swish): out = x/(1 + exp(-x))
+    """SiLU (swish): out = x/(1 + np.exp(-x))
 
     forward computed as x*sigmoid(x) (proven equal; sigmoid)
     forward caches local = (x*sigmoid(-x) + 1)*sigmoid(x)
@@ -561,10 +560,10 @@ class Silu:
 def gelu_backward(dout, x):
     """GELU (erf form) backward: the gradient of the loss w.r.t. x.
 
-    dL/dx = sqrt(2)*dout*x*exp(-x**2/2)/(2*sqrt(pi)) + dout*(erf(sqrt(2)*x/2) + 1)/2
-      computed as dout*(sqrt(2)*x*exp(-x**2/2)/sqrt(pi) + erf(sqrt(2)*x/2) + 1)/2  (proven equal; common factor)
+    dL/dx = np.sqrt(2)*dout*x*np.exp(-x**2/2)/(2*np.sqrt(np.pi)) + dout*(scipy.special.erf(np.sqrt(2)*x/2) + 1)/2
+      computed as dout*(np.sqrt(2)*x*np.exp(-x**2/2)/np.sqrt(np.pi) + scipy.special.erf(np.sqrt(2)*x/2) + 1)/2  (proven equal; common factor)
     """
-    # dL/dx = sqrt(2)*dout*x*exp(-x**2/2)/(2*sqrt(pi)) + dout*(erf(sqrt(2)*x/2) + 1)/2
+    # dL/dx = np.sqrt(2)*dout*x*np.exp(-x**2/2)/(2*np.sqrt(np.pi)) + dout*(scipy.special.erf(np.sqrt(2)*x/2) + 1)/2
     shape = np.shape(dout)
     dout, x = _as_arrays(dout, x)
     g = np.square(x)
@@ -582,8 +581,8 @@ def gelu_backward(dout, x):
 
 
 class Gelu:
-    """GELU (erf form): out = x*(erf(sqrt(2)*x/2) + 1)/2
-    forward caches local = sqrt(2)*x*exp(-x**2/2)/(2*sqrt(pi)) + erf(sqrt(2)*x/2)/2 + 1/2
+    """GELU (erf form): out = x*(scipy.special.erf(np.sqrt(2)*x/2) + 1)/2
+    forward caches local = np.sqrt(2)*x*np.exp(-x**2/2)/(2*np.sqrt(np.pi)) + scipy.special.erf(np.sqrt(2)*x/2)/2 + 1/2
     backward: as :func:`gelu_backward`."""
 
     def forward(self, x):
@@ -616,10 +615,10 @@ class Gelu:
 def gelu_tanh_backward(dout, x):
     """GELU (tanh approximation) backward: the gradient of the loss w.r.t. x.
 
-    dL/dx = 26829*sqrt(2)*dout*x**3*(1 - tanh(sqrt(2)*(8943*x**3/200000 + x)/sqrt(pi))**2)/(400000*sqrt(pi)) + sqrt(2)*dout*x*(1 - tanh(sqrt(2)*(8943*x**3/200000 + x)/sqrt(pi))**2)/(2*sqrt(pi)) + dout*(tanh(sqrt(2)*(8943*x**3/200000 + x)/sqrt(pi)) + 1)/2
-      computed as dout*(26829*sqrt(2)*x**3*(1 - tanh(sqrt(2)*x*(8943*x**2/200000 + 1)/sqrt(pi))**2)/sqrt(pi) + 200000*sqrt(2)*x*(1 - tanh(sqrt(2)*x*(8943*x**2/200000 + 1)/sqrt(pi))**2)/sqrt(pi) + 200000*tanh(sqrt(2)*x*(8943*x**2/200000 + 1)/sqrt(pi)) + 200000)/400000  (proven equal; common factor)
+    dL/dx = 0.0670725*np.sqrt(2)*dout*x**3*(1 - np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + np.sqrt(2)*dout*x*(1 - np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi))**2)/(2*np.sqrt(np.pi)) + dout*(np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi)) + 1)/2
+      computed as 2.5e-6*dout*(26829*np.sqrt(2)*x**3*(1 - np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + 200000*np.sqrt(2)*x*(1 - np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + 200000*np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi)) + 200000)  (proven equal; common factor)
     """
-    # dL/dx = 26829*sqrt(2)*dout*x**3*(1 - tanh(sqrt(2)*(8943*x**3/200000 + x)/sqrt(pi))**2)/(400000*sqrt(pi)) + sqrt(2)*dout*x*(1 - tanh(sqrt(2)*(8943*x**3/200000 + x)/sqrt(pi))**2)/(2*sqrt(pi)) + dout*(tanh(sqrt(2)*(8943*x**3/200000 + x)/sqrt(pi)) + 1)/2
+    # dL/dx = 0.0670725*np.sqrt(2)*dout*x**3*(1 - np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + np.sqrt(2)*dout*x*(1 - np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi))**2)/(2*np.sqrt(np.pi)) + dout*(np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi)) + 1)/2
     shape = np.shape(dout)
     dout, x = _as_arrays(dout, x)
     t0 = 0.7978845608028654
@@ -649,8 +648,8 @@ def gelu_tanh_backward(dout, x):
 
 
 class GeluTanh:
-    """GELU (tanh approximation): out = x*(tanh(sqrt(2)*(8943*x**3/200000 + x)/sqrt(pi)) + 1)/2
-    forward caches local = -sqrt(2)*x*(26829*x**2 + 200000)*(tanh(x*(8943*sqrt(2)*x**2/(200000*sqrt(pi)) + sqrt(2)/sqrt(pi))) - 1)*(tanh(x*(8943*sqrt(2)*x**2/(200000*sqrt(pi)) + sqrt(2)/sqrt(pi))) + 1)/(400000*sqrt(pi)) + tanh(x*(8943*sqrt(2)*x**2/(200000*sqrt(pi)) + sqrt(2)/sqrt(pi)))/2 + 1/2
+    """GELU (tanh approximation): out = x*(np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi)) + 1)/2
+    forward caches local = np.tanh(x*(0.044715*np.sqrt(2)*x**2/np.sqrt(np.pi) + np.sqrt(2)/np.sqrt(np.pi)))/2 + 1/2 - 2.5e-6*np.sqrt(2)*x*(26829*x**2 + 200000)*(np.tanh(x*(0.044715*np.sqrt(2)*x**2/np.sqrt(np.pi) + np.sqrt(2)/np.sqrt(np.pi))) - 1)*(np.tanh(x*(0.044715*np.sqrt(2)*x**2/np.sqrt(np.pi) + np.sqrt(2)/np.sqrt(np.pi))) + 1)/np.sqrt(np.pi)
     backward: as :func:`gelu_tanh_backward`."""
 
     def forward(self, x):
@@ -724,9 +723,9 @@ class Square:
 def relu6_backward(dout, out):
     """ReLU6: min(max(0, x), 6) backward: the gradient of the loss w.r.t. x.
 
-    dL/dx = Piecewise((dout, (out > 0) & (Max(0, out) < 6)), (0, True))
+    dL/dx = dout*((out > 0) & (np.maximum(0, out) < 6))
     """
-    # dL/dx = Piecewise((dout, (out > 0) & (Max(0, out) < 6)), (0, True))
+    # dL/dx = dout*((out > 0) & (np.maximum(0, out) < 6))
     shape = np.shape(dout)
     dout, out = _as_arrays(dout, out)
     tmp = np.maximum(out, 0.0)
@@ -735,8 +734,8 @@ def relu6_backward(dout, out):
 
 
 class Relu6:
-    """ReLU6: min(max(0, x), 6): out = Piecewise((6, Max(0, x) >= 6), (Max(0, x), True))
-    forward caches mask = (out > 0) & (Max(0, out) < 6)
+    """ReLU6: min(max(0, x), 6): out = np.where(np.maximum(0, x) >= 6, 6, np.maximum(0, x))
+    forward caches mask = (out > 0) & (np.maximum(0, out) < 6)
     backward: as :func:`relu6_backward`."""
 
     def forward(self, x):
@@ -760,9 +759,9 @@ class Relu6:
 def hardtanh_backward(dout, out):
     """Hardtanh: x clipped to [−1, 1] backward: the gradient of the loss w.r.t. x.
 
-    dL/dx = Piecewise((dout, (out > -1) & (out < 1)), (0, True))
+    dL/dx = dout*((out > -1) & (out < 1))
     """
-    # dL/dx = Piecewise((dout, (out > -1) & (out < 1)), (0, True))
+    # dL/dx = dout*((out > -1) & (out < 1))
     shape = np.shape(dout)
     dout, out = _as_arrays(dout, out)
     g = np.where(((out > -1.0) & (out < 1.0)), dout, 0.0)
@@ -770,7 +769,7 @@ def hardtanh_backward(dout, out):
 
 
 class Hardtanh:
-    """Hardtanh: x clipped to [−1, 1]: out = Piecewise((-1, x <= -1), (Piecewise((1, x >= 1), (x, True)), True))
+    """Hardtanh: x clipped to [−1, 1]: out = np.where(x <= -1, -1, np.where(x >= 1, 1, x))
     forward caches mask = (out > -1) & (out < 1)
     backward: as :func:`hardtanh_backward`."""
 
@@ -793,9 +792,9 @@ class Hardtanh:
 def hardsigmoid_backward(dout, x):
     """Hard sigmoid: relu6(x + 3) / 6 (PyTorch's) backward: the gradient of the loss w.r.t. x.
 
-    dL/dx = Piecewise((dout/6, (x > -3) & (Max(0, x + 3) < 6)), (0, True))
+    dL/dx = dout/6*((x > -3) & (np.maximum(0, x + 3) < 6))
     """
-    # dL/dx = Piecewise((dout/6, (x > -3) & (Max(0, x + 3) < 6)), (0, True))
+    # dL/dx = dout/6*((x > -3) & (np.maximum(0, x + 3) < 6))
     shape = np.shape(dout)
     dout, x = _as_arrays(dout, x)
     tmp = np.add(x, 3.0)
@@ -806,8 +805,8 @@ def hardsigmoid_backward(dout, x):
 
 
 class Hardsigmoid:
-    """Hard sigmoid: relu6(x + 3) / 6 (PyTorch's): out = Piecewise((6, Max(0, x + 3) >= 6), (Max(0, x + 3), True))/6
-    forward caches local = Piecewise((1/6, (x > -3) & (Max(0, x + 3) < 6)), (0, True))
+    """Hard sigmoid: relu6(x + 3) / 6 (PyTorch's): out = np.where(np.maximum(0, x + 3) >= 6, 6, np.maximum(0, x + 3))/6
+    forward caches local = 1/6*((x > -3) & (np.maximum(0, x + 3) < 6))
     backward: as :func:`hardsigmoid_backward`."""
 
     def forward(self, x):
@@ -832,9 +831,9 @@ class Hardsigmoid:
 def hardswish_backward(dout, x):
     """Hard swish: x·relu6(x + 3) / 6 (PyTorch's) backward: the gradient of the loss w.r.t. x.
 
-    dL/dx = Piecewise((dout, Max(0, x + 3) >= 6), (dout*(x + Max(0, x + 3))/6, x > -3), (dout*Max(0, x + 3)/6, True))
+    dL/dx = np.where(np.maximum(0, x + 3) >= 6, dout, np.where(x > -3, dout*(x + np.maximum(0, x + 3))/6, dout*np.maximum(0, x + 3)/6))
     """
-    # dL/dx = Piecewise((dout, Max(0, x + 3) >= 6), (dout*(x + Max(0, x + 3))/6, x > -3), (dout*Max(0, x + 3)/6, True))
+    # dL/dx = np.where(np.maximum(0, x + 3) >= 6, dout, np.where(x > -3, dout*(x + np.maximum(0, x + 3))/6, dout*np.maximum(0, x + 3)/6))
     shape = np.shape(dout)
     dout, x = _as_arrays(dout, x)
     tmp = np.add(x, 3.0)
@@ -851,8 +850,8 @@ def hardswish_backward(dout, x):
 
 
 class Hardswish:
-    """Hard swish: x·relu6(x + 3) / 6 (PyTorch's): out = x*Piecewise((6, Max(0, x + 3) >= 6), (Max(0, x + 3), True))/6
-    forward caches local = Piecewise((1, Max(0, x + 3) >= 6), (x/6 + Max(0, x + 3)/6, x > -3), (Max(0, x + 3)/6, True))
+    """Hard swish: x·relu6(x + 3) / 6 (PyTorch's): out = x*np.where(np.maximum(0, x + 3) >= 6, 6, np.maximum(0, x + 3))/6
+    forward caches local = np.where(np.maximum(0, x + 3) >= 6, 1, np.where(x > -3, x/6 + np.maximum(0, x + 3)/6, np.maximum(0, x + 3)/6))
     backward: as :func:`hardswish_backward`."""
 
     def forward(self, x):
@@ -885,10 +884,10 @@ class Hardswish:
 def mish_backward(dout, x):
     """Mish: x·tanh(softplus(x)) backward: the gradient of the loss w.r.t. x.
 
-    dL/dx = dout*x*(1 - tanh(log(exp(x) + 1))**2)*exp(x)/(exp(x) + 1) + dout*tanh(log(exp(x) + 1))
-      computed as -dout*(x*tanh(softplus(x))**2*sigmoid(x) - x*sigmoid(x) - tanh(softplus(x)))  (proven equal; softplus, sigmoid)
+    dL/dx = dout*x*(1 - np.tanh(np.log(np.exp(x) + 1))**2)*np.exp(x)/(np.exp(x) + 1) + dout*np.tanh(np.log(np.exp(x) + 1))
+      computed as -dout*(x*np.tanh(softplus(x))**2*sigmoid(x) - x*sigmoid(x) - np.tanh(softplus(x)))  (proven equal; softplus, sigmoid)
     """
-    # dL/dx = dout*x*(1 - tanh(log(exp(x) + 1))**2)*exp(x)/(exp(x) + 1) + dout*tanh(log(exp(x) + 1))
+    # dL/dx = dout*x*(1 - np.tanh(np.log(np.exp(x) + 1))**2)*np.exp(x)/(np.exp(x) + 1) + dout*np.tanh(np.log(np.exp(x) + 1))
     shape = np.shape(dout)
     dout, x = _as_arrays(dout, x)
     tmp = np.logaddexp(0.0, x)
@@ -907,10 +906,10 @@ def mish_backward(dout, x):
 
 
 class Mish:
-    """Mish: x·tanh(softplus(x)): out = x*tanh(log(exp(x) + 1))
+    """Mish: x·tanh(softplus(x)): out = x*np.tanh(np.log(np.exp(x) + 1))
 
-    forward computed as x*tanh(softplus(x)) (proven equal; softplus)
-    forward caches local = -x*tanh(softplus(x))**2*sigmoid(x) + x*sigmoid(x) + tanh(softplus(x))
+    forward computed as x*np.tanh(softplus(x)) (proven equal; softplus)
+    forward caches local = x*sigmoid(x) + np.tanh(softplus(x)) - x*np.tanh(softplus(x))**2*sigmoid(x)
     backward: as :func:`mish_backward`."""
 
     def forward(self, x):
@@ -940,10 +939,10 @@ class Mish:
 def selu_backward(dout, x):
     """SELU: scale·x for x > 0, scale·alpha·(exp(x) − 1) otherwise backward: the gradient of the loss w.r.t. x.
 
-    dL/dx = Piecewise((5253504936777402467096674926473*dout/5000000000000000000000000000000, x > 0), (87904967042368842997010876040615967103012290445610415488549141*dout*exp(x)/50000000000000000000000000000000000000000000000000000000000000, True))
-      computed as Piecewise((5253504936777402467096674926473*dout/5000000000000000000000000000000, x > 0), (87904967042368842997010876040615967103012290445610415488549141*dout*exp(Min(0, x))/50000000000000000000000000000000000000000000000000000000000000, True))  (proven equal; clamp exp branch)
+    dL/dx = np.where(x > 0, 1.0507009873554804934193349852946*dout, 1.75809934084737685994021752081231934206024580891220830977098282*dout*np.exp(x))
+      computed as np.where(x > 0, 1.0507009873554804934193349852946*dout, 1.75809934084737685994021752081231934206024580891220830977098282*dout*np.exp(np.minimum(0, x)))  (proven equal; clamp exp branch)
     """
-    # dL/dx = Piecewise((5253504936777402467096674926473*dout/5000000000000000000000000000000, x > 0), (87904967042368842997010876040615967103012290445610415488549141*dout*exp(x)/50000000000000000000000000000000000000000000000000000000000000, True))
+    # dL/dx = np.where(x > 0, 1.0507009873554804934193349852946*dout, 1.75809934084737685994021752081231934206024580891220830977098282*dout*np.exp(x))
     shape = np.shape(dout)
     dout, x = _as_arrays(dout, x)
     g = np.minimum(x, 0.0)
@@ -956,10 +955,10 @@ def selu_backward(dout, x):
 
 
 class Selu:
-    """SELU: scale·x for x > 0, scale·alpha·(exp(x) − 1) otherwise: out = 5253504936777402467096674926473*Piecewise((x, x > 0), (16732632423543772848170429916717*exp(x)/10000000000000000000000000000000 - 16732632423543772848170429916717/10000000000000000000000000000000, True))/5000000000000000000000000000000
+    """SELU: scale·x for x > 0, scale·alpha·(exp(x) − 1) otherwise: out = 1.0507009873554804934193349852946*np.where(x > 0, x, 1.6732632423543772848170429916717*np.exp(x) - 1.6732632423543772848170429916717)
 
-    forward computed as 5253504936777402467096674926473*Piecewise((x, x > 0), (16732632423543772848170429916717*expm1(Min(0, x))/10000000000000000000000000000000, True))/5000000000000000000000000000000 (proven equal; clamp exp branch, expm1/log1p)
-    forward caches local = Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, x > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, x))/50000000000000000000000000000000000000000000000000000000000000, True))
+    forward computed as 1.0507009873554804934193349852946*np.where(x > 0, x, 1.6732632423543772848170429916717*np.expm1(np.minimum(0, x))) (proven equal; clamp exp branch, expm1/log1p)
+    forward caches local = np.where(x > 0, 1.0507009873554804934193349852946, 1.75809934084737685994021752081231934206024580891220830977098282*np.exp(np.minimum(0, x)))
     backward: as :func:`selu_backward`."""
 
     def forward(self, x):
@@ -989,9 +988,9 @@ class Selu:
 def celu_backward(dout, out, alpha=1.0):
     """CELU: x for x > 0, alpha·(exp(x/alpha) − 1) otherwise backward: the gradient of the loss w.r.t. x.
 
-    dL/dx = Piecewise((dout, out > 0), (dout*(1 + out/alpha), True))
+    dL/dx = np.where(out > 0, dout, dout*(1 + out/alpha))
     """
-    # dL/dx = Piecewise((dout, out > 0), (dout*(1 + out/alpha), True))
+    # dL/dx = np.where(out > 0, dout, dout*(1 + out/alpha))
     shape = np.shape(dout)
     dout, out = _as_arrays(dout, out)
     g = np.multiply(out, alpha**(-1.0))
@@ -1002,10 +1001,10 @@ def celu_backward(dout, out, alpha=1.0):
 
 
 class Celu:
-    """CELU: x for x > 0, alpha·(exp(x/alpha) − 1) otherwise: out = Piecewise((x, x > 0), (alpha*(exp(x/alpha) - 1), True))
+    """CELU: x for x > 0, alpha·(exp(x/alpha) − 1) otherwise: out = np.where(x > 0, x, alpha*(np.exp(x/alpha) - 1))
 
-    forward computed as Piecewise((x, x > 0), (alpha*expm1(Min(0, x)/alpha), True)) (proven equal; clamp exp branch, expm1/log1p)
-    forward caches local = Piecewise((1, x > 0), (exp(Min(0, x)/alpha), True))
+    forward computed as np.where(x > 0, x, alpha*np.expm1(np.minimum(0, x)/alpha)) (proven equal; clamp exp branch, expm1/log1p)
+    forward caches local = np.where(x > 0, 1, np.exp(np.minimum(0, x)/alpha))
     backward: as :func:`celu_backward`."""
 
     def __init__(self, alpha=1.0):
@@ -1038,9 +1037,9 @@ class Celu:
 def softsign_backward(dout, x):
     """Softsign: x / (1 + |x|) backward: the gradient of the loss w.r.t. x.
 
-    dL/dx = -dout*(x*sign(x) - Abs(x) - 1)/(Abs(x) + 1)**2
+    dL/dx = -dout*(x*np.sign(x) - np.abs(x) - 1)/(np.abs(x) + 1)**2
     """
-    # dL/dx = -dout*(x*sign(x) - Abs(x) - 1)/(Abs(x) + 1)**2
+    # dL/dx = -dout*(x*np.sign(x) - np.abs(x) - 1)/(np.abs(x) + 1)**2
     shape = np.shape(dout)
     dout, x = _as_arrays(dout, x)
     tmp = np.abs(x)
@@ -1056,8 +1055,8 @@ def softsign_backward(dout, x):
 
 
 class Softsign:
-    """Softsign: x / (1 + |x|): out = x/(Abs(x) + 1)
-    forward caches local = -(x*sign(x) - Abs(x) - 1)/(Abs(x) + 1)**2
+    """Softsign: x / (1 + |x|): out = x/(np.abs(x) + 1)
+    forward caches local = -(x*np.sign(x) - np.abs(x) - 1)/(np.abs(x) + 1)**2
     backward: as :func:`softsign_backward`."""
 
     def forward(self, x):
@@ -1085,10 +1084,10 @@ class Softsign:
 def logsigmoid_backward(dout, out):
     """Log-sigmoid: log(1 / (1 + exp(−x))) backward: the gradient of the loss w.r.t. x.
 
-    dL/dx = dout*(1 - exp(out))
-      computed as -dout*expm1(out)  (proven equal; expm1/log1p)
+    dL/dx = dout*(1 - np.exp(out))
+      computed as -dout*np.expm1(out)  (proven equal; expm1/log1p)
     """
-    # dL/dx = dout*(1 - exp(out))
+    # dL/dx = dout*(1 - np.exp(out))
     shape = np.shape(dout)
     dout, out = _as_arrays(dout, out)
     g = np.expm1(out)
@@ -1098,10 +1097,10 @@ def logsigmoid_backward(dout, out):
 
 
 class LogSigmoid:
-    """Log-sigmoid: log(1 / (1 + exp(−x))): out = -log(1 + exp(-x))
+    """Log-sigmoid: log(1 / (1 + exp(−x))): out = -np.log(1 + np.exp(-x))
 
     forward computed as -softplus(-x) (proven equal; softplus)
-    forward caches local = -expm1(out)
+    forward caches local = -np.expm1(out)
     backward: as :func:`logsigmoid_backward`."""
 
     def forward(self, x):
@@ -1125,9 +1124,9 @@ class LogSigmoid:
 def tanhshrink_backward(dout, x):
     """Tanhshrink: x − tanh(x) backward: the gradient of the loss w.r.t. x.
 
-    dL/dx = dout*tanh(x)**2
+    dL/dx = dout*np.tanh(x)**2
     """
-    # dL/dx = dout*tanh(x)**2
+    # dL/dx = dout*np.tanh(x)**2
     shape = np.shape(dout)
     dout, x = _as_arrays(dout, x)
     g = np.tanh(x)
@@ -1137,8 +1136,8 @@ def tanhshrink_backward(dout, x):
 
 
 class Tanhshrink:
-    """Tanhshrink: x − tanh(x): out = x - tanh(x)
-    forward caches local = tanh(x)**2
+    """Tanhshrink: x − tanh(x): out = x - np.tanh(x)
+    forward caches local = np.tanh(x)**2
     backward: as :func:`tanhshrink_backward`."""
 
     def forward(self, x):
@@ -1162,11 +1161,11 @@ def bce_backward(dout, x, t):
     """Binary cross-entropy of probabilities (elementwise, no reduction) backward: the gradients of the loss w.r.t. x, t.
 
     dL/dx = dout*(t - x)/(x*(x - 1))
-    dL/dt = dout*(-log(x) + log(1 - x))
-      computed as dout*(-log(x) + log1p(-x))  (proven equal; expm1/log1p)
+    dL/dt = dout*(np.log(1 - x) - np.log(x))
+      computed as dout*(np.log1p(-x) - np.log(x))  (proven equal; expm1/log1p)
     """
     # dL/dx = dout*(t - x)/(x*(x - 1))
-    # dL/dt = dout*(-log(x) + log(1 - x))
+    # dL/dt = dout*(np.log(1 - x) - np.log(x))
     shape = np.shape(dout)
     dout, x, t = _as_arrays(dout, x, t)
     dx = np.subtract(t, x)
@@ -1183,11 +1182,11 @@ def bce_backward(dout, x, t):
 
 
 class Bce:
-    """Binary cross-entropy of probabilities (elementwise, no reduction): out = -t*log(x) - (1 - t)*log(1 - x)
+    """Binary cross-entropy of probabilities (elementwise, no reduction): out = -t*np.log(x) - (1 - t)*np.log(1 - x)
 
-    forward computed as -(t*log(x) + (1 - t)*log1p(-x)) (proven equal; expm1/log1p, common factor)
+    forward computed as -(t*np.log(x) + (1 - t)*np.log1p(-x)) (proven equal; expm1/log1p, common factor)
     forward caches local = (t - x)/(x*(x - 1))
-    forward caches local1 = -log(x) + log1p(-x)
+    forward caches local1 = np.log1p(-x) - np.log(x)
     backward: as :func:`bce_backward`."""
 
     def forward(self, x, t):
@@ -1227,11 +1226,11 @@ class Bce:
 def bce_with_logits_backward(dout, x, t):
     """Binary cross-entropy with logits (elementwise, no reduction) backward: the gradients of the loss w.r.t. x, t.
 
-    dL/dx = dout*(1 - t) - dout*exp(-x)/(1 + exp(-x))
+    dL/dx = dout*(1 - t) - dout*np.exp(-x)/(1 + np.exp(-x))
       computed as -dout*(t - sigmoid(x))  (proven equal; sigmoid)
     dL/dt = -dout*x
     """
-    # dL/dx = dout*(1 - t) - dout*exp(-x)/(1 + exp(-x))
+    # dL/dx = dout*(1 - t) - dout*np.exp(-x)/(1 + np.exp(-x))
     # dL/dt = -dout*x
     shape = np.shape(dout)
     dout, x, t = _as_arrays(dout, x, t)
@@ -1244,10 +1243,10 @@ def bce_with_logits_backward(dout, x, t):
 
 
 class BceWithLogits:
-    """Binary cross-entropy with logits (elementwise, no reduction): out = x*(1 - t) + log(1 + exp(-x))
+    """Binary cross-entropy with logits (elementwise, no reduction): out = x*(1 - t) + np.log(1 + np.exp(-x))
 
     forward computed as x*(1 - t) + softplus(-x) (proven equal; softplus)
-    forward caches local = -t + sigmoid(x)
+    forward caches local = sigmoid(x) - t
     forward caches local1 = -x
     backward: as :func:`bce_with_logits_backward`."""
 
@@ -1281,11 +1280,11 @@ class BceWithLogits:
 def huber_backward(dout, x, t, delta=1.0):
     """Huber loss (elementwise, no reduction) backward: the gradients of the loss w.r.t. x, t.
 
-    dL/dx = Piecewise((dout*(-t + x), delta > Abs(t - x)), (-delta*dout*sign(t - x), True))
-    dL/dt = Piecewise((dout*(t - x), delta > Abs(t - x)), (delta*dout*sign(t - x), True))
+    dL/dx = np.where(delta > np.abs(t - x), dout*(x - t), -delta*dout*np.sign(t - x))
+    dL/dt = np.where(delta > np.abs(t - x), dout*(t - x), delta*dout*np.sign(t - x))
     """
-    # dL/dx = Piecewise((dout*(-t + x), delta > Abs(t - x)), (-delta*dout*sign(t - x), True))
-    # dL/dt = Piecewise((dout*(t - x), delta > Abs(t - x)), (delta*dout*sign(t - x), True))
+    # dL/dx = np.where(delta > np.abs(t - x), dout*(x - t), -delta*dout*np.sign(t - x))
+    # dL/dt = np.where(delta > np.abs(t - x), dout*(t - x), delta*dout*np.sign(t - x))
     shape = np.shape(dout)
     dout, x, t = _as_arrays(dout, x, t)
     tmp = np.subtract(t, x)
@@ -1308,9 +1307,9 @@ def huber_backward(dout, x, t, delta=1.0):
 
 
 class Huber:
-    """Huber loss (elementwise, no reduction): out = Piecewise(((-t + x)**2/2, delta > Abs(t - x)), (delta*(-delta/2 + Abs(t - x)), True))
-    forward caches local = Piecewise((-t + x, delta > Abs(t - x)), (-delta*sign(t - x), True))
-    forward caches local1 = Piecewise((t - x, delta > Abs(t - x)), (delta*sign(t - x), True))
+    """Huber loss (elementwise, no reduction): out = np.where(delta > np.abs(t - x), (x - t)**2/2, delta*(np.abs(t - x) - delta/2))
+    forward caches local = np.where(delta > np.abs(t - x), x - t, -delta*np.sign(t - x))
+    forward caches local1 = np.where(delta > np.abs(t - x), t - x, delta*np.sign(t - x))
     backward: as :func:`huber_backward`."""
 
     def __init__(self, delta=1.0):
@@ -1358,11 +1357,11 @@ class Huber:
 def smooth_l1_backward(dout, x, t, beta=1.0):
     """Smooth L1 loss (elementwise, no reduction) backward: the gradients of the loss w.r.t. x, t.
 
-    dL/dx = Piecewise((-dout*sign(t - x), beta <= Abs(t - x)), (dout*(-t + x)/beta, True))
-    dL/dt = Piecewise((dout*sign(t - x), beta <= Abs(t - x)), (dout*(t - x)/beta, True))
+    dL/dx = np.where(beta <= np.abs(t - x), -dout*np.sign(t - x), dout*(x - t)/beta)
+    dL/dt = np.where(beta <= np.abs(t - x), dout*np.sign(t - x), dout*(t - x)/beta)
     """
-    # dL/dx = Piecewise((-dout*sign(t - x), beta <= Abs(t - x)), (dout*(-t + x)/beta, True))
-    # dL/dt = Piecewise((dout*sign(t - x), beta <= Abs(t - x)), (dout*(t - x)/beta, True))
+    # dL/dx = np.where(beta <= np.abs(t - x), -dout*np.sign(t - x), dout*(x - t)/beta)
+    # dL/dt = np.where(beta <= np.abs(t - x), dout*np.sign(t - x), dout*(t - x)/beta)
     shape = np.shape(dout)
     dout, x, t = _as_arrays(dout, x, t)
     tmp = np.subtract(t, x)
@@ -1385,9 +1384,9 @@ def smooth_l1_backward(dout, x, t, beta=1.0):
 
 
 class SmoothL1:
-    """Smooth L1 loss (elementwise, no reduction): out = Piecewise(((-t + x)**2/(2*beta), beta > Abs(t - x)), (-beta/2 + Abs(t - x), True))
-    forward caches local = Piecewise((-sign(t - x), beta <= Abs(t - x)), ((-t + x)/beta, True))
-    forward caches local1 = Piecewise((sign(t - x), beta <= Abs(t - x)), ((t - x)/beta, True))
+    """Smooth L1 loss (elementwise, no reduction): out = np.where(beta > np.abs(t - x), (x - t)**2/(2*beta), np.abs(t - x) - beta/2)
+    forward caches local = np.where(beta <= np.abs(t - x), -np.sign(t - x), (x - t)/beta)
+    forward caches local1 = np.where(beta <= np.abs(t - x), np.sign(t - x), (t - x)/beta)
     backward: as :func:`smooth_l1_backward`."""
 
     def __init__(self, beta=1.0):
@@ -1436,11 +1435,11 @@ class SmoothL1:
 def l1_backward(dout, x, t):
     """L1 loss (elementwise, no reduction): |x − t| backward: the gradients of the loss w.r.t. x, t.
 
-    dL/dx = -dout*sign(t - x)
-    dL/dt = dout*sign(t - x)
+    dL/dx = -dout*np.sign(t - x)
+    dL/dt = dout*np.sign(t - x)
     """
-    # dL/dx = -dout*sign(t - x)
-    # dL/dt = dout*sign(t - x)
+    # dL/dx = -dout*np.sign(t - x)
+    # dL/dt = dout*np.sign(t - x)
     shape = np.shape(dout)
     dout, x, t = _as_arrays(dout, x, t)
     tmp = np.subtract(t, x)
@@ -1453,9 +1452,9 @@ def l1_backward(dout, x, t):
 
 
 class L1:
-    """L1 loss (elementwise, no reduction): |x − t|: out = Abs(t - x)
-    forward caches local = -sign(t - x)
-    forward caches local1 = sign(t - x)
+    """L1 loss (elementwise, no reduction): |x − t|: out = np.abs(t - x)
+    forward caches local = -np.sign(t - x)
+    forward caches local1 = np.sign(t - x)
     backward: as :func:`l1_backward`."""
 
     def forward(self, x, t):
@@ -1487,13 +1486,13 @@ class L1:
 def log_cosh_backward(dout, x, t):
     """Log-cosh loss (elementwise, no reduction): log(cosh(x − t)) backward: the gradients of the loss w.r.t. x, t.
 
-    dL/dx = dout - 2*dout*exp(2*t - 2*x)/(exp(2*t - 2*x) + 1)
-      computed as dout*(2*sigmoid(-2*t + 2*x) - 1)  (proven equal; sigmoid)
-    dL/dt = -dout + 2*dout*exp(2*t - 2*x)/(exp(2*t - 2*x) + 1)
+    dL/dx = dout - 2*dout*np.exp(2*t - 2*x)/(np.exp(2*t - 2*x) + 1)
+      computed as dout*(2*sigmoid(2*x - 2*t) - 1)  (proven equal; sigmoid)
+    dL/dt = 2*dout*np.exp(2*t - 2*x)/(np.exp(2*t - 2*x) + 1) - dout
       computed as dout*(2*sigmoid(2*t - 2*x) - 1)  (proven equal; sigmoid)
     """
-    # dL/dx = dout - 2*dout*exp(2*t - 2*x)/(exp(2*t - 2*x) + 1)
-    # dL/dt = -dout + 2*dout*exp(2*t - 2*x)/(exp(2*t - 2*x) + 1)
+    # dL/dx = dout - 2*dout*np.exp(2*t - 2*x)/(np.exp(2*t - 2*x) + 1)
+    # dL/dt = 2*dout*np.exp(2*t - 2*x)/(np.exp(2*t - 2*x) + 1) - dout
     shape = np.shape(dout)
     dout, x, t = _as_arrays(dout, x, t)
     tmp = np.multiply(t, 2.0)
@@ -1513,10 +1512,10 @@ def log_cosh_backward(dout, x, t):
 
 
 class LogCosh:
-    """Log-cosh loss (elementwise, no reduction): log(cosh(x − t)): out = -t + x + log(exp(2*t - 2*x) + 1) - log(2)
+    """Log-cosh loss (elementwise, no reduction): log(cosh(x − t)): out = x + np.log(np.exp(2*t - 2*x) + 1) - t - np.log(2)
 
-    forward computed as -t + x + softplus(2*(t - x)) - log(2) (proven equal; softplus, common factor)
-    forward caches local = 2*sigmoid(-2*t + 2*x) - 1
+    forward computed as x + softplus(2*(t - x)) - t - np.log(2) (proven equal; softplus, common factor)
+    forward caches local = 2*sigmoid(2*x - 2*t) - 1
     forward caches local1 = 2*sigmoid(2*t - 2*x) - 1
     backward: as :func:`log_cosh_backward`."""
 
@@ -1559,11 +1558,11 @@ class LogCosh:
 def hinge_backward(dout, x, t):
     """Hinge loss (elementwise, no reduction): max(0, 1 − t·x) backward: the gradients of the loss w.r.t. x, t.
 
-    dL/dx = Piecewise((-dout*t, t*x < 1), (0, True))
-    dL/dt = Piecewise((-dout*x, t*x < 1), (0, True))
+    dL/dx = (-dout*t)*(t*x < 1)
+    dL/dt = (-dout*x)*(t*x < 1)
     """
-    # dL/dx = Piecewise((-dout*t, t*x < 1), (0, True))
-    # dL/dt = Piecewise((-dout*x, t*x < 1), (0, True))
+    # dL/dx = (-dout*t)*(t*x < 1)
+    # dL/dt = (-dout*x)*(t*x < 1)
     shape = np.shape(dout)
     dout, x, t = _as_arrays(dout, x, t)
     tmp = np.multiply(t, x)
@@ -1579,9 +1578,9 @@ def hinge_backward(dout, x, t):
 
 
 class Hinge:
-    """Hinge loss (elementwise, no reduction): max(0, 1 − t·x): out = Max(0, -t*x + 1)
-    forward caches local = Piecewise((-t, t*x < 1), (0, True))
-    forward caches local1 = Piecewise((-x, t*x < 1), (0, True))
+    """Hinge loss (elementwise, no reduction): max(0, 1 − t·x): out = np.maximum(0, 1 - t*x)
+    forward caches local = (-t)*(t*x < 1)
+    forward caches local1 = (-x)*(t*x < 1)
     backward: as :func:`hinge_backward`."""
 
     def forward(self, x, t):

@@ -21,7 +21,7 @@ def _held(e):
 def test_sigmoid_follows_the_book():
     d = derive("sigmoid")
     moves = [s for s in d.steps if s.kind == "rewrite" and s.target == "x"]
-    assert [s.rule for s in moves] == ["substitute", "split the fraction", "rewrite the rest",
+    assert [s.rule for s in moves] == ["substitute", "split the fraction", "what remains",
                                        "recognise y"]
     assert sp.simplify(plain(moves[0].expr) - dout * sp.exp(-x) / (1 + sp.exp(-x))**2) == 0
     assert _held(moves[1].expr) == {F, sp.exp(-x) / (1 + sp.exp(-x))}

@@ -131,7 +131,7 @@ def test_show_sigmoid_every_format(capsys, fmt):
     if fmt == "json":
         assert json.loads(out)["result"] == {"x": "dout*out*(1 - out)"}
     elif fmt == "text":
-        assert "x → ×(−1) → exp → +1 → 1/· → out" in out
+        assert "x → ×(−1) → exp → +1 → 1/· → y" in out      # the page's maths; JSON keeps the code names
     else:
         assert r"\frac{\partial L}{\partial y}" in out or "<math" in out
 
@@ -151,7 +151,7 @@ def test_console_script_runs():
     done = subprocess.run([sys.executable, "-m", "derive", "show", "sigmoid"],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert "∂L/∂x = dout*out*(1 - out)" in done.stdout
+    assert "∂L/∂x = (∂L/∂y)*y*(1 - y)" in done.stdout
     bad = subprocess.run([sys.executable, "-m", "derive", "check", "sigmoid", "--backward",
                           "__import__('os').system('echo hi')"],
                          capture_output=True, text=True, timeout=120)

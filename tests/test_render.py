@@ -45,16 +45,19 @@ def test_sigmoid_walkthrough_follows_the_book(derivations):
 
 def test_sigmoid_text_golden(derivations):
     t = derivations["sigmoid"].to_text()
-    assert "graph: x → ×(−1) → exp → +1 → 1/· → out" in t
-    for line in ("a = -x", "b = np.exp(a)", "c = b + 1", "out = 1/c"):
+    # the text page's maths uses the book's names, y and ∂L/∂y (= dout, said once)
+    assert "graph: x → ×(−1) → exp → +1 → 1/· → y" in t
+    for line in ("a = -x", "b = np.exp(a)", "c = b + 1", "y = 1/c"):
         assert f"    {line}\n" in t
-    assert "∂L/∂c = ∂L/∂out × ∂out/∂c = dout × (-1/c**2) = dout × (-out**2) = -dout*out**2" in t
-    assert "∂L/∂x = ∂L/∂a × ∂a/∂x = (-dout*out**2*np.exp(-x)) × (-1) = dout*out**2*np.exp(-x)" in t
-    assert t.rstrip().splitlines()[-4] == "    ∂L/∂x = dout*out*(1 - out)"
+    assert t.count("∂L/∂y = dout") == 1
+    assert "∂L/∂c = ∂L/∂y × ∂y/∂c = ∂L/∂y × (-1/c**2) = ∂L/∂y × (-y**2) = -(∂L/∂y)*y**2" in t
+    assert "∂L/∂x = ∂L/∂a × ∂a/∂x = (-(∂L/∂y)*y**2*np.exp(-x)) × (-1) = (∂L/∂y)*y**2*np.exp(-x)" \
+        in t
+    assert t.rstrip().splitlines()[-4] == "    ∂L/∂x = (∂L/∂y)*y*(1 - y)"
     assert t.rstrip().splitlines()[-1] == ("Names you may use in derive check: x, dout, "
                                            "out (or y), a, b, c; check a node's gradient "
                                            "with --node NAME.")
-    assert "reads the cached values: out" in t
+    assert "reads, besides ∂L/∂y: y" in t
     assert "rule neg" in t and "rewrite: split the fraction" in t and "proof: symbolic" in t
 
 
@@ -198,7 +201,7 @@ def test_json_schema_and_results_parse_back(derivations, name):
 
 def test_relu_walkthrough_states_the_kink_convention(derivations):
     t = derivations["relu"].to_text()
-    assert "∂L/∂x = dout*(out > 0)" in t
+    assert "∂L/∂x = (∂L/∂y)*(y > 0)" in t
     assert "gradient there is 0" in t and "x = 0" in t
 
 

@@ -38,7 +38,10 @@ def test_sigmoid_picture_is_the_books_chain():
     assert labels == ["×(−1)", "exp", "+1", "1/·"]
     texts = "".join(root.itertext())
     assert "exp(−x)" in texts          # a forward value above an arrow
-    assert "−dout·out²" in texts       # a backward gradient below one
+    assert "−(∂L/∂y)·y²" in texts      # a backward gradient below one, in the page's names
+    shown = "".join((t.text or "") + "".join(c.tail or "" for c in t)      # not the tooltips
+                    for t in root.iter(f"{SVG}text"))
+    assert "∂L/∂y" in shown and "dout" not in shown and "out" not in shown
 
 
 def test_chain_runs_left_to_right_on_one_row():

@@ -21,6 +21,7 @@ from ..proof import prove_equal
 from ..rules import diff as rules_diff
 from ..steps import dout as dout_sym
 from ..steps import out as out_sym
+from ..render.printers import text as show
 from .lower import lower, rename
 from .printer import NumpyCodePrinter
 from .runtime import HELPERS
@@ -73,11 +74,11 @@ def layer_code(d, api: str = "book1") -> LayerCode:
     doc = [f'    """{spec.title or spec.name} backward: the gradient'
            f'{"s" if len(wrt) > 1 else ""} of the loss w.r.t. {", ".join(wrt)}.', ""]
     for w, e, applied in zip(wrt, stable, notes):
-        doc.append(f"    dL/d{w} = {d.result[w]}")
+        doc.append(f"    dL/d{w} = {show(d.result[w])}")
         if applied:
-            doc.append(f"      computed as {e}  (proven equal; {', '.join(applied)})")
+            doc.append(f"      computed as {show(e)}  (proven equal; {', '.join(applied)})")
     doc.append('    """')
-    body = [f"    # dL/d{w} = {d.result[w]}" for w in wrt]
+    body = [f"    # dL/d{w} = {show(d.result[w])}" for w in wrt]
     body.append("    shape = np.shape(dout)")
     body.append(f"    {_targets(['dout', *needs])} = _as_arrays({', '.join(['dout', *needs])})")
     body += [f"    {line}" for line in lines]
@@ -232,11 +233,11 @@ def emit_class(d, stable, needs, fname, printer, api="book1"):
     fwd, fwd_notes = stable_form(spec.forward)
     fwd, cached, flines, helpers = share_work(fwd, cached, spec, arrays, taken, printer)
 
-    doc = f'    """{spec.title or spec.name}: out = {spec.forward}'
+    doc = f'    """{spec.title or spec.name}: out = {show(spec.forward)}'
     if fwd_notes:
-        doc += f"\n\n    forward computed as {fwd} (proven equal; {', '.join(fwd_notes)})"
+        doc += f"\n\n    forward computed as {show(fwd)} (proven equal; {', '.join(fwd_notes)})"
     for sym, e in cached:
-        doc += f"\n    forward caches {sym.name} = {e}"
+        doc += f"\n    forward caches {sym.name} = {show(e)}"
     doc += f'\n    backward: as :func:`{fname}`."""'
     cls = [f"class {spec.class_name}:", doc, ""]
     if params or api == "book2":
@@ -263,7 +264,7 @@ def emit_class(d, stable, needs, fname, printer, api="book1"):
     cls.append("")
     cls.append("    def backward(self, dout):")
     for w, e in zip(wrt, new):
-        cls.append(f"        # dL/d{w} = {e}")
+        cls.append(f"        # dL/d{w} = {show(e)}")
     barrays = {dout_sym, *[s for s, _ in cached], *[sp.Symbol(n, real=True) for n in keep],
                out_sym, *spec.inputs}
     # every buffer is allocated in dout's shape and floating dtype: no reshape, no _as_arrays
@@ -290,7 +291,7 @@ def emit_class(d, stable, needs, fname, printer, api="book1"):
         cls.append(f"        return {', '.join(grads)}")
     caches = [(n, "input copy" if n in spec.input_names else "forward output") for n in keep]
     caches += [(sym.name, f"{'bool' if not sym.is_real else 'float'}"
-                          + (f" = {e}" if len(str(e)) <= 60 else ", see the class docstring"))
+                          + (f" = {show(e)}" if len(show(e)) <= 60 else ", see the class docstring"))
                for sym, e in cached]
     return "\n".join(cls), helpers, caches
 

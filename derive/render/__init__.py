@@ -7,7 +7,7 @@ format module (text, latex, mathml, markdown) only decides how blocks look. JSON
 data, not layout (:mod:`derive.render.json`).
 
 >>> from derive import derive
->>> "graph: x → ×(−1) → exp → +1 → 1/· → out" in derive("sigmoid").to_text()
+>>> "graph: x → ×(−1) → exp → +1 → 1/· → y" in derive("sigmoid").to_text()
 True
 """
 from __future__ import annotations
@@ -142,8 +142,9 @@ def _proof(proof, note: str = "") -> "Para":
 
 def spelling(d, latex: bool) -> Spelling:
     from ..backward import gradient_names
-    grads = gradient_names(d.graph)
-    return Spelling.for_latex(d.spec, grads) if latex else Spelling.for_text(d.spec, grads)
+    from .spelling import layer_names
+    grads, taken = gradient_names(d.graph), layer_names(d)
+    return (Spelling.for_latex if latex else Spelling.for_text)(d.spec, grads, taken)
 
 
 def forward_rows(d, s) -> list:
@@ -173,8 +174,11 @@ def _blocks(d, s) -> list:
     if not is_chain(g):
         blocks.append(edges_block(g))
     blocks.append(Heading("Backward, node by node"))
-    arriving = Math(s.grad("out")) if s.is_latex else Math(f"{s.grad('out')} = dout")
-    intro = [(arriving, " is the gradient arriving from the layer above. Each node "
+    y = Math(s.name("out"))
+    code = [" (", Code("dout"), " in the exported code, where ", y, " is ", Code("out"), ")"] \
+        if s.is_latex else [" (in the exported code, ", y, " is ", Code("out"), ")"]
+    intro = [(Math(s.grad("out") if s.is_latex else f"{s.grad('out')} = dout"),
+              " is the gradient arriving from the layer above", *code, ". Each node "
               "multiplies the gradient arriving at it by its local derivative.")]
     if d.tensor:
         intro.append((" A structural node (a matrix product, a sum over an axis, a transpose) "
@@ -346,13 +350,26 @@ def _cached(d, name, s) -> list:
                 head.append((". Note: ", Prose(step.note)))
         blocks += [Para(tuple(head)), Display(((s.grad(name), s.expr(step.expr)),)),
                    _proof(step.proof)]
-    needs = d.needs(name)
-    cached = ", ".join(s.name(n) for n in needs)
-    form = d.form[name]
-    blocks.append(Para((("the backward for ", Data(name), " reads the cached values: ",
-                         Math(cached)) if needs else
-                        ("the backward for ", Data(name), " reads the cached values: none "
-                         "(only dout)"),
-                        (" (cached form: ", Data(form) if form in ("out", "x") else
-                         Prose(form), ")"))))
+    blocks.append(Para(_reads(d, name, s)))
     return blocks
+
+
+#: how each cached form (Derivation.form's values) was reached, for a reader
+FORMS = {"out": "the gradient written in the output", "x": "the gradient written in the inputs",
+         "mixed": "the chain rule's result, simplified",
+         "index": "the gradient rewritten through the values the forward keeps"}
+
+
+def _reads(d, name, s) -> tuple:
+    """Which values the backward for ``name`` reads, besides the gradient arriving (as
+    clauses of a paragraph)."""
+    needs = d.needs(name)
+    form = FORMS.get(d.form.get(name), "")
+    if not needs:
+        return (("the backward for ", Data(name), " reads only the gradient arriving, ",
+                 Math(s.grad("out")), "."),)
+    clauses = [("the backward for ", Data(name), " reads, besides ", Math(s.grad("out")), ": ",
+                Math(", ".join(s.name(n) for n in needs)))]
+    if form:
+        clauses.append((" (", Prose(form), ")"))
+    return tuple(clauses) + ((".",),)

@@ -17,11 +17,10 @@ from __future__ import annotations
 import re
 from html import escape
 
-from latex2mathml.converter import convert
-
 from . import Display, Heading, Para, document, forward_rows, join_parts, spelling
 from . import svg as svg_render
 from .lang import t, title
+from .mathml import math as _math
 
 NOT_AVAILABLE = "not available"
 
@@ -58,16 +57,17 @@ font:14px/1.45 ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace}
 code{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:.92em}
 .na{color:var(--muted);font-style:italic}
 table{border-collapse:collapse;width:100%;table-layout:fixed}
-th:nth-child(1){width:19%}th:nth-child(2){width:27%}th:nth-child(4){width:10%}
-td:first-child code{overflow-wrap:anywhere}td:last-child{white-space:nowrap}
+th:nth-child(1){width:16%}th:nth-child(2){width:30%}th:nth-child(4){width:9%}
+.t{display:inline-block;white-space:normal;line-height:2}.t math{margin-right:.2em}
+td:first-child{overflow-wrap:anywhere}td:last-child{white-space:nowrap}
 td,th{border-bottom:1px solid var(--rule);padding:.5rem .6rem;text-align:left;vertical-align:middle}
 th{font-size:.9rem;color:var(--muted);font-weight:600}
 """
 
 
 def mathml(latex: str, display: bool = False) -> str:
-    """LaTeX → MathML (latex2mathml), display or inline."""
-    return convert(latex, display="block" if display else "inline")
+    """LaTeX → MathML (latex2mathml, accents set on their letter), display or inline."""
+    return _math(latex, display)
 
 
 def _display(rows) -> str:
@@ -97,13 +97,11 @@ def fit(svg: str) -> str:
 
 
 def figure(d, lang: str = "en") -> str:
-    """The graph picture with a caption saying how to read it (and its code names)."""
-    from .printers import out_name_for
-    y = out_name_for(d.spec)
+    """The graph picture with a caption saying how to read it."""
     caption = t('Forward values (<span class="fwd">above</span> the arrows, going right) '
                 'and backward gradients (<span class="bwd">below</span>, going left); hover a '
-                "label for its full formula. Labels use the code names: out is {0}, dout is "
-                "∂L/∂{0}.", lang, y)
+                "label for its full formula. Labels use the walkthrough's names and NumPy's "
+                "functions.", lang)
     return ("<figure>" + fit(svg_render.render(d, lang=lang)) +
             f"<figcaption>{caption}</figcaption></figure>")
 
@@ -194,11 +192,35 @@ def render(d, *, code: str | None = None, verification: str | None = None,
     return page(f"{title(d.spec, lang)} — derive", body, lang)
 
 
+def wrapped(lhs: str, expr, s) -> str:
+    """``lhs = expr`` as inline MathML that a narrow column can wrap: a sum is cut into its
+    terms, one ``<math>`` each, so the line breaks between terms (MathML does not break
+    inside a formula); a formula wider than the column still scrolls (``.m``).
+
+    >>> import sympy as sp
+    >>> from derive.render import Spelling
+    >>> x = sp.Symbol("x")
+    >>> wrapped("y", x**2 - 3*x + 1, Spelling.for_latex()).count("<math")
+    3
+    """
+    from .printers import _positive_first
+    terms = _positive_first(expr.as_ordered_terms()) if expr.is_Add else [expr]
+    pieces = [f"{lhs} = {s.expr(terms[0])}"]
+    for t in terms[1:]:
+        negative = t.could_extract_minus_sign()
+        pieces.append(("- " if negative else "+ ") + s.expr(-t if negative else t))
+    return '<span class="t">' + " ".join(mathml(p) for p in pieces) + "</span>"
+
+
 def _index_maths(d):
-    """(forward MathML, gradients MathML) of an index row."""
+    """(forward MathML, gradients MathML) of an index row, each formula wrapping at its
+    terms."""
     s = spelling(d, latex=True)
-    fwd = "<br>".join(mathml(f"{a} = {b}") for a, b in forward_rows(d, s))
-    grads = "<br>".join(mathml(f"{s.grad(n)} = {s.expr(d.result[n])}") for n in d.wrt)
+    spec = d.spec
+    fwd = [(s.name(sym.name), v) for sym, v in spec.program] + [
+        (s.name("out"), spec.output_in_names)]
+    fwd = "<br>".join(wrapped(a, v, s) for a, v in fwd)
+    grads = "<br>".join(wrapped(s.grad(n), d.result[n], s) for n in d.wrt)
     return fwd, grads
 
 

@@ -2,10 +2,13 @@
 
 :class:`DeriveLatexPrinter` spells our symbols the book's way (``dout`` as
 ∂L/∂y, ``out`` as y, or z when the layer has an input named ``y``), and 0/1
-masks as Iverson brackets; :class:`DeriveStrPrinter` keeps the code names
-(``dout``, ``out``) and prints masks NumPy-style, so what it prints can be
-typed back into ``derive check``.  :class:`~derive.render.spelling.Spelling` bundles
-a printer with the few non-expression spellings a walkthrough needs (∂L/∂a, arrows).
+masks as Iverson brackets; :class:`DeriveStrPrinter` prints NumPy's syntax and masks
+NumPy-style, with the code names (``dout``, ``out``) by default, so what it prints can
+be typed back into ``derive check``; the text walkthrough gives it the mathematics'
+names (y, ∂L/∂y: settings ``out_name``, ``dout_name``). One notation on every page: the
+output is y and its gradient ∂L/∂y in the mathematics, ``out`` and ``dout`` only in code.
+:class:`~derive.render.spelling.Spelling` bundles a printer with the few non-expression
+spellings a walkthrough needs (∂L/∂a, arrows).
 
 >>> import sympy as sp
 >>> from derive.steps import dout, out
@@ -47,6 +50,10 @@ DEFAULTS = {
     "out_name": "y",        # how the layer's output ``out`` is spelled (book: y)
     "gradients": {},        # gradient symbol name -> the value it is the gradient of (dh -> h)
 }
+#: the LaTeX printer's own: how the book's array names print (var as σ², xn as x̂)
+LATEX_DEFAULTS = {**DEFAULTS, "names": LATEX_NAMES}
+#: the str printer's own: how the upstream gradient prints (code: dout; text page: ∂L/∂y)
+STR_DEFAULTS = {**DEFAULTS, "out_name": "out", "dout_name": "dout"}
 
 
 def _positive_first(terms):
@@ -93,11 +100,11 @@ def _own_precedence(e, fallback) -> int:
     return fallback(e)
 
 
-def _check_settings(cls, settings: dict) -> None:
+def _check_settings(cls, settings: dict, ours: dict) -> None:
     unknown = sorted(set(settings) - set(cls._default_settings))
     if unknown:
         raise DeriveError(f"unknown printer setting {', '.join(unknown)}; "
-                          f"ours are {', '.join(DEFAULTS)} (the rest are SymPy's)")
+                          f"ours are {', '.join(ours)} (the rest are SymPy's)")
 
 
 class DeriveLatexPrinter(LatexPrinter):
@@ -106,14 +113,14 @@ class DeriveLatexPrinter(LatexPrinter):
     >>> DeriveLatexPrinter({"colour": 1})
     Traceback (most recent call last):
     ...
-    derive.errors.DeriveError: unknown printer setting colour; ours are out_name, gradients (the rest are SymPy's)
+    derive.errors.DeriveError: unknown printer setting colour; ours are out_name, gradients, names (the rest are SymPy's)
     """
 
     printmethod = "_latex"      # SymPy objects that print themselves (pi, E) still do
-    _default_settings = {**LatexPrinter._default_settings, **DEFAULTS}
+    _default_settings = {**LatexPrinter._default_settings, **LATEX_DEFAULTS}
 
     def __init__(self, settings=None):
-        _check_settings(type(self), settings or {})
+        _check_settings(type(self), settings or {}, LATEX_DEFAULTS)
         super().__init__(settings)
 
     def parenthesize(self, item, level, is_neg=False, strict=False):
@@ -143,8 +150,8 @@ class DeriveLatexPrinter(LatexPrinter):
             return self.grad("out")
         if name in self._settings["gradients"]:
             return self.grad(self._settings["gradients"][name])
-        if name in LATEX_NAMES:
-            return LATEX_NAMES[name]
+        if name in self._settings["names"]:
+            return self._settings["names"][name]
         if len(name) > 1 and "_" not in name and name not in GREEK:
             return r"\mathrm{%s}" % name
         return self._print(sp.Symbol(name))
@@ -153,7 +160,7 @@ class DeriveLatexPrinter(LatexPrinter):
         if isinstance(expr, sp.Dummy):
             return expr.name
         if expr.name in ("dout", "out") or expr.name in self._settings["gradients"] or (
-                isinstance(expr, Arr) or expr.name in LATEX_NAMES or (
+                isinstance(expr, Arr) or expr.name in self._settings["names"] or (
                 len(expr.name) > 1 and expr.name not in GREEK and "_" not in expr.name)):
             return self.name(expr.name)
         return super()._print_Symbol(expr, style)
@@ -327,14 +334,15 @@ class DeriveStrPrinter(NumpySyntax, StrPrinter):
     """
 
     printmethod = "_sympystr"
-    _default_settings = {**StrPrinter._default_settings, **DEFAULTS, "out_name": "out"}
+    _default_settings = {**StrPrinter._default_settings, **STR_DEFAULTS}
 
     def __init__(self, settings=None):
-        _check_settings(type(self), settings or {})
+        _check_settings(type(self), settings or {}, STR_DEFAULTS)
         super().__init__(settings)
 
     def parenthesize(self, item, level, strict=False):
         prec = PRECEDENCE["Relational"] if isinstance(item, (sp.Eq, sp.Ne)) else \
+            PRECEDENCE["Add"] if self._spelled_as_quotient(item) else \
             _own_precedence(item, precedence)
         if prec < level or (not strict and prec <= level):
             return "(%s)" % self._print(item)
@@ -349,10 +357,17 @@ class DeriveStrPrinter(NumpySyntax, StrPrinter):
     def name(self, name: str) -> str:
         return self._settings["out_name"] if name == "out" else name
 
+    def _spelled_as_quotient(self, item) -> bool:
+        """A gradient spelled ∂L/∂h is bracketed as a factor: ``(∂L/∂y)*y``, ``-(∂L/∂y)*y``,
+        not ``∂L/∂y*y`` (SymPy asks a negative product's factors for Add's precedence)."""
+        return isinstance(item, sp.Symbol) and "/" in self._print_Symbol(item)
+
     def _print_Symbol(self, expr):
         if expr.name == "out":
             return self._settings["out_name"]
-        if expr.name in self._settings["gradients"] and expr.name != "dout":
+        if expr.name == "dout":
+            return self._settings["dout_name"]
+        if expr.name in self._settings["gradients"]:
             return f"∂L/∂{self.name(self._settings['gradients'][expr.name])}"
         return super()._print_Symbol(expr)
 
@@ -397,10 +412,16 @@ class DeriveStrPrinter(NumpySyntax, StrPrinter):
         inner = self._print(arg)
         return f"({inner})" if arg.is_Pow and arg.exp.is_negative else inner
 
+    def _print(self, expr, **kwargs):
+        if isinstance(expr, sp.Indexed):    # its own _sympystr would win over _print_Indexed
+            return self._print_Indexed(expr)
+        return super()._print(expr, **kwargs)
+
     def _print_Indexed(self, expr):
-        label = str(expr.base.label)
-        if label in self._settings["gradients"] and label != "dout":
-            label = f"(∂L/∂{self.name(self._settings['gradients'][label])})"
+        """``(∂L/∂h)[n, j]``: a gradient's entry, its name bracketed before the index."""
+        label = self._print_Symbol(sp.Symbol(str(expr.base.label)))
+        if "/" in label:
+            label = f"({label})"
         return f"{label}[{', '.join(self._print(i) for i in expr.indices)}]"
 
     def _print_Sum(self, expr):

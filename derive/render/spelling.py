@@ -16,8 +16,12 @@ from sympy.core.function import AppliedUndef
 from ..rules import RULES, SPELLINGS, UNARY
 
 #: how a few array names of the book print in LaTeX (others: SymPy's own spelling)
-LATEX_NAMES = {"lam": r"\lambda", "xn": r"\hat{x}", "xc": r"x_{c}", "std": r"\mathrm{std}",
-               "var": r"\mathrm{var}", "mask": r"\mathrm{mask}", "eps": r"\epsilon", "mu": r"\mu"}
+LATEX_NAMES = {"lam": r"\lambda", "xn": r"\hat{x}", "xc": r"x_{c}", "std": r"\sigma_{\epsilon}",
+               "var": r"\sigma^{2}", "mask": r"\mathrm{mask}", "eps": r"\epsilon", "mu": r"\mu"}
+
+#: spellings that read another name's letter (var as σ², std as σ_ε = √(σ² + ε)): a layer
+#: with a name of its own ``sigma`` keeps the code names instead, so no letter means two things
+BORROWED = {"var": ("sigma", r"\mathrm{var}"), "std": ("sigma", r"\mathrm{std}")}
 
 #: names that print as their Greek letter in LaTeX (others longer than a letter: \\mathrm)
 GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "lambda", "lam", "mu", "sigma", "tau",
@@ -136,23 +140,48 @@ def axis_letters(e) -> str:
     return ",".join(letters[a] if a < len(letters) else f"i_{a}" for a in e.axes)
 
 
-def out_name_for(spec, book: str = "y") -> str:
-    """``y``, or ``z`` when the layer already has a name ``y`` (mul, add, a statement y).
+def latex_names(taken=()) -> dict:
+    r""":data:`LATEX_NAMES` for a layer whose names are ``taken``: var is σ² and std is σ_ε,
+    unless the layer has a ``sigma`` of its own.
 
-    A loss layer's output is spelled the same way: its upstream gradient ∂L/∂y is dout,
-    1 when the layer's output is the final loss L."""
-    if spec is None:
-        return book
-    taken = set(spec.symbols()) - {"out", "dout"}
-    return "z" if book in taken else book
+    >>> print(latex_names()["var"], latex_names({"sigma", "var"})["var"])
+    \sigma^{2} \mathrm{var}
+    """
+    names = dict(LATEX_NAMES)
+    for name, (letter, fallback) in BORROWED.items():
+        if letter in taken:
+            names[name] = fallback
+    return names
+
+
+def out_name_for(spec, taken=()) -> str:
+    """How the mathematics spells the output ``out``: ``y``, as the book; ``z`` when the layer
+    already has a name ``y`` (mul, add, a statement y of a loss); ``out`` when it has both.
+
+    ``taken`` adds names the spec does not list (the graph's node names). A loss layer's
+    output is spelled the same way: its upstream gradient ∂L/∂y is dout, 1 when the layer's
+    output is the final loss L. The code keeps ``out`` and ``dout`` whatever the letter.
+
+    >>> out_name_for(None), out_name_for(None, {"y"}), out_name_for(None, {"y", "z"})
+    ('y', 'z', 'out')
+    """
+    names = set(spec.symbols()) if spec is not None else set()
+    names = (names | set(taken)) - {"out", "dout"}
+    return next((c for c in ("y", "z") if c not in names), "out")
+
+
+def layer_names(d) -> set:
+    """Every name a derivation ``d`` shows: the spec's symbols and the graph's node names."""
+    return set(d.spec.symbols()) | {n.name for n in d.graph.nodes}
 
 
 class Spelling:
     """A printer plus the walkthrough's non-expression spellings, for one output language.
 
+    >>> import sympy as sp
     >>> s = Spelling.for_text()
-    >>> s.grad("c"), s.partial("out", "c"), s.arrow
-    ('∂L/∂c', '∂out/∂c', ' → ')
+    >>> s.grad("c"), s.partial("out", "c"), s.grad("out"), s.expr(sp.Symbol("dout")), s.arrow
+    ('∂L/∂c', '∂y/∂c', '∂L/∂y', '∂L/∂y', ' → ')
     >>> Spelling.for_latex().grad("a")
     '\\\\frac{\\\\partial L}{\\\\partial a}'
     """
@@ -162,16 +191,22 @@ class Spelling:
         self.arrow, self.times, self.is_latex = arrow, times, is_latex
 
     @classmethod
-    def for_text(cls, spec=None, gradients=None) -> "Spelling":
+    def for_text(cls, spec=None, gradients=None, taken=()) -> "Spelling":
+        """The text walkthrough's mathematics: the output is y (as on every page), its
+        gradient ∂L/∂y; NumPy's function names; ``taken``: names the layer shows."""
         from .printers import DeriveStrPrinter
-        printer = DeriveStrPrinter({"gradients": dict(gradients or {})})
+        y = out_name_for(spec, taken)
+        printer = DeriveStrPrinter({"gradients": dict(gradients or {}), "out_name": y,
+                                    "dout_name": f"∂L/∂{y}"})
         return cls(printer, arrow=" → ", times=" × ", is_latex=False)
 
     @classmethod
-    def for_latex(cls, spec=None, gradients=None) -> "Spelling":
+    def for_latex(cls, spec=None, gradients=None, taken=()) -> "Spelling":
         from .printers import DeriveLatexPrinter
-        printer = DeriveLatexPrinter({"out_name": out_name_for(spec),
-                                      "gradients": dict(gradients or {})})
+        names = set(taken) | (set(spec.symbols()) if spec is not None else set())
+        printer = DeriveLatexPrinter({"out_name": out_name_for(spec, taken),
+                                      "gradients": dict(gradients or {}),
+                                      "names": latex_names(names)})
         return cls(printer, arrow=r" \to ", times=r" \cdot ", is_latex=True)
 
     def expr(self, e) -> str:

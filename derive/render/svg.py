@@ -24,7 +24,6 @@ from xml.sax.saxutils import escape, quoteattr
 import sympy as sp
 
 from ..shapeargs import broadcast_axes
-from ..steps import dout
 from ..tensor import show_shape
 from . import printers
 from .lang import t, title
@@ -51,9 +50,18 @@ stroke-linejoin:round}
 """
 
 
-def text_form(e) -> str:
-    """Short Unicode text of an expression from the text printer, e.g. ``−dout·out²``."""
-    s = printers.text(sp.sympify(e))
+def spelled(d) -> dict:
+    """The text printer's settings for the picture: the walkthrough's names, y and ∂L/∂y."""
+    from ..backward import gradient_names
+    from .spelling import layer_names, out_name_for
+    y = out_name_for(d.spec, layer_names(d))
+    return {"out_name": y, "dout_name": f"∂L/∂{y}", "gradients": gradient_names(d.graph)}
+
+
+def text_form(e, names=None) -> str:
+    """Short Unicode text of an expression from the text printer, e.g. ``−(∂L/∂y)·y²``
+    (``names``: the printer's settings, :func:`spelled`; none: the code names)."""
+    s = printers.text(sp.sympify(e), **(names or {}))
     for a, b in (("**2", "²"), ("**3", "³"), ("**", "^"), ("*", "·"), (" - ", " − "),
                  ("-", "−")):
         s = s.replace(a, b)
@@ -84,9 +92,9 @@ def _width(s: str) -> float:
     return len(s) * CHAR
 
 
-def layout(graph, steps=()) -> Layout:
+def layout(graph, steps=(), names=None) -> Layout:
     """Columns, order, rows and routed edges of ``graph`` (see :func:`_plan`)."""
-    labels = edge_labels(graph, steps)
+    labels = edge_labels(graph, steps, names)
     nodes = {n.id: n for n in graph.nodes}
     return _plan([n.id for n in graph.nodes],
                  {n.id: n.is_leaf for n in graph.nodes},
@@ -94,7 +102,7 @@ def layout(graph, steps=()) -> Layout:
                  {n.id: len(n.name) * IN_CHAR for n in graph.nodes},
                  [((s, d), tuple(_width(t) for t, _ in labels[(s, d)]))
                   for s, d in edges(graph)],
-                 graph.output, tuple(_width(s) for s in _out_labels(graph)), nodes)
+                 graph.output, tuple(_width(s) for s in _out_labels(graph, names)), nodes)
 
 
 def edges(graph) -> list:
@@ -117,23 +125,26 @@ def _gradient_of(graph, steps) -> dict:
     return grads
 
 
-def _out_labels(graph) -> tuple:
+def _out_labels(graph, names=None) -> tuple:
+    """The output edge's labels: the output's name (with its shape) and its gradient's."""
+    names = names or {}
+    y = names.get("out_name", "out")
     top = graph.node(graph.output)
-    return (f"out {show_shape(top.shape)}" if top.shape and top.op != "outputs" else "out",
-            "∂L/∂out")
+    return (f"{y} {show_shape(top.shape)}" if top.shape and top.op != "outputs" else y,
+            names.get("dout_name", "dout"))
 
 
-def edge_labels(graph, steps=()) -> dict:
+def edge_labels(graph, steps=(), names=None) -> dict:
     """(src, dst) -> ((forward text, tooltip), (backward text, tooltip))."""
     grads = _gradient_of(graph, steps)
     labels = {}
     for src, dst in edges(graph):
         n = graph.node(src)
-        fwd = text_form(n.expr) if not n.is_leaf else n.name
+        fwd = text_form(n.expr, names) if not n.is_leaf else n.name
         fwd_label, fwd_tip = _forward_label(n, graph.node(dst), fwd)
         g = grads.get((src, dst))
         symbol = f"∂L/∂{n.name}"
-        bwd = text_form(g) if g is not None else symbol
+        bwd = text_form(g, names) if g is not None else symbol
         labels[(src, dst)] = ((fwd_label, fwd_tip),
                               (bwd if _fits(bwd) else symbol, f"{symbol} (from this branch) = {bwd}"))
     return labels
@@ -162,8 +173,9 @@ def render(derivation, *, prefix: str | None = None, lang: str = "en") -> str:
     """The graph of ``derivation`` as a standalone ``<svg>`` element (also valid as a file)."""
     graph, steps = derivation.graph, derivation.steps
     pid = prefix or f"g-{derivation.spec.name}"
-    lay = layout(graph, steps)
-    labels = edge_labels(graph, steps)
+    names = spelled(derivation)
+    lay = layout(graph, steps, names)
+    labels = edge_labels(graph, steps, names)
     w, h = round(lay.width), round(lay.height)
     name = title(derivation.spec, lang) if derivation.spec.title else derivation.spec.name
     caption = t("Computational graph of {0}", lang, name)
@@ -176,9 +188,9 @@ def render(derivation, *, prefix: str | None = None, lang: str = "en") -> str:
              "</defs>"]
     for (src, dst), keys in lay.routes.items():
         parts.append(_edge(graph, lay, keys, labels[(src, dst)], pid))
-    parts.append(_output_edge(graph, lay, steps, pid))
+    parts.append(_output_edge(graph, lay, names, pid))
     for n in graph.nodes:
-        parts.append(_node(n, lay.pos[n.id]))
+        parts.append(_node(n, lay.pos[n.id], names))
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 
@@ -240,10 +252,11 @@ def _out_svg(lay, fwd, fwd_tip, bwd, bwd_tip, pid) -> str:
         "</g>"])
 
 
-def _output_edge(graph, lay, steps, pid) -> str:
-    fwd, bwd = _out_labels(graph)
-    return _out_svg(lay, fwd, f"out = {text_form(graph.node(graph.output).expr)}",
-                    bwd, f"∂L/∂out = {dout}, the upstream gradient", pid)
+def _output_edge(graph, lay, names, pid) -> str:
+    fwd, bwd = _out_labels(graph, names)
+    y = (names or {}).get("out_name", "out")
+    return _out_svg(lay, fwd, f"{y} = {text_form(graph.node(graph.output).expr, names)}",
+                    bwd, f"{bwd}, the upstream gradient (dout in the exported code)", pid)
 
 
 def _text(x, y, s, tip, cls, anchor="middle") -> str:
@@ -251,7 +264,7 @@ def _text(x, y, s, tip, cls, anchor="middle") -> str:
             f"<title>{escape(tip)}</title>{escape(s)}</text>")
 
 
-def _node(n, p) -> str:
+def _node(n, p, names=None) -> str:
     x, y = p
     if n.is_leaf:
         return (f'<g class="node input" data-id="{n.id}"><text x="{x:.1f}" y="{y + 5:.1f}" '
@@ -260,7 +273,8 @@ def _node(n, p) -> str:
     label = node_label(n)
     rx = half_width(n)
     size = 14 if len(label) <= 4 else 13
-    tip = f"{n.name} = {text_form(n.expr)} ({n.op})"
+    name = (names or {}).get("out_name", "out") if n.name == "out" else n.name
+    tip = f"{name} = {text_form(n.expr, names)} ({n.op})"
     return "\n".join([
         f'<g class="node op g-node" data-id="{n.id}" data-name={quoteattr(n.name)}>',
         f"<title>{escape(tip)}</title>",

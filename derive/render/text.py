@@ -1,8 +1,8 @@
-"""Plain-text walkthrough: code names (``dout``, ``out``), NumPy-style masks.
+"""Plain-text walkthrough: the page's names (y, ∂L/∂y), NumPy's syntax and masks.
 
 >>> from derive import derive
 >>> text = render(derive("sigmoid"))
->>> "∂L/∂x = dout*out*(1 - out)" in text
+>>> "∂L/∂x = (∂L/∂y)*y*(1 - y)" in text
 True
 """
 from __future__ import annotations
