@@ -57,11 +57,11 @@ def test_the_broadcast_bias_is_repeated_and_its_gradient_sums_the_copies():
     n, m = _dims("affine", "x")[0], _dims("affine", "W")[1]
     step = _step_text(derive("affine").to_text(), "b")
     assert f"of shape {_shape(m)}" in step
-    assert f"b is repeated along axis 0 ({n} copies) to the shape {_shape(n, m)} of out" in step
+    assert f"b is repeated along axis 0 ({n} copies) to the shape {_shape(n, m)} of y" in step
     assert "its gradient is the sum of the copies" in step
     assert f"shapes: {_shape(n, m)} → {_shape(m)} (sum)" in step
     # the + node passes dout on to the matrix product unchanged
-    assert "∂L/∂a = ∂L/∂out × ∂out/∂a = dout × 1 = dout" in derive("affine").to_text()
+    assert "∂L/∂a = ∂L/∂y × ∂y/∂a = ∂L/∂y × 1 = ∂L/∂y" in derive("affine").to_text()
 
 
 def test_softmax_row_sum_is_repeated_along_the_class_axis():
@@ -83,7 +83,7 @@ def test_svg_edges_carry_the_declared_shapes():
     x, w, b = (_shape(*_dims("affine", k)) for k in ("x", "W", "b"))
     assert {f"x {x}", f"W {w}", f"b {b}"} <= set(shown)
     n, m = _dims("affine", "x")[0], _dims("affine", "W")[1]
-    assert f"out {_shape(n, m)}" in shown
+    assert f"y {_shape(n, m)}" in shown          # the output as the maths names it
     (b_tip,) = [t for t in tips if t.startswith("b,")]
     assert f"repeated along axis 0 to {_shape(n, m)}" in b_tip
 
@@ -190,11 +190,11 @@ def test_text_format_draws_affines_edges_with_shapes():
     assert lines[x_line + 1].endswith(f"┴→ dot → a {_shape(n, m)}")
     b_line = next(line for line in lines if line.startswith(f"b {b} ─ repeat → {_shape(n, m)}"))
     plus = next(line for line in lines if line.startswith(f"a {_shape(n, m)} ─"))
-    assert plus.endswith(f"→ + → out {_shape(n, m)}") and b_line.endswith("┐")
+    assert plus.endswith(f"→ + → y {_shape(n, m)}") and b_line.endswith("┐")
 
 
 def test_text_graph_section_only_for_graphs_that_are_not_a_chain():
-    assert "─┴→ × → out" in derive("mul").to_text()
+    assert "─┴→ × → z" in derive("mul").to_text()       # mul has its own y: the output is z
     assert "edges, each operand" not in derive("sigmoid").to_text()
 
 

@@ -172,7 +172,7 @@ def _blocks(d, s) -> list:
         blocks.append(Para(("The graph is not a single chain; its nodes in order:",)))
     blocks.append(Display(tuple((s.name(n.name), s.expr(v)) for n, v in definitions(g))))
     if not is_chain(g):
-        blocks.append(edges_block(g))
+        blocks.append(edges_block(g, s))
     blocks.append(Heading("Backward, node by node"))
     y = Math(s.name("out"))
     code = [" (", Code("dout"), " in the exported code, where ", y, " is ", Code("out"), ")"] \
@@ -304,9 +304,11 @@ def _shape_parts(argument, s) -> tuple:
     return ("shapes: ", Math(s.arrow.join(shown + [result])), " (", *ops, ")")
 
 
-def edges_block(g) -> Edges:
-    """The graph's edges with their shapes (see :class:`Edges`)."""
-    rows = tuple((tuple(edges), n.label(), n.name, tuple(n.shape)) for n, edges in graph_edges(g))
+def edges_block(g, s) -> Edges:
+    """The graph's edges with their shapes (see :class:`Edges`), the output named as the
+    maths names it."""
+    rows = tuple((tuple(edges), n.label(), s.name(n.name), tuple(n.shape))
+                 for n, edges in graph_edges(g))
     return Edges(("edges, each operand with its shape, into its node:",), rows)
 
 

@@ -8,15 +8,16 @@ node's shape::
     x (N, D) ─────────────────┐
     W (D, M) ─────────────────┴→ dot → a (N, M)
     b (M,) ─ repeat → (N, M) ─┐
-    a (N, M) ─────────────────┴→ + → out (N, M)
+    a (N, M) ─────────────────┴→ + → y (N, M)
 
 >>> from derive import derive
->>> from derive.render import edges_block
->>> print("\\n".join(draw(edges_block(derive("affine").graph).rows)))
+>>> from derive.render import edges_block, spelling
+>>> d = derive("affine")
+>>> print("\\n".join(draw(edges_block(d.graph, spelling(d, False)).rows)))
 x (N, D) ─────────────────┐
 W (D, M) ─────────────────┴→ dot → a (N, M)
 b (M,) ─ repeat → (N, M) ─┐
-a (N, M) ─────────────────┴→ + → out (N, M)
+a (N, M) ─────────────────┴→ + → y (N, M)
 """
 from __future__ import annotations
 

@@ -245,7 +245,7 @@ def localize_parts(parts, lang: str) -> tuple:
 
 def localize(blocks, lang: str = "en") -> list:
     """Blocks as the format modules read them: headings filled, paragraphs in ``lang``."""
-    from . import Heading, Para
+    from . import Edges, Heading, Para
     out = []
     for b in blocks:
         if isinstance(b, Heading):
@@ -255,6 +255,8 @@ def localize(blocks, lang: str = "en") -> list:
                                localize_key(b.text, lang), args=()))
         elif isinstance(b, Para):
             out.append(replace(b, parts=localize_parts(b.parts, lang)))
+        elif isinstance(b, Edges):
+            out.append(replace(b, caption=localize_parts(b.caption, lang)))
         else:
             out.append(b)
     return out
