@@ -204,11 +204,19 @@ def _shaped(spec, s, names) -> str:
     for n in names:
         sym = table[n]
         shape = f" {show_shape(shape_of(sym))}" if shape_of(sym) else ""
-        default = f" = {spec.defaults[n]}" if n in spec.defaults else ""
+        default = f" = {_default(spec.defaults[n], s)}" if n in spec.defaults else ""
         out.append(f"{s.name(n)}{shape}{default}" if not s.is_latex else
                    f"{s.name(n)}{default}" + (r"\ \in \mathbb{R}^{%s}" % r" \times ".join(
                        s.expr(dim) for dim in shape_of(sym)) if shape_of(sym) else ""))
     return ", ".join(out)
+
+
+def _default(value, s) -> str:
+    """A parameter's default as the maths writes a decimal (10^{-6}, not 1e-06 in LaTeX)."""
+    import sympy as sp
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return s.expr(sp.Rational(repr(value)))
+    return str(value)
 
 
 def _about(spec, s) -> list:
