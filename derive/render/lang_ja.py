@@ -82,7 +82,7 @@ KEYS = {
     "shapes: {0} ({1}, {2})": "形状: {0}（{1}、{2}）",
     "shapes: {0}: {1}": "形状: {0}: {1}",
     "edges, each operand with its shape, into its node:":
-        "エッジの一覧（各オペランドとその形状、それが入るノード）:",
+        "エッジの一覧（各オペランドとその形状 → それが入るノード）:",
     "rewrite: {0}": "書き換え: {0}",
     ", {0}": "（{0}）",       # the identity a rewrite uses, after its note
     "the backward for {0} reads, besides {1}: {2}": "{0} の逆伝播が {1} のほかに読む値: {2}",
@@ -182,7 +182,7 @@ PHRASES = {
     "in index form)":
         "部分の np.concatenate は、各部分をそのオフセットに置いたものの和である"
         "（添字形式で証明した補題）",
-    "using {p0}": "{p0} を用いる",
+    "using {p0}": "用いた事実: {p0}",
     "Σ {0} over axis {1} = {2}": "軸 {1} 方向の Σ {0} = {2}",
     "assuming {0}": "{0} を仮定",
     "central finite differences of the whole forward agree": "順伝播全体の中心差分と一致する",

@@ -81,7 +81,7 @@ KEYS = {
     "shapes: {0} ({1}, {2})": "형상: {0} ({1}, {2})",
     "shapes: {0}: {1}": "형상: {0}: {1}",
     "edges, each operand with its shape, into its node:":
-        "에지 목록 (피연산자마다 형상과 함께, 그것이 들어가는 노드로):",
+        "에지 목록 (각 피연산자와 그 형상 → 들어가는 노드):",
     "rewrite: {0}": "다시 쓰기: {0}",
     ", {0}": " ({0})",       # the identity a rewrite uses, after its note
     "the backward for {0} reads, besides {1}: {2}": "{0}의 역전파가 {1} 외에 읽는 값: {2}",
@@ -202,10 +202,10 @@ PHRASES = {
     "against zero": "0과 대조",
     # a proof's kink note
     "the two sides differ only at {0}, a kink, where the derivative is a convention":
-        "두 식은 꺾인 점 {0}에서만 다르며, 그곳의 미분값은 관례로 정한다",
+        "양변은 꺾인 점 {0}에서만 다르며, 그곳의 미분값은 관례로 정한다",
     "the two sides may differ only where {0} = 0 (a switching set of measure zero), where the "
     "derivative is a convention":
-        "두 식이 다를 수 있는 곳은 {0} = 0인 곳뿐이며 (측도 0인 전환 집합), 그곳의 미분값은 "
+        "양변이 다를 수 있는 곳은 {0} = 0인 곳뿐이며 (측도 0인 전환 집합), 그곳의 미분값은 "
         "관례로 정한다",
     "the rule's local derivative equals its cached form ({p0})":
         "규칙의 국소적 미분은 저장해 둔 값으로 쓴 형태와 같다 (증명: {p0})",
