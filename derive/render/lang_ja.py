@@ -46,8 +46,8 @@ KEYS = {
     "sum at {0}: {1}": "{0} での和: {1}",
     "a fact used below, from the definition of {0}:": "以下で使う事実（{0} の定義から）:",
     "rewrite {0} {1} before node {2} passes it back (its operands are summed or broadcast)":
-        "{0} を書き換える（規則 {1}）。ノード {2} が逆伝播する前に行う"
-        "（オペランドが足し合わされるかブロードキャストされるため）",
+        "ノード {2} が逆伝播する前に {0} を書き換える（オペランドが足し合わされるか"
+        "ブロードキャストされるため）— {1}",
     "Cached form of the gradient to {0}": "{0} への勾配を保持した値で表す",
     "rewrite {0}": "書き換え {0}",
     "result, proven against sympy.diff of the forward formula":
@@ -58,7 +58,51 @@ KEYS = {
     "the backward for {0} reads the cached values: none (only dout)":
         "{0} の逆伝播が読む保持した値: なし（dout のみ）",
     " (cached form: {0})": "（保持する形: {0}）",
+    "{0} is the gradient arriving from the layer above (in the exported code, {1} is {2}). "
+    "Each node multiplies the gradient arriving at it by its local derivative.":
+        "{0} は上流（上のレイヤ）から伝わってきた勾配である（エクスポートしたコードでは {1} を "
+        "{2} と書く）。各ノードは、伝わってきた勾配にそのノードの局所的な微分を乗算して、"
+        "下流へ伝える。",
+    "{0} is the gradient arriving from the layer above ({1} in the exported code, where {2} is "
+    "{3}). Each node multiplies the gradient arriving at it by its local derivative.":
+        "{0} は上流（上のレイヤ）から伝わってきた勾配である（エクスポートしたコードでは {1}。"
+        "コードでは {2} を {3} と書く）。各ノードは、伝わってきた勾配にそのノードの局所的な"
+        "微分を乗算して、下流へ伝える。",
+    "; {0} is repeated along axis {1} ({2} copies) to the shape {3} of {4}, so its gradient is "
+    "the sum of the copies":
+        "。{0} は軸 {1} の方向に {2} 個複製されて {4} の形状 {3} になるので、その勾配は"
+        "複製の勾配の和である",
+    "; {0} is repeated along axes {1} ({2} copies) to the shape {3} of {4}, so its gradient is "
+    "the sum of the copies":
+        "。{0} は軸 {1} の方向に {2} 個複製されて {4} の形状 {3} になるので、その勾配は"
+        "複製の勾配の和である",
+    # a step's shape argument, as the book checks ∂L/∂X = ∂L/∂Y·Wᵀ by (N, 3)·(3, 2) = (N, 2)
+    "shapes: {0}": "形状: {0}",
+    "shapes: {0} ({1})": "形状: {0}（{1}）",
+    "shapes: {0} ({1}, {2})": "形状: {0}（{1}、{2}）",
+    "shapes: {0}: {1}": "形状: {0}: {1}",
+    "edges, each operand with its shape, into its node:":
+        "エッジの一覧（各オペランドとその形状 → それが入るノード）:",
+    "rewrite: {0}": "書き換え: {0}",
+    ", {0}": "（{0}）",       # the identity a rewrite uses, after its note
+    "the backward for {0} reads, besides {1}: {2}": "{0} の逆伝播が {1} のほかに読む値: {2}",
+    " ({0})": "（{0}）",
+    ".": "。",
+    "the backward for {0} reads only the gradient arriving, {1}.":
+        "{0} の逆伝播が読むのは、伝わってきた勾配 {1} だけである。",
+    "Names you may use in derive check: {0}; check a node's gradient with {1}.":
+        "derive check で使える名前: {0}。ノードの勾配を確かめるには {1} を使う。",
     # --- the HTML page, the Markdown and LaTeX site (html.py, docs.py, svg) ---
+    'Forward values (<span class="fwd">above</span> the arrows, going right) and backward '
+    'gradients (<span class="bwd">below</span>, going left); hover a label for its full '
+    "formula. Labels use the walkthrough's names and NumPy's functions.":
+        '順伝播の値（矢印の<span class="fwd">上</span>、右向き）と逆伝播の勾配'
+        '（<span class="bwd">下</span>、左向き）。ラベルにカーソルを合わせると式全体が'
+        "表示される。ラベルには本文と同じ名前と NumPy の関数を使う。",
+    "Computational graph of {0}: forward values above the arrows (going right), backward "
+    "gradients below them (going left, in red).":
+        "{0} の計算グラフ: 順伝播の値は矢印の上（右向き）、逆伝播の勾配はその下"
+        "（左向き、赤）。",
     "← all layers": "← すべてのレイヤ",
     "Result (proven; in the cached form the backward pass uses):":
         "結果（証明済み。逆伝播が使う、保持した値による形）:",
@@ -113,7 +157,7 @@ PHRASES = {
     "by regions": "領域分け",
     "index form (all sizes)": "添字形式（すべての大きさ）",
     "by the steps above": "上のステップから",
-    "the same expression": "同じ式",
+    "the same expression": "同じ式になる",
     "same canonical form": "同じ正規形",
     "canonical form": "正規形",
     "expand(a - b) = 0 with f⁻¹(f(u)) = u": "f⁻¹(f(u)) = u を使って expand(a - b) = 0",
@@ -138,7 +182,7 @@ PHRASES = {
     "in index form)":
         "部分の np.concatenate は、各部分をそのオフセットに置いたものの和である"
         "（添字形式で証明した補題）",
-    "using {p0}": "{p0} を用いる",
+    "using {p0}": "用いた事実: {p0}",
     "Σ {0} over axis {1} = {2}": "軸 {1} 方向の Σ {0} = {2}",
     "assuming {0}": "{0} を仮定",
     "central finite differences of the whole forward agree": "順伝播全体の中心差分と一致する",
@@ -164,7 +208,54 @@ PHRASES = {
     "derivative is a convention":
         "両辺が異なりうるのは {0} = 0 となる所だけで（測度ゼロの切り替え集合）、そこでの微分は"
         "慣例で決める",
+    "the rule's local derivative equals its cached form ({p0})":
+        "規則の局所的な微分は、保持した値による形と等しい（証明: {p0}）",
+    # a proof's tactic (derive.proof._TACTICS)
+    "the difference of the two sides expands to 0": "両辺の差は展開すれば 0 になる",
+    "the difference of the two sides expands to 0 once f⁻¹(f(u)) is u":
+        "f⁻¹(f(u)) を u とすれば、両辺の差は展開すれば 0 になる",
+    "the difference of the two sides cancels to 0": "両辺の差は通分・約分すれば 0 になる",
+    "the difference of the two sides, written with exp, cancels to 0":
+        "両辺の差は exp で表して通分・約分すれば 0 になる",
+    "the difference of the two sides simplifies to 0": "両辺の差は整理すれば 0 になる",
     # the cached form a gradient reads
     "mixed": "混合",
     "index": "インデックス",
+    "the gradient written in the output": "出力で表した勾配",
+    "the gradient written in the inputs": "入力で表した勾配",
+    "the chain rule's result, simplified": "連鎖律の結果を整理したもの",
+    "the gradient rewritten through the values the forward keeps":
+        "順伝播が保持する値で書き直した勾配",
+    # the cached form's rewrites (derive.algebra, derive.cached, derive.tensor_cached): a
+    # rewrite's name is what the student does to the line, its note why
+    "substitute": "代入する",
+    "put in the forward formula": "出力に順伝播の式を代入する",
+    "split the fraction": "分数を分ける",
+    "the forward formula once for each y of the cached form, times what remains":
+        "保持した値による形の y 一つにつき順伝播の式を一つずつ取り出し、残りの部分を掛ける",
+    "what remains": "残りの部分を書き直す",
+    "written with the forward formula": "順伝播の式で表す",
+    "recognise y": "y に戻す",
+    "the forward formula is the output": "順伝播の式は出力そのものである",
+    "multiply out": "展開する",
+    "factor": "因数分解する",
+    "simplify": "整理する",
+    "tidy": "式を整える",
+    "invert": "逆関数で解く",
+    "solve the forward formula for the input": "順伝播の式を入力について解く",
+    "invert branches": "分岐ごとに逆関数で解く",
+    "each branch solved for the input": "各分岐を入力について解く",
+    "conditions read on y": "条件は y で判定する",
+    "read on out": "条件を出力で判定する",
+    "y > 0 exactly where {0} > 0, so the condition can be read on y":
+        "y > 0 となるのはちょうど {0} > 0 のところなので、条件は y で判定できる",
+    "each term": "項ごとに書き直す",
+    "each term put in cached values on its own": "各項を一つずつ保持した値で表す",
+    "in cached values": "保持した値で表す",
+    "the terms collected": "項をまとめる",
+    "the gradient arriving at the maximum cancels": "最大値に伝わる勾配は打ち消し合って消える",
+    "chain rule": "連鎖律",
+    "prune branches": "不要な分岐を除く",
+    "branches that cannot be taken and conditions already decided removed":
+        "通りえない分岐と、すでに決まっている条件を取り除く",
 }

@@ -47,8 +47,8 @@ KEYS = {
     "sum at {0}: {1}": "{0}에서의 합: {1}",
     "a fact used below, from the definition of {0}:": "아래에서 쓰는 사실 ({0}의 정의에서):",
     "rewrite {0} {1} before node {2} passes it back (its operands are summed or broadcast)":
-        "{0} 다시 쓰기 (규칙 {1}): 노드 {2}에서 역전파하기 전에 한다 "
-        "(피연산자가 합해지거나 브로드캐스트되기 때문)",
+        "노드 {2}에서 역전파하기 전에 {0} 다시 쓰기 (피연산자가 합해지거나 브로드캐스트되므로) "
+        "— {1}",
     "Cached form of the gradient to {0}": "{0}에 대한 기울기를 저장해 둔 값으로 쓰기",
     "rewrite {0}": "다시 쓰기 {0}",
     "result, proven against sympy.diff of the forward formula":
@@ -59,7 +59,47 @@ KEYS = {
     "the backward for {0} reads the cached values: none (only dout)":
         "{0}의 역전파가 읽는 저장된 값: 없음 (dout만)",
     " (cached form: {0})": " (저장 형태: {0})",
+    "{0} is the gradient arriving from the layer above (in the exported code, {1} is {2}). "
+    "Each node multiplies the gradient arriving at it by its local derivative.":
+        "위 계층(상류)에서 전해지는 기울기: {0} (내보낸 코드에서 {1}의 이름은 {2}). 각 노드는 "
+        "자신에게 전해진 기울기에 국소적 미분을 곱해 하류로 흘려보낸다.",
+    "{0} is the gradient arriving from the layer above ({1} in the exported code, where {2} is "
+    "{3}). Each node multiplies the gradient arriving at it by its local derivative.":
+        "위 계층(상류)에서 전해지는 기울기: {0} (내보낸 코드의 {1}. 코드에서 {2}의 이름은 {3}). "
+        "각 노드는 자신에게 전해진 기울기에 국소적 미분을 곱해 하류로 흘려보낸다.",
+    "; {0} is repeated along axis {1} ({2} copies) to the shape {3} of {4}, so its gradient is "
+    "the sum of the copies":
+        "; {0}의 값이 축 {1} 방향으로 {2}개 복제되어 {4}의 형상 {3}에 맞춰지므로, 그 기울기는 "
+        "복사본들의 기울기를 더한 것이다",
+    "; {0} is repeated along axes {1} ({2} copies) to the shape {3} of {4}, so its gradient is "
+    "the sum of the copies":
+        "; {0}의 값이 축 {1} 방향으로 {2}개 복제되어 {4}의 형상 {3}에 맞춰지므로, 그 기울기는 "
+        "복사본들의 기울기를 더한 것이다",
+    # a step's shape argument, as the book checks ∂L/∂X = ∂L/∂Y·Wᵀ by (N, 3)·(3, 2) = (N, 2)
+    "shapes: {0}": "형상: {0}",
+    "shapes: {0} ({1})": "형상: {0} ({1})",
+    "shapes: {0} ({1}, {2})": "형상: {0} ({1}, {2})",
+    "shapes: {0}: {1}": "형상: {0}: {1}",
+    "edges, each operand with its shape, into its node:":
+        "에지 목록 (각 피연산자와 그 형상 → 들어가는 노드):",
+    "rewrite: {0}": "다시 쓰기: {0}",
+    ", {0}": " ({0})",       # the identity a rewrite uses, after its note
+    "the backward for {0} reads, besides {1}: {2}": "{0}의 역전파가 {1} 외에 읽는 값: {2}",
+    "the backward for {0} reads only the gradient arriving, {1}.":
+        "{0}의 역전파는 전해지는 기울기 {1}만 읽는다.",
+    "Names you may use in derive check: {0}; check a node's gradient with {1}.":
+        "derive check에서 쓸 수 있는 이름: {0}. 노드 하나의 기울기를 확인하려면 {1} 옵션을 쓴다.",
     # --- the HTML page, the Markdown and LaTeX site (html.py, docs.py, svg) ---
+    'Forward values (<span class="fwd">above</span> the arrows, going right) and backward '
+    'gradients (<span class="bwd">below</span>, going left); hover a label for its full '
+    "formula. Labels use the walkthrough's names and NumPy's functions.":
+        '순전파 값(화살표 <span class="fwd">위</span>, 오른쪽으로)과 역전파 기울기'
+        '(<span class="bwd">아래</span>, 왼쪽으로). 라벨에 마우스를 올리면 전체 식이 보인다. '
+        "라벨은 본문과 같은 이름과 NumPy의 함수를 쓴다.",
+    "Computational graph of {0}: forward values above the arrows (going right), backward "
+    "gradients below them (going left, in red).":
+        "{0}의 계산 그래프: 순전파 값은 화살표 위(오른쪽으로), 역전파 기울기는 그 아래"
+        "(왼쪽으로, 빨간색).",
     "← all layers": "← 모든 계층",
     "Result (proven; in the cached form the backward pass uses):":
         "결과 (증명됨. 역전파가 쓰는, 저장해 둔 값으로 쓴 형태):",
@@ -115,7 +155,7 @@ PHRASES = {
     "by regions": "영역 나누기",
     "index form (all sizes)": "첨자 형태 (모든 크기)",
     "by the steps above": "위의 단계들로",
-    "the same expression": "같은 식",
+    "the same expression": "같은 식이 된다",
     "same canonical form": "같은 정규형",
     "canonical form": "정규형",
     "expand(a - b) = 0 with f⁻¹(f(u)) = u": "f⁻¹(f(u)) = u를 써서 expand(a - b) = 0",
@@ -162,12 +202,59 @@ PHRASES = {
     "against zero": "0과 대조",
     # a proof's kink note
     "the two sides differ only at {0}, a kink, where the derivative is a convention":
-        "두 식은 꺾인 점 {0}에서만 다르며, 그곳의 미분값은 관례로 정한다",
+        "양변은 꺾인 점 {0}에서만 다르며, 그곳의 미분값은 관례로 정한다",
     "the two sides may differ only where {0} = 0 (a switching set of measure zero), where the "
     "derivative is a convention":
-        "두 식이 다를 수 있는 곳은 {0} = 0인 곳뿐이며 (측도 0인 전환 집합), 그곳의 미분값은 "
+        "양변이 다를 수 있는 곳은 {0} = 0인 곳뿐이며 (측도 0인 전환 집합), 그곳의 미분값은 "
         "관례로 정한다",
+    "the rule's local derivative equals its cached form ({p0})":
+        "규칙의 국소적 미분은 저장해 둔 값으로 쓴 형태와 같다 (증명: {p0})",
+    # a proof's tactic (derive.proof._TACTICS)
+    "the difference of the two sides expands to 0": "양변의 차는 전개하여 0이 된다",
+    "the difference of the two sides expands to 0 once f⁻¹(f(u)) is u":
+        "f⁻¹(f(u))를 u로 두면 양변의 차는 전개하여 0이 된다",
+    "the difference of the two sides cancels to 0": "양변의 차는 통분·약분하여 0이 된다",
+    "the difference of the two sides, written with exp, cancels to 0":
+        "양변의 차는 exp로 나타내 통분·약분하여 0이 된다",
+    "the difference of the two sides simplifies to 0": "양변의 차는 정리하여 0이 된다",
     # the cached form a gradient reads
     "mixed": "혼합",
     "index": "인덱스",
+    "the gradient written in the output": "출력으로 나타낸 기울기",
+    "the gradient written in the inputs": "입력으로 나타낸 기울기",
+    "the chain rule's result, simplified": "연쇄법칙의 결과를 정리한 것",
+    "the gradient rewritten through the values the forward keeps":
+        "순전파가 저장해 두는 값으로 다시 쓴 기울기",
+    # the cached form's rewrites (derive.algebra, derive.cached, derive.tensor_cached): a
+    # rewrite's name is what the student does to the line, its note why
+    "substitute": "대입한다",
+    "put in the forward formula": "출력 자리에 순전파 식을 넣는다",
+    "split the fraction": "분수를 나눈다",
+    "the forward formula once for each y of the cached form, times what remains":
+        "저장해 둔 값으로 쓴 형태의 y 하나마다 순전파 식을 하나씩 떼어 내고, 남은 부분을 곱한다",
+    "what remains": "남은 부분을 고쳐 쓴다",
+    "written with the forward formula": "순전파 식으로 나타낸다",
+    "recognise y": "y로 되돌린다",
+    "the forward formula is the output": "순전파 식이 곧 출력이다",
+    "multiply out": "전개한다",
+    "factor": "인수분해한다",
+    "simplify": "간단히 정리한다",
+    "tidy": "식을 다듬는다",
+    "invert": "역함수로 푼다",
+    "solve the forward formula for the input": "순전파 식을 입력에 대해 푼다",
+    "invert branches": "분기마다 역함수로 푼다",
+    "each branch solved for the input": "각 분기를 입력에 대해 푼다",
+    "conditions read on y": "조건은 y로 판정한다",
+    "read on out": "조건을 출력으로 판정한다",
+    "y > 0 exactly where {0} > 0, so the condition can be read on y":
+        "y > 0인 곳은 정확히 {0} > 0인 곳이므로, 조건을 y로 판정할 수 있다",
+    "each term": "항별로 다시 쓴다",
+    "each term put in cached values on its own": "각 항을 하나씩 저장된 값으로 나타낸다",
+    "in cached values": "저장된 값으로 나타낸다",
+    "the terms collected": "항을 모은다",
+    "the gradient arriving at the maximum cancels": "최댓값에 전해지는 기울기는 상쇄되어 없어진다",
+    "chain rule": "연쇄법칙",
+    "prune branches": "필요 없는 분기를 지운다",
+    "branches that cannot be taken and conditions already decided removed":
+        "실행될 수 없는 분기와 이미 결정된 조건을 지운다",
 }
