@@ -102,7 +102,7 @@ def test_show_lang(capsys):
     assert main(["show", "sigmoid", "--lang", "ko"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Sigmoid (계층 sigmoid)\n") and "역전파" in out
-    assert "∂L/∂x = dout*out*(1 - out)" in out
+    assert "∂L/∂x = (∂L/∂y)*y*(1 - y)" in out
     assert main(["show", "relu", "--lang", "ja", "--format", "latex", "--standalone"]) == 0
     tex = capsys.readouterr().out
     assert "\\usepackage{luatexja}" in tex and "計算グラフ" in tex
