@@ -264,7 +264,7 @@ def hinge(x, t):
 ''',
     "affine": '''
 def affine(x: input("N", "D"), W: weight("D", "M"), b: weight("M")):
-    """Affine (fully connected): out = x·W + b
+    """Affine (fully connected): y = x·W + b
 
     class: Affine
     flatten: x
@@ -341,7 +341,7 @@ def layernorm(x: input("N", "D"), gamma: weight("D"), beta: weight("D"),
 ''',
     "dropout": '''
 def dropout(x: input("N", "D"), mask: const("N", "D")):
-    """Dropout (training): out = x ⊙ mask
+    """Dropout (training): y = x ⊙ mask
 
     class: Dropout
     dropout: mask (ratio 0.5)
@@ -352,7 +352,7 @@ def dropout(x: input("N", "D"), mask: const("N", "D")):
     "convolution": '''
 def convolution(x: input("N", "C", "H", "Wd"), W: weight("FN", "C", "FH", "FW"), b: weight("FN"),
                 stride: param(integer=True, positive=True) = 1, pad: param(integer=True) = 0):
-    """Convolution (the book's im2col form): out[n, f, i, j] = Σ_c,p,q x[n, c, i·stride + p − pad, j·stride + q − pad]·W[f, c, p, q] + b[f]
+    """Convolution (the book's im2col form): y[n, f, i, j] = Σ_c,p,q x[n, c, i·stride + p − pad, j·stride + q − pad]·W[f, c, p, q] + b[f]
 
     class: Convolution
     note: x is (N, C, H, Wd) (Wd, the width, keeps the name W for the filters), W is (FN, C, FH, FW), out is (N, FN, OH, OW) with OH = 1 + (H + 2·pad − FH)//stride and OW = 1 + (Wd + 2·pad − FW)//stride; x reads 0 outside its range (zero padding)
@@ -366,7 +366,7 @@ def convolution(x: input("N", "C", "H", "Wd"), W: weight("FN", "C", "FH", "FW"),
 def pooling(x: input("N", "C", "H", "Wd"), pool_h: param(integer=True, positive=True) = 2,
             pool_w: param(integer=True, positive=True) = 2,
             stride: param(integer=True, positive=True) = 2, pad: param(integer=True) = 0):
-    """Max pooling: out[n, c, i, j] = max_p,q x[n, c, i·stride + p − pad, j·stride + q − pad]
+    """Max pooling: y[n, c, i, j] = max_p,q x[n, c, i·stride + p − pad, j·stride + q − pad]
 
     class: Pooling
     note: x is (N, C, H, Wd), out is (N, C, OH, OW) with OH = 1 + (H + 2·pad − pool_h)//stride; padding reads 0 and takes part in the maximum, as the book's im2col

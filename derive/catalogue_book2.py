@@ -13,7 +13,7 @@ from __future__ import annotations
 VOLUME2: dict[str, str] = {
     "matmul": '''
 def matmul(x: input("N", "D"), W: weight("D", "H")):
-    """MatMul: out = x·W (no bias, volume 2)
+    """MatMul: y = x·W (no bias, volume 2)
 
     class: MatMul
     """
@@ -21,7 +21,7 @@ def matmul(x: input("N", "D"), W: weight("D", "H")):
 ''',
     "embedding": '''
 def embedding(idx: index("N"), W: weight("V", "D")):
-    """Embedding: out = W[idx], the rows of W picked by the word ids idx
+    """Embedding: y = W[idx], the rows of W picked by the word ids idx
 
     class: Embedding
     note: idx holds row numbers (word ids), an index array that is not differentiated; backward returns None and dW adds dout at rows idx, repeated ids accumulating (np.add.at)
@@ -30,7 +30,7 @@ def embedding(idx: index("N"), W: weight("V", "D")):
 ''',
     "time_embedding": '''
 def time_embedding(idx: index("N", "T"), W: weight("V", "D")):
-    """Time embedding: out[n, t] = W[idx[n, t]] for a batch of id sequences
+    """Time embedding: y[n, t] = W[idx[n, t]] for a batch of id sequences
 
     class: TimeEmbedding
     note: the same W serves every time step, so dW adds the rows of every step: the sum over t of the per-step gradients
@@ -145,7 +145,7 @@ def time_gru(x: input("N", "D"), h_prev: input("N", "H"), Wx: weight("D", "3*H")
 ''',
     "time_affine": '''
 def time_affine(x: input("N", "T", "D"), W: weight("D", "M"), b: weight("M")):
-    """Time affine: out[n, t] = x[n, t]·W + b at every time step
+    """Time affine: y[n, t] = x[n, t]·W + b at every time step
 
     class: TimeAffine
     note: the same W and b at every step: their gradients add up over n and t (the einsum sums over both), as the book's reshape to (N·T, D) does
@@ -168,7 +168,7 @@ def time_softmax_with_loss(x: input("N", "T", "V"), t: const("N", "T", "V")):
 ''',
     "time_dropout": '''
 def time_dropout(x: input("N", "T", "D"), mask: const("N", "T", "D")):
-    """Time dropout (inverted, training): out = x ⊙ mask, mask in {0, 1/(1 − ratio)}
+    """Time dropout (inverted, training): y = x ⊙ mask, mask in {0, 1/(1 − ratio)}
 
     class: TimeDropout
     dropout: mask (ratio 0.5, inverted)

@@ -46,13 +46,13 @@ PHRASES = {
     "Layer normalization (per row)": "Layer Normalization（行ごと）",
     "Dropout (training): {0}": "Dropout（学習時）: {0}",
     "Convolution (the book's im2col form): {0}": "畳み込み（本書の im2col の形）: {0}",
-    "Max pooling: out[n, c, i, j] = max_p,q x[n, c, i·stride + p − pad, j·stride + q − pad]":
-        "Max プーリング: out[n, c, i, j] = max_p,q x[n, c, i·stride + p − pad, j·stride + q − pad]",
-    "MatMul: out = x·W (no bias, volume 2)": "MatMul: out = x·W（バイアスなし、第 2 巻）",
-    "Embedding: out = W[idx], the rows of W picked by the word ids idx":
-        "Embedding: out = W[idx]、単語 ID idx で選んだ W の行",
-    "Time embedding: out[n, t] = W[idx[n, t]] for a batch of id sequences":
-        "Time Embedding: ID の系列のバッチについて out[n, t] = W[idx[n, t]]",
+    "Max pooling: y[n, c, i, j] = max_p,q x[n, c, i·stride + p − pad, j·stride + q − pad]":
+        "Max プーリング: y[n, c, i, j] = max_p,q x[n, c, i·stride + p − pad, j·stride + q − pad]",
+    "MatMul: y = x·W (no bias, volume 2)": "MatMul: y = x·W（バイアスなし、第 2 巻）",
+    "Embedding: y = W[idx], the rows of W picked by the word ids idx":
+        "Embedding: y = W[idx]、単語 ID idx で選んだ W の行",
+    "Time embedding: y[n, t] = W[idx[n, t]] for a batch of id sequences":
+        "Time Embedding: ID の系列のバッチについて y[n, t] = W[idx[n, t]]",
     "Sigmoid with binary cross-entropy loss (mean over the batch)":
         "Sigmoid-with-Loss: 二値交差エントロピー誤差（バッチの平均）",
     "RNN cell: {0}": "RNN セル: {0}",
@@ -64,12 +64,12 @@ PHRASES = {
         "Time LSTM: T ステップにわたる LSTM セル（1 ステップを示す。h と c を引き継ぐ）",
     "Time GRU: the GRU cell over T steps (one step shown; h carried)":
         "Time GRU: T ステップにわたる GRU セル（1 ステップを示す。h を引き継ぐ）",
-    "Time affine: out[n, t] = x[n, t]·W + b at every time step":
-        "Time Affine: すべての時刻で out[n, t] = x[n, t]·W + b",
+    "Time affine: y[n, t] = x[n, t]·W + b at every time step":
+        "Time Affine: すべての時刻で y[n, t] = x[n, t]·W + b",
     "Time softmax with loss: mean cross-entropy over the N·T time steps":
         "Time Softmax-with-Loss: N·T 個の時刻にわたる交差エントロピーの平均",
-    "Time dropout (inverted, training): out = x ⊙ mask, mask in {0, 1/(1 − ratio)}":
-        "Time Dropout（inverted dropout、学習時）: out = x ⊙ mask、mask は {0, 1/(1 − ratio)} の要素",
+    "Time dropout (inverted, training): y = x ⊙ mask, mask in {0, 1/(1 − ratio)}":
+        "Time Dropout（inverted dropout、学習時）: y = x ⊙ mask、mask は {0, 1/(1 − ratio)} の要素",
     "Time attention: for each decoder step, attention over the encoder states":
         "Time Attention: デコーダの各時刻で、エンコーダの状態に対する Attention",
     "Weight sum (attention's context vector): {0}": "Weight Sum（Attention のコンテキストベクトル）: {0}",

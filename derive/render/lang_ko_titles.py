@@ -46,13 +46,13 @@ PHRASES = {
     "Layer normalization (per row)": "계층 정규화 (행별)",
     "Dropout (training): {0}": "드롭아웃 (학습 시): {0}",
     "Convolution (the book's im2col form): {0}": "합성곱 (책의 im2col 형태): {0}",
-    "Max pooling: out[n, c, i, j] = max_p,q x[n, c, i·stride + p − pad, j·stride + q − pad]":
-        "최대 풀링: out[n, c, i, j] = max_p,q x[n, c, i·stride + p − pad, j·stride + q − pad]",
-    "MatMul: out = x·W (no bias, volume 2)": "MatMul: out = x·W (편향 없음, 2권)",
-    "Embedding: out = W[idx], the rows of W picked by the word ids idx":
-        "Embedding: out = W[idx], 단어 ID idx로 고른 W의 행",
-    "Time embedding: out[n, t] = W[idx[n, t]] for a batch of id sequences":
-        "Time Embedding: ID 시퀀스의 배치에 대해 out[n, t] = W[idx[n, t]]",
+    "Max pooling: y[n, c, i, j] = max_p,q x[n, c, i·stride + p − pad, j·stride + q − pad]":
+        "최대 풀링: y[n, c, i, j] = max_p,q x[n, c, i·stride + p − pad, j·stride + q − pad]",
+    "MatMul: y = x·W (no bias, volume 2)": "MatMul: y = x·W (편향 없음, 2권)",
+    "Embedding: y = W[idx], the rows of W picked by the word ids idx":
+        "Embedding: y = W[idx], 단어 ID idx로 고른 W의 행",
+    "Time embedding: y[n, t] = W[idx[n, t]] for a batch of id sequences":
+        "Time Embedding: ID 시퀀스의 배치에 대해 y[n, t] = W[idx[n, t]]",
     "Sigmoid with binary cross-entropy loss (mean over the batch)":
         "Sigmoid-with-Loss: 이진 교차 엔트로피 오차 (배치 평균)",
     "RNN cell: {0}": "RNN 셀: {0}",
@@ -64,12 +64,12 @@ PHRASES = {
         "Time LSTM: T 단계에 걸친 LSTM 셀 (한 단계를 보인다. h와 c를 이어 받는다)",
     "Time GRU: the GRU cell over T steps (one step shown; h carried)":
         "Time GRU: T 단계에 걸친 GRU 셀 (한 단계를 보인다. h를 이어 받는다)",
-    "Time affine: out[n, t] = x[n, t]·W + b at every time step":
-        "Time Affine: 모든 시각에서 out[n, t] = x[n, t]·W + b",
+    "Time affine: y[n, t] = x[n, t]·W + b at every time step":
+        "Time Affine: 모든 시각에서 y[n, t] = x[n, t]·W + b",
     "Time softmax with loss: mean cross-entropy over the N·T time steps":
         "Time Softmax-with-Loss: N·T개 시각에 걸친 교차 엔트로피의 평균",
-    "Time dropout (inverted, training): out = x ⊙ mask, mask in {0, 1/(1 − ratio)}":
-        "Time Dropout (역 드롭아웃, 학습 시): out = x ⊙ mask, mask는 {0, 1/(1 − ratio)}의 원소",
+    "Time dropout (inverted, training): y = x ⊙ mask, mask in {0, 1/(1 − ratio)}":
+        "Time Dropout (역 드롭아웃, 학습 시): y = x ⊙ mask, mask는 {0, 1/(1 − ratio)}의 원소",
     "Time attention: for each decoder step, attention over the encoder states":
         "Time Attention: 디코더의 각 시각마다 인코더 상태에 대한 어텐션",
     "Weight sum (attention's context vector): {0}": "Weight Sum (어텐션의 맥락 벡터): {0}",
