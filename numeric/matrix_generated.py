@@ -132,7 +132,7 @@ def _window_first_max(x, FH, FW, stride, pad):
 
 
 def affine_backward(dout, W, x):
-    """Affine (fully connected): out = x·W + b backward: (dx, dW, db).
+    """Affine (fully connected): y = x·W + b backward: (dx, dW, db).
 
     dL/dx = dout @ W.T
     dL/dW = x.T @ dout
@@ -145,7 +145,7 @@ def affine_backward(dout, W, x):
 
 
 class Affine:
-    """Affine (fully connected): out = x·W + b.
+    """Affine (fully connected): y = x·W + b.
 
     out = x @ W + b
 
@@ -428,7 +428,7 @@ class LayerNorm:
 
 
 def dropout_backward(dout, mask):
-    """Dropout (training): out = x ⊙ mask backward: (dx).
+    """Dropout (training): y = x ⊙ mask backward: (dx).
 
     dL/dx = dout*mask
     """
@@ -437,7 +437,7 @@ def dropout_backward(dout, mask):
 
 
 class Dropout:
-    """Dropout (training): out = x ⊙ mask.
+    """Dropout (training): y = x ⊙ mask.
 
     out = mask*x
 
@@ -463,7 +463,7 @@ class Dropout:
 
 
 def convolution_backward(dout, W, col, x_shape, stride=1, pad=0):
-    """Convolution (the book's im2col form): out[n, f, i, j] = Σ_c,p,q x[n, c, i·stride + p − pad, j·stride + q − pad]·W[f, c, p, q] + b[f] backward: (dx, dW, db).
+    """Convolution (the book's im2col form): y[n, f, i, j] = Σ_c,p,q x[n, c, i·stride + p − pad, j·stride + q − pad]·W[f, c, p, q] + b[f] backward: (dx, dW, db).
 
     dL/dx = fold(np.einsum('nfij,fcpq->ncpqij', dout, W), H, Wd, stride, pad)
     dL/dW = np.einsum('nfij,ncpqij->fcpq', dout, col)
@@ -478,7 +478,7 @@ def convolution_backward(dout, W, col, x_shape, stride=1, pad=0):
 
 
 class Convolution:
-    """Convolution (the book's im2col form): out[n, f, i, j] = Σ_c,p,q x[n, c, i·stride + p − pad, j·stride + q − pad]·W[f, c, p, q] + b[f].
+    """Convolution (the book's im2col form): y[n, f, i, j] = Σ_c,p,q x[n, c, i·stride + p − pad, j·stride + q − pad]·W[f, c, p, q] + b[f].
 
     col = windows(x, FH, FW, stride, pad)
     out = np.reshape(b, (FN, 1, 1)) + np.einsum('ncpqij,fcpq->nfij', col, W)
@@ -515,7 +515,7 @@ class Convolution:
 
 
 def pooling_backward(dout, x, pool_h=2, pool_w=2, stride=2, pad=0):
-    """Max pooling: out[n, c, i, j] = max_p,q x[n, c, i·stride + p − pad, j·stride + q − pad] backward: (dx).
+    """Max pooling: y[n, c, i, j] = max_p,q x[n, c, i·stride + p − pad, j·stride + q − pad] backward: (dx).
 
     dL/dx = fold(np.expand_dims(dout, (2, 3))*first_max(windows(x, pool_h, pool_w, stride, pad), axis=(2, 3)), H, Wd, stride, pad)
     """
@@ -526,7 +526,7 @@ def pooling_backward(dout, x, pool_h=2, pool_w=2, stride=2, pad=0):
 
 
 class Pooling:
-    """Max pooling: out[n, c, i, j] = max_p,q x[n, c, i·stride + p − pad, j·stride + q − pad].
+    """Max pooling: y[n, c, i, j] = max_p,q x[n, c, i·stride + p − pad, j·stride + q − pad].
 
     out = np.max(windows(x, pool_h, pool_w, stride, pad), axis=(2, 3))
 
@@ -555,7 +555,7 @@ class Pooling:
 
 
 def matmul_backward(dout, W, x):
-    """MatMul: out = x·W (no bias, volume 2) backward: (dx, dW).
+    """MatMul: y = x·W (no bias, volume 2) backward: (dx, dW).
 
     dL/dx = dout @ W.T
     dL/dW = x.T @ dout
@@ -566,7 +566,7 @@ def matmul_backward(dout, W, x):
 
 
 class MatMul:
-    """MatMul: out = x·W (no bias, volume 2).
+    """MatMul: y = x·W (no bias, volume 2).
 
     out = x @ W
 
@@ -590,7 +590,7 @@ class MatMul:
 
 
 def embedding_backward(dout, W, idx):
-    """Embedding: out = W[idx], the rows of W picked by the word ids idx backward: (dW).
+    """Embedding: y = W[idx], the rows of W picked by the word ids idx backward: (dW).
 
     dL/dW = scatter_add(dout, idx, W.shape)
     """
@@ -599,7 +599,7 @@ def embedding_backward(dout, W, idx):
 
 
 class Embedding:
-    """Embedding: out = W[idx], the rows of W picked by the word ids idx.
+    """Embedding: y = W[idx], the rows of W picked by the word ids idx.
 
     out = W[idx]
 
@@ -623,7 +623,7 @@ class Embedding:
 
 
 def time_embedding_backward(dout, W, idx):
-    """Time embedding: out[n, t] = W[idx[n, t]] for a batch of id sequences backward: (dW).
+    """Time embedding: y[n, t] = W[idx[n, t]] for a batch of id sequences backward: (dW).
 
     dL/dW = scatter_add(dout, idx, W.shape)
     """
@@ -632,7 +632,7 @@ def time_embedding_backward(dout, W, idx):
 
 
 class TimeEmbedding:
-    """Time embedding: out[n, t] = W[idx[n, t]] for a batch of id sequences.
+    """Time embedding: y[n, t] = W[idx[n, t]] for a batch of id sequences.
 
     out = W[idx]
 
@@ -1102,7 +1102,7 @@ class TimeGRU:
 
 
 def time_affine_backward(dout, W, x):
-    """Time affine: out[n, t] = x[n, t]·W + b at every time step backward: (dx, dW, db).
+    """Time affine: y[n, t] = x[n, t]·W + b at every time step backward: (dx, dW, db).
 
     dL/dx = np.einsum('ntm,dm->ntd', dout, W)
     dL/dW = np.einsum('ntm,ntd->dm', dout, x)
@@ -1115,7 +1115,7 @@ def time_affine_backward(dout, W, x):
 
 
 class TimeAffine:
-    """Time affine: out[n, t] = x[n, t]·W + b at every time step.
+    """Time affine: y[n, t] = x[n, t]·W + b at every time step.
 
     out = np.einsum('ntd,dm->ntm', x, W) + b
 
@@ -1188,7 +1188,7 @@ class TimeSoftmaxWithLoss:
 
 
 def time_dropout_backward(dout, mask):
-    """Time dropout (inverted, training): out = x ⊙ mask, mask in {0, 1/(1 − ratio)} backward: (dx).
+    """Time dropout (inverted, training): y = x ⊙ mask, mask in {0, 1/(1 − ratio)} backward: (dx).
 
     dL/dx = dout*mask
     """
@@ -1197,7 +1197,7 @@ def time_dropout_backward(dout, mask):
 
 
 class TimeDropout:
-    """Time dropout (inverted, training): out = x ⊙ mask, mask in {0, 1/(1 − ratio)}.
+    """Time dropout (inverted, training): y = x ⊙ mask, mask in {0, 1/(1 − ratio)}.
 
     out = mask*x
 

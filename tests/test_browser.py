@@ -19,7 +19,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not 
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is missing; .ci/run installs it", allow_module_level=True)
 
-LAYERS = ["sigmoid", "affine"]        # affine: a matrix layer (its page draws the node graph)
+LAYERS = ["sigmoid", "affine", "batchnorm"]   # matrix layers: their pages draw the node graph
 
 
 def test_affine_is_a_layer_derive_docs_builds():
@@ -72,3 +72,17 @@ def test_index_renders(browser, tmp_path):
     page.screenshot(path=str(SHOTS / "index.png"), full_page=True)
     page.close()
 
+
+
+def test_korean_page_renders(browser, tmp_path):
+    assert main(["docs", "--out", str(tmp_path), "--layers", "sigmoid", "--format", "html",
+                 "--lang", "ko", "--quiet"]) == 0
+    page = browser.new_page(viewport={"width": 1000, "height": 900}, java_script_enabled=True)
+    page.goto((tmp_path / "ko" / "sigmoid.html").as_uri())
+    got = page.evaluate(MEASURE)
+    assert got["maths"] and all(w > 0 and h > 0 for w, h in got["maths"])
+    assert page.evaluate("document.documentElement.lang") == "ko"
+    assert "역전파" in page.inner_text("body")
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "sigmoid-ko.png"), full_page=True)
+    page.close()
