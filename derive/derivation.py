@@ -84,9 +84,9 @@ class Derivation:
         proven, and the results in code names.
 
         >>> derive("sigmoid")
-        <Derivation sigmoid(x): 8 proven steps; dx = dout*out*(1 - out)>
+        <Derivation sigmoid(x): 10 proven steps; dx = dout*out*(1 - out)>
         >>> print(derive("mul"))
-        <Derivation mul(x, y): 7 proven steps; dx = dout*y, dy = dout*x>
+        <Derivation mul(x, y): 5 proven steps; dx = dout*y, dy = dout*x>
         """
         from .render.printers import text
         args = ", ".join((*self.spec.input_names, *self.spec.weight_names))
