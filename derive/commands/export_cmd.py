@@ -68,12 +68,14 @@ def _derivations(args) -> tuple:
         spec = resolve(args, command="export")
         return [derive_spec(spec)], None
     if args.all:
+        from ..derivation import is_tensor
         ds = []
         for n in catalogue.names():
+            spec = catalogue.get(n)
+            if (args.elementwise or args.tensor) and is_tensor(spec) != args.tensor:
+                continue                # only the layers the module holds are derived
             budget.restart()            # --timeout bounds each layer, not the catalogue
-            ds.append(derive_spec(catalogue.get(n)))
-        if args.elementwise or args.tensor:
-            ds = [d for d in ds if d.tensor == args.tensor]
+            ds.append(derive_spec(spec))
         return ds, "--all" + (" --elementwise" if args.elementwise else "") + (
             " --tensor" if args.tensor else "")
     if not args.layers:
