@@ -195,7 +195,10 @@ def _build(source, statements, parser, *, shapes, roles, defaults, positive, var
                                   f"(it has {', '.join(free) or 'none'})")
         left = [n for n in free if n not in var]
         if left:
-            raise DeriveError(f"--var leaves {', '.join(left)} out; name every input with --var")
+            raise DeriveError(f"the forward uses {', '.join(left)}, which "
+                              f"{'is' if len(left) == 1 else 'are'} not among its inputs "
+                              f"({', '.join(var)}): name every input (a def's parameters, or "
+                              "--var)")
         free = list(var)
     symbols = {}
     for n in [*free, *roles]:

@@ -159,3 +159,18 @@ def test_every_subcommand_has_a_description():
 def test_bench_help_says_which_ratio_is_better():
     text = _subparsers()["bench"].format_help()
     assert "below 1.00 the exported code is faster" in " ".join(text.split())
+
+
+@pytest.mark.parametrize("body", ["x + os.system('touch marker')", "os.system('touch marker')"])
+def test_a_layer_file_calling_os_is_refused_and_nothing_runs(tmp_path, capsys, body):
+    layer = tmp_path / "bad.py"
+    layer.write_text(f"import os\n\ndef bad(x):\n    return {body}\n")
+    here = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        assert main(["show", "--file", str(layer)]) == 2
+    finally:
+        os.chdir(here)
+    err = capsys.readouterr().err
+    assert "os" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "marker").exists()
