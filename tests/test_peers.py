@@ -3,9 +3,9 @@ bench/peer_formulas.py shows with exit 0, and ``derive check`` proves each libra
 (or refutes it where the table says it is not the derivative).
 
 The whole table runs, in-process through ``derive.cli.main``: about 20 s on 2 cores for the
-entries that answer, so no slice is needed. Each command gets ``--timeout 5``: every command
-that passes takes under 1 s, so one that runs out of budget fails here within 5 s instead of
-20 (each such entry adds about 10 s: its show and its check).
+entries that answer, so no slice is needed. Each command gets ``--timeout 15``: every command
+that passes takes under 1 s alone, and 15 s leaves room for a loaded machine (5 s once ran out
+under a concurrent ``derive docs``); one that runs out of budget still fails here, within 15 s.
 Entries that fail today are not skipped or marked xfail: they fail until the engine handles them.
 
 A wrong backward — the peer's own times 1.01, a branch swapped, a switch point moved — must be
@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import peer_survey
 from bench.peer_formulas import PEERS, Peer, by_name
 
-TIMEOUT = 5
+TIMEOUT = 15
 
 CHECKS = [(peer.name, wrt) for peer in PEERS for wrt in peer.inputs]
 
