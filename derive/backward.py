@@ -178,14 +178,11 @@ def _raw_local(graph, rec, n, k, local, what, names):
     operands = [graph.node(a) for a in n.args]
     named = [names.value(a.id) if a.is_leaf or a.statement else array(a.name, a.shape)
              for a in operands]
-    value = n.rule.value if n.const is None else n.rule.value.xreplace({c: n.const})
-    placeholders = (u0, u1, u2)[: len(n.args)]
-    raw = rules_diff(value, placeholders[k]).xreplace(dict(zip(placeholders, named)))
+    raw = _rule_derivative(n, k, named)
     if raw == local or raw.has(sp.Piecewise, sp.Heaviside) or not raw.free_symbols - \
             local.free_symbols:
         return None, None
-    values = {s: names.value(a.id) if a.is_leaf or a.statement else a.expr
-              for s, a in zip(named, operands)}
+    values = {s: a.expr for s, a in zip(named, operands) if not (a.is_leaf or a.statement)}
     try:
         proof = rec.prove(raw.xreplace(values), local, what + " (the local derivative)")
     except ProofError:
@@ -220,10 +217,14 @@ def _shift_by_max(rec, n, arg, upstream, what, complete):
 
 def _reference_local(graph: Graph, n, k) -> sp.Expr:
     """SymPy's derivative of node n's own operation with respect to its k-th input."""
+    return _rule_derivative(n, k, [graph.node(a).expr for a in n.args])
+
+
+def _rule_derivative(n, k, operands) -> sp.Expr:
+    """SymPy's derivative of node n's rule with respect to its k-th input, at ``operands``."""
     placeholders = (u0, u1, u2)[: len(n.args)]
     value = n.rule.value if n.const is None else n.rule.value.xreplace({c: n.const})
-    d = rules_diff(value, placeholders[k])
-    return d.xreplace(dict(zip(placeholders, [graph.node(a).expr for a in n.args])))
+    return rules_diff(value, placeholders[k]).xreplace(dict(zip(placeholders, operands)))
 
 
 def _gradient_name(name: str) -> str:
