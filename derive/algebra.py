@@ -90,27 +90,3 @@ def small_steps(prev: sp.Expr, final: sp.Expr, limit: int = 60) -> list:
     last = "factor" if sp.factor(expanded) == final else "simplify"
     return [("multiply out", expanded, "", ()), (last, final, "", ())]
 
-
-def termwise(prev: sp.Expr, final: sp.Expr, spec, rules, limit: int = 60):
-    """A tensor gradient with each term of ``prev`` multiplied out and put into canonical
-    (cached) matrix form on its own — the line between a sum of branches and its compact
-    form ``final``; None when it would not be a step of its own."""
-    from .errors import DeriveError
-    from .index import canonical
-    from .indexform import IndexFormError, element, free_indices
-    from .tensor import shape_of
-    from .tensor_cached import layer_symbols
-    from .translate import TranslateError, to_matrix
-    if sp.count_ops(prev) > limit:
-        return None
-    idx = free_indices(shape_of(prev))
-    symbols = layer_symbols(spec)
-    try:
-        terms = sp.Add.make_args(sp.expand(plain(prev), deep=False))
-        if len(terms) < 2 or len(terms) > 6:
-            return None
-        each = sp.Add(*[to_matrix(canonical(element(t, idx), rules), idx, symbols, len(idx))
-                        for t in terms])
-    except (IndexFormError, TranslateError, DeriveError):
-        return None
-    return None if each in (plain(prev), final) else each

@@ -199,8 +199,9 @@ def choose(cands: list) -> Candidate:
 
 # ---- applying it: a layer's result, and the gradient above a structural node ---------------
 
-def _record_moves(rec, best, target, prev, what, moves=None):
-    for rule, expr, note, *using in (best.moves if moves is None else moves):
+def _record_moves(rec, moves, target, prev):
+    """Record each (rule, expr, note[, using]) move against the line before; the last expr."""
+    for rule, expr, note, *using in moves:
         rec.record("rewrite", rule, "out", target, expr, reference=prev, note=note,
                    against="the previous line", allow_kink=False,
                    what=f"rewriting ∂L/∂{target} ({rule})", using=using[0] if using else ())
@@ -248,7 +249,7 @@ def rewrite_result(rec, spec, graph, x, g0):
     # no form proven equal everywhere but at no kink: the chain-rule result stays as it is
     best = choose(cands) if cands else None
     prev = g0 if best is None else _record_moves(
-        rec, best, x.name, g0, x.name, _student_moves(best, g0, spec.forward))
+        rec, _student_moves(best, g0, spec.forward), x.name, g0)
     rec.record("result", "result", "out", x.name, prev, reference=reference,
                against="sympy.diff of the forward formula",
                what=f"∂L/∂{x.name} against sympy.diff of the forward formula",
@@ -264,6 +265,6 @@ def boundary_rewrite(rec, spec, graph, node, g):
     if cands:
         best = choose(cands)
         if best.expr != g and cost(best.expr) < cost(g):
-            return _record_moves(rec, best, node.name, g, node.name)
+            return _record_moves(rec, best.moves, node.name, g)
     moved = boundary_form(rec, spec, graph, node, g)
     return g if moved is None else moved

@@ -19,6 +19,7 @@ import sympy as sp
 
 from . import index
 from .backward import _elementwise_above
+from .algebra import plain
 from .cached import Candidate, _record_moves, candidates, choose, invert
 from .rules import cost
 from .errors import DeriveError, ProofError
@@ -89,10 +90,36 @@ def _solutions(spec) -> dict:
     return solved
 
 
+def _matrix_form(e, idx, symbols, rules):
+    """``e`` in canonical index form (delta contraction, the rules and facts), back in matrix
+    form; raises IndexFormError or TranslateError where it cannot."""
+    from .translate import to_matrix
+    return to_matrix(index.canonical(element(e, idx), rules), idx, symbols, len(idx))
+
+
+def _termwise(prev, final, spec, rules, limit: int = 60):
+    """``prev`` with each term multiplied out and put into canonical (cached) matrix form on
+    its own — the line between a sum of branches and its compact form ``final``; None when
+    it would not be a step of its own."""
+    from .translate import TranslateError
+    if sp.count_ops(prev) > limit:
+        return None
+    idx = free_indices(shape_of(prev))
+    symbols = layer_symbols(spec)
+    try:
+        terms = sp.Add.make_args(sp.expand(plain(prev), deep=False))
+        if len(terms) < 2 or len(terms) > 6:
+            return None
+        each = sp.Add(*[_matrix_form(t, idx, symbols, rules) for t in terms])
+    except (IndexFormError, TranslateError, DeriveError):
+        return None
+    return None if each in (plain(prev), final) else each
+
+
 def _index_candidates(g0, spec, rules) -> list:
     """Candidates through the statements' inverses: substituted per element and in index
     form (with the facts about sums), back in matrix form."""
-    from .translate import TranslateError, to_matrix
+    from .translate import TranslateError
     idx = free_indices(shape_of(g0))
     symbols = layer_symbols(spec)
     solved = _solutions(spec)
@@ -112,8 +139,7 @@ def _index_candidates(g0, spec, rules) -> list:
         if subs:
             out.append(("index", [*shown, ("in cached values", moved, "")]))
         try:
-            norm = index.canonical(element(moved, idx), rules)
-            matrix = to_matrix(norm, idx, symbols, len(idx))
+            matrix = _matrix_form(moved, idx, symbols, rules)
         except (IndexFormError, TranslateError, DeriveError):
             continue
         out.append(("index", [*shown, ("in cached values", matrix, "the terms collected")]))
@@ -273,20 +299,19 @@ def _with_rules(ctx, rules):
     return replace(ctx, rules=dict(rules))
 
 
-def _record_moves_tensor(rec, best, target, prev, ctx, spec=None):
+def _record_moves_tensor(rec, best, target, prev, ctx, spec):
     """Record the route; a jump to the canonical form goes through each term put in cached
-    values on its own first, where that is a step of its own (:func:`derive.algebra.termwise`)."""
-    from .algebra import termwise
+    values on its own first, where that is a step of its own (:func:`_termwise`)."""
     saved = rec.context
     rec.context = ctx
     try:
-        for rule, expr, note, *using in best.moves:
+        for move in best.moves:
+            rule, expr = move[:2]
             if expr == prev:
                 continue
-            if rule in ("in cached values", "tidy") and spec is not None:
-                prev = _termwise_step(rec, termwise(prev, expr, spec, ctx.rules), target, prev)
-            prev = _record_moves(rec, best, target, prev, target,
-                                 [(rule, expr, note, *using)])
+            if rule in ("in cached values", "tidy"):
+                prev = _termwise_step(rec, _termwise(prev, expr, spec, ctx.rules), target, prev)
+            prev = _record_moves(rec, [move], target, prev)
         return prev
     finally:
         rec.context = saved
