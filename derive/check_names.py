@@ -17,7 +17,6 @@ second input, ``softmax_with_loss``'s probabilities), which then means that.
 from __future__ import annotations
 
 import difflib
-import re
 
 from .errors import ParseError
 from .tensor import array
@@ -95,16 +94,12 @@ def names_text(d=None, *, spec=None, graph=None) -> str:
     return ", ".join(shown)
 
 
-_UNKNOWN = re.compile(r"unknown name '([^']+)'")
-
-
 def with_hint(exc: ParseError, names: dict, listed: str) -> ParseError:
     """``exc`` again, its unknown name followed by the names one may use (and close ones)."""
-    found = _UNKNOWN.search(str(exc))
-    if found is None:
+    name = exc.name
+    if name is None:
         return exc
-    name = found.group(1)
     close = difflib.get_close_matches(name, list(names), n=3)
     message = f"unknown name '{name}'; names you may use: {listed}" + (
         f"; did you mean {', '.join(close)}?" if close else "")
-    return ParseError(message, column=exc.column, text=exc.text, line=exc.line)
+    return ParseError(message, column=exc.column, text=exc.text, line=exc.line, name=name)

@@ -22,13 +22,15 @@ class UsageError(DeriveError):
 
 
 class ParseError(DeriveError):
-    """A formula the safe parser refuses; ``column`` (and ``line``) are 1-based when known."""
+    """A formula the safe parser refuses; ``column`` (and ``line``) are 1-based when known;
+    ``name`` is the unknown name when that is why."""
 
     def __init__(self, message: str, column: int | None = None, text: str | None = None,
-                 line: int | None = None):
+                 line: int | None = None, name: str | None = None):
         self.column = column
         self.text = text
         self.line = line
+        self.name = name
         where = f"column {column}: " if column is not None else ""
         if line is not None:
             where = f"line {line}, " + (where or ": ")

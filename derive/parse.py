@@ -97,14 +97,16 @@ class _Parser:
         chars = len(self.lines[lineno - 1].encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
         return self.lead + start + chars + 1
 
-    def error(self, message: str, node: ast.AST | None = None, column: int | None = None) -> ParseError:
+    def error(self, message: str, node: ast.AST | None = None, column: int | None = None,
+              name: str | None = None) -> ParseError:
         if node is not None and hasattr(node, "col_offset"):
             column = self.column(node.lineno, node.col_offset)
         if self.by_line and column is not None:       # programs: line and column in it
             line = self.original[:column - 1].count("\n") + 1
             start = self.original.rfind("\n", 0, column - 1) + 1
-            return ParseError(message, column=column - start, text=self.original, line=line)
-        return ParseError(message, column=column, text=self.original)
+            return ParseError(message, column=column - start, text=self.original, line=line,
+                              name=name)
+        return ParseError(message, column=column, text=self.original, name=name)
 
     def position(self, node: ast.AST) -> int:
         return self.column(node.lineno, node.col_offset)
@@ -202,7 +204,7 @@ class _Parser:
         if self.names is not None:
             known = sorted(self.names)
             message = f"unknown name '{name}' (known: {', '.join(known) or 'none'})"
-            raise self.error(message + _suggest(name, known), node)
+            raise self.error(message + _suggest(name, known), node, name=name)
         if len(name) > MAX_NAME_CHARS:
             raise self.error(f"name '{name[:12]}...' is longer than {MAX_NAME_CHARS} characters", node)
         self.seen.setdefault(name, (node.lineno, node.col_offset))
@@ -246,7 +248,8 @@ class _Parser:
             return CONSTANTS[spelled]
         if spelled in _SPELLINGS:
             raise self.error(f"'{spelled}' is a function; call it as {spelled}(...)", node)
-        raise self.error(f"unknown name '{spelled}'" + _suggest(spelled, CONSTANTS), node)
+        raise self.error(f"unknown name '{spelled}'" + _suggest(spelled, CONSTANTS), node,
+                         name=spelled)
 
     def slices(self, node: ast.Subscript):
         """``A[:, H:2*H]``: a slice along each axis written with bounds (no step); an axis
