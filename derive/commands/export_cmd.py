@@ -14,12 +14,15 @@ instead of volume 1's (weights as attributes, gradients as ``dW``, ``db``).
 'm.py'
 >>> p.parse_args(["export", "affine"]).api, p.parse_args(["export", "affine", "--api", "book2"]).api
 ('book1', 'book2')
+>>> p.parse_args(["export", "gelu"]).backend, p.parse_args(["export", "gelu", "--backend", "jax"]).backend
+('numpy', 'jax')
 """
 from __future__ import annotations
 
 import sys
 
 from .. import budget, catalogue, files
+from ..codegen.backends import BACKENDS, emitter
 from ..codegen.tensor_class import API
 from ..errors import DeriveError
 from .layer_args import add_layer_arguments, resolve
@@ -48,6 +51,10 @@ def register(subparsers) -> None:
     p.add_argument("--api", choices=API, default="book1",
                    help="the classes' API: book1 = volume 1 (weights as attributes, gradients "
                    "dW, db; default), book2 = volume 2 (params/grads lists, filled in place)")
+    p.add_argument("--backend", choices=tuple(BACKENDS), default="numpy",
+                   help="what the module runs on: numpy (default; imports numpy only), numba "
+                   "(one compiled loop per forward and backward; needs derive[fast]) or jax "
+                   "(one jax.custom_vjp function per layer; needs derive[jax])")
     p.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout); an "
                    "existing file is replaced only when derive export wrote it (its first line)")
     p.add_argument("--force", action="store_true", help="with -o: replace a file derive did not "
@@ -104,13 +111,15 @@ def _own_command(args) -> str:
 
 
 def run(args) -> int:
-    from ..codegen import emit_module
+    emit = emitter(args.backend)
     derivations, cmd = _derivations(args)
     if cmd is None:
         cmd = _own_command(args)
     if args.api != "book1":
         cmd += f" --api {args.api}"
-    source = files.mark_generated(emit_module(derivations, cmd=cmd, api=args.api))
+    if args.backend != "numpy":
+        cmd += f" --backend {args.backend}"
+    source = files.mark_generated(emit(derivations, cmd=cmd, api=args.api))
     names = [d.spec.name for d in derivations]
     if not args.output:
         sys.stdout.write(source)
