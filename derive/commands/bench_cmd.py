@@ -1,7 +1,10 @@
-"""``derive bench [LAYER...] [--sizes ...] [--repeat N]``: exported vs reference backward speed.
+"""``derive bench [LAYER...] [--sizes ...] [--repeat N] [--backend numpy,numba,jax]``: speed.
 
-See :mod:`numeric.bench`: one process, backward calls alternating, medians,
-ratio exported/reference per size, and the ratio to the memory-bandwidth floor.
+Without ``--backend`` (:mod:`numeric.bench`): the exported NumPy backward against the
+reference backward, one process, calls alternating, medians, ratio exported/reference per
+size, and the ratio to the memory-bandwidth floor. With ``--backend``
+(:mod:`.bench_backends`): each backend's forward+backward against the book's class, JAX's
+own autodiff (one thread, and as shipped) and the floor, side by side.
 """
 from __future__ import annotations
 
@@ -23,6 +26,13 @@ def register(subparsers) -> None:
     p.add_argument("--sizes", default="1e3,1e5,1e6,1e7", help="element counts, comma-separated")
     p.add_argument("--repeat", type=int, default=10, help="runs per measurement (>= 3)")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--backend", metavar="B[,B...]",
+                   help="compare backends (numpy, numba, jax; comma-separated) forward+backward "
+                   "against the book's class, JAX's own autodiff (one thread and as shipped) and "
+                   "the memory floor, each measurement in a child process")
+    p.add_argument("--threads", default="one,shipped", metavar="one,shipped",
+                   help="with --backend: one = pinned to one core, every thread pool at 1; "
+                   "shipped = as the libraries come (default: both)")
     p.set_defaults(func=run)
 
 
@@ -41,8 +51,26 @@ def parse_sizes(text: str) -> tuple:
     return tuple(sizes)
 
 
+def _backends(text: str) -> list:
+    from ..codegen.backends import BACKENDS
+    wanted = list(dict.fromkeys(b.strip() for b in text.split(",") if b.strip()))
+    for b in wanted:
+        if b not in BACKENDS:
+            raise DeriveError(f"--backend {b}: unknown; choose from {', '.join(BACKENDS)}")
+    if not wanted:
+        raise DeriveError("--backend: name at least one of numpy, numba, jax")
+    return wanted
+
+
+def _threads(text: str) -> tuple:
+    from .bench_backends import THREADS
+    wanted = tuple(t.strip() for t in text.split(",") if t.strip())
+    if not wanted or any(t not in THREADS for t in wanted):
+        raise DeriveError(f"--threads {text}: one, shipped or one,shipped")
+    return wanted
+
+
 def run(args) -> int:
-    from numeric import bench
     from numeric.reference import REFERENCE
     sizes = parse_sizes(args.sizes)
     if args.repeat < 3:
@@ -52,6 +80,15 @@ def run(args) -> int:
         if n not in REFERENCE:
             raise DeriveError(f"{n}: no reference class to compare with")
     budget.stop()    # timing the exported code, proving nothing: the prover's budget is off
+    if args.backend is not None:
+        from . import bench_backends
+        result = bench_backends.measure(args.layers or list(REFERENCE), sizes,
+                                        _backends(args.backend), args.repeat,
+                                        _threads(args.threads))
+        print(json.dumps(result, indent=2) if args.format == "json" else
+              bench_backends.format_table(result))
+        return 0
+    from numeric import bench    # timing the exported code, proving nothing: the prover's budget is off
     result = bench.run(args.layers or None, sizes, args.repeat, progress=sys.stderr)
     if args.format == "json":
         print(json.dumps({**result, "bandwidth": {str(k): v for k, v in

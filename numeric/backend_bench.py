@@ -1,0 +1,251 @@
+"""Every backend's forward+backward against the book's class, JAX and the memory floor.
+
+    python -m numeric.backend_bench --backends numpy,numba,jax --layers gelu,silu \\
+        --sizes 1e5,1e6,1e7 --repeat 10 [--one-thread] [--json]
+
+``derive bench --backend ...`` runs this in child processes (one pinned to one core
+with every thread pool at 1 thread, one as shipped) and prints the two side by side.
+
+For each layer and size N (float64 elements), one round calls, in an order that flips
+every round so drift and cache warmth hit all alike:
+
+* the book's class (:mod:`numeric.reference`): ``forward(x)`` then ``backward(dout)``;
+* each backend's class or function, forward then backward: ``numpy`` the classes of
+  :mod:`numeric.generated`, ``numba`` those of :mod:`numeric.generated_numba`, ``jax``
+  ``jax.jit`` of ``jax.vjp`` of the custom_vjp function of :mod:`numeric.generated_jax`
+  (its forward and the derivation's backward in one compiled call);
+* JAX's own autodiff: ``jax.jit`` of ``jax.vjp`` of the same forward (the function the
+  custom_vjp wraps, its ``.fun``) — what an engineer would pick instead;
+* the memory floor: the least a forward+backward of the book's API moves, each result a
+  fresh array (its pages fault in on first touch, as every backend's do): forward
+  ``np.copyto(np.empty(n), x)`` (``np.add`` of the inputs for two), backward one
+  ``np.multiply(dout, x, out=np.empty(n))`` per gradient.
+
+Medians of ``repeat`` rounds; every ratio is a backend's time ÷ a baseline's, so lower is
+better and below 1.00 the backend is faster. JAX's arrays are made once outside the
+timings and every JAX call ends in ``block_until_ready``. Compilation (numba's first
+call, JAX's jit) is not timed here but reported: ``first_s`` is the first call's time.
+
+Only numpy, and the backends' own libraries when asked for, are imported: nothing from
+SymPy or ``derive``.
+
+>>> rows = run(["square"], [1000], ["numpy"], repeat=3)
+>>> sorted(rows[0]["backends"]), rows[0]["book_s"] > 0, rows[0]["floor_s"] > 0
+(['numpy'], True, True)
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import importlib
+import inspect
+import json
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+__all__ = ["ONE_THREAD_ENV", "BACKEND_MODULES", "run", "pin_one_core", "load_backend",
+           "main"]
+
+# every thread pool at one thread; XLA_FLAGS alone still lets XLA use 3-4 threads, so the
+# process is pinned to one core as well (pin_one_core)
+ONE_THREAD_ENV = {
+    "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1",
+    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+}
+BACKEND_MODULES = {"numpy": "numeric.generated", "numba": "numeric.generated_numba",
+                   "jax": "numeric.generated_jax"}
+_EXTRA = {"numba": "fast", "jax": "jax"}
+
+
+class BackendMissing(RuntimeError):
+    """A backend's module or library cannot be imported here."""
+
+
+def pin_one_core() -> int:
+    """Pin this process to the first core it may run on; that core's number."""
+    core = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {core})
+    return core
+
+
+def load_backend(backend: str):
+    """The generated module of ``backend``, or :class:`BackendMissing` saying what to install."""
+    if backend not in BACKEND_MODULES:
+        raise BackendMissing(f"unknown backend {backend!r}: choose from "
+                             f"{', '.join(BACKEND_MODULES)}")
+    try:
+        if backend == "jax":
+            import jax
+            jax.config.update("jax_enable_x64", True)
+        return importlib.import_module(BACKEND_MODULES[backend])
+    except ImportError as e:
+        extra = _EXTRA.get(backend)
+        raise BackendMissing(f"the {backend} backend cannot be imported ({e}); install it with "
+                             f"pip install -e '.[{extra}]'" if extra else str(e)) from None
+
+
+def _class_of(module, name: str):
+    from numeric.reference import REFERENCE
+    wanted = REFERENCE[name].__name__
+    for obj in vars(module).values():
+        if inspect.isclass(obj) and obj.__name__ == wanted:
+            return obj
+    raise BackendMissing(f"{module.__name__} has no class {wanted} ({name})")
+
+
+def _class_call(cls, params, inputs, dout):
+    layer = cls(**params)
+
+    def call():
+        layer.forward(*inputs)
+        return layer.backward(dout)
+    return call
+
+
+def _jax_call(fn, params, inputs, dout):
+    """jax.jit of forward + vjp of ``fn`` (hyper-parameters bound), on device arrays."""
+    import jax
+    import jax.numpy as jnp
+    f = functools.partial(fn, **params) if params else fn
+
+    @jax.jit
+    def both(args, g):
+        out, back = jax.vjp(f, *args)
+        return out, back(g)
+    args, g = tuple(jnp.asarray(v) for v in inputs), jnp.asarray(dout)
+    return lambda: jax.block_until_ready(both(args, g))
+
+
+def _floor_call(inputs, dout, grads: int):
+    x = inputs[0]
+
+    def call():
+        if len(inputs) == 1:
+            np.copyto(np.empty_like(x), x)
+        else:
+            np.add(inputs[0], inputs[1], out=np.empty_like(x))
+        for _ in range(grads):
+            np.multiply(dout, x, out=np.empty_like(x))
+    return call
+
+
+def _timed_first(call) -> float:
+    t0 = time.perf_counter()
+    call()
+    return time.perf_counter() - t0
+
+
+def _alternate(calls: dict, repeat: int) -> dict:
+    names = list(calls)
+    times = {k: [] for k in names}
+    for i in range(repeat):
+        for k in (names if i % 2 == 0 else names[::-1]):
+            t0 = time.perf_counter()
+            calls[k]()
+            times[k].append(time.perf_counter() - t0)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def bench_layer(name: str, n: int, backends, repeat: int = 10, modules=None,
+                seed: int = 0) -> dict:
+    """Median forward+backward seconds of the book's class, each backend, JAX's autodiff
+    (when jax imports) and the floor, for ``name`` at ``n`` elements."""
+    from numeric.cases import CASES
+    from numeric.reference import PARAMS, REFERENCE
+    modules = modules or {b: load_backend(b) for b in backends}
+    case = CASES[name]
+    rng = np.random.default_rng(seed)
+    lo, hi = case.domain
+    inputs = [rng.uniform(lo, hi, n) for _ in case.inputs]
+    dout = rng.uniform(-1.0, 1.0, n)
+    params = dict(PARAMS.get(name, {}))
+    book = _class_call(REFERENCE[name], params, inputs, dout)
+    grads = book()
+    grads = len(grads) if isinstance(grads, tuple) else 1
+    calls = {"book": book, "floor": _floor_call(inputs, dout, grads)}
+    for b in backends:
+        if b == "jax":
+            calls["jax"] = _jax_call(getattr(modules["jax"], name), params, inputs, dout)
+        else:
+            calls[b] = _class_call(_class_of(modules[b], name), params, inputs, dout)
+    jax_module = modules.get("jax")      # JAX's autodiff: when the jax module is loaded
+    if jax_module is not None:
+        calls["jax_autodiff"] = _jax_call(getattr(jax_module, name).fun, params, inputs, dout)
+    first = {k: _timed_first(c) for k, c in calls.items()}
+    med = _alternate(calls, repeat)
+    row = {"layer": name, "n": n, "repeat": repeat, "book_s": med["book"],
+           "floor_s": med["floor"], "jax_autodiff_s": med.get("jax_autodiff"),
+           "backends": {}}
+    for b in backends:
+        t = med[b]
+        row["backends"][b] = {
+            "s": t, "first_s": first[b], "book_ratio": t / med["book"],
+            "floor_ratio": t / med["floor"],
+            "jax_ratio": t / med["jax_autodiff"] if "jax_autodiff" in med else None}
+    return row
+
+
+def _optional(backend: str, modules: dict):
+    try:
+        modules[backend] = load_backend(backend)
+    except BackendMissing:
+        modules[backend] = None
+    return modules[backend]
+
+
+def run(layers, sizes, backends, repeat: int = 10, progress=None, baseline_jax: bool = True):
+    """Rows of :func:`bench_layer` for every (size, layer); ``baseline_jax``: also time
+    JAX's own autodiff when jax can be imported (not a backend asked for)."""
+    modules = {b: load_backend(b) for b in backends}
+    if baseline_jax and "jax" not in modules:
+        _optional("jax", modules)
+    rows = []
+    for n in sizes:
+        for name in layers:
+            if progress is not None:
+                print(f"bench {name} N={n:.0e} ...", file=progress, flush=True)
+            rows.append(bench_layer(name, n, backends, repeat,
+                                    {k: v for k, v in modules.items() if v is not None}))
+    return rows
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m numeric.backend_bench",
+                                description=__doc__.split("\n\n")[0])
+    p.add_argument("--backends", default="numpy")
+    p.add_argument("--layers", default="sigmoid")
+    p.add_argument("--sizes", default="1e5,1e6,1e7")
+    p.add_argument("--repeat", type=int, default=10)
+    p.add_argument("--one-thread", action="store_true",
+                   help="pin to one core (set ONE_THREAD_ENV before starting for the pools)")
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args(argv)
+    core = pin_one_core() if args.one_thread else None
+    backends = [b for b in args.backends.split(",") if b]
+    sizes = [int(float(s)) for s in args.sizes.split(",") if s]
+    try:
+        rows = run(args.layers.split(","), sizes, backends, args.repeat, progress=sys.stderr)
+    except BackendMissing as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    result = {"one_thread": args.one_thread, "core": core, "rows": rows,
+              "cores": len(os.sched_getaffinity(0)),
+              "threads_env": {k: os.environ.get(k) for k in ONE_THREAD_ENV}}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for r in rows:
+            for b, v in r["backends"].items():
+                jr = "-" if v["jax_ratio"] is None else f"{v['jax_ratio']:.2f}"
+                print(f"{r['layer']:14s} {r['n']:9.0e} {b:6s} {1e3 * v['s']:9.3f} ms  "
+                      f"/book {v['book_ratio']:.2f}  /jax {jr}  /floor {v['floor_ratio']:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""``derive bench --backend``: children pinned or as shipped, the table, clear errors."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from derive.cli import main
+from numeric import backend_bench
+
+
+def _json(capsys, *argv):
+    assert main(list(argv)) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_one_thread_child_is_pinned_with_every_pool_at_one_thread(capsys):
+    got = _json(capsys, "bench", "square", "relu", "--backend", "numpy", "--threads", "one",
+                "--sizes", "1000", "--repeat", "3", "--format", "json")
+    one = got["processes"]["one"]
+    assert one["cores"] == 1 and isinstance(one["core"], int)
+    assert one["threads_env"]["OPENBLAS_NUM_THREADS"] == "1"
+    assert "intra_op_parallelism_threads=1" in one["threads_env"]["XLA_FLAGS"]
+    assert got["shipped"] == [] and "shipped" not in got["processes"]
+    rows = {(r["layer"], r["n"]) for r in got["one"]}
+    assert rows == {("square", 1000), ("relu", 1000)}
+    for r in got["one"]:
+        v = r["backends"]["numpy"]
+        assert v["s"] > 0 and r["book_s"] > 0 and r["floor_s"] > 0
+        # each ratio is of the backend's own median and its baseline's
+        assert v["book_ratio"] == pytest.approx(v["s"] / r["book_s"])
+
+
+def test_shipped_child_keeps_the_libraries_thread_settings(capsys, monkeypatch):
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")      # the parent's: not passed on
+    got = _json(capsys, "bench", "square", "--backend", "numpy", "--threads", "shipped",
+                "--sizes", "1000", "--repeat", "3", "--format", "json")
+    assert got["one"] == []
+    assert set(got["processes"]["shipped"]["threads_env"].values()) == {None}
+
+
+def test_table_has_a_line_per_backend_and_says_lower_is_better(capsys):
+    assert main(["bench", "square", "--backend", "numpy", "--threads", "one",
+                 "--sizes", "1000,2000", "--repeat", "3"]) == 0
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if line.startswith("square")]
+    assert len(lines) == 2 and all(" numpy " in line for line in lines)
+    assert "lower is better" in out
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["bench", "square", "--backend", "fortran"], "fortran"),
+    (["bench", "square", "--backend", "numpy", "--threads", "many"], "--threads"),
+    (["bench", "square", "--backend", ","], "at least one"),
+])
+def test_bad_backend_options_are_usage_errors(capsys, argv, needle):
+    assert main(argv) == 2
+    assert needle in capsys.readouterr().err
+
+
+def test_a_backend_that_cannot_be_imported_names_its_extra(monkeypatch):
+    def refuse(name):
+        raise ImportError(f"No module named {name!r}")
+    monkeypatch.setattr(backend_bench.importlib, "import_module", refuse)
+    with pytest.raises(backend_bench.BackendMissing, match=r"\.\[fast\]"):
+        backend_bench.load_backend("numba")
