@@ -1,5 +1,9 @@
-"""``derive export LAYER... | --all | --expr ... | --file ... [-o FILE]``: a numpy-only module of
+"""``derive export LAYER... | --all | --expr ... | --file ... [--backend B] [-o FILE]``: a module of
 backward functions and book-style classes, generated from the derivations.
+
+``--backend numpy`` (the default) imports numpy only; ``numba`` the same classes and
+functions as compiled loops; ``jax`` one ``jax.custom_vjp`` function per layer
+(:mod:`derive.codegen.backends`).
 
 Catalogue layers, or one layer of your own (``--expr``/``--file`` with ``--shape``,
 ``--weight``, ``--const``, ``--param`` and ``--name``, see :mod:`.layer_args`).
@@ -31,7 +35,7 @@ from .layer_args import add_layer_arguments, resolve
 def register(subparsers) -> None:
     p = subparsers.add_parser("export", help="write NumPy code (backward functions and book-style "
                               "classes) generated from the derivations",
-                              description="Write a module that imports numpy only: for each layer "
+                              description="Write a module (--backend numpy, the default: numpy only) with, for each layer, "
                               "a <layer>_backward(dout, ...) function and a class with forward/"
                               "backward. --api book1 (default): volume 1's API, weights to the "
                               "constructor and their gradients as attributes dW, db after "
