@@ -1,0 +1,211 @@
+"""Scalar kernels copied into numba modules: branch-free float64 ``exp``, ``expm1``, ``log``,
+``log1p``, ``tanh``, ``erf`` (and ``sigmoid``, ``softplus``, ``logaddexp`` from them).
+
+numba's ``math.exp`` is a call into libm that LLVM cannot vectorize (this llvmlite has no
+SVML); written as plain arithmetic and selects, a loop over these kernels is vectorized.
+Each kernel is a ``@njit(inline="always")`` function with ``error_model="numpy"`` (a
+division by zero gives inf, not an exception, so no branch is left in the loop):
+
+* ``_k_exp``: range reduction ``x = k ln2 + r`` by the 1.5·2**52 rounding trick, Taylor
+  polynomial of ``exp(r)`` (|r| <= ln2/2) by Horner's rule, ``2**k`` built from its bits
+  in two factors (so results down to the smallest subnormal are right);
+* ``_k_expm1``: the same reduction, ``2**k·expm1(r) + (2**k - 1)`` (exact ``expm1(r)`` for
+  small x, no cancellation);
+* ``_k_log``: exponent and mantissa from the bits (subnormals scaled first), the
+  ``atanh`` series ``log(m) = 2s(1 + s²/3 + s⁴/5 + ...)``, ``s = (m-1)/(m+1)``;
+* ``_k_log1p``: ``log(u)·x/(u - 1)`` with ``u = 1 + x`` (exact rounding compensation);
+* ``_k_tanh``: ``-expm1(-2|x|)/(2 + expm1(-2|x|))`` with x's sign (accurate near 0);
+* ``_k_erf``: ``x·A(x²)`` for |x| <= 1 and ``1 - exp(-x²)·erfcx(x)`` for 1 < |x| < 6 (erf is
+  1 in float64 beyond), ``A`` and ``erfcx(1/t)/t`` as Chebyshev series (Clenshaw) whose
+  coefficients :func:`chebyshev` computes with mpmath at 40 digits; ``exp(-x²)`` from the
+  exactly split square.
+
+>>> src = kernel_source()
+>>> "def _k_exp(x):" in src and "def _k_erf(x):" in src and "import math" not in src
+True
+>>> len(chebyshev("erf_small")), len(chebyshev("erfcx_large"))
+(16, 34)
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+__all__ = ["KERNELS", "chebyshev", "kernel_source"]
+
+# the kernels' names in the generated module
+KERNELS = tuple("_k" + n for n in ("_exp", "_expm1", "_log", "_log1p", "_tanh", "_erf",
+                                   "_sigmoid", "_softplus", "_logaddexp", "_sign", "_where",
+                                   "_max", "_min"))
+
+_LN2_HI = 6.93147180369123816490e-01   # ln 2 with its last 32 bits zero: k*_LN2_HI is exact
+_LN2_LO = 1.9082149292705877e-10      # ln 2 - _LN2_HI to 53 bits (mpmath: see the tests)
+
+
+def _float(v) -> str:
+    return repr(float(v))
+
+
+def _horner(var: str, coefficients) -> str:
+    """``c0 + var*(c1 + var*(c2 + ...))`` as source."""
+    text = _float(coefficients[-1])
+    for c in reversed(coefficients[:-1]):
+        text = f"{_float(c)} + {var}*({text})"
+    return text
+
+
+# (function of the mpmath variable, interval as two fractions (p, q), number of terms)
+_SERIES = {
+    # erf(x) = x*A(x**2) on |x| <= 1, A(z) = erf(sqrt z)/sqrt z
+    "erf_small": (lambda mp, z: mp.erf(mp.sqrt(z)) / mp.sqrt(z) if z else 2 / mp.sqrt(mp.pi),
+                  ((0, 1), (1, 1)), 16),
+    # erfcx(x) = t*G(t) with t = 1/x on 1 <= x <= 6, G(t) = erfc(1/t)*exp(1/t**2)/t
+    "erfcx_large": (lambda mp, t: mp.erfc(1 / t) * mp.exp(1 / t ** 2) / t,
+                    ((1, 6), (1, 1)), 34),
+}
+
+
+@functools.lru_cache(maxsize=None)
+def chebyshev(name: str) -> tuple:
+    """Chebyshev coefficients c_0..c_{n-1} of a series of :data:`_SERIES` on its interval
+    (``f = c_0/2 + sum c_k T_k(u)``), by interpolation at the Chebyshev nodes at 40 digits."""
+    import mpmath
+    f, (a, b), n = _SERIES[name]
+    with mpmath.workdps(40):
+        a, b = (mpmath.mpf(p) / q for p, q in (a, b))
+        nodes = [mpmath.cos(mpmath.pi * (k + mpmath.mpf(1) / 2) / n) for k in range(n)]
+        values = [f(mpmath, (b - a) / 2 * u + (a + b) / 2) for u in nodes]
+        return tuple(float(2 * sum(v * mpmath.cos(mpmath.pi * j * (k + mpmath.mpf(1) / 2) / n)
+                                   for k, v in enumerate(values)) / n) for j in range(n))
+
+
+def _clenshaw(u: str, name: str, result: str) -> list:
+    """Source lines setting ``result`` to the Chebyshev series ``name`` at ``u`` in [-1, 1]."""
+    c = chebyshev(name)
+    lines = [f"    {u}2 = 2.0*{u}", f"    b1 = {_float(c[-1])}", "    b2 = 0.0"]
+    for ck in reversed(c[1:-1]):
+        lines.append(f"    b1, b2 = {u}2*b1 - b2 + {_float(ck)}, b1")
+    lines.append(f"    {result} = {u}*b1 - b2 + {_float(c[0] / 2)}")
+    return lines
+
+
+_EXP_TAYLOR = [1.0 / math.factorial(k) for k in range(14)]          # exp(r), |r| <= ln2/2
+_EXPM1_TAYLOR = [1.0 / math.factorial(k + 1) for k in range(14)]    # expm1(r)/r
+_ATANH = [1.0 / (2 * k + 1) for k in range(1, 13)]                  # (atanh(s)/s - 1)/s**2
+
+_BITS = '''
+@intrinsic
+def _from_bits(typingctx, bits):
+    """The float64 whose bits are the int64 ``bits``."""
+    sig = types.float64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+    return sig, codegen
+
+
+@intrinsic
+def _to_bits(typingctx, value):
+    """The int64 bits of the float64 ``value``."""
+    sig = types.int64(types.float64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.int64))
+    return sig, codegen
+'''
+
+
+def _kernel(name: str, args: str, doc: str, lines) -> str:
+    name = "_k" + name
+    body = "\n".join(lines)
+    return (f'@njit(inline="always", error_model="numpy", cache=True)\ndef {name}({args}):\n'
+            f'    """{doc}"""\n{body}\n')
+
+
+def kernel_source() -> str:
+    """The source of the kernels (after ``import numpy as np`` and the numba imports)."""
+    ln2 = (f"    kf = (xc*{_float(1 / math.log(2))} + 6755399441055744.0) - 6755399441055744.0",
+           f"    r = (xc - kf*{_float(_LN2_HI)}) - kf*{_float(_LN2_LO)}",
+           "    k = np.int64(kf)",
+           "    k1 = k >> 1",
+           "    s1 = _from_bits((k1 + 1023) << 52)",
+           "    s2 = _from_bits((k - k1 + 1023) << 52)")
+    parts = [_BITS.strip() + "\n"]
+    parts.append(_kernel("_where", "c, a, b", "a where c else b (both evaluated: a select)",
+                         ["    return a if c else b"]))
+    parts.append(_kernel("_max", "a, b", "np.maximum of two floats (nan propagates)",
+                         ["    return a if (a > b or a != a) else b"]))
+    parts.append(_kernel("_min", "a, b", "np.minimum of two floats (nan propagates)",
+                         ["    return a if (a < b or a != a) else b"]))
+    parts.append(_kernel("_sign", "x", "np.sign", [
+        "    s = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)",
+        "    return s if x == x else x"]))
+    parts.append(_kernel("_exp", "x", "exp(x); inf above 709.78, 0 below -745.2", [
+        "    xc = -745.5 if x < -745.5 else (709.8 if x > 709.8 else x)", *ln2,
+        f"    p = {_horner('r', _EXP_TAYLOR)}",
+        "    y = (p*s1)*s2",
+        "    y = np.inf if x > 709.782712893384 else y",
+        "    return y if x == x else x"]))
+    parts.append(_kernel("_expm1", "x", "exp(x) - 1, accurate near 0", [
+        "    xc = -40.0 if x < -40.0 else (709.8 if x > 709.8 else x)", *ln2,
+        f"    q = r*({_horner('r', _EXPM1_TAYLOR)})",
+        "    s = s1*s2",
+        "    y = s1*(s2*(q + 1.0)) if kf > 1000.0 else s*q + (s - 1.0)",
+        "    y = np.inf if x > 709.782712893384 else y",
+        "    return y if x == x else x"]))
+    parts.append(_kernel("_log", "x", "natural log; -inf at 0, nan below", [
+        "    small = x < 2.2250738585072014e-308",
+        "    xs = x*18014398509481984.0 if small else x",
+        "    bits = _to_bits(xs)",
+        "    e = ((bits >> 52) & 2047) - (1077 if small else 1023)",
+        "    m = _from_bits((bits & 4503599627370495) | 4607182418800017408)",
+        "    big = m > 1.4142135623730951",
+        "    m = m*0.5 if big else m",
+        "    ef = np.float64(e + 1 if big else e)",
+        "    f = m - 1.0",
+        "    s = f/(2.0 + f)",
+        "    z = s*s",
+        f"    R = z*({_horner('z', _ATANH)})",
+        f"    y = ef*{_float(_LN2_HI)} + (2.0*s + (2.0*s*R + ef*{_float(_LN2_LO)}))",
+        "    y = np.inf if x == np.inf else y",
+        "    y = -np.inf if x == 0.0 else y",
+        "    return np.nan if (x < 0.0 or x != x) else y"]))
+    parts.append(_kernel("_log1p", "x", "log(1 + x), accurate near 0", [
+        "    u = 1.0 + x",
+        "    d = u - 1.0",
+        "    y = x if d == 0.0 else _k_log(u)*(x/d)",
+        "    return np.inf if x == np.inf else y"]))
+    parts.append(_kernel("_tanh", "x", "tanh(x), accurate near 0", [
+        "    e = _k_expm1(-2.0*abs(x))",
+        "    return math.copysign(-e/(2.0 + e), x)"]))
+    parts.append(_kernel("_sigmoid", "u", "1/(1 + exp(-u)) without overflow", [
+        "    z = _k_exp(-abs(u))",
+        "    s = 1.0/(1.0 + z)",
+        "    return s if u >= 0.0 else z*s"]))
+    parts.append(_kernel("_softplus", "u", "log(1 + exp(u)) without overflow", [
+        "    return (u if u > 0.0 else 0.0) + _k_log1p(_k_exp(-abs(u)))"]))
+    parts.append(_kernel("_logaddexp", "a, b", "log(exp(a) + exp(b)) without overflow", [
+        "    m = a if a > b else b",
+        "    y = m + _k_log1p(_k_exp(-abs(a - b)))",
+        f"    return a + {_float(math.log(2))} if a == b else y"]))
+    t0, t1 = 1 / 6, 1.0
+    erf = ["    ax = abs(x)",
+           "    z = ax*ax if ax < 1.0 else 1.0",
+           "    u = 2.0*z - 1.0", *_clenshaw("u", "erf_small", "near"),
+           "    near = ax*near",
+           "    t = 1.0/ax if ax > 1.0 else 1.0",
+           f"    t = {_float(t0)} if t < {_float(t0)} else t",
+           f"    v = (2.0*t - {_float(t0 + t1)})*{_float(1 / (t1 - t0))}",
+           *_clenshaw("v", "erfcx_large", "g"),
+           "    a = 1.0/t",
+           "    c = a*134217729.0",          # Veltkamp split: a*a = hi + lo exactly
+           "    ah = c - (c - a)",
+           "    al = a - ah",
+           "    hi = a*a",
+           "    lo = ((ah*ah - hi) + 2.0*ah*al) + al*al",
+           "    far = 1.0 - (_k_exp(-hi)*(1.0 - lo))*(t*g)",
+           "    y = near if ax <= 1.0 else (far if ax < 6.0 else 1.0)",
+           "    y = math.copysign(y, x)",
+           "    return y if x == x else x"]
+    parts.append(_kernel("_erf", "x", "the error function", erf))
+    return "\n\n".join(parts)

@@ -1,0 +1,134 @@
+"""Scalar code for numba loops: one element's values as straight-line Python.
+
+:class:`ScalarPrinter` prints a SymPy expression of scalars with the branch-free kernels
+of :mod:`.numba_kernels` (``exp`` → ``_k_exp``, ``Piecewise`` → nested ``_k_where``: both
+sides computed, then a select), constants as floats and small integer powers as
+products. :func:`loop_source` turns expressions into one ``@njit`` loop over raveled
+arrays: each element's inputs are loaded once (as float64), the expressions share their
+common subexpressions (``sympy.cse``), and each result is stored into its array.
+
+>>> x = sp.Symbol("x", real=True)
+>>> ScalarPrinter().doprint(sp.Piecewise((x**2, x > 0), (sp.exp(x) / 2, True)))
+'_k_where(x > 0.0, (x*x), 0.5*_k_exp(x))'
+>>> print(loop_source("_f", ["x"], [], [("out", sp.sqrt(x) + x**-1)]))
+@njit(error_model="numpy", cache=True)
+def _f(x_, out_):
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        out_[i] = (1.0/x) + math.sqrt(x)
+"""
+from __future__ import annotations
+
+import sympy as sp
+from sympy.printing.pycode import PythonCodePrinter
+from sympy.printing.precedence import precedence
+
+__all__ = ["ScalarPrinter", "loop_source"]
+
+_CALLS = {"exp": "_k_exp", "expm1": "_k_expm1", "log": "_k_log", "log1p": "_k_log1p",
+          "tanh": "_k_tanh", "erf": "_k_erf", "sigmoid": "_k_sigmoid",
+          "softplus": "_k_softplus", "logaddexp": "_k_logaddexp", "sign": "_k_sign"}
+
+
+class ScalarPrinter(PythonCodePrinter):
+    """One element's value in numba-compilable, vectorizable Python."""
+
+    def __init__(self, settings=None):
+        super().__init__({"fully_qualified_modules": False, **(settings or {})})
+        self.known_functions = {}           # every function goes through _print_Function
+
+    def _print(self, expr, **kwargs):
+        if isinstance(expr, sp.Expr) and expr.is_number and not expr.free_symbols:
+            v = float(expr)
+            return f"({v!r})" if v < 0 else repr(v)
+        return super()._print(expr, **kwargs)
+
+    def _print_Function(self, e):
+        name = _CALLS.get(type(e).__name__)
+        if name is None:
+            raise NotImplementedError(f"no numba kernel for {type(e).__name__}")
+        return f"{name}({', '.join(self._print(a) for a in e.args)})"
+
+    _print_exp = _print_expm1 = _print_log = _print_log1p = _print_tanh = _print_erf = \
+        _print_sigmoid = _print_softplus = _print_logaddexp = _print_sign = _print_Function
+
+    def _print_Abs(self, e):
+        return f"abs({self._print(e.args[0])})"
+
+    def _minmax(self, e, name):
+        args = [self._print(a) for a in e.args]
+        text = args[0]
+        for a in args[1:]:
+            text = f"{name}({text}, {a})"
+        return text
+
+    def _print_Max(self, e):
+        return self._minmax(e, "_k_max")
+
+    def _print_Min(self, e):
+        return self._minmax(e, "_k_min")
+
+    def _print_Piecewise(self, e):
+        (value, cond), rest = e.args[0], e.args[1:]
+        if cond == sp.true:
+            return self._print(value)
+        other = "np.nan" if not rest else self._print(sp.Piecewise(*rest)) if \
+            rest[0][1] != sp.true else self._print(rest[0][0])
+        return f"_k_where({self._print(cond)}, {self._print(value)}, {other})"
+
+    def _print_And(self, e):
+        return "(" + " & ".join(self._print(a) for a in e.args) + ")"
+
+    def _print_Or(self, e):
+        return "(" + " | ".join(self._print(a) for a in e.args) + ")"
+
+    def _print_Not(self, e):
+        return f"(not {self._print(e.args[0])})"
+
+    def _print_BooleanTrue(self, e):
+        return "True"
+
+    def _print_BooleanFalse(self, e):
+        return "False"
+
+    def _print_Pow(self, e, rational=False):
+        base, ex = e.args
+        b = self.parenthesize(base, precedence(e), strict=False)
+        if ex == sp.Rational(1, 2):
+            return f"math.sqrt({self._print(base)})"
+        if ex == -sp.Rational(1, 2):
+            return f"(1.0/math.sqrt({self._print(base)}))"
+        if ex.is_Integer and 1 <= abs(int(ex)) <= 4:
+            product = "*".join([b] * abs(int(ex)))
+            return f"({product})" if ex > 0 else f"(1.0/({product}))"
+        return f"{b}**{self._print(ex)}"
+
+
+def _load(name: str, boolean: bool) -> str:
+    return f"        {name} = {name}_[i]" if boolean else f"        {name} = np.float64({name}_[i])"
+
+
+def loop_source(fname: str, arrays, scalars, results, booleans=(), parallel=False) -> str:
+    """An ``@njit`` function ``fname(<array>_..., <result>_..., <scalar>...)`` looping over
+    1-D arrays: element i of each array in ``arrays`` is loaded (float64, or as is when
+    named in ``booleans``), and each ``(name, expr)`` of ``results`` is stored into
+    ``<name>_[i]``; ``scalars`` are float arguments (a layer's parameters)."""
+    printer = ScalarPrinter()
+    exprs = [e for _, e in results]
+    taken = {*arrays, *scalars, *(n for n, _ in results)}
+    names = (sp.Symbol(f"t{k}") for k in range(10 ** 6) if f"t{k}" not in taken)
+    replacements, reduced = sp.cse(exprs, symbols=names, optimizations=None)
+    args = [f"{a}_" for a in arrays] + [f"{n}_" for n, _ in results] + list(scalars)
+    loop = "prange" if parallel else "range"
+    first = f"{arrays[0]}_" if arrays else f"{results[0][0]}_"
+    lines = [f'@njit(error_model="numpy", cache=True{", parallel=True" if parallel else ""})',
+             f"def {fname}({', '.join(args)}):",
+             f"    for i in {loop}({first}.shape[0]):"]
+    used = set().union(*(e.free_symbols for e in exprs)) if exprs else set()
+    used = {s.name for s in used}
+    lines += [_load(a, a in booleans) for a in arrays if a in used]
+    for sym, e in replacements:
+        lines.append(f"        {sym.name} = {printer.doprint(e)}")
+    for (name, _), e in zip(results, reduced):
+        lines.append(f"        {name}_[i] = {printer.doprint(e)}")
+    return "\n".join(lines)
