@@ -44,9 +44,15 @@ def _work(dtype):
     """The dtype the loops run in: float32 and float64 as they are, others in float64."""
     return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
 
-def _done(a, shape, dtype):
-    """A loop's 1-D result in ``shape`` and ``dtype``."""
-    return (a if a.dtype == dtype else a.astype(dtype)).reshape(shape)
+def _done(a, shape, dtype, to=None):
+    """A loop's 1-D result in ``shape`` and ``dtype``; with ``to``, the gradient of an input
+    of shape ``to`` that was broadcast to ``shape``: summed over the broadcast axes."""
+    a = (a if a.dtype == dtype else a.astype(dtype)).reshape(shape)
+    if to is None or tuple(to) == a.shape:
+        return a
+    a = a.sum(axis=tuple(range(a.ndim - len(to)))) if a.ndim > len(to) else a
+    axes = tuple(i for i, k in enumerate(to) if k == 1 and a.shape[i] != 1)
+    return (a.sum(axis=axes, keepdims=True) if axes else a).reshape(to)
 
 
 @intrinsic
@@ -298,7 +304,7 @@ def mul_backward(dout, x, y):
     dx = np.empty(n, work)
     dy = np.empty(n, work)
     (_mul_backward_loop_p if PARALLEL else _mul_backward_loop)(dout_, x_, y_, dx, dy)
-    return _done(dx, shape, dtype), _done(dy, shape, dtype)
+    return _done(dx, shape, dtype, np.shape(x)), _done(dy, shape, dtype, np.shape(y))
 
 
 @njit(error_model="numpy", cache=True)
@@ -356,6 +362,7 @@ class MulLayer:
         keep_x = np.empty(n, work)
         keep_y = np.empty(n, work)
         (_mul_forward_loop_p if PARALLEL else _mul_forward_loop)(x_, y_, out, keep_x, keep_y)
+        self.shapes = (np.shape(x), np.shape(y))
         self.x = keep_x.reshape(shape)
         self.y = keep_y.reshape(shape)
         return _done(out, shape, dtype)
@@ -371,7 +378,7 @@ class MulLayer:
         dx = np.empty(n, work)
         dy = np.empty(n, work)
         (_mul_class_backward_loop_p if PARALLEL else _mul_class_backward_loop)(dout_, _flat(self.x, shape), _flat(self.y, shape), dx, dy)
-        return _done(dx, shape, dtype), _done(dy, shape, dtype)
+        return _done(dx, shape, dtype, self.shapes[0]), _done(dy, shape, dtype, self.shapes[1])
 
 
 @njit(error_model="numpy", cache=True)
@@ -452,6 +459,7 @@ class AddLayer:
         n = x_.shape[0]
         out = np.empty(n, work)
         (_add_forward_loop_p if PARALLEL else _add_forward_loop)(x_, y_, out)
+        self.shapes = (np.shape(x), np.shape(y))
         return _done(out, shape, dtype)
 
     def backward(self, dout):
@@ -465,7 +473,7 @@ class AddLayer:
         dx = np.empty(n, work)
         dy = np.empty(n, work)
         (_add_class_backward_loop_p if PARALLEL else _add_class_backward_loop)(dout_, dx, dy)
-        return _done(dx, shape, dtype), _done(dy, shape, dtype)
+        return _done(dx, shape, dtype, self.shapes[0]), _done(dy, shape, dtype, self.shapes[1])
 
 
 @njit(error_model="numpy", cache=True)
@@ -2649,7 +2657,7 @@ def bce_backward(dout, x, t):
     dx = np.empty(n, work)
     dt = np.empty(n, work)
     (_bce_backward_loop_p if PARALLEL else _bce_backward_loop)(dout_, x_, t_, dx, dt)
-    return _done(dx, shape, dtype), _done(dt, shape, dtype)
+    return _done(dx, shape, dtype, np.shape(x)), _done(dt, shape, dtype, np.shape(t))
 
 
 @njit(error_model="numpy", cache=True)
@@ -2715,6 +2723,7 @@ class Bce:
         local = np.empty(n, work)
         local1 = np.empty(n, work)
         (_bce_forward_loop_p if PARALLEL else _bce_forward_loop)(x_, t_, out, local, local1)
+        self.shapes = (np.shape(x), np.shape(t))
         self.local = local.reshape(shape)
         self.local1 = local1.reshape(shape)
         return _done(out, shape, dtype)
@@ -2730,7 +2739,7 @@ class Bce:
         dx = np.empty(n, work)
         dt = np.empty(n, work)
         (_bce_class_backward_loop_p if PARALLEL else _bce_class_backward_loop)(dout_, _flat(self.local, shape), _flat(self.local1, shape), dx, dt)
-        return _done(dx, shape, dtype), _done(dt, shape, dtype)
+        return _done(dx, shape, dtype, self.shapes[0]), _done(dt, shape, dtype, self.shapes[1])
 
 
 @njit(error_model="numpy", cache=True)
@@ -2769,7 +2778,7 @@ def bce_with_logits_backward(dout, x, t):
     dx = np.empty(n, work)
     dt = np.empty(n, work)
     (_bce_with_logits_backward_loop_p if PARALLEL else _bce_with_logits_backward_loop)(dout_, x_, t_, dx, dt)
-    return _done(dx, shape, dtype), _done(dt, shape, dtype)
+    return _done(dx, shape, dtype, np.shape(x)), _done(dt, shape, dtype, np.shape(t))
 
 
 @njit(error_model="numpy", cache=True)
@@ -2831,6 +2840,7 @@ class BceWithLogits:
         local = np.empty(n, work)
         local1 = np.empty(n, work)
         (_bce_with_logits_forward_loop_p if PARALLEL else _bce_with_logits_forward_loop)(x_, t_, out, local, local1)
+        self.shapes = (np.shape(x), np.shape(t))
         self.local = local.reshape(shape)
         self.local1 = local1.reshape(shape)
         return _done(out, shape, dtype)
@@ -2846,7 +2856,7 @@ class BceWithLogits:
         dx = np.empty(n, work)
         dt = np.empty(n, work)
         (_bce_with_logits_class_backward_loop_p if PARALLEL else _bce_with_logits_class_backward_loop)(dout_, _flat(self.local, shape), _flat(self.local1, shape), dx, dt)
-        return _done(dx, shape, dtype), _done(dt, shape, dtype)
+        return _done(dx, shape, dtype, self.shapes[0]), _done(dt, shape, dtype, self.shapes[1])
 
 
 @njit(error_model="numpy", cache=True)
@@ -2891,7 +2901,7 @@ def huber_backward(dout, x, t, delta=1.0):
     dx = np.empty(n, work)
     dt = np.empty(n, work)
     (_huber_backward_loop_p if PARALLEL else _huber_backward_loop)(dout_, x_, t_, dx, dt, float(delta))
-    return _done(dx, shape, dtype), _done(dt, shape, dtype)
+    return _done(dx, shape, dtype, np.shape(x)), _done(dt, shape, dtype, np.shape(t))
 
 
 @njit(error_model="numpy", cache=True)
@@ -2964,6 +2974,7 @@ class Huber:
         local = np.empty(n, work)
         local1 = np.empty(n, work)
         (_huber_forward_loop_p if PARALLEL else _huber_forward_loop)(x_, t_, out, local, local1, self.delta)
+        self.shapes = (np.shape(x), np.shape(t))
         self.local = local.reshape(shape)
         self.local1 = local1.reshape(shape)
         return _done(out, shape, dtype)
@@ -2979,7 +2990,7 @@ class Huber:
         dx = np.empty(n, work)
         dt = np.empty(n, work)
         (_huber_class_backward_loop_p if PARALLEL else _huber_class_backward_loop)(dout_, _flat(self.local, shape), _flat(self.local1, shape), dx, dt)
-        return _done(dx, shape, dtype), _done(dt, shape, dtype)
+        return _done(dx, shape, dtype, self.shapes[0]), _done(dt, shape, dtype, self.shapes[1])
 
 
 @njit(error_model="numpy", cache=True)
@@ -3026,7 +3037,7 @@ def smooth_l1_backward(dout, x, t, beta=1.0):
     dx = np.empty(n, work)
     dt = np.empty(n, work)
     (_smooth_l1_backward_loop_p if PARALLEL else _smooth_l1_backward_loop)(dout_, x_, t_, dx, dt, float(beta))
-    return _done(dx, shape, dtype), _done(dt, shape, dtype)
+    return _done(dx, shape, dtype, np.shape(x)), _done(dt, shape, dtype, np.shape(t))
 
 
 @njit(error_model="numpy", cache=True)
@@ -3101,6 +3112,7 @@ class SmoothL1:
         local = np.empty(n, work)
         local1 = np.empty(n, work)
         (_smooth_l1_forward_loop_p if PARALLEL else _smooth_l1_forward_loop)(x_, t_, out, local, local1, self.beta)
+        self.shapes = (np.shape(x), np.shape(t))
         self.local = local.reshape(shape)
         self.local1 = local1.reshape(shape)
         return _done(out, shape, dtype)
@@ -3116,7 +3128,7 @@ class SmoothL1:
         dx = np.empty(n, work)
         dt = np.empty(n, work)
         (_smooth_l1_class_backward_loop_p if PARALLEL else _smooth_l1_class_backward_loop)(dout_, _flat(self.local, shape), _flat(self.local1, shape), dx, dt)
-        return _done(dx, shape, dtype), _done(dt, shape, dtype)
+        return _done(dx, shape, dtype, self.shapes[0]), _done(dt, shape, dtype, self.shapes[1])
 
 
 @njit(error_model="numpy", cache=True)
@@ -3157,7 +3169,7 @@ def l1_backward(dout, x, t):
     dx = np.empty(n, work)
     dt = np.empty(n, work)
     (_l1_backward_loop_p if PARALLEL else _l1_backward_loop)(dout_, x_, t_, dx, dt)
-    return _done(dx, shape, dtype), _done(dt, shape, dtype)
+    return _done(dx, shape, dtype, np.shape(x)), _done(dt, shape, dtype, np.shape(t))
 
 
 @njit(error_model="numpy", cache=True)
@@ -3221,6 +3233,7 @@ class L1:
         local = np.empty(n, work)
         local1 = np.empty(n, work)
         (_l1_forward_loop_p if PARALLEL else _l1_forward_loop)(x_, t_, out, local, local1)
+        self.shapes = (np.shape(x), np.shape(t))
         self.local = local.reshape(shape)
         self.local1 = local1.reshape(shape)
         return _done(out, shape, dtype)
@@ -3236,7 +3249,7 @@ class L1:
         dx = np.empty(n, work)
         dt = np.empty(n, work)
         (_l1_class_backward_loop_p if PARALLEL else _l1_class_backward_loop)(dout_, _flat(self.local, shape), _flat(self.local1, shape), dx, dt)
-        return _done(dx, shape, dtype), _done(dt, shape, dtype)
+        return _done(dx, shape, dtype, self.shapes[0]), _done(dt, shape, dtype, self.shapes[1])
 
 
 @njit(error_model="numpy", cache=True)
@@ -3277,7 +3290,7 @@ def log_cosh_backward(dout, x, t):
     dx = np.empty(n, work)
     dt = np.empty(n, work)
     (_log_cosh_backward_loop_p if PARALLEL else _log_cosh_backward_loop)(dout_, x_, t_, dx, dt)
-    return _done(dx, shape, dtype), _done(dt, shape, dtype)
+    return _done(dx, shape, dtype, np.shape(x)), _done(dt, shape, dtype, np.shape(t))
 
 
 @njit(error_model="numpy", cache=True)
@@ -3341,6 +3354,7 @@ class LogCosh:
         local = np.empty(n, work)
         local1 = np.empty(n, work)
         (_log_cosh_forward_loop_p if PARALLEL else _log_cosh_forward_loop)(x_, t_, out, local, local1)
+        self.shapes = (np.shape(x), np.shape(t))
         self.local = local.reshape(shape)
         self.local1 = local1.reshape(shape)
         return _done(out, shape, dtype)
@@ -3356,7 +3370,7 @@ class LogCosh:
         dx = np.empty(n, work)
         dt = np.empty(n, work)
         (_log_cosh_class_backward_loop_p if PARALLEL else _log_cosh_class_backward_loop)(dout_, _flat(self.local, shape), _flat(self.local1, shape), dx, dt)
-        return _done(dx, shape, dtype), _done(dt, shape, dtype)
+        return _done(dx, shape, dtype, self.shapes[0]), _done(dt, shape, dtype, self.shapes[1])
 
 
 @njit(error_model="numpy", cache=True)
@@ -3397,7 +3411,7 @@ def hinge_backward(dout, x, t):
     dx = np.empty(n, work)
     dt = np.empty(n, work)
     (_hinge_backward_loop_p if PARALLEL else _hinge_backward_loop)(dout_, x_, t_, dx, dt)
-    return _done(dx, shape, dtype), _done(dt, shape, dtype)
+    return _done(dx, shape, dtype, np.shape(x)), _done(dt, shape, dtype, np.shape(t))
 
 
 @njit(error_model="numpy", cache=True)
@@ -3461,6 +3475,7 @@ class Hinge:
         local = np.empty(n, work)
         local1 = np.empty(n, work)
         (_hinge_forward_loop_p if PARALLEL else _hinge_forward_loop)(x_, t_, out, local, local1)
+        self.shapes = (np.shape(x), np.shape(t))
         self.local = local.reshape(shape)
         self.local1 = local1.reshape(shape)
         return _done(out, shape, dtype)
@@ -3476,4 +3491,4 @@ class Hinge:
         dx = np.empty(n, work)
         dt = np.empty(n, work)
         (_hinge_class_backward_loop_p if PARALLEL else _hinge_class_backward_loop)(dout_, _flat(self.local, shape), _flat(self.local1, shape), dx, dt)
-        return _done(dx, shape, dtype), _done(dt, shape, dtype)
+        return _done(dx, shape, dtype, self.shapes[0]), _done(dt, shape, dtype, self.shapes[1])

@@ -79,9 +79,15 @@ def _work(dtype):
     return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
 
 
-def _done(a, shape, dtype):
-    """A loop's 1-D result in ``shape`` and ``dtype``."""
-    return (a if a.dtype == dtype else a.astype(dtype)).reshape(shape)
+def _done(a, shape, dtype, to=None):
+    """A loop's 1-D result in ``shape`` and ``dtype``; with ``to``, the gradient of an input
+    of shape ``to`` that was broadcast to ``shape``: summed over the broadcast axes."""
+    a = (a if a.dtype == dtype else a.astype(dtype)).reshape(shape)
+    if to is None or tuple(to) == a.shape:
+        return a
+    a = a.sum(axis=tuple(range(a.ndim - len(to)))) if a.ndim > len(to) else a
+    axes = tuple(i for i, k in enumerate(to) if k == 1 and a.shape[i] != 1)
+    return (a.sum(axis=axes, keepdims=True) if axes else a).reshape(to)
 
 
 def _runtime_source() -> str:
@@ -133,7 +139,9 @@ def layer_source(d, api: str = "book1") -> str:
     body += [f"    {g} = np.empty(n, work)" for g in grads]
     body.append("    " + _call(f"_{name}_backward_loop", [f"{a}_" for a in ["dout", *needs]]
                               + grads + [f"float({p})" for p in params]))
-    body.append("    return " + ", ".join(f"_done({g}, shape, dtype)" for g in grads))
+    body.append("    return " + ", ".join(
+        f"_done({g}, shape, dtype{', np.shape(' + w + ')' if w in needs and len(wrt) > 1 else ''})"
+        for g, w in zip(grads, wrt)))
     parts.append("\n".join([f"def {name}_backward({', '.join(['dout', *needs, *defaults])}):",
                             *doc, *body]))
 
@@ -170,6 +178,8 @@ def layer_source(d, api: str = "book1") -> str:
     cls += [f"        {o} = np.empty(n, {'np.bool_' if o in masks else 'work'})" for o in outs]
     cls.append("        " + _call(f"_{name}_forward_loop", [f"{a}_" for a in spec.input_names]
                                   + outs + [f"self.{p}" for p in params]))
+    if len(spec.input_names) > 1:
+        cls.append(f"        self.shapes = ({', '.join(f'np.shape({n})' for n in spec.input_names)})")
     for n in stored:
         src = f"keep_{n}" if n in keep else n
         cls.append(f"        self.{n} = {src}.reshape(shape)")
@@ -185,7 +195,10 @@ def layer_source(d, api: str = "book1") -> str:
     cls.append("        " + _call(f"_{name}_class_backward_loop",
                                   ["dout_", *(f"_flat(self.{n}, shape)" for n in stored)]
                                   + grads + [f"self.{p}" for p in bparams]))
-    cls.append("        return " + ", ".join(f"_done({g}, shape, dtype)" for g in grads))
+    to = {w: f", self.shapes[{spec.input_names.index(w)}]" for w in wrt
+          if len(spec.input_names) > 1}
+    cls.append("        return " + ", ".join(f"_done({g}, shape, dtype{to.get(w, '')})"
+                                          for g, w in zip(grads, wrt)))
     parts.append("\n".join(cls))
     return "\n\n\n".join(parts)
 
