@@ -9,7 +9,7 @@ common subexpressions (``sympy.cse``), and each result is stored into its array.
 
 >>> x = sp.Symbol("x", real=True)
 >>> ScalarPrinter().doprint(sp.Piecewise((x**2, x > 0), (sp.exp(x) / 2, True)))
-'_k_where(x > 0.0, (x*x), 0.5*_k_exp(x))'
+'_k_where((x > 0.0), (x*x), (0.5)*_k_exp(x))'
 >>> print(loop_source("_f", ["x"], [], [("out", sp.sqrt(x) + x**-1)]))
 @njit(error_model="numpy", cache=True)
 def _f(x_, out_):
