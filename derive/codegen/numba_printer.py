@@ -15,7 +15,7 @@ common subexpressions (``sympy.cse``), and each result is stored into its array.
 def _f(x_, out_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
-        out_[i] = (1.0/x) + math.sqrt(x)
+        out_[i] = math.sqrt(x) + (1.0/(x))
 """
 from __future__ import annotations
 
