@@ -13,16 +13,22 @@ for each dtype compiles it, later runs load it.
 
 Set ``PARALLEL = True`` on this module to run every loop with ``prange`` on all the
 cores numba uses (``numba.set_num_threads``); the default runs on one thread.
-Tensor layers, if any, are the NumPy module's code.
+Large results (from ``POOL_MIN_BYTES``) reuse the memory of results nobody holds any
+more (``free_buffers()`` releases it). Tensor layers, if any, are the NumPy module's code.
 Regenerate with ``derive export --all --elementwise --backend numba``; do not edit.
 """
 import math
+import sys
+import threading
 
 import numpy as np
 from numba import njit, prange, types
 from numba.extending import intrinsic
 
 PARALLEL = False
+POOL_MIN_BYTES = 1 << 24        # arrays from 16 MB up reuse dropped arrays' memory (_empty)
+POOL_SIZE = 8
+_POOL, _POOL_LOCK = [], threading.Lock()
 
 
 def _floating(*values):
@@ -39,6 +45,37 @@ def _flat(a, shape, dtype=None):
     if a.shape != shape:
         a = np.broadcast_to(a, shape)
     return np.ascontiguousarray(a, dtype=dtype).reshape(-1)
+
+def _empty(n, dtype):
+    """``np.empty(n, dtype)``; from :data:`POOL_MIN_BYTES` up, the memory of an array
+    returned earlier that nobody holds any more (not even through a view) is reused,
+    already paged in: a fresh 80 MB array (1e7 float64) page-faults in at about the cost of
+    the loop that fills it. Up to :data:`POOL_SIZE` such buffers are kept;
+    :func:`free_buffers` drops them."""
+    dtype = np.dtype(dtype)
+    nbytes = n * dtype.itemsize
+    if nbytes < POOL_MIN_BYTES:
+        return np.empty(n, dtype)
+    with _POOL_LOCK:
+        for buf in _POOL:
+            # held by _POOL, this loop and getrefcount's argument only: nobody else has it
+            if buf.nbytes == nbytes and sys.getrefcount(buf) == 3:
+                _POOL.remove(buf)
+                _POOL.append(buf)
+                return buf.view(dtype)
+        if len(_POOL) >= POOL_SIZE:
+            free = [b for b in _POOL if sys.getrefcount(b) == 3]
+            if not free:
+                return np.empty(n, dtype)
+            _POOL.remove(free[0])
+        buf = np.empty(nbytes, np.uint8)
+        _POOL.append(buf)
+        return buf.view(dtype)
+
+def free_buffers():
+    """Drop the buffers :func:`_empty` keeps for reuse (arrays still in use stay valid)."""
+    with _POOL_LOCK:
+        _POOL.clear()
 
 def _work(dtype):
     """The dtype the loops run in: float32 and float64 as they are, others in float64."""
@@ -75,32 +112,32 @@ def _to_bits(typingctx, value):
     return sig, codegen
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
 def _k_where(c, a, b):
     """a where c else b (both evaluated: a select)"""
     return a if c else b
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
 def _k_max(a, b):
     """np.maximum of two floats (nan propagates)"""
     return a if (a > b or a != a) else b
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
 def _k_min(a, b):
     """np.minimum of two floats (nan propagates)"""
     return a if (a < b or a != a) else b
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
 def _k_sign(x):
     """np.sign"""
     s = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
     return s if x == x else x
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
 def _k_exp(x):
     """exp(x); inf above 709.78, 0 below -745.2"""
     xc = -745.5 if x < -745.5 else (709.8 if x > 709.8 else x)
@@ -116,7 +153,7 @@ def _k_exp(x):
     return y if x == x else x
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
 def _k_expm1(x):
     """exp(x) - 1, accurate near 0"""
     xc = -40.0 if x < -40.0 else (709.8 if x > 709.8 else x)
@@ -133,7 +170,7 @@ def _k_expm1(x):
     return y if x == x else x
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
 def _k_log(x):
     """natural log; -inf at 0, nan below"""
     small = x < 2.2250738585072014e-308
@@ -154,7 +191,7 @@ def _k_log(x):
     return np.nan if (x < 0.0 or x != x) else y
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
 def _k_log1p(x):
     """log(1 + x), accurate near 0"""
     u = 1.0 + x
@@ -163,14 +200,14 @@ def _k_log1p(x):
     return np.inf if x == np.inf else y
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
 def _k_tanh(x):
     """tanh(x), accurate near 0"""
     e = _k_expm1(-2.0*abs(x))
     return math.copysign(-e/(2.0 + e), x)
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
 def _k_sigmoid(u):
     """1/(1 + exp(-u)) without overflow"""
     z = _k_exp(-abs(u))
@@ -178,13 +215,13 @@ def _k_sigmoid(u):
     return s if u >= 0.0 else z*s
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
 def _k_softplus(u):
     """log(1 + exp(u)) without overflow"""
     return (u if u > 0.0 else 0.0) + _k_log1p(_k_exp(-abs(u)))
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
 def _k_logaddexp(a, b):
     """log(exp(a) + exp(b)) without overflow"""
     m = a if a > b else b
@@ -192,7 +229,7 @@ def _k_logaddexp(a, b):
     return a + 0.6931471805599453 if a == b else y
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
 def _k_erf(x):
     """the error function"""
     ax = abs(x)
@@ -257,8 +294,7 @@ def _k_erf(x):
     b1, b2 = v2*b1 - b2 + -0.06627963187965226, b1
     g = v*b1 - b2 + 0.49471361578208073
     a = 1.0/t
-    c = a*134217729.0
-    ah = c - (c - a)
+    ah = _from_bits(_to_bits(a) & -134217728)
     al = a - ah
     hi = a*a
     lo = ((ah*ah - hi) + 2.0*ah*al) + al*al
@@ -268,7 +304,7 @@ def _k_erf(x):
     return y if x == x else x
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _mul_backward_loop(dout_, x_, y_, dx_, dy_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -278,7 +314,7 @@ def _mul_backward_loop(dout_, x_, y_, dx_, dy_):
         dy_[i] = dout*x
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _mul_backward_loop_p(dout_, x_, y_, dx_, dy_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -301,13 +337,13 @@ def mul_backward(dout, x, y):
     x_ = _flat(x, shape, work)
     y_ = _flat(y, shape, work)
     n = dout_.shape[0]
-    dx = np.empty(n, work)
-    dy = np.empty(n, work)
+    dx = _empty(n, work)
+    dy = _empty(n, work)
     (_mul_backward_loop_p if PARALLEL else _mul_backward_loop)(dout_, x_, y_, dx, dy)
     return _done(dx, shape, dtype, np.shape(x)), _done(dy, shape, dtype, np.shape(y))
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _mul_forward_loop(x_, y_, out_, keep_x_, keep_y_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -317,7 +353,7 @@ def _mul_forward_loop(x_, y_, out_, keep_x_, keep_y_):
         keep_y_[i] = y
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _mul_forward_loop_p(x_, y_, out_, keep_x_, keep_y_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
@@ -327,7 +363,7 @@ def _mul_forward_loop_p(x_, y_, out_, keep_x_, keep_y_):
         keep_y_[i] = y
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _mul_class_backward_loop(dout_, x_, y_, dx_, dy_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -337,7 +373,7 @@ def _mul_class_backward_loop(dout_, x_, y_, dx_, dy_):
         dy_[i] = dout*x
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _mul_class_backward_loop_p(dout_, x_, y_, dx_, dy_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -358,9 +394,9 @@ class MulLayer:
         x_ = _flat(x, shape, work)
         y_ = _flat(y, shape, work)
         n = x_.shape[0]
-        out = np.empty(n, work)
-        keep_x = np.empty(n, work)
-        keep_y = np.empty(n, work)
+        out = _empty(n, work)
+        keep_x = _empty(n, work)
+        keep_y = _empty(n, work)
         (_mul_forward_loop_p if PARALLEL else _mul_forward_loop)(x_, y_, out, keep_x, keep_y)
         self.shapes = (np.shape(x), np.shape(y))
         self.x = keep_x.reshape(shape)
@@ -375,13 +411,13 @@ class MulLayer:
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
-        dx = np.empty(n, work)
-        dy = np.empty(n, work)
+        dx = _empty(n, work)
+        dy = _empty(n, work)
         (_mul_class_backward_loop_p if PARALLEL else _mul_class_backward_loop)(dout_, _flat(self.x, shape), _flat(self.y, shape), dx, dy)
         return _done(dx, shape, dtype, self.shapes[0]), _done(dy, shape, dtype, self.shapes[1])
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _add_backward_loop(dout_, dx_, dy_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -389,7 +425,7 @@ def _add_backward_loop(dout_, dx_, dy_):
         dy_[i] = dout
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _add_backward_loop_p(dout_, dx_, dy_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -408,13 +444,13 @@ def add_backward(dout):
     work = _work(dtype)
     dout_ = _flat(dout, shape, work)
     n = dout_.shape[0]
-    dx = np.empty(n, work)
-    dy = np.empty(n, work)
+    dx = _empty(n, work)
+    dy = _empty(n, work)
     (_add_backward_loop_p if PARALLEL else _add_backward_loop)(dout_, dx, dy)
     return _done(dx, shape, dtype), _done(dy, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _add_forward_loop(x_, y_, out_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -422,7 +458,7 @@ def _add_forward_loop(x_, y_, out_):
         out_[i] = x + y
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _add_forward_loop_p(x_, y_, out_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
@@ -430,7 +466,7 @@ def _add_forward_loop_p(x_, y_, out_):
         out_[i] = x + y
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _add_class_backward_loop(dout_, dx_, dy_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -438,7 +474,7 @@ def _add_class_backward_loop(dout_, dx_, dy_):
         dy_[i] = dout
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _add_class_backward_loop_p(dout_, dx_, dy_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -457,7 +493,7 @@ class AddLayer:
         x_ = _flat(x, shape, work)
         y_ = _flat(y, shape, work)
         n = x_.shape[0]
-        out = np.empty(n, work)
+        out = _empty(n, work)
         (_add_forward_loop_p if PARALLEL else _add_forward_loop)(x_, y_, out)
         self.shapes = (np.shape(x), np.shape(y))
         return _done(out, shape, dtype)
@@ -470,13 +506,13 @@ class AddLayer:
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
-        dx = np.empty(n, work)
-        dy = np.empty(n, work)
+        dx = _empty(n, work)
+        dy = _empty(n, work)
         (_add_class_backward_loop_p if PARALLEL else _add_class_backward_loop)(dout_, dx, dy)
         return _done(dx, shape, dtype, self.shapes[0]), _done(dy, shape, dtype, self.shapes[1])
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _relu_backward_loop(dout_, out_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -484,7 +520,7 @@ def _relu_backward_loop(dout_, out_, g_):
         g_[i] = _k_where((out > 0.0), dout, 0.0)
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _relu_backward_loop_p(dout_, out_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -503,12 +539,12 @@ def relu_backward(dout, out):
     dout_ = _flat(dout, shape, work)
     out_ = _flat(out, shape, work)
     n = dout_.shape[0]
-    g = np.empty(n, work)
+    g = _empty(n, work)
     (_relu_backward_loop_p if PARALLEL else _relu_backward_loop)(dout_, out_, g)
     return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _relu_forward_loop(x_, out_, mask_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -517,7 +553,7 @@ def _relu_forward_loop(x_, out_, mask_):
         mask_[i] = (t0 > 0.0)
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _relu_forward_loop_p(x_, out_, mask_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
@@ -526,7 +562,7 @@ def _relu_forward_loop_p(x_, out_, mask_):
         mask_[i] = (t0 > 0.0)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _relu_class_backward_loop(dout_, mask_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -534,7 +570,7 @@ def _relu_class_backward_loop(dout_, mask_, g_):
         g_[i] = dout*mask
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _relu_class_backward_loop_p(dout_, mask_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -553,8 +589,8 @@ class Relu:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
-        out = np.empty(n, work)
-        mask = np.empty(n, np.bool_)
+        out = _empty(n, work)
+        mask = _empty(n, np.bool_)
         (_relu_forward_loop_p if PARALLEL else _relu_forward_loop)(x_, out, mask)
         self.mask = mask.reshape(shape)
         return _done(out, shape, dtype)
@@ -566,12 +602,12 @@ class Relu:
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
-        g = np.empty(n, work)
+        g = _empty(n, work)
         (_relu_class_backward_loop_p if PARALLEL else _relu_class_backward_loop)(dout_, _flat(self.mask, shape), g)
         return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _sigmoid_backward_loop(dout_, out_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -579,7 +615,7 @@ def _sigmoid_backward_loop(dout_, out_, g_):
         g_[i] = dout*out*(1.0 - out)
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _sigmoid_backward_loop_p(dout_, out_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -598,12 +634,12 @@ def sigmoid_backward(dout, out):
     dout_ = _flat(dout, shape, work)
     out_ = _flat(out, shape, work)
     n = dout_.shape[0]
-    g = np.empty(n, work)
+    g = _empty(n, work)
     (_sigmoid_backward_loop_p if PARALLEL else _sigmoid_backward_loop)(dout_, out_, g)
     return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _sigmoid_forward_loop(x_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -612,7 +648,7 @@ def _sigmoid_forward_loop(x_, out_, local_):
         local_[i] = t0*(1.0 - t0)
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _sigmoid_forward_loop_p(x_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
@@ -621,7 +657,7 @@ def _sigmoid_forward_loop_p(x_, out_, local_):
         local_[i] = t0*(1.0 - t0)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _sigmoid_class_backward_loop(dout_, local_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -629,7 +665,7 @@ def _sigmoid_class_backward_loop(dout_, local_, g_):
         g_[i] = dout*local
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _sigmoid_class_backward_loop_p(dout_, local_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -648,8 +684,8 @@ class Sigmoid:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
-        out = np.empty(n, work)
-        local = np.empty(n, work)
+        out = _empty(n, work)
+        local = _empty(n, work)
         (_sigmoid_forward_loop_p if PARALLEL else _sigmoid_forward_loop)(x_, out, local)
         self.local = local.reshape(shape)
         return _done(out, shape, dtype)
@@ -661,12 +697,12 @@ class Sigmoid:
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
-        g = np.empty(n, work)
+        g = _empty(n, work)
         (_sigmoid_class_backward_loop_p if PARALLEL else _sigmoid_class_backward_loop)(dout_, _flat(self.local, shape), g)
         return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _tanh_backward_loop(dout_, out_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -674,7 +710,7 @@ def _tanh_backward_loop(dout_, out_, g_):
         g_[i] = dout*(1.0 - (out*out))
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _tanh_backward_loop_p(dout_, out_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -693,12 +729,12 @@ def tanh_backward(dout, out):
     dout_ = _flat(dout, shape, work)
     out_ = _flat(out, shape, work)
     n = dout_.shape[0]
-    g = np.empty(n, work)
+    g = _empty(n, work)
     (_tanh_backward_loop_p if PARALLEL else _tanh_backward_loop)(dout_, out_, g)
     return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _tanh_forward_loop(x_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -707,7 +743,7 @@ def _tanh_forward_loop(x_, out_, local_):
         local_[i] = 1.0 - (t0*t0)
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _tanh_forward_loop_p(x_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
@@ -716,7 +752,7 @@ def _tanh_forward_loop_p(x_, out_, local_):
         local_[i] = 1.0 - (t0*t0)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _tanh_class_backward_loop(dout_, local_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -724,7 +760,7 @@ def _tanh_class_backward_loop(dout_, local_, g_):
         g_[i] = dout*local
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _tanh_class_backward_loop_p(dout_, local_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -743,8 +779,8 @@ class Tanh:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
-        out = np.empty(n, work)
-        local = np.empty(n, work)
+        out = _empty(n, work)
+        local = _empty(n, work)
         (_tanh_forward_loop_p if PARALLEL else _tanh_forward_loop)(x_, out, local)
         self.local = local.reshape(shape)
         return _done(out, shape, dtype)
@@ -756,12 +792,12 @@ class Tanh:
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
-        g = np.empty(n, work)
+        g = _empty(n, work)
         (_tanh_class_backward_loop_p if PARALLEL else _tanh_class_backward_loop)(dout_, _flat(self.local, shape), g)
         return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _exp_backward_loop(dout_, out_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -769,7 +805,7 @@ def _exp_backward_loop(dout_, out_, g_):
         g_[i] = dout*out
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _exp_backward_loop_p(dout_, out_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -788,12 +824,12 @@ def exp_backward(dout, out):
     dout_ = _flat(dout, shape, work)
     out_ = _flat(out, shape, work)
     n = dout_.shape[0]
-    g = np.empty(n, work)
+    g = _empty(n, work)
     (_exp_backward_loop_p if PARALLEL else _exp_backward_loop)(dout_, out_, g)
     return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _exp_forward_loop(x_, out_, keep_out_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -802,7 +838,7 @@ def _exp_forward_loop(x_, out_, keep_out_):
         keep_out_[i] = t0
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _exp_forward_loop_p(x_, out_, keep_out_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
@@ -811,7 +847,7 @@ def _exp_forward_loop_p(x_, out_, keep_out_):
         keep_out_[i] = t0
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _exp_class_backward_loop(dout_, out_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -819,7 +855,7 @@ def _exp_class_backward_loop(dout_, out_, g_):
         g_[i] = dout*out
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _exp_class_backward_loop_p(dout_, out_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -837,8 +873,8 @@ class Exp:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
-        out = np.empty(n, work)
-        keep_out = np.empty(n, work)
+        out = _empty(n, work)
+        keep_out = _empty(n, work)
         (_exp_forward_loop_p if PARALLEL else _exp_forward_loop)(x_, out, keep_out)
         self.out = keep_out.reshape(shape)
         return _done(out, shape, dtype)
@@ -850,12 +886,12 @@ class Exp:
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
-        g = np.empty(n, work)
+        g = _empty(n, work)
         (_exp_class_backward_loop_p if PARALLEL else _exp_class_backward_loop)(dout_, _flat(self.out, shape), g)
         return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _log_backward_loop(dout_, x_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -863,7 +899,7 @@ def _log_backward_loop(dout_, x_, g_):
         g_[i] = dout/x
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _log_backward_loop_p(dout_, x_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -882,12 +918,12 @@ def log_backward(dout, x):
     dout_ = _flat(dout, shape, work)
     x_ = _flat(x, shape, work)
     n = dout_.shape[0]
-    g = np.empty(n, work)
+    g = _empty(n, work)
     (_log_backward_loop_p if PARALLEL else _log_backward_loop)(dout_, x_, g)
     return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _log_forward_loop(x_, out_, keep_x_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -895,7 +931,7 @@ def _log_forward_loop(x_, out_, keep_x_):
         keep_x_[i] = x
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _log_forward_loop_p(x_, out_, keep_x_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
@@ -903,7 +939,7 @@ def _log_forward_loop_p(x_, out_, keep_x_):
         keep_x_[i] = x
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _log_class_backward_loop(dout_, x_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -911,7 +947,7 @@ def _log_class_backward_loop(dout_, x_, g_):
         g_[i] = dout/x
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _log_class_backward_loop_p(dout_, x_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -929,8 +965,8 @@ class Log:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
-        out = np.empty(n, work)
-        keep_x = np.empty(n, work)
+        out = _empty(n, work)
+        keep_x = _empty(n, work)
         (_log_forward_loop_p if PARALLEL else _log_forward_loop)(x_, out, keep_x)
         self.x = keep_x.reshape(shape)
         return _done(out, shape, dtype)
@@ -942,12 +978,12 @@ class Log:
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
-        g = np.empty(n, work)
+        g = _empty(n, work)
         (_log_class_backward_loop_p if PARALLEL else _log_class_backward_loop)(dout_, _flat(self.x, shape), g)
         return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _softplus_backward_loop(dout_, out_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -955,7 +991,7 @@ def _softplus_backward_loop(dout_, out_, g_):
         g_[i] = -dout*_k_expm1(-out)
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _softplus_backward_loop_p(dout_, out_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -974,12 +1010,12 @@ def softplus_backward(dout, out):
     dout_ = _flat(dout, shape, work)
     out_ = _flat(out, shape, work)
     n = dout_.shape[0]
-    g = np.empty(n, work)
+    g = _empty(n, work)
     (_softplus_backward_loop_p if PARALLEL else _softplus_backward_loop)(dout_, out_, g)
     return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _softplus_forward_loop(x_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -988,7 +1024,7 @@ def _softplus_forward_loop(x_, out_, local_):
         local_[i] = -_k_expm1(-t0)
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _softplus_forward_loop_p(x_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
@@ -997,7 +1033,7 @@ def _softplus_forward_loop_p(x_, out_, local_):
         local_[i] = -_k_expm1(-t0)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _softplus_class_backward_loop(dout_, local_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1005,7 +1041,7 @@ def _softplus_class_backward_loop(dout_, local_, g_):
         g_[i] = dout*local
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _softplus_class_backward_loop_p(dout_, local_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1024,8 +1060,8 @@ class Softplus:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
-        out = np.empty(n, work)
-        local = np.empty(n, work)
+        out = _empty(n, work)
+        local = _empty(n, work)
         (_softplus_forward_loop_p if PARALLEL else _softplus_forward_loop)(x_, out, local)
         self.local = local.reshape(shape)
         return _done(out, shape, dtype)
@@ -1037,12 +1073,12 @@ class Softplus:
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
-        g = np.empty(n, work)
+        g = _empty(n, work)
         (_softplus_class_backward_loop_p if PARALLEL else _softplus_class_backward_loop)(dout_, _flat(self.local, shape), g)
         return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _leaky_relu_backward_loop(dout_, out_, g_, alpha):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1050,7 +1086,7 @@ def _leaky_relu_backward_loop(dout_, out_, g_, alpha):
         g_[i] = _k_where((out > 0.0), dout, alpha*dout)
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _leaky_relu_backward_loop_p(dout_, out_, g_, alpha):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1069,12 +1105,12 @@ def leaky_relu_backward(dout, out, alpha=0.01):
     dout_ = _flat(dout, shape, work)
     out_ = _flat(out, shape, work)
     n = dout_.shape[0]
-    g = np.empty(n, work)
+    g = _empty(n, work)
     (_leaky_relu_backward_loop_p if PARALLEL else _leaky_relu_backward_loop)(dout_, out_, g, float(alpha))
     return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _leaky_relu_forward_loop(x_, out_, local_, alpha):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -1084,7 +1120,7 @@ def _leaky_relu_forward_loop(x_, out_, local_, alpha):
         local_[i] = _k_where(_k_where(t0, t0, (t1 > 0.0)), 1.0, alpha)
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _leaky_relu_forward_loop_p(x_, out_, local_, alpha):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
@@ -1094,7 +1130,7 @@ def _leaky_relu_forward_loop_p(x_, out_, local_, alpha):
         local_[i] = _k_where(_k_where(t0, t0, (t1 > 0.0)), 1.0, alpha)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _leaky_relu_class_backward_loop(dout_, local_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1102,7 +1138,7 @@ def _leaky_relu_class_backward_loop(dout_, local_, g_):
         g_[i] = dout*local
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _leaky_relu_class_backward_loop_p(dout_, local_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1124,8 +1160,8 @@ class LeakyRelu:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
-        out = np.empty(n, work)
-        local = np.empty(n, work)
+        out = _empty(n, work)
+        local = _empty(n, work)
         (_leaky_relu_forward_loop_p if PARALLEL else _leaky_relu_forward_loop)(x_, out, local, self.alpha)
         self.local = local.reshape(shape)
         return _done(out, shape, dtype)
@@ -1137,12 +1173,12 @@ class LeakyRelu:
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
-        g = np.empty(n, work)
+        g = _empty(n, work)
         (_leaky_relu_class_backward_loop_p if PARALLEL else _leaky_relu_class_backward_loop)(dout_, _flat(self.local, shape), g)
         return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _elu_backward_loop(dout_, out_, g_, alpha):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1150,7 +1186,7 @@ def _elu_backward_loop(dout_, out_, g_, alpha):
         g_[i] = _k_where((out > 0.0), dout, dout*(alpha + out))
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _elu_backward_loop_p(dout_, out_, g_, alpha):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1169,12 +1205,12 @@ def elu_backward(dout, out, alpha=1.0):
     dout_ = _flat(dout, shape, work)
     out_ = _flat(out, shape, work)
     n = dout_.shape[0]
-    g = np.empty(n, work)
+    g = _empty(n, work)
     (_elu_backward_loop_p if PARALLEL else _elu_backward_loop)(dout_, out_, g, float(alpha))
     return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _elu_forward_loop(x_, out_, local_, alpha):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -1184,7 +1220,7 @@ def _elu_forward_loop(x_, out_, local_, alpha):
         local_[i] = _k_where(t0, 1.0, alpha*_k_exp(t1))
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _elu_forward_loop_p(x_, out_, local_, alpha):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
@@ -1194,7 +1230,7 @@ def _elu_forward_loop_p(x_, out_, local_, alpha):
         local_[i] = _k_where(t0, 1.0, alpha*_k_exp(t1))
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _elu_class_backward_loop(dout_, local_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1202,7 +1238,7 @@ def _elu_class_backward_loop(dout_, local_, g_):
         g_[i] = dout*local
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _elu_class_backward_loop_p(dout_, local_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1224,8 +1260,8 @@ class Elu:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
-        out = np.empty(n, work)
-        local = np.empty(n, work)
+        out = _empty(n, work)
+        local = _empty(n, work)
         (_elu_forward_loop_p if PARALLEL else _elu_forward_loop)(x_, out, local, self.alpha)
         self.local = local.reshape(shape)
         return _done(out, shape, dtype)
@@ -1237,12 +1273,12 @@ class Elu:
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
-        g = np.empty(n, work)
+        g = _empty(n, work)
         (_elu_class_backward_loop_p if PARALLEL else _elu_class_backward_loop)(dout_, _flat(self.local, shape), g)
         return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _silu_backward_loop(dout_, x_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1250,7 +1286,7 @@ def _silu_backward_loop(dout_, x_, g_):
         g_[i] = dout*(x*_k_sigmoid(-x) + 1.0)*_k_sigmoid(x)
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _silu_backward_loop_p(dout_, x_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1269,12 +1305,12 @@ def silu_backward(dout, x):
     dout_ = _flat(dout, shape, work)
     x_ = _flat(x, shape, work)
     n = dout_.shape[0]
-    g = np.empty(n, work)
+    g = _empty(n, work)
     (_silu_backward_loop_p if PARALLEL else _silu_backward_loop)(dout_, x_, g)
     return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _silu_forward_loop(x_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -1283,7 +1319,7 @@ def _silu_forward_loop(x_, out_, local_):
         local_[i] = t0*(x*_k_sigmoid(-x) + 1.0)
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _silu_forward_loop_p(x_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
@@ -1292,7 +1328,7 @@ def _silu_forward_loop_p(x_, out_, local_):
         local_[i] = t0*(x*_k_sigmoid(-x) + 1.0)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _silu_class_backward_loop(dout_, local_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1300,7 +1336,7 @@ def _silu_class_backward_loop(dout_, local_, g_):
         g_[i] = dout*local
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _silu_class_backward_loop_p(dout_, local_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1319,8 +1355,8 @@ class Silu:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
-        out = np.empty(n, work)
-        local = np.empty(n, work)
+        out = _empty(n, work)
+        local = _empty(n, work)
         (_silu_forward_loop_p if PARALLEL else _silu_forward_loop)(x_, out, local)
         self.local = local.reshape(shape)
         return _done(out, shape, dtype)
@@ -1332,12 +1368,12 @@ class Silu:
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
-        g = np.empty(n, work)
+        g = _empty(n, work)
         (_silu_class_backward_loop_p if PARALLEL else _silu_class_backward_loop)(dout_, _flat(self.local, shape), g)
         return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _gelu_backward_loop(dout_, x_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1346,7 +1382,7 @@ def _gelu_backward_loop(dout_, x_, g_):
         g_[i] = (0.5)*dout*(t0*_k_exp(-0.5*(x*x))/1.772453850905516 + _k_erf((0.5)*t0) + 1.0)
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _gelu_backward_loop_p(dout_, x_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1366,12 +1402,12 @@ def gelu_backward(dout, x):
     dout_ = _flat(dout, shape, work)
     x_ = _flat(x, shape, work)
     n = dout_.shape[0]
-    g = np.empty(n, work)
+    g = _empty(n, work)
     (_gelu_backward_loop_p if PARALLEL else _gelu_backward_loop)(dout_, x_, g)
     return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _gelu_forward_loop(x_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -1382,7 +1418,7 @@ def _gelu_forward_loop(x_, out_, local_):
         local_[i] = t1*_k_exp(-0.5*(x*x))/1.772453850905516 + (0.5)*t2 + 0.5
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _gelu_forward_loop_p(x_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
@@ -1393,7 +1429,7 @@ def _gelu_forward_loop_p(x_, out_, local_):
         local_[i] = t1*_k_exp(-0.5*(x*x))/1.772453850905516 + (0.5)*t2 + 0.5
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _gelu_class_backward_loop(dout_, local_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1401,7 +1437,7 @@ def _gelu_class_backward_loop(dout_, local_, g_):
         g_[i] = dout*local
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _gelu_class_backward_loop_p(dout_, local_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1420,8 +1456,8 @@ class Gelu:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
-        out = np.empty(n, work)
-        local = np.empty(n, work)
+        out = _empty(n, work)
+        local = _empty(n, work)
         (_gelu_forward_loop_p if PARALLEL else _gelu_forward_loop)(x_, out, local)
         self.local = local.reshape(shape)
         return _done(out, shape, dtype)
@@ -1433,12 +1469,12 @@ class Gelu:
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
-        g = np.empty(n, work)
+        g = _empty(n, work)
         (_gelu_class_backward_loop_p if PARALLEL else _gelu_class_backward_loop)(dout_, _flat(self.local, shape), g)
         return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _gelu_tanh_backward_loop(dout_, x_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1450,7 +1486,7 @@ def _gelu_tanh_backward_loop(dout_, x_, g_):
         g_[i] = (2.5e-06)*dout*(26829.0*t0*t3*(x*x*x) + 200000.0*t1*t3 + 200000.0*t2 + 200000.0)
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _gelu_tanh_backward_loop_p(dout_, x_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1473,12 +1509,12 @@ def gelu_tanh_backward(dout, x):
     dout_ = _flat(dout, shape, work)
     x_ = _flat(x, shape, work)
     n = dout_.shape[0]
-    g = np.empty(n, work)
+    g = _empty(n, work)
     (_gelu_tanh_backward_loop_p if PARALLEL else _gelu_tanh_backward_loop)(dout_, x_, g)
     return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _gelu_tanh_forward_loop(x_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -1491,7 +1527,7 @@ def _gelu_tanh_forward_loop(x_, out_, local_):
         local_[i] = (0.0670725)*t0*t4 + t2*t4 + (0.5)*t3 + 0.5
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _gelu_tanh_forward_loop_p(x_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
@@ -1504,7 +1540,7 @@ def _gelu_tanh_forward_loop_p(x_, out_, local_):
         local_[i] = (0.0670725)*t0*t4 + t2*t4 + (0.5)*t3 + 0.5
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _gelu_tanh_class_backward_loop(dout_, local_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1512,7 +1548,7 @@ def _gelu_tanh_class_backward_loop(dout_, local_, g_):
         g_[i] = dout*local
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _gelu_tanh_class_backward_loop_p(dout_, local_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1531,8 +1567,8 @@ class GeluTanh:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
-        out = np.empty(n, work)
-        local = np.empty(n, work)
+        out = _empty(n, work)
+        local = _empty(n, work)
         (_gelu_tanh_forward_loop_p if PARALLEL else _gelu_tanh_forward_loop)(x_, out, local)
         self.local = local.reshape(shape)
         return _done(out, shape, dtype)
@@ -1544,12 +1580,12 @@ class GeluTanh:
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
-        g = np.empty(n, work)
+        g = _empty(n, work)
         (_gelu_tanh_class_backward_loop_p if PARALLEL else _gelu_tanh_class_backward_loop)(dout_, _flat(self.local, shape), g)
         return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _square_backward_loop(dout_, x_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1557,7 +1593,7 @@ def _square_backward_loop(dout_, x_, g_):
         g_[i] = 2.0*dout*x
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _square_backward_loop_p(dout_, x_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1576,12 +1612,12 @@ def square_backward(dout, x):
     dout_ = _flat(dout, shape, work)
     x_ = _flat(x, shape, work)
     n = dout_.shape[0]
-    g = np.empty(n, work)
+    g = _empty(n, work)
     (_square_backward_loop_p if PARALLEL else _square_backward_loop)(dout_, x_, g)
     return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _square_forward_loop(x_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -1589,7 +1625,7 @@ def _square_forward_loop(x_, out_, local_):
         local_[i] = 2.0*x
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _square_forward_loop_p(x_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
@@ -1597,7 +1633,7 @@ def _square_forward_loop_p(x_, out_, local_):
         local_[i] = 2.0*x
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _square_class_backward_loop(dout_, local_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1605,7 +1641,7 @@ def _square_class_backward_loop(dout_, local_, g_):
         g_[i] = dout*local
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _square_class_backward_loop_p(dout_, local_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1624,8 +1660,8 @@ class Square:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
-        out = np.empty(n, work)
-        local = np.empty(n, work)
+        out = _empty(n, work)
+        local = _empty(n, work)
         (_square_forward_loop_p if PARALLEL else _square_forward_loop)(x_, out, local)
         self.local = local.reshape(shape)
         return _done(out, shape, dtype)
@@ -1637,12 +1673,12 @@ class Square:
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
-        g = np.empty(n, work)
+        g = _empty(n, work)
         (_square_class_backward_loop_p if PARALLEL else _square_class_backward_loop)(dout_, _flat(self.local, shape), g)
         return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _relu6_backward_loop(dout_, out_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1650,7 +1686,7 @@ def _relu6_backward_loop(dout_, out_, g_):
         g_[i] = _k_where(((out > 0.0) & (_k_max(0.0, out) < 6.0)), dout, 0.0)
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _relu6_backward_loop_p(dout_, out_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1669,12 +1705,12 @@ def relu6_backward(dout, out):
     dout_ = _flat(dout, shape, work)
     out_ = _flat(out, shape, work)
     n = dout_.shape[0]
-    g = np.empty(n, work)
+    g = _empty(n, work)
     (_relu6_backward_loop_p if PARALLEL else _relu6_backward_loop)(dout_, out_, g)
     return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _relu6_forward_loop(x_, out_, mask_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -1684,7 +1720,7 @@ def _relu6_forward_loop(x_, out_, mask_):
         mask_[i] = ((t1 > 0.0) & (t1 < 6.0))
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _relu6_forward_loop_p(x_, out_, mask_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
@@ -1694,7 +1730,7 @@ def _relu6_forward_loop_p(x_, out_, mask_):
         mask_[i] = ((t1 > 0.0) & (t1 < 6.0))
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _relu6_class_backward_loop(dout_, mask_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1702,7 +1738,7 @@ def _relu6_class_backward_loop(dout_, mask_, g_):
         g_[i] = dout*mask
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _relu6_class_backward_loop_p(dout_, mask_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1721,8 +1757,8 @@ class Relu6:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
-        out = np.empty(n, work)
-        mask = np.empty(n, np.bool_)
+        out = _empty(n, work)
+        mask = _empty(n, np.bool_)
         (_relu6_forward_loop_p if PARALLEL else _relu6_forward_loop)(x_, out, mask)
         self.mask = mask.reshape(shape)
         return _done(out, shape, dtype)
@@ -1734,12 +1770,12 @@ class Relu6:
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
-        g = np.empty(n, work)
+        g = _empty(n, work)
         (_relu6_class_backward_loop_p if PARALLEL else _relu6_class_backward_loop)(dout_, _flat(self.mask, shape), g)
         return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _hardtanh_backward_loop(dout_, out_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1747,7 +1783,7 @@ def _hardtanh_backward_loop(dout_, out_, g_):
         g_[i] = _k_where(((out > (-1.0)) & (out < 1.0)), dout, 0.0)
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _hardtanh_backward_loop_p(dout_, out_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1766,12 +1802,12 @@ def hardtanh_backward(dout, out):
     dout_ = _flat(dout, shape, work)
     out_ = _flat(out, shape, work)
     n = dout_.shape[0]
-    g = np.empty(n, work)
+    g = _empty(n, work)
     (_hardtanh_backward_loop_p if PARALLEL else _hardtanh_backward_loop)(dout_, out_, g)
     return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _hardtanh_forward_loop(x_, out_, mask_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -1780,7 +1816,7 @@ def _hardtanh_forward_loop(x_, out_, mask_):
         mask_[i] = ((t0 > (-1.0)) & (t0 < 1.0))
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _hardtanh_forward_loop_p(x_, out_, mask_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
@@ -1789,7 +1825,7 @@ def _hardtanh_forward_loop_p(x_, out_, mask_):
         mask_[i] = ((t0 > (-1.0)) & (t0 < 1.0))
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _hardtanh_class_backward_loop(dout_, mask_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1797,7 +1833,7 @@ def _hardtanh_class_backward_loop(dout_, mask_, g_):
         g_[i] = dout*mask
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _hardtanh_class_backward_loop_p(dout_, mask_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1816,8 +1852,8 @@ class Hardtanh:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
-        out = np.empty(n, work)
-        mask = np.empty(n, np.bool_)
+        out = _empty(n, work)
+        mask = _empty(n, np.bool_)
         (_hardtanh_forward_loop_p if PARALLEL else _hardtanh_forward_loop)(x_, out, mask)
         self.mask = mask.reshape(shape)
         return _done(out, shape, dtype)
@@ -1829,12 +1865,12 @@ class Hardtanh:
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
-        g = np.empty(n, work)
+        g = _empty(n, work)
         (_hardtanh_class_backward_loop_p if PARALLEL else _hardtanh_class_backward_loop)(dout_, _flat(self.mask, shape), g)
         return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _hardsigmoid_backward_loop(dout_, x_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1842,7 +1878,7 @@ def _hardsigmoid_backward_loop(dout_, x_, g_):
         g_[i] = _k_where(((x > (-3.0)) & (_k_max(0.0, x + 3.0) < 6.0)), (0.16666666666666666)*dout, 0.0)
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _hardsigmoid_backward_loop_p(dout_, x_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1861,12 +1897,12 @@ def hardsigmoid_backward(dout, x):
     dout_ = _flat(dout, shape, work)
     x_ = _flat(x, shape, work)
     n = dout_.shape[0]
-    g = np.empty(n, work)
+    g = _empty(n, work)
     (_hardsigmoid_backward_loop_p if PARALLEL else _hardsigmoid_backward_loop)(dout_, x_, g)
     return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _hardsigmoid_forward_loop(x_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -1875,7 +1911,7 @@ def _hardsigmoid_forward_loop(x_, out_, local_):
         local_[i] = _k_where(((x > (-3.0)) & (t0 < 6.0)), 0.16666666666666666, 0.0)
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _hardsigmoid_forward_loop_p(x_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
@@ -1884,7 +1920,7 @@ def _hardsigmoid_forward_loop_p(x_, out_, local_):
         local_[i] = _k_where(((x > (-3.0)) & (t0 < 6.0)), 0.16666666666666666, 0.0)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _hardsigmoid_class_backward_loop(dout_, local_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1892,7 +1928,7 @@ def _hardsigmoid_class_backward_loop(dout_, local_, g_):
         g_[i] = dout*local
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _hardsigmoid_class_backward_loop_p(dout_, local_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1911,8 +1947,8 @@ class Hardsigmoid:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
-        out = np.empty(n, work)
-        local = np.empty(n, work)
+        out = _empty(n, work)
+        local = _empty(n, work)
         (_hardsigmoid_forward_loop_p if PARALLEL else _hardsigmoid_forward_loop)(x_, out, local)
         self.local = local.reshape(shape)
         return _done(out, shape, dtype)
@@ -1924,12 +1960,12 @@ class Hardsigmoid:
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
-        g = np.empty(n, work)
+        g = _empty(n, work)
         (_hardsigmoid_class_backward_loop_p if PARALLEL else _hardsigmoid_class_backward_loop)(dout_, _flat(self.local, shape), g)
         return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _hardswish_backward_loop(dout_, x_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1939,7 +1975,7 @@ def _hardswish_backward_loop(dout_, x_, g_):
         g_[i] = _k_where((t0 >= 6.0), dout, _k_where((x > (-3.0)), t1*(t0 + x), t0*t1))
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _hardswish_backward_loop_p(dout_, x_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1960,12 +1996,12 @@ def hardswish_backward(dout, x):
     dout_ = _flat(dout, shape, work)
     x_ = _flat(x, shape, work)
     n = dout_.shape[0]
-    g = np.empty(n, work)
+    g = _empty(n, work)
     (_hardswish_backward_loop_p if PARALLEL else _hardswish_backward_loop)(dout_, x_, g)
     return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _hardswish_forward_loop(x_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -1977,7 +2013,7 @@ def _hardswish_forward_loop(x_, out_, local_):
         local_[i] = _k_where(t1, 1.0, _k_where((x > (-3.0)), t2 + t3, t3))
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _hardswish_forward_loop_p(x_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
@@ -1989,7 +2025,7 @@ def _hardswish_forward_loop_p(x_, out_, local_):
         local_[i] = _k_where(t1, 1.0, _k_where((x > (-3.0)), t2 + t3, t3))
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _hardswish_class_backward_loop(dout_, local_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1997,7 +2033,7 @@ def _hardswish_class_backward_loop(dout_, local_, g_):
         g_[i] = dout*local
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _hardswish_class_backward_loop_p(dout_, local_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2016,8 +2052,8 @@ class Hardswish:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
-        out = np.empty(n, work)
-        local = np.empty(n, work)
+        out = _empty(n, work)
+        local = _empty(n, work)
         (_hardswish_forward_loop_p if PARALLEL else _hardswish_forward_loop)(x_, out, local)
         self.local = local.reshape(shape)
         return _done(out, shape, dtype)
@@ -2029,12 +2065,12 @@ class Hardswish:
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
-        g = np.empty(n, work)
+        g = _empty(n, work)
         (_hardswish_class_backward_loop_p if PARALLEL else _hardswish_class_backward_loop)(dout_, _flat(self.local, shape), g)
         return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _mish_backward_loop(dout_, x_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2044,7 +2080,7 @@ def _mish_backward_loop(dout_, x_, g_):
         g_[i] = -dout*((t0*t0)*t1*x - t0 - t1*x)
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _mish_backward_loop_p(dout_, x_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2065,12 +2101,12 @@ def mish_backward(dout, x):
     dout_ = _flat(dout, shape, work)
     x_ = _flat(x, shape, work)
     n = dout_.shape[0]
-    g = np.empty(n, work)
+    g = _empty(n, work)
     (_mish_backward_loop_p if PARALLEL else _mish_backward_loop)(dout_, x_, g)
     return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _mish_forward_loop(x_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -2080,7 +2116,7 @@ def _mish_forward_loop(x_, out_, local_):
         local_[i] = -(t0*t0)*t1 + t0 + t1
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _mish_forward_loop_p(x_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
@@ -2090,7 +2126,7 @@ def _mish_forward_loop_p(x_, out_, local_):
         local_[i] = -(t0*t0)*t1 + t0 + t1
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _mish_class_backward_loop(dout_, local_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2098,7 +2134,7 @@ def _mish_class_backward_loop(dout_, local_, g_):
         g_[i] = dout*local
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _mish_class_backward_loop_p(dout_, local_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2117,8 +2153,8 @@ class Mish:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
-        out = np.empty(n, work)
-        local = np.empty(n, work)
+        out = _empty(n, work)
+        local = _empty(n, work)
         (_mish_forward_loop_p if PARALLEL else _mish_forward_loop)(x_, out, local)
         self.local = local.reshape(shape)
         return _done(out, shape, dtype)
@@ -2130,12 +2166,12 @@ class Mish:
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
-        g = np.empty(n, work)
+        g = _empty(n, work)
         (_mish_class_backward_loop_p if PARALLEL else _mish_class_backward_loop)(dout_, _flat(self.local, shape), g)
         return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _selu_backward_loop(dout_, x_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2143,7 +2179,7 @@ def _selu_backward_loop(dout_, x_, g_):
         g_[i] = _k_where((x > 0.0), (1.0507009873554805)*dout, (1.7580993408473768)*dout*_k_exp(_k_min(0.0, x)))
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _selu_backward_loop_p(dout_, x_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2162,12 +2198,12 @@ def selu_backward(dout, x):
     dout_ = _flat(dout, shape, work)
     x_ = _flat(x, shape, work)
     n = dout_.shape[0]
-    g = np.empty(n, work)
+    g = _empty(n, work)
     (_selu_backward_loop_p if PARALLEL else _selu_backward_loop)(dout_, x_, g)
     return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _selu_forward_loop(x_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -2177,7 +2213,7 @@ def _selu_forward_loop(x_, out_, local_):
         local_[i] = _k_where(t0, 1.0507009873554805, (1.7580993408473768)*_k_exp(t1))
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _selu_forward_loop_p(x_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
@@ -2187,7 +2223,7 @@ def _selu_forward_loop_p(x_, out_, local_):
         local_[i] = _k_where(t0, 1.0507009873554805, (1.7580993408473768)*_k_exp(t1))
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _selu_class_backward_loop(dout_, local_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2195,7 +2231,7 @@ def _selu_class_backward_loop(dout_, local_, g_):
         g_[i] = dout*local
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _selu_class_backward_loop_p(dout_, local_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2214,8 +2250,8 @@ class Selu:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
-        out = np.empty(n, work)
-        local = np.empty(n, work)
+        out = _empty(n, work)
+        local = _empty(n, work)
         (_selu_forward_loop_p if PARALLEL else _selu_forward_loop)(x_, out, local)
         self.local = local.reshape(shape)
         return _done(out, shape, dtype)
@@ -2227,12 +2263,12 @@ class Selu:
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
-        g = np.empty(n, work)
+        g = _empty(n, work)
         (_selu_class_backward_loop_p if PARALLEL else _selu_class_backward_loop)(dout_, _flat(self.local, shape), g)
         return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _celu_backward_loop(dout_, out_, g_, alpha):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2240,7 +2276,7 @@ def _celu_backward_loop(dout_, out_, g_, alpha):
         g_[i] = _k_where((out > 0.0), dout, dout*(1.0 + out/alpha))
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _celu_backward_loop_p(dout_, out_, g_, alpha):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2259,12 +2295,12 @@ def celu_backward(dout, out, alpha=1.0):
     dout_ = _flat(dout, shape, work)
     out_ = _flat(out, shape, work)
     n = dout_.shape[0]
-    g = np.empty(n, work)
+    g = _empty(n, work)
     (_celu_backward_loop_p if PARALLEL else _celu_backward_loop)(dout_, out_, g, float(alpha))
     return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _celu_forward_loop(x_, out_, local_, alpha):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -2274,7 +2310,7 @@ def _celu_forward_loop(x_, out_, local_, alpha):
         local_[i] = _k_where(t0, 1.0, _k_exp(t1))
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _celu_forward_loop_p(x_, out_, local_, alpha):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
@@ -2284,7 +2320,7 @@ def _celu_forward_loop_p(x_, out_, local_, alpha):
         local_[i] = _k_where(t0, 1.0, _k_exp(t1))
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _celu_class_backward_loop(dout_, local_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2292,7 +2328,7 @@ def _celu_class_backward_loop(dout_, local_, g_):
         g_[i] = dout*local
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _celu_class_backward_loop_p(dout_, local_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2314,8 +2350,8 @@ class Celu:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
-        out = np.empty(n, work)
-        local = np.empty(n, work)
+        out = _empty(n, work)
+        local = _empty(n, work)
         (_celu_forward_loop_p if PARALLEL else _celu_forward_loop)(x_, out, local, self.alpha)
         self.local = local.reshape(shape)
         return _done(out, shape, dtype)
@@ -2327,12 +2363,12 @@ class Celu:
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
-        g = np.empty(n, work)
+        g = _empty(n, work)
         (_celu_class_backward_loop_p if PARALLEL else _celu_class_backward_loop)(dout_, _flat(self.local, shape), g)
         return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _softsign_backward_loop(dout_, x_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2341,7 +2377,7 @@ def _softsign_backward_loop(dout_, x_, g_):
         g_[i] = -dout*(-t0 + x*_k_sign(x))/(t0*t0)
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _softsign_backward_loop_p(dout_, x_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2361,12 +2397,12 @@ def softsign_backward(dout, x):
     dout_ = _flat(dout, shape, work)
     x_ = _flat(x, shape, work)
     n = dout_.shape[0]
-    g = np.empty(n, work)
+    g = _empty(n, work)
     (_softsign_backward_loop_p if PARALLEL else _softsign_backward_loop)(dout_, x_, g)
     return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _softsign_forward_loop(x_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -2375,7 +2411,7 @@ def _softsign_forward_loop(x_, out_, local_):
         local_[i] = -(-t0 + x*_k_sign(x))/(t0*t0)
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _softsign_forward_loop_p(x_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
@@ -2384,7 +2420,7 @@ def _softsign_forward_loop_p(x_, out_, local_):
         local_[i] = -(-t0 + x*_k_sign(x))/(t0*t0)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _softsign_class_backward_loop(dout_, local_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2392,7 +2428,7 @@ def _softsign_class_backward_loop(dout_, local_, g_):
         g_[i] = dout*local
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _softsign_class_backward_loop_p(dout_, local_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2411,8 +2447,8 @@ class Softsign:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
-        out = np.empty(n, work)
-        local = np.empty(n, work)
+        out = _empty(n, work)
+        local = _empty(n, work)
         (_softsign_forward_loop_p if PARALLEL else _softsign_forward_loop)(x_, out, local)
         self.local = local.reshape(shape)
         return _done(out, shape, dtype)
@@ -2424,12 +2460,12 @@ class Softsign:
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
-        g = np.empty(n, work)
+        g = _empty(n, work)
         (_softsign_class_backward_loop_p if PARALLEL else _softsign_class_backward_loop)(dout_, _flat(self.local, shape), g)
         return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _logsigmoid_backward_loop(dout_, out_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2437,7 +2473,7 @@ def _logsigmoid_backward_loop(dout_, out_, g_):
         g_[i] = -dout*_k_expm1(out)
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _logsigmoid_backward_loop_p(dout_, out_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2456,12 +2492,12 @@ def logsigmoid_backward(dout, out):
     dout_ = _flat(dout, shape, work)
     out_ = _flat(out, shape, work)
     n = dout_.shape[0]
-    g = np.empty(n, work)
+    g = _empty(n, work)
     (_logsigmoid_backward_loop_p if PARALLEL else _logsigmoid_backward_loop)(dout_, out_, g)
     return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _logsigmoid_forward_loop(x_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -2470,7 +2506,7 @@ def _logsigmoid_forward_loop(x_, out_, local_):
         local_[i] = -_k_expm1(t0)
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _logsigmoid_forward_loop_p(x_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
@@ -2479,7 +2515,7 @@ def _logsigmoid_forward_loop_p(x_, out_, local_):
         local_[i] = -_k_expm1(t0)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _logsigmoid_class_backward_loop(dout_, local_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2487,7 +2523,7 @@ def _logsigmoid_class_backward_loop(dout_, local_, g_):
         g_[i] = dout*local
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _logsigmoid_class_backward_loop_p(dout_, local_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2506,8 +2542,8 @@ class LogSigmoid:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
-        out = np.empty(n, work)
-        local = np.empty(n, work)
+        out = _empty(n, work)
+        local = _empty(n, work)
         (_logsigmoid_forward_loop_p if PARALLEL else _logsigmoid_forward_loop)(x_, out, local)
         self.local = local.reshape(shape)
         return _done(out, shape, dtype)
@@ -2519,12 +2555,12 @@ class LogSigmoid:
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
-        g = np.empty(n, work)
+        g = _empty(n, work)
         (_logsigmoid_class_backward_loop_p if PARALLEL else _logsigmoid_class_backward_loop)(dout_, _flat(self.local, shape), g)
         return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _tanhshrink_backward_loop(dout_, x_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2532,7 +2568,7 @@ def _tanhshrink_backward_loop(dout_, x_, g_):
         g_[i] = dout*(_k_tanh(x)*_k_tanh(x))
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _tanhshrink_backward_loop_p(dout_, x_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2551,12 +2587,12 @@ def tanhshrink_backward(dout, x):
     dout_ = _flat(dout, shape, work)
     x_ = _flat(x, shape, work)
     n = dout_.shape[0]
-    g = np.empty(n, work)
+    g = _empty(n, work)
     (_tanhshrink_backward_loop_p if PARALLEL else _tanhshrink_backward_loop)(dout_, x_, g)
     return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _tanhshrink_forward_loop(x_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -2565,7 +2601,7 @@ def _tanhshrink_forward_loop(x_, out_, local_):
         local_[i] = (t0*t0)
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _tanhshrink_forward_loop_p(x_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
@@ -2574,7 +2610,7 @@ def _tanhshrink_forward_loop_p(x_, out_, local_):
         local_[i] = (t0*t0)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _tanhshrink_class_backward_loop(dout_, local_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2582,7 +2618,7 @@ def _tanhshrink_class_backward_loop(dout_, local_, g_):
         g_[i] = dout*local
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _tanhshrink_class_backward_loop_p(dout_, local_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2601,8 +2637,8 @@ class Tanhshrink:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
-        out = np.empty(n, work)
-        local = np.empty(n, work)
+        out = _empty(n, work)
+        local = _empty(n, work)
         (_tanhshrink_forward_loop_p if PARALLEL else _tanhshrink_forward_loop)(x_, out, local)
         self.local = local.reshape(shape)
         return _done(out, shape, dtype)
@@ -2614,12 +2650,12 @@ class Tanhshrink:
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
-        g = np.empty(n, work)
+        g = _empty(n, work)
         (_tanhshrink_class_backward_loop_p if PARALLEL else _tanhshrink_class_backward_loop)(dout_, _flat(self.local, shape), g)
         return _done(g, shape, dtype)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _bce_backward_loop(dout_, x_, t_, dx_, dt_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2630,7 +2666,7 @@ def _bce_backward_loop(dout_, x_, t_, dx_, dt_):
         dt_[i] = dout*(-_k_log(x) + _k_log1p(t0))
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _bce_backward_loop_p(dout_, x_, t_, dx_, dt_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2654,13 +2690,13 @@ def bce_backward(dout, x, t):
     x_ = _flat(x, shape, work)
     t_ = _flat(t, shape, work)
     n = dout_.shape[0]
-    dx = np.empty(n, work)
-    dt = np.empty(n, work)
+    dx = _empty(n, work)
+    dt = _empty(n, work)
     (_bce_backward_loop_p if PARALLEL else _bce_backward_loop)(dout_, x_, t_, dx, dt)
     return _done(dx, shape, dtype, np.shape(x)), _done(dt, shape, dtype, np.shape(t))
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _bce_forward_loop(x_, t_, out_, local_, local1_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -2673,7 +2709,7 @@ def _bce_forward_loop(x_, t_, out_, local_, local1_):
         local1_[i] = -t0 + t2
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _bce_forward_loop_p(x_, t_, out_, local_, local1_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
@@ -2686,7 +2722,7 @@ def _bce_forward_loop_p(x_, t_, out_, local_, local1_):
         local1_[i] = -t0 + t2
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _bce_class_backward_loop(dout_, local_, local1_, dx_, dt_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2696,7 +2732,7 @@ def _bce_class_backward_loop(dout_, local_, local1_, dx_, dt_):
         dt_[i] = dout*local1
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _bce_class_backward_loop_p(dout_, local_, local1_, dx_, dt_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2719,9 +2755,9 @@ class Bce:
         x_ = _flat(x, shape, work)
         t_ = _flat(t, shape, work)
         n = x_.shape[0]
-        out = np.empty(n, work)
-        local = np.empty(n, work)
-        local1 = np.empty(n, work)
+        out = _empty(n, work)
+        local = _empty(n, work)
+        local1 = _empty(n, work)
         (_bce_forward_loop_p if PARALLEL else _bce_forward_loop)(x_, t_, out, local, local1)
         self.shapes = (np.shape(x), np.shape(t))
         self.local = local.reshape(shape)
@@ -2736,13 +2772,13 @@ class Bce:
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
-        dx = np.empty(n, work)
-        dt = np.empty(n, work)
+        dx = _empty(n, work)
+        dt = _empty(n, work)
         (_bce_class_backward_loop_p if PARALLEL else _bce_class_backward_loop)(dout_, _flat(self.local, shape), _flat(self.local1, shape), dx, dt)
         return _done(dx, shape, dtype, self.shapes[0]), _done(dt, shape, dtype, self.shapes[1])
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _bce_with_logits_backward_loop(dout_, x_, t_, dx_, dt_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2752,7 +2788,7 @@ def _bce_with_logits_backward_loop(dout_, x_, t_, dx_, dt_):
         dt_[i] = -dout*x
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _bce_with_logits_backward_loop_p(dout_, x_, t_, dx_, dt_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2775,13 +2811,13 @@ def bce_with_logits_backward(dout, x, t):
     x_ = _flat(x, shape, work)
     t_ = _flat(t, shape, work)
     n = dout_.shape[0]
-    dx = np.empty(n, work)
-    dt = np.empty(n, work)
+    dx = _empty(n, work)
+    dt = _empty(n, work)
     (_bce_with_logits_backward_loop_p if PARALLEL else _bce_with_logits_backward_loop)(dout_, x_, t_, dx, dt)
     return _done(dx, shape, dtype, np.shape(x)), _done(dt, shape, dtype, np.shape(t))
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _bce_with_logits_forward_loop(x_, t_, out_, local_, local1_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -2792,7 +2828,7 @@ def _bce_with_logits_forward_loop(x_, t_, out_, local_, local1_):
         local1_[i] = t0
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _bce_with_logits_forward_loop_p(x_, t_, out_, local_, local1_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
@@ -2803,7 +2839,7 @@ def _bce_with_logits_forward_loop_p(x_, t_, out_, local_, local1_):
         local1_[i] = t0
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _bce_with_logits_class_backward_loop(dout_, local_, local1_, dx_, dt_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2813,7 +2849,7 @@ def _bce_with_logits_class_backward_loop(dout_, local_, local1_, dx_, dt_):
         dt_[i] = dout*local1
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _bce_with_logits_class_backward_loop_p(dout_, local_, local1_, dx_, dt_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2836,9 +2872,9 @@ class BceWithLogits:
         x_ = _flat(x, shape, work)
         t_ = _flat(t, shape, work)
         n = x_.shape[0]
-        out = np.empty(n, work)
-        local = np.empty(n, work)
-        local1 = np.empty(n, work)
+        out = _empty(n, work)
+        local = _empty(n, work)
+        local1 = _empty(n, work)
         (_bce_with_logits_forward_loop_p if PARALLEL else _bce_with_logits_forward_loop)(x_, t_, out, local, local1)
         self.shapes = (np.shape(x), np.shape(t))
         self.local = local.reshape(shape)
@@ -2853,13 +2889,13 @@ class BceWithLogits:
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
-        dx = np.empty(n, work)
-        dt = np.empty(n, work)
+        dx = _empty(n, work)
+        dt = _empty(n, work)
         (_bce_with_logits_class_backward_loop_p if PARALLEL else _bce_with_logits_class_backward_loop)(dout_, _flat(self.local, shape), _flat(self.local1, shape), dx, dt)
         return _done(dx, shape, dtype, self.shapes[0]), _done(dt, shape, dtype, self.shapes[1])
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _huber_backward_loop(dout_, x_, t_, dx_, dt_, delta):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2872,7 +2908,7 @@ def _huber_backward_loop(dout_, x_, t_, dx_, dt_, delta):
         dt_[i] = _k_where(t1, dout*t0, t2)
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _huber_backward_loop_p(dout_, x_, t_, dx_, dt_, delta):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2898,13 +2934,13 @@ def huber_backward(dout, x, t, delta=1.0):
     x_ = _flat(x, shape, work)
     t_ = _flat(t, shape, work)
     n = dout_.shape[0]
-    dx = np.empty(n, work)
-    dt = np.empty(n, work)
+    dx = _empty(n, work)
+    dt = _empty(n, work)
     (_huber_backward_loop_p if PARALLEL else _huber_backward_loop)(dout_, x_, t_, dx, dt, float(delta))
     return _done(dx, shape, dtype, np.shape(x)), _done(dt, shape, dtype, np.shape(t))
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _huber_forward_loop(x_, t_, out_, local_, local1_, delta):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -2919,7 +2955,7 @@ def _huber_forward_loop(x_, t_, out_, local_, local1_, delta):
         local1_[i] = _k_where(t3, t0, t4)
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _huber_forward_loop_p(x_, t_, out_, local_, local1_, delta):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
@@ -2934,7 +2970,7 @@ def _huber_forward_loop_p(x_, t_, out_, local_, local1_, delta):
         local1_[i] = _k_where(t3, t0, t4)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _huber_class_backward_loop(dout_, local_, local1_, dx_, dt_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2944,7 +2980,7 @@ def _huber_class_backward_loop(dout_, local_, local1_, dx_, dt_):
         dt_[i] = dout*local1
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _huber_class_backward_loop_p(dout_, local_, local1_, dx_, dt_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2970,9 +3006,9 @@ class Huber:
         x_ = _flat(x, shape, work)
         t_ = _flat(t, shape, work)
         n = x_.shape[0]
-        out = np.empty(n, work)
-        local = np.empty(n, work)
-        local1 = np.empty(n, work)
+        out = _empty(n, work)
+        local = _empty(n, work)
+        local1 = _empty(n, work)
         (_huber_forward_loop_p if PARALLEL else _huber_forward_loop)(x_, t_, out, local, local1, self.delta)
         self.shapes = (np.shape(x), np.shape(t))
         self.local = local.reshape(shape)
@@ -2987,13 +3023,13 @@ class Huber:
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
-        dx = np.empty(n, work)
-        dt = np.empty(n, work)
+        dx = _empty(n, work)
+        dt = _empty(n, work)
         (_huber_class_backward_loop_p if PARALLEL else _huber_class_backward_loop)(dout_, _flat(self.local, shape), _flat(self.local1, shape), dx, dt)
         return _done(dx, shape, dtype, self.shapes[0]), _done(dt, shape, dtype, self.shapes[1])
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _smooth_l1_backward_loop(dout_, x_, t_, dx_, dt_, beta):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -3007,7 +3043,7 @@ def _smooth_l1_backward_loop(dout_, x_, t_, dx_, dt_, beta):
         dt_[i] = _k_where(t2, t1, t0*t3)
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _smooth_l1_backward_loop_p(dout_, x_, t_, dx_, dt_, beta):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -3034,13 +3070,13 @@ def smooth_l1_backward(dout, x, t, beta=1.0):
     x_ = _flat(x, shape, work)
     t_ = _flat(t, shape, work)
     n = dout_.shape[0]
-    dx = np.empty(n, work)
-    dt = np.empty(n, work)
+    dx = _empty(n, work)
+    dt = _empty(n, work)
     (_smooth_l1_backward_loop_p if PARALLEL else _smooth_l1_backward_loop)(dout_, x_, t_, dx, dt, float(beta))
     return _done(dx, shape, dtype, np.shape(x)), _done(dt, shape, dtype, np.shape(t))
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _smooth_l1_forward_loop(x_, t_, out_, local_, local1_, beta):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -3056,7 +3092,7 @@ def _smooth_l1_forward_loop(x_, t_, out_, local_, local1_, beta):
         local1_[i] = _k_where(t5, t4, t0*t1)
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _smooth_l1_forward_loop_p(x_, t_, out_, local_, local1_, beta):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
@@ -3072,7 +3108,7 @@ def _smooth_l1_forward_loop_p(x_, t_, out_, local_, local1_, beta):
         local1_[i] = _k_where(t5, t4, t0*t1)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _smooth_l1_class_backward_loop(dout_, local_, local1_, dx_, dt_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -3082,7 +3118,7 @@ def _smooth_l1_class_backward_loop(dout_, local_, local1_, dx_, dt_):
         dt_[i] = dout*local1
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _smooth_l1_class_backward_loop_p(dout_, local_, local1_, dx_, dt_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -3108,9 +3144,9 @@ class SmoothL1:
         x_ = _flat(x, shape, work)
         t_ = _flat(t, shape, work)
         n = x_.shape[0]
-        out = np.empty(n, work)
-        local = np.empty(n, work)
-        local1 = np.empty(n, work)
+        out = _empty(n, work)
+        local = _empty(n, work)
+        local1 = _empty(n, work)
         (_smooth_l1_forward_loop_p if PARALLEL else _smooth_l1_forward_loop)(x_, t_, out, local, local1, self.beta)
         self.shapes = (np.shape(x), np.shape(t))
         self.local = local.reshape(shape)
@@ -3125,13 +3161,13 @@ class SmoothL1:
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
-        dx = np.empty(n, work)
-        dt = np.empty(n, work)
+        dx = _empty(n, work)
+        dt = _empty(n, work)
         (_smooth_l1_class_backward_loop_p if PARALLEL else _smooth_l1_class_backward_loop)(dout_, _flat(self.local, shape), _flat(self.local1, shape), dx, dt)
         return _done(dx, shape, dtype, self.shapes[0]), _done(dt, shape, dtype, self.shapes[1])
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _l1_backward_loop(dout_, x_, t_, dx_, dt_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -3142,7 +3178,7 @@ def _l1_backward_loop(dout_, x_, t_, dx_, dt_):
         dt_[i] = t0
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _l1_backward_loop_p(dout_, x_, t_, dx_, dt_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -3166,13 +3202,13 @@ def l1_backward(dout, x, t):
     x_ = _flat(x, shape, work)
     t_ = _flat(t, shape, work)
     n = dout_.shape[0]
-    dx = np.empty(n, work)
-    dt = np.empty(n, work)
+    dx = _empty(n, work)
+    dt = _empty(n, work)
     (_l1_backward_loop_p if PARALLEL else _l1_backward_loop)(dout_, x_, t_, dx, dt)
     return _done(dx, shape, dtype, np.shape(x)), _done(dt, shape, dtype, np.shape(t))
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _l1_forward_loop(x_, t_, out_, local_, local1_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -3184,7 +3220,7 @@ def _l1_forward_loop(x_, t_, out_, local_, local1_):
         local1_[i] = t1
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _l1_forward_loop_p(x_, t_, out_, local_, local1_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
@@ -3196,7 +3232,7 @@ def _l1_forward_loop_p(x_, t_, out_, local_, local1_):
         local1_[i] = t1
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _l1_class_backward_loop(dout_, local_, local1_, dx_, dt_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -3206,7 +3242,7 @@ def _l1_class_backward_loop(dout_, local_, local1_, dx_, dt_):
         dt_[i] = dout*local1
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _l1_class_backward_loop_p(dout_, local_, local1_, dx_, dt_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -3229,9 +3265,9 @@ class L1:
         x_ = _flat(x, shape, work)
         t_ = _flat(t, shape, work)
         n = x_.shape[0]
-        out = np.empty(n, work)
-        local = np.empty(n, work)
-        local1 = np.empty(n, work)
+        out = _empty(n, work)
+        local = _empty(n, work)
+        local1 = _empty(n, work)
         (_l1_forward_loop_p if PARALLEL else _l1_forward_loop)(x_, t_, out, local, local1)
         self.shapes = (np.shape(x), np.shape(t))
         self.local = local.reshape(shape)
@@ -3246,13 +3282,13 @@ class L1:
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
-        dx = np.empty(n, work)
-        dt = np.empty(n, work)
+        dx = _empty(n, work)
+        dt = _empty(n, work)
         (_l1_class_backward_loop_p if PARALLEL else _l1_class_backward_loop)(dout_, _flat(self.local, shape), _flat(self.local1, shape), dx, dt)
         return _done(dx, shape, dtype, self.shapes[0]), _done(dt, shape, dtype, self.shapes[1])
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _log_cosh_backward_loop(dout_, x_, t_, dx_, dt_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -3263,7 +3299,7 @@ def _log_cosh_backward_loop(dout_, x_, t_, dx_, dt_):
         dt_[i] = dout*(2.0*_k_sigmoid(t0) + (-1.0))
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _log_cosh_backward_loop_p(dout_, x_, t_, dx_, dt_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -3287,13 +3323,13 @@ def log_cosh_backward(dout, x, t):
     x_ = _flat(x, shape, work)
     t_ = _flat(t, shape, work)
     n = dout_.shape[0]
-    dx = np.empty(n, work)
-    dt = np.empty(n, work)
+    dx = _empty(n, work)
+    dt = _empty(n, work)
     (_log_cosh_backward_loop_p if PARALLEL else _log_cosh_backward_loop)(dout_, x_, t_, dx, dt)
     return _done(dx, shape, dtype, np.shape(x)), _done(dt, shape, dtype, np.shape(t))
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _log_cosh_forward_loop(x_, t_, out_, local_, local1_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -3305,7 +3341,7 @@ def _log_cosh_forward_loop(x_, t_, out_, local_, local1_):
         local1_[i] = 2.0*_k_sigmoid(t1) + (-1.0)
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _log_cosh_forward_loop_p(x_, t_, out_, local_, local1_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
@@ -3317,7 +3353,7 @@ def _log_cosh_forward_loop_p(x_, t_, out_, local_, local1_):
         local1_[i] = 2.0*_k_sigmoid(t1) + (-1.0)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _log_cosh_class_backward_loop(dout_, local_, local1_, dx_, dt_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -3327,7 +3363,7 @@ def _log_cosh_class_backward_loop(dout_, local_, local1_, dx_, dt_):
         dt_[i] = dout*local1
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _log_cosh_class_backward_loop_p(dout_, local_, local1_, dx_, dt_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -3350,9 +3386,9 @@ class LogCosh:
         x_ = _flat(x, shape, work)
         t_ = _flat(t, shape, work)
         n = x_.shape[0]
-        out = np.empty(n, work)
-        local = np.empty(n, work)
-        local1 = np.empty(n, work)
+        out = _empty(n, work)
+        local = _empty(n, work)
+        local1 = _empty(n, work)
         (_log_cosh_forward_loop_p if PARALLEL else _log_cosh_forward_loop)(x_, t_, out, local, local1)
         self.shapes = (np.shape(x), np.shape(t))
         self.local = local.reshape(shape)
@@ -3367,13 +3403,13 @@ class LogCosh:
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
-        dx = np.empty(n, work)
-        dt = np.empty(n, work)
+        dx = _empty(n, work)
+        dt = _empty(n, work)
         (_log_cosh_class_backward_loop_p if PARALLEL else _log_cosh_class_backward_loop)(dout_, _flat(self.local, shape), _flat(self.local1, shape), dx, dt)
         return _done(dx, shape, dtype, self.shapes[0]), _done(dt, shape, dtype, self.shapes[1])
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _hinge_backward_loop(dout_, x_, t_, dx_, dt_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -3384,7 +3420,7 @@ def _hinge_backward_loop(dout_, x_, t_, dx_, dt_):
         dt_[i] = _k_where(t0, -dout*x, 0.0)
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _hinge_backward_loop_p(dout_, x_, t_, dx_, dt_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -3408,13 +3444,13 @@ def hinge_backward(dout, x, t):
     x_ = _flat(x, shape, work)
     t_ = _flat(t, shape, work)
     n = dout_.shape[0]
-    dx = np.empty(n, work)
-    dt = np.empty(n, work)
+    dx = _empty(n, work)
+    dt = _empty(n, work)
     (_hinge_backward_loop_p if PARALLEL else _hinge_backward_loop)(dout_, x_, t_, dx, dt)
     return _done(dx, shape, dtype, np.shape(x)), _done(dt, shape, dtype, np.shape(t))
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _hinge_forward_loop(x_, t_, out_, local_, local1_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -3426,7 +3462,7 @@ def _hinge_forward_loop(x_, t_, out_, local_, local1_):
         local1_[i] = _k_where(t1, -x, 0.0)
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _hinge_forward_loop_p(x_, t_, out_, local_, local1_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
@@ -3438,7 +3474,7 @@ def _hinge_forward_loop_p(x_, t_, out_, local_, local1_):
         local1_[i] = _k_where(t1, -x, 0.0)
 
 
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _hinge_class_backward_loop(dout_, local_, local1_, dx_, dt_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -3448,7 +3484,7 @@ def _hinge_class_backward_loop(dout_, local_, local1_, dx_, dt_):
         dt_[i] = dout*local1
 
 
-@njit(error_model="numpy", cache=True, parallel=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _hinge_class_backward_loop_p(dout_, local_, local1_, dx_, dt_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -3471,9 +3507,9 @@ class Hinge:
         x_ = _flat(x, shape, work)
         t_ = _flat(t, shape, work)
         n = x_.shape[0]
-        out = np.empty(n, work)
-        local = np.empty(n, work)
-        local1 = np.empty(n, work)
+        out = _empty(n, work)
+        local = _empty(n, work)
+        local1 = _empty(n, work)
         (_hinge_forward_loop_p if PARALLEL else _hinge_forward_loop)(x_, t_, out, local, local1)
         self.shapes = (np.shape(x), np.shape(t))
         self.local = local.reshape(shape)
@@ -3488,7 +3524,7 @@ class Hinge:
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
-        dx = np.empty(n, work)
-        dt = np.empty(n, work)
+        dx = _empty(n, work)
+        dt = _empty(n, work)
         (_hinge_class_backward_loop_p if PARALLEL else _hinge_class_backward_loop)(dout_, _flat(self.local, shape), _flat(self.local1, shape), dx, dt)
         return _done(dx, shape, dtype, self.shapes[0]), _done(dt, shape, dtype, self.shapes[1])

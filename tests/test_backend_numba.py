@@ -230,3 +230,19 @@ def test_book2_api_has_empty_lists_and_same_results(tmp_path):
     x = np.array([-2.0, 3.0])
     assert np.array_equal(layer.forward(x), [-0.2, 3.0])
     assert np.array_equal(layer.backward(np.ones(2)), [0.1, 1.0])
+
+
+def test_large_results_reuse_only_memory_nobody_holds():
+    n = NB.POOL_MIN_BYTES // 8 + 1
+    x = np.linspace(-5.0, 5.0, n)
+    layer = NB.Sigmoid()
+    a = layer.forward(x)
+    view, want = a[10:20], a[10:20].copy()
+    del a                                          # still held through the view
+    for _ in range(3):
+        b = layer.forward(-x)
+        layer.backward(b)
+    assert np.array_equal(view, want)
+    assert np.array_equal(b, 1 / (1 + np.exp(x))) and len(NB._POOL) <= NB.POOL_SIZE
+    NB.free_buffers()
+    assert not NB._POOL and np.array_equal(view, want)

@@ -47,16 +47,22 @@ for each dtype compiles it, later runs load it.
 
 Set ``PARALLEL = True`` on this module to run every loop with ``prange`` on all the
 cores numba uses (``numba.set_num_threads``); the default runs on one thread.
-Tensor layers, if any, are the NumPy module's code.
+Large results (from ``POOL_MIN_BYTES``) reuse the memory of results nobody holds any
+more (``free_buffers()`` releases it). Tensor layers, if any, are the NumPy module's code.
 Regenerate with ``derive export {cmd}``; do not edit.
 {book2}"""
 import math
+import sys
+import threading
 
 import numpy as np
 from numba import njit, prange, types
 from numba.extending import intrinsic
 
 PARALLEL = False
+POOL_MIN_BYTES = 1 << 24        # arrays from 16 MB up reuse dropped arrays' memory (_empty)
+POOL_SIZE = 8
+_POOL, _POOL_LOCK = [], threading.Lock()
 '''
 
 _BOOK2 = '''
@@ -72,6 +78,39 @@ def _flat(a, shape, dtype=None):
     if a.shape != shape:
         a = np.broadcast_to(a, shape)
     return np.ascontiguousarray(a, dtype=dtype).reshape(-1)
+
+
+def _empty(n, dtype):
+    """``np.empty(n, dtype)``; from :data:`POOL_MIN_BYTES` up, the memory of an array
+    returned earlier that nobody holds any more (not even through a view) is reused,
+    already paged in: a fresh 80 MB array (1e7 float64) page-faults in at about the cost of
+    the loop that fills it. Up to :data:`POOL_SIZE` such buffers are kept;
+    :func:`free_buffers` drops them."""
+    dtype = np.dtype(dtype)
+    nbytes = n * dtype.itemsize
+    if nbytes < POOL_MIN_BYTES:
+        return np.empty(n, dtype)
+    with _POOL_LOCK:
+        for buf in _POOL:
+            # held by _POOL, this loop and getrefcount's argument only: nobody else has it
+            if buf.nbytes == nbytes and sys.getrefcount(buf) == 3:
+                _POOL.remove(buf)
+                _POOL.append(buf)
+                return buf.view(dtype)
+        if len(_POOL) >= POOL_SIZE:
+            free = [b for b in _POOL if sys.getrefcount(b) == 3]
+            if not free:
+                return np.empty(n, dtype)
+            _POOL.remove(free[0])
+        buf = np.empty(nbytes, np.uint8)
+        _POOL.append(buf)
+        return buf.view(dtype)
+
+
+def free_buffers():
+    """Drop the buffers :func:`_empty` keeps for reuse (arrays still in use stay valid)."""
+    with _POOL_LOCK:
+        _POOL.clear()
 
 
 def _work(dtype):
@@ -91,7 +130,8 @@ def _done(a, shape, dtype, to=None):
 
 
 def _runtime_source() -> str:
-    parts = [helper_source("_floating")] + [inspect.getsource(f) for f in (_flat, _work, _done)]
+    parts = [helper_source("_floating")] + [inspect.getsource(f) for f in (
+        _flat, _empty, free_buffers, _work, _done)]
     return "\n\n".join(p.rstrip() for p in parts) + "\n"
 
 
@@ -136,7 +176,7 @@ def layer_source(d, api: str = "book1") -> str:
         doc.append(f"    dL/d{w} = {show(e)}")
     doc.append('    """')
     body = _prepare(["dout", *needs], "    ")
-    body += [f"    {g} = np.empty(n, work)" for g in grads]
+    body += [f"    {g} = _empty(n, work)" for g in grads]
     body.append("    " + _call(f"_{name}_backward_loop", [f"{a}_" for a in ["dout", *needs]]
                               + grads + [f"float({p})" for p in params]))
     body.append("    return " + ", ".join(
@@ -175,7 +215,7 @@ def layer_source(d, api: str = "book1") -> str:
     cls.append(f"    def forward(self, {', '.join(spec.input_names)}):")
     cls += _prepare(list(spec.input_names), "        ")
     outs = [n for n, _ in results]
-    cls += [f"        {o} = np.empty(n, {'np.bool_' if o in masks else 'work'})" for o in outs]
+    cls += [f"        {o} = _empty(n, {'np.bool_' if o in masks else 'work'})" for o in outs]
     cls.append("        " + _call(f"_{name}_forward_loop", [f"{a}_" for a in spec.input_names]
                                   + outs + [f"self.{p}" for p in params]))
     if len(spec.input_names) > 1:
@@ -191,7 +231,7 @@ def layer_source(d, api: str = "book1") -> str:
     cls += ["        shape = np.shape(dout)", "        dtype = _floating(dout)",
             "        work = _work(dtype)", "        dout_ = _flat(dout, shape, work)",
             "        n = dout_.shape[0]"]
-    cls += [f"        {g} = np.empty(n, work)" for g in grads]
+    cls += [f"        {g} = _empty(n, work)" for g in grads]
     cls.append("        " + _call(f"_{name}_class_backward_loop",
                                   ["dout_", *(f"_flat(self.{n}, shape)" for n in stored)]
                                   + grads + [f"self.{p}" for p in bparams]))

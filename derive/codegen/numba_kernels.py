@@ -118,7 +118,8 @@ def _to_bits(typingctx, value):
 def _kernel(name: str, args: str, doc: str, lines) -> str:
     name = "_k" + name
     body = "\n".join(lines)
-    return (f'@njit(inline="always", error_model="numpy", cache=True)\ndef {name}({args}):\n'
+    return (f'@njit(inline="always", error_model="numpy", cache=True, fastmath={{"contract"}})\n'
+            f'def {name}({args}):\n'
             f'    """{doc}"""\n{body}\n')
 
 
@@ -198,8 +199,9 @@ def kernel_source() -> str:
            f"    v = (2.0*t - {_float(t0 + t1)})*{_float(1 / (t1 - t0))}",
            *_clenshaw("v", "erfcx_large", "g"),
            "    a = 1.0/t",
-           "    c = a*134217729.0",          # Veltkamp split: a*a = hi + lo exactly
-           "    ah = c - (c - a)",
+           # a*a = hi + lo exactly: ah keeps a's top 26 bits, so every product below is exact
+           # (also when LLVM contracts a product and a sum into one fma)
+           "    ah = _from_bits(_to_bits(a) & -134217728)",
            "    al = a - ah",
            "    hi = a*a",
            "    lo = ((ah*ah - hi) + 2.0*ah*al) + al*al",

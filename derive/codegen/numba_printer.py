@@ -11,7 +11,7 @@ common subexpressions (``sympy.cse``), and each result is stored into its array.
 >>> ScalarPrinter().doprint(sp.Piecewise((x**2, x > 0), (sp.exp(x) / 2, True)))
 '_k_where((x > 0.0), (x*x), (0.5)*_k_exp(x))'
 >>> print(loop_source("_f", ["x"], [], [("out", sp.sqrt(x) + x**-1)]))
-@njit(error_model="numpy", cache=True)
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _f(x_, out_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
@@ -121,7 +121,8 @@ def loop_source(fname: str, arrays, scalars, results, booleans=(), parallel=Fals
     args = [f"{a}_" for a in arrays] + [f"{n}_" for n, _ in results] + list(scalars)
     loop = "prange" if parallel else "range"
     first = f"{arrays[0]}_" if arrays else f"{results[0][0]}_"
-    lines = [f'@njit(error_model="numpy", cache=True{", parallel=True" if parallel else ""})',
+    lines = [f'@njit(error_model="numpy", cache=True, fastmath={{"contract"}}'
+             f'{", parallel=True" if parallel else ""})',
              f"def {fname}({', '.join(args)}):",
              f"    for i in {loop}({first}.shape[0]):"]
     used = set().union(*(e.free_symbols for e in exprs)) if exprs else set()
