@@ -57,17 +57,19 @@ def _empty(n, dtype):
     if nbytes < POOL_MIN_BYTES:
         return np.empty(n, dtype)
     with _POOL_LOCK:
-        for buf in _POOL:
-            # held by _POOL, this loop and getrefcount's argument only: nobody else has it
+        for i in range(len(_POOL)):
+            buf = _POOL[i]
+            # held by _POOL, buf and getrefcount's argument only: nobody else has it
             if buf.nbytes == nbytes and sys.getrefcount(buf) == 3:
-                _POOL.remove(buf)
-                _POOL.append(buf)
+                del _POOL[i]
+                _POOL.append(buf)             # the most recently used last
                 return buf.view(dtype)
+        buf = None
         if len(_POOL) >= POOL_SIZE:
-            free = [b for b in _POOL if sys.getrefcount(b) == 3]
+            free = [i for i in range(len(_POOL)) if sys.getrefcount(_POOL[i]) == 2]
             if not free:
                 return np.empty(n, dtype)
-            _POOL.remove(free[0])
+            del _POOL[free[0]]                # the least recently used free one
         buf = np.empty(nbytes, np.uint8)
         _POOL.append(buf)
         return buf.view(dtype)
