@@ -246,3 +246,17 @@ def test_large_results_reuse_only_memory_nobody_holds():
     assert np.allclose(b, 1 / (1 + np.exp(x)), rtol=1e-15) and len(NB._POOL) <= NB.POOL_SIZE
     NB.free_buffers()
     assert not NB._POOL and np.array_equal(view, want)
+
+
+def test_tensor_layers_are_the_numpy_modules_code(tmp_path):
+    from numeric import matrix_generated
+    path = tmp_path / "affine_nb.py"
+    assert main(["export", "affine", "--backend", "numba", "-o", str(path)]) == 0
+    mod = _import(path, "nb_affine")
+    rng = np.random.default_rng(2)
+    W, b, x, dout = rng.normal(size=(4, 3)), rng.normal(size=3), rng.normal(size=(5, 4)), \
+        rng.normal(size=(5, 3))
+    got, want = mod.Affine(W, b), matrix_generated.Affine(W, b)
+    assert np.array_equal(got.forward(x), want.forward(x))
+    assert np.array_equal(got.backward(dout), want.backward(dout))
+    assert np.array_equal(got.dW, want.dW) and np.array_equal(got.db, want.db)

@@ -22,11 +22,14 @@ from __future__ import annotations
 import inspect
 
 from ..errors import DeriveError
+from ..errors import ProofError
+from ..proof import prove_equal
 from ..render.printers import text as show
+from ..rules import diff as rules_diff
 from ..steps import out as out_sym
 from .elementwise import _from_inputs, plan_cache
 from .numba_kernels import kernel_source
-from .numba_printer import loop_source
+from .numba_printer import distinct_calls, loop_source
 from .runtime import helper_source
 from .stable import stable_form
 from .tensor_class import API
@@ -161,6 +164,27 @@ def _prepare(inputs, indent) -> list:
     return [indent + line for line in lines]
 
 
+def _cheaper_local(f, fwd, spec, arrays):
+    """A float local factor written in ``out`` (softplus: ``-expm1(-out)``) is computed
+    from the input instead when the derivative in x (made stable, proven equal) calls
+    fewer different functions besides the forward's (softplus: ``sigmoid(x)``, whose
+    ``exp(-|x|)`` the compiled loop shares with the forward's): one transcendental
+    function less per element."""
+    if len(spec.inputs) != 1 or out_sym not in f.free_symbols:
+        return f
+    (x,) = spec.inputs
+    fx, _ = stable_form(rules_diff(spec.forward, x))
+    if not (fx.free_symbols & arrays) or distinct_calls([fwd, fx]) >= distinct_calls(
+            [fwd, f.xreplace({out_sym: fwd})]):
+        return f
+    try:
+        prove_equal(fx, f.xreplace({out_sym: spec.forward}),
+                    what="local factor computed from the input")
+    except ProofError:
+        return f
+    return fx
+
+
 def layer_source(d, api: str = "book1") -> str:
     """The loops, the ``<layer>_backward`` function and the class of one elementwise layer."""
     spec = d.spec
@@ -190,9 +214,11 @@ def layer_source(d, api: str = "book1") -> str:
     # the class: forward computes out and the cache in one loop, backward one loop
     arrays = {out_sym, *spec.inputs}
     new, cached = plan_cache(stable, arrays)
-    cached = [(sym, _from_inputs(e, spec, arrays)) for sym, e in cached]
-    keep = [n for n in needs if any(n in {s.name for s in e.free_symbols} for e in new)]
     fwd = stable_form(spec.forward)[0]
+    cached = [(sym, _from_inputs(e, spec, arrays)) for sym, e in cached]
+    cached = [(sym, _cheaper_local(e, fwd, spec, arrays) if sym.is_real else e)
+              for sym, e in cached]
+    keep = [n for n in needs if any(n in {s.name for s in e.free_symbols} for e in new)]
     by_name = {s.name: s for s in (out_sym, *spec.inputs)}
     results = [("out", fwd)] + [(f"keep_{n}", by_name[n] if n != "out" else fwd) for n in keep]
     results += [(s.name, e.xreplace({out_sym: fwd})) for s, e in cached]

@@ -16,9 +16,9 @@ division by zero gives inf, not an exception, so no branch is left in the loop):
 * ``_k_log1p``: ``log(u)·x/(u - 1)`` with ``u = 1 + x`` (exact rounding compensation);
 * ``_k_tanh``: ``-expm1(-2|x|)/(2 + expm1(-2|x|))`` with x's sign (accurate near 0);
 * ``_k_erf``: ``x·A(x²)`` for |x| <= 1 and ``1 - exp(-x²)·erfcx(x)`` for 1 < |x| < 6 (erf is
-  1 in float64 beyond), ``A`` and ``erfcx(1/t)/t`` as Chebyshev series (Clenshaw) whose
-  coefficients :func:`chebyshev` computes with mpmath at 40 digits; ``exp(-x²)`` from the
-  exactly split square.
+  1 in float64 beyond), ``A`` and ``erfcx(1/t)/t`` as polynomials (Estrin's scheme) from
+  Chebyshev interpolants that :func:`chebyshev` and :func:`monomial` compute with mpmath
+  at 40 digits; ``exp(-x²)`` from the exactly split square.
 
 >>> src = kernel_source()
 >>> "def _k_exp(x):" in src and "def _k_erf(x):" in src and "import math" not in src
@@ -46,12 +46,27 @@ def _float(v) -> str:
     return repr(float(v))
 
 
-def _horner(var: str, coefficients) -> str:
-    """``c0 + var*(c1 + var*(c2 + ...))`` as source."""
-    text = _float(coefficients[-1])
-    for c in reversed(coefficients[:-1]):
-        text = f"{_float(c)} + {var}*({text})"
-    return text
+def _estrin(var: str, coefficients, result: str) -> list:
+    """Source lines setting ``result`` to ``sum c_k var**k`` by Estrin's scheme: pairs
+    ``c_2i + c_2i+1*var``, then pairs of those with ``var**2``, ``var**4``, ...: a dependency
+    chain of log2(n) multiply-adds instead of Horner's n, the same rounding for small var."""
+    terms = [f"{_float(coefficients[k])} + {var}*{_float(coefficients[k + 1])}"
+             if k + 1 < len(coefficients) else _float(coefficients[k])
+             for k in range(0, len(coefficients), 2)]
+    lines, power, level = [], var, 0
+    while len(terms) > 1:
+        level += 1
+        lines.append(f"    {result}_p{level} = {power}*{power}")
+        power = f"{result}_p{level}"
+        names = []
+        for i in range(0, len(terms), 2):
+            name = f"{result}_{level}_{i // 2}"
+            pair = f"({terms[i]}) + {power}*({terms[i + 1]})" if i + 1 < len(terms) else terms[i]
+            lines.append(f"    {name} = {pair}")
+            names.append(name)
+        terms = names
+    lines.append(f"    {result} = {terms[0]}")
+    return lines
 
 
 # (function of the mpmath variable, interval as two fractions (p, q), number of terms)
@@ -66,27 +81,45 @@ _SERIES = {
 
 
 @functools.lru_cache(maxsize=None)
-def chebyshev(name: str) -> tuple:
-    """Chebyshev coefficients c_0..c_{n-1} of a series of :data:`_SERIES` on its interval
-    (``f = c_0/2 + sum c_k T_k(u)``), by interpolation at the Chebyshev nodes at 40 digits."""
+def _chebyshev_mp(name: str) -> tuple:
     import mpmath
     f, (a, b), n = _SERIES[name]
     with mpmath.workdps(40):
         a, b = (mpmath.mpf(p) / q for p, q in (a, b))
         nodes = [mpmath.cos(mpmath.pi * (k + mpmath.mpf(1) / 2) / n) for k in range(n)]
         values = [f(mpmath, (b - a) / 2 * u + (a + b) / 2) for u in nodes]
-        return tuple(float(2 * sum(v * mpmath.cos(mpmath.pi * j * (k + mpmath.mpf(1) / 2) / n)
-                                   for k, v in enumerate(values)) / n) for j in range(n))
+        return tuple(2 * sum(v * mpmath.cos(mpmath.pi * j * (k + mpmath.mpf(1) / 2) / n)
+                             for k, v in enumerate(values)) / n for j in range(n))
 
 
-def _clenshaw(u: str, name: str, result: str) -> list:
-    """Source lines setting ``result`` to the Chebyshev series ``name`` at ``u`` in [-1, 1]."""
-    c = chebyshev(name)
-    lines = [f"    {u}2 = 2.0*{u}", f"    b1 = {_float(c[-1])}", "    b2 = 0.0"]
-    for ck in reversed(c[1:-1]):
-        lines.append(f"    b1, b2 = {u}2*b1 - b2 + {_float(ck)}, b1")
-    lines.append(f"    {result} = {u}*b1 - b2 + {_float(c[0] / 2)}")
-    return lines
+def chebyshev(name: str) -> tuple:
+    """Chebyshev coefficients c_0..c_{n-1} of a series of :data:`_SERIES` on its interval
+    (``f = c_0/2 + sum c_k T_k(u)``), by interpolation at the Chebyshev nodes at 40 digits."""
+    return tuple(float(c) for c in _chebyshev_mp(name))
+
+
+@functools.lru_cache(maxsize=None)
+def monomial(name: str) -> tuple:
+    """The same series as coefficients of ``u**k`` (converted at 40 digits, then rounded):
+    well conditioned here (the sum of their magnitudes is that of the function's values),
+    so Estrin's scheme can evaluate them with a short dependency chain.
+
+    >>> abs(sum(monomial("erf_small")) - math.erf(1.0)) < 1e-15     # A(1) = erf(1), u = 1
+    True
+    """
+    import mpmath
+    with mpmath.workdps(40):
+        c = _chebyshev_mp(name)
+        t_prev, t_cur = [mpmath.mpf(1)], [mpmath.mpf(0), mpmath.mpf(1)]   # T_0, T_1
+        out = [c[0] / 2] + [mpmath.mpf(0)] * (len(c) - 1)
+        for k in range(1, len(c)):
+            for j, v in enumerate(t_cur):
+                out[j] += c[k] * v
+            t_next = [mpmath.mpf(0)] + [2 * v for v in t_cur]            # 2u T_k - T_{k-1}
+            for j, v in enumerate(t_prev):
+                t_next[j] -= v
+            t_prev, t_cur = t_cur, t_next
+        return tuple(float(v) for v in out)
 
 
 _EXP_TAYLOR = [1.0 / math.factorial(k) for k in range(14)]          # exp(r), |r| <= ln2/2
@@ -143,13 +176,14 @@ def kernel_source() -> str:
         "    return s if x == x else x"]))
     parts.append(_kernel("_exp", "x", "exp(x); inf above 709.78, 0 below -745.2", [
         "    xc = -745.5 if x < -745.5 else (709.8 if x > 709.8 else x)", *ln2,
-        f"    p = {_horner('r', _EXP_TAYLOR)}",
+        *_estrin("r", _EXP_TAYLOR, "p"),
         "    y = (p*s1)*s2",
         "    y = np.inf if x > 709.782712893384 else y",
         "    return y if x == x else x"]))
     parts.append(_kernel("_expm1", "x", "exp(x) - 1, accurate near 0", [
         "    xc = -40.0 if x < -40.0 else (709.8 if x > 709.8 else x)", *ln2,
-        f"    q = r*({_horner('r', _EXPM1_TAYLOR)})",
+        *_estrin("r", _EXPM1_TAYLOR, "q"),
+        "    q = r*q",
         "    s = s1*s2",
         "    y = s1*(s2*(q + 1.0)) if kf > 1000.0 else s*q + (s - 1.0)",
         "    y = np.inf if x > 709.782712893384 else y",
@@ -166,7 +200,8 @@ def kernel_source() -> str:
         "    f = m - 1.0",
         "    s = f/(2.0 + f)",
         "    z = s*s",
-        f"    R = z*({_horner('z', _ATANH)})",
+        *_estrin("z", _ATANH, "R"),
+        "    R = z*R",
         f"    y = ef*{_float(_LN2_HI)} + (2.0*s + (2.0*s*R + ef*{_float(_LN2_LO)}))",
         "    y = np.inf if x == np.inf else y",
         "    y = -np.inf if x == 0.0 else y",
@@ -192,12 +227,12 @@ def kernel_source() -> str:
     t0, t1 = 1 / 6, 1.0
     erf = ["    ax = abs(x)",
            "    z = ax*ax if ax < 1.0 else 1.0",
-           "    u = 2.0*z - 1.0", *_clenshaw("u", "erf_small", "near"),
+           "    u = 2.0*z - 1.0", *_estrin("u", monomial("erf_small"), "near"),
            "    near = ax*near",
            "    t = 1.0/ax if ax > 1.0 else 1.0",
            f"    t = {_float(t0)} if t < {_float(t0)} else t",
            f"    v = (2.0*t - {_float(t0 + t1)})*{_float(1 / (t1 - t0))}",
-           *_clenshaw("v", "erfcx_large", "g"),
+           *_estrin("v", monomial("erfcx_large"), "g"),
            "    a = 1.0/t",
            # a*a = hi + lo exactly: ah keeps a's top 26 bits, so every product below is exact
            # (also when LLVM contracts a product and a sum into one fma)

@@ -23,7 +23,7 @@ import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
 from sympy.printing.precedence import precedence
 
-__all__ = ["ScalarPrinter", "loop_source"]
+__all__ = ["ScalarPrinter", "distinct_calls", "loop_source", "unify_calls"]
 
 _CALLS = {"exp": "_k_exp", "expm1": "_k_expm1", "log": "_k_log", "log1p": "_k_log1p",
           "tanh": "_k_tanh", "erf": "_k_erf", "sigmoid": "_k_sigmoid",
@@ -104,6 +104,61 @@ class ScalarPrinter(PythonCodePrinter):
         return f"{b}**{self._print(ex)}"
 
 
+def _is_call(e) -> bool:
+    return isinstance(e, sp.Function) and all(isinstance(a, sp.Expr) for a in e.args)
+
+
+def _key(call):
+    return (call.func, tuple(sp.expand(a) for a in call.args))
+
+
+def unify_calls(exprs) -> list:
+    """The expressions with calls whose arguments expand to the same polynomial written
+    one way (the first met), so that ``sympy.cse`` computes them once: gelu_tanh's
+    forward reads ``tanh(c*(0.044715*x**3 + x))`` and its cache ``tanh(c*x*(0.044715*x**2
+    + 1))``.
+
+    >>> x = sp.Symbol("x")
+    >>> unify_calls([sp.tanh(x**3 + x), sp.tanh(x*(x**2 + 1)) + 1])
+    [tanh(x**3 + x), tanh(x**3 + x) + 1]
+    """
+    first, swap = {}, {}
+    for e in exprs:
+        for call in sp.preorder_traversal(e):
+            if _is_call(call):
+                key = _key(call)
+                if key in first and first[key] != call:
+                    swap[call] = first[key]
+                first.setdefault(key, call)
+    return [e.xreplace(swap) for e in exprs] if swap else list(exprs)
+
+
+def _kernels_of(call) -> list:
+    """The primitive kernel calls one call compiles to (as in :mod:`.numba_kernels`), so
+    that the ``exp(-|u|)`` that sigmoid(u) and softplus(u) both compute counts once."""
+    name, args = type(call).__name__, call.args
+    if name == "sigmoid":
+        return [("exp", sp.expand(-sp.Abs(args[0])))]
+    if name == "softplus":
+        return [("exp", sp.expand(-sp.Abs(args[0]))), ("log1p", sp.expand(args[0]))]
+    if name == "tanh":
+        return [("expm1", sp.expand(-2 * sp.Abs(args[0])))]
+    return [(name, tuple(sp.expand(a) for a in args))]
+
+
+def distinct_calls(exprs) -> int:
+    """The number of different kernel calls in ``exprs`` once compiled (LLVM computes a
+    repeated one once).
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> from derive.codegen.stable import sigmoid, softplus
+    >>> distinct_calls([softplus(x), sigmoid(x)]), distinct_calls([softplus(x), sp.exp(x)])
+    (2, 3)
+    """
+    return len({k for e in exprs for c in sp.preorder_traversal(e) if _is_call(c)
+                for k in _kernels_of(c)})
+
+
 def _load(name: str, boolean: bool) -> str:
     return f"        {name} = {name}_[i]" if boolean else f"        {name} = np.float64({name}_[i])"
 
@@ -114,7 +169,7 @@ def loop_source(fname: str, arrays, scalars, results, booleans=(), parallel=Fals
     named in ``booleans``), and each ``(name, expr)`` of ``results`` is stored into
     ``<name>_[i]``; ``scalars`` are float arguments (a layer's parameters)."""
     printer = ScalarPrinter()
-    exprs = [e for _, e in results]
+    exprs = unify_calls([e for _, e in results])
     taken = {*arrays, *scalars, *(n for n, _ in results)}
     names = (sp.Symbol(f"t{k}") for k in range(10 ** 6) if f"t{k}" not in taken)
     replacements, reduced = sp.cse(exprs, symbols=names, optimizations=None)
