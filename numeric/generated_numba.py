@@ -34,6 +34,10 @@ _POOL, _POOL_LOCK = [], threading.Lock()
 def _floating(*values):
     """The floating dtype the values are computed in: that of their float arrays (float32
     stays float32; float32 with float64 is float64), float64 when none is floating."""
+    first = values[0]
+    if type(first) is np.ndarray and first.dtype.kind == "f" and all(
+            type(v) is np.ndarray and v.dtype == first.dtype for v in values):
+        return first.dtype                          # the common case, quickly
     floats = [d for d in (np.asarray(v).dtype for v in values if not isinstance(v, (int, float)))
               if d.kind == "f"]
     return np.result_type(*floats) if floats else np.dtype(np.float64)
@@ -41,6 +45,9 @@ def _floating(*values):
 def _flat(a, shape, dtype=None):
     """``a`` broadcast to ``shape`` as one contiguous 1-D array of ``dtype`` (a view of ``a``
     when it already is one)."""
+    if type(a) is np.ndarray and a.shape == shape and (dtype is None or a.dtype == dtype) \
+            and a.flags.c_contiguous:
+        return a.reshape(-1)
     a = np.asarray(a)
     if a.shape != shape:
         a = np.broadcast_to(a, shape)
@@ -81,7 +88,7 @@ def free_buffers():
 
 def _work(dtype):
     """The dtype the loops run in: float32 and float64 as they are, others in float64."""
-    return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
+    return dtype if dtype == np.float64 or dtype == np.float32 else np.dtype(np.float64)
 
 def _done(a, shape, dtype, to=None):
     """A loop's 1-D result in ``shape`` and ``dtype``; with ``to``, the gradient of an input
