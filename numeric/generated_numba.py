@@ -2962,7 +2962,7 @@ def huber_backward(dout, x, t, delta=1.0):
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
-def _huber_forward_loop(x_, t_, out_, local_, local1_, delta):
+def _huber_forward_loop(x_, t_, out_, local_, delta):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
         t = np.float64(t_[i])
@@ -2970,14 +2970,12 @@ def _huber_forward_loop(x_, t_, out_, local_, local1_, delta):
         t1 = -t0
         t2 = abs(t0)
         t3 = (delta > t2)
-        t4 = delta*_k_sign(t0)
         out_[i] = _k_where(t3, (0.5)*(t1*t1), delta*(-0.5*delta + t2))
-        local_[i] = _k_where(t3, t1, -t4)
-        local1_[i] = _k_where(t3, t0, t4)
+        local_[i] = _k_where(t3, t1, -delta*_k_sign(t0))
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
-def _huber_forward_loop_p(x_, t_, out_, local_, local1_, delta):
+def _huber_forward_loop_p(x_, t_, out_, local_, delta):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
         t = np.float64(t_[i])
@@ -2985,36 +2983,33 @@ def _huber_forward_loop_p(x_, t_, out_, local_, local1_, delta):
         t1 = -t0
         t2 = abs(t0)
         t3 = (delta > t2)
-        t4 = delta*_k_sign(t0)
         out_[i] = _k_where(t3, (0.5)*(t1*t1), delta*(-0.5*delta + t2))
-        local_[i] = _k_where(t3, t1, -t4)
-        local1_[i] = _k_where(t3, t0, t4)
+        local_[i] = _k_where(t3, t1, -delta*_k_sign(t0))
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
-def _huber_class_backward_loop(dout_, local_, local1_, dx_, dt_):
+def _huber_class_backward_loop(dout_, local_, dx_, dt_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
         local = np.float64(local_[i])
-        local1 = np.float64(local1_[i])
-        dx_[i] = dout*local
-        dt_[i] = dout*local1
+        t0 = dout*local
+        dx_[i] = t0
+        dt_[i] = -t0
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
-def _huber_class_backward_loop_p(dout_, local_, local1_, dx_, dt_):
+def _huber_class_backward_loop_p(dout_, local_, dx_, dt_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
         local = np.float64(local_[i])
-        local1 = np.float64(local1_[i])
-        dx_[i] = dout*local
-        dt_[i] = dout*local1
+        t0 = dout*local
+        dx_[i] = t0
+        dt_[i] = -t0
 
 
 class Huber:
     """Huber loss (elementwise, no reduction): out = np.where(delta > np.abs(t - x), (x - t)**2/2, delta*(np.abs(t - x) - delta/2))
     forward caches local = np.where(delta > np.abs(t - x), x - t, -delta*np.sign(t - x))
-    forward caches local1 = np.where(delta > np.abs(t - x), t - x, delta*np.sign(t - x))
     backward: as :func:`huber_backward`, one loop."""
 
     def __init__(self, delta=1.0):
@@ -3029,16 +3024,19 @@ class Huber:
         n = x_.shape[0]
         out = _empty(n, work)
         local = _empty(n, work)
-        local1 = _empty(n, work)
-        (_huber_forward_loop_p if PARALLEL else _huber_forward_loop)(x_, t_, out, local, local1, self.delta)
+        (_huber_forward_loop_p if PARALLEL else _huber_forward_loop)(x_, t_, out, local, self.delta)
         self.shapes = (np.shape(x), np.shape(t))
         self.local = local.reshape(shape)
-        self.local1 = local1.reshape(shape)
         return _done(out, shape, dtype)
+
+    @property
+    def local1(self):
+        """-local (proven equal; cached once)."""
+        return -self.local
 
     def backward(self, dout):
         # dL/dx = dout*local
-        # dL/dt = dout*local1
+        # dL/dt = -dout*local
         shape = np.shape(dout)
         dtype = _floating(dout)
         work = _work(dtype)
@@ -3046,7 +3044,7 @@ class Huber:
         n = dout_.shape[0]
         dx = _empty(n, work)
         dt = _empty(n, work)
-        (_huber_class_backward_loop_p if PARALLEL else _huber_class_backward_loop)(dout_, _flat(self.local, shape), _flat(self.local1, shape), dx, dt)
+        (_huber_class_backward_loop_p if PARALLEL else _huber_class_backward_loop)(dout_, _flat(self.local, shape), dx, dt)
         return _done(dx, shape, dtype, self.shapes[0]), _done(dt, shape, dtype, self.shapes[1])
 
 
@@ -3098,7 +3096,7 @@ def smooth_l1_backward(dout, x, t, beta=1.0):
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
-def _smooth_l1_forward_loop(x_, t_, out_, local_, local1_, beta):
+def _smooth_l1_forward_loop(x_, t_, out_, local_, beta):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
         t = np.float64(t_[i])
@@ -3106,15 +3104,12 @@ def _smooth_l1_forward_loop(x_, t_, out_, local_, local1_, beta):
         t1 = t - x
         t2 = -t1
         t3 = abs(t1)
-        t4 = _k_sign(t1)
-        t5 = (beta <= t3)
         out_[i] = _k_where((beta > t3), (0.5)*t0*(t2*t2), -0.5*beta + t3)
-        local_[i] = _k_where(t5, -t4, t0*t2)
-        local1_[i] = _k_where(t5, t4, t0*t1)
+        local_[i] = _k_where((beta <= t3), -_k_sign(t1), t0*t2)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
-def _smooth_l1_forward_loop_p(x_, t_, out_, local_, local1_, beta):
+def _smooth_l1_forward_loop_p(x_, t_, out_, local_, beta):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
         t = np.float64(t_[i])
@@ -3122,37 +3117,33 @@ def _smooth_l1_forward_loop_p(x_, t_, out_, local_, local1_, beta):
         t1 = t - x
         t2 = -t1
         t3 = abs(t1)
-        t4 = _k_sign(t1)
-        t5 = (beta <= t3)
         out_[i] = _k_where((beta > t3), (0.5)*t0*(t2*t2), -0.5*beta + t3)
-        local_[i] = _k_where(t5, -t4, t0*t2)
-        local1_[i] = _k_where(t5, t4, t0*t1)
+        local_[i] = _k_where((beta <= t3), -_k_sign(t1), t0*t2)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
-def _smooth_l1_class_backward_loop(dout_, local_, local1_, dx_, dt_):
+def _smooth_l1_class_backward_loop(dout_, local_, dx_, dt_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
         local = np.float64(local_[i])
-        local1 = np.float64(local1_[i])
-        dx_[i] = dout*local
-        dt_[i] = dout*local1
+        t0 = dout*local
+        dx_[i] = t0
+        dt_[i] = -t0
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
-def _smooth_l1_class_backward_loop_p(dout_, local_, local1_, dx_, dt_):
+def _smooth_l1_class_backward_loop_p(dout_, local_, dx_, dt_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
         local = np.float64(local_[i])
-        local1 = np.float64(local1_[i])
-        dx_[i] = dout*local
-        dt_[i] = dout*local1
+        t0 = dout*local
+        dx_[i] = t0
+        dt_[i] = -t0
 
 
 class SmoothL1:
     """Smooth L1 loss (elementwise, no reduction): out = np.where(beta > np.abs(t - x), (x - t)**2/(2*beta), np.abs(t - x) - beta/2)
     forward caches local = np.where(beta <= np.abs(t - x), -np.sign(t - x), (x - t)/beta)
-    forward caches local1 = np.where(beta <= np.abs(t - x), np.sign(t - x), (t - x)/beta)
     backward: as :func:`smooth_l1_backward`, one loop."""
 
     def __init__(self, beta=1.0):
@@ -3167,16 +3158,19 @@ class SmoothL1:
         n = x_.shape[0]
         out = _empty(n, work)
         local = _empty(n, work)
-        local1 = _empty(n, work)
-        (_smooth_l1_forward_loop_p if PARALLEL else _smooth_l1_forward_loop)(x_, t_, out, local, local1, self.beta)
+        (_smooth_l1_forward_loop_p if PARALLEL else _smooth_l1_forward_loop)(x_, t_, out, local, self.beta)
         self.shapes = (np.shape(x), np.shape(t))
         self.local = local.reshape(shape)
-        self.local1 = local1.reshape(shape)
         return _done(out, shape, dtype)
+
+    @property
+    def local1(self):
+        """-local (proven equal; cached once)."""
+        return -self.local
 
     def backward(self, dout):
         # dL/dx = dout*local
-        # dL/dt = dout*local1
+        # dL/dt = -dout*local
         shape = np.shape(dout)
         dtype = _floating(dout)
         work = _work(dtype)
@@ -3184,7 +3178,7 @@ class SmoothL1:
         n = dout_.shape[0]
         dx = _empty(n, work)
         dt = _empty(n, work)
-        (_smooth_l1_class_backward_loop_p if PARALLEL else _smooth_l1_class_backward_loop)(dout_, _flat(self.local, shape), _flat(self.local1, shape), dx, dt)
+        (_smooth_l1_class_backward_loop_p if PARALLEL else _smooth_l1_class_backward_loop)(dout_, _flat(self.local, shape), dx, dt)
         return _done(dx, shape, dtype, self.shapes[0]), _done(dt, shape, dtype, self.shapes[1])
 
 
@@ -3230,53 +3224,48 @@ def l1_backward(dout, x, t):
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
-def _l1_forward_loop(x_, t_, out_, local_, local1_):
+def _l1_forward_loop(x_, t_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
         t = np.float64(t_[i])
         t0 = t - x
-        t1 = _k_sign(t0)
         out_[i] = abs(t0)
-        local_[i] = -t1
-        local1_[i] = t1
+        local_[i] = -_k_sign(t0)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
-def _l1_forward_loop_p(x_, t_, out_, local_, local1_):
+def _l1_forward_loop_p(x_, t_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
         t = np.float64(t_[i])
         t0 = t - x
-        t1 = _k_sign(t0)
         out_[i] = abs(t0)
-        local_[i] = -t1
-        local1_[i] = t1
+        local_[i] = -_k_sign(t0)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
-def _l1_class_backward_loop(dout_, local_, local1_, dx_, dt_):
+def _l1_class_backward_loop(dout_, local_, dx_, dt_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
         local = np.float64(local_[i])
-        local1 = np.float64(local1_[i])
-        dx_[i] = dout*local
-        dt_[i] = dout*local1
+        t0 = dout*local
+        dx_[i] = t0
+        dt_[i] = -t0
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
-def _l1_class_backward_loop_p(dout_, local_, local1_, dx_, dt_):
+def _l1_class_backward_loop_p(dout_, local_, dx_, dt_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
         local = np.float64(local_[i])
-        local1 = np.float64(local1_[i])
-        dx_[i] = dout*local
-        dt_[i] = dout*local1
+        t0 = dout*local
+        dx_[i] = t0
+        dt_[i] = -t0
 
 
 class L1:
     """L1 loss (elementwise, no reduction): |x − t|: out = np.abs(t - x)
     forward caches local = -np.sign(t - x)
-    forward caches local1 = np.sign(t - x)
     backward: as :func:`l1_backward`, one loop."""
 
     def forward(self, x, t):
@@ -3288,16 +3277,19 @@ class L1:
         n = x_.shape[0]
         out = _empty(n, work)
         local = _empty(n, work)
-        local1 = _empty(n, work)
-        (_l1_forward_loop_p if PARALLEL else _l1_forward_loop)(x_, t_, out, local, local1)
+        (_l1_forward_loop_p if PARALLEL else _l1_forward_loop)(x_, t_, out, local)
         self.shapes = (np.shape(x), np.shape(t))
         self.local = local.reshape(shape)
-        self.local1 = local1.reshape(shape)
         return _done(out, shape, dtype)
+
+    @property
+    def local1(self):
+        """-local (proven equal; cached once)."""
+        return -self.local
 
     def backward(self, dout):
         # dL/dx = dout*local
-        # dL/dt = dout*local1
+        # dL/dt = -dout*local
         shape = np.shape(dout)
         dtype = _floating(dout)
         work = _work(dtype)
@@ -3305,7 +3297,7 @@ class L1:
         n = dout_.shape[0]
         dx = _empty(n, work)
         dt = _empty(n, work)
-        (_l1_class_backward_loop_p if PARALLEL else _l1_class_backward_loop)(dout_, _flat(self.local, shape), _flat(self.local1, shape), dx, dt)
+        (_l1_class_backward_loop_p if PARALLEL else _l1_class_backward_loop)(dout_, _flat(self.local, shape), dx, dt)
         return _done(dx, shape, dtype, self.shapes[0]), _done(dt, shape, dtype, self.shapes[1])
 
 
@@ -3351,53 +3343,48 @@ def log_cosh_backward(dout, x, t):
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
-def _log_cosh_forward_loop(x_, t_, out_, local_, local1_):
+def _log_cosh_forward_loop(x_, t_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
         t = np.float64(t_[i])
         t0 = t - x
-        t1 = 2.0*t - 2.0*x
         out_[i] = -t0 + _k_softplus(2.0*t0) + (-0.6931471805599453)
-        local_[i] = 2.0*_k_sigmoid(-t1) + (-1.0)
-        local1_[i] = 2.0*_k_sigmoid(t1) + (-1.0)
+        local_[i] = 2.0*_k_sigmoid(-2.0*t + 2.0*x) + (-1.0)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
-def _log_cosh_forward_loop_p(x_, t_, out_, local_, local1_):
+def _log_cosh_forward_loop_p(x_, t_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
         t = np.float64(t_[i])
         t0 = t - x
-        t1 = 2.0*t - 2.0*x
         out_[i] = -t0 + _k_softplus(2.0*t0) + (-0.6931471805599453)
-        local_[i] = 2.0*_k_sigmoid(-t1) + (-1.0)
-        local1_[i] = 2.0*_k_sigmoid(t1) + (-1.0)
+        local_[i] = 2.0*_k_sigmoid(-2.0*t + 2.0*x) + (-1.0)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
-def _log_cosh_class_backward_loop(dout_, local_, local1_, dx_, dt_):
+def _log_cosh_class_backward_loop(dout_, local_, dx_, dt_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
         local = np.float64(local_[i])
-        local1 = np.float64(local1_[i])
-        dx_[i] = dout*local
-        dt_[i] = dout*local1
+        t0 = dout*local
+        dx_[i] = t0
+        dt_[i] = -t0
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
-def _log_cosh_class_backward_loop_p(dout_, local_, local1_, dx_, dt_):
+def _log_cosh_class_backward_loop_p(dout_, local_, dx_, dt_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
         local = np.float64(local_[i])
-        local1 = np.float64(local1_[i])
-        dx_[i] = dout*local
-        dt_[i] = dout*local1
+        t0 = dout*local
+        dx_[i] = t0
+        dt_[i] = -t0
 
 
 class LogCosh:
     """Log-cosh loss (elementwise, no reduction): log(cosh(x − t)): out = x + np.log(np.exp(2*t - 2*x) + 1) - t - np.log(2)
     forward caches local = 2*sigmoid(2*x - 2*t) - 1
-    forward caches local1 = 2*sigmoid(2*t - 2*x) - 1
     backward: as :func:`log_cosh_backward`, one loop."""
 
     def forward(self, x, t):
@@ -3409,16 +3396,19 @@ class LogCosh:
         n = x_.shape[0]
         out = _empty(n, work)
         local = _empty(n, work)
-        local1 = _empty(n, work)
-        (_log_cosh_forward_loop_p if PARALLEL else _log_cosh_forward_loop)(x_, t_, out, local, local1)
+        (_log_cosh_forward_loop_p if PARALLEL else _log_cosh_forward_loop)(x_, t_, out, local)
         self.shapes = (np.shape(x), np.shape(t))
         self.local = local.reshape(shape)
-        self.local1 = local1.reshape(shape)
         return _done(out, shape, dtype)
+
+    @property
+    def local1(self):
+        """-local (proven equal; cached once)."""
+        return -self.local
 
     def backward(self, dout):
         # dL/dx = dout*local
-        # dL/dt = dout*local1
+        # dL/dt = -dout*local
         shape = np.shape(dout)
         dtype = _floating(dout)
         work = _work(dtype)
@@ -3426,7 +3416,7 @@ class LogCosh:
         n = dout_.shape[0]
         dx = _empty(n, work)
         dt = _empty(n, work)
-        (_log_cosh_class_backward_loop_p if PARALLEL else _log_cosh_class_backward_loop)(dout_, _flat(self.local, shape), _flat(self.local1, shape), dx, dt)
+        (_log_cosh_class_backward_loop_p if PARALLEL else _log_cosh_class_backward_loop)(dout_, _flat(self.local, shape), dx, dt)
         return _done(dx, shape, dtype, self.shapes[0]), _done(dt, shape, dtype, self.shapes[1])
 
 

@@ -75,6 +75,7 @@ def _run(module, name, xs, dout):
     values = {"out": out, **dict(zip(spec.input_names, xs))}
     args = [values[p] for p in inspect.signature(fn).parameters
             if p != "dout" and p not in spec.param_names]
+    _run.layer = layer
     return out, grads, _tuple(fn(dout, *args))
 
 
@@ -93,13 +94,13 @@ def float64_runs():
             with np.errstate(all="raise"):
                 got = _run(NB, name, xs, dout)
         unchanged = all(np.array_equal(a, b) for a, b in zip((*xs, dout), copies))
-        runs[name] = (xs, dout, got, unchanged)
+        runs[name] = (xs, dout, got, unchanged, _run.layer)
     return runs
 
 
 @pytest.mark.parametrize("name", LAYERS)
 def test_numba_layer_agrees_with_the_numpy_export_in_float64(float64_runs, name):
-    xs, dout, (out, grads, fgrads), unchanged = float64_runs[name]
+    xs, dout, (out, grads, fgrads), unchanged, _ = float64_runs[name]
     assert unchanged
     with np.errstate(all="ignore"):
         want_out, want_grads, want_fgrads = _run(G, name, xs, dout)
@@ -114,7 +115,7 @@ def test_numba_layer_agrees_with_the_numpy_export_in_float64(float64_runs, name)
 
 @pytest.mark.parametrize("name", LAYERS)
 def test_numba_layer_agrees_with_the_reference_class(float64_runs, name):
-    xs, dout, (out, grads, _), _ = float64_runs[name]
+    xs, dout, (out, grads, _), _, _ = float64_runs[name]
     ref = getattr(R, catalogue.get(name).class_name)()
     with np.errstate(all="ignore"):
         want = ref.forward(*xs)
@@ -123,6 +124,19 @@ def test_numba_layer_agrees_with_the_reference_class(float64_runs, name):
     assert _close(out[keep], want[keep], 1e-12)
     for got, w in zip(grads, want_grads):
         assert _close(got[keep], w[keep], 1e-11)
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_numba_class_caches_what_the_numpy_class_caches(float64_runs, name):
+    xs, dout, _, _, layer = float64_runs[name]
+    want = getattr(G, catalogue.get(name).class_name)()
+    with np.errstate(all="ignore"):
+        want.forward(*xs)
+    for attr, value in vars(want).items():
+        if isinstance(value, np.ndarray):
+            got = getattr(layer, attr)
+            assert got.dtype == value.dtype and got.shape == value.shape
+            assert _close(got, value, 1e-12)
 
 
 @pytest.mark.parametrize("name", SLICE)

@@ -200,6 +200,28 @@ def _cheaper_local(f, fwd, spec, arrays):
     return fx
 
 
+def _merge_negations(new, cached):
+    """(new, cached, negated) with a cached factor that is another's negation (L1's
+    ``-sign(t - x)`` and ``sign(t - x)``, proven) replaced by ``-other``: one array less to
+    write in forward and to read in backward; ``negated``: [(name, other's name)]."""
+    cached, i, negated = list(cached), 0, []
+    while i < len(cached):
+        j = len(cached) - 1
+        while j > i:
+            (si, ei), (sj, ej) = cached[i], cached[j]
+            if si.is_real and sj.is_real and ei.free_symbols == ej.free_symbols:
+                try:
+                    prove_equal(ej, -ei, what="a cached factor as another's negation")
+                    new = [e.xreplace({sj: -si}) for e in new]
+                    negated.append((sj.name, si.name))
+                    del cached[j]
+                except ProofError:
+                    pass
+            j -= 1
+        i += 1
+    return new, cached, negated
+
+
 def layer_source(d, api: str = "book1") -> str:
     """The loops, the ``<layer>_backward`` function and the class of one elementwise layer."""
     spec = d.spec
@@ -233,6 +255,7 @@ def layer_source(d, api: str = "book1") -> str:
     cached = [(sym, _from_inputs(e, spec, arrays)) for sym, e in cached]
     cached = [(sym, _cheaper_local(e, fwd, spec, arrays) if sym.is_real else e)
               for sym, e in cached]
+    new, cached, negated = _merge_negations(new, cached)
     keep = [n for n in needs if any(n in {s.name for s in e.free_symbols} for e in new)]
     by_name = {s.name: s for s in (out_sym, *spec.inputs)}
     results = [("out", fwd)] + [(f"keep_{n}", by_name[n] if n != "out" else fwd) for n in keep]
@@ -268,6 +291,10 @@ def layer_source(d, api: str = "book1") -> str:
         cls.append(f"        self.{n} = {src}.reshape(shape)")
     cls.append("        return _done(out, shape, dtype)")
     cls.append("")
+    for name_, other in negated:     # the NumPy class's attribute, from the one array cached
+        cls += ["    @property", f"    def {name_}(self):",
+                f'        """-{other} (proven equal; cached once)."""',
+                f"        return -self.{other}", ""]
     cls.append("    def backward(self, dout):")
     for w, e in zip(wrt, new):
         cls.append(f"        # dL/d{w} = {show(e)}")
