@@ -211,8 +211,15 @@ def kernel_source() -> str:
         "    d = u - 1.0",
         "    y = x if d == 0.0 else _k_log(u)*(x/d)",
         "    return np.inf if x == np.inf else y"]))
-    parts.append(_kernel("_tanh", "x", "tanh(x), accurate near 0", [
-        "    e = _k_expm1(-2.0*abs(x))",
+    parts.append(_kernel("_tanh", "x", "tanh(x), accurate near 0: -e/(2 + e) with x's sign, "
+                         "e = expm1(-2|x|) for |x| <= 20 (tanh is 1 beyond)", [
+        "    a = abs(x)",
+        "    xc = -2.0*(20.0 if a > 20.0 else a)",      # nan stays nan
+        *ln2[:3],
+        "    s = _from_bits((k + 1023) << 52)",          # k >= -58: one normal factor
+        *_estrin("r", _EXPM1_TAYLOR[:13], "q"),
+        "    q = r*q",
+        "    e = s*q + (s - 1.0)",
         "    return math.copysign(-e/(2.0 + e), x)"]))
     parts.append(_kernel("_sigmoid", "u", "1/(1 + exp(-u)) without overflow", [
         "    z = _k_exp(-abs(u))",
