@@ -7,8 +7,8 @@ Each kernel is a ``@njit(inline="always")`` function with ``error_model="numpy"`
 division by zero gives inf, not an exception, so no branch is left in the loop):
 
 * ``_k_exp``: range reduction ``x = k ln2 + r`` by the 1.5·2**52 rounding trick, Taylor
-  polynomial of ``exp(r)`` (|r| <= ln2/2) by Horner's rule, ``2**k`` built from its bits
-  in two factors (so results down to the smallest subnormal are right);
+  polynomial of ``expm1(r)`` (|r| <= ln2/2) by Estrin's scheme, ``2**k`` built from its
+  bits in two factors (so results down to the smallest subnormal are right);
 * ``_k_expm1``: the same reduction, ``2**k·expm1(r) + (2**k - 1)`` (exact ``expm1(r)`` for
   small x, no cancellation);
 * ``_k_log``: exponent and mantissa from the bits (subnormals scaled first), the
@@ -122,8 +122,7 @@ def monomial(name: str) -> tuple:
         return tuple(float(v) for v in out)
 
 
-_EXP_TAYLOR = [1.0 / math.factorial(k) for k in range(14)]          # exp(r), |r| <= ln2/2
-_EXPM1_TAYLOR = [1.0 / math.factorial(k + 1) for k in range(14)]    # expm1(r)/r
+_EXPM1_TAYLOR = [1.0 / math.factorial(k + 1) for k in range(14)]    # expm1(r)/r, |r| <= ln2/2
 _ATANH = [1.0 / (2 * k + 1) for k in range(1, 13)]                  # (atanh(s)/s - 1)/s**2
 
 _BITS = '''
@@ -174,16 +173,17 @@ def kernel_source() -> str:
     parts.append(_kernel("_sign", "x", "np.sign", [
         "    s = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)",
         "    return s if x == x else x"]))
+    # exp and expm1 share every line up to q = expm1(r): LLVM computes them once where a
+    # loop needs both of the same argument (elu's out and local)
+    shared = ("    xc = -745.5 if x < -745.5 else (709.8 if x > 709.8 else x)", *ln2,
+              *_estrin("r", _EXPM1_TAYLOR[:13], "q"), "    q = r*q")
     parts.append(_kernel("_exp", "x", "exp(x); inf above 709.78, 0 below -745.2", [
-        "    xc = -745.5 if x < -745.5 else (709.8 if x > 709.8 else x)", *ln2,
-        *_estrin("r", _EXP_TAYLOR, "p"),
-        "    y = (p*s1)*s2",
+        *shared,
+        "    y = ((1.0 + q)*s1)*s2",
         "    y = np.inf if x > 709.782712893384 else y",
         "    return y if x == x else x"]))
     parts.append(_kernel("_expm1", "x", "exp(x) - 1, accurate near 0", [
-        "    xc = -40.0 if x < -40.0 else (709.8 if x > 709.8 else x)", *ln2,
-        *_estrin("r", _EXPM1_TAYLOR, "q"),
-        "    q = r*q",
+        *shared,
         "    s = s1*s2",
         "    y = s1*(s2*(q + 1.0)) if kf > 1000.0 else s*q + (s - 1.0)",
         "    y = np.inf if x > 709.782712893384 else y",
