@@ -275,16 +275,51 @@ def _k_sigmoid(u):
 
 
 @njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
+def _k_log1p_unit(z):
+    """log(1 + z) for 0 <= z <= 1: 2 atanh(s), s = z/(2 + z) <= 1/3, by its series (one division, no cancellation)"""
+    s = z/(2.0 + z)
+    w = s*s
+    p_p1 = w*w
+    p_1_0 = (1.0 + w*0.3333333333333333) + p_p1*(0.2 + w*0.14285714285714285)
+    p_1_1 = (0.1111111111111111 + w*0.09090909090909091) + p_p1*(0.07692307692307693 + w*0.06666666666666667)
+    p_1_2 = (0.058823529411764705 + w*0.05263157894736842) + p_p1*(0.047619047619047616 + w*0.043478260869565216)
+    p_1_3 = (0.04 + w*0.037037037037037035) + p_p1*(0.034482758620689655 + w*0.03225806451612903)
+    p_1_4 = 0.030303030303030304 + w*0.02857142857142857
+    p_p2 = p_p1*p_p1
+    p_2_0 = (p_1_0) + p_p2*(p_1_1)
+    p_2_1 = (p_1_2) + p_p2*(p_1_3)
+    p_2_2 = p_1_4
+    p_p3 = p_p2*p_p2
+    p_3_0 = (p_2_0) + p_p3*(p_2_1)
+    p_3_1 = p_2_2
+    p_p4 = p_p3*p_p3
+    p_4_0 = (p_3_0) + p_p4*(p_3_1)
+    p = p_4_0
+    return 2.0*s*p
+
+
+@njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
 def _k_softplus(u):
     """log(1 + exp(u)) without overflow"""
-    return (u if u > 0.0 else 0.0) + _k_log1p(_k_exp(-abs(u)))
+    y = (u if u > 0.0 else 0.0) + _k_log1p_unit(_k_exp(-abs(u)))
+    return y if u == u else u
+
+
+@njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
+def _k_tanh_softplus(u):
+    """tanh(softplus(u)) = ((1 + w)**2 - 1)/((1 + w)**2 + 1), w = exp(u): in v = exp(-|u|) (1 + 2v)/(1 + 2v + 2v**2) for u >= 0, v(v + 2)/(v(v + 2) + 2) below (no cancellation, one division)"""
+    v = _k_exp(-abs(u))
+    big = u >= 0.0
+    num = 1.0 + 2.0*v if big else v*(v + 2.0)
+    den = num + 2.0*v*v if big else num + 2.0
+    return num/den
 
 
 @njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
 def _k_logaddexp(a, b):
     """log(exp(a) + exp(b)) without overflow"""
     m = a if a > b else b
-    y = m + _k_log1p(_k_exp(-abs(a - b)))
+    y = m + _k_log1p_unit(_k_exp(-abs(a - b)))
     return a + 0.6931471805599453 if a == b else y
 
 
@@ -2115,7 +2150,7 @@ def _mish_backward_loop(dout_, x_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
         x = np.float64(x_[i])
-        t0 = _k_tanh(_k_softplus(x))
+        t0 = _k_tanh_softplus(x)
         t1 = _k_sigmoid(x)
         g_[i] = -dout*((t0*t0)*t1*x - t0 - t1*x)
 
@@ -2125,7 +2160,7 @@ def _mish_backward_loop_p(dout_, x_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
         x = np.float64(x_[i])
-        t0 = _k_tanh(_k_softplus(x))
+        t0 = _k_tanh_softplus(x)
         t1 = _k_sigmoid(x)
         g_[i] = -dout*((t0*t0)*t1*x - t0 - t1*x)
 
@@ -2150,7 +2185,7 @@ def mish_backward(dout, x):
 def _mish_forward_loop(x_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
-        t0 = _k_tanh(_k_softplus(x))
+        t0 = _k_tanh_softplus(x)
         t1 = x*_k_sigmoid(x)
         out_[i] = t0*x
         local_[i] = -(t0*t0)*t1 + t0 + t1
@@ -2160,7 +2195,7 @@ def _mish_forward_loop(x_, out_, local_):
 def _mish_forward_loop_p(x_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
-        t0 = _k_tanh(_k_softplus(x))
+        t0 = _k_tanh_softplus(x)
         t1 = x*_k_sigmoid(x)
         out_[i] = t0*x
         local_[i] = -(t0*t0)*t1 + t0 + t1

@@ -36,7 +36,7 @@ __all__ = ["KERNELS", "chebyshev", "kernel_source"]
 # the kernels' names in the generated module
 KERNELS = tuple("_k" + n for n in ("_exp", "_expm1", "_log", "_log1p", "_tanh", "_erf",
                                    "_sigmoid", "_softplus", "_logaddexp", "_sign", "_where",
-                                   "_max", "_min"))
+                                   "_max", "_min", "_log1p_unit", "_tanh_softplus"))
 
 _LN2_HI = 6.93147180369123816490e-01   # ln 2 with its last 32 bits zero: k*_LN2_HI is exact
 _LN2_LO = 1.9082149292705877e-10      # ln 2 - _LN2_HI to 53 bits (mpmath: see the tests)
@@ -225,11 +225,26 @@ def kernel_source() -> str:
         "    z = _k_exp(-abs(u))",
         "    s = 1.0/(1.0 + z)",
         "    return s if u >= 0.0 else z*s"]))
+    parts.append(_kernel("_log1p_unit", "z", "log(1 + z) for 0 <= z <= 1: 2 atanh(s), "
+                         "s = z/(2 + z) <= 1/3, by its series (one division, no cancellation)", [
+        "    s = z/(2.0 + z)",
+        "    w = s*s",
+        *_estrin("w", [1.0 / (2 * k + 1) for k in range(18)], "p"),
+        "    return 2.0*s*p"]))
     parts.append(_kernel("_softplus", "u", "log(1 + exp(u)) without overflow", [
-        "    return (u if u > 0.0 else 0.0) + _k_log1p(_k_exp(-abs(u)))"]))
+        "    y = (u if u > 0.0 else 0.0) + _k_log1p_unit(_k_exp(-abs(u)))",
+        "    return y if u == u else u"]))
+    parts.append(_kernel("_tanh_softplus", "u", "tanh(softplus(u)) = ((1 + w)**2 - 1)/((1 + w)**2 "
+                         "+ 1), w = exp(u): in v = exp(-|u|) (1 + 2v)/(1 + 2v + 2v**2) for u >= 0, "
+                         "v(v + 2)/(v(v + 2) + 2) below (no cancellation, one division)", [
+        "    v = _k_exp(-abs(u))",
+        "    big = u >= 0.0",
+        "    num = 1.0 + 2.0*v if big else v*(v + 2.0)",
+        "    den = num + 2.0*v*v if big else num + 2.0",
+        "    return num/den"]))
     parts.append(_kernel("_logaddexp", "a, b", "log(exp(a) + exp(b)) without overflow", [
         "    m = a if a > b else b",
-        "    y = m + _k_log1p(_k_exp(-abs(a - b)))",
+        "    y = m + _k_log1p_unit(_k_exp(-abs(a - b)))",
         f"    return a + {_float(math.log(2))} if a == b else y"]))
     t0, t1 = 1 / 6, 1.0
     erf = ["    ax = abs(x)",

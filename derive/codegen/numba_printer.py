@@ -49,7 +49,13 @@ class ScalarPrinter(PythonCodePrinter):
             raise NotImplementedError(f"no numba kernel for {type(e).__name__}")
         return f"{name}({', '.join(self._print(a) for a in e.args)})"
 
-    _print_exp = _print_expm1 = _print_log = _print_log1p = _print_tanh = _print_erf = \
+    def _print_tanh(self, e):
+        (u,) = e.args
+        if type(u).__name__ == "softplus":      # mish: one exp and a division
+            return f"_k_tanh_softplus({self._print(u.args[0])})"
+        return self._print_Function(e)
+
+    _print_exp = _print_expm1 = _print_log = _print_log1p = _print_erf = \
         _print_sigmoid = _print_softplus = _print_logaddexp = _print_sign = _print_Function
 
     def _print_Abs(self, e):
@@ -141,6 +147,8 @@ def _kernels_of(call) -> list:
         return [("exp", sp.expand(-sp.Abs(args[0])))]
     if name == "softplus":
         return [("exp", sp.expand(-sp.Abs(args[0]))), ("log1p", sp.expand(args[0]))]
+    if name == "tanh" and type(args[0]).__name__ == "softplus":
+        return [("exp", sp.expand(-sp.Abs(args[0].args[0])))]
     if name == "tanh":
         return [("expm1", sp.expand(-2 * sp.Abs(args[0])))]
     return [(name, tuple(sp.expand(a) for a in args))]
