@@ -214,14 +214,26 @@ def test_kernels_saturate_without_overflow():
     assert NB._k_log(5e-324) == pytest.approx(math.log(5e-324), rel=1e-15)
 
 
-@pytest.mark.parametrize("loop", ["_gelu_forward_loop", "_softplus_forward_loop",
-                                  "_bce_forward_loop", "_tanh_backward_loop"])
-def test_loops_are_vectorized(loop):
-    fresh = numba.njit(error_model="numpy")(getattr(NB, loop).py_func)  # no disk cache
-    n = len(inspect.signature(fresh.py_func).parameters)
-    sig = (numba.float64[::1],) * n
+def _vectorized(loop) -> bool:
+    """Whether LLVM vectorized ``loop`` (compiled afresh: numba does not inspect cached code),
+    with float64 arrays (bool for masks) and float parameters."""
+    fresh = numba.njit(error_model="numpy", fastmath={"contract"})(loop.py_func)
+    sig = tuple(numba.float64 if not p.endswith("_") else
+                numba.boolean[::1] if p.startswith("mask") else numba.float64[::1]
+                for p in inspect.signature(loop.py_func).parameters)
     fresh.compile(sig)
-    assert "x double>" in fresh.inspect_llvm(sig)
+    return "x double>" in fresh.inspect_llvm(sig)
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_each_layers_forward_and_backward_loops_are_vectorized(name):
+    assert _vectorized(getattr(NB, f"_{name}_forward_loop"))
+    assert _vectorized(getattr(NB, f"_{name}_class_backward_loop"))
+
+
+@pytest.mark.parametrize("name", ["gelu", "softplus", "bce", "tanh"])
+def test_backward_function_loops_are_vectorized(name):
+    assert _vectorized(getattr(NB, f"_{name}_backward_loop"))
 
 
 def test_export_own_layer_end_to_end(tmp_path):
