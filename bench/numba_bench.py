@@ -7,7 +7,9 @@ gradients (the layer's forward written in jax.numpy by ``sympy.lambdify``), all 
 float64; and the memory-bandwidth floor: the bytes a fused forward + backward must move
 (inputs read, out and cache written, dout and cache read, gradients written) at the
 bandwidth of ``np.copyto`` between warm buffers. Medians of ``--repeat`` rounds, the
-four alternating in each round; lower ratios are better. Compile time is the first
+four alternating in each round (numba and jax back to back); lower ratios are better.
+On a machine shared with other jobs the table also gives the ratio of the fastest rounds
+(min) and the median of each round's numba/jax ratio (paired). Compile time is the first
 call of the numba class (forward + backward), excluded from the timings; with
 ``--fresh-cache`` numba's disk cache is a new empty directory, so it is a compilation.
 
@@ -132,6 +134,9 @@ def bench_layer(name: str, n: int, repeat: int = 7, jax_too: bool = True) -> dic
     times = {s: [] for s in sides}
     for r in range(repeat):
         order = list(sides) if r % 2 == 0 else list(sides)[::-1]
+        if "jax" in order:                          # numba and jax adjacent, alternating
+            order.remove("jax")
+            order.insert(order.index("numba") + (r % 2 == 0), "jax")
         for s in order:
             times[s].append(_per_call(sides[s], n))
     med = {s: statistics.median(v) for s, v in times.items()}
@@ -144,7 +149,10 @@ def bench_layer(name: str, n: int, repeat: int = 7, jax_too: bool = True) -> dic
            "min_vs_floor": low["numba"] / (moved / (16 * n) * low["copy"])}
     if jax_too:
         res.update(jax_s=med["jax"], vs_jax=med["numba"] / med["jax"],
-                   min_vs_jax=low["numba"] / low["jax"])
+                   min_vs_jax=low["numba"] / low["jax"],
+                   # the median of each round's ratio: the two sides ran back to back
+                   paired_vs_jax=statistics.median(
+                       a / b for a, b in zip(times["numba"], times["jax"])))
     return res
 
 
@@ -163,10 +171,11 @@ def main(argv=None) -> int:
     rows = []
     print("lower is better; numba forward+backward ÷ jax.jit(vjp) one thread, ÷ bandwidth "
           "floor, ÷ NumPy export; first call (compile or cache load) excluded")
-    print("(medians; min: the fastest round of each side, for a machine shared with others)")
+    print("(medians; min: the fastest round of each side; paired: the median of the rounds' "
+          "ratios, numba and jax back to back: for a machine shared with others)")
     print(f"{'layer':16s} {'N':>9s} {'÷jax':>6s} {'÷floor':>7s} {'÷numpy':>7s} "
           f"{'numba ms':>9s} {'jax ms':>8s} {'1st call s':>10s} {'min ÷jax':>9s} "
-          f"{'min ÷floor':>10s}")
+          f"{'min ÷floor':>10s} {'paired ÷jax':>11s}")
     for name in names:
         for n in sizes:
             r = bench_layer(name, n, args.repeat, jax_too=not args.no_jax)
@@ -174,7 +183,8 @@ def main(argv=None) -> int:
             print(f"{name:16s} {n:9.0e} {r.get('vs_jax', float('nan')):6.2f} "
                   f"{r['vs_floor']:7.2f} {r['vs_numpy']:7.2f} {1e3 * r['numba_s']:9.3f} "
                   f"{1e3 * r.get('jax_s', float('nan')):8.3f} {r['first_call_s']:10.2f} "
-                  f"{r.get('min_vs_jax', float('nan')):9.2f} {r['min_vs_floor']:10.2f}",
+                  f"{r.get('min_vs_jax', float('nan')):9.2f} {r['min_vs_floor']:10.2f} "
+                  f"{r.get('paired_vs_jax', float('nan')):11.2f}",
                   flush=True)
     if args.json:
         with open(args.json, "w") as f:

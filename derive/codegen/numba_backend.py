@@ -4,8 +4,10 @@ each backward are one compiled loop over the elements.
 
 The expressions are the NumPy backend's: the proven stable forms (:func:`.stable_form`),
 the cache plan (:func:`.plan_cache`: the dout-free local factor, or a bool mask, is
-computed in forward so backward is one multiply) and :func:`._from_inputs`. They are
-printed per element by :mod:`.numba_printer` with the branch-free kernels of
+computed in forward so backward is one multiply) and :func:`._from_inputs`; two more
+choices, each proven, spare work per element: a local factor from the input when that
+needs fewer kernels (:func:`_cheaper_local`) and one array for two factors that are each
+other's negation (:func:`_merge_negations`). They are printed per element by :mod:`.numba_printer` with the branch-free kernels of
 :mod:`.numba_kernels`, so LLVM vectorizes every loop. Tensor layers are the NumPy
 backend's code, copied in. Generating the module imports neither numba nor the module.
 
@@ -21,8 +23,7 @@ from __future__ import annotations
 
 import inspect
 
-from ..errors import DeriveError
-from ..errors import ProofError
+from ..errors import DeriveError, ProofError
 from ..proof import prove_equal
 from ..render.printers import text as show
 from ..rules import diff as rules_diff
@@ -45,7 +46,9 @@ written to). Each elementwise layer's forward (out and what it caches, in one pa
 over the elements) and each backward is one loop compiled by numba, with the same
 overflow-safe forms as the NumPy code and branch-free kernels for exp, log, tanh, erf
 so that LLVM vectorizes the loops. Several inputs broadcast against each other as in
-NumPy. Compiled code is cached on disk (``cache=True``): the first call of each loop
+NumPy, and their gradients are summed back to each input's shape. A cached factor
+that is another's negation is stored once (the other attribute is a property).
+Compiled code is cached on disk (``cache=True``): the first call of each loop
 for each dtype compiles it, later runs load it.
 
 Set ``PARALLEL = True`` on this module to run every loop with ``prange`` on all the
