@@ -7,6 +7,7 @@ from __future__ import annotations
 import inspect
 import math
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -290,3 +291,11 @@ def test_tensor_layers_are_the_numpy_modules_code(tmp_path):
     assert np.array_equal(got.forward(x), want.forward(x))
     assert np.array_equal(got.backward(dout), want.backward(dout))
     assert np.array_equal(got.dW, want.dW) and np.array_equal(got.db, want.db)
+
+
+def test_committed_numba_module_is_fresh(tmp_path):
+    target = tmp_path / "generated_numba.py"
+    assert main(["export", "--all", "--elementwise", "--backend", "numba", "-o", str(target)]) == 0
+    committed = Path(NB.__file__).read_bytes()
+    assert target.read_bytes() == committed, "numeric/generated_numba.py is stale: run derive " \
+        "export --all --elementwise --backend numba -o numeric/generated_numba.py --force"
