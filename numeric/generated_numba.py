@@ -265,7 +265,8 @@ def _k_tanh(x):
     q = q_3_0
     q = r*q
     e = s*q + (s - 1.0)
-    return math.copysign(-e/(2.0 + e), x)
+    y = math.copysign(-e/(2.0 + e), x)
+    return y if x == x else x
 
 
 @njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})

@@ -214,13 +214,14 @@ def kernel_source() -> str:
     parts.append(_kernel("_tanh", "x", "tanh(x), accurate near 0: -e/(2 + e) with x's sign, "
                          "e = expm1(-2|x|) for |x| <= 20 (tanh is 1 beyond)", [
         "    a = abs(x)",
-        "    xc = -2.0*(20.0 if a > 20.0 else a)",      # nan stays nan
+        "    xc = -2.0*(20.0 if a > 20.0 else a)",
         *ln2[:3],
         "    s = _from_bits((k + 1023) << 52)",          # k >= -58: one normal factor
         *_estrin("r", _EXPM1_TAYLOR[:13], "q"),
         "    q = r*q",
         "    e = s*q + (s - 1.0)",
-        "    return math.copysign(-e/(2.0 + e), x)"]))
+        "    y = math.copysign(-e/(2.0 + e), x)",
+        "    return y if x == x else x"]))         # (k of a nan is undefined: not used)
     parts.append(_kernel("_sigmoid", "u", "1/(1 + exp(-u)) without overflow", [
         "    z = _k_exp(-abs(u))",
         "    s = 1.0/(1.0 + z)",
