@@ -272,9 +272,7 @@ def _k_tanh(x):
 @njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
 def _k_sigmoid(u):
     """1/(1 + exp(-u)) without overflow"""
-    z = _k_exp(-abs(u))
-    s = 1.0/(1.0 + z)
-    return s if u >= 0.0 else z*s
+    return _k_sigmoid_z(u, _k_exp(-abs(u)))
 
 
 @njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
@@ -302,20 +300,38 @@ def _k_log1p_unit(z):
 
 
 @njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
-def _k_softplus(u):
-    """log(1 + exp(u)) without overflow"""
-    y = (u if u > 0.0 else 0.0) + _k_log1p_unit(_k_exp(-abs(u)))
+def _k_sigmoid_z(u, z):
+    """sigmoid(u) given z = exp(-|u|)"""
+    s = 1.0/(1.0 + z)
+    return s if u >= 0.0 else z*s
+
+
+@njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
+def _k_softplus_z(u, z):
+    """softplus(u) given z = exp(-|u|)"""
+    y = (u if u > 0.0 else 0.0) + _k_log1p_unit(z)
     return y if u == u else u
 
 
 @njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
-def _k_tanh_softplus(u):
-    """tanh(softplus(u)) = ((1 + w)**2 - 1)/((1 + w)**2 + 1), w = exp(u): in v = exp(-|u|) (1 + 2v)/(1 + 2v + 2v**2) for u >= 0, v(v + 2)/(v(v + 2) + 2) below (no cancellation, one division)"""
-    v = _k_exp(-abs(u))
+def _k_softplus(u):
+    """log(1 + exp(u)) without overflow"""
+    return _k_softplus_z(u, _k_exp(-abs(u)))
+
+
+@njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
+def _k_tanh_softplus_z(u, z):
+    """tanh(softplus(u)) = ((1 + w)**2 - 1)/((1 + w)**2 + 1), w = exp(u): in z = exp(-|u|) (1 + 2z)/(1 + 2z + 2z**2) for u >= 0, z(z + 2)/(z(z + 2) + 2) below (no cancellation, one division)"""
     big = u >= 0.0
-    num = 1.0 + 2.0*v if big else v*(v + 2.0)
-    den = num + 2.0*v*v if big else num + 2.0
+    num = 1.0 + 2.0*z if big else z*(z + 2.0)
+    den = num + 2.0*z*z if big else num + 2.0
     return num/den
+
+
+@njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
+def _k_tanh_softplus(u):
+    """tanh(softplus(u))"""
+    return _k_tanh_softplus_z(u, _k_exp(-abs(u)))
 
 
 @njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
@@ -344,8 +360,8 @@ def _k_erf(x):
     near_3_0 = (near_2_0) + near_p3*(near_2_1)
     near = near_3_0
     near = ax*near
-    t = 1.0/ax if ax > 1.0 else 1.0
-    t = 0.16666666666666666 if t < 0.16666666666666666 else t
+    a = 1.0 if ax < 1.0 else (6.0 if ax > 6.0 else ax)
+    t = 1.0/a
     v = (2.0*t - 1.1666666666666667)*1.2
     g_p1 = v*v
     g_1_0 = (0.49666648512593864 + v*-0.071282877925474) + g_p1*(-0.0019368880676843587 + v*0.006219717587552539)
@@ -373,7 +389,6 @@ def _k_erf(x):
     g_p5 = g_p4*g_p4
     g_5_0 = (g_4_0) + g_p5*(g_4_1)
     g = g_5_0
-    a = 1.0/t
     ah = _from_bits(_to_bits(a) & -134217728)
     al = a - ah
     hi = a*a
@@ -723,7 +738,7 @@ def sigmoid_backward(dout, out):
 def _sigmoid_forward_loop(x_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
-        t0 = _k_sigmoid(x)
+        t0 = _k_sigmoid_z(x, _k_exp(-abs(x)))
         out_[i] = t0
         local_[i] = t0*(1.0 - t0)
 
@@ -732,7 +747,7 @@ def _sigmoid_forward_loop(x_, out_, local_):
 def _sigmoid_forward_loop_p(x_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
-        t0 = _k_sigmoid(x)
+        t0 = _k_sigmoid_z(x, _k_exp(-abs(x)))
         out_[i] = t0
         local_[i] = t0*(1.0 - t0)
 
@@ -1099,16 +1114,18 @@ def softplus_backward(dout, out):
 def _softplus_forward_loop(x_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
-        out_[i] = _k_softplus(x)
-        local_[i] = _k_sigmoid(x)
+        t0 = _k_exp(-abs(x))
+        out_[i] = _k_softplus_z(x, t0)
+        local_[i] = _k_sigmoid_z(x, t0)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _softplus_forward_loop_p(x_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
-        out_[i] = _k_softplus(x)
-        local_[i] = _k_sigmoid(x)
+        t0 = _k_exp(-abs(x))
+        out_[i] = _k_softplus_z(x, t0)
+        local_[i] = _k_sigmoid_z(x, t0)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -1361,7 +1378,8 @@ def _silu_backward_loop(dout_, x_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
         x = np.float64(x_[i])
-        g_[i] = dout*(x*_k_sigmoid(-x) + 1.0)*_k_sigmoid(x)
+        t0 = _k_exp(-abs(x))
+        g_[i] = dout*(x*_k_sigmoid_z(-x, t0) + 1.0)*_k_sigmoid_z(x, t0)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
@@ -1369,7 +1387,8 @@ def _silu_backward_loop_p(dout_, x_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
         x = np.float64(x_[i])
-        g_[i] = dout*(x*_k_sigmoid(-x) + 1.0)*_k_sigmoid(x)
+        t0 = _k_exp(-abs(x))
+        g_[i] = dout*(x*_k_sigmoid_z(-x, t0) + 1.0)*_k_sigmoid_z(x, t0)
 
 
 def silu_backward(dout, x):
@@ -1392,18 +1411,20 @@ def silu_backward(dout, x):
 def _silu_forward_loop(x_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
-        t0 = _k_sigmoid(x)
-        out_[i] = t0*x
-        local_[i] = t0*(x*_k_sigmoid(-x) + 1.0)
+        t0 = _k_exp(-abs(x))
+        t1 = _k_sigmoid_z(x, t0)
+        out_[i] = t1*x
+        local_[i] = t1*(x*_k_sigmoid_z(-x, t0) + 1.0)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _silu_forward_loop_p(x_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
-        t0 = _k_sigmoid(x)
-        out_[i] = t0*x
-        local_[i] = t0*(x*_k_sigmoid(-x) + 1.0)
+        t0 = _k_exp(-abs(x))
+        t1 = _k_sigmoid_z(x, t0)
+        out_[i] = t1*x
+        local_[i] = t1*(x*_k_sigmoid_z(-x, t0) + 1.0)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -2153,9 +2174,10 @@ def _mish_backward_loop(dout_, x_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
         x = np.float64(x_[i])
-        t0 = _k_tanh_softplus(x)
-        t1 = _k_sigmoid(x)
-        g_[i] = -dout*((t0*t0)*t1*x - t0 - t1*x)
+        t0 = _k_exp(-abs(x))
+        t1 = _k_tanh_softplus_z(x, t0)
+        t2 = _k_sigmoid_z(x, t0)
+        g_[i] = -dout*((t1*t1)*t2*x - t1 - t2*x)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
@@ -2163,9 +2185,10 @@ def _mish_backward_loop_p(dout_, x_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
         x = np.float64(x_[i])
-        t0 = _k_tanh_softplus(x)
-        t1 = _k_sigmoid(x)
-        g_[i] = -dout*((t0*t0)*t1*x - t0 - t1*x)
+        t0 = _k_exp(-abs(x))
+        t1 = _k_tanh_softplus_z(x, t0)
+        t2 = _k_sigmoid_z(x, t0)
+        g_[i] = -dout*((t1*t1)*t2*x - t1 - t2*x)
 
 
 def mish_backward(dout, x):
@@ -2188,20 +2211,22 @@ def mish_backward(dout, x):
 def _mish_forward_loop(x_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
-        t0 = _k_tanh_softplus(x)
-        t1 = x*_k_sigmoid(x)
-        out_[i] = t0*x
-        local_[i] = -(t0*t0)*t1 + t0 + t1
+        t0 = _k_exp(-abs(x))
+        t1 = _k_tanh_softplus_z(x, t0)
+        t2 = x*_k_sigmoid_z(x, t0)
+        out_[i] = t1*x
+        local_[i] = -(t1*t1)*t2 + t1 + t2
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _mish_forward_loop_p(x_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
-        t0 = _k_tanh_softplus(x)
-        t1 = x*_k_sigmoid(x)
-        out_[i] = t0*x
-        local_[i] = -(t0*t0)*t1 + t0 + t1
+        t0 = _k_exp(-abs(x))
+        t1 = _k_tanh_softplus_z(x, t0)
+        t2 = x*_k_sigmoid_z(x, t0)
+        out_[i] = t1*x
+        local_[i] = -(t1*t1)*t2 + t1 + t2
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -2580,8 +2605,9 @@ def _logsigmoid_forward_loop(x_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
         t0 = -x
-        out_[i] = -_k_softplus(t0)
-        local_[i] = _k_sigmoid(t0)
+        t1 = _k_exp(-abs(x))
+        out_[i] = -_k_softplus_z(t0, t1)
+        local_[i] = _k_sigmoid_z(t0, t1)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
@@ -2589,8 +2615,9 @@ def _logsigmoid_forward_loop_p(x_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
         t0 = -x
-        out_[i] = -_k_softplus(t0)
-        local_[i] = _k_sigmoid(t0)
+        t1 = _k_exp(-abs(x))
+        out_[i] = -_k_softplus_z(t0, t1)
+        local_[i] = _k_sigmoid_z(t0, t1)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -2862,7 +2889,7 @@ def _bce_with_logits_backward_loop(dout_, x_, t_, dx_, dt_):
         dout = np.float64(dout_[i])
         x = np.float64(x_[i])
         t = np.float64(t_[i])
-        dx_[i] = -dout*(t - _k_sigmoid(x))
+        dx_[i] = -dout*(t - _k_sigmoid_z(x, _k_exp(-abs(x))))
         dt_[i] = -dout*x
 
 
@@ -2872,7 +2899,7 @@ def _bce_with_logits_backward_loop_p(dout_, x_, t_, dx_, dt_):
         dout = np.float64(dout_[i])
         x = np.float64(x_[i])
         t = np.float64(t_[i])
-        dx_[i] = -dout*(t - _k_sigmoid(x))
+        dx_[i] = -dout*(t - _k_sigmoid_z(x, _k_exp(-abs(x))))
         dt_[i] = -dout*x
 
 
@@ -2901,8 +2928,9 @@ def _bce_with_logits_forward_loop(x_, t_, out_, local_, local1_):
         x = np.float64(x_[i])
         t = np.float64(t_[i])
         t0 = -x
-        out_[i] = x*(1.0 - t) + _k_softplus(t0)
-        local_[i] = -t + _k_sigmoid(x)
+        t1 = _k_exp(-abs(x))
+        out_[i] = x*(1.0 - t) + _k_softplus_z(t0, t1)
+        local_[i] = -t + _k_sigmoid_z(x, t1)
         local1_[i] = t0
 
 
@@ -2912,8 +2940,9 @@ def _bce_with_logits_forward_loop_p(x_, t_, out_, local_, local1_):
         x = np.float64(x_[i])
         t = np.float64(t_[i])
         t0 = -x
-        out_[i] = x*(1.0 - t) + _k_softplus(t0)
-        local_[i] = -t + _k_sigmoid(x)
+        t1 = _k_exp(-abs(x))
+        out_[i] = x*(1.0 - t) + _k_softplus_z(t0, t1)
+        local_[i] = -t + _k_sigmoid_z(x, t1)
         local1_[i] = t0
 
 
@@ -3365,8 +3394,9 @@ def _log_cosh_backward_loop(dout_, x_, t_, dx_, dt_):
         x = np.float64(x_[i])
         t = np.float64(t_[i])
         t0 = 2.0*t - 2.0*x
-        dx_[i] = dout*(2.0*_k_sigmoid(-t0) + (-1.0))
-        dt_[i] = dout*(2.0*_k_sigmoid(t0) + (-1.0))
+        t1 = _k_exp(-abs(t0))
+        dx_[i] = dout*(2.0*_k_sigmoid_z(-t0, t1) + (-1.0))
+        dt_[i] = dout*(2.0*_k_sigmoid_z(t0, t1) + (-1.0))
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
@@ -3376,8 +3406,9 @@ def _log_cosh_backward_loop_p(dout_, x_, t_, dx_, dt_):
         x = np.float64(x_[i])
         t = np.float64(t_[i])
         t0 = 2.0*t - 2.0*x
-        dx_[i] = dout*(2.0*_k_sigmoid(-t0) + (-1.0))
-        dt_[i] = dout*(2.0*_k_sigmoid(t0) + (-1.0))
+        t1 = _k_exp(-abs(t0))
+        dx_[i] = dout*(2.0*_k_sigmoid_z(-t0, t1) + (-1.0))
+        dt_[i] = dout*(2.0*_k_sigmoid_z(t0, t1) + (-1.0))
 
 
 def log_cosh_backward(dout, x, t):
@@ -3405,8 +3436,10 @@ def _log_cosh_forward_loop(x_, t_, out_, local_):
         x = np.float64(x_[i])
         t = np.float64(t_[i])
         t0 = t - x
-        out_[i] = -t0 + _k_softplus(2.0*t0) + (-0.6931471805599453)
-        local_[i] = 2.0*_k_sigmoid(-2.0*t + 2.0*x) + (-1.0)
+        t1 = 2.0*t - 2.0*x
+        t2 = _k_exp(-abs(t1))
+        out_[i] = -t0 + _k_softplus_z(2.0*t0, t2) + (-0.6931471805599453)
+        local_[i] = 2.0*_k_sigmoid_z(-t1, t2) + (-1.0)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
@@ -3415,8 +3448,10 @@ def _log_cosh_forward_loop_p(x_, t_, out_, local_):
         x = np.float64(x_[i])
         t = np.float64(t_[i])
         t0 = t - x
-        out_[i] = -t0 + _k_softplus(2.0*t0) + (-0.6931471805599453)
-        local_[i] = 2.0*_k_sigmoid(-2.0*t + 2.0*x) + (-1.0)
+        t1 = 2.0*t - 2.0*x
+        t2 = _k_exp(-abs(t1))
+        out_[i] = -t0 + _k_softplus_z(2.0*t0, t2) + (-0.6931471805599453)
+        local_[i] = 2.0*_k_sigmoid_z(-t1, t2) + (-1.0)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})

@@ -36,7 +36,8 @@ __all__ = ["KERNELS", "chebyshev", "kernel_source"]
 # the kernels' names in the generated module
 KERNELS = tuple("_k" + n for n in ("_exp", "_expm1", "_log", "_log1p", "_tanh", "_erf",
                                    "_sigmoid", "_softplus", "_logaddexp", "_sign", "_where",
-                                   "_max", "_min", "_log1p_unit", "_tanh_softplus"))
+                                   "_max", "_min", "_log1p_unit", "_tanh_softplus",
+                                   "_sigmoid_z", "_softplus_z", "_tanh_softplus_z"))
 
 _LN2_HI = 6.93147180369123816490e-01   # ln 2 with its last 32 bits zero: k*_LN2_HI is exact
 _LN2_LO = 1.9082149292705877e-10      # ln 2 - _LN2_HI to 53 bits (mpmath: see the tests)
@@ -223,26 +224,30 @@ def kernel_source() -> str:
         "    y = math.copysign(-e/(2.0 + e), x)",
         "    return y if x == x else x"]))         # (k of a nan is undefined: not used)
     parts.append(_kernel("_sigmoid", "u", "1/(1 + exp(-u)) without overflow", [
-        "    z = _k_exp(-abs(u))",
-        "    s = 1.0/(1.0 + z)",
-        "    return s if u >= 0.0 else z*s"]))
+        "    return _k_sigmoid_z(u, _k_exp(-abs(u)))"]))
     parts.append(_kernel("_log1p_unit", "z", "log(1 + z) for 0 <= z <= 1: 2 atanh(s), "
                          "s = z/(2 + z) <= 1/3, by its series (one division, no cancellation)", [
         "    s = z/(2.0 + z)",
         "    w = s*s",
         *_estrin("w", [1.0 / (2 * k + 1) for k in range(18)], "p"),
         "    return 2.0*s*p"]))
-    parts.append(_kernel("_softplus", "u", "log(1 + exp(u)) without overflow", [
-        "    y = (u if u > 0.0 else 0.0) + _k_log1p_unit(_k_exp(-abs(u)))",
+    parts.append(_kernel("_sigmoid_z", "u, z", "sigmoid(u) given z = exp(-|u|)", [
+        "    s = 1.0/(1.0 + z)",
+        "    return s if u >= 0.0 else z*s"]))
+    parts.append(_kernel("_softplus_z", "u, z", "softplus(u) given z = exp(-|u|)", [
+        "    y = (u if u > 0.0 else 0.0) + _k_log1p_unit(z)",
         "    return y if u == u else u"]))
-    parts.append(_kernel("_tanh_softplus", "u", "tanh(softplus(u)) = ((1 + w)**2 - 1)/((1 + w)**2 "
-                         "+ 1), w = exp(u): in v = exp(-|u|) (1 + 2v)/(1 + 2v + 2v**2) for u >= 0, "
-                         "v(v + 2)/(v(v + 2) + 2) below (no cancellation, one division)", [
-        "    v = _k_exp(-abs(u))",
+    parts.append(_kernel("_softplus", "u", "log(1 + exp(u)) without overflow", [
+        "    return _k_softplus_z(u, _k_exp(-abs(u)))"]))
+    parts.append(_kernel("_tanh_softplus_z", "u, z", "tanh(softplus(u)) = ((1 + w)**2 - 1)/((1 + "
+                         "w)**2 + 1), w = exp(u): in z = exp(-|u|) (1 + 2z)/(1 + 2z + 2z**2) for "
+                         "u >= 0, z(z + 2)/(z(z + 2) + 2) below (no cancellation, one division)", [
         "    big = u >= 0.0",
-        "    num = 1.0 + 2.0*v if big else v*(v + 2.0)",
-        "    den = num + 2.0*v*v if big else num + 2.0",
+        "    num = 1.0 + 2.0*z if big else z*(z + 2.0)",
+        "    den = num + 2.0*z*z if big else num + 2.0",
         "    return num/den"]))
+    parts.append(_kernel("_tanh_softplus", "u", "tanh(softplus(u))", [
+        "    return _k_tanh_softplus_z(u, _k_exp(-abs(u)))"]))
     parts.append(_kernel("_logaddexp", "a, b", "log(exp(a) + exp(b)) without overflow", [
         "    m = a if a > b else b",
         "    y = m + _k_log1p_unit(_k_exp(-abs(a - b)))",
@@ -252,11 +257,10 @@ def kernel_source() -> str:
            "    z = ax*ax if ax < 1.0 else 1.0",
            "    u = 2.0*z - 1.0", *_estrin("u", monomial("erf_small"), "near"),
            "    near = ax*near",
-           "    t = 1.0/ax if ax > 1.0 else 1.0",
-           f"    t = {_float(t0)} if t < {_float(t0)} else t",
+           "    a = 1.0 if ax < 1.0 else (6.0 if ax > 6.0 else ax)",   # nan: 1
+           "    t = 1.0/a",
            f"    v = (2.0*t - {_float(t0 + t1)})*{_float(1 / (t1 - t0))}",
            *_estrin("v", monomial("erfcx_large"), "g"),
-           "    a = 1.0/t",
            # a*a = hi + lo exactly: ah keeps a's top 26 bits, so every product below is exact
            # (also when LLVM contracts a product and a sum into one fma)
            "    ah = _from_bits(_to_bits(a) & -134217728)",

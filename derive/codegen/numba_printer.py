@@ -23,9 +23,26 @@ import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
 from sympy.printing.precedence import precedence
 
-__all__ = ["ScalarPrinter", "distinct_calls", "loop_source", "unify_calls"]
+__all__ = ["ScalarPrinter", "distinct_calls", "loop_source", "share_exp", "unify_calls"]
 
-_CALLS = {"exp": "_k_exp", "expm1": "_k_expm1", "log": "_k_log", "log1p": "_k_log1p",
+class SigmoidZ(sp.Function):
+    """sigmoid(u) given z = exp(-|u|) (so that one exp serves sigmoid(u), sigmoid(-u) and
+    softplus(±u) in a loop: :func:`share_exp`)."""
+    nargs = 2
+
+
+class SoftplusZ(sp.Function):
+    """softplus(u) given z = exp(-|u|)."""
+    nargs = 2
+
+
+class TanhSoftplusZ(sp.Function):
+    """tanh(softplus(u)) given z = exp(-|u|)."""
+    nargs = 2
+
+
+_CALLS = {"SigmoidZ": "_k_sigmoid_z", "SoftplusZ": "_k_softplus_z",
+          "TanhSoftplusZ": "_k_tanh_softplus_z", "exp": "_k_exp", "expm1": "_k_expm1", "log": "_k_log", "log1p": "_k_log1p",
           "tanh": "_k_tanh", "erf": "_k_erf", "sigmoid": "_k_sigmoid",
           "softplus": "_k_softplus", "logaddexp": "_k_logaddexp", "sign": "_k_sign"}
 
@@ -49,13 +66,7 @@ class ScalarPrinter(PythonCodePrinter):
             raise NotImplementedError(f"no numba kernel for {type(e).__name__}")
         return f"{name}({', '.join(self._print(a) for a in e.args)})"
 
-    def _print_tanh(self, e):
-        (u,) = e.args
-        if type(u).__name__ == "softplus":      # mish: one exp and a division
-            return f"_k_tanh_softplus({self._print(u.args[0])})"
-        return self._print_Function(e)
-
-    _print_exp = _print_expm1 = _print_log = _print_log1p = _print_erf = \
+    _print_exp = _print_expm1 = _print_log = _print_log1p = _print_tanh = _print_erf = \
         _print_sigmoid = _print_softplus = _print_logaddexp = _print_sign = _print_Function
 
     def _print_Abs(self, e):
@@ -167,6 +178,35 @@ def distinct_calls(exprs) -> int:
                 for k in _kernels_of(c)})
 
 
+def share_exp(exprs) -> list:
+    """The expressions with ``sigmoid(u)``, ``softplus(u)`` and ``tanh(softplus(u))`` given
+    ``z = exp(-|U|)`` as an argument, ``U`` one sign of ``u`` chosen the same way for ``u``
+    and ``-u``, so that ``sympy.cse`` computes each such exp once (log_cosh's
+    ``softplus(2t - 2x)`` and ``sigmoid(2x - 2t)``; mish's ``tanh(softplus(x))`` and
+    ``sigmoid(x)``). tanh(softplus(u)) is ``((1 + e**u)**2 - 1)/((1 + e**u)**2 + 1)``, a
+    rational function of z (the kernel ``_k_tanh_softplus_z``).
+
+    >>> x, t = sp.symbols("x t", real=True)
+    >>> from derive.codegen.stable import sigmoid, softplus
+    >>> share_exp([softplus(2*t - 2*x) + sigmoid(2*x - 2*t)])
+    [SigmoidZ(-2*t + 2*x, exp(-Abs(2*t - 2*x))) + SoftplusZ(2*t - 2*x, exp(-Abs(2*t - 2*x)))]
+    """
+    def z(u):
+        u = sp.expand(u)
+        return sp.exp(-sp.Abs(-u if u.could_extract_minus_sign() else u))
+
+    def is_(name):
+        return lambda e: type(e).__name__ == name
+    out = []
+    for e in exprs:
+        e = e.replace(lambda a: isinstance(a, sp.tanh) and is_("softplus")(a.args[0]),
+                      lambda a: TanhSoftplusZ(a.args[0].args[0], z(a.args[0].args[0])))
+        e = e.replace(is_("softplus"), lambda a: SoftplusZ(a.args[0], z(a.args[0])))
+        e = e.replace(is_("sigmoid"), lambda a: SigmoidZ(a.args[0], z(a.args[0])))
+        out.append(e)
+    return out
+
+
 def _load(name: str, boolean: bool) -> str:
     return f"        {name} = {name}_[i]" if boolean else f"        {name} = np.float64({name}_[i])"
 
@@ -177,7 +217,7 @@ def loop_source(fname: str, arrays, scalars, results, booleans=(), parallel=Fals
     named in ``booleans``), and each ``(name, expr)`` of ``results`` is stored into
     ``<name>_[i]``; ``scalars`` are float arguments (a layer's parameters)."""
     printer = ScalarPrinter()
-    exprs = unify_calls([e for _, e in results])
+    exprs = share_exp(unify_calls([e for _, e in results]))
     taken = {*arrays, *scalars, *(n for n, _ in results)}
     names = (sp.Symbol(f"t{k}") for k in range(10 ** 6) if f"t{k}" not in taken)
     replacements, reduced = sp.cse(exprs, symbols=names, optimizations=None)
