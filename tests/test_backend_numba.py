@@ -207,6 +207,14 @@ def test_branch_free_kernels_against_math(kernel, ref, grid):
         assert math.isnan(f(math.nan))
 
 
+def test_the_split_ln2_is_ln2():
+    import mpmath
+    from derive.codegen import numba_kernels as k
+    with mpmath.workdps(40):
+        assert float(mpmath.log(2) - mpmath.mpf(k._LN2_HI)) == k._LN2_LO
+    assert k._LN2_HI * 2048 == float(mpmath.mpf(k._LN2_HI) * 2048)   # k*hi exact
+
+
 def test_kernels_saturate_without_overflow():
     assert NB._k_exp(1000.0) == math.inf and NB._k_exp(-1000.0) == 0.0
     assert NB._k_expm1(-1000.0) == -1.0 and NB._k_tanh(-1000.0) == -1.0

@@ -14,7 +14,12 @@ division by zero gives inf, not an exception, so no branch is left in the loop):
 * ``_k_log``: exponent and mantissa from the bits (subnormals scaled first), the
   ``atanh`` series ``log(m) = 2s(1 + s²/3 + s⁴/5 + ...)``, ``s = (m-1)/(m+1)``;
 * ``_k_log1p``: ``log(u)·x/(u - 1)`` with ``u = 1 + x`` (exact rounding compensation);
-* ``_k_tanh``: ``-expm1(-2|x|)/(2 + expm1(-2|x|))`` with x's sign (accurate near 0);
+* ``_k_tanh``: ``-expm1(-2|x|)/(2 + expm1(-2|x|))`` with x's sign (accurate near 0), its
+  argument clamped before the reduction (one 2**k factor);
+* ``_k_sigmoid_z``, ``_k_softplus_z``, ``_k_tanh_softplus_z``: sigmoid(u), softplus(u) and
+  tanh(softplus(u)) given ``z = exp(-|u|)`` (one exp for all of them in a loop), softplus
+  with ``log1p(z)`` for ``0 <= z <= 1`` by the atanh series (``_k_log1p_unit``), tanh of
+  softplus as a rational function of z;
 * ``_k_erf``: ``x·A(x²)`` for |x| <= 1 and ``1 - exp(-x²)·erfcx(x)`` for 1 < |x| < 6 (erf is
   1 in float64 beyond), ``A`` and ``erfcx(1/t)/t`` as polynomials (Estrin's scheme) from
   Chebyshev interpolants that :func:`chebyshev` and :func:`monomial` compute with mpmath
@@ -31,7 +36,7 @@ from __future__ import annotations
 import functools
 import math
 
-__all__ = ["KERNELS", "chebyshev", "kernel_source"]
+__all__ = ["KERNELS", "chebyshev", "kernel_source", "monomial"]
 
 # the kernels' names in the generated module
 KERNELS = tuple("_k" + n for n in ("_exp", "_expm1", "_log", "_log1p", "_tanh", "_erf",
@@ -40,7 +45,7 @@ KERNELS = tuple("_k" + n for n in ("_exp", "_expm1", "_log", "_log1p", "_tanh", 
                                    "_sigmoid_z", "_softplus_z", "_tanh_softplus_z"))
 
 _LN2_HI = 6.93147180369123816490e-01   # ln 2 with its last 32 bits zero: k*_LN2_HI is exact
-_LN2_LO = 1.9082149292705877e-10      # ln 2 - _LN2_HI to 53 bits (mpmath: see the tests)
+_LN2_LO = 1.9082149292705877e-10      # ln 2 - _LN2_HI to 53 bits (tests: by mpmath)
 
 
 def _float(v) -> str:
