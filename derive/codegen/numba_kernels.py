@@ -1,0 +1,280 @@
+"""Scalar kernels copied into numba modules: branch-free float64 ``exp``, ``expm1``, ``log``,
+``log1p``, ``tanh``, ``erf`` (and ``sigmoid``, ``softplus``, ``logaddexp`` from them).
+
+numba's ``math.exp`` is a call into libm that LLVM cannot vectorize (this llvmlite has no
+SVML); written as plain arithmetic and selects, a loop over these kernels is vectorized.
+Each kernel is a ``@njit(inline="always")`` function with ``error_model="numpy"`` (a
+division by zero gives inf, not an exception, so no branch is left in the loop):
+
+* ``_k_exp``: range reduction ``x = k ln2 + r`` by the 1.5·2**52 rounding trick, Taylor
+  polynomial of ``expm1(r)`` (|r| <= ln2/2) by Estrin's scheme, ``2**k`` built from its
+  bits in two factors (so results down to the smallest subnormal are right);
+* ``_k_expm1``: the same reduction, ``2**k·expm1(r) + (2**k - 1)`` (exact ``expm1(r)`` for
+  small x, no cancellation);
+* ``_k_log``: exponent and mantissa from the bits (subnormals scaled first), the
+  ``atanh`` series ``log(m) = 2s(1 + s²/3 + s⁴/5 + ...)``, ``s = (m-1)/(m+1)``;
+* ``_k_log1p``: ``log(u)·x/(u - 1)`` with ``u = 1 + x`` (exact rounding compensation);
+* ``_k_tanh``: ``-expm1(-2|x|)/(2 + expm1(-2|x|))`` with x's sign (accurate near 0), its
+  argument clamped before the reduction (one 2**k factor);
+* ``_k_sigmoid_z``, ``_k_softplus_z``, ``_k_tanh_softplus_z``: sigmoid(u), softplus(u) and
+  tanh(softplus(u)) given ``z = exp(-|u|)`` (one exp for all of them in a loop), softplus
+  with ``log1p(z)`` for ``0 <= z <= 1`` by the atanh series (``_k_log1p_unit``), tanh of
+  softplus as a rational function of z;
+* ``_k_erf``: ``x·A(x²)`` for |x| <= 1 and ``1 - exp(-x²)·erfcx(x)`` for 1 < |x| < 6 (erf is
+  1 in float64 beyond), ``A`` and ``erfcx(1/t)/t`` as polynomials (Estrin's scheme) from
+  Chebyshev interpolants that :func:`chebyshev` and :func:`monomial` compute with mpmath
+  at 40 digits; ``exp(-x²)`` from the exactly split square.
+
+>>> src = kernel_source()
+>>> "def _k_exp(x):" in src and "def _k_erf(x):" in src and "import math" not in src
+True
+>>> len(chebyshev("erf_small")), len(chebyshev("erfcx_large"))
+(16, 34)
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+__all__ = ["KERNELS", "chebyshev", "kernel_source", "monomial"]
+
+# the kernels' names in the generated module
+KERNELS = tuple("_k" + n for n in ("_exp", "_expm1", "_log", "_log1p", "_tanh", "_erf",
+                                   "_sigmoid", "_softplus", "_logaddexp", "_sign", "_where",
+                                   "_max", "_min", "_log1p_unit", "_tanh_softplus",
+                                   "_sigmoid_z", "_softplus_z", "_tanh_softplus_z"))
+
+_LN2_HI = 6.93147180369123816490e-01   # ln 2 with its last 32 bits zero: k*_LN2_HI is exact
+_LN2_LO = 1.9082149292705877e-10      # ln 2 - _LN2_HI to 53 bits (tests: by mpmath)
+
+
+def _float(v) -> str:
+    return repr(float(v))
+
+
+def _estrin(var: str, coefficients, result: str) -> list:
+    """Source lines setting ``result`` to ``sum c_k var**k`` by Estrin's scheme: pairs
+    ``c_2i + c_2i+1*var``, then pairs of those with ``var**2``, ``var**4``, ...: a dependency
+    chain of log2(n) multiply-adds instead of Horner's n, the same rounding for small var."""
+    terms = [f"{_float(coefficients[k])} + {var}*{_float(coefficients[k + 1])}"
+             if k + 1 < len(coefficients) else _float(coefficients[k])
+             for k in range(0, len(coefficients), 2)]
+    lines, power, level = [], var, 0
+    while len(terms) > 1:
+        level += 1
+        lines.append(f"    {result}_p{level} = {power}*{power}")
+        power = f"{result}_p{level}"
+        names = []
+        for i in range(0, len(terms), 2):
+            name = f"{result}_{level}_{i // 2}"
+            pair = f"({terms[i]}) + {power}*({terms[i + 1]})" if i + 1 < len(terms) else terms[i]
+            lines.append(f"    {name} = {pair}")
+            names.append(name)
+        terms = names
+    lines.append(f"    {result} = {terms[0]}")
+    return lines
+
+
+# (function of the mpmath variable, interval as two fractions (p, q), number of terms)
+_SERIES = {
+    # erf(x) = x*A(x**2) on |x| <= 1, A(z) = erf(sqrt z)/sqrt z
+    "erf_small": (lambda mp, z: mp.erf(mp.sqrt(z)) / mp.sqrt(z) if z else 2 / mp.sqrt(mp.pi),
+                  ((0, 1), (1, 1)), 16),
+    # erfcx(x) = t*G(t) with t = 1/x on 1 <= x <= 6, G(t) = erfc(1/t)*exp(1/t**2)/t
+    "erfcx_large": (lambda mp, t: mp.erfc(1 / t) * mp.exp(1 / t ** 2) / t,
+                    ((1, 6), (1, 1)), 34),
+}
+
+
+@functools.lru_cache(maxsize=None)
+def _chebyshev_mp(name: str) -> tuple:
+    import mpmath
+    f, (a, b), n = _SERIES[name]
+    with mpmath.workdps(40):
+        a, b = (mpmath.mpf(p) / q for p, q in (a, b))
+        nodes = [mpmath.cos(mpmath.pi * (k + mpmath.mpf(1) / 2) / n) for k in range(n)]
+        values = [f(mpmath, (b - a) / 2 * u + (a + b) / 2) for u in nodes]
+        return tuple(2 * sum(v * mpmath.cos(mpmath.pi * j * (k + mpmath.mpf(1) / 2) / n)
+                             for k, v in enumerate(values)) / n for j in range(n))
+
+
+def chebyshev(name: str) -> tuple:
+    """Chebyshev coefficients c_0..c_{n-1} of a series of :data:`_SERIES` on its interval
+    (``f = c_0/2 + sum c_k T_k(u)``), by interpolation at the Chebyshev nodes at 40 digits."""
+    return tuple(float(c) for c in _chebyshev_mp(name))
+
+
+@functools.lru_cache(maxsize=None)
+def monomial(name: str) -> tuple:
+    """The same series as coefficients of ``u**k`` (converted at 40 digits, then rounded):
+    well conditioned here (the sum of their magnitudes is that of the function's values),
+    so Estrin's scheme can evaluate them with a short dependency chain.
+
+    >>> abs(sum(monomial("erf_small")) - math.erf(1.0)) < 1e-15     # A(1) = erf(1), u = 1
+    True
+    """
+    import mpmath
+    with mpmath.workdps(40):
+        c = _chebyshev_mp(name)
+        t_prev, t_cur = [mpmath.mpf(1)], [mpmath.mpf(0), mpmath.mpf(1)]   # T_0, T_1
+        out = [c[0] / 2] + [mpmath.mpf(0)] * (len(c) - 1)
+        for k in range(1, len(c)):
+            for j, v in enumerate(t_cur):
+                out[j] += c[k] * v
+            t_next = [mpmath.mpf(0)] + [2 * v for v in t_cur]            # 2u T_k - T_{k-1}
+            for j, v in enumerate(t_prev):
+                t_next[j] -= v
+            t_prev, t_cur = t_cur, t_next
+        return tuple(float(v) for v in out)
+
+
+_EXPM1_TAYLOR = [1.0 / math.factorial(k + 1) for k in range(14)]    # expm1(r)/r, |r| <= ln2/2
+_ATANH = [1.0 / (2 * k + 1) for k in range(1, 13)]                  # (atanh(s)/s - 1)/s**2
+
+_BITS = '''
+@intrinsic
+def _from_bits(typingctx, bits):
+    """The float64 whose bits are the int64 ``bits``."""
+    sig = types.float64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+    return sig, codegen
+
+
+@intrinsic
+def _to_bits(typingctx, value):
+    """The int64 bits of the float64 ``value``."""
+    sig = types.int64(types.float64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.int64))
+    return sig, codegen
+'''
+
+
+def _kernel(name: str, args: str, doc: str, lines) -> str:
+    name = "_k" + name
+    body = "\n".join(lines)
+    return (f'@njit(inline="always", error_model="numpy", cache=True, fastmath={{"contract"}})\n'
+            f'def {name}({args}):\n'
+            f'    """{doc}"""\n{body}\n')
+
+
+def kernel_source() -> str:
+    """The source of the kernels (after ``import numpy as np`` and the numba imports)."""
+    ln2 = (f"    kf = (xc*{_float(1 / math.log(2))} + 6755399441055744.0) - 6755399441055744.0",
+           f"    r = (xc - kf*{_float(_LN2_HI)}) - kf*{_float(_LN2_LO)}",
+           "    k = np.int64(kf)",
+           "    k1 = k >> 1",
+           "    s1 = _from_bits((k1 + 1023) << 52)",
+           "    s2 = _from_bits((k - k1 + 1023) << 52)")
+    parts = [_BITS.strip() + "\n"]
+    parts.append(_kernel("_where", "c, a, b", "a where c else b (both evaluated: a select)",
+                         ["    return a if c else b"]))
+    parts.append(_kernel("_max", "a, b", "np.maximum of two floats (nan propagates)",
+                         ["    return a if (a > b or a != a) else b"]))
+    parts.append(_kernel("_min", "a, b", "np.minimum of two floats (nan propagates)",
+                         ["    return a if (a < b or a != a) else b"]))
+    parts.append(_kernel("_sign", "x", "np.sign", [
+        "    s = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)",
+        "    return s if x == x else x"]))
+    # exp and expm1 share every line up to q = expm1(r): LLVM computes them once where a
+    # loop needs both of the same argument (elu's out and local)
+    shared = ("    xc = -745.5 if x < -745.5 else (709.8 if x > 709.8 else x)", *ln2,
+              *_estrin("r", _EXPM1_TAYLOR[:13], "q"), "    q = r*q")
+    parts.append(_kernel("_exp", "x", "exp(x); inf above 709.78, 0 below -745.2", [
+        *shared,
+        "    y = ((1.0 + q)*s1)*s2",
+        "    y = np.inf if x > 709.782712893384 else y",
+        "    return y if x == x else x"]))
+    parts.append(_kernel("_expm1", "x", "exp(x) - 1, accurate near 0", [
+        *shared,
+        "    s = s1*s2",
+        "    y = s1*(s2*(q + 1.0)) if kf > 1000.0 else s*q + (s - 1.0)",
+        "    y = np.inf if x > 709.782712893384 else y",
+        "    return y if x == x else x"]))
+    parts.append(_kernel("_log", "x", "natural log; -inf at 0, nan below", [
+        "    small = x < 2.2250738585072014e-308",
+        "    xs = x*18014398509481984.0 if small else x",
+        "    bits = _to_bits(xs)",
+        "    e = ((bits >> 52) & 2047) - (1077 if small else 1023)",
+        "    m = _from_bits((bits & 4503599627370495) | 4607182418800017408)",
+        "    big = m > 1.4142135623730951",
+        "    m = m*0.5 if big else m",
+        "    ef = np.float64(e + 1 if big else e)",
+        "    f = m - 1.0",
+        "    s = f/(2.0 + f)",
+        "    z = s*s",
+        *_estrin("z", _ATANH, "R"),
+        "    R = z*R",
+        f"    y = ef*{_float(_LN2_HI)} + (2.0*s + (2.0*s*R + ef*{_float(_LN2_LO)}))",
+        "    y = np.inf if x == np.inf else y",
+        "    y = -np.inf if x == 0.0 else y",
+        "    return np.nan if (x < 0.0 or x != x) else y"]))
+    parts.append(_kernel("_log1p", "x", "log(1 + x), accurate near 0", [
+        "    u = 1.0 + x",
+        "    d = u - 1.0",
+        "    y = x if d == 0.0 else _k_log(u)*(x/d)",
+        "    return np.inf if x == np.inf else y"]))
+    parts.append(_kernel("_tanh", "x", "tanh(x), accurate near 0: -e/(2 + e) with x's sign, "
+                         "e = expm1(-2|x|) for |x| <= 20 (tanh is 1 beyond)", [
+        "    a = abs(x)",
+        "    xc = -2.0*(20.0 if a > 20.0 else a)",
+        *ln2[:3],
+        "    s = _from_bits((k + 1023) << 52)",          # k >= -58: one normal factor
+        *_estrin("r", _EXPM1_TAYLOR[:13], "q"),
+        "    q = r*q",
+        "    e = s*q + (s - 1.0)",
+        "    y = math.copysign(-e/(2.0 + e), x)",
+        "    return y if x == x else x"]))         # (k of a nan is undefined: not used)
+    parts.append(_kernel("_sigmoid", "u", "1/(1 + exp(-u)) without overflow", [
+        "    return _k_sigmoid_z(u, _k_exp(-abs(u)))"]))
+    parts.append(_kernel("_log1p_unit", "z", "log(1 + z) for 0 <= z <= 1: 2 atanh(s), "
+                         "s = z/(2 + z) <= 1/3, by its series (one division, no cancellation)", [
+        "    s = z/(2.0 + z)",
+        "    w = s*s",
+        *_estrin("w", [1.0 / (2 * k + 1) for k in range(18)], "p"),
+        "    return 2.0*s*p"]))
+    parts.append(_kernel("_sigmoid_z", "u, z", "sigmoid(u) given z = exp(-|u|)", [
+        "    s = 1.0/(1.0 + z)",
+        "    return s if u >= 0.0 else z*s"]))
+    parts.append(_kernel("_softplus_z", "u, z", "softplus(u) given z = exp(-|u|)", [
+        "    y = (u if u > 0.0 else 0.0) + _k_log1p_unit(z)",
+        "    return y if u == u else u"]))
+    parts.append(_kernel("_softplus", "u", "log(1 + exp(u)) without overflow", [
+        "    return _k_softplus_z(u, _k_exp(-abs(u)))"]))
+    parts.append(_kernel("_tanh_softplus_z", "u, z", "tanh(softplus(u)) = ((1 + w)**2 - 1)/((1 + "
+                         "w)**2 + 1), w = exp(u): in z = exp(-|u|) (1 + 2z)/(1 + 2z + 2z**2) for "
+                         "u >= 0, z(z + 2)/(z(z + 2) + 2) below (no cancellation, one division)", [
+        "    big = u >= 0.0",
+        "    num = 1.0 + 2.0*z if big else z*(z + 2.0)",
+        "    den = num + 2.0*z*z if big else num + 2.0",
+        "    return num/den"]))
+    parts.append(_kernel("_tanh_softplus", "u", "tanh(softplus(u))", [
+        "    return _k_tanh_softplus_z(u, _k_exp(-abs(u)))"]))
+    parts.append(_kernel("_logaddexp", "a, b", "log(exp(a) + exp(b)) without overflow", [
+        "    m = a if a > b else b",
+        "    y = m + _k_log1p_unit(_k_exp(-abs(a - b)))",
+        f"    return a + {_float(math.log(2))} if a == b else y"]))
+    t0, t1 = 1 / 6, 1.0
+    erf = ["    ax = abs(x)",
+           "    z = ax*ax if ax < 1.0 else 1.0",
+           "    u = 2.0*z - 1.0", *_estrin("u", monomial("erf_small"), "near"),
+           "    near = ax*near",
+           "    a = 1.0 if ax < 1.0 else (6.0 if ax > 6.0 else ax)",   # nan: 1
+           "    t = 1.0/a",
+           f"    v = (2.0*t - {_float(t0 + t1)})*{_float(1 / (t1 - t0))}",
+           *_estrin("v", monomial("erfcx_large"), "g"),
+           # a*a = hi + lo exactly: ah keeps a's top 26 bits, so every product below is exact
+           # (also when LLVM contracts a product and a sum into one fma)
+           "    ah = _from_bits(_to_bits(a) & -134217728)",
+           "    al = a - ah",
+           "    hi = a*a",
+           "    lo = ((ah*ah - hi) + 2.0*ah*al) + al*al",
+           "    far = 1.0 - (_k_exp(-hi)*(1.0 - lo))*(t*g)",
+           "    y = near if ax <= 1.0 else (far if ax < 6.0 else 1.0)",
+           "    y = math.copysign(y, x)",
+           "    return y if x == x else x"]
+    parts.append(_kernel("_erf", "x", "the error function", erf))
+    return "\n\n".join(parts)

@@ -1,0 +1,238 @@
+"""Scalar code for numba loops: one element's values as straight-line Python.
+
+:class:`ScalarPrinter` prints a SymPy expression of scalars with the branch-free kernels
+of :mod:`.numba_kernels` (``exp`` → ``_k_exp``, ``Piecewise`` → nested ``_k_where``: both
+sides computed, then a select), constants as floats and small integer powers as
+products. :func:`loop_source` turns expressions into one ``@njit`` loop over raveled
+arrays: each element's inputs are loaded once (as float64), the expressions share their
+common subexpressions (``sympy.cse``), and each result is stored into its array.
+
+>>> x = sp.Symbol("x", real=True)
+>>> ScalarPrinter().doprint(sp.Piecewise((x**2, x > 0), (sp.exp(x) / 2, True)))
+'_k_where((x > 0.0), (x*x), (0.5)*_k_exp(x))'
+>>> print(loop_source("_f", ["x"], [], [("out", sp.sqrt(x) + x**-1)]))
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _f(x_, out_):
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        out_[i] = math.sqrt(x) + (1.0/(x))
+"""
+from __future__ import annotations
+
+import sympy as sp
+from sympy.printing.pycode import PythonCodePrinter
+from sympy.printing.precedence import precedence
+
+__all__ = ["ScalarPrinter", "distinct_calls", "loop_source", "share_exp", "unify_calls"]
+
+class SigmoidZ(sp.Function):
+    """sigmoid(u) given z = exp(-|u|) (so that one exp serves sigmoid(u), sigmoid(-u) and
+    softplus(±u) in a loop: :func:`share_exp`)."""
+    nargs = 2
+
+
+class SoftplusZ(sp.Function):
+    """softplus(u) given z = exp(-|u|)."""
+    nargs = 2
+
+
+class TanhSoftplusZ(sp.Function):
+    """tanh(softplus(u)) given z = exp(-|u|)."""
+    nargs = 2
+
+
+_CALLS = {"SigmoidZ": "_k_sigmoid_z", "SoftplusZ": "_k_softplus_z",
+          "TanhSoftplusZ": "_k_tanh_softplus_z", "exp": "_k_exp", "expm1": "_k_expm1", "log": "_k_log", "log1p": "_k_log1p",
+          "tanh": "_k_tanh", "erf": "_k_erf", "sigmoid": "_k_sigmoid",
+          "softplus": "_k_softplus", "logaddexp": "_k_logaddexp", "sign": "_k_sign"}
+
+
+class ScalarPrinter(PythonCodePrinter):
+    """One element's value in numba-compilable, vectorizable Python."""
+
+    def __init__(self, settings=None):
+        super().__init__({"fully_qualified_modules": False, **(settings or {})})
+        self.known_functions = {}           # every function goes through _print_Function
+
+    def _print(self, expr, **kwargs):
+        if isinstance(expr, sp.Expr) and expr.is_number and not expr.free_symbols:
+            v = float(expr)
+            return f"({v!r})" if v < 0 else repr(v)
+        return super()._print(expr, **kwargs)
+
+    def _print_Function(self, e):
+        name = _CALLS.get(type(e).__name__)
+        if name is None:
+            raise NotImplementedError(f"no numba kernel for {type(e).__name__}")
+        return f"{name}({', '.join(self._print(a) for a in e.args)})"
+
+    _print_exp = _print_expm1 = _print_log = _print_log1p = _print_tanh = _print_erf = \
+        _print_sigmoid = _print_softplus = _print_logaddexp = _print_sign = _print_Function
+
+    def _print_Abs(self, e):
+        return f"abs({self._print(e.args[0])})"
+
+    def _minmax(self, e, name):
+        args = [self._print(a) for a in e.args]
+        text = args[0]
+        for a in args[1:]:
+            text = f"{name}({text}, {a})"
+        return text
+
+    def _print_Max(self, e):
+        return self._minmax(e, "_k_max")
+
+    def _print_Min(self, e):
+        return self._minmax(e, "_k_min")
+
+    def _print_Piecewise(self, e):
+        (value, cond), rest = e.args[0], e.args[1:]
+        if cond == sp.true:
+            return self._print(value)
+        other = "np.nan" if not rest else self._print(sp.Piecewise(*rest)) if \
+            rest[0][1] != sp.true else self._print(rest[0][0])
+        return f"_k_where({self._print(cond)}, {self._print(value)}, {other})"
+
+    def _print_And(self, e):
+        return "(" + " & ".join(self._print(a) for a in e.args) + ")"
+
+    def _print_Or(self, e):
+        return "(" + " | ".join(self._print(a) for a in e.args) + ")"
+
+    def _print_Not(self, e):
+        return f"(not {self._print(e.args[0])})"
+
+    def _print_BooleanTrue(self, e):
+        return "True"
+
+    def _print_BooleanFalse(self, e):
+        return "False"
+
+    def _print_Pow(self, e, rational=False):
+        base, ex = e.args
+        b = self.parenthesize(base, precedence(e), strict=False)
+        if ex == sp.Rational(1, 2):
+            return f"math.sqrt({self._print(base)})"
+        if ex == -sp.Rational(1, 2):
+            return f"(1.0/math.sqrt({self._print(base)}))"
+        if ex.is_Integer and 1 <= abs(int(ex)) <= 4:
+            product = "*".join([b] * abs(int(ex)))
+            return f"({product})" if ex > 0 else f"(1.0/({product}))"
+        return f"{b}**{self._print(ex)}"
+
+
+def _is_call(e) -> bool:
+    return isinstance(e, sp.Function) and all(isinstance(a, sp.Expr) for a in e.args)
+
+
+def _key(call):
+    return (call.func, tuple(sp.expand(a) for a in call.args))
+
+
+def unify_calls(exprs) -> list:
+    """The expressions with calls whose arguments expand to the same polynomial written
+    one way (the first met), so that ``sympy.cse`` computes them once: gelu_tanh's
+    forward reads ``tanh(c*(0.044715*x**3 + x))`` and its cache ``tanh(c*x*(0.044715*x**2
+    + 1))``.
+
+    >>> x = sp.Symbol("x")
+    >>> unify_calls([sp.tanh(x**3 + x), sp.tanh(x*(x**2 + 1)) + 1])
+    [tanh(x**3 + x), tanh(x**3 + x) + 1]
+    """
+    first, swap = {}, {}
+    for e in exprs:
+        for call in sp.preorder_traversal(e):
+            if _is_call(call):
+                key = _key(call)
+                if key in first and first[key] != call:
+                    swap[call] = first[key]
+                first.setdefault(key, call)
+    return [e.xreplace(swap) for e in exprs] if swap else list(exprs)
+
+
+def _kernels_of(call) -> list:
+    """The primitive kernel calls one call compiles to (as in :mod:`.numba_kernels`), so
+    that the ``exp(-|u|)`` that sigmoid(u) and softplus(u) both compute counts once."""
+    name, args = type(call).__name__, call.args
+    if name == "sigmoid":
+        return [("exp", sp.expand(-sp.Abs(args[0])))]
+    if name == "softplus":
+        return [("exp", sp.expand(-sp.Abs(args[0]))), ("log1p", sp.expand(args[0]))]
+    if name == "tanh" and type(args[0]).__name__ == "softplus":
+        return [("exp", sp.expand(-sp.Abs(args[0].args[0])))]
+    if name == "tanh":
+        return [("expm1", sp.expand(-2 * sp.Abs(args[0])))]
+    return [(name, tuple(sp.expand(a) for a in args))]
+
+
+def distinct_calls(exprs) -> int:
+    """The number of different kernel calls in ``exprs`` once compiled (LLVM computes a
+    repeated one once).
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> from derive.codegen.stable import sigmoid, softplus
+    >>> distinct_calls([softplus(x), sigmoid(x)]), distinct_calls([softplus(x), sp.exp(x)])
+    (2, 3)
+    """
+    return len({k for e in exprs for c in sp.preorder_traversal(e) if _is_call(c)
+                for k in _kernels_of(c)})
+
+
+def share_exp(exprs) -> list:
+    """The expressions with ``sigmoid(u)``, ``softplus(u)`` and ``tanh(softplus(u))`` given
+    ``z = exp(-|U|)`` as an argument, ``U`` one sign of ``u`` chosen the same way for ``u``
+    and ``-u``, so that ``sympy.cse`` computes each such exp once (log_cosh's
+    ``softplus(2t - 2x)`` and ``sigmoid(2x - 2t)``; mish's ``tanh(softplus(x))`` and
+    ``sigmoid(x)``). tanh(softplus(u)) is ``((1 + e**u)**2 - 1)/((1 + e**u)**2 + 1)``, a
+    rational function of z (the kernel ``_k_tanh_softplus_z``).
+
+    >>> x, t = sp.symbols("x t", real=True)
+    >>> from derive.codegen.stable import sigmoid, softplus
+    >>> share_exp([softplus(2*t - 2*x) + sigmoid(2*x - 2*t)])
+    [SigmoidZ(-2*t + 2*x, exp(-Abs(2*t - 2*x))) + SoftplusZ(2*t - 2*x, exp(-Abs(2*t - 2*x)))]
+    """
+    def z(u):
+        u = sp.expand(u)
+        return sp.exp(-sp.Abs(-u if u.could_extract_minus_sign() else u))
+
+    def is_(name):
+        return lambda e: type(e).__name__ == name
+    out = []
+    for e in exprs:
+        e = e.replace(lambda a: isinstance(a, sp.tanh) and is_("softplus")(a.args[0]),
+                      lambda a: TanhSoftplusZ(a.args[0].args[0], z(a.args[0].args[0])))
+        e = e.replace(is_("softplus"), lambda a: SoftplusZ(a.args[0], z(a.args[0])))
+        e = e.replace(is_("sigmoid"), lambda a: SigmoidZ(a.args[0], z(a.args[0])))
+        out.append(e)
+    return out
+
+
+def _load(name: str, boolean: bool) -> str:
+    return f"        {name} = {name}_[i]" if boolean else f"        {name} = np.float64({name}_[i])"
+
+
+def loop_source(fname: str, arrays, scalars, results, booleans=(), parallel=False) -> str:
+    """An ``@njit`` function ``fname(<array>_..., <result>_..., <scalar>...)`` looping over
+    1-D arrays: element i of each array in ``arrays`` is loaded (float64, or as is when
+    named in ``booleans``), and each ``(name, expr)`` of ``results`` is stored into
+    ``<name>_[i]``; ``scalars`` are float arguments (a layer's parameters)."""
+    printer = ScalarPrinter()
+    exprs = share_exp(unify_calls([e for _, e in results]))
+    taken = {*arrays, *scalars, *(n for n, _ in results)}
+    names = (sp.Symbol(f"t{k}") for k in range(10 ** 6) if f"t{k}" not in taken)
+    replacements, reduced = sp.cse(exprs, symbols=names, optimizations=None)
+    args = [f"{a}_" for a in arrays] + [f"{n}_" for n, _ in results] + list(scalars)
+    loop = "prange" if parallel else "range"
+    first = f"{arrays[0]}_" if arrays else f"{results[0][0]}_"
+    lines = [f'@njit(error_model="numpy", cache=True, fastmath={{"contract"}}'
+             f'{", parallel=True" if parallel else ""})',
+             f"def {fname}({', '.join(args)}):",
+             f"    for i in {loop}({first}.shape[0]):"]
+    used = set().union(*(e.free_symbols for e in exprs)) if exprs else set()
+    used = {s.name for s in used}
+    lines += [_load(a, a in booleans) for a in arrays if a in used]
+    for sym, e in replacements:
+        lines.append(f"        {sym.name} = {printer.doprint(e)}")
+    for (name, _), e in zip(results, reduced):
+        lines.append(f"        {name}_[i] = {printer.doprint(e)}")
+    return "\n".join(lines)

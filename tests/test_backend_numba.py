@@ -1,0 +1,311 @@
+"""The numba backend (numeric/generated_numba.py, derive export --backend numba): the same
+classes and <layer>_backward functions as the NumPy export, agreeing with it and with the
+hand-coded reference classes, warning-free at ±1000, dtype- and input-preserving; its
+branch-free kernels against math.*; its loops vectorized; a user's own layer end to end."""
+from __future__ import annotations
+
+import inspect
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+numba = pytest.importorskip("numba")
+
+from derive import catalogue  # noqa: E402
+from derive.cli import main  # noqa: E402
+from derive.derivation import derive_spec, is_tensor  # noqa: E402
+from derive.codegen.numba_backend import emit_numba_module  # noqa: E402
+from numeric import generated as G  # noqa: E402
+from numeric import generated_numba as NB  # noqa: E402
+from numeric import reference as R  # noqa: E402
+
+
+LAYERS = [n for n in catalogue.names() if not is_tensor(catalogue.get(n))]
+SLICE = ["sigmoid", "gelu", "relu", "softplus", "mul", "huber"]   # float32 and shapes
+
+
+def _inputs(name, shape, rng, extremes=True):
+    spec = catalogue.get(name)
+    if name == "bce":
+        return [rng.uniform(0.01, 0.99, shape), rng.uniform(0.0, 1.0, shape)]
+    if name == "log":
+        return [rng.uniform(1e-3, 1e3, shape)]
+    xs = []
+    for _ in spec.input_names:
+        x = rng.normal(0.0, 4.0, shape)
+        if extremes and x.size >= 8:
+            x.flat[:6] = [1000.0, -1000.0, 0.0, 1e-300, -3.0, 30.0]
+        xs.append(x)
+    return xs
+
+
+def _import(path, name):
+    """A generated module from its file (numba's disk cache needs a file)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _tuple(g):
+    return g if isinstance(g, tuple) else (g,)
+
+
+def _close(a, b, rtol):
+    """Relative agreement; values from a cancelling formula (1 - out**2, 1 + erf) are
+    compared against the size of their terms (~1e-2 and up), as the NumPy code rounds them
+    too."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    same = (a == b) | (np.isnan(a) & np.isnan(b))
+    with np.errstate(invalid="ignore"):
+        near = np.abs(a - b) <= rtol * np.maximum(np.abs(b), 1e-2)
+    return bool(np.all(same | near))
+
+
+def _run(module, name, xs, dout):
+    """(out, class gradients, function gradients) of one layer of module."""
+    spec = catalogue.get(name)
+    layer = getattr(module, spec.class_name)()
+    out = layer.forward(*xs)
+    grads = _tuple(layer.backward(dout))
+    fn = getattr(module, f"{name}_backward")
+    values = {"out": out, **dict(zip(spec.input_names, xs))}
+    args = [values[p] for p in inspect.signature(fn).parameters
+            if p != "dout" and p not in spec.param_names]
+    _run.layer = layer
+    return out, grads, _tuple(fn(dout, *args))
+
+
+@pytest.fixture(scope="module")
+def float64_runs():
+    """Every layer's numba results in float64 at 64 points (compiles each loop once),
+    computed with every warning an error; and the inputs, checked unchanged."""
+    rng = np.random.default_rng(13)
+    runs = {}
+    for name in LAYERS:
+        xs = _inputs(name, 64, rng)
+        dout = rng.normal(size=64)
+        copies = [x.copy() for x in (*xs, dout)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with np.errstate(all="raise"):
+                got = _run(NB, name, xs, dout)
+        unchanged = all(np.array_equal(a, b) for a, b in zip((*xs, dout), copies))
+        runs[name] = (xs, dout, got, unchanged, _run.layer)
+    return runs
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_numba_layer_agrees_with_the_numpy_export_in_float64(float64_runs, name):
+    xs, dout, (out, grads, fgrads), unchanged, _ = float64_runs[name]
+    assert unchanged
+    with np.errstate(all="ignore"):
+        want_out, want_grads, want_fgrads = _run(G, name, xs, dout)
+    assert out.dtype == np.float64 and out.shape == xs[0].shape
+    assert _close(out, want_out, 1e-12)
+    for got, want in zip(grads + fgrads, want_grads + want_fgrads):
+        assert got.dtype == np.float64 and got.shape == want.shape
+        assert _close(got, want, 1e-12)
+    finite = [out, *grads] if name != "exp" else list(grads[:0])   # exp(1000) is inf
+    assert all(np.isfinite(v).all() for v in finite)
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_numba_layer_agrees_with_the_reference_class(float64_runs, name):
+    xs, dout, (out, grads, _), _, _ = float64_runs[name]
+    ref = getattr(R, catalogue.get(name).class_name)()
+    with np.errstate(all="ignore"):
+        want = ref.forward(*xs)
+        want_grads = _tuple(ref.backward(dout))
+    keep = np.all([np.abs(x) < 100 for x in xs], axis=0)   # the book's forms overflow beyond
+    assert _close(out[keep], want[keep], 1e-12)
+    for got, w in zip(grads, want_grads):
+        assert _close(got[keep], w[keep], 1e-11)
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_numba_class_caches_what_the_numpy_class_caches(float64_runs, name):
+    xs, dout, _, _, layer = float64_runs[name]
+    want = getattr(G, catalogue.get(name).class_name)()
+    with np.errstate(all="ignore"):
+        want.forward(*xs)
+    for attr, value in vars(want).items():
+        if isinstance(value, np.ndarray):
+            got = getattr(layer, attr)
+            assert got.dtype == value.dtype and got.shape == value.shape
+            assert _close(got, value, 1e-12)
+
+
+@pytest.mark.parametrize("name", SLICE)
+@pytest.mark.parametrize("shape", [(), (7,), (2, 3, 4)])
+def test_float32_any_shape(name, shape):
+    rng = np.random.default_rng(len(shape))
+    xs = [x.astype(np.float32) for x in _inputs(name, shape, rng, extremes=False)]
+    dout = rng.normal(size=shape).astype(np.float32)
+    out, grads, fgrads = _run(NB, name, xs, dout)
+    want_out, want_grads, _ = _run(G, name, [x.astype(np.float64) for x in xs],
+                                   dout.astype(np.float64))
+    assert out.dtype == np.float32 and np.shape(out) == shape
+    assert _close(out, want_out, 1e-5)
+    for got, want in zip(grads + fgrads, want_grads + want_grads):
+        assert got.dtype == np.float32 and np.shape(got) == shape
+        assert _close(got, want, 1e-5)
+
+
+def test_two_inputs_broadcast_and_their_gradients_sum_back():
+    rng = np.random.default_rng(1)
+    x, y, dout = rng.normal(size=(3, 4)), rng.normal(size=(4,)), rng.normal(size=(3, 4))
+    layer, ref = NB.MulLayer(), R.MulLayer()
+    assert np.allclose(layer.forward(x, y), ref.forward(x, y), rtol=1e-15)
+    for got, want in zip(layer.backward(dout), ref.backward(dout)):
+        assert got.shape == want.shape and np.allclose(got, want, rtol=1e-13)
+    dx, dy = NB.mul_backward(dout, x, y)
+    assert dx.shape == (3, 4) and dy.shape == (4,) and np.allclose(dy, (dout * x).sum(0))
+
+
+def test_parallel_variant_gives_the_same_results():
+    x = np.linspace(-50, 50, 1001)
+    want = NB.Sigmoid().forward(x)
+    NB.PARALLEL = True
+    try:
+        layer = NB.Sigmoid()
+        got = layer.forward(x)
+        grad = layer.backward(np.ones_like(x))
+    finally:
+        NB.PARALLEL = False
+    assert np.array_equal(got, want) and np.allclose(grad, want * (1 - want), rtol=1e-15)
+
+
+_GRID = np.concatenate([np.geomspace(1e-300, 1e-8, 60), np.geomspace(1e-8, 700, 400)])
+_KERNELS = [("_k_exp", math.exp, np.concatenate([-_GRID, _GRID[_GRID < 700]])),
+            ("_k_expm1", math.expm1, np.concatenate([-_GRID, _GRID[_GRID < 700]])),
+            ("_k_log", math.log, np.concatenate([_GRID, 1 / _GRID, 1 + _GRID[:200]])),
+            ("_k_log1p", math.log1p, np.concatenate([_GRID, -_GRID[_GRID < 0.9]])),
+            ("_k_tanh", math.tanh, np.concatenate([_GRID, -_GRID])),
+            ("_k_erf", math.erf, np.concatenate([_GRID[_GRID < 8], -_GRID[_GRID < 8],
+                                                 np.linspace(0.9, 1.1, 41)])),
+            ("_k_log1p_unit", math.log1p, np.concatenate([_GRID[_GRID <= 1], [0.5, 1.0]])),
+            ("_k_tanh_softplus", lambda v: math.tanh(math.log1p(math.exp(v))),
+             np.concatenate([_GRID[_GRID < 600], -_GRID[_GRID < 600]]))]
+
+
+@pytest.mark.parametrize("kernel,ref,grid", _KERNELS, ids=[k for k, _, _ in _KERNELS])
+def test_branch_free_kernels_against_math(kernel, ref, grid):
+    f = getattr(NB, kernel)
+    worst = 0.0
+    for v in grid:
+        want = ref(float(v))
+        if abs(want) > 1e-300:                 # relative error of normal results
+            worst = max(worst, abs(f(float(v)) - want) / abs(want))
+    assert worst <= 1.2e-15, worst
+    if kernel not in ("_k_log1p_unit", "_k_tanh_softplus"):
+        assert f(math.inf) == ref(math.inf) if kernel != "_k_log1p" else f(math.inf) == math.inf
+        assert math.isnan(f(math.nan))
+
+
+def test_the_split_ln2_is_ln2():
+    import mpmath
+    from derive.codegen import numba_kernels as k
+    with mpmath.workdps(40):
+        assert float(mpmath.log(2) - mpmath.mpf(k._LN2_HI)) == k._LN2_LO
+        # every k*hi of the reduction is exact (k up to 1076 in magnitude)
+        assert all(mpmath.mpf(j * k._LN2_HI) == j * mpmath.mpf(k._LN2_HI)
+                   for j in range(-1100, 1100, 7))
+
+
+def test_kernels_saturate_without_overflow():
+    assert NB._k_exp(1000.0) == math.inf and NB._k_exp(-1000.0) == 0.0
+    assert NB._k_expm1(-1000.0) == -1.0 and NB._k_tanh(-1000.0) == -1.0
+    assert NB._k_sigmoid(-1000.0) == 0.0 and NB._k_softplus(1000.0) == 1000.0
+    assert NB._k_erf(1000.0) == 1.0 and NB._k_log(0.0) == -math.inf
+    assert NB._k_log(5e-324) == pytest.approx(math.log(5e-324), rel=1e-15)
+
+
+def _vectorized(loop) -> bool:
+    """Whether LLVM vectorized ``loop`` (compiled afresh: numba does not inspect cached code),
+    with float64 arrays (bool for masks) and float parameters."""
+    fresh = numba.njit(error_model="numpy", fastmath={"contract"})(loop.py_func)
+    sig = tuple(numba.float64 if not p.endswith("_") else
+                numba.boolean[::1] if p.startswith("mask") else numba.float64[::1]
+                for p in inspect.signature(loop.py_func).parameters)
+    fresh.compile(sig)
+    return "x double>" in fresh.inspect_llvm(sig)
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_each_layers_forward_and_backward_loops_are_vectorized(name):
+    assert _vectorized(getattr(NB, f"_{name}_forward_loop"))
+    assert _vectorized(getattr(NB, f"_{name}_class_backward_loop"))
+
+
+@pytest.mark.parametrize("name", ["gelu", "softplus", "bce", "tanh"])
+def test_backward_function_loops_are_vectorized(name):
+    assert _vectorized(getattr(NB, f"_{name}_backward_loop"))
+
+
+def test_export_own_layer_end_to_end(tmp_path):
+    path = tmp_path / "mine.py"
+    assert main(["export", "--expr", "x*np.tanh(x)", "--name", "xtanh", "--backend", "numba",
+                 "-o", str(path)]) == 0
+    src = path.read_text()
+    assert src.splitlines()[0].startswith("# Written by `derive export`")
+    mod = _import(path, "nb_mine")
+    cls = next(v for k, v in vars(mod).items() if isinstance(v, type) and hasattr(v, "forward"))
+    x = np.linspace(-3, 3, 13)
+    layer = cls()
+    assert np.allclose(layer.forward(x), x * np.tanh(x), rtol=1e-15)
+    want = np.tanh(x) + x * (1 - np.tanh(x) ** 2)
+    assert np.allclose(layer.backward(np.ones_like(x)), want, rtol=1e-14, atol=1e-15)
+
+
+def test_book2_api_has_empty_lists_and_same_results(tmp_path):
+    path = tmp_path / "book2.py"
+    path.write_text(emit_numba_module([derive_spec(catalogue.get("leaky_relu"))], api="book2"))
+    mod = _import(path, "nb_book2")
+    layer = mod.LeakyRelu(alpha=0.1)
+    assert layer.params == [] and layer.grads == []
+    x = np.array([-2.0, 3.0])
+    assert np.array_equal(layer.forward(x), [-0.2, 3.0])
+    assert np.array_equal(layer.backward(np.ones(2)), [0.1, 1.0])
+
+
+def test_large_results_reuse_only_memory_nobody_holds():
+    n = NB.POOL_MIN_BYTES // 8 + 1
+    x = np.linspace(-5.0, 5.0, n)
+    layer = NB.Sigmoid()
+    a = layer.forward(x)
+    view, want = a[10:20], a[10:20].copy()
+    del a                                          # still held through the view
+    for _ in range(3):
+        b = layer.forward(-x)
+        layer.backward(b)
+    assert np.array_equal(view, want)
+    assert np.allclose(b, 1 / (1 + np.exp(x)), rtol=1e-15) and len(NB._POOL) <= NB.POOL_SIZE
+    NB.free_buffers()
+    assert not NB._POOL and np.array_equal(view, want)
+
+
+def test_tensor_layers_are_the_numpy_modules_code(tmp_path):
+    from numeric import matrix_generated
+    path = tmp_path / "affine_nb.py"
+    assert main(["export", "affine", "--backend", "numba", "-o", str(path)]) == 0
+    mod = _import(path, "nb_affine")
+    rng = np.random.default_rng(2)
+    W, b, x, dout = rng.normal(size=(4, 3)), rng.normal(size=3), rng.normal(size=(5, 4)), \
+        rng.normal(size=(5, 3))
+    got, want = mod.Affine(W, b), matrix_generated.Affine(W, b)
+    assert np.array_equal(got.forward(x), want.forward(x))
+    assert np.array_equal(got.backward(dout), want.backward(dout))
+    assert np.array_equal(got.dW, want.dW) and np.array_equal(got.db, want.db)
+
+
+def test_committed_numba_module_is_fresh(tmp_path):
+    target = tmp_path / "generated_numba.py"
+    assert main(["export", "--all", "--elementwise", "--backend", "numba", "-o", str(target)]) == 0
+    committed = Path(NB.__file__).read_bytes()
+    assert target.read_bytes() == committed, "numeric/generated_numba.py is stale: run derive " \
+        "export --all --elementwise --backend numba -o numeric/generated_numba.py --force"
