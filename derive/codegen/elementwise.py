@@ -210,7 +210,29 @@ def plan_cache(exprs, arrays):
             return name_for(e, False)
         return e
     new = [walk(e) for e in exprs]
-    return new, [(sym, e) for e, sym in cached.items()]
+    return _share_negations(new, cached)
+
+
+def _share_negations(new, cached: dict):
+    """A cached float factor proven to be minus another (a loss of ``x - t``: the gradient
+    w.r.t. t is minus that w.r.t. x, as the book's Huber returns ``g, -g``) is not cached:
+    backward negates the other's product instead, one cache and one transcendental fewer."""
+    from .stable import _unfold
+    floats = [(e, s) for e, s in cached.items() if s.is_real]
+    subs: dict = {}
+    for i, (e2, s2) in enumerate(floats):
+        for e1, s1 in floats[:i]:
+            if s1 in subs:
+                continue
+            try:
+                prove_equal(_unfold(e2), _unfold(-e1), what="a cached factor as minus another",
+                            allow_kink=False)
+            except ProofError:
+                continue
+            subs[s2] = -s1
+            break
+    new = [e.xreplace(subs) for e in new]
+    return new, [(sym, e) for e, sym in cached.items() if sym not in subs]
 
 
 def _from_inputs(f, spec, arrays):
@@ -251,7 +273,7 @@ def emit_class(d, stable, needs, fname, printer, api="book1"):
     cached = [(sym, _from_inputs(e, spec, arrays)) for sym, e in cached]
     keep = [n for n in needs if any(n in {s.name for s in e.free_symbols} for e in new)]
     cache_names = [s.name for s, _ in cached]
-    taken = {"out", "dout", "np", "self", "shape", *spec.input_names, *params, *HELPERS, "erf",
+    taken = {"out", "dout", "np", "self", "shape", "ft", *spec.input_names, *params, *HELPERS, "erf",
              *cache_names}
 
     fwd, fwd_notes = stable_form(spec.forward)
@@ -339,4 +361,5 @@ _ONE_STEP = re.compile(r"^g = np\.(multiply|divide)\(dout, (\w+), out=" + re.esc
 # a lowered line that only writes into an allocated buffer: a ufunc with out=, copyto, putmask
 _INTO_BUFFER = re.compile(r"^(\w+ = )?np\.\w+\(.*out=[\w.(), =]+\)$|^np\.(copyto|putmask)\("
                           r"|^\w+ = np\.array\((\w+), dtype=_floating\(\2\)\)$"
-                          r"|^\w+ = np\.empty_like\(dout, dtype=_floating\(dout\)\)$|^\w+\.fill\(")
+                          r"|^\w+ = np\.empty_like\(dout, dtype=_floating\(dout\)\)$|^\w+\.fill\("
+                          r"|^\w+ = \w+$")

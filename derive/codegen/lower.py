@@ -130,7 +130,7 @@ class Lowering:
         if isinstance(e, logaddexp):
             return self.ufunc("logaddexp", *(self.value(a) for a in e.args))
         if isinstance(e, softplus):
-            return self.ufunc("logaddexp", _Operand("0.0", scalar=True), self.value(e.args[0]))
+            return self.call("_softplus", self.value(e.args[0]))
         if isinstance(e, sigmoid):
             return self.call("_sigmoid", self.value(e.args[0]))
         if isinstance(e, sp.erf):
@@ -302,6 +302,7 @@ def lower(exprs, arrays, taken, printer, alloc=None, like="dout"):
     names = sp.numbered_symbols("t")
     repl, reduced = sp.cse(list(exprs), symbols=(s for s in names if s.name not in taken))
     repl, reduced = _inline_cheap(repl, reduced, arrays)
+    owned = set()     # shared values held in a buffer made here: one result may take it
     for sym, sub in repl:
         low.taken.add(sym.name)
         v = low.value(sub)
@@ -310,6 +311,8 @@ def lower(exprs, arrays, taken, printer, alloc=None, like="dout"):
         else:
             low.lines.append(f"{sym.name} = {v.text}") if v.text != sym.name else None
             low.arrays.add(sym)
+            if v.owned:
+                owned.add(sym.name)
     results, seen = [], set()
     for e in reduced:
         v = low.value(e)
@@ -321,6 +324,8 @@ def lower(exprs, arrays, taken, printer, alloc=None, like="dout"):
                 v = _Operand(new, owned=True)
             else:
                 v = low.ufunc("full_like", _Operand(like), v)
+        elif v.text in owned and v.text not in seen:
+            pass      # later steps read a shared value, never write it: no copy needed
         elif not v.owned or v.text in seen or any(v.text == s.name for s, _ in repl):
             new = low.fresh()
             low.lines.append(f"{new} = np.array({v.text}, dtype=_floating({v.text}))"

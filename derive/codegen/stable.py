@@ -8,6 +8,7 @@ rewrites here change only *how* a value is computed:
 * an ``exp(u)`` that cancels against ``1 + exp(u)`` → the logistic function
   ``sigmoid(u)``: substitute ``exp(u) = t/(1 - t)`` with ``t = sigmoid(u)``; when
   the result is a polynomial in ``t`` no overflowing ``exp`` is left (silu, sigmoid);
+* ``2*sigmoid(u) - 1`` → ``tanh(u/2)`` (one call, no cancellation near u = 0);
 * an ``exp`` inside the otherwise-branch of ``Piecewise((a, s > 0), (b, True))``
   only matters where ``s <= 0``, so ``s`` is clamped to ``min(s, 0)`` there (elu);
 * SymPy's ``expm1``/``log1p`` optimisations (``sympy.codegen.rewriting``).
@@ -28,7 +29,8 @@ from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
 from ..errors import ProofError
 from ..proof import prove_equal
 
-__all__ = ["logaddexp", "sigmoid", "softplus", "stable_form"]
+__all__ = ["logaddexp", "sigmoid", "softplus", "stable_form", "helper_identities",
+           "prove_helpers"]
 
 
 class sigmoid(sp.Function):
@@ -257,6 +259,26 @@ def _linear_basis(e: sp.Expr, t) -> sp.Expr:
                     for f in sp.Mul.make_args(e)])
 
 
+def _tanh_half(e: sp.Expr) -> sp.Expr:
+    """``2*sigmoid(u) - 1`` → ``tanh(u/2)``: one call instead of a sigmoid and two passes, and
+    no cancellation where sigmoid(u) is near 1/2 (log-cosh's gradient at x ≈ t).
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> _tanh_half(2*sigmoid(2*x) - 1)
+    tanh(x)
+    """
+    def parts(a):
+        if not a.is_Add or len(a.args) != 2:
+            return None
+        k, rest = a.as_coeff_Add()
+        c, sig = rest.as_coeff_Mul()
+        if isinstance(sig, sigmoid) and abs(k) == 1 and c == -2 * k:
+            return -k, sig.args[0]
+        return None
+    return e.replace(lambda a: parts(a) is not None,
+                     lambda a: parts(a)[0] * sp.tanh(parts(a)[1] / 2))
+
+
 def _clamp_branches(e: sp.Expr) -> sp.Expr:
     """In Piecewise((a, s > 0), (b, True)) evaluate b's exp at min(s, 0): b is only used there."""
     def clamp(p):
@@ -293,6 +315,7 @@ _REWRITES = (
     ("logaddexp", _logaddexp),
     ("two-way softmax", _softmax2),
     ("sigmoid", _to_sigmoid),
+    ("tanh of half", _tanh_half),
     ("clamp exp branch", _clamp_branches),
     ("expm1/log1p", _expm1_log1p),
     ("common factor", _collect_dout),
@@ -310,6 +333,24 @@ def stable_form(e: sp.Expr) -> tuple:
     for name, rewrite in _REWRITES:
         e = _accept(name, e, rewrite(e), applied)
     return e, applied
+
+
+def helper_identities() -> list:
+    """(helper, what it computes, the formula its NumPy code evaluates), for the helpers
+    whose code is not the definition written out: :func:`prove_helpers` proves each."""
+    u = sp.Symbol("u", real=True)
+    return [("_softplus", sp.log(1 + sp.exp(u)), sp.Max(u, 0) + sp.log(1 + sp.exp(-sp.Abs(u)))),
+            ("_sigmoid", sigmoid(u).rewrite(sp.exp), 1 / (1 + sp.exp(-u)))]
+
+
+def prove_helpers() -> dict:
+    """{helper: Proof} that each helper's formula equals what it computes.
+
+    >>> sorted(prove_helpers())
+    ['_sigmoid', '_softplus']
+    """
+    return {name: prove_equal(code, want, what=f"helper {name}", allow_kink=False)
+            for name, want, code in helper_identities()}
 
 
 def _per_element(e: sp.Expr) -> sp.Expr:
