@@ -2,6 +2,7 @@
 
     taskset -c 0 python bench/numpy_bench.py [--layers sigmoid,elu] [--sizes 1e3,1e5]
                                              [--repeat 15] [--matrix-only | --no-matrix] [--json]
+    python bench/numpy_bench.py --diff before.json after.json
 
 For every elementwise catalogue layer and N elements (float64):
 
@@ -10,7 +11,7 @@ For every elementwise catalogue layer and N elements (float64):
   (after its ``forward``);
 * ``bwd/lambdify``: the same function ÷ SymPy's ``lambdify(modules="numpy")`` of the derivative
   (``derive.derive(name).result``; ``scipy`` is added to the modules only where NumPy has no
-  spelling, as for ``erf``).
+  spelling, as for ``erf``; not for ``add``, whose lambdify returns ``dout`` itself).
 
 The two or three sides of each ratio alternate call by call (the order flips every round)
 so that load on the machine hits them alike. Then batchnorm, layernorm and softmax_with_loss
@@ -86,12 +87,16 @@ _LAMBDIFIED: dict = {}
 
 
 def lambdified(name: str):
-    """(function, argument names) of SymPy's lambdify of the derivation's gradients."""
+    """(function, argument names) of SymPy's lambdify of the derivation's gradients, or None
+    when every gradient is an input unchanged (``add``: lambdify would return ``dout``)."""
     if name not in _LAMBDIFIED:
         import sympy as sp
         from derive import derive
         d = derive(name)
         exprs = [d.result[w] for w in d.wrt]
+        if all(e.is_Symbol for e in exprs):   # add: lambdify returns dout itself, no work
+            _LAMBDIFIED[name] = None            # (and the caller's array): nothing to compare
+            return None
         syms = sorted(set().union(*(e.free_symbols for e in exprs)), key=lambda s: s.name)
         args = [s.name for s in syms]
         expr = exprs[0] if len(exprs) == 1 else tuple(exprs)
@@ -132,8 +137,9 @@ def bench_layer(name: str, n: int, repeat: int | None = None, seed: int = 0,
     values = {"dout": dout, "out": out, **dict(zip(CASES[name].inputs, inputs)), **params}
     fargs = [values[a] for a in inspect.signature(fn).parameters if a in values]
     calls = [lambda: fn(*fargs), lambda: book.backward(dout)]
-    if lambdify:
-        lf, largs = lambdified(name)
+    lam = lambdified(name) if lambdify else None
+    if lam is not None:
+        lf, largs = lam
         lvals = [values[a] for a in largs]
         calls.append(lambda: lf(*lvals))
     with warnings.catch_warnings():
@@ -142,7 +148,7 @@ def bench_layer(name: str, n: int, repeat: int | None = None, seed: int = 0,
             times = _alternate(calls, repeat)
     row["bwd_s"], row["bwd_book_s"] = times[:2]
     row["bwd_book"] = times[0] / times[1]
-    if lambdify:
+    if lam is not None:
         row["bwd_lambdify_s"] = times[2]
         row["bwd_lambdify"] = times[0] / times[2]
     return row
@@ -313,6 +319,26 @@ def _table(rows, sizes) -> str:
     return "\n".join(text)
 
 
+def diff(before: dict, after: dict) -> str:
+    """Every cell that was or is > 1.0, as ``before -> after`` (two ``--json`` outputs)."""
+    old = {(r["layer"], r["n"]): r for r in before["elementwise"]}
+    lines = []
+    for r in after["elementwise"]:
+        b = old.get((r["layer"], r["n"]), {})
+        for k in ("fb", "bwd_book", "bwd_lambdify"):
+            was, now = b.get(k), r.get(k)
+            if now is not None and (now > 1.0 or (was or 0) > 1.0):
+                lines.append(f"{r['layer']:16s} {k:13s} N={r['n']:.0e}  "
+                             f"{'-' if was is None else f'{was:.2f}'} -> {now:.2f}"
+                             + ("  still > 1" if now > 1.0 else ""))
+    olds = {m["case"]: m for m in before.get("matrix", [])}
+    for m in after.get("matrix", []):
+        was = olds.get(m["case"], {}).get("ratio")
+        lines.append(f"{m['case']:44s} {'-' if was is None else f'{was:.2f}'} -> "
+                     f"{m['ratio']:.2f}" + ("  still > 1" if m["ratio"] > 1.0 else ""))
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--layers", help="comma-separated elementwise layers (default: all)")
@@ -320,10 +346,16 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, help="calls per side (default: by N)")
     ap.add_argument("--json", action="store_true", help="print JSON instead of tables")
     ap.add_argument("--no-lambdify", action="store_true")
+    ap.add_argument("--diff", nargs=2, metavar=("BEFORE", "AFTER"),
+                    help="compare two --json outputs: every cell that was or is > 1.0")
     g = ap.add_mutually_exclusive_group()
     g.add_argument("--no-matrix", action="store_true")
     g.add_argument("--matrix-only", action="store_true")
     args = ap.parse_args(argv)
+    if args.diff:
+        with open(args.diff[0]) as a, open(args.diff[1]) as b:
+            print(diff(json.load(a), json.load(b)))
+        return 0
     layers = args.layers.split(",") if args.layers else list(REFERENCE)
     sizes = [int(float(s)) for s in args.sizes.split(",")] if args.sizes else list(SIZES)
     rows, matrix = [], []

@@ -27,14 +27,14 @@ one ``np.multiply`` into a fresh array of dout's floating dtype:
 * Gelu: local (float, see the class docstring)
 * GeluTanh: local (float, see the class docstring)
 * Square: local (float = 2*x)
-* Relu6: mask (bool = (out > 0) & (np.maximum(0, out) < 6))
+* Relu6: mask (bool = (out > 0) & (out < 6))
 * Hardtanh: mask (bool = (out > -1) & (out < 1))
 * Hardsigmoid: local (float = 1/6*((x > -3) & (np.maximum(0, x + 3) < 6)))
 * Hardswish: local (float, see the class docstring)
 * Mish: local (float, see the class docstring)
 * Selu: local (float, see the class docstring)
 * Celu: local (float = np.where(x > 0, 1, np.exp(np.minimum(0, x)/alpha)))
-* Softsign: local (float = -(x*np.sign(x) - np.abs(x) - 1)/(np.abs(x) + 1)**2)
+* Softsign: local (float = 1/(x**2 + 2*np.abs(x) + 1))
 * LogSigmoid: local (float = -np.expm1(out))
 * Tanhshrink: local (float = np.tanh(x)**2)
 * Bce: local (float = (t - x)/(x*(x - 1))); local1 (float = np.log1p(-x) - np.log(x))
@@ -294,7 +294,7 @@ class Relu:
         else:
             shape = np.shape(x)
             x, = _as_arrays(x)
-        out = np.maximum(x, 0.0)
+        out = np.clip(x, 0.0, np.inf)
         mask = (out > 0.0)
         if shape is not None:
             out, mask = out.reshape(shape), mask.reshape(shape)
@@ -636,7 +636,7 @@ class Elu:
         alpha = self.alpha
         mask = (x > 0.0)
         t0 = mask
-        tmp = np.minimum(x, 0.0)
+        tmp = np.clip(x, -np.inf, 0.0)
         t1 = tmp
         out = np.expm1(t1)
         np.multiply(out, alpha, out=out)
@@ -764,14 +764,15 @@ class Gelu:
         out = np.add(t2, 1.0)
         np.multiply(out, 0.5, out=out)
         np.multiply(out, x, out=out)
-        local = np.multiply(t2, 0.5)
-        tmp4 = np.square(x)
-        np.multiply(tmp4, -0.5, out=tmp4)
-        np.exp(tmp4, out=tmp4)
-        np.multiply(tmp4, 0.3989422804014327, out=tmp4)
-        np.multiply(tmp4, x, out=tmp4)
-        np.add(local, tmp4, out=local)
-        np.add(local, 0.5, out=local)
+        np.multiply(t2, 0.5, out=t2)
+        tmp3 = np.square(x)
+        np.multiply(tmp3, -0.5, out=tmp3)
+        np.exp(tmp3, out=tmp3)
+        np.multiply(tmp3, 0.3989422804014327, out=tmp3)
+        np.multiply(tmp3, x, out=tmp3)
+        np.add(t2, tmp3, out=t2)
+        np.add(t2, 0.5, out=t2)
+        local = t2
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -806,19 +807,19 @@ def gelu_tanh_backward(dout, x):
     np.multiply(tmp, t0, out=tmp)
     np.multiply(tmp, x, out=tmp)
     np.tanh(tmp, out=tmp)
-    t2 = tmp
-    tmp1 = np.square(t2)
+    g = tmp
+    tmp1 = np.square(g)
     np.subtract(1.0, tmp1, out=tmp1)
     t3 = tmp1
-    g = np.multiply(t2, 200000.0)
-    tmp3 = np.square(x)
-    np.multiply(tmp3, x, out=tmp3)
-    np.multiply(tmp3, 26829.0*t0, out=tmp3)
-    np.multiply(tmp3, t3, out=tmp3)
-    np.add(g, tmp3, out=g)
-    tmp4 = np.multiply(t3, 200000.0*t0)
-    np.multiply(tmp4, x, out=tmp4)
-    np.add(g, tmp4, out=g)
+    np.multiply(g, 200000.0, out=g)
+    tmp2 = np.square(x)
+    np.multiply(tmp2, x, out=tmp2)
+    np.multiply(tmp2, 26829.0*t0, out=tmp2)
+    np.multiply(tmp2, t3, out=tmp2)
+    np.add(g, tmp2, out=g)
+    np.multiply(t3, 200000.0*t0, out=t3)
+    np.multiply(t3, x, out=t3)
+    np.add(g, t3, out=g)
     np.add(g, 200000.0, out=g)
     np.multiply(g, 2.5e-06, out=g)
     np.multiply(g, dout, out=g)
@@ -852,11 +853,11 @@ class GeluTanh:
         local = np.multiply(t2, 0.5)
         tmp4 = np.add(t2, 1.0)
         np.multiply(tmp4, (2.5e-06)*t0, out=tmp4)
-        tmp5 = np.subtract(t2, 1.0)
-        np.multiply(tmp4, tmp5, out=tmp4)
-        tmp6 = np.multiply(t1, 26829.0)
-        np.add(tmp6, 200000.0, out=tmp6)
-        np.multiply(tmp4, tmp6, out=tmp4)
+        np.subtract(t2, 1.0, out=t2)
+        np.multiply(tmp4, t2, out=tmp4)
+        np.multiply(t1, 26829.0, out=t1)
+        np.add(t1, 200000.0, out=t1)
+        np.multiply(tmp4, t1, out=tmp4)
         np.multiply(tmp4, x, out=tmp4)
         np.subtract(local, tmp4, out=local)
         np.add(local, 0.5, out=local)
@@ -925,6 +926,7 @@ def relu6_backward(dout, out):
     """ReLU6: min(max(0, x), 6) backward: the gradient of the loss w.r.t. x.
 
     dL/dx = dout*((out > 0) & (np.maximum(0, out) < 6))
+      computed as dout*((out > 0) & (out < 6))  (proven equal; known sign)
     """
     # dL/dx = dout*((out > 0) & (np.maximum(0, out) < 6))
     if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
@@ -932,8 +934,7 @@ def relu6_backward(dout, out):
     else:
         shape = np.shape(dout)
         dout, out = _as_arrays(dout, out)
-    tmp = np.maximum(out, 0.0)
-    g = np.multiply(dout, ((out > 0.0) & (tmp < 6.0)))
+    g = np.multiply(dout, ((out > 0.0) & (out < 6.0)))
     if shape is not None:
         g = g.reshape(shape)
     return g
@@ -941,7 +942,9 @@ def relu6_backward(dout, out):
 
 class Relu6:
     """ReLU6: min(max(0, x), 6): out = np.where(np.maximum(0, x) >= 6, 6, np.maximum(0, x))
-    forward caches mask = (out > 0) & (np.maximum(0, out) < 6)
+
+    forward computed as np.minimum(6, np.maximum(0, x)) (proven equal; clip)
+    forward caches mask = (out > 0) & (out < 6)
     backward: as :func:`relu6_backward`."""
 
     def forward(self, x):
@@ -950,11 +953,8 @@ class Relu6:
         else:
             shape = np.shape(x)
             x, = _as_arrays(x)
-        tmp = np.maximum(x, 0.0)
-        t0 = tmp
-        out = np.where((t0 >= 6.0), 6.0, t0)
-        tmp2 = np.maximum(out, 0.0)
-        mask = ((out > 0.0) & (tmp2 < 6.0))
+        out = np.clip(x, 0.0, 6.0)
+        mask = ((out > 0.0) & (out < 6.0))
         if shape is not None:
             out, mask = out.reshape(shape), mask.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -989,6 +989,8 @@ def hardtanh_backward(dout, out):
 
 class Hardtanh:
     """Hardtanh: x clipped to [−1, 1]: out = np.where(x <= -1, -1, np.where(x >= 1, 1, x))
+
+    forward computed as np.maximum(-1, np.minimum(1, x)) (proven equal; clip)
     forward caches mask = (out > -1) & (out < 1)
     backward: as :func:`hardtanh_backward`."""
 
@@ -998,8 +1000,7 @@ class Hardtanh:
         else:
             shape = np.shape(x)
             x, = _as_arrays(x)
-        out = np.where((x >= 1.0), 1.0, x)
-        np.putmask(out, (x <= -1.0), -1.0)
+        out = np.clip(x, -1.0, 1.0)
         mask = ((out > -1.0) & (out < 1.0))
         if shape is not None:
             out, mask = out.reshape(shape), mask.reshape(shape)
@@ -1028,7 +1029,7 @@ def hardsigmoid_backward(dout, x):
         shape = np.shape(dout)
         dout, x = _as_arrays(dout, x)
     tmp = np.add(x, 3.0)
-    np.maximum(tmp, 0.0, out=tmp)
+    np.clip(tmp, 0.0, np.inf, out=tmp)
     g = np.multiply(dout, 0.16666666666666666)
     np.multiply(g, ((x > -3.0) & (tmp < 6.0)), out=g)
     if shape is not None:
@@ -1038,6 +1039,8 @@ def hardsigmoid_backward(dout, x):
 
 class Hardsigmoid:
     """Hard sigmoid: relu6(x + 3) / 6 (PyTorch's): out = np.where(np.maximum(0, x + 3) >= 6, 6, np.maximum(0, x + 3))/6
+
+    forward computed as np.minimum(6, np.maximum(0, x + 3))/6 (proven equal; clip)
     forward caches local = 1/6*((x > -3) & (np.maximum(0, x + 3) < 6))
     backward: as :func:`hardsigmoid_backward`."""
 
@@ -1048,9 +1051,9 @@ class Hardsigmoid:
             shape = np.shape(x)
             x, = _as_arrays(x)
         tmp = np.add(x, 3.0)
-        np.maximum(tmp, 0.0, out=tmp)
+        np.clip(tmp, 0.0, np.inf, out=tmp)
         t0 = tmp
-        out = np.where((t0 >= 6.0), 6.0, t0)
+        out = np.clip(t0, -np.inf, 6.0)
         np.multiply(out, 0.16666666666666666, out=out)
         local = np.where(((x > -3.0) & (t0 < 6.0)), x.dtype.type(0.16666666666666666), x.dtype.type(0.0))
         if shape is not None:
@@ -1080,7 +1083,7 @@ def hardswish_backward(dout, x):
         shape = np.shape(dout)
         dout, x = _as_arrays(dout, x)
     tmp = np.add(x, 3.0)
-    np.maximum(tmp, 0.0, out=tmp)
+    np.clip(tmp, 0.0, np.inf, out=tmp)
     t0 = tmp
     g = np.multiply(t0, 0.16666666666666666)
     np.multiply(g, dout, out=g)
@@ -1096,6 +1099,8 @@ def hardswish_backward(dout, x):
 
 class Hardswish:
     """Hard swish: x·relu6(x + 3) / 6 (PyTorch's): out = x*np.where(np.maximum(0, x + 3) >= 6, 6, np.maximum(0, x + 3))/6
+
+    forward computed as x*np.minimum(6, np.maximum(0, x + 3))/6 (proven equal; clip)
     forward caches local = np.where(np.maximum(0, x + 3) >= 6, 1, np.where(x > -3, x/6 + np.maximum(0, x + 3)/6, np.maximum(0, x + 3)/6))
     backward: as :func:`hardswish_backward`."""
 
@@ -1106,19 +1111,17 @@ class Hardswish:
             shape = np.shape(x)
             x, = _as_arrays(x)
         tmp = np.add(x, 3.0)
-        np.maximum(tmp, 0.0, out=tmp)
+        np.clip(tmp, 0.0, np.inf, out=tmp)
         t0 = tmp
-        mask = (t0 >= 6.0)
-        t1 = mask
         tmp1 = np.multiply(t0, 0.16666666666666666)
-        t3 = tmp1
-        out = np.where(t1, 6.0, t0)
+        t2 = tmp1
+        out = np.clip(t0, -np.inf, 6.0)
         np.multiply(out, 0.16666666666666666, out=out)
         np.multiply(out, x, out=out)
         local = np.multiply(x, 0.16666666666666666)
-        np.add(local, t3, out=local)
-        np.putmask(local, (x <= -3.0), t3)
-        np.putmask(local, t1, 1.0)
+        np.add(local, t2, out=local)
+        np.putmask(local, (x <= -3.0), t2)
+        np.putmask(local, (t0 >= 6.0), 1.0)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -1183,10 +1186,11 @@ class Mish:
         np.multiply(tmp1, x, out=tmp1)
         t1 = tmp1
         out = np.multiply(t0, x)
-        local = np.square(t0)
-        np.multiply(local, t1, out=local)
-        np.subtract(t0, local, out=local)
-        np.add(local, t1, out=local)
+        tmp3 = np.square(t0)
+        np.multiply(tmp3, t1, out=tmp3)
+        np.subtract(t0, tmp3, out=t0)
+        np.add(t0, t1, out=t0)
+        local = t0
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -1214,7 +1218,7 @@ def selu_backward(dout, x):
     else:
         shape = np.shape(dout)
         dout, x = _as_arrays(dout, x)
-    g = np.minimum(x, 0.0)
+    g = np.clip(x, -np.inf, 0.0)
     np.exp(g, out=g)
     np.multiply(g, 1.7580993408473768, out=g)
     np.multiply(g, dout, out=g)
@@ -1240,7 +1244,7 @@ class Selu:
             x, = _as_arrays(x)
         mask = (x > 0.0)
         t0 = mask
-        tmp = np.minimum(x, 0.0)
+        tmp = np.clip(x, -np.inf, 0.0)
         t1 = tmp
         out = np.expm1(t1)
         np.multiply(out, 1.6732632423543772, out=out)
@@ -1303,7 +1307,7 @@ class Celu:
         alpha = self.alpha
         mask = (x > 0.0)
         t0 = mask
-        tmp = np.minimum(x, 0.0)
+        tmp = np.clip(x, -np.inf, 0.0)
         np.multiply(tmp, alpha**(-1.0), out=tmp)
         t1 = tmp
         out = np.expm1(t1)
@@ -1330,6 +1334,7 @@ def softsign_backward(dout, x):
     """Softsign: x / (1 + |x|) backward: the gradient of the loss w.r.t. x.
 
     dL/dx = -dout*(x*np.sign(x) - np.abs(x) - 1)/(np.abs(x) + 1)**2
+      computed as dout/(np.abs(x) + 1)**2  (proven equal; sign product)
     """
     # dL/dx = -dout*(x*np.sign(x) - np.abs(x) - 1)/(np.abs(x) + 1)**2
     if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
@@ -1337,15 +1342,10 @@ def softsign_backward(dout, x):
     else:
         shape = np.shape(dout)
         dout, x = _as_arrays(dout, x)
-    tmp = np.abs(x)
-    np.add(tmp, 1.0, out=tmp)
-    t0 = tmp
-    g = np.sign(x)
-    np.multiply(g, x, out=g)
-    np.subtract(t0, g, out=g)
-    np.multiply(g, dout, out=g)
-    tmp2 = np.square(t0)
-    np.divide(g, tmp2, out=g)
+    g = np.abs(x)
+    np.add(g, 1.0, out=g)
+    np.square(g, out=g)
+    np.divide(dout, g, out=g)
     if shape is not None:
         g = g.reshape(shape)
     return g
@@ -1353,7 +1353,7 @@ def softsign_backward(dout, x):
 
 class Softsign:
     """Softsign: x / (1 + |x|): out = x/(np.abs(x) + 1)
-    forward caches local = -(x*np.sign(x) - np.abs(x) - 1)/(np.abs(x) + 1)**2
+    forward caches local = 1/(x**2 + 2*np.abs(x) + 1)
     backward: as :func:`softsign_backward`."""
 
     def forward(self, x):
@@ -1363,14 +1363,14 @@ class Softsign:
             shape = np.shape(x)
             x, = _as_arrays(x)
         tmp = np.abs(x)
-        np.add(tmp, 1.0, out=tmp)
         t0 = tmp
-        out = np.divide(x, t0)
-        local = np.sign(x)
-        np.multiply(local, x, out=local)
-        np.subtract(t0, local, out=local)
-        tmp3 = np.square(t0)
-        np.divide(local, tmp3, out=local)
+        out = np.add(t0, 1.0)
+        np.divide(x, out, out=out)
+        local = np.square(x)
+        np.multiply(t0, 2.0, out=t0)
+        np.add(local, t0, out=local)
+        np.add(local, 1.0, out=local)
+        np.divide(1.0, local, out=local)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -1472,7 +1472,8 @@ class Tanhshrink:
         tmp = np.tanh(x)
         t0 = tmp
         out = np.subtract(x, t0)
-        local = np.square(t0)
+        np.square(t0, out=t0)
+        local = t0
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -1545,7 +1546,8 @@ class Bce:
         tmp5 = np.subtract(x, 1.0)
         np.divide(local, tmp5, out=local)
         np.divide(local, x, out=local)
-        local1 = np.subtract(t2, t0)
+        np.subtract(t2, t0, out=t2)
+        local1 = t2
         if shape is not None:
             out, local, local1 = out.reshape(shape), local.reshape(shape), local1.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -1832,8 +1834,9 @@ class L1:
         tmp = np.subtract(t, x)
         t0 = tmp
         out = np.abs(t0)
-        local = np.sign(t0)
-        np.negative(local, out=local)
+        np.sign(t0, out=t0)
+        np.negative(t0, out=t0)
+        local = t0
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -1896,8 +1899,9 @@ class LogCosh:
         out = _softplus(tmp1)
         np.subtract(out, t0, out=out)
         np.subtract(out, 0.6931471805599453, out=out)
-        local = np.tanh(t0)
-        np.negative(local, out=local)
+        np.tanh(t0, out=t0)
+        np.negative(t0, out=t0)
+        local = t0
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -1960,7 +1964,7 @@ class Hinge:
         mask = (t0 < 1.0)
         t1 = mask
         out = np.subtract(1.0, t0)
-        np.maximum(out, 0.0, out=out)
+        np.clip(out, 0.0, np.inf, out=out)
         local = np.negative(t)
         np.multiply(local, t1, out=local)
         local1 = np.negative(x)

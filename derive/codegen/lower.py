@@ -56,6 +56,10 @@ class Lowering:
         self.taken = taken if isinstance(taken, set) else set(taken)
         self.helpers: set = set()
         self.count = 0
+        # shared values (cse symbols) whose buffer their last reader may write into:
+        # name -> readers left (see _last_readers); buffers: those held in a buffer made here
+        self.remaining: dict = {}
+        self.buffers: set = set()
 
     def fresh(self, stem="tmp") -> str:
         name = stem
@@ -106,6 +110,11 @@ class Lowering:
                 self.p.doprint(e)
             return _Operand(text, scalar=True)
         if e.is_Symbol:
+            left = self.remaining.get(e.name)
+            if left is not None:
+                self.remaining[e.name] = left - 1
+                if left == 1 and e.name in self.buffers:   # its last reader: a buffer to reuse
+                    return _Operand(e.name, owned=True)
             return _Operand(self.p.doprint(e))
         if e.is_Add:
             return self._add(e)
@@ -124,6 +133,9 @@ class Lowering:
             self.lines.append(f"{new} = {self._condition(e)}")
             return _Operand(new, owned=True)
         if isinstance(e, (sp.Min, sp.Max)) and len(e.args) == 2:
+            clipped = self._clip(e)
+            if clipped is not None:
+                return clipped
             a, b = sorted(e.args, key=lambda q: not self.is_array(q))
             name = "minimum" if isinstance(e, sp.Min) else "maximum"
             return self.ufunc(name, self.value(a), self.value(b))
@@ -139,6 +151,24 @@ class Lowering:
             if isinstance(e, fn):
                 return self.ufunc(name, self.value(e.args[0]))
         raise DeriveError(f"code generation has no NumPy spelling for {type(e).__name__} in {e}")
+
+    def _clip(self, e):
+        """``Min``/``Max`` of an array and a number (nested: both bounds) as one ``np.clip``:
+        np.minimum/np.maximum against a scalar take 2-4x as long as a multiply, np.clip
+        about one (a bound it lacks is ±inf)."""
+        nums = [a for a in e.args if a.is_number]
+        if len(nums) != 1 or not nums[0].is_finite:
+            return None
+        (c,), (a,) = nums, [q for q in e.args if not q.is_number]
+        lo, hi = (sp.S.NegativeInfinity, c) if isinstance(e, sp.Min) else (c, sp.S.Infinity)
+        inner = sp.Max if isinstance(e, sp.Min) else sp.Min
+        if isinstance(a, inner) and len(a.args) == 2 and sum(q.is_number for q in a.args) == 1:
+            (c2,), (a2,) = [q for q in a.args if q.is_number], [q for q in a.args if not q.is_number]
+            if c2.is_finite:
+                lo, hi, a = (c2, c, a2) if isinstance(e, sp.Min) else (c, c2, a2)
+        bound = lambda v: _Operand("np.inf" if v == sp.oo else "-np.inf" if v == -sp.oo  # noqa: E731
+                                   else repr(float(v)), scalar=True)
+        return self.ufunc("clip", self.value(a), bound(lo), bound(hi))
 
     def _ordered(self, terms):
         """Compound terms first (the first one allocates the buffer), then leaves."""
@@ -296,13 +326,35 @@ def _inline_cheap(repl, reduced, arrays):
     return keep, [r.xreplace(subs) for r in reduced]
 
 
+def _last_readers(repl, reduced) -> dict:
+    """{cse symbol name: how many times the lowering reads it}, for the symbols whose last
+    reader may write into their buffer (one temporary fewer, and at 1e7 elements each fresh
+    buffer page-faults in). Left out: a symbol that is itself a result, and one read inside
+    a select or condition (their text is read later than it is emitted, and masked products
+    are rewritten before lowering).
+    """
+    from sympy.logic.boolalg import BooleanFunction
+    logic = (sp.core.relational.Relational, BooleanFunction)
+    syms = {s for s, _ in repl}
+    blocked = {e for e in reduced if e in syms}
+    counts: dict = {}
+    for e in [sub for _, sub in repl] + list(reduced):
+        inner = [a for a in sp.preorder_traversal(e) if a in syms]
+        if e.has(sp.Piecewise) or any(isinstance(a, logic) for a in sp.preorder_traversal(e)):
+            blocked.update(inner)
+        for a in inner:
+            counts[a] = counts.get(a, 0) + 1
+    return {s.name: n for s, n in counts.items() if s not in blocked}
+
+
 def lower(exprs, arrays, taken, printer, alloc=None, like="dout"):
     """Lower several expressions (sharing subexpressions) → (lines, result names, helpers)."""
     low = Lowering(printer, arrays, taken, alloc, like)
     names = sp.numbered_symbols("t")
     repl, reduced = sp.cse(list(exprs), symbols=(s for s in names if s.name not in taken))
     repl, reduced = _inline_cheap(repl, reduced, arrays)
-    owned = set()     # shared values held in a buffer made here: one result may take it
+    low.remaining = _last_readers(repl, reduced)
+    owned = low.buffers     # shared values held in a buffer made here: one result may take it
     for sym, sub in repl:
         low.taken.add(sym.name)
         v = low.value(sub)

@@ -8,6 +8,8 @@ rewrites here change only *how* a value is computed:
 * an ``exp(u)`` that cancels against ``1 + exp(u)`` → the logistic function
   ``sigmoid(u)``: substitute ``exp(u) = t/(1 - t)`` with ``t = sigmoid(u)``; when
   the result is a polynomial in ``t`` no overflowing ``exp`` is left (silu, sigmoid);
+* a select of a constant where the value passes it → ``Min``/``Max`` (a clip, one pass);
+* ``u*sign(u)`` → ``Abs(u)``;
 * ``2*sigmoid(u) - 1`` → ``tanh(u/2)`` (one call, no cancellation near u = 0);
 * an ``exp`` inside the otherwise-branch of ``Piecewise((a, s > 0), (b, True))``
   only matters where ``s <= 0``, so ``s`` is clamped to ``min(s, 0)`` there (elu);
@@ -259,6 +261,64 @@ def _linear_basis(e: sp.Expr, t) -> sp.Expr:
                     for f in sp.Mul.make_args(e)])
 
 
+def _clip(e: sp.Expr) -> sp.Expr:
+    """``Piecewise((c, s >= c), (v, True))`` → ``Min(v, c)`` and ``(c, s <= c)`` → ``Max(v, c)``
+    for a number c (kept only if proven): a clip is one pass, a select a branch per element.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> _clip(sp.Piecewise((-1, x <= -1), (sp.Piecewise((1, x >= 1), (x, True)), True)))
+    Max(-1, Min(1, x))
+    """
+    def candidate(p):
+        (c, cond), rest = p.args[0], p.args[1:]
+        if not (c.is_number and isinstance(cond, sp.core.relational.Relational)
+                and cond.rhs == c):
+            return p
+        other = rest[0][0] if len(rest) == 1 and rest[0][1] == sp.true else sp.Piecewise(*rest)
+        if isinstance(cond, (sp.GreaterThan, sp.StrictGreaterThan)):
+            return sp.Min(other, c)
+        if isinstance(cond, (sp.LessThan, sp.StrictLessThan)):
+            return sp.Max(other, c)
+        return p
+    return e.replace(lambda q: isinstance(q, sp.Piecewise), candidate)
+
+
+def _known_sign(e: sp.Expr) -> sp.Expr:
+    """In ``(s > c) & rest``, ``Max(s, c)`` is ``s`` and ``Min(s, c)`` is ``c`` within rest
+    (ReLU6's mask ``(out > 0) & (Max(0, out) < 6)`` is ``(out > 0) & (out < 6)``).
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> _known_sign((x > 0) & (sp.Max(0, x) < 6))
+    (x > 0) & (x < 6)
+    """
+    def fold(a):
+        for cond in a.args:
+            if isinstance(cond, (sp.StrictGreaterThan, sp.GreaterThan)) and cond.rhs.is_number:
+                s, c = cond.lhs, cond.rhs
+                known = {sp.Max(s, c): s, sp.Min(s, c): c}
+                return sp.And(*[q if q is cond else q.xreplace(known) for q in a.args])
+        return a
+    return e.replace(lambda q: isinstance(q, sp.And), fold)
+
+
+def _sign_product(e: sp.Expr) -> sp.Expr:
+    """``u*sign(u)`` → ``Abs(u)`` (softsign's derivative then cancels to 1/(1 + |x|)**2).
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> _sign_product(-(x*sp.sign(x) - sp.Abs(x) - 1)/(sp.Abs(x) + 1)**2)
+    (Abs(x) + 1)**(-2)
+    """
+    def fold(m):
+        args = list(m.args)
+        for a in args:
+            if isinstance(a, sp.sign) and a.args[0] in args:
+                args.remove(a)
+                args.remove(a.args[0])
+                return sp.Mul(sp.Abs(a.args[0]), *args)
+        return m
+    return e.replace(lambda q: q.is_Mul and q.has(sp.sign), fold)
+
+
 def _tanh_half(e: sp.Expr) -> sp.Expr:
     """``2*sigmoid(u) - 1`` → ``tanh(u/2)``: one call instead of a sigmoid and two passes, and
     no cancellation where sigmoid(u) is near 1/2 (log-cosh's gradient at x ≈ t).
@@ -311,6 +371,9 @@ def _collect_dout(e: sp.Expr) -> sp.Expr:
 
 
 _REWRITES = (
+    ("clip", _clip),
+    ("sign product", _sign_product),
+    ("known sign", _known_sign),
     ("softplus", _softplus),
     ("logaddexp", _logaddexp),
     ("two-way softmax", _softmax2),
