@@ -85,7 +85,7 @@ def _softplus(u):
     np.negative(s, out=s)
     np.exp(s, out=s)
     np.log1p(s, out=s)
-    np.add(s, np.maximum(u, 0.0), out=s)
+    np.add(s, np.clip(u, 0.0, np.inf), out=s)     # max(u, 0): np.clip is the fast one
     return s
 
 
@@ -568,6 +568,8 @@ def leaky_relu_backward(dout, out, alpha=0.01):
 
 class LeakyRelu:
     """Leaky ReLU: out = np.where(x > 0, x, alpha*x)
+
+    forward computed as local*x (proven equal; branch sum)
     forward caches local = np.where(x > 0, 1, alpha)
     backward: as :func:`leaky_relu_backward`."""
 
@@ -581,7 +583,9 @@ class LeakyRelu:
             shape = np.shape(x)
             x, = _as_arrays(x)
         alpha = self.alpha
-        local = np.where((x > 0.0), x.dtype.type(1.0), x.dtype.type(alpha))
+        mask = (x > 0.0)
+        local = np.multiply(~mask, alpha, dtype=x.dtype)
+        np.add(local, mask, out=local)
         out = np.multiply(local, x)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
@@ -620,7 +624,7 @@ def elu_backward(dout, out, alpha=1.0):
 class Elu:
     """ELU: out = np.where(x > 0, x, alpha*(np.exp(x) - 1))
 
-    forward computed as np.where(x > 0, x, alpha*np.expm1(np.minimum(0, x))) (proven equal; clamp exp branch, expm1/log1p)
+    forward computed as alpha*np.expm1(np.minimum(0, x)) + np.maximum(0, x) (proven equal; clamp exp branch, expm1/log1p, branch sum)
     forward caches local = np.where(x > 0, 1, alpha*np.exp(np.minimum(0, x)))
     backward: as :func:`elu_backward`."""
 
@@ -634,16 +638,17 @@ class Elu:
             shape = np.shape(x)
             x, = _as_arrays(x)
         alpha = self.alpha
-        mask = (x > 0.0)
-        t0 = mask
         tmp = np.clip(x, -np.inf, 0.0)
-        t1 = tmp
-        out = np.expm1(t1)
+        t0 = tmp
+        out = np.expm1(t0)
         np.multiply(out, alpha, out=out)
-        np.putmask(out, t0, x)
-        local = np.exp(t1)
+        tmp2 = np.clip(x, 0.0, np.inf)
+        np.add(out, tmp2, out=out)
+        mask = (x > 0.0)
+        local = np.exp(t0)
         np.multiply(local, alpha, out=local)
-        np.putmask(local, t0, 1.0)
+        np.multiply(local, ~mask, out=local)
+        np.add(local, mask, out=local)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -1118,10 +1123,12 @@ class Hardswish:
         out = np.clip(t0, -np.inf, 6.0)
         np.multiply(out, 0.16666666666666666, out=out)
         np.multiply(out, x, out=out)
+        mask = (t0 >= 6.0)
         local = np.multiply(x, 0.16666666666666666)
         np.add(local, t2, out=local)
         np.putmask(local, (x <= -3.0), t2)
-        np.putmask(local, (t0 >= 6.0), 1.0)
+        np.multiply(local, ~mask, out=local)
+        np.add(local, mask, out=local)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -1232,7 +1239,7 @@ def selu_backward(dout, x):
 class Selu:
     """SELU: scale·x for x > 0, scale·alpha·(exp(x) − 1) otherwise: out = 1.0507009873554804934193349852946*np.where(x > 0, x, 1.6732632423543772848170429916717*np.exp(x) - 1.6732632423543772848170429916717)
 
-    forward computed as 1.0507009873554804934193349852946*np.where(x > 0, x, 1.6732632423543772848170429916717*np.expm1(np.minimum(0, x))) (proven equal; clamp exp branch, expm1/log1p)
+    forward computed as 1.0507009873554804934193349852946e-31*(16732632423543772848170429916717*np.expm1(np.minimum(0, x)) + 10000000000000000000000000000000*np.maximum(0, x)) (proven equal; clamp exp branch, expm1/log1p, branch sum, common factor)
     forward caches local = np.where(x > 0, 1.0507009873554804934193349852946, 1.75809934084737685994021752081231934206024580891220830977098282*np.exp(np.minimum(0, x)))
     backward: as :func:`selu_backward`."""
 
@@ -1242,17 +1249,16 @@ class Selu:
         else:
             shape = np.shape(x)
             x, = _as_arrays(x)
-        mask = (x > 0.0)
-        t0 = mask
         tmp = np.clip(x, -np.inf, 0.0)
-        t1 = tmp
-        out = np.expm1(t1)
-        np.multiply(out, 1.6732632423543772, out=out)
-        np.putmask(out, t0, x)
+        t0 = tmp
+        out = np.clip(x, 0.0, np.inf)
         np.multiply(out, 1.0507009873554805, out=out)
-        local = np.exp(t1)
+        tmp2 = np.expm1(t0)
+        np.multiply(tmp2, 1.7580993408473768, out=tmp2)
+        np.add(out, tmp2, out=out)
+        local = np.exp(t0)
         np.multiply(local, 1.7580993408473768, out=local)
-        np.putmask(local, t0, 1.0507009873554805)
+        np.putmask(local, (x > 0.0), 1.0507009873554805)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -1291,7 +1297,7 @@ def celu_backward(dout, out, alpha=1.0):
 class Celu:
     """CELU: x for x > 0, alpha·(exp(x/alpha) − 1) otherwise: out = np.where(x > 0, x, alpha*(np.exp(x/alpha) - 1))
 
-    forward computed as np.where(x > 0, x, alpha*np.expm1(np.minimum(0, x)/alpha)) (proven equal; clamp exp branch, expm1/log1p)
+    forward computed as alpha*np.expm1(np.minimum(0, x)/alpha) + np.maximum(0, x) (proven equal; clamp exp branch, expm1/log1p, branch sum)
     forward caches local = np.where(x > 0, 1, np.exp(np.minimum(0, x)/alpha))
     backward: as :func:`celu_backward`."""
 
@@ -1305,16 +1311,17 @@ class Celu:
             shape = np.shape(x)
             x, = _as_arrays(x)
         alpha = self.alpha
-        mask = (x > 0.0)
-        t0 = mask
         tmp = np.clip(x, -np.inf, 0.0)
         np.multiply(tmp, alpha**(-1.0), out=tmp)
-        t1 = tmp
-        out = np.expm1(t1)
+        t0 = tmp
+        out = np.expm1(t0)
         np.multiply(out, alpha, out=out)
-        np.putmask(out, t0, x)
-        local = np.exp(t1)
-        np.putmask(local, t0, 1.0)
+        tmp2 = np.clip(x, 0.0, np.inf)
+        np.add(out, tmp2, out=out)
+        mask = (x > 0.0)
+        local = np.exp(t0)
+        np.multiply(local, ~mask, out=local)
+        np.add(local, mask, out=local)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the

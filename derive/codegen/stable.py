@@ -13,7 +13,8 @@ rewrites here change only *how* a value is computed:
 * ``2*sigmoid(u) - 1`` → ``tanh(u/2)`` (one call, no cancellation near u = 0);
 * an ``exp`` inside the otherwise-branch of ``Piecewise((a, s > 0), (b, True))``
   only matters where ``s <= 0``, so ``s`` is clamped to ``min(s, 0)`` there (elu);
-* SymPy's ``expm1``/``log1p`` optimisations (``sympy.codegen.rewriting``).
+* SymPy's ``expm1``/``log1p`` optimisations (``sympy.codegen.rewriting``);
+* a select at ``s > 0`` whose branches vanish at 0 → their sum at max(s, 0), min(s, 0).
 
 Every rewrite goes through :func:`_accept`, which keeps it only if
 :func:`derive.proof.prove_equal` proves it equal to the expression before.
@@ -356,6 +357,26 @@ def _clamp_branches(e: sp.Expr) -> sp.Expr:
     return e.replace(lambda q: isinstance(q, sp.Piecewise), clamp)
 
 
+def _branch_sum(e: sp.Expr) -> sp.Expr:
+    """``Piecewise((a, s > 0), (b, True))`` → ``a(max(s, 0)) + b(min(s, 0))``, kept when proven
+    (both branches vanish at s = 0: ELU's ``max(x, 0) + alpha*expm1(min(x, 0))``): two
+    clips and an add, where a select is a mispredicted branch per element.
+
+    >>> x, a = sp.Symbol("x", real=True), sp.Symbol("alpha", positive=True)
+    >>> _branch_sum(sp.Piecewise((x, x > 0), (a*x, True)))
+    alpha*Min(0, x) + Max(0, x)
+    """
+    def split(p):
+        if len(p.args) != 2 or p.args[1][1] != sp.true:
+            return p
+        (a, cond), (b, _) = p.args
+        if not isinstance(cond, sp.StrictGreaterThan) or cond.rhs != 0 or not cond.lhs.is_Symbol:
+            return p
+        s = cond.lhs
+        return a.xreplace({s: sp.Max(s, 0)}) + b.xreplace({s: sp.Min(s, 0)})
+    return e.replace(lambda q: isinstance(q, sp.Piecewise), split)
+
+
 def _expm1_log1p(e: sp.Expr) -> sp.Expr:
     def opt(q):
         done = optimize(sp.factor_terms(q), [expm1_opt, log1p_opt])
@@ -381,6 +402,7 @@ _REWRITES = (
     ("tanh of half", _tanh_half),
     ("clamp exp branch", _clamp_branches),
     ("expm1/log1p", _expm1_log1p),
+    ("branch sum", _branch_sum),
     ("common factor", _collect_dout),
 )
 
