@@ -14,7 +14,9 @@ For every elementwise catalogue layer and N elements (float64):
   spelling, as for ``erf``; not for ``add``, whose lambdify returns ``dout`` itself).
 
 The two or three sides of each ratio alternate call by call (the order flips every round)
-so that load on the machine hits them alike. Then batchnorm, layernorm and softmax_with_loss
+so that load on the machine hits them alike, under a fixed glibc mmap threshold (the
+script re-runs itself with ``MALLOC_MMAP_THRESHOLD_=131072``; ``--malloc-dynamic`` not):
+every fresh array of 16 Ki elements or more then page-faults in, on both sides alike. Then batchnorm, layernorm and softmax_with_loss
 forward+backward of numeric/matrix_generated.py ÷ the best NumPy written here by hand
 (:class:`BestBatchNorm`, :class:`BestLayerNorm`, :class:`BestSoftmaxWithLoss`).
 
@@ -339,8 +341,32 @@ def diff(before: dict, after: dict) -> str:
     return "\n".join(lines)
 
 
+_MMAP = "MALLOC_MMAP_THRESHOLD_"
+
+
+def _fixed_malloc(argv) -> None:
+    """Run again under a fixed glibc mmap threshold (128 KiB), unless asked not to.
+
+    glibc adapts its threshold to what was freed before, so whether a fresh array of
+    1e5-1e6 elements comes back from the heap or page-faults in depended on the call
+    history: the book's Exp measured against itself was 2.5x apart, side by side. Fixed,
+    every fresh array of 16 Ki elements or more page-faults in (as one of 1e7 always
+    does): the cost of each temporary is counted, alike on both sides.
+    """
+    import os
+    if os.environ.get(_MMAP) is None and sys.platform.startswith("linux"):
+        env = {**os.environ, _MMAP: "131072"}
+        os.execvpe(sys.executable, [sys.executable, os.path.abspath(__file__), *argv], env)
+
+
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--malloc-dynamic" not in argv:
+        _fixed_malloc(argv)
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--malloc-dynamic", action="store_true",
+                    help="keep glibc's adaptive mmap threshold (results then depend on "
+                         "allocation history)")
     ap.add_argument("--layers", help="comma-separated elementwise layers (default: all)")
     ap.add_argument("--sizes", help="comma-separated N (default: 1e3,1e4,1e5,1e6,1e7)")
     ap.add_argument("--repeat", type=int, help="calls per side (default: by N)")
