@@ -1818,9 +1818,9 @@ def l1_backward(dout, x, t):
         shape = np.shape(dout)
         dout, x, t = _as_arrays(dout, x, t)
     tmp = np.subtract(t, x)
-    np.sign(tmp, out=tmp)
-    np.multiply(tmp, dout, out=tmp)
-    dt = tmp
+    tmp1 = np.sign(tmp)
+    np.multiply(tmp1, dout, out=tmp1)
+    dt = tmp1
     dx = np.negative(dt)
     if shape is not None:
         dx, dt = dx.reshape(shape), dt.reshape(shape)
@@ -1841,9 +1841,8 @@ class L1:
         tmp = np.subtract(t, x)
         t0 = tmp
         out = np.abs(t0)
-        np.sign(t0, out=t0)
-        np.negative(t0, out=t0)
-        local = t0
+        local = np.sign(t0)
+        np.negative(local, out=local)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the

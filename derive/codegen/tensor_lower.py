@@ -23,7 +23,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..tensor import shape_of
-from .lower import Lowering, _Operand, _UFUNC1, rename
+from .lower import _NOT_IN_PLACE, Lowering, _Operand, _UFUNC1, rename
 from .stable import sigmoid
 
 __all__ = ["lower_statement"]
@@ -66,7 +66,8 @@ class _TensorLowering(Lowering):
 
     def ufunc(self, name: str, *args: _Operand) -> _Operand:
         shape = _broadcast([getattr(a, "shape", ()) for a in args])
-        target = next((a for a in args if a.owned and getattr(a, "shape", None) == shape), None)
+        target = None if name in _NOT_IN_PLACE else next(
+            (a for a in args if a.owned and getattr(a, "shape", None) == shape), None)
         text = ", ".join(a.text for a in args)
         if target is not None:
             self.lines.append(f"np.{name}({text}, out={target.text})")
