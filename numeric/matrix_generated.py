@@ -317,11 +317,12 @@ def batchnorm_backward(dout, std, xn, gamma):
     t0 = np.sum(dout, axis=0, keepdims=True)
     t1 = np.einsum('ij,ij->j', dout, xn)[None, :]
     t2 = gamma/(std*N)
-    dx = np.multiply(dout, N)
-    tmp1 = np.multiply(t1, xn)
-    np.subtract(dx, tmp1, out=dx)
-    np.subtract(dx, t0, out=dx)
-    np.multiply(dx, t2, out=dx)
+    tmp = np.multiply(t0, N**(-1.0))
+    tmp1 = np.multiply(t1, N**(-1.0))
+    dx = np.multiply(tmp1, xn)
+    np.add(tmp, dx, out=dx)
+    np.subtract(dout, dx, out=dx)
+    np.multiply(dx, N*t2, out=dx)
     dgamma = np.reshape(t1, (D,))
     dbeta = np.reshape(t0, (D,))
     return dx, dgamma, dbeta
@@ -358,7 +359,8 @@ class BatchNormalization:
         if not train_flg:
             xc = np.subtract(x, self.running_mean)
             std = np.sqrt(eps + self.running_var)
-            np.divide(xc, std, out=xc)
+            tmp = np.divide(1.0, std)
+            np.multiply(xc, tmp, out=xc)
             xn = xc
             np.multiply(gamma, xn, out=xn)
             np.add(xn, beta, out=xn)
@@ -369,7 +371,8 @@ class BatchNormalization:
         var = np.einsum('ij,ij->j', xc, xc)[None, :]/(xc.shape[0])
         std = np.add(var, eps)
         np.sqrt(std, out=std)
-        np.divide(xc, std, out=xc)
+        tmp = np.divide(1.0, std)
+        np.multiply(xc, tmp, out=xc)
         xn = xc
         out = np.multiply(gamma, xn)
         np.add(out, beta, out=out)
@@ -439,7 +442,8 @@ class LayerNorm:
         var = np.einsum('ij,ij->i', xc, xc)[:, None]/(xc.shape[1])
         std = np.add(var, eps)
         np.sqrt(std, out=std)
-        np.divide(xc, std, out=xc)
+        tmp = np.divide(1.0, std)
+        np.multiply(xc, tmp, out=xc)
         xn = xc
         out = np.multiply(gamma, xn)
         np.add(out, beta, out=out)
