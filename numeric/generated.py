@@ -27,25 +27,22 @@ one ``np.multiply`` into a fresh array of dout's floating dtype:
 * Gelu: local (float, see the class docstring)
 * GeluTanh: local (float, see the class docstring)
 * Square: local (float = 2*x)
-* Relu6: mask (bool = (out > 0) & (np.maximum(0, out) < 6))
+* Relu6: mask (bool = (out > 0) & (out < 6))
 * Hardtanh: mask (bool = (out > -1) & (out < 1))
 * Hardsigmoid: local (float = 1/6*((x > -3) & (np.maximum(0, x + 3) < 6)))
 * Hardswish: local (float, see the class docstring)
 * Mish: local (float, see the class docstring)
 * Selu: local (float, see the class docstring)
 * Celu: local (float = np.where(x > 0, 1, np.exp(np.minimum(0, x)/alpha)))
-* Softsign: local (float = -(x*np.sign(x) - np.abs(x) - 1)/(np.abs(x) + 1)**2)
+* Softsign: local (float = (np.abs(x) + 1)**(-2))
 * LogSigmoid: local (float = -np.expm1(out))
 * Tanhshrink: local (float = np.tanh(x)**2)
 * Bce: local (float = (t - x)/(x*(x - 1))); local1 (float = np.log1p(-x) - np.log(x))
 * BceWithLogits: local (float = sigmoid(x) - t); local1 (float = -x)
-* Huber: local (float, see the class docstring); local1 (float = np.where(delta >
-  np.abs(t - x), t - x, delta*np.sign(t - x)))
-* SmoothL1: local (float, see the class docstring); local1 (float, see the class
-  docstring)
-* L1: local (float = -np.sign(t - x)); local1 (float = np.sign(t - x))
-* LogCosh: local (float = 2*sigmoid(2*x - 2*t) - 1); local1 (float = 2*sigmoid(2*t -
-  2*x) - 1)
+* Huber: local (float, see the class docstring)
+* SmoothL1: local (float, see the class docstring)
+* L1: local (float = -np.sign(t - x))
+* LogCosh: local (float = -np.tanh(t - x))
 * Hinge: local (float = (-t)*(t*x < 1)); local1 (float = (-x)*(t*x < 1))
 """
 import math
@@ -54,6 +51,8 @@ import numpy as np
 def _floating(*values):
     """The floating dtype the values are computed in: that of their float arrays (float32
     stays float32; float32 with float64 is float64), float64 when none is floating."""
+    if len(values) == 1 and type(values[0]) is np.ndarray and values[0].dtype.kind == "f":
+        return values[0].dtype        # the common case, without the general walk
     floats = [d for d in (np.asarray(v).dtype for v in values if not isinstance(v, (int, float)))
               if d.kind == "f"]
     return np.result_type(*floats) if floats else np.dtype(np.float64)
@@ -68,14 +67,25 @@ def _as_arrays(*values):
 
 
 def _sigmoid(u):
-    """1/(1 + exp(-u)) without overflow: exp is only taken of -|u| <= 0."""
-    z = np.abs(u)
-    np.negative(z, out=z)
-    np.exp(z, out=z)                  # exp(-|u|), in (0, 1]
-    s = np.add(z, 1.0)
-    np.divide(1.0, s, out=s)          # sigmoid(|u|)
-    np.multiply(z, s, out=z)          # sigmoid(-|u|) = exp(-|u|)/(1 + exp(-|u|))
-    np.copyto(s, z, where=u < 0)
+    """1/(1 + exp(-u)) in four in-place passes: where exp(-u) overflows (u < -709.78) it is
+    inf and the result the correct 0 (quietly: the overflow is not an error here)."""
+    s = np.negative(u)
+    with np.errstate(over="ignore"):
+        np.exp(s, out=s)
+    np.add(s, 1.0, out=s)
+    np.divide(1.0, s, out=s)
+    return s
+
+
+def _softplus(u):
+    """log(1 + exp(u)) as max(u, 0) + log1p(exp(-|u|)) (the identity is proven in
+    derive.codegen.stable.HELPER_IDENTITIES): exp only of -|u| <= 0, so finite and
+    warning-free everywhere; six passes, where np.logaddexp is a scalar loop ~15x slower."""
+    s = np.abs(u)
+    np.negative(s, out=s)
+    np.exp(s, out=s)
+    np.log1p(s, out=s)
+    np.add(s, np.clip(u, 0.0, np.inf), out=s)     # max(u, 0): np.clip is the fast one
     return s
 
 
@@ -170,11 +180,16 @@ def mul_backward(dout, x, y):
     """
     # dL/dx = dout*y
     # dL/dy = dout*x
-    shape = np.shape(dout)
-    dout, x, y = _as_arrays(dout, x, y)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and type(y) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and y.dtype == dout.dtype and y.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x, y = _as_arrays(dout, x, y)
     dx = np.multiply(dout, y)
     dy = np.multiply(dout, x)
-    return dx.reshape(shape), dy.reshape(shape)
+    if shape is not None:
+        dx, dy = dx.reshape(shape), dy.reshape(shape)
+    return dx, dy
 
 
 class MulLayer:
@@ -182,22 +197,28 @@ class MulLayer:
     backward: as :func:`mul_backward`."""
 
     def forward(self, x, y):
-        shape = np.shape(x)
-        x, y = _as_arrays(x, y)
+        if type(x) is np.ndarray and type(y) is np.ndarray and x.dtype.kind == "f" and y.dtype == x.dtype and y.shape == x.shape and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, y = _as_arrays(x, y)
         out = np.multiply(x, y)
+        if shape is not None:
+            out, x, y = out.reshape(shape), x.reshape(shape), y.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.x = x.reshape(shape).copy()
-        self.y = y.reshape(shape).copy()
-        return out.reshape(shape)
+        self.x = x.copy()
+        self.y = y.copy()
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*y
         # dL/dy = dout*x
+        ft = _floating(dout)
         x = self.x
         y = self.y
-        dx = np.multiply(dout, y, out=np.empty_like(dout, dtype=_floating(dout)))
-        dy = np.multiply(dout, x, out=np.empty_like(dout, dtype=_floating(dout)))
+        dx = np.multiply(dout, y, out=np.empty_like(dout, dtype=ft))
+        dy = np.multiply(dout, x, out=np.empty_like(dout, dtype=ft))
         return dx, dy
 
 
@@ -209,11 +230,16 @@ def add_backward(dout):
     """
     # dL/dx = dout
     # dL/dy = dout
-    shape = np.shape(dout)
-    dout, = _as_arrays(dout)
+    if type(dout) is np.ndarray and dout.dtype.kind == "f" and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, = _as_arrays(dout)
     dx = np.copy(dout)
     dy = np.copy(dout)
-    return dx.reshape(shape), dy.reshape(shape)
+    if shape is not None:
+        dx, dy = dx.reshape(shape), dy.reshape(shape)
+    return dx, dy
 
 
 class AddLayer:
@@ -221,14 +247,20 @@ class AddLayer:
     backward: as :func:`add_backward`."""
 
     def forward(self, x, y):
-        shape = np.shape(x)
-        x, y = _as_arrays(x, y)
+        if type(x) is np.ndarray and type(y) is np.ndarray and x.dtype.kind == "f" and y.dtype == x.dtype and y.shape == x.shape and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, y = _as_arrays(x, y)
         out = np.add(x, y)
-        return out.reshape(shape)
+        if shape is not None:
+            out = out.reshape(shape)
+        return out
 
     def backward(self, dout):
         # dL/dx = dout
         # dL/dy = dout
+        dout = np.asarray(dout, dtype=_floating(dout))
         dx = np.array(dout, dtype=_floating(dout))
         dy = np.array(dout, dtype=_floating(dout))
         return dx, dy
@@ -240,10 +272,15 @@ def relu_backward(dout, out):
     dL/dx = dout*(out > 0)
     """
     # dL/dx = dout*(out > 0)
-    shape = np.shape(dout)
-    dout, out = _as_arrays(dout, out)
-    g = np.where((out > 0.0), dout, 0.0)
-    return g.reshape(shape)
+    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, out = _as_arrays(dout, out)
+    g = np.multiply(dout, (out > 0.0))
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Relu:
@@ -252,18 +289,26 @@ class Relu:
     backward: as :func:`relu_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
-        out = np.maximum(x, 0.0)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
+        out = np.clip(x, 0.0, np.inf)
         mask = (out > 0.0)
+        if shape is not None:
+            out, mask = out.reshape(shape), mask.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.mask = mask.reshape(shape)
-        return out.reshape(shape)
+        self.mask = mask
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*mask
-        return np.multiply(dout, self.mask, out=np.empty_like(dout, dtype=_floating(dout)))
+        mask = self.mask
+        if type(dout) is np.ndarray and dout.dtype.kind == "f" and dout.shape == mask.shape:
+            return np.multiply(dout, mask)
+        return np.multiply(dout, mask, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def sigmoid_backward(dout, out):
@@ -272,12 +317,17 @@ def sigmoid_backward(dout, out):
     dL/dx = dout*out*(1 - out)
     """
     # dL/dx = dout*out*(1 - out)
-    shape = np.shape(dout)
-    dout, out = _as_arrays(dout, out)
+    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, out = _as_arrays(dout, out)
     g = np.subtract(1.0, out)
     np.multiply(g, dout, out=g)
     np.multiply(g, out, out=g)
-    return g.reshape(shape)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Sigmoid:
@@ -288,19 +338,27 @@ class Sigmoid:
     backward: as :func:`sigmoid_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         out = _sigmoid(x)
         local = np.subtract(1.0, out)
         np.multiply(local, out, out=local)
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def tanh_backward(dout, out):
@@ -309,12 +367,17 @@ def tanh_backward(dout, out):
     dL/dx = dout*(1 - out**2)
     """
     # dL/dx = dout*(1 - out**2)
-    shape = np.shape(dout)
-    dout, out = _as_arrays(dout, out)
+    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, out = _as_arrays(dout, out)
     g = np.square(out)
     np.subtract(1.0, g, out=g)
     np.multiply(g, dout, out=g)
-    return g.reshape(shape)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Tanh:
@@ -323,19 +386,27 @@ class Tanh:
     backward: as :func:`tanh_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         out = np.tanh(x)
         local = np.square(out)
         np.subtract(1.0, local, out=local)
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def exp_backward(dout, out):
@@ -344,10 +415,15 @@ def exp_backward(dout, out):
     dL/dx = dout*out
     """
     # dL/dx = dout*out
-    shape = np.shape(dout)
-    dout, out = _as_arrays(dout, out)
+    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, out = _as_arrays(dout, out)
     g = np.multiply(dout, out)
-    return g.reshape(shape)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Exp:
@@ -355,17 +431,25 @@ class Exp:
     backward: as :func:`exp_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         out = np.exp(x)
+        if shape is not None:
+            out = out.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.out = out.reshape(shape)
-        return out.reshape(shape).copy()
+        self.out = out
+        return out.copy()
 
     def backward(self, dout):
         # dL/dx = dout*out
-        return np.multiply(dout, self.out, out=np.empty_like(dout, dtype=_floating(dout)))
+        out = self.out
+        if type(dout) is np.ndarray and dout.dtype == out.dtype and dout.shape == out.shape:
+            return np.multiply(dout, out)
+        return np.multiply(dout, out, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def log_backward(dout, x):
@@ -374,10 +458,15 @@ def log_backward(dout, x):
     dL/dx = dout/x
     """
     # dL/dx = dout/x
-    shape = np.shape(dout)
-    dout, x = _as_arrays(dout, x)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x = _as_arrays(dout, x)
     g = np.divide(dout, x)
-    return g.reshape(shape)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Log:
@@ -385,17 +474,25 @@ class Log:
     backward: as :func:`log_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         out = np.log(x)
+        if shape is not None:
+            out, x = out.reshape(shape), x.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.x = x.reshape(shape).copy()
-        return out.reshape(shape)
+        self.x = x.copy()
+        return out
 
     def backward(self, dout):
         # dL/dx = dout/x
-        return np.divide(dout, self.x, out=np.empty_like(dout, dtype=_floating(dout)))
+        x = self.x
+        if type(dout) is np.ndarray and dout.dtype == x.dtype and dout.shape == x.shape:
+            return np.divide(dout, x)
+        return np.divide(dout, x, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def softplus_backward(dout, out):
@@ -405,13 +502,18 @@ def softplus_backward(dout, out):
       computed as -dout*np.expm1(-out)  (proven equal; expm1/log1p)
     """
     # dL/dx = dout - dout*np.exp(-out)
-    shape = np.shape(dout)
-    dout, out = _as_arrays(dout, out)
+    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, out = _as_arrays(dout, out)
     g = np.negative(out)
     np.expm1(g, out=g)
     np.multiply(g, dout, out=g)
     np.negative(g, out=g)
-    return g.reshape(shape)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Softplus:
@@ -422,20 +524,28 @@ class Softplus:
     backward: as :func:`softplus_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
-        out = np.logaddexp(0.0, x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
+        out = _softplus(x)
         local = np.negative(out)
         np.expm1(local, out=local)
         np.negative(local, out=local)
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def leaky_relu_backward(dout, out, alpha=0.01):
@@ -444,15 +554,22 @@ def leaky_relu_backward(dout, out, alpha=0.01):
     dL/dx = np.where(out > 0, dout, alpha*dout)
     """
     # dL/dx = np.where(out > 0, dout, alpha*dout)
-    shape = np.shape(dout)
-    dout, out = _as_arrays(dout, out)
+    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, out = _as_arrays(dout, out)
     g = np.multiply(dout, alpha)
-    np.copyto(g, dout, where=(out > 0.0))
-    return g.reshape(shape)
+    np.putmask(g, (out > 0.0), dout)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class LeakyRelu:
     """Leaky ReLU: out = np.where(x > 0, x, alpha*x)
+
+    forward computed as local*x (proven equal; branch sum)
     forward caches local = np.where(x > 0, 1, alpha)
     backward: as :func:`leaky_relu_backward`."""
 
@@ -460,19 +577,29 @@ class LeakyRelu:
         self.alpha = float(alpha)
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         alpha = self.alpha
-        local = np.where((x > 0.0), x.dtype.type(1.0), x.dtype.type(alpha))
+        mask = (x > 0.0)
+        local = np.multiply(~mask, alpha, dtype=x.dtype)
+        np.add(local, mask, out=local)
         out = np.multiply(local, x)
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def elu_backward(dout, out, alpha=1.0):
@@ -481,18 +608,23 @@ def elu_backward(dout, out, alpha=1.0):
     dL/dx = np.where(out > 0, dout, dout*(alpha + out))
     """
     # dL/dx = np.where(out > 0, dout, dout*(alpha + out))
-    shape = np.shape(dout)
-    dout, out = _as_arrays(dout, out)
+    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, out = _as_arrays(dout, out)
     g = np.add(out, alpha)
     np.multiply(g, dout, out=g)
-    np.copyto(g, dout, where=(out > 0.0))
-    return g.reshape(shape)
+    np.putmask(g, (out > 0.0), dout)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Elu:
     """ELU: out = np.where(x > 0, x, alpha*(np.exp(x) - 1))
 
-    forward computed as np.where(x > 0, x, alpha*np.expm1(np.minimum(0, x))) (proven equal; clamp exp branch, expm1/log1p)
+    forward computed as alpha*np.expm1(np.minimum(0, x)) + np.maximum(0, x) (proven equal; clamp exp branch, expm1/log1p, branch sum)
     forward caches local = np.where(x > 0, 1, alpha*np.exp(np.minimum(0, x)))
     backward: as :func:`elu_backward`."""
 
@@ -500,27 +632,36 @@ class Elu:
         self.alpha = float(alpha)
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         alpha = self.alpha
-        mask = (x > 0.0)
-        t0 = mask
-        tmp = np.minimum(x, 0.0)
-        t1 = tmp
-        out = np.expm1(t1)
+        tmp = np.clip(x, -np.inf, 0.0)
+        t0 = tmp
+        out = np.expm1(t0)
         np.multiply(out, alpha, out=out)
-        np.copyto(out, x, where=t0)
-        local = np.exp(t1)
+        tmp2 = np.clip(x, 0.0, np.inf)
+        np.add(out, tmp2, out=out)
+        mask = (x > 0.0)
+        local = np.exp(t0)
         np.multiply(local, alpha, out=local)
-        np.copyto(local, 1.0, where=t0)
+        np.multiply(local, ~mask, out=local)
+        np.add(local, mask, out=local)
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def silu_backward(dout, x):
@@ -530,8 +671,11 @@ def silu_backward(dout, x):
       computed as dout*(x*sigmoid(-x) + 1)*sigmoid(x)  (proven equal; sigmoid)
     """
     # dL/dx = dout*(x + np.exp(x) + 1)*np.exp(x)/(np.exp(x) + 1)**2
-    shape = np.shape(dout)
-    dout, x = _as_arrays(dout, x)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x = _as_arrays(dout, x)
     tmp = np.negative(x)
     g = _sigmoid(tmp)
     np.multiply(g, x, out=g)
@@ -539,7 +683,9 @@ def silu_backward(dout, x):
     tmp2 = _sigmoid(x)
     np.multiply(g, tmp2, out=g)
     np.multiply(g, dout, out=g)
-    return g.reshape(shape)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Silu:
@@ -550,8 +696,11 @@ class Silu:
     backward: as :func:`silu_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         tmp = _sigmoid(x)
         t0 = tmp
         out = np.multiply(t0, x)
@@ -560,14 +709,19 @@ class Silu:
         np.multiply(local, x, out=local)
         np.add(local, 1.0, out=local)
         np.multiply(local, t0, out=local)
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def gelu_backward(dout, x):
@@ -577,8 +731,11 @@ def gelu_backward(dout, x):
       computed as dout*(np.sqrt(2)*x*np.exp(-x**2/2)/np.sqrt(np.pi) + scipy.special.erf(np.sqrt(2)*x/2) + 1)/2  (proven equal; common factor)
     """
     # dL/dx = np.sqrt(2)*dout*x*np.exp(-x**2/2)/(2*np.sqrt(np.pi)) + dout*(scipy.special.erf(np.sqrt(2)*x/2) + 1)/2
-    shape = np.shape(dout)
-    dout, x = _as_arrays(dout, x)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x = _as_arrays(dout, x)
     g = np.square(x)
     np.multiply(g, -0.5, out=g)
     np.exp(g, out=g)
@@ -590,7 +747,9 @@ def gelu_backward(dout, x):
     np.add(g, 1.0, out=g)
     np.multiply(g, 0.5, out=g)
     np.multiply(g, dout, out=g)
-    return g.reshape(shape)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Gelu:
@@ -599,30 +758,39 @@ class Gelu:
     backward: as :func:`gelu_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         tmp = np.multiply(x, 0.7071067811865476)
         tmp1 = erf(tmp).astype(tmp.dtype, copy=False)
         t2 = tmp1
         out = np.add(t2, 1.0)
         np.multiply(out, 0.5, out=out)
         np.multiply(out, x, out=out)
-        local = np.multiply(t2, 0.5)
-        tmp4 = np.square(x)
-        np.multiply(tmp4, -0.5, out=tmp4)
-        np.exp(tmp4, out=tmp4)
-        np.multiply(tmp4, 0.3989422804014327, out=tmp4)
-        np.multiply(tmp4, x, out=tmp4)
-        np.add(local, tmp4, out=local)
-        np.add(local, 0.5, out=local)
+        np.multiply(t2, 0.5, out=t2)
+        tmp3 = np.square(x)
+        np.multiply(tmp3, -0.5, out=tmp3)
+        np.exp(tmp3, out=tmp3)
+        np.multiply(tmp3, 0.3989422804014327, out=tmp3)
+        np.multiply(tmp3, x, out=tmp3)
+        np.add(t2, tmp3, out=t2)
+        np.add(t2, 0.5, out=t2)
+        local = t2
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def gelu_tanh_backward(dout, x):
@@ -632,8 +800,11 @@ def gelu_tanh_backward(dout, x):
       computed as 2.5e-6*dout*(26829*np.sqrt(2)*x**3*(1 - np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + 200000*np.sqrt(2)*x*(1 - np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + 200000*np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi)) + 200000)  (proven equal; common factor)
     """
     # dL/dx = 0.0670725*np.sqrt(2)*dout*x**3*(1 - np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + np.sqrt(2)*dout*x*(1 - np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi))**2)/(2*np.sqrt(np.pi)) + dout*(np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi)) + 1)/2
-    shape = np.shape(dout)
-    dout, x = _as_arrays(dout, x)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x = _as_arrays(dout, x)
     t0 = 0.7978845608028654
     tmp = np.square(x)
     np.multiply(tmp, 0.044715, out=tmp)
@@ -641,23 +812,25 @@ def gelu_tanh_backward(dout, x):
     np.multiply(tmp, t0, out=tmp)
     np.multiply(tmp, x, out=tmp)
     np.tanh(tmp, out=tmp)
-    t2 = tmp
-    tmp1 = np.square(t2)
+    g = tmp
+    tmp1 = np.square(g)
     np.subtract(1.0, tmp1, out=tmp1)
     t3 = tmp1
-    g = np.multiply(t2, 200000.0)
-    tmp3 = np.square(x)
-    np.multiply(tmp3, x, out=tmp3)
-    np.multiply(tmp3, 26829.0*t0, out=tmp3)
-    np.multiply(tmp3, t3, out=tmp3)
-    np.add(g, tmp3, out=g)
-    tmp4 = np.multiply(t3, 200000.0*t0)
-    np.multiply(tmp4, x, out=tmp4)
-    np.add(g, tmp4, out=g)
+    np.multiply(g, 200000.0, out=g)
+    tmp2 = np.square(x)
+    np.multiply(tmp2, x, out=tmp2)
+    np.multiply(tmp2, 26829.0*t0, out=tmp2)
+    np.multiply(tmp2, t3, out=tmp2)
+    np.add(g, tmp2, out=g)
+    np.multiply(t3, 200000.0*t0, out=t3)
+    np.multiply(t3, x, out=t3)
+    np.add(g, t3, out=g)
     np.add(g, 200000.0, out=g)
     np.multiply(g, 2.5e-06, out=g)
     np.multiply(g, dout, out=g)
-    return g.reshape(shape)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class GeluTanh:
@@ -666,8 +839,11 @@ class GeluTanh:
     backward: as :func:`gelu_tanh_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         t0 = 0.7978845608028654
         tmp = np.square(x)
         t1 = tmp
@@ -682,22 +858,27 @@ class GeluTanh:
         local = np.multiply(t2, 0.5)
         tmp4 = np.add(t2, 1.0)
         np.multiply(tmp4, (2.5e-06)*t0, out=tmp4)
-        tmp5 = np.subtract(t2, 1.0)
-        np.multiply(tmp4, tmp5, out=tmp4)
-        tmp6 = np.multiply(t1, 26829.0)
-        np.add(tmp6, 200000.0, out=tmp6)
-        np.multiply(tmp4, tmp6, out=tmp4)
+        np.subtract(t2, 1.0, out=t2)
+        np.multiply(tmp4, t2, out=tmp4)
+        np.multiply(t1, 26829.0, out=t1)
+        np.add(t1, 200000.0, out=t1)
+        np.multiply(tmp4, t1, out=tmp4)
         np.multiply(tmp4, x, out=tmp4)
         np.subtract(local, tmp4, out=local)
         np.add(local, 0.5, out=local)
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def square_backward(dout, x):
@@ -706,11 +887,16 @@ def square_backward(dout, x):
     dL/dx = 2*dout*x
     """
     # dL/dx = 2*dout*x
-    shape = np.shape(dout)
-    dout, x = _as_arrays(dout, x)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x = _as_arrays(dout, x)
     g = np.multiply(dout, 2.0)
     np.multiply(g, x, out=g)
-    return g.reshape(shape)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Square:
@@ -719,54 +905,74 @@ class Square:
     backward: as :func:`square_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         out = np.square(x)
         local = np.multiply(x, 2.0)
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def relu6_backward(dout, out):
     """ReLU6: min(max(0, x), 6) backward: the gradient of the loss w.r.t. x.
 
     dL/dx = dout*((out > 0) & (np.maximum(0, out) < 6))
+      computed as dout*((out > 0) & (out < 6))  (proven equal; known sign)
     """
     # dL/dx = dout*((out > 0) & (np.maximum(0, out) < 6))
-    shape = np.shape(dout)
-    dout, out = _as_arrays(dout, out)
-    tmp = np.maximum(out, 0.0)
-    g = np.where(((out > 0.0) & (tmp < 6.0)), dout, 0.0)
-    return g.reshape(shape)
+    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, out = _as_arrays(dout, out)
+    g = np.multiply(dout, ((out > 0.0) & (out < 6.0)))
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Relu6:
     """ReLU6: min(max(0, x), 6): out = np.where(np.maximum(0, x) >= 6, 6, np.maximum(0, x))
-    forward caches mask = (out > 0) & (np.maximum(0, out) < 6)
+
+    forward computed as np.minimum(6, np.maximum(0, x)) (proven equal; clip)
+    forward caches mask = (out > 0) & (out < 6)
     backward: as :func:`relu6_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
-        tmp = np.maximum(x, 0.0)
-        t0 = tmp
-        out = np.where((t0 >= 6.0), 6.0, t0)
-        tmp2 = np.maximum(out, 0.0)
-        mask = ((out > 0.0) & (tmp2 < 6.0))
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
+        out = np.clip(x, 0.0, 6.0)
+        mask = ((out > 0.0) & (out < 6.0))
+        if shape is not None:
+            out, mask = out.reshape(shape), mask.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.mask = mask.reshape(shape)
-        return out.reshape(shape)
+        self.mask = mask
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*mask
-        return np.multiply(dout, self.mask, out=np.empty_like(dout, dtype=_floating(dout)))
+        mask = self.mask
+        if type(dout) is np.ndarray and dout.dtype.kind == "f" and dout.shape == mask.shape:
+            return np.multiply(dout, mask)
+        return np.multiply(dout, mask, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def hardtanh_backward(dout, out):
@@ -775,31 +981,45 @@ def hardtanh_backward(dout, out):
     dL/dx = dout*((out > -1) & (out < 1))
     """
     # dL/dx = dout*((out > -1) & (out < 1))
-    shape = np.shape(dout)
-    dout, out = _as_arrays(dout, out)
-    g = np.where(((out > -1.0) & (out < 1.0)), dout, 0.0)
-    return g.reshape(shape)
+    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, out = _as_arrays(dout, out)
+    g = np.multiply(dout, ((out > -1.0) & (out < 1.0)))
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Hardtanh:
     """Hardtanh: x clipped to [−1, 1]: out = np.where(x <= -1, -1, np.where(x >= 1, 1, x))
+
+    forward computed as np.maximum(-1, np.minimum(1, x)) (proven equal; clip)
     forward caches mask = (out > -1) & (out < 1)
     backward: as :func:`hardtanh_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
-        out = np.where((x >= 1.0), 1.0, x)
-        np.copyto(out, -1.0, where=(x <= -1.0))
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
+        out = np.clip(x, -1.0, 1.0)
         mask = ((out > -1.0) & (out < 1.0))
+        if shape is not None:
+            out, mask = out.reshape(shape), mask.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.mask = mask.reshape(shape)
-        return out.reshape(shape)
+        self.mask = mask
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*mask
-        return np.multiply(dout, self.mask, out=np.empty_like(dout, dtype=_floating(dout)))
+        mask = self.mask
+        if type(dout) is np.ndarray and dout.dtype.kind == "f" and dout.shape == mask.shape:
+            return np.multiply(dout, mask)
+        return np.multiply(dout, mask, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def hardsigmoid_backward(dout, x):
@@ -808,37 +1028,52 @@ def hardsigmoid_backward(dout, x):
     dL/dx = dout/6*((x > -3) & (np.maximum(0, x + 3) < 6))
     """
     # dL/dx = dout/6*((x > -3) & (np.maximum(0, x + 3) < 6))
-    shape = np.shape(dout)
-    dout, x = _as_arrays(dout, x)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x = _as_arrays(dout, x)
     tmp = np.add(x, 3.0)
-    np.maximum(tmp, 0.0, out=tmp)
+    np.clip(tmp, 0.0, np.inf, out=tmp)
     g = np.multiply(dout, 0.16666666666666666)
     np.multiply(g, ((x > -3.0) & (tmp < 6.0)), out=g)
-    return g.reshape(shape)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Hardsigmoid:
     """Hard sigmoid: relu6(x + 3) / 6 (PyTorch's): out = np.where(np.maximum(0, x + 3) >= 6, 6, np.maximum(0, x + 3))/6
+
+    forward computed as np.minimum(6, np.maximum(0, x + 3))/6 (proven equal; clip)
     forward caches local = 1/6*((x > -3) & (np.maximum(0, x + 3) < 6))
     backward: as :func:`hardsigmoid_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         tmp = np.add(x, 3.0)
-        np.maximum(tmp, 0.0, out=tmp)
+        np.clip(tmp, 0.0, np.inf, out=tmp)
         t0 = tmp
-        out = np.where((t0 >= 6.0), 6.0, t0)
+        out = np.clip(t0, -np.inf, 6.0)
         np.multiply(out, 0.16666666666666666, out=out)
         local = np.where(((x > -3.0) & (t0 < 6.0)), x.dtype.type(0.16666666666666666), x.dtype.type(0.0))
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def hardswish_backward(dout, x):
@@ -847,51 +1082,66 @@ def hardswish_backward(dout, x):
     dL/dx = np.where(np.maximum(0, x + 3) >= 6, dout, np.where(x > -3, dout*(x + np.maximum(0, x + 3))/6, dout*np.maximum(0, x + 3)/6))
     """
     # dL/dx = np.where(np.maximum(0, x + 3) >= 6, dout, np.where(x > -3, dout*(x + np.maximum(0, x + 3))/6, dout*np.maximum(0, x + 3)/6))
-    shape = np.shape(dout)
-    dout, x = _as_arrays(dout, x)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x = _as_arrays(dout, x)
     tmp = np.add(x, 3.0)
-    np.maximum(tmp, 0.0, out=tmp)
+    np.clip(tmp, 0.0, np.inf, out=tmp)
     t0 = tmp
     g = np.multiply(t0, 0.16666666666666666)
     np.multiply(g, dout, out=g)
     tmp2 = np.add(t0, x)
     np.multiply(tmp2, 0.16666666666666666, out=tmp2)
     np.multiply(tmp2, dout, out=tmp2)
-    np.copyto(g, tmp2, where=(x > -3.0))
-    np.copyto(g, dout, where=(t0 >= 6.0))
-    return g.reshape(shape)
+    np.putmask(g, (x > -3.0), tmp2)
+    np.putmask(g, (t0 >= 6.0), dout)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Hardswish:
     """Hard swish: x·relu6(x + 3) / 6 (PyTorch's): out = x*np.where(np.maximum(0, x + 3) >= 6, 6, np.maximum(0, x + 3))/6
+
+    forward computed as x*np.minimum(6, np.maximum(0, x + 3))/6 (proven equal; clip)
     forward caches local = np.where(np.maximum(0, x + 3) >= 6, 1, np.where(x > -3, x/6 + np.maximum(0, x + 3)/6, np.maximum(0, x + 3)/6))
     backward: as :func:`hardswish_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         tmp = np.add(x, 3.0)
-        np.maximum(tmp, 0.0, out=tmp)
+        np.clip(tmp, 0.0, np.inf, out=tmp)
         t0 = tmp
-        mask = (t0 >= 6.0)
-        t1 = mask
         tmp1 = np.multiply(t0, 0.16666666666666666)
-        t3 = tmp1
-        out = np.where(t1, 6.0, t0)
+        t2 = tmp1
+        out = np.clip(t0, -np.inf, 6.0)
         np.multiply(out, 0.16666666666666666, out=out)
         np.multiply(out, x, out=out)
+        mask = (t0 >= 6.0)
         local = np.multiply(x, 0.16666666666666666)
-        np.add(local, t3, out=local)
-        np.copyto(local, t3, where=(x <= -3.0))
-        np.copyto(local, 1.0, where=t1)
+        np.add(local, t2, out=local)
+        np.putmask(local, (x <= -3.0), t2)
+        np.multiply(local, ~mask, out=local)
+        np.add(local, mask, out=local)
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def mish_backward(dout, x):
@@ -901,9 +1151,12 @@ def mish_backward(dout, x):
       computed as -dout*(x*np.tanh(softplus(x))**2*sigmoid(x) - x*sigmoid(x) - np.tanh(softplus(x)))  (proven equal; softplus, sigmoid)
     """
     # dL/dx = dout*x*(1 - np.tanh(np.log(np.exp(x) + 1))**2)*np.exp(x)/(np.exp(x) + 1) + dout*np.tanh(np.log(np.exp(x) + 1))
-    shape = np.shape(dout)
-    dout, x = _as_arrays(dout, x)
-    tmp = np.logaddexp(0.0, x)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x = _as_arrays(dout, x)
+    tmp = _softplus(x)
     np.tanh(tmp, out=tmp)
     t0 = tmp
     tmp1 = _sigmoid(x)
@@ -915,7 +1168,9 @@ def mish_backward(dout, x):
     np.subtract(g, tmp3, out=g)
     np.add(g, t0, out=g)
     np.multiply(g, dout, out=g)
-    return g.reshape(shape)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Mish:
@@ -926,27 +1181,36 @@ class Mish:
     backward: as :func:`mish_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
-        tmp = np.logaddexp(0.0, x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
+        tmp = _softplus(x)
         np.tanh(tmp, out=tmp)
         t0 = tmp
         tmp1 = _sigmoid(x)
         np.multiply(tmp1, x, out=tmp1)
         t1 = tmp1
         out = np.multiply(t0, x)
-        local = np.square(t0)
-        np.multiply(local, t1, out=local)
-        np.subtract(t0, local, out=local)
-        np.add(local, t1, out=local)
+        tmp3 = np.square(t0)
+        np.multiply(tmp3, t1, out=tmp3)
+        np.subtract(t0, tmp3, out=t0)
+        np.add(t0, t1, out=t0)
+        local = t0
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def selu_backward(dout, x):
@@ -956,46 +1220,58 @@ def selu_backward(dout, x):
       computed as np.where(x > 0, 1.0507009873554804934193349852946*dout, 1.75809934084737685994021752081231934206024580891220830977098282*dout*np.exp(np.minimum(0, x)))  (proven equal; clamp exp branch)
     """
     # dL/dx = np.where(x > 0, 1.0507009873554804934193349852946*dout, 1.75809934084737685994021752081231934206024580891220830977098282*dout*np.exp(x))
-    shape = np.shape(dout)
-    dout, x = _as_arrays(dout, x)
-    g = np.minimum(x, 0.0)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x = _as_arrays(dout, x)
+    g = np.clip(x, -np.inf, 0.0)
     np.exp(g, out=g)
     np.multiply(g, 1.7580993408473768, out=g)
     np.multiply(g, dout, out=g)
     tmp1 = np.multiply(dout, 1.0507009873554805)
-    np.copyto(g, tmp1, where=(x > 0.0))
-    return g.reshape(shape)
+    np.putmask(g, (x > 0.0), tmp1)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Selu:
     """SELU: scale·x for x > 0, scale·alpha·(exp(x) − 1) otherwise: out = 1.0507009873554804934193349852946*np.where(x > 0, x, 1.6732632423543772848170429916717*np.exp(x) - 1.6732632423543772848170429916717)
 
-    forward computed as 1.0507009873554804934193349852946*np.where(x > 0, x, 1.6732632423543772848170429916717*np.expm1(np.minimum(0, x))) (proven equal; clamp exp branch, expm1/log1p)
+    forward computed as 1.0507009873554804934193349852946e-31*(16732632423543772848170429916717*np.expm1(np.minimum(0, x)) + 10000000000000000000000000000000*np.maximum(0, x)) (proven equal; clamp exp branch, expm1/log1p, branch sum, common factor)
     forward caches local = np.where(x > 0, 1.0507009873554804934193349852946, 1.75809934084737685994021752081231934206024580891220830977098282*np.exp(np.minimum(0, x)))
     backward: as :func:`selu_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
-        mask = (x > 0.0)
-        t0 = mask
-        tmp = np.minimum(x, 0.0)
-        t1 = tmp
-        out = np.expm1(t1)
-        np.multiply(out, 1.6732632423543772, out=out)
-        np.copyto(out, x, where=t0)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
+        tmp = np.clip(x, -np.inf, 0.0)
+        t0 = tmp
+        out = np.clip(x, 0.0, np.inf)
         np.multiply(out, 1.0507009873554805, out=out)
-        local = np.exp(t1)
+        tmp2 = np.expm1(t0)
+        np.multiply(tmp2, 1.7580993408473768, out=tmp2)
+        np.add(out, tmp2, out=out)
+        local = np.exp(t0)
         np.multiply(local, 1.7580993408473768, out=local)
-        np.copyto(local, 1.0507009873554805, where=t0)
+        np.putmask(local, (x > 0.0), 1.0507009873554805)
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def celu_backward(dout, out, alpha=1.0):
@@ -1004,19 +1280,24 @@ def celu_backward(dout, out, alpha=1.0):
     dL/dx = np.where(out > 0, dout, dout*(1 + out/alpha))
     """
     # dL/dx = np.where(out > 0, dout, dout*(1 + out/alpha))
-    shape = np.shape(dout)
-    dout, out = _as_arrays(dout, out)
+    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, out = _as_arrays(dout, out)
     g = np.multiply(out, alpha**(-1.0))
     np.add(g, 1.0, out=g)
     np.multiply(g, dout, out=g)
-    np.copyto(g, dout, where=(out > 0.0))
-    return g.reshape(shape)
+    np.putmask(g, (out > 0.0), dout)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Celu:
     """CELU: x for x > 0, alpha·(exp(x/alpha) − 1) otherwise: out = np.where(x > 0, x, alpha*(np.exp(x/alpha) - 1))
 
-    forward computed as np.where(x > 0, x, alpha*np.expm1(np.minimum(0, x)/alpha)) (proven equal; clamp exp branch, expm1/log1p)
+    forward computed as alpha*np.expm1(np.minimum(0, x)/alpha) + np.maximum(0, x) (proven equal; clamp exp branch, expm1/log1p, branch sum)
     forward caches local = np.where(x > 0, 1, np.exp(np.minimum(0, x)/alpha))
     backward: as :func:`celu_backward`."""
 
@@ -1024,74 +1305,90 @@ class Celu:
         self.alpha = float(alpha)
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         alpha = self.alpha
-        mask = (x > 0.0)
-        t0 = mask
-        tmp = np.minimum(x, 0.0)
+        tmp = np.clip(x, -np.inf, 0.0)
         np.multiply(tmp, alpha**(-1.0), out=tmp)
-        t1 = tmp
-        out = np.expm1(t1)
+        t0 = tmp
+        out = np.expm1(t0)
         np.multiply(out, alpha, out=out)
-        np.copyto(out, x, where=t0)
-        local = np.exp(t1)
-        np.copyto(local, 1.0, where=t0)
+        tmp2 = np.clip(x, 0.0, np.inf)
+        np.add(out, tmp2, out=out)
+        mask = (x > 0.0)
+        local = np.exp(t0)
+        np.multiply(local, ~mask, out=local)
+        np.add(local, mask, out=local)
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def softsign_backward(dout, x):
     """Softsign: x / (1 + |x|) backward: the gradient of the loss w.r.t. x.
 
     dL/dx = -dout*(x*np.sign(x) - np.abs(x) - 1)/(np.abs(x) + 1)**2
+      computed as dout/(np.abs(x) + 1)**2  (proven equal; sign product)
     """
     # dL/dx = -dout*(x*np.sign(x) - np.abs(x) - 1)/(np.abs(x) + 1)**2
-    shape = np.shape(dout)
-    dout, x = _as_arrays(dout, x)
-    tmp = np.abs(x)
-    np.add(tmp, 1.0, out=tmp)
-    t0 = tmp
-    g = np.sign(x)
-    np.multiply(g, x, out=g)
-    np.subtract(t0, g, out=g)
-    np.multiply(g, dout, out=g)
-    tmp2 = np.square(t0)
-    np.divide(g, tmp2, out=g)
-    return g.reshape(shape)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x = _as_arrays(dout, x)
+    g = np.abs(x)
+    np.add(g, 1.0, out=g)
+    np.square(g, out=g)
+    np.divide(dout, g, out=g)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Softsign:
     """Softsign: x / (1 + |x|): out = x/(np.abs(x) + 1)
-    forward caches local = -(x*np.sign(x) - np.abs(x) - 1)/(np.abs(x) + 1)**2
+    forward caches local = (np.abs(x) + 1)**(-2)
     backward: as :func:`softsign_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         tmp = np.abs(x)
         np.add(tmp, 1.0, out=tmp)
         t0 = tmp
         out = np.divide(x, t0)
-        local = np.sign(x)
-        np.multiply(local, x, out=local)
-        np.subtract(t0, local, out=local)
-        tmp3 = np.square(t0)
-        np.divide(local, tmp3, out=local)
+        np.square(t0, out=t0)
+        np.divide(1.0, t0, out=t0)
+        local = t0
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def logsigmoid_backward(dout, out):
@@ -1101,12 +1398,17 @@ def logsigmoid_backward(dout, out):
       computed as -dout*np.expm1(out)  (proven equal; expm1/log1p)
     """
     # dL/dx = dout*(1 - np.exp(out))
-    shape = np.shape(dout)
-    dout, out = _as_arrays(dout, out)
+    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, out = _as_arrays(dout, out)
     g = np.expm1(out)
     np.multiply(g, dout, out=g)
     np.negative(g, out=g)
-    return g.reshape(shape)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class LogSigmoid:
@@ -1117,21 +1419,29 @@ class LogSigmoid:
     backward: as :func:`logsigmoid_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
-        out = np.negative(x)
-        np.logaddexp(0.0, out, out=out)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
+        tmp = np.negative(x)
+        out = _softplus(tmp)
         np.negative(out, out=out)
         local = np.expm1(out)
         np.negative(local, out=local)
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def tanhshrink_backward(dout, x):
@@ -1140,12 +1450,17 @@ def tanhshrink_backward(dout, x):
     dL/dx = dout*np.tanh(x)**2
     """
     # dL/dx = dout*np.tanh(x)**2
-    shape = np.shape(dout)
-    dout, x = _as_arrays(dout, x)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x = _as_arrays(dout, x)
     g = np.tanh(x)
     np.square(g, out=g)
     np.multiply(g, dout, out=g)
-    return g.reshape(shape)
+    if shape is not None:
+        g = g.reshape(shape)
+    return g
 
 
 class Tanhshrink:
@@ -1154,20 +1469,29 @@ class Tanhshrink:
     backward: as :func:`tanhshrink_backward`."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        x, = _as_arrays(x)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, = _as_arrays(x)
         tmp = np.tanh(x)
         t0 = tmp
         out = np.subtract(x, t0)
-        local = np.square(t0)
+        np.square(t0, out=t0)
+        local = t0
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        return np.multiply(dout, self.local, out=np.empty_like(dout, dtype=_floating(dout)))
+        local = self.local
+        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return np.multiply(dout, local)
+        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
 
 
 def bce_backward(dout, x, t):
@@ -1179,8 +1503,11 @@ def bce_backward(dout, x, t):
     """
     # dL/dx = dout*(t - x)/(x*(x - 1))
     # dL/dt = dout*(np.log(1 - x) - np.log(x))
-    shape = np.shape(dout)
-    dout, x, t = _as_arrays(dout, x, t)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and type(t) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x, t = _as_arrays(dout, x, t)
     dx = np.subtract(t, x)
     np.multiply(dx, dout, out=dx)
     tmp1 = np.subtract(x, 1.0)
@@ -1191,7 +1518,9 @@ def bce_backward(dout, x, t):
     tmp3 = np.log(x)
     np.subtract(dt, tmp3, out=dt)
     np.multiply(dt, dout, out=dt)
-    return dx.reshape(shape), dt.reshape(shape)
+    if shape is not None:
+        dx, dt = dx.reshape(shape), dt.reshape(shape)
+    return dx, dt
 
 
 class Bce:
@@ -1203,8 +1532,11 @@ class Bce:
     backward: as :func:`bce_backward`."""
 
     def forward(self, x, t):
-        shape = np.shape(x)
-        x, t = _as_arrays(x, t)
+        if type(x) is np.ndarray and type(t) is np.ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, t = _as_arrays(x, t)
         tmp = np.log(x)
         t0 = tmp
         tmp1 = np.negative(x)
@@ -1219,20 +1551,24 @@ class Bce:
         tmp5 = np.subtract(x, 1.0)
         np.divide(local, tmp5, out=local)
         np.divide(local, x, out=local)
-        local1 = np.subtract(t2, t0)
+        np.subtract(t2, t0, out=t2)
+        local1 = t2
+        if shape is not None:
+            out, local, local1 = out.reshape(shape), local.reshape(shape), local1.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        self.local1 = local1.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        self.local1 = local1
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
         # dL/dt = dout*local1
+        ft = _floating(dout)
         local = self.local
         local1 = self.local1
-        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
-        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=_floating(dout)))
+        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=ft))
+        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=ft))
         return dx, dt
 
 
@@ -1245,14 +1581,19 @@ def bce_with_logits_backward(dout, x, t):
     """
     # dL/dx = dout*(1 - t) - dout*np.exp(-x)/(1 + np.exp(-x))
     # dL/dt = -dout*x
-    shape = np.shape(dout)
-    dout, x, t = _as_arrays(dout, x, t)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and type(t) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x, t = _as_arrays(dout, x, t)
     dx = _sigmoid(x)
     np.subtract(dx, t, out=dx)
     np.multiply(dx, dout, out=dx)
     dt = np.multiply(dout, x)
     np.negative(dt, out=dt)
-    return dx.reshape(shape), dt.reshape(shape)
+    if shape is not None:
+        dx, dt = dx.reshape(shape), dt.reshape(shape)
+    return dx, dt
 
 
 class BceWithLogits:
@@ -1264,29 +1605,35 @@ class BceWithLogits:
     backward: as :func:`bce_with_logits_backward`."""
 
     def forward(self, x, t):
-        shape = np.shape(x)
-        x, t = _as_arrays(x, t)
+        if type(x) is np.ndarray and type(t) is np.ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, t = _as_arrays(x, t)
         out = np.subtract(1.0, t)
         np.multiply(out, x, out=out)
         tmp1 = np.negative(x)
-        np.logaddexp(0.0, tmp1, out=tmp1)
-        np.add(out, tmp1, out=out)
+        tmp2 = _softplus(tmp1)
+        np.add(out, tmp2, out=out)
         local = _sigmoid(x)
         np.subtract(local, t, out=local)
         local1 = np.negative(x)
+        if shape is not None:
+            out, local, local1 = out.reshape(shape), local.reshape(shape), local1.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        self.local1 = local1.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        self.local1 = local1
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
         # dL/dt = dout*local1
+        ft = _floating(dout)
         local = self.local
         local1 = self.local1
-        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
-        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=_floating(dout)))
+        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=ft))
+        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=ft))
         return dx, dt
 
 
@@ -1298,8 +1645,11 @@ def huber_backward(dout, x, t, delta=1.0):
     """
     # dL/dx = np.where(delta > np.abs(t - x), dout*(x - t), -delta*dout*np.sign(t - x))
     # dL/dt = np.where(delta > np.abs(t - x), dout*(t - x), delta*dout*np.sign(t - x))
-    shape = np.shape(dout)
-    dout, x, t = _as_arrays(dout, x, t)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and type(t) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x, t = _as_arrays(dout, x, t)
     tmp = np.subtract(t, x)
     t0 = tmp
     tmp1 = np.abs(t0)
@@ -1310,27 +1660,31 @@ def huber_backward(dout, x, t, delta=1.0):
     np.multiply(dx, dout, out=dx)
     tmp3 = np.multiply(t0, dout)
     np.negative(tmp3, out=tmp3)
-    np.copyto(dx, tmp3, where=t1)
+    np.putmask(dx, t1, tmp3)
     dt = np.sign(t0)
     np.multiply(dt, delta, out=dt)
     np.multiply(dt, dout, out=dt)
     tmp5 = np.multiply(t0, dout)
-    np.copyto(dt, tmp5, where=t1)
-    return dx.reshape(shape), dt.reshape(shape)
+    np.putmask(dt, t1, tmp5)
+    if shape is not None:
+        dx, dt = dx.reshape(shape), dt.reshape(shape)
+    return dx, dt
 
 
 class Huber:
     """Huber loss (elementwise, no reduction): out = np.where(delta > np.abs(t - x), (x - t)**2/2, delta*(np.abs(t - x) - delta/2))
     forward caches local = np.where(delta > np.abs(t - x), x - t, -delta*np.sign(t - x))
-    forward caches local1 = np.where(delta > np.abs(t - x), t - x, delta*np.sign(t - x))
     backward: as :func:`huber_backward`."""
 
     def __init__(self, delta=1.0):
         self.delta = float(delta)
 
     def forward(self, x, t):
-        shape = np.shape(x)
-        x, t = _as_arrays(x, t)
+        if type(x) is np.ndarray and type(t) is np.ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, t = _as_arrays(x, t)
         delta = self.delta
         tmp = np.subtract(t, x)
         t0 = tmp
@@ -1340,30 +1694,29 @@ class Huber:
         t2 = tmp2
         mask = (delta > t2)
         t3 = mask
-        tmp3 = np.sign(t0)
-        np.multiply(tmp3, delta, out=tmp3)
-        t4 = tmp3
         out = np.subtract(t2, (0.5)*delta)
         np.multiply(out, delta, out=out)
-        tmp5 = np.square(t1)
-        np.multiply(tmp5, 0.5, out=tmp5)
-        np.copyto(out, tmp5, where=t3)
-        local = np.negative(t4)
-        np.copyto(local, t1, where=t3)
-        local1 = np.where(t3, t0, t4)
+        tmp4 = np.square(t1)
+        np.multiply(tmp4, 0.5, out=tmp4)
+        np.putmask(out, t3, tmp4)
+        local = np.sign(t0)
+        np.multiply(local, -delta, out=local)
+        np.putmask(local, t3, t1)
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        self.local1 = local1.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        # dL/dt = dout*local1
+        # dL/dt = -dout*local
+        ft = _floating(dout)
         local = self.local
-        local1 = self.local1
-        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
-        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=_floating(dout)))
+        tmp = np.multiply(dout, local, out=np.empty_like(dout, dtype=ft))
+        dx = tmp
+        dt = np.negative(dx, out=np.empty_like(dout, dtype=ft))
         return dx, dt
 
 
@@ -1375,8 +1728,11 @@ def smooth_l1_backward(dout, x, t, beta=1.0):
     """
     # dL/dx = np.where(beta <= np.abs(t - x), -dout*np.sign(t - x), dout*(x - t)/beta)
     # dL/dt = np.where(beta <= np.abs(t - x), dout*np.sign(t - x), dout*(t - x)/beta)
-    shape = np.shape(dout)
-    dout, x, t = _as_arrays(dout, x, t)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and type(t) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x, t = _as_arrays(dout, x, t)
     tmp = np.subtract(t, x)
     t0 = tmp
     tmp1 = np.abs(t0)
@@ -1387,27 +1743,31 @@ def smooth_l1_backward(dout, x, t, beta=1.0):
     tmp3 = np.sign(t0)
     np.multiply(tmp3, dout, out=tmp3)
     np.negative(tmp3, out=tmp3)
-    np.copyto(dx, tmp3, where=t2)
+    np.putmask(dx, t2, tmp3)
     dt = np.multiply(t0, beta**(-1.0))
     np.multiply(dt, dout, out=dt)
     tmp5 = np.sign(t0)
     np.multiply(tmp5, dout, out=tmp5)
-    np.copyto(dt, tmp5, where=t2)
-    return dx.reshape(shape), dt.reshape(shape)
+    np.putmask(dt, t2, tmp5)
+    if shape is not None:
+        dx, dt = dx.reshape(shape), dt.reshape(shape)
+    return dx, dt
 
 
 class SmoothL1:
     """Smooth L1 loss (elementwise, no reduction): out = np.where(beta > np.abs(t - x), (x - t)**2/(2*beta), np.abs(t - x) - beta/2)
     forward caches local = np.where(beta <= np.abs(t - x), -np.sign(t - x), (x - t)/beta)
-    forward caches local1 = np.where(beta <= np.abs(t - x), np.sign(t - x), (t - x)/beta)
     backward: as :func:`smooth_l1_backward`."""
 
     def __init__(self, beta=1.0):
         self.beta = float(beta)
 
     def forward(self, x, t):
-        shape = np.shape(x)
-        x, t = _as_arrays(x, t)
+        if type(x) is np.ndarray and type(t) is np.ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, t = _as_arrays(x, t)
         beta = self.beta
         t0 = beta**(-1.0)
         tmp = np.subtract(t, x)
@@ -1416,32 +1776,29 @@ class SmoothL1:
         t2 = tmp1
         tmp2 = np.abs(t1)
         t3 = tmp2
-        tmp3 = np.sign(t1)
-        t4 = tmp3
-        mask = (beta <= t3)
-        t5 = mask
         out = np.subtract(t3, (0.5)*beta)
-        tmp5 = np.square(t2)
-        np.multiply(tmp5, (0.5)*t0, out=tmp5)
-        np.copyto(out, tmp5, where=(beta > t3))
+        tmp4 = np.square(t2)
+        np.multiply(tmp4, (0.5)*t0, out=tmp4)
+        np.putmask(out, (beta > t3), tmp4)
         local = np.multiply(t2, t0)
-        tmp7 = np.negative(t4)
-        np.copyto(local, tmp7, where=t5)
-        local1 = np.multiply(t1, t0)
-        np.copyto(local1, t4, where=t5)
+        tmp6 = np.sign(t1)
+        np.negative(tmp6, out=tmp6)
+        np.putmask(local, (beta <= t3), tmp6)
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        self.local1 = local1.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        # dL/dt = dout*local1
+        # dL/dt = -dout*local
+        ft = _floating(dout)
         local = self.local
-        local1 = self.local1
-        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
-        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=_floating(dout)))
+        tmp = np.multiply(dout, local, out=np.empty_like(dout, dtype=ft))
+        dx = tmp
+        dt = np.negative(dx, out=np.empty_like(dout, dtype=ft))
         return dx, dt
 
 
@@ -1453,46 +1810,52 @@ def l1_backward(dout, x, t):
     """
     # dL/dx = -dout*np.sign(t - x)
     # dL/dt = dout*np.sign(t - x)
-    shape = np.shape(dout)
-    dout, x, t = _as_arrays(dout, x, t)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and type(t) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x, t = _as_arrays(dout, x, t)
     tmp = np.subtract(t, x)
-    np.sign(tmp, out=tmp)
-    np.multiply(tmp, dout, out=tmp)
-    t0 = tmp
-    dx = np.negative(t0)
-    dt = np.copy(t0)
-    return dx.reshape(shape), dt.reshape(shape)
+    tmp1 = np.sign(tmp)
+    np.multiply(tmp1, dout, out=tmp1)
+    dt = tmp1
+    dx = np.negative(dt)
+    if shape is not None:
+        dx, dt = dx.reshape(shape), dt.reshape(shape)
+    return dx, dt
 
 
 class L1:
     """L1 loss (elementwise, no reduction): |x − t|: out = np.abs(t - x)
     forward caches local = -np.sign(t - x)
-    forward caches local1 = np.sign(t - x)
     backward: as :func:`l1_backward`."""
 
     def forward(self, x, t):
-        shape = np.shape(x)
-        x, t = _as_arrays(x, t)
+        if type(x) is np.ndarray and type(t) is np.ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, t = _as_arrays(x, t)
         tmp = np.subtract(t, x)
         t0 = tmp
-        tmp1 = np.sign(t0)
-        t1 = tmp1
         out = np.abs(t0)
-        local = np.negative(t1)
-        local1 = np.copy(t1)
+        local = np.sign(t0)
+        np.negative(local, out=local)
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        self.local1 = local1.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        # dL/dt = dout*local1
+        # dL/dt = -dout*local
+        ft = _floating(dout)
         local = self.local
-        local1 = self.local1
-        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
-        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=_floating(dout)))
+        tmp = np.multiply(dout, local, out=np.empty_like(dout, dtype=ft))
+        dx = tmp
+        dt = np.negative(dx, out=np.empty_like(dout, dtype=ft))
         return dx, dt
 
 
@@ -1500,71 +1863,64 @@ def log_cosh_backward(dout, x, t):
     """Log-cosh loss (elementwise, no reduction): log(cosh(x − t)) backward: the gradients of the loss w.r.t. x, t.
 
     dL/dx = dout - 2*dout*np.exp(2*t - 2*x)/(np.exp(2*t - 2*x) + 1)
-      computed as dout*(2*sigmoid(2*x - 2*t) - 1)  (proven equal; sigmoid)
+      computed as -dout*np.tanh(t - x)  (proven equal; sigmoid, tanh of half)
     dL/dt = 2*dout*np.exp(2*t - 2*x)/(np.exp(2*t - 2*x) + 1) - dout
-      computed as dout*(2*sigmoid(2*t - 2*x) - 1)  (proven equal; sigmoid)
+      computed as dout*np.tanh(t - x)  (proven equal; sigmoid, tanh of half)
     """
     # dL/dx = dout - 2*dout*np.exp(2*t - 2*x)/(np.exp(2*t - 2*x) + 1)
     # dL/dt = 2*dout*np.exp(2*t - 2*x)/(np.exp(2*t - 2*x) + 1) - dout
-    shape = np.shape(dout)
-    dout, x, t = _as_arrays(dout, x, t)
-    tmp = np.multiply(t, 2.0)
-    tmp1 = np.multiply(x, 2.0)
-    np.subtract(tmp, tmp1, out=tmp)
-    t0 = tmp
-    tmp2 = np.negative(t0)
-    dx = _sigmoid(tmp2)
-    np.multiply(dx, 2.0, out=dx)
-    np.subtract(dx, 1.0, out=dx)
-    np.multiply(dx, dout, out=dx)
-    dt = _sigmoid(t0)
-    np.multiply(dt, 2.0, out=dt)
-    np.subtract(dt, 1.0, out=dt)
-    np.multiply(dt, dout, out=dt)
-    return dx.reshape(shape), dt.reshape(shape)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and type(t) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x, t = _as_arrays(dout, x, t)
+    tmp = np.subtract(t, x)
+    np.tanh(tmp, out=tmp)
+    np.multiply(tmp, dout, out=tmp)
+    dt = tmp
+    dx = np.negative(dt)
+    if shape is not None:
+        dx, dt = dx.reshape(shape), dt.reshape(shape)
+    return dx, dt
 
 
 class LogCosh:
     """Log-cosh loss (elementwise, no reduction): log(cosh(x − t)): out = x + np.log(np.exp(2*t - 2*x) + 1) - t - np.log(2)
 
     forward computed as x + softplus(2*(t - x)) - t - np.log(2) (proven equal; softplus, common factor)
-    forward caches local = 2*sigmoid(2*x - 2*t) - 1
-    forward caches local1 = 2*sigmoid(2*t - 2*x) - 1
+    forward caches local = -np.tanh(t - x)
     backward: as :func:`log_cosh_backward`."""
 
     def forward(self, x, t):
-        shape = np.shape(x)
-        x, t = _as_arrays(x, t)
+        if type(x) is np.ndarray and type(t) is np.ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, t = _as_arrays(x, t)
         tmp = np.subtract(t, x)
         t0 = tmp
-        tmp1 = np.multiply(t, 2.0)
-        tmp2 = np.multiply(x, 2.0)
-        np.subtract(tmp1, tmp2, out=tmp1)
-        t1 = tmp1
-        out = np.multiply(t0, 2.0)
-        np.logaddexp(0.0, out, out=out)
+        tmp1 = np.multiply(t0, 2.0)
+        out = _softplus(tmp1)
         np.subtract(out, t0, out=out)
         np.subtract(out, 0.6931471805599453, out=out)
-        tmp4 = np.negative(t1)
-        local = _sigmoid(tmp4)
-        np.multiply(local, 2.0, out=local)
-        np.subtract(local, 1.0, out=local)
-        local1 = _sigmoid(t1)
-        np.multiply(local1, 2.0, out=local1)
-        np.subtract(local1, 1.0, out=local1)
+        np.tanh(t0, out=t0)
+        np.negative(t0, out=t0)
+        local = t0
+        if shape is not None:
+            out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        self.local1 = local1.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
-        # dL/dt = dout*local1
+        # dL/dt = -dout*local
+        ft = _floating(dout)
         local = self.local
-        local1 = self.local1
-        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
-        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=_floating(dout)))
+        tmp = np.multiply(dout, local, out=np.empty_like(dout, dtype=ft))
+        dx = tmp
+        dt = np.negative(dx, out=np.empty_like(dout, dtype=ft))
         return dx, dt
 
 
@@ -1576,8 +1932,11 @@ def hinge_backward(dout, x, t):
     """
     # dL/dx = (-dout*t)*(t*x < 1)
     # dL/dt = (-dout*x)*(t*x < 1)
-    shape = np.shape(dout)
-    dout, x, t = _as_arrays(dout, x, t)
+    if type(dout) is np.ndarray and type(x) is np.ndarray and type(t) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+        shape = None          # used as they are: no conversion, no reshape
+    else:
+        shape = np.shape(dout)
+        dout, x, t = _as_arrays(dout, x, t)
     tmp = np.multiply(t, x)
     mask = (tmp < 1.0)
     t0 = mask
@@ -1587,7 +1946,9 @@ def hinge_backward(dout, x, t):
     dt = np.multiply(dout, x)
     np.negative(dt, out=dt)
     np.multiply(dt, t0, out=dt)
-    return dx.reshape(shape), dt.reshape(shape)
+    if shape is not None:
+        dx, dt = dx.reshape(shape), dt.reshape(shape)
+    return dx, dt
 
 
 class Hinge:
@@ -1597,29 +1958,35 @@ class Hinge:
     backward: as :func:`hinge_backward`."""
 
     def forward(self, x, t):
-        shape = np.shape(x)
-        x, t = _as_arrays(x, t)
+        if type(x) is np.ndarray and type(t) is np.ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+            shape = None          # used as they are: no conversion, no reshape
+        else:
+            shape = np.shape(x)
+            x, t = _as_arrays(x, t)
         tmp = np.multiply(t, x)
         t0 = tmp
         mask = (t0 < 1.0)
         t1 = mask
         out = np.subtract(1.0, t0)
-        np.maximum(out, 0.0, out=out)
+        np.clip(out, 0.0, np.inf, out=out)
         local = np.negative(t)
         np.multiply(local, t1, out=local)
         local1 = np.negative(x)
         np.multiply(local1, t1, out=local1)
+        if shape is not None:
+            out, local, local1 = out.reshape(shape), local.reshape(shape), local1.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
-        self.local = local.reshape(shape)
-        self.local1 = local1.reshape(shape)
-        return out.reshape(shape)
+        self.local = local
+        self.local1 = local1
+        return out
 
     def backward(self, dout):
         # dL/dx = dout*local
         # dL/dt = dout*local1
+        ft = _floating(dout)
         local = self.local
         local1 = self.local1
-        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
-        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=_floating(dout)))
+        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=ft))
+        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=ft))
         return dx, dt

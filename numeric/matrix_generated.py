@@ -18,25 +18,28 @@ import numpy as np
 def _floating(*values):
     """The floating dtype the values are computed in: that of their float arrays (float32
     stays float32; float32 with float64 is float64), float64 when none is floating."""
+    if len(values) == 1 and type(values[0]) is np.ndarray and values[0].dtype.kind == "f":
+        return values[0].dtype        # the common case, without the general walk
     floats = [d for d in (np.asarray(v).dtype for v in values if not isinstance(v, (int, float)))
               if d.kind == "f"]
     return np.result_type(*floats) if floats else np.dtype(np.float64)
 
 
 def _sigmoid(u):
-    """1/(1 + exp(-u)) without overflow: exp is only taken of -|u| <= 0."""
-    z = np.abs(u)
-    np.negative(z, out=z)
-    np.exp(z, out=z)                  # exp(-|u|), in (0, 1]
-    s = np.add(z, 1.0)
-    np.divide(1.0, s, out=s)          # sigmoid(|u|)
-    np.multiply(z, s, out=z)          # sigmoid(-|u|) = exp(-|u|)/(1 + exp(-|u|))
-    np.copyto(s, z, where=u < 0)
+    """1/(1 + exp(-u)) in four in-place passes: where exp(-u) overflows (u < -709.78) it is
+    inf and the result the correct 0 (quietly: the overflow is not an error here)."""
+    s = np.negative(u)
+    with np.errstate(over="ignore"):
+        np.exp(s, out=s)
+    np.add(s, 1.0, out=s)
+    np.divide(1.0, s, out=s)
     return s
 
 
 def _rows(x):
     """x as rows (N, D): a higher-rank x is flattened after its first axis, as the book does."""
+    if type(x) is np.ndarray and x.ndim == 2:
+        return x                      # rows already: no call (it counts at batch 100)
     return np.reshape(x, (np.shape(x)[0], -1))
 
 
@@ -162,7 +165,7 @@ class Affine:
         x = _rows(x)
         W = self.W
         b = self.b
-        out = x @ W + b
+        out = np.add(x @ W, b)
         self.x = x
         return out
 
@@ -179,7 +182,8 @@ def softmax_backward(dout, out):
 
     dL/dx = (dout - np.sum(dout*out, axis=1, keepdims=True))*out
     """
-    dx = out*(dout - np.sum(dout*out, axis=1, keepdims=True))
+    dx = np.subtract(dout, np.einsum('ij,ij->i', dout, out)[:, None])
+    np.multiply(dx, out, out=dx)
     return dx
 
 
@@ -198,10 +202,12 @@ class Softmax:
 
     def forward(self, x):
         t0 = np.max(x, axis=1, keepdims=True)
-        t1 = x - t0
-        t2 = np.exp(t1)
+        t1 = np.subtract(x, t0)
+        np.exp(t1, out=t1)
+        t2 = t1
         t3 = 1/np.sum(t2, axis=1, keepdims=True)
-        out = t2*t3
+        np.multiply(t2, t3, out=t2)
+        out = t2
         self.out = out
         return out
 
@@ -222,7 +228,8 @@ def softmax_with_loss_backward(dout, y, t):
         dx = y*t0
         dx[np.arange(dx.shape[0]), t] += -dout/N
     else:
-        dx = t1*(y - t)
+        dx = np.subtract(y, t)
+        np.multiply(dx, t1, out=dx)
     return dx
 
 
@@ -242,16 +249,18 @@ class SoftmaxWithLoss:
 
     def forward(self, x, t):
         N = x.shape[0]
-        t0 = np.max(x, axis=1, keepdims=True)
-        t1 = x - t0
-        t2 = np.exp(t1)
-        t3 = np.sum(t2, axis=1, keepdims=True)
-        t4 = 1/t3
-        y = t2*t4
+        t1 = np.max(x, axis=1, keepdims=True)
+        t2 = np.subtract(x, t1)
+        np.exp(t2, out=t2)
+        t3 = t2
+        t0 = np.sum(t3, axis=1, keepdims=True)
+        t4 = 1/t0
+        np.multiply(t3, t4, out=t3)
+        y = t3
         if np.ndim(t) == 1:      # label indices, not one-hot rows
-            out = -np.sum((x - t0 - np.log(t3))[np.arange(t.shape[0]), t])/N
+            out = -np.sum(-(t1)[:, 0] - (np.log(t0))[:, 0] + (x)[np.arange(t.shape[0]), t])/N
         else:
-            out = -np.sum(t*(x - t0 - np.log(t3)))/N
+            out = -(np.vdot(t, x) + -1.0*np.einsum('ij,i->', t, t1[:, 0]) + -1.0*np.einsum('ij,i->', t, (np.log(t0))[:, 0]))/N
         self.y = y
         self.t = t
         return out
@@ -268,7 +277,8 @@ def mse_backward(dout, x, t):
     """
     N = x.shape[0]
     t0 = dout/N
-    dx = t0*(x - t)
+    dx = np.subtract(x, t)
+    np.multiply(dx, t0, out=dx)
     return dx
 
 
@@ -304,13 +314,17 @@ def batchnorm_backward(dout, std, xn, gamma):
     """
     N = dout.shape[0]
     D = dout.shape[1]
-    t0 = dout*xn
-    t1 = np.sum(dout, axis=0, keepdims=True)
-    t2 = np.sum(t0, axis=0, keepdims=True)
-    t3 = gamma/(std*N)
-    dx = t3*(dout*N - t1 - t2*xn)
-    dgamma = np.reshape(t2, (D,))
-    dbeta = np.reshape(t1, (D,))
+    t0 = np.sum(dout, axis=0, keepdims=True)
+    t1 = np.einsum('ij,ij->j', dout, xn)[None, :]
+    t2 = gamma/(std*N)
+    tmp = np.multiply(t0, N**(-1.0))
+    tmp1 = np.multiply(t1, N**(-1.0))
+    dx = np.multiply(tmp1, xn)
+    np.add(tmp, dx, out=dx)
+    np.subtract(dout, dx, out=dx)
+    np.multiply(dx, N*t2, out=dx)
+    dgamma = np.reshape(t1, (D,))
+    dbeta = np.reshape(t0, (D,))
     return dx, dgamma, dbeta
 
 
@@ -343,17 +357,25 @@ class BatchNormalization:
         beta = self.beta
         eps = self.eps
         if not train_flg:
-            xc = x - self.running_mean
+            xc = np.subtract(x, self.running_mean)
             std = np.sqrt(eps + self.running_var)
-            xn = xc/std
-            out = gamma*xn + beta
+            tmp = np.divide(1.0, std)
+            np.multiply(xc, tmp, out=xc)
+            xn = xc
+            np.multiply(gamma, xn, out=xn)
+            np.add(xn, beta, out=xn)
+            out = xn
             return out.reshape(self.original_x_shape)
         mu = np.mean(x, axis=0, keepdims=True)
-        xc = x - mu
-        var = np.mean(xc**2, axis=0, keepdims=True)
-        std = np.sqrt(var + eps)
-        xn = xc/std
-        out = gamma*xn + beta
+        xc = np.subtract(x, mu)
+        var = np.einsum('ij,ij->j', xc, xc)[None, :]/(xc.shape[0])
+        std = np.add(var, eps)
+        np.sqrt(std, out=std)
+        tmp = np.divide(1.0, std)
+        np.multiply(xc, tmp, out=xc)
+        xn = xc
+        out = np.multiply(gamma, xn)
+        np.add(out, beta, out=out)
         if self.running_mean is None:
             self.running_mean = np.zeros_like(mu)
             self.running_var = np.zeros_like(var)
@@ -381,8 +403,13 @@ def layernorm_backward(dout, std, xn, gamma):
     """
     D = dout.shape[1]
     t0 = 1.0/(std*D)
-    dx = t0*(dout*gamma*D - xn*np.sum(dout*gamma*xn, axis=1, keepdims=True) - np.sum(dout*gamma, axis=1, keepdims=True))
-    dgamma = np.sum(dout*xn, axis=0)
+    dx = np.multiply(dout, D)
+    np.multiply(dx, gamma, out=dx)
+    np.subtract(dx, np.einsum('ij,j->i', dout, gamma)[:, None], out=dx)
+    tmp1 = np.multiply(np.einsum('ij,j,ij->i', dout, gamma, xn)[:, None], xn)
+    np.subtract(dx, tmp1, out=dx)
+    np.multiply(dx, t0, out=dx)
+    dgamma = np.einsum('ij,ij->j', dout, xn)
     dbeta = np.sum(dout, axis=0)
     return dx, dgamma, dbeta
 
@@ -411,11 +438,15 @@ class LayerNorm:
         beta = self.beta
         eps = self.eps
         mu = np.mean(x, axis=1, keepdims=True)
-        xc = x - mu
-        var = np.mean(xc**2, axis=1, keepdims=True)
-        std = np.sqrt(var + eps)
-        xn = xc/std
-        out = gamma*xn + beta
+        xc = np.subtract(x, mu)
+        var = np.einsum('ij,ij->i', xc, xc)[:, None]/(xc.shape[1])
+        std = np.add(var, eps)
+        np.sqrt(std, out=std)
+        tmp = np.divide(1.0, std)
+        np.multiply(xc, tmp, out=xc)
+        xn = xc
+        out = np.multiply(gamma, xn)
+        np.add(out, beta, out=out)
         self.std = std
         self.xn = xn
         return out
@@ -432,7 +463,7 @@ def dropout_backward(dout, mask):
 
     dL/dx = dout*mask
     """
-    dx = dout*mask
+    dx = np.multiply(dout, mask)
     return dx
 
 
@@ -453,7 +484,7 @@ class Dropout:
         if not train_flg:
             return x * (1.0 - self.dropout_ratio)
         mask = self.rng.random(np.shape(x)) > self.dropout_ratio
-        out = mask*x
+        out = np.multiply(mask, x)
         self.mask = mask
         return out
 
@@ -502,7 +533,7 @@ class Convolution:
         FH = W.shape[2]
         FW = W.shape[3]
         col = _windows(x, FH, FW, stride, pad)
-        out = np.reshape(b, (FN, 1, 1)) + np.tensordot(col, W, axes=([1, 2, 3], [1, 2, 3])).transpose(0, 3, 1, 2)
+        out = np.add(np.tensordot(col, W, axes=([1, 2, 3], [1, 2, 3])).transpose(0, 3, 1, 2), np.reshape(b, (FN, 1, 1)))
         self.col = col
         self.x_shape = np.shape(x)
         return out
@@ -662,7 +693,8 @@ def sigmoid_with_loss_backward(dout, y, t):
     """
     N = y.shape[0]
     t0 = dout/N
-    dx = t0*(y - t)
+    dx = np.subtract(y, t)
+    np.multiply(dx, t0, out=dx)
     return dx
 
 
@@ -701,9 +733,11 @@ def rnn_backward(dout, out, Wx, Wh, x, h_prev):
     dL/dWh = h_prev.T @ (dout*(1 - out**2))
     dL/db = np.sum(dout*(1 - out**2), axis=0)
     """
-    t0 = out**2
-    t1 = 1.0 - t0
-    t2 = dout*t1
+    t0 = np.square(out)
+    np.subtract(1.0, t0, out=t0)
+    t1 = t0
+    np.multiply(dout, t1, out=t1)
+    t2 = t1
     dx = t2 @ Wx.T
     dh_prev = t2 @ Wh.T
     dWx = x.T @ t2
@@ -731,8 +765,10 @@ class RNN:
         Wx = self.Wx
         Wh = self.Wh
         b = self.b
-        t = h_prev @ Wh + x @ Wx + b
-        out = np.tanh(t)
+        t = np.add(h_prev @ Wh, x @ Wx)
+        np.add(t, b, out=t)
+        np.tanh(t, out=t)
+        out = t
         self.out = out
         self.x = x
         self.h_prev = h_prev
@@ -756,26 +792,48 @@ def lstm_backward(dh_next, dc_next, f, g, i, o, tc, c_prev, Wx, Wh, x, h_prev):
     dL/dWh = h_prev.T @ np.concatenate([-(f - 1)*(dc_next - (tc**2 - 1)*dh_next*o)*c_prev*f, (1 - g**2)*((1 - tc**2)*dh_next*o + dc_next)*i, -(i - 1)*(dc_next - (tc**2 - 1)*dh_next*o)*g*i, (1 - o)*dh_next*tc*o], axis=1)
     dL/db = np.sum(np.concatenate([-(f - 1)*(dc_next - (tc**2 - 1)*dh_next*o)*c_prev*f, (1 - g**2)*((1 - tc**2)*dh_next*o + dc_next)*i, -(i - 1)*(dc_next - (tc**2 - 1)*dh_next*o)*g*i, (1 - o)*dh_next*tc*o], axis=1), axis=0)
     """
-    t0 = g**2
-    t1 = tc**2
-    t2 = 1.0 - o
-    t3 = 1.0 - t0
-    t4 = 1.0 - t1
-    t5 = f - 1.0
-    t6 = i - 1.0
-    t7 = t1 - 1.0
-    t8 = dh_next*o*t4
-    t9 = dc_next + t8
-    t10 = i*t3*t9
-    t11 = -dh_next*o*t7
-    t12 = dc_next + t11
-    t13 = dh_next*o*t2*tc
-    t14 = -c_prev*f*t12*t5
-    t15 = -g*i*t12*t6
+    t0 = np.square(g)
+    t1 = np.square(tc)
+    t2 = np.subtract(1.0, o)
+    np.subtract(1.0, t0, out=t0)
+    t3 = t0
+    t4 = np.subtract(1.0, t1)
+    t5 = np.subtract(f, 1.0)
+    t6 = np.subtract(i, 1.0)
+    np.subtract(t1, 1.0, out=t1)
+    t7 = t1
+    np.multiply(dh_next, t4, out=t4)
+    np.multiply(t4, o, out=t4)
+    t8 = t4
+    np.add(dc_next, t8, out=t8)
+    t9 = t8
+    np.multiply(t3, t9, out=t3)
+    np.multiply(t3, i, out=t3)
+    t10 = t3
+    np.multiply(dh_next, t7, out=t7)
+    np.multiply(t7, o, out=t7)
+    np.negative(t7, out=t7)
+    t11 = t7
+    np.add(dc_next, t11, out=t11)
+    t12 = t11
+    np.multiply(dh_next, t2, out=t2)
+    np.multiply(t2, tc, out=t2)
+    np.multiply(t2, o, out=t2)
+    t13 = t2
+    t14 = np.multiply(c_prev, t12)
+    np.multiply(t14, t5, out=t14)
+    np.multiply(t14, f, out=t14)
+    np.negative(t14, out=t14)
+    np.multiply(g, t12, out=t12)
+    np.multiply(t12, t6, out=t12)
+    np.multiply(t12, i, out=t12)
+    np.negative(t12, out=t12)
+    t15 = t12
     t16 = np.concatenate([t14, t10, t15, t13], axis=1)
     dx = t16 @ Wx.T
     dh_prev = t16 @ Wh.T
-    dc_prev = f*t9
+    np.multiply(t9, f, out=t9)
+    dc_prev = t9
     dWx = x.T @ t16
     dWh = h_prev.T @ t16
     db = np.sum(t16, axis=0)
@@ -809,14 +867,17 @@ class LSTM:
         Wh = self.Wh
         b = self.b
         H = h_prev.shape[1]
-        A = h_prev @ Wh + x @ Wx + b
+        A = np.add(h_prev @ Wh, x @ Wx)
+        np.add(A, b, out=A)
         f = _sigmoid(A[:, :H])
         g = np.tanh(A[:, H:2*H])
         i = _sigmoid(A[:, 2*H:3*H])
         o = _sigmoid(A[:, 3*H:])
-        c_next = c_prev*f + g*i
+        c_next = np.multiply(c_prev, f)
+        tmp1 = np.multiply(g, i)
+        np.add(c_next, tmp1, out=c_next)
         tc = np.tanh(c_next)
-        h_next = o*tc
+        h_next = np.multiply(tc, o)
         out = (h_next, c_next)
         self.f = f
         self.g = g
@@ -846,21 +907,36 @@ def gru_backward(dout, z, r, hh, h_prev, Wx, Wh, x):
     dL/db = np.concatenate([np.sum(dout*(z - 1)*(h_prev - hh)*z, axis=0), np.sum((1 - r)*h_prev*r*((dout*(1 - hh**2)*z) @ (Wh[:, 2*H:]).T), axis=0), np.sum(dout*(1 - hh**2)*z, axis=0)], axis=0)
     """
     H = dout.shape[1]
-    t0 = hh**2
-    t1 = 1.0 - r
-    t2 = 1.0 - t0
-    t3 = h_prev - hh
-    t4 = z - 1.0
+    t0 = np.square(hh)
+    t1 = np.subtract(1.0, r)
+    np.subtract(1.0, t0, out=t0)
+    t2 = t0
+    t3 = np.subtract(h_prev, hh)
+    t4 = np.subtract(z, 1.0)
     t5 = h_prev.T
     t6 = x.T
-    t7 = dout*t2*z
-    t8 = dout*t3*t4*z
+    np.multiply(dout, t2, out=t2)
+    np.multiply(t2, z, out=t2)
+    t7 = t2
+    np.multiply(dout, t3, out=t3)
+    np.multiply(t3, t4, out=t3)
+    np.multiply(t3, z, out=t3)
+    t8 = t3
     t9 = Wh[:, 2*H:]
     t10 = t9.T
     t11 = t7 @ t10
-    t12 = h_prev*r*t1*t11
-    dx = t12 @ (Wx[:, H:2*H]).T + t7 @ (Wx[:, 2*H:]).T + t8 @ (Wx[:, :H]).T
-    dh_prev = t12 @ (Wh[:, H:2*H]).T + t8 @ (Wh[:, :H]).T + dout*(1.0 - z) + r*t11
+    np.multiply(h_prev, t1, out=t1)
+    np.multiply(t1, t11, out=t1)
+    np.multiply(t1, r, out=t1)
+    t12 = t1
+    dx = np.add(t12 @ (Wx[:, H:2*H]).T, t7 @ (Wx[:, 2*H:]).T)
+    np.add(dx, t8 @ (Wx[:, :H]).T, out=dx)
+    dh_prev = np.subtract(1.0, z)
+    np.multiply(dh_prev, dout, out=dh_prev)
+    tmp1 = np.multiply(t11, r)
+    np.add(dh_prev, tmp1, out=dh_prev)
+    np.add(dh_prev, t12 @ (Wh[:, H:2*H]).T, out=dh_prev)
+    np.add(dh_prev, t8 @ (Wh[:, :H]).T, out=dh_prev)
     dWx = np.concatenate([t6 @ t8, t6 @ t12, t6 @ t7], axis=1)
     dWh = np.concatenate([t5 @ t8, t5 @ t12, (h_prev*r).T @ t7], axis=1)
     db = np.concatenate([np.sum(t8, axis=0), np.sum(t12, axis=0), np.sum(t7, axis=0)], axis=0)
@@ -889,10 +965,19 @@ class GRU:
         Wh = self.Wh
         b = self.b
         H = h_prev.shape[1]
-        z = _sigmoid(h_prev @ Wh[:, :H] + x @ Wx[:, :H] + b[:H])
-        r = _sigmoid(h_prev @ Wh[:, H:2*H] + x @ Wx[:, H:2*H] + b[H:2*H])
-        hh = np.tanh(x @ Wx[:, 2*H:] + (h_prev*r) @ Wh[:, 2*H:] + b[2*H:])
-        out = hh*z + h_prev - h_prev*z
+        tmp = np.add(h_prev @ Wh[:, :H], x @ Wx[:, :H])
+        np.add(tmp, b[:H], out=tmp)
+        z = _sigmoid(tmp)
+        tmp = np.add(h_prev @ Wh[:, H:2*H], x @ Wx[:, H:2*H])
+        np.add(tmp, b[H:2*H], out=tmp)
+        r = _sigmoid(tmp)
+        hh = np.add((h_prev*r) @ Wh[:, 2*H:], x @ Wx[:, 2*H:])
+        np.add(hh, b[2*H:], out=hh)
+        np.tanh(hh, out=hh)
+        out = np.multiply(hh, z)
+        tmp1 = np.multiply(h_prev, z)
+        np.subtract(out, tmp1, out=out)
+        np.add(out, h_prev, out=out)
         self.z = z
         self.r = r
         self.hh = hh
@@ -1130,7 +1215,7 @@ class TimeAffine:
     def forward(self, x):
         W = self.W
         b = self.b
-        out = np.tensordot(x, W, axes=([2], [0])) + b
+        out = np.add(np.tensordot(x, W, axes=([2], [0])), b)
         self.x = x
         return out
 
@@ -1149,7 +1234,8 @@ def time_softmax_with_loss_backward(dout, y, t):
     N = y.shape[0]
     T = y.shape[1]
     t0 = dout/(N*T)
-    dx = t0*(y - t)
+    dx = np.subtract(y, t)
+    np.multiply(dx, t0, out=dx)
     return dx
 
 
@@ -1171,13 +1257,15 @@ class TimeSoftmaxWithLoss:
         t = _onehot(t, x)
         N = x.shape[0]
         T = x.shape[1]
-        t0 = np.max(x, axis=2, keepdims=True)
-        t1 = x - t0
-        t2 = np.exp(t1)
-        t3 = np.sum(t2, axis=2, keepdims=True)
-        t4 = 1/t3
-        y = t2*t4
-        out = -np.sum(t*(x - t0 - np.log(t3)))/(N*T)
+        t1 = np.max(x, axis=2, keepdims=True)
+        t2 = np.subtract(x, t1)
+        np.exp(t2, out=t2)
+        t3 = t2
+        t0 = np.sum(t3, axis=2, keepdims=True)
+        t4 = 1/t0
+        np.multiply(t3, t4, out=t3)
+        y = t3
+        out = -(np.vdot(t, x) + -1.0*np.einsum('ijk,ij->', t, t1[:, :, 0]) + -1.0*np.einsum('ijk,ij->', t, (np.log(t0))[:, :, 0]))/(N*T)
         self.y = y
         self.t = t
         return out
@@ -1192,7 +1280,7 @@ def time_dropout_backward(dout, mask):
 
     dL/dx = dout*mask
     """
-    dx = dout*mask
+    dx = np.multiply(dout, mask)
     return dx
 
 
@@ -1213,7 +1301,7 @@ class TimeDropout:
         if not train_flg:
             return x
         mask = (self.rng.random(np.shape(x)) > self.dropout_ratio).astype(np.result_type(x, np.float16)) / (1.0 - self.dropout_ratio)
-        out = mask*x
+        out = np.multiply(mask, x)
         self.mask = mask
         return out
 
@@ -1228,13 +1316,13 @@ def time_attention_backward(dout, a, hs_enc, hs_dec):
     dL/dhs_enc = np.einsum('nuh,nut->nth', dout, a) + np.einsum('nut,nuh->nth', (np.einsum('nuh,nth->nut', dout, hs_enc) - np.sum(a*np.einsum('nuh,nth->nut', dout, hs_enc), axis=2, keepdims=True))*a, hs_dec)
     dL/dhs_dec = np.einsum('nut,nth->nuh', (np.einsum('nuh,nth->nut', dout, hs_enc) - np.sum(a*np.einsum('nuh,nth->nut', dout, hs_enc), axis=2, keepdims=True))*a, hs_enc)
     """
-    t0 = np.einsum('nuh,nth->nut', dout, hs_enc, optimize=True)
-    t1 = a*t0
-    t2 = np.sum(t1, axis=2, keepdims=True)
-    t3 = t0 - t2
-    t4 = a*t3
-    dhs_enc = np.einsum('nuh,nut->nth', dout, a, optimize=True) + np.einsum('nut,nuh->nth', t4, hs_dec, optimize=True)
-    dhs_dec = np.einsum('nut,nth->nuh', t4, hs_enc, optimize=True)
+    t1 = np.einsum('nuh,nth->nut', dout, hs_enc, optimize=True)
+    t0 = np.einsum('ijk,ijk->ij', t1, a)[:, :, None]
+    t2 = np.subtract(t1, t0)
+    np.multiply(t2, a, out=t2)
+    t3 = t2
+    dhs_enc = np.add(np.einsum('nuh,nut->nth', dout, a, optimize=True), np.einsum('nut,nuh->nth', t3, hs_dec, optimize=True))
+    dhs_dec = np.einsum('nut,nth->nuh', t3, hs_enc, optimize=True)
     return dhs_enc, dhs_dec
 
 
@@ -1255,10 +1343,12 @@ class TimeAttention:
     def forward(self, hs_enc, hs_dec):
         s = np.einsum('nth,nuh->nut', hs_enc, hs_dec, optimize=True)
         t0 = np.max(s, axis=2, keepdims=True)
-        t1 = s - t0
-        t2 = np.exp(t1)
+        t1 = np.subtract(s, t0)
+        np.exp(t1, out=t1)
+        t2 = t1
         t3 = 1/np.sum(t2, axis=2, keepdims=True)
-        a = t2*t3
+        np.multiply(t2, t3, out=t2)
+        a = t2
         out = np.einsum('nut,nth->nuh', a, hs_enc, optimize=True)
         self.a = a
         self.hs_enc = hs_enc
@@ -1277,8 +1367,8 @@ def weight_sum_backward(dout, ar, hs):
     dL/da = np.sum(hs*np.expand_dims(dout, 1), axis=2)
     """
     t0 = np.expand_dims(dout, 1)
-    dhs = ar*t0
-    da = np.sum(hs*t0, axis=2)
+    dhs = np.multiply(ar, t0)
+    da = np.einsum('ijk,ik->ij', hs, t0[:, 0, :])
     return dhs, da
 
 
@@ -1299,7 +1389,7 @@ class WeightSum:
         N = hs.shape[0]
         T = hs.shape[1]
         ar = np.reshape(a, (N, T, 1))
-        t = ar*hs
+        t = np.multiply(ar, hs)
         out = np.sum(t, axis=1)
         self.ar = ar
         self.hs = hs
@@ -1316,13 +1406,13 @@ def attention_weight_backward(dout, out, hr, hs):
     dL/dhs = hr*np.expand_dims((dout - np.sum(dout*out, axis=1, keepdims=True))*out, 2)
     dL/dh = np.sum(hs*np.expand_dims((dout - np.sum(dout*out, axis=1, keepdims=True))*out, 2), axis=1)
     """
-    t0 = dout*out
-    t1 = np.sum(t0, axis=1, keepdims=True)
-    t2 = dout - t1
-    t3 = out*t2
-    t4 = np.expand_dims(t3, 2)
-    dhs = hr*t4
-    dh = np.sum(hs*t4, axis=1)
+    t0 = np.einsum('ij,ij->i', dout, out)[:, None]
+    t1 = np.subtract(dout, t0)
+    np.multiply(out, t1, out=t1)
+    t2 = t1
+    t3 = np.expand_dims(t2, 2)
+    dhs = np.multiply(hr, t3)
+    dh = np.einsum('ijk,ij->ik', hs, t3[:, :, 0])
     return dhs, dh
 
 
@@ -1345,13 +1435,15 @@ class AttentionWeight:
         N = hs.shape[0]
         H = hs.shape[2]
         hr = np.reshape(h, (N, 1, H))
-        t = hr*hs
+        t = np.multiply(hr, hs)
         s = np.sum(t, axis=2)
         t0 = np.max(s, axis=1, keepdims=True)
-        t1 = s - t0
-        t2 = np.exp(t1)
+        t1 = np.subtract(s, t0)
+        np.exp(t1, out=t1)
+        t2 = t1
         t3 = 1/np.sum(t2, axis=1, keepdims=True)
-        out = t2*t3
+        np.multiply(t2, t3, out=t2)
+        out = t2
         self.out = out
         self.hr = hr
         self.hs = hs
@@ -1368,16 +1460,17 @@ def attention_backward(dout, hr, a, ar, hs):
     dL/dhs = ar*np.expand_dims(dout, 1) + hr*np.expand_dims((np.sum(hs*np.expand_dims(dout, 1), axis=2) - np.sum(a*np.sum(hs*np.expand_dims(dout, 1), axis=2), axis=1, keepdims=True))*a, 2)
     dL/dh = np.sum(hs*np.expand_dims((np.sum(hs*np.expand_dims(dout, 1), axis=2) - np.sum(a*np.sum(hs*np.expand_dims(dout, 1), axis=2), axis=1, keepdims=True))*a, 2), axis=1)
     """
-    t0 = np.expand_dims(dout, 1)
-    t1 = hs*t0
-    t2 = np.sum(t1, axis=2)
-    t3 = a*t2
-    t4 = np.sum(t3, axis=1, keepdims=True)
-    t5 = t2 - t4
-    t6 = a*t5
-    t7 = np.expand_dims(t6, 2)
-    dhs = ar*t0 + hr*t7
-    dh = np.sum(hs*t7, axis=1)
+    t4 = np.expand_dims(dout, 1)
+    t0 = np.einsum('ijk,ik->ij', hs, t4[:, 0, :])
+    t1 = np.einsum('ij,ij->i', t0, a)[:, None]
+    t2 = np.subtract(t0, t1)
+    np.multiply(t2, a, out=t2)
+    t3 = t2
+    t5 = np.expand_dims(t3, 2)
+    dhs = np.multiply(hr, t5)
+    tmp1 = np.multiply(t4, ar)
+    np.add(dhs, tmp1, out=dhs)
+    dh = np.einsum('ijk,ij->ik', hs, t5[:, :, 0])
     return dhs, dh
 
 
@@ -1402,14 +1495,16 @@ class Attention:
         T = hs.shape[1]
         H = hs.shape[2]
         hr = np.reshape(h, (N, 1, H))
-        s = np.sum(hr*hs, axis=2)
+        s = np.einsum('ik,ijk->ij', hr[:, 0, :], hs)
         t0 = np.max(s, axis=1, keepdims=True)
-        t1 = s - t0
-        t2 = np.exp(t1)
+        t1 = np.subtract(s, t0)
+        np.exp(t1, out=t1)
+        t2 = t1
         t3 = 1/np.sum(t2, axis=1, keepdims=True)
-        a = t2*t3
+        np.multiply(t2, t3, out=t2)
+        a = t2
         ar = np.reshape(a, (N, T, 1))
-        out = np.sum(ar*hs, axis=1)
+        out = np.einsum('ijk,ij->ik', hs, ar[:, :, 0])
         self.hr = hr
         self.a = a
         self.ar = ar

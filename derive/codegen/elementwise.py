@@ -40,6 +40,31 @@ def _float(v) -> str:
     return repr(float(v))
 
 
+def _prologue(names, indent: str) -> list:
+    """Lines that make ``names`` arrays of one floating dtype, at least 1-d (``_as_arrays``),
+    and set ``shape`` to the first one's shape for the results, or to None when they
+    already are such arrays of one shape: then they are used as they are, and nothing
+    is reshaped (the per-call cost that counts at a thousand elements)."""
+    first = names[0]
+    test = [f"type({n}) is np.ndarray" for n in names] + [f"{first}.dtype.kind == \"f\""]
+    test += [f"{n}.dtype == {first}.dtype and {n}.shape == {first}.shape" for n in names[1:]]
+    test.append(f"{first}.ndim")
+    return [f"{indent}if {' and '.join(test)}:",
+            f"{indent}    shape = None          # used as they are: no conversion, no reshape",
+            f"{indent}else:",
+            f"{indent}    shape = np.shape({first})",
+            f"{indent}    {_targets(names)} = _as_arrays({', '.join(names)})"]
+
+
+def _reshaped(names, indent: str) -> list:
+    """``names`` back in the input's shape where :func:`_prologue` converted the inputs."""
+    if not names:
+        return []
+    return [f"{indent}if shape is not None:",
+            f"{indent}    {', '.join(names)} = "
+            f"{', '.join(f'{n}.reshape(shape)' for n in names)}"]
+
+
 class LayerCode:
     """The generated source of one layer: its backward function and its class."""
 
@@ -79,11 +104,10 @@ def layer_code(d, api: str = "book1") -> LayerCode:
             doc.append(f"      computed as {show(e)}  (proven equal; {', '.join(applied)})")
     doc.append('    """')
     body = [f"    # dL/d{w} = {show(d.result[w])}" for w in wrt]
-    body.append("    shape = np.shape(dout)")
-    body.append(f"    {_targets(['dout', *needs])} = _as_arrays({', '.join(['dout', *needs])})")
+    body += _prologue(["dout", *needs], "    ")
     body += [f"    {line}" for line in lines]
-    rets = [f"{g}.reshape(shape)" for g in grad_names]
-    body.append(f"    return {', '.join(rets)}")
+    body += _reshaped(grad_names, "    ")
+    body.append(f"    return {', '.join(grad_names)}")
     function = "\n".join([f"def {fname}({sig}):", *doc, *body])
 
     cls, chelpers, caches = emit_class(d, stable, needs, fname, printer, api)
@@ -186,7 +210,29 @@ def plan_cache(exprs, arrays):
             return name_for(e, False)
         return e
     new = [walk(e) for e in exprs]
-    return new, [(sym, e) for e, sym in cached.items()]
+    return _share_negations(new, cached)
+
+
+def _share_negations(new, cached: dict):
+    """A cached float factor proven to be minus another (a loss of ``x - t``: the gradient
+    w.r.t. t is minus that w.r.t. x, as the book's Huber returns ``g, -g``) is not cached:
+    backward negates the other's product instead, one cache and one transcendental fewer."""
+    from .stable import _unfold
+    floats = [(e, s) for e, s in cached.items() if s.is_real]
+    subs: dict = {}
+    for i, (e2, s2) in enumerate(floats):
+        for e1, s1 in floats[:i]:
+            if s1 in subs:
+                continue
+            try:
+                prove_equal(_unfold(e2), _unfold(-e1), what="a cached factor as minus another",
+                            allow_kink=False)
+            except ProofError:
+                continue
+            subs[s2] = -s1
+            break
+    new = [e.xreplace(subs) for e in new]
+    return new, [(sym, e) for e, sym in cached.items() if sym not in subs]
 
 
 def _from_inputs(f, spec, arrays):
@@ -227,7 +273,7 @@ def emit_class(d, stable, needs, fname, printer, api="book1"):
     cached = [(sym, _from_inputs(e, spec, arrays)) for sym, e in cached]
     keep = [n for n in needs if any(n in {s.name for s in e.free_symbols} for e in new)]
     cache_names = [s.name for s, _ in cached]
-    taken = {"out", "dout", "np", "self", "shape", *spec.input_names, *params, *HELPERS, "erf",
+    taken = {"out", "dout", "np", "self", "shape", "ft", *spec.input_names, *params, *HELPERS, "erf",
              *cache_names}
 
     fwd, fwd_notes = stable_form(spec.forward)
@@ -249,18 +295,18 @@ def emit_class(d, stable, needs, fname, printer, api="book1"):
         cls.append("")
     ins = ", ".join(spec.input_names)
     cls.append(f"    def forward(self, {ins}):")
-    cls.append(f"        shape = np.shape({spec.input_names[0]})")
-    cls.append(f"        {_targets(spec.input_names)} = _as_arrays({ins})")
+    cls += _prologue(list(spec.input_names), "        ")
     cls += [f"        {p} = self.{p}" for p in params]
     cls += [f"        {line}" for line in flines]
     stored = keep + cache_names
+    cls += _reshaped(["out", *[n for n in stored if n != "out"]], "        ")
     if stored:
         cls.append("        # the cache holds its own arrays, in the input's shape: later changes to the")
         cls.append("        # caller's arrays (or to the returned out) cannot reach backward")
     for n in stored:
-        cls.append(f"        self.{n} = {n}.reshape(shape).copy()" if n in spec.input_names else
-                   f"        self.{n} = {n}.reshape(shape)")
-    cls.append("        return out.reshape(shape)" + (".copy()" if "out" in keep else ""))
+        cls.append(f"        self.{n} = {n}.copy()" if n in spec.input_names else
+                   f"        self.{n} = {n}")
+    cls.append("        return out" + (".copy()" if "out" in keep else ""))
     cls.append("")
     cls.append("    def backward(self, dout):")
     for w, e in zip(wrt, new):
@@ -280,12 +326,26 @@ def emit_class(d, stable, needs, fname, printer, api="book1"):
         # a step that does not write into a buffer (np.where, a helper) needs a floating
         # dout; ufuncs with out= cast on the fly
         cls.append("        dout = np.asarray(dout, dtype=_floating(dout))")
-    if len(blines) == 1 and len(grads) == 1 and blines[0].startswith("g = "):
+    one = _ONE_STEP.match(blines[0]) if len(blines) == 1 and len(grads) == 1 else None
+    bools = {s.name for s, _ in cached if not s.is_real}
+    if one is not None and one.group(2) in stored:
+        # dout (op) one cached array: a float dout of that array's shape (and, for a float
+        # cache, dtype) needs no buffer of its own making, NumPy's result is that buffer
+        op, n = one.groups()
+        same = 'dout.dtype.kind == "f"' if n in bools else f"dout.dtype == {n}.dtype"
+        cls.append(f"        {n} = self.{n}")
+        cls.append(f"        if type(dout) is np.ndarray and {same} and dout.shape == {n}.shape:")
+        cls.append(f"            return np.{op}(dout, {n})")
+        cls.append(f"        return np.{op}(dout, {n}, out={_ALLOC})")
+    elif len(blines) == 1 and len(grads) == 1 and blines[0].startswith("g = "):
         line = blines[0][len("g = "):]
         for n in reads:
             line = re.sub(rf"(?<![\w.]){n}\b(?!=)", f"self.{n}", line)
         cls.append(f"        return {line}")
     else:
+        if sum(line.count(_ALLOC) for line in blines) > 1:   # one dtype look-up, not one a buffer
+            cls.append("        ft = _floating(dout)")
+            blines = [line.replace(_ALLOC, "np.empty_like(dout, dtype=ft)") for line in blines]
         cls += [f"        {n} = self.{n}" for n in reads]
         cls += [f"        {line}" for line in blines]
         cls.append(f"        return {', '.join(grads)}")
@@ -297,7 +357,9 @@ def emit_class(d, stable, needs, fname, printer, api="book1"):
 
 
 _ALLOC = "np.empty_like(dout, dtype=_floating(dout))"
-# a lowered line that only writes into an allocated buffer: a ufunc with out=, or copyto
-_INTO_BUFFER = re.compile(r"^(\w+ = )?np\.\w+\(.*out=[\w.(), =]+\)$|^np\.copyto\("
+_ONE_STEP = re.compile(r"^g = np\.(multiply|divide)\(dout, (\w+), out=" + re.escape(_ALLOC) + r"\)$")
+# a lowered line that only writes into an allocated buffer: a ufunc with out=, copyto, putmask
+_INTO_BUFFER = re.compile(r"^(\w+ = )?np\.\w+\(.*out=[\w.(), =]+\)$|^np\.(copyto|putmask)\("
                           r"|^\w+ = np\.array\((\w+), dtype=_floating\(\2\)\)$"
-                          r"|^\w+ = np\.empty_like\(dout, dtype=_floating\(dout\)\)$|^\w+\.fill\(")
+                          r"|^\w+ = np\.empty_like\(dout, dtype=_floating\(dout\)\)$|^\w+\.fill\("
+                          r"|^\w+ = \w+$")

@@ -37,6 +37,29 @@ def split_linear(e, t) -> tuple | None:
     return e.xreplace({t: 0}), q
 
 
+def _picked(A, t, printer) -> str:
+    """``Σ_n A[n, t_n]`` printed term by term: a full-size term is indexed at the labels
+    (a bare array without computing anything else full-size), a term constant along the
+    label axis (shape (N, 1): a row's max, its log-sum) is summed as it is.
+    Softmax-with-loss: ``Σ x[n, t_n] - Σ m - Σ log S`` instead of ``(x - m - log S)[.., t]``."""
+    full = shape_of(t)
+    parts = []
+    for term in sp.Add.make_args(A):
+        shape = shape_of(term)
+        neg = term.could_extract_minus_sign()
+        q = -term if neg else term
+        if shape == full:
+            text = f"({printer.doprint(q)})[np.arange({t.name}.shape[0]), {t.name}]"
+        elif len(shape) == 2 and shape[0] == full[0] and shape[1] == 1:
+            text = f"({printer.doprint(q)})[:, 0]"
+        else:
+            return (f"np.sum(({printer.doprint(A)})[np.arange({t.name}.shape[0]), "
+                    f"{t.name}])")
+        parts.append(("- " if neg else "+ ") + text)
+    body = " ".join(parts)
+    return "np.sum(" + (body[2:] if body.startswith("+ ") else "-" + body[2:]) + ")"
+
+
 def picked_sum(e, t, printer) -> str | None:
     """``e`` printed with its sums ``Σ (t ⊙ A)`` over every axis taken at the labels, or None."""
     found = [a for a in e.atoms(AxisSum) if a.has(t)]
@@ -51,7 +74,6 @@ def picked_sum(e, t, printer) -> str | None:
         if any(c.has(t) for c in coeffs):
             return None
         A = sp.Add(*coeffs)
-        picked = sp.Symbol(f"np.sum(({printer.doprint(A)})[np.arange({t.name}.shape[0]), "
-                           f"{t.name}])")
+        picked = sp.Symbol(_picked(A, t, printer))
         repl[a] = picked + (AxisSum(rest, *a.args[1:]) if rest != 0 else 0)
     return printer.doprint(e.xreplace(repl))

@@ -54,7 +54,7 @@ Volume 2's API (``derive export --api book2``): every class has ``params`` and
 ``grads`` lists (empty for a layer without weights).
 '''
 
-_HELPER_ORDER = ("_floating", "_as_arrays", "_sigmoid", "_rows", "_onehot", "_scatter_add",
+_HELPER_ORDER = ("_floating", "_as_arrays", "_sigmoid", "_softplus", "_rows", "_onehot", "_scatter_add",
                  "_place", "erf", "_windows", "_fold", "_first_max", "_offsets", "_window_max", "_window_first_max")
 
 

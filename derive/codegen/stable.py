@@ -8,9 +8,13 @@ rewrites here change only *how* a value is computed:
 * an ``exp(u)`` that cancels against ``1 + exp(u)`` → the logistic function
   ``sigmoid(u)``: substitute ``exp(u) = t/(1 - t)`` with ``t = sigmoid(u)``; when
   the result is a polynomial in ``t`` no overflowing ``exp`` is left (silu, sigmoid);
+* a select of a constant where the value passes it → ``Min``/``Max`` (a clip, one pass);
+* ``u*sign(u)`` → ``Abs(u)``;
+* ``2*sigmoid(u) - 1`` → ``tanh(u/2)`` (one call, no cancellation near u = 0);
 * an ``exp`` inside the otherwise-branch of ``Piecewise((a, s > 0), (b, True))``
   only matters where ``s <= 0``, so ``s`` is clamped to ``min(s, 0)`` there (elu);
-* SymPy's ``expm1``/``log1p`` optimisations (``sympy.codegen.rewriting``).
+* SymPy's ``expm1``/``log1p`` optimisations (``sympy.codegen.rewriting``);
+* a select at ``s > 0`` whose branches vanish at 0 → their sum at max(s, 0), min(s, 0).
 
 Every rewrite goes through :func:`_accept`, which keeps it only if
 :func:`derive.proof.prove_equal` proves it equal to the expression before.
@@ -28,7 +32,8 @@ from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
 from ..errors import ProofError
 from ..proof import prove_equal
 
-__all__ = ["logaddexp", "sigmoid", "softplus", "stable_form"]
+__all__ = ["logaddexp", "sigmoid", "softplus", "stable_form", "helper_identities",
+           "prove_helpers"]
 
 
 class sigmoid(sp.Function):
@@ -257,6 +262,84 @@ def _linear_basis(e: sp.Expr, t) -> sp.Expr:
                     for f in sp.Mul.make_args(e)])
 
 
+def _clip(e: sp.Expr) -> sp.Expr:
+    """``Piecewise((c, s >= c), (v, True))`` → ``Min(v, c)`` and ``(c, s <= c)`` → ``Max(v, c)``
+    for a number c (kept only if proven): a clip is one pass, a select a branch per element.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> _clip(sp.Piecewise((-1, x <= -1), (sp.Piecewise((1, x >= 1), (x, True)), True)))
+    Max(-1, Min(1, x))
+    """
+    def candidate(p):
+        (c, cond), rest = p.args[0], p.args[1:]
+        if not (c.is_number and isinstance(cond, sp.core.relational.Relational)
+                and cond.rhs == c):
+            return p
+        other = rest[0][0] if len(rest) == 1 and rest[0][1] == sp.true else sp.Piecewise(*rest)
+        if isinstance(cond, (sp.GreaterThan, sp.StrictGreaterThan)):
+            return sp.Min(other, c)
+        if isinstance(cond, (sp.LessThan, sp.StrictLessThan)):
+            return sp.Max(other, c)
+        return p
+    return e.replace(lambda q: isinstance(q, sp.Piecewise), candidate)
+
+
+def _known_sign(e: sp.Expr) -> sp.Expr:
+    """In ``(s > c) & rest``, ``Max(s, c)`` is ``s`` and ``Min(s, c)`` is ``c`` within rest
+    (ReLU6's mask ``(out > 0) & (Max(0, out) < 6)`` is ``(out > 0) & (out < 6)``).
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> _known_sign((x > 0) & (sp.Max(0, x) < 6))
+    (x > 0) & (x < 6)
+    """
+    def fold(a):
+        for cond in a.args:
+            if isinstance(cond, (sp.StrictGreaterThan, sp.GreaterThan)) and cond.rhs.is_number:
+                s, c = cond.lhs, cond.rhs
+                known = {sp.Max(s, c): s, sp.Min(s, c): c}
+                return sp.And(*[q if q is cond else q.xreplace(known) for q in a.args])
+        return a
+    return e.replace(lambda q: isinstance(q, sp.And), fold)
+
+
+def _sign_product(e: sp.Expr) -> sp.Expr:
+    """``u*sign(u)`` → ``Abs(u)`` (softsign's derivative then cancels to 1/(1 + |x|)**2).
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> _sign_product(-(x*sp.sign(x) - sp.Abs(x) - 1)/(sp.Abs(x) + 1)**2)
+    (Abs(x) + 1)**(-2)
+    """
+    def fold(m):
+        args = list(m.args)
+        for a in args:
+            if isinstance(a, sp.sign) and a.args[0] in args:
+                args.remove(a)
+                args.remove(a.args[0])
+                return sp.Mul(sp.Abs(a.args[0]), *args)
+        return m
+    return e.replace(lambda q: q.is_Mul and q.has(sp.sign), fold)
+
+
+def _tanh_half(e: sp.Expr) -> sp.Expr:
+    """``2*sigmoid(u) - 1`` → ``tanh(u/2)``: one call instead of a sigmoid and two passes, and
+    no cancellation where sigmoid(u) is near 1/2 (log-cosh's gradient at x ≈ t).
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> _tanh_half(2*sigmoid(2*x) - 1)
+    tanh(x)
+    """
+    def parts(a):
+        if not a.is_Add or len(a.args) != 2:
+            return None
+        k, rest = a.as_coeff_Add()
+        c, sig = rest.as_coeff_Mul()
+        if isinstance(sig, sigmoid) and abs(k) == 1 and c == -2 * k:
+            return -k, sig.args[0]
+        return None
+    return e.replace(lambda a: parts(a) is not None,
+                     lambda a: parts(a)[0] * sp.tanh(parts(a)[1] / 2))
+
+
 def _clamp_branches(e: sp.Expr) -> sp.Expr:
     """In Piecewise((a, s > 0), (b, True)) evaluate b's exp at min(s, 0): b is only used there."""
     def clamp(p):
@@ -274,6 +357,26 @@ def _clamp_branches(e: sp.Expr) -> sp.Expr:
     return e.replace(lambda q: isinstance(q, sp.Piecewise), clamp)
 
 
+def _branch_sum(e: sp.Expr) -> sp.Expr:
+    """``Piecewise((a, s > 0), (b, True))`` → ``a(max(s, 0)) + b(min(s, 0))``, kept when proven
+    (both branches vanish at s = 0: ELU's ``max(x, 0) + alpha*expm1(min(x, 0))``): two
+    clips and an add, where a select is a mispredicted branch per element.
+
+    >>> x, a = sp.Symbol("x", real=True), sp.Symbol("alpha", positive=True)
+    >>> _branch_sum(sp.Piecewise((x, x > 0), (a*x, True)))
+    alpha*Min(0, x) + Max(0, x)
+    """
+    def split(p):
+        if len(p.args) != 2 or p.args[1][1] != sp.true:
+            return p
+        (a, cond), (b, _) = p.args
+        if not isinstance(cond, sp.StrictGreaterThan) or cond.rhs != 0 or not cond.lhs.is_Symbol:
+            return p
+        s = cond.lhs
+        return a.xreplace({s: sp.Max(s, 0)}) + b.xreplace({s: sp.Min(s, 0)})
+    return e.replace(lambda q: isinstance(q, sp.Piecewise), split)
+
+
 def _expm1_log1p(e: sp.Expr) -> sp.Expr:
     def opt(q):
         done = optimize(sp.factor_terms(q), [expm1_opt, log1p_opt])
@@ -289,12 +392,17 @@ def _collect_dout(e: sp.Expr) -> sp.Expr:
 
 
 _REWRITES = (
+    ("clip", _clip),
+    ("sign product", _sign_product),
+    ("known sign", _known_sign),
     ("softplus", _softplus),
     ("logaddexp", _logaddexp),
     ("two-way softmax", _softmax2),
     ("sigmoid", _to_sigmoid),
+    ("tanh of half", _tanh_half),
     ("clamp exp branch", _clamp_branches),
     ("expm1/log1p", _expm1_log1p),
+    ("branch sum", _branch_sum),
     ("common factor", _collect_dout),
 )
 
@@ -310,6 +418,24 @@ def stable_form(e: sp.Expr) -> tuple:
     for name, rewrite in _REWRITES:
         e = _accept(name, e, rewrite(e), applied)
     return e, applied
+
+
+def helper_identities() -> list:
+    """(helper, what it computes, the formula its NumPy code evaluates), for the helpers
+    whose code is not the definition written out: :func:`prove_helpers` proves each."""
+    u = sp.Symbol("u", real=True)
+    return [("_softplus", sp.log(1 + sp.exp(u)), sp.Max(u, 0) + sp.log(1 + sp.exp(-sp.Abs(u)))),
+            ("_sigmoid", sigmoid(u).rewrite(sp.exp), 1 / (1 + sp.exp(-u)))]
+
+
+def prove_helpers() -> dict:
+    """{helper: Proof} that each helper's formula equals what it computes.
+
+    >>> sorted(prove_helpers())
+    ['_sigmoid', '_softplus']
+    """
+    return {name: prove_equal(code, want, what=f"helper {name}", allow_kink=False)
+            for name, want, code in helper_identities()}
 
 
 def _per_element(e: sp.Expr) -> sp.Expr:

@@ -65,7 +65,7 @@ def _worth(e) -> bool:
 
 
 def tensor_cse(exprs, fresh) -> tuple:
-    """Shared subexpressions as named arrays of the right shape, innermost first.
+    """Shared subexpressions as named arrays of the right shape, each before its readers.
 
     (SymPy's ``cse`` names them with scalar symbols, which a shape-checked structural
     value refuses; here each name is an :class:`~derive.tensor.Arr` of its value's shape.)
@@ -80,9 +80,14 @@ def tensor_cse(exprs, fresh) -> tuple:
         shared = [q for q, c in counts.items() if c >= 2]
         if not shared:
             return repl, exprs
-        sub = min(shared, key=lambda q: (sp.count_ops(q), sp.default_sort_key(q)))
+        # a shared sum first: the product it sums then stays inside it, where it prints as
+        # one einsum (no temporary), instead of being named as a full-size array
+        sub = min(shared, key=lambda q: (not isinstance(q, AxisSum), sp.count_ops(q),
+                                         sp.default_sort_key(q)))
         sym = array(fresh(), shape_of(sub))
-        repl = [(k, v.xreplace({sub: sym})) for k, v in repl] + [(sym, sub)]
+        repl = [(k, v.xreplace({sub: sym})) for k, v in repl]
+        at = next((i for i, (_, v) in enumerate(repl) if v.has(sym)), len(repl))
+        repl.insert(at, (sym, sub))          # defined before its first reader
         exprs = [e.xreplace({sub: sym}) for e in exprs]
 
 
@@ -102,19 +107,52 @@ def lower_tensor(exprs, names, printer, taken, labels=None) -> list:
                 return n
     exprs = _share_keepdims(list(exprs))
     repl, reduced = tensor_cse(exprs, fresh)
-    lines = [f"{s.name} = {printer.doprint(v)}" for s, v in repl]
+    reads: dict = {}
+    for v in [v for _, v in repl] + list(reduced):
+        for a in sp.preorder_traversal(v):
+            if a.is_Symbol:
+                reads[a.name] = reads.get(a.name, 0) + 1
+    lines, made = [], set()      # made: shared values held in buffers made here
+
+    def last(v):
+        """The shared values no statement after this one reads: their buffers are free."""
+        here: dict = {}
+        for a in sp.preorder_traversal(v):
+            if a.is_Symbol:
+                here[a.name] = here.get(a.name, 0) + 1
+        free = {n for n, k in here.items() if n in made and reads[n] == k}
+        for n, k in here.items():
+            reads[n] -= k
+        return free
+    for s, v in repl:
+        more, fresh_buffer = _statement(v, s.name, printer, taken, last(v))
+        lines += more
+        if fresh_buffer:
+            made.add(s.name)
     for name, e in zip(names, reduced):
+        free = last(e)
         branch = _label_branch(name, e, labels, printer, lines, fresh) if labels is not None \
             else None
         e = _small_first(e, lines, printer, fresh)
         if branch is None:
-            lines.append(f"{name} = {printer.doprint(e)}")
+            lines += _statement(e, name, printer, taken, free)[0]
         else:
             rank = len(shape_of(labels)) - 1
             lines += [f"if np.ndim({labels.name}) == {rank}:      # label indices, not one-hot rows",
                       *(f"    {line}" for line in branch),
-                      "else:", f"    {name} = {printer.doprint(e)}"]
+                      "else:", *(f"    {line}" for line in _statement(e, name, printer, taken)[0])]
     return lines
+
+
+def _statement(e, name, printer, taken, reuse=()) -> tuple:
+    """(lines for ``name = e``, whether ``name`` is then a buffer made here): elementwise
+    steps into buffers (:mod:`.tensor_lower`) where that saves full-size temporaries,
+    else the printed expression (which may be a view: a reshape, a transpose)."""
+    from .tensor_lower import lower_statement
+    lowered = lower_statement(e, name, printer, taken, reuse)
+    if lowered is None:
+        return [f"{name} = {printer.doprint(e)}"], False
+    return lowered, True
 
 
 def _label_branch(name, e, t, printer, lines, fresh):
@@ -159,9 +197,12 @@ def _uses(text, word) -> bool:
     return re.search(rf"(?<![\w.]){re.escape(word)}(?!\w)", text) is not None
 
 
-def _program_lines(spec, wanted, printer, taken, substitute=None, labels=None) -> list:
+def _program_lines(spec, wanted, printer, taken, substitute=None, labels=None,
+                   keep=()) -> list:
     """Forward lines: the statements ``wanted`` needs, in order; stable forms where they
-    differ (proven equal), and ``substitute`` (name -> expression) for test-time values."""
+    differ (proven equal), and ``substitute`` (name -> expression) for test-time values.
+    ``keep``: names read after these lines (a running mean's batch values); a statement
+    may write into the buffer of a value nothing later reads, else (``wanted``, ``keep``)."""
     substitute = substitute or {}
     program = list(spec.program) + [(spec.out, spec.output_in_names)]
     full = spec.named()
@@ -192,14 +233,21 @@ def _program_lines(spec, wanted, printer, taken, substitute=None, labels=None) -
         {s.name for s in v.free_symbols} & names)]     # in the inputs only: lowered together
     if early:
         lines += lower_tensor([stable[n] for n in early], early, printer, taken, labels)
-    for sym, value in order:
+    made, kept = set(), set(wanted) | set(keep) | set(spec.input_names)
+    for i, (sym, value) in enumerate(order):
         if sym.name in early:
             continue
         if sym.name in stable:       # written in earlier statements (an LSTM gate of A)
             lines += lower_tensor([stable[sym.name]], [sym.name], printer, taken, labels)
             continue
         value = value.xreplace({s: v for s, v in _symbols(spec, substitute).items()})
-        lines.append(f"{sym.name} = {printer.doprint(value)}")
+        later = {s.name for _, v in order[i + 1:] for s in stable.get(_.name, v).free_symbols}
+        free = {s.name for s in value.free_symbols}
+        more, fresh_buffer = _statement(value, sym.name, printer, taken,
+                                        reuse=(free & made) - later - kept)
+        lines += more
+        if fresh_buffer:
+            made.add(sym.name)
     return lines
 
 

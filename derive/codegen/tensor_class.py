@@ -157,7 +157,8 @@ def _forward_body(d, printer, cached, flatten, running, dropout, book2=False) ->
                  f"{dropout} = self.rng.random(np.shape({x})) > self.dropout_ratio"]
     wanted = ["out", *[n for n in cached if n in dict(spec.statements)]]
     taken = set(spec.symbols()) | {"np", "self"}
-    lines = _program_lines(spec, wanted, printer, taken, labels=labels)
+    lines = _program_lines(spec, wanted, printer, taken, labels=labels,
+                           keep=[n for n, _ in running])
     if running:
         test = _program_lines(spec, ["out"], printer, set(taken),
                               substitute={n: sp.Symbol(f"self.{a}") for n, a in running})
