@@ -60,6 +60,7 @@ class Comparison:
     max_rel: float = 0.0
     passed: bool = True
     worst: dict | None = None  # what, where, got, expected, abs, rel, ratio, label
+    whats: list = field(default_factory=list)   # the values compared (out, h_next, dx, ...)
 
     def add(self, what: str, got, expected, where, *, mask=None, label: str = "",
             rtol: float | None = None, atol: float | None = None) -> list[int]:
@@ -75,6 +76,8 @@ class Comparison:
         got = np.asarray(got, dtype=np.float64).reshape(-1)
         expected = np.asarray(expected, dtype=np.float64).reshape(-1)
         use = np.ones(got.shape, bool) if mask is None else np.asarray(mask).reshape(-1)
+        if what not in self.whats:
+            self.whats.append(what)
         self.skipped += int(np.sum(~use))
         self.compared += int(np.sum(use))
         with np.errstate(all="ignore"):
@@ -108,7 +111,7 @@ class Comparison:
         if self.compared == 0:
             return "nothing compared"
         if self.worst is None:
-            return f"exact on {self.compared} values"
+            return f"exact on {self.compared} values ({', '.join(self.whats)})"
         w = self.worst
         at = f"[{', '.join(map(str, w['index']))}]" if w["index"] else ""
         where = f" at {format_where(w['where'])}" if w["where"] else ""
