@@ -188,3 +188,158 @@ def test_export_of_a_users_layer_imports_and_runs(tmp_path):
     g = jax.jit(jax.grad(lambda x: mine.xtanh(x).sum()))(x)
     want = np.tanh(np.asarray(x)) + np.asarray(x) / np.cosh(np.asarray(x)) ** 2
     np.testing.assert_allclose(np.asarray(g), want, rtol=1e-12)
+
+
+# --- tensor layers ---------------------------------------------------------------------
+
+from numeric import matrix_generated  # noqa: E402
+from numeric.cases import LOOPS, MATRIX  # noqa: E402
+from numeric.layercase import input_sets  # noqa: E402
+
+TENSOR_NAMES = [n for n in catalogue.names() if n in MATRIX and n not in LOOPS]
+_INT_PARAMS = ("stride", "pad", "pool_h", "pool_w")
+
+
+@pytest.fixture(scope="module")
+def plain_tensor(tmp_path_factory):
+    from derive.codegen.jax_backend import plain_module
+    path = tmp_path_factory.mktemp("plain") / "plain_tensor_jax.py"
+    path.write_text(plain_module([catalogue.get(n) for n in TENSOR_NAMES]))
+    return _load(path, "plain_tensor_jax")
+
+
+def _param_sets(case):
+    for ps in case.param_sets or ({},):
+        params = {**case.params, **ps}
+        yield {k: int(v) if k in _INT_PARAMS else v for k, v in params.items()}
+
+
+def _tensor_sets(name, params, seed=0):
+    """(jax argument values in call order, the NumPy values by name) per size set."""
+    spec, case = catalogue.get(name), MATRIX[name]
+    rng = np.random.default_rng(seed)
+    order = [*spec.input_names, *spec.weight_names, *spec.const_names]
+    for label, vals in input_sets(case, rng, params=params):
+        if "flattened" in label:
+            continue
+        if case.mask_attr:                    # dropout: the mask is an argument here
+            vals[case.mask_attr] = rng.random(vals[order[0]].shape) > 0.5
+        yield [vals[n] for n in order], vals
+
+
+def _numpy_export(name, vals, params, douts):
+    """out and {name: gradient} of the NumPy export's class (numeric/matrix_generated.py)."""
+    spec, case = catalogue.get(name), MATRIX[name]
+    layer = getattr(matrix_generated, case.class_name)(*[vals[w] for w in case.weights],
+                                                      **params)
+    if case.mask_attr:
+        layer.forward(vals[spec.input_names[0]])
+        setattr(layer, case.mask_attr, vals[case.mask_attr])      # the mask we drew
+        out = vals[spec.input_names[0]] * vals[case.mask_attr]
+    else:
+        out = layer.forward(*[vals[n] for n in (*case.inputs, *case.consts)])
+    got = layer.backward(*douts)
+    got = got if isinstance(got, tuple) else (got,)
+    grads = dict(zip(spec.input_names, got))
+    grads.update({w: getattr(layer, "d" + w) for w in spec.weight_names})
+    return out, grads
+
+
+@pytest.mark.parametrize("name", TENSOR_NAMES)
+def test_tensor_layer(name, plain_tensor):
+    spec = catalogue.get(name)
+    f, ref = getattr(G, name), getattr(plain_tensor, name)
+    assert isinstance(f, jax.custom_vjp)
+    k = len(spec.input_names) + len(spec.weight_names)
+    diff = [*spec.input_names, *spec.weight_names]
+    rng = np.random.default_rng(2)
+    for params in _param_sets(MATRIX[name]):
+        for values, vals in list(_tensor_sets(name, params))[-1:]:  # the larger size set
+            args = [jnp.asarray(v) for v in values]
+            consts = args[k:]
+
+            def ours(*a, f=f, consts=consts, params=params):
+                return f(*a, *consts, **params)
+
+            def plain(*a, consts=consts, params=params):
+                return ref(*a, *consts, **params)
+            check_grads(jax.jit(ours), args[:k], order=1, modes=["rev"])
+            shapes = jax.tree_util.tree_leaves(jax.eval_shape(ours, *args[:k]))
+            douts = [np.asarray(rng.uniform(0.5, 2.0, o.shape) * rng.choice([-1, 1], o.shape))
+                     for o in shapes]
+            dout = tuple(map(jnp.asarray, douts)) if len(douts) > 1 else jnp.asarray(douts[0])
+            # every computation under one jit each: eager dispatch compiles per primitive
+            run, run_ref = _vjp_jit(ours), _vjp_jit(plain)
+            out, grads = run(dout, *args[:k])
+            for got, want in zip(jax.tree_util.tree_leaves((out, grads)),
+                                 jax.tree_util.tree_leaves(run_ref(dout, *args[:k]))):
+                _close(got, want, 1e-12)
+            np_out, np_grads = _numpy_export(name, vals, params, douts)
+            for got, want in zip(jax.tree_util.tree_leaves(out), jax.tree_util.tree_leaves(np_out)):
+                _close(got, want, 1e-12)
+            for w, g in zip(diff, grads):
+                _close(g, np_grads[w], 1e-12)
+            # float32 in, float32 out, within 1e-5 of the float64 NumPy export
+            args32 = [a.astype(jnp.float32) if jnp.issubdtype(a.dtype, jnp.floating) else a
+                      for a in args]
+
+            def ours32(*a, f=f, consts=args32[k:], params=params):
+                return f(*a, *consts, **params)
+            dout32 = jax.tree_util.tree_map(lambda d: d.astype(jnp.float32), dout)
+            out32, grads32 = _vjp_jit(ours32)(dout32, *args32[:k])
+            assert all(v.dtype == jnp.float32 for v in jax.tree_util.tree_leaves((out32, grads32)))
+            for w, g in zip(diff, grads32):
+                _close(g, np_grads[w], 1e-5)
+            # vmap over a batch of two argument sets gives each set's gradients
+            other = [a[::-1] if a.ndim else a for a in args[:k]] + consts
+
+            def grads_of(d, *a, f=f, params=params):
+                return jax.vjp(lambda *w: f(*w, *a[k:], **params), *a[:k])[1](d)
+            mapped = jax.jit(jax.vmap(grads_of))(
+                jax.tree_util.tree_map(lambda d: jnp.stack([d, d]), dout),
+                *[jnp.stack([a, b]) for a, b in zip(args, other)])
+            for i, which in enumerate((args, other)):
+                one = run(dout, *which[:k])[1]
+                for got, want in zip(mapped, one):
+                    _close(got[i], want, 1e-12)
+
+
+def _vjp_jit(f):
+    """jax.jit of (out, the cotangents of f's arguments for dout)."""
+    def run(dout, *args):
+        out, pull = jax.vjp(f, *args)
+        return out, pull(dout)
+    return jax.jit(run)
+
+
+def test_softmax_with_loss_takes_label_indices():
+    rng = np.random.default_rng(3)
+    x = jnp.asarray(rng.normal(size=(5, 4)))
+    labels = jnp.asarray(rng.integers(0, 4, 5))
+    onehot = jax.nn.one_hot(labels, 4, dtype=x.dtype)
+    g1 = jax.jit(jax.grad(G.softmax_with_loss))(x, labels)
+    g2 = jax.grad(G.softmax_with_loss)(x, onehot)
+    np.testing.assert_allclose(np.asarray(g1), np.asarray(g2), rtol=1e-15)
+    sm = np.exp(np.asarray(x)) / np.exp(np.asarray(x)).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(np.asarray(g1), (sm - np.asarray(onehot)) / 5, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(LOOPS))
+def test_time_loop_against_the_numpy_export(name):
+    """time_rnn/time_lstm/time_gru: the cell's custom_vjp over lax.scan, against the NumPy
+    export's Time class (forward hs, backward dxs and the summed weight gradients)."""
+    case = MATRIX[name]
+    rng = np.random.default_rng(4)
+    for _, vals in input_sets(case, rng):
+        xs, weights = vals["xs"], [vals[w] for w in case.weights]
+        layer = getattr(matrix_generated, case.class_name)(*weights)
+        hs = layer.forward(xs)
+        dhs = rng.normal(size=hs.shape)
+        dxs = layer.backward(dhs)
+        f = getattr(G, name)
+        out, pull = jax.vjp(lambda *a: f(*a), jnp.asarray(xs), *map(jnp.asarray, weights))
+        _close(out, hs, 1e-12)
+        grads = jax.jit(pull)(jnp.asarray(dhs))
+        _close(grads[0], dxs, 1e-12)
+        for w, g in zip(case.weights, grads[1:]):
+            _close(g, getattr(layer, "d" + w), 1e-12)
