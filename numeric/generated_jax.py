@@ -262,7 +262,7 @@ def _relu_fwd(x):
 
 def _relu_bwd(res, dout):
     mask, x_like, = res
-    dx = dout*mask
+    dx = jnp.where(mask, dout, 0.0)
     return (_fit(dx, x_like),)
 
 
@@ -597,7 +597,7 @@ def _relu6_fwd(x):
 
 def _relu6_bwd(res, dout):
     mask, x_like, = res
-    dx = dout*mask
+    dx = jnp.where(mask, dout, 0.0)
     return (_fit(dx, x_like),)
 
 
@@ -623,7 +623,7 @@ def _hardtanh_fwd(x):
 
 def _hardtanh_bwd(res, dout):
     mask, x_like, = res
-    dx = dout*mask
+    dx = jnp.where(mask, dout, 0.0)
     return (_fit(dx, x_like),)
 
 
@@ -1760,8 +1760,10 @@ gru.defvjp(_gru_fwd, _gru_bwd)
 
 
 def time_rnn(xs, Wx, Wh, b, h0=None):
-    """Time RNN: the RNN cell over T steps (backpropagation through time, shown for T = 2): rnn (a jax.custom_vjp, the derivation's backward) over the T steps of xs (N, T, D)
-    with jax.lax.scan; returns hs (N, T, H). h0: the initial state (zeros when None).
+    """Time RNN: the RNN cell over T steps (backpropagation through time, shown for T = 2).
+
+    rnn (a jax.custom_vjp: the derivation's backward) over the T steps of xs (N, T, D) with
+    jax.lax.scan; returns hs (N, T, H). h0: the initial state (zeros when None).
     """
     N, H = xs.shape[0], Wh.shape[0]
     dtype = jnp.result_type(xs, Wx, Wh, b)
@@ -1777,8 +1779,10 @@ def time_rnn(xs, Wx, Wh, b, h0=None):
 
 
 def time_lstm(xs, Wx, Wh, b, h0=None, c0=None):
-    """Time LSTM: the LSTM cell over T steps (one step shown; h and c carried): lstm (a jax.custom_vjp, the derivation's backward) over the T steps of xs (N, T, D)
-    with jax.lax.scan; returns hs (N, T, H). h0, c0: the initial state (zeros when None).
+    """Time LSTM: the LSTM cell over T steps (one step shown; h and c carried).
+
+    lstm (a jax.custom_vjp: the derivation's backward) over the T steps of xs (N, T, D) with
+    jax.lax.scan; returns hs (N, T, H). h0, c0: the initial state (zeros when None).
     """
     N, H = xs.shape[0], Wh.shape[0]
     dtype = jnp.result_type(xs, Wx, Wh, b)
@@ -1795,8 +1799,10 @@ def time_lstm(xs, Wx, Wh, b, h0=None, c0=None):
 
 
 def time_gru(xs, Wx, Wh, b, h0=None):
-    """Time GRU: the GRU cell over T steps (one step shown; h carried): gru (a jax.custom_vjp, the derivation's backward) over the T steps of xs (N, T, D)
-    with jax.lax.scan; returns hs (N, T, H). h0: the initial state (zeros when None).
+    """Time GRU: the GRU cell over T steps (one step shown; h carried).
+
+    gru (a jax.custom_vjp: the derivation's backward) over the T steps of xs (N, T, D) with
+    jax.lax.scan; returns hs (N, T, H). h0: the initial state (zeros when None).
     """
     N, H = xs.shape[0], Wh.shape[0]
     dtype = jnp.result_type(xs, Wx, Wh, b)
