@@ -24,7 +24,7 @@ What each forward saves for its backward (besides zero-size shape carriers):
 * softplus: local (float = -np.expm1(-out))
 * leaky_relu: local (float = np.where(x > 0, 1, alpha))
 * elu: local (float = np.where(x > 0, 1, alpha*np.exp(np.minimum(0, x))))
-* silu: local (float = (x*sigmoid(-x) + 1)*sigmoid(x))
+* silu: local (float = (x*(1 - sigmoid(x)) + 1)*sigmoid(x))
 * gelu: local (float = np.sqrt(2)*x*np.exp(-x**2/2)/(2*np.sqrt(np.pi)) +
   scipy.special.erf(np.sqrt(2)*x/2)/2 + 1/2)
 * gelu_tanh: local (float = np.tanh(x*(0.044715*np.sqrt(2)*x**2/np.sqrt(np.pi) +
@@ -59,7 +59,7 @@ What each forward saves for its backward (besides zero-size shape carriers):
   2*x) - 1)
 * hinge: local (float = (-t)*(t*x < 1)); local1 (float = (-x)*(t*x < 1))
 * affine: W (argument); x (argument)
-* softmax: out (argument)
+* softmax: out (forward value)
 * softmax_with_loss: y (forward value); t (argument)
 * mse: x (argument); t (argument)
 * batchnorm: std (forward value); xn (forward value); gamma (argument)
@@ -71,21 +71,22 @@ What each forward saves for its backward (besides zero-size shape carriers):
 * embedding: W (argument); idx (argument)
 * time_embedding: W (argument); idx (argument)
 * sigmoid_with_loss: y (forward value); t (argument)
-* rnn: out (argument); Wx (argument); Wh (argument); x (argument); h_prev (argument)
+* rnn: out (forward value); Wx (argument); Wh (argument); x (argument); h_prev
+  (argument)
 * lstm: f (forward value); g (forward value); i (forward value); o (forward value); tc
   (forward value); c_prev (argument); Wx (argument); Wh (argument); x (argument); h_prev
   (argument)
 * gru: z (forward value); r (forward value); hh (forward value); h_prev (argument); Wx
   (argument); Wh (argument); x (argument)
-* time_rnn: nothing
-* time_lstm: nothing
-* time_gru: nothing
+* time_rnn: its cell's, step by step (jax.lax.scan)
+* time_lstm: its cell's, step by step (jax.lax.scan)
+* time_gru: its cell's, step by step (jax.lax.scan)
 * time_affine: W (argument); x (argument)
 * time_softmax_with_loss: y (forward value); t (argument)
 * time_dropout: mask (argument)
 * time_attention: a (forward value); hs_enc (argument); hs_dec (argument)
 * weight_sum: ar (forward value); hs (argument)
-* attention_weight: out (argument); hr (forward value); hs (argument)
+* attention_weight: out (forward value); hr (forward value); hs (argument)
 * attention: hr (forward value); a (forward value); ar (forward value); hs (argument)
 """
 import functools
@@ -464,7 +465,8 @@ def silu(x):
     forward computed as x*sigmoid(x) (proven equal; sigmoid)
     dL/dx = dout*(x + np.exp(x) + 1)*np.exp(x)/(np.exp(x) + 1)**2
       computed as dout*(x*sigmoid(-x) + 1)*sigmoid(x)  (proven equal; sigmoid)
-    A jax.custom_vjp: forward saves local = (x*sigmoid(-x) + 1)*sigmoid(x); backward: dL/dx = dout*local.
+    local: 1 - sigmoid(u) for sigmoid(-u), sigmoid(u) being computed anyway (proven equal; within 1e-13 of the stable form at the edges)
+    A jax.custom_vjp: forward saves local = (x*(1 - sigmoid(x)) + 1)*sigmoid(x); backward: dL/dx = dout*local.
     """
     out = x*jax.nn.sigmoid(x)
     return out
@@ -472,7 +474,7 @@ def silu(x):
 
 def _silu_fwd(x):
     _s0 = jax.nn.sigmoid(x)
-    local = _s0*(x*jax.nn.sigmoid(-x) + 1.0)
+    local = _s0*(x*(1.0 - _s0) + 1.0)
     out = _s0*x
     return out, (local, _like(x))
 

@@ -96,7 +96,8 @@ def _residual_lines(parts) -> str:
     lines = []
     for name, code in parts:
         held = "; ".join(f"{a} ({what})" for a, what in code.residuals) or (
-            "nothing" if "custom_vjp" in code.source else "a jax.lax.scan over its cell")
+            "its cell's, step by step (jax.lax.scan)" if "jax.lax.scan(" in code.source
+            else "nothing")
         lines += textwrap.wrap(f"* {name}: {held}", 88, subsequent_indent="  ",
                                break_long_words=False, break_on_hyphens=False)
     return "\n".join(lines)

@@ -24,6 +24,7 @@ import sympy as sp
 from ..render.printers import text as show
 from ..steps import out as out_sym
 from .elementwise import _from_inputs, plan_cache
+from .jax_fewer_calls import fewer_calls
 from .jax_printer import JaxCodePrinter
 from .printer import NumpyCodePrinter
 from .runtime import HELPERS
@@ -112,6 +113,11 @@ def jax_layer(d) -> JaxCode:
     fwd0, fwd_notes = stable_form(spec.forward)
     fwd, cached, _, _ = share_work(fwd0, cached, spec, arrays, set(taken),
                                    NumpyCodePrinter({"allow_unknown_functions": False}))
+    subs = {out_sym: fwd.xreplace({s: e for s, e in cached}),
+            **{spec.symbols()[p]: spec.defaults.get(p, 1.0) for p in params}}
+    fewer = fewer_calls([e for _, e in cached], list(spec.inputs), subs)
+    rewritten = [s.name for (s, e), f in zip(cached, fewer) if f != e]
+    cached = [(s, f) for (s, _), f in zip(cached, fewer)]
     printer = JaxCodePrinter()
     free = {s.name for e in new for s in e.free_symbols}
     keep = [n for n in ("out", *inputs) if n in free]
@@ -133,6 +139,9 @@ def jax_layer(d) -> JaxCode:
         if applied:
             doc.append(f"      computed as {show(e)}  (proven equal; {', '.join(applied)})")
     saved = [f"{s.name} = {show(e)}" for s, e in cached] + [n for n in keep]
+    if rewritten:
+        doc.append(f"    {', '.join(rewritten)}: 1 - sigmoid(u) for sigmoid(-u), sigmoid(u) being "
+                   "computed anyway (proven equal; within 1e-13 of the stable form at the edges)")
     doc.append(f"    A jax.custom_vjp: forward saves {', '.join(saved) or 'only shapes'}; "
                f"backward: {'; '.join(f'dL/d{w} = {show(e)}' for w, e in zip(wrt, new))}.")
     doc.append('    """')

@@ -155,8 +155,8 @@ def jax_tensor_layer(d) -> JaxCode:
     source = "\n".join(primal) + "\n\n\n" + "\n".join(fwd) + "\n\n\n" + "\n".join(bwd) \
         + f"\n\n\n{name}.defvjp(_{name}_fwd, _{name}_bwd)"
     helpers = {"_like", "_fit"} | {h for h in _WINDOW_HELPERS if h + "(" in source}
-    return JaxCode(source, helpers, [(n, "forward value" if n in statements else "argument")
-                                     for n in needs])
+    return JaxCode(source, helpers, [(n, "forward value" if n in statements or n == "out"
+                                      else "argument") for n in needs])
 
 
 def plain_tensor(spec) -> str:

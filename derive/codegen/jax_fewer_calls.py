@@ -1,0 +1,99 @@
+"""Fewer transcendental calls for XLA: ``sigmoid(-u)`` as ``1 - sigmoid(u)`` when
+``sigmoid(u)`` is computed anyway, kept only where it is harmless.
+
+The stable forms (:mod:`.stable`) write ``1 - sigmoid(u)`` as ``sigmoid(-u)`` so that no
+digit is lost where ``sigmoid(u) → 1``. In an XLA fusion each logistic is a call of its
+own, and often the lost digits do not matter: in SiLU's local factor
+``sigmoid(x)*(x*sigmoid(-x) + 1)`` the term is added to 1. A rewrite here is
+
+* proven equal to the form it replaces (:func:`derive.proof.prove_equal`), and
+* kept only when, evaluated in float64 on the edges of the domain (±1e-8 ... ±1000, and
+  every pair of them for two inputs), it agrees with the stable form within 1e-13
+  relative (and is finite wherever that is): numerical evidence, not a proof, which is
+  why the rewrite stays in the JAX backend.
+
+>>> import sympy as sp
+>>> from derive.codegen.stable import sigmoid
+>>> x = sp.Symbol("x", real=True)
+>>> fewer_calls([x*sigmoid(x), sigmoid(x)*(x*sigmoid(-x) + 1)], [x])[1]
+(x*(1 - sigmoid(x)) + 1)*sigmoid(x)
+>>> fewer_calls([sigmoid(x), 1/sigmoid(-x)], [x])[1]    # 1/(1 - s) loses every digit
+1/sigmoid(-x)
+"""
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from ..errors import ProofError
+from ..proof import prove_equal
+from .stable import _unfold, sigmoid
+
+__all__ = ["fewer_calls"]
+
+_EDGES = (0.0, 1e-8, 1e-4, 0.01, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 36.0, 37.0, 40.0,
+          50.0, 100.0, 700.0, 1000.0)
+
+
+def _np_sigmoid(u):
+    u = np.asarray(u, dtype=np.float64)
+    e = np.exp(-np.abs(u))
+    return np.where(u >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+_MODULES = [{"sigmoid": _np_sigmoid, "softplus": lambda u: np.logaddexp(0.0, u),
+             "logaddexp": np.logaddexp, "expm1": np.expm1, "log1p": np.log1p,
+             "erf": np.vectorize(__import__("math").erf)}, "numpy"]
+
+
+def _points(symbols) -> list:
+    grid = np.array(sorted({s * e for e in _EDGES for s in (1.0, -1.0)}))
+    if len(symbols) == 1:
+        return [grid]
+    mesh = np.meshgrid(*[grid] * len(symbols))
+    return [m.ravel() for m in mesh]
+
+
+def _harmless(before, after, symbols) -> bool:
+    """True when ``after`` agrees with ``before`` within 1e-13 relative on the edges."""
+    try:
+        f = sp.lambdify(symbols, before, modules=_MODULES)
+        g = sp.lambdify(symbols, after, modules=_MODULES)
+        with np.errstate(all="ignore"):
+            pts = _points(symbols)
+            want = np.broadcast_to(np.asarray(f(*pts), dtype=np.float64), pts[0].shape)
+            got = np.broadcast_to(np.asarray(g(*pts), dtype=np.float64), pts[0].shape)
+    except Exception:      # a form numpy cannot evaluate here: keep the stable one
+        return False
+    ok = np.isfinite(want)
+    if not np.isfinite(got[ok]).all():
+        return False
+    return bool(np.all(np.abs(got[ok] - want[ok]) <= 1e-13 * np.abs(want[ok]) + 1e-300))
+
+
+def fewer_calls(exprs, symbols, subs=None) -> list:
+    """``exprs`` with each ``sigmoid(-u)`` written ``1 - sigmoid(u)`` where ``sigmoid(u)``
+    also appears among them, expression by expression when proven equal and harmless.
+
+    ``symbols``: the inputs the expressions are evaluated at; ``subs``: values for the
+    other symbols (``out`` as the forward, a parameter's default), for the check only.
+    """
+    subs = subs or {}
+    calls = {a for e in exprs for a in sp.preorder_traversal(e) if isinstance(a, sigmoid)}
+    pairs = {c: sigmoid(-c.args[0]) for c in calls if sigmoid(-c.args[0]) in calls
+             and c.args[0].could_extract_minus_sign()}
+    if not pairs:
+        return list(exprs)
+    out = []
+    for e in exprs:
+        cand = e.xreplace({neg: 1 - pos for neg, pos in pairs.items()})
+        if cand != e:
+            try:
+                prove_equal(_unfold(cand), _unfold(e), what="1 - sigmoid(u) for sigmoid(-u)")
+            except ProofError:
+                cand = e
+        if cand != e and not _harmless(e.xreplace(subs), cand.xreplace(subs), symbols):
+            cand = e
+        out.append(cand)
+    return out
+
