@@ -67,22 +67,14 @@ def _modules():
 
 
 def _plain():
+    """The same forwards as plain jnp functions (derive.codegen.jax_backend.plain_module,
+    stable forms: the forward the export computes), for JAX's autodiff."""
     from derive import catalogue
-    from derive.codegen.jax_elementwise import plain_elementwise
+    from derive.codegen.jax_backend import plain_module
     from derive.derivation import is_tensor
-    src = ["import jax", "import jax.numpy as jnp", ""]
-    for n in catalogue.names():
-        spec = catalogue.get(n)
-        if not is_tensor(spec):
-            src.append(plain_elementwise(spec, stable=True))
-    try:
-        from derive.codegen.jax_tensor import plain_tensor
-        for n in TENSOR_SIZES:
-            src.append(plain_tensor(catalogue.get(n)))
-    except ImportError:
-        pass
+    names = [n for n in catalogue.names() if not is_tensor(catalogue.get(n))] + list(TENSOR_SIZES)
     path = Path(tempfile.mkdtemp()) / "plain_jax_bench.py"
-    path.write_text("\n\n".join(src))
+    path.write_text(plain_module([(catalogue.get(n), True) for n in names]))
     spec = importlib.util.spec_from_file_location("plain_jax_bench", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -98,7 +90,7 @@ def _arguments(name, n, dtype):
         shapes = TENSOR_SIZES[name]
         out = []
         for k, shape in shapes.items():
-            if k == "t" and name in ("softmax_with_loss", "mse") and name != "mse":
+            if k == "t" and name == "softmax_with_loss":
                 t = np.zeros(shape)
                 t[np.arange(shape[0]), rng.integers(0, shape[1], shape[0])] = 1.0
                 out.append(t)

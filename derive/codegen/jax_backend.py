@@ -81,7 +81,7 @@ def plain_module(specs) -> str:
     parts = []
     for item in specs:
         spec, stable = item if isinstance(item, tuple) else (item, False)
-        parts.append(plain_tensor(spec) if is_tensor(spec) else
+        parts.append(plain_tensor(spec, stable=stable) if is_tensor(spec) else
                      plain_elementwise(spec, stable=stable))
     body = "\n\n".join(parts)
     helpers = [h for h in needed({"_windows", "_fold", "_first_max", "_window_max",

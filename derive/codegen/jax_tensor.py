@@ -159,15 +159,19 @@ def jax_tensor_layer(d) -> JaxCode:
                                       else "argument") for n in needs])
 
 
-def plain_tensor(spec) -> str:
-    """The layer's program as a plain jnp function (no custom_vjp), each statement as the
-    spec states it: what JAX's own autodiff differentiates in the tests and benchmarks."""
+def plain_tensor(spec, stable: bool = False) -> str:
+    """The layer's program as a plain jnp function (no custom_vjp), for JAX's own autodiff
+    to differentiate: each statement as the spec states it, or (``stable``) the forward the
+    export computes (softmax with the maximum subtracted...: the benchmarks' reference)."""
     _check(spec)
     printer = JaxCodePrinter()
     diff, consts, params = _arguments(spec)
     sig = ", ".join(diff + consts + [f"{p}={_default(spec, p)}" for p in params])
-    lines = [f"{sym.name} = {printer.doprint(v)}" for sym, v in spec.program]
-    lines.append(f"out = {printer.doprint(spec.output_in_names)}")
+    if stable:
+        lines = _program_lines(spec, ["out"], printer, set(spec.symbols()) | {"jnp", "jax"})
+    else:
+        lines = [f"{sym.name} = {printer.doprint(v)}" for sym, v in spec.program]
+        lines.append(f"out = {printer.doprint(spec.output_in_names)}")
     lines = _onehot_lines(spec) + _with_dims(spec, lines)
     return "\n".join([f"def {spec.name}({sig}):", *(f"    {line}" for line in lines),
                       "    return out"]) + "\n"
