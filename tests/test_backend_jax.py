@@ -166,6 +166,8 @@ def test_parameters_are_static_and_broadcasting_sums_back():
     x = jnp.linspace(-2.0, 2.0, 9)
     g = jax.jit(jax.grad(lambda x: G.leaky_relu(x, 0.2).sum()))(x)
     np.testing.assert_array_equal(np.asarray(g), np.where(np.asarray(x) > 0, 1.0, 0.2))
+    out = jax.jit(G.leaky_relu, static_argnums=1)(x, 0.2)      # as the module docstring says
+    np.testing.assert_array_equal(np.asarray(out), np.where(np.asarray(x) > 0, x, 0.2 * x))
     # mul(x, scalar) and mul(row, column): cotangents summed back, in the input's dtype
     y = jnp.float32(3.0)
     dx, dy = jax.grad(lambda x, y: G.mul(x, y).sum(), argnums=(0, 1))(x.astype(jnp.float32), y)

@@ -31,7 +31,8 @@ function for 1/(1 + exp(-x))) and saves as residuals what the derivation's backw
 reads (out, an input, the dout-free local factor of the gradient computed in forward,
 the named intermediate values of a tensor layer); its backward is the derivation's
 gradient in that cached form, not JAX's autodiff of the forward. Hyper-parameters
-(alpha, eps, stride, pad ...) are ``nondiff_argnums``: pass static Python numbers;
+(alpha, eps, stride, pad ...) are ``nondiff_argnums``: pass static Python numbers
+(``jax.jit(leaky_relu, static_argnums=1)`` when jit-compiling with one as an argument);
 labels, masks and indices get no cotangent. Every function works under ``jax.jit``,
 ``jax.vmap`` and ``jax.grad``, in float32 and float64 (``jax_enable_x64``); outputs
 and gradients keep their inputs' floating dtype.
