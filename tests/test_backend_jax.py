@@ -345,3 +345,20 @@ def test_time_loop_against_the_numpy_export(name):
         _close(grads[0], dxs, 1e-12)
         for w, g in zip(case.weights, grads[1:]):
             _close(g, getattr(layer, "d" + w), 1e-12)
+
+
+def test_export_of_a_users_tensor_layer_imports_and_runs(tmp_path):
+    path = tmp_path / "dense.py"
+    subprocess.run([sys.executable, "-m", "derive", "export", "--expr", "np.tanh(x @ W + b)",
+                    "--shape", "x=N,D", "--shape", "W=D,M", "--shape", "b=M", "--weight", "W,b",
+                    "--name", "dense", "--backend", "jax", "-o", str(path)], check=True,
+                   capture_output=True)
+    mine = _load(path, "dense")
+    rng = np.random.default_rng(5)
+    x, W, b = (jnp.asarray(rng.normal(size=s)) for s in ((4, 3), (3, 5), (5,)))
+    check_grads(jax.jit(mine.dense), (x, W, b), order=1, modes=["rev"])
+    dx, dW, db = jax.jit(jax.grad(lambda *a: mine.dense(*a).sum(), argnums=(0, 1, 2)))(x, W, b)
+    local = 1 - np.tanh(np.asarray(x) @ np.asarray(W) + np.asarray(b)) ** 2
+    np.testing.assert_allclose(np.asarray(dx), local @ np.asarray(W).T, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(dW), np.asarray(x).T @ local, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(db), local.sum(axis=0), rtol=1e-12)
