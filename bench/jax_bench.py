@@ -5,6 +5,8 @@ exported ``jax.custom_vjp`` function (numeric/generated_jax.py; its backward is 
 derivation's) ÷ the same through ``jax.vjp`` of a plain jnp function computing the same
 forward (the spec's forward in the stable form the export computes, printed without
 the custom_vjp, so JAX differentiates it itself). Lower is better; goal <= 1.05.
+"ratio" is median ÷ median; "paired" the median of the ratios of calls made one after
+the other (less sensitive to bursts of load from other processes).
 
 One thread: XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 is set before jax is imported and the process is pinned to one core (as ``taskset -c 0``;
@@ -138,8 +140,11 @@ def bench_layer(name: str, n: int = 10**6, repeat: int = 7, dtype: str = "float6
         for fn, into in pair:
             into.append(_time(fn, (dout, *args)))
     size = int(sum(np.prod(x.shape) for x in args[:1]))
+    # the ratio of the medians, and the median of the ratios of calls made side by side
+    # (robust to a burst of load from elsewhere that slows a few consecutive calls)
     return {"layer": name, "n": size, "dtype": dtype, "derive_s": statistics.median(a),
             "jax_s": statistics.median(b), "ratio": statistics.median(a) / statistics.median(b),
+            "pair_ratio": statistics.median(x / y for x, y in zip(a, b)),
             "compile_s": compile_ours, "repeat": repeat}
 
 
@@ -169,7 +174,8 @@ def main(argv=None) -> int:
             rows.append(row)
             if not args.json:
                 print(f"{name:20s} {row['n']:>10d} {row['dtype']:8s} derive {row['derive_s']*1e3:9.3f} ms"
-                      f"  jax {row['jax_s']*1e3:9.3f} ms  ratio {row['ratio']:.3f}", flush=True)
+                      f"  jax {row['jax_s']*1e3:9.3f} ms  ratio {row['ratio']:.3f}"
+                      f"  (paired {row['pair_ratio']:.3f})", flush=True)
     if args.json:
         print(json.dumps(rows, indent=1))
     else:
