@@ -22,7 +22,7 @@ What each forward saves for its backward (besides zero-size shape carriers):
 * tanh: local (float = 1 - out**2)
 * exp: out (forward output)
 * log: x (input)
-* softplus: local (float = -np.expm1(-out))
+* softplus: local (float = sigmoid(x))
 * leaky_relu: local (float = np.where(x > 0, 1, alpha))
 * elu: local (float = np.where(x > 0, 1, alpha*np.exp(np.minimum(0, x))))
 * silu: local (float = (x*(1 - sigmoid(x)) + 1)*sigmoid(x))
@@ -46,7 +46,7 @@ What each forward saves for its backward (besides zero-size shape carriers):
   x))))
 * celu: local (float = np.where(x > 0, 1, np.exp(np.minimum(0, x)/alpha)))
 * softsign: local (float = -(x*np.sign(x) - np.abs(x) - 1)/(np.abs(x) + 1)**2)
-* logsigmoid: local (float = -np.expm1(out))
+* logsigmoid: local (float = sigmoid(-x))
 * tanhshrink: local (float = np.tanh(x)**2)
 * bce: local (float = (t - x)/(x*(x - 1))); local1 (float = np.log1p(-x) - np.log(x))
 * bce_with_logits: local (float = sigmoid(x) - t); local1 (float = -x)
@@ -55,9 +55,8 @@ What each forward saves for its backward (besides zero-size shape carriers):
 * smooth_l1: local (float = np.where(beta <= np.abs(t - x), -np.sign(t - x), (x -
   t)/beta)); local1 (float = np.where(beta <= np.abs(t - x), np.sign(t - x), (t -
   x)/beta))
-* l1: local (float = -np.sign(t - x)); local1 (float = np.sign(t - x))
-* log_cosh: local (float = 2*sigmoid(2*x - 2*t) - 1); local1 (float = 2*sigmoid(2*t -
-  2*x) - 1)
+* l1: local (float = -np.sign(t - x))
+* log_cosh: local (float = 2*sigmoid(2*x - 2*t) - 1)
 * hinge: local (float = (-t)*(t*x < 1)); local1 (float = (-x)*(t*x < 1))
 * affine: W (argument); x (argument)
 * softmax: out (forward value)
@@ -381,15 +380,15 @@ def softplus(x):
     forward computed as softplus(x) (proven equal; softplus)
     dL/dx = dout - dout*np.exp(-out)
       computed as -dout*np.expm1(-out)  (proven equal; expm1/log1p)
-    A jax.custom_vjp: forward saves local = -np.expm1(-out); backward: dL/dx = dout*local.
+    A jax.custom_vjp: forward saves local = sigmoid(x); backward: dL/dx = dout*local.
     """
     out = jnp.logaddexp(0.0, x)
     return out
 
 
 def _softplus_fwd(x):
+    local = jax.nn.sigmoid(x)
     out = jnp.logaddexp(0.0, x)
-    local = -jnp.expm1(-out)
     return out, (local, _like(x))
 
 
@@ -815,15 +814,16 @@ def logsigmoid(x):
     forward computed as -softplus(-x) (proven equal; softplus)
     dL/dx = dout*(1 - np.exp(out))
       computed as -dout*np.expm1(out)  (proven equal; expm1/log1p)
-    A jax.custom_vjp: forward saves local = -np.expm1(out); backward: dL/dx = dout*local.
+    A jax.custom_vjp: forward saves local = sigmoid(-x); backward: dL/dx = dout*local.
     """
     out = -jnp.logaddexp(0.0, -x)
     return out
 
 
 def _logsigmoid_fwd(x):
-    out = -jnp.logaddexp(0.0, -x)
-    local = -jnp.expm1(out)
+    _s0 = -x
+    local = jax.nn.sigmoid(_s0)
+    out = -jnp.logaddexp(0.0, _s0)
     return out, (local, _like(x))
 
 
@@ -1008,7 +1008,7 @@ def l1(x, t):
 
     dL/dx = -dout*np.sign(t - x)
     dL/dt = dout*np.sign(t - x)
-    A jax.custom_vjp: forward saves local = -np.sign(t - x), local1 = np.sign(t - x); backward: dL/dx = dout*local; dL/dt = dout*local1.
+    A jax.custom_vjp: forward saves local = -np.sign(t - x); backward: dL/dx = dout*local; dL/dt = -dout*local.
     """
     out = jnp.abs(t - x)
     return out
@@ -1016,17 +1016,16 @@ def l1(x, t):
 
 def _l1_fwd(x, t):
     _s0 = t - x
-    _s1 = jnp.sign(_s0)
-    local = -_s1
-    local1 = _s1
+    local = -jnp.sign(_s0)
     out = jnp.abs(_s0)
-    return out, (local, local1, _like(x), _like(t))
+    return out, (local, _like(x), _like(t))
 
 
 def _l1_bwd(res, dout):
-    local, local1, x_like, t_like, = res
-    dx = dout*local
-    dt = dout*local1
+    local, x_like, t_like, = res
+    _s0 = dout*local
+    dx = _s0
+    dt = -_s0
     return (_fit(dx, x_like), _fit(dt, t_like))
 
 
@@ -1042,7 +1041,7 @@ def log_cosh(x, t):
       computed as dout*(2*sigmoid(2*x - 2*t) - 1)  (proven equal; sigmoid)
     dL/dt = 2*dout*np.exp(2*t - 2*x)/(np.exp(2*t - 2*x) + 1) - dout
       computed as dout*(2*sigmoid(2*t - 2*x) - 1)  (proven equal; sigmoid)
-    A jax.custom_vjp: forward saves local = 2*sigmoid(2*x - 2*t) - 1, local1 = 2*sigmoid(2*t - 2*x) - 1; backward: dL/dx = dout*local; dL/dt = dout*local1.
+    A jax.custom_vjp: forward saves local = 2*sigmoid(2*x - 2*t) - 1; backward: dL/dx = dout*local; dL/dt = -dout*local.
     """
     _s0 = t - x
     out = -_s0 + jnp.logaddexp(0.0, 2.0*_s0) - jnp.log(2.0)
@@ -1050,18 +1049,17 @@ def log_cosh(x, t):
 
 
 def _log_cosh_fwd(x, t):
-    _s0 = 2.0*t - 2.0*x
-    _s1 = t - x
-    local = 2.0*jax.nn.sigmoid(-_s0) - 1.0
-    local1 = 2.0*jax.nn.sigmoid(_s0) - 1.0
-    out = -_s1 + jnp.logaddexp(0.0, 2.0*_s1) - jnp.log(2.0)
-    return out, (local, local1, _like(x), _like(t))
+    _s0 = t - x
+    local = 2.0*jax.nn.sigmoid(-2.0*t + 2.0*x) - 1.0
+    out = -_s0 + jnp.logaddexp(0.0, 2.0*_s0) - jnp.log(2.0)
+    return out, (local, _like(x), _like(t))
 
 
 def _log_cosh_bwd(res, dout):
-    local, local1, x_like, t_like, = res
-    dx = dout*local
-    dt = dout*local1
+    local, x_like, t_like, = res
+    _s0 = dout*local
+    dx = _s0
+    dt = -_s0
     return (_fit(dx, x_like), _fit(dt, t_like))
 
 

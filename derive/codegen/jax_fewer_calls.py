@@ -97,3 +97,69 @@ def fewer_calls(exprs, symbols, subs=None) -> list:
         out.append(cand)
     return out
 
+
+
+# relative cost of a call in an XLA CPU fusion (the logistic function is one exp and a
+# divide; expm1 and log1p take a branch for small arguments; logaddexp is exp + log1p)
+_XLA_COST = {"sigmoid": 1, "exp": 1, "tanh": 1, "log": 1, "erf": 2, "expm1": 2, "log1p": 2,
+             "softplus": 3, "logaddexp": 3}
+
+
+def xla_cost(e) -> int:
+    """The transcendental calls of ``e``, weighted for XLA (:data:`_XLA_COST`)."""
+    return sum(_XLA_COST.get(type(a).__name__, 1) for a in sp.preorder_traversal(e)
+               if isinstance(a, sp.Function))
+
+
+def from_input_when_cheaper(cached, spec, out_value):
+    """A cached factor that reads ``out`` computed from the input instead when the
+    derivative's stable form costs XLA less (softplus: ``sigmoid(x)`` for
+    ``-expm1(-out)``; logsigmoid: ``sigmoid(-x)`` for ``-expm1(out)``), proven equal.
+
+    ``out_value``: the forward, which ``out`` stands for in the proof."""
+    from ..rules import diff as rules_diff
+    from ..steps import out as out_sym
+    from .stable import stable_form
+    if len(spec.inputs) != 1:
+        return list(cached)
+    (x,) = spec.inputs
+    fx = None
+    new = []
+    for sym, e in cached:
+        if sym.is_real and out_sym in e.free_symbols:
+            if fx is None:
+                fx = stable_form(rules_diff(spec.forward, x))[0]
+            if xla_cost(fx) < xla_cost(e) and out_sym not in fx.free_symbols:
+                try:
+                    prove_equal(fx, e.xreplace({out_sym: out_value}),
+                                what="cached factor from the input")
+                    e = fx
+                except ProofError:
+                    pass
+        new.append((sym, e))
+    return new
+
+
+def negated_pairs(cached):
+    """(cached, {symbol: -other symbol}): a cached factor equal to minus another (proven)
+    is not computed; the backward reads minus the other (l1: ``-sign(t - x)`` and
+    ``sign(t - x)``), so XLA computes one product and negates it."""
+    keep, repl = [], {}
+    for sym, e in cached:
+        twin = next((s for s, f in keep if sym.is_real and s.is_real and (
+            sp.expand(e + f) == 0 or _negated(e, f))), None)
+        if twin is not None:
+            repl[sym] = -twin
+        else:
+            keep.append((sym, e))
+    return keep, repl
+
+
+def _negated(e, f) -> bool:
+    if not (e.free_symbols and e.free_symbols == f.free_symbols) or e.has(sp.Piecewise):
+        return False
+    try:
+        prove_equal(_unfold(e), _unfold(-f), what="a cached factor as minus another")
+    except ProofError:
+        return False
+    return True
