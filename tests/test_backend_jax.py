@@ -362,3 +362,19 @@ def test_export_of_a_users_tensor_layer_imports_and_runs(tmp_path):
     np.testing.assert_allclose(np.asarray(dx), local @ np.asarray(W).T, rtol=1e-12)
     np.testing.assert_allclose(np.asarray(dW), np.asarray(x).T @ local, rtol=1e-12)
     np.testing.assert_allclose(np.asarray(db), local.sum(axis=0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["softmax", "softmax_with_loss", "sigmoid_with_loss",
+                                  "time_softmax_with_loss", "attention_weight", "layernorm"])
+def test_tensor_layer_finite_at_1000(name):
+    """Inputs of size ±1000: out and gradients finite (the max-subtracted softmax, the
+    softplus forms), as the NumPy export's."""
+    values, vals = next(_tensor_sets(name, {}))
+    spec = catalogue.get(name)
+    k = len(spec.input_names) + len(spec.weight_names)
+    big = [jnp.asarray(v) * (1000.0 if i < len(spec.input_names) else 1.0)
+           for i, v in enumerate(values)]
+    f = getattr(G, name)
+    out, grads = _vjp_jit(lambda *a: f(*a, *big[k:]))(jnp.ones(jax.eval_shape(
+        lambda *a: f(*a, *big[k:]), *big[:k]).shape), *big[:k])
+    assert all(np.isfinite(np.asarray(v)).all() for v in jax.tree_util.tree_leaves((out, grads)))
