@@ -128,7 +128,6 @@ def jax_layer(d) -> JaxCode:
     residuals = keep + [s.name for s, _ in cached] + likes
 
     sig = ", ".join(inputs + [f"{p}={_float(spec.defaults.get(p, 1.0))}" for p in params])
-    call = ", ".join(inputs + params)
     nondiff = tuple(range(len(inputs), len(inputs) + len(params)))
     deco = "@jax.custom_vjp" if not nondiff else \
         f"@functools.partial(jax.custom_vjp, nondiff_argnums={nondiff!r})"

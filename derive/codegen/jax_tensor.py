@@ -86,7 +86,7 @@ def time_loop_source(spec, cell) -> str:
              f"    N, H = xs.shape[0], {weights[1]}.shape[0]",
              "    dtype = jnp.result_type(xs, " + ", ".join(weights) + ")"]
     lines += [f"    {n} = jnp.zeros((N, H), dtype) if {n} is None else {n}" for n in names]
-    lines += ["", f"    def step(carry, x):",
+    lines += ["", "    def step(carry, x):",
               f"        {carry}{',' if len(names) == 1 else ''} = carry"]
     if multi:
         lines += [f"        {carry} = {call}", f"        return ({carry}), {names[0]}"]
