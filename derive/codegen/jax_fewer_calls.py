@@ -1,0 +1,165 @@
+"""Fewer transcendental calls for XLA: ``sigmoid(-u)`` as ``1 - sigmoid(u)`` when
+``sigmoid(u)`` is computed anyway, kept only where it is harmless.
+
+The stable forms (:mod:`.stable`) write ``1 - sigmoid(u)`` as ``sigmoid(-u)`` so that no
+digit is lost where ``sigmoid(u) → 1``. In an XLA fusion each logistic is a call of its
+own, and often the lost digits do not matter: in SiLU's local factor
+``sigmoid(x)*(x*sigmoid(-x) + 1)`` the term is added to 1. A rewrite here is
+
+* proven equal to the form it replaces (:func:`derive.proof.prove_equal`), and
+* kept only when, evaluated in float64 on the edges of the domain (±1e-8 ... ±1000, and
+  every pair of them for two inputs), it agrees with the stable form within 1e-13
+  relative (and is finite wherever that is): numerical evidence, not a proof, which is
+  why the rewrite stays in the JAX backend.
+
+>>> import sympy as sp
+>>> from derive.codegen.stable import sigmoid
+>>> x = sp.Symbol("x", real=True)
+>>> fewer_calls([x*sigmoid(x), sigmoid(x)*(x*sigmoid(-x) + 1)], [x])[1]
+(x*(1 - sigmoid(x)) + 1)*sigmoid(x)
+>>> fewer_calls([sigmoid(x), 1/sigmoid(-x)], [x])[1]    # 1/(1 - s) loses every digit
+1/sigmoid(-x)
+"""
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from ..errors import ProofError
+from ..proof import prove_equal
+from .stable import _unfold, sigmoid
+
+__all__ = ["fewer_calls"]
+
+_EDGES = (0.0, 1e-8, 1e-4, 0.01, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 36.0, 37.0, 40.0,
+          50.0, 100.0, 700.0, 1000.0)
+
+
+def _np_sigmoid(u):
+    u = np.asarray(u, dtype=np.float64)
+    e = np.exp(-np.abs(u))
+    return np.where(u >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+_MODULES = [{"sigmoid": _np_sigmoid, "softplus": lambda u: np.logaddexp(0.0, u),
+             "logaddexp": np.logaddexp, "expm1": np.expm1, "log1p": np.log1p,
+             "erf": np.vectorize(__import__("math").erf)}, "numpy"]
+
+
+def _points(symbols) -> list:
+    grid = np.array(sorted({s * e for e in _EDGES for s in (1.0, -1.0)}))
+    if len(symbols) == 1:
+        return [grid]
+    mesh = np.meshgrid(*[grid] * len(symbols))
+    return [m.ravel() for m in mesh]
+
+
+def _harmless(before, after, symbols) -> bool:
+    """True when ``after`` agrees with ``before`` within 1e-13 relative on the edges."""
+    try:
+        f = sp.lambdify(symbols, before, modules=_MODULES)
+        g = sp.lambdify(symbols, after, modules=_MODULES)
+        with np.errstate(all="ignore"):
+            pts = _points(symbols)
+            want = np.broadcast_to(np.asarray(f(*pts), dtype=np.float64), pts[0].shape)
+            got = np.broadcast_to(np.asarray(g(*pts), dtype=np.float64), pts[0].shape)
+    except Exception:      # a form numpy cannot evaluate here: keep the stable one
+        return False
+    ok = np.isfinite(want)
+    if not np.isfinite(got[ok]).all():
+        return False
+    return bool(np.all(np.abs(got[ok] - want[ok]) <= 1e-13 * np.abs(want[ok]) + 1e-300))
+
+
+def fewer_calls(exprs, symbols, subs=None) -> list:
+    """``exprs`` with each ``sigmoid(-u)`` written ``1 - sigmoid(u)`` where ``sigmoid(u)``
+    also appears among them, expression by expression when proven equal and harmless.
+
+    ``symbols``: the inputs the expressions are evaluated at; ``subs``: values for the
+    other symbols (``out`` as the forward, a parameter's default), for the check only.
+    """
+    subs = subs or {}
+    calls = {a for e in exprs for a in sp.preorder_traversal(e) if isinstance(a, sigmoid)}
+    pairs = {c: sigmoid(-c.args[0]) for c in calls if sigmoid(-c.args[0]) in calls
+             and c.args[0].could_extract_minus_sign()}
+    if not pairs:
+        return list(exprs)
+    out = []
+    for e in exprs:
+        cand = e.xreplace({neg: 1 - pos for neg, pos in pairs.items()})
+        if cand != e:
+            try:
+                prove_equal(_unfold(cand), _unfold(e), what="1 - sigmoid(u) for sigmoid(-u)")
+            except ProofError:
+                cand = e
+        if cand != e and not _harmless(e.xreplace(subs), cand.xreplace(subs), symbols):
+            cand = e
+        out.append(cand)
+    return out
+
+
+
+# relative cost of a call in an XLA CPU fusion (the logistic function is one exp and a
+# divide; expm1 and log1p take a branch for small arguments; logaddexp is exp + log1p)
+_XLA_COST = {"sigmoid": 1, "exp": 1, "tanh": 1, "log": 1, "erf": 2, "expm1": 2, "log1p": 2,
+             "softplus": 3, "logaddexp": 3}
+
+
+def xla_cost(e) -> int:
+    """The transcendental calls of ``e``, weighted for XLA (:data:`_XLA_COST`)."""
+    return sum(_XLA_COST.get(type(a).__name__, 1) for a in sp.preorder_traversal(e)
+               if isinstance(a, sp.Function))
+
+
+def from_input_when_cheaper(cached, spec, out_value):
+    """A cached factor that reads ``out`` computed from the input instead when the
+    derivative's stable form costs XLA less (softplus: ``sigmoid(x)`` for
+    ``-expm1(-out)``; logsigmoid: ``sigmoid(-x)`` for ``-expm1(out)``), proven equal.
+
+    ``out_value``: the forward, which ``out`` stands for in the proof."""
+    from ..rules import diff as rules_diff
+    from ..steps import out as out_sym
+    from .stable import stable_form
+    if len(spec.inputs) != 1:
+        return list(cached)
+    (x,) = spec.inputs
+    fx = None
+    new = []
+    for sym, e in cached:
+        if sym.is_real and out_sym in e.free_symbols:
+            if fx is None:
+                fx = stable_form(rules_diff(spec.forward, x))[0]
+            if xla_cost(fx) < xla_cost(e) and out_sym not in fx.free_symbols:
+                try:
+                    prove_equal(fx, e.xreplace({out_sym: out_value}),
+                                what="cached factor from the input")
+                    e = fx
+                except ProofError:
+                    pass
+        new.append((sym, e))
+    return new
+
+
+def negated_pairs(cached):
+    """(cached, {symbol: -other symbol}): a cached factor equal to minus another (proven)
+    is not computed; the backward reads minus the other (l1: ``-sign(t - x)`` and
+    ``sign(t - x)``), so XLA computes one product and negates it."""
+    keep, repl = [], {}
+    for sym, e in cached:
+        twin = next((s for s, f in keep if sym.is_real and s.is_real and (
+            sp.expand(e + f) == 0 or _negated(e, f))), None)
+        if twin is not None:
+            repl[sym] = -twin
+        else:
+            keep.append((sym, e))
+    return keep, repl
+
+
+def _negated(e, f) -> bool:
+    if not (e.free_symbols and e.free_symbols == f.free_symbols) or e.has(sp.Piecewise):
+        return False
+    try:
+        prove_equal(_unfold(e), _unfold(-f), what="a cached factor as minus another")
+    except ProofError:
+        return False
+    return True
