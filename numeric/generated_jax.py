@@ -34,7 +34,7 @@ What each forward saves for its backward (besides zero-size shape carriers):
   np.sqrt(2)/np.sqrt(np.pi))) - 1)*(np.tanh(x*(0.044715*np.sqrt(2)*x**2/np.sqrt(np.pi) +
   np.sqrt(2)/np.sqrt(np.pi))) + 1)/np.sqrt(np.pi))
 * square: local (float = 2*x)
-* relu6: mask (bool = (out > 0) & (np.maximum(0, out) < 6))
+* relu6: mask (bool = (out > 0) & (out < 6))
 * hardtanh: mask (bool = (out > -1) & (out < 1))
 * hardsigmoid: local (float = 1/6*((x > -3) & (np.maximum(0, x + 3) < 6)))
 * hardswish: local (float = np.where(np.maximum(0, x + 3) >= 6, 1, np.where(x > -3, x/6
@@ -45,18 +45,16 @@ What each forward saves for its backward (besides zero-size shape carriers):
   1.75809934084737685994021752081231934206024580891220830977098282*np.exp(np.minimum(0,
   x))))
 * celu: local (float = np.where(x > 0, 1, np.exp(np.minimum(0, x)/alpha)))
-* softsign: local (float = -(x*np.sign(x) - np.abs(x) - 1)/(np.abs(x) + 1)**2)
+* softsign: local (float = (np.abs(x) + 1)**(-2))
 * logsigmoid: local (float = sigmoid(-x))
 * tanhshrink: local (float = np.tanh(x)**2)
 * bce: local (float = (t - x)/(x*(x - 1))); local1 (float = np.log1p(-x) - np.log(x))
 * bce_with_logits: local (float = sigmoid(x) - t); local1 (float = -x)
-* huber: local (float = np.where(delta > np.abs(t - x), x - t, -delta*np.sign(t - x)));
-  local1 (float = np.where(delta > np.abs(t - x), t - x, delta*np.sign(t - x)))
+* huber: local (float = np.where(delta > np.abs(t - x), x - t, -delta*np.sign(t - x)))
 * smooth_l1: local (float = np.where(beta <= np.abs(t - x), -np.sign(t - x), (x -
-  t)/beta)); local1 (float = np.where(beta <= np.abs(t - x), np.sign(t - x), (t -
-  x)/beta))
+  t)/beta))
 * l1: local (float = -np.sign(t - x))
-* log_cosh: local (float = 2*sigmoid(2*x - 2*t) - 1)
+* log_cosh: local (float = -np.tanh(t - x))
 * hinge: local (float = (-t)*(t*x < 1)); local1 (float = (-x)*(t*x < 1))
 * affine: W (argument); x (argument)
 * softmax: out (forward value)
@@ -405,7 +403,7 @@ softplus.defvjp(_softplus_fwd, _softplus_bwd)
 def leaky_relu(x, alpha=0.01):
     """Leaky ReLU: out = np.where(x > 0, x, alpha*x)
 
-    forward computed as local*x (proven equal)
+    forward computed as local*x (proven equal; branch sum)
     dL/dx = np.where(out > 0, dout, alpha*dout)
     A jax.custom_vjp: forward saves local = np.where(x > 0, 1, alpha); backward: dL/dx = dout*local.
     """
@@ -433,19 +431,18 @@ leaky_relu.defvjp(_leaky_relu_fwd, _leaky_relu_bwd)
 def elu(x, alpha=1.0):
     """ELU: out = np.where(x > 0, x, alpha*(np.exp(x) - 1))
 
-    forward computed as np.where(x > 0, x, alpha*np.expm1(np.minimum(0, x))) (proven equal; clamp exp branch, expm1/log1p)
+    forward computed as alpha*np.expm1(np.minimum(0, x)) + np.maximum(0, x) (proven equal; clamp exp branch, expm1/log1p, branch sum)
     dL/dx = np.where(out > 0, dout, dout*(alpha + out))
     A jax.custom_vjp: forward saves local = np.where(x > 0, 1, alpha*np.exp(np.minimum(0, x))); backward: dL/dx = dout*local.
     """
-    out = jnp.where((x > 0.0), x, alpha*jnp.expm1(jnp.minimum(0.0, x)))
+    out = alpha*jnp.expm1(jnp.minimum(0.0, x)) + jnp.maximum(0.0, x)
     return out
 
 
 def _elu_fwd(x, alpha=1.0):
-    _s0 = (x > 0.0)
-    _s1 = jnp.minimum(0.0, x)
-    local = jnp.where(_s0, 1.0, alpha*jnp.exp(_s1))
-    out = jnp.where(_s0, x, alpha*jnp.expm1(_s1))
+    _s0 = jnp.minimum(0.0, x)
+    local = jnp.where((x > 0.0), 1.0, alpha*jnp.exp(_s0))
+    out = alpha*jnp.expm1(_s0) + jnp.maximum(0.0, x)
     return out, (local, _like(x))
 
 
@@ -582,18 +579,18 @@ square.defvjp(_square_fwd, _square_bwd)
 def relu6(x):
     """ReLU6: min(max(0, x), 6): out = np.where(np.maximum(0, x) >= 6, 6, np.maximum(0, x))
 
+    forward computed as np.minimum(6, np.maximum(0, x)) (proven equal; clip)
     dL/dx = dout*((out > 0) & (np.maximum(0, out) < 6))
-    A jax.custom_vjp: forward saves mask = (out > 0) & (np.maximum(0, out) < 6); backward: dL/dx = dout*mask.
+      computed as dout*((out > 0) & (out < 6))  (proven equal; known sign)
+    A jax.custom_vjp: forward saves mask = (out > 0) & (out < 6); backward: dL/dx = dout*mask.
     """
-    _s0 = jnp.maximum(0.0, x)
-    out = jnp.where((_s0 >= 6.0), 6.0, _s0)
+    out = jnp.minimum(6.0, jnp.maximum(0.0, x))
     return out
 
 
 def _relu6_fwd(x):
-    _s0 = jnp.maximum(0.0, x)
-    out = jnp.where((_s0 >= 6.0), 6.0, _s0)
-    mask = ((out > 0.0) & (jnp.maximum(0.0, out) < 6.0))
+    out = jnp.minimum(6.0, jnp.maximum(0.0, x))
+    mask = ((out > 0.0) & (out < 6.0))
     return out, (mask, _like(x))
 
 
@@ -610,15 +607,16 @@ relu6.defvjp(_relu6_fwd, _relu6_bwd)
 def hardtanh(x):
     """Hardtanh: x clipped to [−1, 1]: out = np.where(x <= -1, -1, np.where(x >= 1, 1, x))
 
+    forward computed as np.maximum(-1, np.minimum(1, x)) (proven equal; clip)
     dL/dx = dout*((out > -1) & (out < 1))
     A jax.custom_vjp: forward saves mask = (out > -1) & (out < 1); backward: dL/dx = dout*mask.
     """
-    out = jnp.where((x <= -1.0), -1.0, jnp.where((x >= 1.0), 1.0, x))
+    out = jnp.maximum(-1.0, jnp.minimum(1.0, x))
     return out
 
 
 def _hardtanh_fwd(x):
-    out = jnp.where((x <= -1.0), -1.0, jnp.where((x >= 1.0), 1.0, x))
+    out = jnp.maximum(-1.0, jnp.minimum(1.0, x))
     mask = ((out > -1.0) & (out < 1.0))
     return out, (mask, _like(x))
 
@@ -636,18 +634,18 @@ hardtanh.defvjp(_hardtanh_fwd, _hardtanh_bwd)
 def hardsigmoid(x):
     """Hard sigmoid: relu6(x + 3) / 6 (PyTorch's): out = np.where(np.maximum(0, x + 3) >= 6, 6, np.maximum(0, x + 3))/6
 
+    forward computed as np.minimum(6, np.maximum(0, x + 3))/6 (proven equal; clip)
     dL/dx = dout/6*((x > -3) & (np.maximum(0, x + 3) < 6))
     A jax.custom_vjp: forward saves local = 1/6*((x > -3) & (np.maximum(0, x + 3) < 6)); backward: dL/dx = dout*local.
     """
-    _s0 = jnp.maximum(0.0, x + 3.0)
-    out = (0.16666666666666666)*jnp.where((_s0 >= 6.0), 6.0, _s0)
+    out = (0.16666666666666666)*jnp.minimum(6.0, jnp.maximum(0.0, x + 3.0))
     return out
 
 
 def _hardsigmoid_fwd(x):
     _s0 = jnp.maximum(0.0, x + 3.0)
     local = jnp.where(((x > -3.0) & (_s0 < 6.0)), 0.16666666666666666, 0.0)
-    out = (0.16666666666666666)*jnp.where((_s0 >= 6.0), 6.0, _s0)
+    out = (0.16666666666666666)*jnp.minimum(6.0, _s0)
     return out, (local, _like(x))
 
 
@@ -664,21 +662,20 @@ hardsigmoid.defvjp(_hardsigmoid_fwd, _hardsigmoid_bwd)
 def hardswish(x):
     """Hard swish: x·relu6(x + 3) / 6 (PyTorch's): out = x*np.where(np.maximum(0, x + 3) >= 6, 6, np.maximum(0, x + 3))/6
 
+    forward computed as x*np.minimum(6, np.maximum(0, x + 3))/6 (proven equal; clip)
     dL/dx = np.where(np.maximum(0, x + 3) >= 6, dout, np.where(x > -3, dout*(x + np.maximum(0, x + 3))/6, dout*np.maximum(0, x + 3)/6))
     A jax.custom_vjp: forward saves local = np.where(np.maximum(0, x + 3) >= 6, 1, np.where(x > -3, x/6 + np.maximum(0, x + 3)/6, np.maximum(0, x + 3)/6)); backward: dL/dx = dout*local.
     """
-    _s0 = jnp.maximum(0.0, x + 3.0)
-    out = (0.16666666666666666)*x*jnp.where((_s0 >= 6.0), 6.0, _s0)
+    out = (0.16666666666666666)*x*jnp.minimum(6.0, jnp.maximum(0.0, x + 3.0))
     return out
 
 
 def _hardswish_fwd(x):
     _s0 = jnp.maximum(0.0, x + 3.0)
-    _s1 = (_s0 >= 6.0)
-    _s2 = (0.16666666666666666)*x
-    _s3 = (0.16666666666666666)*_s0
-    local = jnp.where(_s1, 1.0, jnp.where((x > -3.0), _s2 + _s3, _s3))
-    out = _s2*jnp.where(_s1, 6.0, _s0)
+    _s1 = (0.16666666666666666)*x
+    _s2 = (0.16666666666666666)*_s0
+    local = jnp.where((_s0 >= 6.0), 1.0, jnp.where((x > -3.0), _s1 + _s2, _s2))
+    out = _s1*jnp.minimum(6.0, _s0)
     return out, (local, _like(x))
 
 
@@ -725,20 +722,19 @@ mish.defvjp(_mish_fwd, _mish_bwd)
 def selu(x):
     """SELU: scale·x for x > 0, scale·alpha·(exp(x) − 1) otherwise: out = 1.0507009873554804934193349852946*np.where(x > 0, x, 1.6732632423543772848170429916717*np.exp(x) - 1.6732632423543772848170429916717)
 
-    forward computed as 1.0507009873554804934193349852946*np.where(x > 0, x, 1.6732632423543772848170429916717*np.expm1(np.minimum(0, x))) (proven equal; clamp exp branch, expm1/log1p)
+    forward computed as 1.0507009873554804934193349852946e-31*(16732632423543772848170429916717*np.expm1(np.minimum(0, x)) + 10000000000000000000000000000000*np.maximum(0, x)) (proven equal; clamp exp branch, expm1/log1p, branch sum, common factor)
     dL/dx = np.where(x > 0, 1.0507009873554804934193349852946*dout, 1.75809934084737685994021752081231934206024580891220830977098282*dout*np.exp(x))
       computed as np.where(x > 0, 1.0507009873554804934193349852946*dout, 1.75809934084737685994021752081231934206024580891220830977098282*dout*np.exp(np.minimum(0, x)))  (proven equal; clamp exp branch)
     A jax.custom_vjp: forward saves local = np.where(x > 0, 1.0507009873554804934193349852946, 1.75809934084737685994021752081231934206024580891220830977098282*np.exp(np.minimum(0, x))); backward: dL/dx = dout*local.
     """
-    out = (1.0507009873554805)*jnp.where((x > 0.0), x, (1.6732632423543772)*jnp.expm1(jnp.minimum(0.0, x)))
+    out = (1.7580993408473768)*jnp.expm1(jnp.minimum(0.0, x)) + (1.0507009873554805)*jnp.maximum(0.0, x)
     return out
 
 
 def _selu_fwd(x):
-    _s0 = (x > 0.0)
-    _s1 = jnp.minimum(0.0, x)
-    local = jnp.where(_s0, 1.0507009873554805, (1.7580993408473768)*jnp.exp(_s1))
-    out = (1.0507009873554805)*jnp.where(_s0, x, (1.6732632423543772)*jnp.expm1(_s1))
+    _s0 = jnp.minimum(0.0, x)
+    local = jnp.where((x > 0.0), 1.0507009873554805, (1.7580993408473768)*jnp.exp(_s0))
+    out = (1.7580993408473768)*jnp.expm1(_s0) + (1.0507009873554805)*jnp.maximum(0.0, x)
     return out, (local, _like(x))
 
 
@@ -755,19 +751,18 @@ selu.defvjp(_selu_fwd, _selu_bwd)
 def celu(x, alpha=1.0):
     """CELU: x for x > 0, alpha·(exp(x/alpha) − 1) otherwise: out = np.where(x > 0, x, alpha*(np.exp(x/alpha) - 1))
 
-    forward computed as np.where(x > 0, x, alpha*np.expm1(np.minimum(0, x)/alpha)) (proven equal; clamp exp branch, expm1/log1p)
+    forward computed as alpha*np.expm1(np.minimum(0, x)/alpha) + np.maximum(0, x) (proven equal; clamp exp branch, expm1/log1p, branch sum)
     dL/dx = np.where(out > 0, dout, dout*(1 + out/alpha))
     A jax.custom_vjp: forward saves local = np.where(x > 0, 1, np.exp(np.minimum(0, x)/alpha)); backward: dL/dx = dout*local.
     """
-    out = jnp.where((x > 0.0), x, alpha*jnp.expm1(jnp.minimum(0.0, x)/alpha))
+    out = alpha*jnp.expm1(jnp.minimum(0.0, x)/alpha) + jnp.maximum(0.0, x)
     return out
 
 
 def _celu_fwd(x, alpha=1.0):
-    _s0 = (x > 0.0)
-    _s1 = jnp.minimum(0.0, x)/alpha
-    local = jnp.where(_s0, 1.0, jnp.exp(_s1))
-    out = jnp.where(_s0, x, alpha*jnp.expm1(_s1))
+    _s0 = jnp.minimum(0.0, x)/alpha
+    local = jnp.where((x > 0.0), 1.0, jnp.exp(_s0))
+    out = alpha*jnp.expm1(_s0) + jnp.maximum(0.0, x)
     return out, (local, _like(x))
 
 
@@ -785,7 +780,8 @@ def softsign(x):
     """Softsign: x / (1 + |x|): out = x/(np.abs(x) + 1)
 
     dL/dx = -dout*(x*np.sign(x) - np.abs(x) - 1)/(np.abs(x) + 1)**2
-    A jax.custom_vjp: forward saves local = -(x*np.sign(x) - np.abs(x) - 1)/(np.abs(x) + 1)**2; backward: dL/dx = dout*local.
+      computed as dout/(np.abs(x) + 1)**2  (proven equal; sign product)
+    A jax.custom_vjp: forward saves local = (np.abs(x) + 1)**(-2); backward: dL/dx = dout*local.
     """
     out = x/(jnp.abs(x) + 1.0)
     return out
@@ -793,7 +789,7 @@ def softsign(x):
 
 def _softsign_fwd(x):
     _s0 = jnp.abs(x) + 1.0
-    local = -(-_s0 + x*jnp.sign(x))/_s0**2
+    local = _s0**-2
     out = x/_s0
     return out, (local, _like(x))
 
@@ -935,7 +931,7 @@ def huber(x, t, delta=1.0):
 
     dL/dx = np.where(delta > np.abs(t - x), dout*(x - t), -delta*dout*np.sign(t - x))
     dL/dt = np.where(delta > np.abs(t - x), dout*(t - x), delta*dout*np.sign(t - x))
-    A jax.custom_vjp: forward saves local = np.where(delta > np.abs(t - x), x - t, -delta*np.sign(t - x)), local1 = np.where(delta > np.abs(t - x), t - x, delta*np.sign(t - x)); backward: dL/dx = dout*local; dL/dt = dout*local1.
+    A jax.custom_vjp: forward saves local = np.where(delta > np.abs(t - x), x - t, -delta*np.sign(t - x)); backward: dL/dx = dout*local; dL/dt = -dout*local.
     """
     _s0 = t - x
     _s1 = jnp.abs(_s0)
@@ -948,17 +944,16 @@ def _huber_fwd(x, t, delta=1.0):
     _s1 = -_s0
     _s2 = jnp.abs(_s0)
     _s3 = (delta > _s2)
-    _s4 = delta*jnp.sign(_s0)
-    local = jnp.where(_s3, _s1, -_s4)
-    local1 = jnp.where(_s3, _s0, _s4)
+    local = jnp.where(_s3, _s1, -delta*jnp.sign(_s0))
     out = jnp.where(_s3, (0.5)*_s1**2, delta*(_s2 - 0.5*delta))
-    return out, (local, local1, _like(x), _like(t))
+    return out, (local, _like(x), _like(t))
 
 
 def _huber_bwd(delta, res, dout):
-    local, local1, x_like, t_like, = res
-    dx = dout*local
-    dt = dout*local1
+    local, x_like, t_like, = res
+    _s0 = dout*local
+    dx = _s0
+    dt = -_s0
     return (_fit(dx, x_like), _fit(dt, t_like))
 
 
@@ -971,7 +966,7 @@ def smooth_l1(x, t, beta=1.0):
 
     dL/dx = np.where(beta <= np.abs(t - x), -dout*np.sign(t - x), dout*(x - t)/beta)
     dL/dt = np.where(beta <= np.abs(t - x), dout*np.sign(t - x), dout*(t - x)/beta)
-    A jax.custom_vjp: forward saves local = np.where(beta <= np.abs(t - x), -np.sign(t - x), (x - t)/beta), local1 = np.where(beta <= np.abs(t - x), np.sign(t - x), (t - x)/beta); backward: dL/dx = dout*local; dL/dt = dout*local1.
+    A jax.custom_vjp: forward saves local = np.where(beta <= np.abs(t - x), -np.sign(t - x), (x - t)/beta); backward: dL/dx = dout*local; dL/dt = -dout*local.
     """
     _s0 = t - x
     _s1 = jnp.abs(_s0)
@@ -981,21 +976,19 @@ def smooth_l1(x, t, beta=1.0):
 
 def _smooth_l1_fwd(x, t, beta=1.0):
     _s0 = t - x
-    _s1 = jnp.sign(_s0)
-    _s2 = jnp.abs(_s0)
-    _s3 = (beta <= _s2)
-    _s4 = 1/beta
-    _s5 = -_s0
-    local = jnp.where(_s3, -_s1, _s4*_s5)
-    local1 = jnp.where(_s3, _s1, _s0*_s4)
-    out = jnp.where((_s2 < beta), (0.5)*_s4*_s5**2, _s2 - 0.5*beta)
-    return out, (local, local1, _like(x), _like(t))
+    _s1 = jnp.abs(_s0)
+    _s2 = 1/beta
+    _s3 = -_s0
+    local = jnp.where((_s1 >= beta), -jnp.sign(_s0), _s2*_s3)
+    out = jnp.where((_s1 < beta), (0.5)*_s2*_s3**2, _s1 - 0.5*beta)
+    return out, (local, _like(x), _like(t))
 
 
 def _smooth_l1_bwd(beta, res, dout):
-    local, local1, x_like, t_like, = res
-    dx = dout*local
-    dt = dout*local1
+    local, x_like, t_like, = res
+    _s0 = dout*local
+    dx = _s0
+    dt = -_s0
     return (_fit(dx, x_like), _fit(dt, t_like))
 
 
@@ -1038,10 +1031,10 @@ def log_cosh(x, t):
 
     forward computed as x + softplus(2*(t - x)) - t - np.log(2) (proven equal; softplus, common factor)
     dL/dx = dout - 2*dout*np.exp(2*t - 2*x)/(np.exp(2*t - 2*x) + 1)
-      computed as dout*(2*sigmoid(2*x - 2*t) - 1)  (proven equal; sigmoid)
+      computed as -dout*np.tanh(t - x)  (proven equal; sigmoid, tanh of half)
     dL/dt = 2*dout*np.exp(2*t - 2*x)/(np.exp(2*t - 2*x) + 1) - dout
-      computed as dout*(2*sigmoid(2*t - 2*x) - 1)  (proven equal; sigmoid)
-    A jax.custom_vjp: forward saves local = 2*sigmoid(2*x - 2*t) - 1; backward: dL/dx = dout*local; dL/dt = -dout*local.
+      computed as dout*np.tanh(t - x)  (proven equal; sigmoid, tanh of half)
+    A jax.custom_vjp: forward saves local = -np.tanh(t - x); backward: dL/dx = dout*local; dL/dt = -dout*local.
     """
     _s0 = t - x
     out = -_s0 + jnp.logaddexp(0.0, 2.0*_s0) - jnp.log(2.0)
@@ -1050,7 +1043,7 @@ def log_cosh(x, t):
 
 def _log_cosh_fwd(x, t):
     _s0 = t - x
-    local = 2.0*jax.nn.sigmoid(-2.0*t + 2.0*x) - 1.0
+    local = -jnp.tanh(_s0)
     out = -_s0 + jnp.logaddexp(0.0, 2.0*_s0) - jnp.log(2.0)
     return out, (local, _like(x), _like(t))
 
@@ -1160,7 +1153,7 @@ def _softmax_fwd(x):
 
 def _softmax_bwd(res, dout):
     out, x_like, = res
-    dx = out*(dout - jnp.sum(dout*out, axis=1, keepdims=True))
+    dx = out*(dout - jnp.einsum('ij,ij->i', dout, out)[:, None])
     return (_fit(dx, x_like),)
 
 
@@ -1184,7 +1177,7 @@ def softmax_with_loss(x, t):
         t = jax.nn.one_hot(t, jnp.shape(x)[-1], dtype=jnp.result_type(x))
     N = x.shape[0]
     t0 = jnp.max(x, axis=1, keepdims=True)
-    out = -jnp.sum(t*(x - jnp.log(jnp.sum(jnp.exp(x - t0), axis=1, keepdims=True)) - t0))/N
+    out = -(jnp.vdot(t, x) + -1.0*jnp.einsum('ij,i->', t, t0[:, 0]) + -1.0*jnp.einsum('ij,i->', t, (jnp.log(jnp.sum(jnp.exp(x - t0), axis=1, keepdims=True)))[:, 0]))/N
     return out
 
 
@@ -1192,13 +1185,13 @@ def _softmax_with_loss_fwd(x, t):
     if jnp.ndim(t) == jnp.ndim(x) - 1:     # label indices, not one-hot
         t = jax.nn.one_hot(t, jnp.shape(x)[-1], dtype=jnp.result_type(x))
     N = x.shape[0]
-    t0 = jnp.max(x, axis=1, keepdims=True)
-    t1 = x - t0
-    t2 = jnp.exp(t1)
-    t3 = jnp.sum(t2, axis=1, keepdims=True)
-    t4 = 1/t3
-    y = t2*t4
-    out = -jnp.sum(t*(x - t0 - jnp.log(t3)))/N
+    t1 = jnp.max(x, axis=1, keepdims=True)
+    t2 = x - t1
+    t3 = jnp.exp(t2)
+    t0 = jnp.sum(t3, axis=1, keepdims=True)
+    t4 = 1/t0
+    y = t3*t4
+    out = -(jnp.vdot(t, x) + -1.0*jnp.einsum('ij,i->', t, t1[:, 0]) + -1.0*jnp.einsum('ij,i->', t, (jnp.log(t0))[:, 0]))/N
     return out, (y, t, _like(x))
 
 
@@ -1264,7 +1257,7 @@ def batchnorm(x, gamma, beta, eps=1e-06):
     """
     mu = jnp.mean(x, axis=0, keepdims=True)
     xc = x - mu
-    var = jnp.mean(xc**2, axis=0, keepdims=True)
+    var = jnp.einsum('ij,ij->j', xc, xc)[None, :]/(xc.shape[0])
     std = jnp.sqrt(var + eps)
     xn = xc/std
     out = gamma*xn + beta
@@ -1274,7 +1267,7 @@ def batchnorm(x, gamma, beta, eps=1e-06):
 def _batchnorm_fwd(x, gamma, beta, eps=1e-06):
     mu = jnp.mean(x, axis=0, keepdims=True)
     xc = x - mu
-    var = jnp.mean(xc**2, axis=0, keepdims=True)
+    var = jnp.einsum('ij,ij->j', xc, xc)[None, :]/(xc.shape[0])
     std = jnp.sqrt(var + eps)
     xn = xc/std
     out = gamma*xn + beta
@@ -1285,13 +1278,12 @@ def _batchnorm_bwd(eps, res, dout):
     std, xn, gamma, x_like, gamma_like, beta_like, = res
     N = dout.shape[0]
     D = dout.shape[1]
-    t0 = dout*xn
-    t1 = jnp.sum(dout, axis=0, keepdims=True)
-    t2 = jnp.sum(t0, axis=0, keepdims=True)
-    t3 = gamma/(std*N)
-    dx = t3*(dout*N - t1 - t2*xn)
-    dgamma = jnp.reshape(t2, (D,))
-    dbeta = jnp.reshape(t1, (D,))
+    t0 = jnp.sum(dout, axis=0, keepdims=True)
+    t1 = jnp.einsum('ij,ij->j', dout, xn)[None, :]
+    t2 = gamma/(std*N)
+    dx = t2*(dout*N - t0 - t1*xn)
+    dgamma = jnp.reshape(t1, (D,))
+    dbeta = jnp.reshape(t0, (D,))
     return (_fit(dx, x_like), _fit(dgamma, gamma_like), _fit(dbeta, beta_like))
 
 
@@ -1317,7 +1309,7 @@ def layernorm(x, gamma, beta, eps=1e-06):
     """
     mu = jnp.mean(x, axis=1, keepdims=True)
     xc = x - mu
-    var = jnp.mean(xc**2, axis=1, keepdims=True)
+    var = jnp.einsum('ij,ij->i', xc, xc)[:, None]/(xc.shape[1])
     std = jnp.sqrt(var + eps)
     xn = xc/std
     out = gamma*xn + beta
@@ -1327,7 +1319,7 @@ def layernorm(x, gamma, beta, eps=1e-06):
 def _layernorm_fwd(x, gamma, beta, eps=1e-06):
     mu = jnp.mean(x, axis=1, keepdims=True)
     xc = x - mu
-    var = jnp.mean(xc**2, axis=1, keepdims=True)
+    var = jnp.einsum('ij,ij->i', xc, xc)[:, None]/(xc.shape[1])
     std = jnp.sqrt(var + eps)
     xn = xc/std
     out = gamma*xn + beta
@@ -1338,8 +1330,8 @@ def _layernorm_bwd(eps, res, dout):
     std, xn, gamma, x_like, gamma_like, beta_like, = res
     D = dout.shape[1]
     t0 = 1.0/(std*D)
-    dx = t0*(dout*gamma*D - xn*jnp.sum(dout*gamma*xn, axis=1, keepdims=True) - jnp.sum(dout*gamma, axis=1, keepdims=True))
-    dgamma = jnp.sum(dout*xn, axis=0)
+    dx = t0*(dout*gamma*D - xn*jnp.einsum('ij,j,ij->i', dout, gamma, xn)[:, None] - jnp.einsum('ij,j->i', dout, gamma)[:, None])
+    dgamma = jnp.einsum('ij,ij->j', dout, xn)
     dbeta = jnp.sum(dout, axis=0)
     return (_fit(dx, x_like), _fit(dgamma, gamma_like), _fit(dbeta, beta_like))
 
@@ -1866,20 +1858,20 @@ def time_softmax_with_loss(x, t):
     N = x.shape[0]
     T = x.shape[1]
     t0 = jnp.max(x, axis=2, keepdims=True)
-    out = -jnp.sum(t*(x - jnp.log(jnp.sum(jnp.exp(x - t0), axis=2, keepdims=True)) - t0))/(N*T)
+    out = -(jnp.vdot(t, x) + -1.0*jnp.einsum('ijk,ij->', t, t0[:, :, 0]) + -1.0*jnp.einsum('ijk,ij->', t, (jnp.log(jnp.sum(jnp.exp(x - t0), axis=2, keepdims=True)))[:, :, 0]))/(N*T)
     return out
 
 
 def _time_softmax_with_loss_fwd(x, t):
     N = x.shape[0]
     T = x.shape[1]
-    t0 = jnp.max(x, axis=2, keepdims=True)
-    t1 = x - t0
-    t2 = jnp.exp(t1)
-    t3 = jnp.sum(t2, axis=2, keepdims=True)
-    t4 = 1/t3
-    y = t2*t4
-    out = -jnp.sum(t*(x - t0 - jnp.log(t3)))/(N*T)
+    t1 = jnp.max(x, axis=2, keepdims=True)
+    t2 = x - t1
+    t3 = jnp.exp(t2)
+    t0 = jnp.sum(t3, axis=2, keepdims=True)
+    t4 = 1/t0
+    y = t3*t4
+    out = -(jnp.vdot(t, x) + -1.0*jnp.einsum('ijk,ij->', t, t1[:, :, 0]) + -1.0*jnp.einsum('ijk,ij->', t, (jnp.log(t0))[:, :, 0]))/(N*T)
     return out, (y, t, _like(x))
 
 
@@ -1958,13 +1950,12 @@ def _time_attention_fwd(hs_enc, hs_dec):
 
 def _time_attention_bwd(res, dout):
     a, hs_enc, hs_dec, hs_enc_like, hs_dec_like, = res
-    t0 = jnp.einsum('nuh,nth->nut', dout, hs_enc, optimize=True)
-    t1 = a*t0
-    t2 = jnp.sum(t1, axis=2, keepdims=True)
-    t3 = t0 - t2
-    t4 = a*t3
-    dhs_enc = jnp.einsum('nuh,nut->nth', dout, a, optimize=True) + jnp.einsum('nut,nuh->nth', t4, hs_dec, optimize=True)
-    dhs_dec = jnp.einsum('nut,nth->nuh', t4, hs_enc, optimize=True)
+    t1 = jnp.einsum('nuh,nth->nut', dout, hs_enc, optimize=True)
+    t0 = jnp.einsum('ijk,ijk->ij', t1, a)[:, :, None]
+    t2 = t1 - t0
+    t3 = a*t2
+    dhs_enc = jnp.einsum('nuh,nut->nth', dout, a, optimize=True) + jnp.einsum('nut,nuh->nth', t3, hs_dec, optimize=True)
+    dhs_dec = jnp.einsum('nut,nth->nuh', t3, hs_enc, optimize=True)
     return (_fit(dhs_enc, hs_enc_like), _fit(dhs_dec, hs_dec_like))
 
 
@@ -2005,7 +1996,7 @@ def _weight_sum_bwd(res, dout):
     ar, hs, hs_like, a_like, = res
     t0 = jnp.expand_dims(dout, 1)
     dhs = ar*t0
-    da = jnp.sum(hs*t0, axis=2)
+    da = jnp.einsum('ijk,ik->ij', hs, t0[:, 0, :])
     return (_fit(dhs, hs_like), _fit(da, a_like))
 
 
@@ -2056,13 +2047,12 @@ def _attention_weight_fwd(hs, h):
 
 def _attention_weight_bwd(res, dout):
     out, hr, hs, hs_like, h_like, = res
-    t0 = dout*out
-    t1 = jnp.sum(t0, axis=1, keepdims=True)
-    t2 = dout - t1
-    t3 = out*t2
-    t4 = jnp.expand_dims(t3, 2)
-    dhs = hr*t4
-    dh = jnp.sum(hs*t4, axis=1)
+    t0 = jnp.einsum('ij,ij->i', dout, out)[:, None]
+    t1 = dout - t0
+    t2 = out*t1
+    t3 = jnp.expand_dims(t2, 2)
+    dhs = hr*t3
+    dh = jnp.einsum('ijk,ij->ik', hs, t3[:, :, 0])
     return (_fit(dhs, hs_like), _fit(dh, h_like))
 
 
@@ -2089,11 +2079,11 @@ def attention(hs, h):
     T = hs.shape[1]
     H = hs.shape[2]
     hr = jnp.reshape(h, (N, 1, H))
-    s = jnp.sum(hr*hs, axis=2)
+    s = jnp.einsum('ik,ijk->ij', hr[:, 0, :], hs)
     t0 = jnp.max(s, axis=1, keepdims=True)
     t1 = s - t0
     t2 = jnp.exp(t1)
-    out = jnp.sum(hs*jnp.reshape(t2/jnp.sum(t2, axis=1, keepdims=True), (N, T, 1)), axis=1)
+    out = jnp.einsum('ijk,ij->ik', hs, (jnp.reshape(t2/jnp.sum(t2, axis=1, keepdims=True), (N, T, 1)))[:, :, 0])
     return out
 
 
@@ -2102,29 +2092,27 @@ def _attention_fwd(hs, h):
     T = hs.shape[1]
     H = hs.shape[2]
     hr = jnp.reshape(h, (N, 1, H))
-    s = jnp.sum(hr*hs, axis=2)
+    s = jnp.einsum('ik,ijk->ij', hr[:, 0, :], hs)
     t0 = jnp.max(s, axis=1, keepdims=True)
     t1 = s - t0
     t2 = jnp.exp(t1)
     t3 = 1/jnp.sum(t2, axis=1, keepdims=True)
     a = t2*t3
     ar = jnp.reshape(a, (N, T, 1))
-    out = jnp.sum(ar*hs, axis=1)
+    out = jnp.einsum('ijk,ij->ik', hs, ar[:, :, 0])
     return out, (hr, a, ar, hs, _like(hs), _like(h))
 
 
 def _attention_bwd(res, dout):
     hr, a, ar, hs, hs_like, h_like, = res
-    t0 = jnp.expand_dims(dout, 1)
-    t1 = hs*t0
-    t2 = jnp.sum(t1, axis=2)
+    t4 = jnp.expand_dims(dout, 1)
+    t0 = jnp.einsum('ijk,ik->ij', hs, t4[:, 0, :])
+    t1 = jnp.einsum('ij,ij->i', t0, a)[:, None]
+    t2 = t0 - t1
     t3 = a*t2
-    t4 = jnp.sum(t3, axis=1, keepdims=True)
-    t5 = t2 - t4
-    t6 = a*t5
-    t7 = jnp.expand_dims(t6, 2)
-    dhs = ar*t0 + hr*t7
-    dh = jnp.sum(hs*t7, axis=1)
+    t5 = jnp.expand_dims(t3, 2)
+    dhs = ar*t4 + hr*t5
+    dh = jnp.einsum('ijk,ij->ik', hs, t5[:, :, 0])
     return (_fit(dhs, hs_like), _fit(dh, h_like))
 
 

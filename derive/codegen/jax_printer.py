@@ -44,6 +44,8 @@ def to_jnp(text: str) -> str:
 class JaxCodePrinter(NumpyCodePrinter):
     """:class:`NumpyCodePrinter` spelling ``jnp.`` (``jax.nn.sigmoid``, ``jax.lax.erf``)."""
 
+    buffers = False      # JAX arrays are immutable: statements are expressions, never out=
+
     def __init__(self, settings=None):
         super().__init__({"allow_unknown_functions": False, **(settings or {})})
 

@@ -149,6 +149,8 @@ def _statement(e, name, printer, taken, reuse=()) -> tuple:
     steps into buffers (:mod:`.tensor_lower`) where that saves full-size temporaries,
     else the printed expression (which may be a view: a reshape, a transpose)."""
     from .tensor_lower import lower_statement
+    if not getattr(printer, "buffers", True):      # immutable arrays (JAX): no out= steps
+        return [f"{name} = {printer.doprint(e)}"], False
     lowered = lower_statement(e, name, printer, taken, reuse)
     if lowered is None:
         return [f"{name} = {printer.doprint(e)}"], False
