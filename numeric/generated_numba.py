@@ -8,8 +8,7 @@ written to). Each elementwise layer's forward (out and what it caches, in one pa
 over the elements) and each backward is one loop compiled by numba, with the same
 overflow-safe forms as the NumPy code and branch-free kernels for exp, log, tanh, erf
 so that LLVM vectorizes the loops. Several inputs broadcast against each other as in
-NumPy, and their gradients are summed back to each input's shape. A cached factor
-that is another's negation is stored once (the other attribute is a property).
+NumPy, and their gradients are summed back to each input's shape.
 Compiled code is cached on disk (``cache=True``): the first call of each loop
 for each dtype compiles it, later runs load it.
 

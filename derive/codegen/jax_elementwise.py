@@ -24,7 +24,7 @@ import sympy as sp
 from ..render.printers import text as show
 from ..steps import out as out_sym
 from .elementwise import _from_inputs, plan_cache
-from .jax_fewer_calls import fewer_calls, from_input_when_cheaper, negated_pairs
+from .jax_fewer_calls import fewer_calls, from_input_when_cheaper
 from .jax_printer import JaxCodePrinter
 from .printer import NumpyCodePrinter
 from .runtime import HELPERS
@@ -119,8 +119,6 @@ def jax_layer(d) -> JaxCode:
     rewritten = [s.name for (s, e), f in zip(cached, fewer) if f != e]
     cached = [(s, f) for (s, _), f in zip(cached, fewer)]
     cached = from_input_when_cheaper(cached, spec, subs[out_sym])
-    cached, negated = negated_pairs(cached)
-    new = [e.xreplace(negated) for e in new]
     printer = JaxCodePrinter()
     free = {s.name for e in new for s in e.free_symbols}
     keep = [n for n in ("out", *inputs) if n in free]

@@ -138,28 +138,3 @@ def from_input_when_cheaper(cached, spec, out_value):
                     pass
         new.append((sym, e))
     return new
-
-
-def negated_pairs(cached):
-    """(cached, {symbol: -other symbol}): a cached factor equal to minus another (proven)
-    is not computed; the backward reads minus the other (l1: ``-sign(t - x)`` and
-    ``sign(t - x)``), so XLA computes one product and negates it."""
-    keep, repl = [], {}
-    for sym, e in cached:
-        twin = next((s for s, f in keep if sym.is_real and s.is_real and (
-            sp.expand(e + f) == 0 or _negated(e, f))), None)
-        if twin is not None:
-            repl[sym] = -twin
-        else:
-            keep.append((sym, e))
-    return keep, repl
-
-
-def _negated(e, f) -> bool:
-    if not (e.free_symbols and e.free_symbols == f.free_symbols) or e.has(sp.Piecewise):
-        return False
-    try:
-        prove_equal(_unfold(e), _unfold(-f), what="a cached factor as minus another")
-    except ProofError:
-        return False
-    return True

@@ -6,8 +6,9 @@ The expressions are the NumPy backend's: the proven stable forms (:func:`.stable
 the cache plan (:func:`.plan_cache`: the dout-free local factor, or a bool mask, is
 computed in forward so backward is one multiply) and :func:`._from_inputs`; two more
 choices, each proven, spare work per element: a local factor from the input when that
-needs fewer kernels (:func:`_cheaper_local`) and one array for two factors that are each
-other's negation (:func:`_merge_negations`). They are printed per element by :mod:`.numba_printer` with the branch-free kernels of
+needs fewer kernels (:func:`_cheaper_local`); a factor that is another's negation is
+never cached twice (the cache plan already shares it). They are printed per element by
+:mod:`.numba_printer` with the branch-free kernels of
 :mod:`.numba_kernels`, so LLVM vectorizes every loop. Tensor layers are the NumPy
 backend's code, copied in. Generating the module imports neither numba nor the module.
 
@@ -46,8 +47,7 @@ written to). Each elementwise layer's forward (out and what it caches, in one pa
 over the elements) and each backward is one loop compiled by numba, with the same
 overflow-safe forms as the NumPy code and branch-free kernels for exp, log, tanh, erf
 so that LLVM vectorizes the loops. Several inputs broadcast against each other as in
-NumPy, and their gradients are summed back to each input's shape. A cached factor
-that is another's negation is stored once (the other attribute is a property).
+NumPy, and their gradients are summed back to each input's shape.
 Compiled code is cached on disk (``cache=True``): the first call of each loop
 for each dtype compiles it, later runs load it.
 
@@ -203,28 +203,6 @@ def _cheaper_local(f, fwd, spec, arrays):
     return fx
 
 
-def _merge_negations(new, cached):
-    """(new, cached, negated) with a cached factor that is another's negation (L1's
-    ``-sign(t - x)`` and ``sign(t - x)``, proven) replaced by ``-other``: one array less to
-    write in forward and to read in backward; ``negated``: [(name, other's name)]."""
-    cached, i, negated = list(cached), 0, []
-    while i < len(cached):
-        j = len(cached) - 1
-        while j > i:
-            (si, ei), (sj, ej) = cached[i], cached[j]
-            if si.is_real and sj.is_real and ei.free_symbols == ej.free_symbols:
-                try:
-                    prove_equal(ej, -ei, what="a cached factor as another's negation")
-                    new = [e.xreplace({sj: -si}) for e in new]
-                    negated.append((sj.name, si.name))
-                    del cached[j]
-                except ProofError:
-                    pass
-            j -= 1
-        i += 1
-    return new, cached, negated
-
-
 def layer_source(d, api: str = "book1") -> str:
     """The loops, the ``<layer>_backward`` function and the class of one elementwise layer."""
     spec = d.spec
@@ -258,7 +236,6 @@ def layer_source(d, api: str = "book1") -> str:
     cached = [(sym, _from_inputs(e, spec, arrays)) for sym, e in cached]
     cached = [(sym, _cheaper_local(e, fwd, spec, arrays) if sym.is_real else e)
               for sym, e in cached]
-    new, cached, negated = _merge_negations(new, cached)
     keep = [n for n in needs if any(n in {s.name for s in e.free_symbols} for e in new)]
     by_name = {s.name: s for s in (out_sym, *spec.inputs)}
     results = [("out", fwd)] + [(f"keep_{n}", by_name[n] if n != "out" else fwd) for n in keep]
@@ -294,10 +271,6 @@ def layer_source(d, api: str = "book1") -> str:
         cls.append(f"        self.{n} = {src}.reshape(shape)")
     cls.append("        return _done(out, shape, dtype)")
     cls.append("")
-    for name_, other in negated:     # the NumPy class's attribute, from the one array cached
-        cls += ["    @property", f"    def {name_}(self):",
-                f'        """-{other} (proven equal; cached once)."""',
-                f"        return -self.{other}", ""]
     cls.append("    def backward(self, dout):")
     for w, e in zip(wrt, new):
         cls.append(f"        # dL/d{w} = {show(e)}")
