@@ -59,9 +59,11 @@ def _child(layers, sizes, backends, repeat, threads, progress) -> list:
     return json.loads(done.stdout)
 
 
-def measure(layers, sizes, backends, repeat, threads=THREADS, progress=sys.stderr) -> dict:
+def measure(layers, sizes, backends, repeat, threads=THREADS, progress=None) -> dict:
     """``{"one": rows, "shipped": rows, "processes": {...}}`` from :mod:`numeric.backend_bench`
-    children; ``processes`` says how each child ran (cores it could use, its thread settings)."""
+    children; ``processes`` says how each child ran (cores it could use, its thread settings).
+    ``progress``: a stream for progress lines (the children's stderr goes there too), or
+    None to keep quiet."""
     result, processes = {}, {}
     for t in THREADS:
         child = _child(layers, sizes, backends, repeat, t, progress) if t in threads else None

@@ -84,7 +84,7 @@ def run(args) -> int:
         from . import bench_backends
         result = bench_backends.measure(args.layers or list(REFERENCE), sizes,
                                         _backends(args.backend), args.repeat,
-                                        _threads(args.threads))
+                                        _threads(args.threads), progress=sys.stderr)
         print(json.dumps(result, indent=2) if args.format == "json" else
               bench_backends.format_table(result))
         return 0
