@@ -27,15 +27,14 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
-import statistics
 import sys
-import time
 import warnings
 
 import numpy as np
 
 from numeric import generated
 from numeric import matrix_generated as mgen
+from numeric.bench import alternate, exported_class
 from numeric.cases import CASES
 from numeric.reference import PARAMS, REFERENCE
 
@@ -46,31 +45,17 @@ SIZES = (1_000, 10_000, 100_000, 1_000_000, 10_000_000)
 
 
 def _alternate(calls, repeat: int) -> list:
-    """Median seconds of each zero-argument call; the calls alternate, the order flips."""
+    """Median seconds of each zero-argument call after one warm-up call each; the calls
+    alternate, the order flips (:func:`numeric.bench.alternate`)."""
     for c in calls:
         c()
-    times = [[] for _ in calls]
-    for i in range(repeat):
-        order = range(len(calls)) if i % 2 == 0 else reversed(range(len(calls)))
-        for k in order:
-            t0 = time.perf_counter()
-            calls[k]()
-            times[k].append(time.perf_counter() - t0)
-    return [statistics.median(t) for t in times]
+    return alternate(calls, repeat)
 
 
 def _repeat_for(n: int, repeat: int | None) -> int:
     if repeat is not None:
         return repeat
     return 201 if n <= 1e4 else 61 if n <= 1e5 else 21 if n <= 1e6 else 9
-
-
-def _exported_class(name: str):
-    want = REFERENCE[name].__name__
-    for obj in vars(generated).values():
-        if inspect.isclass(obj) and obj.__name__ == want:
-            return obj
-    raise KeyError(f"numeric.generated has no class for {name}")
 
 
 def _inputs(name: str, n: int, rng) -> list:
@@ -124,7 +109,7 @@ def bench_layer(name: str, n: int, repeat: int | None = None, seed: int = 0,
     inputs = _inputs(name, n, rng)
     dout = rng.uniform(-1.0, 1.0, n)
     params = PARAMS.get(name, {})
-    cls, book_cls = _exported_class(name), REFERENCE[name]
+    cls, book_cls = exported_class(name), REFERENCE[name]
     repeat = _repeat_for(n, repeat)
     row = {"layer": name, "n": n, "repeat": repeat}
     exported, book = cls(**params), book_cls(**params)

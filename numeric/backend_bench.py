@@ -38,10 +38,8 @@ from __future__ import annotations
 import argparse
 import functools
 import importlib
-import inspect
 import json
 import os
-import statistics
 import sys
 import time
 
@@ -90,12 +88,11 @@ def load_backend(backend: str):
 
 
 def _class_of(module, name: str):
-    from numeric.reference import REFERENCE
-    wanted = REFERENCE[name].__name__
-    for obj in vars(module).values():
-        if inspect.isclass(obj) and obj.__name__ == wanted:
-            return obj
-    raise BackendMissing(f"{module.__name__} has no class {wanted} ({name})")
+    from numeric.bench import exported_class
+    try:
+        return exported_class(name, module)
+    except KeyError as e:
+        raise BackendMissing(e.args[0]) from None
 
 
 def _class_call(cls, params, inputs, dout):
@@ -140,17 +137,6 @@ def _timed_first(call) -> float:
     return time.perf_counter() - t0
 
 
-def _alternate(calls: dict, repeat: int) -> dict:
-    names = list(calls)
-    times = {k: [] for k in names}
-    for i in range(repeat):
-        for k in (names if i % 2 == 0 else names[::-1]):
-            t0 = time.perf_counter()
-            calls[k]()
-            times[k].append(time.perf_counter() - t0)
-    return {k: statistics.median(v) for k, v in times.items()}
-
-
 def bench_layer(name: str, n: int, backends, repeat: int = 10, modules=None,
                 seed: int = 0) -> dict:
     """Median forward+backward seconds of the book's class, each backend, JAX's autodiff
@@ -177,7 +163,8 @@ def bench_layer(name: str, n: int, backends, repeat: int = 10, modules=None,
     if jax_module is not None:
         calls["jax_autodiff"] = _jax_call(getattr(jax_module, name).fun, params, inputs, dout)
     first = {k: _timed_first(c) for k, c in calls.items()}
-    med = _alternate(calls, repeat)
+    from numeric.bench import alternate
+    med = dict(zip(calls, alternate(list(calls.values()), repeat)))
     row = {"layer": name, "n": n, "repeat": repeat, "book_s": med["book"],
            "floor_s": med["floor"], "jax_autodiff_s": med.get("jax_autodiff"),
            "backends": {}}

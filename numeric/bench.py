@@ -39,17 +39,18 @@ from numeric import generated
 from numeric.cases import CASES
 from numeric.reference import PARAMS, REFERENCE
 
-__all__ = ["SIZES", "bench_layer", "copy_bandwidth", "fresh_bandwidth", "backward_bytes",
+__all__ = ["SIZES", "bench_layer", "exported_class", "alternate", "copy_bandwidth", "fresh_bandwidth", "backward_bytes",
            "run", "format_table"]
 
 SIZES = (1_000, 100_000, 1_000_000, 10_000_000)
 
 
-def _exported_class(name: str):
-    for obj in vars(generated).values():
+def exported_class(name: str, module=generated):
+    """The class of layer ``name`` in a generated module (the one named as its reference)."""
+    for obj in vars(module).values():
         if inspect.isclass(obj) and obj.__name__ == REFERENCE[name].__name__:
             return obj
-    raise KeyError(f"numeric.generated has no class for {name}")
+    raise KeyError(f"{module.__name__} has no class {REFERENCE[name].__name__} ({name})")
 
 
 def backward_bytes(layer, dout: np.ndarray, grads) -> int:
@@ -89,7 +90,7 @@ def fresh_bandwidth(n: int, repeat: int = 10) -> float:
     return 24.0 * n / statistics.median(times)
 
 
-def _alternate(calls, repeat: int):
+def alternate(calls, repeat: int):
     """Median seconds of each zero-argument call, the calls alternating (order flips)."""
     times = [[] for _ in calls]
     for i in range(repeat):
@@ -114,17 +115,17 @@ def bench_layer(name: str, n: int, repeat: int = 10, bandwidth: float | None = N
     inputs = [rng.uniform(lo, hi, n) for _ in case.inputs]
     dout = rng.uniform(-1.0, 1.0, n)
     params = PARAMS.get(name, {})
-    exported, reference = _exported_class(name)(**params), REFERENCE[name](**params)
+    exported, reference = exported_class(name)(**params), REFERENCE[name](**params)
     row = {"layer": name, "n": n}
     if forward:
-        fe, fr = _alternate([lambda: exported.forward(*inputs),
+        fe, fr = alternate([lambda: exported.forward(*inputs),
                              lambda: reference.forward(*inputs)], repeat)
         row.update(forward_exported_s=fe, forward_reference_s=fr)
     exported.forward(*inputs)
     reference.forward(*inputs)
     nbytes = backward_bytes(exported, dout, exported.backward(dout))  # also warms up both
     ref_bytes = backward_bytes(reference, dout, reference.backward(dout))
-    e, r = _alternate([lambda: exported.backward(dout), lambda: reference.backward(dout)], repeat)
+    e, r = alternate([lambda: exported.backward(dout), lambda: reference.backward(dout)], repeat)
     bw = bandwidth if bandwidth is not None else copy_bandwidth(n)
     fbw = fresh if fresh is not None else fresh_bandwidth(n)
     row.update(exported_s=e, reference_s=r, ratio=e / r, bytes=nbytes, reference_bytes=ref_bytes,
