@@ -291,20 +291,11 @@ def layer_source(d, api: str = "book1") -> str:
 
 def _tensor_source(derivations, api) -> tuple:
     """The NumPy module's code of the tensor layers and the helpers it calls."""
-    from .module import _HELPER_ORDER, code_for
+    from .module import _HELPER_ORDER, code_for, layer_texts
     codes = [code_for(d, api) for d in derivations]
     helpers = set().union(*(c.helpers for c in codes)) if codes else set()
     helpers.discard("_floating")                # the numba module always has it
-    text = [helper_source(h).rstrip() for h in _HELPER_ORDER if h in helpers]
-    seen = set()
-    for code in codes:
-        function = "" if code.function in seen else code.function
-        cls = code.cls
-        if code.cls.split("\n\n\n")[0] in seen:
-            cls = "\n\n\n".join(code.cls.split("\n\n\n")[1:])
-        seen |= {code.function, code.cls.split("\n\n\n")[0]}
-        text += [t for t in (function, cls) if t]
-    return text
+    return [helper_source(h).rstrip() for h in _HELPER_ORDER if h in helpers] + layer_texts(codes)
 
 
 def emit_numba_module(derivations, cmd: str | None = None, api: str = "book1") -> str:
