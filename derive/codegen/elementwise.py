@@ -235,6 +235,25 @@ def _share_negations(new, cached: dict):
     return new, [(sym, e) for e, sym in cached.items() if sym not in subs]
 
 
+def input_form(f, spec, better, value=None, what="local factor computed from the input"):
+    """A factor ``f`` written in ``out`` as the derivative of the forward in its one input,
+    made stable and proven equal, when ``better(fx)`` says that form is worth it (each
+    backend has its own measure of cost); else ``f`` itself. ``value``: what ``out``
+    stands for in the proof (default: the forward as written)."""
+    if len(spec.inputs) != 1 or out_sym not in f.free_symbols:
+        return f
+    (x,) = spec.inputs
+    fx, _ = stable_form(rules_diff(spec.forward, x))
+    if not better(fx):
+        return f
+    try:
+        prove_equal(fx, f.xreplace({out_sym: spec.forward if value is None else value}),
+                    what=what)
+    except ProofError:
+        return f
+    return fx
+
+
 def _from_inputs(f, spec, arrays):
     """A local factor written in ``out`` that cancels (``alpha + out`` where out -> -alpha)
     is computed in forward from the input instead, when that form (the derivative, made
@@ -243,24 +262,14 @@ def _from_inputs(f, spec, arrays):
     ELU: ``alpha + out`` loses every digit of ``alpha*exp(x)`` for x << 0;
     ``alpha*exp(min(x, 0))`` keeps them at the same cost.
     """
-    if len(spec.inputs) != 1 or out_sym not in f.free_symbols:
+    if not any(a.is_Add and a.has(out_sym) for a in sp.preorder_traversal(f)):
         return f
-    adds = [a for a in sp.preorder_traversal(f) if a.is_Add and a.has(out_sym)]
-    if not adds:
-        return f
-    (x,) = spec.inputs
-    fx, _ = stable_form(rules_diff(spec.forward, x))
-    branches = [v for v, _ in fx.args] if isinstance(fx, sp.Piecewise) else [fx]
-    if any(a.is_Add for b in branches for a in sp.preorder_traversal(b)):
-        return f
-    if calls(fx) > calls(spec.forward) or not (fx.free_symbols & arrays):
-        return f
-    try:
-        prove_equal(fx, f.xreplace({out_sym: spec.forward}),
-                    what="local factor computed from the input")
-    except ProofError:
-        return f
-    return fx
+
+    def better(fx):
+        branches = [v for v, _ in fx.args] if isinstance(fx, sp.Piecewise) else [fx]
+        return not any(a.is_Add for b in branches for a in sp.preorder_traversal(b)) \
+            and calls(fx) <= calls(spec.forward) and bool(fx.free_symbols & arrays)
+    return input_form(f, spec, better)
 
 
 def emit_class(d, stable, needs, fname, printer, api="book1"):

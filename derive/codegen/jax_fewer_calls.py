@@ -114,27 +114,14 @@ def xla_cost(e) -> int:
 def from_input_when_cheaper(cached, spec, out_value):
     """A cached factor that reads ``out`` computed from the input instead when the
     derivative's stable form costs XLA less (softplus: ``sigmoid(x)`` for
-    ``-expm1(-out)``; logsigmoid: ``sigmoid(-x)`` for ``-expm1(out)``), proven equal.
+    ``-expm1(-out)``; logsigmoid: ``sigmoid(-x)`` for ``-expm1(out)``), proven equal
+    (:func:`derive.codegen.elementwise.input_form`).
 
     ``out_value``: the forward, which ``out`` stands for in the proof."""
-    from ..rules import diff as rules_diff
     from ..steps import out as out_sym
-    from .stable import stable_form
-    if len(spec.inputs) != 1:
-        return list(cached)
-    (x,) = spec.inputs
-    fx = None
-    new = []
-    for sym, e in cached:
-        if sym.is_real and out_sym in e.free_symbols:
-            if fx is None:
-                fx = stable_form(rules_diff(spec.forward, x))[0]
-            if xla_cost(fx) < xla_cost(e) and out_sym not in fx.free_symbols:
-                try:
-                    prove_equal(fx, e.xreplace({out_sym: out_value}),
-                                what="cached factor from the input")
-                    e = fx
-                except ProofError:
-                    pass
-        new.append((sym, e))
-    return new
+    from .elementwise import input_form
+
+    def cheaper(e):
+        return lambda fx: xla_cost(fx) < xla_cost(e) and out_sym not in fx.free_symbols
+    return [(sym, input_form(e, spec, cheaper(e), out_value, what="cached factor from the input")
+             if sym.is_real else e) for sym, e in cached]

@@ -24,12 +24,10 @@ from __future__ import annotations
 
 import inspect
 
-from ..errors import DeriveError, ProofError
-from ..proof import prove_equal
+from ..errors import DeriveError
 from ..render.printers import text as show
-from ..rules import diff as rules_diff
 from ..steps import out as out_sym
-from .elementwise import _from_inputs, plan_cache
+from .elementwise import _from_inputs, input_form, plan_cache
 from .numba_kernels import kernel_source
 from .numba_printer import distinct_calls, loop_source
 from .runtime import helper_source
@@ -187,20 +185,11 @@ def _cheaper_local(f, fwd, spec, arrays):
     from the input instead when the derivative in x (made stable, proven equal) calls
     fewer different functions besides the forward's (softplus: ``sigmoid(x)``, whose
     ``exp(-|x|)`` the compiled loop shares with the forward's): one transcendental
-    function less per element."""
-    if len(spec.inputs) != 1 or out_sym not in f.free_symbols:
-        return f
-    (x,) = spec.inputs
-    fx, _ = stable_form(rules_diff(spec.forward, x))
-    if not (fx.free_symbols & arrays) or distinct_calls([fwd, fx]) >= distinct_calls(
-            [fwd, f.xreplace({out_sym: fwd})]):
-        return f
-    try:
-        prove_equal(fx, f.xreplace({out_sym: spec.forward}),
-                    what="local factor computed from the input")
-    except ProofError:
-        return f
-    return fx
+    function less per element (:func:`.input_form`)."""
+    def better(fx):
+        return bool(fx.free_symbols & arrays) and distinct_calls([fwd, fx]) < distinct_calls(
+            [fwd, f.xreplace({out_sym: fwd})])
+    return input_form(f, spec, better)
 
 
 def layer_source(d, api: str = "book1") -> str:
