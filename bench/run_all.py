@@ -72,6 +72,20 @@ BENCHMARKS = {b.name: b for b in [
               tail=0, pattern=r"^\S+\s+\d"),
     Benchmark("numeric.matrix_bench", ([PY, "-m", "numeric.matrix_bench"],),
               ([PY, "-m", "numeric.matrix_bench", "--repeat", "3"],), tail=6),
+    Benchmark("backends", ([PY, "-m", "derive", "bench", "--backend", "numpy,numba,jax",
+                            "--sizes", "1e3,1e4,1e5,1e6,1e7", "--repeat", "5"],),
+              ([PY, "-m", "derive", "bench", "sigmoid", "gelu", "--backend", "numpy,numba,jax",
+                "--threads", "one", "--sizes", "1e3,1e5", "--repeat", "3"],),
+              tail=0, pattern=r"^\S+\s+\de[+-]\d+\s"),
+    Benchmark("numba_bench", (_script("numba_bench"),),
+              (_script("numba_bench", "--layers", "sigmoid,gelu", "--sizes", "1e5",
+                       "--repeat", "3"),), tail=6),
+    Benchmark("jax_bench", (_script("jax_bench"), _script("jax_bench", "--tensor")),
+              (_script("jax_bench", "sigmoid", "gelu", "-n", "1e5", "--repeat", "3"),),
+              tail=6),
+    Benchmark("numpy_bench", (_script("numpy_bench"),),
+              (_script("numpy_bench", "--layers", "sigmoid,gelu", "--sizes", "1e3,1e5",
+                       "--repeat", "5", "--no-matrix"),), tail=8),
 ]}
 
 

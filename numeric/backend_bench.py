@@ -55,6 +55,11 @@ ONE_THREAD_ENV = {
     "NUMEXPR_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1",
     "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
 }
+# glibc's mmap threshold, fixed: otherwise it adapts to what was freed before, and whether a
+# fresh array of 1e5-1e6 elements comes from the heap or page-faults in depends on the call
+# history (the book's Exp measured against itself was 2.5x apart). Fixed at 128 KiB, every
+# fresh array of 16 Ki float64 or more page-faults in, as one of 1e7 always does.
+FIXED_MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "131072"}
 BACKEND_MODULES = {"numpy": "numeric.generated", "numba": "numeric.generated_numba",
                    "jax": "numeric.generated_jax"}
 _EXTRA = {"numba": "fast", "jax": "jax"}
@@ -222,7 +227,8 @@ def main(argv=None) -> int:
         return 2
     result = {"one_thread": args.one_thread, "core": core, "rows": rows,
               "cores": len(os.sched_getaffinity(0)),
-              "threads_env": {k: os.environ.get(k) for k in ONE_THREAD_ENV}}
+              "threads_env": {k: os.environ.get(k) for k in ONE_THREAD_ENV},
+              "malloc_env": {k: os.environ.get(k) for k in FIXED_MALLOC_ENV}}
     if args.json:
         print(json.dumps(result))
     else:

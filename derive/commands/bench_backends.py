@@ -29,14 +29,20 @@ import sys
 
 from ..errors import DeriveError
 
-__all__ = ["THREADS", "measure", "format_table"]
+__all__ = ["THREADS", "MALLOC", "measure", "format_table"]
 
 THREADS = ("one", "shipped")
+MALLOC = ("fixed", "dynamic")
 
 
-def _child(layers, sizes, backends, repeat, threads, progress) -> list:
-    from numeric.backend_bench import ONE_THREAD_ENV
+def _child(layers, sizes, backends, repeat, threads, progress, malloc="fixed") -> list:
+    from numeric.backend_bench import FIXED_MALLOC_ENV, ONE_THREAD_ENV
     env = dict(os.environ)
+    if malloc == "fixed":
+        env.update(FIXED_MALLOC_ENV)
+    else:
+        for k in FIXED_MALLOC_ENV:
+            env.pop(k, None)
     cmd = [sys.executable, "-m", "numeric.backend_bench", "--json",
            "--backends", ",".join(backends), "--layers", ",".join(layers),
            "--sizes", ",".join(str(n) for n in sizes), "--repeat", str(repeat)]
@@ -59,17 +65,26 @@ def _child(layers, sizes, backends, repeat, threads, progress) -> list:
     return json.loads(done.stdout)
 
 
-def measure(layers, sizes, backends, repeat, threads=THREADS, progress=None) -> dict:
+def measure(layers, sizes, backends, repeat, threads=THREADS, progress=None,
+            malloc="fixed") -> dict:
     """``{"one": rows, "shipped": rows, "processes": {...}}`` from :mod:`numeric.backend_bench`
-    children; ``processes`` says how each child ran (cores it could use, its thread settings).
-    ``progress``: a stream for progress lines (the children's stderr goes there too), or
-    None to keep quiet."""
+    children; ``processes`` says how each child ran (cores it could use, its thread settings,
+    its malloc setting). ``progress``: a stream for progress lines (the children's stderr goes
+    there too), or None to keep quiet. ``malloc``: ``fixed`` runs the children under a fixed
+    glibc mmap threshold (:data:`numeric.backend_bench.FIXED_MALLOC_ENV`: each fresh array of
+    128 KiB or more page-faults in, whatever ran before), ``dynamic`` under glibc's adaptive
+    one (as a long-running process would; figures then depend on what was freed before)."""
+    if malloc not in MALLOC:
+        raise DeriveError(f"--malloc {malloc}: fixed or dynamic")
     result, processes = {}, {}
     for t in THREADS:
-        child = _child(layers, sizes, backends, repeat, t, progress) if t in threads else None
+        child = (_child(layers, sizes, backends, repeat, t, progress, malloc)
+                 if t in threads else None)
         result[t] = child["rows"] if child else []
         if child:
-            processes[t] = {k: child[k] for k in ("cores", "core", "threads_env")}
+            processes[t] = {k: child.get(k) for k in ("cores", "core", "threads_env",
+                                                      "malloc_env")}
+            processes[t]["malloc"] = malloc
     result["processes"] = processes
     return result
 

@@ -33,6 +33,11 @@ def register(subparsers) -> None:
     p.add_argument("--threads", default="one,shipped", metavar="one,shipped",
                    help="with --backend: one = pinned to one core, every thread pool at 1; "
                    "shipped = as the libraries come (default: both)")
+    p.add_argument("--malloc", choices=("fixed", "dynamic"), default="fixed",
+                   help="with --backend: fixed = glibc's mmap threshold fixed at 128 KiB, so "
+                   "every fresh array of 16 Ki float64 or more page-faults in whatever ran "
+                   "before (repeatable; default); dynamic = glibc's adaptive threshold, as a "
+                   "long-running process has it (figures depend on what was freed before)")
     p.set_defaults(func=run)
 
 
@@ -84,7 +89,8 @@ def run(args) -> int:
         from . import bench_backends
         result = bench_backends.measure(args.layers or list(REFERENCE), sizes,
                                         _backends(args.backend), args.repeat,
-                                        _threads(args.threads), progress=sys.stderr)
+                                        _threads(args.threads), progress=sys.stderr,
+                                        malloc=args.malloc)
         print(json.dumps(result, indent=2) if args.format == "json" else
               bench_backends.format_table(result))
         return 0
