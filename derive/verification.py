@@ -174,8 +174,27 @@ LEGEND = ("fwd err, exp-ref: max abs error of the exported forward/backward agai
           "differences (where |value| > 1e-5)")
 
 
-def format_table(rows) -> str:
-    lines = [HEAD] + [(r["layer"], f"{r['forward']:.1e}", f"{r['exported_vs_reference']:.1e}",
+# The pages show an exported-vs-reference error below this as "<1e-13": at rounding level its
+# digits depend on the machine (OpenBLAS picks its matmul kernels by CPU: 0.0 on one, 4.4e-16
+# on another), and a page must come out byte-identical wherever `derive docs` runs.
+PAGE_FLOOR = 1e-13
+
+
+def _err(value: float, floor: float | None) -> str:
+    """``value`` as ``1.5e-08``; below ``floor`` (when given) as ``<1e-13``.
+
+    >>> _err(4.4e-16, 1e-13), _err(0.0, 1e-13), _err(2.5e-9, 1e-13), _err(4.4e-16, None)
+    ('<1e-13', '<1e-13', '2.5e-09', '4.4e-16')
+    """
+    if floor is not None and abs(value) < floor:
+        return f"<{floor:.0e}"
+    return f"{value:.1e}"
+
+
+def format_table(rows, floor: float | None = None) -> str:
+    """The table; ``floor``: errors against the reference below it shown as ``<floor``."""
+    lines = [HEAD] + [(r["layer"], _err(r["forward"], floor),
+                       _err(r["exported_vs_reference"], floor),
                        f"{r['exported_vs_fd_rel']:.1e}", f"{r['reference_vs_fd_rel']:.1e}",
                        "yes" if r["mutation"] else "no", str(r["warnings"]),
                        "PASS" if r["ok"] else "FAIL") for r in rows]
@@ -189,4 +208,5 @@ def report_text(d, source: str | None) -> str:
     """One layer's verification of the code ``source`` (the page's), as text."""
     if source is None:
         raise DeriveError("no exported code to verify")
-    return f"{format_table([layer_row(d, source)])}\n{LEGEND}"
+    return (f"{format_table([layer_row(d, source)], PAGE_FLOOR)}\n{LEGEND}; "
+            f"<{PAGE_FLOOR:.0e}: at rounding level")

@@ -304,3 +304,18 @@ def test_input_names_fit_left_of_the_graph(site):
     svg = (site / "batchnorm.svg").read_text()
     x = float(re.search(r'<text x="([0-9.]+)"[^>]*class="g-in">(?:<title>[^<]*</title>)gamma', svg)[1])
     assert x >= 18 + 5 * 9.0          # PAD + "gamma" in bold 14px: not cut at the left edge
+
+
+def test_page_verification_shows_rounding_level_errors_as_a_floor(site):
+    """A page's verification row carries no digits of rounding-level errors: those depend on
+    the machine's BLAS kernels (0.0 on one CPU, 4.4e-16 on another), and the pages must come
+    out byte-identical on any machine. Errors from the finite differences keep their digits."""
+    from derive.verification import PAGE_FLOOR
+    for layer in ("time_affine", "convolution", "affine", "sigmoid"):
+        text = (site / f"{layer}.md").read_text()
+        row = next(line for line in text.splitlines() if line.startswith(f"{layer} "))
+        cells = row.split()
+        fwd, exp_ref, exp_fd = cells[1], cells[2], cells[3]
+        for cell in (fwd, exp_ref):
+            assert cell == f"<{PAGE_FLOOR:.0e}" or float(cell) >= PAGE_FLOOR, (layer, row)
+        assert re.fullmatch(r"\d\.\de[+-]\d\d", exp_fd), (layer, row)
