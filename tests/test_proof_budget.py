@@ -186,3 +186,64 @@ def test_restart_gives_each_layer_the_whole_budget():
         _budget.restart()
         after = _budget.remaining()
         assert before < 1.6 < after <= 2
+
+
+def test_a_tick_while_a_scope_is_entered_or_left_is_skipped():
+    """A tick landing in deadline.__exit__ before it marks itself as leaving used to escape
+    it with the watch still on: every later tick (a test runner's report, a finalizer) then
+    raised again. Ticks in the scope machinery are skipped; ticks in the body are not."""
+    import signal
+    from types import SimpleNamespace
+    budget.start(1)
+    budget._deadline = time.monotonic() - 1          # expired, and watched
+    budget._watching = True
+    try:
+        for code in (budget.deadline.__exit__.__code__, budget.deadline.__enter__.__code__):
+            budget._on_alarm(signal.SIGALRM, SimpleNamespace(f_code=code,
+                                                             f_globals=vars(budget)))
+        import sys
+        with pytest.raises(budget.Interrupt):
+            budget._on_alarm(signal.SIGALRM, sys._getframe())
+    finally:
+        budget.stop()
+
+
+def test_no_watch_is_left_behind_by_many_short_deadlines(monkeypatch):
+    """Ticks 20x as often as in use, over many deadlines that run out: every one ends as
+    BudgetExceeded, and afterwards nothing is watching and no timer is armed."""
+    import signal
+    monkeypatch.setattr(budget, "_REPEAT", 0.0005)
+    ran_out = 0
+    for _ in range(150):
+        try:
+            with budget.deadline(0.002, everything=True):
+                _spin(0.05)
+        except BudgetExceeded:
+            ran_out += 1
+    assert ran_out == 150
+    assert not budget._watching and budget._deadline is None
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert signal.getsignal(signal.SIGALRM) is not budget._on_alarm
+
+
+def test_a_tick_in_a_finalizer_is_not_reported_but_other_unraisables_are(monkeypatch):
+    import sys
+    seen = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: seen.append(type(u.exc_value)))
+
+    class SlowToDie:
+        def __del__(self):
+            _spin(0.3)            # the expired deadline's tick lands in here
+
+    class Broken:
+        def __del__(self):
+            raise ValueError("a finalizer's own error")
+
+    with pytest.raises(BudgetExceeded):
+        with budget.deadline(0.05, everything=True):
+            obj = SlowToDie()
+            del obj               # Python drops the Interrupt raised in __del__ ...
+            Broken()              # ... and reports this one to the hook
+            _spin(5)              # the next tick stops the body
+    assert seen == [ValueError]
+    assert sys.unraisablehook is not budget._quiet_unraisable
