@@ -27,7 +27,7 @@ import sympy as sp
 from sympy.core.relational import Relational
 from sympy.logic.boolalg import And, Boolean, BooleanFalse, BooleanTrue, Not, Or
 
-from .budget import tree_size
+from .sizes import tree_size
 
 __all__ = ["prune_branches"]
 

@@ -24,11 +24,11 @@ from functools import lru_cache
 import sympy as sp
 
 from .branches import prune_branches
-from .budget import hold_big_exponents
 from .errors import ProofError
 from .proof import Proof, compare
 from .rules import RULES, UNARY, cost
 from .rules import diff as rules_diff
+from .sizes import hold_big_exponents
 from .steps import dout as dout_scalar
 from .steps import out as out_scalar
 

@@ -30,8 +30,8 @@ import mpmath
 import sympy as sp
 
 from . import budget
-from .budget import dag_size
 from .points import NotReal, Skip, evaluate
+from .sizes import dag_size
 
 DIGITS = 30
 _SECONDS = 5.0              # at most this long for one cross-check (and within the deadline)

@@ -37,8 +37,8 @@ from dataclasses import dataclass
 import sympy as sp
 
 from . import budget
-from .budget import tree_size
 from .memo import remember, table
+from .sizes import tree_size
 
 SYMPY_ERRORS = (TypeError, ValueError, ArithmeticError, NotImplementedError, RecursionError,
                 AttributeError, IndexError, MemoryError, sp.polys.polyerrors.BasePolynomialError)

@@ -40,13 +40,13 @@ import sympy as sp
 
 from . import budget
 from .branches import mask_condition
-from .budget import has_any, tree_size
 from .crosscheck import Counterexample, as_list, cross_check, numeric_compare, sample_value
 from .errors import BudgetExceeded, ProofError
 from .feasible import SYMPY_ERRORS
 from .intervals import by_cases, decide_signs as _decide_signs, kink_symbols
 from .memo import remember, table
 from .regions import domain_needs, on_switching_set, prove_by_regions, witness
+from .sizes import has_any, hold_big_exponents, tree_size
 from .switches import kink_point, show_switch, zero_set
 
 __all__ = ["Proof", "Counterexample", "compare", "prove_equal", "numeric_compare",
@@ -146,7 +146,7 @@ def _is_zero(d: sp.Expr, limits: _Limits | None = None):
     (cancel); the tactics that ran out then get their full time, in order.
     """
     limits = limits if limits is not None else _Limits()
-    d, _ = budget.hold_big_exponents(d)     # polynomial tactics on exp(p/q*u), huge q: no
+    d, _ = hold_big_exponents(d)     # polynomial tactics on exp(p/q*u), huge q: no
     size = tree_size(d)
     slow = []
     for tactic in _TACTICS:

@@ -43,10 +43,10 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from . import budget
-from .budget import tree_size
 from .crosscheck import Counterexample, as_list, judge, sample_value
 from .feasible import Fact, fractional, infeasible, key, known_sign, quietly, thin
 from .points import Skip, evaluate
+from .sizes import tree_size
 from .switches import collapse, exposed, undefined
 
 MAX_REGIONS = 256

@@ -29,10 +29,10 @@ from __future__ import annotations
 import sympy as sp
 from sympy.core.relational import Relational
 
-from .budget import has_any
 from .crosscheck import relationals, switch_expressions
 from .feasible import SYMPY_ERRORS
 from .intervals import kink_symbols
+from .sizes import has_any
 
 KINDS = (sp.Piecewise, sp.Max, sp.Min, sp.Abs, sp.sign, sp.Heaviside, sp.DiracDelta)
 _ONE_ARG = (sp.Abs, sp.sign, sp.Heaviside, sp.DiracDelta)
