@@ -115,9 +115,14 @@ def jax_layer(d) -> JaxCode:
                                    NumpyCodePrinter({"allow_unknown_functions": False}))
     subs = {out_sym: fwd.xreplace({s: e for s, e in cached}),
             **{spec.symbols()[p]: spec.defaults.get(p, 1.0) for p in params}}
-    fewer = fewer_calls([e for _, e in cached], list(spec.inputs), subs)
+    rules = []
+    fewer = fewer_calls([e for _, e in cached], list(spec.inputs), subs, applied=rules)
     rewritten = [s.name for (s, e), f in zip(cached, fewer) if f != e]
     cached = [(s, f) for (s, _), f in zip(cached, fewer)]
+    # the forward beside the cached values (fwd): a call they compute anyway shared
+    fwd_rules = []
+    fwd_fast = fewer_calls([fwd], list(spec.inputs), {**subs, **dict(cached)},
+                           also=[e for _, e in cached], applied=fwd_rules)[0]
     cached = from_input_when_cheaper(cached, spec, subs[out_sym])
     printer = JaxCodePrinter()
     free = {s.name for e in new for s in e.free_symbols}
@@ -139,9 +144,11 @@ def jax_layer(d) -> JaxCode:
         if applied:
             doc.append(f"      computed as {show(e)}  (proven equal; {', '.join(applied)})")
     saved = [f"{s.name} = {show(e)}" for s, e in cached] + [n for n in keep]
-    if rewritten:
-        doc.append(f"    {', '.join(rewritten)}: 1 - sigmoid(u) for sigmoid(-u), sigmoid(u) being "
-                   "computed anyway (proven equal; within 1e-13 of the stable form at the edges)")
+    for where, what in ((", ".join(rewritten), rules),
+                        ("the forward beside the saved values" if fwd_rules else "", fwd_rules)):
+        if where:
+            doc.append(f"    {where}: {', '.join(what)}, that call being computed anyway "
+                       "(proven equal; within 1e-13 of the stable form at the edges)")
     doc.append(f"    A jax.custom_vjp: forward saves {', '.join(saved) or 'only shapes'}; "
                f"backward: {'; '.join(f'dL/d{w} = {show(e)}' for w, e in zip(wrt, new))}.")
     doc.append('    """')
@@ -151,7 +158,7 @@ def jax_layer(d) -> JaxCode:
               "    return out"]
     t = set(taken)
     fwd_fn = [f"def _{name}_fwd({sig}):",
-              *(f"    {line}" for line in _forward_lines(fwd, cached, spec, printer, t)),
+              *(f"    {line}" for line in _forward_lines(fwd_fast, cached, spec, printer, t)),
               f"    return out, {_tuple(keep + [s.name for s, _ in cached] + [f'_like({x})' for x in inputs])}"]
     grads = [f"d{w}" for w in wrt]
     t = set(taken) | set(residuals) | set(grads)
