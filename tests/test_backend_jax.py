@@ -200,6 +200,10 @@ def test_parameters_are_static_and_broadcasting_sums_back():
     np.testing.assert_array_equal(np.asarray(g), np.where(np.asarray(x) > 0, 1.0, 0.2))
     out = jax.jit(G.leaky_relu, static_argnums=1)(x, 0.2)      # as the module docstring says
     np.testing.assert_array_equal(np.asarray(out), np.where(np.asarray(x) > 0, x, 0.2 * x))
+    # one input, no _fit: a Python scalar's and a float32 scalar's gradient keep their type
+    assert float(jax.grad(G.elu)(-1.0)) == pytest.approx(np.exp(-1.0), rel=1e-15)
+    g32 = jax.grad(G.sigmoid)(jnp.float32(0.5))
+    assert g32.shape == () and g32.dtype == jnp.float32
     # mul(x, scalar) and mul(row, column): cotangents summed back, in the input's dtype
     y = jnp.float32(3.0)
     dx, dy = jax.grad(lambda x, y: G.mul(x, y).sum(), argnums=(0, 1))(x.astype(jnp.float32), y)
