@@ -121,11 +121,11 @@ def jax_layer(d) -> JaxCode:
     fewer = fewer_calls([e for _, e in cached], list(spec.inputs), subs, applied=rules)
     rewritten = [s.name for (s, e), f in zip(cached, fewer) if f != e]
     cached = [(s, f) for (s, _), f in zip(cached, fewer)]
+    cached = from_input_when_cheaper(cached, spec, subs[out_sym])
     # the forward beside the cached values (fwd): a call they compute anyway shared
     fwd_rules = []
     fwd_fast = fewer_calls([fwd], list(spec.inputs), {**subs, **dict(cached)},
                            also=[e for _, e in cached], applied=fwd_rules)[0]
-    cached = from_input_when_cheaper(cached, spec, subs[out_sym])
     printer = JaxCodePrinter()
     free = {s.name for e in new for s in e.free_symbols}
     keep = [n for n in ("out", *inputs) if n in free]
