@@ -6,7 +6,9 @@ the dout-free local factor of the gradient (``plan_cache``: ``local = out*(1 - o
 boolean ``mask`` for a 0/1 factor), so the backward is ``dout*local``; the values the
 backward still reads (``out``, ``x``) are saved as they are. Each input also leaves a
 zero-size ``_like(x)`` (its shape and dtype, no bytes), so the backward can sum a
-broadcast cotangent back to the input's shape and dtype (``_fit``). Parameters
+broadcast cotangent back to the input's shape and dtype (``_fit``), unless the layer has
+one input and each gradient reads ``dout``: then the gradient has ``dout``'s shape and
+dtype, which are out's and so x's (three eager dispatches fewer a call). Parameters
 (``alpha``) are ``nondiff_argnums``: static Python numbers.
 
 >>> from derive.derivation import derive
@@ -15,7 +17,7 @@ broadcast cotangent back to the input's shape and dtype (``_fit``). Parameters
 (x):
     out = jax.nn.sigmoid(x)
     local = out*(1.0 - out)
-    return out, (local, _like(x))
+    return out, (local,)
 """
 from __future__ import annotations
 
@@ -115,14 +117,22 @@ def jax_layer(d) -> JaxCode:
                                    NumpyCodePrinter({"allow_unknown_functions": False}))
     subs = {out_sym: fwd.xreplace({s: e for s, e in cached}),
             **{spec.symbols()[p]: spec.defaults.get(p, 1.0) for p in params}}
-    fewer = fewer_calls([e for _, e in cached], list(spec.inputs), subs)
+    rules = []
+    fewer = fewer_calls([e for _, e in cached], list(spec.inputs), subs, applied=rules)
     rewritten = [s.name for (s, e), f in zip(cached, fewer) if f != e]
     cached = [(s, f) for (s, _), f in zip(cached, fewer)]
     cached = from_input_when_cheaper(cached, spec, subs[out_sym])
+    # the forward beside the cached values (fwd): a call they compute anyway shared
+    fwd_rules = []
+    fwd_fast = fewer_calls([fwd], list(spec.inputs), {**subs, **dict(cached)},
+                           also=[e for _, e in cached], applied=fwd_rules)[0]
     printer = JaxCodePrinter()
     free = {s.name for e in new for s in e.free_symbols}
     keep = [n for n in ("out", *inputs) if n in free]
-    likes = [f"{x}_like" for x in inputs]
+    # one input, each gradient linear in dout: already x's shape and dtype, nothing to fit
+    fit = len(inputs) > 1 or not all(
+        any(s.name == "dout" for s in e.free_symbols) for e in new)
+    likes = [f"{x}_like" for x in inputs] if fit else []
     residuals = keep + [s.name for s, _ in cached] + likes
 
     sig = ", ".join(inputs + [f"{p}={_float(spec.defaults.get(p, 1.0))}" for p in params])
@@ -139,9 +149,11 @@ def jax_layer(d) -> JaxCode:
         if applied:
             doc.append(f"      computed as {show(e)}  (proven equal; {', '.join(applied)})")
     saved = [f"{s.name} = {show(e)}" for s, e in cached] + [n for n in keep]
-    if rewritten:
-        doc.append(f"    {', '.join(rewritten)}: 1 - sigmoid(u) for sigmoid(-u), sigmoid(u) being "
-                   "computed anyway (proven equal; within 1e-13 of the stable form at the edges)")
+    for where, what in ((", ".join(rewritten), rules),
+                        ("the forward beside the saved values" if fwd_rules else "", fwd_rules)):
+        if where:
+            doc.append(f"    {where}: {', '.join(what)}, that call being computed anyway "
+                       "(proven equal; within 1e-13 of the stable form at the edges)")
     doc.append(f"    A jax.custom_vjp: forward saves {', '.join(saved) or 'only shapes'}; "
                f"backward: {'; '.join(f'dL/d{w} = {show(e)}' for w, e in zip(wrt, new))}.")
     doc.append('    """')
@@ -151,14 +163,15 @@ def jax_layer(d) -> JaxCode:
               "    return out"]
     t = set(taken)
     fwd_fn = [f"def _{name}_fwd({sig}):",
-              *(f"    {line}" for line in _forward_lines(fwd, cached, spec, printer, t)),
-              f"    return out, {_tuple(keep + [s.name for s, _ in cached] + [f'_like({x})' for x in inputs])}"]
+              *(f"    {line}" for line in _forward_lines(fwd_fast, cached, spec, printer, t)),
+              f"    return out, {_tuple(keep + [s.name for s, _ in cached] + [f'_like({x})' for x in inputs if fit])}"]
     grads = [f"d{w}" for w in wrt]
     t = set(taken) | set(residuals) | set(grads)
     body = assign(grads, [_select_mask(e) for e in new], printer, t)  # 0: broadcast by _fit
-    rets = [f"_fit(d{x}, {x}_like)" if x in wrt else "None" for x in inputs]
+    rets = [("_fit(d{0}, {0}_like)" if fit else "d{0}").format(x) if x in wrt else "None"
+            for x in inputs]
     bwd = [f"def _{name}_bwd({''.join(p + ', ' for p in params)}res, dout):",
-           f"    {', '.join(residuals)}, = res",
+           *([f"    {', '.join(residuals)}, = res"] if residuals else []),
            *(f"    {line}" for line in body),
            f"    return {_tuple(rets)}"]
     source = "\n".join(primal) + "\n\n\n" + "\n".join(fwd_fn) + "\n\n\n" + "\n".join(bwd) \
@@ -166,7 +179,7 @@ def jax_layer(d) -> JaxCode:
     held = [(n, "input" if n in inputs else "forward output") for n in keep]
     held += [(s.name, ("bool" if not s.is_real else "float") + f" = {show(e)}")
              for s, e in cached]
-    return JaxCode(source, {"_like", "_fit"}, held)
+    return JaxCode(source, {"_like", "_fit"} if fit else set(), held)
 
 
 def plain_elementwise(spec, stable: bool = False) -> str:

@@ -1,10 +1,17 @@
-"""Fewer transcendental calls for XLA: ``sigmoid(-u)`` as ``1 - sigmoid(u)`` when
-``sigmoid(u)`` is computed anyway, kept only where it is harmless.
+"""Fewer transcendental calls for XLA: a call written with another one that is computed
+anyway, kept only where it is harmless. The rules (:data:`RULES`):
 
-The stable forms (:mod:`.stable`) write ``1 - sigmoid(u)`` as ``sigmoid(-u)`` so that no
-digit is lost where ``sigmoid(u) → 1``. In an XLA fusion each logistic is a call of its
-own, and often the lost digits do not matter: in SiLU's local factor
-``sigmoid(x)*(x*sigmoid(-x) + 1)`` the term is added to 1. A rewrite here is
+* ``sigmoid(-u)`` as ``1 - sigmoid(u)``. The stable forms (:mod:`.stable`) write
+  ``1 - sigmoid(u)`` as ``sigmoid(-u)`` so that no digit is lost where ``sigmoid(u) → 1``.
+  In an XLA fusion each logistic is a call of its own, and often the lost digits do not
+  matter: in SiLU's local factor ``sigmoid(x)*(x*sigmoid(-x) + 1)`` the term is added to 1.
+* ``expm1(u)`` as ``tanh(u/2)*(exp(u) + 1)``, the identity XLA's own expm1 computes (an
+  exp and a tanh): with ``exp(u)`` computed anyway (ELU's forward ``expm1(min(x, 0))``,
+  its local factor ``exp(min(x, 0))``) the exp is shared, one call fewer. Each factor is
+  accurate relative to itself, so the product is too (no cancellation, unlike
+  ``exp(u) - 1`` near 0, or JAX's ``expm1(u) + 1`` for ``exp(u)`` at u = -30).
+
+A rewrite is
 
 * proven equal to the form it replaces (:func:`derive.proof.prove_equal`), and
 * kept only when, evaluated in float64 on the edges of the domain (±1e-8 ... ±1000, and
@@ -19,6 +26,10 @@ own, and often the lost digits do not matter: in SiLU's local factor
 (x*(1 - sigmoid(x)) + 1)*sigmoid(x)
 >>> fewer_calls([sigmoid(x), 1/sigmoid(-x)], [x])[1]    # 1/(1 - s) loses every digit
 1/sigmoid(-x)
+>>> from sympy.codegen.cfunctions import expm1
+>>> u = sp.Min(0, x)
+>>> fewer_calls([2*expm1(u) + sp.Max(0, x)], [x], also=[2*sp.exp(u)])[0]
+2*(exp(Min(0, x)) + 1)*tanh(Min(0, x)/2) + Max(0, x)
 """
 from __future__ import annotations
 
@@ -27,6 +38,8 @@ import sympy as sp
 
 from ..errors import ProofError
 from ..proof import prove_equal
+from sympy.codegen.cfunctions import expm1
+
 from .stable import _unfold, sigmoid
 
 __all__ = ["fewer_calls"]
@@ -71,32 +84,59 @@ def _harmless(before, after, symbols) -> bool:
     return bool(np.all(np.abs(got[ok] - want[ok]) <= 1e-13 * np.abs(want[ok]) + 1e-300))
 
 
-def fewer_calls(exprs, symbols, subs=None) -> list:
-    """``exprs`` with each ``sigmoid(-u)`` written ``1 - sigmoid(u)`` where ``sigmoid(u)``
-    also appears among them, expression by expression when proven equal and harmless.
+def _sigmoid_pair(c):
+    """sigmoid(-u) → (the call it needs, sigmoid(u); its replacement)."""
+    u = c.args[0]
+    return (sigmoid(-u), 1 - sigmoid(-u)) if u.could_extract_minus_sign() else None
+
+
+def _expm1_from_exp(c):
+    """expm1(u) → (exp(u); tanh(u/2)*(exp(u) + 1))."""
+    u = c.args[0]
+    return sp.exp(u), sp.tanh(u / 2) * (sp.exp(u) + 1)
+
+
+#: (what the proof calls the rewrite, the call it replaces, call → (the call it needs
+#: computed anyway, the replacement) or None)
+RULES = (
+    ("1 - sigmoid(u) for sigmoid(-u)", sigmoid, _sigmoid_pair),
+    ("tanh(u/2)*(exp(u) + 1) for expm1(u)", expm1, _expm1_from_exp),
+)
+
+
+def fewer_calls(exprs, symbols, subs=None, also=(), applied=None) -> list:
+    """``exprs`` with each call of :data:`RULES` written with the call it needs where that
+    call appears among them (or in ``also``: computed alongside, not rewritten),
+    expression by expression when proven equal and harmless.
 
     ``symbols``: the inputs the expressions are evaluated at; ``subs``: values for the
-    other symbols (``out`` as the forward, a parameter's default), for the check only.
+    other symbols (``out`` as the forward, a parameter's default), for the check only;
+    ``applied``: a list the names of the rules that rewrote something are added to.
     """
     subs = subs or {}
-    calls = {a for e in exprs for a in sp.preorder_traversal(e) if isinstance(a, sigmoid)}
-    pairs = {c: sigmoid(-c.args[0]) for c in calls if sigmoid(-c.args[0]) in calls
-             and c.args[0].could_extract_minus_sign()}
-    if not pairs:
-        return list(exprs)
-    out = []
-    for e in exprs:
-        cand = e.xreplace({neg: 1 - pos for neg, pos in pairs.items()})
-        if cand != e:
-            try:
-                prove_equal(_unfold(cand), _unfold(e), what="1 - sigmoid(u) for sigmoid(-u)")
-            except ProofError:
+    calls = {a for e in [*exprs, *also] for a in sp.preorder_traversal(e)
+             if isinstance(a, sp.Function)}
+    out = list(exprs)
+    for what, kind, rule in RULES:
+        found = {c: rule(c) for c in calls if isinstance(c, kind)}
+        swap = {c: r[1] for c, r in found.items() if r is not None and r[0] in calls}
+        if not swap:
+            continue
+        done = []
+        for e in out:
+            cand = e.xreplace(swap)
+            if cand != e:
+                try:
+                    prove_equal(_unfold(cand), _unfold(e), what=what)
+                except ProofError:
+                    cand = e
+            if cand != e and not _harmless(e.xreplace(subs), cand.xreplace(subs), symbols):
                 cand = e
-        if cand != e and not _harmless(e.xreplace(subs), cand.xreplace(subs), symbols):
-            cand = e
-        out.append(cand)
+            done.append(cand)
+        if applied is not None and done != out:
+            applied.append(what)
+        out = done
     return out
-
 
 
 # relative cost of a call in an XLA CPU fusion (the logistic function is one exp and a
