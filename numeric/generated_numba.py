@@ -27,7 +27,7 @@ from numba import njit, prange, types
 from numba.extending import intrinsic
 
 PARALLEL = False
-POOL_MIN_BYTES = 1 << 18        # arrays from 256 kB up reuse dropped arrays' memory (_empty)
+POOL_MIN_BYTES = 1 << 20        # arrays from 1 MB up reuse dropped arrays' memory (_empty)
 POOL_SIZE = 8
 _POOL, _POOL_LOCK = [], threading.Lock()
 
@@ -58,8 +58,8 @@ def _empty(n, dtype):
     """``np.empty(n, dtype)``; from :data:`POOL_MIN_BYTES` up, the memory of an array
     returned earlier that nobody holds any more (not even through a view) is reused,
     already paged in: a fresh 80 MB array (1e7 float64) page-faults in at about the cost of
-    the loop that fills it, and malloc maps arrays from 128 kB up afresh too (1e6 float64:
-    pooled, tanh/leaky_relu/square forward+backward ran 0.4-0.65x the time). Up to :data:`POOL_SIZE` such buffers are kept;
+    the loop that fills it, and so does an 8 MB one (1e6 float64: pooled, forward+backward
+    of tanh/leaky_relu/square ran 0.4-0.75x the time; at 800 kB pooling gained nothing). Up to :data:`POOL_SIZE` such buffers are kept;
     :func:`free_buffers` drops them."""
     dtype = np.dtype(dtype)
     nbytes = n * dtype.itemsize
