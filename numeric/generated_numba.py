@@ -58,8 +58,9 @@ def _empty(n, dtype):
     """``np.empty(n, dtype)``; from :data:`POOL_MIN_BYTES` up, the memory of an array
     returned earlier that nobody holds any more (not even through a view) is reused,
     already paged in: a fresh 80 MB array (1e7 float64) page-faults in at about the cost of
-    the loop that fills it, and so does an 8 MB one (1e6 float64: pooled, forward+backward
-    of tanh/leaky_relu/square ran 0.4-0.75x the time; at 800 kB pooling gained nothing). Up to :data:`POOL_SIZE` such buffers are kept;
+    the loop that fills it. An 8 MB one (1e6 float64) does not fault (malloc reuses it) but
+    lands elsewhere while the pooled one is likely still in cache: forward+backward of
+    square/hardswish/leaky_relu ran 0.4-0.75x the time with other calls between. Up to :data:`POOL_SIZE` such buffers are kept;
     :func:`free_buffers` drops them."""
     dtype = np.dtype(dtype)
     nbytes = n * dtype.itemsize
