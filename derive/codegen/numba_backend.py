@@ -4,10 +4,11 @@ each backward are one compiled loop over the elements.
 
 The expressions are the NumPy backend's: the proven stable forms (:func:`.stable_form`),
 the cache plan (:func:`.plan_cache`: the dout-free local factor, or a bool mask, is
-computed in forward so backward is one multiply) and :func:`._from_inputs`; two more
-choices, each proven, spare work per element: a local factor from the input when that
-needs fewer kernels (:func:`_cheaper_local`); a factor that is another's negation is
-never cached twice (the cache plan already shares it). They are printed per element by
+computed in forward so backward is one multiply) and :func:`._from_inputs`; more
+choices spare work per element: a local factor from the input when that needs fewer
+kernels (:func:`_cheaper_local`, proven); a factor that is another's negation is never
+cached twice (the cache plan already shares it); a factor of two constant values is kept
+as a bool mask (:func:`_two_valued_as_mask`). They are printed per element by
 :mod:`.numba_printer` with the branch-free kernels of
 :mod:`.numba_kernels`, so LLVM vectorizes every loop. Tensor layers are the NumPy
 backend's code, copied in. Generating the module imports neither numba nor the module.
