@@ -27,7 +27,7 @@ from numba import njit, prange, types
 from numba.extending import intrinsic
 
 PARALLEL = False
-POOL_MIN_BYTES = 1 << 24        # arrays from 16 MB up reuse dropped arrays' memory (_empty)
+POOL_MIN_BYTES = 1 << 20        # arrays from 1 MB up reuse dropped arrays' memory (_empty)
 POOL_SIZE = 8
 _POOL, _POOL_LOCK = [], threading.Lock()
 
@@ -58,7 +58,9 @@ def _empty(n, dtype):
     """``np.empty(n, dtype)``; from :data:`POOL_MIN_BYTES` up, the memory of an array
     returned earlier that nobody holds any more (not even through a view) is reused,
     already paged in: a fresh 80 MB array (1e7 float64) page-faults in at about the cost of
-    the loop that fills it. Up to :data:`POOL_SIZE` such buffers are kept;
+    the loop that fills it. An 8 MB one (1e6 float64) does not fault (malloc reuses it) but
+    lands elsewhere while the pooled one is likely still in cache: forward+backward of
+    square/hardswish/leaky_relu ran 0.4-0.75x the time with other calls between. Up to :data:`POOL_SIZE` such buffers are kept;
     :func:`free_buffers` drops them."""
     dtype = np.dtype(dtype)
     nbytes = n * dtype.itemsize
@@ -1205,42 +1207,42 @@ def leaky_relu_backward(dout, out, alpha=0.01):
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
-def _leaky_relu_forward_loop(x_, out_, local_, alpha):
+def _leaky_relu_forward_loop(x_, out_, mask_, alpha):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
         t0 = alpha*_k_min(0.0, x) + _k_max(0.0, x)
         out_[i] = t0
-        local_[i] = _k_where((t0 > 0.0), 1.0, alpha)
+        mask_[i] = (t0 > 0.0)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
-def _leaky_relu_forward_loop_p(x_, out_, local_, alpha):
+def _leaky_relu_forward_loop_p(x_, out_, mask_, alpha):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
         t0 = alpha*_k_min(0.0, x) + _k_max(0.0, x)
         out_[i] = t0
-        local_[i] = _k_where((t0 > 0.0), 1.0, alpha)
+        mask_[i] = (t0 > 0.0)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
-def _leaky_relu_class_backward_loop(dout_, local_, g_):
+def _leaky_relu_class_backward_loop(dout_, mask_, g_, alpha):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
-        local = np.float64(local_[i])
-        g_[i] = dout*local
+        mask = mask_[i]
+        g_[i] = dout*_k_where(mask, 1.0, alpha)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
-def _leaky_relu_class_backward_loop_p(dout_, local_, g_):
+def _leaky_relu_class_backward_loop_p(dout_, mask_, g_, alpha):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
-        local = np.float64(local_[i])
-        g_[i] = dout*local
+        mask = mask_[i]
+        g_[i] = dout*_k_where(mask, 1.0, alpha)
 
 
 class LeakyRelu:
     """Leaky ReLU: out = np.where(x > 0, x, alpha*x)
-    forward caches local = np.where(out > 0, 1, alpha)
+    forward caches mask = out > 0
     backward: as :func:`leaky_relu_backward`, one loop."""
 
     def __init__(self, alpha=0.01):
@@ -1253,20 +1255,26 @@ class LeakyRelu:
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
         out = _empty(n, work)
-        local = _empty(n, work)
-        (_leaky_relu_forward_loop_p if PARALLEL else _leaky_relu_forward_loop)(x_, out, local, self.alpha)
-        self.local = local.reshape(shape)
+        mask = _empty(n, np.bool_)
+        (_leaky_relu_forward_loop_p if PARALLEL else _leaky_relu_forward_loop)(x_, out, mask, self.alpha)
+        self.mask = mask.reshape(shape)
+        self._work = work
         return _done(out, shape, dtype)
 
+    @property
+    def local(self):
+        """The cached factor as the NumPy class keeps it: from self.mask."""
+        return np.where(self.mask, 1.0, self.alpha).astype(self._work)
+
     def backward(self, dout):
-        # dL/dx = dout*local
+        # dL/dx = dout*np.where(mask, 1, alpha)
         shape = np.shape(dout)
         dtype = _floating(dout)
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
         g = _empty(n, work)
-        (_leaky_relu_class_backward_loop_p if PARALLEL else _leaky_relu_class_backward_loop)(dout_, _flat(self.local, shape), g)
+        (_leaky_relu_class_backward_loop_p if PARALLEL else _leaky_relu_class_backward_loop)(dout_, _flat(self.mask, shape), g, self.alpha)
         return _done(g, shape, dtype)
 
 
@@ -1995,42 +2003,42 @@ def hardsigmoid_backward(dout, x):
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
-def _hardsigmoid_forward_loop(x_, out_, local_):
+def _hardsigmoid_forward_loop(x_, out_, mask_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
         t0 = _k_max(0.0, x + 3.0)
         out_[i] = (0.16666666666666666)*_k_min(6.0, t0)
-        local_[i] = _k_where(((x > (-3.0)) & (t0 < 6.0)), 0.16666666666666666, 0.0)
+        mask_[i] = ((x > (-3.0)) & (t0 < 6.0))
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
-def _hardsigmoid_forward_loop_p(x_, out_, local_):
+def _hardsigmoid_forward_loop_p(x_, out_, mask_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
         t0 = _k_max(0.0, x + 3.0)
         out_[i] = (0.16666666666666666)*_k_min(6.0, t0)
-        local_[i] = _k_where(((x > (-3.0)) & (t0 < 6.0)), 0.16666666666666666, 0.0)
+        mask_[i] = ((x > (-3.0)) & (t0 < 6.0))
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
-def _hardsigmoid_class_backward_loop(dout_, local_, g_):
+def _hardsigmoid_class_backward_loop(dout_, mask_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
-        local = np.float64(local_[i])
-        g_[i] = dout*local
+        mask = mask_[i]
+        g_[i] = dout*_k_where(mask, 0.16666666666666666, 0.0)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
-def _hardsigmoid_class_backward_loop_p(dout_, local_, g_):
+def _hardsigmoid_class_backward_loop_p(dout_, mask_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
-        local = np.float64(local_[i])
-        g_[i] = dout*local
+        mask = mask_[i]
+        g_[i] = dout*_k_where(mask, 0.16666666666666666, 0.0)
 
 
 class Hardsigmoid:
     """Hard sigmoid: relu6(x + 3) / 6 (PyTorch's): out = np.where(np.maximum(0, x + 3) >= 6, 6, np.maximum(0, x + 3))/6
-    forward caches local = 1/6*((x > -3) & (np.maximum(0, x + 3) < 6))
+    forward caches mask = (x > -3) & (np.maximum(0, x + 3) < 6)
     backward: as :func:`hardsigmoid_backward`, one loop."""
 
     def forward(self, x):
@@ -2040,20 +2048,26 @@ class Hardsigmoid:
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
         out = _empty(n, work)
-        local = _empty(n, work)
-        (_hardsigmoid_forward_loop_p if PARALLEL else _hardsigmoid_forward_loop)(x_, out, local)
-        self.local = local.reshape(shape)
+        mask = _empty(n, np.bool_)
+        (_hardsigmoid_forward_loop_p if PARALLEL else _hardsigmoid_forward_loop)(x_, out, mask)
+        self.mask = mask.reshape(shape)
+        self._work = work
         return _done(out, shape, dtype)
 
+    @property
+    def local(self):
+        """The cached factor as the NumPy class keeps it: from self.mask."""
+        return np.where(self.mask, 0.16666666666666666, 0.0).astype(self._work)
+
     def backward(self, dout):
-        # dL/dx = dout*local
+        # dL/dx = dout*(1/6*(mask))
         shape = np.shape(dout)
         dtype = _floating(dout)
         work = _work(dtype)
         dout_ = _flat(dout, shape, work)
         n = dout_.shape[0]
         g = _empty(n, work)
-        (_hardsigmoid_class_backward_loop_p if PARALLEL else _hardsigmoid_class_backward_loop)(dout_, _flat(self.local, shape), g)
+        (_hardsigmoid_class_backward_loop_p if PARALLEL else _hardsigmoid_class_backward_loop)(dout_, _flat(self.mask, shape), g)
         return _done(g, shape, dtype)
 
 

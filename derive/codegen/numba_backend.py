@@ -4,10 +4,11 @@ each backward are one compiled loop over the elements.
 
 The expressions are the NumPy backend's: the proven stable forms (:func:`.stable_form`),
 the cache plan (:func:`.plan_cache`: the dout-free local factor, or a bool mask, is
-computed in forward so backward is one multiply) and :func:`._from_inputs`; two more
-choices, each proven, spare work per element: a local factor from the input when that
-needs fewer kernels (:func:`_cheaper_local`); a factor that is another's negation is
-never cached twice (the cache plan already shares it). They are printed per element by
+computed in forward so backward is one multiply) and :func:`._from_inputs`; more
+choices spare work per element: a local factor from the input when that needs fewer
+kernels (:func:`_cheaper_local`, proven); a factor that is another's negation is never
+cached twice (the cache plan already shares it); a factor of two constant values is kept
+as a bool mask (:func:`_two_valued_as_mask`). They are printed per element by
 :mod:`.numba_printer` with the branch-free kernels of
 :mod:`.numba_kernels`, so LLVM vectorizes every loop. Tensor layers are the NumPy
 backend's code, copied in. Generating the module imports neither numba nor the module.
@@ -23,6 +24,8 @@ True
 from __future__ import annotations
 
 import inspect
+
+import sympy as sp
 
 from ..errors import DeriveError
 from ..render.printers import text as show
@@ -64,7 +67,7 @@ from numba import njit, prange, types
 from numba.extending import intrinsic
 
 PARALLEL = False
-POOL_MIN_BYTES = 1 << 24        # arrays from 16 MB up reuse dropped arrays' memory (_empty)
+POOL_MIN_BYTES = 1 << 20        # arrays from 1 MB up reuse dropped arrays' memory (_empty)
 POOL_SIZE = 8
 _POOL, _POOL_LOCK = [], threading.Lock()
 '''
@@ -103,7 +106,9 @@ def _empty(n, dtype):
     """``np.empty(n, dtype)``; from :data:`POOL_MIN_BYTES` up, the memory of an array
     returned earlier that nobody holds any more (not even through a view) is reused,
     already paged in: a fresh 80 MB array (1e7 float64) page-faults in at about the cost of
-    the loop that fills it. Up to :data:`POOL_SIZE` such buffers are kept;
+    the loop that fills it. An 8 MB one (1e6 float64) does not fault (malloc reuses it) but
+    lands elsewhere while the pooled one is likely still in cache: forward+backward of
+    square/hardswish/leaky_relu ran 0.4-0.75x the time with other calls between. Up to :data:`POOL_SIZE` such buffers are kept;
     :func:`free_buffers` drops them."""
     dtype = np.dtype(dtype)
     nbytes = n * dtype.itemsize
@@ -192,6 +197,40 @@ def _cheaper_local(f, fwd, spec, arrays):
     return input_form(f, spec, better)
 
 
+def _two_valued_as_mask(new, cached, arrays):
+    """A cached float factor that is one of two values free of the arrays by a condition
+    (hardsigmoid's ``1/6`` or ``0``, leaky_relu's ``1`` or ``alpha``) is cached as its
+    condition's bool mask (1 byte per element instead of 8) and backward picks the value:
+    the same Piecewise with its condition computed in forward, as :func:`.plan_cache` does
+    for a Piecewise's conditions; a loop bound by memory moves 14 bytes less per element.
+    Each such factor stays readable under its name (``views``: name, mask, the two values)
+    as the NumPy class caches it."""
+    names = {s.name for s, _ in cached}
+    subs, plan, views = {}, [], []
+    for sym, e in cached:
+        pairs = e.args if isinstance(e, sp.Piecewise) and sym.is_real else ()
+        if len(pairs) == 2 and pairs[1][1] == sp.true and pairs[0][1].free_symbols & arrays \
+                and all(v.is_Number or (v.is_Symbol and v not in arrays) for v, _ in pairs):
+            k = next(i for i in range(len(names) + 1)
+                     if ("mask" if i == 0 else f"mask{i}") not in names)
+            mask = sp.Symbol("mask" if k == 0 else f"mask{k}")
+            names.add(mask.name)
+            subs[sym] = sp.Piecewise((pairs[0][0], mask), (pairs[1][0], True))
+            plan.append((mask, pairs[0][1]))
+            views.append((sym.name, mask.name, *(v for v, _ in pairs)))
+        else:
+            plan.append((sym, e))
+    return [e.xreplace(subs) for e in new], plan, views
+
+
+def _view_source(name, mask, values) -> list:
+    """A property ``name``: the two-valued factor from its mask, in the loops' dtype."""
+    a, b = (_float(v) if v.is_Number else f"self.{v.name}" for v in values)
+    return ["    @property", f"    def {name}(self):",
+            f'        """The cached factor as the NumPy class keeps it: from self.{mask}."""',
+            f"        return np.where(self.{mask}, {a}, {b}).astype(self._work)", ""]
+
+
 def layer_source(d, api: str = "book1") -> str:
     """The loops, the ``<layer>_backward`` function and the class of one elementwise layer."""
     spec = d.spec
@@ -220,7 +259,7 @@ def layer_source(d, api: str = "book1") -> str:
 
     # the class: forward computes out and the cache in one loop, backward one loop
     arrays = {out_sym, *spec.inputs}
-    new, cached = plan_cache(stable, arrays)
+    new, cached, views = _two_valued_as_mask(*plan_cache(stable, arrays), arrays)
     fwd = stable_form(spec.forward)[0]
     cached = [(sym, _from_inputs(e, spec, arrays)) for sym, e in cached]
     cached = [(sym, _cheaper_local(e, fwd, spec, arrays) if sym.is_real else e)
@@ -258,8 +297,12 @@ def layer_source(d, api: str = "book1") -> str:
     for n in stored:
         src = f"keep_{n}" if n in keep else n
         cls.append(f"        self.{n} = {src}.reshape(shape)")
+    if views:
+        cls.append("        self._work = work")
     cls.append("        return _done(out, shape, dtype)")
     cls.append("")
+    for view in views:
+        cls += _view_source(view[0], view[1], view[2:])
     cls.append("    def backward(self, dout):")
     for w, e in zip(wrt, new):
         cls.append(f"        # dL/d{w} = {show(e)}")
