@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import textwrap
 
-from .elementwise import layer_code
+from .. import memo
+from .elementwise import LayerCode, layer_code
 from .runtime import helper_source
 from ..errors import DeriveError
 from .tensor import tensor_layer_code
@@ -58,15 +59,29 @@ _HELPER_ORDER = ("_floating", "_as_arrays", "_sigmoid", "_softplus", "_rows", "_
                  "_place", "erf", "_windows", "_fold", "_first_max", "_offsets", "_window_max", "_window_first_max")
 
 
+_CODES = memo.table()    # (id(d), api) -> (d, LayerCode): written once per process
+
+
 def code_for(d, api: str = "book1"):
     """The :class:`~derive.codegen.elementwise.LayerCode` of one derivation, its class in the
-    API of volume 1 (``"book1"``) or volume 2 (``"book2"``) of the book."""
+    API of volume 1 (``"book1"``) or volume 2 (``"book2"``) of the book.
+
+    Generating it proves each rewrite again, so a derivation's code is kept for the process
+    (``derive docs`` writes a layer's page and the catalogue module, a test session exports
+    the catalogue many times); each caller gets its own copy. A budget that ran out stores
+    nothing; ``sympy.core.cache.clear_cache()`` forgets them."""
     if api not in API:
         raise DeriveError(f"unknown API {api!r}: choose from {', '.join(API)}")
-    from .timeloop import cell_of, time_layer_code
-    if d.tensor and cell_of(d.spec):
-        return time_layer_code(d, api)
-    return tensor_layer_code(d, api) if d.tensor else layer_code(d, api)
+    hit = _CODES.get((id(d), api))
+    if hit is None or hit[0] is not d:
+        from .timeloop import cell_of, time_layer_code
+        if d.tensor and cell_of(d.spec):
+            code = time_layer_code(d, api)
+        else:
+            code = tensor_layer_code(d, api) if d.tensor else layer_code(d, api)
+        hit = _CODES[(id(d), api)] = (d, code)
+    code = hit[1]
+    return LayerCode(code.function, code.cls, set(code.helpers), list(code.caches))
 
 
 def _cache_lines(parts) -> str:

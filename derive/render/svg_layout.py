@@ -210,6 +210,9 @@ def _hits(box, seg) -> bool:
     """Does the segment (drawn as two lines 4px either side) touch the box?"""
     (x0, y0), (x1, y1) = seg
     bx = (box[0] - 5, box[1] - 5, box[2] + 5, box[3] + 5)
+    if (max(x0, x1) < bx[0] or min(x0, x1) > bx[2] or max(y0, y1) < bx[1]
+            or min(y0, y1) > bx[3]):
+        return False            # every sampled point lies within the segment's bounding box
     n = max(2, int(max(abs(x1 - x0), abs(y1 - y0)) / 3))
     return any(bx[0] <= x0 + (x1 - x0) * t / n <= bx[2] and bx[1] <= y0 + (y1 - y0) * t / n <= bx[3]
                for t in range(n + 1))
