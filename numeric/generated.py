@@ -214,9 +214,13 @@ class MulLayer:
     def backward(self, dout):
         # dL/dx = dout*y
         # dL/dy = dout*x
-        ft = _floating(dout)
         x = self.x
         y = self.y
+        if type(dout) is np.ndarray and dout.ndim and dout.dtype == x.dtype and dout.shape == x.shape and dout.dtype == y.dtype and dout.shape == y.shape:
+            dx = np.multiply(dout, y)
+            dy = np.multiply(dout, x)
+            return dx, dy
+        ft = _floating(dout)
         dx = np.multiply(dout, y, out=np.empty_like(dout, dtype=ft))
         dy = np.multiply(dout, x, out=np.empty_like(dout, dtype=ft))
         return dx, dy
@@ -1564,9 +1568,13 @@ class Bce:
     def backward(self, dout):
         # dL/dx = dout*local
         # dL/dt = dout*local1
-        ft = _floating(dout)
         local = self.local
         local1 = self.local1
+        if type(dout) is np.ndarray and dout.ndim and dout.dtype == local.dtype and dout.shape == local.shape and dout.dtype == local1.dtype and dout.shape == local1.shape:
+            dx = np.multiply(dout, local)
+            dt = np.multiply(dout, local1)
+            return dx, dt
+        ft = _floating(dout)
         dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=ft))
         dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=ft))
         return dx, dt
@@ -1629,9 +1637,13 @@ class BceWithLogits:
     def backward(self, dout):
         # dL/dx = dout*local
         # dL/dt = dout*local1
-        ft = _floating(dout)
         local = self.local
         local1 = self.local1
+        if type(dout) is np.ndarray and dout.ndim and dout.dtype == local.dtype and dout.shape == local.shape and dout.dtype == local1.dtype and dout.shape == local1.shape:
+            dx = np.multiply(dout, local)
+            dt = np.multiply(dout, local1)
+            return dx, dt
+        ft = _floating(dout)
         dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=ft))
         dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=ft))
         return dx, dt
@@ -1712,8 +1724,13 @@ class Huber:
     def backward(self, dout):
         # dL/dx = dout*local
         # dL/dt = -dout*local
-        ft = _floating(dout)
         local = self.local
+        if type(dout) is np.ndarray and dout.ndim and dout.dtype == local.dtype and dout.shape == local.shape:
+            tmp = np.multiply(dout, local)
+            dx = tmp
+            dt = np.negative(dx)
+            return dx, dt
+        ft = _floating(dout)
         tmp = np.multiply(dout, local, out=np.empty_like(dout, dtype=ft))
         dx = tmp
         dt = np.negative(dx, out=np.empty_like(dout, dtype=ft))
@@ -1794,8 +1811,13 @@ class SmoothL1:
     def backward(self, dout):
         # dL/dx = dout*local
         # dL/dt = -dout*local
-        ft = _floating(dout)
         local = self.local
+        if type(dout) is np.ndarray and dout.ndim and dout.dtype == local.dtype and dout.shape == local.shape:
+            tmp = np.multiply(dout, local)
+            dx = tmp
+            dt = np.negative(dx)
+            return dx, dt
+        ft = _floating(dout)
         tmp = np.multiply(dout, local, out=np.empty_like(dout, dtype=ft))
         dx = tmp
         dt = np.negative(dx, out=np.empty_like(dout, dtype=ft))
@@ -1851,8 +1873,13 @@ class L1:
     def backward(self, dout):
         # dL/dx = dout*local
         # dL/dt = -dout*local
-        ft = _floating(dout)
         local = self.local
+        if type(dout) is np.ndarray and dout.ndim and dout.dtype == local.dtype and dout.shape == local.shape:
+            tmp = np.multiply(dout, local)
+            dx = tmp
+            dt = np.negative(dx)
+            return dx, dt
+        ft = _floating(dout)
         tmp = np.multiply(dout, local, out=np.empty_like(dout, dtype=ft))
         dx = tmp
         dt = np.negative(dx, out=np.empty_like(dout, dtype=ft))
@@ -1916,8 +1943,13 @@ class LogCosh:
     def backward(self, dout):
         # dL/dx = dout*local
         # dL/dt = -dout*local
-        ft = _floating(dout)
         local = self.local
+        if type(dout) is np.ndarray and dout.ndim and dout.dtype == local.dtype and dout.shape == local.shape:
+            tmp = np.multiply(dout, local)
+            dx = tmp
+            dt = np.negative(dx)
+            return dx, dt
+        ft = _floating(dout)
         tmp = np.multiply(dout, local, out=np.empty_like(dout, dtype=ft))
         dx = tmp
         dt = np.negative(dx, out=np.empty_like(dout, dtype=ft))
@@ -1984,9 +2016,13 @@ class Hinge:
     def backward(self, dout):
         # dL/dx = dout*local
         # dL/dt = dout*local1
-        ft = _floating(dout)
         local = self.local
         local1 = self.local1
+        if type(dout) is np.ndarray and dout.ndim and dout.dtype == local.dtype and dout.shape == local.shape and dout.dtype == local1.dtype and dout.shape == local1.shape:
+            dx = np.multiply(dout, local)
+            dt = np.multiply(dout, local1)
+            return dx, dt
+        ft = _floating(dout)
         dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=ft))
         dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=ft))
         return dx, dt

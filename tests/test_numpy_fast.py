@@ -115,3 +115,37 @@ def test_float32_stays_float32_through_the_tensor_steps():
         layer = cls(g, b)
         assert layer.forward(x).dtype == np.float32
         assert layer.backward(x).dtype == np.float32
+
+
+# backward classes whose ufunc steps take their buffers from NumPy when dout is a float
+# array of the caches' shape and dtype (elementwise._fast_steps)
+_FAST_BACKWARD = [("MulLayer", ()), ("Bce", ()), ("BceWithLogits", ()), ("Huber", ()),
+                  ("SmoothL1", ()), ("L1", ()), ("LogCosh", ()), ("Hinge", ())]
+
+
+@pytest.mark.parametrize("name, args", _FAST_BACKWARD)
+def test_backward_fast_path_agrees_with_the_buffered_path(name, args):
+    """The fast path (float64 dout) against the buffered one (dout as float32 values, a
+    list, a 0-d array): same gradients, float64 kept, fresh arrays never the cache's."""
+    source = inspect.getsource(getattr(generated, name).backward)
+    assert "np.empty_like" in source and "if type(dout) is np.ndarray and dout.ndim" in source
+    rng = np.random.default_rng(3)
+    x, t = rng.uniform(0.05, 0.95, 40), rng.uniform(0.05, 0.95, 40)
+    dout = rng.uniform(-1, 1, 40)
+    layer = getattr(generated, name)(*args)
+    layer.forward(x, t)
+    cache = {k: v.copy() for k, v in vars(layer).items() if isinstance(v, np.ndarray)}
+    fast = layer.backward(dout)
+    slow = layer.backward(list(dout))                       # not an ndarray: buffered path
+    for f, s in zip(fast, slow):
+        assert f.dtype == s.dtype == np.float64 and f.shape == s.shape == (40,)
+        np.testing.assert_array_equal(f, s)
+        assert not any(np.shares_memory(f, v) for v in vars(layer).values()
+                       if isinstance(v, np.ndarray))
+    assert not np.shares_memory(fast[0], fast[1])
+    for k, v in cache.items():
+        np.testing.assert_array_equal(getattr(layer, k), v)
+    small = layer.backward(dout.astype(np.float32))          # other dtype: buffered, float32
+    assert all(g.dtype == np.float32 for g in small)
+    layer.forward(np.float64(0.3), np.float64(0.6))          # 0-d: buffered, arrays kept
+    assert all(isinstance(g, np.ndarray) for g in layer.backward(np.float64(0.5)))
