@@ -90,72 +90,29 @@ def _softplus(u):
 
 
 # erf: numeric/special.py, copied
-_STEP = 1.0 / 16.0
-
-_SWITCH = 4.0
-
-_TAYLOR_TERMS = 16
-
-_CF_DEPTH = 40
-
-_BIG = 28.0
-
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
-_CENTRES = np.arange(0, int(_SWITCH / _STEP) + 2) * _STEP
-
-_ERF_AT = np.array([math.erf(a) for a in _CENTRES])
-
-_GAUSS_AT = np.exp(-_CENTRES * _CENTRES)
-
-def _taylor_table() -> np.ndarray:
+def _taylor_table(a: np.ndarray, terms: int) -> np.ndarray:
     """Row n-1, column j: the n-th Taylor coefficient of erf at the grid centre a_j,
     (2/sqrt(pi)) exp(-a_j**2) (-1)**(n-1) H_{n-1}(a_j) / n!, so that
     erf(a_j + h) - erf(a_j) = sum_n row[n-1][j] * h**n (by Horner's rule, in float64)."""
-    a = _CENTRES
     h_prev, h_cur = np.zeros_like(a), np.ones_like(a)  # H_{-1} = 0, H_0 = 1
     rows, factorial = [], 1.0
-    for n in range(1, _TAYLOR_TERMS + 1):
+    for n in range(1, terms + 1):
         factorial *= n
         rows.append((-1.0) ** (n - 1) * h_cur / factorial)
         # Hermite recurrence: H_n = 2a H_{n-1} - 2(n-1) H_{n-2}
         h_prev, h_cur = h_cur, 2.0 * a * h_cur - 2.0 * (n - 1) * h_prev
-    return _TWO_OVER_SQRT_PI * _GAUSS_AT * np.array(rows)
+    return _TWO_OVER_SQRT_PI * np.exp(-a * a) * np.array(rows)
 
-_COEFFICIENTS = _taylor_table()
+_ERF_GRID = 256.0
 
-def _taylor_increment(ax: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Grid index k and S = erf(ax) - erf(k * step), for 0 <= ax < _SWITCH: the Taylor
-    polynomial in h = ax - a_k by Horner's rule, three passes per term, in place."""
-    k = np.rint(ax / _STEP).astype(np.intp)
-    h = ax - _CENTRES[k]
-    total = _COEFFICIENTS[-1][k]
-    term = np.empty_like(total)
-    for row in _COEFFICIENTS[-2::-1]:
-        total *= h
-        np.take(row, k, out=term)
-        total += term
-    total *= h
-    return k, total
+_ERF_TOP = 6.0
 
-def _gauss(ax: np.ndarray) -> np.ndarray:
-    """exp(-ax**2) without the rounding error of forming ax**2 directly."""
-    xh = np.floor(ax * 16.0) / 16.0
-    return np.exp(-xh * xh) * np.exp(-(ax - xh) * (ax + xh))
+_ERF_LAST = _ERF_TOP * _ERF_GRID
 
-def _erfc_tail(ax: np.ndarray) -> np.ndarray:
-    """erfc(ax) for ax >= _SWITCH by the continued fraction."""
-    denom = ax.copy()
-    for k in range(_CF_DEPTH, 0, -1):
-        denom = ax + (0.5 * k) / denom
-    return _gauss(ax) / (math.sqrt(math.pi) * denom)
-
-def _split(x) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Flatten x to float64 and return (x, |x| clipped, near mask, nan mask)."""
-    x = np.asarray(x, dtype=np.float64)
-    isnan = np.isnan(x)
-    ax = np.minimum(np.abs(np.where(isnan, 0.0, x)), _BIG)
-    return x, ax, ax < _SWITCH, isnan
+_ERF_ROWS = (*_taylor_table(np.arange(0, _ERF_LAST + 1) / _ERF_GRID, 5)[::-1],
+             np.array([math.erf(k / _ERF_GRID) for k in range(int(_ERF_LAST) + 1)]))
 
 def erf(x) -> np.ndarray:
     """The error function, elementwise, in float64.
@@ -163,13 +120,25 @@ def erf(x) -> np.ndarray:
     >>> erf(np.array([-1.0, 0.0, 1.0, 30.0, np.inf])).tolist()
     [-0.8427007929497149, 0.0, 0.8427007929497149, 1.0, 1.0]
     """
-    x, ax, near, isnan = _split(x)
-    out = np.empty_like(ax)
-    k, inc = _taylor_increment(ax[near])
-    out[near] = _ERF_AT[k] + inc
-    out[~near] = 1.0 - _erfc_tail(ax[~near])
-    out = np.where(isnan, np.nan, np.copysign(out, x))
-    return out[()] if out.ndim == 0 else out
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 0:
+        return erf(x.reshape(1))[0]
+    ax = np.abs(x)
+    np.minimum(ax, _ERF_TOP, out=ax)             # nan stays nan, and so does h below
+    h = ax * _ERF_GRID
+    np.fmin(h, _ERF_LAST, out=h)                 # a nan's index is the last: any valid one
+    np.rint(h, out=h)
+    k = h.astype(np.intp)
+    h *= 1.0 / _ERF_GRID                         # the centre, exactly
+    np.subtract(ax, h, out=h)                    # |h| <= 1/512
+    out = _ERF_ROWS[0].take(k)
+    term = ax
+    for row in _ERF_ROWS[1:]:
+        out *= h
+        row.take(k, out=term)
+        out += term
+    np.copysign(out, x, out=out)
+    return out
 
 
 def mul_backward(dout, x, y):
