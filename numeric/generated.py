@@ -66,6 +66,10 @@ def _as_arrays(*values):
             np.atleast_1d(np.asarray(v, dtype=dtype)) for v in values]
 
 
+# np.clip's ufunc: np.clip's Python wrapper costs more than the clip at 1e3
+_clip = (np._core if hasattr(np, "_core") else np.core).umath.clip
+
+
 def _sigmoid(u):
     """1/(1 + exp(-u)) in four in-place passes: where exp(-u) overflows (u < -709.78) it is
     inf and the result the correct 0 (quietly: the overflow is not an error here)."""
@@ -85,7 +89,7 @@ def _softplus(u):
     np.negative(s, out=s)
     np.exp(s, out=s)
     np.log1p(s, out=s)
-    np.add(s, np.clip(u, 0.0, np.inf), out=s)     # max(u, 0): np.clip is the fast one
+    np.add(s, _clip(u, 0.0, np.inf), out=s)       # max(u, 0): clip is the fast one
     return s
 
 
@@ -267,7 +271,7 @@ class Relu:
         else:
             shape = np.shape(x)
             x, = _as_arrays(x)
-        out = np.clip(x, 0.0, np.inf)
+        out = _clip(x, 0.0, np.inf)
         mask = (out > 0.0)
         if shape is not None:
             out, mask = out.reshape(shape), mask.reshape(shape)
@@ -611,11 +615,11 @@ class Elu:
             shape = np.shape(x)
             x, = _as_arrays(x)
         alpha = self.alpha
-        tmp = np.clip(x, -np.inf, 0.0)
+        tmp = _clip(x, -np.inf, 0.0)
         t0 = tmp
         out = np.expm1(t0)
         np.multiply(out, alpha, out=out)
-        tmp2 = np.clip(x, 0.0, np.inf)
+        tmp2 = _clip(x, 0.0, np.inf)
         np.add(out, tmp2, out=out)
         mask = (x > 0.0)
         local = np.exp(t0)
@@ -931,7 +935,7 @@ class Relu6:
         else:
             shape = np.shape(x)
             x, = _as_arrays(x)
-        out = np.clip(x, 0.0, 6.0)
+        out = _clip(x, 0.0, 6.0)
         mask = ((out > 0.0) & (out < 6.0))
         if shape is not None:
             out, mask = out.reshape(shape), mask.reshape(shape)
@@ -978,7 +982,7 @@ class Hardtanh:
         else:
             shape = np.shape(x)
             x, = _as_arrays(x)
-        out = np.clip(x, -1.0, 1.0)
+        out = _clip(x, -1.0, 1.0)
         mask = ((out > -1.0) & (out < 1.0))
         if shape is not None:
             out, mask = out.reshape(shape), mask.reshape(shape)
@@ -1007,7 +1011,7 @@ def hardsigmoid_backward(dout, x):
         shape = np.shape(dout)
         dout, x = _as_arrays(dout, x)
     tmp = np.add(x, 3.0)
-    np.clip(tmp, 0.0, np.inf, out=tmp)
+    _clip(tmp, 0.0, np.inf, out=tmp)
     g = np.multiply(dout, 0.16666666666666666)
     np.multiply(g, ((x > -3.0) & (tmp < 6.0)), out=g)
     if shape is not None:
@@ -1029,9 +1033,9 @@ class Hardsigmoid:
             shape = np.shape(x)
             x, = _as_arrays(x)
         tmp = np.add(x, 3.0)
-        np.clip(tmp, 0.0, np.inf, out=tmp)
+        _clip(tmp, 0.0, np.inf, out=tmp)
         t0 = tmp
-        out = np.clip(t0, -np.inf, 6.0)
+        out = _clip(t0, -np.inf, 6.0)
         np.multiply(out, 0.16666666666666666, out=out)
         local = np.where(((x > -3.0) & (t0 < 6.0)), x.dtype.type(0.16666666666666666), x.dtype.type(0.0))
         if shape is not None:
@@ -1061,7 +1065,7 @@ def hardswish_backward(dout, x):
         shape = np.shape(dout)
         dout, x = _as_arrays(dout, x)
     tmp = np.add(x, 3.0)
-    np.clip(tmp, 0.0, np.inf, out=tmp)
+    _clip(tmp, 0.0, np.inf, out=tmp)
     t0 = tmp
     g = np.multiply(t0, 0.16666666666666666)
     np.multiply(g, dout, out=g)
@@ -1089,11 +1093,11 @@ class Hardswish:
             shape = np.shape(x)
             x, = _as_arrays(x)
         tmp = np.add(x, 3.0)
-        np.clip(tmp, 0.0, np.inf, out=tmp)
+        _clip(tmp, 0.0, np.inf, out=tmp)
         t0 = tmp
         tmp1 = np.multiply(t0, 0.16666666666666666)
         t2 = tmp1
-        out = np.clip(t0, -np.inf, 6.0)
+        out = _clip(t0, -np.inf, 6.0)
         np.multiply(out, 0.16666666666666666, out=out)
         np.multiply(out, x, out=out)
         mask = (t0 >= 6.0)
@@ -1198,7 +1202,7 @@ def selu_backward(dout, x):
     else:
         shape = np.shape(dout)
         dout, x = _as_arrays(dout, x)
-    g = np.clip(x, -np.inf, 0.0)
+    g = _clip(x, -np.inf, 0.0)
     np.exp(g, out=g)
     np.multiply(g, 1.7580993408473768, out=g)
     np.multiply(g, dout, out=g)
@@ -1222,9 +1226,9 @@ class Selu:
         else:
             shape = np.shape(x)
             x, = _as_arrays(x)
-        tmp = np.clip(x, -np.inf, 0.0)
+        tmp = _clip(x, -np.inf, 0.0)
         t0 = tmp
-        out = np.clip(x, 0.0, np.inf)
+        out = _clip(x, 0.0, np.inf)
         np.multiply(out, 1.0507009873554805, out=out)
         tmp2 = np.expm1(t0)
         np.multiply(tmp2, 1.7580993408473768, out=tmp2)
@@ -1284,12 +1288,12 @@ class Celu:
             shape = np.shape(x)
             x, = _as_arrays(x)
         alpha = self.alpha
-        tmp = np.clip(x, -np.inf, 0.0)
+        tmp = _clip(x, -np.inf, 0.0)
         np.multiply(tmp, alpha**(-1.0), out=tmp)
         t0 = tmp
         out = np.expm1(t0)
         np.multiply(out, alpha, out=out)
-        tmp2 = np.clip(x, 0.0, np.inf)
+        tmp2 = _clip(x, 0.0, np.inf)
         np.add(out, tmp2, out=out)
         mask = (x > 0.0)
         local = np.exp(t0)
@@ -1969,7 +1973,7 @@ class Hinge:
         mask = (t0 < 1.0)
         t1 = mask
         out = np.subtract(1.0, t0)
-        np.clip(out, 0.0, np.inf, out=out)
+        _clip(out, 0.0, np.inf, out=out)
         local = np.negative(t)
         np.multiply(local, t1, out=local)
         local1 = np.negative(x)

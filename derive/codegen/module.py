@@ -54,7 +54,7 @@ Volume 2's API (``derive export --api book2``): every class has ``params`` and
 ``grads`` lists (empty for a layer without weights).
 '''
 
-_HELPER_ORDER = ("_floating", "_as_arrays", "_sigmoid", "_softplus", "_rows", "_onehot", "_scatter_add",
+_HELPER_ORDER = ("_floating", "_as_arrays", "_clip", "_sigmoid", "_softplus", "_rows", "_onehot", "_scatter_add",
                  "_place", "erf", "_windows", "_fold", "_first_max", "_offsets", "_window_max", "_window_first_max")
 
 
@@ -95,6 +95,8 @@ def emit_module(derivations, cmd: str | None = None, api: str = "book1") -> str:
     helpers = set().union(*(c.helpers for _, c in parts)) if parts else set()
     if helpers & {"_as_arrays", "_onehot"}:
         helpers.add("_floating")
+    if "_softplus" in helpers:
+        helpers.add("_clip")
     out = [header, "import math\n" if "erf" in helpers else "", "import numpy as np\n\n"]
     for h in _HELPER_ORDER:
         if h in helpers:
