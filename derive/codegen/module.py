@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import textwrap
 
+from .bind import bind_numpy
 from .elementwise import layer_code
 from .runtime import helper_source
 from ..errors import DeriveError
@@ -101,7 +102,11 @@ def emit_module(derivations, cmd: str | None = None, api: str = "book1") -> str:
     for h in _HELPER_ORDER:
         if h in helpers:
             out.append(helper_source(h).rstrip() + "\n\n\n")
-    out += [text + "\n\n\n" for text in layer_texts([c for _, c in parts])]
+    texts = layer_texts([c for _, c in parts])
+    if not tensor:          # the elementwise layers, whose per-call overhead is measured at 1e3
+        block, texts = bind_numpy(texts)
+        out.append("# NumPy's names, looked up once (derive.codegen.bind)\n" + block + "\n\n\n")
+    out += [text + "\n\n\n" for text in texts]
     return "".join(out).rstrip() + "\n"
 
 
