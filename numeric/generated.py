@@ -66,6 +66,10 @@ def _as_arrays(*values):
             np.atleast_1d(np.asarray(v, dtype=dtype)) for v in values]
 
 
+# np.clip's ufunc: np.clip's Python wrapper costs more than the clip at 1e3
+_clip = (np._core if hasattr(np, "_core") else np.core).umath.clip
+
+
 def _sigmoid(u):
     """1/(1 + exp(-u)) in four in-place passes: where exp(-u) overflows (u < -709.78) it is
     inf and the result the correct 0 (quietly: the overflow is not an error here)."""
@@ -85,77 +89,34 @@ def _softplus(u):
     np.negative(s, out=s)
     np.exp(s, out=s)
     np.log1p(s, out=s)
-    np.add(s, np.clip(u, 0.0, np.inf), out=s)     # max(u, 0): np.clip is the fast one
+    np.add(s, _clip(u, 0.0, np.inf), out=s)       # max(u, 0): clip is the fast one
     return s
 
 
 # erf: numeric/special.py, copied
-_STEP = 1.0 / 16.0
-
-_SWITCH = 4.0
-
-_TAYLOR_TERMS = 16
-
-_CF_DEPTH = 40
-
-_BIG = 28.0
-
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
-_CENTRES = np.arange(0, int(_SWITCH / _STEP) + 2) * _STEP
-
-_ERF_AT = np.array([math.erf(a) for a in _CENTRES])
-
-_GAUSS_AT = np.exp(-_CENTRES * _CENTRES)
-
-def _taylor_table() -> np.ndarray:
+def _taylor_table(a: np.ndarray, terms: int) -> np.ndarray:
     """Row n-1, column j: the n-th Taylor coefficient of erf at the grid centre a_j,
     (2/sqrt(pi)) exp(-a_j**2) (-1)**(n-1) H_{n-1}(a_j) / n!, so that
     erf(a_j + h) - erf(a_j) = sum_n row[n-1][j] * h**n (by Horner's rule, in float64)."""
-    a = _CENTRES
     h_prev, h_cur = np.zeros_like(a), np.ones_like(a)  # H_{-1} = 0, H_0 = 1
     rows, factorial = [], 1.0
-    for n in range(1, _TAYLOR_TERMS + 1):
+    for n in range(1, terms + 1):
         factorial *= n
         rows.append((-1.0) ** (n - 1) * h_cur / factorial)
         # Hermite recurrence: H_n = 2a H_{n-1} - 2(n-1) H_{n-2}
         h_prev, h_cur = h_cur, 2.0 * a * h_cur - 2.0 * (n - 1) * h_prev
-    return _TWO_OVER_SQRT_PI * _GAUSS_AT * np.array(rows)
+    return _TWO_OVER_SQRT_PI * np.exp(-a * a) * np.array(rows)
 
-_COEFFICIENTS = _taylor_table()
+_ERF_GRID = 256.0
 
-def _taylor_increment(ax: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Grid index k and S = erf(ax) - erf(k * step), for 0 <= ax < _SWITCH: the Taylor
-    polynomial in h = ax - a_k by Horner's rule, three passes per term, in place."""
-    k = np.rint(ax / _STEP).astype(np.intp)
-    h = ax - _CENTRES[k]
-    total = _COEFFICIENTS[-1][k]
-    term = np.empty_like(total)
-    for row in _COEFFICIENTS[-2::-1]:
-        total *= h
-        np.take(row, k, out=term)
-        total += term
-    total *= h
-    return k, total
+_ERF_TOP = 6.0
 
-def _gauss(ax: np.ndarray) -> np.ndarray:
-    """exp(-ax**2) without the rounding error of forming ax**2 directly."""
-    xh = np.floor(ax * 16.0) / 16.0
-    return np.exp(-xh * xh) * np.exp(-(ax - xh) * (ax + xh))
+_ERF_LAST = _ERF_TOP * _ERF_GRID
 
-def _erfc_tail(ax: np.ndarray) -> np.ndarray:
-    """erfc(ax) for ax >= _SWITCH by the continued fraction."""
-    denom = ax.copy()
-    for k in range(_CF_DEPTH, 0, -1):
-        denom = ax + (0.5 * k) / denom
-    return _gauss(ax) / (math.sqrt(math.pi) * denom)
-
-def _split(x) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Flatten x to float64 and return (x, |x| clipped, near mask, nan mask)."""
-    x = np.asarray(x, dtype=np.float64)
-    isnan = np.isnan(x)
-    ax = np.minimum(np.abs(np.where(isnan, 0.0, x)), _BIG)
-    return x, ax, ax < _SWITCH, isnan
+_ERF_ROWS = (*_taylor_table(np.arange(0, _ERF_LAST + 1) / _ERF_GRID, 5)[::-1],
+             np.array([math.erf(k / _ERF_GRID) for k in range(int(_ERF_LAST) + 1)]))
 
 def erf(x) -> np.ndarray:
     """The error function, elementwise, in float64.
@@ -163,13 +124,50 @@ def erf(x) -> np.ndarray:
     >>> erf(np.array([-1.0, 0.0, 1.0, 30.0, np.inf])).tolist()
     [-0.8427007929497149, 0.0, 0.8427007929497149, 1.0, 1.0]
     """
-    x, ax, near, isnan = _split(x)
-    out = np.empty_like(ax)
-    k, inc = _taylor_increment(ax[near])
-    out[near] = _ERF_AT[k] + inc
-    out[~near] = 1.0 - _erfc_tail(ax[~near])
-    out = np.where(isnan, np.nan, np.copysign(out, x))
-    return out[()] if out.ndim == 0 else out
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 0:
+        return erf(x.reshape(1))[0]
+    ax = np.abs(x)
+    np.minimum(ax, _ERF_TOP, out=ax)             # nan stays nan, and so does h below
+    h = ax * _ERF_GRID
+    np.fmin(h, _ERF_LAST, out=h)                 # a nan's index is the last: any valid one
+    np.rint(h, out=h)
+    k = h.astype(np.intp)
+    h *= 1.0 / _ERF_GRID                         # the centre, exactly
+    np.subtract(ax, h, out=h)                    # |h| <= 1/512
+    out = _ERF_ROWS[0].take(k)
+    term = ax
+    for row in _ERF_ROWS[1:]:
+        out *= h
+        row.take(k, out=term)
+        out += term
+    np.copysign(out, x, out=out)
+    return out
+
+
+# NumPy's names, looked up once (derive.codegen.bind)
+_np_abs = np.abs
+_np_add = np.add
+_np_array = np.array
+_np_asarray = np.asarray
+_np_copy = np.copy
+_np_divide = np.divide
+_np_empty_like = np.empty_like
+_np_exp = np.exp
+_np_expm1 = np.expm1
+_np_inf = np.inf
+_np_log = np.log
+_np_log1p = np.log1p
+_np_multiply = np.multiply
+_np_ndarray = np.ndarray
+_np_negative = np.negative
+_np_putmask = np.putmask
+_np_shape = np.shape
+_np_sign = np.sign
+_np_square = np.square
+_np_subtract = np.subtract
+_np_tanh = np.tanh
+_np_where = np.where
 
 
 def mul_backward(dout, x, y):
@@ -180,13 +178,13 @@ def mul_backward(dout, x, y):
     """
     # dL/dx = dout*y
     # dL/dy = dout*x
-    if type(dout) is np.ndarray and type(x) is np.ndarray and type(y) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and y.dtype == dout.dtype and y.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray and type(x) is _np_ndarray and type(y) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and y.dtype == dout.dtype and y.shape == dout.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
-        shape = np.shape(dout)
+        shape = _np_shape(dout)
         dout, x, y = _as_arrays(dout, x, y)
-    dx = np.multiply(dout, y)
-    dy = np.multiply(dout, x)
+    dx = _np_multiply(dout, y)
+    dy = _np_multiply(dout, x)
     if shape is not None:
         dx, dy = dx.reshape(shape), dy.reshape(shape)
     return dx, dy
@@ -197,12 +195,12 @@ class MulLayer:
     backward: as :func:`mul_backward`."""
 
     def forward(self, x, y):
-        if type(x) is np.ndarray and type(y) is np.ndarray and x.dtype.kind == "f" and y.dtype == x.dtype and y.shape == x.shape and x.ndim:
+        if type(x) is _np_ndarray and type(y) is _np_ndarray and x.dtype.kind == "f" and y.dtype == x.dtype and y.shape == x.shape and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
-            shape = np.shape(x)
+            shape = _np_shape(x)
             x, y = _as_arrays(x, y)
-        out = np.multiply(x, y)
+        out = _np_multiply(x, y)
         if shape is not None:
             out, x, y = out.reshape(shape), x.reshape(shape), y.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -214,11 +212,15 @@ class MulLayer:
     def backward(self, dout):
         # dL/dx = dout*y
         # dL/dy = dout*x
-        ft = _floating(dout)
         x = self.x
         y = self.y
-        dx = np.multiply(dout, y, out=np.empty_like(dout, dtype=ft))
-        dy = np.multiply(dout, x, out=np.empty_like(dout, dtype=ft))
+        if type(dout) is _np_ndarray and dout.ndim and dout.dtype == x.dtype and dout.shape == x.shape and dout.dtype == y.dtype and dout.shape == y.shape:
+            dx = _np_multiply(dout, y)
+            dy = _np_multiply(dout, x)
+            return dx, dy
+        ft = _floating(dout)
+        dx = _np_multiply(dout, y, out=_np_empty_like(dout, dtype=ft))
+        dy = _np_multiply(dout, x, out=_np_empty_like(dout, dtype=ft))
         return dx, dy
 
 
@@ -230,13 +232,13 @@ def add_backward(dout):
     """
     # dL/dx = dout
     # dL/dy = dout
-    if type(dout) is np.ndarray and dout.dtype.kind == "f" and dout.ndim:
+    if type(dout) is _np_ndarray and dout.dtype.kind == "f" and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
-        shape = np.shape(dout)
+        shape = _np_shape(dout)
         dout, = _as_arrays(dout)
-    dx = np.copy(dout)
-    dy = np.copy(dout)
+    dx = _np_copy(dout)
+    dy = _np_copy(dout)
     if shape is not None:
         dx, dy = dx.reshape(shape), dy.reshape(shape)
     return dx, dy
@@ -247,12 +249,12 @@ class AddLayer:
     backward: as :func:`add_backward`."""
 
     def forward(self, x, y):
-        if type(x) is np.ndarray and type(y) is np.ndarray and x.dtype.kind == "f" and y.dtype == x.dtype and y.shape == x.shape and x.ndim:
+        if type(x) is _np_ndarray and type(y) is _np_ndarray and x.dtype.kind == "f" and y.dtype == x.dtype and y.shape == x.shape and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
-            shape = np.shape(x)
+            shape = _np_shape(x)
             x, y = _as_arrays(x, y)
-        out = np.add(x, y)
+        out = _np_add(x, y)
         if shape is not None:
             out = out.reshape(shape)
         return out
@@ -260,9 +262,9 @@ class AddLayer:
     def backward(self, dout):
         # dL/dx = dout
         # dL/dy = dout
-        dout = np.asarray(dout, dtype=_floating(dout))
-        dx = np.array(dout, dtype=_floating(dout))
-        dy = np.array(dout, dtype=_floating(dout))
+        dout = _np_asarray(dout, dtype=_floating(dout))
+        dx = _np_array(dout, dtype=_floating(dout))
+        dy = _np_array(dout, dtype=_floating(dout))
         return dx, dy
 
 
@@ -272,12 +274,12 @@ def relu_backward(dout, out):
     dL/dx = dout*(out > 0)
     """
     # dL/dx = dout*(out > 0)
-    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
-        shape = np.shape(dout)
+        shape = _np_shape(dout)
         dout, out = _as_arrays(dout, out)
-    g = np.multiply(dout, (out > 0.0))
+    g = _np_multiply(dout, (out > 0.0))
     if shape is not None:
         g = g.reshape(shape)
     return g
@@ -289,12 +291,12 @@ class Relu:
     backward: as :func:`relu_backward`."""
 
     def forward(self, x):
-        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+        if type(x) is _np_ndarray and x.dtype.kind == "f" and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
-            shape = np.shape(x)
+            shape = _np_shape(x)
             x, = _as_arrays(x)
-        out = np.clip(x, 0.0, np.inf)
+        out = _clip(x, 0.0, _np_inf)
         mask = (out > 0.0)
         if shape is not None:
             out, mask = out.reshape(shape), mask.reshape(shape)
@@ -306,9 +308,9 @@ class Relu:
     def backward(self, dout):
         # dL/dx = dout*mask
         mask = self.mask
-        if type(dout) is np.ndarray and dout.dtype.kind == "f" and dout.shape == mask.shape:
-            return np.multiply(dout, mask)
-        return np.multiply(dout, mask, out=np.empty_like(dout, dtype=_floating(dout)))
+        if type(dout) is _np_ndarray and dout.dtype.kind == "f" and dout.shape == mask.shape:
+            return _np_multiply(dout, mask)
+        return _np_multiply(dout, mask, out=_np_empty_like(dout, dtype=_floating(dout)))
 
 
 def sigmoid_backward(dout, out):
@@ -317,14 +319,14 @@ def sigmoid_backward(dout, out):
     dL/dx = dout*out*(1 - out)
     """
     # dL/dx = dout*out*(1 - out)
-    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
-        shape = np.shape(dout)
+        shape = _np_shape(dout)
         dout, out = _as_arrays(dout, out)
-    g = np.subtract(1.0, out)
-    np.multiply(g, dout, out=g)
-    np.multiply(g, out, out=g)
+    g = _np_subtract(1.0, out)
+    _np_multiply(g, dout, out=g)
+    _np_multiply(g, out, out=g)
     if shape is not None:
         g = g.reshape(shape)
     return g
@@ -338,14 +340,14 @@ class Sigmoid:
     backward: as :func:`sigmoid_backward`."""
 
     def forward(self, x):
-        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+        if type(x) is _np_ndarray and x.dtype.kind == "f" and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
-            shape = np.shape(x)
+            shape = _np_shape(x)
             x, = _as_arrays(x)
         out = _sigmoid(x)
-        local = np.subtract(1.0, out)
-        np.multiply(local, out, out=local)
+        local = _np_subtract(1.0, out)
+        _np_multiply(local, out, out=local)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -356,9 +358,9 @@ class Sigmoid:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
-            return np.multiply(dout, local)
-        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
+        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return _np_multiply(dout, local)
+        return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
 
 def tanh_backward(dout, out):
@@ -367,14 +369,14 @@ def tanh_backward(dout, out):
     dL/dx = dout*(1 - out**2)
     """
     # dL/dx = dout*(1 - out**2)
-    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
-        shape = np.shape(dout)
+        shape = _np_shape(dout)
         dout, out = _as_arrays(dout, out)
-    g = np.square(out)
-    np.subtract(1.0, g, out=g)
-    np.multiply(g, dout, out=g)
+    g = _np_square(out)
+    _np_subtract(1.0, g, out=g)
+    _np_multiply(g, dout, out=g)
     if shape is not None:
         g = g.reshape(shape)
     return g
@@ -386,14 +388,14 @@ class Tanh:
     backward: as :func:`tanh_backward`."""
 
     def forward(self, x):
-        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+        if type(x) is _np_ndarray and x.dtype.kind == "f" and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
-            shape = np.shape(x)
+            shape = _np_shape(x)
             x, = _as_arrays(x)
-        out = np.tanh(x)
-        local = np.square(out)
-        np.subtract(1.0, local, out=local)
+        out = _np_tanh(x)
+        local = _np_square(out)
+        _np_subtract(1.0, local, out=local)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -404,9 +406,9 @@ class Tanh:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
-            return np.multiply(dout, local)
-        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
+        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return _np_multiply(dout, local)
+        return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
 
 def exp_backward(dout, out):
@@ -415,12 +417,12 @@ def exp_backward(dout, out):
     dL/dx = dout*out
     """
     # dL/dx = dout*out
-    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
-        shape = np.shape(dout)
+        shape = _np_shape(dout)
         dout, out = _as_arrays(dout, out)
-    g = np.multiply(dout, out)
+    g = _np_multiply(dout, out)
     if shape is not None:
         g = g.reshape(shape)
     return g
@@ -431,12 +433,12 @@ class Exp:
     backward: as :func:`exp_backward`."""
 
     def forward(self, x):
-        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+        if type(x) is _np_ndarray and x.dtype.kind == "f" and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
-            shape = np.shape(x)
+            shape = _np_shape(x)
             x, = _as_arrays(x)
-        out = np.exp(x)
+        out = _np_exp(x)
         if shape is not None:
             out = out.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -447,9 +449,9 @@ class Exp:
     def backward(self, dout):
         # dL/dx = dout*out
         out = self.out
-        if type(dout) is np.ndarray and dout.dtype == out.dtype and dout.shape == out.shape:
-            return np.multiply(dout, out)
-        return np.multiply(dout, out, out=np.empty_like(dout, dtype=_floating(dout)))
+        if type(dout) is _np_ndarray and dout.dtype == out.dtype and dout.shape == out.shape:
+            return _np_multiply(dout, out)
+        return _np_multiply(dout, out, out=_np_empty_like(dout, dtype=_floating(dout)))
 
 
 def log_backward(dout, x):
@@ -458,12 +460,12 @@ def log_backward(dout, x):
     dL/dx = dout/x
     """
     # dL/dx = dout/x
-    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
-        shape = np.shape(dout)
+        shape = _np_shape(dout)
         dout, x = _as_arrays(dout, x)
-    g = np.divide(dout, x)
+    g = _np_divide(dout, x)
     if shape is not None:
         g = g.reshape(shape)
     return g
@@ -474,12 +476,12 @@ class Log:
     backward: as :func:`log_backward`."""
 
     def forward(self, x):
-        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+        if type(x) is _np_ndarray and x.dtype.kind == "f" and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
-            shape = np.shape(x)
+            shape = _np_shape(x)
             x, = _as_arrays(x)
-        out = np.log(x)
+        out = _np_log(x)
         if shape is not None:
             out, x = out.reshape(shape), x.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -490,9 +492,9 @@ class Log:
     def backward(self, dout):
         # dL/dx = dout/x
         x = self.x
-        if type(dout) is np.ndarray and dout.dtype == x.dtype and dout.shape == x.shape:
-            return np.divide(dout, x)
-        return np.divide(dout, x, out=np.empty_like(dout, dtype=_floating(dout)))
+        if type(dout) is _np_ndarray and dout.dtype == x.dtype and dout.shape == x.shape:
+            return _np_divide(dout, x)
+        return _np_divide(dout, x, out=_np_empty_like(dout, dtype=_floating(dout)))
 
 
 def softplus_backward(dout, out):
@@ -502,15 +504,15 @@ def softplus_backward(dout, out):
       computed as -dout*np.expm1(-out)  (proven equal; expm1/log1p)
     """
     # dL/dx = dout - dout*np.exp(-out)
-    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
-        shape = np.shape(dout)
+        shape = _np_shape(dout)
         dout, out = _as_arrays(dout, out)
-    g = np.negative(out)
-    np.expm1(g, out=g)
-    np.multiply(g, dout, out=g)
-    np.negative(g, out=g)
+    g = _np_negative(out)
+    _np_expm1(g, out=g)
+    _np_multiply(g, dout, out=g)
+    _np_negative(g, out=g)
     if shape is not None:
         g = g.reshape(shape)
     return g
@@ -524,15 +526,15 @@ class Softplus:
     backward: as :func:`softplus_backward`."""
 
     def forward(self, x):
-        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+        if type(x) is _np_ndarray and x.dtype.kind == "f" and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
-            shape = np.shape(x)
+            shape = _np_shape(x)
             x, = _as_arrays(x)
         out = _softplus(x)
-        local = np.negative(out)
-        np.expm1(local, out=local)
-        np.negative(local, out=local)
+        local = _np_negative(out)
+        _np_expm1(local, out=local)
+        _np_negative(local, out=local)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -543,9 +545,9 @@ class Softplus:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
-            return np.multiply(dout, local)
-        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
+        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return _np_multiply(dout, local)
+        return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
 
 def leaky_relu_backward(dout, out, alpha=0.01):
@@ -554,13 +556,13 @@ def leaky_relu_backward(dout, out, alpha=0.01):
     dL/dx = np.where(out > 0, dout, alpha*dout)
     """
     # dL/dx = np.where(out > 0, dout, alpha*dout)
-    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
-        shape = np.shape(dout)
+        shape = _np_shape(dout)
         dout, out = _as_arrays(dout, out)
-    g = np.multiply(dout, alpha)
-    np.putmask(g, (out > 0.0), dout)
+    g = _np_multiply(dout, alpha)
+    _np_putmask(g, (out > 0.0), dout)
     if shape is not None:
         g = g.reshape(shape)
     return g
@@ -577,16 +579,16 @@ class LeakyRelu:
         self.alpha = float(alpha)
 
     def forward(self, x):
-        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+        if type(x) is _np_ndarray and x.dtype.kind == "f" and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
-            shape = np.shape(x)
+            shape = _np_shape(x)
             x, = _as_arrays(x)
         alpha = self.alpha
         mask = (x > 0.0)
-        local = np.multiply(~mask, alpha, dtype=x.dtype)
-        np.add(local, mask, out=local)
-        out = np.multiply(local, x)
+        local = _np_multiply(~mask, alpha, dtype=x.dtype)
+        _np_add(local, mask, out=local)
+        out = _np_multiply(local, x)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -597,9 +599,9 @@ class LeakyRelu:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
-            return np.multiply(dout, local)
-        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
+        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return _np_multiply(dout, local)
+        return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
 
 def elu_backward(dout, out, alpha=1.0):
@@ -608,14 +610,14 @@ def elu_backward(dout, out, alpha=1.0):
     dL/dx = np.where(out > 0, dout, dout*(alpha + out))
     """
     # dL/dx = np.where(out > 0, dout, dout*(alpha + out))
-    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
-        shape = np.shape(dout)
+        shape = _np_shape(dout)
         dout, out = _as_arrays(dout, out)
-    g = np.add(out, alpha)
-    np.multiply(g, dout, out=g)
-    np.putmask(g, (out > 0.0), dout)
+    g = _np_add(out, alpha)
+    _np_multiply(g, dout, out=g)
+    _np_putmask(g, (out > 0.0), dout)
     if shape is not None:
         g = g.reshape(shape)
     return g
@@ -632,23 +634,23 @@ class Elu:
         self.alpha = float(alpha)
 
     def forward(self, x):
-        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+        if type(x) is _np_ndarray and x.dtype.kind == "f" and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
-            shape = np.shape(x)
+            shape = _np_shape(x)
             x, = _as_arrays(x)
         alpha = self.alpha
-        tmp = np.clip(x, -np.inf, 0.0)
+        tmp = _clip(x, -_np_inf, 0.0)
         t0 = tmp
-        out = np.expm1(t0)
-        np.multiply(out, alpha, out=out)
-        tmp2 = np.clip(x, 0.0, np.inf)
-        np.add(out, tmp2, out=out)
+        out = _np_expm1(t0)
+        _np_multiply(out, alpha, out=out)
+        tmp2 = _clip(x, 0.0, _np_inf)
+        _np_add(out, tmp2, out=out)
         mask = (x > 0.0)
-        local = np.exp(t0)
-        np.multiply(local, alpha, out=local)
-        np.multiply(local, ~mask, out=local)
-        np.add(local, mask, out=local)
+        local = _np_exp(t0)
+        _np_multiply(local, alpha, out=local)
+        _np_multiply(local, ~mask, out=local)
+        _np_add(local, mask, out=local)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -659,9 +661,9 @@ class Elu:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
-            return np.multiply(dout, local)
-        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
+        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return _np_multiply(dout, local)
+        return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
 
 def silu_backward(dout, x):
@@ -671,18 +673,18 @@ def silu_backward(dout, x):
       computed as dout*(x*sigmoid(-x) + 1)*sigmoid(x)  (proven equal; sigmoid)
     """
     # dL/dx = dout*(x + np.exp(x) + 1)*np.exp(x)/(np.exp(x) + 1)**2
-    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
-        shape = np.shape(dout)
+        shape = _np_shape(dout)
         dout, x = _as_arrays(dout, x)
-    tmp = np.negative(x)
+    tmp = _np_negative(x)
     g = _sigmoid(tmp)
-    np.multiply(g, x, out=g)
-    np.add(g, 1.0, out=g)
+    _np_multiply(g, x, out=g)
+    _np_add(g, 1.0, out=g)
     tmp2 = _sigmoid(x)
-    np.multiply(g, tmp2, out=g)
-    np.multiply(g, dout, out=g)
+    _np_multiply(g, tmp2, out=g)
+    _np_multiply(g, dout, out=g)
     if shape is not None:
         g = g.reshape(shape)
     return g
@@ -696,19 +698,19 @@ class Silu:
     backward: as :func:`silu_backward`."""
 
     def forward(self, x):
-        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+        if type(x) is _np_ndarray and x.dtype.kind == "f" and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
-            shape = np.shape(x)
+            shape = _np_shape(x)
             x, = _as_arrays(x)
         tmp = _sigmoid(x)
         t0 = tmp
-        out = np.multiply(t0, x)
-        tmp2 = np.negative(x)
+        out = _np_multiply(t0, x)
+        tmp2 = _np_negative(x)
         local = _sigmoid(tmp2)
-        np.multiply(local, x, out=local)
-        np.add(local, 1.0, out=local)
-        np.multiply(local, t0, out=local)
+        _np_multiply(local, x, out=local)
+        _np_add(local, 1.0, out=local)
+        _np_multiply(local, t0, out=local)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -719,9 +721,9 @@ class Silu:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
-            return np.multiply(dout, local)
-        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
+        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return _np_multiply(dout, local)
+        return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
 
 def gelu_backward(dout, x):
@@ -731,22 +733,22 @@ def gelu_backward(dout, x):
       computed as dout*(np.sqrt(2)*x*np.exp(-x**2/2)/np.sqrt(np.pi) + scipy.special.erf(np.sqrt(2)*x/2) + 1)/2  (proven equal; common factor)
     """
     # dL/dx = np.sqrt(2)*dout*x*np.exp(-x**2/2)/(2*np.sqrt(np.pi)) + dout*(scipy.special.erf(np.sqrt(2)*x/2) + 1)/2
-    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
-        shape = np.shape(dout)
+        shape = _np_shape(dout)
         dout, x = _as_arrays(dout, x)
-    g = np.square(x)
-    np.multiply(g, -0.5, out=g)
-    np.exp(g, out=g)
-    np.multiply(g, 0.7978845608028654, out=g)
-    np.multiply(g, x, out=g)
-    tmp1 = np.multiply(x, 0.7071067811865476)
+    g = _np_square(x)
+    _np_multiply(g, -0.5, out=g)
+    _np_exp(g, out=g)
+    _np_multiply(g, 0.7978845608028654, out=g)
+    _np_multiply(g, x, out=g)
+    tmp1 = _np_multiply(x, 0.7071067811865476)
     tmp2 = erf(tmp1).astype(tmp1.dtype, copy=False)
-    np.add(g, tmp2, out=g)
-    np.add(g, 1.0, out=g)
-    np.multiply(g, 0.5, out=g)
-    np.multiply(g, dout, out=g)
+    _np_add(g, tmp2, out=g)
+    _np_add(g, 1.0, out=g)
+    _np_multiply(g, 0.5, out=g)
+    _np_multiply(g, dout, out=g)
     if shape is not None:
         g = g.reshape(shape)
     return g
@@ -758,25 +760,25 @@ class Gelu:
     backward: as :func:`gelu_backward`."""
 
     def forward(self, x):
-        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+        if type(x) is _np_ndarray and x.dtype.kind == "f" and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
-            shape = np.shape(x)
+            shape = _np_shape(x)
             x, = _as_arrays(x)
-        tmp = np.multiply(x, 0.7071067811865476)
+        tmp = _np_multiply(x, 0.7071067811865476)
         tmp1 = erf(tmp).astype(tmp.dtype, copy=False)
         t2 = tmp1
-        out = np.add(t2, 1.0)
-        np.multiply(out, 0.5, out=out)
-        np.multiply(out, x, out=out)
-        np.multiply(t2, 0.5, out=t2)
-        tmp3 = np.square(x)
-        np.multiply(tmp3, -0.5, out=tmp3)
-        np.exp(tmp3, out=tmp3)
-        np.multiply(tmp3, 0.3989422804014327, out=tmp3)
-        np.multiply(tmp3, x, out=tmp3)
-        np.add(t2, tmp3, out=t2)
-        np.add(t2, 0.5, out=t2)
+        out = _np_add(t2, 1.0)
+        _np_multiply(out, 0.5, out=out)
+        _np_multiply(out, x, out=out)
+        _np_multiply(t2, 0.5, out=t2)
+        tmp3 = _np_square(x)
+        _np_multiply(tmp3, -0.5, out=tmp3)
+        _np_exp(tmp3, out=tmp3)
+        _np_multiply(tmp3, 0.3989422804014327, out=tmp3)
+        _np_multiply(tmp3, x, out=tmp3)
+        _np_add(t2, tmp3, out=t2)
+        _np_add(t2, 0.5, out=t2)
         local = t2
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
@@ -788,9 +790,9 @@ class Gelu:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
-            return np.multiply(dout, local)
-        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
+        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return _np_multiply(dout, local)
+        return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
 
 def gelu_tanh_backward(dout, x):
@@ -800,34 +802,34 @@ def gelu_tanh_backward(dout, x):
       computed as 2.5e-6*dout*(26829*np.sqrt(2)*x**3*(1 - np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + 200000*np.sqrt(2)*x*(1 - np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + 200000*np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi)) + 200000)  (proven equal; common factor)
     """
     # dL/dx = 0.0670725*np.sqrt(2)*dout*x**3*(1 - np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + np.sqrt(2)*dout*x*(1 - np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi))**2)/(2*np.sqrt(np.pi)) + dout*(np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi)) + 1)/2
-    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
-        shape = np.shape(dout)
+        shape = _np_shape(dout)
         dout, x = _as_arrays(dout, x)
     t0 = 0.7978845608028654
-    tmp = np.square(x)
-    np.multiply(tmp, 0.044715, out=tmp)
-    np.add(tmp, 1.0, out=tmp)
-    np.multiply(tmp, t0, out=tmp)
-    np.multiply(tmp, x, out=tmp)
-    np.tanh(tmp, out=tmp)
+    tmp = _np_square(x)
+    _np_multiply(tmp, 0.044715, out=tmp)
+    _np_add(tmp, 1.0, out=tmp)
+    _np_multiply(tmp, t0, out=tmp)
+    _np_multiply(tmp, x, out=tmp)
+    _np_tanh(tmp, out=tmp)
     g = tmp
-    tmp1 = np.square(g)
-    np.subtract(1.0, tmp1, out=tmp1)
+    tmp1 = _np_square(g)
+    _np_subtract(1.0, tmp1, out=tmp1)
     t3 = tmp1
-    np.multiply(g, 200000.0, out=g)
-    tmp2 = np.square(x)
-    np.multiply(tmp2, x, out=tmp2)
-    np.multiply(tmp2, 26829.0*t0, out=tmp2)
-    np.multiply(tmp2, t3, out=tmp2)
-    np.add(g, tmp2, out=g)
-    np.multiply(t3, 200000.0*t0, out=t3)
-    np.multiply(t3, x, out=t3)
-    np.add(g, t3, out=g)
-    np.add(g, 200000.0, out=g)
-    np.multiply(g, 2.5e-06, out=g)
-    np.multiply(g, dout, out=g)
+    _np_multiply(g, 200000.0, out=g)
+    tmp2 = _np_square(x)
+    _np_multiply(tmp2, x, out=tmp2)
+    _np_multiply(tmp2, 26829.0*t0, out=tmp2)
+    _np_multiply(tmp2, t3, out=tmp2)
+    _np_add(g, tmp2, out=g)
+    _np_multiply(t3, 200000.0*t0, out=t3)
+    _np_multiply(t3, x, out=t3)
+    _np_add(g, t3, out=g)
+    _np_add(g, 200000.0, out=g)
+    _np_multiply(g, 2.5e-06, out=g)
+    _np_multiply(g, dout, out=g)
     if shape is not None:
         g = g.reshape(shape)
     return g
@@ -839,33 +841,33 @@ class GeluTanh:
     backward: as :func:`gelu_tanh_backward`."""
 
     def forward(self, x):
-        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+        if type(x) is _np_ndarray and x.dtype.kind == "f" and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
-            shape = np.shape(x)
+            shape = _np_shape(x)
             x, = _as_arrays(x)
         t0 = 0.7978845608028654
-        tmp = np.square(x)
+        tmp = _np_square(x)
         t1 = tmp
-        tmp1 = np.multiply(t1, (0.044715)*t0)
-        np.add(tmp1, t0, out=tmp1)
-        np.multiply(tmp1, x, out=tmp1)
-        np.tanh(tmp1, out=tmp1)
+        tmp1 = _np_multiply(t1, (0.044715)*t0)
+        _np_add(tmp1, t0, out=tmp1)
+        _np_multiply(tmp1, x, out=tmp1)
+        _np_tanh(tmp1, out=tmp1)
         t2 = tmp1
-        out = np.add(t2, 1.0)
-        np.multiply(out, 0.5, out=out)
-        np.multiply(out, x, out=out)
-        local = np.multiply(t2, 0.5)
-        tmp4 = np.add(t2, 1.0)
-        np.multiply(tmp4, (2.5e-06)*t0, out=tmp4)
-        np.subtract(t2, 1.0, out=t2)
-        np.multiply(tmp4, t2, out=tmp4)
-        np.multiply(t1, 26829.0, out=t1)
-        np.add(t1, 200000.0, out=t1)
-        np.multiply(tmp4, t1, out=tmp4)
-        np.multiply(tmp4, x, out=tmp4)
-        np.subtract(local, tmp4, out=local)
-        np.add(local, 0.5, out=local)
+        out = _np_add(t2, 1.0)
+        _np_multiply(out, 0.5, out=out)
+        _np_multiply(out, x, out=out)
+        local = _np_multiply(t2, 0.5)
+        tmp4 = _np_add(t2, 1.0)
+        _np_multiply(tmp4, (2.5e-06)*t0, out=tmp4)
+        _np_subtract(t2, 1.0, out=t2)
+        _np_multiply(tmp4, t2, out=tmp4)
+        _np_multiply(t1, 26829.0, out=t1)
+        _np_add(t1, 200000.0, out=t1)
+        _np_multiply(tmp4, t1, out=tmp4)
+        _np_multiply(tmp4, x, out=tmp4)
+        _np_subtract(local, tmp4, out=local)
+        _np_add(local, 0.5, out=local)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -876,9 +878,9 @@ class GeluTanh:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
-            return np.multiply(dout, local)
-        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
+        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return _np_multiply(dout, local)
+        return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
 
 def square_backward(dout, x):
@@ -887,13 +889,13 @@ def square_backward(dout, x):
     dL/dx = 2*dout*x
     """
     # dL/dx = 2*dout*x
-    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
-        shape = np.shape(dout)
+        shape = _np_shape(dout)
         dout, x = _as_arrays(dout, x)
-    g = np.multiply(dout, 2.0)
-    np.multiply(g, x, out=g)
+    g = _np_multiply(dout, 2.0)
+    _np_multiply(g, x, out=g)
     if shape is not None:
         g = g.reshape(shape)
     return g
@@ -905,13 +907,13 @@ class Square:
     backward: as :func:`square_backward`."""
 
     def forward(self, x):
-        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+        if type(x) is _np_ndarray and x.dtype.kind == "f" and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
-            shape = np.shape(x)
+            shape = _np_shape(x)
             x, = _as_arrays(x)
-        out = np.square(x)
-        local = np.multiply(x, 2.0)
+        out = _np_square(x)
+        local = _np_multiply(x, 2.0)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -922,9 +924,9 @@ class Square:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
-            return np.multiply(dout, local)
-        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
+        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return _np_multiply(dout, local)
+        return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
 
 def relu6_backward(dout, out):
@@ -934,12 +936,12 @@ def relu6_backward(dout, out):
       computed as dout*((out > 0) & (out < 6))  (proven equal; known sign)
     """
     # dL/dx = dout*((out > 0) & (np.maximum(0, out) < 6))
-    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
-        shape = np.shape(dout)
+        shape = _np_shape(dout)
         dout, out = _as_arrays(dout, out)
-    g = np.multiply(dout, ((out > 0.0) & (out < 6.0)))
+    g = _np_multiply(dout, ((out > 0.0) & (out < 6.0)))
     if shape is not None:
         g = g.reshape(shape)
     return g
@@ -953,12 +955,12 @@ class Relu6:
     backward: as :func:`relu6_backward`."""
 
     def forward(self, x):
-        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+        if type(x) is _np_ndarray and x.dtype.kind == "f" and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
-            shape = np.shape(x)
+            shape = _np_shape(x)
             x, = _as_arrays(x)
-        out = np.clip(x, 0.0, 6.0)
+        out = _clip(x, 0.0, 6.0)
         mask = ((out > 0.0) & (out < 6.0))
         if shape is not None:
             out, mask = out.reshape(shape), mask.reshape(shape)
@@ -970,9 +972,9 @@ class Relu6:
     def backward(self, dout):
         # dL/dx = dout*mask
         mask = self.mask
-        if type(dout) is np.ndarray and dout.dtype.kind == "f" and dout.shape == mask.shape:
-            return np.multiply(dout, mask)
-        return np.multiply(dout, mask, out=np.empty_like(dout, dtype=_floating(dout)))
+        if type(dout) is _np_ndarray and dout.dtype.kind == "f" and dout.shape == mask.shape:
+            return _np_multiply(dout, mask)
+        return _np_multiply(dout, mask, out=_np_empty_like(dout, dtype=_floating(dout)))
 
 
 def hardtanh_backward(dout, out):
@@ -981,12 +983,12 @@ def hardtanh_backward(dout, out):
     dL/dx = dout*((out > -1) & (out < 1))
     """
     # dL/dx = dout*((out > -1) & (out < 1))
-    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
-        shape = np.shape(dout)
+        shape = _np_shape(dout)
         dout, out = _as_arrays(dout, out)
-    g = np.multiply(dout, ((out > -1.0) & (out < 1.0)))
+    g = _np_multiply(dout, ((out > -1.0) & (out < 1.0)))
     if shape is not None:
         g = g.reshape(shape)
     return g
@@ -1000,12 +1002,12 @@ class Hardtanh:
     backward: as :func:`hardtanh_backward`."""
 
     def forward(self, x):
-        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+        if type(x) is _np_ndarray and x.dtype.kind == "f" and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
-            shape = np.shape(x)
+            shape = _np_shape(x)
             x, = _as_arrays(x)
-        out = np.clip(x, -1.0, 1.0)
+        out = _clip(x, -1.0, 1.0)
         mask = ((out > -1.0) & (out < 1.0))
         if shape is not None:
             out, mask = out.reshape(shape), mask.reshape(shape)
@@ -1017,9 +1019,9 @@ class Hardtanh:
     def backward(self, dout):
         # dL/dx = dout*mask
         mask = self.mask
-        if type(dout) is np.ndarray and dout.dtype.kind == "f" and dout.shape == mask.shape:
-            return np.multiply(dout, mask)
-        return np.multiply(dout, mask, out=np.empty_like(dout, dtype=_floating(dout)))
+        if type(dout) is _np_ndarray and dout.dtype.kind == "f" and dout.shape == mask.shape:
+            return _np_multiply(dout, mask)
+        return _np_multiply(dout, mask, out=_np_empty_like(dout, dtype=_floating(dout)))
 
 
 def hardsigmoid_backward(dout, x):
@@ -1028,15 +1030,15 @@ def hardsigmoid_backward(dout, x):
     dL/dx = dout/6*((x > -3) & (np.maximum(0, x + 3) < 6))
     """
     # dL/dx = dout/6*((x > -3) & (np.maximum(0, x + 3) < 6))
-    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
-        shape = np.shape(dout)
+        shape = _np_shape(dout)
         dout, x = _as_arrays(dout, x)
-    tmp = np.add(x, 3.0)
-    np.clip(tmp, 0.0, np.inf, out=tmp)
-    g = np.multiply(dout, 0.16666666666666666)
-    np.multiply(g, ((x > -3.0) & (tmp < 6.0)), out=g)
+    tmp = _np_add(x, 3.0)
+    _clip(tmp, 0.0, _np_inf, out=tmp)
+    g = _np_multiply(dout, 0.16666666666666666)
+    _np_multiply(g, ((x > -3.0) & (tmp < 6.0)), out=g)
     if shape is not None:
         g = g.reshape(shape)
     return g
@@ -1050,17 +1052,17 @@ class Hardsigmoid:
     backward: as :func:`hardsigmoid_backward`."""
 
     def forward(self, x):
-        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+        if type(x) is _np_ndarray and x.dtype.kind == "f" and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
-            shape = np.shape(x)
+            shape = _np_shape(x)
             x, = _as_arrays(x)
-        tmp = np.add(x, 3.0)
-        np.clip(tmp, 0.0, np.inf, out=tmp)
+        tmp = _np_add(x, 3.0)
+        _clip(tmp, 0.0, _np_inf, out=tmp)
         t0 = tmp
-        out = np.clip(t0, -np.inf, 6.0)
-        np.multiply(out, 0.16666666666666666, out=out)
-        local = np.where(((x > -3.0) & (t0 < 6.0)), x.dtype.type(0.16666666666666666), x.dtype.type(0.0))
+        out = _clip(t0, -_np_inf, 6.0)
+        _np_multiply(out, 0.16666666666666666, out=out)
+        local = _np_where(((x > -3.0) & (t0 < 6.0)), x.dtype.type(0.16666666666666666), x.dtype.type(0.0))
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -1071,9 +1073,9 @@ class Hardsigmoid:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
-            return np.multiply(dout, local)
-        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
+        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return _np_multiply(dout, local)
+        return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
 
 def hardswish_backward(dout, x):
@@ -1082,21 +1084,21 @@ def hardswish_backward(dout, x):
     dL/dx = np.where(np.maximum(0, x + 3) >= 6, dout, np.where(x > -3, dout*(x + np.maximum(0, x + 3))/6, dout*np.maximum(0, x + 3)/6))
     """
     # dL/dx = np.where(np.maximum(0, x + 3) >= 6, dout, np.where(x > -3, dout*(x + np.maximum(0, x + 3))/6, dout*np.maximum(0, x + 3)/6))
-    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
-        shape = np.shape(dout)
+        shape = _np_shape(dout)
         dout, x = _as_arrays(dout, x)
-    tmp = np.add(x, 3.0)
-    np.clip(tmp, 0.0, np.inf, out=tmp)
+    tmp = _np_add(x, 3.0)
+    _clip(tmp, 0.0, _np_inf, out=tmp)
     t0 = tmp
-    g = np.multiply(t0, 0.16666666666666666)
-    np.multiply(g, dout, out=g)
-    tmp2 = np.add(t0, x)
-    np.multiply(tmp2, 0.16666666666666666, out=tmp2)
-    np.multiply(tmp2, dout, out=tmp2)
-    np.putmask(g, (x > -3.0), tmp2)
-    np.putmask(g, (t0 >= 6.0), dout)
+    g = _np_multiply(t0, 0.16666666666666666)
+    _np_multiply(g, dout, out=g)
+    tmp2 = _np_add(t0, x)
+    _np_multiply(tmp2, 0.16666666666666666, out=tmp2)
+    _np_multiply(tmp2, dout, out=tmp2)
+    _np_putmask(g, (x > -3.0), tmp2)
+    _np_putmask(g, (t0 >= 6.0), dout)
     if shape is not None:
         g = g.reshape(shape)
     return g
@@ -1110,25 +1112,25 @@ class Hardswish:
     backward: as :func:`hardswish_backward`."""
 
     def forward(self, x):
-        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+        if type(x) is _np_ndarray and x.dtype.kind == "f" and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
-            shape = np.shape(x)
+            shape = _np_shape(x)
             x, = _as_arrays(x)
-        tmp = np.add(x, 3.0)
-        np.clip(tmp, 0.0, np.inf, out=tmp)
+        tmp = _np_add(x, 3.0)
+        _clip(tmp, 0.0, _np_inf, out=tmp)
         t0 = tmp
-        tmp1 = np.multiply(t0, 0.16666666666666666)
+        tmp1 = _np_multiply(t0, 0.16666666666666666)
         t2 = tmp1
-        out = np.clip(t0, -np.inf, 6.0)
-        np.multiply(out, 0.16666666666666666, out=out)
-        np.multiply(out, x, out=out)
+        out = _clip(t0, -_np_inf, 6.0)
+        _np_multiply(out, 0.16666666666666666, out=out)
+        _np_multiply(out, x, out=out)
         mask = (t0 >= 6.0)
-        local = np.multiply(x, 0.16666666666666666)
-        np.add(local, t2, out=local)
-        np.putmask(local, (x <= -3.0), t2)
-        np.multiply(local, ~mask, out=local)
-        np.add(local, mask, out=local)
+        local = _np_multiply(x, 0.16666666666666666)
+        _np_add(local, t2, out=local)
+        _np_putmask(local, (x <= -3.0), t2)
+        _np_multiply(local, ~mask, out=local)
+        _np_add(local, mask, out=local)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -1139,9 +1141,9 @@ class Hardswish:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
-            return np.multiply(dout, local)
-        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
+        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return _np_multiply(dout, local)
+        return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
 
 def mish_backward(dout, x):
@@ -1151,23 +1153,23 @@ def mish_backward(dout, x):
       computed as -dout*(x*np.tanh(softplus(x))**2*sigmoid(x) - x*sigmoid(x) - np.tanh(softplus(x)))  (proven equal; softplus, sigmoid)
     """
     # dL/dx = dout*x*(1 - np.tanh(np.log(np.exp(x) + 1))**2)*np.exp(x)/(np.exp(x) + 1) + dout*np.tanh(np.log(np.exp(x) + 1))
-    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
-        shape = np.shape(dout)
+        shape = _np_shape(dout)
         dout, x = _as_arrays(dout, x)
     tmp = _softplus(x)
-    np.tanh(tmp, out=tmp)
+    _np_tanh(tmp, out=tmp)
     t0 = tmp
     tmp1 = _sigmoid(x)
     t1 = tmp1
-    g = np.multiply(t1, x)
-    tmp3 = np.square(t0)
-    np.multiply(tmp3, t1, out=tmp3)
-    np.multiply(tmp3, x, out=tmp3)
-    np.subtract(g, tmp3, out=g)
-    np.add(g, t0, out=g)
-    np.multiply(g, dout, out=g)
+    g = _np_multiply(t1, x)
+    tmp3 = _np_square(t0)
+    _np_multiply(tmp3, t1, out=tmp3)
+    _np_multiply(tmp3, x, out=tmp3)
+    _np_subtract(g, tmp3, out=g)
+    _np_add(g, t0, out=g)
+    _np_multiply(g, dout, out=g)
     if shape is not None:
         g = g.reshape(shape)
     return g
@@ -1181,22 +1183,22 @@ class Mish:
     backward: as :func:`mish_backward`."""
 
     def forward(self, x):
-        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+        if type(x) is _np_ndarray and x.dtype.kind == "f" and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
-            shape = np.shape(x)
+            shape = _np_shape(x)
             x, = _as_arrays(x)
         tmp = _softplus(x)
-        np.tanh(tmp, out=tmp)
+        _np_tanh(tmp, out=tmp)
         t0 = tmp
         tmp1 = _sigmoid(x)
-        np.multiply(tmp1, x, out=tmp1)
+        _np_multiply(tmp1, x, out=tmp1)
         t1 = tmp1
-        out = np.multiply(t0, x)
-        tmp3 = np.square(t0)
-        np.multiply(tmp3, t1, out=tmp3)
-        np.subtract(t0, tmp3, out=t0)
-        np.add(t0, t1, out=t0)
+        out = _np_multiply(t0, x)
+        tmp3 = _np_square(t0)
+        _np_multiply(tmp3, t1, out=tmp3)
+        _np_subtract(t0, tmp3, out=t0)
+        _np_add(t0, t1, out=t0)
         local = t0
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
@@ -1208,9 +1210,9 @@ class Mish:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
-            return np.multiply(dout, local)
-        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
+        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return _np_multiply(dout, local)
+        return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
 
 def selu_backward(dout, x):
@@ -1220,17 +1222,17 @@ def selu_backward(dout, x):
       computed as np.where(x > 0, 1.0507009873554804934193349852946*dout, 1.75809934084737685994021752081231934206024580891220830977098282*dout*np.exp(np.minimum(0, x)))  (proven equal; clamp exp branch)
     """
     # dL/dx = np.where(x > 0, 1.0507009873554804934193349852946*dout, 1.75809934084737685994021752081231934206024580891220830977098282*dout*np.exp(x))
-    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
-        shape = np.shape(dout)
+        shape = _np_shape(dout)
         dout, x = _as_arrays(dout, x)
-    g = np.clip(x, -np.inf, 0.0)
-    np.exp(g, out=g)
-    np.multiply(g, 1.7580993408473768, out=g)
-    np.multiply(g, dout, out=g)
-    tmp1 = np.multiply(dout, 1.0507009873554805)
-    np.putmask(g, (x > 0.0), tmp1)
+    g = _clip(x, -_np_inf, 0.0)
+    _np_exp(g, out=g)
+    _np_multiply(g, 1.7580993408473768, out=g)
+    _np_multiply(g, dout, out=g)
+    tmp1 = _np_multiply(dout, 1.0507009873554805)
+    _np_putmask(g, (x > 0.0), tmp1)
     if shape is not None:
         g = g.reshape(shape)
     return g
@@ -1244,21 +1246,21 @@ class Selu:
     backward: as :func:`selu_backward`."""
 
     def forward(self, x):
-        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+        if type(x) is _np_ndarray and x.dtype.kind == "f" and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
-            shape = np.shape(x)
+            shape = _np_shape(x)
             x, = _as_arrays(x)
-        tmp = np.clip(x, -np.inf, 0.0)
+        tmp = _clip(x, -_np_inf, 0.0)
         t0 = tmp
-        out = np.clip(x, 0.0, np.inf)
-        np.multiply(out, 1.0507009873554805, out=out)
-        tmp2 = np.expm1(t0)
-        np.multiply(tmp2, 1.7580993408473768, out=tmp2)
-        np.add(out, tmp2, out=out)
-        local = np.exp(t0)
-        np.multiply(local, 1.7580993408473768, out=local)
-        np.putmask(local, (x > 0.0), 1.0507009873554805)
+        out = _clip(x, 0.0, _np_inf)
+        _np_multiply(out, 1.0507009873554805, out=out)
+        tmp2 = _np_expm1(t0)
+        _np_multiply(tmp2, 1.7580993408473768, out=tmp2)
+        _np_add(out, tmp2, out=out)
+        local = _np_exp(t0)
+        _np_multiply(local, 1.7580993408473768, out=local)
+        _np_putmask(local, (x > 0.0), 1.0507009873554805)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -1269,9 +1271,9 @@ class Selu:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
-            return np.multiply(dout, local)
-        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
+        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return _np_multiply(dout, local)
+        return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
 
 def celu_backward(dout, out, alpha=1.0):
@@ -1280,15 +1282,15 @@ def celu_backward(dout, out, alpha=1.0):
     dL/dx = np.where(out > 0, dout, dout*(1 + out/alpha))
     """
     # dL/dx = np.where(out > 0, dout, dout*(1 + out/alpha))
-    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
-        shape = np.shape(dout)
+        shape = _np_shape(dout)
         dout, out = _as_arrays(dout, out)
-    g = np.multiply(out, alpha**(-1.0))
-    np.add(g, 1.0, out=g)
-    np.multiply(g, dout, out=g)
-    np.putmask(g, (out > 0.0), dout)
+    g = _np_multiply(out, alpha**(-1.0))
+    _np_add(g, 1.0, out=g)
+    _np_multiply(g, dout, out=g)
+    _np_putmask(g, (out > 0.0), dout)
     if shape is not None:
         g = g.reshape(shape)
     return g
@@ -1305,23 +1307,23 @@ class Celu:
         self.alpha = float(alpha)
 
     def forward(self, x):
-        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+        if type(x) is _np_ndarray and x.dtype.kind == "f" and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
-            shape = np.shape(x)
+            shape = _np_shape(x)
             x, = _as_arrays(x)
         alpha = self.alpha
-        tmp = np.clip(x, -np.inf, 0.0)
-        np.multiply(tmp, alpha**(-1.0), out=tmp)
+        tmp = _clip(x, -_np_inf, 0.0)
+        _np_multiply(tmp, alpha**(-1.0), out=tmp)
         t0 = tmp
-        out = np.expm1(t0)
-        np.multiply(out, alpha, out=out)
-        tmp2 = np.clip(x, 0.0, np.inf)
-        np.add(out, tmp2, out=out)
+        out = _np_expm1(t0)
+        _np_multiply(out, alpha, out=out)
+        tmp2 = _clip(x, 0.0, _np_inf)
+        _np_add(out, tmp2, out=out)
         mask = (x > 0.0)
-        local = np.exp(t0)
-        np.multiply(local, ~mask, out=local)
-        np.add(local, mask, out=local)
+        local = _np_exp(t0)
+        _np_multiply(local, ~mask, out=local)
+        _np_add(local, mask, out=local)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -1332,9 +1334,9 @@ class Celu:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
-            return np.multiply(dout, local)
-        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
+        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return _np_multiply(dout, local)
+        return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
 
 def softsign_backward(dout, x):
@@ -1344,15 +1346,15 @@ def softsign_backward(dout, x):
       computed as dout/(np.abs(x) + 1)**2  (proven equal; sign product)
     """
     # dL/dx = -dout*(x*np.sign(x) - np.abs(x) - 1)/(np.abs(x) + 1)**2
-    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
-        shape = np.shape(dout)
+        shape = _np_shape(dout)
         dout, x = _as_arrays(dout, x)
-    g = np.abs(x)
-    np.add(g, 1.0, out=g)
-    np.square(g, out=g)
-    np.divide(dout, g, out=g)
+    g = _np_abs(x)
+    _np_add(g, 1.0, out=g)
+    _np_square(g, out=g)
+    _np_divide(dout, g, out=g)
     if shape is not None:
         g = g.reshape(shape)
     return g
@@ -1364,17 +1366,17 @@ class Softsign:
     backward: as :func:`softsign_backward`."""
 
     def forward(self, x):
-        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+        if type(x) is _np_ndarray and x.dtype.kind == "f" and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
-            shape = np.shape(x)
+            shape = _np_shape(x)
             x, = _as_arrays(x)
-        tmp = np.abs(x)
-        np.add(tmp, 1.0, out=tmp)
+        tmp = _np_abs(x)
+        _np_add(tmp, 1.0, out=tmp)
         t0 = tmp
-        out = np.divide(x, t0)
-        np.square(t0, out=t0)
-        np.divide(1.0, t0, out=t0)
+        out = _np_divide(x, t0)
+        _np_square(t0, out=t0)
+        _np_divide(1.0, t0, out=t0)
         local = t0
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
@@ -1386,9 +1388,9 @@ class Softsign:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
-            return np.multiply(dout, local)
-        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
+        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return _np_multiply(dout, local)
+        return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
 
 def logsigmoid_backward(dout, out):
@@ -1398,14 +1400,14 @@ def logsigmoid_backward(dout, out):
       computed as -dout*np.expm1(out)  (proven equal; expm1/log1p)
     """
     # dL/dx = dout*(1 - np.exp(out))
-    if type(dout) is np.ndarray and type(out) is np.ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
-        shape = np.shape(dout)
+        shape = _np_shape(dout)
         dout, out = _as_arrays(dout, out)
-    g = np.expm1(out)
-    np.multiply(g, dout, out=g)
-    np.negative(g, out=g)
+    g = _np_expm1(out)
+    _np_multiply(g, dout, out=g)
+    _np_negative(g, out=g)
     if shape is not None:
         g = g.reshape(shape)
     return g
@@ -1419,16 +1421,16 @@ class LogSigmoid:
     backward: as :func:`logsigmoid_backward`."""
 
     def forward(self, x):
-        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+        if type(x) is _np_ndarray and x.dtype.kind == "f" and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
-            shape = np.shape(x)
+            shape = _np_shape(x)
             x, = _as_arrays(x)
-        tmp = np.negative(x)
+        tmp = _np_negative(x)
         out = _softplus(tmp)
-        np.negative(out, out=out)
-        local = np.expm1(out)
-        np.negative(local, out=local)
+        _np_negative(out, out=out)
+        local = _np_expm1(out)
+        _np_negative(local, out=local)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -1439,9 +1441,9 @@ class LogSigmoid:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
-            return np.multiply(dout, local)
-        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
+        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return _np_multiply(dout, local)
+        return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
 
 def tanhshrink_backward(dout, x):
@@ -1450,14 +1452,14 @@ def tanhshrink_backward(dout, x):
     dL/dx = dout*np.tanh(x)**2
     """
     # dL/dx = dout*np.tanh(x)**2
-    if type(dout) is np.ndarray and type(x) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
-        shape = np.shape(dout)
+        shape = _np_shape(dout)
         dout, x = _as_arrays(dout, x)
-    g = np.tanh(x)
-    np.square(g, out=g)
-    np.multiply(g, dout, out=g)
+    g = _np_tanh(x)
+    _np_square(g, out=g)
+    _np_multiply(g, dout, out=g)
     if shape is not None:
         g = g.reshape(shape)
     return g
@@ -1469,15 +1471,15 @@ class Tanhshrink:
     backward: as :func:`tanhshrink_backward`."""
 
     def forward(self, x):
-        if type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim:
+        if type(x) is _np_ndarray and x.dtype.kind == "f" and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
-            shape = np.shape(x)
+            shape = _np_shape(x)
             x, = _as_arrays(x)
-        tmp = np.tanh(x)
+        tmp = _np_tanh(x)
         t0 = tmp
-        out = np.subtract(x, t0)
-        np.square(t0, out=t0)
+        out = _np_subtract(x, t0)
+        _np_square(t0, out=t0)
         local = t0
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
@@ -1489,9 +1491,9 @@ class Tanhshrink:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is np.ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
-            return np.multiply(dout, local)
-        return np.multiply(dout, local, out=np.empty_like(dout, dtype=_floating(dout)))
+        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+            return _np_multiply(dout, local)
+        return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
 
 def bce_backward(dout, x, t):
@@ -1503,21 +1505,21 @@ def bce_backward(dout, x, t):
     """
     # dL/dx = dout*(t - x)/(x*(x - 1))
     # dL/dt = dout*(np.log(1 - x) - np.log(x))
-    if type(dout) is np.ndarray and type(x) is np.ndarray and type(t) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray and type(x) is _np_ndarray and type(t) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
-        shape = np.shape(dout)
+        shape = _np_shape(dout)
         dout, x, t = _as_arrays(dout, x, t)
-    dx = np.subtract(t, x)
-    np.multiply(dx, dout, out=dx)
-    tmp1 = np.subtract(x, 1.0)
-    np.divide(dx, tmp1, out=dx)
-    np.divide(dx, x, out=dx)
-    dt = np.negative(x)
-    np.log1p(dt, out=dt)
-    tmp3 = np.log(x)
-    np.subtract(dt, tmp3, out=dt)
-    np.multiply(dt, dout, out=dt)
+    dx = _np_subtract(t, x)
+    _np_multiply(dx, dout, out=dx)
+    tmp1 = _np_subtract(x, 1.0)
+    _np_divide(dx, tmp1, out=dx)
+    _np_divide(dx, x, out=dx)
+    dt = _np_negative(x)
+    _np_log1p(dt, out=dt)
+    tmp3 = _np_log(x)
+    _np_subtract(dt, tmp3, out=dt)
+    _np_multiply(dt, dout, out=dt)
     if shape is not None:
         dx, dt = dx.reshape(shape), dt.reshape(shape)
     return dx, dt
@@ -1532,26 +1534,26 @@ class Bce:
     backward: as :func:`bce_backward`."""
 
     def forward(self, x, t):
-        if type(x) is np.ndarray and type(t) is np.ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+        if type(x) is _np_ndarray and type(t) is _np_ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
-            shape = np.shape(x)
+            shape = _np_shape(x)
             x, t = _as_arrays(x, t)
-        tmp = np.log(x)
+        tmp = _np_log(x)
         t0 = tmp
-        tmp1 = np.negative(x)
-        np.log1p(tmp1, out=tmp1)
+        tmp1 = _np_negative(x)
+        _np_log1p(tmp1, out=tmp1)
         t2 = tmp1
-        out = np.multiply(t0, t)
-        tmp3 = np.subtract(1.0, t)
-        np.multiply(tmp3, t2, out=tmp3)
-        np.add(out, tmp3, out=out)
-        np.negative(out, out=out)
-        local = np.subtract(t, x)
-        tmp5 = np.subtract(x, 1.0)
-        np.divide(local, tmp5, out=local)
-        np.divide(local, x, out=local)
-        np.subtract(t2, t0, out=t2)
+        out = _np_multiply(t0, t)
+        tmp3 = _np_subtract(1.0, t)
+        _np_multiply(tmp3, t2, out=tmp3)
+        _np_add(out, tmp3, out=out)
+        _np_negative(out, out=out)
+        local = _np_subtract(t, x)
+        tmp5 = _np_subtract(x, 1.0)
+        _np_divide(local, tmp5, out=local)
+        _np_divide(local, x, out=local)
+        _np_subtract(t2, t0, out=t2)
         local1 = t2
         if shape is not None:
             out, local, local1 = out.reshape(shape), local.reshape(shape), local1.reshape(shape)
@@ -1564,11 +1566,15 @@ class Bce:
     def backward(self, dout):
         # dL/dx = dout*local
         # dL/dt = dout*local1
-        ft = _floating(dout)
         local = self.local
         local1 = self.local1
-        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=ft))
-        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=ft))
+        if type(dout) is _np_ndarray and dout.ndim and dout.dtype == local.dtype and dout.shape == local.shape and dout.dtype == local1.dtype and dout.shape == local1.shape:
+            dx = _np_multiply(dout, local)
+            dt = _np_multiply(dout, local1)
+            return dx, dt
+        ft = _floating(dout)
+        dx = _np_multiply(dout, local, out=_np_empty_like(dout, dtype=ft))
+        dt = _np_multiply(dout, local1, out=_np_empty_like(dout, dtype=ft))
         return dx, dt
 
 
@@ -1581,16 +1587,16 @@ def bce_with_logits_backward(dout, x, t):
     """
     # dL/dx = dout*(1 - t) - dout*np.exp(-x)/(1 + np.exp(-x))
     # dL/dt = -dout*x
-    if type(dout) is np.ndarray and type(x) is np.ndarray and type(t) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray and type(x) is _np_ndarray and type(t) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
-        shape = np.shape(dout)
+        shape = _np_shape(dout)
         dout, x, t = _as_arrays(dout, x, t)
     dx = _sigmoid(x)
-    np.subtract(dx, t, out=dx)
-    np.multiply(dx, dout, out=dx)
-    dt = np.multiply(dout, x)
-    np.negative(dt, out=dt)
+    _np_subtract(dx, t, out=dx)
+    _np_multiply(dx, dout, out=dx)
+    dt = _np_multiply(dout, x)
+    _np_negative(dt, out=dt)
     if shape is not None:
         dx, dt = dx.reshape(shape), dt.reshape(shape)
     return dx, dt
@@ -1605,19 +1611,19 @@ class BceWithLogits:
     backward: as :func:`bce_with_logits_backward`."""
 
     def forward(self, x, t):
-        if type(x) is np.ndarray and type(t) is np.ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+        if type(x) is _np_ndarray and type(t) is _np_ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
-            shape = np.shape(x)
+            shape = _np_shape(x)
             x, t = _as_arrays(x, t)
-        out = np.subtract(1.0, t)
-        np.multiply(out, x, out=out)
-        tmp1 = np.negative(x)
+        out = _np_subtract(1.0, t)
+        _np_multiply(out, x, out=out)
+        tmp1 = _np_negative(x)
         tmp2 = _softplus(tmp1)
-        np.add(out, tmp2, out=out)
+        _np_add(out, tmp2, out=out)
         local = _sigmoid(x)
-        np.subtract(local, t, out=local)
-        local1 = np.negative(x)
+        _np_subtract(local, t, out=local)
+        local1 = _np_negative(x)
         if shape is not None:
             out, local, local1 = out.reshape(shape), local.reshape(shape), local1.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -1629,11 +1635,15 @@ class BceWithLogits:
     def backward(self, dout):
         # dL/dx = dout*local
         # dL/dt = dout*local1
-        ft = _floating(dout)
         local = self.local
         local1 = self.local1
-        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=ft))
-        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=ft))
+        if type(dout) is _np_ndarray and dout.ndim and dout.dtype == local.dtype and dout.shape == local.shape and dout.dtype == local1.dtype and dout.shape == local1.shape:
+            dx = _np_multiply(dout, local)
+            dt = _np_multiply(dout, local1)
+            return dx, dt
+        ft = _floating(dout)
+        dx = _np_multiply(dout, local, out=_np_empty_like(dout, dtype=ft))
+        dt = _np_multiply(dout, local1, out=_np_empty_like(dout, dtype=ft))
         return dx, dt
 
 
@@ -1645,27 +1655,27 @@ def huber_backward(dout, x, t, delta=1.0):
     """
     # dL/dx = np.where(delta > np.abs(t - x), dout*(x - t), -delta*dout*np.sign(t - x))
     # dL/dt = np.where(delta > np.abs(t - x), dout*(t - x), delta*dout*np.sign(t - x))
-    if type(dout) is np.ndarray and type(x) is np.ndarray and type(t) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray and type(x) is _np_ndarray and type(t) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
-        shape = np.shape(dout)
+        shape = _np_shape(dout)
         dout, x, t = _as_arrays(dout, x, t)
-    tmp = np.subtract(t, x)
+    tmp = _np_subtract(t, x)
     t0 = tmp
-    tmp1 = np.abs(t0)
+    tmp1 = _np_abs(t0)
     mask = (delta > tmp1)
     t1 = mask
-    dx = np.sign(t0)
-    np.multiply(dx, -delta, out=dx)
-    np.multiply(dx, dout, out=dx)
-    tmp3 = np.multiply(t0, dout)
-    np.negative(tmp3, out=tmp3)
-    np.putmask(dx, t1, tmp3)
-    dt = np.sign(t0)
-    np.multiply(dt, delta, out=dt)
-    np.multiply(dt, dout, out=dt)
-    tmp5 = np.multiply(t0, dout)
-    np.putmask(dt, t1, tmp5)
+    dx = _np_sign(t0)
+    _np_multiply(dx, -delta, out=dx)
+    _np_multiply(dx, dout, out=dx)
+    tmp3 = _np_multiply(t0, dout)
+    _np_negative(tmp3, out=tmp3)
+    _np_putmask(dx, t1, tmp3)
+    dt = _np_sign(t0)
+    _np_multiply(dt, delta, out=dt)
+    _np_multiply(dt, dout, out=dt)
+    tmp5 = _np_multiply(t0, dout)
+    _np_putmask(dt, t1, tmp5)
     if shape is not None:
         dx, dt = dx.reshape(shape), dt.reshape(shape)
     return dx, dt
@@ -1680,28 +1690,28 @@ class Huber:
         self.delta = float(delta)
 
     def forward(self, x, t):
-        if type(x) is np.ndarray and type(t) is np.ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+        if type(x) is _np_ndarray and type(t) is _np_ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
-            shape = np.shape(x)
+            shape = _np_shape(x)
             x, t = _as_arrays(x, t)
         delta = self.delta
-        tmp = np.subtract(t, x)
+        tmp = _np_subtract(t, x)
         t0 = tmp
-        tmp1 = np.negative(t0)
+        tmp1 = _np_negative(t0)
         t1 = tmp1
-        tmp2 = np.abs(t0)
+        tmp2 = _np_abs(t0)
         t2 = tmp2
         mask = (delta > t2)
         t3 = mask
-        out = np.subtract(t2, (0.5)*delta)
-        np.multiply(out, delta, out=out)
-        tmp4 = np.square(t1)
-        np.multiply(tmp4, 0.5, out=tmp4)
-        np.putmask(out, t3, tmp4)
-        local = np.sign(t0)
-        np.multiply(local, -delta, out=local)
-        np.putmask(local, t3, t1)
+        out = _np_subtract(t2, (0.5)*delta)
+        _np_multiply(out, delta, out=out)
+        tmp4 = _np_square(t1)
+        _np_multiply(tmp4, 0.5, out=tmp4)
+        _np_putmask(out, t3, tmp4)
+        local = _np_sign(t0)
+        _np_multiply(local, -delta, out=local)
+        _np_putmask(local, t3, t1)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -1712,11 +1722,16 @@ class Huber:
     def backward(self, dout):
         # dL/dx = dout*local
         # dL/dt = -dout*local
-        ft = _floating(dout)
         local = self.local
-        tmp = np.multiply(dout, local, out=np.empty_like(dout, dtype=ft))
+        if type(dout) is _np_ndarray and dout.ndim and dout.dtype == local.dtype and dout.shape == local.shape:
+            tmp = _np_multiply(dout, local)
+            dx = tmp
+            dt = _np_negative(dx)
+            return dx, dt
+        ft = _floating(dout)
+        tmp = _np_multiply(dout, local, out=_np_empty_like(dout, dtype=ft))
         dx = tmp
-        dt = np.negative(dx, out=np.empty_like(dout, dtype=ft))
+        dt = _np_negative(dx, out=_np_empty_like(dout, dtype=ft))
         return dx, dt
 
 
@@ -1728,27 +1743,27 @@ def smooth_l1_backward(dout, x, t, beta=1.0):
     """
     # dL/dx = np.where(beta <= np.abs(t - x), -dout*np.sign(t - x), dout*(x - t)/beta)
     # dL/dt = np.where(beta <= np.abs(t - x), dout*np.sign(t - x), dout*(t - x)/beta)
-    if type(dout) is np.ndarray and type(x) is np.ndarray and type(t) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray and type(x) is _np_ndarray and type(t) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
-        shape = np.shape(dout)
+        shape = _np_shape(dout)
         dout, x, t = _as_arrays(dout, x, t)
-    tmp = np.subtract(t, x)
+    tmp = _np_subtract(t, x)
     t0 = tmp
-    tmp1 = np.abs(t0)
+    tmp1 = _np_abs(t0)
     mask = (beta <= tmp1)
     t2 = mask
-    dx = np.multiply(t0, -1.0/beta)
-    np.multiply(dx, dout, out=dx)
-    tmp3 = np.sign(t0)
-    np.multiply(tmp3, dout, out=tmp3)
-    np.negative(tmp3, out=tmp3)
-    np.putmask(dx, t2, tmp3)
-    dt = np.multiply(t0, beta**(-1.0))
-    np.multiply(dt, dout, out=dt)
-    tmp5 = np.sign(t0)
-    np.multiply(tmp5, dout, out=tmp5)
-    np.putmask(dt, t2, tmp5)
+    dx = _np_multiply(t0, -1.0/beta)
+    _np_multiply(dx, dout, out=dx)
+    tmp3 = _np_sign(t0)
+    _np_multiply(tmp3, dout, out=tmp3)
+    _np_negative(tmp3, out=tmp3)
+    _np_putmask(dx, t2, tmp3)
+    dt = _np_multiply(t0, beta**(-1.0))
+    _np_multiply(dt, dout, out=dt)
+    tmp5 = _np_sign(t0)
+    _np_multiply(tmp5, dout, out=tmp5)
+    _np_putmask(dt, t2, tmp5)
     if shape is not None:
         dx, dt = dx.reshape(shape), dt.reshape(shape)
     return dx, dt
@@ -1763,27 +1778,27 @@ class SmoothL1:
         self.beta = float(beta)
 
     def forward(self, x, t):
-        if type(x) is np.ndarray and type(t) is np.ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+        if type(x) is _np_ndarray and type(t) is _np_ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
-            shape = np.shape(x)
+            shape = _np_shape(x)
             x, t = _as_arrays(x, t)
         beta = self.beta
         t0 = beta**(-1.0)
-        tmp = np.subtract(t, x)
+        tmp = _np_subtract(t, x)
         t1 = tmp
-        tmp1 = np.negative(t1)
+        tmp1 = _np_negative(t1)
         t2 = tmp1
-        tmp2 = np.abs(t1)
+        tmp2 = _np_abs(t1)
         t3 = tmp2
-        out = np.subtract(t3, (0.5)*beta)
-        tmp4 = np.square(t2)
-        np.multiply(tmp4, (0.5)*t0, out=tmp4)
-        np.putmask(out, (beta > t3), tmp4)
-        local = np.multiply(t2, t0)
-        tmp6 = np.sign(t1)
-        np.negative(tmp6, out=tmp6)
-        np.putmask(local, (beta <= t3), tmp6)
+        out = _np_subtract(t3, (0.5)*beta)
+        tmp4 = _np_square(t2)
+        _np_multiply(tmp4, (0.5)*t0, out=tmp4)
+        _np_putmask(out, (beta > t3), tmp4)
+        local = _np_multiply(t2, t0)
+        tmp6 = _np_sign(t1)
+        _np_negative(tmp6, out=tmp6)
+        _np_putmask(local, (beta <= t3), tmp6)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -1794,11 +1809,16 @@ class SmoothL1:
     def backward(self, dout):
         # dL/dx = dout*local
         # dL/dt = -dout*local
-        ft = _floating(dout)
         local = self.local
-        tmp = np.multiply(dout, local, out=np.empty_like(dout, dtype=ft))
+        if type(dout) is _np_ndarray and dout.ndim and dout.dtype == local.dtype and dout.shape == local.shape:
+            tmp = _np_multiply(dout, local)
+            dx = tmp
+            dt = _np_negative(dx)
+            return dx, dt
+        ft = _floating(dout)
+        tmp = _np_multiply(dout, local, out=_np_empty_like(dout, dtype=ft))
         dx = tmp
-        dt = np.negative(dx, out=np.empty_like(dout, dtype=ft))
+        dt = _np_negative(dx, out=_np_empty_like(dout, dtype=ft))
         return dx, dt
 
 
@@ -1810,16 +1830,16 @@ def l1_backward(dout, x, t):
     """
     # dL/dx = -dout*np.sign(t - x)
     # dL/dt = dout*np.sign(t - x)
-    if type(dout) is np.ndarray and type(x) is np.ndarray and type(t) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray and type(x) is _np_ndarray and type(t) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
-        shape = np.shape(dout)
+        shape = _np_shape(dout)
         dout, x, t = _as_arrays(dout, x, t)
-    tmp = np.subtract(t, x)
-    tmp1 = np.sign(tmp)
-    np.multiply(tmp1, dout, out=tmp1)
+    tmp = _np_subtract(t, x)
+    tmp1 = _np_sign(tmp)
+    _np_multiply(tmp1, dout, out=tmp1)
     dt = tmp1
-    dx = np.negative(dt)
+    dx = _np_negative(dt)
     if shape is not None:
         dx, dt = dx.reshape(shape), dt.reshape(shape)
     return dx, dt
@@ -1831,16 +1851,16 @@ class L1:
     backward: as :func:`l1_backward`."""
 
     def forward(self, x, t):
-        if type(x) is np.ndarray and type(t) is np.ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+        if type(x) is _np_ndarray and type(t) is _np_ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
-            shape = np.shape(x)
+            shape = _np_shape(x)
             x, t = _as_arrays(x, t)
-        tmp = np.subtract(t, x)
+        tmp = _np_subtract(t, x)
         t0 = tmp
-        out = np.abs(t0)
-        local = np.sign(t0)
-        np.negative(local, out=local)
+        out = _np_abs(t0)
+        local = _np_sign(t0)
+        _np_negative(local, out=local)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -1851,11 +1871,16 @@ class L1:
     def backward(self, dout):
         # dL/dx = dout*local
         # dL/dt = -dout*local
-        ft = _floating(dout)
         local = self.local
-        tmp = np.multiply(dout, local, out=np.empty_like(dout, dtype=ft))
+        if type(dout) is _np_ndarray and dout.ndim and dout.dtype == local.dtype and dout.shape == local.shape:
+            tmp = _np_multiply(dout, local)
+            dx = tmp
+            dt = _np_negative(dx)
+            return dx, dt
+        ft = _floating(dout)
+        tmp = _np_multiply(dout, local, out=_np_empty_like(dout, dtype=ft))
         dx = tmp
-        dt = np.negative(dx, out=np.empty_like(dout, dtype=ft))
+        dt = _np_negative(dx, out=_np_empty_like(dout, dtype=ft))
         return dx, dt
 
 
@@ -1869,16 +1894,16 @@ def log_cosh_backward(dout, x, t):
     """
     # dL/dx = dout - 2*dout*np.exp(2*t - 2*x)/(np.exp(2*t - 2*x) + 1)
     # dL/dt = 2*dout*np.exp(2*t - 2*x)/(np.exp(2*t - 2*x) + 1) - dout
-    if type(dout) is np.ndarray and type(x) is np.ndarray and type(t) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray and type(x) is _np_ndarray and type(t) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
-        shape = np.shape(dout)
+        shape = _np_shape(dout)
         dout, x, t = _as_arrays(dout, x, t)
-    tmp = np.subtract(t, x)
-    np.tanh(tmp, out=tmp)
-    np.multiply(tmp, dout, out=tmp)
+    tmp = _np_subtract(t, x)
+    _np_tanh(tmp, out=tmp)
+    _np_multiply(tmp, dout, out=tmp)
     dt = tmp
-    dx = np.negative(dt)
+    dx = _np_negative(dt)
     if shape is not None:
         dx, dt = dx.reshape(shape), dt.reshape(shape)
     return dx, dt
@@ -1892,19 +1917,19 @@ class LogCosh:
     backward: as :func:`log_cosh_backward`."""
 
     def forward(self, x, t):
-        if type(x) is np.ndarray and type(t) is np.ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+        if type(x) is _np_ndarray and type(t) is _np_ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
-            shape = np.shape(x)
+            shape = _np_shape(x)
             x, t = _as_arrays(x, t)
-        tmp = np.subtract(t, x)
+        tmp = _np_subtract(t, x)
         t0 = tmp
-        tmp1 = np.multiply(t0, 2.0)
+        tmp1 = _np_multiply(t0, 2.0)
         out = _softplus(tmp1)
-        np.subtract(out, t0, out=out)
-        np.subtract(out, 0.6931471805599453, out=out)
-        np.tanh(t0, out=t0)
-        np.negative(t0, out=t0)
+        _np_subtract(out, t0, out=out)
+        _np_subtract(out, 0.6931471805599453, out=out)
+        _np_tanh(t0, out=t0)
+        _np_negative(t0, out=t0)
         local = t0
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
@@ -1916,11 +1941,16 @@ class LogCosh:
     def backward(self, dout):
         # dL/dx = dout*local
         # dL/dt = -dout*local
-        ft = _floating(dout)
         local = self.local
-        tmp = np.multiply(dout, local, out=np.empty_like(dout, dtype=ft))
+        if type(dout) is _np_ndarray and dout.ndim and dout.dtype == local.dtype and dout.shape == local.shape:
+            tmp = _np_multiply(dout, local)
+            dx = tmp
+            dt = _np_negative(dx)
+            return dx, dt
+        ft = _floating(dout)
+        tmp = _np_multiply(dout, local, out=_np_empty_like(dout, dtype=ft))
         dx = tmp
-        dt = np.negative(dx, out=np.empty_like(dout, dtype=ft))
+        dt = _np_negative(dx, out=_np_empty_like(dout, dtype=ft))
         return dx, dt
 
 
@@ -1932,20 +1962,20 @@ def hinge_backward(dout, x, t):
     """
     # dL/dx = (-dout*t)*(t*x < 1)
     # dL/dt = (-dout*x)*(t*x < 1)
-    if type(dout) is np.ndarray and type(x) is np.ndarray and type(t) is np.ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray and type(x) is _np_ndarray and type(t) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
-        shape = np.shape(dout)
+        shape = _np_shape(dout)
         dout, x, t = _as_arrays(dout, x, t)
-    tmp = np.multiply(t, x)
+    tmp = _np_multiply(t, x)
     mask = (tmp < 1.0)
     t0 = mask
-    dx = np.multiply(dout, t)
-    np.negative(dx, out=dx)
-    np.multiply(dx, t0, out=dx)
-    dt = np.multiply(dout, x)
-    np.negative(dt, out=dt)
-    np.multiply(dt, t0, out=dt)
+    dx = _np_multiply(dout, t)
+    _np_negative(dx, out=dx)
+    _np_multiply(dx, t0, out=dx)
+    dt = _np_multiply(dout, x)
+    _np_negative(dt, out=dt)
+    _np_multiply(dt, t0, out=dt)
     if shape is not None:
         dx, dt = dx.reshape(shape), dt.reshape(shape)
     return dx, dt
@@ -1958,21 +1988,21 @@ class Hinge:
     backward: as :func:`hinge_backward`."""
 
     def forward(self, x, t):
-        if type(x) is np.ndarray and type(t) is np.ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+        if type(x) is _np_ndarray and type(t) is _np_ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
-            shape = np.shape(x)
+            shape = _np_shape(x)
             x, t = _as_arrays(x, t)
-        tmp = np.multiply(t, x)
+        tmp = _np_multiply(t, x)
         t0 = tmp
         mask = (t0 < 1.0)
         t1 = mask
-        out = np.subtract(1.0, t0)
-        np.clip(out, 0.0, np.inf, out=out)
-        local = np.negative(t)
-        np.multiply(local, t1, out=local)
-        local1 = np.negative(x)
-        np.multiply(local1, t1, out=local1)
+        out = _np_subtract(1.0, t0)
+        _clip(out, 0.0, _np_inf, out=out)
+        local = _np_negative(t)
+        _np_multiply(local, t1, out=local)
+        local1 = _np_negative(x)
+        _np_multiply(local1, t1, out=local1)
         if shape is not None:
             out, local, local1 = out.reshape(shape), local.reshape(shape), local1.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -1984,9 +2014,13 @@ class Hinge:
     def backward(self, dout):
         # dL/dx = dout*local
         # dL/dt = dout*local1
-        ft = _floating(dout)
         local = self.local
         local1 = self.local1
-        dx = np.multiply(dout, local, out=np.empty_like(dout, dtype=ft))
-        dt = np.multiply(dout, local1, out=np.empty_like(dout, dtype=ft))
+        if type(dout) is _np_ndarray and dout.ndim and dout.dtype == local.dtype and dout.shape == local.shape and dout.dtype == local1.dtype and dout.shape == local1.shape:
+            dx = _np_multiply(dout, local)
+            dt = _np_multiply(dout, local1)
+            return dx, dt
+        ft = _floating(dout)
+        dx = _np_multiply(dout, local, out=_np_empty_like(dout, dtype=ft))
+        dt = _np_multiply(dout, local1, out=_np_empty_like(dout, dtype=ft))
         return dx, dt

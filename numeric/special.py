@@ -1,6 +1,10 @@
 """Vectorised ``erf`` and ``erfc`` for float64 arrays (NumPy has neither).
 
-Two regimes, both accurate to about 1e-15 relative error:
+``erf`` is one Taylor polynomial around the nearest of a fine grid of centres (step 1/256,
+``|h| <= 1/512``, five terms: 3.5e-16 relative against ``math.erf``) on ``|x|`` clipped at 6,
+where erf is 1 in float64 (``erfc(6)`` is 2e-17): no masks, no second regime, 22 passes,
+in place. ``erfc``, which must stay accurate where it is tiny, keeps two regimes, both
+accurate to about 1e-15 relative error:
 
 * ``|x| < 4``: a Taylor expansion around the nearest grid centre ``a`` (grid step
   1/16, so ``|h| = |x - a| <= 1/32``). The derivatives of erf are Hermite
@@ -45,27 +49,31 @@ _BIG = 28.0            # erfc(28) is below the smallest subnormal: clip here to 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 _CENTRES = np.arange(0, int(_SWITCH / _STEP) + 2) * _STEP
-_ERF_AT = np.array([math.erf(a) for a in _CENTRES])
 _ERFC_AT = np.array([math.erfc(a) for a in _CENTRES])
-_GAUSS_AT = np.exp(-_CENTRES * _CENTRES)
 
 
-def _taylor_table() -> np.ndarray:
+def _taylor_table(a: np.ndarray, terms: int) -> np.ndarray:
     """Row n-1, column j: the n-th Taylor coefficient of erf at the grid centre a_j,
     (2/sqrt(pi)) exp(-a_j**2) (-1)**(n-1) H_{n-1}(a_j) / n!, so that
     erf(a_j + h) - erf(a_j) = sum_n row[n-1][j] * h**n (by Horner's rule, in float64)."""
-    a = _CENTRES
     h_prev, h_cur = np.zeros_like(a), np.ones_like(a)  # H_{-1} = 0, H_0 = 1
     rows, factorial = [], 1.0
-    for n in range(1, _TAYLOR_TERMS + 1):
+    for n in range(1, terms + 1):
         factorial *= n
         rows.append((-1.0) ** (n - 1) * h_cur / factorial)
         # Hermite recurrence: H_n = 2a H_{n-1} - 2(n-1) H_{n-2}
         h_prev, h_cur = h_cur, 2.0 * a * h_cur - 2.0 * (n - 1) * h_prev
-    return _TWO_OVER_SQRT_PI * _GAUSS_AT * np.array(rows)
+    return _TWO_OVER_SQRT_PI * np.exp(-a * a) * np.array(rows)
 
 
-_COEFFICIENTS = _taylor_table()
+_COEFFICIENTS = _taylor_table(_CENTRES, _TAYLOR_TERMS)
+
+_ERF_GRID = 256.0      # erf's centres k/256, k = 0 .. 1536 (|x| clipped at _ERF_TOP)
+_ERF_TOP = 6.0         # erf(x) rounds to 1 in float64 for x >= 5.87
+_ERF_LAST = _ERF_TOP * _ERF_GRID
+# erf's Horner rows, highest power first, the constant erf(a_k) last
+_ERF_ROWS = (*_taylor_table(np.arange(0, _ERF_LAST + 1) / _ERF_GRID, 5)[::-1],
+             np.array([math.erf(k / _ERF_GRID) for k in range(int(_ERF_LAST) + 1)]))
 
 
 def _taylor_increment(ax: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -119,13 +127,25 @@ def erf(x) -> np.ndarray:
     >>> erf(np.array([-1.0, 0.0, 1.0, 30.0, np.inf])).tolist()
     [-0.8427007929497149, 0.0, 0.8427007929497149, 1.0, 1.0]
     """
-    x, ax, near, isnan = _split(x)
-    out = np.empty_like(ax)
-    k, inc = _taylor_increment(ax[near])
-    out[near] = _ERF_AT[k] + inc
-    out[~near] = 1.0 - _erfc_tail(ax[~near])
-    out = np.where(isnan, np.nan, np.copysign(out, x))
-    return out[()] if out.ndim == 0 else out
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 0:
+        return erf(x.reshape(1))[0]
+    ax = np.abs(x)
+    np.minimum(ax, _ERF_TOP, out=ax)             # nan stays nan, and so does h below
+    h = ax * _ERF_GRID
+    np.fmin(h, _ERF_LAST, out=h)                 # a nan's index is the last: any valid one
+    np.rint(h, out=h)
+    k = h.astype(np.intp)
+    h *= 1.0 / _ERF_GRID                         # the centre, exactly
+    np.subtract(ax, h, out=h)                    # |h| <= 1/512
+    out = _ERF_ROWS[0].take(k)
+    term = ax
+    for row in _ERF_ROWS[1:]:
+        out *= h
+        row.take(k, out=term)
+        out += term
+    np.copysign(out, x, out=out)
+    return out
 
 
 def erfc(x) -> np.ndarray:

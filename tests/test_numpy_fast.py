@@ -39,7 +39,8 @@ def test_sigmoid_and_softplus_helpers_against_math():
 
 def test_no_slow_spellings_in_the_elementwise_export():
     """np.logaddexp is a scalar loop (~15x exp), copyto(where=) 2-3x putmask, a scalar
-    np.maximum 2-4x np.clip: bench/numpy_bench.py measured each."""
+    np.maximum 2-4x a clip, np.clip's Python wrapper ~1.4 us a call more than its ufunc
+    (``_clip``): bench/numpy_bench.py measured each."""
     tree = ast.parse(inspect.getsource(generated))
     called = {}
     for node in tree.body:      # the layers' code: functions and classes, not the helpers
@@ -49,9 +50,14 @@ def test_no_slow_spellings_in_the_elementwise_export():
                 if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and \
                         isinstance(call.func.value, ast.Name) and call.func.value.id == "np":
                     called.setdefault(call.func.attr, []).append(node.name)
-    for slow in ("logaddexp", "copyto", "maximum", "minimum"):
+                if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and \
+                        call.func.id.startswith(("_clip", "_np_")):   # _np_<name> is np.<name>
+                    name = call.func.id.removeprefix("_np_")
+                    called.setdefault(name, []).append(node.name)
+    for slow in ("logaddexp", "copyto", "maximum", "minimum", "clip"):
         assert slow not in called, (slow, called.get(slow))
-    assert "clip" in called and "putmask" in called     # the fast spellings are in use
+    assert "_clip" in called and "putmask" in called     # the fast spellings are in use
+    assert generated._clip is (np._core if hasattr(np, "_core") else np.core).umath.clip
 
 
 def test_losses_of_x_minus_t_cache_one_factor_and_negate():
@@ -115,3 +121,37 @@ def test_float32_stays_float32_through_the_tensor_steps():
         layer = cls(g, b)
         assert layer.forward(x).dtype == np.float32
         assert layer.backward(x).dtype == np.float32
+
+
+# backward classes whose ufunc steps take their buffers from NumPy when dout is a float
+# array of the caches' shape and dtype (elementwise._fast_steps)
+_FAST_BACKWARD = [("MulLayer", ()), ("Bce", ()), ("BceWithLogits", ()), ("Huber", ()),
+                  ("SmoothL1", ()), ("L1", ()), ("LogCosh", ()), ("Hinge", ())]
+
+
+@pytest.mark.parametrize("name, args", _FAST_BACKWARD)
+def test_backward_fast_path_agrees_with_the_buffered_path(name, args):
+    """The fast path (float64 dout) against the buffered one (dout as float32 values, a
+    list, a 0-d array): same gradients, float64 kept, fresh arrays never the cache's."""
+    source = inspect.getsource(getattr(generated, name).backward)
+    assert "_np_empty_like" in source and "if type(dout) is _np_ndarray and dout.ndim" in source
+    rng = np.random.default_rng(3)
+    x, t = rng.uniform(0.05, 0.95, 40), rng.uniform(0.05, 0.95, 40)
+    dout = rng.uniform(-1, 1, 40)
+    layer = getattr(generated, name)(*args)
+    layer.forward(x, t)
+    cache = {k: v.copy() for k, v in vars(layer).items() if isinstance(v, np.ndarray)}
+    fast = layer.backward(dout)
+    slow = layer.backward(list(dout))                       # not an ndarray: buffered path
+    for f, s in zip(fast, slow):
+        assert f.dtype == s.dtype == np.float64 and f.shape == s.shape == (40,)
+        np.testing.assert_array_equal(f, s)
+        assert not any(np.shares_memory(f, v) for v in vars(layer).values()
+                       if isinstance(v, np.ndarray))
+    assert not np.shares_memory(fast[0], fast[1])
+    for k, v in cache.items():
+        np.testing.assert_array_equal(getattr(layer, k), v)
+    small = layer.backward(dout.astype(np.float32))          # other dtype: buffered, float32
+    assert all(g.dtype == np.float32 for g in small)
+    layer.forward(np.float64(0.3), np.float64(0.6))          # 0-d: buffered, arrays kept
+    assert all(isinstance(g, np.ndarray) for g in layer.backward(np.float64(0.5)))

@@ -352,6 +352,17 @@ def emit_class(d, stable, needs, fname, printer, api="book1"):
             line = re.sub(rf"(?<![\w.]){n}\b(?!=)", f"self.{n}", line)
         cls.append(f"        return {line}")
     else:
+        fast = _fast_steps(blines, [n for n in reads if n not in bools and n not in params])
+        if fast is not None:
+            # a float dout of the float caches' shape and dtype: each ufunc's own result is
+            # the buffer (dtype and shape of its float array operands), no empty_like
+            cls += [f"        {n} = self.{n}" for n in reads]
+            same = " and ".join(f"dout.dtype == {n}.dtype and dout.shape == {n}.shape"
+                                for n in reads)
+            cls.append(f"        if type(dout) is np.ndarray and dout.ndim and {same}:")
+            cls += [f"            {line}" for line in fast]
+            cls.append(f"            return {', '.join(grads)}")
+            reads = []
         if sum(line.count(_ALLOC) for line in blines) > 1:   # one dtype look-up, not one a buffer
             cls.append("        ft = _floating(dout)")
             blines = [line.replace(_ALLOC, "np.empty_like(dout, dtype=ft)") for line in blines]
@@ -366,6 +377,28 @@ def emit_class(d, stable, needs, fname, printer, api="book1"):
 
 
 _ALLOC = "np.empty_like(dout, dtype=_floating(dout))"
+_FLOAT_STEP = re.compile(r"^(\w+) = np\.(\w+)\(([\w, ]+), out=" + re.escape(_ALLOC) + r"\)$")
+_RENAME = re.compile(r"^(\w+) = (\w+)$")
+
+
+def _fast_steps(blines, floats):
+    """The steps without their buffers, when every step is a ufunc of float arrays only
+    (dout, the float caches ``floats``, earlier results) writing into a fresh buffer, or
+    a renaming; None otherwise (a constant, a bool cache, a helper keeps its buffer)."""
+    known, fast = {"dout", *floats}, []
+    if not floats:
+        return None
+    for line in blines:
+        step, same = _FLOAT_STEP.match(line), _RENAME.match(line)
+        if step and all(a.strip() in known for a in step.group(3).split(",")):
+            fast.append(f"{step.group(1)} = np.{step.group(2)}({step.group(3)})")
+            known.add(step.group(1))
+        elif same and same.group(2) in known:
+            fast.append(line)
+            known.add(same.group(1))
+        else:
+            return None
+    return fast
 _ONE_STEP = re.compile(r"^g = np\.(multiply|divide)\(dout, (\w+), out=" + re.escape(_ALLOC) + r"\)$")
 # a lowered line that only writes into an allocated buffer: a ufunc with out=, copyto, putmask
 _INTO_BUFFER = re.compile(r"^(\w+ = )?np\.\w+\(.*out=[\w.(), =]+\)$|^np\.(copyto|putmask)\("

@@ -8,6 +8,7 @@ from __future__ import annotations
 import textwrap
 
 from .. import memo
+from .bind import bind_numpy
 from .elementwise import LayerCode, layer_code
 from .runtime import helper_source
 from ..errors import DeriveError
@@ -55,7 +56,7 @@ Volume 2's API (``derive export --api book2``): every class has ``params`` and
 ``grads`` lists (empty for a layer without weights).
 '''
 
-_HELPER_ORDER = ("_floating", "_as_arrays", "_sigmoid", "_softplus", "_rows", "_onehot", "_scatter_add",
+_HELPER_ORDER = ("_floating", "_as_arrays", "_clip", "_sigmoid", "_softplus", "_rows", "_onehot", "_scatter_add",
                  "_place", "erf", "_windows", "_fold", "_first_max", "_offsets", "_window_max", "_window_first_max")
 
 
@@ -110,11 +111,17 @@ def emit_module(derivations, cmd: str | None = None, api: str = "book1") -> str:
     helpers = set().union(*(c.helpers for _, c in parts)) if parts else set()
     if helpers & {"_as_arrays", "_onehot"}:
         helpers.add("_floating")
+    if "_softplus" in helpers:
+        helpers.add("_clip")
     out = [header, "import math\n" if "erf" in helpers else "", "import numpy as np\n\n"]
     for h in _HELPER_ORDER:
         if h in helpers:
             out.append(helper_source(h).rstrip() + "\n\n\n")
-    out += [text + "\n\n\n" for text in layer_texts([c for _, c in parts])]
+    texts = layer_texts([c for _, c in parts])
+    if not tensor:          # the elementwise layers, whose per-call overhead is measured at 1e3
+        block, texts = bind_numpy(texts)
+        out.append("# NumPy's names, looked up once (derive.codegen.bind)\n" + block + "\n\n\n")
+    out += [text + "\n\n\n" for text in texts]
     return "".join(out).rstrip() + "\n"
 
 
