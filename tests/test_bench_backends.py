@@ -22,9 +22,9 @@ def test_one_thread_child_is_pinned_with_every_pool_at_one_thread(capsys):
     assert one["threads_env"]["OPENBLAS_NUM_THREADS"] == "1"
     assert "intra_op_parallelism_threads=1" in one["threads_env"]["XLA_FLAGS"]
     assert got["shipped"] == [] and "shipped" not in got["processes"]
-    # by default the child runs under a fixed mmap threshold (repeatable page faults)
-    assert one["malloc"] == "fixed"
-    assert one["malloc_env"] == backend_bench.FIXED_MALLOC_ENV
+    # by default the child runs under glibc's adaptive mmap threshold
+    assert one["malloc"] == "dynamic"
+    assert set(one["malloc_env"].values()) == {None}
     rows = {(r["layer"], r["n"]) for r in got["one"]}
     assert rows == {("square", 1000), ("relu", 1000)}
     for r in got["one"]:
@@ -45,10 +45,18 @@ def test_shipped_child_keeps_the_libraries_thread_settings(capsys, monkeypatch):
 def test_dynamic_malloc_leaves_glibc_adaptive_threshold(capsys, monkeypatch):
     monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "4096")   # the parent's: not passed on
     got = _json(capsys, "bench", "square", "--backend", "numpy", "--threads", "one",
-                "--malloc", "dynamic", "--sizes", "1000", "--repeat", "3", "--format", "json")
+                "--sizes", "1000", "--repeat", "3", "--format", "json")
     one = got["processes"]["one"]
     assert one["malloc"] == "dynamic"
     assert set(one["malloc_env"].values()) == {None}
+
+
+def test_fixed_malloc_reaches_the_child(capsys):
+    got = _json(capsys, "bench", "square", "--backend", "numpy", "--threads", "one",
+                "--malloc", "fixed", "--sizes", "1000", "--repeat", "3", "--format", "json")
+    one = got["processes"]["one"]
+    assert one["malloc"] == "fixed"
+    assert one["malloc_env"] == backend_bench.FIXED_MALLOC_ENV
 
 
 def test_table_has_a_line_per_backend_and_says_lower_is_better(capsys):

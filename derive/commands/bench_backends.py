@@ -35,7 +35,7 @@ THREADS = ("one", "shipped")
 MALLOC = ("fixed", "dynamic")
 
 
-def _child(layers, sizes, backends, repeat, threads, progress, malloc="fixed") -> list:
+def _child(layers, sizes, backends, repeat, threads, progress, malloc="dynamic") -> list:
     from numeric.backend_bench import FIXED_MALLOC_ENV, ONE_THREAD_ENV
     env = dict(os.environ)
     if malloc == "fixed":
@@ -66,14 +66,14 @@ def _child(layers, sizes, backends, repeat, threads, progress, malloc="fixed") -
 
 
 def measure(layers, sizes, backends, repeat, threads=THREADS, progress=None,
-            malloc="fixed") -> dict:
+            malloc="dynamic") -> dict:
     """``{"one": rows, "shipped": rows, "processes": {...}}`` from :mod:`numeric.backend_bench`
     children; ``processes`` says how each child ran (cores it could use, its thread settings,
     its malloc setting). ``progress``: a stream for progress lines (the children's stderr goes
-    there too), or None to keep quiet. ``malloc``: ``fixed`` runs the children under a fixed
-    glibc mmap threshold (:data:`numeric.backend_bench.FIXED_MALLOC_ENV`: each fresh array of
-    128 KiB or more page-faults in, whatever ran before), ``dynamic`` under glibc's adaptive
-    one (as a long-running process would; figures then depend on what was freed before)."""
+    there too), or None to keep quiet. ``malloc``: ``dynamic`` runs the children under glibc's
+    adaptive mmap threshold (as a long-running process has it), ``fixed`` under a fixed one
+    (:data:`numeric.backend_bench.FIXED_MALLOC_ENV`: each fresh array of 128 KiB or more
+    page-faults in, whatever ran before: the worst case for code that makes temporaries)."""
     if malloc not in MALLOC:
         raise DeriveError(f"--malloc {malloc}: fixed or dynamic")
     result, processes = {}, {}

@@ -33,11 +33,12 @@ def register(subparsers) -> None:
     p.add_argument("--threads", default="one,shipped", metavar="one,shipped",
                    help="with --backend: one = pinned to one core, every thread pool at 1; "
                    "shipped = as the libraries come (default: both)")
-    p.add_argument("--malloc", choices=("fixed", "dynamic"), default="fixed",
-                   help="with --backend: fixed = glibc's mmap threshold fixed at 128 KiB, so "
-                   "every fresh array of 16 Ki float64 or more page-faults in whatever ran "
-                   "before (repeatable; default); dynamic = glibc's adaptive threshold, as a "
-                   "long-running process has it (figures depend on what was freed before)")
+    p.add_argument("--malloc", choices=("dynamic", "fixed"), default="dynamic",
+                   help="with --backend: dynamic = glibc's adaptive mmap threshold, as a "
+                   "long-running process has it (default; fresh arrays up to 32 MB come back "
+                   "from the heap once one was freed); fixed = the threshold fixed at 128 KiB, "
+                   "so every fresh array of 16 Ki float64 or more page-faults in whatever ran "
+                   "before (the worst case for code that makes temporaries)")
     p.set_defaults(func=run)
 
 
