@@ -326,9 +326,6 @@ def diff(before: dict, after: dict) -> str:
     return "\n".join(lines)
 
 
-_MMAP = "MALLOC_MMAP_THRESHOLD_"
-
-
 def _fixed_malloc(argv) -> None:
     """Run again under a fixed glibc mmap threshold (128 KiB), unless asked not to.
 
@@ -339,8 +336,10 @@ def _fixed_malloc(argv) -> None:
     does): the cost of each temporary is counted, alike on both sides.
     """
     import os
-    if os.environ.get(_MMAP) is None and sys.platform.startswith("linux"):
-        env = {**os.environ, _MMAP: "131072"}
+    from numeric.backend_bench import FIXED_MALLOC_ENV
+    if (any(os.environ.get(k) is None for k in FIXED_MALLOC_ENV)
+            and sys.platform.startswith("linux")):
+        env = {**os.environ, **FIXED_MALLOC_ENV}
         os.execvpe(sys.executable, [sys.executable, os.path.abspath(__file__), *argv], env)
 
 
