@@ -29,6 +29,7 @@ Only numpy (and the standard library) is used; the exported code is
 from __future__ import annotations
 
 import inspect
+import random
 import statistics
 import sys
 import time
@@ -90,11 +91,28 @@ def fresh_bandwidth(n: int, repeat: int = 10) -> float:
     return 24.0 * n / statistics.median(times)
 
 
-def alternate(calls, repeat: int):
-    """Median seconds of each zero-argument call, the calls alternating (order flips)."""
+def alternate(calls, repeat: int, seed: int = 0):
+    """Median seconds of each zero-argument call, the calls alternating.
+
+    Two calls flip order every round, so each follows the other and itself equally often.
+    With more, each round is a fresh (seeded) shuffle: a fixed order would leave a call
+    always right after the same neighbour, and what runs before matters (after a 20 ms
+    NumPy call evicted the caches and let XLA's worker sleep, the next jax call took 1.5-2x
+    its time after a short one, so a fixed order gave JAX-vs-JAX ratios of 1.5).
+
+    >>> seen = []
+    >>> _ = alternate([lambda: seen.append("a"), lambda: seen.append("b")], 4)
+    >>> "".join(seen)
+    'abbaabba'
+    """
     times = [[] for _ in calls]
+    shuffle = random.Random(seed).shuffle
     for i in range(repeat):
-        order = range(len(calls)) if i % 2 == 0 else reversed(range(len(calls)))
+        if len(calls) <= 2:
+            order = list(range(len(calls))) if i % 2 == 0 else list(reversed(range(len(calls))))
+        else:
+            order = list(range(len(calls)))
+            shuffle(order)
         for k in order:
             t0 = time.perf_counter()
             calls[k]()

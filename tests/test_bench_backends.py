@@ -84,3 +84,20 @@ def test_a_backend_that_cannot_be_imported_names_its_extra(monkeypatch):
     monkeypatch.setattr(backend_bench.importlib, "import_module", refuse)
     with pytest.raises(backend_bench.BackendMissing, match=r"\.\[fast\]"):
         backend_bench.load_backend("numba")
+
+
+def test_with_more_than_two_calls_no_call_always_follows_the_same_neighbour():
+    """A fixed order left JAX's autodiff never right after the book's slow class, and what
+    runs before a call changes its time: every call must follow several different ones."""
+    from collections import defaultdict
+
+    from numeric.bench import alternate
+    seen = []
+    calls = [lambda k=k: seen.append(k) for k in range(4)]
+    medians = alternate(calls, 21)
+    assert len(medians) == 4 and len(seen) == 84
+    before = defaultdict(set)
+    for prev, k in zip(seen, seen[1:]):
+        before[k].add(prev)
+    assert all(len(before[k] - {k}) == 3 for k in range(4)), dict(before)
+    assert all(seen.count(k) == 21 for k in range(4))
