@@ -190,6 +190,20 @@ def _attempt(d, tactic, seconds):
         return False
 
 
+_WITNESS_SECONDS = 3.0    # a refutation search on a huge tree would eat the whole budget
+
+
+def _witness(failed, a, b, domain, seed, limits):
+    """:func:`~derive.regions.witness`, for at most ``_WITNESS_SECONDS``: on a tree every
+    tactic skipped, evaluating 80 points in mpmath took 12 s of a 20 s budget."""
+    try:
+        with budget.bounded(_WITNESS_SECONDS, "looking for a counterexample"):
+            return witness(failed, a, b, domain, seed)
+    except budget.TacticTimeout:
+        limits.add(f"the counterexample search stopped after {_WITNESS_SECONDS:g} s")
+        return None
+
+
 def compare(a: sp.Expr, b: sp.Expr, *, points: int = 6, seed: int = 0, domain=None):
     """Prove ``a == b`` or refute it; ``None`` when neither works.
 
@@ -240,7 +254,7 @@ def _compare_once(a, b, points, seed, domain, limits, depth):
             limits.gave_up.append(f"SymPy gave up: {type(exc).__name__}: {str(exc)[:120]}")
             result = None
         if result is None and depth == 0 and not budget.expired():
-            result = witness((), a, b, domain, seed + 7)    # unproven: look wider for a refutation
+            result = _witness((), a, b, domain, seed + 7, limits)  # unproven: look wider
         return result
 
 
@@ -275,7 +289,7 @@ def _symbolic(a, b, agreed, points, seed, domain, limits, depth):
         note = _on_switching_sets((a, b), regions.switches, points, seed, domain, limits,
                                   depth)
         return Proof("by regions", regions.detail, agreed, _delta_note(d, note))
-    return witness(regions.failed, a, b, domain, seed)
+    return _witness(regions.failed, a, b, domain, seed, limits)
 
 
 def _hold_switches(e):

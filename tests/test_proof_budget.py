@@ -104,6 +104,25 @@ def test_a_tree_too_big_for_every_tactic_is_skipped_at_once():
     assert skipped.value.exit_code == 3
 
 
+def test_the_wider_counterexample_search_has_its_own_bound(monkeypatch):
+    """After the tactics fail, the search for a refutation stops after its own few seconds
+    (on a 30 000-node tree it took 12 s of the 20 s budget) and says so."""
+    from derive import proof
+    finished = []
+
+    def slow_witness(*args):
+        _spin(3.0)
+        finished.append(True)
+        return "refuted"
+    monkeypatch.setattr(proof, "witness", slow_witness)
+    monkeypatch.setattr(proof, "_WITNESS_SECONDS", 0.2)
+    limits = proof._Limits()
+    with budget.deadline(20):
+        assert proof._witness((), x, y, None, 0, limits) is None
+    assert not finished
+    assert limits.hit == ["the counterexample search stopped after 0.2 s"]
+
+
 def test_a_passed_deadline_is_exit_3_from_compare_too():
     with budget.deadline(0.05):
         _spin(0.1)
