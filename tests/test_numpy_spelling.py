@@ -15,7 +15,6 @@ from decimal import Decimal, localcontext
 
 import pytest
 import sympy as sp
-from sympy.core.cache import clear_cache
 
 from derive import branches, catalogue, derive
 from derive.branches import prune_branches
@@ -67,14 +66,6 @@ EXTRA = [
     "np.e**x*t + 0.001*x",
     "np.where((x > 0) & (t > 0), x*t, np.where((x < -1) | (t < -1), -x, 0))",
 ]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _fresh_sympy_cache_afterwards():
-    """Many derivations fill SymPy's cache; a later module that compares symbols with
-    ``is`` (test_parse) must not meet a half-evicted one."""
-    yield
-    clear_cache()
 
 
 def _entries() -> dict:
