@@ -61,6 +61,7 @@ _HELPER_ORDER = ("_floating", "_as_arrays", "_clip", "_sigmoid", "_softplus", "_
 
 
 _CODES = memo.table()    # (id(d), api) -> (d, LayerCode): written once per process
+CODES_LIMIT = 256        # kept at most (the catalogue in both APIs is 114): oldest go first
 
 
 def code_for(d, api: str = "book1"):
@@ -69,8 +70,9 @@ def code_for(d, api: str = "book1"):
 
     Generating it proves each rewrite again, so a derivation's code is kept for the process
     (``derive docs`` writes a layer's page and the catalogue module, a test session exports
-    the catalogue many times); each caller gets its own copy. A budget that ran out stores
-    nothing; ``sympy.core.cache.clear_cache()`` forgets them."""
+    the catalogue many times); each caller gets its own copy. At most :data:`CODES_LIMIT`
+    are kept, the oldest dropped first. A budget that ran out stores nothing;
+    ``sympy.core.cache.clear_cache()`` forgets them."""
     if api not in API:
         raise DeriveError(f"unknown API {api!r}: choose from {', '.join(API)}")
     hit = _CODES.get((id(d), api))
@@ -80,7 +82,10 @@ def code_for(d, api: str = "book1"):
             code = time_layer_code(d, api)
         else:
             code = tensor_layer_code(d, api) if d.tensor else layer_code(d, api)
+        _CODES.pop((id(d), api), None)
         hit = _CODES[(id(d), api)] = (d, code)
+        while len(_CODES) > CODES_LIMIT:     # a long session's own layers: bounded memory
+            del _CODES[next(iter(_CODES))]
     code = hit[1]
     return LayerCode(code.function, code.cls, set(code.helpers), list(code.caches))
 
