@@ -20,7 +20,7 @@ rows, ``t = 1.0 if j == t_[i] else 0.0``.
 >>> x = Arr("x", (N, D))
 >>> src = kernel_source("_k", [("x", "full")], [], [("out", x - AxisMean(x, 1, 1))],
 ...                     {"N": "rows", "D": "cols"})
->>> "for i in range(n_rows):" in src and "r0 = r0 / f_cols" in src
+>>> "for i in range(n_rows):" in src and "r0 = _k_row_sum(x_[i]) / f_cols" in src
 True
 """
 from __future__ import annotations
@@ -31,7 +31,35 @@ from ..errors import DeriveError
 from ..tensor import AxisMax, AxisMean, AxisSum, shape_of
 from .numba_printer import ScalarPrinter
 
-__all__ = ["kernel_source", "kind_of_shape"]
+__all__ = ["kernel_source", "kind_of_shape", "ROW_KERNELS"]
+
+_LANES = 8
+
+
+def _row_kernel(op) -> str:
+    init, step = {"sum": ("0.0", "a{k} += a_[j + {k}]"),
+                  "max": ("-np.inf", "a{k} = a_[j + {k}] if a_[j + {k}] > a{k} else a{k}")}[op]
+    lanes = [f"a{k}" for k in range(_LANES)]
+    lines = ['@njit(error_model="numpy", cache=True, fastmath={"contract"})',
+             f"def _k_row_{op}(a_):",
+             f'    """The {op} of a row in {_LANES} interleaved lanes (the loop vectorizes)."""',
+             "    n = a_.shape[0]",
+             f"    {' = '.join(lanes)} = {init}",
+             f"    m = n - n % {_LANES}",
+             f"    for j in range(0, m, {_LANES}):"]
+    lines += ["        " + step.format(k=k) for k in range(_LANES)]
+    lines += ["    for j in range(m, n):", "        " + step.format(k=0).replace("j + 0", "j")]
+    while len(lanes) > 1:       # pairwise
+        pairs = [f"{a} + {b}" if op == "sum" else f"max({a}, {b})"
+                 for a, b in zip(lanes[::2], lanes[1::2])]
+        lines += [f"    {a} = {p}" for a, p in zip(lanes[::2], pairs)]
+        lanes = lanes[::2]
+    lines.append("    return a0")
+    return "\n".join(lines)
+
+
+#: the row reductions the kernels call
+ROW_KERNELS = _row_kernel("sum") + "\n\n\n" + _row_kernel("max")
 
 _JOIN = {frozenset(): "scalar", frozenset({"row"}): "row", frozenset({"col"}): "col"}
 
@@ -213,6 +241,8 @@ def kernel_source(fname, inputs, scalars, targets, dims, labels=None, shape=None
     for r in plan.reds:
         if r["axis"] == "row":
             w.emit(1, f"{r['sym'].name}_ = np.empty(n_rows)")
+        if r["axis"] != "col":
+            w.emit(1, f"row{r['sym'].name[1:]}_ = np.empty(n_cols)")
     hoist_by_sym = {sym.name: (e, k) for e, (sym, k) in plan.hoists.items()}
 
     def small_deps(exprs, kind):
@@ -266,6 +296,7 @@ def kernel_source(fname, inputs, scalars, targets, dims, labels=None, shape=None
                 w.emit(1, f"{r['sym'].name}{'_ = np.full(n_cols, ' + init + ')' if r['axis'] == 'col' else ' = ' + init}")
         passes = 1 + max([r["pos"][1] for r in plan.reds if r["pos"][0] == s] +
                          [p[1] for _, _, k, p in items if p[0] == s and k in ("full", "row")])
+        scratch = {}                # reduced values of this row: expr -> array name
         w.emit(1, "for i in range(n_rows):")
         if labels:
             w.emit(2, f"t_i = {labels}_[i]")
@@ -290,34 +321,46 @@ def kernel_source(fname, inputs, scalars, targets, dims, labels=None, shape=None
                 w.emit(2, f"{n}_[i] = {w.printer.doprint(e)}")
             if not full:
                 continue
-            for r in reds:
-                if r["axis"] == "row":
-                    w.emit(2, f"{r['sym'].name} = {'-np.inf' if r['op'] == 'max' else '0.0'}")
-            w.emit(2, "for j in range(n_cols):")
 
             def loads(name):
                 k = plan.kind.get(name)
                 red = plan.red_of(sp.Symbol(name, real=True))
                 if red is not None and red["axis"] == "col":
                     return f"{name} = {name}_[j]"
-                if name in hoist_by_sym and k == "col":
+                if (name in hoist_by_sym and k == "col") or name in scratch.values():
                     return f"{name} = {name}_[j]"
                 if name in kinds and kinds[name] in ("full", "col"):
                     return _load(name, kinds[name], labels)
                 return None
+            subs = {e: sp.Symbol(n, real=True) for e, n in scratch.items()}
             block = []
+            direct = {}                  # a row reduced straight from an input array
             for r in reds:
-                target = {"row": r["sym"].name, "col": f"{r['sym'].name}_[j]",
-                          "all": r["sym"].name}[r["axis"]]
-                block.append((target, r["arg"], "max" if r["op"] == "max" else "+="))
-            block += [(f"{n}_[i, j]", e, "=") for n, e, k in outs if k == "full"]
-            w.block(3, block, loads)
+                arg = r["arg"].xreplace(subs)
+                if r["axis"] != "col" and arg.is_Symbol and kinds.get(arg.name) == "full" \
+                        and arg.name != labels:
+                    direct[r["sym"].name] = f"{arg.name}_[i]"
+                elif r["axis"] == "col":
+                    block.append((f"{r['sym'].name}_[j]", arg,
+                                  "max" if r["op"] == "max" else "+="))
+                else:       # the row's values, reduced after the loop (vectorizes)
+                    block.append((f"row{r['sym'].name[1:]}_[j]", arg, "="))
+            block += [(f"{n}_[i, j]", e.xreplace(subs), "=") for n, e, k in outs if k == "full"]
+            if block:
+                w.emit(2, "for j in range(n_cols):")
+                w.block(3, block, loads)
             for r in reds:
-                if r["axis"] == "row":
-                    name = r["sym"].name
-                    if r["mean"]:
-                        w.emit(2, f"{name} = {name} / f_cols")
-                    w.emit(2, f"{name}_[i] = {name}")
+                if r["axis"] == "col":
+                    continue
+                name, row = r["sym"].name, f"row{r['sym'].name[1:]}"
+                reduce = f"_k_row_{r['op']}({direct.get(name, row + '_')})"
+                if r["axis"] == "all":
+                    w.emit(2, f"{name} = {'max(' + name + ', ' + reduce + ')' if r['op'] == 'max' else name + ' + ' + reduce}")
+                    continue
+                w.emit(2, f"{name} = {reduce}{' / f_cols' if r['mean'] else ''}")
+                w.emit(2, f"{name}_[i] = {name}")
+                if not r["arg"].is_Atom:
+                    scratch[r["arg"]] = row
         for r in plan.reds:
             if r["pos"][0] == s and r["mean"] and r["axis"] != "row":
                 name = r["sym"].name

@@ -25,7 +25,7 @@ from __future__ import annotations
 from ..errors import DeriveError
 from ..tensor import shape_of
 from .elementwise import LayerCode
-from .numba_tensor import kernel_source, kind_of_shape
+from .numba_tensor import ROW_KERNELS, kernel_source, kind_of_shape
 from .stable import tensor_stable
 
 __all__ = ["fusable", "fused_layer_code", "HELPERS"]
@@ -39,7 +39,7 @@ HELPERS = '''def _rows_of(a, work):
 
 def _vector_of(a, work):
     """A row or column ``a`` ((1, C), (C,), (R, 1) ...) as a contiguous 1-D array."""
-    return np.ascontiguousarray(a, dtype=work).reshape(-1)'''
+    return np.ascontiguousarray(a, dtype=work).reshape(-1)''' + "\n\n\n" + ROW_KERNELS
 
 
 def _layout(d):
