@@ -42,6 +42,7 @@ LAYERS = ("batchnorm", "layernorm", "softmax_with_loss")
 def _load(path: Path, name: str):
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module          # numba's disk cache finds the module by name
     spec.loader.exec_module(module)
     return module
 

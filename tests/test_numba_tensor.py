@@ -5,6 +5,7 @@ each array's size) on random data and at ±1000, label indices and one-hot rows,
 and volume 2's API, inputs never written; the kernels' loop structure."""
 from __future__ import annotations
 
+import sys
 import warnings
 
 import numpy as np
@@ -27,6 +28,7 @@ def _import(path, name):
     import importlib.util
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module          # numba's disk cache finds the module by name
     spec.loader.exec_module(module)
     return module
 

@@ -48,6 +48,8 @@ def _layout(d):
     if set(spec.features) - _FEATURES:
         raise DeriveError(f"{spec.name}: features {set(spec.features) - _FEATURES} not fused")
     table = spec.symbols()
+    if not spec.input_names:
+        raise DeriveError(f"{spec.name}: no input array")
     first = shape_of(table[spec.input_names[0]])
     if len(first) != 2:
         raise DeriveError(f"{spec.name}: its input is not of rows")
@@ -100,7 +102,8 @@ def fusable(d) -> bool:
                       {s.name: ("rows" if s == rows else "cols") for s in spec.dims()},
                       shape=(rows, cols))
         return True
-    except (DeriveError, NotImplementedError, KeyError, StopIteration):
+    except (DeriveError, NotImplementedError, KeyError, StopIteration, IndexError, TypeError,
+            ValueError):    # what the kernels cannot compute stays the NumPy module's code
         return False
 
 
