@@ -163,6 +163,19 @@ class _Plan:
         return e.func(*[self.hoist(a) if isinstance(a, sp.Expr) else a for a in e.args])
 
 
+def _picked(arg, labels):
+    """``A`` when ``arg`` is ``t*A`` with ``t`` the labels and ``A`` free of them: a row's
+    sum of it is ``A`` at the row's label (``Σ_j δ(j, t_i)·A[i, j] = A[i, t_i]``, as
+    :mod:`.labels` takes it); else None."""
+    t = next((s for s in arg.free_symbols if s.name == labels), None) if labels else None
+    if t is None:
+        return None
+    q = sp.diff(arg, t)
+    if q.has(t) or sp.expand(arg - q * t) != 0:
+        return None
+    return q
+
+
 def _load(name, kind, labels) -> str:
     if name == labels:
         return f"{name} = 1.0 if j == t_i else 0.0"
@@ -335,9 +348,13 @@ def kernel_source(fname, inputs, scalars, targets, dims, labels=None, shape=None
             subs = {e: sp.Symbol(n, real=True) for e, n in scratch.items()}
             block = []
             direct = {}                  # a row reduced straight from an input array
+            picked = {}                  # a sum over a row of t times A: A at the label
             for r in reds:
                 arg = r["arg"].xreplace(subs)
-                if r["axis"] != "col" and arg.is_Symbol and kinds.get(arg.name) == "full" \
+                q = _picked(arg, labels) if r["axis"] != "col" and r["op"] == "sum" else None
+                if q is not None:
+                    picked[r["sym"].name] = q
+                elif r["axis"] != "col" and arg.is_Symbol and kinds.get(arg.name) == "full" \
                         and arg.name != labels:
                     direct[r["sym"].name] = f"{arg.name}_[i]"
                 elif r["axis"] == "col":
@@ -354,8 +371,14 @@ def kernel_source(fname, inputs, scalars, targets, dims, labels=None, shape=None
                     continue
                 name, row = r["sym"].name, f"row{r['sym'].name[1:]}"
                 reduce = f"_k_row_{r['op']}({direct.get(name, row + '_')})"
+                if name in picked:
+                    for sym in sorted(picked[name].free_symbols, key=lambda s: s.name):
+                        load = loads(sym.name)
+                        if load:
+                            w.emit(2, load.replace("[i, j]", "[i, t_i]").replace("[j]", "[t_i]"))
+                    reduce = w.printer.doprint(picked[name])
                 if r["axis"] == "all":
-                    w.emit(2, f"{name} = {'max(' + name + ', ' + reduce + ')' if r['op'] == 'max' else name + ' + ' + reduce}")
+                    w.emit(2, f"{name} = {'max(' + name + ', ' + reduce + ')' if r['op'] == 'max' else name + ' + (' + reduce + ')'}")
                     continue
                 w.emit(2, f"{name} = {reduce}{' / f_cols' if r['mean'] else ''}")
                 w.emit(2, f"{name}_[i] = {name}")
