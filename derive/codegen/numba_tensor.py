@@ -31,35 +31,7 @@ from ..errors import DeriveError
 from ..tensor import AxisMax, AxisMean, AxisSum, shape_of
 from .numba_printer import ScalarPrinter
 
-__all__ = ["kernel_source", "kind_of_shape", "ROW_KERNELS"]
-
-_LANES = 8
-
-
-def _row_kernel(op) -> str:
-    init, step = {"sum": ("0.0", "a{k} += a_[j + {k}]"),
-                  "max": ("-np.inf", "a{k} = a_[j + {k}] if a_[j + {k}] > a{k} else a{k}")}[op]
-    lanes = [f"a{k}" for k in range(_LANES)]
-    lines = ['@njit(error_model="numpy", cache=True, fastmath={"contract"})',
-             f"def _k_row_{op}(a_):",
-             f'    """The {op} of a row in {_LANES} interleaved lanes (the loop vectorizes)."""',
-             "    n = a_.shape[0]",
-             f"    {' = '.join(lanes)} = {init}",
-             f"    m = n - n % {_LANES}",
-             f"    for j in range(0, m, {_LANES}):"]
-    lines += ["        " + step.format(k=k) for k in range(_LANES)]
-    lines += ["    for j in range(m, n):", "        " + step.format(k=0).replace("j + 0", "j")]
-    while len(lanes) > 1:       # pairwise
-        pairs = [f"{a} + {b}" if op == "sum" else f"max({a}, {b})"
-                 for a, b in zip(lanes[::2], lanes[1::2])]
-        lines += [f"    {a} = {p}" for a, p in zip(lanes[::2], pairs)]
-        lanes = lanes[::2]
-    lines.append("    return a0")
-    return "\n".join(lines)
-
-
-#: the row reductions the kernels call
-ROW_KERNELS = _row_kernel("sum") + "\n\n\n" + _row_kernel("max")
+__all__ = ["kernel_source", "kind_of_shape"]
 
 _JOIN = {frozenset(): "scalar", frozenset({"row"}): "row", frozenset({"col"}): "col"}
 
@@ -392,4 +364,21 @@ def kernel_source(fname, inputs, scalars, targets, dims, labels=None, shape=None
                     w.emit(2, f"{name}_[j] = {name}_[j] / f_rows")
                 else:
                     w.emit(1, f"{name} = {name} / (f_rows * f_cols)")
-    return "\n".join(w.lines)
+    return "\n".join(_drop_unread(w.lines))
+
+
+def _drop_unread(lines) -> list:
+    """The lines without the buffers nothing reads (a row statistic no later pass needs):
+    their allocation and the stores into them."""
+    import re
+    out = list(lines)
+    for line in lines:
+        m = re.match(r"\s*(\w+_) = np\.empty\(", line)
+        if not m:
+            continue
+        name = m.group(1)
+        stores = re.compile(rf"\s*{name}\[i\] = ")
+        if not any(re.search(rf"\b{name}\b", other) for other in out
+                   if other is not line and not stores.match(other)):
+            out = [x for x in out if x is not line and not stores.match(x)]
+    return out
