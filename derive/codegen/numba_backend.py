@@ -322,12 +322,16 @@ def layer_source(d, api: str = "book1") -> str:
 
 
 def _tensor_source(derivations, api) -> tuple:
-    """The NumPy module's code of the tensor layers and the helpers it calls."""
+    """The tensor layers of rows as fused loops (:mod:`.numba_tensor_class`), the others as
+    the NumPy module's code, and the helpers they call."""
     from .module import _HELPER_ORDER, code_for, layer_texts
-    codes = [code_for(d, api) for d in derivations]
+    from .numba_tensor_class import HELPERS, fusable, fused_layer_code
+    fused = [fusable(d) for d in derivations]
+    codes = [fused_layer_code(d, api) if f else code_for(d, api) for d, f in zip(derivations, fused)]
     helpers = set().union(*(c.helpers for c in codes)) if codes else set()
     helpers.discard("_floating")                # the numba module always has it
-    return [helper_source(h).rstrip() for h in _HELPER_ORDER if h in helpers] + layer_texts(codes)
+    return [helper_source(h).rstrip() for h in _HELPER_ORDER if h in helpers] + \
+        ([HELPERS] if any(fused) else []) + layer_texts(codes)
 
 
 def emit_numba_module(derivations, cmd: str | None = None, api: str = "book1") -> str:

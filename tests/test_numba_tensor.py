@@ -1,0 +1,188 @@
+"""The numba module's fused tensor layers (derive/codegen/numba_tensor*.py): the same
+classes, attributes and <layer>_backward functions as the NumPy export
+(numeric/matrix_generated.py), agreeing with it (1e-12 float64, 1e-5 float32, relative to
+each array's size) on random data and at ±1000, label indices and one-hot rows, volume 1's
+and volume 2's API, inputs never written; the kernels' loop structure."""
+from __future__ import annotations
+
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+pytest.importorskip("numba")
+
+from derive import catalogue  # noqa: E402
+from derive.cli import main  # noqa: E402
+from derive.codegen.numba_tensor import kernel_source  # noqa: E402
+from derive.codegen.numba_tensor_class import fusable  # noqa: E402
+from derive.derivation import derive_spec  # noqa: E402
+from numeric import matrix_generated as M  # noqa: E402
+
+FUSED = ["batchnorm", "layernorm", "softmax_with_loss", "softmax", "mse"]
+TOL = {np.float64: 1e-12, np.float32: 1e-5}
+
+
+def _import(path, name):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module          # numba's disk cache finds the module by name
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def nb(tmp_path_factory):
+    path = tmp_path_factory.mktemp("nbt") / "numba_tensor_layers.py"
+    assert main(["export", *FUSED, "affine", "--backend", "numba", "-o", str(path)]) == 0
+    return _import(path, "numba_tensor_layers")
+
+
+@pytest.fixture(scope="module")
+def book2(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("nbt2")
+    mods = []
+    for backend in ("numba", "numpy"):
+        path = folder / f"{backend}_book2.py"
+        extra = ["--backend", "numba"] if backend == "numba" else []
+        assert main(["export", "batchnorm", "layernorm", *extra, "--api", "book2",
+                     "-o", str(path)]) == 0
+        mods.append(_import(path, f"book2_{backend}"))
+    return mods
+
+
+def _close(got, want, dtype, scale=None):
+    """Agreement relative to the array's size (or ``scale``, the size of the terms of a
+    value that cancels: batchnorm's dx over two rows is 0 in exact arithmetic)."""
+    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
+    assert got.shape == want.shape
+    scale = max(np.max(np.abs(want)), scale or 0.0, 1e-300)
+    assert np.all(np.isfinite(got))
+    assert np.max(np.abs(got - want)) <= TOL[dtype] * scale, np.max(np.abs(got - want)) / scale
+
+
+def _data(shape, dtype, scale, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0.0, scale, shape)
+    x.flat[:2] = [scale, -scale]
+    return (x.astype(dtype), rng.normal(size=shape).astype(dtype),
+            rng.normal(size=shape[-1]).astype(dtype), rng.normal(size=shape[-1]).astype(dtype))
+
+
+def test_the_layers_of_rows_are_fused_and_affine_is_numpy_code(nb):
+    assert [n for n in FUSED if fusable(derive_spec(catalogue.get(n)))] == FUSED
+    assert not fusable(derive_spec(catalogue.get("affine")))
+    import inspect
+    for fn in (nb.batchnorm_backward, nb.layernorm_backward, nb.softmax_with_loss_backward):
+        src = inspect.getsource(fn)
+        assert "_backward_kernel" in src and "np.sum" not in src.split('"""')[-1]
+    assert "dout @ W.T" in inspect.getsource(nb.affine_backward)     # BLAS
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("scale", [1.0, 1000.0])
+@pytest.mark.parametrize("cls", ["BatchNormalization", "LayerNorm"])
+@pytest.mark.parametrize("shape", [(7, 5), (1, 9), (33, 64)])
+def test_norms_agree_with_the_numpy_export(nb, cls, dtype, scale, shape):
+    x, dout, gamma, beta = _data(shape, dtype, scale)
+    if cls == "BatchNormalization" and shape[0] == 1:
+        shape = (2, shape[1])
+        x, dout, gamma, beta = _data(shape, dtype, scale)
+    kept = [a.copy() for a in (x, dout, gamma, beta)]
+    got, want = getattr(nb, cls)(gamma, beta), getattr(M, cls)(gamma, beta)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        outs = got.forward(x), want.forward(x)
+        assert outs[0].dtype == dtype
+        _close(*outs, dtype)
+        for attr in ("std", "xn"):
+            _close(getattr(got, attr), getattr(want, attr), dtype)
+        grads = got.backward(dout), want.backward(dout)
+        assert grads[0].dtype == dtype
+        terms = np.max(np.abs(dout * gamma / want.std))
+        _close(*grads, dtype, terms)
+        for attr in ("dgamma", "dbeta"):
+            _close(getattr(got, attr), getattr(want, attr), dtype)
+        if cls == "BatchNormalization":
+            for attr in ("running_mean", "running_var"):
+                _close(getattr(got, attr), getattr(want, attr), dtype)
+            _close(got.forward(x, train_flg=False), want.forward(x, train_flg=False), dtype)
+        # the functions alone, on the NumPy class's cache
+        _close(nb.__dict__[f"{'batchnorm' if cls[0] == 'B' else 'layernorm'}_backward"](
+            dout, want.std, want.xn, gamma)[0], grads[1], dtype, terms)
+    for a, b in zip((x, dout, gamma, beta), kept):
+        assert np.array_equal(a, b)
+
+
+def test_batchnorm_flattens_a_4d_input_as_the_book_does(nb):
+    rng = np.random.default_rng(3)
+    x, dout = rng.normal(size=(4, 3, 2, 2)), rng.normal(size=(4, 3, 2, 2))
+    gamma, beta = rng.normal(size=12), rng.normal(size=12)
+    got, want = nb.BatchNormalization(gamma, beta), M.BatchNormalization(gamma, beta)
+    _close(got.forward(x), want.forward(x), np.float64)
+    dx = got.backward(dout)
+    assert dx.shape == x.shape
+    _close(dx, want.backward(dout), np.float64)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("scale", [1.0, 1000.0])
+@pytest.mark.parametrize("form", ["labels", "one-hot"])
+def test_softmax_with_loss_agrees_for_both_forms_of_t(nb, dtype, scale, form):
+    x, _, _, _ = _data((9, 6), dtype, scale, seed=4)
+    labels = np.random.default_rng(5).integers(0, 6, 9)
+    t = labels if form == "labels" else np.eye(6, dtype=dtype)[labels]
+    kept = x.copy(), t.copy()
+    got, want = nb.SoftmaxWithLoss(), M.SoftmaxWithLoss()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = got.forward(x, t), want.forward(x, t)
+        assert np.isfinite(loss[0]) and np.asarray(loss[0]).dtype == dtype
+        _close(*loss, dtype)
+        _close(got.y, want.y, dtype)
+        for dout in (1.0, 0.5):
+            _close(got.backward(dout), want.backward(dout), dtype)
+        _close(nb.softmax_with_loss_backward(2.0, want.y, t),
+               M.softmax_with_loss_backward(2.0, want.y, t), dtype)
+    assert got.t is t
+    assert np.array_equal(x, kept[0]) and np.array_equal(t, kept[1])
+
+
+def test_softmax_and_mse_agree(nb):
+    x, dout, _, _ = _data((8, 11), np.float64, 1000.0, seed=6)
+    got, want = nb.Softmax(), M.Softmax()
+    _close(got.forward(x), want.forward(x), np.float64)
+    _close(got.backward(dout), want.backward(dout), np.float64)
+    t = np.random.default_rng(7).normal(size=x.shape)
+    got, want = nb.MSE(), M.MSE()
+    _close(got.forward(x, t), want.forward(x, t), np.float64)
+    _close(got.backward(), want.backward(), np.float64)
+
+
+def test_book2_api_writes_the_grads_in_place(book2):
+    nbm, npm = book2
+    x, dout, gamma, beta = _data((6, 4), np.float64, 1.0, seed=8)
+    for cls in ("BatchNormalization", "LayerNorm"):
+        got, want = getattr(nbm, cls)(gamma, beta), getattr(npm, cls)(gamma, beta)
+        held = got.grads[0]
+        _close(got.forward(x), want.forward(x), np.float64)
+        _close(got.backward(dout), want.backward(dout), np.float64)
+        assert got.grads[0] is held and got.params[0] is gamma
+        for g, h in zip(got.grads, want.grads):
+            _close(g, h, np.float64)
+
+
+def test_row_values_take_one_sweep_and_column_values_one_sweep_each():
+    """layernorm's mean, variance and xn: one sweep over the rows (three passes per row);
+    batchnorm's: three sweeps (each column statistic needs every row first)."""
+    sweeps = {}
+    for name, dims in (("layernorm", {"N": "rows", "D": "cols"}),
+                       ("batchnorm", {"N": "rows", "D": "cols"})):
+        full = derive_spec(catalogue.get(name)).layer.named()
+        src = kernel_source("_k", [("x", "full"), ("gamma", "col"), ("beta", "col")], ["eps"],
+                            [("out", full["out"]), ("xn", full["xn"])], dims)
+        sweeps[name] = src.count("for i in range(n_rows):")
+        assert "np.empty((" not in src          # no full-size temporary in the kernel
+    assert sweeps == {"layernorm": 1, "batchnorm": 3}
