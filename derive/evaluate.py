@@ -55,9 +55,9 @@ def _structural(e, env):
         module = {"gather": gather, "outputs": outputs, "slices": slices,
                   "windows": windows}[_OWN[op]]
         return module.evaluate_np(e, evaluate, env)
-    a = evaluate(e.args[0], env)
+    a = _value(e.args[0], env)
     if op == "matmul":
-        return np.matmul(a, evaluate(e.args[1], env))
+        return np.matmul(a, _value(e.args[1], env))
     if op == "transpose":
         return np.asarray(a).T
     if op in ("sum", "mean", "max"):
@@ -77,7 +77,15 @@ _RELATIONS = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.great
 
 
 def evaluate(e, env: dict):
-    """``e`` as a float64 NumPy value; names (and dimensions) from ``env``."""
+    """``e`` as a float64 NumPy value; names (and dimensions) from ``env``.
+
+    Quiet: a sample point outside the domain (the square root of a negative sum) gives
+    NaN, which the caller sees and skips, not a RuntimeWarning on the user's terminal."""
+    with np.errstate(all="ignore"):
+        return _value(e, env)
+
+
+def _value(e, env: dict):
     if isinstance(e, (int, float)):
         return float(e)
     if e is sp.true or e is sp.false:
@@ -93,36 +101,36 @@ def evaluate(e, env: dict):
         return _structural(e, env)
     args = e.args
     if e.is_Add:
-        return sum(evaluate(a, env) for a in args)
+        return sum(_value(a, env) for a in args)
     if e.is_Mul:
-        return math.prod((evaluate(a, env) for a in args), start=1.0)
+        return math.prod((_value(a, env) for a in args), start=1.0)
     if e.is_Pow:
-        base, ex = evaluate(args[0], env), evaluate(args[1], env)
+        base, ex = _value(args[0], env), _value(args[1], env)
         return np.power(np.asarray(base, dtype=np.float64), ex)
     if isinstance(e, sp.Piecewise):
-        conds = [np.asarray(evaluate(c, env), dtype=bool) for _, c in args]
-        vals = [evaluate(v, env) for v, _ in args]
+        conds = [np.asarray(_value(c, env), dtype=bool) for _, c in args]
+        vals = [_value(v, env) for v, _ in args]
         shape = np.broadcast_shapes(*(np.shape(v) for v in vals + conds))
         return np.select([np.broadcast_to(c, shape) for c in conds],
                          [np.broadcast_to(v, shape) for v in vals])
     if isinstance(e, sp.core.relational.Relational):
-        return _RELATIONS[e.rel_op](evaluate(e.lhs, env), evaluate(e.rhs, env))
+        return _RELATIONS[e.rel_op](_value(e.lhs, env), _value(e.rhs, env))
     if isinstance(e, sp.And):
-        return np.logical_and.reduce([evaluate(a, env) for a in args])
+        return np.logical_and.reduce([_value(a, env) for a in args])
     if isinstance(e, sp.Or):
-        return np.logical_or.reduce([evaluate(a, env) for a in args])
+        return np.logical_or.reduce([_value(a, env) for a in args])
     if isinstance(e, sp.Not):
-        return np.logical_not(evaluate(args[0], env))
+        return np.logical_not(_value(args[0], env))
     if isinstance(e, sp.Max):
-        return np.maximum.reduce([np.asarray(evaluate(a, env), float) for a in args])
+        return np.maximum.reduce([np.asarray(_value(a, env), float) for a in args])
     if isinstance(e, sp.Min):
-        return np.minimum.reduce([np.asarray(evaluate(a, env), float) for a in args])
+        return np.minimum.reduce([np.asarray(_value(a, env), float) for a in args])
     if type(e) in UNARY:
         rule = RULES[UNARY[type(e)]]
         fn = _erf if rule.name == "erf" else getattr(np, rule.numpy)
-        return fn(evaluate(args[0], env))
+        return fn(_value(args[0], env))
     if isinstance(e, sp.atanh):
-        return np.arctanh(evaluate(args[0], env))
+        return np.arctanh(_value(args[0], env))
     raise DeriveError(f"no NumPy evaluation for {type(e).__name__}")
 
 

@@ -161,6 +161,16 @@ def test_cli_expr_with_shapes_exports_the_contract(tmp_path):
     assert dx.shape == x.shape and layer.dg.shape == (3,)
 
 
+def test_a_sample_point_outside_the_domain_is_no_warning_on_the_terminal(tmp_path, recwarn):
+    """The tensor cross-checks meet sqrt of a negative sum at some random points: NaN,
+    skipped, and no RuntimeWarning reaches the user."""
+    assert main(["export", "--expr", "ms = np.mean(x**2, axis=1, keepdims=True); "
+                 "out = x * g / np.sqrt(ms + eps)", "--shape", "x=N,D", "--shape", "g=D",
+                 "--weight", "g", "--const", "eps=1e-6", "--name", "rms_norm",
+                 "-o", str(tmp_path / "rms.py")]) == 0
+    assert [str(w.message) for w in recwarn if issubclass(w.category, RuntimeWarning)] == []
+
+
 @pytest.mark.parametrize("name", LAYERS)
 def test_json_result_and_cache_are_the_parsers_own_syntax(derived, name):
     """`result` goes back into `check --backward` and is proven; `cache` names exactly what
