@@ -39,6 +39,7 @@ from derive.rules import SPELLINGS, Rule, Sugar, u0, u1, u2
 
 _CONDITION = (Relational, BooleanFunction, BooleanAtom)   # not Boolean: a Symbol is one too
 from derive.parse_ops import _BINOPS, _COMPARISONS, _REFUSED_OPS, _UNARYOPS
+from derive.parse_tensor import subscript
 from derive.tensor import Transposed, shape_of
 
 __all__ = ["Formula", "parse_formula", "parse", "FUNCTIONS", "CONSTANTS"]
@@ -251,62 +252,10 @@ class _Parser:
         raise self.error(f"unknown name '{spelled}'" + _suggest(spelled, CONSTANTS), node,
                          name=spelled)
 
-    def slices(self, node: ast.Subscript):
-        """``A[:, H:2*H]``: a slice along each axis written with bounds (no step); an axis
-        written ``:`` is kept whole."""
-        from .errors import ShapeError
-        from .slices import Slice
-        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-        value = self.value(node.value)
-        shape = shape_of(value)
-        if len(items) > len(shape):
-            raise self.error(f"{len(items)} indices for a value of shape "
-                             f"({', '.join(map(str, shape))})", node.slice)
-        for axis, item in enumerate(items):
-            if not isinstance(item, ast.Slice):
-                raise self.error("index each axis with a slice such as 0:H or : (an integer "
-                                 "index or an array of indices is not supported here)", item)
-            if item.step is not None:
-                raise self.error("a slice with a step is not supported", item.step)
-            start = self.value(item.lower) if item.lower is not None else sympy.Integer(0)
-            stop = self.value(item.upper) if item.upper is not None else shape[axis]
-            for bound, where in ((start, item.lower), (stop, item.upper)):
-                if shape_of(bound) or not (bound.is_integer or bound.is_Integer):
-                    raise self.error("slice bounds are integers or dimensions (H, 2*H)",
-                                     where or item)
-            try:
-                value = Slice(value, sympy.Integer(axis), start, stop)
-            except ShapeError as exc:
-                raise self.error(str(exc), item) from None
-        return value
-
-    def gather(self, node: ast.Subscript):
-        from .gather import Gather
-        if isinstance(node.slice, (ast.Slice, ast.Tuple)):
-            return self.slices(node)
-        if not isinstance(node.slice, ast.Name):
-            raise self.error(_REFUSED_OPS[ast.Subscript], node)
-        rows = self.value(node.slice)
-        if not (isinstance(rows, sympy.Symbol) and rows.is_integer and shape_of(rows)):
-            raise self.error(f"{node.slice.id} is not an index array: declare it as "
-                             f"{node.slice.id}: index(\"N\") to write W[{node.slice.id}]", node.slice)
-        W = self.value(node.value)
-        if not shape_of(W):
-            raise self.error("only an array can be indexed by rows", node.value)
-        return Gather(W, rows)
-
     def subscript(self, node: ast.Subscript):
-        """``x.shape[i]`` (a dimension of a declared array), or ``W[idx]`` with ``idx`` an
-        index array (role ``index``): the rows of W it picks."""
-        target = node.value
-        if not (isinstance(target, ast.Attribute) and target.attr == "shape"):
-            return self.gather(node)
-        shape = shape_of(self.value(target.value))
-        axis = self.literal(node.slice, "the axis of x.shape[...]")
-        if not isinstance(axis, int) or not -len(shape) <= axis < len(shape):
-            raise self.error(f"x.shape[{axis}]: the value has shape "
-                             f"({', '.join(map(str, shape))}); no axis {axis}", node.slice)
-        return shape[axis]
+        """``x.shape[i]``, ``W[idx]`` (rows by an index array) or ``A[:, H:2*H]``: see
+        :func:`derive.parse_tensor.subscript`."""
+        return subscript(self, node)
 
     # -- calls ------------------------------------------------------------------
     def call(self, node: ast.Call):

@@ -23,6 +23,7 @@ import ast
 
 import sympy as sp
 
+from .parse_ops import _REFUSED_OPS
 from .tensor import (AxisMax, AxisMean, AxisSum, BroadcastTo, ExpandDims, Reshape,
                      Transposed, show_shape, shape_of)
 
@@ -184,3 +185,63 @@ def _concatenate(p, args, keywords, node, spelled):
         return Concat(sp.Integer(axis), *parts)
     except ShapeError as exc:
         raise p.error(f"{spelled}: {exc}", node) from None
+
+
+# ---- subscripts -------------------------------------------------------------------------
+
+def _slices(p, node: ast.Subscript):
+    """``A[:, H:2*H]``: a slice along each axis written with bounds (no step); an axis
+    written ``:`` is kept whole."""
+    from .errors import ShapeError
+    from .slices import Slice
+    items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+    value = p.value(node.value)
+    shape = shape_of(value)
+    if len(items) > len(shape):
+        raise p.error(f"{len(items)} indices for a value of shape "
+                         f"({', '.join(map(str, shape))})", node.slice)
+    for axis, item in enumerate(items):
+        if not isinstance(item, ast.Slice):
+            raise p.error("index each axis with a slice such as 0:H or : (an integer "
+                             "index or an array of indices is not supported here)", item)
+        if item.step is not None:
+            raise p.error("a slice with a step is not supported", item.step)
+        start = p.value(item.lower) if item.lower is not None else sp.Integer(0)
+        stop = p.value(item.upper) if item.upper is not None else shape[axis]
+        for bound, where in ((start, item.lower), (stop, item.upper)):
+            if shape_of(bound) or not (bound.is_integer or bound.is_Integer):
+                raise p.error("slice bounds are integers or dimensions (H, 2*H)",
+                                 where or item)
+        try:
+            value = Slice(value, sp.Integer(axis), start, stop)
+        except ShapeError as exc:
+            raise p.error(str(exc), item) from None
+    return value
+
+def _gather(p, node: ast.Subscript):
+    from .gather import Gather
+    if isinstance(node.slice, (ast.Slice, ast.Tuple)):
+        return _slices(p, node)
+    if not isinstance(node.slice, ast.Name):
+        raise p.error(_REFUSED_OPS[ast.Subscript], node)
+    rows = p.value(node.slice)
+    if not (isinstance(rows, sp.Symbol) and rows.is_integer and shape_of(rows)):
+        raise p.error(f"{node.slice.id} is not an index array: declare it as "
+                         f"{node.slice.id}: index(\"N\") to write W[{node.slice.id}]", node.slice)
+    W = p.value(node.value)
+    if not shape_of(W):
+        raise p.error("only an array can be indexed by rows", node.value)
+    return Gather(W, rows)
+
+def subscript(p, node: ast.Subscript):
+    """``x.shape[i]`` (a dimension of a declared array), or ``W[idx]`` with ``idx`` an
+    index array (role ``index``): the rows of W it picks."""
+    target = node.value
+    if not (isinstance(target, ast.Attribute) and target.attr == "shape"):
+        return _gather(p, node)
+    shape = shape_of(p.value(target.value))
+    axis = p.literal(node.slice, "the axis of x.shape[...]")
+    if not isinstance(axis, int) or not -len(shape) <= axis < len(shape):
+        raise p.error(f"x.shape[{axis}]: the value has shape "
+                         f"({', '.join(map(str, shape))}); no axis {axis}", node.slice)
+    return shape[axis]
