@@ -86,6 +86,9 @@ BENCHMARKS = {b.name: b for b in [
     Benchmark("numpy_bench", (_script("numpy_bench"),),
               (_script("numpy_bench", "--layers", "sigmoid,gelu", "--sizes", "1e3,1e5",
                        "--repeat", "5", "--no-matrix"),), tail=8),
+    Benchmark("numba_tensor_bench", (_script("numba_tensor_bench"),),
+              (_script("numba_tensor_bench", "--layers", "layernorm", "--repeat", "3"),),
+              tail=6),
 ]}
 
 
