@@ -376,6 +376,48 @@ def _k_erf(x):
     return y if x == x else x
 
 
+@njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
+def _k_erf_z(x, e):
+    """erf(x) given e = exp(-x**2)"""
+    ax = abs(x)
+    z = ax*ax if ax < 1.0 else 1.0
+    u = 2.0*z - 1.0
+    near_p1 = u*u
+    near_1_0 = (0.9654687386698673 + u*-0.1405360890227171) + near_p1*(0.019852496688984218 + u*-0.0022854855611440855)
+    near_1_1 = (0.00021751715603563488 + u*-1.75371694412802e-05) + near_p1*(1.2233827638093572e-06 + u*-7.51156925108609e-08)
+    near_1_2 = (4.115751500265885e-09 + u*-2.035231956483527e-10) + near_p1*(9.21125018742823e-12 + u*-3.80659122412214e-13)
+    near_p2 = near_p1*near_p1
+    near_2_0 = (near_1_0) + near_p2*(near_1_1)
+    near_2_1 = near_1_2
+    near_p3 = near_p2*near_p2
+    near_3_0 = (near_2_0) + near_p3*(near_2_1)
+    near = near_3_0
+    near = ax*near
+    a = 1.0 if ax < 1.0 else (6.0 if ax > 6.0 else ax)
+    y = (a - 3.0)/(a + 3.0)
+    v = (2.0*y - -0.16666666666666669)*1.2000000000000002
+    g_p1 = v*v
+    g_1_0 = (0.20798329133342885 + v*-0.15436117429436919) + g_p1*(0.0496984454033948 + v*-0.012713147695691995)
+    g_1_1 = (0.0024793146970724187 + v*-0.00033160296057845436) + g_p1*(1.956358330834969e-05 + v*2.4255574811020284e-06)
+    g_1_2 = (-5.541277438329464e-07 + v*-4.526722197970927e-09) + g_p1*(1.1340261055840323e-08 + v*-2.6378817019432074e-10)
+    g_1_3 = (-2.5809703293704675e-10 + v*6.030100178315267e-12) + g_p1*(6.716060821011204e-12 + v*4.468786282795809e-15)
+    g_1_4 = -1.6799777159311457e-13
+    g_p2 = g_p1*g_p1
+    g_2_0 = (g_1_0) + g_p2*(g_1_1)
+    g_2_1 = (g_1_2) + g_p2*(g_1_3)
+    g_2_2 = g_1_4
+    g_p3 = g_p2*g_p2
+    g_3_0 = (g_2_0) + g_p3*(g_2_1)
+    g_3_1 = g_2_2
+    g_p4 = g_p3*g_p3
+    g_4_0 = (g_3_0) + g_p4*(g_3_1)
+    g = g_4_0
+    far = 1.0 - e*g
+    y = near if ax <= 1.0 else (far if ax < 6.0 else 1.0)
+    y = math.copysign(y, x)
+    return y if x == x else x
+
+
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _mul_backward_loop(dout_, x_, y_, dx_, dy_):
     for i in range(dout_.shape[0]):
@@ -1468,7 +1510,8 @@ def _gelu_backward_loop(dout_, x_, g_):
         dout = np.float64(dout_[i])
         x = np.float64(x_[i])
         t0 = 1.4142135623730951*x
-        g_[i] = (0.5)*dout*(t0*_k_exp(-0.5*(x*x))/1.772453850905516 + _k_erf((0.5)*t0) + 1.0)
+        t1 = _k_exp(-0.5*(x*x))
+        g_[i] = (0.5)*dout*(t0*t1/1.772453850905516 + _k_erf_z((0.5)*t0, t1) + 1.0)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
@@ -1477,7 +1520,8 @@ def _gelu_backward_loop_p(dout_, x_, g_):
         dout = np.float64(dout_[i])
         x = np.float64(x_[i])
         t0 = 1.4142135623730951*x
-        g_[i] = (0.5)*dout*(t0*_k_exp(-0.5*(x*x))/1.772453850905516 + _k_erf((0.5)*t0) + 1.0)
+        t1 = _k_exp(-0.5*(x*x))
+        g_[i] = (0.5)*dout*(t0*t1/1.772453850905516 + _k_erf_z((0.5)*t0, t1) + 1.0)
 
 
 def gelu_backward(dout, x):
@@ -1502,9 +1546,10 @@ def _gelu_forward_loop(x_, out_, local_):
         x = np.float64(x_[i])
         t0 = (0.5)*x
         t1 = 1.4142135623730951*t0
-        t2 = _k_erf(t1)
-        out_[i] = t0*(t2 + 1.0)
-        local_[i] = t1*_k_exp(-0.5*(x*x))/1.772453850905516 + (0.5)*t2 + 0.5
+        t2 = _k_exp(-0.5*(x*x))
+        t3 = _k_erf_z(t1, t2)
+        out_[i] = t0*(t3 + 1.0)
+        local_[i] = t1*t2/1.772453850905516 + (0.5)*t3 + 0.5
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
@@ -1513,9 +1558,10 @@ def _gelu_forward_loop_p(x_, out_, local_):
         x = np.float64(x_[i])
         t0 = (0.5)*x
         t1 = 1.4142135623730951*t0
-        t2 = _k_erf(t1)
-        out_[i] = t0*(t2 + 1.0)
-        local_[i] = t1*_k_exp(-0.5*(x*x))/1.772453850905516 + (0.5)*t2 + 0.5
+        t2 = _k_exp(-0.5*(x*x))
+        t3 = _k_erf_z(t1, t2)
+        out_[i] = t0*(t3 + 1.0)
+        local_[i] = t1*t2/1.772453850905516 + (0.5)*t3 + 0.5
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})

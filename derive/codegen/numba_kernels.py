@@ -25,7 +25,8 @@ division by zero gives inf, not an exception, so no branch is left in the loop):
   Every polynomial is a Chebyshev interpolant (:func:`chebyshev`, in its variable:
   :func:`monomial`, :func:`powers`) computed with mpmath at 40 digits, with fewer terms
   than Taylor's series for the same accuracy (12 for exp's, not 13; 11 for log1p's, not
-  18); ``exp(-x²)`` from the exactly split square.
+  18); ``exp(-x²)`` from the exactly split square, or given (``_k_erf_z``: a loop that
+  has ``exp(-x²)`` already computes it once).
 
 >>> src = kernel_source()
 >>> "def _k_exp(x):" in src and "def _k_erf(x):" in src and "import math" not in src
@@ -44,7 +45,7 @@ __all__ = ["KERNELS", "chebyshev", "kernel_source", "monomial", "powers"]
 KERNELS = tuple("_k" + n for n in ("_exp", "_expm1", "_log", "_log1p", "_tanh", "_erf",
                                    "_sigmoid", "_softplus", "_logaddexp", "_sign", "_where",
                                    "_max", "_min", "_log1p_unit", "_tanh_softplus",
-                                   "_sigmoid_z", "_softplus_z", "_tanh_softplus_z"))
+                                   "_sigmoid_z", "_softplus_z", "_tanh_softplus_z", "_erf_z"))
 
 _LN2_HI = 6.93147180369123816490e-01   # ln 2 with its last 32 bits zero: k*_LN2_HI is exact
 _LN2_LO = 1.9082149292705877e-10      # ln 2 - _LN2_HI to 53 bits (tests: by mpmath)
@@ -319,4 +320,10 @@ def kernel_source() -> str:
            "    y = math.copysign(y, x)",
            "    return y if x == x else x"]
     parts.append(_kernel("_erf", "x", "the error function", erf))
+    # the same given e = exp(-x**2) from the loop (gelu's local factor has it): no exp of
+    # its own; e's relative error x**2*eps (x*x rounded) is at most 1e-15*erfc(x) in erf
+    split = erf.index("    ah = _from_bits(_to_bits(a) & -134217728)")
+    far = erf.index("    far = 1.0 - (_k_exp(-hi)*(1.0 - lo))*g")
+    parts.append(_kernel("_erf_z", "x, e", "erf(x) given e = exp(-x**2)",
+                         erf[:split] + ["    far = 1.0 - e*g"] + erf[far + 1:]))
     return "\n\n".join(parts)

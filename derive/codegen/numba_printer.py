@@ -41,7 +41,13 @@ class TanhSoftplusZ(sp.Function):
     nargs = 2
 
 
-_CALLS = {"SigmoidZ": "_k_sigmoid_z", "SoftplusZ": "_k_softplus_z",
+class ErfZ(sp.Function):
+    """erf(u) given z = exp(-u**2) (when the loop computes that exp anyway: gelu's local
+    factor)."""
+    nargs = 2
+
+
+_CALLS = {"ErfZ": "_k_erf_z", "SigmoidZ": "_k_sigmoid_z", "SoftplusZ": "_k_softplus_z",
           "TanhSoftplusZ": "_k_tanh_softplus_z", "exp": "_k_exp", "expm1": "_k_expm1", "log": "_k_log", "log1p": "_k_log1p",
           "tanh": "_k_tanh", "erf": "_k_erf", "sigmoid": "_k_sigmoid",
           "softplus": "_k_softplus", "logaddexp": "_k_logaddexp", "sign": "_k_sign"}
@@ -183,7 +189,8 @@ def share_exp(exprs) -> list:
     ``z = exp(-|U|)`` as an argument, ``U`` one sign of ``u`` chosen the same way for ``u``
     and ``-u``, so that ``sympy.cse`` computes each such exp once (log_cosh's
     ``softplus(2t - 2x)`` and ``sigmoid(2x - 2t)``; mish's ``tanh(softplus(x))`` and
-    ``sigmoid(x)``). tanh(softplus(u)) is ``((1 + e**u)**2 - 1)/((1 + e**u)**2 + 1)``, a
+    ``sigmoid(x)``); ``erf(u)`` given ``exp(-u**2)`` when that exp is there anyway (gelu's
+    ``erf(x/sqrt 2)`` and ``exp(-x**2/2)``). tanh(softplus(u)) is ``((1 + e**u)**2 - 1)/((1 + e**u)**2 + 1)``, a
     rational function of z (the kernel ``_k_tanh_softplus_z``).
 
     >>> x, t = sp.symbols("x t", real=True)
@@ -197,8 +204,11 @@ def share_exp(exprs) -> list:
 
     def is_(name):
         return lambda e: type(e).__name__ == name
+    exps = {a for e in exprs for a in sp.preorder_traversal(e) if isinstance(a, sp.exp)}
     out = []
     for e in exprs:
+        e = e.replace(lambda a: isinstance(a, sp.erf) and sp.exp(-sp.expand(a.args[0] ** 2))
+                      in exps, lambda a: ErfZ(a.args[0], sp.exp(-sp.expand(a.args[0] ** 2))))
         e = e.replace(lambda a: isinstance(a, sp.tanh) and is_("softplus")(a.args[0]),
                       lambda a: TanhSoftplusZ(a.args[0].args[0], z(a.args[0].args[0])))
         e = e.replace(is_("softplus"), lambda a: SoftplusZ(a.args[0], z(a.args[0])))
