@@ -1511,7 +1511,7 @@ def _gelu_backward_loop(dout_, x_, g_):
         x = np.float64(x_[i])
         t0 = 1.4142135623730951*x
         t1 = _k_exp(-0.5*(x*x))
-        g_[i] = (0.5)*dout*(t0*t1/1.772453850905516 + _k_erf_z((0.5)*t0, t1) + 1.0)
+        g_[i] = (0.5)*dout*(0.5641895835477563*(t0*t1) + _k_erf_z((0.5)*t0, t1) + 1.0)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
@@ -1521,7 +1521,7 @@ def _gelu_backward_loop_p(dout_, x_, g_):
         x = np.float64(x_[i])
         t0 = 1.4142135623730951*x
         t1 = _k_exp(-0.5*(x*x))
-        g_[i] = (0.5)*dout*(t0*t1/1.772453850905516 + _k_erf_z((0.5)*t0, t1) + 1.0)
+        g_[i] = (0.5)*dout*(0.5641895835477563*(t0*t1) + _k_erf_z((0.5)*t0, t1) + 1.0)
 
 
 def gelu_backward(dout, x):
@@ -1549,7 +1549,7 @@ def _gelu_forward_loop(x_, out_, local_):
         t2 = _k_exp(-0.5*(x*x))
         t3 = _k_erf_z(t1, t2)
         out_[i] = t0*(t3 + 1.0)
-        local_[i] = t1*t2/1.772453850905516 + (0.5)*t3 + 0.5
+        local_[i] = 0.5641895835477563*(t1*t2) + (0.5)*t3 + 0.5
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
@@ -1561,7 +1561,7 @@ def _gelu_forward_loop_p(x_, out_, local_):
         t2 = _k_exp(-0.5*(x*x))
         t3 = _k_erf_z(t1, t2)
         out_[i] = t0*(t3 + 1.0)
-        local_[i] = t1*t2/1.772453850905516 + (0.5)*t3 + 0.5
+        local_[i] = 0.5641895835477563*(t1*t2) + (0.5)*t3 + 0.5
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})

@@ -352,6 +352,7 @@ def test_gelu_loops_compute_one_exp_for_erf_and_the_local_factor():
     for loop in (NB._gelu_forward_loop, NB._gelu_backward_loop):
         src = inspect.getsource(loop.py_func)
         assert src.count("_k_exp(") == 1 and "_k_erf_z(" in src and "_k_erf(" not in src
+        assert "/1.77" not in src and "0.5641895835477563*" in src      # 1/sqrt(pi): a multiply
 
 
 def test_chebyshev_series_are_shorter_than_taylor():

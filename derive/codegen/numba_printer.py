@@ -75,6 +75,17 @@ class ScalarPrinter(PythonCodePrinter):
     _print_exp = _print_expm1 = _print_log = _print_log1p = _print_tanh = _print_erf = \
         _print_sigmoid = _print_softplus = _print_logaddexp = _print_sign = _print_Function
 
+    def _print_Mul(self, e):
+        # a constant divisor (gelu's 1/sqrt(pi)) folded into one float factor: a multiply
+        # per element, not a division (1/sqrt(pi) rounded once, as sqrt(pi) was)
+        numbers = [a for a in e.args if a.is_number and not a.free_symbols]
+        if not any(a.is_Pow and a.exp.is_negative for a in numbers) or len(numbers) == len(e.args):
+            return super()._print_Mul(e)
+        c = float(sp.Mul(*numbers))
+        rest = self.parenthesize(sp.Mul(*(a for a in e.args if a not in numbers)),
+                                 precedence(e), strict=False)
+        return f"({c!r})*{rest}" if c < 0 else f"{c!r}*{rest}"
+
     def _print_Abs(self, e):
         return f"abs({self._print(e.args[0])})"
 
