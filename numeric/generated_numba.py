@@ -67,7 +67,7 @@ def _empty(n, dtype):
     if nbytes < POOL_MIN_BYTES:
         return np.empty(n, dtype)
     with _POOL_LOCK:
-        for i in range(len(_POOL)):
+        for i in range(len(_POOL) - 1, -1, -1):     # the most recently used first: warm
             buf = _POOL[i]
             # held by _POOL, buf and getrefcount's argument only: nobody else has it
             if buf.nbytes == nbytes and sys.getrefcount(buf) == 3:
@@ -160,13 +160,12 @@ def _k_exp(x):
     s1 = _from_bits((k1 + 1023) << 52)
     s2 = _from_bits((k - k1 + 1023) << 52)
     q_p1 = r*r
-    q_1_0 = (1.0 + r*0.5) + q_p1*(0.16666666666666666 + r*0.041666666666666664)
-    q_1_1 = (0.008333333333333333 + r*0.001388888888888889) + q_p1*(0.0001984126984126984 + r*2.48015873015873e-05)
-    q_1_2 = (2.7557319223985893e-06 + r*2.755731922398589e-07) + q_p1*(2.505210838544172e-08 + r*2.08767569878681e-09)
-    q_1_3 = 1.6059043836821613e-10
+    q_1_0 = (1.0 + r*0.5000000000000007) + q_p1*(0.1666666666666667 + r*0.04166666666656548)
+    q_1_1 = (0.008333333333325551 + r*0.001388888893514123) + q_p1*(0.00019841269876840357 + r*2.4801501014878055e-05)
+    q_1_2 = (2.755725286336732e-06 + r*2.762773069846965e-07) + q_p1*(2.5106262550879078e-08)
     q_p2 = q_p1*q_p1
     q_2_0 = (q_1_0) + q_p2*(q_1_1)
-    q_2_1 = (q_1_2) + q_p2*(q_1_3)
+    q_2_1 = q_1_2
     q_p3 = q_p2*q_p2
     q_3_0 = (q_2_0) + q_p3*(q_2_1)
     q = q_3_0
@@ -187,13 +186,12 @@ def _k_expm1(x):
     s1 = _from_bits((k1 + 1023) << 52)
     s2 = _from_bits((k - k1 + 1023) << 52)
     q_p1 = r*r
-    q_1_0 = (1.0 + r*0.5) + q_p1*(0.16666666666666666 + r*0.041666666666666664)
-    q_1_1 = (0.008333333333333333 + r*0.001388888888888889) + q_p1*(0.0001984126984126984 + r*2.48015873015873e-05)
-    q_1_2 = (2.7557319223985893e-06 + r*2.755731922398589e-07) + q_p1*(2.505210838544172e-08 + r*2.08767569878681e-09)
-    q_1_3 = 1.6059043836821613e-10
+    q_1_0 = (1.0 + r*0.5000000000000007) + q_p1*(0.1666666666666667 + r*0.04166666666656548)
+    q_1_1 = (0.008333333333325551 + r*0.001388888893514123) + q_p1*(0.00019841269876840357 + r*2.4801501014878055e-05)
+    q_1_2 = (2.755725286336732e-06 + r*2.762773069846965e-07) + q_p1*(2.5106262550879078e-08)
     q_p2 = q_p1*q_p1
     q_2_0 = (q_1_0) + q_p2*(q_1_1)
-    q_2_1 = (q_1_2) + q_p2*(q_1_3)
+    q_2_1 = q_1_2
     q_p3 = q_p2*q_p2
     q_3_0 = (q_2_0) + q_p3*(q_2_1)
     q = q_3_0
@@ -219,15 +217,11 @@ def _k_log(x):
     s = f/(2.0 + f)
     z = s*s
     R_p1 = z*z
-    R_1_0 = (0.3333333333333333 + z*0.2) + R_p1*(0.14285714285714285 + z*0.1111111111111111)
-    R_1_1 = (0.09090909090909091 + z*0.07692307692307693) + R_p1*(0.06666666666666667 + z*0.058823529411764705)
-    R_1_2 = (0.05263157894736842 + z*0.047619047619047616) + R_p1*(0.043478260869565216 + z*0.04)
+    R_1_0 = (0.3333333333333333 + z*0.200000000000005) + R_p1*(0.14285714285363485 + z*0.11111111204461152)
+    R_1_1 = (0.09090896909436452 + z*0.07693168910505065) + R_p1*(0.06633085197403697 + z*0.06556793873734425)
     R_p2 = R_p1*R_p1
     R_2_0 = (R_1_0) + R_p2*(R_1_1)
-    R_2_1 = R_1_2
-    R_p3 = R_p2*R_p2
-    R_3_0 = (R_2_0) + R_p3*(R_2_1)
-    R = R_3_0
+    R = R_2_0
     R = z*R
     y = ef*0.6931471803691238 + (2.0*s + (2.0*s*R + ef*1.9082149292705877e-10))
     y = np.inf if x == np.inf else y
@@ -254,13 +248,12 @@ def _k_tanh(x):
     k = np.int64(kf)
     s = _from_bits((k + 1023) << 52)
     q_p1 = r*r
-    q_1_0 = (1.0 + r*0.5) + q_p1*(0.16666666666666666 + r*0.041666666666666664)
-    q_1_1 = (0.008333333333333333 + r*0.001388888888888889) + q_p1*(0.0001984126984126984 + r*2.48015873015873e-05)
-    q_1_2 = (2.7557319223985893e-06 + r*2.755731922398589e-07) + q_p1*(2.505210838544172e-08 + r*2.08767569878681e-09)
-    q_1_3 = 1.6059043836821613e-10
+    q_1_0 = (1.0 + r*0.5000000000000007) + q_p1*(0.1666666666666667 + r*0.04166666666656548)
+    q_1_1 = (0.008333333333325551 + r*0.001388888893514123) + q_p1*(0.00019841269876840357 + r*2.4801501014878055e-05)
+    q_1_2 = (2.755725286336732e-06 + r*2.762773069846965e-07) + q_p1*(2.5106262550879078e-08)
     q_p2 = q_p1*q_p1
     q_2_0 = (q_1_0) + q_p2*(q_1_1)
-    q_2_1 = (q_1_2) + q_p2*(q_1_3)
+    q_2_1 = q_1_2
     q_p3 = q_p2*q_p2
     q_3_0 = (q_2_0) + q_p3*(q_2_1)
     q = q_3_0
@@ -282,21 +275,15 @@ def _k_log1p_unit(z):
     s = z/(2.0 + z)
     w = s*s
     p_p1 = w*w
-    p_1_0 = (1.0 + w*0.3333333333333333) + p_p1*(0.2 + w*0.14285714285714285)
-    p_1_1 = (0.1111111111111111 + w*0.09090909090909091) + p_p1*(0.07692307692307693 + w*0.06666666666666667)
-    p_1_2 = (0.058823529411764705 + w*0.05263157894736842) + p_p1*(0.047619047619047616 + w*0.043478260869565216)
-    p_1_3 = (0.04 + w*0.037037037037037035) + p_p1*(0.034482758620689655 + w*0.03225806451612903)
-    p_1_4 = 0.030303030303030304 + w*0.02857142857142857
+    p_1_0 = (1.0 + w*0.33333333333333076) + p_p1*(0.20000000000092874 + w*0.14285714272727057)
+    p_1_1 = (0.11111112040373837 + w*0.09090870416252403) + p_p1*(0.07693307021152004 + w*0.06650187016337313)
+    p_1_2 = (0.06055084364034609 + w*0.0416225325593041) + p_p1*(0.08522081781390699)
     p_p2 = p_p1*p_p1
     p_2_0 = (p_1_0) + p_p2*(p_1_1)
-    p_2_1 = (p_1_2) + p_p2*(p_1_3)
-    p_2_2 = p_1_4
+    p_2_1 = p_1_2
     p_p3 = p_p2*p_p2
     p_3_0 = (p_2_0) + p_p3*(p_2_1)
-    p_3_1 = p_2_2
-    p_p4 = p_p3*p_p3
-    p_4_0 = (p_3_0) + p_p4*(p_3_1)
-    p = p_4_0
+    p = p_3_0
     return 2.0*s*p
 
 
@@ -350,51 +337,82 @@ def _k_erf(x):
     z = ax*ax if ax < 1.0 else 1.0
     u = 2.0*z - 1.0
     near_p1 = u*u
-    near_1_0 = (0.9654687386698673 + u*-0.1405360890227171) + near_p1*(0.019852496688983708 + u*-0.0022854855611440673)
-    near_1_1 = (0.0002175171560415978 + u*-1.7537169441491903e-05) + near_p1*(1.2233827383720792e-06 + u*-7.511569160771833e-08)
-    near_1_2 = (4.11580054144166e-09 + u*-2.0352493691214596e-10) + near_p1*(9.16768920690876e-12 + u*-3.791123021807254e-13)
-    near_1_3 = (1.448819924010489e-14 + u*-5.146073259836e-16) + near_p1*(1.7134719857678866e-17 + u*-5.330228513543911e-19)
+    near_1_0 = (0.9654687386698673 + u*-0.1405360890227171) + near_p1*(0.019852496688984218 + u*-0.0022854855611440855)
+    near_1_1 = (0.00021751715603563488 + u*-1.75371694412802e-05) + near_p1*(1.2233827638093572e-06 + u*-7.51156925108609e-08)
+    near_1_2 = (4.115751500265885e-09 + u*-2.035231956483527e-10) + near_p1*(9.21125018742823e-12 + u*-3.80659122412214e-13)
     near_p2 = near_p1*near_p1
     near_2_0 = (near_1_0) + near_p2*(near_1_1)
-    near_2_1 = (near_1_2) + near_p2*(near_1_3)
+    near_2_1 = near_1_2
     near_p3 = near_p2*near_p2
     near_3_0 = (near_2_0) + near_p3*(near_2_1)
     near = near_3_0
     near = ax*near
     a = 1.0 if ax < 1.0 else (6.0 if ax > 6.0 else ax)
-    t = 1.0/a
-    v = (2.0*t - 1.1666666666666667)*1.2
+    y = (a - 3.0)/(a + 3.0)
+    v = (2.0*y - -0.16666666666666669)*1.2000000000000002
     g_p1 = v*v
-    g_1_0 = (0.49666648512593864 + v*-0.071282877925474) + g_p1*(-0.0019368880676843587 + v*0.006219717587552539)
-    g_1_1 = (-0.002669343031671129 + v*0.0006408677497504) + g_p1*(-2.439020817977466e-06 + v*-9.30347058832778e-05)
-    g_1_2 = (5.951632715489243e-05 + v*-2.3855581655833657e-05) + g_p1*(5.899925764069599e-06 + v*2.1345882864843375e-07)
-    g_1_3 = (-1.2890191433454812e-06 + v*9.242672005821239e-07) + g_p1*(-4.4501380237630266e-07 + v*1.539578792988203e-07)
-    g_1_4 = (-2.6921652804849905e-08 + v*-1.2020815074340189e-08) + g_p1*(1.5931177493271793e-08 + v*-1.049819461951638e-08)
-    g_1_5 = (5.047880669759622e-09 + v*-1.851969131376835e-09) + g_p1*(5.522103713506323e-10 + v*8.598190512790762e-12)
-    g_1_6 = (-3.410433818764911e-10 + v*2.47179480270957e-10) + g_p1*(4.1386359808477546e-11 + v*-5.0187983015523856e-11)
-    g_1_7 = (-7.709853447450372e-11 + v*5.029165596218794e-11) + g_p1*(2.171933188569991e-11 + v*-1.8581060280184443e-11)
-    g_1_8 = -7.993684818836184e-13 + v*1.7686152597535922e-12
+    g_1_0 = (0.20798329133342885 + v*-0.15436117429436919) + g_p1*(0.0496984454033948 + v*-0.012713147695691995)
+    g_1_1 = (0.0024793146970724187 + v*-0.00033160296057845436) + g_p1*(1.956358330834969e-05 + v*2.4255574811020284e-06)
+    g_1_2 = (-5.541277438329464e-07 + v*-4.526722197970927e-09) + g_p1*(1.1340261055840323e-08 + v*-2.6378817019432074e-10)
+    g_1_3 = (-2.5809703293704675e-10 + v*6.030100178315267e-12) + g_p1*(6.716060821011204e-12 + v*4.468786282795809e-15)
+    g_1_4 = -1.6799777159311457e-13
     g_p2 = g_p1*g_p1
     g_2_0 = (g_1_0) + g_p2*(g_1_1)
     g_2_1 = (g_1_2) + g_p2*(g_1_3)
-    g_2_2 = (g_1_4) + g_p2*(g_1_5)
-    g_2_3 = (g_1_6) + g_p2*(g_1_7)
-    g_2_4 = g_1_8
+    g_2_2 = g_1_4
     g_p3 = g_p2*g_p2
     g_3_0 = (g_2_0) + g_p3*(g_2_1)
-    g_3_1 = (g_2_2) + g_p3*(g_2_3)
-    g_3_2 = g_2_4
+    g_3_1 = g_2_2
     g_p4 = g_p3*g_p3
     g_4_0 = (g_3_0) + g_p4*(g_3_1)
-    g_4_1 = g_3_2
-    g_p5 = g_p4*g_p4
-    g_5_0 = (g_4_0) + g_p5*(g_4_1)
-    g = g_5_0
+    g = g_4_0
     ah = _from_bits(_to_bits(a) & -134217728)
     al = a - ah
     hi = a*a
     lo = ((ah*ah - hi) + 2.0*ah*al) + al*al
-    far = 1.0 - (_k_exp(-hi)*(1.0 - lo))*(t*g)
+    far = 1.0 - (_k_exp(-hi)*(1.0 - lo))*g
+    y = near if ax <= 1.0 else (far if ax < 6.0 else 1.0)
+    y = math.copysign(y, x)
+    return y if x == x else x
+
+
+@njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
+def _k_erf_z(x, e):
+    """erf(x) given e = exp(-x**2)"""
+    ax = abs(x)
+    z = ax*ax if ax < 1.0 else 1.0
+    u = 2.0*z - 1.0
+    near_p1 = u*u
+    near_1_0 = (0.9654687386698673 + u*-0.1405360890227171) + near_p1*(0.019852496688984218 + u*-0.0022854855611440855)
+    near_1_1 = (0.00021751715603563488 + u*-1.75371694412802e-05) + near_p1*(1.2233827638093572e-06 + u*-7.51156925108609e-08)
+    near_1_2 = (4.115751500265885e-09 + u*-2.035231956483527e-10) + near_p1*(9.21125018742823e-12 + u*-3.80659122412214e-13)
+    near_p2 = near_p1*near_p1
+    near_2_0 = (near_1_0) + near_p2*(near_1_1)
+    near_2_1 = near_1_2
+    near_p3 = near_p2*near_p2
+    near_3_0 = (near_2_0) + near_p3*(near_2_1)
+    near = near_3_0
+    near = ax*near
+    a = 1.0 if ax < 1.0 else (6.0 if ax > 6.0 else ax)
+    y = (a - 3.0)/(a + 3.0)
+    v = (2.0*y - -0.16666666666666669)*1.2000000000000002
+    g_p1 = v*v
+    g_1_0 = (0.20798329133342885 + v*-0.15436117429436919) + g_p1*(0.0496984454033948 + v*-0.012713147695691995)
+    g_1_1 = (0.0024793146970724187 + v*-0.00033160296057845436) + g_p1*(1.956358330834969e-05 + v*2.4255574811020284e-06)
+    g_1_2 = (-5.541277438329464e-07 + v*-4.526722197970927e-09) + g_p1*(1.1340261055840323e-08 + v*-2.6378817019432074e-10)
+    g_1_3 = (-2.5809703293704675e-10 + v*6.030100178315267e-12) + g_p1*(6.716060821011204e-12 + v*4.468786282795809e-15)
+    g_1_4 = -1.6799777159311457e-13
+    g_p2 = g_p1*g_p1
+    g_2_0 = (g_1_0) + g_p2*(g_1_1)
+    g_2_1 = (g_1_2) + g_p2*(g_1_3)
+    g_2_2 = g_1_4
+    g_p3 = g_p2*g_p2
+    g_3_0 = (g_2_0) + g_p3*(g_2_1)
+    g_3_1 = g_2_2
+    g_p4 = g_p3*g_p3
+    g_4_0 = (g_3_0) + g_p4*(g_3_1)
+    g = g_4_0
+    far = 1.0 - e*g
     y = near if ax <= 1.0 else (far if ax < 6.0 else 1.0)
     y = math.copysign(y, x)
     return y if x == x else x
@@ -490,6 +508,8 @@ class MulLayer:
         x_ = _flat(x, shape, work)
         y_ = _flat(y, shape, work)
         n = x_.shape[0]
+        self.x = None
+        self.y = None
         out = _empty(n, work)
         keep_x = _empty(n, work)
         keep_y = _empty(n, work)
@@ -685,6 +705,7 @@ class Relu:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
+        self.mask = None
         out = _empty(n, work)
         mask = _empty(n, np.bool_)
         (_relu_forward_loop_p if PARALLEL else _relu_forward_loop)(x_, out, mask)
@@ -780,6 +801,7 @@ class Sigmoid:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
+        self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_sigmoid_forward_loop_p if PARALLEL else _sigmoid_forward_loop)(x_, out, local)
@@ -875,6 +897,7 @@ class Tanh:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
+        self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_tanh_forward_loop_p if PARALLEL else _tanh_forward_loop)(x_, out, local)
@@ -969,6 +992,7 @@ class Exp:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
+        self.out = None
         out = _empty(n, work)
         keep_out = _empty(n, work)
         (_exp_forward_loop_p if PARALLEL else _exp_forward_loop)(x_, out, keep_out)
@@ -1061,6 +1085,7 @@ class Log:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
+        self.x = None
         out = _empty(n, work)
         keep_x = _empty(n, work)
         (_log_forward_loop_p if PARALLEL else _log_forward_loop)(x_, out, keep_x)
@@ -1156,6 +1181,7 @@ class Softplus:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
+        self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_softplus_forward_loop_p if PARALLEL else _softplus_forward_loop)(x_, out, local)
@@ -1254,6 +1280,7 @@ class LeakyRelu:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
+        self.mask = None
         out = _empty(n, work)
         mask = _empty(n, np.bool_)
         (_leaky_relu_forward_loop_p if PARALLEL else _leaky_relu_forward_loop)(x_, out, mask, self.alpha)
@@ -1358,6 +1385,7 @@ class Elu:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
+        self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_elu_forward_loop_p if PARALLEL else _elu_forward_loop)(x_, out, local, self.alpha)
@@ -1457,6 +1485,7 @@ class Silu:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
+        self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_silu_forward_loop_p if PARALLEL else _silu_forward_loop)(x_, out, local)
@@ -1481,7 +1510,8 @@ def _gelu_backward_loop(dout_, x_, g_):
         dout = np.float64(dout_[i])
         x = np.float64(x_[i])
         t0 = 1.4142135623730951*x
-        g_[i] = (0.5)*dout*(t0*_k_exp(-0.5*(x*x))/1.772453850905516 + _k_erf((0.5)*t0) + 1.0)
+        t1 = _k_exp(-0.5*(x*x))
+        g_[i] = (0.5)*dout*(0.5641895835477563*(t0*t1) + _k_erf_z((0.5)*t0, t1) + 1.0)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
@@ -1490,7 +1520,8 @@ def _gelu_backward_loop_p(dout_, x_, g_):
         dout = np.float64(dout_[i])
         x = np.float64(x_[i])
         t0 = 1.4142135623730951*x
-        g_[i] = (0.5)*dout*(t0*_k_exp(-0.5*(x*x))/1.772453850905516 + _k_erf((0.5)*t0) + 1.0)
+        t1 = _k_exp(-0.5*(x*x))
+        g_[i] = (0.5)*dout*(0.5641895835477563*(t0*t1) + _k_erf_z((0.5)*t0, t1) + 1.0)
 
 
 def gelu_backward(dout, x):
@@ -1515,9 +1546,10 @@ def _gelu_forward_loop(x_, out_, local_):
         x = np.float64(x_[i])
         t0 = (0.5)*x
         t1 = 1.4142135623730951*t0
-        t2 = _k_erf(t1)
-        out_[i] = t0*(t2 + 1.0)
-        local_[i] = t1*_k_exp(-0.5*(x*x))/1.772453850905516 + (0.5)*t2 + 0.5
+        t2 = _k_exp(-0.5*(x*x))
+        t3 = _k_erf_z(t1, t2)
+        out_[i] = t0*(t3 + 1.0)
+        local_[i] = 0.5641895835477563*(t1*t2) + (0.5)*t3 + 0.5
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
@@ -1526,9 +1558,10 @@ def _gelu_forward_loop_p(x_, out_, local_):
         x = np.float64(x_[i])
         t0 = (0.5)*x
         t1 = 1.4142135623730951*t0
-        t2 = _k_erf(t1)
-        out_[i] = t0*(t2 + 1.0)
-        local_[i] = t1*_k_exp(-0.5*(x*x))/1.772453850905516 + (0.5)*t2 + 0.5
+        t2 = _k_exp(-0.5*(x*x))
+        t3 = _k_erf_z(t1, t2)
+        out_[i] = t0*(t3 + 1.0)
+        local_[i] = 0.5641895835477563*(t1*t2) + (0.5)*t3 + 0.5
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -1558,6 +1591,7 @@ class Gelu:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
+        self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_gelu_forward_loop_p if PARALLEL else _gelu_forward_loop)(x_, out, local)
@@ -1669,6 +1703,7 @@ class GeluTanh:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
+        self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_gelu_tanh_forward_loop_p if PARALLEL else _gelu_tanh_forward_loop)(x_, out, local)
@@ -1762,6 +1797,7 @@ class Square:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
+        self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_square_forward_loop_p if PARALLEL else _square_forward_loop)(x_, out, local)
@@ -1857,6 +1893,7 @@ class Relu6:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
+        self.mask = None
         out = _empty(n, work)
         mask = _empty(n, np.bool_)
         (_relu6_forward_loop_p if PARALLEL else _relu6_forward_loop)(x_, out, mask)
@@ -1952,6 +1989,7 @@ class Hardtanh:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
+        self.mask = None
         out = _empty(n, work)
         mask = _empty(n, np.bool_)
         (_hardtanh_forward_loop_p if PARALLEL else _hardtanh_forward_loop)(x_, out, mask)
@@ -2047,6 +2085,7 @@ class Hardsigmoid:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
+        self.mask = None
         out = _empty(n, work)
         mask = _empty(n, np.bool_)
         (_hardsigmoid_forward_loop_p if PARALLEL else _hardsigmoid_forward_loop)(x_, out, mask)
@@ -2156,6 +2195,7 @@ class Hardswish:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
+        self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_hardswish_forward_loop_p if PARALLEL else _hardswish_forward_loop)(x_, out, local)
@@ -2261,6 +2301,7 @@ class Mish:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
+        self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_mish_forward_loop_p if PARALLEL else _mish_forward_loop)(x_, out, local)
@@ -2356,6 +2397,7 @@ class Selu:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
+        self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_selu_forward_loop_p if PARALLEL else _selu_forward_loop)(x_, out, local)
@@ -2454,6 +2496,7 @@ class Celu:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
+        self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_celu_forward_loop_p if PARALLEL else _celu_forward_loop)(x_, out, local, self.alpha)
@@ -2549,6 +2592,7 @@ class Softsign:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
+        self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_softsign_forward_loop_p if PARALLEL else _softsign_forward_loop)(x_, out, local)
@@ -2646,6 +2690,7 @@ class LogSigmoid:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
+        self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_logsigmoid_forward_loop_p if PARALLEL else _logsigmoid_forward_loop)(x_, out, local)
@@ -2741,6 +2786,7 @@ class Tanhshrink:
         work = _work(dtype)
         x_ = _flat(x, shape, work)
         n = x_.shape[0]
+        self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_tanhshrink_forward_loop_p if PARALLEL else _tanhshrink_forward_loop)(x_, out, local)
@@ -2859,6 +2905,8 @@ class Bce:
         x_ = _flat(x, shape, work)
         t_ = _flat(t, shape, work)
         n = x_.shape[0]
+        self.local = None
+        self.local1 = None
         out = _empty(n, work)
         local = _empty(n, work)
         local1 = _empty(n, work)
@@ -2978,6 +3026,8 @@ class BceWithLogits:
         x_ = _flat(x, shape, work)
         t_ = _flat(t, shape, work)
         n = x_.shape[0]
+        self.local = None
+        self.local1 = None
         out = _empty(n, work)
         local = _empty(n, work)
         local1 = _empty(n, work)
@@ -3107,6 +3157,7 @@ class Huber:
         x_ = _flat(x, shape, work)
         t_ = _flat(t, shape, work)
         n = x_.shape[0]
+        self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_huber_forward_loop_p if PARALLEL else _huber_forward_loop)(x_, t_, out, local, self.delta)
@@ -3236,6 +3287,7 @@ class SmoothL1:
         x_ = _flat(x, shape, work)
         t_ = _flat(t, shape, work)
         n = x_.shape[0]
+        self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_smooth_l1_forward_loop_p if PARALLEL else _smooth_l1_forward_loop)(x_, t_, out, local, self.beta)
@@ -3350,6 +3402,7 @@ class L1:
         x_ = _flat(x, shape, work)
         t_ = _flat(t, shape, work)
         n = x_.shape[0]
+        self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_l1_forward_loop_p if PARALLEL else _l1_forward_loop)(x_, t_, out, local)
@@ -3464,6 +3517,7 @@ class LogCosh:
         x_ = _flat(x, shape, work)
         t_ = _flat(t, shape, work)
         n = x_.shape[0]
+        self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_log_cosh_forward_loop_p if PARALLEL else _log_cosh_forward_loop)(x_, t_, out, local)
@@ -3583,6 +3637,8 @@ class Hinge:
         x_ = _flat(x, shape, work)
         t_ = _flat(t, shape, work)
         n = x_.shape[0]
+        self.local = None
+        self.local1 = None
         out = _empty(n, work)
         local = _empty(n, work)
         local1 = _empty(n, work)

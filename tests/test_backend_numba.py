@@ -309,3 +309,71 @@ def test_committed_numba_module_is_fresh(tmp_path):
     committed = Path(NB.__file__).read_bytes()
     assert target.read_bytes() == committed, "numeric/generated_numba.py is stale: run derive " \
         "export --all --elementwise --backend numba -o numeric/generated_numba.py --force"
+
+
+# ---- fewer operations per element (issue 13): Chebyshev kernels, shared exp, fewer buffers
+
+def _worst_against_mpmath(f, ref, grid):
+    import mpmath
+    with mpmath.workdps(30):
+        worst = 0.0
+        for v in grid:
+            want = ref(mpmath.mpf(float(v)))
+            if want and abs(want) > 1e-300:
+                worst = max(worst, float(abs((mpmath.mpf(f(float(v))) - want) / want)))
+    return worst
+
+
+_DENSE = [("_k_exp", "exp", np.linspace(-700.0, 700.0, 3001)),
+          ("_k_expm1", "expm1", np.linspace(-3.0, 3.0, 3001)),
+          ("_k_log", "log", np.concatenate([np.linspace(0.5, 2.0, 2001), np.geomspace(1e-300, 1e300, 601)])),
+          ("_k_log1p_unit", "log1p", np.linspace(0.0, 1.0, 2001)),
+          ("_k_erf", "erf", np.concatenate([np.linspace(-6.5, 6.5, 4001), np.geomspace(1e-300, 1.0, 301)]))]
+
+
+@pytest.mark.parametrize("kernel,ref,grid", _DENSE, ids=[k for k, _, _ in _DENSE])
+def test_chebyshev_kernels_against_mpmath_on_dense_grids(kernel, ref, grid):
+    import mpmath
+    assert _worst_against_mpmath(getattr(NB, kernel), getattr(mpmath, ref), grid) <= 1e-15
+
+
+def test_erf_given_its_exp_is_erf():
+    import mpmath
+    grid = np.concatenate([np.linspace(-6.5, 6.5, 4001), np.geomspace(1e-300, 1.0, 301)])
+    # e as gelu's loop computes it: exp(-0.5*(x*x)) with x = u*sqrt(2), rounded twice
+    def erf_z(u):
+        x = u * math.sqrt(2.0)
+        return NB._k_erf_z(u, NB._k_exp(-0.5 * (x * x)))
+    assert _worst_against_mpmath(erf_z, mpmath.erf, grid) <= 1e-15
+    assert NB._k_erf_z(1000.0, 0.0) == 1.0 and math.isnan(NB._k_erf_z(math.nan, math.nan))
+
+
+def test_gelu_loops_compute_one_exp_for_erf_and_the_local_factor():
+    for loop in (NB._gelu_forward_loop, NB._gelu_backward_loop):
+        src = inspect.getsource(loop.py_func)
+        assert src.count("_k_exp(") == 1 and "_k_erf_z(" in src and "_k_erf(" not in src
+        assert "/1.77" not in src and "0.5641895835477563*" in src      # 1/sqrt(pi): a multiply
+
+
+def test_chebyshev_series_are_shorter_than_taylor():
+    from derive.codegen.numba_kernels import powers
+    assert len(powers("expm1_small")) < 13 and len(powers("atanh_unit")) < 18
+    import re
+    constants = re.findall(r"\d\.\d+(?:e[-+]?\d+)?", inspect.getsource(NB._k_erf.py_func))
+    assert len(constants) <= 50        # 12 + 17 coefficients and the rest (16 + 34 had 68)
+
+
+def test_forward_reuses_the_previous_cache_memory():
+    """Forward + backward over and over, results dropped: two pooled buffers (out, then
+    the gradient, in one; the cache in the other), not three."""
+    n = NB.POOL_MIN_BYTES // 8 + 1
+    x, dout = np.linspace(-5.0, 5.0, n), np.linspace(1.0, 2.0, n)
+    NB.free_buffers()
+    layer = NB.Tanh()
+    for _ in range(4):
+        layer.forward(x)
+        g = layer.backward(dout)
+        del g
+    assert len(NB._POOL) == 2
+    assert np.allclose(layer.backward(dout), dout * (1 - np.tanh(x) ** 2), rtol=1e-13)
+    NB.free_buffers()

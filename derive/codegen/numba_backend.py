@@ -115,7 +115,7 @@ def _empty(n, dtype):
     if nbytes < POOL_MIN_BYTES:
         return np.empty(n, dtype)
     with _POOL_LOCK:
-        for i in range(len(_POOL)):
+        for i in range(len(_POOL) - 1, -1, -1):     # the most recently used first: warm
             buf = _POOL[i]
             # held by _POOL, buf and getrefcount's argument only: nobody else has it
             if buf.nbytes == nbytes and sys.getrefcount(buf) == 3:
@@ -288,6 +288,10 @@ def layer_source(d, api: str = "book1") -> str:
         cls.append("")
     cls.append(f"    def forward(self, {', '.join(spec.input_names)}):")
     cls += _prepare(list(spec.input_names), "        ")
+    # the previous call's cache is dropped first, so that its memory is reused for this
+    # one's (already in cache) instead of a third buffer: 1e6 float64 = 8 MB an array, and
+    # one buffer less keeps a forward+backward's arrays in a 32 MB L3
+    cls += [f"        self.{n} = None" for n in stored]
     outs = [n for n, _ in results]
     cls += [f"        {o} = _empty(n, {'np.bool_' if o in masks else 'work'})" for o in outs]
     cls.append("        " + _call(f"_{name}_forward_loop", [f"{a}_" for a in spec.input_names]

@@ -41,7 +41,13 @@ class TanhSoftplusZ(sp.Function):
     nargs = 2
 
 
-_CALLS = {"SigmoidZ": "_k_sigmoid_z", "SoftplusZ": "_k_softplus_z",
+class ErfZ(sp.Function):
+    """erf(u) given z = exp(-u**2) (when the loop computes that exp anyway: gelu's local
+    factor)."""
+    nargs = 2
+
+
+_CALLS = {"ErfZ": "_k_erf_z", "SigmoidZ": "_k_sigmoid_z", "SoftplusZ": "_k_softplus_z",
           "TanhSoftplusZ": "_k_tanh_softplus_z", "exp": "_k_exp", "expm1": "_k_expm1", "log": "_k_log", "log1p": "_k_log1p",
           "tanh": "_k_tanh", "erf": "_k_erf", "sigmoid": "_k_sigmoid",
           "softplus": "_k_softplus", "logaddexp": "_k_logaddexp", "sign": "_k_sign"}
@@ -68,6 +74,17 @@ class ScalarPrinter(PythonCodePrinter):
 
     _print_exp = _print_expm1 = _print_log = _print_log1p = _print_tanh = _print_erf = \
         _print_sigmoid = _print_softplus = _print_logaddexp = _print_sign = _print_Function
+
+    def _print_Mul(self, e):
+        # a constant divisor (gelu's 1/sqrt(pi)) folded into one float factor: a multiply
+        # per element, not a division (1/sqrt(pi) rounded once, as sqrt(pi) was)
+        numbers = [a for a in e.args if a.is_number and not a.free_symbols]
+        if not any(a.is_Pow and a.exp.is_negative for a in numbers) or len(numbers) == len(e.args):
+            return super()._print_Mul(e)
+        c = float(sp.Mul(*numbers))
+        rest = self.parenthesize(sp.Mul(*(a for a in e.args if a not in numbers)),
+                                 precedence(e), strict=False)
+        return f"({c!r})*{rest}" if c < 0 else f"{c!r}*{rest}"
 
     def _print_Abs(self, e):
         return f"abs({self._print(e.args[0])})"
@@ -183,7 +200,8 @@ def share_exp(exprs) -> list:
     ``z = exp(-|U|)`` as an argument, ``U`` one sign of ``u`` chosen the same way for ``u``
     and ``-u``, so that ``sympy.cse`` computes each such exp once (log_cosh's
     ``softplus(2t - 2x)`` and ``sigmoid(2x - 2t)``; mish's ``tanh(softplus(x))`` and
-    ``sigmoid(x)``). tanh(softplus(u)) is ``((1 + e**u)**2 - 1)/((1 + e**u)**2 + 1)``, a
+    ``sigmoid(x)``); ``erf(u)`` given ``exp(-u**2)`` when that exp is there anyway (gelu's
+    ``erf(x/sqrt 2)`` and ``exp(-x**2/2)``). tanh(softplus(u)) is ``((1 + e**u)**2 - 1)/((1 + e**u)**2 + 1)``, a
     rational function of z (the kernel ``_k_tanh_softplus_z``).
 
     >>> x, t = sp.symbols("x t", real=True)
@@ -197,8 +215,11 @@ def share_exp(exprs) -> list:
 
     def is_(name):
         return lambda e: type(e).__name__ == name
+    exps = {a for e in exprs for a in sp.preorder_traversal(e) if isinstance(a, sp.exp)}
     out = []
     for e in exprs:
+        e = e.replace(lambda a: isinstance(a, sp.erf) and sp.exp(-sp.expand(a.args[0] ** 2))
+                      in exps, lambda a: ErfZ(a.args[0], sp.exp(-sp.expand(a.args[0] ** 2))))
         e = e.replace(lambda a: isinstance(a, sp.tanh) and is_("softplus")(a.args[0]),
                       lambda a: TanhSoftplusZ(a.args[0].args[0], z(a.args[0].args[0])))
         e = e.replace(is_("softplus"), lambda a: SoftplusZ(a.args[0], z(a.args[0])))
