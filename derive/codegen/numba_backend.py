@@ -10,8 +10,11 @@ kernels (:func:`_cheaper_local`, proven); a factor that is another's negation is
 cached twice (the cache plan already shares it); a factor of two constant values is kept
 as a bool mask (:func:`_two_valued_as_mask`). They are printed per element by
 :mod:`.numba_printer` with the branch-free kernels of
-:mod:`.numba_kernels`, so LLVM vectorizes every loop. Tensor layers are the NumPy
-backend's code, copied in. Generating the module imports neither numba nor the module.
+:mod:`.numba_kernels`, so LLVM vectorizes every loop. Tensor layers whose reductions run
+along rows or columns (batchnorm, layernorm, softmax, softmax_with_loss, mse) are fused
+loops (:mod:`.numba_tensor`); the others (matmul, convolution, the recurrent layers) are
+the NumPy backend's code, copied in. Generating the module imports neither numba nor the
+module.
 
 >>> from derive import catalogue
 >>> from derive.derivation import derive_spec
@@ -55,7 +58,9 @@ for each dtype compiles it, later runs load it.
 Set ``PARALLEL = True`` on this module to run every loop with ``prange`` on all the
 cores numba uses (``numba.set_num_threads``); the default runs on one thread.
 Large results (from ``POOL_MIN_BYTES``) reuse the memory of results nobody holds any
-more (``free_buffers()`` releases it). Tensor layers, if any, are the NumPy module's code.
+more (``free_buffers()`` releases it). Tensor layers, if any: batchnorm, layernorm,
+softmax, softmax_with_loss and mse as fused loops on one thread (``PARALLEL`` does not
+reach them), the others as the NumPy module's code.
 Regenerate with ``derive export {cmd}``; do not edit.
 {book2}"""
 import math
