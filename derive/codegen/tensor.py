@@ -21,7 +21,7 @@ import sympy as sp
 from ..tensor import AxisSum, Reshape, Structural, array, shape_of
 from .elementwise import LayerCode
 from .printer import NumpyCodePrinter
-from .stable import tensor_stable
+from .stable_tensor import tensor_stable
 
 __all__ = ["tensor_layer_code"]
 
