@@ -264,6 +264,42 @@ def _inline_cheap(repl, reduced, arrays):
     return keep, [r.xreplace(subs) for r in reduced]
 
 
+def _written_out(repl, e):
+    """``e`` with the cse symbols of ``repl`` replaced by what they stand for."""
+    for sym, sub in reversed(repl):
+        e = e.xreplace({sym: sub})
+    return e
+
+
+def _oriented(repl, reduced):
+    """A shared difference held the other way round (``x - t`` for ``t - x``) when that
+    leaves fewer operations: L1's ``|t - x|`` and ``-sign(t - x)`` are ``|x - t|`` and
+    ``sign(x - t)``, a negation pass fewer. Each flip is kept only when every value it
+    touches is proven equal to what it was (exact in floats too: x - t is -(t - x))."""
+    from ..errors import ProofError
+    from ..proof import prove_equal
+
+    def ops(rs, ds):
+        return sum(sp.count_ops(v) for _, v in rs) + sum(sp.count_ops(d) for d in ds)
+    for i, (sym, sub) in enumerate(repl):
+        if not sub.is_Add or sub.is_nonpositive or sub.is_nonnegative:
+            continue
+        flip = {sym: -sym}
+        rs = [(q, -v if q == sym else v.xreplace(flip)) for q, v in repl]
+        ds = [d.xreplace(flip) for d in reduced]
+        if ops(rs, ds) >= ops(repl, reduced):
+            continue
+        try:
+            for a, b in zip(reduced, ds):
+                if a != b:
+                    prove_equal(_written_out(repl, a), _written_out(rs, b), allow_kink=False,
+                                what="a shared difference the other way round")
+        except ProofError:
+            continue
+        repl, reduced = rs, ds
+    return repl, reduced
+
+
 def _last_readers(repl, reduced) -> dict:
     """{cse symbol name: how many times the lowering reads it}, for the symbols whose last
     reader may write into their buffer (one temporary fewer, and at 1e7 elements each fresh
@@ -291,6 +327,7 @@ def lower(exprs, arrays, taken, printer, alloc=None, like="dout"):
     names = sp.numbered_symbols("t")
     repl, reduced = sp.cse(list(exprs), symbols=(s for s in names if s.name not in taken))
     repl, reduced = _inline_cheap(repl, reduced, arrays)
+    repl, reduced = _oriented(repl, reduced)
     # a shared value known <= 0 (min(x, 0)) keeps that on its name: exp of it is finite
     signed = {q: sp.Symbol(q.name, nonpositive=True) for q, v in repl if v.is_nonpositive}
     repl = [(q.xreplace(signed), v.xreplace(signed)) for q, v in repl]
