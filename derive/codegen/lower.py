@@ -185,6 +185,14 @@ class Lowering(SelectLowering):
         if scalar != 0:
             neg = scalar.could_extract_minus_sign()
             terms.append((-1 if neg else 1, -scalar if neg else scalar))
+        if all(s < 0 for s, _ in terms):
+            # -(t*a + (1 - t)*b) as (t - 1)*b - t*a: the negation goes into a sum factor
+            # (exact: t - 1 is -(1 - t) in floats), no pass of its own
+            k = next((i for i, (_, q) in enumerate(terms) if q.is_Mul and any(
+                f.is_Add and self.is_array(f) for f in q.args)), None)
+            if k is not None:
+                _, q = terms.pop(k)
+                terms.insert(0, (1, sp.Mul(-1, *q.args)))
         sign, acc = terms[0][0], self.value(terms[0][1])
         for s, term in terms[1:]:
             v = self.value(term)
