@@ -258,7 +258,7 @@ class SoftmaxWithLoss:
         np.multiply(t3, t4, out=t3)
         y = t3
         if np.ndim(t) == 1:      # label indices, not one-hot rows
-            out = -np.sum(-(t1)[:, 0] - (np.log(t0))[:, 0] + (x)[np.arange(t.shape[0]), t])/N
+            out = -np.add.reduce(-(t1)[:, 0] - (np.log(t0))[:, 0] + (x)[np.arange(t.shape[0]), t], axis=None)/N
         else:
             out = -(np.vdot(t, x) + -1.0*np.einsum('ij,i->', t, t1[:, 0]) + -1.0*np.einsum('ij,i->', t, (np.log(t0))[:, 0]))/N
         self.y = y

@@ -21,6 +21,7 @@ class NumpyCodePrinter(NumpySyntax, NumPyPrinter):
 
     printmethod = "_numpycode"
     scatter_name = "_scatter_add"
+    sum_all, sum_all_axis = "np.sum", ""       # the sum of every element (labels.py)
 
     def _module_format(self, fqn, register=True):
         name = super()._module_format(fqn, register)
@@ -192,6 +193,7 @@ class TensorCodePrinter(NumpyCodePrinter):
     """
 
     _UFUNC = {"sum": "np.add.reduce", "max": "np.maximum.reduce"}
+    sum_all, sum_all_axis = "np.add.reduce", ", axis=None"
 
     def _reduction(self, e, fn):
         a = e.args[0]
