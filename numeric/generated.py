@@ -1544,11 +1544,10 @@ class Bce:
         tmp1 = _np_negative(x)
         _np_log1p(tmp1, out=tmp1)
         t2 = tmp1
-        out = _np_multiply(t0, t)
-        tmp3 = _np_subtract(1.0, t)
-        _np_multiply(tmp3, t2, out=tmp3)
-        _np_add(out, tmp3, out=out)
-        _np_negative(out, out=out)
+        out = _np_subtract(t, 1.0)
+        _np_multiply(out, t2, out=out)
+        tmp3 = _np_multiply(t0, t)
+        _np_subtract(out, tmp3, out=out)
         local = _np_subtract(t, x)
         tmp5 = _np_subtract(x, 1.0)
         _np_divide(local, tmp5, out=local)
@@ -1696,21 +1695,20 @@ class Huber:
             shape = _np_shape(x)
             x, t = _as_arrays(x, t)
         delta = self.delta
-        tmp = _np_subtract(t, x)
+        tmp = _np_subtract(x, t)
         t0 = tmp
-        tmp1 = _np_negative(t0)
-        t1 = tmp1
-        tmp2 = _np_abs(t0)
-        t2 = tmp2
+        t1 = t0
+        tmp1 = _np_abs(t0)
+        t2 = tmp1
         mask = (delta > t2)
         t3 = mask
         out = _np_subtract(t2, (0.5)*delta)
         _np_multiply(out, delta, out=out)
-        tmp4 = _np_square(t1)
-        _np_multiply(tmp4, 0.5, out=tmp4)
-        _np_putmask(out, t3, tmp4)
+        tmp3 = _np_square(t1)
+        _np_multiply(tmp3, 0.5, out=tmp3)
+        _np_putmask(out, t3, tmp3)
         local = _np_sign(t0)
-        _np_multiply(local, -delta, out=local)
+        _np_multiply(local, delta, out=local)
         _np_putmask(local, t3, t1)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
@@ -1785,20 +1783,18 @@ class SmoothL1:
             x, t = _as_arrays(x, t)
         beta = self.beta
         t0 = beta**(-1.0)
-        tmp = _np_subtract(t, x)
+        tmp = _np_subtract(x, t)
         t1 = tmp
-        tmp1 = _np_negative(t1)
-        t2 = tmp1
-        tmp2 = _np_abs(t1)
-        t3 = tmp2
+        t2 = t1
+        tmp1 = _np_abs(t1)
+        t3 = tmp1
         out = _np_subtract(t3, (0.5)*beta)
-        tmp4 = _np_square(t2)
-        _np_multiply(tmp4, (0.5)*t0, out=tmp4)
-        _np_putmask(out, (beta > t3), tmp4)
+        tmp3 = _np_square(t2)
+        _np_multiply(tmp3, (0.5)*t0, out=tmp3)
+        _np_putmask(out, (beta > t3), tmp3)
         local = _np_multiply(t2, t0)
-        tmp6 = _np_sign(t1)
-        _np_negative(tmp6, out=tmp6)
-        _np_putmask(local, (beta <= t3), tmp6)
+        tmp5 = _np_sign(t1)
+        _np_putmask(local, (beta <= t3), tmp5)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -1856,11 +1852,10 @@ class L1:
         else:
             shape = _np_shape(x)
             x, t = _as_arrays(x, t)
-        tmp = _np_subtract(t, x)
+        tmp = _np_subtract(x, t)
         t0 = tmp
         out = _np_abs(t0)
         local = _np_sign(t0)
-        _np_negative(local, out=local)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the

@@ -143,7 +143,7 @@ def affine_backward(dout, W, x):
     """
     dx = dout @ W.T
     dW = x.T @ dout
-    db = np.sum(dout, axis=0)
+    db = np.add.reduce(dout, axis=0)
     return dx, dW, db
 
 
@@ -201,11 +201,11 @@ class Softmax:
         self.out = None
 
     def forward(self, x):
-        t0 = np.max(x, axis=1, keepdims=True)
+        t0 = np.maximum.reduce(x, axis=1, keepdims=True)
         t1 = np.subtract(x, t0)
         np.exp(t1, out=t1)
         t2 = t1
-        t3 = 1/np.sum(t2, axis=1, keepdims=True)
+        t3 = 1/np.add.reduce(t2, axis=1, keepdims=True)
         np.multiply(t2, t3, out=t2)
         out = t2
         self.out = out
@@ -249,16 +249,16 @@ class SoftmaxWithLoss:
 
     def forward(self, x, t):
         N = x.shape[0]
-        t1 = np.max(x, axis=1, keepdims=True)
+        t1 = np.maximum.reduce(x, axis=1, keepdims=True)
         t2 = np.subtract(x, t1)
         np.exp(t2, out=t2)
         t3 = t2
-        t0 = np.sum(t3, axis=1, keepdims=True)
+        t0 = np.add.reduce(t3, axis=1, keepdims=True)
         t4 = 1/t0
         np.multiply(t3, t4, out=t3)
         y = t3
         if np.ndim(t) == 1:      # label indices, not one-hot rows
-            out = -np.sum(-(t1)[:, 0] - (np.log(t0))[:, 0] + (x)[np.arange(t.shape[0]), t])/N
+            out = -np.add.reduce(-(t1)[:, 0] - (np.log(t0))[:, 0] + (x)[np.arange(t.shape[0]), t], axis=None)/N
         else:
             out = -(np.vdot(t, x) + -1.0*np.einsum('ij,i->', t, t1[:, 0]) + -1.0*np.einsum('ij,i->', t, (np.log(t0))[:, 0]))/N
         self.y = y
@@ -295,7 +295,7 @@ class MSE:
 
     def forward(self, x, t):
         N = x.shape[0]
-        out = (0.5)*np.sum((x - t)**2)/N
+        out = (0.5)*np.add.reduce((x - t)**2, axis=None)/N
         self.x = x
         self.t = t
         return out
@@ -314,7 +314,7 @@ def batchnorm_backward(dout, std, xn, gamma):
     """
     N = dout.shape[0]
     D = dout.shape[1]
-    t0 = np.sum(dout, axis=0, keepdims=True)
+    t0 = np.add.reduce(dout, axis=0, keepdims=True)
     t1 = np.einsum('ij,ij->j', dout, xn)[None, :]
     t2 = gamma/(std*N)
     tmp = np.multiply(t0, N**(-1.0))
@@ -366,7 +366,7 @@ class BatchNormalization:
             np.add(xn, beta, out=xn)
             out = xn
             return out.reshape(self.original_x_shape)
-        mu = np.mean(x, axis=0, keepdims=True)
+        mu = (np.add.reduce(x, axis=0, keepdims=True)/x.shape[0])
         xc = np.subtract(x, mu)
         var = np.einsum('ij,ij->j', xc, xc)[None, :]/(xc.shape[0])
         std = np.add(var, eps)
@@ -410,7 +410,7 @@ def layernorm_backward(dout, std, xn, gamma):
     np.subtract(dx, tmp1, out=dx)
     np.multiply(dx, t0, out=dx)
     dgamma = np.einsum('ij,ij->j', dout, xn)
-    dbeta = np.sum(dout, axis=0)
+    dbeta = np.add.reduce(dout, axis=0)
     return dx, dgamma, dbeta
 
 
@@ -437,7 +437,7 @@ class LayerNorm:
         gamma = self.gamma
         beta = self.beta
         eps = self.eps
-        mu = np.mean(x, axis=1, keepdims=True)
+        mu = (np.add.reduce(x, axis=1, keepdims=True)/x.shape[1])
         xc = np.subtract(x, mu)
         var = np.einsum('ij,ij->i', xc, xc)[:, None]/(xc.shape[1])
         std = np.add(var, eps)
@@ -504,7 +504,7 @@ def convolution_backward(dout, W, col, x_shape, stride=1, pad=0):
     Wd = x_shape[3]
     dx = _fold(np.tensordot(dout, W, axes=([1], [0])).transpose(0, 3, 4, 5, 1, 2), H, Wd, stride, pad)
     dW = np.tensordot(dout, col, axes=([0, 2, 3], [0, 4, 5]))
-    db = np.sum(np.sum(dout, axis=0), axis=(1, 2))
+    db = np.add.reduce(np.add.reduce(dout, axis=0), axis=(1, 2))
     return dx, dW, db
 
 
@@ -714,7 +714,7 @@ class SigmoidWithLoss:
         N = x.shape[0]
         t0 = np.logaddexp(0.0, x)
         y = _sigmoid(x)
-        out = -np.sum(t*(x - t0) - t0*(1.0 - t))/N
+        out = -np.add.reduce(t*(x - t0) - t0*(1.0 - t), axis=None)/N
         self.y = y
         self.t = t
         return out
@@ -742,7 +742,7 @@ def rnn_backward(dout, out, Wx, Wh, x, h_prev):
     dh_prev = t2 @ Wh.T
     dWx = x.T @ t2
     dWh = h_prev.T @ t2
-    db = np.sum(t2, axis=0)
+    db = np.add.reduce(t2, axis=0)
     return dx, dh_prev, dWx, dWh, db
 
 
@@ -836,7 +836,7 @@ def lstm_backward(dh_next, dc_next, f, g, i, o, tc, c_prev, Wx, Wh, x, h_prev):
     dc_prev = t9
     dWx = x.T @ t16
     dWh = h_prev.T @ t16
-    db = np.sum(t16, axis=0)
+    db = np.add.reduce(t16, axis=0)
     return dx, dh_prev, dc_prev, dWx, dWh, db
 
 
@@ -939,7 +939,7 @@ def gru_backward(dout, z, r, hh, h_prev, Wx, Wh, x):
     np.add(dh_prev, t8 @ (Wh[:, :H]).T, out=dh_prev)
     dWx = np.concatenate([t6 @ t8, t6 @ t12, t6 @ t7], axis=1)
     dWh = np.concatenate([t5 @ t8, t5 @ t12, (h_prev*r).T @ t7], axis=1)
-    db = np.concatenate([np.sum(t8, axis=0), np.sum(t12, axis=0), np.sum(t7, axis=0)], axis=0)
+    db = np.concatenate([np.add.reduce(t8, axis=0), np.add.reduce(t12, axis=0), np.add.reduce(t7, axis=0)], axis=0)
     return dx, dh_prev, dWx, dWh, db
 
 
@@ -1195,7 +1195,7 @@ def time_affine_backward(dout, W, x):
     """
     dx = np.tensordot(dout, W, axes=([2], [1]))
     dW = np.tensordot(dout, x, axes=([0, 1], [0, 1])).transpose(1, 0)
-    db = np.sum(dout, axis=(0, 1))
+    db = np.add.reduce(dout, axis=(0, 1))
     return dx, dW, db
 
 
@@ -1257,11 +1257,11 @@ class TimeSoftmaxWithLoss:
         t = _onehot(t, x)
         N = x.shape[0]
         T = x.shape[1]
-        t1 = np.max(x, axis=2, keepdims=True)
+        t1 = np.maximum.reduce(x, axis=2, keepdims=True)
         t2 = np.subtract(x, t1)
         np.exp(t2, out=t2)
         t3 = t2
-        t0 = np.sum(t3, axis=2, keepdims=True)
+        t0 = np.add.reduce(t3, axis=2, keepdims=True)
         t4 = 1/t0
         np.multiply(t3, t4, out=t3)
         y = t3
@@ -1342,11 +1342,11 @@ class TimeAttention:
 
     def forward(self, hs_enc, hs_dec):
         s = np.einsum('nth,nuh->nut', hs_enc, hs_dec, optimize=True)
-        t0 = np.max(s, axis=2, keepdims=True)
+        t0 = np.maximum.reduce(s, axis=2, keepdims=True)
         t1 = np.subtract(s, t0)
         np.exp(t1, out=t1)
         t2 = t1
-        t3 = 1/np.sum(t2, axis=2, keepdims=True)
+        t3 = 1/np.add.reduce(t2, axis=2, keepdims=True)
         np.multiply(t2, t3, out=t2)
         a = t2
         out = np.einsum('nut,nth->nuh', a, hs_enc, optimize=True)
@@ -1390,7 +1390,7 @@ class WeightSum:
         T = hs.shape[1]
         ar = np.reshape(a, (N, T, 1))
         t = np.multiply(ar, hs)
-        out = np.sum(t, axis=1)
+        out = np.add.reduce(t, axis=1)
         self.ar = ar
         self.hs = hs
         return out
@@ -1436,12 +1436,12 @@ class AttentionWeight:
         H = hs.shape[2]
         hr = np.reshape(h, (N, 1, H))
         t = np.multiply(hr, hs)
-        s = np.sum(t, axis=2)
-        t0 = np.max(s, axis=1, keepdims=True)
+        s = np.add.reduce(t, axis=2)
+        t0 = np.maximum.reduce(s, axis=1, keepdims=True)
         t1 = np.subtract(s, t0)
         np.exp(t1, out=t1)
         t2 = t1
-        t3 = 1/np.sum(t2, axis=1, keepdims=True)
+        t3 = 1/np.add.reduce(t2, axis=1, keepdims=True)
         np.multiply(t2, t3, out=t2)
         out = t2
         self.out = out
@@ -1496,11 +1496,11 @@ class Attention:
         H = hs.shape[2]
         hr = np.reshape(h, (N, 1, H))
         s = np.einsum('ik,ijk->ij', hr[:, 0, :], hs)
-        t0 = np.max(s, axis=1, keepdims=True)
+        t0 = np.maximum.reduce(s, axis=1, keepdims=True)
         t1 = np.subtract(s, t0)
         np.exp(t1, out=t1)
         t2 = t1
-        t3 = 1/np.sum(t2, axis=1, keepdims=True)
+        t3 = 1/np.add.reduce(t2, axis=1, keepdims=True)
         np.multiply(t2, t3, out=t2)
         a = t2
         ar = np.reshape(a, (N, T, 1))

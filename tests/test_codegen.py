@@ -231,3 +231,38 @@ def test_piecewise_linear_forward_is_input_times_cached_factor():
         want = REFERENCE["leaky_relu"](alpha).forward(x)
         assert np.array_equal(got, want, equal_nan=True)
         assert np.array_equal(np.signbit(got), np.signbit(want))
+
+
+def test_shared_difference_is_turned_round_when_that_saves_a_negation():
+    """L1: |t - x| and -sign(t - x) share x - t held the other way round (proven equal):
+    sign(x - t), no negation pass; a difference that saves nothing is left as it is."""
+    from derive.codegen.lower import lower
+    from derive.codegen.printer import NumpyCodePrinter
+    x, t, dout = sp.symbols("x t dout", real=True)
+    lines, _, _ = lower([sp.Abs(t - x), -sp.sign(t - x)], {x, t}, set(), NumpyCodePrinter())
+    assert not any("negative" in ln for ln in lines), lines
+    assert sum("subtract(x, t)" in ln for ln in lines) == 1, lines
+    lines, _, _ = lower([sp.Abs(t - x), dout * (t - x)], {x, t, dout}, set(), NumpyCodePrinter())
+    assert any("subtract(t, x)" in ln for ln in lines), lines
+    src = _forward_source("l1")
+    assert "negative" not in src and "_np_subtract(x, t)" in src, src
+    x_, t_ = np.array([-2.0, 0.0, 1.5, 3.0]), np.array([1.0, 0.0, 1.5, -3.0])
+    layer = generated.L1()
+    layer.forward(x_, t_)
+    dx, dt = layer.backward(np.ones(4))
+    assert np.array_equal(dx, np.sign(x_ - t_)) and np.array_equal(dt, -np.sign(x_ - t_))
+
+
+def test_negated_sum_puts_its_sign_into_a_sum_factor():
+    """BCE's -(t*log(x) + (1 - t)*log1p(-x)) is (t - 1)*log1p(-x) - t*log(x): no negation
+    pass, and the same floats (-(a + b) is -b - a exactly)."""
+    from derive.codegen.lower import lower
+    from derive.codegen.printer import NumpyCodePrinter
+    t, a, b = sp.symbols("t a b", real=True)
+    lines, _, _ = lower([-(t * a + (1 - t) * b)], {t, a, b}, set(), NumpyCodePrinter())
+    assert not any("negative" in ln for ln in lines), lines
+    assert "_np_negative(out" not in _forward_source("bce")
+    rng = np.random.default_rng(3)
+    x, tt = rng.uniform(1e-9, 1 - 1e-9, 257), rng.uniform(0.0, 1.0, 257)
+    want = -(tt * np.log(x) + (1.0 - tt) * np.log1p(-x))
+    assert np.array_equal(generated.Bce().forward(x, tt), want)

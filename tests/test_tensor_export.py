@@ -132,3 +132,19 @@ def test_backward_functions_take_the_cached_values():
     dout, x, W = rng.standard_normal((2, 3)), rng.standard_normal((2, 4)), rng.standard_normal((4, 3))
     dx, dW, db = gen.affine_backward(dout, W, x)
     assert np.allclose(dx, dout @ W.T) and np.allclose(dW, x.T @ dout) and np.allclose(db, dout.sum(0))
+
+
+def test_reductions_are_the_ufuncs_reduce_with_the_same_floats():
+    """The tensor module sums and maxes with np.add.reduce / np.maximum.reduce, not the
+    np.sum / np.mean / np.max wrappers, and LayerNorm's mean is np.mean's float."""
+    import inspect
+    import numpy as np
+    from numeric import matrix_generated as mg
+    src = inspect.getsource(mg.LayerNorm.forward) + inspect.getsource(mg.batchnorm_backward)
+    src = "\n".join(ln for ln in src.splitlines() if "dL/d" not in ln)    # code, not the doc
+    assert "np.mean(" not in src and "np.sum(" not in src and "np.add.reduce(" in src, src
+    x = np.random.default_rng(5).normal(size=(7, 33))
+    layer = mg.LayerNorm(np.ones(33), np.zeros(33))
+    layer.forward(x)
+    xc = x - np.mean(x, axis=1, keepdims=True)
+    assert np.array_equal(layer.std, np.sqrt(np.einsum("ij,ij->i", xc, xc)[:, None] / 33 + 1e-6))

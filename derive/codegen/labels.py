@@ -53,11 +53,12 @@ def _picked(A, t, printer) -> str:
         elif len(shape) == 2 and shape[0] == full[0] and shape[1] == 1:
             text = f"({printer.doprint(q)})[:, 0]"
         else:
-            return (f"np.sum(({printer.doprint(A)})[np.arange({t.name}.shape[0]), "
-                    f"{t.name}])")
+            return (f"{printer.sum_all}(({printer.doprint(A)})[np.arange({t.name}.shape[0]), "
+                    f"{t.name}]{printer.sum_all_axis})")
         parts.append(("- " if neg else "+ ") + text)
     body = " ".join(parts)
-    return "np.sum(" + (body[2:] if body.startswith("+ ") else "-" + body[2:]) + ")"
+    body = body[2:] if body.startswith("+ ") else "-" + body[2:]
+    return f"{printer.sum_all}({body}{printer.sum_all_axis})"
 
 
 def picked_sum(e, t, printer) -> str | None:

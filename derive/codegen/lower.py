@@ -16,9 +16,10 @@ import keyword
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
-from ..branches import float_safe, masked_product
+from ..branches import masked_product
 from ..errors import DeriveError
 from ..rules import RULES, UNARY
+from .lower_select import SelectLowering, _Operand
 from .stable import logaddexp, sigmoid, softplus
 
 __all__ = ["lower", "Lowering", "rename"]
@@ -37,14 +38,7 @@ _UFUNC1 = {**{fn: RULES[name].numpy for fn, name in UNARY.items() if not RULES[n
 _NOT_IN_PLACE = {"sign"}
 
 
-class _Operand:
-    """A value during lowering: printed text, and whether it is a buffer we allocated."""
-
-    def __init__(self, text: str, owned: bool = False, scalar: bool = False):
-        self.text, self.owned, self.scalar = text, owned, scalar
-
-
-class Lowering:
+class Lowering(SelectLowering):
     """Expression → ufunc calls into owned buffers (``out=``), never writing a caller's array."""
 
     def __init__(self, printer, arrays, taken, alloc=None, like="dout"):
@@ -191,6 +185,14 @@ class Lowering:
         if scalar != 0:
             neg = scalar.could_extract_minus_sign()
             terms.append((-1 if neg else 1, -scalar if neg else scalar))
+        if all(s < 0 for s, _ in terms):
+            # -(t*a + (1 - t)*b) as (t - 1)*b - t*a: the negation goes into a sum factor
+            # (exact: t - 1 is -(1 - t) in floats), no pass of its own
+            k = next((i for i, (_, q) in enumerate(terms) if q.is_Mul and any(
+                f.is_Add and self.is_array(f) for f in q.args)), None)
+            if k is not None:
+                _, q = terms.pop(k)
+                terms.insert(0, (1, sp.Mul(-1, *q.args)))
         sign, acc = terms[0][0], self.value(terms[0][1])
         for s, term in terms[1:]:
             v = self.value(term)
@@ -257,102 +259,6 @@ class Lowering:
             return self.ufunc("divide", _Operand("1.0", scalar=True), self._pow(base ** -ex))
         return self.ufunc("power", self.value(base), self.value(ex))
 
-    def _blend(self, a, b, cond):
-        """``where(c, 1, b)`` as ``b*~c + c`` for a finite b: exact (b*1 + 0 is b, b*0 + 1 is
-        1), and two passes where a select on a random mask is a mispredicted branch per
-        element (measured ~10x a multiply at 1e6). None when it does not apply."""
-        def finite(e):      # exp of an argument <= 0 (ELU's exp(min(x, 0))) is at most 1
-            return float_safe(e.replace(lambda q: isinstance(q, sp.exp) and q.args[0].is_nonpositive,
-                                        lambda q: sp.tanh(q.args[0])))
-        if not (finite(a) and finite(b)):
-            return None
-        if b == 1 and a != 1:
-            a, b, cond = b, a, (cond.negated if isinstance(cond, sp.core.relational.Relational)
-                                else sp.Not(cond))
-        if a != 1 or b.is_number and b == 0:
-            return None
-        mask = self.fresh("mask")
-        self.lines.append(f"{mask} = {self._condition(cond)}")
-        vb = self.value(b)
-        if vb.scalar:
-            new = self.fresh()
-            self.lines.append(f"{new} = np.multiply(~{mask}, {vb.text}, dtype={self.like}.dtype)")
-            vb = _Operand(new, owned=True)
-        elif vb.owned:
-            self.lines.append(f"np.multiply({vb.text}, ~{mask}, out={vb.text})")
-        else:
-            vb = self.ufunc("multiply", vb, _Operand(f"~{mask}"))
-        self.lines.append(f"np.add({vb.text}, {mask}, out={vb.text})")
-        return vb
-
-    def _quietly(self, e) -> _Operand:
-        """``e`` computed with NumPy's float warnings off: it is only used where it is
-        finite (the select after it drops the rest)."""
-        start = len(self.lines)
-        v = self.value(e)
-        body = self.lines[start:]
-        if body:
-            self.lines[start:] = ['with np.errstate(all="ignore"):'] + ["    " + ln for ln in body]
-        return v
-
-    def _condition(self, cond) -> str:
-        """A comparison whose array side is lowered to a name first if it is compound."""
-        if cond.is_Symbol:  # a cached boolean mask
-            return cond.name
-        if isinstance(cond, sp.Not):
-            return f"~{self._condition(cond.args[0])}"
-        if isinstance(cond, (sp.And, sp.Or)):
-            joint = " & " if isinstance(cond, sp.And) else " | "
-            return "(" + joint.join(self._condition(a) for a in cond.args) + ")"
-        if cond in (sp.true, sp.false):
-            return "True" if cond == sp.true else "False"
-        lhs, rhs = cond.lhs, cond.rhs
-        lt, rt = self.value(lhs).text, self.value(rhs).text
-        return f"({lt} {cond.rel_op} {rt})"
-
-    def _piecewise(self, e):
-        (a, cond), rest = e.args[0], e.args[1:]
-        if not rest:        # no otherwise: undefined there, as the text prints it
-            rest = ((sp.nan, sp.true),)
-        other = rest[0][0] if len(rest) == 1 and rest[0][1] == sp.true else sp.Piecewise(*rest)
-        c = self._condition(cond)
-        if other == 0 and not float_safe(a):    # inf or nan where c fails: select, not *
-            va = self._quietly(a)
-            if va.owned:
-                self.lines.append(f"np.putmask({va.text}, ~{c}, 0.0)")
-                return va
-            new = self.fresh()
-            va, zero = self.typed(va, _Operand("0.0", scalar=True))
-            self.lines.append(f"{new} = np.where({c}, {va.text}, {zero.text})")
-            return _Operand(new, owned=True)
-        if other == 0:  # a 0/1 mask: one multiply (a select is a branch per element,
-            va = self.value(a)            # ~10x a multiply on a random mask)
-            if not va.scalar:
-                return self.ufunc("multiply", va, _Operand(c))
-            new = self.fresh()
-            va, zero = self.typed(va, _Operand("0.0", scalar=True))
-            self.lines.append(f"{new} = np.where({c}, {va.text}, {zero.text})")
-            return _Operand(new, owned=True)
-        blend = self._blend(a, other, cond)
-        if blend is not None:
-            return blend
-        vb = self.value(other)
-        va = self.value(a)
-        # np.putmask: the same select as copyto(where=), 2-3x faster on NumPy 2
-        if vb.owned:
-            self.lines.append(f"np.putmask({vb.text}, {c}, {va.text})")
-            return vb
-        if va.owned:
-            notc = self._condition(cond.negated if isinstance(cond, sp.core.relational.Relational)
-                                   else sp.Not(cond))
-            self.lines.append(f"np.putmask({va.text}, {notc}, {vb.text})")
-            return va
-        new = self.fresh()
-        va, vb = self.typed(va, vb)
-        self.lines.append(f"{new} = np.where({c}, {va.text}, {vb.text})")
-        return _Operand(new, owned=True)
-
-
 def _inline_cheap(repl, reduced, arrays):
     """Undo sharing of ``c*x``: recomputing it costs one pass, keeping it costs a buffer and one."""
     keep, subs = [], {}
@@ -364,6 +270,42 @@ def _inline_cheap(repl, reduced, arrays):
         else:
             keep.append((sym, e))
     return keep, [r.xreplace(subs) for r in reduced]
+
+
+def _written_out(repl, e):
+    """``e`` with the cse symbols of ``repl`` replaced by what they stand for."""
+    for sym, sub in reversed(repl):
+        e = e.xreplace({sym: sub})
+    return e
+
+
+def _oriented(repl, reduced):
+    """A shared difference held the other way round (``x - t`` for ``t - x``) when that
+    leaves fewer operations: L1's ``|t - x|`` and ``-sign(t - x)`` are ``|x - t|`` and
+    ``sign(x - t)``, a negation pass fewer. Each flip is kept only when every value it
+    touches is proven equal to what it was (exact in floats too: x - t is -(t - x))."""
+    from ..errors import ProofError
+    from ..proof import prove_equal
+
+    def ops(rs, ds):
+        return sum(sp.count_ops(v) for _, v in rs) + sum(sp.count_ops(d) for d in ds)
+    for i, (sym, sub) in enumerate(repl):
+        if not sub.is_Add or sub.is_nonpositive or sub.is_nonnegative:
+            continue
+        flip = {sym: -sym}
+        rs = [(q, -v if q == sym else v.xreplace(flip)) for q, v in repl]
+        ds = [d.xreplace(flip) for d in reduced]
+        if ops(rs, ds) >= ops(repl, reduced):
+            continue
+        try:
+            for a, b in zip(reduced, ds):
+                if a != b:
+                    prove_equal(_written_out(repl, a), _written_out(rs, b), allow_kink=False,
+                                what="a shared difference the other way round")
+        except ProofError:
+            continue
+        repl, reduced = rs, ds
+    return repl, reduced
 
 
 def _last_readers(repl, reduced) -> dict:
@@ -393,6 +335,7 @@ def lower(exprs, arrays, taken, printer, alloc=None, like="dout"):
     names = sp.numbered_symbols("t")
     repl, reduced = sp.cse(list(exprs), symbols=(s for s in names if s.name not in taken))
     repl, reduced = _inline_cheap(repl, reduced, arrays)
+    repl, reduced = _oriented(repl, reduced)
     # a shared value known <= 0 (min(x, 0)) keeps that on its name: exp of it is finite
     signed = {q: sp.Symbol(q.name, nonpositive=True) for q, v in repl if v.is_nonpositive}
     repl = [(q.xreplace(signed), v.xreplace(signed)) for q, v in repl]

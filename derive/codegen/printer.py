@@ -13,7 +13,7 @@ from sympy.printing.precedence import PRECEDENCE
 from ..render.numpy_syntax import NumpySyntax
 from ..tensor import AxisSum, shape_of
 
-__all__ = ["NumpyCodePrinter"]
+__all__ = ["NumpyCodePrinter", "TensorCodePrinter"]
 
 
 class NumpyCodePrinter(NumpySyntax, NumPyPrinter):
@@ -21,6 +21,7 @@ class NumpyCodePrinter(NumpySyntax, NumPyPrinter):
 
     printmethod = "_numpycode"
     scatter_name = "_scatter_add"
+    sum_all, sum_all_axis = "np.sum", ""       # the sum of every element (labels.py)
 
     def _module_format(self, fqn, register=True):
         name = super()._module_format(fqn, register)
@@ -177,3 +178,34 @@ class NumpyCodePrinter(NumpySyntax, NumPyPrinter):
             else:
                 out += " + " + self.parenthesize(t, PRECEDENCE["Add"], strict=False)
         return out
+
+
+class TensorCodePrinter(NumpyCodePrinter):
+    """The NumPy tensor layers' printer: an axis sum, mean or max as the ufunc's ``reduce``
+    (``np.add.reduce``, ``np.maximum.reduce``): the wrappers ``np.sum``/``np.mean``/``np.max``
+    call the same reductions after 1-3 us of Python each, as long as the work itself at batch 100; the values are the same
+    floats (np.mean is ``np.add.reduce`` divided by the count).
+
+    >>> from derive.tensor import Arr, AxisMean, dims
+    >>> N, D = dims("N D")
+    >>> TensorCodePrinter().doprint(AxisMean(Arr("x", (N, D)), 1, 0))
+    '(np.add.reduce(x, axis=0, keepdims=True)/x.shape[0])'
+    """
+
+    _UFUNC = {"sum": "np.add.reduce", "max": "np.maximum.reduce"}
+    sum_all, sum_all_axis = "np.add.reduce", ", axis=None"
+
+    def _reduction(self, e, fn):
+        a = e.args[0]
+        if fn == "mean":
+            if not a.is_Symbol:
+                return super()._reduction(e, fn)
+            count = "*".join(f"{a.name}.shape[{k}]" for k in e.axes)
+            return f"({self._reduction(e, 'sum')}/{count if len(e.axes) == 1 else f'({count})'})"
+        args = [self._print(a)]
+        whole = len(e.axes) == len(shape_of(a)) and not e.keepdims
+        args.append("axis=None" if whole else
+                    f"axis={e.axes[0] if len(e.axes) == 1 else tuple(e.axes)}")
+        if e.keepdims:
+            args.append("keepdims=True")
+        return f"{self._UFUNC[fn]}({', '.join(args)})"

@@ -20,8 +20,8 @@ import sympy as sp
 
 from ..tensor import AxisSum, Reshape, Structural, array, shape_of
 from .elementwise import LayerCode
-from .printer import NumpyCodePrinter
-from .stable import tensor_stable
+from .printer import NumpyCodePrinter, TensorCodePrinter
+from .stable_tensor import tensor_stable
 
 __all__ = ["tensor_layer_code"]
 
@@ -321,7 +321,7 @@ def tensor_layer_code(d, api: str = "book1") -> LayerCode:
     """Backward function and book-style class for one tensor-layer Derivation (``api``:
     ``"book1"`` weights as attributes and dW, db; ``"book2"`` params and grads lists)."""
     spec = d.layer
-    printer = NumpyCodePrinter({"allow_unknown_functions": False})
+    printer = TensorCodePrinter({"allow_unknown_functions": False})
     needs = list(dict.fromkeys(n for w in d.wrt for n in d.needs(w)))
     params = list(dict.fromkeys(p for w in d.wrt for p in d.params(w)))
     function, fname, shapes = backward_function(d, printer, needs, params)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..tensor import shape_of
-from .stable import tensor_stable
+from .stable_tensor import tensor_stable
 from .tensor import _bind_dims, _default, _float, _grads, _program_lines, labels_handled
 
 __all__ = ["class_source", "API"]
