@@ -26,7 +26,7 @@ from ..errors import DeriveError
 from ..tensor import shape_of
 from .elementwise import LayerCode
 from .numba_tensor import kernel_source, kind_of_shape
-from .stable import tensor_stable
+from .stable_tensor import tensor_stable
 
 __all__ = ["fusable", "fused_layer_code", "HELPERS", "ROW_KERNELS"]
 
