@@ -200,6 +200,7 @@ class MulLayer:
         else:
             shape = _np_shape(x)
             x, y = _as_arrays(x, y)
+        self.x = self.y = None   # last call's cache: its memory serves this one
         out = _np_multiply(x, y)
         if shape is not None:
             out, x, y = out.reshape(shape), x.reshape(shape), y.reshape(shape)
@@ -296,6 +297,7 @@ class Relu:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
+        self.mask = None   # last call's cache: its memory serves this one
         out = _clip(x, 0.0, _np_inf)
         mask = (out > 0.0)
         if shape is not None:
@@ -345,6 +347,7 @@ class Sigmoid:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
+        self.local = None   # last call's cache: its memory serves this one
         out = _sigmoid(x)
         local = _np_subtract(1.0, out)
         _np_multiply(local, out, out=local)
@@ -393,6 +396,7 @@ class Tanh:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
+        self.local = None   # last call's cache: its memory serves this one
         out = _np_tanh(x)
         local = _np_square(out)
         _np_subtract(1.0, local, out=local)
@@ -438,6 +442,7 @@ class Exp:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
+        self.out = None   # last call's cache: its memory serves this one
         out = _np_exp(x)
         if shape is not None:
             out = out.reshape(shape)
@@ -481,6 +486,7 @@ class Log:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
+        self.x = None   # last call's cache: its memory serves this one
         out = _np_log(x)
         if shape is not None:
             out, x = out.reshape(shape), x.reshape(shape)
@@ -531,6 +537,7 @@ class Softplus:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
+        self.local = None   # last call's cache: its memory serves this one
         out = _softplus(x)
         local = _np_negative(out)
         _np_expm1(local, out=local)
@@ -585,6 +592,7 @@ class LeakyRelu:
             shape = _np_shape(x)
             x, = _as_arrays(x)
         alpha = self.alpha
+        self.local = None   # last call's cache: its memory serves this one
         mask = (x > 0.0)
         local = _np_multiply(~mask, alpha, dtype=x.dtype)
         _np_add(local, mask, out=local)
@@ -640,6 +648,7 @@ class Elu:
             shape = _np_shape(x)
             x, = _as_arrays(x)
         alpha = self.alpha
+        self.local = None   # last call's cache: its memory serves this one
         tmp = _clip(x, -_np_inf, 0.0)
         t0 = tmp
         out = _np_expm1(t0)
@@ -703,6 +712,7 @@ class Silu:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
+        self.local = None   # last call's cache: its memory serves this one
         tmp = _sigmoid(x)
         t0 = tmp
         out = _np_multiply(t0, x)
@@ -765,6 +775,7 @@ class Gelu:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
+        self.local = None   # last call's cache: its memory serves this one
         tmp = _np_multiply(x, 0.7071067811865476)
         tmp1 = erf(tmp).astype(tmp.dtype, copy=False)
         t2 = tmp1
@@ -846,6 +857,7 @@ class GeluTanh:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
+        self.local = None   # last call's cache: its memory serves this one
         t0 = 0.7978845608028654
         tmp = _np_square(x)
         t1 = tmp
@@ -912,6 +924,7 @@ class Square:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
+        self.local = None   # last call's cache: its memory serves this one
         out = _np_square(x)
         local = _np_multiply(x, 2.0)
         if shape is not None:
@@ -960,6 +973,7 @@ class Relu6:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
+        self.mask = None   # last call's cache: its memory serves this one
         out = _clip(x, 0.0, 6.0)
         mask = ((out > 0.0) & (out < 6.0))
         if shape is not None:
@@ -1007,6 +1021,7 @@ class Hardtanh:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
+        self.mask = None   # last call's cache: its memory serves this one
         out = _clip(x, -1.0, 1.0)
         mask = ((out > -1.0) & (out < 1.0))
         if shape is not None:
@@ -1057,6 +1072,7 @@ class Hardsigmoid:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
+        self.local = None   # last call's cache: its memory serves this one
         tmp = _np_add(x, 3.0)
         _clip(tmp, 0.0, _np_inf, out=tmp)
         t0 = tmp
@@ -1117,6 +1133,7 @@ class Hardswish:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
+        self.local = None   # last call's cache: its memory serves this one
         tmp = _np_add(x, 3.0)
         _clip(tmp, 0.0, _np_inf, out=tmp)
         t0 = tmp
@@ -1188,6 +1205,7 @@ class Mish:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
+        self.local = None   # last call's cache: its memory serves this one
         tmp = _softplus(x)
         _np_tanh(tmp, out=tmp)
         t0 = tmp
@@ -1251,6 +1269,7 @@ class Selu:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
+        self.local = None   # last call's cache: its memory serves this one
         tmp = _clip(x, -_np_inf, 0.0)
         t0 = tmp
         out = _clip(x, 0.0, _np_inf)
@@ -1313,6 +1332,7 @@ class Celu:
             shape = _np_shape(x)
             x, = _as_arrays(x)
         alpha = self.alpha
+        self.local = None   # last call's cache: its memory serves this one
         tmp = _clip(x, -_np_inf, 0.0)
         _np_multiply(tmp, alpha**(-1.0), out=tmp)
         t0 = tmp
@@ -1371,6 +1391,7 @@ class Softsign:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
+        self.local = None   # last call's cache: its memory serves this one
         tmp = _np_abs(x)
         _np_add(tmp, 1.0, out=tmp)
         t0 = tmp
@@ -1426,6 +1447,7 @@ class LogSigmoid:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
+        self.local = None   # last call's cache: its memory serves this one
         tmp = _np_negative(x)
         out = _softplus(tmp)
         _np_negative(out, out=out)
@@ -1476,6 +1498,7 @@ class Tanhshrink:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
+        self.local = None   # last call's cache: its memory serves this one
         tmp = _np_tanh(x)
         t0 = tmp
         out = _np_subtract(x, t0)
@@ -1539,6 +1562,7 @@ class Bce:
         else:
             shape = _np_shape(x)
             x, t = _as_arrays(x, t)
+        self.local = self.local1 = None   # last call's cache: its memory serves this one
         tmp = _np_log(x)
         t0 = tmp
         tmp1 = _np_negative(x)
@@ -1615,6 +1639,7 @@ class BceWithLogits:
         else:
             shape = _np_shape(x)
             x, t = _as_arrays(x, t)
+        self.local = self.local1 = None   # last call's cache: its memory serves this one
         out = _np_subtract(1.0, t)
         _np_multiply(out, x, out=out)
         tmp1 = _np_negative(x)
@@ -1695,6 +1720,7 @@ class Huber:
             shape = _np_shape(x)
             x, t = _as_arrays(x, t)
         delta = self.delta
+        self.local = None   # last call's cache: its memory serves this one
         tmp = _np_subtract(x, t)
         t0 = tmp
         t1 = t0
@@ -1782,6 +1808,7 @@ class SmoothL1:
             shape = _np_shape(x)
             x, t = _as_arrays(x, t)
         beta = self.beta
+        self.local = None   # last call's cache: its memory serves this one
         t0 = beta**(-1.0)
         tmp = _np_subtract(x, t)
         t1 = tmp
@@ -1852,6 +1879,7 @@ class L1:
         else:
             shape = _np_shape(x)
             x, t = _as_arrays(x, t)
+        self.local = None   # last call's cache: its memory serves this one
         tmp = _np_subtract(x, t)
         t0 = tmp
         out = _np_abs(t0)
@@ -1917,6 +1945,7 @@ class LogCosh:
         else:
             shape = _np_shape(x)
             x, t = _as_arrays(x, t)
+        self.local = None   # last call's cache: its memory serves this one
         tmp = _np_subtract(t, x)
         t0 = tmp
         tmp1 = _np_multiply(t0, 2.0)
@@ -1988,6 +2017,7 @@ class Hinge:
         else:
             shape = _np_shape(x)
             x, t = _as_arrays(x, t)
+        self.local = self.local1 = None   # last call's cache: its memory serves this one
         tmp = _np_multiply(t, x)
         t0 = tmp
         mask = (t0 < 1.0)
