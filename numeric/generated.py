@@ -200,7 +200,6 @@ class MulLayer:
         else:
             shape = _np_shape(x)
             x, y = _as_arrays(x, y)
-        self.x = self.y = None   # last call's cache: its memory serves this one
         out = _np_multiply(x, y)
         if shape is not None:
             out, x, y = out.reshape(shape), x.reshape(shape), y.reshape(shape)
@@ -297,7 +296,6 @@ class Relu:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
-        self.mask = None   # last call's cache: its memory serves this one
         out = _clip(x, 0.0, _np_inf)
         mask = (out > 0.0)
         if shape is not None:
@@ -347,7 +345,6 @@ class Sigmoid:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
-        self.local = None   # last call's cache: its memory serves this one
         out = _sigmoid(x)
         local = _np_subtract(1.0, out)
         _np_multiply(local, out, out=local)
@@ -396,7 +393,6 @@ class Tanh:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
-        self.local = None   # last call's cache: its memory serves this one
         out = _np_tanh(x)
         local = _np_square(out)
         _np_subtract(1.0, local, out=local)
@@ -442,7 +438,6 @@ class Exp:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
-        self.out = None   # last call's cache: its memory serves this one
         out = _np_exp(x)
         if shape is not None:
             out = out.reshape(shape)
@@ -486,7 +481,6 @@ class Log:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
-        self.x = None   # last call's cache: its memory serves this one
         out = _np_log(x)
         if shape is not None:
             out, x = out.reshape(shape), x.reshape(shape)
@@ -537,7 +531,6 @@ class Softplus:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
-        self.local = None   # last call's cache: its memory serves this one
         out = _softplus(x)
         local = _np_negative(out)
         _np_expm1(local, out=local)
@@ -592,7 +585,6 @@ class LeakyRelu:
             shape = _np_shape(x)
             x, = _as_arrays(x)
         alpha = self.alpha
-        self.local = None   # last call's cache: its memory serves this one
         mask = (x > 0.0)
         local = _np_multiply(~mask, alpha, dtype=x.dtype)
         _np_add(local, mask, out=local)
@@ -648,7 +640,6 @@ class Elu:
             shape = _np_shape(x)
             x, = _as_arrays(x)
         alpha = self.alpha
-        self.local = None   # last call's cache: its memory serves this one
         tmp = _clip(x, -_np_inf, 0.0)
         t0 = tmp
         out = _np_expm1(t0)
@@ -712,7 +703,6 @@ class Silu:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
-        self.local = None   # last call's cache: its memory serves this one
         tmp = _sigmoid(x)
         t0 = tmp
         out = _np_multiply(t0, x)
@@ -775,7 +765,6 @@ class Gelu:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
-        self.local = None   # last call's cache: its memory serves this one
         tmp = _np_multiply(x, 0.7071067811865476)
         tmp1 = erf(tmp).astype(tmp.dtype, copy=False)
         t2 = tmp1
@@ -857,7 +846,6 @@ class GeluTanh:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
-        self.local = None   # last call's cache: its memory serves this one
         t0 = 0.7978845608028654
         tmp = _np_square(x)
         t1 = tmp
@@ -924,7 +912,6 @@ class Square:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
-        self.local = None   # last call's cache: its memory serves this one
         out = _np_square(x)
         local = _np_multiply(x, 2.0)
         if shape is not None:
@@ -973,7 +960,6 @@ class Relu6:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
-        self.mask = None   # last call's cache: its memory serves this one
         out = _clip(x, 0.0, 6.0)
         mask = ((out > 0.0) & (out < 6.0))
         if shape is not None:
@@ -1021,7 +1007,6 @@ class Hardtanh:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
-        self.mask = None   # last call's cache: its memory serves this one
         out = _clip(x, -1.0, 1.0)
         mask = ((out > -1.0) & (out < 1.0))
         if shape is not None:
@@ -1072,7 +1057,6 @@ class Hardsigmoid:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
-        self.local = None   # last call's cache: its memory serves this one
         tmp = _np_add(x, 3.0)
         _clip(tmp, 0.0, _np_inf, out=tmp)
         t0 = tmp
@@ -1133,7 +1117,6 @@ class Hardswish:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
-        self.local = None   # last call's cache: its memory serves this one
         tmp = _np_add(x, 3.0)
         _clip(tmp, 0.0, _np_inf, out=tmp)
         t0 = tmp
@@ -1205,7 +1188,6 @@ class Mish:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
-        self.local = None   # last call's cache: its memory serves this one
         tmp = _softplus(x)
         _np_tanh(tmp, out=tmp)
         t0 = tmp
@@ -1269,7 +1251,6 @@ class Selu:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
-        self.local = None   # last call's cache: its memory serves this one
         tmp = _clip(x, -_np_inf, 0.0)
         t0 = tmp
         out = _clip(x, 0.0, _np_inf)
@@ -1332,7 +1313,6 @@ class Celu:
             shape = _np_shape(x)
             x, = _as_arrays(x)
         alpha = self.alpha
-        self.local = None   # last call's cache: its memory serves this one
         tmp = _clip(x, -_np_inf, 0.0)
         _np_multiply(tmp, alpha**(-1.0), out=tmp)
         t0 = tmp
@@ -1391,7 +1371,6 @@ class Softsign:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
-        self.local = None   # last call's cache: its memory serves this one
         tmp = _np_abs(x)
         _np_add(tmp, 1.0, out=tmp)
         t0 = tmp
@@ -1447,7 +1426,6 @@ class LogSigmoid:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
-        self.local = None   # last call's cache: its memory serves this one
         tmp = _np_negative(x)
         out = _softplus(tmp)
         _np_negative(out, out=out)
@@ -1498,7 +1476,6 @@ class Tanhshrink:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
-        self.local = None   # last call's cache: its memory serves this one
         tmp = _np_tanh(x)
         t0 = tmp
         out = _np_subtract(x, t0)
@@ -1562,7 +1539,6 @@ class Bce:
         else:
             shape = _np_shape(x)
             x, t = _as_arrays(x, t)
-        self.local = self.local1 = None   # last call's cache: its memory serves this one
         tmp = _np_log(x)
         t0 = tmp
         tmp1 = _np_negative(x)
@@ -1639,7 +1615,6 @@ class BceWithLogits:
         else:
             shape = _np_shape(x)
             x, t = _as_arrays(x, t)
-        self.local = self.local1 = None   # last call's cache: its memory serves this one
         out = _np_subtract(1.0, t)
         _np_multiply(out, x, out=out)
         tmp1 = _np_negative(x)
@@ -1720,7 +1695,6 @@ class Huber:
             shape = _np_shape(x)
             x, t = _as_arrays(x, t)
         delta = self.delta
-        self.local = None   # last call's cache: its memory serves this one
         tmp = _np_subtract(x, t)
         t0 = tmp
         t1 = t0
@@ -1808,7 +1782,6 @@ class SmoothL1:
             shape = _np_shape(x)
             x, t = _as_arrays(x, t)
         beta = self.beta
-        self.local = None   # last call's cache: its memory serves this one
         t0 = beta**(-1.0)
         tmp = _np_subtract(x, t)
         t1 = tmp
@@ -1879,7 +1852,6 @@ class L1:
         else:
             shape = _np_shape(x)
             x, t = _as_arrays(x, t)
-        self.local = None   # last call's cache: its memory serves this one
         tmp = _np_subtract(x, t)
         t0 = tmp
         out = _np_abs(t0)
@@ -1945,7 +1917,6 @@ class LogCosh:
         else:
             shape = _np_shape(x)
             x, t = _as_arrays(x, t)
-        self.local = None   # last call's cache: its memory serves this one
         tmp = _np_subtract(t, x)
         t0 = tmp
         tmp1 = _np_multiply(t0, 2.0)
@@ -2017,7 +1988,6 @@ class Hinge:
         else:
             shape = _np_shape(x)
             x, t = _as_arrays(x, t)
-        self.local = self.local1 = None   # last call's cache: its memory serves this one
         tmp = _np_multiply(t, x)
         t0 = tmp
         mask = (t0 < 1.0)

@@ -165,7 +165,6 @@ class Affine:
         x = _rows(x)
         W = self.W
         b = self.b
-        self.x = None
         out = np.add(x @ W, b)
         self.x = x
         return out
@@ -202,7 +201,6 @@ class Softmax:
         self.out = None
 
     def forward(self, x):
-        self.out = None
         t0 = np.maximum.reduce(x, axis=1, keepdims=True)
         t1 = np.subtract(x, t0)
         np.exp(t1, out=t1)
@@ -250,7 +248,6 @@ class SoftmaxWithLoss:
         self.y = self.t = None
 
     def forward(self, x, t):
-        self.y = self.t = None
         N = x.shape[0]
         t1 = np.maximum.reduce(x, axis=1, keepdims=True)
         t2 = np.subtract(x, t1)
@@ -297,7 +294,6 @@ class MSE:
         self.x = self.t = None
 
     def forward(self, x, t):
-        self.x = self.t = None
         N = x.shape[0]
         out = (0.5)*np.add.reduce((x - t)**2, axis=None)/N
         self.x = x
@@ -370,7 +366,6 @@ class BatchNormalization:
             np.add(xn, beta, out=xn)
             out = xn
             return out.reshape(self.original_x_shape)
-        self.std = self.xn = None
         mu = (np.add.reduce(x, axis=0, keepdims=True)/x.shape[0])
         xc = np.subtract(x, mu)
         var = np.einsum('ij,ij->j', xc, xc)[None, :]/(xc.shape[0])
@@ -442,7 +437,6 @@ class LayerNorm:
         gamma = self.gamma
         beta = self.beta
         eps = self.eps
-        self.std = self.xn = None
         mu = (np.add.reduce(x, axis=1, keepdims=True)/x.shape[1])
         xc = np.subtract(x, mu)
         var = np.einsum('ij,ij->i', xc, xc)[:, None]/(xc.shape[1])
@@ -490,7 +484,6 @@ class Dropout:
         if not train_flg:
             return x * (1.0 - self.dropout_ratio)
         mask = self.rng.random(np.shape(x)) > self.dropout_ratio
-        self.mask = None
         out = np.multiply(mask, x)
         self.mask = mask
         return out
@@ -536,7 +529,6 @@ class Convolution:
         b = self.b
         stride = self.stride
         pad = self.pad
-        self.col = None
         FN = W.shape[0]
         FH = W.shape[2]
         FW = W.shape[3]
@@ -584,7 +576,6 @@ class Pooling:
         pool_w = self.pool_w
         stride = self.stride
         pad = self.pad
-        self.x = None
         out = _window_max(x, pool_h, pool_w, stride, pad)
         self.x = x
         return out
@@ -619,7 +610,6 @@ class MatMul:
 
     def forward(self, x):
         W = self.W
-        self.x = None
         out = x @ W
         self.x = x
         return out
@@ -653,7 +643,6 @@ class Embedding:
 
     def forward(self, idx):
         W = self.W
-        self.idx = None
         out = W[idx]
         self.idx = idx
         return out
@@ -687,7 +676,6 @@ class TimeEmbedding:
 
     def forward(self, idx):
         W = self.W
-        self.idx = None
         out = W[idx]
         self.idx = idx
         return out
@@ -723,7 +711,6 @@ class SigmoidWithLoss:
         self.y = self.t = None
 
     def forward(self, x, t):
-        self.y = self.t = None
         N = x.shape[0]
         t0 = np.logaddexp(0.0, x)
         y = _sigmoid(x)
@@ -778,7 +765,6 @@ class RNN:
         Wx = self.Wx
         Wh = self.Wh
         b = self.b
-        self.out = self.x = self.h_prev = None
         t = np.add(h_prev @ Wh, x @ Wx)
         np.add(t, b, out=t)
         np.tanh(t, out=t)
@@ -880,7 +866,6 @@ class LSTM:
         Wx = self.Wx
         Wh = self.Wh
         b = self.b
-        self.f = self.g = self.i = self.o = self.tc = self.c_prev = self.x = self.h_prev = None
         H = h_prev.shape[1]
         A = np.add(h_prev @ Wh, x @ Wx)
         np.add(A, b, out=A)
@@ -979,7 +964,6 @@ class GRU:
         Wx = self.Wx
         Wh = self.Wh
         b = self.b
-        self.z = self.r = self.hh = self.h_prev = self.x = None
         H = h_prev.shape[1]
         tmp = np.add(h_prev @ Wh[:, :H], x @ Wx[:, :H])
         np.add(tmp, b[:H], out=tmp)
@@ -1231,7 +1215,6 @@ class TimeAffine:
     def forward(self, x):
         W = self.W
         b = self.b
-        self.x = None
         out = np.add(np.tensordot(x, W, axes=([2], [0])), b)
         self.x = x
         return out
@@ -1272,7 +1255,6 @@ class TimeSoftmaxWithLoss:
 
     def forward(self, x, t):
         t = _onehot(t, x)
-        self.y = self.t = None
         N = x.shape[0]
         T = x.shape[1]
         t1 = np.maximum.reduce(x, axis=2, keepdims=True)
@@ -1319,7 +1301,6 @@ class TimeDropout:
         if not train_flg:
             return x
         mask = (self.rng.random(np.shape(x)) > self.dropout_ratio).astype(np.result_type(x, np.float16)) / (1.0 - self.dropout_ratio)
-        self.mask = None
         out = np.multiply(mask, x)
         self.mask = mask
         return out
@@ -1360,7 +1341,6 @@ class TimeAttention:
         self.a = self.hs_enc = self.hs_dec = None
 
     def forward(self, hs_enc, hs_dec):
-        self.a = self.hs_enc = self.hs_dec = None
         s = np.einsum('nth,nuh->nut', hs_enc, hs_dec, optimize=True)
         t0 = np.maximum.reduce(s, axis=2, keepdims=True)
         t1 = np.subtract(s, t0)
@@ -1406,7 +1386,6 @@ class WeightSum:
         self.ar = self.hs = None
 
     def forward(self, hs, a):
-        self.ar = self.hs = None
         N = hs.shape[0]
         T = hs.shape[1]
         ar = np.reshape(a, (N, T, 1))
@@ -1453,7 +1432,6 @@ class AttentionWeight:
         self.out = self.hr = self.hs = None
 
     def forward(self, hs, h):
-        self.out = self.hr = self.hs = None
         N = hs.shape[0]
         H = hs.shape[2]
         hr = np.reshape(h, (N, 1, H))
@@ -1513,7 +1491,6 @@ class Attention:
         self.hr = self.a = self.ar = self.hs = None
 
     def forward(self, hs, h):
-        self.hr = self.a = self.ar = self.hs = None
         N = hs.shape[0]
         T = hs.shape[1]
         H = hs.shape[2]

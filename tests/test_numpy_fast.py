@@ -155,39 +155,3 @@ def test_backward_fast_path_agrees_with_the_buffered_path(name, args):
     assert all(g.dtype == np.float32 for g in small)
     layer.forward(np.float64(0.3), np.float64(0.6))          # 0-d: buffered, arrays kept
     assert all(isinstance(g, np.ndarray) for g in layer.backward(np.float64(0.5)))
-
-
-def _caching_classes() -> list:
-    """The elementwise layers whose exported class caches arrays in forward."""
-    from numeric.bench import exported_class
-    return sorted(n for n in REFERENCE if hasattr(generated, f"{n}_backward")
-                  and "forward caches" in (exported_class(n).__doc__ or ""))
-
-
-@pytest.mark.parametrize("name", _caching_classes())
-def test_forward_lets_the_last_calls_cache_go_before_computing(name, monkeypatch):
-    """As the book's classes do: a second forward drops the first one's cached arrays before
-    its first ufunc runs, so their memory serves the new call (held to the end, a caller
-    alternating two layers page-faulted 2.5x as much and l1 ran at 2x the book)."""
-    import weakref
-
-    from numeric.bench import exported_class
-    from numeric.cases import CASES
-    from numeric.reference import PARAMS
-    case = CASES[name]
-    rng = np.random.default_rng(0)
-    inputs = [rng.uniform(*case.domain, 64) for _ in case.inputs]
-    layer = exported_class(name)(**PARAMS.get(name, {}))
-    layer.forward(*inputs)
-    held = [weakref.ref(v) for v in vars(layer).values() if isinstance(v, np.ndarray)]
-    assert held, name
-    seen = []
-    for attr in [a for a in vars(generated) if a.startswith("_np_") or a == "_clip"]:
-        fn = getattr(generated, attr)
-        if callable(fn) and not isinstance(fn, type):
-            def spy(*args, _fn=fn, **kwargs):
-                seen.append(all(r() is None for r in held))
-                return _fn(*args, **kwargs)
-            monkeypatch.setattr(generated, attr, spy)
-    layer.forward(*inputs)
-    assert seen and seen[0], (name, "the old cache was still alive at the first ufunc")

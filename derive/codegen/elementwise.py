@@ -306,10 +306,8 @@ def emit_class(d, stable, needs, fname, printer, api="book1"):
     cls.append(f"    def forward(self, {ins}):")
     cls += _prologue(list(spec.input_names), "        ")
     cls += [f"        {p} = self.{p}" for p in params]
-    stored = keep + cache_names
-    if stored:      # as the book's classes do: the last call's arrays free before new ones
-        cls.append(f"        self.{' = self.'.join(stored)} = None   # last call's cache: its memory serves this one")
     cls += [f"        {line}" for line in flines]
+    stored = keep + cache_names
     cls += _reshaped(["out", *[n for n in stored if n != "out"]], "        ")
     if stored:
         cls.append("        # the cache holds its own arrays, in the input's shape: later changes to the")

@@ -124,13 +124,6 @@ def class_source(d, printer, fname, needs, params, api="book1", shapes=()) -> tu
     return "\n".join(lines), held
 
 
-def _release(cached) -> list:
-    """The last call's cache let go before the new one is computed, as the book's classes
-    do by assigning as they go: its memory serves this call instead of the heap growing
-    (held to the end, an alternating caller page-faulted 2.5x as much)."""
-    return [f"self.{' = self.'.join(cached)} = None"] if cached else []
-
-
 def _forward_body(d, printer, cached, flatten, running, dropout, book2=False) -> list:
     spec = d.layer
     body = []
@@ -177,9 +170,9 @@ def _forward_body(d, printer, cached, flatten, running, dropout, book2=False) ->
         body += [f"    return out.reshape(self.original_{flatten[0]}_shape)" if flatten and
                  _same_shape_out(spec, flatten) else "    return out"]
         lines = _with_dims(spec, lines)
-        body += _release(cached) + lines + update
+        body += lines + update
     else:
-        body += _release(cached) + _with_dims(spec, lines)
+        body += _with_dims(spec, lines)
     body += [f"self.{n} = {n}" for n in cached]
     if flatten and _same_shape_out(spec, flatten):   # the book's BatchNormalization
         body.append(f"return out.reshape(self.original_{flatten[0]}_shape)")
