@@ -133,7 +133,7 @@ def _scatter_add(p, value, args, node, spelled):
 def _window_call(p, name, args, keywords, node, spelled):
     """``windows(x, FH, FW, stride, pad)``, ``fold(G, H, W, stride, pad)``,
     ``np.einsum('ncpqij,fcpq->nfij', a, b)`` and ``first_max(a, axis=(2, 3))``."""
-    from .windows import Einsum, FirstMax, Fold, Windows, einsum
+    from .windows import FirstMax, Fold, Windows, einsum
     if name == "einsum":
         spec = args[0]
         if not (isinstance(spec, ast.Constant) and isinstance(spec.value, str)
