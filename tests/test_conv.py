@@ -132,6 +132,25 @@ def test_a_wrong_fold_is_not_the_windows_vjp():
     assert not index.equal(element(Fold(G, H, W, 1, 1), idx), reference)    # stride forgotten
 
 
+def test_an_unmatched_but_right_window_vjp_is_unproven_not_called_wrong(capsys):
+    """A bare 2x2 window: the index forms differ by a change of summation variables the
+    prover does not see. Not shown as proven, and not reported as a wrong gradient."""
+    assert main(["show", "--expr", "windows(x, 2, 2, 1, 0)", "--shape", "x=N,C,H,W"]) != 0
+    err = capsys.readouterr().err
+    assert "could not prove the vector-Jacobian product of windows" in err
+    assert "not a wrong gradient" in err and "Σ" not in err
+
+
+def test_a_wrong_structural_vjp_is_refuted_by_finite_differences(monkeypatch):
+    from derive import tensorproof, vjp
+    from derive.errors import ProofError
+    right = vjp.structural_vjp
+    monkeypatch.setattr(vjp, "structural_vjp", lambda value, k, G: 2 * right(value, k, G))
+    N, C, H, W = dims("N C H W")
+    with pytest.raises(ProofError, match="disagrees with finite differences"):
+        tensorproof._vjp_proof.__wrapped__(Windows, 0, ((N, C, H, W),), (2, 2, 1, 0))
+
+
 def test_delta_with_an_affine_index_is_not_contracted():
     """Σ_p δ(p, h + 1)·a[p] is a[h + 1] only when h + 1 < K: the naive contraction is wrong."""
     K = dims("K")[0]
