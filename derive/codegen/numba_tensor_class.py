@@ -221,7 +221,8 @@ def fused_layer_code(d, api: str = "book1") -> LayerCode:
     from ..render.printers import text
     from .printer import NumpyCodePrinter
     from .tensor import _default, _grads, upstream_names
-    from .tensor_class import _running, _same_shape_out, _unpack, class_source
+    from .tensor_class import (_running, _same_shape_out, class_source, flatten_lines,
+                               running_update, weight_lines)
     rows, cols, kinds, labels = _layout(d)
     needs, params, spec = _needs(d)
     dims = {s.name: ("rows" if s == rows else "cols") for s in spec.dims()}
@@ -280,14 +281,7 @@ def fused_layer_code(d, api: str = "book1") -> LayerCode:
     book2 = api == "book2"
     flatten = [] if book2 else [x for x in spec.features.get("flatten", ())
                                 if x in spec.input_names]
-    body = []
-    for x in flatten:
-        body += [f"self.original_{x}_shape = np.shape({x})", f"{x} = _rows({x})"]
-    if book2 and spec.weight_names:
-        body.append(_unpack(spec.weight_names))
-    else:
-        body += [f"{w} = self.{w}" for w in spec.weight_names]
-    body += [f"{p} = self.{p}" for p in spec.param_names]
+    body = flatten_lines(flatten) + weight_lines(spec, book2)
     reshape = flatten and _same_shape_out(spec, flatten)
     ret = f"out.reshape(self.original_{flatten[0]}_shape)" if reshape else "out"
     args = ", ".join([n for n, _ in f_inputs] + f_scalars)
@@ -297,10 +291,7 @@ def fused_layer_code(d, api: str = "book1") -> LayerCode:
         body += ["if not train_flg:", f"    out = _{name}_test({targs})", f"    return {ret}"]
     body.append(f"{', '.join(n for n, _ in fvalues)} = _{name}_forward({args})")
     if running:
-        body.append(f"if self.{running[0][1]} is None:")
-        body += [f"    self.{a} = np.zeros_like({n})" for n, a in running]
-        body += [f"self.{a} = self.momentum * self.{a} + (1 - self.momentum) * {n}"
-                 for n, a in running]
+        body += running_update(running)
     body += [f"self.{n} = {n}" for n in cached]
     body.append(f"return {ret}")
     cls = "\n".join([head, f"    def forward({signature}", *(f"        {b}" for b in body),

@@ -124,12 +124,31 @@ def class_source(d, printer, fname, needs, params, api="book1", shapes=()) -> tu
     return "\n".join(lines), held
 
 
+def flatten_lines(flatten) -> list:
+    """A forward's first lines: each input in ``flatten`` kept as rows, its shape kept."""
+    return [line for x in flatten
+            for line in (f"self.original_{x}_shape = np.shape({x})", f"{x} = _rows({x})")]
+
+
+def weight_lines(spec, book2: bool) -> list:
+    """The weights (``self.params`` in volume 2's API) and params as local names."""
+    lines = [_unpack(spec.weight_names)] if book2 and spec.weight_names else \
+        [f"{w} = self.{w}" for w in spec.weight_names]
+    return lines + [f"{p} = self.{p}" for p in spec.param_names]
+
+
+def running_update(running) -> list:
+    """The running averages' update after a training forward (zeros the first time)."""
+    update = [f"if self.{running[0][1]} is None:"]
+    update += [f"    self.{a} = np.zeros_like({n})" for n, a in running]
+    return update + [f"self.{a} = self.momentum * self.{a} + (1 - self.momentum) * {n}"
+                     for n, a in running]
+
+
 def _forward_body(d, printer, cached, flatten, running, dropout, book2=False) -> list:
     spec = d.layer
     body = []
-    for x in flatten:
-        body += [f"self.original_{x}_shape = np.shape({x})",
-                 f"{x} = _rows({x})"]
+    body += flatten_lines(flatten)
     from .labels import labels_of
     table = spec.symbols()
     labels = next((table[t] for t in labels_of(spec)), None)
@@ -141,11 +160,7 @@ def _forward_body(d, printer, cached, flatten, running, dropout, book2=False) ->
     for t in spec.features.get("labels", ()):      # one-hot over the last axis of (N, T, V)
         if t in table and len(shape_of(table[t])) > 2:
             body.append(f"{t} = _onehot({t}, {spec.input_names[0]})")
-    if book2 and spec.weight_names:
-        body.append(_unpack(spec.weight_names))
-    else:
-        body += [f"{w} = self.{w}" for w in spec.weight_names]
-    body += [f"{p} = self.{p}" for p in spec.param_names]
+    body += weight_lines(spec, book2)
     if dropout and spec.features.get("inverted"):     # inverted dropout: test time is x
         x = spec.input_names[0]
         body += ["if not train_flg:", f"    return {x}",
@@ -162,10 +177,7 @@ def _forward_body(d, printer, cached, flatten, running, dropout, book2=False) ->
     if running:
         test = _program_lines(spec, ["out"], printer, set(taken),
                               substitute={n: sp.Symbol(f"self.{a}") for n, a in running})
-        update = [f"if self.{running[0][1]} is None:"]
-        update += [f"    self.{a} = np.zeros_like({n})" for n, a in running]
-        update += [f"self.{a} = self.momentum * self.{a} + (1 - self.momentum) * {n}"
-                   for n, a in running]
+        update = running_update(running)
         body += ["if not train_flg:"] + [f"    {line}" for line in _with_dims(spec, test)]
         body += [f"    return out.reshape(self.original_{flatten[0]}_shape)" if flatten and
                  _same_shape_out(spec, flatten) else "    return out"]
