@@ -221,10 +221,8 @@ def _reduce_term(t: Term, rules) -> Term | None:
                 return None
             if verdict == "one":
                 pass
-            elif verdict is not None and len(verdict) == 3:
-                k, new, extent = verdict
-                t = _substitute(t, k, new)
-                t.factors[(_gate(extent), (new,))] = 1
+            elif isinstance(verdict, list):       # affine: one way per bound index it reads
+                return _best_of([_gated(t, *v) for v in verdict], rules)
             elif verdict is not None:
                 t = _substitute(t, *verdict)
             else:
@@ -285,13 +283,35 @@ def _contractible(t: Term, i, j):
                 return (k, e)
     if getattr(i, "is_Integer", False) and getattr(j, "is_Integer", False):
         return "zero"
+    ways = []
     for a, e in ((i, j), (j, i)):     # Σ_k δ(k + c, e)·f(k) = f(e − c)·[0 ≤ e − c < K]
         for k in sorted(_syms((a,)) & set(t.bounds), key=str):
             c = sp.expand(a - k)
             if k in _syms((e, c)) or not isinstance(a, sp.Add):
                 continue
-            return (k, e - c, t.bounds[k])       # a slice's offset: gated, so sound
-    return None
+            ways.append((k, e - c, t.bounds[k]))       # a slice's offset: gated, so sound
+    return ways or None
+
+
+def _gated(t: Term, k, new, extent) -> Term:
+    t = _substitute(t, k, new)
+    t.factors[(_gate(extent), (new,))] = 1
+    return t
+
+
+def _best_of(ways, rules) -> Term | None:
+    """The reduction of a term that an affine delta can leave in several ways
+    (``Σ_a Σ_b δ(r, a + b)·f(a, b)`` sums over b = r − a or over a = r − b: a change of
+    summation variables): each way reduced on, and the smallest spelling kept, so the form
+    does not depend on which bound index happens to sort first by name. All ways are the
+    same value, so one reducing to 0 proves the term 0."""
+    done = []
+    for w in ways:
+        r = _reduce_term(w, rules)
+        if r is None:
+            return None
+        done.append(r)
+    return min(done, key=lambda r: _signature(r)[0])
 
 
 def _reduce_gates(t: Term):
@@ -334,6 +354,18 @@ def _fold_sums(t: Term) -> bool:
     return False
 
 
+def _signature(t: Term) -> tuple:
+    """(spelling, renaming): the smallest spelling of ``t`` over every naming of its bound
+    indices, and the renaming that gives it."""
+    best = None
+    for perm in itertools.permutations(sorted(t.bounds, key=str)):
+        mapping = {b: sp.Symbol(f"_{j}", integer=True) for j, b in enumerate(perm)}
+        sig = _spell(t, mapping)
+        if best is None or sig < best[0]:
+            best = (sig, mapping)
+    return best if best else (_spell(t, {}), {})
+
+
 def normalise(ts, rules=None) -> dict:
     """``signature -> (coefficient, free indices, representative term)``."""
     rules = rules or {}
@@ -342,14 +374,7 @@ def normalise(ts, rules=None) -> dict:
         t = _reduce_term(Term(t.coeff, dict(t.bounds), dict(t.factors)), rules)
         if t is None:
             continue
-        bounds = sorted(t.bounds, key=str)
-        best = None
-        for perm in itertools.permutations(bounds):
-            mapping = {b: sp.Symbol(f"_{j}", integer=True) for j, b in enumerate(perm)}
-            sig = _spell(t, mapping)
-            if best is None or sig < best[0]:
-                best = (sig, mapping)
-        sig, mapping = best
+        sig, mapping = _signature(t)
         rep = Term(sp.Integer(1), {mapping[b]: n for b, n in t.bounds.items()},
                    {(b, tuple(mapping.get(i, i) for i in idx)): e for (b, idx), e in t.factors.items()})
         free = frozenset(i for (_, idx) in t.factors for i in _syms(idx)
