@@ -18,6 +18,12 @@ _META = ("class", "note", "assume", "flatten", "running", "dropout", "labels", "
 _ROLES = ROLES
 
 
+# the type hints a NumPy forward already carries: a float or int argument is a scalar
+# parameter (an int one integer-valued), an array one an input
+_PYTHON_HINTS = {"float": ("param", None, False, False), "int": ("param", None, False, True),
+                 "ndarray": ("input", None, False, False)}
+
+
 def _literal_number(node, parser):
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         return -_literal_number(node.operand, parser)
@@ -33,6 +39,11 @@ def _annotation(node, parser) -> tuple:
         return "input", None, False, False
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return "input", node.value, False, False
+    if isinstance(node, ast.Name) and node.id in _PYTHON_HINTS:
+        return _PYTHON_HINTS[node.id]
+    if isinstance(node, ast.Attribute) and node.attr == "ndarray" \
+            and isinstance(node.value, ast.Name) and node.value.id in ("np", "numpy"):
+        return "input", None, False, False
     if isinstance(node, ast.Name) and node.id in (*_ROLES, "positive"):
         return ("input" if node.id == "positive" else node.id), None, node.id == "positive", False
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _ROLES:
@@ -52,7 +63,7 @@ def _annotation(node, parser) -> tuple:
             flags[k.arg] = bool(k.value.value)
         return node.func.id, ",".join(dims), flags["positive"], flags["integer"]
     raise parser.error("an annotation is a shape string (\"N, D\") or input(...), weight(...), "
-                       "const(...), index(...), param, positive", node)
+                       "const(...), index(...), param, positive (or float, int, np.ndarray)", node)
 
 
 def _docstring(body) -> tuple:

@@ -229,3 +229,25 @@ def test_a_clipped_layer_exports_and_its_gradient_matches_differences(tmp_path):
     f = lambda v: np.clip(v, -2, 2) / (1 + np.exp(-v))      # noqa: E731
     h = 1e-6
     assert np.allclose(got, (f(x + h) - f(x - h)) / (2 * h), rtol=1e-6, atol=1e-8)
+
+
+def test_python_type_hints_declare_params_and_inputs():
+    """`beta: float = 1.5` is a scalar parameter, `k: int` an integer one and
+    `x: np.ndarray` an input, as `param`, `param(integer=True)` and no annotation are."""
+    from derive import derive
+    body = "    return x / (1 + np.exp(-beta * x)) + x**k\n"
+    hinted = derive(source="import numpy as np\ndef f(x: np.ndarray, beta: float = 1.5, "
+                           "k: int = 2):\n" + body, fn="f")
+    declared = derive(source="def f(x, beta: param = 1.5, k: param(integer=True) = 2):\n"
+                             + body, fn="f")
+    assert list(hinted.wrt) == list(declared.wrt) == ["x"]
+    assert hinted.result == declared.result
+    k = next(s for s in hinted.result["x"].free_symbols if s.name == "k")
+    assert k.is_integer
+
+
+def test_an_unknown_type_hint_is_refused_with_the_choices(capsys):
+    source = "def f(x: str):\n    return x\n"
+    from derive.errors import DeriveError
+    with pytest.raises(DeriveError, match="or float, int, np.ndarray"):
+        layer_from_def(source, fn="f")
