@@ -2477,18 +2477,20 @@ class Selu:
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _celu_backward_loop(dout_, out_, g_, alpha):
+    inv_alpha = 1.0/alpha
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
         out = np.float64(out_[i])
-        g_[i] = _k_where((out > 0.0), dout, dout*(1.0 + out/alpha))
+        g_[i] = _k_where((out > 0.0), dout, dout*(inv_alpha*out + 1.0))
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _celu_backward_loop_p(dout_, out_, g_, alpha):
+    inv_alpha = 1.0/alpha
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
         out = np.float64(out_[i])
-        g_[i] = _k_where((out > 0.0), dout, dout*(1.0 + out/alpha))
+        g_[i] = _k_where((out > 0.0), dout, dout*(inv_alpha*out + 1.0))
 
 
 def celu_backward(dout, out, alpha=1.0):
@@ -2509,18 +2511,20 @@ def celu_backward(dout, out, alpha=1.0):
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _celu_forward_loop(x_, out_, local_, alpha):
+    inv_alpha = 1.0/alpha
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
-        t0 = _k_exp_expm1(_k_min(0.0, x)/alpha)
+        t0 = _k_exp_expm1(inv_alpha*_k_min(0.0, x))
         out_[i] = alpha*t0[1] + _k_max(0.0, x)
         local_[i] = _k_where((x > 0.0), 1.0, t0[0])
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _celu_forward_loop_p(x_, out_, local_, alpha):
+    inv_alpha = 1.0/alpha
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
-        t0 = _k_exp_expm1(_k_min(0.0, x)/alpha)
+        t0 = _k_exp_expm1(inv_alpha*_k_min(0.0, x))
         out_[i] = alpha*t0[1] + _k_max(0.0, x)
         local_[i] = _k_where((x > 0.0), 1.0, t0[0])
 
@@ -3240,6 +3244,7 @@ class Huber:
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _smooth_l1_backward_loop(dout_, x_, t_, dx_, dt_, beta):
+    inv_beta = 1.0/beta
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
         x = np.float64(x_[i])
@@ -3247,13 +3252,14 @@ def _smooth_l1_backward_loop(dout_, x_, t_, dx_, dt_, beta):
         t0 = t - x
         t1 = dout*_k_sign(t0)
         t2 = (beta <= abs(t0))
-        t3 = dout/beta
+        t3 = dout*inv_beta
         dx_[i] = _k_where(t2, -t1, -t0*t3)
         dt_[i] = _k_where(t2, t1, t0*t3)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _smooth_l1_backward_loop_p(dout_, x_, t_, dx_, dt_, beta):
+    inv_beta = 1.0/beta
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
         x = np.float64(x_[i])
@@ -3261,7 +3267,7 @@ def _smooth_l1_backward_loop_p(dout_, x_, t_, dx_, dt_, beta):
         t0 = t - x
         t1 = dout*_k_sign(t0)
         t2 = (beta <= abs(t0))
-        t3 = dout/beta
+        t3 = dout*inv_beta
         dx_[i] = _k_where(t2, -t1, -t0*t3)
         dt_[i] = _k_where(t2, t1, t0*t3)
 
@@ -3287,28 +3293,28 @@ def smooth_l1_backward(dout, x, t, beta=1.0):
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _smooth_l1_forward_loop(x_, t_, out_, local_, beta):
+    inv_beta = 1.0/beta
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
         t = np.float64(t_[i])
-        t0 = (1.0/(beta))
-        t1 = t - x
-        t2 = -t1
-        t3 = abs(t1)
-        out_[i] = _k_where((beta > t3), (0.5)*t0*(t2*t2), -0.5*beta + t3)
-        local_[i] = _k_where((beta <= t3), -_k_sign(t1), t0*t2)
+        t0 = t - x
+        t1 = -t0
+        t2 = abs(t0)
+        out_[i] = _k_where((beta > t2), (0.5)*inv_beta*(t1*t1), -0.5*beta + t2)
+        local_[i] = _k_where((beta <= t2), -_k_sign(t0), inv_beta*t1)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _smooth_l1_forward_loop_p(x_, t_, out_, local_, beta):
+    inv_beta = 1.0/beta
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
         t = np.float64(t_[i])
-        t0 = (1.0/(beta))
-        t1 = t - x
-        t2 = -t1
-        t3 = abs(t1)
-        out_[i] = _k_where((beta > t3), (0.5)*t0*(t2*t2), -0.5*beta + t3)
-        local_[i] = _k_where((beta <= t3), -_k_sign(t1), t0*t2)
+        t0 = t - x
+        t1 = -t0
+        t2 = abs(t0)
+        out_[i] = _k_where((beta > t2), (0.5)*inv_beta*(t1*t1), -0.5*beta + t2)
+        local_[i] = _k_where((beta <= t2), -_k_sign(t0), inv_beta*t1)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})

@@ -451,3 +451,14 @@ def test_exp_expm1_pair_is_each_kernel(which, ref):
     for v in (-1000.0, -745.5, -40.0, 0.0, 40.0, 709.0, 710.0, 1000.0, math.inf, -math.inf):
         assert NB._k_exp_expm1(v) == (NB._k_exp(v), NB._k_expm1(v)), v
     assert all(math.isnan(p) for p in NB._k_exp_expm1(math.nan))
+
+
+def test_a_division_by_a_parameter_is_one_reciprocal_before_the_loop():
+    for loop in (NB._celu_forward_loop, NB._celu_backward_loop, NB._smooth_l1_backward_loop):
+        body = inspect.getsource(loop.py_func).split("for i in")
+        assert "/alpha" not in body[1] and "/beta" not in body[1]
+        assert "= 1.0/alpha" in body[0] or "= 1.0/beta" in body[0]
+    layer = NB.Celu(alpha=0.3)
+    x = np.linspace(-200.0, 5.0, 4001)
+    want = np.where(x > 0, x, 0.3 * np.expm1(np.minimum(x, 0) / 0.3))
+    assert np.allclose(layer.forward(x), want, rtol=1e-13, atol=0)

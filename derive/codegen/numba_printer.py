@@ -317,6 +317,12 @@ def loop_source(fname: str, arrays, scalars, results, booleans=(), parallel=Fals
     exprs = pair_exp_expm1(share_exp(unify_calls([e for _, e in results])))
     taken = {*arrays, *scalars, *(n for n, _ in results)}
     names = (sp.Symbol(f"t{k}") for k in range(10 ** 6) if f"t{k}" not in taken)
+    # a division by a parameter (celu's x/alpha) as a multiply by its reciprocal, computed
+    # once before the loop: a division per element takes the time of several multiplies
+    inverses = {a: sp.Symbol(f"inv_{a.base.name}") for e in exprs for a in sp.preorder_traversal(e)
+                if a.is_Pow and a.exp == -1 and a.base.is_Symbol and a.base.name in scalars
+                and f"inv_{a.base.name}" not in taken}
+    exprs = [e.xreplace(inverses) for e in exprs]
     replacements, reduced = sp.cse(exprs, symbols=names, optimizations=None)
     args = [f"{a}_" for a in arrays] + [f"{n}_" for n, _ in results] + list(scalars)
     loop = "prange" if parallel else "range"
@@ -324,6 +330,7 @@ def loop_source(fname: str, arrays, scalars, results, booleans=(), parallel=Fals
     lines = [f'@njit(error_model="numpy", cache=True, fastmath={{"contract"}}'
              f'{", parallel=True" if parallel else ""})',
              f"def {fname}({', '.join(args)}):",
+             *(f"    {v.name} = 1.0/{k.base.name}" for k, v in inverses.items()),
              f"    for i in {loop}({first}.shape[0]):"]
     used = set().union(*(e.free_symbols for e in exprs)) if exprs else set()
     used = {s.name for s in used}
