@@ -5,7 +5,11 @@ of :mod:`.numba_kernels` (``exp`` → ``_k_exp``, ``Piecewise`` → nested ``_k_
 sides computed, then a select), constants as floats and small integer powers as
 products. :func:`loop_source` turns expressions into one ``@njit`` loop over raveled
 arrays: each element's inputs are loaded once (as float64), the expressions share their
-common subexpressions (``sympy.cse``), and each result is stored into its array.
+common subexpressions (``sympy.cse``), and each result is stored into its array. Before
+that, kernels that share work are called once: ``exp(-|u|)`` for sigmoid and softplus and
+``exp(-u**2)`` for erf (:func:`share_exp`), ``1 + erf(u)`` as one kernel
+(:func:`erf_plus_one`), ``exp(u)`` and ``expm1(u)`` as one pair (:func:`pair_exp_expm1`);
+a division by a parameter is a multiply by its reciprocal, computed before the loop.
 
 >>> x = sp.Symbol("x", real=True)
 >>> ScalarPrinter().doprint(sp.Piecewise((x**2, x > 0), (sp.exp(x) / 2, True)))
