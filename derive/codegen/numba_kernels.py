@@ -90,12 +90,13 @@ _SERIES = {
     # 17 terms for 1e-17 where in 1/x it took 26 (and 34 with a margin)
     "erfcx_large": (lambda mp, y: mp.erfc(3 * (1 + y) / (1 - y)) * mp.exp((3 * (1 + y) / (1 - y)) ** 2),
                     ((-1, 2), (1, 3)), 17),
-    # (t + 4)*erfcx(t) on 0 <= t <= 28 (erfc(t) = 0 in float64 beyond 27.3) in
-    # y = (t - 4)/(t + 4), -1 <= y <= 3/4: one series for every t, so 1 + erf(x) is
+    # (t + 7/2)*erfcx(t) on 0 <= t <= 28 (erfc(t) = 0 in float64 beyond 27.3) in
+    # y = (t - 7/2)/(t + 7/2), -1 <= y <= 7/9: one series for every t, so 1 + erf(x) is
     # e*erfcx(|x|) or 2 - that by x's sign, no select between two polynomials; the factor
-    # t + 4 keeps its values near its coefficients' size (0.6 to 4: erfcx(28) is 0.02)
-    "erfcx_all": (lambda mp, y: 8 / (1 - y) * mp.erfc(4 * (1 + y) / (1 - y))
-                  * mp.exp((4 * (1 + y) / (1 - y)) ** 2), ((-1, 1), (3, 4)), 24),
+    # t + 7/2 keeps its values near its coefficients' size (0.6 to 3.5: erfcx(28) is 0.02);
+    # 22 terms: 2e-17 (with 4 for 7/2, 24 terms for the same)
+    "erfcx_all": (lambda mp, y: 7 / (1 - y) * mp.erfc(mp.mpf(7) / 2 * (1 + y) / (1 - y))
+                  * mp.exp((mp.mpf(7) / 2 * (1 + y) / (1 - y)) ** 2), ((-1, 1), (7, 9)), 22),
     # expm1(r)/r on |r| <= ln2/2 (exp's reduced argument): 11 terms (tail 3e-17), Taylor 13
     "expm1_small": (lambda mp, r: mp.expm1(r) / r if r else mp.mpf(1),
                     ((-7, 20), (7, 20)), 11),
@@ -346,13 +347,13 @@ def kernel_source() -> str:
     far = erf.index("    far = 1.0 - (_k_exp(-hi)*(1.0 - lo))*g")
     parts.append(_kernel("_erf_z", "x, e", "erf(x) given e = exp(-x**2)",
                          erf[:split] + ["    far = 1.0 - e*g"] + erf[far + 1:]))
-    y0, y1 = -1, 3 / 4
+    y0, y1 = -1, 7 / 9
     parts.append(_kernel("_erf1p_z", "x, e", "1 + erf(x) given e = exp(-x**2): erfc(|x|) = "
                          "e*erfcx(|x|) for x < 0 (no cancellation), 2 - that from 0 up", [
         "    ax = abs(x)",
         "    a = 28.0 if ax > 28.0 else ax",                    # nan: nan, returned below
-        "    d = 1.0/(a + 4.0)",
-        "    y = (a - 4.0)*d",
+        "    d = 1.0/(a + 3.5)",
+        "    y = (a - 3.5)*d",
         f"    v = (2.0*y - {_float(y0 + y1)})*{_float(1 / (y1 - y0))}",
         *_estrin("v", monomial("erfcx_all"), "g"),
         "    c = e*(g*d)",
