@@ -13,11 +13,16 @@ On a machine shared with other jobs the table also gives the ratio of the fastes
 call of the numba class (forward + backward), excluded from the timings; with
 ``--fresh-cache`` numba's disk cache is a new empty directory, so it is a compilation.
 
+``--against FILE``: the classes of another numba module file (an older export, say
+``git show HEAD~3:numeric/generated_numba.py > /tmp/old.py``) run in the same rounds,
+alternating with this one: a before/after ratio (÷against) on a noisy machine.
+
 One thread: run under ``taskset -c 0``; XLA, numba and OpenBLAS are set to one thread
 here before they are imported.
 
     taskset -c 0 python bench/numba_bench.py                 # every layer, 1e5 1e6 1e7
     taskset -c 0 python bench/numba_bench.py --layers gelu,sigmoid --sizes 1e3,1e4 --json r.json
+    taskset -c 0 python bench/numba_bench.py --layers gelu --sizes 1e7 --no-jax --against /tmp/old.py
 
 :func:`bench_layer` (one layer, one size) returns the figures as a dict.
 """
@@ -92,9 +97,25 @@ def _per_call(f, n):
     return (time.perf_counter() - t) / k
 
 
-def bench_layer(name: str, n: int, repeat: int = 7, jax_too: bool = True) -> dict:
+_AGAINST = {}
+
+
+def _module(path):
+    """A numba module from its file (numba's disk cache needs a file), loaded once."""
+    if path not in _AGAINST:
+        import importlib.util
+        spec = importlib.util.spec_from_file_location(f"against_{len(_AGAINST)}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _AGAINST[path] = module
+    return _AGAINST[path]
+
+
+def bench_layer(name: str, n: int, repeat: int = 7, jax_too: bool = True,
+                against: str | None = None) -> dict:
     """Forward + backward seconds (medians) of the numba class, jax.jit(vjp), the NumPy
-    export's class and the bandwidth floor for one layer at size n, and their ratios."""
+    export's class and the bandwidth floor for one layer at size n, and their ratios;
+    with ``against`` (a module file), that module's class too."""
     from derive import catalogue
     from numeric import generated as numpy_module
     from numeric import generated_numba as numba_module
@@ -124,6 +145,13 @@ def bench_layer(name: str, n: int, repeat: int = 7, jax_too: bool = True) -> dic
 
     sides = {"numba": run_numba, "numpy": run_numpy,
              "copy": lambda: np.copyto(dst, src)}
+    if against:
+        other = getattr(_module(against), spec.class_name)()
+
+        def run_against():
+            other.forward(*xs)
+            return other.backward(dout)
+        sides["against"] = run_against
     if jax_too:
         jax, jfb = _jax_fb(name, spec)
         jargs = [jax.device_put(a) for a in (*xs, dout)]
@@ -147,6 +175,9 @@ def bench_layer(name: str, n: int, repeat: int = 7, jax_too: bool = True) -> dic
            "vs_floor": med["numba"] / floor, "vs_numpy": med["numba"] / med["numpy"],
            # the fastest rounds: what a quiet machine gives (others' jobs only add time)
            "min_vs_floor": low["numba"] / (moved / (16 * n) * low["copy"])}
+    if against:
+        res.update(against_s=med["against"], vs_against=med["numba"] / med["against"],
+                   against_vs_floor=med["against"] / floor)
     if jax_too:
         res.update(jax_s=med["jax"], vs_jax=med["numba"] / med["jax"],
                    min_vs_jax=low["numba"] / low["jax"],
@@ -165,6 +196,8 @@ def main(argv=None) -> int:
     p.add_argument("--fresh-cache", action="store_true",
                    help="an empty numba cache: first_call_s is the compile time")
     p.add_argument("--json", metavar="FILE")
+    p.add_argument("--against", metavar="FILE",
+                   help="another numba module file whose classes run in the same rounds")
     args = p.parse_args(argv)
     names = args.layers.split(",") if args.layers else layers()
     sizes = [int(float(s)) for s in args.sizes.split(",")]
@@ -178,8 +211,11 @@ def main(argv=None) -> int:
           f"{'min ÷floor':>10s} {'paired ÷jax':>11s}")
     for name in names:
         for n in sizes:
-            r = bench_layer(name, n, args.repeat, jax_too=not args.no_jax)
+            r = bench_layer(name, n, args.repeat, jax_too=not args.no_jax, against=args.against)
             rows.append(r)
+            if args.against:
+                print(f"{name:16s} {n:9.0e} against {args.against}: ÷against "
+                      f"{r['vs_against']:.2f}, its ÷floor {r['against_vs_floor']:.2f}")
             print(f"{name:16s} {n:9.0e} {r.get('vs_jax', float('nan')):6.2f} "
                   f"{r['vs_floor']:7.2f} {r['vs_numpy']:7.2f} {1e3 * r['numba_s']:9.3f} "
                   f"{1e3 * r.get('jax_s', float('nan')):8.3f} {r['first_call_s']:10.2f} "

@@ -205,6 +205,35 @@ def _k_expm1(x):
 
 
 @njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
+def _k_exp_expm1(x):
+    """(exp(x), expm1(x)) as _k_exp and _k_expm1 give them, from one range reduction and one series"""
+    xc = -745.5 if x < -745.5 else (709.8 if x > 709.8 else x)
+    kf = (xc*1.4426950408889634 + 6755399441055744.0) - 6755399441055744.0
+    r = (xc - kf*0.6931471803691238) - kf*1.9082149292705877e-10
+    k = np.int64(kf)
+    k1 = k >> 1
+    s1 = _from_bits((k1 + 1023) << 52)
+    s2 = _from_bits((k - k1 + 1023) << 52)
+    q_p1 = r*r
+    q_1_0 = (1.0 + r*0.5000000000000007) + q_p1*(0.1666666666666667 + r*0.04166666666656548)
+    q_1_1 = (0.008333333333325551 + r*0.001388888893514123) + q_p1*(0.00019841269876840357 + r*2.4801501014878055e-05)
+    q_1_2 = (2.755725286336732e-06 + r*2.762773069846965e-07) + q_p1*(2.5106262550879078e-08)
+    q_p2 = q_p1*q_p1
+    q_2_0 = (q_1_0) + q_p2*(q_1_1)
+    q_2_1 = q_1_2
+    q_p3 = q_p2*q_p2
+    q_3_0 = (q_2_0) + q_p3*(q_2_1)
+    q = q_3_0
+    q = r*q
+    y = ((1.0 + q)*s1)*s2
+    s = s1*s2
+    m = s1*(s2*(q + 1.0)) if kf > 1000.0 else s*q + (s - 1.0)
+    y = np.inf if x > 709.782712893384 else y
+    m = np.inf if x > 709.782712893384 else m
+    return (y, m) if x == x else (x, x)
+
+
+@njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
 def _k_log(x):
     """natural log; -inf at 0, nan below"""
     small = x < 2.2250738585072014e-308
@@ -417,6 +446,36 @@ def _k_erf_z(x, e):
     far = 1.0 - e*g
     y = near if ax <= 1.0 else (far if ax < 6.0 else 1.0)
     y = math.copysign(y, x)
+    return y if x == x else x
+
+
+@njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
+def _k_erf1p_z(x, e):
+    """1 + erf(x) given e = exp(-x**2): erfc(|x|) = e*erfcx(|x|) for x < 0 (no cancellation), 2 - that from 0 up"""
+    ax = abs(x)
+    a = 28.0 if ax > 28.0 else ax
+    d = 1.0/(a + 3.5)
+    y = (a - 3.5)*d
+    v = (2.0*y - -0.2222222222222222)*0.5625
+    g_p1 = v*v
+    g_1_0 = (1.200457942046949 + v*-0.9862040036460702) + g_p1*(0.6773320899694404 + v*-0.3846846365949377)
+    g_1_1 = (0.17609785772635922 + v*-0.06143471892283792) + g_p1*(0.014036181067439158 + v*-0.00074373178391716)
+    g_1_2 = (-0.0007892706334106168 + v*0.0002445034826815331) + g_p1*(1.885085686810602e-05 + v*-2.4956951075008028e-05)
+    g_1_3 = (1.2183994066121772e-06 + v*2.4046860441602906e-06) + g_p1*(-2.6749945186314764e-07 + v*-2.56587418272691e-07)
+    g_1_4 = (3.155544362340448e-08 + v*3.0528161437340325e-08) + g_p1*(-2.6797019211430425e-09 + v*-3.5515494344903003e-09)
+    g_1_5 = 1.2703326378369147e-10 + v*2.7729339856040875e-10
+    g_p2 = g_p1*g_p1
+    g_2_0 = (g_1_0) + g_p2*(g_1_1)
+    g_2_1 = (g_1_2) + g_p2*(g_1_3)
+    g_2_2 = (g_1_4) + g_p2*(g_1_5)
+    g_p3 = g_p2*g_p2
+    g_3_0 = (g_2_0) + g_p3*(g_2_1)
+    g_3_1 = g_2_2
+    g_p4 = g_p3*g_p3
+    g_4_0 = (g_3_0) + g_p4*(g_3_1)
+    g = g_4_0
+    c = e*(g*d)
+    y = c if x < 0.0 else 2.0 - c
     return y if x == x else x
 
 
@@ -1343,18 +1402,18 @@ def elu_backward(dout, out, alpha=1.0):
 def _elu_forward_loop(x_, out_, local_, alpha):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
-        t0 = _k_min(0.0, x)
-        out_[i] = alpha*_k_expm1(t0) + _k_max(0.0, x)
-        local_[i] = _k_where((x > 0.0), 1.0, alpha*_k_exp(t0))
+        t0 = _k_exp_expm1(_k_min(0.0, x))
+        out_[i] = alpha*t0[1] + _k_max(0.0, x)
+        local_[i] = _k_where((x > 0.0), 1.0, alpha*t0[0])
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _elu_forward_loop_p(x_, out_, local_, alpha):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
-        t0 = _k_min(0.0, x)
-        out_[i] = alpha*_k_expm1(t0) + _k_max(0.0, x)
-        local_[i] = _k_where((x > 0.0), 1.0, alpha*_k_exp(t0))
+        t0 = _k_exp_expm1(_k_min(0.0, x))
+        out_[i] = alpha*t0[1] + _k_max(0.0, x)
+        local_[i] = _k_where((x > 0.0), 1.0, alpha*t0[0])
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -1513,7 +1572,7 @@ def _gelu_backward_loop(dout_, x_, g_):
         x = np.float64(x_[i])
         t0 = 1.4142135623730951*x
         t1 = _k_exp(-0.5*(x*x))
-        g_[i] = (0.5)*dout*(0.5641895835477563*(t0*t1) + _k_erf_z((0.5)*t0, t1) + 1.0)
+        g_[i] = (0.5)*dout*(0.5641895835477563*(t0*t1) + _k_erf1p_z((0.5)*t0, t1))
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
@@ -1523,7 +1582,7 @@ def _gelu_backward_loop_p(dout_, x_, g_):
         x = np.float64(x_[i])
         t0 = 1.4142135623730951*x
         t1 = _k_exp(-0.5*(x*x))
-        g_[i] = (0.5)*dout*(0.5641895835477563*(t0*t1) + _k_erf_z((0.5)*t0, t1) + 1.0)
+        g_[i] = (0.5)*dout*(0.5641895835477563*(t0*t1) + _k_erf1p_z((0.5)*t0, t1))
 
 
 def gelu_backward(dout, x):
@@ -1546,24 +1605,22 @@ def gelu_backward(dout, x):
 def _gelu_forward_loop(x_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
-        t0 = (0.5)*x
-        t1 = 1.4142135623730951*t0
-        t2 = _k_exp(-0.5*(x*x))
-        t3 = _k_erf_z(t1, t2)
-        out_[i] = t0*(t3 + 1.0)
-        local_[i] = 0.5641895835477563*(t1*t2) + (0.5)*t3 + 0.5
+        t0 = (0.5)*1.4142135623730951*x
+        t1 = _k_exp(-0.5*(x*x))
+        t2 = (0.5)*_k_erf1p_z(t0, t1)
+        out_[i] = t2*x
+        local_[i] = 0.5641895835477563*(t0*t1) + t2
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _gelu_forward_loop_p(x_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
-        t0 = (0.5)*x
-        t1 = 1.4142135623730951*t0
-        t2 = _k_exp(-0.5*(x*x))
-        t3 = _k_erf_z(t1, t2)
-        out_[i] = t0*(t3 + 1.0)
-        local_[i] = 0.5641895835477563*(t1*t2) + (0.5)*t3 + 0.5
+        t0 = (0.5)*1.4142135623730951*x
+        t1 = _k_exp(-0.5*(x*x))
+        t2 = (0.5)*_k_erf1p_z(t0, t1)
+        out_[i] = t2*x
+        local_[i] = 0.5641895835477563*(t0*t1) + t2
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -2358,18 +2415,18 @@ def selu_backward(dout, x):
 def _selu_forward_loop(x_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
-        t0 = _k_min(0.0, x)
-        out_[i] = (1.7580993408473768)*_k_expm1(t0) + (1.0507009873554805)*_k_max(0.0, x)
-        local_[i] = _k_where((x > 0.0), 1.0507009873554805, (1.7580993408473768)*_k_exp(t0))
+        t0 = _k_exp_expm1(_k_min(0.0, x))
+        out_[i] = (1.7580993408473768)*t0[1] + (1.0507009873554805)*_k_max(0.0, x)
+        local_[i] = _k_where((x > 0.0), 1.0507009873554805, (1.7580993408473768)*t0[0])
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _selu_forward_loop_p(x_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
-        t0 = _k_min(0.0, x)
-        out_[i] = (1.7580993408473768)*_k_expm1(t0) + (1.0507009873554805)*_k_max(0.0, x)
-        local_[i] = _k_where((x > 0.0), 1.0507009873554805, (1.7580993408473768)*_k_exp(t0))
+        t0 = _k_exp_expm1(_k_min(0.0, x))
+        out_[i] = (1.7580993408473768)*t0[1] + (1.0507009873554805)*_k_max(0.0, x)
+        local_[i] = _k_where((x > 0.0), 1.0507009873554805, (1.7580993408473768)*t0[0])
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -2420,18 +2477,20 @@ class Selu:
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _celu_backward_loop(dout_, out_, g_, alpha):
+    inv_alpha = 1.0/alpha
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
         out = np.float64(out_[i])
-        g_[i] = _k_where((out > 0.0), dout, dout*(1.0 + out/alpha))
+        g_[i] = _k_where((out > 0.0), dout, dout*(inv_alpha*out + 1.0))
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _celu_backward_loop_p(dout_, out_, g_, alpha):
+    inv_alpha = 1.0/alpha
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
         out = np.float64(out_[i])
-        g_[i] = _k_where((out > 0.0), dout, dout*(1.0 + out/alpha))
+        g_[i] = _k_where((out > 0.0), dout, dout*(inv_alpha*out + 1.0))
 
 
 def celu_backward(dout, out, alpha=1.0):
@@ -2452,20 +2511,22 @@ def celu_backward(dout, out, alpha=1.0):
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _celu_forward_loop(x_, out_, local_, alpha):
+    inv_alpha = 1.0/alpha
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
-        t0 = _k_min(0.0, x)/alpha
-        out_[i] = alpha*_k_expm1(t0) + _k_max(0.0, x)
-        local_[i] = _k_where((x > 0.0), 1.0, _k_exp(t0))
+        t0 = _k_exp_expm1(inv_alpha*_k_min(0.0, x))
+        out_[i] = alpha*t0[1] + _k_max(0.0, x)
+        local_[i] = _k_where((x > 0.0), 1.0, t0[0])
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _celu_forward_loop_p(x_, out_, local_, alpha):
+    inv_alpha = 1.0/alpha
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
-        t0 = _k_min(0.0, x)/alpha
-        out_[i] = alpha*_k_expm1(t0) + _k_max(0.0, x)
-        local_[i] = _k_where((x > 0.0), 1.0, _k_exp(t0))
+        t0 = _k_exp_expm1(inv_alpha*_k_min(0.0, x))
+        out_[i] = alpha*t0[1] + _k_max(0.0, x)
+        local_[i] = _k_where((x > 0.0), 1.0, t0[0])
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -3183,6 +3244,7 @@ class Huber:
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _smooth_l1_backward_loop(dout_, x_, t_, dx_, dt_, beta):
+    inv_beta = 1.0/beta
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
         x = np.float64(x_[i])
@@ -3190,13 +3252,14 @@ def _smooth_l1_backward_loop(dout_, x_, t_, dx_, dt_, beta):
         t0 = t - x
         t1 = dout*_k_sign(t0)
         t2 = (beta <= abs(t0))
-        t3 = dout/beta
+        t3 = dout*inv_beta
         dx_[i] = _k_where(t2, -t1, -t0*t3)
         dt_[i] = _k_where(t2, t1, t0*t3)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _smooth_l1_backward_loop_p(dout_, x_, t_, dx_, dt_, beta):
+    inv_beta = 1.0/beta
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
         x = np.float64(x_[i])
@@ -3204,7 +3267,7 @@ def _smooth_l1_backward_loop_p(dout_, x_, t_, dx_, dt_, beta):
         t0 = t - x
         t1 = dout*_k_sign(t0)
         t2 = (beta <= abs(t0))
-        t3 = dout/beta
+        t3 = dout*inv_beta
         dx_[i] = _k_where(t2, -t1, -t0*t3)
         dt_[i] = _k_where(t2, t1, t0*t3)
 
@@ -3230,28 +3293,28 @@ def smooth_l1_backward(dout, x, t, beta=1.0):
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _smooth_l1_forward_loop(x_, t_, out_, local_, beta):
+    inv_beta = 1.0/beta
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
         t = np.float64(t_[i])
-        t0 = (1.0/(beta))
-        t1 = t - x
-        t2 = -t1
-        t3 = abs(t1)
-        out_[i] = _k_where((beta > t3), (0.5)*t0*(t2*t2), -0.5*beta + t3)
-        local_[i] = _k_where((beta <= t3), -_k_sign(t1), t0*t2)
+        t0 = t - x
+        t1 = -t0
+        t2 = abs(t0)
+        out_[i] = _k_where((beta > t2), (0.5)*inv_beta*(t1*t1), -0.5*beta + t2)
+        local_[i] = _k_where((beta <= t2), -_k_sign(t0), inv_beta*t1)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _smooth_l1_forward_loop_p(x_, t_, out_, local_, beta):
+    inv_beta = 1.0/beta
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
         t = np.float64(t_[i])
-        t0 = (1.0/(beta))
-        t1 = t - x
-        t2 = -t1
-        t3 = abs(t1)
-        out_[i] = _k_where((beta > t3), (0.5)*t0*(t2*t2), -0.5*beta + t3)
-        local_[i] = _k_where((beta <= t3), -_k_sign(t1), t0*t2)
+        t0 = t - x
+        t1 = -t0
+        t2 = abs(t0)
+        out_[i] = _k_where((beta > t2), (0.5)*inv_beta*(t1*t1), -0.5*beta + t2)
+        local_[i] = _k_where((beta <= t2), -_k_sign(t0), inv_beta*t1)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})

@@ -351,7 +351,7 @@ def test_erf_given_its_exp_is_erf():
 def test_gelu_loops_compute_one_exp_for_erf_and_the_local_factor():
     for loop in (NB._gelu_forward_loop, NB._gelu_backward_loop):
         src = inspect.getsource(loop.py_func)
-        assert src.count("_k_exp(") == 1 and "_k_erf_z(" in src and "_k_erf(" not in src
+        assert src.count("_k_exp(") == 1 and "_k_erf1p_z(" in src and "_k_erf(" not in src
         assert "/1.77" not in src and "0.5641895835477563*" in src      # 1/sqrt(pi): a multiply
 
 
@@ -377,3 +377,88 @@ def test_forward_reuses_the_previous_cache_memory():
     assert len(NB._POOL) == 2
     assert np.allclose(layer.backward(dout), dout * (1 - np.tanh(x) ** 2), rtol=1e-13)
     NB.free_buffers()
+
+
+# ---- fewer operations per element (issue 13, nb16): 1 + erf from one series, exp and expm1
+# from one reduction
+
+def _erfc_grid():
+    """Gelu's arguments u = x/sqrt 2 down to where erfc underflows, both signs, the tails."""
+    u = np.concatenate([np.linspace(-28.0, 28.0, 5601), np.geomspace(1e-300, 1.0, 201),
+                        -np.geomspace(1e-300, 1.0, 201), [-26.5, -27.0788, -27.2, -27.3]])
+    return u
+
+
+def test_one_plus_erf_given_its_exp_against_mpmath():
+    """1 + erf(u) relative to itself, also where it is erfc(|u|) of 1e-300 (no cancellation:
+    the NumPy code's 1 + erf is 0 there), given e = exp(-u**2) correctly rounded."""
+    import mpmath
+    worst, worst_sub = 0.0, 0
+    with mpmath.workdps(40):
+        for u in _erfc_grid():
+            want = mpmath.erfc(-mpmath.mpf(float(u)))
+            got = NB._k_erf1p_z(float(u), float(mpmath.exp(-mpmath.mpf(float(u)) ** 2)))
+            if want > 2.3e-308:
+                worst = max(worst, float(abs((got - want) / want)))
+            else:                                 # subnormal results: in units of 5e-324
+                worst_sub = max(worst_sub, float(abs(got - want)) / 5e-324)
+    assert worst <= 1e-15 and worst_sub <= 2, (worst, worst_sub)
+
+
+def test_one_plus_erf_tails_and_nan():
+    assert NB._k_erf1p_z(1000.0, 0.0) == 2.0 and NB._k_erf1p_z(-1000.0, 0.0) == 0.0
+    assert NB._k_erf1p_z(40.0, 0.0) == 2.0 and NB._k_erf1p_z(-40.0, 0.0) == 0.0
+    assert NB._k_erf1p_z(0.0, 1.0) == 1.0
+    assert math.isnan(NB._k_erf1p_z(math.nan, math.nan))
+
+
+def test_gelu_is_accurate_where_its_output_is_tiny():
+    """x*Phi(x) at x = -10 .. -38 (1e-23 .. 1e-314) against mpmath: the numba class computes
+    Phi as e*erfcx, relative to itself; its local factor Phi + x*phi too, in the tail."""
+    import mpmath
+    x = np.concatenate([np.linspace(-38.0, -6.0, 321), np.linspace(-6.0, 6.0, 241)])
+    layer = NB.Gelu()
+    out = layer.forward(x)
+    local = layer.local
+    with mpmath.workdps(40):
+        for xi, o, l in zip(x, out, local):
+            v = mpmath.mpf(float(xi))
+            phi_ = mpmath.ncdf(v)
+            want_o, want_l = v * phi_, phi_ + v * mpmath.npdf(v)
+            # e = exp(-x*x/2) from a rounded square: x**2*eps/2 relative at most (5e-14)
+            tol = 1e-15 + float(v * v) * 2.0 ** -53
+            # Phi subnormal (x < -37.5): its spacing 5e-324, times |x|
+            assert abs(o - want_o) <= tol * abs(want_o) + abs(xi) * 1e-323, (xi, o, want_o)
+            if xi <= -3.0 and abs(want_l) > 2.3e-308:      # (it cancels near its zero, -0.75)
+                assert abs(l - want_l) <= 4 * tol * abs(want_l), (xi, l, want_l)
+
+
+def test_exp_and_expm1_of_one_argument_come_from_one_call():
+    """elu/selu/celu's forward: out needs expm1(min(0, x)), the local factor exp(min(0, x));
+    one kernel gives both (LLVM did not merge the two calls' reductions)."""
+    for name in ("elu", "selu", "celu"):
+        src = inspect.getsource(getattr(NB, f"_{name}_forward_loop").py_func)
+        assert src.count("_k_exp_expm1(") == 1 and "_k_exp(" not in src and "_k_expm1(" not in src
+
+
+@pytest.mark.parametrize("which,ref", [(0, "exp"), (1, "expm1")])
+def test_exp_expm1_pair_is_each_kernel(which, ref):
+    import mpmath
+    grid = np.concatenate([np.linspace(-745.0, 709.0, 3001), np.linspace(-3.0, 3.0, 3001),
+                           -np.geomspace(1e-300, 1.0, 101), np.geomspace(1e-300, 1.0, 101)])
+    assert _worst_against_mpmath(lambda v: NB._k_exp_expm1(v)[which], getattr(mpmath, ref),
+                                 grid) <= 1e-15
+    for v in (-1000.0, -745.5, -40.0, 0.0, 40.0, 709.0, 710.0, 1000.0, math.inf, -math.inf):
+        assert NB._k_exp_expm1(v) == (NB._k_exp(v), NB._k_expm1(v)), v
+    assert all(math.isnan(p) for p in NB._k_exp_expm1(math.nan))
+
+
+def test_a_division_by_a_parameter_is_one_reciprocal_before_the_loop():
+    for loop in (NB._celu_forward_loop, NB._celu_backward_loop, NB._smooth_l1_backward_loop):
+        body = inspect.getsource(loop.py_func).split("for i in")
+        assert "/alpha" not in body[1] and "/beta" not in body[1]
+        assert "= 1.0/alpha" in body[0] or "= 1.0/beta" in body[0]
+    layer = NB.Celu(alpha=0.3)
+    x = np.linspace(-200.0, 5.0, 4001)
+    want = np.where(x > 0, x, 0.3 * np.expm1(np.minimum(x, 0) / 0.3))
+    assert np.allclose(layer.forward(x), want, rtol=1e-13, atol=0)

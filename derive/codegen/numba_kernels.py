@@ -10,7 +10,7 @@ division by zero gives inf, not an exception, so no branch is left in the loop):
   polynomial of ``expm1(r)/r`` (|r| <= ln2/2) by Estrin's scheme, ``2**k`` built from its
   bits in two factors (so results down to the smallest subnormal are right);
 * ``_k_expm1``: the same reduction, ``2**k·expm1(r) + (2**k - 1)`` (exact ``expm1(r)`` for
-  small x, no cancellation);
+  small x, no cancellation); ``_k_exp_expm1``: both from one reduction;
 * ``_k_log``: exponent and mantissa from the bits (subnormals scaled first), 
   ``log(m) = 2 atanh(s) = 2s + 2s·R(s²)``, ``s = (m-1)/(m+1)``, ``R`` a polynomial;
 * ``_k_log1p``: ``log(u)·x/(u - 1)`` with ``u = 1 + x`` (exact rounding compensation);
@@ -26,7 +26,9 @@ division by zero gives inf, not an exception, so no branch is left in the loop):
   :func:`monomial`, :func:`powers`) computed with mpmath at 40 digits, with fewer terms
   than Taylor's series for the same accuracy (11 for exp's, not 13; 11 for log1p's, not
   18); ``exp(-x²)`` from the exactly split square, or given (``_k_erf_z``: a loop that
-  has ``exp(-x²)`` already computes it once).
+  has ``exp(-x²)`` already computes it once); ``_k_erf1p_z``: ``1 + erf(x)`` given
+  ``exp(-x²)``, as ``e·erfcx(|x|)`` (x < 0) or ``2 - e·erfcx(|x|)``, erfcx from one
+  series for 0 <= |x| <= 28.
 
 >>> src = kernel_source()
 >>> "def _k_exp(x):" in src and "def _k_erf(x):" in src and "import math" not in src
@@ -45,7 +47,7 @@ __all__ = ["KERNELS", "chebyshev", "kernel_source", "monomial", "powers"]
 KERNELS = tuple("_k" + n for n in ("_exp", "_expm1", "_log", "_log1p", "_tanh", "_erf",
                                    "_sigmoid", "_softplus", "_logaddexp", "_sign", "_where",
                                    "_max", "_min", "_log1p_unit", "_tanh_softplus",
-                                   "_sigmoid_z", "_softplus_z", "_tanh_softplus_z", "_erf_z"))
+                                   "_sigmoid_z", "_softplus_z", "_tanh_softplus_z", "_erf_z", "_erf1p_z", "_exp_expm1"))
 
 _LN2_HI = 6.93147180369123816490e-01   # ln 2 with its last 32 bits zero: k*_LN2_HI is exact
 _LN2_LO = 1.9082149292705877e-10      # ln 2 - _LN2_HI to 53 bits (tests: by mpmath)
@@ -88,6 +90,13 @@ _SERIES = {
     # 17 terms for 1e-17 where in 1/x it took 26 (and 34 with a margin)
     "erfcx_large": (lambda mp, y: mp.erfc(3 * (1 + y) / (1 - y)) * mp.exp((3 * (1 + y) / (1 - y)) ** 2),
                     ((-1, 2), (1, 3)), 17),
+    # (t + 7/2)*erfcx(t) on 0 <= t <= 28 (erfc(t) = 0 in float64 beyond 27.3) in
+    # y = (t - 7/2)/(t + 7/2), -1 <= y <= 7/9: one series for every t, so 1 + erf(x) is
+    # e*erfcx(|x|) or 2 - that by x's sign, no select between two polynomials; the factor
+    # t + 7/2 keeps its values near its coefficients' size (0.6 to 3.5: erfcx(28) is 0.02);
+    # 22 terms: 2e-17 (with 4 for 7/2, 24 terms for the same)
+    "erfcx_all": (lambda mp, y: 7 / (1 - y) * mp.erfc(mp.mpf(7) / 2 * (1 + y) / (1 - y))
+                  * mp.exp((mp.mpf(7) / 2 * (1 + y) / (1 - y)) ** 2), ((-1, 1), (7, 9)), 22),
     # expm1(r)/r on |r| <= ln2/2 (exp's reduced argument): 11 terms (tail 3e-17), Taylor 13
     "expm1_small": (lambda mp, r: mp.expm1(r) / r if r else mp.mpf(1),
                     ((-7, 20), (7, 20)), 11),
@@ -237,6 +246,18 @@ def kernel_source() -> str:
         "    y = s1*(s2*(q + 1.0)) if kf > 1000.0 else s*q + (s - 1.0)",
         "    y = np.inf if x > 709.782712893384 else y",
         "    return y if x == x else x"]))
+    # both from one reduction: written as two calls, LLVM simplifies their clamps of the
+    # same argument differently (selu's min(0, x) folds one bound in one of them) and
+    # computes the reduction and the series twice
+    parts.append(_kernel("_exp_expm1", "x", "(exp(x), expm1(x)) as _k_exp and _k_expm1 give "
+                         "them, from one range reduction and one series", [
+        *shared,
+        "    y = ((1.0 + q)*s1)*s2",
+        "    s = s1*s2",
+        "    m = s1*(s2*(q + 1.0)) if kf > 1000.0 else s*q + (s - 1.0)",
+        "    y = np.inf if x > 709.782712893384 else y",
+        "    m = np.inf if x > 709.782712893384 else m",
+        "    return (y, m) if x == x else (x, x)"]))
     parts.append(_kernel("_log", "x", "natural log; -inf at 0, nan below", [
         "    small = x < 2.2250738585072014e-308",
         "    xs = x*18014398509481984.0 if small else x",
@@ -326,4 +347,16 @@ def kernel_source() -> str:
     far = erf.index("    far = 1.0 - (_k_exp(-hi)*(1.0 - lo))*g")
     parts.append(_kernel("_erf_z", "x, e", "erf(x) given e = exp(-x**2)",
                          erf[:split] + ["    far = 1.0 - e*g"] + erf[far + 1:]))
+    y0, y1 = -1, 7 / 9
+    parts.append(_kernel("_erf1p_z", "x, e", "1 + erf(x) given e = exp(-x**2): erfc(|x|) = "
+                         "e*erfcx(|x|) for x < 0 (no cancellation), 2 - that from 0 up", [
+        "    ax = abs(x)",
+        "    a = 28.0 if ax > 28.0 else ax",                    # nan: nan, returned below
+        "    d = 1.0/(a + 3.5)",
+        "    y = (a - 3.5)*d",
+        f"    v = (2.0*y - {_float(y0 + y1)})*{_float(1 / (y1 - y0))}",
+        *_estrin("v", monomial("erfcx_all"), "g"),
+        "    c = e*(g*d)",
+        "    y = c if x < 0.0 else 2.0 - c",
+        "    return y if x == x else x"]))
     return "\n\n".join(parts)

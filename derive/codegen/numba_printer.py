@@ -5,7 +5,11 @@ of :mod:`.numba_kernels` (``exp`` → ``_k_exp``, ``Piecewise`` → nested ``_k_
 sides computed, then a select), constants as floats and small integer powers as
 products. :func:`loop_source` turns expressions into one ``@njit`` loop over raveled
 arrays: each element's inputs are loaded once (as float64), the expressions share their
-common subexpressions (``sympy.cse``), and each result is stored into its array.
+common subexpressions (``sympy.cse``), and each result is stored into its array. Before
+that, kernels that share work are called once: ``exp(-|u|)`` for sigmoid and softplus and
+``exp(-u**2)`` for erf (:func:`share_exp`), ``1 + erf(u)`` as one kernel
+(:func:`erf_plus_one`), ``exp(u)`` and ``expm1(u)`` as one pair (:func:`pair_exp_expm1`);
+a division by a parameter is a multiply by its reciprocal, computed before the loop.
 
 >>> x = sp.Symbol("x", real=True)
 >>> ScalarPrinter().doprint(sp.Piecewise((x**2, x > 0), (sp.exp(x) / 2, True)))
@@ -23,7 +27,7 @@ import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
 from sympy.printing.precedence import precedence
 
-__all__ = ["ScalarPrinter", "distinct_calls", "loop_source", "share_exp", "unify_calls"]
+__all__ = ["ScalarPrinter", "distinct_calls", "erf_plus_one", "pair_exp_expm1", "loop_source", "share_exp", "unify_calls"]
 
 class SigmoidZ(sp.Function):
     """sigmoid(u) given z = exp(-|u|) (so that one exp serves sigmoid(u), sigmoid(-u) and
@@ -47,7 +51,28 @@ class ErfZ(sp.Function):
     nargs = 2
 
 
-_CALLS = {"ErfZ": "_k_erf_z", "SigmoidZ": "_k_sigmoid_z", "SoftplusZ": "_k_softplus_z",
+class Erf1pZ(sp.Function):
+    """1 + erf(u) given z = exp(-u**2): gelu's ``(erf(u) + 1)/2``, that needs erf near 0
+    only to an absolute 1e-17 and erf near -1 as erfc (:func:`erf_plus_one`)."""
+    nargs = 2
+
+
+class ExpExpm1(sp.Function):
+    """The pair (exp(u), expm1(u)) from one kernel call (:func:`pair_exp_expm1`)."""
+    nargs = 1
+
+
+class First(sp.Function):
+    """Item 0 of a pair."""
+    nargs = 1
+
+
+class Second(sp.Function):
+    """Item 1 of a pair."""
+    nargs = 1
+
+
+_CALLS = {"ExpExpm1": "_k_exp_expm1", "ErfZ": "_k_erf_z", "Erf1pZ": "_k_erf1p_z", "SigmoidZ": "_k_sigmoid_z", "SoftplusZ": "_k_softplus_z",
           "TanhSoftplusZ": "_k_tanh_softplus_z", "exp": "_k_exp", "expm1": "_k_expm1", "log": "_k_log", "log1p": "_k_log1p",
           "tanh": "_k_tanh", "erf": "_k_erf", "sigmoid": "_k_sigmoid",
           "softplus": "_k_softplus", "logaddexp": "_k_logaddexp", "sign": "_k_sign"}
@@ -85,6 +110,12 @@ class ScalarPrinter(PythonCodePrinter):
         rest = self.parenthesize(sp.Mul(*(a for a in e.args if a not in numbers)),
                                  precedence(e), strict=False)
         return f"({c!r})*{rest}" if c < 0 else f"{c!r}*{rest}"
+
+    def _print_First(self, e):
+        return f"{self._print(e.args[0])}[0]"
+
+    def _print_Second(self, e):
+        return f"{self._print(e.args[0])}[1]"
 
     def _print_Abs(self, e):
         return f"abs({self._print(e.args[0])})"
@@ -195,6 +226,54 @@ def distinct_calls(exprs) -> int:
                 for k in _kernels_of(c)})
 
 
+def erf_plus_one(e):
+    """``e`` with each sum ``c*erf(u) + c + ...`` (ErfZ, the same constant c) written
+    ``c*(1 + erf(u)) + ...``: the same value, the kernel of 1 + erf one select and one
+    series where erf's are two, exact at the tail where erf(u) + 1 cancels.
+
+    >>> u, z, x = sp.symbols("u z x")
+    >>> erf_plus_one(x*(ErfZ(u, z) + 1)/2 + ErfZ(u, z)/2 + sp.Rational(1, 2))
+    x*Erf1pZ(u, z)/2 + Erf1pZ(u, z)/2
+    """
+    def fold(a):
+        if not isinstance(a, sp.Add):
+            return a
+        terms = list(a.args)
+        for t in list(terms):
+            c, rest = t.as_coeff_Mul()
+            if isinstance(rest, ErfZ) and c in terms:
+                terms.remove(t)
+                terms.remove(c)
+                terms.append(c * Erf1pZ(*rest.args))
+        return sp.Add(*terms)
+    return e.replace(lambda a: isinstance(a, sp.Add), fold)
+
+
+def pair_exp_expm1(exprs) -> list:
+    """The expressions with ``exp(u)`` and ``expm1(u)`` of the same u (elu's out and local
+    factor) read from one pair, so that ``sympy.cse`` computes the pair once.
+
+    >>> from sympy.codegen.cfunctions import expm1
+    >>> x = sp.Symbol("x")
+    >>> pair_exp_expm1([expm1(x) + 1, sp.exp(x) + sp.exp(2*x)])
+    [Second(ExpExpm1(x)) + 1, exp(2*x) + First(ExpExpm1(x))]
+    """
+    def args(kind):
+        return {a.args[0] for e in exprs for a in sp.preorder_traversal(e)
+                if type(a).__name__ == kind}
+    both = args("exp") & args("expm1")
+    if not both:
+        return list(exprs)
+    swap = {sp.exp(u): First(ExpExpm1(u)) for u in both}
+    out = []
+    for e in exprs:
+        e = e.xreplace(swap)
+        e = e.replace(lambda a: type(a).__name__ == "expm1" and a.args[0] in both,
+                      lambda a: Second(ExpExpm1(a.args[0])))
+        out.append(e)
+    return out
+
+
 def share_exp(exprs) -> list:
     """The expressions with ``sigmoid(u)``, ``softplus(u)`` and ``tanh(softplus(u))`` given
     ``z = exp(-|U|)`` as an argument, ``U`` one sign of ``u`` chosen the same way for ``u``
@@ -220,6 +299,7 @@ def share_exp(exprs) -> list:
     for e in exprs:
         e = e.replace(lambda a: isinstance(a, sp.erf) and sp.exp(-sp.expand(a.args[0] ** 2))
                       in exps, lambda a: ErfZ(a.args[0], sp.exp(-sp.expand(a.args[0] ** 2))))
+        e = erf_plus_one(e)
         e = e.replace(lambda a: isinstance(a, sp.tanh) and is_("softplus")(a.args[0]),
                       lambda a: TanhSoftplusZ(a.args[0].args[0], z(a.args[0].args[0])))
         e = e.replace(is_("softplus"), lambda a: SoftplusZ(a.args[0], z(a.args[0])))
@@ -238,9 +318,15 @@ def loop_source(fname: str, arrays, scalars, results, booleans=(), parallel=Fals
     named in ``booleans``), and each ``(name, expr)`` of ``results`` is stored into
     ``<name>_[i]``; ``scalars`` are float arguments (a layer's parameters)."""
     printer = ScalarPrinter()
-    exprs = share_exp(unify_calls([e for _, e in results]))
+    exprs = pair_exp_expm1(share_exp(unify_calls([e for _, e in results])))
     taken = {*arrays, *scalars, *(n for n, _ in results)}
     names = (sp.Symbol(f"t{k}") for k in range(10 ** 6) if f"t{k}" not in taken)
+    # a division by a parameter (celu's x/alpha) as a multiply by its reciprocal, computed
+    # once before the loop: a division per element takes the time of several multiplies
+    inverses = {a: sp.Symbol(f"inv_{a.base.name}") for e in exprs for a in sp.preorder_traversal(e)
+                if a.is_Pow and a.exp == -1 and a.base.is_Symbol and a.base.name in scalars
+                and f"inv_{a.base.name}" not in taken}
+    exprs = [e.xreplace(inverses) for e in exprs]
     replacements, reduced = sp.cse(exprs, symbols=names, optimizations=None)
     args = [f"{a}_" for a in arrays] + [f"{n}_" for n, _ in results] + list(scalars)
     loop = "prange" if parallel else "range"
@@ -248,6 +334,7 @@ def loop_source(fname: str, arrays, scalars, results, booleans=(), parallel=Fals
     lines = [f'@njit(error_model="numpy", cache=True, fastmath={{"contract"}}'
              f'{", parallel=True" if parallel else ""})',
              f"def {fname}({', '.join(args)}):",
+             *(f"    {v.name} = 1.0/{k.base.name}" for k, v in inverses.items()),
              f"    for i in {loop}({first}.shape[0]):"]
     used = set().union(*(e.free_symbols for e in exprs)) if exprs else set()
     used = {s.name for s in used}
