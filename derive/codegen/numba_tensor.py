@@ -223,11 +223,6 @@ def kernel_source(fname, inputs, scalars, targets, dims, labels=None, shape=None
     w.emit(1, "f_rows, f_cols = np.float64(n_rows), np.float64(n_cols)")
     for d, which in dims.items():
         w.emit(1, f"{d} = f_{which}")
-    for r in plan.reds:
-        if r["axis"] == "row":
-            w.emit(1, f"{r['sym'].name}_ = np.empty(n_rows)")
-        if r["axis"] != "col":
-            w.emit(1, f"row{r['sym'].name[1:]}_ = np.empty(n_cols)")
     hoist_by_sym = {sym.name: (e, k) for e, (sym, k) in plan.hoists.items()}
 
     def small_deps(exprs, kind):
@@ -244,6 +239,33 @@ def kernel_source(fname, inputs, scalars, targets, dims, labels=None, shape=None
         for e in exprs:
             visit(e)
         return out
+
+    def passes_of(s):
+        return 1 + max([r["pos"][1] for r in plan.reds if r["pos"][0] == s] +
+                       [p[1] for _, _, k, p in items if p[0] == s and k in ("full", "row")])
+
+    def pass_of(s, p):
+        """(reductions, outputs, full-size exprs, row outputs, symbols read) of pass p."""
+        reds = [r for r in plan.reds if r["pos"] == (s, p)]
+        outs = [(n, e, k) for n, e, k, q in items if q == (s, p)]
+        full = [r["arg"] for r in reds] + [e for _, e, k in outs if k == "full"]
+        row_out = [(n, e) for n, e, k in outs if k == "row"]
+        need = set().union(*(e.free_symbols for e in full + [e for _, e in row_out])) \
+            if full or row_out else set()
+        for h in small_deps(full + [e for _, e in row_out], "row"):
+            need |= hoist_by_sym[h][0].free_symbols
+        return reds, outs, full, row_out, need
+
+    # a row statistic is stored for the rows of a later sweep only when one reads it
+    stored = {r["sym"] for s in range(sweeps) for p in range(passes_of(s))
+              for r in plan.reds if r["axis"] == "row" and r["pos"][0] < s
+              and r["sym"] in pass_of(s, p)[4]}
+    forms = _row_forms(plan, sweeps, passes_of, labels, kinds)
+    for r in plan.reds:
+        if r["sym"] in stored:
+            w.emit(1, f"{r['sym'].name}_ = np.empty(n_rows)")
+        if forms.get(r["sym"].name, ("",))[0] == "row":
+            w.emit(1, f"row{r['sym'].name[1:]}_ = np.empty(n_cols)")
 
     def col_loads(name):
         k = plan.kind.get(name)
@@ -279,21 +301,13 @@ def kernel_source(fname, inputs, scalars, targets, dims, labels=None, shape=None
             if r["pos"][0] == s and r["axis"] != "row":
                 init = "-np.inf" if r["op"] == "max" else "0.0"
                 w.emit(1, f"{r['sym'].name}{'_ = np.full(n_cols, ' + init + ')' if r['axis'] == 'col' else ' = ' + init}")
-        passes = 1 + max([r["pos"][1] for r in plan.reds if r["pos"][0] == s] +
-                         [p[1] for _, _, k, p in items if p[0] == s and k in ("full", "row")])
+        passes = passes_of(s)
         scratch = {}                # reduced values of this row: expr -> array name
         w.emit(1, "for i in range(n_rows):")
         if labels:
             w.emit(2, f"t_i = {labels}_[i]")
         for p in range(passes):
-            reds = [r for r in plan.reds if r["pos"] == (s, p)]
-            outs = [(n, e, k) for n, e, k, q in items if q == (s, p)]
-            full = [r["arg"] for r in reds] + [e for _, e, k in outs if k == "full"]
-            row_out = [(n, e) for n, e, k in outs if k == "row"]
-            need = set().union(*(e.free_symbols for e in full + [e for _, e in row_out])) \
-                if full or row_out else set()
-            for h in small_deps(full + [e for _, e in row_out], "row"):
-                need |= hoist_by_sym[h][0].free_symbols
+            reds, outs, full, row_out, need = pass_of(s, p)
             for r in plan.reds:              # row results of earlier sweeps
                 if r["axis"] == "row" and r["pos"][0] < s and r["sym"] in need:
                     w.emit(2, f"{r['sym'].name} = {r['sym'].name}_[i]")
@@ -319,20 +333,12 @@ def kernel_source(fname, inputs, scalars, targets, dims, labels=None, shape=None
                 return None
             subs = {e: sp.Symbol(n, real=True) for e, n in scratch.items()}
             block = []
-            direct = {}                  # a row reduced straight from an input array
-            picked = {}                  # a sum over a row of t times A: A at the label
             for r in reds:
                 arg = r["arg"].xreplace(subs)
-                q = _picked(arg, labels) if r["axis"] != "col" and r["op"] == "sum" else None
-                if q is not None:
-                    picked[r["sym"].name] = q
-                elif r["axis"] != "col" and arg.is_Symbol and kinds.get(arg.name) == "full" \
-                        and arg.name != labels:
-                    direct[r["sym"].name] = f"{arg.name}_[i]"
-                elif r["axis"] == "col":
+                if r["axis"] == "col":
                     block.append((f"{r['sym'].name}_[j]", arg,
                                   "max" if r["op"] == "max" else "+="))
-                else:       # the row's values, reduced after the loop (vectorizes)
+                elif forms[r["sym"].name][0] == "row":  # reduced after the loop (vectorizes)
                     block.append((f"row{r['sym'].name[1:]}_[j]", arg, "="))
             block += [(f"{n}_[i, j]", e.xreplace(subs), "=") for n, e, k in outs if k == "full"]
             if block:
@@ -342,19 +348,21 @@ def kernel_source(fname, inputs, scalars, targets, dims, labels=None, shape=None
                 if r["axis"] == "col":
                     continue
                 name, row = r["sym"].name, f"row{r['sym'].name[1:]}"
-                reduce = f"_k_row_{r['op']}({direct.get(name, row + '_')})"
-                if name in picked:
-                    for sym in sorted(picked[name].free_symbols, key=lambda s: s.name):
+                form, what = forms[name]
+                reduce = f"_k_row_{r['op']}({what + '_[i]' if form == 'direct' else row + '_'})"
+                if form == "picked":
+                    for sym in sorted(what.free_symbols, key=lambda s: s.name):
                         load = loads(sym.name)
                         if load:
                             w.emit(2, load.replace("[i, j]", "[i, t_i]").replace("[j]", "[t_i]"))
-                    reduce = w.printer.doprint(picked[name])
+                    reduce = w.printer.doprint(what)
                 if r["axis"] == "all":
                     w.emit(2, f"{name} = {'max(' + name + ', ' + reduce + ')' if r['op'] == 'max' else name + ' + (' + reduce + ')'}")
                     continue
                 w.emit(2, f"{name} = {reduce}{' / f_cols' if r['mean'] else ''}")
-                w.emit(2, f"{name}_[i] = {name}")
-                if not r["arg"].is_Atom:
+                if r["sym"] in stored:
+                    w.emit(2, f"{name}_[i] = {name}")
+                if form == "row" and not r["arg"].is_Atom:
                     scratch[r["arg"]] = row
         for r in plan.reds:
             if r["pos"][0] == s and r["mean"] and r["axis"] != "row":
@@ -364,21 +372,30 @@ def kernel_source(fname, inputs, scalars, targets, dims, labels=None, shape=None
                     w.emit(2, f"{name}_[j] = {name}_[j] / f_rows")
                 else:
                     w.emit(1, f"{name} = {name} / (f_rows * f_cols)")
-    return "\n".join(_drop_unread(w.lines))
+    return "\n".join(w.lines)
 
 
-def _drop_unread(lines) -> list:
-    """The lines without the buffers nothing reads (a row statistic no later pass needs):
-    their allocation and the stores into them."""
-    import re
-    out = list(lines)
-    for line in lines:
-        m = re.match(r"\s*(\w+_) = np\.empty\(", line)
-        if not m:
-            continue
-        name = m.group(1)
-        stores = re.compile(rf"\s*{name}\[i\] = ")
-        if not any(re.search(rf"\b{name}\b", other) for other in out
-                   if other is not line and not stores.match(other)):
-            out = [x for x in out if x is not line and not stores.match(x)]
-    return out
+def _row_forms(plan, sweeps, passes_of, labels, kinds) -> dict:
+    """How each reduction along a row or over everything is computed: ``("picked", A)``
+    (a sum of labels times A: A at the row's label), ``("direct", name)`` (an input's row
+    reduced as it is) or ``("row", None)`` (the row's values stored into a row buffer, then
+    reduced); a later pass of the sweep reads a stored row's values from its buffer."""
+    forms = {}
+    for s in range(sweeps):
+        scratch = {}
+        for p in range(passes_of(s)):
+            subs = {e: sp.Symbol(n, real=True) for e, n in scratch.items()}
+            for r in plan.reds:
+                if r["pos"] != (s, p) or r["axis"] == "col":
+                    continue
+                arg, name = r["arg"].xreplace(subs), r["sym"].name
+                q = _picked(arg, labels) if r["op"] == "sum" else None
+                if q is not None:
+                    forms[name] = ("picked", q)
+                elif arg.is_Symbol and kinds.get(arg.name) == "full" and arg.name != labels:
+                    forms[name] = ("direct", arg.name)
+                else:
+                    forms[name] = ("row", None)
+                    if r["axis"] == "row" and not r["arg"].is_Atom:
+                        scratch[r["arg"]] = f"row{name[1:]}"
+    return forms
