@@ -25,7 +25,7 @@ from __future__ import annotations
 from ..errors import DeriveError
 from ..tensor import shape_of
 from .elementwise import LayerCode
-from .numba_tensor import kernel_source, kind_of_shape
+from .numba_tensor import Kernel, kernel_source, kind_of_shape
 from .stable_tensor import tensor_stable
 
 __all__ = ["fusable", "fused_layer_code", "HELPERS", "ROW_KERNELS"]
@@ -186,12 +186,12 @@ def _wrapper(fname, kernel, args, values, kinds, scalars, rows, cols, labels, do
         with_t = call[:pos] + [f"{labels}_"] + call[pos:]
         lines += [f"    if np.ndim({labels}) == 1:      # label indices, not one-hot rows",
                   f"        {labels}_ = np.ascontiguousarray({labels}, dtype=np.int64)",
-                  f"        {kernel}_labels({', '.join(with_t + sargs + outs)})",
+                  f"        {_call(kernel + '_labels', with_t + sargs + outs)}",
                   "    else:",
                   f"        {labels}_ = _rows_of({labels}, work)",
-                  f"        {kernel}({', '.join(with_t + sargs + outs)})"]
+                  f"        {_call(kernel, with_t + sargs + outs)}"]
     else:
-        lines.append(f"    {kernel}({', '.join(call + sargs + outs)})")
+        lines.append(f"    {_call(kernel, call + sargs + outs)}")
     rets = []
     for n, e in values:
         k = kinds_of_value(e, rows, cols)
@@ -209,11 +209,17 @@ def kinds_of_value(e, rows, cols) -> str:
 
 
 def _kernels(name, inputs, scalars, values, dims, labels, shape) -> list:
-    srcs = [kernel_source(name, inputs, scalars, values, dims, shape=shape)]
-    if labels:
-        srcs.append(kernel_source(name + "_labels", inputs, scalars, values, dims, labels,
-                                  shape=shape))
+    """The kernel ``name`` and its ``prange`` variant ``name_p`` (and both for label
+    indices, ``name_labels``)."""
+    srcs = []
+    for suffix, t in (("", None), ("_labels", labels)) if labels else (("", None),):
+        kernel = Kernel(inputs, scalars, values, dims, t, shape)
+        srcs += [kernel.source(name + suffix, False), kernel.source(name + suffix + "_p", True)]
     return srcs
+
+
+def _call(kernel, args) -> str:
+    return f"({kernel}_p if PARALLEL else {kernel})({', '.join(args)})"
 
 
 def fused_layer_code(d, api: str = "book1") -> LayerCode:
