@@ -137,7 +137,8 @@ class WorkPrinter(ScalarPrinter):
     """:class:`.ScalarPrinter` with each constant in the kernel's work dtype ``wt`` (the
     float type of its arrays): a float64 literal would turn float32 arithmetic into float64
     (numba types ``float32 * 2.0`` as float64), so ``2.0`` is printed ``wt(2.0)``, which
-    LLVM folds into a constant; a kernel of exp or log (float64 code) is cast back."""
+    LLVM folds into a constant; exp is ``_k_exp_w`` (float32's own for float32), another
+    function's kernel (float64 code) is cast back."""
 
     def _print(self, expr, **kwargs):
         if isinstance(expr, sp.Expr) and expr.is_number and not expr.free_symbols:
@@ -147,8 +148,11 @@ class WorkPrinter(ScalarPrinter):
     def _print_Function(self, e):
         return f"wt({super()._print_Function(e)})"
 
-    _print_exp = _print_expm1 = _print_log = _print_log1p = _print_tanh = _print_erf = \
-        _print_sigmoid = _print_softplus = _print_logaddexp = _print_sign = _print_Function
+    _print_expm1 = _print_log = _print_log1p = _print_tanh = _print_erf = _print_sigmoid = \
+        _print_softplus = _print_logaddexp = _print_sign = _print_Function
+
+    def _print_exp(self, e):
+        return f"_k_exp_w({self._print(e.args[0])})"
 
     def _print_Mul(self, e):
         numbers = [a for a in e.args if a.is_number and not a.free_symbols]
