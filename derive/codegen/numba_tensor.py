@@ -16,12 +16,16 @@ value asked for. Label indices (``t`` given as one class per row) are read as on
 rows, ``t = 1.0 if j == t_[i] else 0.0``.
 
 The kernel computes in its arrays' dtype ``wt`` (float32 stays float32: constants are
-``wt(...)``, buffers of ``wt``); the reductions accumulate in float64 and are rounded to
-``wt`` once. With ``parallel=True`` (the module's ``PARALLEL``) a sweep runs with
+``wt(...)``, buffers of ``wt``, exp float32's own); the reductions accumulate in float64
+(a row's in lanes of ``wt`` over blocks, :mod:`.numba_tensor_kernels`) and are rounded to
+``wt`` once. With ``parallel=True`` (the module's ``PARALLEL``) each sweep runs with
 ``prange``: over chunks of rows (each chunk with its own row buffers; a loss's terms are
-stored per row and summed in row order after the loop) or, when it sums along columns,
-over blocks of columns (each column's sum still runs over the rows in order), so its
-results are the serial kernel's, bit for bit.
+stored per row and summed in row order after the loop) or, when it sums along columns
+only, over blocks of columns (each column's sum still runs over the rows in order): the
+serial kernel's results, bit for bit. A sweep that sums along rows and columns
+(layernorm's backward) runs over parts of the rows, each with its own column sums, added
+in order after the loop: those sums are rounded differently (float64: 4e-15 of their size
+at (4096, 100)).
 
 >>> from derive.tensor import Arr, AxisMean, dims
 >>> N, D = dims("N D")
