@@ -20,12 +20,13 @@ The kernel computes in its arrays' dtype ``wt`` (float32 stays float32: constant
 (a row's in lanes of ``wt`` over blocks, :mod:`.numba_tensor_kernels`) and are rounded to
 ``wt`` once. With ``parallel=True`` (the module's ``PARALLEL``) each sweep runs with
 ``prange``: over chunks of rows (each chunk with its own row buffers; a loss's terms are
-stored per row and summed in row order after the loop) or, when it sums along columns
-only, over blocks of columns (each column's sum still runs over the rows in order): the
-serial kernel's results, bit for bit. A sweep that sums along rows and columns
-(layernorm's backward) runs over parts of the rows, each with its own column sums, added
-in order after the loop: those sums are rounded differently (float64: 4e-15 of their size
-at (4096, 100)).
+stored per row and summed in row order after the loop: the serial kernel's results, bit
+for bit) or, when it sums along columns (batchnorm's statistics, layernorm's dgamma),
+over :data:`_PARTS` parts of the rows, each with its own column sums, added in order
+after the loop: those sums are rounded differently from the serial kernel's (float64:
+4e-15 of their size at (4096, 100)). A loop over blocks of columns would keep the serial
+order, but each row's block is then a stream of its own that the hardware prefetcher
+starts cold (a column sum at (4096, 1000) ran 8x slower on one thread).
 
 >>> from derive.tensor import Arr, AxisMean, dims
 >>> N, D = dims("N D")
@@ -47,7 +48,6 @@ from .numba_tensor_plan import Plan, Writer, kind_of_shape, row_forms
 __all__ = ["Kernel", "kernel_source", "kind_of_shape"]
 
 _CHUNK = 16         # rows per prange iteration of a sweep over rows
-_BLOCK = 256        # columns per prange iteration of a sweep that sums along columns
 _PARTS = 8          # parts of the rows of a sweep that sums along rows and columns
 
 
@@ -137,16 +137,12 @@ class Kernel:
 
     def mode(self, s, parallel) -> str:
         """How sweep s loops: ``serial``, ``rows`` (prange over chunks of rows) or
-        ``cols`` (prange over blocks of columns: it sums along columns only) or ``split``
-        (it sums along rows and columns: prange over :data:`_PARTS` parts of the rows, each
-        summing its rows' columns, the parts' sums added in order after the loop)."""
+        ``split`` (it sums along columns: prange over :data:`_PARTS` parts of the rows,
+        each summing its rows' columns, the parts' sums added in order after the loop)."""
         if not parallel:
             return "serial"
-        reds = [r for r in self.plan.reds if r["pos"][0] == s]
-        along = any(r["axis"] == "col" for r in reds)
-        rowwise = any(r["axis"] != "col" for r in reds) or any(
-            k == "row" and p[0] == s for _, _, k, p in self.items)
-        return "rows" if not along else "cols" if not rowwise else "split"
+        along = any(r["axis"] == "col" for r in self.plan.reds if r["pos"][0] == s)
+        return "split" if along else "rows"
 
     def source(self, fname, parallel) -> str:
         plan, labels = self.plan, self.labels
@@ -235,21 +231,17 @@ class Kernel:
             for b in buffers:
                 w.emit(2, b)
             w.emit(2, f"for i in range({rows}):")
-            indent, cols = 3, "range(n_cols)"
-        elif mode == "cols":
-            w.emit(1, f"for b in prange((n_cols + {_BLOCK - 1}) // {_BLOCK}):")
-            w.emit(2, "for i in range(n_rows):")
-            indent, cols = 3, f"range(b * {_BLOCK}, min(n_cols, b * {_BLOCK} + {_BLOCK}))"
+            indent = 3
         else:
             for b in buffers:
                 w.emit(1, b)
             w.emit(1, "for i in range(n_rows):")
-            indent, cols = 2, "range(n_cols)"
+            indent = 2
         if labels:
             w.emit(indent, f"t_i = {labels}_[i]")
         scratch = {}                # reduced values of this row: expr -> array name
         for p in range(self.passes_of(s)):
-            self._pass(w, s, p, indent, cols, scratch, parts, acc)
+            self._pass(w, s, p, indent, scratch, parts, acc)
         if acc:
             w.emit(1, f"for c in range({_PARTS}):")
             w.emit(2, "for j in range(n_cols):")
@@ -272,9 +264,9 @@ class Kernel:
                 else:
                     w.emit(1, f"{name} = {name} / (f_rows * f_cols)")
 
-    def _pass(self, w, s, p, ind, cols, scratch, parts, acc):
-        """Pass p of a row of sweep s, at indent ``ind``; ``cols``: its column range;
-        ``parts``, ``acc``: the buffers of a parallel sweep's sums (:meth:`_sweep`)."""
+    def _pass(self, w, s, p, ind, scratch, parts, acc):
+        """Pass p of a row of sweep s, at indent ``ind``; ``parts``, ``acc``: the buffers
+        of a parallel sweep's sums (:meth:`_sweep`)."""
         plan, labels, kinds, hoist_by_sym = self.plan, self.labels, self.kinds, self.hoist_by_sym
         reds, outs, full, row_out, need = self.pass_of(s, p)
         for r in plan.reds:              # row results of earlier sweeps
@@ -310,7 +302,7 @@ class Kernel:
                 block.append((f"row{r['sym'].name[1:]}_[j]", arg, "="))
         block += [(f"{n}_[i, j]", e.xreplace(subs), "=") for n, e, k in outs if k == "full"]
         if block:
-            w.emit(ind, f"for j in {cols}:")
+            w.emit(ind, "for j in range(n_cols):")
             w.block(ind + 1, block, loads)
         for r in reds:
             if r["axis"] == "col":
