@@ -359,3 +359,18 @@ def test_float32_exp_is_within_two_ulp_and_keeps_the_limits(nb):
         assert np.max(np.abs(y[small] - want[small])) <= info.smallest_subnormal
         assert np.array_equal(np.isnan(y), np.isnan(xs))
         assert np.all(np.isposinf(y[want > info.max]))
+
+
+def test_float32_loops_vectorize_in_float32(nb):
+    """The float32 kernels' loops run on vectors of float32 (LLVM's ``x float>``):
+    softmax_with_loss's exp and sums, batchnorm's element loops."""
+    import numba
+    x = np.zeros((4, 8), np.float32)
+    for kernel, args in ((nb._softmax_with_loss_forward_kernel,
+                          (x, x, np.empty(1, np.float32), x.copy())),
+                         (nb._batchnorm_backward_kernel,
+                          (x, x[0], x, x[0], x.copy(), x[0].copy(), x[0].copy()))):
+        fresh = numba.njit(error_model="numpy", fastmath={"contract"})(kernel.py_func)
+        fresh(*args)
+        llvm = "".join(fresh.inspect_llvm().values())
+        assert "x float>" in llvm, kernel.__name__
