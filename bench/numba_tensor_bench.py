@@ -1,8 +1,8 @@
 """The numba module's fused tensor layers against the NumPy module's class, the hand-written
 NumPy of bench/numpy_bench.py and JAX: forward+backward, one process, alternated medians.
 
-    taskset -c 1 python bench/numba_tensor_bench.py [--repeat 21] [--layers batchnorm,...]
-                                                     [--dtype float64] [--json]
+    taskset -c 0,1 python bench/numba_tensor_bench.py [--repeat 21] [--layers batchnorm,...]
+                                          [--dtype float64] [--threads 2] [--json]
 
 For batchnorm, layernorm and softmax_with_loss (label indices and one-hot rows) at
 (100, 50), (256, 1024), (4096, 1000): the time of ``forward`` then ``backward`` of the
@@ -12,6 +12,9 @@ numba's on-disk cache serves later runs), and its ratio to the NumPy module's cl
 ``jax.jit`` of ``jax.vjp`` of the plain forward (derive.codegen.jax_backend.plain_module;
 the gradient w.r.t. the inputs and weights only; one-hot t for both forms of t; one
 thread). All sides alternate call by call (numeric.bench.alternate). Lower is better.
+``parallel÷serial`` is the numba class with ``PARALLEL = True`` on ``--threads`` threads (2 by
+default; ``numba.set_num_threads``) over the same class on one thread, alternated too;
+run it with ``taskset -c 0,1`` (``taskset -c 1`` pins the threads to one core).
 """
 from __future__ import annotations
 
@@ -92,6 +95,17 @@ def jax_runner(name, args, dtype):
     return lambda: jax.block_until_ready(fn(dout, *args))
 
 
+def parallel_of(nb, run):
+    """``run`` with the module's PARALLEL switch on."""
+    def par():
+        nb.PARALLEL = True
+        try:
+            return run()
+        finally:
+            nb.PARALLEL = False
+    return par
+
+
 def cases(nb, dtype, layers):
     from numpy_bench import BestBatchNorm, BestLayerNorm, BestSoftmaxWithLoss
     rng = np.random.default_rng(0)
@@ -129,24 +143,30 @@ def main(argv=None) -> int:
     p.add_argument("--layers", default=",".join(LAYERS))
     p.add_argument("--dtype", default="float64", choices=("float64", "float32"))
     p.add_argument("--json", action="store_true")
+    p.add_argument("--threads", type=int, default=2, help="threads of the PARALLEL runs")
     args = p.parse_args(argv)
     nb = numba_module()
+    import numba
+    numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
     rows = []
     for label, ours, gen, best, jx in cases(nb, np.dtype(args.dtype), args.layers.split(",")):
-        for f in (ours, gen, best, jx):      # compile / warm up
+        par = parallel_of(nb, ours)
+        for f in (ours, gen, best, jx, par):      # compile / warm up
             f()
-        t = alternate([ours, gen, best, jx], args.repeat)
+        t = alternate([ours, gen, best, jx, par], args.repeat)
         row = {"case": label, "numba_ms": t[0] * 1e3, "numpy_class": t[0] / t[1],
-               "numpy_best": t[0] / t[2], "jax": t[0] / t[3]}
+               "numpy_best": t[0] / t[2], "jax": t[0] / t[3], "parallel_serial": t[4] / t[0]}
         rows.append(row)
         if not args.json:
             print(f"{label:40s} numba {row['numba_ms']:8.3f} ms  ÷class {row['numpy_class']:.3f}"
-                  f"  ÷best {row['numpy_best']:.3f}  ÷jax {row['jax']:.3f}", flush=True)
+                  f"  ÷best {row['numpy_best']:.3f}  ÷jax {row['jax']:.3f}"
+                  f"  parallel÷serial {row['parallel_serial']:.3f}", flush=True)
     if args.json:
         print(json.dumps(rows, indent=1))
     else:
         print(f"# forward+backward, {args.dtype}, median of {args.repeat} alternated calls; "
-              "ratios: numba ÷ other, lower is better")
+              f"ratios: numba ÷ other, lower is better; parallel on {numba.get_num_threads()} "
+              "threads")
     return 0
 
 

@@ -59,8 +59,8 @@ Set ``PARALLEL = True`` on this module to run every loop with ``prange`` on all 
 cores numba uses (``numba.set_num_threads``); the default runs on one thread.
 Large results (from ``POOL_MIN_BYTES``) reuse the memory of results nobody holds any
 more (``free_buffers()`` releases it). Tensor layers, if any: batchnorm, layernorm,
-softmax, softmax_with_loss and mse as fused loops on one thread (``PARALLEL`` does not
-reach them), the others as the NumPy module's code.
+softmax, softmax_with_loss and mse as fused loops (``PARALLEL`` runs their ``prange``
+variants), the others as the NumPy module's code.
 Regenerate with ``derive export {cmd}``; do not edit.
 {book2}"""
 import math

@@ -25,39 +25,11 @@ from __future__ import annotations
 from ..errors import DeriveError
 from ..tensor import shape_of
 from .elementwise import LayerCode
-from .numba_tensor import kernel_source, kind_of_shape
+from .numba_tensor import Kernel, kernel_source, kind_of_shape
+from .numba_tensor_kernels import EXP_KERNELS, ROW_KERNELS
 from .stable_tensor import tensor_stable
 
-__all__ = ["fusable", "fused_layer_code", "HELPERS", "ROW_KERNELS"]
-
-_LANES = 8
-
-
-def _row_kernel(op) -> str:
-    init, step = {"sum": ("0.0", "a{k} += a_[j + {k}]"),
-                  "max": ("-np.inf", "a{k} = a_[j + {k}] if a_[j + {k}] > a{k} else a{k}")}[op]
-    lanes = [f"a{k}" for k in range(_LANES)]
-    lines = ['@njit(error_model="numpy", cache=True, fastmath={"contract"})',
-             f"def _k_row_{op}(a_):",
-             f'    """The {op} of a row in {_LANES} interleaved lanes (the loop vectorizes)."""',
-             "    n = a_.shape[0]",
-             f"    {' = '.join(lanes)} = {init}",
-             f"    m = n - n % {_LANES}",
-             f"    for j in range(0, m, {_LANES}):"]
-    lines += ["        " + step.format(k=k) for k in range(_LANES)]
-    lines += ["    for j in range(m, n):", "        " + step.format(k=0).replace("j + 0", "j")]
-    while len(lanes) > 1:       # pairwise
-        pairs = [f"{a} + {b}" if op == "sum" else f"max({a}, {b})"
-                 for a, b in zip(lanes[::2], lanes[1::2])]
-        lines += [f"    {a} = {p}" for a, p in zip(lanes[::2], pairs)]
-        lanes = lanes[::2]
-    lines.append("    return a0")
-    return "\n".join(lines)
-
-
-#: the row reductions the kernels call
-ROW_KERNELS = _row_kernel("sum") + "\n\n\n" + _row_kernel("max")
-
+__all__ = ["fusable", "fused_layer_code", "HELPERS"]
 
 _FEATURES = {"flatten", "running", "momentum", "labels"}
 
@@ -68,7 +40,8 @@ HELPERS = '''def _rows_of(a, work):
 
 def _vector_of(a, work):
     """A row or column ``a`` ((1, C), (C,), (R, 1) ...) as a contiguous 1-D array."""
-    return np.ascontiguousarray(a, dtype=work).reshape(-1)''' + "\n\n\n" + ROW_KERNELS
+    return np.ascontiguousarray(a, dtype=work).reshape(-1)''' + "\n\n\n" + ROW_KERNELS + \
+    "\n\n\n" + EXP_KERNELS
 
 
 def _layout(d):
@@ -186,12 +159,12 @@ def _wrapper(fname, kernel, args, values, kinds, scalars, rows, cols, labels, do
         with_t = call[:pos] + [f"{labels}_"] + call[pos:]
         lines += [f"    if np.ndim({labels}) == 1:      # label indices, not one-hot rows",
                   f"        {labels}_ = np.ascontiguousarray({labels}, dtype=np.int64)",
-                  f"        {kernel}_labels({', '.join(with_t + sargs + outs)})",
+                  f"        {_call(kernel + '_labels', with_t + sargs + outs)}",
                   "    else:",
                   f"        {labels}_ = _rows_of({labels}, work)",
-                  f"        {kernel}({', '.join(with_t + sargs + outs)})"]
+                  f"        {_call(kernel, with_t + sargs + outs)}"]
     else:
-        lines.append(f"    {kernel}({', '.join(call + sargs + outs)})")
+        lines.append(f"    {_call(kernel, call + sargs + outs)}")
     rets = []
     for n, e in values:
         k = kinds_of_value(e, rows, cols)
@@ -209,11 +182,17 @@ def kinds_of_value(e, rows, cols) -> str:
 
 
 def _kernels(name, inputs, scalars, values, dims, labels, shape) -> list:
-    srcs = [kernel_source(name, inputs, scalars, values, dims, shape=shape)]
-    if labels:
-        srcs.append(kernel_source(name + "_labels", inputs, scalars, values, dims, labels,
-                                  shape=shape))
+    """The kernel ``name`` and its ``prange`` variant ``name_p`` (and both for label
+    indices, ``name_labels``)."""
+    srcs = []
+    for suffix, t in (("", None), ("_labels", labels)) if labels else (("", None),):
+        kernel = Kernel(inputs, scalars, values, dims, t, shape)
+        srcs += [kernel.source(name + suffix, False), kernel.source(name + suffix + "_p", True)]
     return srcs
+
+
+def _call(kernel, args) -> str:
+    return f"({kernel}_p if PARALLEL else {kernel})({', '.join(args)})"
 
 
 def fused_layer_code(d, api: str = "book1") -> LayerCode:
