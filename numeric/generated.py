@@ -644,10 +644,10 @@ class Elu:
         t0 = tmp
         out = _np_expm1(t0)
         _np_multiply(out, alpha, out=out)
-        tmp2 = _clip(x, 0.0, _np_inf)
-        _np_add(out, tmp2, out=out)
+        local = _clip(x, 0.0, _np_inf)
+        _np_add(out, local, out=out)
         mask = (x > 0.0)
-        local = _np_exp(t0)
+        _np_exp(t0, out=local)
         _np_multiply(local, alpha, out=local)
         _np_multiply(local, ~mask, out=local)
         _np_add(local, mask, out=local)
@@ -765,19 +765,19 @@ class Gelu:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
-        tmp = _np_multiply(x, 0.7071067811865476)
-        tmp1 = erf(tmp).astype(tmp.dtype, copy=False)
+        out = _np_multiply(x, 0.7071067811865476)
+        tmp1 = erf(out).astype(out.dtype, copy=False)
         t2 = tmp1
-        out = _np_add(t2, 1.0)
+        _np_add(t2, 1.0, out=out)
         _np_multiply(out, 0.5, out=out)
         _np_multiply(out, x, out=out)
         _np_multiply(t2, 0.5, out=t2)
-        tmp3 = _np_square(x)
-        _np_multiply(tmp3, -0.5, out=tmp3)
-        _np_exp(tmp3, out=tmp3)
-        _np_multiply(tmp3, 0.3989422804014327, out=tmp3)
-        _np_multiply(tmp3, x, out=tmp3)
-        _np_add(t2, tmp3, out=t2)
+        tmp2 = _np_square(x)
+        _np_multiply(tmp2, -0.5, out=tmp2)
+        _np_exp(tmp2, out=tmp2)
+        _np_multiply(tmp2, 0.3989422804014327, out=tmp2)
+        _np_multiply(tmp2, x, out=tmp2)
+        _np_add(t2, tmp2, out=t2)
         _np_add(t2, 0.5, out=t2)
         local = t2
         if shape is not None:
@@ -1255,10 +1255,10 @@ class Selu:
         t0 = tmp
         out = _clip(x, 0.0, _np_inf)
         _np_multiply(out, 1.0507009873554805, out=out)
-        tmp2 = _np_expm1(t0)
-        _np_multiply(tmp2, 1.7580993408473768, out=tmp2)
-        _np_add(out, tmp2, out=out)
-        local = _np_exp(t0)
+        local = _np_expm1(t0)
+        _np_multiply(local, 1.7580993408473768, out=local)
+        _np_add(out, local, out=out)
+        _np_exp(t0, out=local)
         _np_multiply(local, 1.7580993408473768, out=local)
         _np_putmask(local, (x > 0.0), 1.0507009873554805)
         if shape is not None:
@@ -1318,10 +1318,10 @@ class Celu:
         t0 = tmp
         out = _np_expm1(t0)
         _np_multiply(out, alpha, out=out)
-        tmp2 = _clip(x, 0.0, _np_inf)
-        _np_add(out, tmp2, out=out)
+        local = _clip(x, 0.0, _np_inf)
+        _np_add(out, local, out=out)
         mask = (x > 0.0)
-        local = _np_exp(t0)
+        _np_exp(t0, out=local)
         _np_multiply(local, ~mask, out=local)
         _np_add(local, mask, out=local)
         if shape is not None:
@@ -1512,13 +1512,13 @@ def bce_backward(dout, x, t):
         dout, x, t = _as_arrays(dout, x, t)
     dx = _np_subtract(t, x)
     _np_multiply(dx, dout, out=dx)
-    tmp1 = _np_subtract(x, 1.0)
-    _np_divide(dx, tmp1, out=dx)
+    dt = _np_subtract(x, 1.0)
+    _np_divide(dx, dt, out=dx)
     _np_divide(dx, x, out=dx)
-    dt = _np_negative(x)
+    _np_negative(x, out=dt)
     _np_log1p(dt, out=dt)
-    tmp3 = _np_log(x)
-    _np_subtract(dt, tmp3, out=dt)
+    tmp2 = _np_log(x)
+    _np_subtract(dt, tmp2, out=dt)
     _np_multiply(dt, dout, out=dt)
     if shape is not None:
         dx, dt = dx.reshape(shape), dt.reshape(shape)
@@ -1546,11 +1546,11 @@ class Bce:
         t2 = tmp1
         out = _np_subtract(t, 1.0)
         _np_multiply(out, t2, out=out)
-        tmp3 = _np_multiply(t0, t)
-        _np_subtract(out, tmp3, out=out)
-        local = _np_subtract(t, x)
-        tmp5 = _np_subtract(x, 1.0)
-        _np_divide(local, tmp5, out=local)
+        local = _np_multiply(t0, t)
+        _np_subtract(out, local, out=out)
+        _np_subtract(t, x, out=local)
+        tmp4 = _np_subtract(x, 1.0)
+        _np_divide(local, tmp4, out=local)
         _np_divide(local, x, out=local)
         _np_subtract(t2, t0, out=t2)
         local1 = t2
@@ -1618,11 +1618,11 @@ class BceWithLogits:
         out = _np_subtract(1.0, t)
         _np_multiply(out, x, out=out)
         tmp1 = _np_negative(x)
-        tmp2 = _softplus(tmp1)
-        _np_add(out, tmp2, out=out)
+        local1 = _softplus(tmp1)
+        _np_add(out, local1, out=out)
         local = _sigmoid(x)
         _np_subtract(local, t, out=local)
-        local1 = _np_negative(x)
+        _np_negative(x, out=local1)
         if shape is not None:
             out, local, local1 = out.reshape(shape), local.reshape(shape), local1.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -1831,11 +1831,11 @@ def l1_backward(dout, x, t):
     else:
         shape = _np_shape(dout)
         dout, x, t = _as_arrays(dout, x, t)
-    tmp = _np_subtract(t, x)
-    tmp1 = _np_sign(tmp)
+    dx = _np_subtract(t, x)
+    tmp1 = _np_sign(dx)
     _np_multiply(tmp1, dout, out=tmp1)
     dt = tmp1
-    dx = _np_negative(dt)
+    _np_negative(dt, out=dx)
     if shape is not None:
         dx, dt = dx.reshape(shape), dt.reshape(shape)
     return dx, dt
@@ -1854,8 +1854,9 @@ class L1:
             x, t = _as_arrays(x, t)
         tmp = _np_subtract(x, t)
         t0 = tmp
-        out = _np_abs(t0)
         local = _np_sign(t0)
+        _np_abs(t0, out=t0)
+        out = t0
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the

@@ -379,20 +379,24 @@ def emit_class(d, stable, needs, fname, printer, api="book1"):
 _ALLOC = "np.empty_like(dout, dtype=_floating(dout))"
 _FLOAT_STEP = re.compile(r"^(\w+) = np\.(\w+)\(([\w, ]+), out=" + re.escape(_ALLOC) + r"\)$")
 _RENAME = re.compile(r"^(\w+) = (\w+)$")
+_INTO_KNOWN = re.compile(r"^np\.(\w+)\(([\w, ]+), out=(\w+)\)$")
 
 
 def _fast_steps(blines, floats):
     """The steps without their buffers, when every step is a ufunc of float arrays only
-    (dout, the float caches ``floats``, earlier results) writing into a fresh buffer, or
-    a renaming; None otherwise (a constant, a bool cache, a helper keeps its buffer)."""
+    (dout, the float caches ``floats``, earlier results) writing into a fresh buffer or
+    one an earlier step made, or a renaming; None otherwise (a constant, a bool cache, a helper keeps its buffer)."""
     known, fast = {"dout", *floats}, []
     if not floats:
         return None
     for line in blines:
-        step, same = _FLOAT_STEP.match(line), _RENAME.match(line)
+        step, same, into = _FLOAT_STEP.match(line), _RENAME.match(line), _INTO_KNOWN.match(line)
         if step and all(a.strip() in known for a in step.group(3).split(",")):
             fast.append(f"{step.group(1)} = np.{step.group(2)}({step.group(3)})")
             known.add(step.group(1))
+        elif into and into.group(3) in known - {"dout", *floats} and all(
+                a.strip() in known for a in into.group(2).split(",")):
+            fast.append(line)       # into a buffer an earlier step made (in place, or dead)
         elif same and same.group(2) in known:
             fast.append(line)
             known.add(same.group(1))

@@ -2,7 +2,9 @@
 
 Each ufunc is a full pass over memory and a fresh array is a page-faulting mapping, so
 the lowering reuses the buffers it owns (``out=``) and never writes an array it did not
-allocate (``dout``, cached values). Subexpressions are shared by ``sympy.cse``.
+allocate (``dout``, cached values). Subexpressions are shared by ``sympy.cse``. A buffer
+whose last reader has run is dead: a later fresh value of the same shape and dtype is
+written into it instead of a new array (see :meth:`Lowering.key_of`).
 
 Results keep the arrays' floating dtype (float32 in, float32 out): constants print as
 Python floats, which NumPy does not let widen an array; where a value is made of
@@ -36,6 +38,7 @@ _UFUNC1 = {**{fn: RULES[name].numpy for fn, name in UNARY.items() if not RULES[n
 
 
 _NOT_IN_PLACE = {"sign"}
+_ALLOC_KEY = (frozenset({"alloc"}), True)    # a buffer made by ``alloc``
 
 
 class Lowering(SelectLowering):
@@ -57,6 +60,10 @@ class Lowering(SelectLowering):
         # name -> readers left (see _last_readers); buffers: those held in a buffer made here
         self.remaining: dict = {}
         self.buffers: set = set()
+        # keys: cse symbol name -> its value's key; dead: [(buffer name, key)] whose last
+        # reader has run, most recent last
+        self.keys: dict = {}
+        self.dead: list = []
 
     def fresh(self, stem="tmp") -> str:
         name = stem
@@ -69,6 +76,57 @@ class Lowering(SelectLowering):
     def is_array(self, e) -> bool:
         return bool(e.free_symbols & self.arrays)
 
+    # buffers' shapes and dtypes ---------------------------------------------------------
+    def leaf_key(self, sym):
+        """The key of an array symbol. With ``alloc`` none is needed (every fresh buffer
+        is ``alloc``). Without, the arrays the lowering reads are of one floating dtype
+        (the callers make them so, or they are bool masks: a symbol not real), so a value
+        is known by the set of arrays it broadcasts and whether it is floating: two
+        values broadcast from the same arrays have the same shape."""
+        if sym.name in self.keys:
+            return self.keys[sym.name]
+        if self.alloc is not None:
+            return None
+        return (frozenset({sym.name}), sym.is_real is not False)
+
+    def expr_key(self, e, floating: bool):
+        """The key of an elementwise value of ``e`` (a condition: ``floating=False``)."""
+        names = set()
+        for s in e.free_symbols:
+            if s in self.arrays:
+                k = self.leaf_key(s)
+                if k is None:
+                    return None
+                names |= k[0]
+        return (frozenset(names), floating) if names and self.alloc is None else None
+
+    def key_of(self, args):
+        """The key of a ufunc's fresh result: ``alloc``'s, or the arrays its operands
+        broadcast (floating when one of them is); None where an operand's is unknown."""
+        if self.alloc is not None:
+            return _ALLOC_KEY
+        keys = [a.key for a in args if not a.scalar]
+        if not keys or any(k is None for k in keys) or not any(k[1] for k in keys):
+            return None
+        return (frozenset().union(*(k[0] for k in keys)), True)
+
+    def _recycled(self, key):
+        """A dead buffer of ``key`` taken for a fresh result, or None."""
+        if key is None or not key[1]:
+            return None
+        for i in range(len(self.dead) - 1, -1, -1):
+            if self.dead[i][1] == key:
+                return self.dead.pop(i)[0]
+        return None
+
+    def _release(self, args, result):
+        """Owned operands other than the result are dead once read: each owned value is
+        read by one consumer (a cse symbol: owned only at its last reader)."""
+        for a in args:
+            if a.owned and a.key is not None and a.text != result.text \
+                    and all(a.text != n for n, _ in self.dead):
+                self.dead.append((a.text, a.key))
+
     # emission ---------------------------------------------------------------------------
     def ufunc(self, name: str, *args: _Operand) -> _Operand:
         """np.<name>(args), into the first owned array argument when there is one."""
@@ -79,13 +137,22 @@ class Lowering(SelectLowering):
         spelt = "_clip" if name == "clip" else f"np.{name}"
         if target is not None:
             self.lines.append(f"{spelt}({text}, out={target.text})")
+            self._release(args, target)
             return target
-        new = self.fresh()
-        if self.alloc is not None:
-            self.lines.append(f"{new} = {spelt}({text}, out={self.alloc})")
+        key = self.key_of(args)
+        reused = self._recycled(key)
+        if reused is not None:
+            self.lines.append(f"{spelt}({text}, out={reused})")
+            new = reused
         else:
-            self.lines.append(f"{new} = {spelt}({text})")
-        return _Operand(new, owned=True)
+            new = self.fresh()
+            if self.alloc is not None:
+                self.lines.append(f"{new} = {spelt}({text}, out={self.alloc})")
+            else:
+                self.lines.append(f"{new} = {spelt}({text})")
+        result = _Operand(new, owned=True, key=key)
+        self._release(args, result)
+        return result
 
     def call(self, helper: str, *args: _Operand) -> _Operand:
         self.helpers.add(helper)
@@ -94,7 +161,11 @@ class Lowering(SelectLowering):
         if helper == "erf" and not args[0].scalar:   # erf works in float64: back to the
             text += f".astype({args[0].text}.dtype, copy=False)"   # argument's dtype
         self.lines.append(f"{new} = {text}")
-        return _Operand(new, owned=True)
+        # a helper's result is a fresh array of its argument's shape and dtype
+        key = args[0].key if len(args) == 1 and not args[0].scalar else None
+        result = _Operand(new, owned=True, key=key if key is not None and key[1] else None)
+        self._release(args, result)
+        return result
 
     def typed(self, a: _Operand, b: _Operand) -> tuple:
         """Two constants as scalars of ``like``'s dtype (NumPy would make them float64)."""
@@ -110,12 +181,13 @@ class Lowering(SelectLowering):
                 self.p.doprint(e)
             return _Operand(text, scalar=True)
         if e.is_Symbol:
+            key = self.leaf_key(e)
             left = self.remaining.get(e.name)
             if left is not None:
                 self.remaining[e.name] = left - 1
                 if left == 1 and e.name in self.buffers:   # its last reader: a buffer to reuse
-                    return _Operand(e.name, owned=True)
-            return _Operand(self.p.doprint(e))
+                    return _Operand(e.name, owned=True, key=key)
+            return _Operand(self.p.doprint(e), key=key)
         if e.is_Add:
             return self._add(e)
         if e.is_Mul:
@@ -131,7 +203,7 @@ class Lowering(SelectLowering):
         if isinstance(e, (sp.core.relational.Relational, sp.And, sp.Or, sp.Not)):
             new = self.fresh("mask")
             self.lines.append(f"{new} = {self._condition(e)}")
-            return _Operand(new, owned=True)
+            return _Operand(new, owned=True, key=self.expr_key(e, False))
         if isinstance(e, (sp.Min, sp.Max)) and len(e.args) == 2:
             clipped = self._clip(e)
             if clipped is not None:
@@ -249,8 +321,8 @@ class Lowering(SelectLowering):
         if ex == 2:
             return self.ufunc("square", self.value(base))
         if ex == 3:  # x*x**2: two multiplies, not a call to pow
-            b = self.value(base)
-            return self.ufunc("multiply", self.ufunc("square", b), b)
+            b = self.value(base)    # read twice: the square must not overwrite it
+            return self.ufunc("multiply", self.ufunc("square", _Operand(b.text, key=b.key)), b)
         if ex == sp.Rational(1, 2):
             return self.ufunc("sqrt", self.value(base))
         if ex == -1:
@@ -350,10 +422,16 @@ def lower(exprs, arrays, taken, printer, alloc=None, like="dout"):
         else:
             low.lines.append(f"{sym.name} = {v.text}") if v.text != sym.name else None
             low.arrays.add(sym)
+            low.keys[sym.name] = v.key
             if v.owned:
                 owned.add(sym.name)
-    results, seen = [], set()
-    for e in reduced:
+    results, seen = {}, set()
+    # a result that cannot be computed in place (np.sign) first: a shared value it reads
+    # may then be read last by another result, which writes into its buffer (L1's
+    # sign(x - t) before |x - t|: two buffers, not three)
+    order = sorted(range(len(reduced)), key=lambda i: not isinstance(reduced[i], sp.sign))
+    for i in order:
+        e = reduced[i]
         v = low.value(e)
         if v.scalar:
             if alloc is not None:
@@ -372,7 +450,8 @@ def lower(exprs, arrays, taken, printer, alloc=None, like="dout"):
                              else f"{new} = np.copy({v.text})")
             v = _Operand(new, owned=True)
         seen.add(v.text)
-        results.append(v.text)
-    return [line for line in low.lines if line], results, low.helpers
+        results[i] = v.text
+    return [line for line in low.lines if line], [results[i] for i in range(len(reduced))], \
+        low.helpers
 
 

@@ -17,10 +17,12 @@ __all__ = ["SelectLowering"]
 
 
 class _Operand:
-    """A value during lowering: printed text, and whether it is a buffer we allocated."""
+    """A value during lowering: printed text, whether it is a buffer we allocated, and
+    ``key``: what its buffer's shape and dtype are known to be (None: unknown), see
+    :meth:`derive.codegen.lower.Lowering.key_of`."""
 
-    def __init__(self, text: str, owned: bool = False, scalar: bool = False):
-        self.text, self.owned, self.scalar = text, owned, scalar
+    def __init__(self, text: str, owned: bool = False, scalar: bool = False, key=None):
+        self.text, self.owned, self.scalar, self.key = text, owned, scalar, key
 
 
 class SelectLowering:
@@ -51,7 +53,7 @@ class SelectLowering:
         elif vb.owned:
             self.lines.append(f"np.multiply({vb.text}, ~{mask}, out={vb.text})")
         else:
-            vb = self.ufunc("multiply", vb, _Operand(f"~{mask}"))
+            vb = self.ufunc("multiply", vb, _Operand(f"~{mask}", key=self.expr_key(cond, False)))
         self.lines.append(f"np.add({vb.text}, {mask}, out={vb.text})")
         return vb
 
@@ -98,7 +100,7 @@ class SelectLowering:
         if other == 0:  # a 0/1 mask: one multiply (a select is a branch per element,
             va = self.value(a)            # ~10x a multiply on a random mask)
             if not va.scalar:
-                return self.ufunc("multiply", va, _Operand(c))
+                return self.ufunc("multiply", va, _Operand(c, key=self.expr_key(cond, False)))
             new = self.fresh()
             va, zero = self.typed(va, _Operand("0.0", scalar=True))
             self.lines.append(f"{new} = np.where({c}, {va.text}, {zero.text})")
