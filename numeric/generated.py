@@ -178,7 +178,7 @@ def mul_backward(dout, x, y):
     """
     # dL/dx = dout*y
     # dL/dy = dout*x
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and type(y) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and y.dtype == dout.dtype and y.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) is type(y) and (ft := dout.dtype) is x.dtype is y.dtype and ft.kind == "f" and dout.shape == x.shape == y.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -195,7 +195,7 @@ class MulLayer:
     backward: as :func:`mul_backward`."""
 
     def forward(self, x, y):
-        if type(x) is _np_ndarray and type(y) is _np_ndarray and x.dtype.kind == "f" and y.dtype == x.dtype and y.shape == x.shape and x.ndim:
+        if type(x) is _np_ndarray is type(y) and (ft := x.dtype) is y.dtype and ft.kind == "f" and x.shape == y.shape and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
             shape = _np_shape(x)
@@ -214,7 +214,7 @@ class MulLayer:
         # dL/dy = dout*x
         x = self.x
         y = self.y
-        if type(dout) is _np_ndarray and dout.ndim and dout.dtype == x.dtype and dout.shape == x.shape and dout.dtype == y.dtype and dout.shape == y.shape:
+        if type(dout) is _np_ndarray and dout.ndim and dout.dtype is x.dtype is y.dtype and dout.shape == x.shape == y.shape:
             dx = _np_multiply(dout, y)
             dy = _np_multiply(dout, x)
             return dx, dy
@@ -249,7 +249,7 @@ class AddLayer:
     backward: as :func:`add_backward`."""
 
     def forward(self, x, y):
-        if type(x) is _np_ndarray and type(y) is _np_ndarray and x.dtype.kind == "f" and y.dtype == x.dtype and y.shape == x.shape and x.ndim:
+        if type(x) is _np_ndarray is type(y) and (ft := x.dtype) is y.dtype and ft.kind == "f" and x.shape == y.shape and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
             shape = _np_shape(x)
@@ -274,7 +274,7 @@ def relu_backward(dout, out):
     dL/dx = dout*(out > 0)
     """
     # dL/dx = dout*(out > 0)
-    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -319,7 +319,7 @@ def sigmoid_backward(dout, out):
     dL/dx = dout*out*(1 - out)
     """
     # dL/dx = dout*out*(1 - out)
-    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -358,7 +358,7 @@ class Sigmoid:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -369,7 +369,7 @@ def tanh_backward(dout, out):
     dL/dx = dout*(1 - out**2)
     """
     # dL/dx = dout*(1 - out**2)
-    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -406,7 +406,7 @@ class Tanh:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -417,7 +417,7 @@ def exp_backward(dout, out):
     dL/dx = dout*out
     """
     # dL/dx = dout*out
-    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -449,7 +449,7 @@ class Exp:
     def backward(self, dout):
         # dL/dx = dout*out
         out = self.out
-        if type(dout) is _np_ndarray and dout.dtype == out.dtype and dout.shape == out.shape:
+        if type(dout) is _np_ndarray and dout.dtype is out.dtype and dout.shape == out.shape:
             return _np_multiply(dout, out)
         return _np_multiply(dout, out, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -460,7 +460,7 @@ def log_backward(dout, x):
     dL/dx = dout/x
     """
     # dL/dx = dout/x
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -492,7 +492,7 @@ class Log:
     def backward(self, dout):
         # dL/dx = dout/x
         x = self.x
-        if type(dout) is _np_ndarray and dout.dtype == x.dtype and dout.shape == x.shape:
+        if type(dout) is _np_ndarray and dout.dtype is x.dtype and dout.shape == x.shape:
             return _np_divide(dout, x)
         return _np_divide(dout, x, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -504,7 +504,7 @@ def softplus_backward(dout, out):
       computed as -dout*np.expm1(-out)  (proven equal; expm1/log1p)
     """
     # dL/dx = dout - dout*np.exp(-out)
-    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -545,7 +545,7 @@ class Softplus:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -556,7 +556,7 @@ def leaky_relu_backward(dout, out, alpha=0.01):
     dL/dx = np.where(out > 0, dout, alpha*dout)
     """
     # dL/dx = np.where(out > 0, dout, alpha*dout)
-    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -599,7 +599,7 @@ class LeakyRelu:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -610,7 +610,7 @@ def elu_backward(dout, out, alpha=1.0):
     dL/dx = np.where(out > 0, dout, dout*(alpha + out))
     """
     # dL/dx = np.where(out > 0, dout, dout*(alpha + out))
-    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -661,7 +661,7 @@ class Elu:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -673,7 +673,7 @@ def silu_backward(dout, x):
       computed as dout*(x*sigmoid(-x) + 1)*sigmoid(x)  (proven equal; sigmoid)
     """
     # dL/dx = dout*(x + np.exp(x) + 1)*np.exp(x)/(np.exp(x) + 1)**2
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -721,7 +721,7 @@ class Silu:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -733,7 +733,7 @@ def gelu_backward(dout, x):
       computed as dout*(np.sqrt(2)*x*np.exp(-x**2/2)/np.sqrt(np.pi) + scipy.special.erf(np.sqrt(2)*x/2) + 1)/2  (proven equal; common factor)
     """
     # dL/dx = np.sqrt(2)*dout*x*np.exp(-x**2/2)/(2*np.sqrt(np.pi)) + dout*(scipy.special.erf(np.sqrt(2)*x/2) + 1)/2
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -790,7 +790,7 @@ class Gelu:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -802,7 +802,7 @@ def gelu_tanh_backward(dout, x):
       computed as 2.5e-6*dout*(26829*np.sqrt(2)*x**3*(1 - np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + 200000*np.sqrt(2)*x*(1 - np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + 200000*np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi)) + 200000)  (proven equal; common factor)
     """
     # dL/dx = 0.0670725*np.sqrt(2)*dout*x**3*(1 - np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + np.sqrt(2)*dout*x*(1 - np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi))**2)/(2*np.sqrt(np.pi)) + dout*(np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi)) + 1)/2
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -878,7 +878,7 @@ class GeluTanh:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -889,7 +889,7 @@ def square_backward(dout, x):
     dL/dx = 2*dout*x
     """
     # dL/dx = 2*dout*x
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -924,7 +924,7 @@ class Square:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -936,7 +936,7 @@ def relu6_backward(dout, out):
       computed as dout*((out > 0) & (out < 6))  (proven equal; known sign)
     """
     # dL/dx = dout*((out > 0) & (np.maximum(0, out) < 6))
-    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -983,7 +983,7 @@ def hardtanh_backward(dout, out):
     dL/dx = dout*((out > -1) & (out < 1))
     """
     # dL/dx = dout*((out > -1) & (out < 1))
-    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -1030,7 +1030,7 @@ def hardsigmoid_backward(dout, x):
     dL/dx = dout/6*((x > -3) & (np.maximum(0, x + 3) < 6))
     """
     # dL/dx = dout/6*((x > -3) & (np.maximum(0, x + 3) < 6))
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -1073,7 +1073,7 @@ class Hardsigmoid:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -1084,7 +1084,7 @@ def hardswish_backward(dout, x):
     dL/dx = np.where(np.maximum(0, x + 3) >= 6, dout, np.where(x > -3, dout*(x + np.maximum(0, x + 3))/6, dout*np.maximum(0, x + 3)/6))
     """
     # dL/dx = np.where(np.maximum(0, x + 3) >= 6, dout, np.where(x > -3, dout*(x + np.maximum(0, x + 3))/6, dout*np.maximum(0, x + 3)/6))
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -1141,7 +1141,7 @@ class Hardswish:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -1153,7 +1153,7 @@ def mish_backward(dout, x):
       computed as -dout*(x*np.tanh(softplus(x))**2*sigmoid(x) - x*sigmoid(x) - np.tanh(softplus(x)))  (proven equal; softplus, sigmoid)
     """
     # dL/dx = dout*x*(1 - np.tanh(np.log(np.exp(x) + 1))**2)*np.exp(x)/(np.exp(x) + 1) + dout*np.tanh(np.log(np.exp(x) + 1))
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -1210,7 +1210,7 @@ class Mish:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -1222,7 +1222,7 @@ def selu_backward(dout, x):
       computed as np.where(x > 0, 1.0507009873554804934193349852946*dout, 1.75809934084737685994021752081231934206024580891220830977098282*dout*np.exp(np.minimum(0, x)))  (proven equal; clamp exp branch)
     """
     # dL/dx = np.where(x > 0, 1.0507009873554804934193349852946*dout, 1.75809934084737685994021752081231934206024580891220830977098282*dout*np.exp(x))
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -1271,7 +1271,7 @@ class Selu:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -1282,7 +1282,7 @@ def celu_backward(dout, out, alpha=1.0):
     dL/dx = np.where(out > 0, dout, dout*(1 + out/alpha))
     """
     # dL/dx = np.where(out > 0, dout, dout*(1 + out/alpha))
-    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -1334,7 +1334,7 @@ class Celu:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -1346,7 +1346,7 @@ def softsign_backward(dout, x):
       computed as dout/(np.abs(x) + 1)**2  (proven equal; sign product)
     """
     # dL/dx = -dout*(x*np.sign(x) - np.abs(x) - 1)/(np.abs(x) + 1)**2
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -1388,7 +1388,7 @@ class Softsign:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -1400,7 +1400,7 @@ def logsigmoid_backward(dout, out):
       computed as -dout*np.expm1(out)  (proven equal; expm1/log1p)
     """
     # dL/dx = dout*(1 - np.exp(out))
-    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -1441,7 +1441,7 @@ class LogSigmoid:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -1452,7 +1452,7 @@ def tanhshrink_backward(dout, x):
     dL/dx = dout*np.tanh(x)**2
     """
     # dL/dx = dout*np.tanh(x)**2
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -1491,7 +1491,7 @@ class Tanhshrink:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -1505,7 +1505,7 @@ def bce_backward(dout, x, t):
     """
     # dL/dx = dout*(t - x)/(x*(x - 1))
     # dL/dt = dout*(np.log(1 - x) - np.log(x))
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and type(t) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) is type(t) and (ft := dout.dtype) is x.dtype is t.dtype and ft.kind == "f" and dout.shape == x.shape == t.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -1534,7 +1534,7 @@ class Bce:
     backward: as :func:`bce_backward`."""
 
     def forward(self, x, t):
-        if type(x) is _np_ndarray and type(t) is _np_ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+        if type(x) is _np_ndarray is type(t) and (ft := x.dtype) is t.dtype and ft.kind == "f" and x.shape == t.shape and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
             shape = _np_shape(x)
@@ -1567,7 +1567,7 @@ class Bce:
         # dL/dt = dout*local1
         local = self.local
         local1 = self.local1
-        if type(dout) is _np_ndarray and dout.ndim and dout.dtype == local.dtype and dout.shape == local.shape and dout.dtype == local1.dtype and dout.shape == local1.shape:
+        if type(dout) is _np_ndarray and dout.ndim and dout.dtype is local.dtype is local1.dtype and dout.shape == local.shape == local1.shape:
             dx = _np_multiply(dout, local)
             dt = _np_multiply(dout, local1)
             return dx, dt
@@ -1586,7 +1586,7 @@ def bce_with_logits_backward(dout, x, t):
     """
     # dL/dx = dout*(1 - t) - dout*np.exp(-x)/(1 + np.exp(-x))
     # dL/dt = -dout*x
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and type(t) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) is type(t) and (ft := dout.dtype) is x.dtype is t.dtype and ft.kind == "f" and dout.shape == x.shape == t.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -1610,7 +1610,7 @@ class BceWithLogits:
     backward: as :func:`bce_with_logits_backward`."""
 
     def forward(self, x, t):
-        if type(x) is _np_ndarray and type(t) is _np_ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+        if type(x) is _np_ndarray is type(t) and (ft := x.dtype) is t.dtype and ft.kind == "f" and x.shape == t.shape and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
             shape = _np_shape(x)
@@ -1636,7 +1636,7 @@ class BceWithLogits:
         # dL/dt = dout*local1
         local = self.local
         local1 = self.local1
-        if type(dout) is _np_ndarray and dout.ndim and dout.dtype == local.dtype and dout.shape == local.shape and dout.dtype == local1.dtype and dout.shape == local1.shape:
+        if type(dout) is _np_ndarray and dout.ndim and dout.dtype is local.dtype is local1.dtype and dout.shape == local.shape == local1.shape:
             dx = _np_multiply(dout, local)
             dt = _np_multiply(dout, local1)
             return dx, dt
@@ -1654,7 +1654,7 @@ def huber_backward(dout, x, t, delta=1.0):
     """
     # dL/dx = np.where(delta > np.abs(t - x), dout*(x - t), -delta*dout*np.sign(t - x))
     # dL/dt = np.where(delta > np.abs(t - x), dout*(t - x), delta*dout*np.sign(t - x))
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and type(t) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) is type(t) and (ft := dout.dtype) is x.dtype is t.dtype and ft.kind == "f" and dout.shape == x.shape == t.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -1689,7 +1689,7 @@ class Huber:
         self.delta = float(delta)
 
     def forward(self, x, t):
-        if type(x) is _np_ndarray and type(t) is _np_ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+        if type(x) is _np_ndarray is type(t) and (ft := x.dtype) is t.dtype and ft.kind == "f" and x.shape == t.shape and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
             shape = _np_shape(x)
@@ -1721,7 +1721,7 @@ class Huber:
         # dL/dx = dout*local
         # dL/dt = -dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.ndim and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.ndim and dout.dtype is local.dtype and dout.shape == local.shape:
             tmp = _np_multiply(dout, local)
             dx = tmp
             dt = _np_negative(dx)
@@ -1741,7 +1741,7 @@ def smooth_l1_backward(dout, x, t, beta=1.0):
     """
     # dL/dx = np.where(beta <= np.abs(t - x), -dout*np.sign(t - x), dout*(x - t)/beta)
     # dL/dt = np.where(beta <= np.abs(t - x), dout*np.sign(t - x), dout*(t - x)/beta)
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and type(t) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) is type(t) and (ft := dout.dtype) is x.dtype is t.dtype and ft.kind == "f" and dout.shape == x.shape == t.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -1776,7 +1776,7 @@ class SmoothL1:
         self.beta = float(beta)
 
     def forward(self, x, t):
-        if type(x) is _np_ndarray and type(t) is _np_ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+        if type(x) is _np_ndarray is type(t) and (ft := x.dtype) is t.dtype and ft.kind == "f" and x.shape == t.shape and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
             shape = _np_shape(x)
@@ -1806,7 +1806,7 @@ class SmoothL1:
         # dL/dx = dout*local
         # dL/dt = -dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.ndim and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.ndim and dout.dtype is local.dtype and dout.shape == local.shape:
             tmp = _np_multiply(dout, local)
             dx = tmp
             dt = _np_negative(dx)
@@ -1826,7 +1826,7 @@ def l1_backward(dout, x, t):
     """
     # dL/dx = -dout*np.sign(t - x)
     # dL/dt = dout*np.sign(t - x)
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and type(t) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) is type(t) and (ft := dout.dtype) is x.dtype is t.dtype and ft.kind == "f" and dout.shape == x.shape == t.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -1847,7 +1847,7 @@ class L1:
     backward: as :func:`l1_backward`."""
 
     def forward(self, x, t):
-        if type(x) is _np_ndarray and type(t) is _np_ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+        if type(x) is _np_ndarray is type(t) and (ft := x.dtype) is t.dtype and ft.kind == "f" and x.shape == t.shape and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
             shape = _np_shape(x)
@@ -1868,7 +1868,7 @@ class L1:
         # dL/dx = dout*local
         # dL/dt = -dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.ndim and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.ndim and dout.dtype is local.dtype and dout.shape == local.shape:
             tmp = _np_multiply(dout, local)
             dx = tmp
             dt = _np_negative(dx)
@@ -1890,7 +1890,7 @@ def log_cosh_backward(dout, x, t):
     """
     # dL/dx = dout - 2*dout*np.exp(2*t - 2*x)/(np.exp(2*t - 2*x) + 1)
     # dL/dt = 2*dout*np.exp(2*t - 2*x)/(np.exp(2*t - 2*x) + 1) - dout
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and type(t) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) is type(t) and (ft := dout.dtype) is x.dtype is t.dtype and ft.kind == "f" and dout.shape == x.shape == t.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -1913,7 +1913,7 @@ class LogCosh:
     backward: as :func:`log_cosh_backward`."""
 
     def forward(self, x, t):
-        if type(x) is _np_ndarray and type(t) is _np_ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+        if type(x) is _np_ndarray is type(t) and (ft := x.dtype) is t.dtype and ft.kind == "f" and x.shape == t.shape and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
             shape = _np_shape(x)
@@ -1938,7 +1938,7 @@ class LogCosh:
         # dL/dx = dout*local
         # dL/dt = -dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.ndim and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.ndim and dout.dtype is local.dtype and dout.shape == local.shape:
             tmp = _np_multiply(dout, local)
             dx = tmp
             dt = _np_negative(dx)
@@ -1958,7 +1958,7 @@ def hinge_backward(dout, x, t):
     """
     # dL/dx = (-dout*t)*(t*x < 1)
     # dL/dt = (-dout*x)*(t*x < 1)
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and type(t) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) is type(t) and (ft := dout.dtype) is x.dtype is t.dtype and ft.kind == "f" and dout.shape == x.shape == t.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -1984,7 +1984,7 @@ class Hinge:
     backward: as :func:`hinge_backward`."""
 
     def forward(self, x, t):
-        if type(x) is _np_ndarray and type(t) is _np_ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+        if type(x) is _np_ndarray is type(t) and (ft := x.dtype) is t.dtype and ft.kind == "f" and x.shape == t.shape and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
             shape = _np_shape(x)
@@ -2012,7 +2012,7 @@ class Hinge:
         # dL/dt = dout*local1
         local = self.local
         local1 = self.local1
-        if type(dout) is _np_ndarray and dout.ndim and dout.dtype == local.dtype and dout.shape == local.shape and dout.dtype == local1.dtype and dout.shape == local1.shape:
+        if type(dout) is _np_ndarray and dout.ndim and dout.dtype is local.dtype is local1.dtype and dout.shape == local.shape == local1.shape:
             dx = _np_multiply(dout, local)
             dt = _np_multiply(dout, local1)
             return dx, dt
