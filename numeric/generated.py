@@ -169,7 +169,6 @@ _np_sign = np.sign
 _np_square = np.square
 _np_subtract = np.subtract
 _np_tanh = np.tanh
-_np_where = np.where
 
 
 def mul_backward(dout, x, y):
@@ -1064,7 +1063,7 @@ class Hardsigmoid:
         t0 = tmp
         out = _clip(t0, -_np_inf, 6.0)
         _np_multiply(out, 0.16666666666666666, out=out)
-        local = _np_where(((x > -3.0) & (t0 < 6.0)), x.dtype.type(0.16666666666666666), x.dtype.type(0.0))
+        local = _np_multiply(((x > -3.0) & (t0 < 6.0)), 0.16666666666666666, dtype=x.dtype.type)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the

@@ -101,6 +101,15 @@ class SelectLowering:
             va = self.value(a)            # ~10x a multiply on a random mask)
             if not va.scalar:
                 return self.ufunc("multiply", va, _Operand(c, key=self.expr_key(cond, False)))
+            if a.is_number and a.is_finite and a.is_positive:
+                # the mask times c: exactly c or +0.0, as the select gives; in like's dtype
+                # (its scalar type: a byte-swapped dtype has no loop; c rounds once, as
+                # like.dtype.type(c) does); ~2.5x faster than np.where of two scalars at 1e3
+                new = self.fresh()
+                into = f"out={self.alloc}" if self.alloc is not None else \
+                    f"dtype={self.like}.dtype.type"
+                self.lines.append(f"{new} = np.multiply({c}, {va.text}, {into})")
+                return _Operand(new, owned=True, key=self.expr_key(e, True))
             new = self.fresh()
             va, zero = self.typed(va, _Operand("0.0", scalar=True))
             self.lines.append(f"{new} = np.where({c}, {va.text}, {zero.text})")
