@@ -1674,8 +1674,8 @@ def huber_backward(dout, x, t, delta=1.0):
     dt = _np_sign(t0)
     _np_multiply(dt, delta, out=dt)
     _np_multiply(dt, dout, out=dt)
-    tmp5 = _np_multiply(t0, dout)
-    _np_putmask(dt, t1, tmp5)
+    _np_multiply(t0, dout, out=tmp3)
+    _np_putmask(dt, t1, tmp3)
     if shape is not None:
         dx, dt = dx.reshape(shape), dt.reshape(shape)
     return dx, dt
@@ -1705,10 +1705,10 @@ class Huber:
         t3 = mask
         out = _np_subtract(t2, (0.5)*delta)
         _np_multiply(out, delta, out=out)
-        tmp3 = _np_square(t1)
-        _np_multiply(tmp3, 0.5, out=tmp3)
-        _np_putmask(out, t3, tmp3)
-        local = _np_sign(t0)
+        local = _np_square(t1)
+        _np_multiply(local, 0.5, out=local)
+        _np_putmask(out, t3, local)
+        _np_sign(t0, out=local)
         _np_multiply(local, delta, out=local)
         _np_putmask(local, t3, t1)
         if shape is not None:
@@ -1754,15 +1754,15 @@ def smooth_l1_backward(dout, x, t, beta=1.0):
     t2 = mask
     dx = _np_multiply(t0, -1.0/beta)
     _np_multiply(dx, dout, out=dx)
-    tmp3 = _np_sign(t0)
-    _np_multiply(tmp3, dout, out=tmp3)
-    _np_negative(tmp3, out=tmp3)
-    _np_putmask(dx, t2, tmp3)
-    dt = _np_multiply(t0, beta**(-1.0))
+    dt = _np_sign(t0)
     _np_multiply(dt, dout, out=dt)
-    tmp5 = _np_sign(t0)
-    _np_multiply(tmp5, dout, out=tmp5)
-    _np_putmask(dt, t2, tmp5)
+    _np_negative(dt, out=dt)
+    _np_putmask(dx, t2, dt)
+    _np_multiply(t0, beta**(-1.0), out=dt)
+    _np_multiply(dt, dout, out=dt)
+    tmp4 = _np_sign(t0)
+    _np_multiply(tmp4, dout, out=tmp4)
+    _np_putmask(dt, t2, tmp4)
     if shape is not None:
         dx, dt = dx.reshape(shape), dt.reshape(shape)
     return dx, dt
@@ -1790,12 +1790,12 @@ class SmoothL1:
         tmp1 = _np_abs(t1)
         t3 = tmp1
         out = _np_subtract(t3, (0.5)*beta)
-        tmp3 = _np_square(t2)
-        _np_multiply(tmp3, (0.5)*t0, out=tmp3)
-        _np_putmask(out, (beta > t3), tmp3)
-        local = _np_multiply(t2, t0)
-        tmp5 = _np_sign(t1)
-        _np_putmask(local, (beta <= t3), tmp5)
+        local = _np_square(t2)
+        _np_multiply(local, (0.5)*t0, out=local)
+        _np_putmask(out, (beta > t3), local)
+        _np_multiply(t2, t0, out=local)
+        tmp4 = _np_sign(t1)
+        _np_putmask(local, (beta <= t3), tmp4)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the

@@ -82,11 +82,19 @@ def _fresh_arrays(fn) -> int:
                           inspect.getsource(fn), re.M))
 
 
-@pytest.mark.parametrize("name, most", [("Bce", 5), ("L1", 2), ("Gelu", 2)])
+@pytest.mark.parametrize("name, most", [("Bce", 5), ("L1", 2), ("Gelu", 2), ("SmoothL1", 5)])
 def test_forwards_recycle_their_dead_temporaries(name, most):
     """Bce's forward made 6 arrays (tmp3 dead after ``out -= tmp3`` before tmp5 was made),
-    L1's 3 (|x - t| can go into x - t once sign(x - t) is taken), GELU's 3."""
+    L1's 3 (|x - t| can go into x - t once sign(x - t) is taken), GELU's 3, SmoothL1's 6
+    (the value a putmask puts in is dead after it)."""
     assert _fresh_arrays(getattr(generated, name).forward) <= most
+
+
+@pytest.mark.parametrize("name, most", [("bce_backward", 3), ("smooth_l1_backward", 5),
+                                        ("l1_backward", 2)])
+def test_backward_functions_recycle_their_dead_temporaries(name, most):
+    """Before: 4, 6 and 3 fresh arrays."""
+    assert _fresh_arrays(getattr(generated, name)) <= most
 
 
 _CLASSES = [(n, c) for n, c in vars(generated).items()
