@@ -135,11 +135,13 @@ def erf(x) -> np.ndarray:
     k = h.astype(np.intp)
     h *= 1.0 / _ERF_GRID                         # the centre, exactly
     np.subtract(ax, h, out=h)                    # |h| <= 1/512
-    out = _ERF_ROWS[0].take(k)
+    # k is in range by construction: mode="clip" skips take's bounds check and its
+    # error path (~1.8x faster a take at 1e5, NumPy 2.4; the same values)
+    out = _ERF_ROWS[0].take(k, mode="clip")
     term = ax
     for row in _ERF_ROWS[1:]:
         out *= h
-        row.take(k, out=term)
+        row.take(k, out=term, mode="clip")
         out += term
     np.copysign(out, x, out=out)
     return out
@@ -167,7 +169,6 @@ _np_sign = np.sign
 _np_square = np.square
 _np_subtract = np.subtract
 _np_tanh = np.tanh
-_np_where = np.where
 
 
 def mul_backward(dout, x, y):
@@ -178,7 +179,7 @@ def mul_backward(dout, x, y):
     """
     # dL/dx = dout*y
     # dL/dy = dout*x
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and type(y) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and y.dtype == dout.dtype and y.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) is type(y) and (ft := dout.dtype) is x.dtype is y.dtype and ft.kind == "f" and dout.shape == x.shape == y.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -195,7 +196,7 @@ class MulLayer:
     backward: as :func:`mul_backward`."""
 
     def forward(self, x, y):
-        if type(x) is _np_ndarray and type(y) is _np_ndarray and x.dtype.kind == "f" and y.dtype == x.dtype and y.shape == x.shape and x.ndim:
+        if type(x) is _np_ndarray is type(y) and (ft := x.dtype) is y.dtype and ft.kind == "f" and x.shape == y.shape and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
             shape = _np_shape(x)
@@ -214,7 +215,7 @@ class MulLayer:
         # dL/dy = dout*x
         x = self.x
         y = self.y
-        if type(dout) is _np_ndarray and dout.ndim and dout.dtype == x.dtype and dout.shape == x.shape and dout.dtype == y.dtype and dout.shape == y.shape:
+        if type(dout) is _np_ndarray and dout.ndim and dout.dtype is x.dtype is y.dtype and dout.shape == x.shape == y.shape:
             dx = _np_multiply(dout, y)
             dy = _np_multiply(dout, x)
             return dx, dy
@@ -249,7 +250,7 @@ class AddLayer:
     backward: as :func:`add_backward`."""
 
     def forward(self, x, y):
-        if type(x) is _np_ndarray and type(y) is _np_ndarray and x.dtype.kind == "f" and y.dtype == x.dtype and y.shape == x.shape and x.ndim:
+        if type(x) is _np_ndarray is type(y) and (ft := x.dtype) is y.dtype and ft.kind == "f" and x.shape == y.shape and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
             shape = _np_shape(x)
@@ -274,7 +275,7 @@ def relu_backward(dout, out):
     dL/dx = dout*(out > 0)
     """
     # dL/dx = dout*(out > 0)
-    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -319,7 +320,7 @@ def sigmoid_backward(dout, out):
     dL/dx = dout*out*(1 - out)
     """
     # dL/dx = dout*out*(1 - out)
-    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -358,7 +359,7 @@ class Sigmoid:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -369,7 +370,7 @@ def tanh_backward(dout, out):
     dL/dx = dout*(1 - out**2)
     """
     # dL/dx = dout*(1 - out**2)
-    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -406,7 +407,7 @@ class Tanh:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -417,7 +418,7 @@ def exp_backward(dout, out):
     dL/dx = dout*out
     """
     # dL/dx = dout*out
-    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -449,7 +450,7 @@ class Exp:
     def backward(self, dout):
         # dL/dx = dout*out
         out = self.out
-        if type(dout) is _np_ndarray and dout.dtype == out.dtype and dout.shape == out.shape:
+        if type(dout) is _np_ndarray and dout.dtype is out.dtype and dout.shape == out.shape:
             return _np_multiply(dout, out)
         return _np_multiply(dout, out, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -460,7 +461,7 @@ def log_backward(dout, x):
     dL/dx = dout/x
     """
     # dL/dx = dout/x
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -492,7 +493,7 @@ class Log:
     def backward(self, dout):
         # dL/dx = dout/x
         x = self.x
-        if type(dout) is _np_ndarray and dout.dtype == x.dtype and dout.shape == x.shape:
+        if type(dout) is _np_ndarray and dout.dtype is x.dtype and dout.shape == x.shape:
             return _np_divide(dout, x)
         return _np_divide(dout, x, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -504,7 +505,7 @@ def softplus_backward(dout, out):
       computed as -dout*np.expm1(-out)  (proven equal; expm1/log1p)
     """
     # dL/dx = dout - dout*np.exp(-out)
-    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -545,7 +546,7 @@ class Softplus:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -556,7 +557,7 @@ def leaky_relu_backward(dout, out, alpha=0.01):
     dL/dx = np.where(out > 0, dout, alpha*dout)
     """
     # dL/dx = np.where(out > 0, dout, alpha*dout)
-    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -599,7 +600,7 @@ class LeakyRelu:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -610,7 +611,7 @@ def elu_backward(dout, out, alpha=1.0):
     dL/dx = np.where(out > 0, dout, dout*(alpha + out))
     """
     # dL/dx = np.where(out > 0, dout, dout*(alpha + out))
-    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -644,10 +645,10 @@ class Elu:
         t0 = tmp
         out = _np_expm1(t0)
         _np_multiply(out, alpha, out=out)
-        tmp2 = _clip(x, 0.0, _np_inf)
-        _np_add(out, tmp2, out=out)
+        local = _clip(x, 0.0, _np_inf)
+        _np_add(out, local, out=out)
         mask = (x > 0.0)
-        local = _np_exp(t0)
+        _np_exp(t0, out=local)
         _np_multiply(local, alpha, out=local)
         _np_multiply(local, ~mask, out=local)
         _np_add(local, mask, out=local)
@@ -661,7 +662,7 @@ class Elu:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -673,7 +674,7 @@ def silu_backward(dout, x):
       computed as dout*(x*sigmoid(-x) + 1)*sigmoid(x)  (proven equal; sigmoid)
     """
     # dL/dx = dout*(x + np.exp(x) + 1)*np.exp(x)/(np.exp(x) + 1)**2
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -721,7 +722,7 @@ class Silu:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -733,7 +734,7 @@ def gelu_backward(dout, x):
       computed as dout*(np.sqrt(2)*x*np.exp(-x**2/2)/np.sqrt(np.pi) + scipy.special.erf(np.sqrt(2)*x/2) + 1)/2  (proven equal; common factor)
     """
     # dL/dx = np.sqrt(2)*dout*x*np.exp(-x**2/2)/(2*np.sqrt(np.pi)) + dout*(scipy.special.erf(np.sqrt(2)*x/2) + 1)/2
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -765,19 +766,19 @@ class Gelu:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
-        tmp = _np_multiply(x, 0.7071067811865476)
-        tmp1 = erf(tmp).astype(tmp.dtype, copy=False)
+        out = _np_multiply(x, 0.7071067811865476)
+        tmp1 = erf(out).astype(out.dtype, copy=False)
         t2 = tmp1
-        out = _np_add(t2, 1.0)
+        _np_add(t2, 1.0, out=out)
         _np_multiply(out, 0.5, out=out)
         _np_multiply(out, x, out=out)
         _np_multiply(t2, 0.5, out=t2)
-        tmp3 = _np_square(x)
-        _np_multiply(tmp3, -0.5, out=tmp3)
-        _np_exp(tmp3, out=tmp3)
-        _np_multiply(tmp3, 0.3989422804014327, out=tmp3)
-        _np_multiply(tmp3, x, out=tmp3)
-        _np_add(t2, tmp3, out=t2)
+        tmp2 = _np_square(x)
+        _np_multiply(tmp2, -0.5, out=tmp2)
+        _np_exp(tmp2, out=tmp2)
+        _np_multiply(tmp2, 0.3989422804014327, out=tmp2)
+        _np_multiply(tmp2, x, out=tmp2)
+        _np_add(t2, tmp2, out=t2)
         _np_add(t2, 0.5, out=t2)
         local = t2
         if shape is not None:
@@ -790,7 +791,7 @@ class Gelu:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -802,7 +803,7 @@ def gelu_tanh_backward(dout, x):
       computed as 2.5e-6*dout*(26829*np.sqrt(2)*x**3*(1 - np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + 200000*np.sqrt(2)*x*(1 - np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + 200000*np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi)) + 200000)  (proven equal; common factor)
     """
     # dL/dx = 0.0670725*np.sqrt(2)*dout*x**3*(1 - np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + np.sqrt(2)*dout*x*(1 - np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi))**2)/(2*np.sqrt(np.pi)) + dout*(np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi)) + 1)/2
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -878,7 +879,7 @@ class GeluTanh:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -889,7 +890,7 @@ def square_backward(dout, x):
     dL/dx = 2*dout*x
     """
     # dL/dx = 2*dout*x
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -924,7 +925,7 @@ class Square:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -936,7 +937,7 @@ def relu6_backward(dout, out):
       computed as dout*((out > 0) & (out < 6))  (proven equal; known sign)
     """
     # dL/dx = dout*((out > 0) & (np.maximum(0, out) < 6))
-    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -983,7 +984,7 @@ def hardtanh_backward(dout, out):
     dL/dx = dout*((out > -1) & (out < 1))
     """
     # dL/dx = dout*((out > -1) & (out < 1))
-    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -1030,7 +1031,7 @@ def hardsigmoid_backward(dout, x):
     dL/dx = dout/6*((x > -3) & (np.maximum(0, x + 3) < 6))
     """
     # dL/dx = dout/6*((x > -3) & (np.maximum(0, x + 3) < 6))
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -1062,7 +1063,7 @@ class Hardsigmoid:
         t0 = tmp
         out = _clip(t0, -_np_inf, 6.0)
         _np_multiply(out, 0.16666666666666666, out=out)
-        local = _np_where(((x > -3.0) & (t0 < 6.0)), x.dtype.type(0.16666666666666666), x.dtype.type(0.0))
+        local = _np_multiply(((x > -3.0) & (t0 < 6.0)), 0.16666666666666666, dtype=x.dtype.type)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -1073,7 +1074,7 @@ class Hardsigmoid:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -1084,7 +1085,7 @@ def hardswish_backward(dout, x):
     dL/dx = np.where(np.maximum(0, x + 3) >= 6, dout, np.where(x > -3, dout*(x + np.maximum(0, x + 3))/6, dout*np.maximum(0, x + 3)/6))
     """
     # dL/dx = np.where(np.maximum(0, x + 3) >= 6, dout, np.where(x > -3, dout*(x + np.maximum(0, x + 3))/6, dout*np.maximum(0, x + 3)/6))
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -1141,7 +1142,7 @@ class Hardswish:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -1153,7 +1154,7 @@ def mish_backward(dout, x):
       computed as -dout*(x*np.tanh(softplus(x))**2*sigmoid(x) - x*sigmoid(x) - np.tanh(softplus(x)))  (proven equal; softplus, sigmoid)
     """
     # dL/dx = dout*x*(1 - np.tanh(np.log(np.exp(x) + 1))**2)*np.exp(x)/(np.exp(x) + 1) + dout*np.tanh(np.log(np.exp(x) + 1))
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -1210,7 +1211,7 @@ class Mish:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -1222,7 +1223,7 @@ def selu_backward(dout, x):
       computed as np.where(x > 0, 1.0507009873554804934193349852946*dout, 1.75809934084737685994021752081231934206024580891220830977098282*dout*np.exp(np.minimum(0, x)))  (proven equal; clamp exp branch)
     """
     # dL/dx = np.where(x > 0, 1.0507009873554804934193349852946*dout, 1.75809934084737685994021752081231934206024580891220830977098282*dout*np.exp(x))
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -1255,10 +1256,10 @@ class Selu:
         t0 = tmp
         out = _clip(x, 0.0, _np_inf)
         _np_multiply(out, 1.0507009873554805, out=out)
-        tmp2 = _np_expm1(t0)
-        _np_multiply(tmp2, 1.7580993408473768, out=tmp2)
-        _np_add(out, tmp2, out=out)
-        local = _np_exp(t0)
+        local = _np_expm1(t0)
+        _np_multiply(local, 1.7580993408473768, out=local)
+        _np_add(out, local, out=out)
+        _np_exp(t0, out=local)
         _np_multiply(local, 1.7580993408473768, out=local)
         _np_putmask(local, (x > 0.0), 1.0507009873554805)
         if shape is not None:
@@ -1271,7 +1272,7 @@ class Selu:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -1282,7 +1283,7 @@ def celu_backward(dout, out, alpha=1.0):
     dL/dx = np.where(out > 0, dout, dout*(1 + out/alpha))
     """
     # dL/dx = np.where(out > 0, dout, dout*(1 + out/alpha))
-    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -1318,10 +1319,10 @@ class Celu:
         t0 = tmp
         out = _np_expm1(t0)
         _np_multiply(out, alpha, out=out)
-        tmp2 = _clip(x, 0.0, _np_inf)
-        _np_add(out, tmp2, out=out)
+        local = _clip(x, 0.0, _np_inf)
+        _np_add(out, local, out=out)
         mask = (x > 0.0)
-        local = _np_exp(t0)
+        _np_exp(t0, out=local)
         _np_multiply(local, ~mask, out=local)
         _np_add(local, mask, out=local)
         if shape is not None:
@@ -1334,7 +1335,7 @@ class Celu:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -1346,7 +1347,7 @@ def softsign_backward(dout, x):
       computed as dout/(np.abs(x) + 1)**2  (proven equal; sign product)
     """
     # dL/dx = -dout*(x*np.sign(x) - np.abs(x) - 1)/(np.abs(x) + 1)**2
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -1388,7 +1389,7 @@ class Softsign:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -1400,7 +1401,7 @@ def logsigmoid_backward(dout, out):
       computed as -dout*np.expm1(out)  (proven equal; expm1/log1p)
     """
     # dL/dx = dout*(1 - np.exp(out))
-    if type(dout) is _np_ndarray and type(out) is _np_ndarray and dout.dtype.kind == "f" and out.dtype == dout.dtype and out.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -1441,7 +1442,7 @@ class LogSigmoid:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -1452,7 +1453,7 @@ def tanhshrink_backward(dout, x):
     dL/dx = dout*np.tanh(x)**2
     """
     # dL/dx = dout*np.tanh(x)**2
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -1491,7 +1492,7 @@ class Tanhshrink:
     def backward(self, dout):
         # dL/dx = dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.dtype is local.dtype and dout.shape == local.shape:
             return _np_multiply(dout, local)
         return _np_multiply(dout, local, out=_np_empty_like(dout, dtype=_floating(dout)))
 
@@ -1505,20 +1506,20 @@ def bce_backward(dout, x, t):
     """
     # dL/dx = dout*(t - x)/(x*(x - 1))
     # dL/dt = dout*(np.log(1 - x) - np.log(x))
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and type(t) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) is type(t) and (ft := dout.dtype) is x.dtype is t.dtype and ft.kind == "f" and dout.shape == x.shape == t.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
         dout, x, t = _as_arrays(dout, x, t)
     dx = _np_subtract(t, x)
     _np_multiply(dx, dout, out=dx)
-    tmp1 = _np_subtract(x, 1.0)
-    _np_divide(dx, tmp1, out=dx)
+    dt = _np_subtract(x, 1.0)
+    _np_divide(dx, dt, out=dx)
     _np_divide(dx, x, out=dx)
-    dt = _np_negative(x)
+    _np_negative(x, out=dt)
     _np_log1p(dt, out=dt)
-    tmp3 = _np_log(x)
-    _np_subtract(dt, tmp3, out=dt)
+    tmp2 = _np_log(x)
+    _np_subtract(dt, tmp2, out=dt)
     _np_multiply(dt, dout, out=dt)
     if shape is not None:
         dx, dt = dx.reshape(shape), dt.reshape(shape)
@@ -1534,7 +1535,7 @@ class Bce:
     backward: as :func:`bce_backward`."""
 
     def forward(self, x, t):
-        if type(x) is _np_ndarray and type(t) is _np_ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+        if type(x) is _np_ndarray is type(t) and (ft := x.dtype) is t.dtype and ft.kind == "f" and x.shape == t.shape and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
             shape = _np_shape(x)
@@ -1546,11 +1547,11 @@ class Bce:
         t2 = tmp1
         out = _np_subtract(t, 1.0)
         _np_multiply(out, t2, out=out)
-        tmp3 = _np_multiply(t0, t)
-        _np_subtract(out, tmp3, out=out)
-        local = _np_subtract(t, x)
-        tmp5 = _np_subtract(x, 1.0)
-        _np_divide(local, tmp5, out=local)
+        local = _np_multiply(t0, t)
+        _np_subtract(out, local, out=out)
+        _np_subtract(t, x, out=local)
+        tmp4 = _np_subtract(x, 1.0)
+        _np_divide(local, tmp4, out=local)
         _np_divide(local, x, out=local)
         _np_subtract(t2, t0, out=t2)
         local1 = t2
@@ -1567,7 +1568,7 @@ class Bce:
         # dL/dt = dout*local1
         local = self.local
         local1 = self.local1
-        if type(dout) is _np_ndarray and dout.ndim and dout.dtype == local.dtype and dout.shape == local.shape and dout.dtype == local1.dtype and dout.shape == local1.shape:
+        if type(dout) is _np_ndarray and dout.ndim and dout.dtype is local.dtype is local1.dtype and dout.shape == local.shape == local1.shape:
             dx = _np_multiply(dout, local)
             dt = _np_multiply(dout, local1)
             return dx, dt
@@ -1586,7 +1587,7 @@ def bce_with_logits_backward(dout, x, t):
     """
     # dL/dx = dout*(1 - t) - dout*np.exp(-x)/(1 + np.exp(-x))
     # dL/dt = -dout*x
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and type(t) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) is type(t) and (ft := dout.dtype) is x.dtype is t.dtype and ft.kind == "f" and dout.shape == x.shape == t.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -1610,7 +1611,7 @@ class BceWithLogits:
     backward: as :func:`bce_with_logits_backward`."""
 
     def forward(self, x, t):
-        if type(x) is _np_ndarray and type(t) is _np_ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+        if type(x) is _np_ndarray is type(t) and (ft := x.dtype) is t.dtype and ft.kind == "f" and x.shape == t.shape and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
             shape = _np_shape(x)
@@ -1618,11 +1619,11 @@ class BceWithLogits:
         out = _np_subtract(1.0, t)
         _np_multiply(out, x, out=out)
         tmp1 = _np_negative(x)
-        tmp2 = _softplus(tmp1)
-        _np_add(out, tmp2, out=out)
+        local1 = _softplus(tmp1)
+        _np_add(out, local1, out=out)
         local = _sigmoid(x)
         _np_subtract(local, t, out=local)
-        local1 = _np_negative(x)
+        _np_negative(x, out=local1)
         if shape is not None:
             out, local, local1 = out.reshape(shape), local.reshape(shape), local1.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -1636,7 +1637,7 @@ class BceWithLogits:
         # dL/dt = dout*local1
         local = self.local
         local1 = self.local1
-        if type(dout) is _np_ndarray and dout.ndim and dout.dtype == local.dtype and dout.shape == local.shape and dout.dtype == local1.dtype and dout.shape == local1.shape:
+        if type(dout) is _np_ndarray and dout.ndim and dout.dtype is local.dtype is local1.dtype and dout.shape == local.shape == local1.shape:
             dx = _np_multiply(dout, local)
             dt = _np_multiply(dout, local1)
             return dx, dt
@@ -1654,7 +1655,7 @@ def huber_backward(dout, x, t, delta=1.0):
     """
     # dL/dx = np.where(delta > np.abs(t - x), dout*(x - t), -delta*dout*np.sign(t - x))
     # dL/dt = np.where(delta > np.abs(t - x), dout*(t - x), delta*dout*np.sign(t - x))
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and type(t) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) is type(t) and (ft := dout.dtype) is x.dtype is t.dtype and ft.kind == "f" and dout.shape == x.shape == t.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -1673,8 +1674,8 @@ def huber_backward(dout, x, t, delta=1.0):
     dt = _np_sign(t0)
     _np_multiply(dt, delta, out=dt)
     _np_multiply(dt, dout, out=dt)
-    tmp5 = _np_multiply(t0, dout)
-    _np_putmask(dt, t1, tmp5)
+    _np_multiply(t0, dout, out=tmp3)
+    _np_putmask(dt, t1, tmp3)
     if shape is not None:
         dx, dt = dx.reshape(shape), dt.reshape(shape)
     return dx, dt
@@ -1689,7 +1690,7 @@ class Huber:
         self.delta = float(delta)
 
     def forward(self, x, t):
-        if type(x) is _np_ndarray and type(t) is _np_ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+        if type(x) is _np_ndarray is type(t) and (ft := x.dtype) is t.dtype and ft.kind == "f" and x.shape == t.shape and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
             shape = _np_shape(x)
@@ -1704,10 +1705,10 @@ class Huber:
         t3 = mask
         out = _np_subtract(t2, (0.5)*delta)
         _np_multiply(out, delta, out=out)
-        tmp3 = _np_square(t1)
-        _np_multiply(tmp3, 0.5, out=tmp3)
-        _np_putmask(out, t3, tmp3)
-        local = _np_sign(t0)
+        local = _np_square(t1)
+        _np_multiply(local, 0.5, out=local)
+        _np_putmask(out, t3, local)
+        _np_sign(t0, out=local)
         _np_multiply(local, delta, out=local)
         _np_putmask(local, t3, t1)
         if shape is not None:
@@ -1721,7 +1722,7 @@ class Huber:
         # dL/dx = dout*local
         # dL/dt = -dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.ndim and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.ndim and dout.dtype is local.dtype and dout.shape == local.shape:
             tmp = _np_multiply(dout, local)
             dx = tmp
             dt = _np_negative(dx)
@@ -1741,7 +1742,7 @@ def smooth_l1_backward(dout, x, t, beta=1.0):
     """
     # dL/dx = np.where(beta <= np.abs(t - x), -dout*np.sign(t - x), dout*(x - t)/beta)
     # dL/dt = np.where(beta <= np.abs(t - x), dout*np.sign(t - x), dout*(t - x)/beta)
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and type(t) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) is type(t) and (ft := dout.dtype) is x.dtype is t.dtype and ft.kind == "f" and dout.shape == x.shape == t.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -1753,15 +1754,15 @@ def smooth_l1_backward(dout, x, t, beta=1.0):
     t2 = mask
     dx = _np_multiply(t0, -1.0/beta)
     _np_multiply(dx, dout, out=dx)
-    tmp3 = _np_sign(t0)
-    _np_multiply(tmp3, dout, out=tmp3)
-    _np_negative(tmp3, out=tmp3)
-    _np_putmask(dx, t2, tmp3)
-    dt = _np_multiply(t0, beta**(-1.0))
+    dt = _np_sign(t0)
     _np_multiply(dt, dout, out=dt)
-    tmp5 = _np_sign(t0)
-    _np_multiply(tmp5, dout, out=tmp5)
-    _np_putmask(dt, t2, tmp5)
+    _np_negative(dt, out=dt)
+    _np_putmask(dx, t2, dt)
+    _np_multiply(t0, beta**(-1.0), out=dt)
+    _np_multiply(dt, dout, out=dt)
+    tmp4 = _np_sign(t0)
+    _np_multiply(tmp4, dout, out=tmp4)
+    _np_putmask(dt, t2, tmp4)
     if shape is not None:
         dx, dt = dx.reshape(shape), dt.reshape(shape)
     return dx, dt
@@ -1776,7 +1777,7 @@ class SmoothL1:
         self.beta = float(beta)
 
     def forward(self, x, t):
-        if type(x) is _np_ndarray and type(t) is _np_ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+        if type(x) is _np_ndarray is type(t) and (ft := x.dtype) is t.dtype and ft.kind == "f" and x.shape == t.shape and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
             shape = _np_shape(x)
@@ -1789,12 +1790,12 @@ class SmoothL1:
         tmp1 = _np_abs(t1)
         t3 = tmp1
         out = _np_subtract(t3, (0.5)*beta)
-        tmp3 = _np_square(t2)
-        _np_multiply(tmp3, (0.5)*t0, out=tmp3)
-        _np_putmask(out, (beta > t3), tmp3)
-        local = _np_multiply(t2, t0)
-        tmp5 = _np_sign(t1)
-        _np_putmask(local, (beta <= t3), tmp5)
+        local = _np_square(t2)
+        _np_multiply(local, (0.5)*t0, out=local)
+        _np_putmask(out, (beta > t3), local)
+        _np_multiply(t2, t0, out=local)
+        tmp4 = _np_sign(t1)
+        _np_putmask(local, (beta <= t3), tmp4)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -1806,7 +1807,7 @@ class SmoothL1:
         # dL/dx = dout*local
         # dL/dt = -dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.ndim and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.ndim and dout.dtype is local.dtype and dout.shape == local.shape:
             tmp = _np_multiply(dout, local)
             dx = tmp
             dt = _np_negative(dx)
@@ -1826,16 +1827,16 @@ def l1_backward(dout, x, t):
     """
     # dL/dx = -dout*np.sign(t - x)
     # dL/dt = dout*np.sign(t - x)
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and type(t) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) is type(t) and (ft := dout.dtype) is x.dtype is t.dtype and ft.kind == "f" and dout.shape == x.shape == t.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
         dout, x, t = _as_arrays(dout, x, t)
-    tmp = _np_subtract(t, x)
-    tmp1 = _np_sign(tmp)
+    dx = _np_subtract(t, x)
+    tmp1 = _np_sign(dx)
     _np_multiply(tmp1, dout, out=tmp1)
     dt = tmp1
-    dx = _np_negative(dt)
+    _np_negative(dt, out=dx)
     if shape is not None:
         dx, dt = dx.reshape(shape), dt.reshape(shape)
     return dx, dt
@@ -1847,15 +1848,16 @@ class L1:
     backward: as :func:`l1_backward`."""
 
     def forward(self, x, t):
-        if type(x) is _np_ndarray and type(t) is _np_ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+        if type(x) is _np_ndarray is type(t) and (ft := x.dtype) is t.dtype and ft.kind == "f" and x.shape == t.shape and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
             shape = _np_shape(x)
             x, t = _as_arrays(x, t)
         tmp = _np_subtract(x, t)
         t0 = tmp
-        out = _np_abs(t0)
         local = _np_sign(t0)
+        _np_abs(t0, out=t0)
+        out = t0
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -1867,7 +1869,7 @@ class L1:
         # dL/dx = dout*local
         # dL/dt = -dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.ndim and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.ndim and dout.dtype is local.dtype and dout.shape == local.shape:
             tmp = _np_multiply(dout, local)
             dx = tmp
             dt = _np_negative(dx)
@@ -1889,7 +1891,7 @@ def log_cosh_backward(dout, x, t):
     """
     # dL/dx = dout - 2*dout*np.exp(2*t - 2*x)/(np.exp(2*t - 2*x) + 1)
     # dL/dt = 2*dout*np.exp(2*t - 2*x)/(np.exp(2*t - 2*x) + 1) - dout
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and type(t) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) is type(t) and (ft := dout.dtype) is x.dtype is t.dtype and ft.kind == "f" and dout.shape == x.shape == t.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -1912,7 +1914,7 @@ class LogCosh:
     backward: as :func:`log_cosh_backward`."""
 
     def forward(self, x, t):
-        if type(x) is _np_ndarray and type(t) is _np_ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+        if type(x) is _np_ndarray is type(t) and (ft := x.dtype) is t.dtype and ft.kind == "f" and x.shape == t.shape and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
             shape = _np_shape(x)
@@ -1937,7 +1939,7 @@ class LogCosh:
         # dL/dx = dout*local
         # dL/dt = -dout*local
         local = self.local
-        if type(dout) is _np_ndarray and dout.ndim and dout.dtype == local.dtype and dout.shape == local.shape:
+        if type(dout) is _np_ndarray and dout.ndim and dout.dtype is local.dtype and dout.shape == local.shape:
             tmp = _np_multiply(dout, local)
             dx = tmp
             dt = _np_negative(dx)
@@ -1957,7 +1959,7 @@ def hinge_backward(dout, x, t):
     """
     # dL/dx = (-dout*t)*(t*x < 1)
     # dL/dt = (-dout*x)*(t*x < 1)
-    if type(dout) is _np_ndarray and type(x) is _np_ndarray and type(t) is _np_ndarray and dout.dtype.kind == "f" and x.dtype == dout.dtype and x.shape == dout.shape and t.dtype == dout.dtype and t.shape == dout.shape and dout.ndim:
+    if type(dout) is _np_ndarray is type(x) is type(t) and (ft := dout.dtype) is x.dtype is t.dtype and ft.kind == "f" and dout.shape == x.shape == t.shape and dout.ndim:
         shape = None          # used as they are: no conversion, no reshape
     else:
         shape = _np_shape(dout)
@@ -1983,7 +1985,7 @@ class Hinge:
     backward: as :func:`hinge_backward`."""
 
     def forward(self, x, t):
-        if type(x) is _np_ndarray and type(t) is _np_ndarray and x.dtype.kind == "f" and t.dtype == x.dtype and t.shape == x.shape and x.ndim:
+        if type(x) is _np_ndarray is type(t) and (ft := x.dtype) is t.dtype and ft.kind == "f" and x.shape == t.shape and x.ndim:
             shape = None          # used as they are: no conversion, no reshape
         else:
             shape = _np_shape(x)
@@ -2011,7 +2013,7 @@ class Hinge:
         # dL/dt = dout*local1
         local = self.local
         local1 = self.local1
-        if type(dout) is _np_ndarray and dout.ndim and dout.dtype == local.dtype and dout.shape == local.shape and dout.dtype == local1.dtype and dout.shape == local1.shape:
+        if type(dout) is _np_ndarray and dout.ndim and dout.dtype is local.dtype is local1.dtype and dout.shape == local.shape == local1.shape:
             dx = _np_multiply(dout, local)
             dt = _np_multiply(dout, local1)
             return dx, dt

@@ -3,7 +3,7 @@
 ``erf`` is one Taylor polynomial around the nearest of a fine grid of centres (step 1/256,
 ``|h| <= 1/512``, five terms: 3.5e-16 relative against ``math.erf``) on ``|x|`` clipped at 6,
 where erf is 1 in float64 (``erfc(6)`` is 2e-17): no masks, no second regime, 22 passes,
-in place. ``erfc``, which must stay accurate where it is tiny, keeps two regimes, both
+in place; the six table look-ups are ``take(mode="clip")`` of indices in range. ``erfc``, which must stay accurate where it is tiny, keeps two regimes, both
 accurate to about 1e-15 relative error:
 
 * ``|x| < 4``: a Taylor expansion around the nearest grid centre ``a`` (grid step
@@ -138,11 +138,13 @@ def erf(x) -> np.ndarray:
     k = h.astype(np.intp)
     h *= 1.0 / _ERF_GRID                         # the centre, exactly
     np.subtract(ax, h, out=h)                    # |h| <= 1/512
-    out = _ERF_ROWS[0].take(k)
+    # k is in range by construction: mode="clip" skips take's bounds check and its
+    # error path (~1.8x faster a take at 1e5, NumPy 2.4; the same values)
+    out = _ERF_ROWS[0].take(k, mode="clip")
     term = ax
     for row in _ERF_ROWS[1:]:
         out *= h
-        row.take(k, out=term)
+        row.take(k, out=term, mode="clip")
         out += term
     np.copysign(out, x, out=out)
     return out

@@ -155,3 +155,18 @@ def test_backward_fast_path_agrees_with_the_buffered_path(name, args):
     assert all(g.dtype == np.float32 for g in small)
     layer.forward(np.float64(0.3), np.float64(0.6))          # 0-d: buffered, arrays kept
     assert all(isinstance(g, np.ndarray) for g in layer.backward(np.float64(0.5)))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.dtype(">f8")])
+def test_a_select_of_a_constant_and_zero_is_a_mask_multiply(dtype):
+    """Hardsigmoid's cached 1/6 inside (-3, 3), 0 outside: the mask times 1/6 in the input's
+    floating type, bit for bit the select (+0.0 outside, never -0.0), no np.where."""
+    assert "where" not in inspect.getsource(generated.Hardsigmoid.forward)
+    x = np.array([-4.0, -3.0, -2.5, 0.0, 2.9, 3.0, 7.0]).astype(dtype)
+    layer = generated.Hardsigmoid()
+    layer.forward(x)
+    want = np.where((x > -3) & (x < 3), np.float64(1 / 6).astype(dtype), dtype.type(0.0)
+                    if isinstance(dtype, np.dtype) else dtype(0.0))
+    assert layer.local.dtype == np.dtype(dtype).newbyteorder("=")
+    np.testing.assert_array_equal(layer.local, want)
+    assert not np.signbit(layer.local).any()

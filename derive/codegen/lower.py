@@ -2,7 +2,9 @@
 
 Each ufunc is a full pass over memory and a fresh array is a page-faulting mapping, so
 the lowering reuses the buffers it owns (``out=``) and never writes an array it did not
-allocate (``dout``, cached values). Subexpressions are shared by ``sympy.cse``.
+allocate (``dout``, cached values). Subexpressions are shared by ``sympy.cse``. A buffer
+whose last reader has run is dead: a later fresh value of the same shape and dtype is
+written into it instead of a new array (see :meth:`Lowering.key_of`).
 
 Results keep the arrays' floating dtype (float32 in, float32 out): constants print as
 Python floats, which NumPy does not let widen an array; where a value is made of
@@ -19,6 +21,7 @@ from sympy.codegen.cfunctions import expm1, log1p
 from ..branches import masked_product
 from ..errors import DeriveError
 from ..rules import RULES, UNARY
+from .lower_buffers import BufferKeys
 from .lower_select import SelectLowering, _Operand
 from .stable import logaddexp, sigmoid, softplus
 
@@ -38,7 +41,7 @@ _UFUNC1 = {**{fn: RULES[name].numpy for fn, name in UNARY.items() if not RULES[n
 _NOT_IN_PLACE = {"sign"}
 
 
-class Lowering(SelectLowering):
+class Lowering(SelectLowering, BufferKeys):
     """Expression → ufunc calls into owned buffers (``out=``), never writing a caller's array."""
 
     def __init__(self, printer, arrays, taken, alloc=None, like="dout"):
@@ -57,6 +60,10 @@ class Lowering(SelectLowering):
         # name -> readers left (see _last_readers); buffers: those held in a buffer made here
         self.remaining: dict = {}
         self.buffers: set = set()
+        # keys: cse symbol name -> its value's key; dead: [(buffer name, key)] whose last
+        # reader has run, most recent last
+        self.keys: dict = {}
+        self.dead: list = []
 
     def fresh(self, stem="tmp") -> str:
         name = stem
@@ -79,13 +86,22 @@ class Lowering(SelectLowering):
         spelt = "_clip" if name == "clip" else f"np.{name}"
         if target is not None:
             self.lines.append(f"{spelt}({text}, out={target.text})")
+            self._release(args, target)
             return target
-        new = self.fresh()
-        if self.alloc is not None:
-            self.lines.append(f"{new} = {spelt}({text}, out={self.alloc})")
+        key = self.key_of(args)
+        reused = self._recycled(key)
+        if reused is not None:
+            self.lines.append(f"{spelt}({text}, out={reused})")
+            new = reused
         else:
-            self.lines.append(f"{new} = {spelt}({text})")
-        return _Operand(new, owned=True)
+            new = self.fresh()
+            if self.alloc is not None:
+                self.lines.append(f"{new} = {spelt}({text}, out={self.alloc})")
+            else:
+                self.lines.append(f"{new} = {spelt}({text})")
+        result = _Operand(new, owned=True, key=key)
+        self._release(args, result)
+        return result
 
     def call(self, helper: str, *args: _Operand) -> _Operand:
         self.helpers.add(helper)
@@ -94,7 +110,11 @@ class Lowering(SelectLowering):
         if helper == "erf" and not args[0].scalar:   # erf works in float64: back to the
             text += f".astype({args[0].text}.dtype, copy=False)"   # argument's dtype
         self.lines.append(f"{new} = {text}")
-        return _Operand(new, owned=True)
+        # a helper's result is a fresh array of its argument's shape and dtype
+        key = args[0].key if len(args) == 1 and not args[0].scalar else None
+        result = _Operand(new, owned=True, key=key if key is not None and key[1] else None)
+        self._release(args, result)
+        return result
 
     def typed(self, a: _Operand, b: _Operand) -> tuple:
         """Two constants as scalars of ``like``'s dtype (NumPy would make them float64)."""
@@ -110,12 +130,13 @@ class Lowering(SelectLowering):
                 self.p.doprint(e)
             return _Operand(text, scalar=True)
         if e.is_Symbol:
+            key = self.leaf_key(e)
             left = self.remaining.get(e.name)
             if left is not None:
                 self.remaining[e.name] = left - 1
                 if left == 1 and e.name in self.buffers:   # its last reader: a buffer to reuse
-                    return _Operand(e.name, owned=True)
-            return _Operand(self.p.doprint(e))
+                    return _Operand(e.name, owned=True, key=key)
+            return _Operand(self.p.doprint(e), key=key)
         if e.is_Add:
             return self._add(e)
         if e.is_Mul:
@@ -131,7 +152,7 @@ class Lowering(SelectLowering):
         if isinstance(e, (sp.core.relational.Relational, sp.And, sp.Or, sp.Not)):
             new = self.fresh("mask")
             self.lines.append(f"{new} = {self._condition(e)}")
-            return _Operand(new, owned=True)
+            return _Operand(new, owned=True, key=self.expr_key(e, False))
         if isinstance(e, (sp.Min, sp.Max)) and len(e.args) == 2:
             clipped = self._clip(e)
             if clipped is not None:
@@ -249,8 +270,8 @@ class Lowering(SelectLowering):
         if ex == 2:
             return self.ufunc("square", self.value(base))
         if ex == 3:  # x*x**2: two multiplies, not a call to pow
-            b = self.value(base)
-            return self.ufunc("multiply", self.ufunc("square", b), b)
+            b = self.value(base)    # read twice: the square must not overwrite it
+            return self.ufunc("multiply", self.ufunc("square", _Operand(b.text, key=b.key)), b)
         if ex == sp.Rational(1, 2):
             return self.ufunc("sqrt", self.value(base))
         if ex == -1:
@@ -350,10 +371,16 @@ def lower(exprs, arrays, taken, printer, alloc=None, like="dout"):
         else:
             low.lines.append(f"{sym.name} = {v.text}") if v.text != sym.name else None
             low.arrays.add(sym)
+            low.keys[sym.name] = v.key
             if v.owned:
                 owned.add(sym.name)
-    results, seen = [], set()
-    for e in reduced:
+    results, seen = {}, set()
+    # a result that cannot be computed in place (np.sign) first: a shared value it reads
+    # may then be read last by another result, which writes into its buffer (L1's
+    # sign(x - t) before |x - t|: two buffers, not three)
+    order = sorted(range(len(reduced)), key=lambda i: not isinstance(reduced[i], sp.sign))
+    for i in order:
+        e = reduced[i]
         v = low.value(e)
         if v.scalar:
             if alloc is not None:
@@ -372,7 +399,8 @@ def lower(exprs, arrays, taken, printer, alloc=None, like="dout"):
                              else f"{new} = np.copy({v.text})")
             v = _Operand(new, owned=True)
         seen.add(v.text)
-        results.append(v.text)
-    return [line for line in low.lines if line], results, low.helpers
+        results[i] = v.text
+    return [line for line in low.lines if line], [results[i] for i in range(len(reduced))], \
+        low.helpers
 
 

@@ -17,10 +17,12 @@ __all__ = ["SelectLowering"]
 
 
 class _Operand:
-    """A value during lowering: printed text, and whether it is a buffer we allocated."""
+    """A value during lowering: printed text, whether it is a buffer we allocated, and
+    ``key``: what its buffer's shape and dtype are known to be (None: unknown), see
+    :meth:`derive.codegen.lower.Lowering.key_of`."""
 
-    def __init__(self, text: str, owned: bool = False, scalar: bool = False):
-        self.text, self.owned, self.scalar = text, owned, scalar
+    def __init__(self, text: str, owned: bool = False, scalar: bool = False, key=None):
+        self.text, self.owned, self.scalar, self.key = text, owned, scalar, key
 
 
 class SelectLowering:
@@ -51,7 +53,7 @@ class SelectLowering:
         elif vb.owned:
             self.lines.append(f"np.multiply({vb.text}, ~{mask}, out={vb.text})")
         else:
-            vb = self.ufunc("multiply", vb, _Operand(f"~{mask}"))
+            vb = self.ufunc("multiply", vb, _Operand(f"~{mask}", key=self.expr_key(cond, False)))
         self.lines.append(f"np.add({vb.text}, {mask}, out={vb.text})")
         return vb
 
@@ -98,7 +100,16 @@ class SelectLowering:
         if other == 0:  # a 0/1 mask: one multiply (a select is a branch per element,
             va = self.value(a)            # ~10x a multiply on a random mask)
             if not va.scalar:
-                return self.ufunc("multiply", va, _Operand(c))
+                return self.ufunc("multiply", va, _Operand(c, key=self.expr_key(cond, False)))
+            if a.is_number and a.is_finite and a.is_positive:
+                # the mask times c: exactly c or +0.0, as the select gives; in like's dtype
+                # (its scalar type: a byte-swapped dtype has no loop; c rounds once, as
+                # like.dtype.type(c) does); ~2.5x faster than np.where of two scalars at 1e3
+                new = self.fresh()
+                into = f"out={self.alloc}" if self.alloc is not None else \
+                    f"dtype={self.like}.dtype.type"
+                self.lines.append(f"{new} = np.multiply({c}, {va.text}, {into})")
+                return _Operand(new, owned=True, key=self.expr_key(e, True))
             new = self.fresh()
             va, zero = self.typed(va, _Operand("0.0", scalar=True))
             self.lines.append(f"{new} = np.where({c}, {va.text}, {zero.text})")
@@ -109,13 +120,16 @@ class SelectLowering:
         vb = self.value(other)
         va = self.value(a)
         # np.putmask: the same select as copyto(where=), 2-3x faster on NumPy 2
+        # the value put in is dead after the select: a later fresh value may take its buffer
         if vb.owned:
             self.lines.append(f"np.putmask({vb.text}, {c}, {va.text})")
+            self._release([va], vb)
             return vb
         if va.owned:
             notc = self._condition(cond.negated if isinstance(cond, sp.core.relational.Relational)
                                    else sp.Not(cond))
             self.lines.append(f"np.putmask({va.text}, {notc}, {vb.text})")
+            self._release([vb], va)
             return va
         new = self.fresh()
         va, vb = self.typed(va, vb)
