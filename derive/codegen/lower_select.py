@@ -48,7 +48,7 @@ class SelectLowering:
         vb = self.value(b)
         if vb.scalar:
             new = self.fresh()
-            self.lines.append(f"{new} = np.multiply(~{mask}, {vb.text}, dtype={self.like}.dtype)")
+            self.lines.append(f"{new} = np.multiply(~{mask}, {vb.text}, dtype={self.like}.dtype.type)")
             vb = _Operand(new, owned=True)
         elif vb.owned:
             self.lines.append(f"np.multiply({vb.text}, ~{mask}, out={vb.text})")

@@ -19,12 +19,15 @@ __all__ = ["HELPERS", "helper_source", "erf_source"]
 
 def _floating(*values):
     """The floating dtype the values are computed in: that of their float arrays (float32
-    stays float32; float32 with float64 is float64), float64 when none is floating."""
+    stays float32; float32 with float64 is float64), float64 when none is floating; in the
+    machine's byte order (a big-endian array's results are native arrays)."""
     if len(values) == 1 and type(values[0]) is np.ndarray and values[0].dtype.kind == "f":
-        return values[0].dtype        # the common case, without the general walk
-    floats = [d for d in (np.asarray(v).dtype for v in values if not isinstance(v, (int, float)))
-              if d.kind == "f"]
-    return np.result_type(*floats) if floats else np.dtype(np.float64)
+        d = values[0].dtype           # the common case, without the general walk
+    else:
+        floats = [d for d in (np.asarray(v).dtype for v in values
+                              if not isinstance(v, (int, float))) if d.kind == "f"]
+        d = np.result_type(*floats) if floats else np.dtype(np.float64)
+    return d if d.isnative else d.newbyteorder("=")
 
 
 def _as_arrays(*values):
