@@ -52,8 +52,10 @@ def _floating(*values):
     """The floating dtype the values are computed in: that of their float arrays (float32
     stays float32; float32 with float64 is float64), float64 when none is floating; in the
     machine's byte order (a big-endian array's results are native arrays)."""
-    if len(values) == 1 and type(values[0]) is np.ndarray and values[0].dtype.kind == "f":
-        d = values[0].dtype           # the common case, without the general walk
+    first = values[0] if values else None
+    if type(first) is np.ndarray and first.dtype.kind == "f" and all(
+            type(v) is np.ndarray and v.dtype == first.dtype for v in values[1:]):
+        d = first.dtype               # the common case, without the general walk
     else:
         floats = [d for d in (np.asarray(v).dtype for v in values
                               if not isinstance(v, (int, float))) if d.kind == "f"]

@@ -36,14 +36,17 @@ _POOL, _POOL_LOCK = [], threading.Lock()
 
 def _floating(*values):
     """The floating dtype the values are computed in: that of their float arrays (float32
-    stays float32; float32 with float64 is float64), float64 when none is floating."""
-    first = values[0]
+    stays float32; float32 with float64 is float64), float64 when none is floating; in the
+    machine's byte order (a big-endian array's results are native arrays)."""
+    first = values[0] if values else None
     if type(first) is np.ndarray and first.dtype.kind == "f" and all(
-            type(v) is np.ndarray and v.dtype == first.dtype for v in values):
-        return first.dtype                          # the common case, quickly
-    floats = [d for d in (np.asarray(v).dtype for v in values if not isinstance(v, (int, float)))
-              if d.kind == "f"]
-    return np.result_type(*floats) if floats else np.dtype(np.float64)
+            type(v) is np.ndarray and v.dtype == first.dtype for v in values[1:]):
+        d = first.dtype               # the common case, without the general walk
+    else:
+        floats = [d for d in (np.asarray(v).dtype for v in values
+                              if not isinstance(v, (int, float))) if d.kind == "f"]
+        d = np.result_type(*floats) if floats else np.dtype(np.float64)
+    return d if d.isnative else d.newbyteorder("=")
 
 def _flat(a, shape, dtype=None):
     """``a`` broadcast to ``shape`` as one contiguous 1-D array of ``dtype`` (a view of ``a``

@@ -22,6 +22,8 @@ from numeric import generated as G  # noqa: E402
 from numeric import generated_numba as NB  # noqa: E402
 from numeric import reference as R  # noqa: E402
 
+from helpers import assert_big_endian_gives_native, layer_classes  # noqa: E402
+
 
 LAYERS = [n for n in catalogue.names() if not is_tensor(catalogue.get(n))]
 SLICE = ["sigmoid", "gelu", "relu", "softplus", "mul", "huber"]   # float32 and shapes
@@ -462,3 +464,11 @@ def test_a_division_by_a_parameter_is_one_reciprocal_before_the_loop():
     x = np.linspace(-200.0, 5.0, 4001)
     want = np.where(x > 0, x, 0.3 * np.expm1(np.minimum(x, 0) / 0.3))
     assert np.allclose(layer.forward(x), want, rtol=1e-13, atol=0)
+
+
+
+@pytest.mark.parametrize("name", layer_classes(NB))
+def test_big_endian_inputs_give_native_results_as_the_numpy_module_does(name):
+    """'>f8' forward inputs and dout: native float64 results (the one ``_floating`` of
+    derive/codegen/runtime.py), equal to those of the same call on native arrays."""
+    assert_big_endian_gives_native(getattr(NB, name))

@@ -17,6 +17,8 @@ from numeric import matrix_generated as gen
 from numeric import matrix_reference as ref
 from numeric.reference import REFERENCE
 
+from helpers import assert_big_endian_gives_native, layer_classes
+
 
 def test_helper_formulas_are_proven():
     proofs = prove_helpers()
@@ -173,26 +175,9 @@ def test_a_select_of_a_constant_and_zero_is_a_mask_multiply(dtype):
 
 
 
-_CLASSES = sorted(n for n, v in vars(generated).items()
-                  if isinstance(v, type) and hasattr(v, "backward") and v.__module__ == generated.__name__)
 
-
-@pytest.mark.parametrize("name", _CLASSES)
+@pytest.mark.parametrize("name", layer_classes(generated))
 def test_big_endian_inputs_give_native_results_with_the_same_values(name):
     """'>f8' arrays (forward's inputs and backward's dout) take the converting path: the
     gradients are native float64 arrays (some layers gave '>f8'), equal to the native call's."""
-    cls = getattr(generated, name)
-    arity = sum(1 for p in list(inspect.signature(cls.forward).parameters.values())[1:]
-                if p.default is inspect.Parameter.empty)
-    rng = np.random.default_rng(3)
-    native = [rng.uniform(0.1, 0.9, 6) for _ in range(arity)]
-    dout = rng.uniform(-1, 1, 6)
-    runs = []
-    for cast in (lambda a: a, lambda a: a.astype(">f8")):
-        layer = cls()
-        out = layer.forward(*[cast(a) for a in native])
-        grads = layer.backward(cast(dout) if np.ndim(out) else 1.0)
-        runs.append([out] + (list(grads) if isinstance(grads, tuple) else [grads]))
-    for w, g in zip(*runs):
-        assert g.dtype == np.float64 and g.dtype.isnative, (name, g.dtype)
-        np.testing.assert_array_equal(g, w)
+    assert_big_endian_gives_native(getattr(generated, name))

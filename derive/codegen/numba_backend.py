@@ -36,7 +36,7 @@ from ..steps import out as out_sym
 from .elementwise import _from_inputs, input_form, plan_cache
 from .numba_kernels import kernel_source
 from .numba_printer import distinct_calls, loop_source
-from .runtime import helper_source
+from .runtime import _floating, helper_source
 from .stable import stable_form
 from .tensor_class import API
 
@@ -81,18 +81,6 @@ _BOOK2 = '''
 Volume 2's API (``derive export --api book2``): every class has ``params`` and
 ``grads`` lists (empty for a layer without weights).
 '''
-
-
-def _floating(*values):
-    """The floating dtype the values are computed in: that of their float arrays (float32
-    stays float32; float32 with float64 is float64), float64 when none is floating."""
-    first = values[0]
-    if type(first) is np.ndarray and first.dtype.kind == "f" and all(
-            type(v) is np.ndarray and v.dtype == first.dtype for v in values):
-        return first.dtype                          # the common case, quickly
-    floats = [d for d in (np.asarray(v).dtype for v in values if not isinstance(v, (int, float)))
-              if d.kind == "f"]
-    return np.result_type(*floats) if floats else np.dtype(np.float64)
 
 
 def _flat(a, shape, dtype=None):
@@ -338,7 +326,7 @@ def _tensor_source(derivations, api) -> tuple:
     fused = [fusable(d) for d in derivations]
     codes = [fused_layer_code(d, api) if f else code_for(d, api) for d, f in zip(derivations, fused)]
     helpers = set().union(*(c.helpers for c in codes)) if codes else set()
-    helpers.discard("_floating")                # the numba module always has it
+    helpers.discard("_floating")                # the numba module always has it (the same one)
     return [helper_source(h).rstrip() for h in _HELPER_ORDER if h in helpers] + \
         ([HELPERS] if any(fused) else []) + layer_texts(codes)
 
