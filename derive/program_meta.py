@@ -43,7 +43,7 @@ def _annotation(node, parser) -> tuple:
         return _PYTHON_HINTS[node.id]
     if isinstance(node, ast.Attribute) and node.attr == "ndarray" \
             and isinstance(node.value, ast.Name) and node.value.id in ("np", "numpy"):
-        return "input", None, False, False
+        return _PYTHON_HINTS["ndarray"]
     if isinstance(node, ast.Name) and node.id in (*_ROLES, "positive"):
         return ("input" if node.id == "positive" else node.id), None, node.id == "positive", False
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _ROLES:
