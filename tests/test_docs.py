@@ -309,7 +309,9 @@ def test_input_names_fit_left_of_the_graph(site):
 def test_page_verification_shows_rounding_level_errors_as_a_floor(site):
     """A page's verification row carries no digits of rounding-level errors: those depend on
     the machine's BLAS kernels (0.0 on one CPU, 4.4e-16 on another), and the pages must come
-    out byte-identical on any machine. Errors from the finite differences keep their digits."""
+    out byte-identical on any machine. Errors from the finite differences show their decade:
+    their leading digit varies with the machine too (time_rnn: 2.0e-08 on one CPU, 2.3e-08 on
+    another)."""
     from derive.verification import PAGE_FLOOR
     for layer in ("time_affine", "convolution", "affine", "sigmoid"):
         text = (site / f"{layer}.md").read_text()
@@ -318,4 +320,5 @@ def test_page_verification_shows_rounding_level_errors_as_a_floor(site):
         fwd, exp_ref, exp_fd = cells[1], cells[2], cells[3]
         for cell in (fwd, exp_ref):
             assert cell == f"<{PAGE_FLOOR:.0e}" or float(cell) >= PAGE_FLOOR, (layer, row)
-        assert re.fullmatch(r"\d\.\de[+-]\d\d", exp_fd), (layer, row)
+        assert re.fullmatch(r"<1e-\d\d", exp_fd), (layer, row)
+        assert "below that power of ten" in text
