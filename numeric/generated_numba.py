@@ -322,6 +322,62 @@ def _k_log1p_unit(z):
 
 
 @njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
+def _k_logistic_z(u, z):
+    """(sigmoid(u), sigmoid(-u), softplus(u), softplus(-u)) given z = exp(-|u|), one division for all"""
+    a = 1.0 + z
+    b = 2.0 + z
+    r = 1.0/(a*b)
+    s = z*(a*r)
+    w = s*s
+    p_p1 = w*w
+    p_1_0 = (1.0 + w*0.33333333333333076) + p_p1*(0.20000000000092874 + w*0.14285714272727057)
+    p_1_1 = (0.11111112040373837 + w*0.09090870416252403) + p_p1*(0.07693307021152004 + w*0.06650187016337313)
+    p_1_2 = (0.06055084364034609 + w*0.0416225325593041) + p_p1*(0.08522081781390699)
+    p_p2 = p_p1*p_p1
+    p_2_0 = (p_1_0) + p_p2*(p_1_1)
+    p_2_1 = p_1_2
+    p_p3 = p_p2*p_p2
+    p_3_0 = (p_2_0) + p_p3*(p_2_1)
+    p = p_3_0
+    lz = 2.0*s*p
+    q = b*r
+    big = u >= 0.0
+    sp = ((u if big else 0.0) + lz) if u == u else u
+    sn = ((0.0 if big else -u) + lz) if u == u else u
+    sg = q if big else z*q
+    sgn = z*q if big else q
+    return (sg, sgn, sp, sn)
+
+
+@njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
+def _k_logistic_zm(u, z, m):
+    """(sigmoid(u), sigmoid(-u), softplus(u), softplus(-u), tanh(u/2)) given z = exp(-|u|) and m = expm1(-|u|): tanh(|u|/2) = -m/(1 + z)"""
+    a = 1.0 + z
+    b = 2.0 + z
+    r = 1.0/(a*b)
+    s = z*(a*r)
+    w = s*s
+    p_p1 = w*w
+    p_1_0 = (1.0 + w*0.33333333333333076) + p_p1*(0.20000000000092874 + w*0.14285714272727057)
+    p_1_1 = (0.11111112040373837 + w*0.09090870416252403) + p_p1*(0.07693307021152004 + w*0.06650187016337313)
+    p_1_2 = (0.06055084364034609 + w*0.0416225325593041) + p_p1*(0.08522081781390699)
+    p_p2 = p_p1*p_p1
+    p_2_0 = (p_1_0) + p_p2*(p_1_1)
+    p_2_1 = p_1_2
+    p_p3 = p_p2*p_p2
+    p_3_0 = (p_2_0) + p_p3*(p_2_1)
+    p = p_3_0
+    lz = 2.0*s*p
+    q = b*r
+    big = u >= 0.0
+    sp = ((u if big else 0.0) + lz) if u == u else u
+    sn = ((0.0 if big else -u) + lz) if u == u else u
+    sg = q if big else z*q
+    sgn = z*q if big else q
+    return (sg, sgn, sp, sn, math.copysign(-m*q, u))
+
+
+@njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
 def _k_sigmoid_z(u, z):
     """sigmoid(u) given z = exp(-|u|)"""
     s = 1.0/(1.0 + z)
@@ -348,6 +404,17 @@ def _k_tanh_softplus_z(u, z):
     num = 1.0 + 2.0*z if big else z*(z + 2.0)
     den = num + 2.0*z*z if big else num + 2.0
     return num/den
+
+
+@njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
+def _k_tanh_softplus_sech_z(u, z):
+    """(tanh(softplus(u)), sech(softplus(u))**2*sigmoid(u)) given z = exp(-|u|)"""
+    big = u >= 0.0
+    num = 1.0 + 2.0*z if big else z*(z + 2.0)
+    den = num + 2.0*z*z if big else num + 2.0
+    r = 1.0/den
+    c = 4.0*((z*z if big else z)*(1.0 + z))
+    return (num*r, c*(r*r))
 
 
 @njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
@@ -1204,18 +1271,18 @@ def softplus_backward(dout, out):
 def _softplus_forward_loop(x_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
-        t0 = _k_exp(-abs(x))
-        out_[i] = _k_softplus_z(x, t0)
-        local_[i] = _k_sigmoid_z(x, t0)
+        t0 = _k_logistic_z(x, _k_exp(-abs(x)))
+        out_[i] = t0[2]
+        local_[i] = t0[0]
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _softplus_forward_loop_p(x_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
-        t0 = _k_exp(-abs(x))
-        out_[i] = _k_softplus_z(x, t0)
-        local_[i] = _k_sigmoid_z(x, t0)
+        t0 = _k_logistic_z(x, _k_exp(-abs(x)))
+        out_[i] = t0[2]
+        local_[i] = t0[0]
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -2281,10 +2348,8 @@ def _mish_backward_loop(dout_, x_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
         x = np.float64(x_[i])
-        t0 = _k_exp(-abs(x))
-        t1 = _k_tanh_softplus_z(x, t0)
-        t2 = _k_sigmoid_z(x, t0)
-        g_[i] = -dout*((t1*t1)*t2*x - t1 - t2*x)
+        t0 = _k_tanh_softplus_sech_z(x, _k_exp(-abs(x)))
+        g_[i] = dout*(x*t0[1] + t0[0])
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
@@ -2292,10 +2357,8 @@ def _mish_backward_loop_p(dout_, x_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
         x = np.float64(x_[i])
-        t0 = _k_exp(-abs(x))
-        t1 = _k_tanh_softplus_z(x, t0)
-        t2 = _k_sigmoid_z(x, t0)
-        g_[i] = -dout*((t1*t1)*t2*x - t1 - t2*x)
+        t0 = _k_tanh_softplus_sech_z(x, _k_exp(-abs(x)))
+        g_[i] = dout*(x*t0[1] + t0[0])
 
 
 def mish_backward(dout, x):
@@ -2318,22 +2381,20 @@ def mish_backward(dout, x):
 def _mish_forward_loop(x_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
-        t0 = _k_exp(-abs(x))
-        t1 = _k_tanh_softplus_z(x, t0)
-        t2 = x*_k_sigmoid_z(x, t0)
+        t0 = _k_tanh_softplus_sech_z(x, _k_exp(-abs(x)))
+        t1 = t0[0]
         out_[i] = t1*x
-        local_[i] = -(t1*t1)*t2 + t1 + t2
+        local_[i] = t1 + x*t0[1]
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _mish_forward_loop_p(x_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
-        t0 = _k_exp(-abs(x))
-        t1 = _k_tanh_softplus_z(x, t0)
-        t2 = x*_k_sigmoid_z(x, t0)
+        t0 = _k_tanh_softplus_sech_z(x, _k_exp(-abs(x)))
+        t1 = t0[0]
         out_[i] = t1*x
-        local_[i] = -(t1*t1)*t2 + t1 + t2
+        local_[i] = t1 + x*t0[1]
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -2713,20 +2774,18 @@ def logsigmoid_backward(dout, out):
 def _logsigmoid_forward_loop(x_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
-        t0 = -x
-        t1 = _k_exp(-abs(x))
-        out_[i] = -_k_softplus_z(t0, t1)
-        local_[i] = _k_sigmoid_z(t0, t1)
+        t0 = _k_logistic_z(x, _k_exp(-abs(x)))
+        out_[i] = -t0[3]
+        local_[i] = t0[1]
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _logsigmoid_forward_loop_p(x_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
-        t0 = -x
-        t1 = _k_exp(-abs(x))
-        out_[i] = -_k_softplus_z(t0, t1)
-        local_[i] = _k_sigmoid_z(t0, t1)
+        t0 = _k_logistic_z(x, _k_exp(-abs(x)))
+        out_[i] = -t0[3]
+        local_[i] = t0[1]
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -3040,11 +3099,10 @@ def _bce_with_logits_forward_loop(x_, t_, out_, local_, local1_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
         t = np.float64(t_[i])
-        t0 = -x
-        t1 = _k_exp(-abs(x))
-        out_[i] = x*(1.0 - t) + _k_softplus_z(t0, t1)
-        local_[i] = -t + _k_sigmoid_z(x, t1)
-        local1_[i] = t0
+        t0 = _k_logistic_z(x, _k_exp(-abs(x)))
+        out_[i] = x*(1.0 - t) + t0[3]
+        local_[i] = -t + t0[0]
+        local1_[i] = -x
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
@@ -3052,11 +3110,10 @@ def _bce_with_logits_forward_loop_p(x_, t_, out_, local_, local1_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
         t = np.float64(t_[i])
-        t0 = -x
-        t1 = _k_exp(-abs(x))
-        out_[i] = x*(1.0 - t) + _k_softplus_z(t0, t1)
-        local_[i] = -t + _k_sigmoid_z(x, t1)
-        local1_[i] = t0
+        t0 = _k_logistic_z(x, _k_exp(-abs(x)))
+        out_[i] = x*(1.0 - t) + t0[3]
+        local_[i] = -t + t0[0]
+        local1_[i] = -x
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -3538,9 +3595,11 @@ def _log_cosh_forward_loop(x_, t_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
         t = np.float64(t_[i])
-        t0 = t - x
-        out_[i] = -t0 + _k_softplus_z(2.0*t0, _k_exp(-abs(2.0*t - 2.0*x))) + (-0.6931471805599453)
-        local_[i] = -_k_tanh(t0)
+        t0 = 2.0*t - 2.0*x
+        t1 = _k_exp_expm1(-abs(t0))
+        t2 = _k_logistic_zm(t0, t1[0], t1[1])
+        out_[i] = -t + x + t2[2] + (-0.6931471805599453)
+        local_[i] = -t2[4]
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
@@ -3548,9 +3607,11 @@ def _log_cosh_forward_loop_p(x_, t_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
         t = np.float64(t_[i])
-        t0 = t - x
-        out_[i] = -t0 + _k_softplus_z(2.0*t0, _k_exp(-abs(2.0*t - 2.0*x))) + (-0.6931471805599453)
-        local_[i] = -_k_tanh(t0)
+        t0 = 2.0*t - 2.0*x
+        t1 = _k_exp_expm1(-abs(t0))
+        t2 = _k_logistic_zm(t0, t1[0], t1[1])
+        out_[i] = -t + x + t2[2] + (-0.6931471805599453)
+        local_[i] = -t2[4]
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
