@@ -322,40 +322,10 @@ def _k_log1p_unit(z):
 
 
 @njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
-def _k_logistic_z(u, z):
-    """(sigmoid(u), sigmoid(-u), softplus(u), softplus(-u)) given z = exp(-|u|), one division for all"""
-    a = 1.0 + z
-    b = 2.0 + z
-    r = 1.0/(a*b)
-    s = z*(a*r)
-    w = s*s
-    p_p1 = w*w
-    p_1_0 = (1.0 + w*0.33333333333333076) + p_p1*(0.20000000000092874 + w*0.14285714272727057)
-    p_1_1 = (0.11111112040373837 + w*0.09090870416252403) + p_p1*(0.07693307021152004 + w*0.06650187016337313)
-    p_1_2 = (0.06055084364034609 + w*0.0416225325593041) + p_p1*(0.08522081781390699)
-    p_p2 = p_p1*p_p1
-    p_2_0 = (p_1_0) + p_p2*(p_1_1)
-    p_2_1 = p_1_2
-    p_p3 = p_p2*p_p2
-    p_3_0 = (p_2_0) + p_p3*(p_2_1)
-    p = p_3_0
-    lz = 2.0*s*p
-    q = b*r
-    big = u >= 0.0
-    sp = ((u if big else 0.0) + lz) if u == u else u
-    sn = ((0.0 if big else -u) + lz) if u == u else u
-    sg = q if big else z*q
-    sgn = z*q if big else q
-    return (sg, sgn, sp, sn)
-
-
-@njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
 def _k_logistic_zm(u, z, m):
     """(sigmoid(u), sigmoid(-u), softplus(u), softplus(-u), tanh(u/2)) given z = exp(-|u|) and m = expm1(-|u|): tanh(|u|/2) = -m/(1 + z)"""
-    a = 1.0 + z
-    b = 2.0 + z
-    r = 1.0/(a*b)
-    s = z*(a*r)
+    q = 1.0/(1.0 + z)
+    s = z/(2.0 + z)
     w = s*s
     p_p1 = w*w
     p_1_0 = (1.0 + w*0.33333333333333076) + p_p1*(0.20000000000092874 + w*0.14285714272727057)
@@ -368,13 +338,10 @@ def _k_logistic_zm(u, z, m):
     p_3_0 = (p_2_0) + p_p3*(p_2_1)
     p = p_3_0
     lz = 2.0*s*p
-    q = b*r
     big = u >= 0.0
     sp = ((u if big else 0.0) + lz) if u == u else u
     sn = ((0.0 if big else -u) + lz) if u == u else u
-    sg = q if big else z*q
-    sgn = z*q if big else q
-    return (sg, sgn, sp, sn, math.copysign(-m*q, u))
+    return (q if big else z*q, z*q if big else q, sp, sn, math.copysign(-m*q, u))
 
 
 @njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
@@ -412,9 +379,8 @@ def _k_tanh_softplus_sech_z(u, z):
     big = u >= 0.0
     num = 1.0 + 2.0*z if big else z*(z + 2.0)
     den = num + 2.0*z*z if big else num + 2.0
-    r = 1.0/den
     c = 4.0*((z*z if big else z)*(1.0 + z))
-    return (num*r, c*(r*r))
+    return (num/den, c/(den*den))
 
 
 @njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
@@ -1271,18 +1237,18 @@ def softplus_backward(dout, out):
 def _softplus_forward_loop(x_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
-        t0 = _k_logistic_z(x, _k_exp(-abs(x)))
-        out_[i] = t0[2]
-        local_[i] = t0[0]
+        t0 = _k_exp(-abs(x))
+        out_[i] = _k_softplus_z(x, t0)
+        local_[i] = _k_sigmoid_z(x, t0)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _softplus_forward_loop_p(x_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
-        t0 = _k_logistic_z(x, _k_exp(-abs(x)))
-        out_[i] = t0[2]
-        local_[i] = t0[0]
+        t0 = _k_exp(-abs(x))
+        out_[i] = _k_softplus_z(x, t0)
+        local_[i] = _k_sigmoid_z(x, t0)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -2774,18 +2740,20 @@ def logsigmoid_backward(dout, out):
 def _logsigmoid_forward_loop(x_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
-        t0 = _k_logistic_z(x, _k_exp(-abs(x)))
-        out_[i] = -t0[3]
-        local_[i] = t0[1]
+        t0 = -x
+        t1 = _k_exp(-abs(x))
+        out_[i] = -_k_softplus_z(t0, t1)
+        local_[i] = _k_sigmoid_z(t0, t1)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _logsigmoid_forward_loop_p(x_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
-        t0 = _k_logistic_z(x, _k_exp(-abs(x)))
-        out_[i] = -t0[3]
-        local_[i] = t0[1]
+        t0 = -x
+        t1 = _k_exp(-abs(x))
+        out_[i] = -_k_softplus_z(t0, t1)
+        local_[i] = _k_sigmoid_z(t0, t1)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -3099,10 +3067,11 @@ def _bce_with_logits_forward_loop(x_, t_, out_, local_, local1_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
         t = np.float64(t_[i])
-        t0 = _k_logistic_z(x, _k_exp(-abs(x)))
-        out_[i] = x*(1.0 - t) + t0[3]
-        local_[i] = -t + t0[0]
-        local1_[i] = -x
+        t0 = -x
+        t1 = _k_exp(-abs(x))
+        out_[i] = x*(1.0 - t) + _k_softplus_z(t0, t1)
+        local_[i] = -t + _k_sigmoid_z(x, t1)
+        local1_[i] = t0
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
@@ -3110,10 +3079,11 @@ def _bce_with_logits_forward_loop_p(x_, t_, out_, local_, local1_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
         t = np.float64(t_[i])
-        t0 = _k_logistic_z(x, _k_exp(-abs(x)))
-        out_[i] = x*(1.0 - t) + t0[3]
-        local_[i] = -t + t0[0]
-        local1_[i] = -x
+        t0 = -x
+        t1 = _k_exp(-abs(x))
+        out_[i] = x*(1.0 - t) + _k_softplus_z(t0, t1)
+        local_[i] = -t + _k_sigmoid_z(x, t1)
+        local1_[i] = t0
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})

@@ -19,10 +19,9 @@ division by zero gives inf, not an exception, so no branch is left in the loop):
 * ``_k_sigmoid_z``, ``_k_softplus_z``, ``_k_tanh_softplus_z``: sigmoid(u), softplus(u) and
   tanh(softplus(u)) given ``z = exp(-|u|)`` (one exp for all of them in a loop), softplus
   with ``log1p(z)`` for ``0 <= z <= 1`` as ``2 atanh(z/(2 + z))`` (``_k_log1p_unit``), tanh of
-  softplus as a rational function of z; ``_k_logistic_z`` (sigmoid(±u), softplus(±u)),
-  ``_k_logistic_zm`` (and tanh(u/2) given m = expm1(-|u|)) and ``_k_tanh_softplus_sech_z``
-  (tanh(softplus(u)), sech(softplus(u))**2*sigmoid(u)): tuples from one division each
-  (:mod:`.numba_pairs`);
+  softplus as a rational function of z; tuples for :mod:`.numba_pairs`:
+  ``_k_logistic_zm`` (sigmoid(±u), softplus(±u) and tanh(u/2), given also m = expm1(-|u|))
+  and ``_k_tanh_softplus_sech_z`` (tanh(softplus(u)), sech(softplus(u))**2*sigmoid(u));
 * ``_k_erf``: ``x·A(x²)`` for |x| <= 1 and ``1 - exp(-x²)·erfcx(x)`` for 1 < |x| < 6 (erf is
   1 in float64 beyond), ``A`` and ``erfcx`` as polynomials (Estrin's scheme), erfcx's in ``y = (x-3)/(x+3)``.
   Every polynomial is a Chebyshev interpolant (:func:`chebyshev`, in its variable:
@@ -51,7 +50,7 @@ KERNELS = tuple("_k" + n for n in ("_exp", "_expm1", "_log", "_log1p", "_tanh", 
                                    "_sigmoid", "_softplus", "_logaddexp", "_sign", "_where",
                                    "_max", "_min", "_log1p_unit", "_tanh_softplus",
                                    "_sigmoid_z", "_softplus_z", "_tanh_softplus_z", "_erf_z", "_erf1p_z", "_exp_expm1",
-                                   "_logistic_z", "_logistic_zm", "_tanh_softplus_sech_z"))
+                                   "_logistic_zm", "_tanh_softplus_sech_z"))
 
 _LN2_HI = 6.93147180369123816490e-01   # ln 2 with its last 32 bits zero: k*_LN2_HI is exact
 _LN2_LO = 1.9082149292705877e-10      # ln 2 - _LN2_HI to 53 bits (tests: by mpmath)
@@ -303,25 +302,20 @@ def kernel_source() -> str:
                          "s = z/(2 + z) <= 1/3, by its series (one division, no cancellation)", [
         "    s = z/(2.0 + z)", *atanh,
         "    return 2.0*s*p"]))
-    # sigmoid's 1/(1 + z) and log1p's z/(2 + z) from one reciprocal of (1 + z)(2 + z) (both
-    # factors in [1, 3]): a division costs ten multiply-adds in a vectorized loop
-    logistic = ["    a = 1.0 + z",
-                "    b = 2.0 + z",
-                "    r = 1.0/(a*b)",
-                "    s = z*(a*r)", *atanh,
-                "    lz = 2.0*s*p",
-                "    q = b*r",
-                "    big = u >= 0.0",
-                "    sp = ((u if big else 0.0) + lz) if u == u else u",
-                "    sn = ((0.0 if big else -u) + lz) if u == u else u",
-                "    sg = q if big else z*q",
-                "    sgn = z*q if big else q"]
-    items = "(sigmoid(u), sigmoid(-u), softplus(u), softplus(-u))"
-    parts.append(_kernel("_logistic_z", "u, z", f"{items} given z = exp(-|u|), "
-                         "one division for all", [*logistic, "    return (sg, sgn, sp, sn)"]))
-    parts.append(_kernel("_logistic_zm", "u, z, m", f"{items[:-1]}, tanh(u/2)) given z = "
-                         "exp(-|u|) and m = expm1(-|u|): tanh(|u|/2) = -m/(1 + z)", [
-        *logistic, "    return (sg, sgn, sp, sn, math.copysign(-m*q, u))"]))
+    # log_cosh's softplus(2v) and tanh(v) from one exp(-2|v|) and its expm1 (one range
+    # reduction where _k_tanh had its own). Two divisions, 1/(1 + z) and z/(2 + z): one
+    # reciprocal of (1 + z)(2 + z) and four multiplies ran 7-9% slower in these loops
+    # (bound by the multiply-add ports, not the divider)
+    parts.append(_kernel("_logistic_zm", "u, z, m", "(sigmoid(u), sigmoid(-u), softplus(u), "
+                         "softplus(-u), tanh(u/2)) given z = exp(-|u|) and m = expm1(-|u|): "
+                         "tanh(|u|/2) = -m/(1 + z)", [
+        "    q = 1.0/(1.0 + z)",
+        "    s = z/(2.0 + z)", *atanh,
+        "    lz = 2.0*s*p",
+        "    big = u >= 0.0",
+        "    sp = ((u if big else 0.0) + lz) if u == u else u",
+        "    sn = ((0.0 if big else -u) + lz) if u == u else u",
+        "    return (q if big else z*q, z*q if big else q, sp, sn, math.copysign(-m*q, u))"]))
     parts.append(_kernel("_sigmoid_z", "u, z", "sigmoid(u) given z = exp(-|u|)", [
         "    s = 1.0/(1.0 + z)",
         "    return s if u >= 0.0 else z*s"]))
@@ -338,15 +332,15 @@ def kernel_source() -> str:
         "    den = num + 2.0*z*z if big else num + 2.0",
         "    return num/den"]))
     # mish's local factor t + u*(1 - t**2)*sigmoid(u), t = tanh(softplus(u)), with the product
-    # as 4z**2(1 + z)/den**2 (u >= 0) or 4z(1 + z)/den**2: one division, no 1 - t**2
+    # as 4z**2(1 + z)/den**2 (u >= 0) or 4z(1 + z)/den**2: no 1 - t**2 (it cancelled), no
+    # sigmoid of its own; two divisions (a reciprocal of den and two multiplies ran 2% slower)
     parts.append(_kernel("_tanh_softplus_sech_z", "u, z", "(tanh(softplus(u)), "
                          "sech(softplus(u))**2*sigmoid(u)) given z = exp(-|u|)", [
         "    big = u >= 0.0",
         "    num = 1.0 + 2.0*z if big else z*(z + 2.0)",
         "    den = num + 2.0*z*z if big else num + 2.0",
-        "    r = 1.0/den",
         "    c = 4.0*((z*z if big else z)*(1.0 + z))",
-        "    return (num*r, c*(r*r))"]))
+        "    return (num/den, c/(den*den))"]))
     parts.append(_kernel("_tanh_softplus", "u", "tanh(softplus(u))", [
         "    return _k_tanh_softplus_z(u, _k_exp(-abs(u)))"]))
     parts.append(_kernel("_logaddexp", "a, b", "log(exp(a) + exp(b)) without overflow", [
