@@ -83,6 +83,8 @@ def _estrin(var: str, coefficients, result: str) -> list:
     return lines
 
 
+_ERFCX_C = (15, 4)       # the centre c of erfcx's variable (t - c)/(t + c), as p/q
+
 # (function of the mpmath variable, interval as two fractions (p, q), number of terms)
 _SERIES = {
     # erf(x) = x*A(x**2) on |x| <= 1, A(z) = erf(sqrt z)/sqrt z
@@ -93,13 +95,16 @@ _SERIES = {
     # 17 terms for 1e-17 where in 1/x it took 26 (and 34 with a margin)
     "erfcx_large": (lambda mp, y: mp.erfc(3 * (1 + y) / (1 - y)) * mp.exp((3 * (1 + y) / (1 - y)) ** 2),
                     ((-1, 2), (1, 3)), 17),
-    # (t + 7/2)*erfcx(t) on 0 <= t <= 28 (erfc(t) = 0 in float64 beyond 27.3) in
-    # y = (t - 7/2)/(t + 7/2), -1 <= y <= 7/9: one series for every t, so 1 + erf(x) is
-    # e*erfcx(|x|) or 2 - that by x's sign, no select between two polynomials; the factor
-    # t + 7/2 keeps its values near its coefficients' size (0.6 to 3.5: erfcx(28) is 0.02);
-    # 22 terms: 2e-17 (with 4 for 7/2, 24 terms for the same)
-    "erfcx_all": (lambda mp, y: 7 / (1 - y) * mp.erfc(mp.mpf(7) / 2 * (1 + y) / (1 - y))
-                  * mp.exp((mp.mpf(7) / 2 * (1 + y) / (1 - y)) ** 2), ((-1, 1), (7, 9)), 22),
+    # (t + c)*erfcx(t) on 0 <= t <= 28 (erfc(t) = 0 in float64 beyond 27.3) in
+    # y = (t - c)/(t + c), -1 <= y <= (28 - c)/(28 + c), c = 15/4: one series for every t, so
+    # 1 + erf(x) is e*erfcx(|x|) or 2 - that by x's sign, no select between two polynomials;
+    # the factor t + c keeps its values near its coefficients' size (0.6 to 3.8: erfcx(28)
+    # is 0.02); 21 terms: 7.2e-16 worst against mpmath and 1 + erf(0) = 1, where c = 7/2 took
+    # 22 for 8.3e-16 (20 terms: 1.7e-15, 18: 5e-14; c = 13/4 and 21: 7.1e-16, 1 - 2e-16 at 0)
+    "erfcx_all": (lambda mp, y: 2 * _ERFCX_C[0] / _ERFCX_C[1] / (1 - y)
+                  * mp.erfc(mp.mpf(_ERFCX_C[0]) / _ERFCX_C[1] * (1 + y) / (1 - y))
+                  * mp.exp((mp.mpf(_ERFCX_C[0]) / _ERFCX_C[1] * (1 + y) / (1 - y)) ** 2),
+                  ((-1, 1), (28 * _ERFCX_C[1] - _ERFCX_C[0], 28 * _ERFCX_C[1] + _ERFCX_C[0])), 21),
     # expm1(r)/r on |r| <= ln2/2 (exp's reduced argument): 11 terms (tail 3e-17), Taylor 13
     "expm1_small": (lambda mp, r: mp.expm1(r) / r if r else mp.mpf(1),
                     ((-7, 20), (7, 20)), 11),
@@ -373,13 +378,14 @@ def kernel_source() -> str:
     far = erf.index("    far = 1.0 - (_k_exp(-hi)*(1.0 - lo))*g")
     parts.append(_kernel("_erf_z", "x, e", "erf(x) given e = exp(-x**2)",
                          erf[:split] + ["    far = 1.0 - e*g"] + erf[far + 1:]))
-    y0, y1 = -1, 7 / 9
+    c = _ERFCX_C[0] / _ERFCX_C[1]
+    y0, y1 = -1, (28 - c) / (28 + c)
     parts.append(_kernel("_erf1p_z", "x, e", "1 + erf(x) given e = exp(-x**2): erfc(|x|) = "
                          "e*erfcx(|x|) for x < 0 (no cancellation), 2 - that from 0 up", [
         "    ax = abs(x)",
         "    a = 28.0 if ax > 28.0 else ax",                    # nan: nan, returned below
-        "    d = 1.0/(a + 3.5)",
-        "    y = (a - 3.5)*d",
+        f"    d = 1.0/(a + {_float(c)})",
+        f"    y = (a - {_float(c)})*d",
         f"    v = (2.0*y - {_float(y0 + y1)})*{_float(1 / (y1 - y0))}",
         *_estrin("v", monomial("erfcx_all"), "g"),
         "    c = e*(g*d)",
