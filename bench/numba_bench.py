@@ -23,6 +23,7 @@ here before they are imported.
     taskset -c 0 python bench/numba_bench.py                 # every layer, 1e5 1e6 1e7
     taskset -c 0 python bench/numba_bench.py --layers gelu,sigmoid --sizes 1e3,1e4 --json r.json
     taskset -c 0 python bench/numba_bench.py --layers gelu --sizes 1e7 --no-jax --against /tmp/old.py
+    taskset -c 1 python bench/numba_bench.py --forward-loop --layers mish --against /tmp/old.py
 
 :func:`bench_layer` (one layer, one size) returns the figures as a dict.
 """
@@ -47,7 +48,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-__all__ = ["bench_layer", "layers", "main"]
+__all__ = ["bench_forward_loop", "bench_layer", "layers", "main"]
 
 
 def layers() -> list:
@@ -106,6 +107,8 @@ def _module(path):
         import importlib.util
         spec = importlib.util.spec_from_file_location(f"against_{len(_AGAINST)}", path)
         module = importlib.util.module_from_spec(spec)
+        # registered: a loop loaded from numba's disk cache imports its module by name
+        sys.modules[spec.name] = module
         spec.loader.exec_module(module)
         _AGAINST[path] = module
     return _AGAINST[path]
@@ -187,6 +190,40 @@ def bench_layer(name: str, n: int, repeat: int = 7, jax_too: bool = True,
     return res
 
 
+def bench_forward_loop(name: str, n: int = 20000, repeat: int = 31,
+                       against: str | None = None) -> dict:
+    """ns per element of the layer's compiled forward loop alone (out and its cache, no
+    allocation, no dtype handling) on warm arrays of n elements (20000 float64: in L2), the
+    compute a forward costs beyond moving memory; with ``against``, that module's loop
+    alternating with this one's in each round."""
+    from derive import catalogue
+    from numeric import generated_numba as numba_module
+    spec = catalogue.get(name)
+    loop = f"_{name}_forward_loop"
+    modules = {"numba": numba_module}
+    if against:
+        modules["against"] = _module(against)
+    rng = np.random.default_rng(0)
+    xs = _inputs(name, spec, n, rng)
+    calls = {}
+    for side, module in modules.items():
+        f = getattr(module, loop)
+        n_out = len(f.py_func.__code__.co_varnames[:f.py_func.__code__.co_argcount]) - len(xs)
+        outs = [np.empty(n) for _ in range(n_out)]
+        calls[side] = (lambda f=f, outs=outs: f(*xs, *outs))
+        calls[side]()
+    times = {s: [] for s in calls}
+    for r in range(repeat):
+        for s in (list(calls) if r % 2 == 0 else list(calls)[::-1]):
+            times[s].append(_per_call(calls[s], n) / n * 1e9)
+    res = {"layer": name, "n": n, "loop_ns": statistics.median(times["numba"])}
+    if against:
+        res.update(against_ns=statistics.median(times["against"]),
+                   loop_vs_against=statistics.median(
+                       a / b for a, b in zip(times["numba"], times["against"])))
+    return res
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--layers", default=None, help="comma-separated (default: every elementwise)")
@@ -198,8 +235,19 @@ def main(argv=None) -> int:
     p.add_argument("--json", metavar="FILE")
     p.add_argument("--against", metavar="FILE",
                    help="another numba module file whose classes run in the same rounds")
+    p.add_argument("--forward-loop", action="store_true",
+                   help="ns/element of each forward loop alone at 20000 elements (in L2)")
     args = p.parse_args(argv)
     names = args.layers.split(",") if args.layers else layers()
+    if args.forward_loop:
+        print("forward loop alone, 20000 float64 (in L2), ns/element, medians"
+              + (f"; ÷against: median of the rounds' ratios to {args.against}" if args.against else ""))
+        for name in names:
+            r = bench_forward_loop(name, repeat=args.repeat, against=args.against)
+            more = (f"  against {r['against_ns']:6.3f}  ÷against {r['loop_vs_against']:.3f}"
+                    if args.against else "")
+            print(f"{name:16s} {r['loop_ns']:6.3f}{more}", flush=True)
+        return 0
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     rows = []
     print("lower is better; numba forward+backward ÷ jax.jit(vjp) one thread, ÷ bandwidth "

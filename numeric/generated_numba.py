@@ -322,6 +322,29 @@ def _k_log1p_unit(z):
 
 
 @njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
+def _k_logistic_zm(u, z, m):
+    """(sigmoid(u), sigmoid(-u), softplus(u), softplus(-u), tanh(u/2)) given z = exp(-|u|) and m = expm1(-|u|): tanh(|u|/2) = -m/(1 + z)"""
+    q = 1.0/(1.0 + z)
+    s = z/(2.0 + z)
+    w = s*s
+    p_p1 = w*w
+    p_1_0 = (1.0 + w*0.33333333333333076) + p_p1*(0.20000000000092874 + w*0.14285714272727057)
+    p_1_1 = (0.11111112040373837 + w*0.09090870416252403) + p_p1*(0.07693307021152004 + w*0.06650187016337313)
+    p_1_2 = (0.06055084364034609 + w*0.0416225325593041) + p_p1*(0.08522081781390699)
+    p_p2 = p_p1*p_p1
+    p_2_0 = (p_1_0) + p_p2*(p_1_1)
+    p_2_1 = p_1_2
+    p_p3 = p_p2*p_p2
+    p_3_0 = (p_2_0) + p_p3*(p_2_1)
+    p = p_3_0
+    lz = 2.0*s*p
+    big = u >= 0.0
+    sp = ((u if big else 0.0) + lz) if u == u else u
+    sn = ((0.0 if big else -u) + lz) if u == u else u
+    return (q if big else z*q, z*q if big else q, sp, sn, math.copysign(-m*q, u))
+
+
+@njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
 def _k_sigmoid_z(u, z):
     """sigmoid(u) given z = exp(-|u|)"""
     s = 1.0/(1.0 + z)
@@ -348,6 +371,16 @@ def _k_tanh_softplus_z(u, z):
     num = 1.0 + 2.0*z if big else z*(z + 2.0)
     den = num + 2.0*z*z if big else num + 2.0
     return num/den
+
+
+@njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
+def _k_tanh_softplus_sech_z(u, z):
+    """(tanh(softplus(u)), sech(softplus(u))**2*sigmoid(u)) given z = exp(-|u|)"""
+    big = u >= 0.0
+    num = 1.0 + 2.0*z if big else z*(z + 2.0)
+    den = num + 2.0*z*z if big else num + 2.0
+    c = 4.0*((z*z if big else z)*(1.0 + z))
+    return (num/den, c/(den*den))
 
 
 @njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
@@ -457,16 +490,16 @@ def _k_erf1p_z(x, e):
     """1 + erf(x) given e = exp(-x**2): erfc(|x|) = e*erfcx(|x|) for x < 0 (no cancellation), 2 - that from 0 up"""
     ax = abs(x)
     a = 28.0 if ax > 28.0 else ax
-    d = 1.0/(a + 3.5)
-    y = (a - 3.5)*d
-    v = (2.0*y - -0.2222222222222222)*0.5625
+    d = 1.0/(a + 3.75)
+    y = (a - 3.75)*d
+    v = (2.0*y - -0.2362204724409449)*0.5669642857142857
     g_p1 = v*v
-    g_1_0 = (1.200457942046949 + v*-0.9862040036460702) + g_p1*(0.6773320899694404 + v*-0.3846846365949377)
-    g_1_1 = (0.17609785772635922 + v*-0.06143471892283792) + g_p1*(0.014036181067439158 + v*-0.00074373178391716)
-    g_1_2 = (-0.0007892706334106168 + v*0.0002445034826815331) + g_p1*(1.885085686810602e-05 + v*-2.4956951075008028e-05)
-    g_1_3 = (1.2183994066121772e-06 + v*2.4046860441602906e-06) + g_p1*(-2.6749945186314764e-07 + v*-2.56587418272691e-07)
-    g_1_4 = (3.155544362340448e-08 + v*3.0528161437340325e-08) + g_p1*(-2.6797019211430425e-09 + v*-3.5515494344903003e-09)
-    g_1_5 = 1.2703326378369147e-10 + v*2.7729339856040875e-10
+    g_1_0 = (1.2162973689450933 + v*-1.0187378802984006) + g_p1*(0.7277906065201903 + v*-0.4406201234092654)
+    g_1_1 = (0.22258994588399533 + v*-0.09095170651970096) + g_p1*(0.028104815180458282 + v*-0.005393078188172754)
+    g_1_2 = (-2.7971193745683773e-05 + v*0.0003872065313847664) + g_p1*(-9.232222490859902e-05 + v*-1.2503957430897539e-05)
+    g_1_3 = (1.0148188700518761e-05 + v*-2.742602289620749e-07) + g_p1*(-9.430745359464366e-07 + v*1.033630403140601e-07)
+    g_1_4 = (9.138375500008479e-08 + v*-1.3028374313298863e-08) + g_p1*(-9.09035797528304e-09 + v*9.490505075114771e-10)
+    g_1_5 = 6.632571427743339e-10
     g_p2 = g_p1*g_p1
     g_2_0 = (g_1_0) + g_p2*(g_1_1)
     g_2_1 = (g_1_2) + g_p2*(g_1_3)
@@ -2281,10 +2314,8 @@ def _mish_backward_loop(dout_, x_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
         x = np.float64(x_[i])
-        t0 = _k_exp(-abs(x))
-        t1 = _k_tanh_softplus_z(x, t0)
-        t2 = _k_sigmoid_z(x, t0)
-        g_[i] = -dout*((t1*t1)*t2*x - t1 - t2*x)
+        t0 = _k_tanh_softplus_sech_z(x, _k_exp(-abs(x)))
+        g_[i] = dout*(x*t0[1] + t0[0])
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
@@ -2292,10 +2323,8 @@ def _mish_backward_loop_p(dout_, x_, g_):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
         x = np.float64(x_[i])
-        t0 = _k_exp(-abs(x))
-        t1 = _k_tanh_softplus_z(x, t0)
-        t2 = _k_sigmoid_z(x, t0)
-        g_[i] = -dout*((t1*t1)*t2*x - t1 - t2*x)
+        t0 = _k_tanh_softplus_sech_z(x, _k_exp(-abs(x)))
+        g_[i] = dout*(x*t0[1] + t0[0])
 
 
 def mish_backward(dout, x):
@@ -2318,22 +2347,20 @@ def mish_backward(dout, x):
 def _mish_forward_loop(x_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
-        t0 = _k_exp(-abs(x))
-        t1 = _k_tanh_softplus_z(x, t0)
-        t2 = x*_k_sigmoid_z(x, t0)
+        t0 = _k_tanh_softplus_sech_z(x, _k_exp(-abs(x)))
+        t1 = t0[0]
         out_[i] = t1*x
-        local_[i] = -(t1*t1)*t2 + t1 + t2
+        local_[i] = t1 + x*t0[1]
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
 def _mish_forward_loop_p(x_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
-        t0 = _k_exp(-abs(x))
-        t1 = _k_tanh_softplus_z(x, t0)
-        t2 = x*_k_sigmoid_z(x, t0)
+        t0 = _k_tanh_softplus_sech_z(x, _k_exp(-abs(x)))
+        t1 = t0[0]
         out_[i] = t1*x
-        local_[i] = -(t1*t1)*t2 + t1 + t2
+        local_[i] = t1 + x*t0[1]
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -3538,9 +3565,11 @@ def _log_cosh_forward_loop(x_, t_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
         t = np.float64(t_[i])
-        t0 = t - x
-        out_[i] = -t0 + _k_softplus_z(2.0*t0, _k_exp(-abs(2.0*t - 2.0*x))) + (-0.6931471805599453)
-        local_[i] = -_k_tanh(t0)
+        t0 = 2.0*t - 2.0*x
+        t1 = _k_exp_expm1(-abs(t0))
+        t2 = _k_logistic_zm(t0, t1[0], t1[1])
+        out_[i] = -t + x + t2[2] + (-0.6931471805599453)
+        local_[i] = -t2[4]
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
@@ -3548,9 +3577,11 @@ def _log_cosh_forward_loop_p(x_, t_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
         t = np.float64(t_[i])
-        t0 = t - x
-        out_[i] = -t0 + _k_softplus_z(2.0*t0, _k_exp(-abs(2.0*t - 2.0*x))) + (-0.6931471805599453)
-        local_[i] = -_k_tanh(t0)
+        t0 = 2.0*t - 2.0*x
+        t1 = _k_exp_expm1(-abs(t0))
+        t2 = _k_logistic_zm(t0, t1[0], t1[1])
+        out_[i] = -t + x + t2[2] + (-0.6931471805599453)
+        local_[i] = -t2[4]
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})

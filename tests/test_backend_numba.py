@@ -407,6 +407,17 @@ def test_one_plus_erf_given_its_exp_against_mpmath():
     assert worst <= 1e-15 and worst_sub <= 2, (worst, worst_sub)
 
 
+def test_one_plus_erf_series_has_21_terms():
+    """erfcx in (t - 15/4)/(t + 15/4): 21 Chebyshev terms for 7e-16 (in 7/2's variable it
+    took 22 for 8e-16, the accuracy test above); gelu's forward loop 3% faster."""
+    import re
+
+    from derive.codegen.numba_kernels import monomial
+    assert len(monomial("erfcx_all")) == 21
+    src = inspect.getsource(NB._k_erf1p_z.py_func)
+    assert len(re.findall(r"\d\.\d+(?:e[-+]?\d+)?", src)) == 21 + 10   # and 10 others
+
+
 def test_one_plus_erf_tails_and_nan():
     assert NB._k_erf1p_z(1000.0, 0.0) == 2.0 and NB._k_erf1p_z(-1000.0, 0.0) == 0.0
     assert NB._k_erf1p_z(40.0, 0.0) == 2.0 and NB._k_erf1p_z(-40.0, 0.0) == 0.0

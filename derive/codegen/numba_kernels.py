@@ -19,7 +19,9 @@ division by zero gives inf, not an exception, so no branch is left in the loop):
 * ``_k_sigmoid_z``, ``_k_softplus_z``, ``_k_tanh_softplus_z``: sigmoid(u), softplus(u) and
   tanh(softplus(u)) given ``z = exp(-|u|)`` (one exp for all of them in a loop), softplus
   with ``log1p(z)`` for ``0 <= z <= 1`` as ``2 atanh(z/(2 + z))`` (``_k_log1p_unit``), tanh of
-  softplus as a rational function of z;
+  softplus as a rational function of z; tuples for :mod:`.numba_pairs`:
+  ``_k_logistic_zm`` (sigmoid(±u), softplus(±u) and tanh(u/2), given also m = expm1(-|u|))
+  and ``_k_tanh_softplus_sech_z`` (tanh(softplus(u)), sech(softplus(u))**2*sigmoid(u));
 * ``_k_erf``: ``x·A(x²)`` for |x| <= 1 and ``1 - exp(-x²)·erfcx(x)`` for 1 < |x| < 6 (erf is
   1 in float64 beyond), ``A`` and ``erfcx`` as polynomials (Estrin's scheme), erfcx's in ``y = (x-3)/(x+3)``.
   Every polynomial is a Chebyshev interpolant (:func:`chebyshev`, in its variable:
@@ -47,7 +49,8 @@ __all__ = ["KERNELS", "chebyshev", "kernel_source", "monomial", "powers"]
 KERNELS = tuple("_k" + n for n in ("_exp", "_expm1", "_log", "_log1p", "_tanh", "_erf",
                                    "_sigmoid", "_softplus", "_logaddexp", "_sign", "_where",
                                    "_max", "_min", "_log1p_unit", "_tanh_softplus",
-                                   "_sigmoid_z", "_softplus_z", "_tanh_softplus_z", "_erf_z", "_erf1p_z", "_exp_expm1"))
+                                   "_sigmoid_z", "_softplus_z", "_tanh_softplus_z", "_erf_z", "_erf1p_z", "_exp_expm1",
+                                   "_logistic_zm", "_tanh_softplus_sech_z"))
 
 _LN2_HI = 6.93147180369123816490e-01   # ln 2 with its last 32 bits zero: k*_LN2_HI is exact
 _LN2_LO = 1.9082149292705877e-10      # ln 2 - _LN2_HI to 53 bits (tests: by mpmath)
@@ -80,6 +83,8 @@ def _estrin(var: str, coefficients, result: str) -> list:
     return lines
 
 
+_ERFCX_C = (15, 4)       # the centre c of erfcx's variable (t - c)/(t + c), as p/q
+
 # (function of the mpmath variable, interval as two fractions (p, q), number of terms)
 _SERIES = {
     # erf(x) = x*A(x**2) on |x| <= 1, A(z) = erf(sqrt z)/sqrt z
@@ -90,13 +95,16 @@ _SERIES = {
     # 17 terms for 1e-17 where in 1/x it took 26 (and 34 with a margin)
     "erfcx_large": (lambda mp, y: mp.erfc(3 * (1 + y) / (1 - y)) * mp.exp((3 * (1 + y) / (1 - y)) ** 2),
                     ((-1, 2), (1, 3)), 17),
-    # (t + 7/2)*erfcx(t) on 0 <= t <= 28 (erfc(t) = 0 in float64 beyond 27.3) in
-    # y = (t - 7/2)/(t + 7/2), -1 <= y <= 7/9: one series for every t, so 1 + erf(x) is
-    # e*erfcx(|x|) or 2 - that by x's sign, no select between two polynomials; the factor
-    # t + 7/2 keeps its values near its coefficients' size (0.6 to 3.5: erfcx(28) is 0.02);
-    # 22 terms: 2e-17 (with 4 for 7/2, 24 terms for the same)
-    "erfcx_all": (lambda mp, y: 7 / (1 - y) * mp.erfc(mp.mpf(7) / 2 * (1 + y) / (1 - y))
-                  * mp.exp((mp.mpf(7) / 2 * (1 + y) / (1 - y)) ** 2), ((-1, 1), (7, 9)), 22),
+    # (t + c)*erfcx(t) on 0 <= t <= 28 (erfc(t) = 0 in float64 beyond 27.3) in
+    # y = (t - c)/(t + c), -1 <= y <= (28 - c)/(28 + c), c = 15/4: one series for every t, so
+    # 1 + erf(x) is e*erfcx(|x|) or 2 - that by x's sign, no select between two polynomials;
+    # the factor t + c keeps its values near its coefficients' size (0.6 to 3.8: erfcx(28)
+    # is 0.02); 21 terms: 7.2e-16 worst against mpmath and 1 + erf(0) = 1, where c = 7/2 took
+    # 22 for 8.3e-16 (20 terms: 1.7e-15, 18: 5e-14; c = 13/4 and 21: 7.1e-16, 1 - 2e-16 at 0)
+    "erfcx_all": (lambda mp, y: 2 * _ERFCX_C[0] / _ERFCX_C[1] / (1 - y)
+                  * mp.erfc(mp.mpf(_ERFCX_C[0]) / _ERFCX_C[1] * (1 + y) / (1 - y))
+                  * mp.exp((mp.mpf(_ERFCX_C[0]) / _ERFCX_C[1] * (1 + y) / (1 - y)) ** 2),
+                  ((-1, 1), (28 * _ERFCX_C[1] - _ERFCX_C[0], 28 * _ERFCX_C[1] + _ERFCX_C[0])), 21),
     # expm1(r)/r on |r| <= ln2/2 (exp's reduced argument): 11 terms (tail 3e-17), Taylor 13
     "expm1_small": (lambda mp, r: mp.expm1(r) / r if r else mp.mpf(1),
                     ((-7, 20), (7, 20)), 11),
@@ -294,12 +302,25 @@ def kernel_source() -> str:
         "    return y if x == x else x"]))         # (k of a nan is undefined: not used)
     parts.append(_kernel("_sigmoid", "u", "1/(1 + exp(-u)) without overflow", [
         "    return _k_sigmoid_z(u, _k_exp(-abs(u)))"]))
+    atanh = ("    w = s*s", *_estrin("w", powers("atanh_unit"), "p"))
     parts.append(_kernel("_log1p_unit", "z", "log(1 + z) for 0 <= z <= 1: 2 atanh(s), "
                          "s = z/(2 + z) <= 1/3, by its series (one division, no cancellation)", [
-        "    s = z/(2.0 + z)",
-        "    w = s*s",
-        *_estrin("w", powers("atanh_unit"), "p"),
+        "    s = z/(2.0 + z)", *atanh,
         "    return 2.0*s*p"]))
+    # log_cosh's softplus(2v) and tanh(v) from one exp(-2|v|) and its expm1 (one range
+    # reduction where _k_tanh had its own). Two divisions, 1/(1 + z) and z/(2 + z): one
+    # reciprocal of (1 + z)(2 + z) and four multiplies ran 7-9% slower in these loops
+    # (bound by the multiply-add ports, not the divider)
+    parts.append(_kernel("_logistic_zm", "u, z, m", "(sigmoid(u), sigmoid(-u), softplus(u), "
+                         "softplus(-u), tanh(u/2)) given z = exp(-|u|) and m = expm1(-|u|): "
+                         "tanh(|u|/2) = -m/(1 + z)", [
+        "    q = 1.0/(1.0 + z)",
+        "    s = z/(2.0 + z)", *atanh,
+        "    lz = 2.0*s*p",
+        "    big = u >= 0.0",
+        "    sp = ((u if big else 0.0) + lz) if u == u else u",
+        "    sn = ((0.0 if big else -u) + lz) if u == u else u",
+        "    return (q if big else z*q, z*q if big else q, sp, sn, math.copysign(-m*q, u))"]))
     parts.append(_kernel("_sigmoid_z", "u, z", "sigmoid(u) given z = exp(-|u|)", [
         "    s = 1.0/(1.0 + z)",
         "    return s if u >= 0.0 else z*s"]))
@@ -315,6 +336,16 @@ def kernel_source() -> str:
         "    num = 1.0 + 2.0*z if big else z*(z + 2.0)",
         "    den = num + 2.0*z*z if big else num + 2.0",
         "    return num/den"]))
+    # mish's local factor t + u*(1 - t**2)*sigmoid(u), t = tanh(softplus(u)), with the product
+    # as 4z**2(1 + z)/den**2 (u >= 0) or 4z(1 + z)/den**2: no 1 - t**2 (it cancelled), no
+    # sigmoid of its own; two divisions (a reciprocal of den and two multiplies ran 2% slower)
+    parts.append(_kernel("_tanh_softplus_sech_z", "u, z", "(tanh(softplus(u)), "
+                         "sech(softplus(u))**2*sigmoid(u)) given z = exp(-|u|)", [
+        "    big = u >= 0.0",
+        "    num = 1.0 + 2.0*z if big else z*(z + 2.0)",
+        "    den = num + 2.0*z*z if big else num + 2.0",
+        "    c = 4.0*((z*z if big else z)*(1.0 + z))",
+        "    return (num/den, c/(den*den))"]))
     parts.append(_kernel("_tanh_softplus", "u", "tanh(softplus(u))", [
         "    return _k_tanh_softplus_z(u, _k_exp(-abs(u)))"]))
     parts.append(_kernel("_logaddexp", "a, b", "log(exp(a) + exp(b)) without overflow", [
@@ -347,13 +378,14 @@ def kernel_source() -> str:
     far = erf.index("    far = 1.0 - (_k_exp(-hi)*(1.0 - lo))*g")
     parts.append(_kernel("_erf_z", "x, e", "erf(x) given e = exp(-x**2)",
                          erf[:split] + ["    far = 1.0 - e*g"] + erf[far + 1:]))
-    y0, y1 = -1, 7 / 9
+    c = _ERFCX_C[0] / _ERFCX_C[1]
+    y0, y1 = -1, (28 - c) / (28 + c)
     parts.append(_kernel("_erf1p_z", "x, e", "1 + erf(x) given e = exp(-x**2): erfc(|x|) = "
                          "e*erfcx(|x|) for x < 0 (no cancellation), 2 - that from 0 up", [
         "    ax = abs(x)",
         "    a = 28.0 if ax > 28.0 else ax",                    # nan: nan, returned below
-        "    d = 1.0/(a + 3.5)",
-        "    y = (a - 3.5)*d",
+        f"    d = 1.0/(a + {_float(c)})",
+        f"    y = (a - {_float(c)})*d",
         f"    v = (2.0*y - {_float(y0 + y1)})*{_float(1 / (y1 - y0))}",
         *_estrin("v", monomial("erfcx_all"), "g"),
         "    c = e*(g*d)",

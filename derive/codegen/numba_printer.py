@@ -8,7 +8,9 @@ arrays: each element's inputs are loaded once (as float64), the expressions shar
 common subexpressions (``sympy.cse``), and each result is stored into its array. Before
 that, kernels that share work are called once: ``exp(-|u|)`` for sigmoid and softplus and
 ``exp(-u**2)`` for erf (:func:`share_exp`), ``1 + erf(u)`` as one kernel
-(:func:`erf_plus_one`), ``exp(u)`` and ``expm1(u)`` as one pair (:func:`pair_exp_expm1`);
+(:func:`erf_plus_one`), ``exp(u)`` and ``expm1(u)`` as one pair (:func:`pair_exp_expm1`),
+calls of one ``exp(-|u|)`` that repeat work as one tuple kernel
+(:func:`.numba_pairs.pair_z_calls`);
 a division by a parameter is a multiply by its reciprocal, computed before the loop.
 
 >>> x = sp.Symbol("x", real=True)
@@ -73,7 +75,8 @@ class Second(sp.Function):
 
 
 _CALLS = {"ExpExpm1": "_k_exp_expm1", "ErfZ": "_k_erf_z", "Erf1pZ": "_k_erf1p_z", "SigmoidZ": "_k_sigmoid_z", "SoftplusZ": "_k_softplus_z",
-          "TanhSoftplusZ": "_k_tanh_softplus_z", "exp": "_k_exp", "expm1": "_k_expm1", "log": "_k_log", "log1p": "_k_log1p",
+          "TanhSoftplusZ": "_k_tanh_softplus_z", "LogisticZM": "_k_logistic_zm",
+          "TanhSoftplusSechZ": "_k_tanh_softplus_sech_z", "exp": "_k_exp", "expm1": "_k_expm1", "log": "_k_log", "log1p": "_k_log1p",
           "tanh": "_k_tanh", "erf": "_k_erf", "sigmoid": "_k_sigmoid",
           "softplus": "_k_softplus", "logaddexp": "_k_logaddexp", "sign": "_k_sign"}
 
@@ -116,6 +119,9 @@ class ScalarPrinter(PythonCodePrinter):
 
     def _print_Second(self, e):
         return f"{self._print(e.args[0])}[1]"
+
+    def _print_Item(self, e):
+        return f"{self._print(e.args[1])}[{int(e.args[0])}]"
 
     def _print_Abs(self, e):
         return f"abs({self._print(e.args[0])})"
@@ -317,8 +323,9 @@ def loop_source(fname: str, arrays, scalars, results, booleans=(), parallel=Fals
     1-D arrays: element i of each array in ``arrays`` is loaded (float64, or as is when
     named in ``booleans``), and each ``(name, expr)`` of ``results`` is stored into
     ``<name>_[i]``; ``scalars`` are float arguments (a layer's parameters)."""
+    from .numba_pairs import pair_z_calls  # (it imports this module's Functions)
     printer = ScalarPrinter()
-    exprs = pair_exp_expm1(share_exp(unify_calls([e for _, e in results])))
+    exprs = pair_z_calls(pair_exp_expm1(share_exp(unify_calls([e for _, e in results]))))
     taken = {*arrays, *scalars, *(n for n, _ in results)}
     names = (sp.Symbol(f"t{k}") for k in range(10 ** 6) if f"t{k}" not in taken)
     # a division by a parameter (celu's x/alpha) as a multiply by its reciprocal, computed
