@@ -16,10 +16,13 @@ every round so drift and cache warmth hit all alike:
   (its forward and the derivation's backward in one compiled call);
 * JAX's own autodiff: ``jax.jit`` of ``jax.vjp`` of the same forward (the function the
   custom_vjp wraps, its ``.fun``) — what an engineer would pick instead;
-* the memory floor: the least a forward+backward of the book's API moves, each result a
-  fresh array (its pages fault in on first touch, as every backend's do): forward
-  ``np.copyto(np.empty(n), x)`` (``np.add`` of the inputs for two), backward one
-  ``np.multiply(dout, x, out=np.empty(n))`` per gradient.
+* the memory floor (``floor``, the bandwidth floor): the least a forward+backward of the
+  book's API moves, into arrays written before (paged in, as the numba module's pooled
+  buffers are): forward ``np.copyto(A, x)`` (``np.add`` of the inputs for two), backward
+  one ``np.multiply(dout, x, out=B)`` per gradient;
+* the same with each result a fresh array (``fresh_floor``): what returning new arrays
+  costs at least, as the NumPy module and the book do; from about 1e6 elements its pages
+  fault in on first touch, a cost that varies with the kernel's state from run to run.
 
 Medians of ``repeat`` rounds; every ratio is a backend's time ÷ a baseline's, so lower is
 better and below 1.00 the backend is faster. JAX's arrays are made once outside the
@@ -123,16 +126,30 @@ def _jax_call(fn, params, inputs, dout):
     return lambda: jax.block_until_ready(both(args, g))
 
 
-def _floor_call(inputs, dout, grads: int):
+def _floor_call(inputs, dout, grads: int, fresh: bool = False):
+    """The memory floor's forward+backward: forward one pass writing an array (a copy of x,
+    ``np.add`` of the inputs for two), backward one ``np.multiply(dout, x)`` per gradient.
+    Warm (the default, the bandwidth floor): into arrays made once and written before, so
+    already paged in, as the pooled buffers of the numba module are. ``fresh``: each result
+    a new array, as the book's API returns one (at 1e7 its pages fault in on first touch,
+    a cost that varies with the kernel's state from run to run)."""
     x = inputs[0]
+    if fresh:
+        def out(_):
+            return np.empty_like(x)
+    else:
+        held = [np.zeros_like(x) for _ in range(grads + 1)]
+
+        def out(k):
+            return held[k]
 
     def call():
         if len(inputs) == 1:
-            np.copyto(np.empty_like(x), x)
+            np.copyto(out(0), x)
         else:
-            np.add(inputs[0], inputs[1], out=np.empty_like(x))
-        for _ in range(grads):
-            np.multiply(dout, x, out=np.empty_like(x))
+            np.add(inputs[0], inputs[1], out=out(0))
+        for k in range(grads):
+            np.multiply(dout, x, out=out(k + 1))
     return call
 
 
@@ -158,7 +175,8 @@ def bench_layer(name: str, n: int, backends, repeat: int = 10, modules=None,
     book = _class_call(REFERENCE[name], params, inputs, dout)
     grads = book()
     grads = len(grads) if isinstance(grads, tuple) else 1
-    calls = {"book": book, "floor": _floor_call(inputs, dout, grads)}
+    calls = {"book": book, "floor": _floor_call(inputs, dout, grads),
+             "fresh_floor": _floor_call(inputs, dout, grads, fresh=True)}
     for b in backends:
         if b == "jax":
             calls["jax"] = _jax_call(getattr(modules["jax"], name), params, inputs, dout)
@@ -171,13 +189,14 @@ def bench_layer(name: str, n: int, backends, repeat: int = 10, modules=None,
     from numeric.bench import alternate
     med = dict(zip(calls, alternate(list(calls.values()), repeat)))
     row = {"layer": name, "n": n, "repeat": repeat, "book_s": med["book"],
-           "floor_s": med["floor"], "jax_autodiff_s": med.get("jax_autodiff"),
+           "floor_s": med["floor"], "fresh_floor_s": med["fresh_floor"],
+           "jax_autodiff_s": med.get("jax_autodiff"),
            "backends": {}}
     for b in backends:
         t = med[b]
         row["backends"][b] = {
             "s": t, "first_s": first[b], "book_ratio": t / med["book"],
-            "floor_ratio": t / med["floor"],
+            "floor_ratio": t / med["floor"], "fresh_floor_ratio": t / med["fresh_floor"],
             "jax_ratio": t / med["jax_autodiff"] if "jax_autodiff" in med else None}
     return row
 
@@ -236,7 +255,8 @@ def main(argv=None) -> int:
             for b, v in r["backends"].items():
                 jr = "-" if v["jax_ratio"] is None else f"{v['jax_ratio']:.2f}"
                 print(f"{r['layer']:14s} {r['n']:9.0e} {b:6s} {1e3 * v['s']:9.3f} ms  "
-                      f"/book {v['book_ratio']:.2f}  /jax {jr}  /floor {v['floor_ratio']:.2f}")
+                      f"/book {v['book_ratio']:.2f}  /jax {jr}  /floor {v['floor_ratio']:.2f}  "
+                      f"/fresh floor {v['fresh_floor_ratio']:.2f}")
     return 0
 
 

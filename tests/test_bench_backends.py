@@ -101,3 +101,40 @@ def test_with_more_than_two_calls_no_call_always_follows_the_same_neighbour():
         before[k].add(prev)
     assert all(len(before[k] - {k}) == 3 for k in range(4)), dict(before)
     assert all(seen.count(k) == 21 for k in range(4))
+
+
+def _peak_bytes(call):
+    import tracemalloc
+    call()                          # arrays made once (the warm floor's) are not counted
+    tracemalloc.start()
+    try:
+        call()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("inputs, grads", [(1, 1), (2, 2)])
+def test_warm_floor_writes_into_arrays_made_once_and_fresh_floor_makes_new_ones(inputs, grads):
+    import numpy as np
+    n = 1 << 16
+    xs = [np.ones(n) for _ in range(inputs)]
+    dout = np.ones(n)
+    warm = backend_bench._floor_call(xs, dout, grads)
+    fresh = backend_bench._floor_call(xs, dout, grads, fresh=True)
+    assert _peak_bytes(warm) < 8 * n // 4          # no array of n float64 allocated
+    assert _peak_bytes(fresh) >= 8 * n             # at least one (each freed in turn)
+
+
+def test_rows_carry_both_floors_and_their_ratios(capsys):
+    got = _json(capsys, "bench", "square", "--backend", "numpy", "--threads", "one",
+                "--sizes", "1000", "--repeat", "3", "--format", "json")
+    r = got["one"][0]
+    v = r["backends"]["numpy"]
+    assert r["fresh_floor_s"] > 0
+    assert v["floor_ratio"] == pytest.approx(v["s"] / r["floor_s"])
+    assert v["fresh_floor_ratio"] == pytest.approx(v["s"] / r["fresh_floor_s"])
+    table = main(["bench", "square", "--backend", "numpy", "--threads", "one",
+                  "--sizes", "1000", "--repeat", "3"])
+    text = capsys.readouterr().out
+    assert table == 0 and "/fresh floor" in text and "written before" in text

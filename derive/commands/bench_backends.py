@@ -10,14 +10,16 @@ pools can be set before NumPy, numba or JAX start:
 
 Within each child every ratio is of times measured in that process, calls alternating,
 medians. The table: a backend's forward+backward ÷ the book's class, ÷ ``jax.jit`` of
-JAX's own autodiff (one thread, and as shipped), ÷ the memory floor; lower is better.
+JAX's own autodiff (one thread, and as shipped), ÷ the memory floor (warm buffers) and
+÷ the same floor returning fresh arrays; lower is better.
 
 >>> rows = [{"layer": "gelu", "n": 100000, "repeat": 10, "book_s": 2e-3, "floor_s": 1e-4,
-...          "jax_autodiff_s": 5e-4, "backends": {"numba": {"s": 4e-4, "first_s": 0.9,
-...          "book_ratio": 0.2, "floor_ratio": 4.0, "jax_ratio": 0.8}}}]
+...          "fresh_floor_s": 2e-4, "jax_autodiff_s": 5e-4, "backends": {"numba": {
+...          "s": 4e-4, "first_s": 0.9, "book_ratio": 0.2, "floor_ratio": 4.0,
+...          "fresh_floor_ratio": 2.0, "jax_ratio": 0.8}}}]
 >>> print(format_table({"one": rows, "shipped": []}))  # doctest: +NORMALIZE_WHITESPACE +ELLIPSIS
-layer  N      backend  ms     /book  /jax 1t  /jax shipped  /floor  first s
-gelu   1e+05  numba    0.400  0.20   0.80     -             4.00    0.90
+layer  N      backend  ms     /book  /jax 1t  /jax shipped  /floor  /fresh floor  first s
+gelu   1e+05  numba    0.400  0.20   0.80     -             4.00    2.00          0.90
 ...
 """
 from __future__ import annotations
@@ -99,7 +101,7 @@ def format_table(result: dict) -> str:
     base = one or shipped
     far = {(r["layer"], r["n"]): r for r in shipped}
     head = ["layer", "N", "backend", "ms", "/book", "/jax 1t", "/jax shipped", "/floor",
-            "first s"]
+            "/fresh floor", "first s"]
     lines = [head]
     for r in base:
         other = far.get((r["layer"], r["n"]))
@@ -107,7 +109,8 @@ def format_table(result: dict) -> str:
             js = other["backends"][b]["jax_ratio"] if other and b in other["backends"] else None
             lines.append([r["layer"], f"{r['n']:.0e}", b, f"{1e3 * v['s']:.3f}",
                           _fmt(v["book_ratio"]), _fmt(v["jax_ratio"] if one else None),
-                          _fmt(js), _fmt(v["floor_ratio"]), _fmt(v["first_s"])])
+                          _fmt(js), _fmt(v["floor_ratio"]),
+                          _fmt(v.get("fresh_floor_ratio")), _fmt(v["first_s"])])
     widths = [max(len(row[i]) for row in lines) for i in range(len(head))]
     text = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in lines]
     repeat = base[0]["repeat"] if base else 0
@@ -118,8 +121,11 @@ def format_table(result: dict) -> str:
         "/jax 1t: jax.jit of JAX's own autodiff (jax.vjp) of the same forward, one thread, "
         "one core;",
         "/jax shipped: the same in a process as the libraries come (JAX on every core); "
-        "/floor: the memory floor (forward copies x into a fresh array, backward one "
-        "multiply into a fresh array per gradient);",
+        "/floor: the memory-bandwidth floor (forward copies x into an array written "
+        "before, backward one multiply per gradient into such an array: no page faults, "
+        "as numba's pooled buffers have none); /fresh floor: the same into fresh arrays, as "
+        "a function returning new arrays must (from ~1e6 their pages fault in: a cost that "
+        "varies from run to run);",
         "first s: the first call (numba and JAX compile then; numba caches to disk), "
         "not in the medians",
     ]

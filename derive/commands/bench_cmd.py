@@ -29,7 +29,8 @@ def register(subparsers) -> None:
     p.add_argument("--backend", metavar="B[,B...]",
                    help="compare backends (numpy, numba, jax; comma-separated) forward+backward "
                    "against the book's class, JAX's own autodiff (one thread and as shipped) and "
-                   "the memory floor, each measurement in a child process")
+                   "the memory floor (warm buffers, and fresh arrays), each measurement in a child "
+                   "process")
     p.add_argument("--threads", default="one,shipped", metavar="one,shipped",
                    help="with --backend: one = pinned to one core, every thread pool at 1; "
                    "shipped = as the libraries come (default: both)")
