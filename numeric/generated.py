@@ -71,6 +71,34 @@ def _as_arrays(*values):
             np.atleast_1d(np.asarray(v, dtype=dtype)) for v in values]
 
 
+def _broadcast(*values):
+    """``(shape, shapes, *arrays)``: the values' broadcast shape; each value's own shape
+    when one differs from it, else None (a gradient is then summed back to its input's
+    shape: :func:`_unbroadcast`); the values as :func:`_as_arrays` makes them, broadcast to
+    that shape (read-only views, at least 1-d)."""
+    shapes = tuple(np.shape(v) for v in values)
+    shape = np.broadcast_shapes(*shapes)
+    full = shape or (1,)
+    arrays = [a if a.shape == full else np.broadcast_to(a, full) for a in _as_arrays(*values)]
+    return (shape, None if all(s == shape for s in shapes) else shapes, *arrays)
+
+
+def _unbroadcast(shapes, which, grads):
+    """``grads`` (one array, or a tuple) of the inputs numbered ``which``, each summed over
+    the axes its input was broadcast along (NumPy's rules: leading axes added, axes of
+    length 1 stretched), so that it has its input's shape in ``shapes``."""
+    def back(g, to):
+        if g.shape == to:
+            return g
+        if g.ndim > len(to):
+            g = g.sum(axis=tuple(range(g.ndim - len(to))))
+        axes = tuple(i for i, k in enumerate(to) if k == 1 and g.shape[i] != 1)
+        return (g.sum(axis=axes, keepdims=True) if axes else g).reshape(to)
+    if len(which) == 1:
+        return back(grads, shapes[which[0]])
+    return tuple(back(g, shapes[i]) for g, i in zip(grads, which))
+
+
 # np.clip's ufunc: np.clip's Python wrapper costs more than the clip at 1e3
 _clip = (np._core if hasattr(np, "_core") else np.core).umath.clip
 
@@ -185,14 +213,15 @@ def mul_backward(dout, x, y):
     # dL/dx = dout*y
     # dL/dy = dout*x
     if type(dout) is _np_ndarray is type(x) is type(y) and (ft := dout.dtype) is x.dtype is y.dtype and ft.kind == "f" and dout.shape == x.shape == y.shape and dout.ndim:
-        shape = None          # used as they are: no conversion, no reshape
+        shape = shapes = None  # used as they are: no conversion, no reshape
     else:
-        shape = _np_shape(dout)
-        dout, x, y = _as_arrays(dout, x, y)
+        shape, shapes, dout, x, y = _broadcast(dout, x, y)
     dx = _np_multiply(dout, y)
     dy = _np_multiply(dout, x)
     if shape is not None:
         dx, dy = dx.reshape(shape), dy.reshape(shape)
+    if shapes is not None:
+        dx, dy = _unbroadcast(shapes, (1, 2), (dx, dy))
     return dx, dy
 
 
@@ -202,10 +231,9 @@ class MulLayer:
 
     def forward(self, x, y):
         if type(x) is _np_ndarray is type(y) and (ft := x.dtype) is y.dtype and ft.kind == "f" and x.shape == y.shape and x.ndim:
-            shape = None          # used as they are: no conversion, no reshape
+            shape = shapes = None  # used as they are: no conversion, no reshape
         else:
-            shape = _np_shape(x)
-            x, y = _as_arrays(x, y)
+            shape, shapes, x, y = _broadcast(x, y)
         out = _np_multiply(x, y)
         if shape is not None:
             out, x, y = out.reshape(shape), x.reshape(shape), y.reshape(shape)
@@ -213,6 +241,7 @@ class MulLayer:
         # caller's arrays (or to the returned out) cannot reach backward
         self.x = x.copy()
         self.y = y.copy()
+        self.shapes = shapes
         return out
 
     def backward(self, dout):
@@ -223,11 +252,15 @@ class MulLayer:
         if type(dout) is _np_ndarray and dout.ndim and dout.dtype is x.dtype is y.dtype and dout.shape == x.shape == y.shape:
             dx = _np_multiply(dout, y)
             dy = _np_multiply(dout, x)
-            return dx, dy
+            if self.shapes is None:
+                return dx, dy
+            return _unbroadcast(self.shapes, (0, 1), (dx, dy))
         ft = _floating(dout)
         dx = _np_multiply(dout, y, out=_np_empty_like(dout, dtype=ft))
         dy = _np_multiply(dout, x, out=_np_empty_like(dout, dtype=ft))
-        return dx, dy
+        if self.shapes is None:
+            return dx, dy
+        return _unbroadcast(self.shapes, (0, 1), (dx, dy))
 
 
 def add_backward(dout):
@@ -256,13 +289,13 @@ class AddLayer:
 
     def forward(self, x, y):
         if type(x) is _np_ndarray is type(y) and (ft := x.dtype) is y.dtype and ft.kind == "f" and x.shape == y.shape and x.ndim:
-            shape = None          # used as they are: no conversion, no reshape
+            shape = shapes = None  # used as they are: no conversion, no reshape
         else:
-            shape = _np_shape(x)
-            x, y = _as_arrays(x, y)
+            shape, shapes, x, y = _broadcast(x, y)
         out = _np_add(x, y)
         if shape is not None:
             out = out.reshape(shape)
+        self.shapes = shapes
         return out
 
     def backward(self, dout):
@@ -271,7 +304,9 @@ class AddLayer:
         dout = _np_asarray(dout, dtype=_floating(dout))
         dx = _np_array(dout, dtype=_floating(dout))
         dy = _np_array(dout, dtype=_floating(dout))
-        return dx, dy
+        if self.shapes is None:
+            return dx, dy
+        return _unbroadcast(self.shapes, (0, 1), (dx, dy))
 
 
 def relu_backward(dout, out):
@@ -281,10 +316,9 @@ def relu_backward(dout, out):
     """
     # dL/dx = dout*(out > 0)
     if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
-        shape = None          # used as they are: no conversion, no reshape
+        shape = shapes = None  # used as they are: no conversion, no reshape
     else:
-        shape = _np_shape(dout)
-        dout, out = _as_arrays(dout, out)
+        shape, shapes, dout, out = _broadcast(dout, out)
     g = _np_multiply(dout, (out > 0.0))
     if shape is not None:
         g = g.reshape(shape)
@@ -326,10 +360,9 @@ def sigmoid_backward(dout, out):
     """
     # dL/dx = dout*out*(1 - out)
     if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
-        shape = None          # used as they are: no conversion, no reshape
+        shape = shapes = None  # used as they are: no conversion, no reshape
     else:
-        shape = _np_shape(dout)
-        dout, out = _as_arrays(dout, out)
+        shape, shapes, dout, out = _broadcast(dout, out)
     g = _np_subtract(1.0, out)
     _np_multiply(g, dout, out=g)
     _np_multiply(g, out, out=g)
@@ -376,10 +409,9 @@ def tanh_backward(dout, out):
     """
     # dL/dx = dout*(1 - out**2)
     if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
-        shape = None          # used as they are: no conversion, no reshape
+        shape = shapes = None  # used as they are: no conversion, no reshape
     else:
-        shape = _np_shape(dout)
-        dout, out = _as_arrays(dout, out)
+        shape, shapes, dout, out = _broadcast(dout, out)
     g = _np_square(out)
     _np_subtract(1.0, g, out=g)
     _np_multiply(g, dout, out=g)
@@ -424,10 +456,9 @@ def exp_backward(dout, out):
     """
     # dL/dx = dout*out
     if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
-        shape = None          # used as they are: no conversion, no reshape
+        shape = shapes = None  # used as they are: no conversion, no reshape
     else:
-        shape = _np_shape(dout)
-        dout, out = _as_arrays(dout, out)
+        shape, shapes, dout, out = _broadcast(dout, out)
     g = _np_multiply(dout, out)
     if shape is not None:
         g = g.reshape(shape)
@@ -467,10 +498,9 @@ def log_backward(dout, x):
     """
     # dL/dx = dout/x
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
-        shape = None          # used as they are: no conversion, no reshape
+        shape = shapes = None  # used as they are: no conversion, no reshape
     else:
-        shape = _np_shape(dout)
-        dout, x = _as_arrays(dout, x)
+        shape, shapes, dout, x = _broadcast(dout, x)
     g = _np_divide(dout, x)
     if shape is not None:
         g = g.reshape(shape)
@@ -511,10 +541,9 @@ def softplus_backward(dout, out):
     """
     # dL/dx = dout - dout*np.exp(-out)
     if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
-        shape = None          # used as they are: no conversion, no reshape
+        shape = shapes = None  # used as they are: no conversion, no reshape
     else:
-        shape = _np_shape(dout)
-        dout, out = _as_arrays(dout, out)
+        shape, shapes, dout, out = _broadcast(dout, out)
     g = _np_negative(out)
     _np_expm1(g, out=g)
     _np_multiply(g, dout, out=g)
@@ -563,10 +592,9 @@ def leaky_relu_backward(dout, out, alpha=0.01):
     """
     # dL/dx = np.where(out > 0, dout, alpha*dout)
     if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
-        shape = None          # used as they are: no conversion, no reshape
+        shape = shapes = None  # used as they are: no conversion, no reshape
     else:
-        shape = _np_shape(dout)
-        dout, out = _as_arrays(dout, out)
+        shape, shapes, dout, out = _broadcast(dout, out)
     g = _np_multiply(dout, alpha)
     _np_putmask(g, (out > 0.0), dout)
     if shape is not None:
@@ -617,10 +645,9 @@ def elu_backward(dout, out, alpha=1.0):
     """
     # dL/dx = np.where(out > 0, dout, dout*(alpha + out))
     if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
-        shape = None          # used as they are: no conversion, no reshape
+        shape = shapes = None  # used as they are: no conversion, no reshape
     else:
-        shape = _np_shape(dout)
-        dout, out = _as_arrays(dout, out)
+        shape, shapes, dout, out = _broadcast(dout, out)
     g = _np_add(out, alpha)
     _np_multiply(g, dout, out=g)
     _np_putmask(g, (out > 0.0), dout)
@@ -680,10 +707,9 @@ def silu_backward(dout, x):
     """
     # dL/dx = dout*(x + np.exp(x) + 1)*np.exp(x)/(np.exp(x) + 1)**2
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
-        shape = None          # used as they are: no conversion, no reshape
+        shape = shapes = None  # used as they are: no conversion, no reshape
     else:
-        shape = _np_shape(dout)
-        dout, x = _as_arrays(dout, x)
+        shape, shapes, dout, x = _broadcast(dout, x)
     tmp = _np_negative(x)
     g = _sigmoid(tmp)
     _np_multiply(g, x, out=g)
@@ -740,10 +766,9 @@ def gelu_backward(dout, x):
     """
     # dL/dx = np.sqrt(2)*dout*x*np.exp(-x**2/2)/(2*np.sqrt(np.pi)) + dout*(scipy.special.erf(np.sqrt(2)*x/2) + 1)/2
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
-        shape = None          # used as they are: no conversion, no reshape
+        shape = shapes = None  # used as they are: no conversion, no reshape
     else:
-        shape = _np_shape(dout)
-        dout, x = _as_arrays(dout, x)
+        shape, shapes, dout, x = _broadcast(dout, x)
     g = _np_square(x)
     _np_multiply(g, -0.5, out=g)
     _np_exp(g, out=g)
@@ -809,10 +834,9 @@ def gelu_tanh_backward(dout, x):
     """
     # dL/dx = 0.0670725*np.sqrt(2)*dout*x**3*(1 - np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + np.sqrt(2)*dout*x*(1 - np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi))**2)/(2*np.sqrt(np.pi)) + dout*(np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi)) + 1)/2
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
-        shape = None          # used as they are: no conversion, no reshape
+        shape = shapes = None  # used as they are: no conversion, no reshape
     else:
-        shape = _np_shape(dout)
-        dout, x = _as_arrays(dout, x)
+        shape, shapes, dout, x = _broadcast(dout, x)
     t0 = 0.7978845608028654
     tmp = _np_square(x)
     _np_multiply(tmp, 0.044715, out=tmp)
@@ -896,10 +920,9 @@ def square_backward(dout, x):
     """
     # dL/dx = 2*dout*x
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
-        shape = None          # used as they are: no conversion, no reshape
+        shape = shapes = None  # used as they are: no conversion, no reshape
     else:
-        shape = _np_shape(dout)
-        dout, x = _as_arrays(dout, x)
+        shape, shapes, dout, x = _broadcast(dout, x)
     g = _np_multiply(dout, 2.0)
     _np_multiply(g, x, out=g)
     if shape is not None:
@@ -943,10 +966,9 @@ def relu6_backward(dout, out):
     """
     # dL/dx = dout*((out > 0) & (np.maximum(0, out) < 6))
     if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
-        shape = None          # used as they are: no conversion, no reshape
+        shape = shapes = None  # used as they are: no conversion, no reshape
     else:
-        shape = _np_shape(dout)
-        dout, out = _as_arrays(dout, out)
+        shape, shapes, dout, out = _broadcast(dout, out)
     g = _np_multiply(dout, ((out > 0.0) & (out < 6.0)))
     if shape is not None:
         g = g.reshape(shape)
@@ -990,10 +1012,9 @@ def hardtanh_backward(dout, out):
     """
     # dL/dx = dout*((out > -1) & (out < 1))
     if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
-        shape = None          # used as they are: no conversion, no reshape
+        shape = shapes = None  # used as they are: no conversion, no reshape
     else:
-        shape = _np_shape(dout)
-        dout, out = _as_arrays(dout, out)
+        shape, shapes, dout, out = _broadcast(dout, out)
     g = _np_multiply(dout, ((out > -1.0) & (out < 1.0)))
     if shape is not None:
         g = g.reshape(shape)
@@ -1037,10 +1058,9 @@ def hardsigmoid_backward(dout, x):
     """
     # dL/dx = dout/6*((x > -3) & (np.maximum(0, x + 3) < 6))
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
-        shape = None          # used as they are: no conversion, no reshape
+        shape = shapes = None  # used as they are: no conversion, no reshape
     else:
-        shape = _np_shape(dout)
-        dout, x = _as_arrays(dout, x)
+        shape, shapes, dout, x = _broadcast(dout, x)
     tmp = _np_add(x, 3.0)
     _clip(tmp, 0.0, _np_inf, out=tmp)
     g = _np_multiply(dout, 0.16666666666666666)
@@ -1091,10 +1111,9 @@ def hardswish_backward(dout, x):
     """
     # dL/dx = np.where(np.maximum(0, x + 3) >= 6, dout, np.where(x > -3, dout*(x + np.maximum(0, x + 3))/6, dout*np.maximum(0, x + 3)/6))
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
-        shape = None          # used as they are: no conversion, no reshape
+        shape = shapes = None  # used as they are: no conversion, no reshape
     else:
-        shape = _np_shape(dout)
-        dout, x = _as_arrays(dout, x)
+        shape, shapes, dout, x = _broadcast(dout, x)
     tmp = _np_add(x, 3.0)
     _clip(tmp, 0.0, _np_inf, out=tmp)
     t0 = tmp
@@ -1160,10 +1179,9 @@ def mish_backward(dout, x):
     """
     # dL/dx = dout*x*(1 - np.tanh(np.log(np.exp(x) + 1))**2)*np.exp(x)/(np.exp(x) + 1) + dout*np.tanh(np.log(np.exp(x) + 1))
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
-        shape = None          # used as they are: no conversion, no reshape
+        shape = shapes = None  # used as they are: no conversion, no reshape
     else:
-        shape = _np_shape(dout)
-        dout, x = _as_arrays(dout, x)
+        shape, shapes, dout, x = _broadcast(dout, x)
     tmp = _softplus(x)
     _np_tanh(tmp, out=tmp)
     t0 = tmp
@@ -1229,10 +1247,9 @@ def selu_backward(dout, x):
     """
     # dL/dx = np.where(x > 0, 1.0507009873554804934193349852946*dout, 1.75809934084737685994021752081231934206024580891220830977098282*dout*np.exp(x))
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
-        shape = None          # used as they are: no conversion, no reshape
+        shape = shapes = None  # used as they are: no conversion, no reshape
     else:
-        shape = _np_shape(dout)
-        dout, x = _as_arrays(dout, x)
+        shape, shapes, dout, x = _broadcast(dout, x)
     g = _clip(x, -_np_inf, 0.0)
     _np_exp(g, out=g)
     _np_multiply(g, 1.7580993408473768, out=g)
@@ -1289,10 +1306,9 @@ def celu_backward(dout, out, alpha=1.0):
     """
     # dL/dx = np.where(out > 0, dout, dout*(1 + out/alpha))
     if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
-        shape = None          # used as they are: no conversion, no reshape
+        shape = shapes = None  # used as they are: no conversion, no reshape
     else:
-        shape = _np_shape(dout)
-        dout, out = _as_arrays(dout, out)
+        shape, shapes, dout, out = _broadcast(dout, out)
     g = _np_multiply(out, alpha**(-1.0))
     _np_add(g, 1.0, out=g)
     _np_multiply(g, dout, out=g)
@@ -1353,10 +1369,9 @@ def softsign_backward(dout, x):
     """
     # dL/dx = -dout*(x*np.sign(x) - np.abs(x) - 1)/(np.abs(x) + 1)**2
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
-        shape = None          # used as they are: no conversion, no reshape
+        shape = shapes = None  # used as they are: no conversion, no reshape
     else:
-        shape = _np_shape(dout)
-        dout, x = _as_arrays(dout, x)
+        shape, shapes, dout, x = _broadcast(dout, x)
     g = _np_abs(x)
     _np_add(g, 1.0, out=g)
     _np_square(g, out=g)
@@ -1407,10 +1422,9 @@ def logsigmoid_backward(dout, out):
     """
     # dL/dx = dout*(1 - np.exp(out))
     if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
-        shape = None          # used as they are: no conversion, no reshape
+        shape = shapes = None  # used as they are: no conversion, no reshape
     else:
-        shape = _np_shape(dout)
-        dout, out = _as_arrays(dout, out)
+        shape, shapes, dout, out = _broadcast(dout, out)
     g = _np_expm1(out)
     _np_multiply(g, dout, out=g)
     _np_negative(g, out=g)
@@ -1459,10 +1473,9 @@ def tanhshrink_backward(dout, x):
     """
     # dL/dx = dout*np.tanh(x)**2
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
-        shape = None          # used as they are: no conversion, no reshape
+        shape = shapes = None  # used as they are: no conversion, no reshape
     else:
-        shape = _np_shape(dout)
-        dout, x = _as_arrays(dout, x)
+        shape, shapes, dout, x = _broadcast(dout, x)
     g = _np_tanh(x)
     _np_square(g, out=g)
     _np_multiply(g, dout, out=g)
@@ -1512,10 +1525,9 @@ def bce_backward(dout, x, t):
     # dL/dx = dout*(t - x)/(x*(x - 1))
     # dL/dt = dout*(np.log(1 - x) - np.log(x))
     if type(dout) is _np_ndarray is type(x) is type(t) and (ft := dout.dtype) is x.dtype is t.dtype and ft.kind == "f" and dout.shape == x.shape == t.shape and dout.ndim:
-        shape = None          # used as they are: no conversion, no reshape
+        shape = shapes = None  # used as they are: no conversion, no reshape
     else:
-        shape = _np_shape(dout)
-        dout, x, t = _as_arrays(dout, x, t)
+        shape, shapes, dout, x, t = _broadcast(dout, x, t)
     dx = _np_subtract(t, x)
     _np_multiply(dx, dout, out=dx)
     dt = _np_subtract(x, 1.0)
@@ -1528,6 +1540,8 @@ def bce_backward(dout, x, t):
     _np_multiply(dt, dout, out=dt)
     if shape is not None:
         dx, dt = dx.reshape(shape), dt.reshape(shape)
+    if shapes is not None:
+        dx, dt = _unbroadcast(shapes, (1, 2), (dx, dt))
     return dx, dt
 
 
@@ -1541,10 +1555,9 @@ class Bce:
 
     def forward(self, x, t):
         if type(x) is _np_ndarray is type(t) and (ft := x.dtype) is t.dtype and ft.kind == "f" and x.shape == t.shape and x.ndim:
-            shape = None          # used as they are: no conversion, no reshape
+            shape = shapes = None  # used as they are: no conversion, no reshape
         else:
-            shape = _np_shape(x)
-            x, t = _as_arrays(x, t)
+            shape, shapes, x, t = _broadcast(x, t)
         tmp = _np_log(x)
         t0 = tmp
         tmp1 = _np_negative(x)
@@ -1566,6 +1579,7 @@ class Bce:
         # caller's arrays (or to the returned out) cannot reach backward
         self.local = local
         self.local1 = local1
+        self.shapes = shapes
         return out
 
     def backward(self, dout):
@@ -1576,11 +1590,15 @@ class Bce:
         if type(dout) is _np_ndarray and dout.ndim and dout.dtype is local.dtype is local1.dtype and dout.shape == local.shape == local1.shape:
             dx = _np_multiply(dout, local)
             dt = _np_multiply(dout, local1)
-            return dx, dt
+            if self.shapes is None:
+                return dx, dt
+            return _unbroadcast(self.shapes, (0, 1), (dx, dt))
         ft = _floating(dout)
         dx = _np_multiply(dout, local, out=_np_empty_like(dout, dtype=ft))
         dt = _np_multiply(dout, local1, out=_np_empty_like(dout, dtype=ft))
-        return dx, dt
+        if self.shapes is None:
+            return dx, dt
+        return _unbroadcast(self.shapes, (0, 1), (dx, dt))
 
 
 def bce_with_logits_backward(dout, x, t):
@@ -1593,10 +1611,9 @@ def bce_with_logits_backward(dout, x, t):
     # dL/dx = dout*(1 - t) - dout*np.exp(-x)/(1 + np.exp(-x))
     # dL/dt = -dout*x
     if type(dout) is _np_ndarray is type(x) is type(t) and (ft := dout.dtype) is x.dtype is t.dtype and ft.kind == "f" and dout.shape == x.shape == t.shape and dout.ndim:
-        shape = None          # used as they are: no conversion, no reshape
+        shape = shapes = None  # used as they are: no conversion, no reshape
     else:
-        shape = _np_shape(dout)
-        dout, x, t = _as_arrays(dout, x, t)
+        shape, shapes, dout, x, t = _broadcast(dout, x, t)
     dx = _sigmoid(x)
     _np_subtract(dx, t, out=dx)
     _np_multiply(dx, dout, out=dx)
@@ -1604,6 +1621,8 @@ def bce_with_logits_backward(dout, x, t):
     _np_negative(dt, out=dt)
     if shape is not None:
         dx, dt = dx.reshape(shape), dt.reshape(shape)
+    if shapes is not None:
+        dx, dt = _unbroadcast(shapes, (1, 2), (dx, dt))
     return dx, dt
 
 
@@ -1617,10 +1636,9 @@ class BceWithLogits:
 
     def forward(self, x, t):
         if type(x) is _np_ndarray is type(t) and (ft := x.dtype) is t.dtype and ft.kind == "f" and x.shape == t.shape and x.ndim:
-            shape = None          # used as they are: no conversion, no reshape
+            shape = shapes = None  # used as they are: no conversion, no reshape
         else:
-            shape = _np_shape(x)
-            x, t = _as_arrays(x, t)
+            shape, shapes, x, t = _broadcast(x, t)
         out = _np_subtract(1.0, t)
         _np_multiply(out, x, out=out)
         tmp1 = _np_negative(x)
@@ -1635,6 +1653,7 @@ class BceWithLogits:
         # caller's arrays (or to the returned out) cannot reach backward
         self.local = local
         self.local1 = local1
+        self.shapes = shapes
         return out
 
     def backward(self, dout):
@@ -1645,11 +1664,15 @@ class BceWithLogits:
         if type(dout) is _np_ndarray and dout.ndim and dout.dtype is local.dtype is local1.dtype and dout.shape == local.shape == local1.shape:
             dx = _np_multiply(dout, local)
             dt = _np_multiply(dout, local1)
-            return dx, dt
+            if self.shapes is None:
+                return dx, dt
+            return _unbroadcast(self.shapes, (0, 1), (dx, dt))
         ft = _floating(dout)
         dx = _np_multiply(dout, local, out=_np_empty_like(dout, dtype=ft))
         dt = _np_multiply(dout, local1, out=_np_empty_like(dout, dtype=ft))
-        return dx, dt
+        if self.shapes is None:
+            return dx, dt
+        return _unbroadcast(self.shapes, (0, 1), (dx, dt))
 
 
 def huber_backward(dout, x, t, delta=1.0):
@@ -1661,10 +1684,9 @@ def huber_backward(dout, x, t, delta=1.0):
     # dL/dx = np.where(delta > np.abs(t - x), dout*(x - t), -delta*dout*np.sign(t - x))
     # dL/dt = np.where(delta > np.abs(t - x), dout*(t - x), delta*dout*np.sign(t - x))
     if type(dout) is _np_ndarray is type(x) is type(t) and (ft := dout.dtype) is x.dtype is t.dtype and ft.kind == "f" and dout.shape == x.shape == t.shape and dout.ndim:
-        shape = None          # used as they are: no conversion, no reshape
+        shape = shapes = None  # used as they are: no conversion, no reshape
     else:
-        shape = _np_shape(dout)
-        dout, x, t = _as_arrays(dout, x, t)
+        shape, shapes, dout, x, t = _broadcast(dout, x, t)
     tmp = _np_subtract(t, x)
     t0 = tmp
     tmp1 = _np_abs(t0)
@@ -1683,6 +1705,8 @@ def huber_backward(dout, x, t, delta=1.0):
     _np_putmask(dt, t1, tmp3)
     if shape is not None:
         dx, dt = dx.reshape(shape), dt.reshape(shape)
+    if shapes is not None:
+        dx, dt = _unbroadcast(shapes, (1, 2), (dx, dt))
     return dx, dt
 
 
@@ -1696,10 +1720,9 @@ class Huber:
 
     def forward(self, x, t):
         if type(x) is _np_ndarray is type(t) and (ft := x.dtype) is t.dtype and ft.kind == "f" and x.shape == t.shape and x.ndim:
-            shape = None          # used as they are: no conversion, no reshape
+            shape = shapes = None  # used as they are: no conversion, no reshape
         else:
-            shape = _np_shape(x)
-            x, t = _as_arrays(x, t)
+            shape, shapes, x, t = _broadcast(x, t)
         delta = self.delta
         tmp = _np_subtract(x, t)
         t0 = tmp
@@ -1721,6 +1744,7 @@ class Huber:
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
         self.local = local
+        self.shapes = shapes
         return out
 
     def backward(self, dout):
@@ -1731,12 +1755,16 @@ class Huber:
             tmp = _np_multiply(dout, local)
             dx = tmp
             dt = _np_negative(dx)
-            return dx, dt
+            if self.shapes is None:
+                return dx, dt
+            return _unbroadcast(self.shapes, (0, 1), (dx, dt))
         ft = _floating(dout)
         tmp = _np_multiply(dout, local, out=_np_empty_like(dout, dtype=ft))
         dx = tmp
         dt = _np_negative(dx, out=_np_empty_like(dout, dtype=ft))
-        return dx, dt
+        if self.shapes is None:
+            return dx, dt
+        return _unbroadcast(self.shapes, (0, 1), (dx, dt))
 
 
 def smooth_l1_backward(dout, x, t, beta=1.0):
@@ -1748,10 +1776,9 @@ def smooth_l1_backward(dout, x, t, beta=1.0):
     # dL/dx = np.where(beta <= np.abs(t - x), -dout*np.sign(t - x), dout*(x - t)/beta)
     # dL/dt = np.where(beta <= np.abs(t - x), dout*np.sign(t - x), dout*(t - x)/beta)
     if type(dout) is _np_ndarray is type(x) is type(t) and (ft := dout.dtype) is x.dtype is t.dtype and ft.kind == "f" and dout.shape == x.shape == t.shape and dout.ndim:
-        shape = None          # used as they are: no conversion, no reshape
+        shape = shapes = None  # used as they are: no conversion, no reshape
     else:
-        shape = _np_shape(dout)
-        dout, x, t = _as_arrays(dout, x, t)
+        shape, shapes, dout, x, t = _broadcast(dout, x, t)
     tmp = _np_subtract(t, x)
     t0 = tmp
     tmp1 = _np_abs(t0)
@@ -1770,6 +1797,8 @@ def smooth_l1_backward(dout, x, t, beta=1.0):
     _np_putmask(dt, t2, tmp4)
     if shape is not None:
         dx, dt = dx.reshape(shape), dt.reshape(shape)
+    if shapes is not None:
+        dx, dt = _unbroadcast(shapes, (1, 2), (dx, dt))
     return dx, dt
 
 
@@ -1783,10 +1812,9 @@ class SmoothL1:
 
     def forward(self, x, t):
         if type(x) is _np_ndarray is type(t) and (ft := x.dtype) is t.dtype and ft.kind == "f" and x.shape == t.shape and x.ndim:
-            shape = None          # used as they are: no conversion, no reshape
+            shape = shapes = None  # used as they are: no conversion, no reshape
         else:
-            shape = _np_shape(x)
-            x, t = _as_arrays(x, t)
+            shape, shapes, x, t = _broadcast(x, t)
         beta = self.beta
         t0 = beta**(-1.0)
         tmp = _np_subtract(x, t)
@@ -1806,6 +1834,7 @@ class SmoothL1:
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
         self.local = local
+        self.shapes = shapes
         return out
 
     def backward(self, dout):
@@ -1816,12 +1845,16 @@ class SmoothL1:
             tmp = _np_multiply(dout, local)
             dx = tmp
             dt = _np_negative(dx)
-            return dx, dt
+            if self.shapes is None:
+                return dx, dt
+            return _unbroadcast(self.shapes, (0, 1), (dx, dt))
         ft = _floating(dout)
         tmp = _np_multiply(dout, local, out=_np_empty_like(dout, dtype=ft))
         dx = tmp
         dt = _np_negative(dx, out=_np_empty_like(dout, dtype=ft))
-        return dx, dt
+        if self.shapes is None:
+            return dx, dt
+        return _unbroadcast(self.shapes, (0, 1), (dx, dt))
 
 
 def l1_backward(dout, x, t):
@@ -1833,10 +1866,9 @@ def l1_backward(dout, x, t):
     # dL/dx = -dout*np.sign(t - x)
     # dL/dt = dout*np.sign(t - x)
     if type(dout) is _np_ndarray is type(x) is type(t) and (ft := dout.dtype) is x.dtype is t.dtype and ft.kind == "f" and dout.shape == x.shape == t.shape and dout.ndim:
-        shape = None          # used as they are: no conversion, no reshape
+        shape = shapes = None  # used as they are: no conversion, no reshape
     else:
-        shape = _np_shape(dout)
-        dout, x, t = _as_arrays(dout, x, t)
+        shape, shapes, dout, x, t = _broadcast(dout, x, t)
     dx = _np_subtract(t, x)
     tmp1 = _np_sign(dx)
     _np_multiply(tmp1, dout, out=tmp1)
@@ -1844,6 +1876,8 @@ def l1_backward(dout, x, t):
     _np_negative(dt, out=dx)
     if shape is not None:
         dx, dt = dx.reshape(shape), dt.reshape(shape)
+    if shapes is not None:
+        dx, dt = _unbroadcast(shapes, (1, 2), (dx, dt))
     return dx, dt
 
 
@@ -1854,10 +1888,9 @@ class L1:
 
     def forward(self, x, t):
         if type(x) is _np_ndarray is type(t) and (ft := x.dtype) is t.dtype and ft.kind == "f" and x.shape == t.shape and x.ndim:
-            shape = None          # used as they are: no conversion, no reshape
+            shape = shapes = None  # used as they are: no conversion, no reshape
         else:
-            shape = _np_shape(x)
-            x, t = _as_arrays(x, t)
+            shape, shapes, x, t = _broadcast(x, t)
         tmp = _np_subtract(x, t)
         t0 = tmp
         local = _np_sign(t0)
@@ -1868,6 +1901,7 @@ class L1:
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
         self.local = local
+        self.shapes = shapes
         return out
 
     def backward(self, dout):
@@ -1878,12 +1912,16 @@ class L1:
             tmp = _np_multiply(dout, local)
             dx = tmp
             dt = _np_negative(dx)
-            return dx, dt
+            if self.shapes is None:
+                return dx, dt
+            return _unbroadcast(self.shapes, (0, 1), (dx, dt))
         ft = _floating(dout)
         tmp = _np_multiply(dout, local, out=_np_empty_like(dout, dtype=ft))
         dx = tmp
         dt = _np_negative(dx, out=_np_empty_like(dout, dtype=ft))
-        return dx, dt
+        if self.shapes is None:
+            return dx, dt
+        return _unbroadcast(self.shapes, (0, 1), (dx, dt))
 
 
 def log_cosh_backward(dout, x, t):
@@ -1897,10 +1935,9 @@ def log_cosh_backward(dout, x, t):
     # dL/dx = dout - 2*dout*np.exp(2*t - 2*x)/(np.exp(2*t - 2*x) + 1)
     # dL/dt = 2*dout*np.exp(2*t - 2*x)/(np.exp(2*t - 2*x) + 1) - dout
     if type(dout) is _np_ndarray is type(x) is type(t) and (ft := dout.dtype) is x.dtype is t.dtype and ft.kind == "f" and dout.shape == x.shape == t.shape and dout.ndim:
-        shape = None          # used as they are: no conversion, no reshape
+        shape = shapes = None  # used as they are: no conversion, no reshape
     else:
-        shape = _np_shape(dout)
-        dout, x, t = _as_arrays(dout, x, t)
+        shape, shapes, dout, x, t = _broadcast(dout, x, t)
     tmp = _np_subtract(t, x)
     _np_tanh(tmp, out=tmp)
     _np_multiply(tmp, dout, out=tmp)
@@ -1908,6 +1945,8 @@ def log_cosh_backward(dout, x, t):
     dx = _np_negative(dt)
     if shape is not None:
         dx, dt = dx.reshape(shape), dt.reshape(shape)
+    if shapes is not None:
+        dx, dt = _unbroadcast(shapes, (1, 2), (dx, dt))
     return dx, dt
 
 
@@ -1920,10 +1959,9 @@ class LogCosh:
 
     def forward(self, x, t):
         if type(x) is _np_ndarray is type(t) and (ft := x.dtype) is t.dtype and ft.kind == "f" and x.shape == t.shape and x.ndim:
-            shape = None          # used as they are: no conversion, no reshape
+            shape = shapes = None  # used as they are: no conversion, no reshape
         else:
-            shape = _np_shape(x)
-            x, t = _as_arrays(x, t)
+            shape, shapes, x, t = _broadcast(x, t)
         tmp = _np_subtract(t, x)
         t0 = tmp
         tmp1 = _np_multiply(t0, 2.0)
@@ -1938,6 +1976,7 @@ class LogCosh:
         # the cache holds its own arrays, in the input's shape: later changes to the
         # caller's arrays (or to the returned out) cannot reach backward
         self.local = local
+        self.shapes = shapes
         return out
 
     def backward(self, dout):
@@ -1948,12 +1987,16 @@ class LogCosh:
             tmp = _np_multiply(dout, local)
             dx = tmp
             dt = _np_negative(dx)
-            return dx, dt
+            if self.shapes is None:
+                return dx, dt
+            return _unbroadcast(self.shapes, (0, 1), (dx, dt))
         ft = _floating(dout)
         tmp = _np_multiply(dout, local, out=_np_empty_like(dout, dtype=ft))
         dx = tmp
         dt = _np_negative(dx, out=_np_empty_like(dout, dtype=ft))
-        return dx, dt
+        if self.shapes is None:
+            return dx, dt
+        return _unbroadcast(self.shapes, (0, 1), (dx, dt))
 
 
 def hinge_backward(dout, x, t):
@@ -1965,10 +2008,9 @@ def hinge_backward(dout, x, t):
     # dL/dx = (-dout*t)*(t*x < 1)
     # dL/dt = (-dout*x)*(t*x < 1)
     if type(dout) is _np_ndarray is type(x) is type(t) and (ft := dout.dtype) is x.dtype is t.dtype and ft.kind == "f" and dout.shape == x.shape == t.shape and dout.ndim:
-        shape = None          # used as they are: no conversion, no reshape
+        shape = shapes = None  # used as they are: no conversion, no reshape
     else:
-        shape = _np_shape(dout)
-        dout, x, t = _as_arrays(dout, x, t)
+        shape, shapes, dout, x, t = _broadcast(dout, x, t)
     tmp = _np_multiply(t, x)
     mask = (tmp < 1.0)
     t0 = mask
@@ -1980,6 +2022,8 @@ def hinge_backward(dout, x, t):
     _np_multiply(dt, t0, out=dt)
     if shape is not None:
         dx, dt = dx.reshape(shape), dt.reshape(shape)
+    if shapes is not None:
+        dx, dt = _unbroadcast(shapes, (1, 2), (dx, dt))
     return dx, dt
 
 
@@ -1991,10 +2035,9 @@ class Hinge:
 
     def forward(self, x, t):
         if type(x) is _np_ndarray is type(t) and (ft := x.dtype) is t.dtype and ft.kind == "f" and x.shape == t.shape and x.ndim:
-            shape = None          # used as they are: no conversion, no reshape
+            shape = shapes = None  # used as they are: no conversion, no reshape
         else:
-            shape = _np_shape(x)
-            x, t = _as_arrays(x, t)
+            shape, shapes, x, t = _broadcast(x, t)
         tmp = _np_multiply(t, x)
         t0 = tmp
         mask = (t0 < 1.0)
@@ -2011,6 +2054,7 @@ class Hinge:
         # caller's arrays (or to the returned out) cannot reach backward
         self.local = local
         self.local1 = local1
+        self.shapes = shapes
         return out
 
     def backward(self, dout):
@@ -2021,8 +2065,12 @@ class Hinge:
         if type(dout) is _np_ndarray and dout.ndim and dout.dtype is local.dtype is local1.dtype and dout.shape == local.shape == local1.shape:
             dx = _np_multiply(dout, local)
             dt = _np_multiply(dout, local1)
-            return dx, dt
+            if self.shapes is None:
+                return dx, dt
+            return _unbroadcast(self.shapes, (0, 1), (dx, dt))
         ft = _floating(dout)
         dx = _np_multiply(dout, local, out=_np_empty_like(dout, dtype=ft))
         dt = _np_multiply(dout, local1, out=_np_empty_like(dout, dtype=ft))
-        return dx, dt
+        if self.shapes is None:
+            return dx, dt
+        return _unbroadcast(self.shapes, (0, 1), (dx, dt))

@@ -24,6 +24,7 @@ from ..steps import out as out_sym
 from ..render.printers import text as show
 from .lower import lower, rename
 from .printer import NumpyCodePrinter
+from .prologue import prologue, reshaped, returns_summed_back, summed_back
 from .runtime import HELPERS
 from .share import calls, share_work
 from .stable import stable_form
@@ -31,47 +32,8 @@ from .stable import stable_form
 __all__ = ["LayerCode", "layer_code"]
 
 
-def _targets(names) -> str:
-    names = list(names)
-    return f"{names[0]}," if len(names) == 1 else ", ".join(names)
-
-
 def _float(v) -> str:
     return repr(float(v))
-
-
-def _prologue(names, indent: str) -> list:
-    """Lines that make ``names`` arrays of one floating dtype, at least 1-d (``_as_arrays``),
-    and set ``shape`` to the first one's shape for the results, or to None when they
-    already are such arrays of one shape: then they are used as they are, and nothing
-    is reshaped (the per-call cost that counts at a thousand elements)."""
-    first, rest = names[0], names[1:]
-    # one chain per property (measured: 0.51 -> 0.42 us for three arrays at 1e3, where the
-    # ufunc takes ~0.6); dtypes by identity: NumPy's built-in dtypes are singletons, and
-    # an equal dtype that is another object only takes the converting path
-    test = [" is ".join([f"type({first})", "np.ndarray", *[f"type({n})" for n in rest]])]
-    if rest:
-        ft = next(v for v in ("ft", "ft_", "ft__") if v not in names)
-        test.append(" is ".join([f"({ft} := {first}.dtype)", *[f"{n}.dtype" for n in rest]])
-                    + f' and {ft}.kind == "f"')
-        test.append(" == ".join(f"{n}.shape" for n in names))
-    else:
-        test.append(f'{first}.dtype.kind == "f"')
-    test.append(f"{first}.ndim")
-    return [f"{indent}if {' and '.join(test)}:",
-            f"{indent}    shape = None          # used as they are: no conversion, no reshape",
-            f"{indent}else:",
-            f"{indent}    shape = np.shape({first})",
-            f"{indent}    {_targets(names)} = _as_arrays({', '.join(names)})"]
-
-
-def _reshaped(names, indent: str) -> list:
-    """``names`` back in the input's shape where :func:`_prologue` converted the inputs."""
-    if not names:
-        return []
-    return [f"{indent}if shape is not None:",
-            f"{indent}    {', '.join(names)} = "
-            f"{', '.join(f'{n}.reshape(shape)' for n in names)}"]
 
 
 class LayerCode:
@@ -91,7 +53,8 @@ def layer_code(d, api: str = "book1") -> LayerCode:
     needs = [n for n in ("out", *spec.input_names) if any(n in d.needs(w) for w in wrt)]
     params = list(spec.param_names)
     arrays = {dout_sym, out_sym, *spec.inputs}
-    taken = {"dout", "out", "np", "shape", "ft", *spec.input_names, *params, *HELPERS, "erf"}
+    taken = {"dout", "out", "np", "shape", "shapes", "ft", *spec.input_names, *params, *HELPERS,
+             "erf"}
     stable, notes = [], []
     for w in wrt:
         e, applied = stable_form(d.result[w])
@@ -113,14 +76,19 @@ def layer_code(d, api: str = "book1") -> LayerCode:
             doc.append(f"      computed as {show(e)}  (proven equal; {', '.join(applied)})")
     doc.append('    """')
     body = [f"    # dL/d{w} = {show(d.result[w])}" for w in wrt]
-    body += _prologue(["dout", *needs], "    ")
+    body += prologue(["dout", *needs], "    ")
     body += [f"    {line}" for line in lines]
-    body += _reshaped(grad_names, "    ")
+    body += reshaped(grad_names, "    ")
+    if len(spec.input_names) > 1:   # an input passed in, broadcast: back to its shape
+        names = ["dout", *needs]
+        back = [(g, names.index(w)) for g, w in zip(grad_names, wrt) if w in needs]
+        body += summed_back([g for g, _ in back], [i for _, i in back], "shapes", "    ")
     body.append(f"    return {', '.join(grad_names)}")
     function = "\n".join([f"def {fname}({sig}):", *doc, *body])
 
     cls, chelpers, caches = emit_class(d, stable, needs, fname, printer, api)
-    return LayerCode(function, cls, helpers | chelpers | {"_as_arrays"}, caches)
+    used = {h for h in ("_broadcast", "_unbroadcast") if f"{h}(" in function + cls}
+    return LayerCode(function, cls, helpers | chelpers | used | {"_as_arrays"}, caches)
 
 
 
@@ -291,7 +259,8 @@ def emit_class(d, stable, needs, fname, printer, api="book1"):
     cached = [(sym, _from_inputs(e, spec, arrays)) for sym, e in cached]
     keep = [n for n in needs if any(n in {s.name for s in e.free_symbols} for e in new)]
     cache_names = [s.name for s, _ in cached]
-    taken = {"out", "dout", "np", "self", "shape", "ft", *spec.input_names, *params, *HELPERS, "erf",
+    taken = {"out", "dout", "np", "self", "shape", "shapes", "ft", *spec.input_names, *params,
+             *HELPERS, "erf",
              *cache_names}
 
     fwd, fwd_notes = stable_form(spec.forward)
@@ -313,19 +282,23 @@ def emit_class(d, stable, needs, fname, printer, api="book1"):
         cls.append("")
     ins = ", ".join(spec.input_names)
     cls.append(f"    def forward(self, {ins}):")
-    cls += _prologue(list(spec.input_names), "        ")
+    cls += prologue(list(spec.input_names), "        ")
     cls += [f"        {p} = self.{p}" for p in params]
     cls += [f"        {line}" for line in flines]
     stored = keep + cache_names
-    cls += _reshaped(["out", *[n for n in stored if n != "out"]], "        ")
+    cls += reshaped(["out", *[n for n in stored if n != "out"]], "        ")
     if stored:
         cls.append("        # the cache holds its own arrays, in the input's shape: later changes to the")
         cls.append("        # caller's arrays (or to the returned out) cannot reach backward")
     for n in stored:
         cls.append(f"        self.{n} = {n}.copy()" if n in spec.input_names else
                    f"        self.{n} = {n}")
+    several = len(spec.input_names) > 1
+    if several:     # the inputs' own shapes, when they were broadcast: for backward
+        cls.append("        self.shapes = shapes")
     cls.append("        return out" + (".copy()" if "out" in keep else ""))
     cls.append("")
+    start = len(cls)
     cls.append("    def backward(self, dout):")
     for w, e in zip(wrt, new):
         cls.append(f"        # dL/d{w} = {show(e)}")
@@ -378,6 +351,8 @@ def emit_class(d, stable, needs, fname, printer, api="book1"):
         cls += [f"        {n} = self.{n}" for n in reads]
         cls += [f"        {line}" for line in blines]
         cls.append(f"        return {', '.join(grads)}")
+    if several:
+        cls[start:] = returns_summed_back(cls[start:], [spec.input_names.index(w) for w in wrt])
     caches = [(n, "input copy" if n in spec.input_names else "forward output") for n in keep]
     caches += [(sym.name, f"{'bool' if not sym.is_real else 'float'}"
                           + (f" = {show(e)}" if len(show(e)) <= 60 else ", see the class docstring"))

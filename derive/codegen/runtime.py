@@ -40,6 +40,34 @@ def _as_arrays(*values):
             np.atleast_1d(np.asarray(v, dtype=dtype)) for v in values]
 
 
+def _broadcast(*values):
+    """``(shape, shapes, *arrays)``: the values' broadcast shape; each value's own shape
+    when one differs from it, else None (a gradient is then summed back to its input's
+    shape: :func:`_unbroadcast`); the values as :func:`_as_arrays` makes them, broadcast to
+    that shape (read-only views, at least 1-d)."""
+    shapes = tuple(np.shape(v) for v in values)
+    shape = np.broadcast_shapes(*shapes)
+    full = shape or (1,)
+    arrays = [a if a.shape == full else np.broadcast_to(a, full) for a in _as_arrays(*values)]
+    return (shape, None if all(s == shape for s in shapes) else shapes, *arrays)
+
+
+def _unbroadcast(shapes, which, grads):
+    """``grads`` (one array, or a tuple) of the inputs numbered ``which``, each summed over
+    the axes its input was broadcast along (NumPy's rules: leading axes added, axes of
+    length 1 stretched), so that it has its input's shape in ``shapes``."""
+    def back(g, to):
+        if g.shape == to:
+            return g
+        if g.ndim > len(to):
+            g = g.sum(axis=tuple(range(g.ndim - len(to))))
+        axes = tuple(i for i, k in enumerate(to) if k == 1 and g.shape[i] != 1)
+        return (g.sum(axis=axes, keepdims=True) if axes else g).reshape(to)
+    if len(which) == 1:
+        return back(grads, shapes[which[0]])
+    return tuple(back(g, shapes[i]) for g, i in zip(grads, which))
+
+
 def _sigmoid(u):
     """1/(1 + exp(-u)) in four in-place passes: where exp(-u) overflows (u < -709.78) it is
     inf and the result the correct 0 (quietly: the overflow is not an error here)."""
@@ -68,7 +96,8 @@ def _softplus(u):
 _CLIP_SOURCE = '_clip = (np._core if hasattr(np, "_core") else np.core).umath.clip'
 _clip = (np._core if hasattr(np, "_core") else np.core).umath.clip
 
-HELPERS = {"_floating": _floating, "_as_arrays": _as_arrays, "_sigmoid": _sigmoid,
+HELPERS = {"_floating": _floating, "_as_arrays": _as_arrays, "_broadcast": _broadcast,
+           "_unbroadcast": _unbroadcast, "_sigmoid": _sigmoid,
            "_softplus": _softplus, "_clip": _clip}
 
 
