@@ -299,6 +299,10 @@ SUGAR: dict[str, Sugar] = {s.name: s for s in [
     Sugar("true_divide", u0 / u1, 2),
     Sugar("negative", -u0, 1),
     Sugar("positive", u0, 1),
+    # casts to float64, as a pasted forward writes them (np.float64(2)*x, float(alpha)): the
+    # value itself; float32 is left out, its rounding is not the identity
+    Sugar("float64", u0, 1),
+    Sugar("float", u0, 1, ("",)),
     Sugar("where", sp.Piecewise((u1, u0), (u2, True)), 3, conditions=(0,), note=_BRANCH),
     Sugar("logical_and", sp.And(u0, u1), 2, conditions=(0, 1)),
     Sugar("logical_or", sp.Or(u0, u1), 2, conditions=(0, 1)),

@@ -77,6 +77,7 @@ GOOD = [
     ("0.5*x*(1 + np.tanh(0.7978845608*(x + 0.044715*x**3)))",
      sympy.Rational(1, 2) * x * (1 + sympy.tanh(sympy.Rational(7978845608, 10**10)
                                                 * (x + sympy.Rational(44715, 10**6) * x**3)))),
+    ("np.float64(2)*x + float(0.5)*numpy.float64(y)", 2 * x + y / 2),   # casts: the value
     ("(x\n + y)", x + y),
     ("  x + 1", x + 1),
 ]
