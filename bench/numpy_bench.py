@@ -15,8 +15,10 @@ For every elementwise catalogue layer and N elements (float64):
 
 The two or three sides of each ratio alternate call by call (the order flips every round)
 so that load on the machine hits them alike, under a fixed glibc mmap threshold (the
-script re-runs itself with ``MALLOC_MMAP_THRESHOLD_=131072``; ``--malloc-dynamic`` not):
-every fresh array of 16 Ki elements or more then page-faults in, on both sides alike. Then batchnorm, layernorm and softmax_with_loss
+script re-runs itself with ``MALLOC_MMAP_THRESHOLD_=131072`` and the trim threshold out of
+reach, :data:`numeric.backend_bench.FIXED_MALLOC_ENV`; ``--malloc-dynamic`` not): every fresh
+array of 16 Ki elements or more then page-faults in, and every smaller one comes back from
+the heap, on both sides alike. Then batchnorm, layernorm and softmax_with_loss
 forward+backward of numeric/matrix_generated.py ÷ the best NumPy written here by hand
 (:class:`BestBatchNorm`, :class:`BestLayerNorm`, :class:`BestSoftmaxWithLoss`).
 
