@@ -1395,10 +1395,11 @@ class Softsign:
         tmp = _np_abs(x)
         _np_add(tmp, 1.0, out=tmp)
         t0 = tmp
-        out = _np_divide(x, t0)
-        _np_square(t0, out=t0)
         _np_divide(1.0, t0, out=t0)
-        local = t0
+        r0 = t0
+        out = _np_multiply(r0, x)
+        _np_square(r0, out=r0)
+        local = r0
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the

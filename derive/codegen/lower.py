@@ -23,6 +23,7 @@ from ..errors import DeriveError
 from ..rules import RULES, UNARY
 from .lower_buffers import BufferKeys
 from .lower_select import SelectLowering, _Operand
+from .reciprocal import shared_reciprocals
 from .stable import logaddexp, sigmoid, softplus
 
 __all__ = ["lower", "Lowering", "rename"]
@@ -357,6 +358,9 @@ def lower(exprs, arrays, taken, printer, alloc=None, like="dout"):
     repl, reduced = sp.cse(list(exprs), symbols=(s for s in names if s.name not in taken))
     repl, reduced = _inline_cheap(repl, reduced, arrays)
     repl, reduced = _oriented(repl, reduced)
+    used = taken | {q.name for q, _ in repl}
+    repl, reduced = shared_reciprocals(
+        repl, reduced, (q for q in sp.numbered_symbols("r", real=True) if q.name not in used))
     # a shared value known <= 0 (min(x, 0)) keeps that on its name: exp of it is finite
     signed = {q: sp.Symbol(q.name, nonpositive=True) for q, v in repl if v.is_nonpositive}
     repl = [(q.xreplace(signed), v.xreplace(signed)) for q, v in repl]
