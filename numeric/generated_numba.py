@@ -15,9 +15,12 @@ for each dtype compiles it, later runs load it.
 Set ``PARALLEL = True`` on this module to run every loop with ``prange`` on all the
 cores numba uses (``numba.set_num_threads``); the default runs on one thread.
 Large results (from ``POOL_MIN_BYTES``) reuse the memory of results nobody holds any
-more (``free_buffers()`` releases it). Tensor layers, if any: batchnorm, layernorm,
-softmax, softmax_with_loss and mse as fused loops (``PARALLEL`` runs their ``prange``
-variants), the others as the NumPy module's code.
+more (``free_buffers()`` releases it). The loops of a few operations per element (each
+class's backward ``dout*local``) have ``_nt`` variants with nontemporal stores, which write
+past the caches without reading the lines first: calls writing at least
+``STREAM_MIN_BYTES`` use them (without ``PARALLEL``).
+Tensor layers, if any: batchnorm, layernorm, softmax, softmax_with_loss and mse as fused
+loops (``PARALLEL`` runs their ``prange`` variants), the others as the NumPy module's code.
 Regenerate with ``derive export --all --elementwise --backend numba``; do not edit.
 """
 import math
@@ -516,11 +519,12 @@ def _k_erf1p_z(x, e):
     return y if x == x else x
 
 
-# Loops of a few operations per element (see each `_nt` loop) write their results with
-# nontemporal stores when a call writes at least STREAM_MIN_BYTES: measured on an AMD
-# EPYC (Zen 4, 32 MiB L3), one thread, forward+backward of tanh (whose backward streams)
-# at 1e5/2e5/5e5/1e6/1e7 float64 took 1.02/0.98/0.88/0.80/0.84x the time of ordinary
-# stores, softplus 1.00/0.95/0.92/0.85/0.88x: from 4 MiB up (5.2e5 float64 results).
+# The loops of a few operations per element (their `_nt` variants) write each result with
+# nontemporal stores from STREAM_MIN_BYTES up: measured on an AMD EPYC (Zen 4, 32 MiB L3),
+# one thread, forward+backward of tanh with every call streaming, at 1e5/2e5/5e5 float64
+# took 1.03-1.07/1.02-1.06/0.88-0.90x the time of ordinary stores, square's 1.9/1.8/0.92-1.13x;
+# from 4 MiB up (5.3e5/7e5/1e6/1e7 float64) tanh 0.87/0.79-0.92/0.81-0.85/0.84-0.86x,
+# square 0.84-1.08/0.84-0.93/0.83-0.90/0.69-0.74x.
 STREAM_MIN_BYTES = 4 << 20
 
 
@@ -632,7 +636,7 @@ def mul_backward(dout, x, y):
     n = dout_.shape[0]
     dx = _empty(n, work)
     dy = _empty(n, work)
-    (_mul_backward_loop_p if PARALLEL else _mul_backward_loop_nt if n*work.itemsize*2 >= STREAM_MIN_BYTES else _mul_backward_loop)(dout_, x_, y_, dx, dy)
+    (_mul_backward_loop_p if PARALLEL else _mul_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _mul_backward_loop)(dout_, x_, y_, dx, dy)
     return _done(dx, shape, dtype, np.shape(x)), _done(dy, shape, dtype, np.shape(y))
 
 
@@ -720,7 +724,7 @@ class MulLayer:
         out = _empty(n, work)
         keep_x = _empty(n, work)
         keep_y = _empty(n, work)
-        (_mul_forward_loop_p if PARALLEL else _mul_forward_loop_nt if n*work.itemsize*3 >= STREAM_MIN_BYTES else _mul_forward_loop)(x_, y_, out, keep_x, keep_y)
+        (_mul_forward_loop_p if PARALLEL else _mul_forward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _mul_forward_loop)(x_, y_, out, keep_x, keep_y)
         self.shapes = (np.shape(x), np.shape(y))
         self.x = keep_x.reshape(shape)
         self.y = keep_y.reshape(shape)
@@ -736,7 +740,7 @@ class MulLayer:
         n = dout_.shape[0]
         dx = _empty(n, work)
         dy = _empty(n, work)
-        (_mul_class_backward_loop_p if PARALLEL else _mul_class_backward_loop_nt if n*work.itemsize*2 >= STREAM_MIN_BYTES else _mul_class_backward_loop)(dout_, _flat(self.x, shape), _flat(self.y, shape), dx, dy)
+        (_mul_class_backward_loop_p if PARALLEL else _mul_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _mul_class_backward_loop)(dout_, _flat(self.x, shape), _flat(self.y, shape), dx, dy)
         return _done(dx, shape, dtype, self.shapes[0]), _done(dy, shape, dtype, self.shapes[1])
 
 
@@ -781,7 +785,7 @@ def add_backward(dout):
     n = dout_.shape[0]
     dx = _empty(n, work)
     dy = _empty(n, work)
-    (_add_backward_loop_p if PARALLEL else _add_backward_loop_nt if n*work.itemsize*2 >= STREAM_MIN_BYTES else _add_backward_loop)(dout_, dx, dy)
+    (_add_backward_loop_p if PARALLEL else _add_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _add_backward_loop)(dout_, dx, dy)
     return _done(dx, shape, dtype), _done(dy, shape, dtype)
 
 
@@ -867,7 +871,7 @@ class AddLayer:
         n = dout_.shape[0]
         dx = _empty(n, work)
         dy = _empty(n, work)
-        (_add_class_backward_loop_p if PARALLEL else _add_class_backward_loop_nt if n*work.itemsize*2 >= STREAM_MIN_BYTES else _add_class_backward_loop)(dout_, dx, dy)
+        (_add_class_backward_loop_p if PARALLEL else _add_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _add_class_backward_loop)(dout_, dx, dy)
         return _done(dx, shape, dtype, self.shapes[0]), _done(dy, shape, dtype, self.shapes[1])
 
 
@@ -2209,7 +2213,7 @@ class Square:
         self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
-        (_square_forward_loop_p if PARALLEL else _square_forward_loop_nt if n*work.itemsize*2 >= STREAM_MIN_BYTES else _square_forward_loop)(x_, out, local)
+        (_square_forward_loop_p if PARALLEL else _square_forward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _square_forward_loop)(x_, out, local)
         self.local = local.reshape(shape)
         return _done(out, shape, dtype)
 
@@ -3431,7 +3435,7 @@ class Bce:
         n = dout_.shape[0]
         dx = _empty(n, work)
         dt = _empty(n, work)
-        (_bce_class_backward_loop_p if PARALLEL else _bce_class_backward_loop_nt if n*work.itemsize*2 >= STREAM_MIN_BYTES else _bce_class_backward_loop)(dout_, _flat(self.local, shape), _flat(self.local1, shape), dx, dt)
+        (_bce_class_backward_loop_p if PARALLEL else _bce_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _bce_class_backward_loop)(dout_, _flat(self.local, shape), _flat(self.local1, shape), dx, dt)
         return _done(dx, shape, dtype, self.shapes[0]), _done(dt, shape, dtype, self.shapes[1])
 
 
@@ -3566,7 +3570,7 @@ class BceWithLogits:
         n = dout_.shape[0]
         dx = _empty(n, work)
         dt = _empty(n, work)
-        (_bce_with_logits_class_backward_loop_p if PARALLEL else _bce_with_logits_class_backward_loop_nt if n*work.itemsize*2 >= STREAM_MIN_BYTES else _bce_with_logits_class_backward_loop)(dout_, _flat(self.local, shape), _flat(self.local1, shape), dx, dt)
+        (_bce_with_logits_class_backward_loop_p if PARALLEL else _bce_with_logits_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _bce_with_logits_class_backward_loop)(dout_, _flat(self.local, shape), _flat(self.local1, shape), dx, dt)
         return _done(dx, shape, dtype, self.shapes[0]), _done(dt, shape, dtype, self.shapes[1])
 
 
@@ -3708,7 +3712,7 @@ class Huber:
         n = dout_.shape[0]
         dx = _empty(n, work)
         dt = _empty(n, work)
-        (_huber_class_backward_loop_p if PARALLEL else _huber_class_backward_loop_nt if n*work.itemsize*2 >= STREAM_MIN_BYTES else _huber_class_backward_loop)(dout_, _flat(self.local, shape), dx, dt)
+        (_huber_class_backward_loop_p if PARALLEL else _huber_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _huber_class_backward_loop)(dout_, _flat(self.local, shape), dx, dt)
         return _done(dx, shape, dtype, self.shapes[0]), _done(dt, shape, dtype, self.shapes[1])
 
 
@@ -3854,7 +3858,7 @@ class SmoothL1:
         n = dout_.shape[0]
         dx = _empty(n, work)
         dt = _empty(n, work)
-        (_smooth_l1_class_backward_loop_p if PARALLEL else _smooth_l1_class_backward_loop_nt if n*work.itemsize*2 >= STREAM_MIN_BYTES else _smooth_l1_class_backward_loop)(dout_, _flat(self.local, shape), dx, dt)
+        (_smooth_l1_class_backward_loop_p if PARALLEL else _smooth_l1_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _smooth_l1_class_backward_loop)(dout_, _flat(self.local, shape), dx, dt)
         return _done(dx, shape, dtype, self.shapes[0]), _done(dt, shape, dtype, self.shapes[1])
 
 
@@ -3983,7 +3987,7 @@ class L1:
         n = dout_.shape[0]
         dx = _empty(n, work)
         dt = _empty(n, work)
-        (_l1_class_backward_loop_p if PARALLEL else _l1_class_backward_loop_nt if n*work.itemsize*2 >= STREAM_MIN_BYTES else _l1_class_backward_loop)(dout_, _flat(self.local, shape), dx, dt)
+        (_l1_class_backward_loop_p if PARALLEL else _l1_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _l1_class_backward_loop)(dout_, _flat(self.local, shape), dx, dt)
         return _done(dx, shape, dtype, self.shapes[0]), _done(dt, shape, dtype, self.shapes[1])
 
 
@@ -4116,7 +4120,7 @@ class LogCosh:
         n = dout_.shape[0]
         dx = _empty(n, work)
         dt = _empty(n, work)
-        (_log_cosh_class_backward_loop_p if PARALLEL else _log_cosh_class_backward_loop_nt if n*work.itemsize*2 >= STREAM_MIN_BYTES else _log_cosh_class_backward_loop)(dout_, _flat(self.local, shape), dx, dt)
+        (_log_cosh_class_backward_loop_p if PARALLEL else _log_cosh_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _log_cosh_class_backward_loop)(dout_, _flat(self.local, shape), dx, dt)
         return _done(dx, shape, dtype, self.shapes[0]), _done(dt, shape, dtype, self.shapes[1])
 
 
@@ -4253,5 +4257,5 @@ class Hinge:
         n = dout_.shape[0]
         dx = _empty(n, work)
         dt = _empty(n, work)
-        (_hinge_class_backward_loop_p if PARALLEL else _hinge_class_backward_loop_nt if n*work.itemsize*2 >= STREAM_MIN_BYTES else _hinge_class_backward_loop)(dout_, _flat(self.local, shape), _flat(self.local1, shape), dx, dt)
+        (_hinge_class_backward_loop_p if PARALLEL else _hinge_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _hinge_class_backward_loop)(dout_, _flat(self.local, shape), _flat(self.local1, shape), dx, dt)
         return _done(dx, shape, dtype, self.shapes[0]), _done(dt, shape, dtype, self.shapes[1])

@@ -142,32 +142,30 @@ def spied(monkeypatch):
 
 
 def test_threshold_picks_the_streaming_loop(spied, monkeypatch):
-    big = NB.STREAM_MIN_BYTES // 8                        # float64: exactly the threshold
-    for n, want in ((big - 1, "plain"), (big, "_nt")):
+    one = NB.STREAM_MIN_BYTES // 8          # float64 elements of one result at the threshold
+    for n, want in ((one - 1, "plain"), (one, "_nt")):
         x = np.linspace(-2.0, 2.0, n)
         spied.clear()
         layer = NB.Tanh()
         layer.forward(x)
         layer.backward(x)
-        assert spied == ["plain", want]                    # tanh's forward never streams
-        spied.clear()
-        NB.Square().forward(x)
         NB.sigmoid_backward(x, x)
-        assert spied == [want, want]
-    x32 = np.ones(big, np.float32)                          # float32: half the bytes
-    spied.clear()
-    NB.Square().forward(x32)
-    assert spied == ["plain"]
-    spied.clear()
-    NB.Square().forward(np.ones(2 * big, np.float32))
-    assert spied == ["_nt"]
+        assert spied == ["plain", want, want]             # tanh's forward never streams
+    for n, want in ((one - 1, "plain"), (one, "_nt")):    # each of out, local from the threshold
+        spied.clear()
+        NB.Square().forward(np.ones(n))
+        assert spied == [want]
+    for n, want in ((2 * one - 1, "plain"), (2 * one, "_nt")):    # float32: half the bytes
+        spied.clear()
+        NB.Square().forward(np.ones(n, np.float32))
+        assert spied == [want]
     monkeypatch.setattr(NB, "PARALLEL", True)
     spied.clear()
-    NB.Square().forward(np.ones(big))
+    NB.Square().forward(np.ones(one))
     assert spied == ["_p"]
 
 
-def test_stream_call_counts_every_result():
-    call = stream_call("_f", ["x_", "a", "b"], 2)
-    assert "_f_p if PARALLEL else _f_nt if n*work.itemsize*2 >= STREAM_MIN_BYTES else _f" in call
+def test_stream_call():
+    call = stream_call("_f", ["x_", "a", "b"])
+    assert "_f_p if PARALLEL else _f_nt if n*work.itemsize >= STREAM_MIN_BYTES else _f" in call
     assert call.endswith("(x_, a, b)")

@@ -59,9 +59,12 @@ for each dtype compiles it, later runs load it.
 Set ``PARALLEL = True`` on this module to run every loop with ``prange`` on all the
 cores numba uses (``numba.set_num_threads``); the default runs on one thread.
 Large results (from ``POOL_MIN_BYTES``) reuse the memory of results nobody holds any
-more (``free_buffers()`` releases it). Tensor layers, if any: batchnorm, layernorm,
-softmax, softmax_with_loss and mse as fused loops (``PARALLEL`` runs their ``prange``
-variants), the others as the NumPy module's code.
+more (``free_buffers()`` releases it). The loops of a few operations per element (each
+class's backward ``dout*local``) have ``_nt`` variants with nontemporal stores, which write
+past the caches without reading the lines first: calls writing at least
+``STREAM_MIN_BYTES`` use them (without ``PARALLEL``).
+Tensor layers, if any: batchnorm, layernorm, softmax, softmax_with_loss and mse as fused
+loops (``PARALLEL`` runs their ``prange`` variants), the others as the NumPy module's code.
 Regenerate with ``derive export {cmd}``; do not edit.
 {book2}"""
 import math
@@ -160,11 +163,11 @@ def _float(v) -> str:
     return repr(float(v))
 
 
-def _call(loop: str, args, streamed=0) -> str:
-    """The call of ``loop``; ``streamed``: the number of results of a loop with a streaming
-    variant (:func:`.stream_call`)."""
+def _call(loop: str, args, streamed=False) -> str:
+    """The call of ``loop``; ``streamed``: the loop has a streaming variant
+    (:func:`.stream_call`)."""
     if streamed:
-        return stream_call(loop, args, streamed)
+        return stream_call(loop, args)
     return f"({loop}_p if PARALLEL else {loop})({', '.join(args)})"
 
 
@@ -255,7 +258,7 @@ def layer_source(d, api: str = "book1") -> str:
     body += [f"    {g} = _empty(n, work)" for g in grads]
     body.append("    " + _call(f"_{name}_backward_loop", [f"{a}_" for a in ["dout", *needs]]
                               + grads + [f"float({p})" for p in params],
-                              streams(list(zip(grads, stable)), (), params) and len(grads)))
+                              streams(list(zip(grads, stable)), (), params)))
     body.append("    return " + ", ".join(
         f"_done({g}, shape, dtype{', np.shape(' + w + ')' if w in needs and len(wrt) > 1 else ''})"
         for g, w in zip(grads, wrt)))
@@ -301,7 +304,7 @@ def layer_source(d, api: str = "book1") -> str:
     cls += [f"        {o} = _empty(n, {'np.bool_' if o in masks else 'work'})" for o in outs]
     cls.append("        " + _call(f"_{name}_forward_loop", [f"{a}_" for a in spec.input_names]
                                   + outs + [f"self.{p}" for p in params],
-                                  streams(results, (), params) and len(outs)))
+                                  streams(results, (), params)))
     if len(spec.input_names) > 1:
         cls.append(f"        self.shapes = ({', '.join(f'np.shape({n})' for n in spec.input_names)})")
     for n in stored:
@@ -323,7 +326,7 @@ def layer_source(d, api: str = "book1") -> str:
     cls.append("        " + _call(f"_{name}_class_backward_loop",
                                   ["dout_", *(f"_flat(self.{n}, shape)" for n in stored)]
                                   + grads + [f"self.{p}" for p in bparams],
-                                  streams(list(zip(grads, new)), masks, bparams) and len(grads)))
+                                  streams(list(zip(grads, new)), masks, bparams)))
     to = {w: f", self.shapes[{spec.input_names.index(w)}]" for w in wrt
           if len(spec.input_names) > 1}
     cls.append("        return " + ", ".join(f"_done({g}, shape, dtype{to.get(w, '')})"

@@ -3,33 +3,39 @@ caches.
 
 An ordinary store to a line that is not in cache first reads the line (read-for-ownership):
 a loop ``g = dout*local`` over 1e7 float64 moves 80 MB more than it needs to. A store with
-LLVM's ``!nontemporal`` metadata writes the line straight to memory (``vmovntpd``) without
-reading it, and without evicting what is in cache. Measured on an AMD EPYC (Zen 4, 1 MiB L2
-a core, 32 MiB L3), one thread, 1e7 float64: ``g = dout*local`` 14.8 -> 9.0 ms, square's
-forward 10.5 -> 7.0 ms, sigmoid's backward from out 11.2 -> 7.7 ms. But a loop that computes
-much per element gets *slower* with them (softplus's forward 24.7 -> 45 ms, tanh's
-17.7 -> 20 ms, ``dout*sigmoid(x)`` 16.4 -> 27.4 ms, softsign's backward with its division
-11.1 -> 11.6 ms, hardswish's selects no better, relu's bool mask 7.3 -> 9.6 ms), so only the
-loops of additions, multiplications and ``abs`` of float results get a streaming variant
-(:func:`streams`): in practice every class's backward ``dout*local``, which made the
-forward+backward of tanh 16% and of softplus 11-12% faster at 1e7.
+LLVM's ``!nontemporal`` metadata writes the line to memory without reading it (and without
+evicting what is in cache). Measured on an AMD EPYC (Zen 4, 1 MiB L2 a core, 32 MiB L3),
+one thread, loops alone at 1e7 float64: ``g = dout*local`` 14.8 -> 9.0 ms, square's forward
+10.5 -> 7.0 ms, sigmoid's backward from out 11.2 -> 7.7 ms. But a loop that computes much
+per element gets *slower* with them: softplus's forward 24.7 -> 45 ms, tanh's 17.7 -> 20 ms,
+``dout*sigmoid(x)`` 16.4 -> 27.4 ms, softsign's backward (a division) 11.1 -> 11.6 ms,
+hardswish's (selects) no better, relu's (a bool mask) 7.3 -> 9.6 ms. So only the loops of
+additions, multiplications and ``abs`` with float results get a streaming variant
+(:func:`streams`): every class's backward ``dout*local``, the functions' backward of a few
+operations (sigmoid's, tanh's, exp's, square's), the forward of mul, add and square.
+Forward+backward of the classes (the module's calls, pooled buffers; two runs): tanh 0.86
+and 0.84x the time at 1e7, 0.85 and 0.81x at 1e6; softplus 0.90/0.93x and 0.88/0.91x; gelu
+0.91/0.91x and 0.92/0.88x; mish 0.94/0.92x and 0.87/0.90x; square 0.69/0.74x and
+0.83/0.90x; a chain tanh -> softplus -> gelu and back 0.91x at 1e7, 0.95x at 1e6.
 
 How: :data:`STREAM_SOURCE` (copied into the module) has the intrinsic ``_store_nt(a, i, v)``,
 ``a[i] = v`` as a nontemporal store. LLVM's loop vectorizer keeps such a store only if the
-target has a nontemporal vector store of its alignment, and x86's need the address aligned
-to their size: the store claims 16 bytes (the alignment of NumPy's allocations), so the
-vectorized loop writes ``vmovntpd`` of 16 bytes (a 64-byte vector is split into four; the
-write-combining buffer joins them into one line) and the scalar remainder ``movntsd``, which
-needs no alignment. The claim must hold where the vector stores land: the streaming loop
-first runs the ordinary loop on the elements before the results' first 16-byte boundary
-(``_nt_head``: none when the results are aligned, all of them when they are not aligned
-alike), then streams from there, so every vector store starts on a boundary. ``_sfence``
-at the end orders the weakly ordered stores before whatever the caller does next (another
-thread reading the results). The ``prange`` loops keep ordinary stores: their chunks start
-anywhere.
+target has a nontemporal vector store of its alignment (x86's need the address aligned to
+16 bytes or more; unaligned, the loop is not vectorized, with one ``movntsd`` per element):
+the store claims 16 bytes, the alignment of NumPy's allocations, so the vectorized loop
+writes ``vmovntpd`` of 16 bytes (a 64-byte vector as four: the write-combining buffer joins
+them into one line; as fast as 64-byte ones, measured) and the scalar remainder ``movntsd``,
+which needs no alignment. The claim must hold where the vector stores land: the streaming
+loop first runs the ordinary loop on the elements before the results' first 16-byte
+boundary (``_nt_head``: none when the results are aligned, all of them when they are not
+aligned alike), then streams the rest as views from 0 (from an index ``head`` numba's
+wraparound of a possibly negative index makes LLVM gather the loads). ``_sfence`` at the
+end orders the weakly ordered stores before what the caller does next (another thread
+reading the results). The ``prange`` loops (``PARALLEL``) keep ordinary stores: their chunks
+start anywhere.
 
-A call streams when the results it writes are at least :data:`STREAM_MIN_BYTES` (below it
-the results would still be in cache for the next loop, and streaming them costs):
+A call streams when each result is at least :data:`STREAM_MIN_BYTES` (smaller ones are still
+in cache for the next loop, and streaming them costs):
 
 >>> "def _store_nt(" in STREAM_SOURCE and "STREAM_MIN_BYTES = " in STREAM_SOURCE
 True
@@ -45,11 +51,12 @@ import sympy as sp
 __all__ = ["STREAM_SOURCE", "stream_call", "streams"]
 
 STREAM_SOURCE = '''
-# Loops of a few operations per element (see each `_nt` loop) write their results with
-# nontemporal stores when a call writes at least STREAM_MIN_BYTES: measured on an AMD
-# EPYC (Zen 4, 32 MiB L3), one thread, forward+backward of tanh (whose backward streams)
-# at 1e5/2e5/5e5/1e6/1e7 float64 took 1.02/0.98/0.88/0.80/0.84x the time of ordinary
-# stores, softplus 1.00/0.95/0.92/0.85/0.88x: from 4 MiB up (5.2e5 float64 results).
+# The loops of a few operations per element (their `_nt` variants) write each result with
+# nontemporal stores from STREAM_MIN_BYTES up: measured on an AMD EPYC (Zen 4, 32 MiB L3),
+# one thread, forward+backward of tanh with every call streaming, at 1e5/2e5/5e5 float64
+# took 1.03-1.07/1.02-1.06/0.88-0.90x the time of ordinary stores, square's 1.9/1.8/0.92-1.13x;
+# from 4 MiB up (5.3e5/7e5/1e6/1e7 float64) tanh 0.87/0.79-0.92/0.81-0.85/0.84-0.86x,
+# square 0.84-1.08/0.84-0.93/0.83-0.90/0.69-0.74x.
 STREAM_MIN_BYTES = 4 << 20
 
 
@@ -134,10 +141,9 @@ def streams(results, booleans, scalars=()) -> bool:
                                 for _, e in results)
 
 
-def stream_call(loop: str, args, results: int, itemsize: str = "work.itemsize") -> str:
+def stream_call(loop: str, args, itemsize: str = "work.itemsize") -> str:
     """The call of ``loop`` (with ``_p`` and ``_nt`` variants): the ``prange`` one with
-    ``PARALLEL``, else the streaming one when the ``results`` arrays of ``n`` elements of
-    ``itemsize`` bytes it writes are at least ``STREAM_MIN_BYTES``."""
-    writes = f"n*{itemsize}" + (f"*{results}" if results > 1 else "")
-    return (f"({loop}_p if PARALLEL else {loop}_nt if {writes} >= STREAM_MIN_BYTES "
+    ``PARALLEL``, else the streaming one when its results (of ``n`` elements of ``itemsize``
+    bytes) are at least ``STREAM_MIN_BYTES`` each."""
+    return (f"({loop}_p if PARALLEL else {loop}_nt if n*{itemsize} >= STREAM_MIN_BYTES "
             f"else {loop})({', '.join(args)})")
