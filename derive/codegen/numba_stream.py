@@ -13,10 +13,12 @@ hardswish's (selects) no better, relu's (a bool mask) 7.3 -> 9.6 ms. So only the
 additions, multiplications and ``abs`` with float results get a streaming variant
 (:func:`streams`): every class's backward ``dout*local``, the functions' backward of a few
 operations (sigmoid's, tanh's, exp's, square's), the forward of mul, add and square.
-Forward+backward of the classes (the module's calls, pooled buffers; two runs): tanh 0.86
-and 0.84x the time at 1e7, 0.85 and 0.81x at 1e6; softplus 0.90/0.93x and 0.88/0.91x; gelu
-0.91/0.91x and 0.92/0.88x; mish 0.94/0.92x and 0.87/0.90x; square 0.69/0.74x and
-0.83/0.90x; a chain tanh -> softplus -> gelu and back 0.91x at 1e7, 0.95x at 1e6.
+Forward+backward of the classes (the module's calls, pooled buffers), the time with
+streaming over the time without, at 1e7 float64 (three runs) and 1e6 (two): tanh
+0.86/0.84/0.86x and 0.85/0.81x, softplus 0.90/0.93/0.92x and 0.88/0.91x, gelu
+0.91/0.91/0.91x and 0.92/0.88x, mish 0.94/0.92/0.94x and 0.87/0.90x, square
+0.69/0.74/0.69x and 0.83/0.90x; 1e7 float32: tanh 0.94x, softplus 0.96x, gelu 0.98x, mish
+0.96x, square 0.79x; a chain tanh -> softplus -> gelu and back 0.91x at 1e7, 0.95x at 1e6.
 
 How: :data:`STREAM_SOURCE` (copied into the module) has the intrinsic ``_store_nt(a, i, v)``,
 ``a[i] = v`` as a nontemporal store. LLVM's loop vectorizer keeps such a store only if the
