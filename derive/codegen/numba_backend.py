@@ -36,6 +36,7 @@ from ..steps import out as out_sym
 from .elementwise import _from_inputs, input_form, plan_cache
 from .numba_kernels import kernel_source
 from .numba_printer import distinct_calls, loop_source
+from .numba_stream import STREAM_SOURCE, stream_call, streams
 from .runtime import _floating, helper_source
 from .stable import stable_form
 from .tensor_class import API
@@ -58,9 +59,12 @@ for each dtype compiles it, later runs load it.
 Set ``PARALLEL = True`` on this module to run every loop with ``prange`` on all the
 cores numba uses (``numba.set_num_threads``); the default runs on one thread.
 Large results (from ``POOL_MIN_BYTES``) reuse the memory of results nobody holds any
-more (``free_buffers()`` releases it). Tensor layers, if any: batchnorm, layernorm,
-softmax, softmax_with_loss and mse as fused loops (``PARALLEL`` runs their ``prange``
-variants), the others as the NumPy module's code.
+more (``free_buffers()`` releases it). The loops of a few operations per element (each
+class's backward ``dout*local``) have ``_nt`` variants with nontemporal stores, which write
+past the caches without reading the lines first: calls writing at least
+``STREAM_MIN_BYTES`` use them (without ``PARALLEL``).
+Tensor layers, if any: batchnorm, layernorm, softmax, softmax_with_loss and mse as fused
+loops (``PARALLEL`` runs their ``prange`` variants), the others as the NumPy module's code.
 Regenerate with ``derive export {cmd}``; do not edit.
 {book2}"""
 import math
@@ -68,6 +72,7 @@ import sys
 import threading
 
 import numpy as np
+from llvmlite import ir
 from numba import njit, prange, types
 from numba.extending import intrinsic
 
@@ -158,13 +163,22 @@ def _float(v) -> str:
     return repr(float(v))
 
 
-def _call(loop: str, args) -> str:
+def _call(loop: str, args, streamed=False) -> str:
+    """The call of ``loop``; ``streamed``: the loop has a streaming variant
+    (:func:`.stream_call`)."""
+    if streamed:
+        return stream_call(loop, args)
     return f"({loop}_p if PARALLEL else {loop})({', '.join(args)})"
 
 
 def _loops(name, arrays, scalars, results, booleans=()) -> str:
-    return "\n\n\n".join(loop_source(name + suffix, arrays, scalars, results, booleans, par)
-                         for suffix, par in (("", False), ("_p", True)))
+    """The loop, its ``prange`` variant ``_p`` and, for a loop of few operations per
+    element (:func:`.streams`), its variant with nontemporal stores ``_nt``."""
+    variants = [("", False, None), ("_p", True, None)]
+    if streams(results, booleans, scalars):
+        variants.append(("_nt", False, name))
+    return "\n\n\n".join(loop_source(name + suffix, arrays, scalars, results, booleans, par, nt)
+                         for suffix, par, nt in variants)
 
 
 def _prepare(inputs, indent) -> list:
@@ -243,7 +257,8 @@ def layer_source(d, api: str = "book1") -> str:
     body = _prepare(["dout", *needs], "    ")
     body += [f"    {g} = _empty(n, work)" for g in grads]
     body.append("    " + _call(f"_{name}_backward_loop", [f"{a}_" for a in ["dout", *needs]]
-                              + grads + [f"float({p})" for p in params]))
+                              + grads + [f"float({p})" for p in params],
+                              streams(list(zip(grads, stable)), (), params)))
     body.append("    return " + ", ".join(
         f"_done({g}, shape, dtype{', np.shape(' + w + ')' if w in needs and len(wrt) > 1 else ''})"
         for g, w in zip(grads, wrt)))
@@ -288,7 +303,8 @@ def layer_source(d, api: str = "book1") -> str:
     outs = [n for n, _ in results]
     cls += [f"        {o} = _empty(n, {'np.bool_' if o in masks else 'work'})" for o in outs]
     cls.append("        " + _call(f"_{name}_forward_loop", [f"{a}_" for a in spec.input_names]
-                                  + outs + [f"self.{p}" for p in params]))
+                                  + outs + [f"self.{p}" for p in params],
+                                  streams(results, (), params)))
     if len(spec.input_names) > 1:
         cls.append(f"        self.shapes = ({', '.join(f'np.shape({n})' for n in spec.input_names)})")
     for n in stored:
@@ -309,7 +325,8 @@ def layer_source(d, api: str = "book1") -> str:
     cls += [f"        {g} = _empty(n, work)" for g in grads]
     cls.append("        " + _call(f"_{name}_class_backward_loop",
                                   ["dout_", *(f"_flat(self.{n}, shape)" for n in stored)]
-                                  + grads + [f"self.{p}" for p in bparams]))
+                                  + grads + [f"self.{p}" for p in bparams],
+                                  streams(list(zip(grads, new)), masks, bparams)))
     to = {w: f", self.shapes[{spec.input_names.index(w)}]" for w in wrt
           if len(spec.input_names) > 1}
     cls.append("        return " + ", ".join(f"_done({g}, shape, dtype{to.get(w, '')})"
@@ -340,7 +357,7 @@ def emit_numba_module(derivations, cmd: str | None = None, api: str = "book1") -
     names = [d.spec.name for d in derivations]
     out = [_HEADER.format(names=", ".join(names), cmd=cmd or " ".join(names),
                           book2=_BOOK2 if api == "book2" else ""),
-           _runtime_source(), kernel_source()]
+           _runtime_source(), kernel_source(), STREAM_SOURCE]
     out += [layer_source(d, api) for d in derivations if not d.tensor]
     out += _tensor_source([d for d in derivations if d.tensor], api)
     return "\n\n".join(p.rstrip() + "\n" for p in out).replace("\n\n\n\n", "\n\n\n")

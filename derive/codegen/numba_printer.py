@@ -318,11 +318,15 @@ def _load(name: str, boolean: bool) -> str:
     return f"        {name} = {name}_[i]" if boolean else f"        {name} = np.float64({name}_[i])"
 
 
-def loop_source(fname: str, arrays, scalars, results, booleans=(), parallel=False) -> str:
+def loop_source(fname: str, arrays, scalars, results, booleans=(), parallel=False,
+                stream=None) -> str:
     """An ``@njit`` function ``fname(<array>_..., <result>_..., <scalar>...)`` looping over
     1-D arrays: element i of each array in ``arrays`` is loaded (float64, or as is when
     named in ``booleans``), and each ``(name, expr)`` of ``results`` is stored into
-    ``<name>_[i]``; ``scalars`` are float arguments (a layer's parameters)."""
+    ``<name>_[i]``; ``scalars`` are float arguments (a layer's parameters). With ``stream``
+    (the name of the same loop with ordinary stores), the results are written with
+    nontemporal stores (:mod:`.numba_stream`): ``stream`` does the elements before the
+    results' first 16-byte boundary, this loop the others."""
     from .numba_pairs import pair_z_calls  # (it imports this module's Functions)
     printer = ScalarPrinter()
     exprs = pair_z_calls(pair_exp_expm1(share_exp(unify_calls([e for _, e in results]))))
@@ -343,11 +347,24 @@ def loop_source(fname: str, arrays, scalars, results, booleans=(), parallel=Fals
              f"def {fname}({', '.join(args)}):",
              *(f"    {v.name} = 1.0/{k.base.name}" for k, v in inverses.items()),
              f"    for i in {loop}({first}.shape[0]):"]
+    if stream:
+        head = next(h for h in ("head", "head_", "head__") if h not in taken)
+        views = args[:len(args) - len(scalars)]
+        # the rest as views from 0 (a loop from head would index with a possibly negative
+        # i: numba's wraparound select makes LLVM gather the loads)
+        lines[-1:] = [f"    {head} = _nt_head({first}.shape[0], "
+                      f"{', '.join(f'{n}_' for n, _ in results)})",
+                      f"    {stream}({', '.join([f'{a}[:{head}]' for a in views] + list(scalars))})",
+                      f"    {', '.join(views)} = {', '.join(f'{a}[{head}:]' for a in views)}",
+                      f"    for i in range({first}.shape[0]):"]
     used = set().union(*(e.free_symbols for e in exprs)) if exprs else set()
     used = {s.name for s in used}
     lines += [_load(a, a in booleans) for a in arrays if a in used]
     for sym, e in replacements:
         lines.append(f"        {sym.name} = {printer.doprint(e)}")
     for (name, _), e in zip(results, reduced):
-        lines.append(f"        {name}_[i] = {printer.doprint(e)}")
+        lines.append(f"        _store_nt({name}_, i, {printer.doprint(e)})" if stream
+                     else f"        {name}_[i] = {printer.doprint(e)}")
+    if stream:
+        lines.append("    _sfence()")
     return "\n".join(lines)
