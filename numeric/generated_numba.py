@@ -3011,8 +3011,9 @@ def _softsign_forward_loop(x_, out_, local_):
     for i in range(x_.shape[0]):
         x = np.float64(x_[i])
         t0 = abs(x) + 1.0
-        out_[i] = x/t0
-        local_[i] = (1.0/(t0*t0))
+        t1 = (1.0/(t0))
+        out_[i] = t1*x
+        local_[i] = (t1*t1)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
@@ -3020,8 +3021,9 @@ def _softsign_forward_loop_p(x_, out_, local_):
     for i in prange(x_.shape[0]):
         x = np.float64(x_[i])
         t0 = abs(x) + 1.0
-        out_[i] = x/t0
-        local_[i] = (1.0/(t0*t0))
+        t1 = (1.0/(t0))
+        out_[i] = t1*x
+        local_[i] = (t1*t1)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})

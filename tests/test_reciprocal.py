@@ -48,3 +48,11 @@ def test_softsign_forward_divides_once_and_matches_the_book():
     np.testing.assert_allclose(mine.forward(xs), book.forward(xs), rtol=4e-16, atol=0)
     dout = np.cos(xs)
     np.testing.assert_allclose(mine.backward(dout), book.backward(dout), rtol=1e-15, atol=0)
+
+
+def test_softsign_numba_forward_loop_divides_once():
+    from derive.codegen.numba_backend import layer_source
+    src = layer_source(derive("softsign"))
+    start = src.index("def _softsign_forward_loop(")
+    loop = src[start:src.index("\n\n", start)]
+    assert loop.count("/") == 1, loop

@@ -29,6 +29,8 @@ import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
 from sympy.printing.precedence import precedence
 
+from .reciprocal import shared_reciprocals
+
 __all__ = ["ScalarPrinter", "distinct_calls", "erf_plus_one", "pair_exp_expm1", "loop_source", "share_exp", "unify_calls"]
 
 class SigmoidZ(sp.Function):
@@ -339,6 +341,8 @@ def loop_source(fname: str, arrays, scalars, results, booleans=(), parallel=Fals
                 and f"inv_{a.base.name}" not in taken}
     exprs = [e.xreplace(inverses) for e in exprs]
     replacements, reduced = sp.cse(exprs, symbols=names, optimizations=None)
+    # several negative powers of one value: one division (softsign: x/u and u**-2)
+    replacements, reduced = shared_reciprocals(replacements, reduced, names)
     args = [f"{a}_" for a in arrays] + [f"{n}_" for n, _ in results] + list(scalars)
     loop = "prange" if parallel else "range"
     first = f"{arrays[0]}_" if arrays else f"{results[0][0]}_"
