@@ -316,9 +316,9 @@ def relu_backward(dout, out):
     """
     # dL/dx = dout*(out > 0)
     if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
-        shape = shapes = None  # used as they are: no conversion, no reshape
+        shape = None  # used as they are: no conversion, no reshape
     else:
-        shape, shapes, dout, out = _broadcast(dout, out)
+        shape, _, dout, out = _broadcast(dout, out)
     g = _np_multiply(dout, (out > 0.0))
     if shape is not None:
         g = g.reshape(shape)
@@ -360,9 +360,9 @@ def sigmoid_backward(dout, out):
     """
     # dL/dx = dout*out*(1 - out)
     if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
-        shape = shapes = None  # used as they are: no conversion, no reshape
+        shape = None  # used as they are: no conversion, no reshape
     else:
-        shape, shapes, dout, out = _broadcast(dout, out)
+        shape, _, dout, out = _broadcast(dout, out)
     g = _np_subtract(1.0, out)
     _np_multiply(g, dout, out=g)
     _np_multiply(g, out, out=g)
@@ -409,9 +409,9 @@ def tanh_backward(dout, out):
     """
     # dL/dx = dout*(1 - out**2)
     if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
-        shape = shapes = None  # used as they are: no conversion, no reshape
+        shape = None  # used as they are: no conversion, no reshape
     else:
-        shape, shapes, dout, out = _broadcast(dout, out)
+        shape, _, dout, out = _broadcast(dout, out)
     g = _np_square(out)
     _np_subtract(1.0, g, out=g)
     _np_multiply(g, dout, out=g)
@@ -456,9 +456,9 @@ def exp_backward(dout, out):
     """
     # dL/dx = dout*out
     if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
-        shape = shapes = None  # used as they are: no conversion, no reshape
+        shape = None  # used as they are: no conversion, no reshape
     else:
-        shape, shapes, dout, out = _broadcast(dout, out)
+        shape, _, dout, out = _broadcast(dout, out)
     g = _np_multiply(dout, out)
     if shape is not None:
         g = g.reshape(shape)
@@ -498,9 +498,9 @@ def log_backward(dout, x):
     """
     # dL/dx = dout/x
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
-        shape = shapes = None  # used as they are: no conversion, no reshape
+        shape = None  # used as they are: no conversion, no reshape
     else:
-        shape, shapes, dout, x = _broadcast(dout, x)
+        shape, _, dout, x = _broadcast(dout, x)
     g = _np_divide(dout, x)
     if shape is not None:
         g = g.reshape(shape)
@@ -541,9 +541,9 @@ def softplus_backward(dout, out):
     """
     # dL/dx = dout - dout*np.exp(-out)
     if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
-        shape = shapes = None  # used as they are: no conversion, no reshape
+        shape = None  # used as they are: no conversion, no reshape
     else:
-        shape, shapes, dout, out = _broadcast(dout, out)
+        shape, _, dout, out = _broadcast(dout, out)
     g = _np_negative(out)
     _np_expm1(g, out=g)
     _np_multiply(g, dout, out=g)
@@ -592,9 +592,9 @@ def leaky_relu_backward(dout, out, alpha=0.01):
     """
     # dL/dx = np.where(out > 0, dout, alpha*dout)
     if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
-        shape = shapes = None  # used as they are: no conversion, no reshape
+        shape = None  # used as they are: no conversion, no reshape
     else:
-        shape, shapes, dout, out = _broadcast(dout, out)
+        shape, _, dout, out = _broadcast(dout, out)
     g = _np_multiply(dout, alpha)
     _np_putmask(g, (out > 0.0), dout)
     if shape is not None:
@@ -645,9 +645,9 @@ def elu_backward(dout, out, alpha=1.0):
     """
     # dL/dx = np.where(out > 0, dout, dout*(alpha + out))
     if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
-        shape = shapes = None  # used as they are: no conversion, no reshape
+        shape = None  # used as they are: no conversion, no reshape
     else:
-        shape, shapes, dout, out = _broadcast(dout, out)
+        shape, _, dout, out = _broadcast(dout, out)
     g = _np_add(out, alpha)
     _np_multiply(g, dout, out=g)
     _np_putmask(g, (out > 0.0), dout)
@@ -707,9 +707,9 @@ def silu_backward(dout, x):
     """
     # dL/dx = dout*(x + np.exp(x) + 1)*np.exp(x)/(np.exp(x) + 1)**2
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
-        shape = shapes = None  # used as they are: no conversion, no reshape
+        shape = None  # used as they are: no conversion, no reshape
     else:
-        shape, shapes, dout, x = _broadcast(dout, x)
+        shape, _, dout, x = _broadcast(dout, x)
     tmp = _np_negative(x)
     g = _sigmoid(tmp)
     _np_multiply(g, x, out=g)
@@ -766,9 +766,9 @@ def gelu_backward(dout, x):
     """
     # dL/dx = np.sqrt(2)*dout*x*np.exp(-x**2/2)/(2*np.sqrt(np.pi)) + dout*(scipy.special.erf(np.sqrt(2)*x/2) + 1)/2
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
-        shape = shapes = None  # used as they are: no conversion, no reshape
+        shape = None  # used as they are: no conversion, no reshape
     else:
-        shape, shapes, dout, x = _broadcast(dout, x)
+        shape, _, dout, x = _broadcast(dout, x)
     g = _np_square(x)
     _np_multiply(g, -0.5, out=g)
     _np_exp(g, out=g)
@@ -834,9 +834,9 @@ def gelu_tanh_backward(dout, x):
     """
     # dL/dx = 0.0670725*np.sqrt(2)*dout*x**3*(1 - np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + np.sqrt(2)*dout*x*(1 - np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi))**2)/(2*np.sqrt(np.pi)) + dout*(np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi)) + 1)/2
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
-        shape = shapes = None  # used as they are: no conversion, no reshape
+        shape = None  # used as they are: no conversion, no reshape
     else:
-        shape, shapes, dout, x = _broadcast(dout, x)
+        shape, _, dout, x = _broadcast(dout, x)
     t0 = 0.7978845608028654
     tmp = _np_square(x)
     _np_multiply(tmp, 0.044715, out=tmp)
@@ -920,9 +920,9 @@ def square_backward(dout, x):
     """
     # dL/dx = 2*dout*x
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
-        shape = shapes = None  # used as they are: no conversion, no reshape
+        shape = None  # used as they are: no conversion, no reshape
     else:
-        shape, shapes, dout, x = _broadcast(dout, x)
+        shape, _, dout, x = _broadcast(dout, x)
     g = _np_multiply(dout, 2.0)
     _np_multiply(g, x, out=g)
     if shape is not None:
@@ -966,9 +966,9 @@ def relu6_backward(dout, out):
     """
     # dL/dx = dout*((out > 0) & (np.maximum(0, out) < 6))
     if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
-        shape = shapes = None  # used as they are: no conversion, no reshape
+        shape = None  # used as they are: no conversion, no reshape
     else:
-        shape, shapes, dout, out = _broadcast(dout, out)
+        shape, _, dout, out = _broadcast(dout, out)
     g = _np_multiply(dout, ((out > 0.0) & (out < 6.0)))
     if shape is not None:
         g = g.reshape(shape)
@@ -1012,9 +1012,9 @@ def hardtanh_backward(dout, out):
     """
     # dL/dx = dout*((out > -1) & (out < 1))
     if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
-        shape = shapes = None  # used as they are: no conversion, no reshape
+        shape = None  # used as they are: no conversion, no reshape
     else:
-        shape, shapes, dout, out = _broadcast(dout, out)
+        shape, _, dout, out = _broadcast(dout, out)
     g = _np_multiply(dout, ((out > -1.0) & (out < 1.0)))
     if shape is not None:
         g = g.reshape(shape)
@@ -1058,9 +1058,9 @@ def hardsigmoid_backward(dout, x):
     """
     # dL/dx = dout/6*((x > -3) & (np.maximum(0, x + 3) < 6))
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
-        shape = shapes = None  # used as they are: no conversion, no reshape
+        shape = None  # used as they are: no conversion, no reshape
     else:
-        shape, shapes, dout, x = _broadcast(dout, x)
+        shape, _, dout, x = _broadcast(dout, x)
     tmp = _np_add(x, 3.0)
     _clip(tmp, 0.0, _np_inf, out=tmp)
     g = _np_multiply(dout, 0.16666666666666666)
@@ -1111,9 +1111,9 @@ def hardswish_backward(dout, x):
     """
     # dL/dx = np.where(np.maximum(0, x + 3) >= 6, dout, np.where(x > -3, dout*(x + np.maximum(0, x + 3))/6, dout*np.maximum(0, x + 3)/6))
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
-        shape = shapes = None  # used as they are: no conversion, no reshape
+        shape = None  # used as they are: no conversion, no reshape
     else:
-        shape, shapes, dout, x = _broadcast(dout, x)
+        shape, _, dout, x = _broadcast(dout, x)
     tmp = _np_add(x, 3.0)
     _clip(tmp, 0.0, _np_inf, out=tmp)
     t0 = tmp
@@ -1179,9 +1179,9 @@ def mish_backward(dout, x):
     """
     # dL/dx = dout*x*(1 - np.tanh(np.log(np.exp(x) + 1))**2)*np.exp(x)/(np.exp(x) + 1) + dout*np.tanh(np.log(np.exp(x) + 1))
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
-        shape = shapes = None  # used as they are: no conversion, no reshape
+        shape = None  # used as they are: no conversion, no reshape
     else:
-        shape, shapes, dout, x = _broadcast(dout, x)
+        shape, _, dout, x = _broadcast(dout, x)
     tmp = _softplus(x)
     _np_tanh(tmp, out=tmp)
     t0 = tmp
@@ -1247,9 +1247,9 @@ def selu_backward(dout, x):
     """
     # dL/dx = np.where(x > 0, 1.0507009873554804934193349852946*dout, 1.75809934084737685994021752081231934206024580891220830977098282*dout*np.exp(x))
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
-        shape = shapes = None  # used as they are: no conversion, no reshape
+        shape = None  # used as they are: no conversion, no reshape
     else:
-        shape, shapes, dout, x = _broadcast(dout, x)
+        shape, _, dout, x = _broadcast(dout, x)
     g = _clip(x, -_np_inf, 0.0)
     _np_exp(g, out=g)
     _np_multiply(g, 1.7580993408473768, out=g)
@@ -1306,9 +1306,9 @@ def celu_backward(dout, out, alpha=1.0):
     """
     # dL/dx = np.where(out > 0, dout, dout*(1 + out/alpha))
     if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
-        shape = shapes = None  # used as they are: no conversion, no reshape
+        shape = None  # used as they are: no conversion, no reshape
     else:
-        shape, shapes, dout, out = _broadcast(dout, out)
+        shape, _, dout, out = _broadcast(dout, out)
     g = _np_multiply(out, alpha**(-1.0))
     _np_add(g, 1.0, out=g)
     _np_multiply(g, dout, out=g)
@@ -1369,9 +1369,9 @@ def softsign_backward(dout, x):
     """
     # dL/dx = -dout*(x*np.sign(x) - np.abs(x) - 1)/(np.abs(x) + 1)**2
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
-        shape = shapes = None  # used as they are: no conversion, no reshape
+        shape = None  # used as they are: no conversion, no reshape
     else:
-        shape, shapes, dout, x = _broadcast(dout, x)
+        shape, _, dout, x = _broadcast(dout, x)
     g = _np_abs(x)
     _np_add(g, 1.0, out=g)
     _np_square(g, out=g)
@@ -1423,9 +1423,9 @@ def logsigmoid_backward(dout, out):
     """
     # dL/dx = dout*(1 - np.exp(out))
     if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
-        shape = shapes = None  # used as they are: no conversion, no reshape
+        shape = None  # used as they are: no conversion, no reshape
     else:
-        shape, shapes, dout, out = _broadcast(dout, out)
+        shape, _, dout, out = _broadcast(dout, out)
     g = _np_expm1(out)
     _np_multiply(g, dout, out=g)
     _np_negative(g, out=g)
@@ -1474,9 +1474,9 @@ def tanhshrink_backward(dout, x):
     """
     # dL/dx = dout*np.tanh(x)**2
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
-        shape = shapes = None  # used as they are: no conversion, no reshape
+        shape = None  # used as they are: no conversion, no reshape
     else:
-        shape, shapes, dout, x = _broadcast(dout, x)
+        shape, _, dout, x = _broadcast(dout, x)
     g = _np_tanh(x)
     _np_square(g, out=g)
     _np_multiply(g, dout, out=g)

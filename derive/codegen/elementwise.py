@@ -76,7 +76,7 @@ def layer_code(d, api: str = "book1") -> LayerCode:
             doc.append(f"      computed as {show(e)}  (proven equal; {', '.join(applied)})")
     doc.append('    """')
     body = [f"    # dL/d{w} = {show(d.result[w])}" for w in wrt]
-    body += prologue(["dout", *needs], "    ")
+    body += prologue(["dout", *needs], "    ", shapes=len(spec.input_names) > 1)
     body += [f"    {line}" for line in lines]
     body += reshaped(grad_names, "    ")
     if len(spec.input_names) > 1:   # an input passed in, broadcast: back to its shape

@@ -26,11 +26,13 @@ def targets(names) -> str:
     return f"{names[0]}," if len(names) == 1 else ", ".join(names)
 
 
-def prologue(names, indent: str) -> list:
+def prologue(names, indent: str, shapes: bool = True) -> list:
     """Lines that make ``names`` arrays of one floating dtype, at least 1-d (``_as_arrays``),
-    and set ``shape`` to the first one's shape for the results, or to None when they
+    and set ``shape`` to their (broadcast) shape for the results, or to None when they
     already are such arrays of one shape: then they are used as they are, and nothing
-    is reshaped (the per-call cost that counts at a thousand elements)."""
+    is reshaped (the per-call cost that counts at a thousand elements). Several names are
+    broadcast to one shape (``_broadcast``); with ``shapes``, their own shapes are kept in
+    ``shapes`` (None when all are that shape), for the gradients (:func:`summed_back`)."""
     first, rest = names[0], names[1:]
     # one chain per property (measured: 0.51 -> 0.42 us for three arrays at 1e3, where the
     # ufunc takes ~0.6); dtypes by identity: NumPy's built-in dtypes are singletons, and
@@ -44,11 +46,13 @@ def prologue(names, indent: str) -> list:
     else:
         test.append(f'{first}.dtype.kind == "f"')
     test.append(f"{first}.ndim")
-    if rest:        # several arrays: broadcast to one shape, their own shapes kept
+    if rest:        # several arrays: broadcast to one shape (their own shapes kept)
         return [f"{indent}if {' and '.join(test)}:",
-                f"{indent}    shape = shapes = None  # used as they are: no conversion, no reshape",
+                f"{indent}    shape{' = shapes' if shapes else ''} = None  # used as they are: "
+                "no conversion, no reshape",
                 f"{indent}else:",
-                f"{indent}    shape, shapes, {', '.join(names)} = _broadcast({', '.join(names)})"]
+                f"{indent}    shape, {'shapes' if shapes else '_'}, {', '.join(names)} = "
+                f"_broadcast({', '.join(names)})"]
     return [f"{indent}if {' and '.join(test)}:",
             f"{indent}    shape = None          # used as they are: no conversion, no reshape",
             f"{indent}else:",
