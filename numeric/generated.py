@@ -83,20 +83,25 @@ def _broadcast(*values):
     return (shape, None if all(s == shape for s in shapes) else shapes, *arrays)
 
 
+def _summed_to(g, to):
+    """The gradient ``g`` of an input of shape ``to`` that was broadcast to ``g``'s shape,
+    summed over the axes it was broadcast along (NumPy's rules: leading axes added, axes of
+    length 1 stretched)."""
+    to = tuple(to)
+    if g.shape == to:
+        return g
+    if g.ndim > len(to):
+        g = g.sum(axis=tuple(range(g.ndim - len(to))))
+    axes = tuple(i for i, k in enumerate(to) if k == 1 and g.shape[i] != 1)
+    return (g.sum(axis=axes, keepdims=True) if axes else g).reshape(to)
+
+
 def _unbroadcast(shapes, which, grads):
-    """``grads`` (one array, or a tuple) of the inputs numbered ``which``, each summed over
-    the axes its input was broadcast along (NumPy's rules: leading axes added, axes of
-    length 1 stretched), so that it has its input's shape in ``shapes``."""
-    def back(g, to):
-        if g.shape == to:
-            return g
-        if g.ndim > len(to):
-            g = g.sum(axis=tuple(range(g.ndim - len(to))))
-        axes = tuple(i for i, k in enumerate(to) if k == 1 and g.shape[i] != 1)
-        return (g.sum(axis=axes, keepdims=True) if axes else g).reshape(to)
+    """``grads`` (one array, or a tuple) of the inputs numbered ``which``, each summed back to
+    its input's shape in ``shapes`` (:func:`_summed_to`)."""
     if len(which) == 1:
-        return back(grads, shapes[which[0]])
-    return tuple(back(g, shapes[i]) for g, i in zip(grads, which))
+        return _summed_to(grads, shapes[which[0]])
+    return tuple(_summed_to(g, shapes[i]) for g, i in zip(grads, which))
 
 
 # np.clip's ufunc: np.clip's Python wrapper costs more than the clip at 1e3

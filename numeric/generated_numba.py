@@ -102,15 +102,23 @@ def _work(dtype):
     """The dtype the loops run in: float32 and float64 as they are, others in float64."""
     return dtype if dtype == np.float64 or dtype == np.float32 else np.dtype(np.float64)
 
+def _summed_to(g, to):
+    """The gradient ``g`` of an input of shape ``to`` that was broadcast to ``g``'s shape,
+    summed over the axes it was broadcast along (NumPy's rules: leading axes added, axes of
+    length 1 stretched)."""
+    to = tuple(to)
+    if g.shape == to:
+        return g
+    if g.ndim > len(to):
+        g = g.sum(axis=tuple(range(g.ndim - len(to))))
+    axes = tuple(i for i, k in enumerate(to) if k == 1 and g.shape[i] != 1)
+    return (g.sum(axis=axes, keepdims=True) if axes else g).reshape(to)
+
 def _done(a, shape, dtype, to=None):
     """A loop's 1-D result in ``shape`` and ``dtype``; with ``to``, the gradient of an input
     of shape ``to`` that was broadcast to ``shape``: summed over the broadcast axes."""
     a = (a if a.dtype == dtype else a.astype(dtype)).reshape(shape)
-    if to is None or tuple(to) == a.shape:
-        return a
-    a = a.sum(axis=tuple(range(a.ndim - len(to)))) if a.ndim > len(to) else a
-    axes = tuple(i for i, k in enumerate(to) if k == 1 and a.shape[i] != 1)
-    return (a.sum(axis=axes, keepdims=True) if axes else a).reshape(to)
+    return a if to is None else _summed_to(a, to)
 
 
 @intrinsic

@@ -56,7 +56,7 @@ Volume 2's API (``derive export --api book2``): every class has ``params`` and
 ``grads`` lists (empty for a layer without weights).
 '''
 
-_HELPER_ORDER = ("_floating", "_as_arrays", "_broadcast", "_unbroadcast", "_clip", "_sigmoid", "_softplus", "_rows", "_onehot", "_scatter_add",
+_HELPER_ORDER = ("_floating", "_as_arrays", "_broadcast", "_summed_to", "_unbroadcast", "_clip", "_sigmoid", "_softplus", "_rows", "_onehot", "_scatter_add",
                  "_place", "erf", "_windows", "_fold", "_first_max", "_offsets", "_window_max", "_window_first_max")
 
 
@@ -114,8 +114,8 @@ def emit_module(derivations, cmd: str | None = None, api: str = "book1") -> str:
         tensor=_TENSOR[api].format(names=", ".join(tensor)) if tensor else "",
         api=_BOOK2 if api == "book2" else "")
     helpers = set().union(*(c.helpers for _, c in parts)) if parts else set()
-    if "_broadcast" in helpers:
-        helpers.add("_as_arrays")
+    if "_unbroadcast" in helpers:
+        helpers.add("_summed_to")
     if helpers & {"_as_arrays", "_onehot"}:
         helpers.add("_floating")
     if "_softplus" in helpers:

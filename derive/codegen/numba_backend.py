@@ -37,7 +37,7 @@ from .elementwise import _from_inputs, input_form, plan_cache
 from .numba_kernels import kernel_source
 from .numba_printer import distinct_calls, loop_source
 from .numba_stream import STREAM_SOURCE, stream_call, streams
-from .runtime import _floating, helper_source
+from .runtime import _floating, _summed_to, helper_source
 from .stable import stable_form
 from .tensor_class import API
 
@@ -146,16 +146,12 @@ def _done(a, shape, dtype, to=None):
     """A loop's 1-D result in ``shape`` and ``dtype``; with ``to``, the gradient of an input
     of shape ``to`` that was broadcast to ``shape``: summed over the broadcast axes."""
     a = (a if a.dtype == dtype else a.astype(dtype)).reshape(shape)
-    if to is None or tuple(to) == a.shape:
-        return a
-    a = a.sum(axis=tuple(range(a.ndim - len(to)))) if a.ndim > len(to) else a
-    axes = tuple(i for i, k in enumerate(to) if k == 1 and a.shape[i] != 1)
-    return (a.sum(axis=axes, keepdims=True) if axes else a).reshape(to)
+    return a if to is None else _summed_to(a, to)
 
 
 def _runtime_source() -> str:
     parts = [inspect.getsource(f) for f in (_floating, _flat, _empty, free_buffers, _work,
-                                             _done)]
+                                             _summed_to, _done)]
     return "\n\n".join(p.rstrip() for p in parts) + "\n"
 
 

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["prologue", "reshaped", "returns_summed_back", "summed_back", "targets"]
+__all__ = ["prologue", "reshaped", "returns_summed_back", "summed_back"]
 
 
-def targets(names) -> str:
+def _targets(names) -> str:
     names = list(names)
     return f"{names[0]}," if len(names) == 1 else ", ".join(names)
 
@@ -57,7 +57,7 @@ def prologue(names, indent: str, shapes: bool = True) -> list:
             f"{indent}    shape = None          # used as they are: no conversion, no reshape",
             f"{indent}else:",
             f"{indent}    shape = np.shape({first})",
-            f"{indent}    {targets(names)} = _as_arrays({', '.join(names)})"]
+            f"{indent}    {_targets(names)} = _as_arrays({', '.join(names)})"]
 
 
 def _tuple(numbers) -> str:
