@@ -159,20 +159,23 @@ def _float(v) -> str:
     return repr(float(v))
 
 
-def _call(loop: str, args, streamed=False) -> str:
-    """The call of ``loop``; ``streamed``: the loop has a streaming variant
+def _call(loop: str, args, streamed=frozenset()) -> str:
+    """The call of ``loop``; ``streamed``: the loops :func:`_loops` gave a streaming variant
     (:func:`.stream_call`)."""
-    if streamed:
+    if loop in streamed:
         return stream_call(loop, args)
     return f"({loop}_p if PARALLEL else {loop})({', '.join(args)})"
 
 
-def _loops(name, arrays, scalars, results, booleans=()) -> str:
+def _loops(name, arrays, scalars, results, booleans=(), streamed=None) -> str:
     """The loop, its ``prange`` variant ``_p`` and, for a loop of few operations per
-    element (:func:`.streams`), its variant with nontemporal stores ``_nt``."""
+    element (:func:`.streams`), its variant with nontemporal stores ``_nt`` (its name then
+    added to the set ``streamed``, for :func:`_call`)."""
     variants = [("", False, None), ("_p", True, None)]
     if streams(results, booleans, scalars):
         variants.append(("_nt", False, name))
+        if streamed is not None:
+            streamed.add(name)
     return "\n\n\n".join(loop_source(name + suffix, arrays, scalars, results, booleans, par, nt)
                          for suffix, par, nt in variants)
 
@@ -242,7 +245,9 @@ def layer_source(d, api: str = "book1") -> str:
     stable = [stable_form(d.result[w])[0] for w in wrt]
     grads = ["g"] if len(wrt) == 1 else [f"d{w}" for w in wrt]
     defaults = [f"{p}={_float(spec.defaults.get(p, 1.0))}" for p in params]
-    parts = [_loops(f"_{name}_backward_loop", ["dout", *needs], params, list(zip(grads, stable)))]
+    streamed: set = set()
+    parts = [_loops(f"_{name}_backward_loop", ["dout", *needs], params, list(zip(grads, stable)),
+                    streamed=streamed)]
 
     # <layer>_backward(dout, ...): the derivation's result from the values it names
     doc = [f'    """{spec.title or name} backward: the gradient{"s" if len(wrt) > 1 else ""} '
@@ -253,8 +258,7 @@ def layer_source(d, api: str = "book1") -> str:
     body = _prepare(["dout", *needs], "    ")
     body += [f"    {g} = _empty(n, work)" for g in grads]
     body.append("    " + _call(f"_{name}_backward_loop", [f"{a}_" for a in ["dout", *needs]]
-                              + grads + [f"float({p})" for p in params],
-                              streams(list(zip(grads, stable)), (), params)))
+                              + grads + [f"float({p})" for p in params], streamed))
     body.append("    return " + ", ".join(
         f"_done({g}, shape, dtype{', np.shape(' + w + ')' if w in needs and len(wrt) > 1 else ''})"
         for g, w in zip(grads, wrt)))
@@ -273,11 +277,12 @@ def layer_source(d, api: str = "book1") -> str:
     results = [("out", fwd)] + [(f"keep_{n}", by_name[n] if n != "out" else fwd) for n in keep]
     results += [(s.name, e.xreplace({out_sym: fwd})) for s, e in cached]
     masks = {s.name for s, e in cached if not s.is_real}
-    parts.append(_loops(f"_{name}_forward_loop", spec.input_names, params, results))
+    parts.append(_loops(f"_{name}_forward_loop", spec.input_names, params, results,
+                        streamed=streamed))
     stored = keep + [s.name for s, _ in cached]
     bparams = [p for p in params if any(p in {s.name for s in e.free_symbols} for e in new)]
     parts.append(_loops(f"_{name}_class_backward_loop", ["dout", *stored], bparams,
-                        list(zip(grads, new)), booleans=masks))
+                        list(zip(grads, new)), booleans=masks, streamed=streamed))
 
     cdoc = f'    """{spec.title or name}: out = {show(spec.forward)}'
     for s, e in cached:
@@ -299,8 +304,7 @@ def layer_source(d, api: str = "book1") -> str:
     outs = [n for n, _ in results]
     cls += [f"        {o} = _empty(n, {'np.bool_' if o in masks else 'work'})" for o in outs]
     cls.append("        " + _call(f"_{name}_forward_loop", [f"{a}_" for a in spec.input_names]
-                                  + outs + [f"self.{p}" for p in params],
-                                  streams(results, (), params)))
+                                  + outs + [f"self.{p}" for p in params], streamed))
     if len(spec.input_names) > 1:
         cls.append(f"        self.shapes = ({', '.join(f'np.shape({n})' for n in spec.input_names)})")
     for n in stored:
@@ -321,8 +325,7 @@ def layer_source(d, api: str = "book1") -> str:
     cls += [f"        {g} = _empty(n, work)" for g in grads]
     cls.append("        " + _call(f"_{name}_class_backward_loop",
                                   ["dout_", *(f"_flat(self.{n}, shape)" for n in stored)]
-                                  + grads + [f"self.{p}" for p in bparams],
-                                  streams(list(zip(grads, new)), masks, bparams)))
+                                  + grads + [f"self.{p}" for p in bparams], streamed))
     to = {w: f", self.shapes[{spec.input_names.index(w)}]" for w in wrt
           if len(spec.input_names) > 1}
     cls.append("        return " + ", ".join(f"_done({g}, shape, dtype{to.get(w, '')})"
