@@ -9,6 +9,9 @@ over the elements) and each backward is one loop compiled by numba, with the sam
 overflow-safe forms as the NumPy code and branch-free kernels for exp, log, tanh, erf
 so that LLVM vectorizes the loops. Several inputs broadcast against each other as in
 NumPy, and their gradients are summed back to each input's shape.
+Each elementwise layer also has ``<layer>_vjp(dout, <inputs>)``: out and the gradients in
+one loop (what ``jax.jit`` of ``jax.vjp`` computes), four passes over memory for one input
+where the class's forward then backward makes six.
 Compiled code is cached on disk (``cache=True``): the first call of each loop
 for each dtype compiles it, later runs load it.
 
@@ -753,6 +756,68 @@ class MulLayer:
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _mul_vjp_loop(x_, y_, dout_, out_, dx_, dy_):
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        y = np.float64(y_[i])
+        dout = np.float64(dout_[i])
+        out_[i] = x*y
+        dx_[i] = dout*y
+        dy_[i] = dout*x
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
+def _mul_vjp_loop_p(x_, y_, dout_, out_, dx_, dy_):
+    for i in prange(x_.shape[0]):
+        x = np.float64(x_[i])
+        y = np.float64(y_[i])
+        dout = np.float64(dout_[i])
+        out_[i] = x*y
+        dx_[i] = dout*y
+        dy_[i] = dout*x
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _mul_vjp_loop_nt(x_, y_, dout_, out_, dx_, dy_):
+    head = _nt_head(x_.shape[0], out_, dx_, dy_)
+    _mul_vjp_loop(x_[:head], y_[:head], dout_[:head], out_[:head], dx_[:head], dy_[:head])
+    x_, y_, dout_, out_, dx_, dy_ = x_[head:], y_[head:], dout_[head:], out_[head:], dx_[head:], dy_[head:]
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        y = np.float64(y_[i])
+        dout = np.float64(dout_[i])
+        _store_nt(out_, i, x*y)
+        _store_nt(dx_, i, dout*y)
+        _store_nt(dy_, i, dout*x)
+    _sfence()
+
+
+def mul_vjp(dout, x, y):
+    """Multiply (MulLayer): out and the gradients w.r.t. x, y in one loop (forward, then backward with dout).
+
+    out = x*y
+    dL/dx = dout*y
+    dL/dy = dout*x
+    dout has out's shape (the inputs broadcast against each other, and each gradient is summed back to its input's shape);
+    returns (out, dx, dy).
+    """
+    shape = np.broadcast_shapes(np.shape(x), np.shape(y))
+    if np.shape(dout) != shape:
+        raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
+    dtype = _floating(dout, x, y)
+    work = _work(dtype)
+    x_ = _flat(x, shape, work)
+    y_ = _flat(y, shape, work)
+    dout_ = _flat(dout, shape, work)
+    n = dout_.shape[0]
+    out = _empty(n, work)
+    dx = _empty(n, work)
+    dy = _empty(n, work)
+    (_mul_vjp_loop_p if PARALLEL else _mul_vjp_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _mul_vjp_loop)(x_, y_, dout_, out, dx, dy)
+    return _done(out, shape, dtype), _done(dx, shape, dtype, np.shape(x)), _done(dy, shape, dtype, np.shape(y))
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _add_backward_loop(dout_, dx_, dy_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -884,6 +949,68 @@ class AddLayer:
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _add_vjp_loop(x_, y_, dout_, out_, dx_, dy_):
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        y = np.float64(y_[i])
+        dout = np.float64(dout_[i])
+        out_[i] = x + y
+        dx_[i] = dout
+        dy_[i] = dout
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
+def _add_vjp_loop_p(x_, y_, dout_, out_, dx_, dy_):
+    for i in prange(x_.shape[0]):
+        x = np.float64(x_[i])
+        y = np.float64(y_[i])
+        dout = np.float64(dout_[i])
+        out_[i] = x + y
+        dx_[i] = dout
+        dy_[i] = dout
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _add_vjp_loop_nt(x_, y_, dout_, out_, dx_, dy_):
+    head = _nt_head(x_.shape[0], out_, dx_, dy_)
+    _add_vjp_loop(x_[:head], y_[:head], dout_[:head], out_[:head], dx_[:head], dy_[:head])
+    x_, y_, dout_, out_, dx_, dy_ = x_[head:], y_[head:], dout_[head:], out_[head:], dx_[head:], dy_[head:]
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        y = np.float64(y_[i])
+        dout = np.float64(dout_[i])
+        _store_nt(out_, i, x + y)
+        _store_nt(dx_, i, dout)
+        _store_nt(dy_, i, dout)
+    _sfence()
+
+
+def add_vjp(dout, x, y):
+    """Add (AddLayer): out and the gradients w.r.t. x, y in one loop (forward, then backward with dout).
+
+    out = x + y
+    dL/dx = dout
+    dL/dy = dout
+    dout has out's shape (the inputs broadcast against each other, and each gradient is summed back to its input's shape);
+    returns (out, dx, dy).
+    """
+    shape = np.broadcast_shapes(np.shape(x), np.shape(y))
+    if np.shape(dout) != shape:
+        raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
+    dtype = _floating(dout, x, y)
+    work = _work(dtype)
+    x_ = _flat(x, shape, work)
+    y_ = _flat(y, shape, work)
+    dout_ = _flat(dout, shape, work)
+    n = dout_.shape[0]
+    out = _empty(n, work)
+    dx = _empty(n, work)
+    dy = _empty(n, work)
+    (_add_vjp_loop_p if PARALLEL else _add_vjp_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _add_vjp_loop)(x_, y_, dout_, out, dx, dy)
+    return _done(out, shape, dtype), _done(dx, shape, dtype, np.shape(x)), _done(dy, shape, dtype, np.shape(y))
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _relu_backward_loop(dout_, out_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -977,6 +1104,48 @@ class Relu:
         g = _empty(n, work)
         (_relu_class_backward_loop_p if PARALLEL else _relu_class_backward_loop)(dout_, _flat(self.mask, shape), g)
         return _done(g, shape, dtype)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _relu_vjp_loop(x_, dout_, out_, g_):
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_max(0.0, x)
+        out_[i] = t0
+        g_[i] = dout*_k_where((t0 > 0.0), 1.0, 0.0)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
+def _relu_vjp_loop_p(x_, dout_, out_, g_):
+    for i in prange(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_max(0.0, x)
+        out_[i] = t0
+        g_[i] = dout*_k_where((t0 > 0.0), 1.0, 0.0)
+
+
+def relu_vjp(dout, x):
+    """ReLU: out and the gradient w.r.t. x in one loop (forward, then backward with dout).
+
+    out = np.maximum(0, x)
+    dL/dx = dout*(np.maximum(0, x) > 0)
+    dout has out's shape;
+    returns (out, dx).
+    """
+    shape = np.shape(x)
+    if np.shape(dout) != shape:
+        raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
+    dtype = _floating(dout, x)
+    work = _work(dtype)
+    x_ = _flat(x, shape, work)
+    dout_ = _flat(dout, shape, work)
+    n = dout_.shape[0]
+    out = _empty(n, work)
+    g = _empty(n, work)
+    (_relu_vjp_loop_p if PARALLEL else _relu_vjp_loop)(x_, dout_, out, g)
+    return _done(out, shape, dtype), _done(g, shape, dtype)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -1100,6 +1269,48 @@ class Sigmoid:
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _sigmoid_vjp_loop(x_, dout_, out_, g_):
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_sigmoid_z(x, _k_exp(-abs(x)))
+        out_[i] = t0
+        g_[i] = dout*t0*(1.0 - t0)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
+def _sigmoid_vjp_loop_p(x_, dout_, out_, g_):
+    for i in prange(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_sigmoid_z(x, _k_exp(-abs(x)))
+        out_[i] = t0
+        g_[i] = dout*t0*(1.0 - t0)
+
+
+def sigmoid_vjp(dout, x):
+    """Sigmoid: out and the gradient w.r.t. x in one loop (forward, then backward with dout).
+
+    out = 1/(1 + np.exp(-x))
+    dL/dx = dout*(1 - sigmoid(x))*sigmoid(x)
+    dout has out's shape;
+    returns (out, dx).
+    """
+    shape = np.shape(x)
+    if np.shape(dout) != shape:
+        raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
+    dtype = _floating(dout, x)
+    work = _work(dtype)
+    x_ = _flat(x, shape, work)
+    dout_ = _flat(dout, shape, work)
+    n = dout_.shape[0]
+    out = _empty(n, work)
+    g = _empty(n, work)
+    (_sigmoid_vjp_loop_p if PARALLEL else _sigmoid_vjp_loop)(x_, dout_, out, g)
+    return _done(out, shape, dtype), _done(g, shape, dtype)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _tanh_backward_loop(dout_, out_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1217,6 +1428,48 @@ class Tanh:
         g = _empty(n, work)
         (_tanh_class_backward_loop_p if PARALLEL else _tanh_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _tanh_class_backward_loop)(dout_, _flat(self.local, shape), g)
         return _done(g, shape, dtype)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _tanh_vjp_loop(x_, dout_, out_, g_):
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_tanh(x)
+        out_[i] = t0
+        g_[i] = dout*(1.0 - (t0*t0))
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
+def _tanh_vjp_loop_p(x_, dout_, out_, g_):
+    for i in prange(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_tanh(x)
+        out_[i] = t0
+        g_[i] = dout*(1.0 - (t0*t0))
+
+
+def tanh_vjp(dout, x):
+    """Tanh: out and the gradient w.r.t. x in one loop (forward, then backward with dout).
+
+    out = np.tanh(x)
+    dL/dx = dout*(1 - np.tanh(x)**2)
+    dout has out's shape;
+    returns (out, dx).
+    """
+    shape = np.shape(x)
+    if np.shape(dout) != shape:
+        raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
+    dtype = _floating(dout, x)
+    work = _work(dtype)
+    x_ = _flat(x, shape, work)
+    dout_ = _flat(dout, shape, work)
+    n = dout_.shape[0]
+    out = _empty(n, work)
+    g = _empty(n, work)
+    (_tanh_vjp_loop_p if PARALLEL else _tanh_vjp_loop)(x_, dout_, out, g)
+    return _done(out, shape, dtype), _done(g, shape, dtype)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -1339,6 +1592,48 @@ class Exp:
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _exp_vjp_loop(x_, dout_, out_, g_):
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_exp(x)
+        out_[i] = t0
+        g_[i] = dout*t0
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
+def _exp_vjp_loop_p(x_, dout_, out_, g_):
+    for i in prange(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_exp(x)
+        out_[i] = t0
+        g_[i] = dout*t0
+
+
+def exp_vjp(dout, x):
+    """Exponential: out and the gradient w.r.t. x in one loop (forward, then backward with dout).
+
+    out = np.exp(x)
+    dL/dx = dout*np.exp(x)
+    dout has out's shape;
+    returns (out, dx).
+    """
+    shape = np.shape(x)
+    if np.shape(dout) != shape:
+        raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
+    dtype = _floating(dout, x)
+    work = _work(dtype)
+    x_ = _flat(x, shape, work)
+    dout_ = _flat(dout, shape, work)
+    n = dout_.shape[0]
+    out = _empty(n, work)
+    g = _empty(n, work)
+    (_exp_vjp_loop_p if PARALLEL else _exp_vjp_loop)(x_, dout_, out, g)
+    return _done(out, shape, dtype), _done(g, shape, dtype)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _log_backward_loop(dout_, x_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1429,6 +1724,46 @@ class Log:
         g = _empty(n, work)
         (_log_class_backward_loop_p if PARALLEL else _log_class_backward_loop)(dout_, _flat(self.x, shape), g)
         return _done(g, shape, dtype)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _log_vjp_loop(x_, dout_, out_, g_):
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        out_[i] = _k_log(x)
+        g_[i] = dout/x
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
+def _log_vjp_loop_p(x_, dout_, out_, g_):
+    for i in prange(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        out_[i] = _k_log(x)
+        g_[i] = dout/x
+
+
+def log_vjp(dout, x):
+    """Natural logarithm: out and the gradient w.r.t. x in one loop (forward, then backward with dout).
+
+    out = np.log(x)
+    dL/dx = dout/x
+    dout has out's shape;
+    returns (out, dx).
+    """
+    shape = np.shape(x)
+    if np.shape(dout) != shape:
+        raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
+    dtype = _floating(dout, x)
+    work = _work(dtype)
+    x_ = _flat(x, shape, work)
+    dout_ = _flat(dout, shape, work)
+    n = dout_.shape[0]
+    out = _empty(n, work)
+    g = _empty(n, work)
+    (_log_vjp_loop_p if PARALLEL else _log_vjp_loop)(x_, dout_, out, g)
+    return _done(out, shape, dtype), _done(g, shape, dtype)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -1540,6 +1875,48 @@ class Softplus:
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _softplus_vjp_loop(x_, dout_, out_, g_):
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_exp(-abs(x))
+        out_[i] = _k_softplus_z(x, t0)
+        g_[i] = dout*_k_sigmoid_z(x, t0)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
+def _softplus_vjp_loop_p(x_, dout_, out_, g_):
+    for i in prange(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_exp(-abs(x))
+        out_[i] = _k_softplus_z(x, t0)
+        g_[i] = dout*_k_sigmoid_z(x, t0)
+
+
+def softplus_vjp(dout, x):
+    """Softplus: out and the gradient w.r.t. x in one loop (forward, then backward with dout).
+
+    out = np.log(np.exp(x) + 1)
+    dL/dx = dout*sigmoid(x)
+    dout has out's shape;
+    returns (out, dx).
+    """
+    shape = np.shape(x)
+    if np.shape(dout) != shape:
+        raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
+    dtype = _floating(dout, x)
+    work = _work(dtype)
+    x_ = _flat(x, shape, work)
+    dout_ = _flat(dout, shape, work)
+    n = dout_.shape[0]
+    out = _empty(n, work)
+    g = _empty(n, work)
+    (_softplus_vjp_loop_p if PARALLEL else _softplus_vjp_loop)(x_, dout_, out, g)
+    return _done(out, shape, dtype), _done(g, shape, dtype)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _leaky_relu_backward_loop(dout_, out_, g_, alpha):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1642,6 +2019,48 @@ class LeakyRelu:
         g = _empty(n, work)
         (_leaky_relu_class_backward_loop_p if PARALLEL else _leaky_relu_class_backward_loop)(dout_, _flat(self.mask, shape), g, self.alpha)
         return _done(g, shape, dtype)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _leaky_relu_vjp_loop(x_, dout_, out_, g_, alpha):
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = alpha*_k_min(0.0, x) + _k_max(0.0, x)
+        out_[i] = t0
+        g_[i] = dout*_k_where((t0 > 0.0), 1.0, alpha)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
+def _leaky_relu_vjp_loop_p(x_, dout_, out_, g_, alpha):
+    for i in prange(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = alpha*_k_min(0.0, x) + _k_max(0.0, x)
+        out_[i] = t0
+        g_[i] = dout*_k_where((t0 > 0.0), 1.0, alpha)
+
+
+def leaky_relu_vjp(dout, x, alpha=0.01):
+    """Leaky ReLU: out and the gradient w.r.t. x in one loop (forward, then backward with dout).
+
+    out = np.where(x > 0, x, alpha*x)
+    dL/dx = dout*np.where(alpha*np.minimum(0, x) + np.maximum(0, x) > 0, 1, alpha)
+    dout has out's shape;
+    returns (out, dx).
+    """
+    shape = np.shape(x)
+    if np.shape(dout) != shape:
+        raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
+    dtype = _floating(dout, x)
+    work = _work(dtype)
+    x_ = _flat(x, shape, work)
+    dout_ = _flat(dout, shape, work)
+    n = dout_.shape[0]
+    out = _empty(n, work)
+    g = _empty(n, work)
+    (_leaky_relu_vjp_loop_p if PARALLEL else _leaky_relu_vjp_loop)(x_, dout_, out, g, float(alpha))
+    return _done(out, shape, dtype), _done(g, shape, dtype)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -1756,6 +2175,48 @@ class Elu:
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _elu_vjp_loop(x_, dout_, out_, g_, alpha):
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_exp_expm1(_k_min(0.0, x))
+        out_[i] = alpha*t0[1] + _k_max(0.0, x)
+        g_[i] = dout*_k_where((x > 0.0), 1.0, alpha*t0[0])
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
+def _elu_vjp_loop_p(x_, dout_, out_, g_, alpha):
+    for i in prange(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_exp_expm1(_k_min(0.0, x))
+        out_[i] = alpha*t0[1] + _k_max(0.0, x)
+        g_[i] = dout*_k_where((x > 0.0), 1.0, alpha*t0[0])
+
+
+def elu_vjp(dout, x, alpha=1.0):
+    """ELU: out and the gradient w.r.t. x in one loop (forward, then backward with dout).
+
+    out = np.where(x > 0, x, alpha*(np.exp(x) - 1))
+    dL/dx = dout*np.where(x > 0, 1, alpha*np.exp(np.minimum(0, x)))
+    dout has out's shape;
+    returns (out, dx).
+    """
+    shape = np.shape(x)
+    if np.shape(dout) != shape:
+        raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
+    dtype = _floating(dout, x)
+    work = _work(dtype)
+    x_ = _flat(x, shape, work)
+    dout_ = _flat(dout, shape, work)
+    n = dout_.shape[0]
+    out = _empty(n, work)
+    g = _empty(n, work)
+    (_elu_vjp_loop_p if PARALLEL else _elu_vjp_loop)(x_, dout_, out, g, float(alpha))
+    return _done(out, shape, dtype), _done(g, shape, dtype)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _silu_backward_loop(dout_, x_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -1865,6 +2326,50 @@ class Silu:
         g = _empty(n, work)
         (_silu_class_backward_loop_p if PARALLEL else _silu_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _silu_class_backward_loop)(dout_, _flat(self.local, shape), g)
         return _done(g, shape, dtype)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _silu_vjp_loop(x_, dout_, out_, g_):
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_exp(-abs(x))
+        t1 = _k_sigmoid_z(x, t0)
+        out_[i] = t1*x
+        g_[i] = dout*t1*(x*_k_sigmoid_z(-x, t0) + 1.0)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
+def _silu_vjp_loop_p(x_, dout_, out_, g_):
+    for i in prange(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_exp(-abs(x))
+        t1 = _k_sigmoid_z(x, t0)
+        out_[i] = t1*x
+        g_[i] = dout*t1*(x*_k_sigmoid_z(-x, t0) + 1.0)
+
+
+def silu_vjp(dout, x):
+    """SiLU (swish): out and the gradient w.r.t. x in one loop (forward, then backward with dout).
+
+    out = x/(1 + np.exp(-x))
+    dL/dx = dout*(x*sigmoid(-x) + 1)*sigmoid(x)
+    dout has out's shape;
+    returns (out, dx).
+    """
+    shape = np.shape(x)
+    if np.shape(dout) != shape:
+        raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
+    dtype = _floating(dout, x)
+    work = _work(dtype)
+    x_ = _flat(x, shape, work)
+    dout_ = _flat(dout, shape, work)
+    n = dout_.shape[0]
+    out = _empty(n, work)
+    g = _empty(n, work)
+    (_silu_vjp_loop_p if PARALLEL else _silu_vjp_loop)(x_, dout_, out, g)
+    return _done(out, shape, dtype), _done(g, shape, dtype)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -1981,6 +2486,52 @@ class Gelu:
         g = _empty(n, work)
         (_gelu_class_backward_loop_p if PARALLEL else _gelu_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _gelu_class_backward_loop)(dout_, _flat(self.local, shape), g)
         return _done(g, shape, dtype)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _gelu_vjp_loop(x_, dout_, out_, g_):
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = (0.5)*1.4142135623730951*x
+        t1 = _k_exp(-0.5*(x*x))
+        t2 = (0.5)*_k_erf1p_z(t0, t1)
+        out_[i] = t2*x
+        g_[i] = dout*(0.5641895835477563*(t0*t1) + t2)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
+def _gelu_vjp_loop_p(x_, dout_, out_, g_):
+    for i in prange(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = (0.5)*1.4142135623730951*x
+        t1 = _k_exp(-0.5*(x*x))
+        t2 = (0.5)*_k_erf1p_z(t0, t1)
+        out_[i] = t2*x
+        g_[i] = dout*(0.5641895835477563*(t0*t1) + t2)
+
+
+def gelu_vjp(dout, x):
+    """GELU (erf form): out and the gradient w.r.t. x in one loop (forward, then backward with dout).
+
+    out = x*(scipy.special.erf(np.sqrt(2)*x/2) + 1)/2
+    dL/dx = dout*(np.sqrt(2)*x*np.exp(-x**2/2)/(2*np.sqrt(np.pi)) + scipy.special.erf(np.sqrt(2)*x/2)/2 + 1/2)
+    dout has out's shape;
+    returns (out, dx).
+    """
+    shape = np.shape(x)
+    if np.shape(dout) != shape:
+        raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
+    dtype = _floating(dout, x)
+    work = _work(dtype)
+    x_ = _flat(x, shape, work)
+    dout_ = _flat(dout, shape, work)
+    n = dout_.shape[0]
+    out = _empty(n, work)
+    g = _empty(n, work)
+    (_gelu_vjp_loop_p if PARALLEL else _gelu_vjp_loop)(x_, dout_, out, g)
+    return _done(out, shape, dtype), _done(g, shape, dtype)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -2105,6 +2656,56 @@ class GeluTanh:
         g = _empty(n, work)
         (_gelu_tanh_class_backward_loop_p if PARALLEL else _gelu_tanh_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _gelu_tanh_class_backward_loop)(dout_, _flat(self.local, shape), g)
         return _done(g, shape, dtype)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _gelu_tanh_vjp_loop(x_, dout_, out_, g_):
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = (x*x*x)
+        t1 = 0.7978845608028654
+        t2 = _k_tanh(t1*((0.044715)*t0 + x))
+        t3 = (0.5)*x
+        t4 = t1*(1.0 - (t2*t2))
+        out_[i] = t3*(t2 + 1.0)
+        g_[i] = dout*((0.0670725)*t0*t4 + (0.5)*t2 + t3*t4 + 0.5)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
+def _gelu_tanh_vjp_loop_p(x_, dout_, out_, g_):
+    for i in prange(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = (x*x*x)
+        t1 = 0.7978845608028654
+        t2 = _k_tanh(t1*((0.044715)*t0 + x))
+        t3 = (0.5)*x
+        t4 = t1*(1.0 - (t2*t2))
+        out_[i] = t3*(t2 + 1.0)
+        g_[i] = dout*((0.0670725)*t0*t4 + (0.5)*t2 + t3*t4 + 0.5)
+
+
+def gelu_tanh_vjp(dout, x):
+    """GELU (tanh approximation): out and the gradient w.r.t. x in one loop (forward, then backward with dout).
+
+    out = x*(np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi)) + 1)/2
+    dL/dx = dout*(0.0670725*np.sqrt(2)*x**3*(1 - np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + np.sqrt(2)*x*(1 - np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi))**2)/(2*np.sqrt(np.pi)) + np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi))/2 + 1/2)
+    dout has out's shape;
+    returns (out, dx).
+    """
+    shape = np.shape(x)
+    if np.shape(dout) != shape:
+        raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
+    dtype = _floating(dout, x)
+    work = _work(dtype)
+    x_ = _flat(x, shape, work)
+    dout_ = _flat(dout, shape, work)
+    n = dout_.shape[0]
+    out = _empty(n, work)
+    g = _empty(n, work)
+    (_gelu_tanh_vjp_loop_p if PARALLEL else _gelu_tanh_vjp_loop)(x_, dout_, out, g)
+    return _done(out, shape, dtype), _done(g, shape, dtype)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -2238,6 +2839,59 @@ class Square:
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _square_vjp_loop(x_, dout_, out_, g_):
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        out_[i] = (x*x)
+        g_[i] = 2.0*dout*x
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
+def _square_vjp_loop_p(x_, dout_, out_, g_):
+    for i in prange(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        out_[i] = (x*x)
+        g_[i] = 2.0*dout*x
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _square_vjp_loop_nt(x_, dout_, out_, g_):
+    head = _nt_head(x_.shape[0], out_, g_)
+    _square_vjp_loop(x_[:head], dout_[:head], out_[:head], g_[:head])
+    x_, dout_, out_, g_ = x_[head:], dout_[head:], out_[head:], g_[head:]
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        _store_nt(out_, i, (x*x))
+        _store_nt(g_, i, 2.0*dout*x)
+    _sfence()
+
+
+def square_vjp(dout, x):
+    """Square: out and the gradient w.r.t. x in one loop (forward, then backward with dout).
+
+    out = x**2
+    dL/dx = 2*dout*x
+    dout has out's shape;
+    returns (out, dx).
+    """
+    shape = np.shape(x)
+    if np.shape(dout) != shape:
+        raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
+    dtype = _floating(dout, x)
+    work = _work(dtype)
+    x_ = _flat(x, shape, work)
+    dout_ = _flat(dout, shape, work)
+    n = dout_.shape[0]
+    out = _empty(n, work)
+    g = _empty(n, work)
+    (_square_vjp_loop_p if PARALLEL else _square_vjp_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _square_vjp_loop)(x_, dout_, out, g)
+    return _done(out, shape, dtype), _done(g, shape, dtype)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _relu6_backward_loop(dout_, out_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2334,6 +2988,48 @@ class Relu6:
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _relu6_vjp_loop(x_, dout_, out_, g_):
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_min(6.0, _k_max(0.0, x))
+        out_[i] = t0
+        g_[i] = dout*_k_where(((t0 > 0.0) & (t0 < 6.0)), 1.0, 0.0)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
+def _relu6_vjp_loop_p(x_, dout_, out_, g_):
+    for i in prange(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_min(6.0, _k_max(0.0, x))
+        out_[i] = t0
+        g_[i] = dout*_k_where(((t0 > 0.0) & (t0 < 6.0)), 1.0, 0.0)
+
+
+def relu6_vjp(dout, x):
+    """ReLU6: min(max(0, x), 6): out and the gradient w.r.t. x in one loop (forward, then backward with dout).
+
+    out = np.where(np.maximum(0, x) >= 6, 6, np.maximum(0, x))
+    dL/dx = dout*((np.minimum(6, np.maximum(0, x)) > 0) & (np.minimum(6, np.maximum(0, x)) < 6))
+    dout has out's shape;
+    returns (out, dx).
+    """
+    shape = np.shape(x)
+    if np.shape(dout) != shape:
+        raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
+    dtype = _floating(dout, x)
+    work = _work(dtype)
+    x_ = _flat(x, shape, work)
+    dout_ = _flat(dout, shape, work)
+    n = dout_.shape[0]
+    out = _empty(n, work)
+    g = _empty(n, work)
+    (_relu6_vjp_loop_p if PARALLEL else _relu6_vjp_loop)(x_, dout_, out, g)
+    return _done(out, shape, dtype), _done(g, shape, dtype)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _hardtanh_backward_loop(dout_, out_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2427,6 +3123,48 @@ class Hardtanh:
         g = _empty(n, work)
         (_hardtanh_class_backward_loop_p if PARALLEL else _hardtanh_class_backward_loop)(dout_, _flat(self.mask, shape), g)
         return _done(g, shape, dtype)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _hardtanh_vjp_loop(x_, dout_, out_, g_):
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_max((-1.0), _k_min(1.0, x))
+        out_[i] = t0
+        g_[i] = dout*_k_where(((t0 > (-1.0)) & (t0 < 1.0)), 1.0, 0.0)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
+def _hardtanh_vjp_loop_p(x_, dout_, out_, g_):
+    for i in prange(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_max((-1.0), _k_min(1.0, x))
+        out_[i] = t0
+        g_[i] = dout*_k_where(((t0 > (-1.0)) & (t0 < 1.0)), 1.0, 0.0)
+
+
+def hardtanh_vjp(dout, x):
+    """Hardtanh: x clipped to [−1, 1]: out and the gradient w.r.t. x in one loop (forward, then backward with dout).
+
+    out = np.where(x <= -1, -1, np.where(x >= 1, 1, x))
+    dL/dx = dout*((np.maximum(-1, np.minimum(1, x)) > -1) & (np.maximum(-1, np.minimum(1, x)) < 1))
+    dout has out's shape;
+    returns (out, dx).
+    """
+    shape = np.shape(x)
+    if np.shape(dout) != shape:
+        raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
+    dtype = _floating(dout, x)
+    work = _work(dtype)
+    x_ = _flat(x, shape, work)
+    dout_ = _flat(dout, shape, work)
+    n = dout_.shape[0]
+    out = _empty(n, work)
+    g = _empty(n, work)
+    (_hardtanh_vjp_loop_p if PARALLEL else _hardtanh_vjp_loop)(x_, dout_, out, g)
+    return _done(out, shape, dtype), _done(g, shape, dtype)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -2529,6 +3267,48 @@ class Hardsigmoid:
         g = _empty(n, work)
         (_hardsigmoid_class_backward_loop_p if PARALLEL else _hardsigmoid_class_backward_loop)(dout_, _flat(self.mask, shape), g)
         return _done(g, shape, dtype)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _hardsigmoid_vjp_loop(x_, dout_, out_, g_):
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_max(0.0, x + 3.0)
+        out_[i] = (0.16666666666666666)*_k_min(6.0, t0)
+        g_[i] = dout*_k_where(((x > (-3.0)) & (t0 < 6.0)), 0.16666666666666666, 0.0)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
+def _hardsigmoid_vjp_loop_p(x_, dout_, out_, g_):
+    for i in prange(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_max(0.0, x + 3.0)
+        out_[i] = (0.16666666666666666)*_k_min(6.0, t0)
+        g_[i] = dout*_k_where(((x > (-3.0)) & (t0 < 6.0)), 0.16666666666666666, 0.0)
+
+
+def hardsigmoid_vjp(dout, x):
+    """Hard sigmoid: relu6(x + 3) / 6 (PyTorch's): out and the gradient w.r.t. x in one loop (forward, then backward with dout).
+
+    out = np.where(np.maximum(0, x + 3) >= 6, 6, np.maximum(0, x + 3))/6
+    dL/dx = dout*(1/6*((x > -3) & (np.maximum(0, x + 3) < 6)))
+    dout has out's shape;
+    returns (out, dx).
+    """
+    shape = np.shape(x)
+    if np.shape(dout) != shape:
+        raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
+    dtype = _floating(dout, x)
+    work = _work(dtype)
+    x_ = _flat(x, shape, work)
+    dout_ = _flat(dout, shape, work)
+    n = dout_.shape[0]
+    out = _empty(n, work)
+    g = _empty(n, work)
+    (_hardsigmoid_vjp_loop_p if PARALLEL else _hardsigmoid_vjp_loop)(x_, dout_, out, g)
+    return _done(out, shape, dtype), _done(g, shape, dtype)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -2648,6 +3428,52 @@ class Hardswish:
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _hardswish_vjp_loop(x_, dout_, out_, g_):
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_max(0.0, x + 3.0)
+        t1 = (0.16666666666666666)*x
+        t2 = (0.16666666666666666)*t0
+        out_[i] = t1*_k_min(6.0, t0)
+        g_[i] = dout*_k_where((t0 >= 6.0), 1.0, _k_where((x > (-3.0)), t1 + t2, t2))
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
+def _hardswish_vjp_loop_p(x_, dout_, out_, g_):
+    for i in prange(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_max(0.0, x + 3.0)
+        t1 = (0.16666666666666666)*x
+        t2 = (0.16666666666666666)*t0
+        out_[i] = t1*_k_min(6.0, t0)
+        g_[i] = dout*_k_where((t0 >= 6.0), 1.0, _k_where((x > (-3.0)), t1 + t2, t2))
+
+
+def hardswish_vjp(dout, x):
+    """Hard swish: x·relu6(x + 3) / 6 (PyTorch's): out and the gradient w.r.t. x in one loop (forward, then backward with dout).
+
+    out = x*np.where(np.maximum(0, x + 3) >= 6, 6, np.maximum(0, x + 3))/6
+    dL/dx = dout*np.where(np.maximum(0, x + 3) >= 6, 1, np.where(x > -3, x/6 + np.maximum(0, x + 3)/6, np.maximum(0, x + 3)/6))
+    dout has out's shape;
+    returns (out, dx).
+    """
+    shape = np.shape(x)
+    if np.shape(dout) != shape:
+        raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
+    dtype = _floating(dout, x)
+    work = _work(dtype)
+    x_ = _flat(x, shape, work)
+    dout_ = _flat(dout, shape, work)
+    n = dout_.shape[0]
+    out = _empty(n, work)
+    g = _empty(n, work)
+    (_hardswish_vjp_loop_p if PARALLEL else _hardswish_vjp_loop)(x_, dout_, out, g)
+    return _done(out, shape, dtype), _done(g, shape, dtype)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _mish_backward_loop(dout_, x_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2760,6 +3586,50 @@ class Mish:
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _mish_vjp_loop(x_, dout_, out_, g_):
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_tanh_softplus_sech_z(x, _k_exp(-abs(x)))
+        t1 = t0[0]
+        out_[i] = t1*x
+        g_[i] = dout*(t1 + x*t0[1])
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
+def _mish_vjp_loop_p(x_, dout_, out_, g_):
+    for i in prange(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_tanh_softplus_sech_z(x, _k_exp(-abs(x)))
+        t1 = t0[0]
+        out_[i] = t1*x
+        g_[i] = dout*(t1 + x*t0[1])
+
+
+def mish_vjp(dout, x):
+    """Mish: x·tanh(softplus(x)): out and the gradient w.r.t. x in one loop (forward, then backward with dout).
+
+    out = x*np.tanh(np.log(np.exp(x) + 1))
+    dL/dx = dout*(x*sigmoid(x) + np.tanh(softplus(x)) - x*np.tanh(softplus(x))**2*sigmoid(x))
+    dout has out's shape;
+    returns (out, dx).
+    """
+    shape = np.shape(x)
+    if np.shape(dout) != shape:
+        raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
+    dtype = _floating(dout, x)
+    work = _work(dtype)
+    x_ = _flat(x, shape, work)
+    dout_ = _flat(dout, shape, work)
+    n = dout_.shape[0]
+    out = _empty(n, work)
+    g = _empty(n, work)
+    (_mish_vjp_loop_p if PARALLEL else _mish_vjp_loop)(x_, dout_, out, g)
+    return _done(out, shape, dtype), _done(g, shape, dtype)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _selu_backward_loop(dout_, x_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -2865,6 +3735,48 @@ class Selu:
         g = _empty(n, work)
         (_selu_class_backward_loop_p if PARALLEL else _selu_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _selu_class_backward_loop)(dout_, _flat(self.local, shape), g)
         return _done(g, shape, dtype)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _selu_vjp_loop(x_, dout_, out_, g_):
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_exp_expm1(_k_min(0.0, x))
+        out_[i] = (1.7580993408473768)*t0[1] + (1.0507009873554805)*_k_max(0.0, x)
+        g_[i] = dout*_k_where((x > 0.0), 1.0507009873554805, (1.7580993408473768)*t0[0])
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
+def _selu_vjp_loop_p(x_, dout_, out_, g_):
+    for i in prange(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_exp_expm1(_k_min(0.0, x))
+        out_[i] = (1.7580993408473768)*t0[1] + (1.0507009873554805)*_k_max(0.0, x)
+        g_[i] = dout*_k_where((x > 0.0), 1.0507009873554805, (1.7580993408473768)*t0[0])
+
+
+def selu_vjp(dout, x):
+    """SELU: scale·x for x > 0, scale·alpha·(exp(x) − 1) otherwise: out and the gradient w.r.t. x in one loop (forward, then backward with dout).
+
+    out = 1.0507009873554804934193349852946*np.where(x > 0, x, 1.6732632423543772848170429916717*np.exp(x) - 1.6732632423543772848170429916717)
+    dL/dx = dout*np.where(x > 0, 1.0507009873554804934193349852946, 1.75809934084737685994021752081231934206024580891220830977098282*np.exp(np.minimum(0, x)))
+    dout has out's shape;
+    returns (out, dx).
+    """
+    shape = np.shape(x)
+    if np.shape(dout) != shape:
+        raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
+    dtype = _floating(dout, x)
+    work = _work(dtype)
+    x_ = _flat(x, shape, work)
+    dout_ = _flat(dout, shape, work)
+    n = dout_.shape[0]
+    out = _empty(n, work)
+    g = _empty(n, work)
+    (_selu_vjp_loop_p if PARALLEL else _selu_vjp_loop)(x_, dout_, out, g)
+    return _done(out, shape, dtype), _done(g, shape, dtype)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -2983,6 +3895,50 @@ class Celu:
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _celu_vjp_loop(x_, dout_, out_, g_, alpha):
+    inv_alpha = 1.0/alpha
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_exp_expm1(inv_alpha*_k_min(0.0, x))
+        out_[i] = alpha*t0[1] + _k_max(0.0, x)
+        g_[i] = dout*_k_where((x > 0.0), 1.0, t0[0])
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
+def _celu_vjp_loop_p(x_, dout_, out_, g_, alpha):
+    inv_alpha = 1.0/alpha
+    for i in prange(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_exp_expm1(inv_alpha*_k_min(0.0, x))
+        out_[i] = alpha*t0[1] + _k_max(0.0, x)
+        g_[i] = dout*_k_where((x > 0.0), 1.0, t0[0])
+
+
+def celu_vjp(dout, x, alpha=1.0):
+    """CELU: x for x > 0, alpha·(exp(x/alpha) − 1) otherwise: out and the gradient w.r.t. x in one loop (forward, then backward with dout).
+
+    out = np.where(x > 0, x, alpha*(np.exp(x/alpha) - 1))
+    dL/dx = dout*np.where(x > 0, 1, np.exp(np.minimum(0, x)/alpha))
+    dout has out's shape;
+    returns (out, dx).
+    """
+    shape = np.shape(x)
+    if np.shape(dout) != shape:
+        raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
+    dtype = _floating(dout, x)
+    work = _work(dtype)
+    x_ = _flat(x, shape, work)
+    dout_ = _flat(dout, shape, work)
+    n = dout_.shape[0]
+    out = _empty(n, work)
+    g = _empty(n, work)
+    (_celu_vjp_loop_p if PARALLEL else _celu_vjp_loop)(x_, dout_, out, g, float(alpha))
+    return _done(out, shape, dtype), _done(g, shape, dtype)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _softsign_backward_loop(dout_, x_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -3090,6 +4046,50 @@ class Softsign:
         g = _empty(n, work)
         (_softsign_class_backward_loop_p if PARALLEL else _softsign_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _softsign_class_backward_loop)(dout_, _flat(self.local, shape), g)
         return _done(g, shape, dtype)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _softsign_vjp_loop(x_, dout_, out_, g_):
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = abs(x) + 1.0
+        t1 = (1.0/(t0))
+        out_[i] = t1*x
+        g_[i] = dout*(t1*t1)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
+def _softsign_vjp_loop_p(x_, dout_, out_, g_):
+    for i in prange(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = abs(x) + 1.0
+        t1 = (1.0/(t0))
+        out_[i] = t1*x
+        g_[i] = dout*(t1*t1)
+
+
+def softsign_vjp(dout, x):
+    """Softsign: x / (1 + |x|): out and the gradient w.r.t. x in one loop (forward, then backward with dout).
+
+    out = x/(np.abs(x) + 1)
+    dL/dx = dout/(np.abs(x) + 1)**2
+    dout has out's shape;
+    returns (out, dx).
+    """
+    shape = np.shape(x)
+    if np.shape(dout) != shape:
+        raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
+    dtype = _floating(dout, x)
+    work = _work(dtype)
+    x_ = _flat(x, shape, work)
+    dout_ = _flat(dout, shape, work)
+    n = dout_.shape[0]
+    out = _empty(n, work)
+    g = _empty(n, work)
+    (_softsign_vjp_loop_p if PARALLEL else _softsign_vjp_loop)(x_, dout_, out, g)
+    return _done(out, shape, dtype), _done(g, shape, dtype)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -3203,6 +4203,50 @@ class LogSigmoid:
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _logsigmoid_vjp_loop(x_, dout_, out_, g_):
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = -x
+        t1 = _k_exp(-abs(x))
+        out_[i] = -_k_softplus_z(t0, t1)
+        g_[i] = dout*_k_sigmoid_z(t0, t1)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
+def _logsigmoid_vjp_loop_p(x_, dout_, out_, g_):
+    for i in prange(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = -x
+        t1 = _k_exp(-abs(x))
+        out_[i] = -_k_softplus_z(t0, t1)
+        g_[i] = dout*_k_sigmoid_z(t0, t1)
+
+
+def logsigmoid_vjp(dout, x):
+    """Log-sigmoid: log(1 / (1 + exp(−x))): out and the gradient w.r.t. x in one loop (forward, then backward with dout).
+
+    out = -np.log(1 + np.exp(-x))
+    dL/dx = dout*sigmoid(-x)
+    dout has out's shape;
+    returns (out, dx).
+    """
+    shape = np.shape(x)
+    if np.shape(dout) != shape:
+        raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
+    dtype = _floating(dout, x)
+    work = _work(dtype)
+    x_ = _flat(x, shape, work)
+    dout_ = _flat(dout, shape, work)
+    n = dout_.shape[0]
+    out = _empty(n, work)
+    g = _empty(n, work)
+    (_logsigmoid_vjp_loop_p if PARALLEL else _logsigmoid_vjp_loop)(x_, dout_, out, g)
+    return _done(out, shape, dtype), _done(g, shape, dtype)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _tanhshrink_backward_loop(dout_, x_, g_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -3308,6 +4352,48 @@ class Tanhshrink:
         g = _empty(n, work)
         (_tanhshrink_class_backward_loop_p if PARALLEL else _tanhshrink_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _tanhshrink_class_backward_loop)(dout_, _flat(self.local, shape), g)
         return _done(g, shape, dtype)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _tanhshrink_vjp_loop(x_, dout_, out_, g_):
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_tanh(x)
+        out_[i] = -t0 + x
+        g_[i] = dout*(t0*t0)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
+def _tanhshrink_vjp_loop_p(x_, dout_, out_, g_):
+    for i in prange(x_.shape[0]):
+        x = np.float64(x_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_tanh(x)
+        out_[i] = -t0 + x
+        g_[i] = dout*(t0*t0)
+
+
+def tanhshrink_vjp(dout, x):
+    """Tanhshrink: x − tanh(x): out and the gradient w.r.t. x in one loop (forward, then backward with dout).
+
+    out = x - np.tanh(x)
+    dL/dx = dout*np.tanh(x)**2
+    dout has out's shape;
+    returns (out, dx).
+    """
+    shape = np.shape(x)
+    if np.shape(dout) != shape:
+        raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
+    dtype = _floating(dout, x)
+    work = _work(dtype)
+    x_ = _flat(x, shape, work)
+    dout_ = _flat(dout, shape, work)
+    n = dout_.shape[0]
+    out = _empty(n, work)
+    g = _empty(n, work)
+    (_tanhshrink_vjp_loop_p if PARALLEL else _tanhshrink_vjp_loop)(x_, dout_, out, g)
+    return _done(out, shape, dtype), _done(g, shape, dtype)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -3450,6 +4536,59 @@ class Bce:
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _bce_vjp_loop(x_, t_, dout_, out_, dx_, dt_):
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        t = np.float64(t_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_log(x)
+        t1 = -x
+        t2 = _k_log1p(t1)
+        out_[i] = -t*t0 - t2*(1.0 - t)
+        dx_[i] = dout*(t + t1)/(x*(x + (-1.0)))
+        dt_[i] = dout*(-t0 + t2)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
+def _bce_vjp_loop_p(x_, t_, dout_, out_, dx_, dt_):
+    for i in prange(x_.shape[0]):
+        x = np.float64(x_[i])
+        t = np.float64(t_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_log(x)
+        t1 = -x
+        t2 = _k_log1p(t1)
+        out_[i] = -t*t0 - t2*(1.0 - t)
+        dx_[i] = dout*(t + t1)/(x*(x + (-1.0)))
+        dt_[i] = dout*(-t0 + t2)
+
+
+def bce_vjp(dout, x, t):
+    """Binary cross-entropy of probabilities (elementwise, no reduction): out and the gradients w.r.t. x, t in one loop (forward, then backward with dout).
+
+    out = -t*np.log(x) - (1 - t)*np.log(1 - x)
+    dL/dx = dout*(t - x)/(x*(x - 1))
+    dL/dt = dout*(np.log1p(-x) - np.log(x))
+    dout has out's shape (the inputs broadcast against each other, and each gradient is summed back to its input's shape);
+    returns (out, dx, dt).
+    """
+    shape = np.broadcast_shapes(np.shape(x), np.shape(t))
+    if np.shape(dout) != shape:
+        raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
+    dtype = _floating(dout, x, t)
+    work = _work(dtype)
+    x_ = _flat(x, shape, work)
+    t_ = _flat(t, shape, work)
+    dout_ = _flat(dout, shape, work)
+    n = dout_.shape[0]
+    out = _empty(n, work)
+    dx = _empty(n, work)
+    dt = _empty(n, work)
+    (_bce_vjp_loop_p if PARALLEL else _bce_vjp_loop)(x_, t_, dout_, out, dx, dt)
+    return _done(out, shape, dtype), _done(dx, shape, dtype, np.shape(x)), _done(dt, shape, dtype, np.shape(t))
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _bce_with_logits_backward_loop(dout_, x_, t_, dx_, dt_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -3582,6 +4721,55 @@ class BceWithLogits:
         dt = _empty(n, work)
         (_bce_with_logits_class_backward_loop_p if PARALLEL else _bce_with_logits_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _bce_with_logits_class_backward_loop)(dout_, _flat(self.local, shape), _flat(self.local1, shape), dx, dt)
         return _done(dx, shape, dtype, self.shapes[0]), _done(dt, shape, dtype, self.shapes[1])
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _bce_with_logits_vjp_loop(x_, t_, dout_, out_, dx_, dt_):
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        t = np.float64(t_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_exp(-abs(x))
+        out_[i] = x*(1.0 - t) + _k_softplus_z(-x, t0)
+        dx_[i] = dout*(-t + _k_sigmoid_z(x, t0))
+        dt_[i] = -dout*x
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
+def _bce_with_logits_vjp_loop_p(x_, t_, dout_, out_, dx_, dt_):
+    for i in prange(x_.shape[0]):
+        x = np.float64(x_[i])
+        t = np.float64(t_[i])
+        dout = np.float64(dout_[i])
+        t0 = _k_exp(-abs(x))
+        out_[i] = x*(1.0 - t) + _k_softplus_z(-x, t0)
+        dx_[i] = dout*(-t + _k_sigmoid_z(x, t0))
+        dt_[i] = -dout*x
+
+
+def bce_with_logits_vjp(dout, x, t):
+    """Binary cross-entropy with logits (elementwise, no reduction): out and the gradients w.r.t. x, t in one loop (forward, then backward with dout).
+
+    out = x*(1 - t) + np.log(1 + np.exp(-x))
+    dL/dx = dout*(sigmoid(x) - t)
+    dL/dt = -dout*x
+    dout has out's shape (the inputs broadcast against each other, and each gradient is summed back to its input's shape);
+    returns (out, dx, dt).
+    """
+    shape = np.broadcast_shapes(np.shape(x), np.shape(t))
+    if np.shape(dout) != shape:
+        raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
+    dtype = _floating(dout, x, t)
+    work = _work(dtype)
+    x_ = _flat(x, shape, work)
+    t_ = _flat(t, shape, work)
+    dout_ = _flat(dout, shape, work)
+    n = dout_.shape[0]
+    out = _empty(n, work)
+    dx = _empty(n, work)
+    dt = _empty(n, work)
+    (_bce_with_logits_vjp_loop_p if PARALLEL else _bce_with_logits_vjp_loop)(x_, t_, dout_, out, dx, dt)
+    return _done(out, shape, dtype), _done(dx, shape, dtype, np.shape(x)), _done(dt, shape, dtype, np.shape(t))
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -3724,6 +4912,63 @@ class Huber:
         dt = _empty(n, work)
         (_huber_class_backward_loop_p if PARALLEL else _huber_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _huber_class_backward_loop)(dout_, _flat(self.local, shape), dx, dt)
         return _done(dx, shape, dtype, self.shapes[0]), _done(dt, shape, dtype, self.shapes[1])
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _huber_vjp_loop(x_, t_, dout_, out_, dx_, dt_, delta):
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        t = np.float64(t_[i])
+        dout = np.float64(dout_[i])
+        t0 = t - x
+        t1 = -t0
+        t2 = abs(t0)
+        t3 = (delta > t2)
+        t4 = dout*_k_where(t3, t1, -delta*_k_sign(t0))
+        out_[i] = _k_where(t3, (0.5)*(t1*t1), delta*(-0.5*delta + t2))
+        dx_[i] = t4
+        dt_[i] = -t4
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
+def _huber_vjp_loop_p(x_, t_, dout_, out_, dx_, dt_, delta):
+    for i in prange(x_.shape[0]):
+        x = np.float64(x_[i])
+        t = np.float64(t_[i])
+        dout = np.float64(dout_[i])
+        t0 = t - x
+        t1 = -t0
+        t2 = abs(t0)
+        t3 = (delta > t2)
+        t4 = dout*_k_where(t3, t1, -delta*_k_sign(t0))
+        out_[i] = _k_where(t3, (0.5)*(t1*t1), delta*(-0.5*delta + t2))
+        dx_[i] = t4
+        dt_[i] = -t4
+
+
+def huber_vjp(dout, x, t, delta=1.0):
+    """Huber loss (elementwise, no reduction): out and the gradients w.r.t. x, t in one loop (forward, then backward with dout).
+
+    out = np.where(delta > np.abs(t - x), (x - t)**2/2, delta*(np.abs(t - x) - delta/2))
+    dL/dx = dout*np.where(delta > np.abs(t - x), x - t, -delta*np.sign(t - x))
+    dL/dt = -dout*np.where(delta > np.abs(t - x), x - t, -delta*np.sign(t - x))
+    dout has out's shape (the inputs broadcast against each other, and each gradient is summed back to its input's shape);
+    returns (out, dx, dt).
+    """
+    shape = np.broadcast_shapes(np.shape(x), np.shape(t))
+    if np.shape(dout) != shape:
+        raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
+    dtype = _floating(dout, x, t)
+    work = _work(dtype)
+    x_ = _flat(x, shape, work)
+    t_ = _flat(t, shape, work)
+    dout_ = _flat(dout, shape, work)
+    n = dout_.shape[0]
+    out = _empty(n, work)
+    dx = _empty(n, work)
+    dt = _empty(n, work)
+    (_huber_vjp_loop_p if PARALLEL else _huber_vjp_loop)(x_, t_, dout_, out, dx, dt, float(delta))
+    return _done(out, shape, dtype), _done(dx, shape, dtype, np.shape(x)), _done(dt, shape, dtype, np.shape(t))
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -3873,6 +5118,63 @@ class SmoothL1:
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _smooth_l1_vjp_loop(x_, t_, dout_, out_, dx_, dt_, beta):
+    inv_beta = 1.0/beta
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        t = np.float64(t_[i])
+        dout = np.float64(dout_[i])
+        t0 = t - x
+        t1 = -t0
+        t2 = abs(t0)
+        t3 = dout*_k_where((beta <= t2), -_k_sign(t0), inv_beta*t1)
+        out_[i] = _k_where((beta > t2), (0.5)*inv_beta*(t1*t1), -0.5*beta + t2)
+        dx_[i] = t3
+        dt_[i] = -t3
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
+def _smooth_l1_vjp_loop_p(x_, t_, dout_, out_, dx_, dt_, beta):
+    inv_beta = 1.0/beta
+    for i in prange(x_.shape[0]):
+        x = np.float64(x_[i])
+        t = np.float64(t_[i])
+        dout = np.float64(dout_[i])
+        t0 = t - x
+        t1 = -t0
+        t2 = abs(t0)
+        t3 = dout*_k_where((beta <= t2), -_k_sign(t0), inv_beta*t1)
+        out_[i] = _k_where((beta > t2), (0.5)*inv_beta*(t1*t1), -0.5*beta + t2)
+        dx_[i] = t3
+        dt_[i] = -t3
+
+
+def smooth_l1_vjp(dout, x, t, beta=1.0):
+    """Smooth L1 loss (elementwise, no reduction): out and the gradients w.r.t. x, t in one loop (forward, then backward with dout).
+
+    out = np.where(beta > np.abs(t - x), (x - t)**2/(2*beta), np.abs(t - x) - beta/2)
+    dL/dx = dout*np.where(beta <= np.abs(t - x), -np.sign(t - x), (x - t)/beta)
+    dL/dt = -dout*np.where(beta <= np.abs(t - x), -np.sign(t - x), (x - t)/beta)
+    dout has out's shape (the inputs broadcast against each other, and each gradient is summed back to its input's shape);
+    returns (out, dx, dt).
+    """
+    shape = np.broadcast_shapes(np.shape(x), np.shape(t))
+    if np.shape(dout) != shape:
+        raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
+    dtype = _floating(dout, x, t)
+    work = _work(dtype)
+    x_ = _flat(x, shape, work)
+    t_ = _flat(t, shape, work)
+    dout_ = _flat(dout, shape, work)
+    n = dout_.shape[0]
+    out = _empty(n, work)
+    dx = _empty(n, work)
+    dt = _empty(n, work)
+    (_smooth_l1_vjp_loop_p if PARALLEL else _smooth_l1_vjp_loop)(x_, t_, dout_, out, dx, dt, float(beta))
+    return _done(out, shape, dtype), _done(dx, shape, dtype, np.shape(x)), _done(dt, shape, dtype, np.shape(t))
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
 def _l1_backward_loop(dout_, x_, t_, dx_, dt_):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
@@ -3999,6 +5301,57 @@ class L1:
         dt = _empty(n, work)
         (_l1_class_backward_loop_p if PARALLEL else _l1_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _l1_class_backward_loop)(dout_, _flat(self.local, shape), dx, dt)
         return _done(dx, shape, dtype, self.shapes[0]), _done(dt, shape, dtype, self.shapes[1])
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _l1_vjp_loop(x_, t_, dout_, out_, dx_, dt_):
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        t = np.float64(t_[i])
+        dout = np.float64(dout_[i])
+        t0 = t - x
+        t1 = dout*_k_sign(t0)
+        out_[i] = abs(t0)
+        dx_[i] = -t1
+        dt_[i] = t1
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
+def _l1_vjp_loop_p(x_, t_, dout_, out_, dx_, dt_):
+    for i in prange(x_.shape[0]):
+        x = np.float64(x_[i])
+        t = np.float64(t_[i])
+        dout = np.float64(dout_[i])
+        t0 = t - x
+        t1 = dout*_k_sign(t0)
+        out_[i] = abs(t0)
+        dx_[i] = -t1
+        dt_[i] = t1
+
+
+def l1_vjp(dout, x, t):
+    """L1 loss (elementwise, no reduction): |x − t|: out and the gradients w.r.t. x, t in one loop (forward, then backward with dout).
+
+    out = np.abs(t - x)
+    dL/dx = -dout*np.sign(t - x)
+    dL/dt = dout*np.sign(t - x)
+    dout has out's shape (the inputs broadcast against each other, and each gradient is summed back to its input's shape);
+    returns (out, dx, dt).
+    """
+    shape = np.broadcast_shapes(np.shape(x), np.shape(t))
+    if np.shape(dout) != shape:
+        raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
+    dtype = _floating(dout, x, t)
+    work = _work(dtype)
+    x_ = _flat(x, shape, work)
+    t_ = _flat(t, shape, work)
+    dout_ = _flat(dout, shape, work)
+    n = dout_.shape[0]
+    out = _empty(n, work)
+    dx = _empty(n, work)
+    dt = _empty(n, work)
+    (_l1_vjp_loop_p if PARALLEL else _l1_vjp_loop)(x_, t_, dout_, out, dx, dt)
+    return _done(out, shape, dtype), _done(dx, shape, dtype, np.shape(x)), _done(dt, shape, dtype, np.shape(t))
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -4132,6 +5485,61 @@ class LogCosh:
         dt = _empty(n, work)
         (_log_cosh_class_backward_loop_p if PARALLEL else _log_cosh_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _log_cosh_class_backward_loop)(dout_, _flat(self.local, shape), dx, dt)
         return _done(dx, shape, dtype, self.shapes[0]), _done(dt, shape, dtype, self.shapes[1])
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _log_cosh_vjp_loop(x_, t_, dout_, out_, dx_, dt_):
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        t = np.float64(t_[i])
+        dout = np.float64(dout_[i])
+        t0 = 2.0*t - 2.0*x
+        t1 = _k_exp_expm1(-abs(t0))
+        t2 = _k_logistic_zm(t0, t1[0], t1[1])
+        t3 = dout*t2[4]
+        out_[i] = -t + x + t2[2] + (-0.6931471805599453)
+        dx_[i] = -t3
+        dt_[i] = t3
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
+def _log_cosh_vjp_loop_p(x_, t_, dout_, out_, dx_, dt_):
+    for i in prange(x_.shape[0]):
+        x = np.float64(x_[i])
+        t = np.float64(t_[i])
+        dout = np.float64(dout_[i])
+        t0 = 2.0*t - 2.0*x
+        t1 = _k_exp_expm1(-abs(t0))
+        t2 = _k_logistic_zm(t0, t1[0], t1[1])
+        t3 = dout*t2[4]
+        out_[i] = -t + x + t2[2] + (-0.6931471805599453)
+        dx_[i] = -t3
+        dt_[i] = t3
+
+
+def log_cosh_vjp(dout, x, t):
+    """Log-cosh loss (elementwise, no reduction): log(cosh(x − t)): out and the gradients w.r.t. x, t in one loop (forward, then backward with dout).
+
+    out = x + np.log(np.exp(2*t - 2*x) + 1) - t - np.log(2)
+    dL/dx = -dout*np.tanh(t - x)
+    dL/dt = dout*np.tanh(t - x)
+    dout has out's shape (the inputs broadcast against each other, and each gradient is summed back to its input's shape);
+    returns (out, dx, dt).
+    """
+    shape = np.broadcast_shapes(np.shape(x), np.shape(t))
+    if np.shape(dout) != shape:
+        raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
+    dtype = _floating(dout, x, t)
+    work = _work(dtype)
+    x_ = _flat(x, shape, work)
+    t_ = _flat(t, shape, work)
+    dout_ = _flat(dout, shape, work)
+    n = dout_.shape[0]
+    out = _empty(n, work)
+    dx = _empty(n, work)
+    dt = _empty(n, work)
+    (_log_cosh_vjp_loop_p if PARALLEL else _log_cosh_vjp_loop)(x_, t_, dout_, out, dx, dt)
+    return _done(out, shape, dtype), _done(dx, shape, dtype, np.shape(x)), _done(dt, shape, dtype, np.shape(t))
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -4269,3 +5677,54 @@ class Hinge:
         dt = _empty(n, work)
         (_hinge_class_backward_loop_p if PARALLEL else _hinge_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _hinge_class_backward_loop)(dout_, _flat(self.local, shape), _flat(self.local1, shape), dx, dt)
         return _done(dx, shape, dtype, self.shapes[0]), _done(dt, shape, dtype, self.shapes[1])
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"})
+def _hinge_vjp_loop(x_, t_, dout_, out_, dx_, dt_):
+    for i in range(x_.shape[0]):
+        x = np.float64(x_[i])
+        t = np.float64(t_[i])
+        dout = np.float64(dout_[i])
+        t0 = t*x
+        t1 = (t0 < 1.0)
+        out_[i] = _k_max(0.0, 1.0 - t0)
+        dx_[i] = dout*_k_where(t1, -t, 0.0)
+        dt_[i] = dout*_k_where(t1, -x, 0.0)
+
+
+@njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
+def _hinge_vjp_loop_p(x_, t_, dout_, out_, dx_, dt_):
+    for i in prange(x_.shape[0]):
+        x = np.float64(x_[i])
+        t = np.float64(t_[i])
+        dout = np.float64(dout_[i])
+        t0 = t*x
+        t1 = (t0 < 1.0)
+        out_[i] = _k_max(0.0, 1.0 - t0)
+        dx_[i] = dout*_k_where(t1, -t, 0.0)
+        dt_[i] = dout*_k_where(t1, -x, 0.0)
+
+
+def hinge_vjp(dout, x, t):
+    """Hinge loss (elementwise, no reduction): max(0, 1 − t·x): out and the gradients w.r.t. x, t in one loop (forward, then backward with dout).
+
+    out = np.maximum(0, 1 - t*x)
+    dL/dx = dout*((-t)*(t*x < 1))
+    dL/dt = dout*((-x)*(t*x < 1))
+    dout has out's shape (the inputs broadcast against each other, and each gradient is summed back to its input's shape);
+    returns (out, dx, dt).
+    """
+    shape = np.broadcast_shapes(np.shape(x), np.shape(t))
+    if np.shape(dout) != shape:
+        raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
+    dtype = _floating(dout, x, t)
+    work = _work(dtype)
+    x_ = _flat(x, shape, work)
+    t_ = _flat(t, shape, work)
+    dout_ = _flat(dout, shape, work)
+    n = dout_.shape[0]
+    out = _empty(n, work)
+    dx = _empty(n, work)
+    dt = _empty(n, work)
+    (_hinge_vjp_loop_p if PARALLEL else _hinge_vjp_loop)(x_, t_, dout_, out, dx, dt)
+    return _done(out, shape, dtype), _done(dx, shape, dtype, np.shape(x)), _done(dt, shape, dtype, np.shape(t))

@@ -1,6 +1,7 @@
 """The numba backend: a module with the NumPy module's classes and ``<layer>_backward``
 functions in which each elementwise layer's forward (out and its cache, in one pass) and
-each backward are one compiled loop over the elements.
+each backward are one compiled loop over the elements; and ``<layer>_vjp`` functions, out
+and the gradients in one loop (:mod:`.numba_vjp`).
 
 The expressions are the NumPy backend's: the proven stable forms (:func:`.stable_form`),
 the cache plan (:func:`.plan_cache`: the dout-free local factor, or a bool mask, is
@@ -53,6 +54,9 @@ over the elements) and each backward is one loop compiled by numba, with the sam
 overflow-safe forms as the NumPy code and branch-free kernels for exp, log, tanh, erf
 so that LLVM vectorizes the loops. Several inputs broadcast against each other as in
 NumPy, and their gradients are summed back to each input's shape.
+Each elementwise layer also has ``<layer>_vjp(dout, <inputs>)``: out and the gradients in
+one loop (what ``jax.jit`` of ``jax.vjp`` computes), four passes over memory for one input
+where the class's forward then backward makes six.
 Compiled code is cached on disk (``cache=True``): the first call of each loop
 for each dtype compiles it, later runs load it.
 
@@ -331,6 +335,8 @@ def layer_source(d, api: str = "book1") -> str:
     cls.append("        return " + ", ".join(f"_done({g}, shape, dtype{to.get(w, '')})"
                                           for g, w in zip(grads, wrt)))
     parts.append("\n".join(cls))
+    from .numba_vjp import vjp_source   # (it imports this module's _loops and _call)
+    parts.append(vjp_source(d, fwd, new, cached, grads, defaults, streamed))
     return "\n\n\n".join(parts)
 
 
