@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -299,3 +300,17 @@ def test_the_jax_free_child_refuses_the_jax_backend(capsys):
     assert backend_bench.main(["--process", "jax-free", "--backends", "numpy,jax",
                                "--layers", "square", "--sizes", "10", "--repeat", "3"]) == 2
     assert "does not time jax" in capsys.readouterr().err
+
+
+def test_the_table_names_numba_vjp_and_shows_the_time_in_the_jax_child():
+    from derive.commands.bench_backends import format_table, merge_rows
+    free = [_row(10.0, {"numba": 2.0, "numba_vjp": 1.0})]
+    withjax = [_row(20.0, {"numba": 6.0, "numba_vjp": 3.0, "jax": 8.0}, autodiff=16.0)]
+    text = format_table({"one": merge_rows(free, withjax), "shipped": []})
+    cells = [re.split(r"\s{2,}", line) for line in text.splitlines() if line.startswith("bce")]
+    lines = {c[2]: c for c in cells}
+    assert set(lines) == {"numba", "numba vjp", "jax"}
+    assert lines["numba vjp"][-1] == "3000.000"          # ms in the JAX child
+    assert lines["numba"][4] == "0.20"                   # /book of the JAX-free child
+    assert lines["numba"][5] == "0.38"                   # /jax 1t of the JAX child
+    assert "JAX child / JAX-free child: bce 1e+01 2.00" in text

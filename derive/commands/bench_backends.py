@@ -193,11 +193,17 @@ def _fmt(v, digits=2) -> str:
     return "-" if v is None else f"{v:.{digits}f}"
 
 
-def _book_moves(rows) -> str:
-    """The book's time in the JAX child ÷ in the JAX-free child, per (layer, N)."""
+def _book_moves(rows, threads: str) -> str:
+    """The book's time in the JAX child ÷ in the JAX-free child, per (layer, N).
+
+    >>> _book_moves([{"layer": "tanh", "n": 10, "book_s": 2.0, "jax_process": {"book_s": 3.0}}],
+    ...             "one")
+    "the book's time (one), JAX child / JAX-free child: tanh 1e+01 1.50"
+    """
     cells = [f"{r['layer']} {r['n']:.0e} {r['jax_process']['book_s'] / r['book_s']:.2f}"
              for r in rows if r.get("jax_process")]
-    return "the book's time, JAX child / JAX-free child: " + ", ".join(cells) if cells else ""
+    return (f"the book's time ({threads}), JAX child / JAX-free child: " + ", ".join(cells)
+            if cells else "")
 
 
 def format_table(result: dict) -> str:
@@ -240,5 +246,5 @@ def format_table(result: dict) -> str:
         "one that never imports JAX, /jax from one with JAX's autodiff (and jax's /book and "
         "/floor, against the book and floors timed there); ms jax child: the time there",
     ]
-    moves = _book_moves(one)
+    moves = _book_moves(base, "one" if one else "shipped")
     return "\n".join(text + ([moves] if moves else []))
