@@ -10,7 +10,16 @@ forward+backward, medians of alternating rounds, first without JAX in the rounds
 Seen on 2026-12-02 (AMD EPYC, one pinned core), bce at 1e7: NumPy 167.5 ms without JAX in
 the rounds, 707.7 ms with it, while the book stayed at 205-206 ms (numpy/book 0.82 -> 3.43);
 timed right after single JAX calls, outside the rounds, NumPy's bce took 153-195 ms (median
-177), so what slows it in the rounds is not simply following a JAX call. Not understood yet.
+177), so what slows it in the rounds is not simply following a JAX call. Not understood yet:
+XLA's threads do not spin after a call (no CPU ticks while the main thread sleeps), so it is not
+thread stealing; memory or allocator state is a guess. The same probe later gave 1.08 against
+1.34 (page faults of fresh 80 MB arrays dominate at 1e7 and vary from run to run).
+
+Since then ``derive bench --backend`` never times NumPy with JAX in the process: per thread
+setting a JAX-free child gives every backend's ``/book`` and ``/floor`` ratio, a JAX child JAX's
+autodiff and the ``/jax`` ratios (``numeric.backend_bench --process``). Its table's last line is
+the book's time in the JAX child ÷ in the JAX-free one. This probe keeps both in one process, as
+before, to study the effect itself.
 """
 from __future__ import annotations
 

@@ -1,10 +1,21 @@
 """Every backend's forward+backward against the book's class, JAX and the memory floor.
 
-    python -m numeric.backend_bench --backends numpy,numba,jax --layers gelu,silu \\
-        --sizes 1e5,1e6,1e7 --repeat 10 [--one-thread] [--json]
+    python -m numeric.backend_bench --process jax-free --backends numpy,numba \\
+        --layers gelu,silu --sizes 1e5,1e6,1e7 --repeat 10 [--one-thread] [--json]
+    python -m numeric.backend_bench --process jax --backends numba,jax ...
 
-``derive bench --backend ...`` runs this in child processes (one pinned to one core
-with every thread pool at 1 thread, one as shipped) and prints the two side by side.
+``derive bench --backend ...`` runs this in child processes, per thread setting (pinned to
+one core with every thread pool at 1 thread, or as shipped) two of them, and merges them:
+
+* ``--process jax-free`` (:data:`JAX_FREE`): the book, the floors, every backend asked for
+  but jax, and numba's ``<layer>_vjp`` when the numba module has one; JAX is never imported
+  (``jax_imported`` in the JSON says so, read from ``sys.modules`` at the end). Every ratio
+  of these backends to the book and the floors comes from here: with JAX's autodiff in the
+  same rounds NumPy's forward+backward at 1e7 was up to 4x slower while the book's was not
+  (``bench/jax_interference.py``; cause unknown, XLA's threads do not spin);
+* ``--process jax`` (:data:`WITH_JAX`): JAX's autodiff, the jax backend, numba and its vjp
+  when asked for (so that numba ÷ JAX's autodiff is a ratio of one process), and the book
+  and floors again, so a reader sees whether they move; nothing from NumPy's backend.
 
 For each layer and size N (float64 elements), one round calls, in an order that flips
 every round so drift and cache warmth hit all alike:
@@ -14,8 +25,12 @@ every round so drift and cache warmth hit all alike:
   :mod:`numeric.generated`, ``numba`` those of :mod:`numeric.generated_numba`, ``jax``
   ``jax.jit`` of ``jax.vjp`` of the custom_vjp function of :mod:`numeric.generated_jax`
   (its forward and the derivation's backward in one compiled call);
-* JAX's own autodiff: ``jax.jit`` of ``jax.vjp`` of the same forward (the function the
-  custom_vjp wraps, its ``.fun``) — what an engineer would pick instead;
+* ``numba_vjp``, when numba is asked for and its module has ``<layer>_vjp(dout, *inputs,
+  **params)`` (one fused loop returning ``out`` and the gradients, what ``jax.jit`` of
+  ``jax.vjp`` computes); skipped where there is none;
+* JAX's own autodiff (``jax_autodiff``, whenever the jax module is among the modules
+  given, i.e. in the JAX child): ``jax.jit`` of ``jax.vjp`` of the same forward (the
+  function the custom_vjp wraps, its ``.fun``) — what an engineer would pick instead;
 * the memory floor (``floor``, the bandwidth floor): the least a forward+backward of the
   book's API moves, into arrays written before (paged in, as the numba module's pooled
   buffers are): forward ``np.copyto(A, x)`` (``np.add`` of the inputs for two), backward
@@ -32,9 +47,11 @@ call, JAX's jit) is not timed here but reported: ``first_s`` is the first call's
 Only numpy, and the backends' own libraries when asked for, are imported: nothing from
 SymPy or ``derive``.
 
->>> rows = run(["square"], [1000], ["numpy"], repeat=3)
+>>> rows = run(["square"], [1000], ["numpy", "jax"], repeat=3, process=JAX_FREE)
 >>> sorted(rows[0]["backends"]), rows[0]["book_s"] > 0, rows[0]["floor_s"] > 0
 (['numpy'], True, True)
+>>> rows[0]["timed"]
+['book', 'floor', 'fresh_floor', 'numpy']
 """
 from __future__ import annotations
 
@@ -48,8 +65,9 @@ import time
 
 import numpy as np
 
-__all__ = ["ONE_THREAD_ENV", "BACKEND_MODULES", "run", "pin_one_core", "load_backend",
-           "main"]
+__all__ = ["ONE_THREAD_ENV", "BACKEND_MODULES", "JAX_FREE", "WITH_JAX", "PROCESSES",
+           "JAX_CHILD_BACKENDS", "backends_in", "bench_layer", "run", "pin_one_core",
+           "load_backend", "main"]
 
 # every thread pool at one thread; XLA_FLAGS alone still lets XLA use 3-4 threads, so the
 # process is pinned to one core as well (pin_one_core)
@@ -73,6 +91,23 @@ FIXED_MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "131072", "MALLOC_TRIM_THRESHOLD_"
 BACKEND_MODULES = {"numpy": "numeric.generated", "numba": "numeric.generated_numba",
                    "jax": "numeric.generated_jax"}
 _EXTRA = {"numba": "fast", "jax": "jax"}
+JAX_FREE, WITH_JAX = "jax-free", "jax"
+PROCESSES = (JAX_FREE, WITH_JAX)
+# what the JAX child times besides JAX's autodiff: the ratios to it that must share its process
+JAX_CHILD_BACKENDS = ("numba", "jax")
+
+
+def backends_in(process: str, backends) -> list:
+    """The backends asked for that ``process`` times, in the order asked.
+
+    >>> backends_in(JAX_FREE, ["numpy", "numba", "jax"]), backends_in(WITH_JAX, ["numpy", "numba", "jax"])
+    (['numpy', 'numba'], ['numba', 'jax'])
+    """
+    if process not in PROCESSES:
+        raise ValueError(f"process {process!r}: {' or '.join(PROCESSES)}")
+    if process == JAX_FREE:
+        return [b for b in backends if b != "jax"]
+    return [b for b in backends if b in JAX_CHILD_BACKENDS]
 
 
 class BackendMissing(RuntimeError):
@@ -166,10 +201,17 @@ def _timed_first(call) -> float:
     return time.perf_counter() - t0
 
 
+def _vjp_call(fn, params, inputs, dout):
+    """``fn(dout, *inputs, **params)``: a fused forward+backward returning out and grads."""
+    return lambda: fn(dout, *inputs, **params)
+
+
 def bench_layer(name: str, n: int, backends, repeat: int = 10, modules=None,
                 seed: int = 0) -> dict:
-    """Median forward+backward seconds of the book's class, each backend, JAX's autodiff
-    (when jax imports) and the floor, for ``name`` at ``n`` elements."""
+    """Median forward+backward seconds of the book's class, each backend, numba's
+    ``<name>_vjp`` (when numba is asked for and has one), JAX's autodiff (when ``modules``
+    holds the jax module) and the floors, for ``name`` at ``n`` elements; ``timed`` lists
+    the calls, ``backends`` each one's time and ratios to the baselines timed with it."""
     from numeric.cases import CASES
     from numeric.reference import PARAMS, REFERENCE
     modules = modules or {b: load_backend(b) for b in backends}
@@ -184,11 +226,17 @@ def bench_layer(name: str, n: int, backends, repeat: int = 10, modules=None,
     grads = len(grads) if isinstance(grads, tuple) else 1
     calls = {"book": book, "floor": _floor_call(inputs, dout, grads),
              "fresh_floor": _floor_call(inputs, dout, grads, fresh=True)}
+    timed = []         # the backends' calls, in the order asked
     for b in backends:
         if b == "jax":
             calls["jax"] = _jax_call(getattr(modules["jax"], name), params, inputs, dout)
         else:
             calls[b] = _class_call(_class_of(modules[b], name), params, inputs, dout)
+        timed.append(b)
+        vjp = getattr(modules[b], name + "_vjp", None) if b == "numba" else None
+        if vjp is not None:
+            calls["numba_vjp"] = _vjp_call(vjp, params, inputs, dout)
+            timed.append("numba_vjp")
     jax_module = modules.get("jax")      # JAX's autodiff: when the jax module is loaded
     if jax_module is not None:
         calls["jax_autodiff"] = _jax_call(getattr(jax_module, name).fun, params, inputs, dout)
@@ -197,9 +245,9 @@ def bench_layer(name: str, n: int, backends, repeat: int = 10, modules=None,
     med = dict(zip(calls, alternate(list(calls.values()), repeat)))
     row = {"layer": name, "n": n, "repeat": repeat, "book_s": med["book"],
            "floor_s": med["floor"], "fresh_floor_s": med["fresh_floor"],
-           "jax_autodiff_s": med.get("jax_autodiff"),
+           "jax_autodiff_s": med.get("jax_autodiff"), "timed": list(calls),
            "backends": {}}
-    for b in backends:
+    for b in timed:
         t = med[b]
         row["backends"][b] = {
             "s": t, "first_s": first[b], "book_ratio": t / med["book"],
@@ -208,27 +256,19 @@ def bench_layer(name: str, n: int, backends, repeat: int = 10, modules=None,
     return row
 
 
-def _optional(backend: str, modules: dict):
-    try:
-        modules[backend] = load_backend(backend)
-    except BackendMissing:
-        modules[backend] = None
-    return modules[backend]
-
-
-def run(layers, sizes, backends, repeat: int = 10, progress=None, baseline_jax: bool = True):
-    """Rows of :func:`bench_layer` for every (size, layer); ``baseline_jax``: also time
-    JAX's own autodiff when jax can be imported (not a backend asked for)."""
-    modules = {b: load_backend(b) for b in backends}
-    if baseline_jax and "jax" not in modules:
-        _optional("jax", modules)
+def run(layers, sizes, backends, repeat: int = 10, progress=None, process: str = JAX_FREE):
+    """Rows of :func:`bench_layer` for every (size, layer), timing what ``process`` times
+    of ``backends`` (:func:`backends_in`): ``jax-free`` never imports jax; ``jax`` loads it
+    for JAX's autodiff whether or not the jax backend is asked for."""
+    modules = {b: load_backend(b) for b in backends_in(process, backends)}
+    if process == WITH_JAX and "jax" not in modules:
+        modules["jax"] = load_backend("jax")
     rows = []
     for n in sizes:
         for name in layers:
             if progress is not None:
-                print(f"bench {name} N={n:.0e} ...", file=progress, flush=True)
-            rows.append(bench_layer(name, n, backends, repeat,
-                                    {k: v for k, v in modules.items() if v is not None}))
+                print(f"bench {name} N={n:.0e} ({process}) ...", file=progress, flush=True)
+            rows.append(bench_layer(name, n, backends_in(process, backends), repeat, modules))
     return rows
 
 
@@ -241,17 +281,30 @@ def main(argv=None) -> int:
     p.add_argument("--repeat", type=int, default=10)
     p.add_argument("--one-thread", action="store_true",
                    help="pin to one core (set ONE_THREAD_ENV before starting for the pools)")
+    p.add_argument("--process", choices=PROCESSES, default=JAX_FREE,
+                   help="jax-free: the book, floors and every backend but jax, never importing "
+                   "jax; jax: JAX's autodiff, jax and numba (default: jax-free)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     core = pin_one_core() if args.one_thread else None
     backends = [b for b in args.backends.split(",") if b]
     sizes = [int(float(s)) for s in args.sizes.split(",") if s]
-    try:
-        rows = run(args.layers.split(","), sizes, backends, args.repeat, progress=sys.stderr)
-    except BackendMissing as e:
-        print(f"error: {e}", file=sys.stderr)
+    elsewhere = [b for b in backends if b not in backends_in(args.process, backends)]
+    if elsewhere:
+        print(f"error: --process {args.process} does not time {', '.join(elsewhere)}",
+              file=sys.stderr)
         return 2
-    result = {"one_thread": args.one_thread, "core": core, "rows": rows,
+    jax_missing = None
+    try:
+        rows = run(args.layers.split(","), sizes, backends, args.repeat, progress=sys.stderr,
+                   process=args.process)
+    except BackendMissing as e:
+        if args.process != WITH_JAX or "jax" in backends:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        rows, jax_missing = [], str(e)     # only JAX's autodiff wanted: nothing to time
+    result = {"process": args.process, "one_thread": args.one_thread, "core": core,
+              "rows": rows, "jax_imported": "jax" in sys.modules, "jax_missing": jax_missing,
               "cores": len(os.sched_getaffinity(0)),
               "threads_env": {k: os.environ.get(k) for k in ONE_THREAD_ENV},
               "malloc_env": {k: os.environ.get(k) for k in FIXED_MALLOC_ENV}}
@@ -261,7 +314,7 @@ def main(argv=None) -> int:
         for r in rows:
             for b, v in r["backends"].items():
                 jr = "-" if v["jax_ratio"] is None else f"{v['jax_ratio']:.2f}"
-                print(f"{r['layer']:14s} {r['n']:9.0e} {b:6s} {1e3 * v['s']:9.3f} ms  "
+                print(f"{r['layer']:14s} {r['n']:9.0e} {b:10s} {1e3 * v['s']:9.3f} ms  "
                       f"/book {v['book_ratio']:.2f}  /jax {jr}  /floor {v['floor_ratio']:.2f}  "
                       f"/fresh floor {v['fresh_floor_ratio']:.2f}")
     return 0
