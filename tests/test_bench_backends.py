@@ -165,6 +165,11 @@ def test_the_jax_free_child_never_imports_jax_and_the_jax_child_times_the_jax_ra
     assert v["jax"]["process"] == "jax"
     assert v["jax"]["book_ratio"] == pytest.approx(v["jax"]["s"] / r["jax_process"]["book_s"])
     assert v["jax"]["jax_ratio"] == pytest.approx(v["jax"]["s"] / r["jax_autodiff_s"])
+    # JAX's autodiff as the book's two calls: timed in the JAX child, numba's ratio of it there
+    assert "jax_split" in children["jax"]["measured"] and r["jax_split_s"] > 0
+    assert v["numba"]["jax_split_ratio"] == pytest.approx(
+        v["numba"]["s_jax_process"] / r["jax_process"]["jax_split_s"])
+    assert v["numpy"]["jax_split_ratio"] is None
 
 
 def test_numpy_alone_runs_only_the_jax_free_child(capsys):
@@ -179,7 +184,8 @@ def _row(book, backends, autodiff=None):
             "fresh_floor_s": 2.0, "jax_autodiff_s": autodiff, "timed": ["book"],
             "backends": {b: {"s": s, "first_s": 0.1, "book_ratio": s / book, "floor_ratio": s,
                              "fresh_floor_ratio": s / 2,
-                             "jax_ratio": None if autodiff is None else s / autodiff}
+                             "jax_ratio": None if autodiff is None else s / autodiff,
+                             "jax_split_ratio": None if autodiff is None else s / autodiff / 2}
                          for b, s in backends.items()}}
 
 
@@ -199,8 +205,9 @@ def test_merged_rows_take_book_from_the_jax_free_child_and_jax_from_the_jax_chil
     assert row["backends"]["numpy"]["s_jax_process"] is None
     jax = row["backends"]["jax"]
     assert jax["process"] == "jax" and jax["book_ratio"] == 8.0 / 20.0
+    assert numba["jax_split_ratio"] == 0.125 and row["backends"]["numpy"]["jax_split_ratio"] is None
     keys = {"s", "first_s", "book_ratio", "floor_ratio", "fresh_floor_ratio", "jax_ratio",
-            "s_jax_process", "process"}
+            "jax_split_ratio", "s_jax_process", "process"}
     assert all(set(v) == keys for v in row["backends"].values())
     assert "timed" not in row
     # without a JAX child nothing has a /jax

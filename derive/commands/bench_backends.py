@@ -32,8 +32,8 @@ arrays; lower is better.
 ...          "s": 4e-4, "first_s": 0.9, "book_ratio": 0.2, "floor_ratio": 4.0,
 ...          "fresh_floor_ratio": 2.0, "jax_ratio": 0.8, "s_jax_process": 4.5e-4}}}]
 >>> print(format_table({"one": rows, "shipped": []}))  # doctest: +NORMALIZE_WHITESPACE +ELLIPSIS
-layer  N      backend  ms     /book  /jax 1t  /jax shipped  /floor  /fresh floor  first s  ms jax child
-gelu   1e+05  numba    0.400  0.20   0.80     -             4.00    2.00          0.90     0.450
+layer  N      backend  ms     /book  /jax 1t  /jax split  /jax shipped  /floor  /fresh floor  first s  ms jax child
+gelu   1e+05  numba    0.400  0.20   0.80     -           -             4.00    2.00          0.90     0.450
 ...
 """
 from __future__ import annotations
@@ -51,7 +51,7 @@ __all__ = ["THREADS", "MALLOC", "measure", "merge_rows", "format_table"]
 THREADS = ("one", "shipped")
 MALLOC = ("fixed", "dynamic")
 _CHILD = {"jax-free": ("jax_free", "JAX-free child"), "jax": ("jax", "JAX child")}
-_BASELINES = ("book_s", "floor_s", "fresh_floor_s", "jax_autodiff_s")
+_BASELINES = ("book_s", "floor_s", "fresh_floor_s", "jax_autodiff_s", "jax_split_s")
 
 
 def _env(threads, malloc) -> dict:
@@ -108,8 +108,8 @@ def merge_rows(free_rows, jax_rows) -> list:
 
     The row's baselines and each backend's ``s``, ``first_s``, ``/book`` and ``/floor``
     ratios come from the JAX-free child, where the backend ran there (``process``:
-    ``jax-free``), else from the JAX child (``process``: ``jax``); ``jax_ratio`` always from
-    the JAX child, and ``s_jax_process`` is the backend's time there. ``jax_process``:
+    ``jax-free``), else from the JAX child (``process``: ``jax``); ``jax_ratio`` and
+    ``jax_split_ratio`` always from the JAX child, and ``s_jax_process`` is the backend's time there. ``jax_process``:
     the JAX child's book, floors and JAX's autodiff.
 
     >>> free = [{"layer": "tanh", "n": 10, "book_s": 2.0, "floor_s": 1.0, "fresh_floor_s": 1.0,
@@ -129,13 +129,15 @@ def merge_rows(free_rows, jax_rows) -> list:
         there = j["backends"] if j else {}
         row = {k: v for k, v in r.items() if k not in ("backends", "timed")}
         row["jax_autodiff_s"] = j["jax_autodiff_s"] if j else None
-        row["jax_process"] = {k: j[k] for k in _BASELINES} if j else None
+        row["jax_split_s"] = j.get("jax_split_s") if j else None
+        row["jax_process"] = {k: j.get(k) for k in _BASELINES} if j else None
         row["backends"] = {}
         for b in dict.fromkeys([*r["backends"], *there]):
             w = there.get(b)
             if b in r["backends"]:
                 v = {**r["backends"][b], "process": "jax-free",
-                     "jax_ratio": w["jax_ratio"] if w else None}
+                     "jax_ratio": w["jax_ratio"] if w else None,
+                     "jax_split_ratio": w.get("jax_split_ratio") if w else None}
             else:
                 v = {**w, "process": "jax"}
             v["s_jax_process"] = w["s"] if w else None
@@ -211,8 +213,8 @@ def format_table(result: dict) -> str:
     one, shipped = result.get("one", []), result.get("shipped", [])
     base = one or shipped
     far = {(r["layer"], r["n"]): r for r in shipped}
-    head = ["layer", "N", "backend", "ms", "/book", "/jax 1t", "/jax shipped", "/floor",
-            "/fresh floor", "first s", "ms jax child"]
+    head = ["layer", "N", "backend", "ms", "/book", "/jax 1t", "/jax split", "/jax shipped",
+            "/floor", "/fresh floor", "first s", "ms jax child"]
     lines = [head]
     for r in base:
         other = far.get((r["layer"], r["n"]))
@@ -221,7 +223,8 @@ def format_table(result: dict) -> str:
             jt = v.get("s_jax_process")
             lines.append([r["layer"], f"{r['n']:.0e}", b.replace("_", " "),
                           f"{1e3 * v['s']:.3f}", _fmt(v["book_ratio"]),
-                          _fmt(v["jax_ratio"] if one else None), _fmt(js),
+                          _fmt(v["jax_ratio"] if one else None),
+                          _fmt(v.get("jax_split_ratio") if one else None), _fmt(js),
                           _fmt(v["floor_ratio"]), _fmt(v.get("fresh_floor_ratio")),
                           _fmt(v["first_s"]), _fmt(None if jt is None else 1e3 * jt, 3)])
     widths = [max(len(row[i]) for row in lines) for i in range(len(head))]
@@ -232,7 +235,10 @@ def format_table(result: dict) -> str:
         "ratio = backend time / baseline time: lower is better, below 1.00 faster",
         "ms: the backend's time (one thread when measured so); /book: the book's class; "
         "/jax 1t: jax.jit of JAX's own autodiff (jax.vjp) of the same forward, one thread, "
-        "one core;",
+        "one core (forward and vjp in one compiled call, given dout: fused);",
+        "/jax split: the same autodiff as two compiled calls, forward returning out and its "
+        "residuals, backward applying them to dout (the book's API: dout comes after "
+        "forward);",
         "/jax shipped: the same in a process as the libraries come (JAX on every core); "
         "/floor: the memory-bandwidth floor (forward copies x into an array written "
         "before, backward one multiply per gradient into such an array: no page faults, "
