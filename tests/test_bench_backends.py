@@ -321,3 +321,38 @@ def test_the_table_names_numba_vjp_and_shows_the_time_in_the_jax_child():
     assert lines["numba"][4] == "0.20"                   # /book of the JAX-free child
     assert lines["numba"][5] == "0.38"                   # /jax 1t of the JAX child
     assert "JAX child / JAX-free child: bce 1e+01 2.00" in text
+
+
+def _jax_unimportable(monkeypatch):
+    """load_backend as when jax is on disk but fails to import."""
+    real = backend_bench.load_backend
+
+    def load(backend):
+        if backend == "jax":
+            raise backend_bench.BackendMissing("the jax backend cannot be imported (test)")
+        return real(backend)
+    monkeypatch.setattr(backend_bench, "load_backend", load)
+
+
+def test_a_jax_child_whose_jax_fails_to_import_reports_it_and_times_nothing(monkeypatch, capsys):
+    _jax_unimportable(monkeypatch)
+    argv = ["--process", "jax", "--layers", "square", "--sizes", "1000", "--repeat", "3",
+            "--json"]
+    # only numba asked for: JAX's autodiff was the point of this child, so it is skipped
+    assert backend_bench.main(["--backends", "numba", *argv]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["rows"] == [] and "cannot be imported (test)" in got["jax_missing"]
+    # jax itself asked for: an error, not a silent skip
+    assert backend_bench.main(["--backends", "numba,jax", *argv]) == 2
+    assert "cannot be imported (test)" in capsys.readouterr().err
+
+
+def test_a_skipped_jax_child_leaves_every_jax_ratio_empty_and_says_why():
+    from derive.commands.bench_backends import _described, merge_rows
+    free = [_row(10.0, {"numba": 2.0})]
+    (row,) = merge_rows(free, [])
+    assert row["backends"]["numba"]["jax_ratio"] is None
+    assert row["backends"]["numba"]["jax_split_ratio"] is None
+    info = _described({"rows": [], "jax_missing": "no jax here", "jax_imported": False},
+                      "dynamic")
+    assert info["skipped"] == "no jax here" and info["measured"] == []
