@@ -54,6 +54,7 @@ KERNELS = tuple("_k" + n for n in ("_exp", "_expm1", "_log", "_log1p", "_tanh", 
 
 _LN2_HI = 6.93147180369123816490e-01   # ln 2 with its last 32 bits zero: k*_LN2_HI is exact
 _LN2_LO = 1.9082149292705877e-10      # ln 2 - _LN2_HI to 53 bits (tests: by mpmath)
+_MAGIC_BITS = 0x4338000000000000   # the bits of 1.5*2**52: bits(1.5*2**52 + k) - this is k, |k| < 2**51
 
 
 def _float(v) -> str:
@@ -223,9 +224,12 @@ def _kernel(name: str, args: str, doc: str, lines) -> str:
 
 def kernel_source() -> str:
     """The source of the kernels (after ``import numpy as np`` and the numba imports)."""
-    ln2 = (f"    kf = (xc*{_float(1 / math.log(2))} + 6755399441055744.0) - 6755399441055744.0",
+    # k from the bits of the rounded sum (AVX2 has no vector float64 -> int64 conversion:
+    # np.int64(kf) made LLVM convert each element with a scalar instruction)
+    ln2 = (f"    kb = xc*{_float(1 / math.log(2))} + 6755399441055744.0",
+           "    kf = kb - 6755399441055744.0",
            f"    r = (xc - kf*{_float(_LN2_HI)}) - kf*{_float(_LN2_LO)}",
-           "    k = np.int64(kf)",
+           f"    k = _to_bits(kb) - {_MAGIC_BITS}",
            "    k1 = k >> 1",
            "    s1 = _from_bits((k1 + 1023) << 52)",
            "    s2 = _from_bits((k - k1 + 1023) << 52)")
@@ -274,7 +278,8 @@ def kernel_source() -> str:
         "    m = _from_bits((bits & 4503599627370495) | 4607182418800017408)",
         "    big = m > 1.4142135623730951",
         "    m = m*0.5 if big else m",
-        "    ef = np.float64(e + 1 if big else e)",
+        # the float64 of the int64 e without a conversion instruction (none in AVX2)
+        f"    ef = _from_bits((e + 1 if big else e) + {_MAGIC_BITS}) - 6755399441055744.0",
         "    f = m - 1.0",
         "    s = f/(2.0 + f)",
         "    z = s*s",
@@ -293,7 +298,7 @@ def kernel_source() -> str:
                          "e = expm1(-2|x|) for |x| <= 20 (tanh is 1 beyond)", [
         "    a = abs(x)",
         "    xc = -2.0*(20.0 if a > 20.0 else a)",
-        *ln2[:3],
+        *ln2[:4],
         "    s = _from_bits((k + 1023) << 52)",          # k >= -58: one normal factor
         *_estrin("r", powers("expm1_small"), "q"),
         "    q = r*q",
