@@ -1286,8 +1286,8 @@ def _batchnorm_bwd(eps, res, dout):
     D = dout.shape[1]
     t0 = jnp.sum(dout, axis=0, keepdims=True)
     t1 = jnp.einsum('ij,ij->j', dout, xn)[None, :]
-    t2 = gamma/(std*N)
-    dx = t2*(dout*N - t0 - t1*xn)
+    t2 = gamma/std
+    dx = t2*(dout - t0/N - t1*xn/N)
     dgamma = jnp.reshape(t1, (D,))
     dbeta = jnp.reshape(t0, (D,))
     return (_fit(dx, x_like), _fit(dgamma, gamma_like), _fit(dbeta, beta_like))
@@ -1335,8 +1335,9 @@ def _layernorm_fwd(x, gamma, beta, eps=1e-06):
 def _layernorm_bwd(eps, res, dout):
     std, xn, gamma, x_like, gamma_like, beta_like, = res
     D = dout.shape[1]
-    t0 = 1.0/(std*D)
-    dx = t0*(dout*gamma*D - xn*jnp.einsum('ij,j,ij->i', dout, gamma, xn)[:, None] - jnp.einsum('ij,j->i', dout, gamma)[:, None])
+    t0 = dout*gamma
+    t1 = 1/std
+    dx = t1*(t0 - xn*jnp.einsum('ij,ij->i', t0, xn)[:, None]/D - jnp.sum(t0, axis=1, keepdims=True)/D)
     dgamma = jnp.einsum('ij,ij->j', dout, xn)
     dbeta = jnp.sum(dout, axis=0)
     return (_fit(dx, x_like), _fit(dgamma, gamma_like), _fit(dbeta, beta_like))
@@ -1672,12 +1673,13 @@ def _lstm_bwd(res, dout):
     t5 = f - 1.0
     t6 = i - 1.0
     t7 = t1 - 1.0
-    t8 = dh_next*o*t4
+    t17 = dh_next*o
+    t8 = t17*t4
     t9 = dc_next + t8
     t10 = i*t3*t9
-    t11 = -dh_next*o*t7
+    t11 = -t17*t7
     t12 = dc_next + t11
-    t13 = dh_next*o*t2*tc
+    t13 = t17*t2*tc
     t14 = -c_prev*f*t12*t5
     t15 = -g*i*t12*t6
     t16 = jnp.concatenate([t14, t10, t15, t13], axis=1)
@@ -1741,16 +1743,18 @@ def _gru_bwd(res, dout):
     t4 = z - 1.0
     t5 = h_prev.T
     t6 = x.T
-    t7 = dout*t2*z
-    t8 = dout*t3*t4*z
+    t13 = dout*z
+    t7 = t13*t2
+    t8 = t13*t3*t4
     t9 = Wh[:, 2*H:]
     t10 = t9.T
     t11 = t7 @ t10
-    t12 = h_prev*r*t1*t11
+    t14 = h_prev*r
+    t12 = t1*t11*t14
     dx = t12 @ (Wx[:, H:2*H]).T + t7 @ (Wx[:, 2*H:]).T + t8 @ (Wx[:, :H]).T
     dh_prev = t12 @ (Wh[:, H:2*H]).T + t8 @ (Wh[:, :H]).T + dout*(1.0 - z) + r*t11
     dWx = jnp.concatenate([t6 @ t8, t6 @ t12, t6 @ t7], axis=1)
-    dWh = jnp.concatenate([t5 @ t8, t5 @ t12, (h_prev*r).T @ t7], axis=1)
+    dWh = jnp.concatenate([t5 @ t8, t5 @ t12, t14.T @ t7], axis=1)
     db = jnp.concatenate([jnp.sum(t8, axis=0), jnp.sum(t12, axis=0), jnp.sum(t7, axis=0)], axis=0)
     return (_fit(dx, x_like), _fit(dh_prev, h_prev_like), _fit(dWx, Wx_like), _fit(dWh, Wh_like), _fit(db, b_like))
 

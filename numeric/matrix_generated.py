@@ -228,13 +228,12 @@ def softmax_with_loss_backward(dout, y, t):
     """
     N = y.shape[0]
     t0 = dout/N
-    t1 = dout/N
     if np.ndim(t) == 1:      # label indices, not one-hot rows
         dx = y*t0
-        dx[np.arange(dx.shape[0]), t] += -dout/N
+        dx[np.arange(dx.shape[0]), t] -= t0
     else:
         dx = np.subtract(y, t)
-        np.multiply(dx, t1, out=dx)
+        np.multiply(dx, t0, out=dx)
     return dx
 
 
@@ -263,7 +262,7 @@ class SoftmaxWithLoss:
         np.multiply(t3, t4, out=t3)
         y = t3
         if np.ndim(t) == 1:      # label indices, not one-hot rows
-            out = -np.add.reduce(-(t1)[:, 0] - (np.log(t0))[:, 0] + (x)[np.arange(t.shape[0]), t], axis=None)/N
+            out = -np.add.reduce((x)[np.arange(t.shape[0]), t] - (t1)[:, 0] - (np.log(t0))[:, 0], axis=None)/N
         else:
             out = -(np.vdot(t, x) + -1.0*np.einsum('ij,i->', t, t1[:, 0]) + -1.0*np.einsum('ij,i->', t, (np.log(t0))[:, 0]))/N
         self.y = y
@@ -321,15 +320,15 @@ def batchnorm_backward(dout, std, xn, gamma):
     D = dout.shape[1]
     t0 = np.add.reduce(dout, axis=0, keepdims=True)
     t1 = np.einsum('ij,ij->j', dout, xn)[None, :]
-    t2 = gamma/(std*N)
-    tmp = np.multiply(t0, N**(-1.0))
-    tmp1 = np.multiply(t1, N**(-1.0))
+    t2 = gamma/std
+    tmp = np.multiply(t0, (1/N))
+    tmp1 = np.multiply(t1, (1/N))
     dx = np.multiply(tmp1, xn)
     np.add(tmp, dx, out=dx)
     np.subtract(dout, dx, out=dx)
-    np.multiply(dx, N*t2, out=dx)
-    dgamma = np.reshape(t1, (D,))
-    dbeta = np.reshape(t0, (D,))
+    np.multiply(dx, t2, out=dx)
+    dgamma = t1.reshape((D,))
+    dbeta = t0.reshape((D,))
     return dx, dgamma, dbeta
 
 
@@ -407,13 +406,14 @@ def layernorm_backward(dout, std, xn, gamma):
     dL/dbeta = np.sum(dout, axis=0)
     """
     D = dout.shape[1]
-    t0 = 1.0/(std*D)
-    dx = np.multiply(dout, D)
-    np.multiply(dx, gamma, out=dx)
-    np.subtract(dx, np.einsum('ij,j->i', dout, gamma)[:, None], out=dx)
-    tmp1 = np.multiply(np.einsum('ij,j,ij->i', dout, gamma, xn)[:, None], xn)
-    np.subtract(dx, tmp1, out=dx)
-    np.multiply(dx, t0, out=dx)
+    t0 = np.multiply(dout, gamma)
+    t1 = 1/std
+    tmp = np.multiply(np.add.reduce(t0, axis=1, keepdims=True), (1/D))
+    tmp1 = np.multiply(np.einsum('ij,ij->i', t0, xn)[:, None], (1/D))
+    dx = np.multiply(tmp1, xn)
+    np.add(tmp, dx, out=dx)
+    np.subtract(t0, dx, out=dx)
+    np.multiply(dx, t1, out=dx)
     dgamma = np.einsum('ij,ij->j', dout, xn)
     dbeta = np.add.reduce(dout, axis=0)
     return dx, dgamma, dbeta
@@ -538,7 +538,7 @@ class Convolution:
         FH = W.shape[2]
         FW = W.shape[3]
         col = _windows(x, FH, FW, stride, pad)
-        out = np.add(np.tensordot(col, W, axes=([1, 2, 3], [1, 2, 3])).transpose(0, 3, 1, 2), np.reshape(b, (FN, 1, 1)))
+        out = np.add(np.tensordot(col, W, axes=([1, 2, 3], [1, 2, 3])).transpose(0, 3, 1, 2), b.reshape((FN, 1, 1)))
         self.col = col
         self.x_shape = np.shape(x)
         return out
@@ -807,24 +807,22 @@ def lstm_backward(dh_next, dc_next, f, g, i, o, tc, c_prev, Wx, Wh, x, h_prev):
     t6 = np.subtract(i, 1.0)
     np.subtract(t1, 1.0, out=t1)
     t7 = t1
-    np.multiply(dh_next, t4, out=t4)
-    np.multiply(t4, o, out=t4)
+    t17 = np.multiply(dh_next, o)
+    np.multiply(t17, t4, out=t4)
     t8 = t4
     np.add(dc_next, t8, out=t8)
     t9 = t8
     np.multiply(t3, t9, out=t3)
     np.multiply(t3, i, out=t3)
     t10 = t3
-    np.multiply(dh_next, t7, out=t7)
-    np.multiply(t7, o, out=t7)
+    np.multiply(t17, t7, out=t7)
     np.negative(t7, out=t7)
     t11 = t7
     np.add(dc_next, t11, out=t11)
     t12 = t11
-    np.multiply(dh_next, t2, out=t2)
-    np.multiply(t2, tc, out=t2)
-    np.multiply(t2, o, out=t2)
-    t13 = t2
+    np.multiply(t17, t2, out=t17)
+    np.multiply(t17, tc, out=t17)
+    t13 = t17
     t14 = np.multiply(c_prev, t12)
     np.multiply(t14, t5, out=t14)
     np.multiply(t14, f, out=t14)
@@ -920,19 +918,18 @@ def gru_backward(dout, z, r, hh, h_prev, Wx, Wh, x):
     t4 = np.subtract(z, 1.0)
     t5 = h_prev.T
     t6 = x.T
-    np.multiply(dout, t2, out=t2)
-    np.multiply(t2, z, out=t2)
+    t13 = np.multiply(dout, z)
+    np.multiply(t13, t2, out=t2)
     t7 = t2
-    np.multiply(dout, t3, out=t3)
-    np.multiply(t3, t4, out=t3)
-    np.multiply(t3, z, out=t3)
-    t8 = t3
+    np.multiply(t13, t3, out=t13)
+    np.multiply(t13, t4, out=t13)
+    t8 = t13
     t9 = Wh[:, 2*H:]
     t10 = t9.T
     t11 = t7 @ t10
-    np.multiply(h_prev, t1, out=t1)
+    t14 = np.multiply(h_prev, r)
     np.multiply(t1, t11, out=t1)
-    np.multiply(t1, r, out=t1)
+    np.multiply(t1, t14, out=t1)
     t12 = t1
     dx = np.add(t12 @ (Wx[:, H:2*H]).T, t7 @ (Wx[:, 2*H:]).T)
     np.add(dx, t8 @ (Wx[:, :H]).T, out=dx)
@@ -943,7 +940,7 @@ def gru_backward(dout, z, r, hh, h_prev, Wx, Wh, x):
     np.add(dh_prev, t12 @ (Wh[:, H:2*H]).T, out=dh_prev)
     np.add(dh_prev, t8 @ (Wh[:, :H]).T, out=dh_prev)
     dWx = np.concatenate([t6 @ t8, t6 @ t12, t6 @ t7], axis=1)
-    dWh = np.concatenate([t5 @ t8, t5 @ t12, (h_prev*r).T @ t7], axis=1)
+    dWh = np.concatenate([t5 @ t8, t5 @ t12, t14.T @ t7], axis=1)
     db = np.concatenate([np.add.reduce(t8, axis=0), np.add.reduce(t12, axis=0), np.add.reduce(t7, axis=0)], axis=0)
     return dx, dh_prev, dWx, dWh, db
 
@@ -1393,7 +1390,7 @@ class WeightSum:
     def forward(self, hs, a):
         N = hs.shape[0]
         T = hs.shape[1]
-        ar = np.reshape(a, (N, T, 1))
+        ar = a.reshape((N, T, 1))
         t = np.multiply(ar, hs)
         out = np.add.reduce(t, axis=1)
         self.ar = ar
@@ -1439,7 +1436,7 @@ class AttentionWeight:
     def forward(self, hs, h):
         N = hs.shape[0]
         H = hs.shape[2]
-        hr = np.reshape(h, (N, 1, H))
+        hr = h.reshape((N, 1, H))
         t = np.multiply(hr, hs)
         s = np.add.reduce(t, axis=2)
         t0 = np.maximum.reduce(s, axis=1, keepdims=True)
@@ -1499,7 +1496,7 @@ class Attention:
         N = hs.shape[0]
         T = hs.shape[1]
         H = hs.shape[2]
-        hr = np.reshape(h, (N, 1, H))
+        hr = h.reshape((N, 1, H))
         s = np.einsum('ik,ijk->ij', hr[:, 0, :], hs)
         t0 = np.maximum.reduce(s, axis=1, keepdims=True)
         t1 = np.subtract(s, t0)
@@ -1508,7 +1505,7 @@ class Attention:
         t3 = 1/np.add.reduce(t2, axis=1, keepdims=True)
         np.multiply(t2, t3, out=t2)
         a = t2
-        ar = np.reshape(a, (N, T, 1))
+        ar = a.reshape((N, T, 1))
         out = np.einsum('ijk,ij->ik', hs, ar[:, :, 0])
         self.hr = hr
         self.a = a

@@ -56,6 +56,7 @@ def _picked(A, t, printer) -> str:
             return (f"{printer.sum_all}(({printer.doprint(A)})[np.arange({t.name}.shape[0]), "
                     f"{t.name}]{printer.sum_all_axis})")
         parts.append(("- " if neg else "+ ") + text)
+    parts.sort(key=lambda q: q.startswith("- "))      # x[..] - m - log S: no negation first
     body = " ".join(parts)
     body = body[2:] if body.startswith("+ ") else "-" + body[2:]
     return f"{printer.sum_all}({body}{printer.sum_all_axis})"

@@ -164,6 +164,8 @@ class NumpyCodePrinter(NumpySyntax, NumPyPrinter):
         if shape_of(e) and ex.is_Integer:           # x**2, 1/x: no float exponent
             b = self.parenthesize(base, PRECEDENCE["Pow"], strict=True)
             return f"1/{b}" if ex == -1 else f"{b}**{int(ex)}"
+        if ex == -1 and base.is_Symbol and base.is_integer:       # a size: 1/N, not N**(-1.0)
+            return f"(1/{base.name})"
         return super()._print_Pow(e, rational=rational)
 
     def _print_Add(self, e, order=None):
@@ -194,6 +196,11 @@ class TensorCodePrinter(NumpyCodePrinter):
 
     _UFUNC = {"sum": "np.add.reduce", "max": "np.maximum.reduce"}
     sum_all, sum_all_axis = "np.add.reduce", ", axis=None"
+
+    def _print_Reshape(self, e):
+        # the method, not np.reshape (which wraps it after ~0.8 us of Python per call)
+        a = self.parenthesize(e.args[0], PRECEDENCE["Atom"], strict=True)
+        return f"{a}.reshape({self._dims(e.args[1:])})"
 
     def _reduction(self, e, fn):
         a = e.args[0]

@@ -22,6 +22,7 @@ from ..tensor import AxisSum, Reshape, Structural, array, shape_of
 from .elementwise import LayerCode
 from .printer import NumpyCodePrinter, TensorCodePrinter
 from .stable_tensor import tensor_stable
+from .tensor_products import name_pair, shared_pair
 
 __all__ = ["tensor_layer_code"]
 
@@ -37,20 +38,29 @@ def _share_keepdims(exprs):
     return [e.replace(lambda a: isinstance(a, AxisSum) and not a.keepdims, swap) for e in exprs]
 
 
-def _small_first(e, lines, printer, fresh):
-    """``big*(small factors)``: the factors smaller than the result combined first."""
+def _small_first(e, lines, printer, fresh, named=None):
+    """``big*(small factors)``: the factors smaller than the result combined first (named
+    once: ``named`` maps each combined value to its name, for the other branch to reuse)."""
     if not e.is_Mul or not shape_of(e):
         return e
     full = shape_of(e)
+    from .tensor_lower import _TensorLowering
+    # N*dout in the sum divided out first (as the lowering would): N then cancels in the
+    # small factors (gamma/std, not N*(gamma/(N*std)): two small operations fewer)
+    e = _TensorLowering._scale_out(e, full) or e
     num, den = sp.fraction(e)
     small = [f for f in sp.Mul.make_args(num) if shape_of(f) != full]
     big = [f for f in sp.Mul.make_args(num) if shape_of(f) == full]
     if len(big) != 1 or any(shape_of(f) == full for f in sp.Mul.make_args(den)) or (
             den == 1 and len(small) < 2):
         return e
-    name = fresh()
-    lines.append(f"{name} = {printer.doprint(sp.Mul(*small) / den)}")
-    return sp.Mul(big[0], sp.Symbol(name, real=True), evaluate=False)
+    value = sp.Mul(*small) / den
+    named = {} if named is None else named
+    if value not in named:
+        name = fresh()
+        lines.append(f"{name} = {printer.doprint(value)}")
+        named[value] = sp.Symbol(name, real=True)
+    return sp.Mul(big[0], named[value], evaluate=False)
 
 
 def _worth(e) -> bool:
@@ -78,17 +88,28 @@ def tensor_cse(exprs, fresh) -> tuple:
         for _, v in repl:
             counts.update(sub for sub in sp.preorder_traversal(v) if _worth(sub))
         shared = [q for q, c in counts.items() if c >= 2]
-        if not shared:
-            return repl, exprs
-        # a shared sum first: the product it sums then stays inside it, where it prints as
-        # one einsum (no temporary), instead of being named as a full-size array
-        sub = min(shared, key=lambda q: (not isinstance(q, AxisSum), sp.count_ops(q),
-                                         sp.default_sort_key(q)))
-        sym = array(fresh(), shape_of(sub))
-        repl = [(k, v.xreplace({sub: sym})) for k, v in repl]
+        if shared:
+            # a shared sum first: the product it sums then stays inside it, where it prints
+            # as one einsum (no temporary), instead of being named as a full-size array
+            sub = min(shared, key=lambda q: (not isinstance(q, AxisSum), sp.count_ops(q),
+                                             sp.default_sort_key(q)))
+            sym = array(fresh(), shape_of(sub))
+
+            def rewrite(v, sub=sub, sym=sym):
+                return v.xreplace({sub: sym})
+        else:            # then a pair of factors several flattened products hold
+            pair = shared_pair(exprs + [v for _, v in repl])
+            if pair is None:
+                return repl, exprs
+            sub = sp.Mul(*pair)
+            sym = array(fresh(), shape_of(sub))
+
+            def rewrite(v, pair=pair, sym=sym):
+                return name_pair(v, pair, sym)
+        repl = [(k, rewrite(v)) for k, v in repl]
         at = next((i for i, (_, v) in enumerate(repl) if v.has(sym)), len(repl))
         repl.insert(at, (sym, sub))          # defined before its first reader
-        exprs = [e.xreplace({sub: sym}) for e in exprs]
+        exprs = [rewrite(e) for e in exprs]
 
 
 def lower_tensor(exprs, names, printer, taken, labels=None) -> list:
@@ -131,9 +152,10 @@ def lower_tensor(exprs, names, printer, taken, labels=None) -> list:
             made.add(s.name)
     for name, e in zip(names, reduced):
         free = last(e)
-        branch = _label_branch(name, e, labels, printer, lines, fresh) if labels is not None \
-            else None
-        e = _small_first(e, lines, printer, fresh)
+        named: dict = {}
+        branch = _label_branch(name, e, labels, printer, lines, fresh, named) \
+            if labels is not None else None
+        e = _small_first(e, lines, printer, fresh, named)
         if branch is None:
             lines += _statement(e, name, printer, taken, free)[0]
         else:
@@ -157,7 +179,7 @@ def _statement(e, name, printer, taken, reuse=()) -> tuple:
     return lowered, True
 
 
-def _label_branch(name, e, t, printer, lines, fresh):
+def _label_branch(name, e, t, printer, lines, fresh, named):
     """The lines computing ``name = e`` when the one-hot ``t`` comes as label indices."""
     from .labels import picked_sum, split_linear
     if not e.has(t):
@@ -165,11 +187,13 @@ def _label_branch(name, e, t, printer, lines, fresh):
     split = split_linear(e, t)
     if split is not None:
         P, Q = split
-        value = printer.doprint(_small_first(P, lines, printer, fresh))
+        value = printer.doprint(_small_first(P, lines, printer, fresh, named))
         if P.is_Atom:
             value = f"np.array({value}, dtype=_floating({value}))"
-        return [f"{name} = {value}", f"{name}[np.arange({name}.shape[0]), {t.name}] += "
-                f"{printer.doprint(Q)}"]
+        # Q as a small value already named (softmax-with-loss: -dout/N, named for P)
+        op, q = next(((o, v.name) for k, v in named.items() for o, k2 in (("+=", k), ("-=", -k))
+                      if Q == k2), ("+=", printer.doprint(Q)))
+        return [f"{name} = {value}", f"{name}[np.arange({name}.shape[0]), {t.name}] {op} {q}"]
     picked = picked_sum(e, t, printer)
     return None if picked is None else [f"{name} = {picked}"]
 

@@ -1,0 +1,90 @@
+"""The tensor lowering's pass-saving rewrites: a product of two arrays several flattened
+products hold is computed once, sizes cancel in the small factors, reshapes are the
+method, and a label branch reuses the small value its one-hot branch names."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from derive import catalogue
+from derive.codegen.tensor import _share_keepdims, tensor_cse, tensor_layer_code
+from derive.codegen.tensor_products import name_pair, shared_pair
+from derive.derivation import derive_spec, is_tensor
+from derive.tensor import AxisSum, array, dims
+from numeric import matrix_reference as ref
+
+TENSOR = [n for n in catalogue.names() if is_tensor(catalogue.get(n))]
+
+
+def _function(name) -> str:
+    return tensor_layer_code(derive_spec(catalogue.get(name))).function
+
+
+def _fresh():
+    counter = iter(range(1000))
+    return lambda: f"t{next(counter)}"
+
+
+def test_layernorm_makes_dout_times_gamma_once_and_no_three_operand_einsum():
+    src = _function("layernorm")
+    assert src.count("np.multiply(dout, gamma)") == 1
+    assert not re.search(r"np\.einsum\('[a-z]*,[a-z]*,[a-z]*->", src)
+
+
+@pytest.mark.parametrize("name", TENSOR)
+def test_no_pair_of_arrays_is_left_shared_after_the_cse(name):
+    d = derive_spec(catalogue.get(name))
+    exprs = _share_keepdims([d.result[w] for w in d.wrt])
+    repl, reduced = tensor_cse(exprs, _fresh())
+    assert shared_pair(list(reduced) + [v for _, v in repl]) is None
+
+
+def test_name_pair_is_an_identity_of_products():
+    N, D = dims("N D")
+    dout, xn, g = array("dout", (N, D)), array("xn", (N, D)), array("gamma", (D,))
+    e = 3 * dout * g - xn * AxisSum(dout * g * xn, 1, 1) - AxisSum(dout * g, 1, 1)
+    assert shared_pair([e]) == (dout, g)
+    sym = array("t0", (N, D))
+    named = name_pair(e, (dout, g), sym)
+    assert not named.has(dout) and named.xreplace({sym: dout * g}) == e
+
+
+def test_pairs_only_inside_sums_are_left_to_einsum():
+    N, D = dims("N D")
+    a, b, c = array("a", (N, D)), array("b", (N, D)), array("c", (N, D))
+    # a*b is never made outside a sum: naming it would add a full-size temporary
+    assert shared_pair([AxisSum(a * b * c, 1, 1) + AxisSum(a * b, 0, 0)]) is None
+
+
+def test_batchnorm_size_cancels_in_the_small_factors():
+    src = _function("batchnorm")
+    assert "gamma/std" in src and "N*t" not in src and "std*N" not in src
+
+
+def test_reshape_prints_as_the_method():
+    src = _function("batchnorm")
+    assert "np.reshape(" not in src and ".reshape((D,))" in src
+
+
+def test_label_branch_reuses_the_named_scale_and_picks_without_negating_first():
+    src = _function("softmax_with_loss")
+    assert src.count("dout/N") == 1
+    assert "-= t0" in src
+    forward = tensor_layer_code(derive_spec(catalogue.get("softmax_with_loss"))).cls
+    assert "np.add.reduce(-" not in forward
+
+
+@pytest.mark.parametrize("N,D", [(4, 3), (100, 50)])
+def test_norm_layers_still_agree_with_the_reference(N, D):
+    from numeric import matrix_generated as gen
+    rng = np.random.default_rng(N)
+    x, dout = rng.normal(size=(N, D)), rng.normal(size=(N, D))
+    gamma, beta = rng.normal(size=D), rng.normal(size=D)
+    for ours, theirs in ((gen.LayerNorm, ref.LayerNorm), (gen.BatchNormalization,
+                                                          ref.BatchNormalization)):
+        a, b = ours(gamma, beta), theirs(gamma, beta)
+        np.testing.assert_allclose(a.forward(x), b.forward(x), rtol=1e-12, atol=1e-13)
+        np.testing.assert_allclose(a.backward(dout), b.backward(dout), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(a.dgamma, b.dgamma, rtol=1e-10, atol=1e-12)
