@@ -46,25 +46,60 @@ def _floating(*values):
     stays float32; float32 with float64 is float64), float64 when none is floating; in the
     machine's byte order (a big-endian array's results are native arrays)."""
     first = values[0] if values else None
-    if type(first) is np.ndarray and first.dtype.kind == "f" and all(
-            type(v) is np.ndarray and v.dtype == first.dtype for v in values[1:]):
-        d = first.dtype               # the common case, without the general walk
-    else:
-        floats = [d for d in (np.asarray(v).dtype for v in values
-                              if not isinstance(v, (int, float))) if d.kind == "f"]
-        d = np.result_type(*floats) if floats else np.dtype(np.float64)
+    if type(first) is np.ndarray:     # the common case first, without the general walk
+        d = first.dtype
+        if d.kind == "f" and d.isnative:
+            for v in values[1:]:
+                if type(v) is not np.ndarray or v.dtype != d:
+                    break
+            else:
+                return d
+    floats = [d for d in (np.asarray(v).dtype for v in values
+                          if not isinstance(v, (int, float))) if d.kind == "f"]
+    d = np.result_type(*floats) if floats else np.dtype(np.float64)
     return d if d.isnative else d.newbyteorder("=")
 
 def _flat(a, shape, dtype=None):
     """``a`` broadcast to ``shape`` as one contiguous 1-D array of ``dtype`` (a view of ``a``
     when it already is one)."""
-    if type(a) is np.ndarray and a.shape == shape and (dtype is None or a.dtype == dtype) \
-            and a.flags.c_contiguous:
-        return a.reshape(-1)
+    if type(a) is np.ndarray and a.shape == shape and (
+            dtype is None or a.dtype is dtype or a.dtype == dtype) and a.flags.c_contiguous:
+        return a if a.ndim == 1 else a.reshape(-1)
     a = np.asarray(a)
     if a.shape != shape:
         a = np.broadcast_to(a, shape)
     return np.ascontiguousarray(a, dtype=dtype).reshape(-1)
+
+def _one(a):
+    """``shape, dtype, work, a_`` of one input, as ``np.shape``, :func:`_floating`,
+    :func:`_work` and :func:`_flat` give them; a contiguous native float64 or float32
+    array (the common case) takes a short cut: about 1 us less a call."""
+    if type(a) is np.ndarray:
+        d = a.dtype
+        c = d.char
+        if (c == "d" or c == "f") and d.isnative and a.flags.c_contiguous:
+            return a.shape, d, d, (a if a.ndim == 1 else a.reshape(-1))
+    shape = np.shape(a)
+    dtype = _floating(a)
+    work = _work(dtype)
+    return shape, dtype, work, _flat(a, shape, work)
+
+def _shape_of(*values):
+    """``np.broadcast_shapes`` of the values' shapes; at once when they are arrays of one
+    shape (``np.broadcast_shapes`` takes about 2.5 us)."""
+    first = values[0]
+    if type(first) is np.ndarray:
+        s = first.shape
+        for v in values[1:]:
+            if type(v) is not np.ndarray or v.shape != s:
+                break
+        else:
+            return s
+    return np.broadcast_shapes(*(np.shape(v) for v in values))
+
+def _shaped(a, shape):
+    """``a.reshape(shape)``, or ``a`` itself when it has that shape already."""
+    return a if a.shape == shape else a.reshape(shape)
 
 def _empty(n, dtype):
     """``np.empty(n, dtype)``; from :data:`POOL_MIN_BYTES` up, the memory of an array
@@ -74,7 +109,8 @@ def _empty(n, dtype):
     lands elsewhere while the pooled one is likely still in cache: forward+backward of
     square/hardswish/leaky_relu ran 0.4-0.75x the time with other calls between. Up to :data:`POOL_SIZE` such buffers are kept;
     :func:`free_buffers` drops them."""
-    dtype = np.dtype(dtype)
+    if type(dtype) is type or type(dtype) is str:     # np.bool_, "f8": not yet a dtype
+        dtype = np.dtype(dtype)
     nbytes = n * dtype.itemsize
     if nbytes < POOL_MIN_BYTES:
         return np.empty(n, dtype)
@@ -103,7 +139,8 @@ def free_buffers():
 
 def _work(dtype):
     """The dtype the loops run in: float32 and float64 as they are, others in float64."""
-    return dtype if dtype == np.float64 or dtype == np.float32 else np.dtype(np.float64)
+    c = dtype.char                    # (a native dtype: _floating's)
+    return dtype if c == "d" or c == "f" else np.dtype(np.float64)
 
 def _summed_to(g, to):
     """The gradient ``g`` of an input of shape ``to`` that was broadcast to ``g``'s shape,
@@ -120,7 +157,10 @@ def _summed_to(g, to):
 def _done(a, shape, dtype, to=None):
     """A loop's 1-D result in ``shape`` and ``dtype``; with ``to``, the gradient of an input
     of shape ``to`` that was broadcast to ``shape``: summed over the broadcast axes."""
-    a = (a if a.dtype == dtype else a.astype(dtype)).reshape(shape)
+    if a.dtype is not dtype and a.dtype != dtype:
+        a = a.astype(dtype)
+    if a.shape != shape:
+        a = a.reshape(shape)
     return a if to is None else _summed_to(a, to)
 
 
@@ -642,7 +682,7 @@ def mul_backward(dout, x, y):
     dL/dx = dout*y
     dL/dy = dout*x
     """
-    shape = np.broadcast_shapes(np.shape(dout), np.shape(x), np.shape(y))
+    shape = _shape_of(dout, x, y)
     dtype = _floating(dout, x, y)
     work = _work(dtype)
     dout_ = _flat(dout, shape, work)
@@ -728,7 +768,7 @@ class MulLayer:
     backward: as :func:`mul_backward`, one loop."""
 
     def forward(self, x, y):
-        shape = np.broadcast_shapes(np.shape(x), np.shape(y))
+        shape = _shape_of(x, y)
         dtype = _floating(x, y)
         work = _work(dtype)
         x_ = _flat(x, shape, work)
@@ -741,17 +781,14 @@ class MulLayer:
         keep_y = _empty(n, work)
         (_mul_forward_loop_p if PARALLEL else _mul_forward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _mul_forward_loop)(x_, y_, out, keep_x, keep_y)
         self.shapes = (np.shape(x), np.shape(y))
-        self.x = keep_x.reshape(shape)
-        self.y = keep_y.reshape(shape)
+        self.x = _shaped(keep_x, shape)
+        self.y = _shaped(keep_y, shape)
         return _done(out, shape, dtype)
 
     def backward(self, dout):
         # dL/dx = dout*y
         # dL/dy = dout*x
-        shape = np.shape(dout)
-        dtype = _floating(dout)
-        work = _work(dtype)
-        dout_ = _flat(dout, shape, work)
+        shape, dtype, work, dout_ = _one(dout)
         n = dout_.shape[0]
         dx = _empty(n, work)
         dy = _empty(n, work)
@@ -805,8 +842,8 @@ def mul_vjp(dout, x, y):
     dout has out's shape (the inputs broadcast against each other, and each gradient is summed back to its input's shape);
     returns (out, dx, dy).
     """
-    shape = np.broadcast_shapes(np.shape(x), np.shape(y))
-    if np.shape(dout) != shape:
+    shape = _shape_of(x, y)
+    if _shape_of(dout) != shape:
         raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
     dtype = _floating(dout, x, y)
     work = _work(dtype)
@@ -855,10 +892,7 @@ def add_backward(dout):
     dL/dx = dout
     dL/dy = dout
     """
-    shape = np.shape(dout)
-    dtype = _floating(dout)
-    work = _work(dtype)
-    dout_ = _flat(dout, shape, work)
+    shape, dtype, work, dout_ = _one(dout)
     n = dout_.shape[0]
     dx = _empty(n, work)
     dy = _empty(n, work)
@@ -927,7 +961,7 @@ class AddLayer:
     backward: as :func:`add_backward`, one loop."""
 
     def forward(self, x, y):
-        shape = np.broadcast_shapes(np.shape(x), np.shape(y))
+        shape = _shape_of(x, y)
         dtype = _floating(x, y)
         work = _work(dtype)
         x_ = _flat(x, shape, work)
@@ -941,10 +975,7 @@ class AddLayer:
     def backward(self, dout):
         # dL/dx = dout
         # dL/dy = dout
-        shape = np.shape(dout)
-        dtype = _floating(dout)
-        work = _work(dtype)
-        dout_ = _flat(dout, shape, work)
+        shape, dtype, work, dout_ = _one(dout)
         n = dout_.shape[0]
         dx = _empty(n, work)
         dy = _empty(n, work)
@@ -998,8 +1029,8 @@ def add_vjp(dout, x, y):
     dout has out's shape (the inputs broadcast against each other, and each gradient is summed back to its input's shape);
     returns (out, dx, dy).
     """
-    shape = np.broadcast_shapes(np.shape(x), np.shape(y))
-    if np.shape(dout) != shape:
+    shape = _shape_of(x, y)
+    if _shape_of(dout) != shape:
         raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
     dtype = _floating(dout, x, y)
     work = _work(dtype)
@@ -1035,7 +1066,7 @@ def relu_backward(dout, out):
 
     dL/dx = dout*(out > 0)
     """
-    shape = np.broadcast_shapes(np.shape(dout), np.shape(out))
+    shape = _shape_of(dout, out)
     dtype = _floating(dout, out)
     work = _work(dtype)
     dout_ = _flat(dout, shape, work)
@@ -1086,24 +1117,18 @@ class Relu:
     backward: as :func:`relu_backward`, one loop."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        dtype = _floating(x)
-        work = _work(dtype)
-        x_ = _flat(x, shape, work)
+        shape, dtype, work, x_ = _one(x)
         n = x_.shape[0]
         self.mask = None
         out = _empty(n, work)
         mask = _empty(n, np.bool_)
         (_relu_forward_loop_p if PARALLEL else _relu_forward_loop)(x_, out, mask)
-        self.mask = mask.reshape(shape)
+        self.mask = _shaped(mask, shape)
         return _done(out, shape, dtype)
 
     def backward(self, dout):
         # dL/dx = dout*mask
-        shape = np.shape(dout)
-        dtype = _floating(dout)
-        work = _work(dtype)
-        dout_ = _flat(dout, shape, work)
+        shape, dtype, work, dout_ = _one(dout)
         n = dout_.shape[0]
         g = _empty(n, work)
         (_relu_class_backward_loop_p if PARALLEL else _relu_class_backward_loop)(dout_, _flat(self.mask, shape), g)
@@ -1138,8 +1163,8 @@ def relu_vjp(dout, x):
     dout has out's shape;
     returns (out, dx).
     """
-    shape = np.shape(x)
-    if np.shape(dout) != shape:
+    shape = _shape_of(x)
+    if _shape_of(dout) != shape:
         raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
     dtype = _floating(dout, x)
     work = _work(dtype)
@@ -1185,7 +1210,7 @@ def sigmoid_backward(dout, out):
 
     dL/dx = dout*out*(1 - out)
     """
-    shape = np.broadcast_shapes(np.shape(dout), np.shape(out))
+    shape = _shape_of(dout, out)
     dtype = _floating(dout, out)
     work = _work(dtype)
     dout_ = _flat(dout, shape, work)
@@ -1248,24 +1273,18 @@ class Sigmoid:
     backward: as :func:`sigmoid_backward`, one loop."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        dtype = _floating(x)
-        work = _work(dtype)
-        x_ = _flat(x, shape, work)
+        shape, dtype, work, x_ = _one(x)
         n = x_.shape[0]
         self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_sigmoid_forward_loop_p if PARALLEL else _sigmoid_forward_loop)(x_, out, local)
-        self.local = local.reshape(shape)
+        self.local = _shaped(local, shape)
         return _done(out, shape, dtype)
 
     def backward(self, dout):
         # dL/dx = dout*local
-        shape = np.shape(dout)
-        dtype = _floating(dout)
-        work = _work(dtype)
-        dout_ = _flat(dout, shape, work)
+        shape, dtype, work, dout_ = _one(dout)
         n = dout_.shape[0]
         g = _empty(n, work)
         (_sigmoid_class_backward_loop_p if PARALLEL else _sigmoid_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _sigmoid_class_backward_loop)(dout_, _flat(self.local, shape), g)
@@ -1300,8 +1319,8 @@ def sigmoid_vjp(dout, x):
     dout has out's shape;
     returns (out, dx).
     """
-    shape = np.shape(x)
-    if np.shape(dout) != shape:
+    shape = _shape_of(x)
+    if _shape_of(dout) != shape:
         raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
     dtype = _floating(dout, x)
     work = _work(dtype)
@@ -1347,7 +1366,7 @@ def tanh_backward(dout, out):
 
     dL/dx = dout*(1 - out**2)
     """
-    shape = np.broadcast_shapes(np.shape(dout), np.shape(out))
+    shape = _shape_of(dout, out)
     dtype = _floating(dout, out)
     work = _work(dtype)
     dout_ = _flat(dout, shape, work)
@@ -1410,24 +1429,18 @@ class Tanh:
     backward: as :func:`tanh_backward`, one loop."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        dtype = _floating(x)
-        work = _work(dtype)
-        x_ = _flat(x, shape, work)
+        shape, dtype, work, x_ = _one(x)
         n = x_.shape[0]
         self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_tanh_forward_loop_p if PARALLEL else _tanh_forward_loop)(x_, out, local)
-        self.local = local.reshape(shape)
+        self.local = _shaped(local, shape)
         return _done(out, shape, dtype)
 
     def backward(self, dout):
         # dL/dx = dout*local
-        shape = np.shape(dout)
-        dtype = _floating(dout)
-        work = _work(dtype)
-        dout_ = _flat(dout, shape, work)
+        shape, dtype, work, dout_ = _one(dout)
         n = dout_.shape[0]
         g = _empty(n, work)
         (_tanh_class_backward_loop_p if PARALLEL else _tanh_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _tanh_class_backward_loop)(dout_, _flat(self.local, shape), g)
@@ -1462,8 +1475,8 @@ def tanh_vjp(dout, x):
     dout has out's shape;
     returns (out, dx).
     """
-    shape = np.shape(x)
-    if np.shape(dout) != shape:
+    shape = _shape_of(x)
+    if _shape_of(dout) != shape:
         raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
     dtype = _floating(dout, x)
     work = _work(dtype)
@@ -1509,7 +1522,7 @@ def exp_backward(dout, out):
 
     dL/dx = dout*out
     """
-    shape = np.broadcast_shapes(np.shape(dout), np.shape(out))
+    shape = _shape_of(dout, out)
     dtype = _floating(dout, out)
     work = _work(dtype)
     dout_ = _flat(dout, shape, work)
@@ -1571,24 +1584,18 @@ class Exp:
     backward: as :func:`exp_backward`, one loop."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        dtype = _floating(x)
-        work = _work(dtype)
-        x_ = _flat(x, shape, work)
+        shape, dtype, work, x_ = _one(x)
         n = x_.shape[0]
         self.out = None
         out = _empty(n, work)
         keep_out = _empty(n, work)
         (_exp_forward_loop_p if PARALLEL else _exp_forward_loop)(x_, out, keep_out)
-        self.out = keep_out.reshape(shape)
+        self.out = _shaped(keep_out, shape)
         return _done(out, shape, dtype)
 
     def backward(self, dout):
         # dL/dx = dout*out
-        shape = np.shape(dout)
-        dtype = _floating(dout)
-        work = _work(dtype)
-        dout_ = _flat(dout, shape, work)
+        shape, dtype, work, dout_ = _one(dout)
         n = dout_.shape[0]
         g = _empty(n, work)
         (_exp_class_backward_loop_p if PARALLEL else _exp_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _exp_class_backward_loop)(dout_, _flat(self.out, shape), g)
@@ -1623,8 +1630,8 @@ def exp_vjp(dout, x):
     dout has out's shape;
     returns (out, dx).
     """
-    shape = np.shape(x)
-    if np.shape(dout) != shape:
+    shape = _shape_of(x)
+    if _shape_of(dout) != shape:
         raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
     dtype = _floating(dout, x)
     work = _work(dtype)
@@ -1658,7 +1665,7 @@ def log_backward(dout, x):
 
     dL/dx = dout/x
     """
-    shape = np.broadcast_shapes(np.shape(dout), np.shape(x))
+    shape = _shape_of(dout, x)
     dtype = _floating(dout, x)
     work = _work(dtype)
     dout_ = _flat(dout, shape, work)
@@ -1706,24 +1713,18 @@ class Log:
     backward: as :func:`log_backward`, one loop."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        dtype = _floating(x)
-        work = _work(dtype)
-        x_ = _flat(x, shape, work)
+        shape, dtype, work, x_ = _one(x)
         n = x_.shape[0]
         self.x = None
         out = _empty(n, work)
         keep_x = _empty(n, work)
         (_log_forward_loop_p if PARALLEL else _log_forward_loop)(x_, out, keep_x)
-        self.x = keep_x.reshape(shape)
+        self.x = _shaped(keep_x, shape)
         return _done(out, shape, dtype)
 
     def backward(self, dout):
         # dL/dx = dout/x
-        shape = np.shape(dout)
-        dtype = _floating(dout)
-        work = _work(dtype)
-        dout_ = _flat(dout, shape, work)
+        shape, dtype, work, dout_ = _one(dout)
         n = dout_.shape[0]
         g = _empty(n, work)
         (_log_class_backward_loop_p if PARALLEL else _log_class_backward_loop)(dout_, _flat(self.x, shape), g)
@@ -1756,8 +1757,8 @@ def log_vjp(dout, x):
     dout has out's shape;
     returns (out, dx).
     """
-    shape = np.shape(x)
-    if np.shape(dout) != shape:
+    shape = _shape_of(x)
+    if _shape_of(dout) != shape:
         raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
     dtype = _floating(dout, x)
     work = _work(dtype)
@@ -1791,7 +1792,7 @@ def softplus_backward(dout, out):
 
     dL/dx = -dout*np.expm1(-out)
     """
-    shape = np.broadcast_shapes(np.shape(dout), np.shape(out))
+    shape = _shape_of(dout, out)
     dtype = _floating(dout, out)
     work = _work(dtype)
     dout_ = _flat(dout, shape, work)
@@ -1854,24 +1855,18 @@ class Softplus:
     backward: as :func:`softplus_backward`, one loop."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        dtype = _floating(x)
-        work = _work(dtype)
-        x_ = _flat(x, shape, work)
+        shape, dtype, work, x_ = _one(x)
         n = x_.shape[0]
         self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_softplus_forward_loop_p if PARALLEL else _softplus_forward_loop)(x_, out, local)
-        self.local = local.reshape(shape)
+        self.local = _shaped(local, shape)
         return _done(out, shape, dtype)
 
     def backward(self, dout):
         # dL/dx = dout*local
-        shape = np.shape(dout)
-        dtype = _floating(dout)
-        work = _work(dtype)
-        dout_ = _flat(dout, shape, work)
+        shape, dtype, work, dout_ = _one(dout)
         n = dout_.shape[0]
         g = _empty(n, work)
         (_softplus_class_backward_loop_p if PARALLEL else _softplus_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _softplus_class_backward_loop)(dout_, _flat(self.local, shape), g)
@@ -1906,8 +1901,8 @@ def softplus_vjp(dout, x):
     dout has out's shape;
     returns (out, dx).
     """
-    shape = np.shape(x)
-    if np.shape(dout) != shape:
+    shape = _shape_of(x)
+    if _shape_of(dout) != shape:
         raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
     dtype = _floating(dout, x)
     work = _work(dtype)
@@ -1941,7 +1936,7 @@ def leaky_relu_backward(dout, out, alpha=0.01):
 
     dL/dx = np.where(out > 0, dout, alpha*dout)
     """
-    shape = np.broadcast_shapes(np.shape(dout), np.shape(out))
+    shape = _shape_of(dout, out)
     dtype = _floating(dout, out)
     work = _work(dtype)
     dout_ = _flat(dout, shape, work)
@@ -1995,16 +1990,13 @@ class LeakyRelu:
         self.alpha = float(alpha)
 
     def forward(self, x):
-        shape = np.shape(x)
-        dtype = _floating(x)
-        work = _work(dtype)
-        x_ = _flat(x, shape, work)
+        shape, dtype, work, x_ = _one(x)
         n = x_.shape[0]
         self.mask = None
         out = _empty(n, work)
         mask = _empty(n, np.bool_)
         (_leaky_relu_forward_loop_p if PARALLEL else _leaky_relu_forward_loop)(x_, out, mask, self.alpha)
-        self.mask = mask.reshape(shape)
+        self.mask = _shaped(mask, shape)
         self._work = work
         return _done(out, shape, dtype)
 
@@ -2015,10 +2007,7 @@ class LeakyRelu:
 
     def backward(self, dout):
         # dL/dx = dout*np.where(mask, 1, alpha)
-        shape = np.shape(dout)
-        dtype = _floating(dout)
-        work = _work(dtype)
-        dout_ = _flat(dout, shape, work)
+        shape, dtype, work, dout_ = _one(dout)
         n = dout_.shape[0]
         g = _empty(n, work)
         (_leaky_relu_class_backward_loop_p if PARALLEL else _leaky_relu_class_backward_loop)(dout_, _flat(self.mask, shape), g, self.alpha)
@@ -2053,8 +2042,8 @@ def leaky_relu_vjp(dout, x, alpha=0.01):
     dout has out's shape;
     returns (out, dx).
     """
-    shape = np.shape(x)
-    if np.shape(dout) != shape:
+    shape = _shape_of(x)
+    if _shape_of(dout) != shape:
         raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
     dtype = _floating(dout, x)
     work = _work(dtype)
@@ -2088,7 +2077,7 @@ def elu_backward(dout, out, alpha=1.0):
 
     dL/dx = np.where(out > 0, dout, dout*(alpha + out))
     """
-    shape = np.broadcast_shapes(np.shape(dout), np.shape(out))
+    shape = _shape_of(dout, out)
     dtype = _floating(dout, out)
     work = _work(dtype)
     dout_ = _flat(dout, shape, work)
@@ -2154,24 +2143,18 @@ class Elu:
         self.alpha = float(alpha)
 
     def forward(self, x):
-        shape = np.shape(x)
-        dtype = _floating(x)
-        work = _work(dtype)
-        x_ = _flat(x, shape, work)
+        shape, dtype, work, x_ = _one(x)
         n = x_.shape[0]
         self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_elu_forward_loop_p if PARALLEL else _elu_forward_loop)(x_, out, local, self.alpha)
-        self.local = local.reshape(shape)
+        self.local = _shaped(local, shape)
         return _done(out, shape, dtype)
 
     def backward(self, dout):
         # dL/dx = dout*local
-        shape = np.shape(dout)
-        dtype = _floating(dout)
-        work = _work(dtype)
-        dout_ = _flat(dout, shape, work)
+        shape, dtype, work, dout_ = _one(dout)
         n = dout_.shape[0]
         g = _empty(n, work)
         (_elu_class_backward_loop_p if PARALLEL else _elu_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _elu_class_backward_loop)(dout_, _flat(self.local, shape), g)
@@ -2206,8 +2189,8 @@ def elu_vjp(dout, x, alpha=1.0):
     dout has out's shape;
     returns (out, dx).
     """
-    shape = np.shape(x)
-    if np.shape(dout) != shape:
+    shape = _shape_of(x)
+    if _shape_of(dout) != shape:
         raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
     dtype = _floating(dout, x)
     work = _work(dtype)
@@ -2243,7 +2226,7 @@ def silu_backward(dout, x):
 
     dL/dx = dout*(x*sigmoid(-x) + 1)*sigmoid(x)
     """
-    shape = np.broadcast_shapes(np.shape(dout), np.shape(x))
+    shape = _shape_of(dout, x)
     dtype = _floating(dout, x)
     work = _work(dtype)
     dout_ = _flat(dout, shape, work)
@@ -2308,24 +2291,18 @@ class Silu:
     backward: as :func:`silu_backward`, one loop."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        dtype = _floating(x)
-        work = _work(dtype)
-        x_ = _flat(x, shape, work)
+        shape, dtype, work, x_ = _one(x)
         n = x_.shape[0]
         self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_silu_forward_loop_p if PARALLEL else _silu_forward_loop)(x_, out, local)
-        self.local = local.reshape(shape)
+        self.local = _shaped(local, shape)
         return _done(out, shape, dtype)
 
     def backward(self, dout):
         # dL/dx = dout*local
-        shape = np.shape(dout)
-        dtype = _floating(dout)
-        work = _work(dtype)
-        dout_ = _flat(dout, shape, work)
+        shape, dtype, work, dout_ = _one(dout)
         n = dout_.shape[0]
         g = _empty(n, work)
         (_silu_class_backward_loop_p if PARALLEL else _silu_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _silu_class_backward_loop)(dout_, _flat(self.local, shape), g)
@@ -2362,8 +2339,8 @@ def silu_vjp(dout, x):
     dout has out's shape;
     returns (out, dx).
     """
-    shape = np.shape(x)
-    if np.shape(dout) != shape:
+    shape = _shape_of(x)
+    if _shape_of(dout) != shape:
         raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
     dtype = _floating(dout, x)
     work = _work(dtype)
@@ -2401,7 +2378,7 @@ def gelu_backward(dout, x):
 
     dL/dx = dout*(np.sqrt(2)*x*np.exp(-x**2/2)/np.sqrt(np.pi) + scipy.special.erf(np.sqrt(2)*x/2) + 1)/2
     """
-    shape = np.broadcast_shapes(np.shape(dout), np.shape(x))
+    shape = _shape_of(dout, x)
     dtype = _floating(dout, x)
     work = _work(dtype)
     dout_ = _flat(dout, shape, work)
@@ -2468,24 +2445,18 @@ class Gelu:
     backward: as :func:`gelu_backward`, one loop."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        dtype = _floating(x)
-        work = _work(dtype)
-        x_ = _flat(x, shape, work)
+        shape, dtype, work, x_ = _one(x)
         n = x_.shape[0]
         self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_gelu_forward_loop_p if PARALLEL else _gelu_forward_loop)(x_, out, local)
-        self.local = local.reshape(shape)
+        self.local = _shaped(local, shape)
         return _done(out, shape, dtype)
 
     def backward(self, dout):
         # dL/dx = dout*local
-        shape = np.shape(dout)
-        dtype = _floating(dout)
-        work = _work(dtype)
-        dout_ = _flat(dout, shape, work)
+        shape, dtype, work, dout_ = _one(dout)
         n = dout_.shape[0]
         g = _empty(n, work)
         (_gelu_class_backward_loop_p if PARALLEL else _gelu_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _gelu_class_backward_loop)(dout_, _flat(self.local, shape), g)
@@ -2524,8 +2495,8 @@ def gelu_vjp(dout, x):
     dout has out's shape;
     returns (out, dx).
     """
-    shape = np.shape(x)
-    if np.shape(dout) != shape:
+    shape = _shape_of(x)
+    if _shape_of(dout) != shape:
         raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
     dtype = _floating(dout, x)
     work = _work(dtype)
@@ -2567,7 +2538,7 @@ def gelu_tanh_backward(dout, x):
 
     dL/dx = 2.5e-6*dout*(26829*np.sqrt(2)*x**3*(1 - np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + 200000*np.sqrt(2)*x*(1 - np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + 200000*np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi)) + 200000)
     """
-    shape = np.broadcast_shapes(np.shape(dout), np.shape(x))
+    shape = _shape_of(dout, x)
     dtype = _floating(dout, x)
     work = _work(dtype)
     dout_ = _flat(dout, shape, work)
@@ -2638,24 +2609,18 @@ class GeluTanh:
     backward: as :func:`gelu_tanh_backward`, one loop."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        dtype = _floating(x)
-        work = _work(dtype)
-        x_ = _flat(x, shape, work)
+        shape, dtype, work, x_ = _one(x)
         n = x_.shape[0]
         self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_gelu_tanh_forward_loop_p if PARALLEL else _gelu_tanh_forward_loop)(x_, out, local)
-        self.local = local.reshape(shape)
+        self.local = _shaped(local, shape)
         return _done(out, shape, dtype)
 
     def backward(self, dout):
         # dL/dx = dout*local
-        shape = np.shape(dout)
-        dtype = _floating(dout)
-        work = _work(dtype)
-        dout_ = _flat(dout, shape, work)
+        shape, dtype, work, dout_ = _one(dout)
         n = dout_.shape[0]
         g = _empty(n, work)
         (_gelu_tanh_class_backward_loop_p if PARALLEL else _gelu_tanh_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _gelu_tanh_class_backward_loop)(dout_, _flat(self.local, shape), g)
@@ -2698,8 +2663,8 @@ def gelu_tanh_vjp(dout, x):
     dout has out's shape;
     returns (out, dx).
     """
-    shape = np.shape(x)
-    if np.shape(dout) != shape:
+    shape = _shape_of(x)
+    if _shape_of(dout) != shape:
         raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
     dtype = _floating(dout, x)
     work = _work(dtype)
@@ -2745,7 +2710,7 @@ def square_backward(dout, x):
 
     dL/dx = 2*dout*x
     """
-    shape = np.broadcast_shapes(np.shape(dout), np.shape(x))
+    shape = _shape_of(dout, x)
     dtype = _floating(dout, x)
     work = _work(dtype)
     dout_ = _flat(dout, shape, work)
@@ -2818,24 +2783,18 @@ class Square:
     backward: as :func:`square_backward`, one loop."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        dtype = _floating(x)
-        work = _work(dtype)
-        x_ = _flat(x, shape, work)
+        shape, dtype, work, x_ = _one(x)
         n = x_.shape[0]
         self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_square_forward_loop_p if PARALLEL else _square_forward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _square_forward_loop)(x_, out, local)
-        self.local = local.reshape(shape)
+        self.local = _shaped(local, shape)
         return _done(out, shape, dtype)
 
     def backward(self, dout):
         # dL/dx = dout*local
-        shape = np.shape(dout)
-        dtype = _floating(dout)
-        work = _work(dtype)
-        dout_ = _flat(dout, shape, work)
+        shape, dtype, work, dout_ = _one(dout)
         n = dout_.shape[0]
         g = _empty(n, work)
         (_square_class_backward_loop_p if PARALLEL else _square_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _square_class_backward_loop)(dout_, _flat(self.local, shape), g)
@@ -2881,8 +2840,8 @@ def square_vjp(dout, x):
     dout has out's shape;
     returns (out, dx).
     """
-    shape = np.shape(x)
-    if np.shape(dout) != shape:
+    shape = _shape_of(x)
+    if _shape_of(dout) != shape:
         raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
     dtype = _floating(dout, x)
     work = _work(dtype)
@@ -2916,7 +2875,7 @@ def relu6_backward(dout, out):
 
     dL/dx = dout*((out > 0) & (out < 6))
     """
-    shape = np.broadcast_shapes(np.shape(dout), np.shape(out))
+    shape = _shape_of(dout, out)
     dtype = _floating(dout, out)
     work = _work(dtype)
     dout_ = _flat(dout, shape, work)
@@ -2967,24 +2926,18 @@ class Relu6:
     backward: as :func:`relu6_backward`, one loop."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        dtype = _floating(x)
-        work = _work(dtype)
-        x_ = _flat(x, shape, work)
+        shape, dtype, work, x_ = _one(x)
         n = x_.shape[0]
         self.mask = None
         out = _empty(n, work)
         mask = _empty(n, np.bool_)
         (_relu6_forward_loop_p if PARALLEL else _relu6_forward_loop)(x_, out, mask)
-        self.mask = mask.reshape(shape)
+        self.mask = _shaped(mask, shape)
         return _done(out, shape, dtype)
 
     def backward(self, dout):
         # dL/dx = dout*mask
-        shape = np.shape(dout)
-        dtype = _floating(dout)
-        work = _work(dtype)
-        dout_ = _flat(dout, shape, work)
+        shape, dtype, work, dout_ = _one(dout)
         n = dout_.shape[0]
         g = _empty(n, work)
         (_relu6_class_backward_loop_p if PARALLEL else _relu6_class_backward_loop)(dout_, _flat(self.mask, shape), g)
@@ -3019,8 +2972,8 @@ def relu6_vjp(dout, x):
     dout has out's shape;
     returns (out, dx).
     """
-    shape = np.shape(x)
-    if np.shape(dout) != shape:
+    shape = _shape_of(x)
+    if _shape_of(dout) != shape:
         raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
     dtype = _floating(dout, x)
     work = _work(dtype)
@@ -3054,7 +3007,7 @@ def hardtanh_backward(dout, out):
 
     dL/dx = dout*((out > -1) & (out < 1))
     """
-    shape = np.broadcast_shapes(np.shape(dout), np.shape(out))
+    shape = _shape_of(dout, out)
     dtype = _floating(dout, out)
     work = _work(dtype)
     dout_ = _flat(dout, shape, work)
@@ -3105,24 +3058,18 @@ class Hardtanh:
     backward: as :func:`hardtanh_backward`, one loop."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        dtype = _floating(x)
-        work = _work(dtype)
-        x_ = _flat(x, shape, work)
+        shape, dtype, work, x_ = _one(x)
         n = x_.shape[0]
         self.mask = None
         out = _empty(n, work)
         mask = _empty(n, np.bool_)
         (_hardtanh_forward_loop_p if PARALLEL else _hardtanh_forward_loop)(x_, out, mask)
-        self.mask = mask.reshape(shape)
+        self.mask = _shaped(mask, shape)
         return _done(out, shape, dtype)
 
     def backward(self, dout):
         # dL/dx = dout*mask
-        shape = np.shape(dout)
-        dtype = _floating(dout)
-        work = _work(dtype)
-        dout_ = _flat(dout, shape, work)
+        shape, dtype, work, dout_ = _one(dout)
         n = dout_.shape[0]
         g = _empty(n, work)
         (_hardtanh_class_backward_loop_p if PARALLEL else _hardtanh_class_backward_loop)(dout_, _flat(self.mask, shape), g)
@@ -3157,8 +3104,8 @@ def hardtanh_vjp(dout, x):
     dout has out's shape;
     returns (out, dx).
     """
-    shape = np.shape(x)
-    if np.shape(dout) != shape:
+    shape = _shape_of(x)
+    if _shape_of(dout) != shape:
         raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
     dtype = _floating(dout, x)
     work = _work(dtype)
@@ -3192,7 +3139,7 @@ def hardsigmoid_backward(dout, x):
 
     dL/dx = dout/6*((x > -3) & (np.maximum(0, x + 3) < 6))
     """
-    shape = np.broadcast_shapes(np.shape(dout), np.shape(x))
+    shape = _shape_of(dout, x)
     dtype = _floating(dout, x)
     work = _work(dtype)
     dout_ = _flat(dout, shape, work)
@@ -3243,16 +3190,13 @@ class Hardsigmoid:
     backward: as :func:`hardsigmoid_backward`, one loop."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        dtype = _floating(x)
-        work = _work(dtype)
-        x_ = _flat(x, shape, work)
+        shape, dtype, work, x_ = _one(x)
         n = x_.shape[0]
         self.mask = None
         out = _empty(n, work)
         mask = _empty(n, np.bool_)
         (_hardsigmoid_forward_loop_p if PARALLEL else _hardsigmoid_forward_loop)(x_, out, mask)
-        self.mask = mask.reshape(shape)
+        self.mask = _shaped(mask, shape)
         self._work = work
         return _done(out, shape, dtype)
 
@@ -3263,10 +3207,7 @@ class Hardsigmoid:
 
     def backward(self, dout):
         # dL/dx = dout*(1/6*(mask))
-        shape = np.shape(dout)
-        dtype = _floating(dout)
-        work = _work(dtype)
-        dout_ = _flat(dout, shape, work)
+        shape, dtype, work, dout_ = _one(dout)
         n = dout_.shape[0]
         g = _empty(n, work)
         (_hardsigmoid_class_backward_loop_p if PARALLEL else _hardsigmoid_class_backward_loop)(dout_, _flat(self.mask, shape), g)
@@ -3301,8 +3242,8 @@ def hardsigmoid_vjp(dout, x):
     dout has out's shape;
     returns (out, dx).
     """
-    shape = np.shape(x)
-    if np.shape(dout) != shape:
+    shape = _shape_of(x)
+    if _shape_of(dout) != shape:
         raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
     dtype = _floating(dout, x)
     work = _work(dtype)
@@ -3340,7 +3281,7 @@ def hardswish_backward(dout, x):
 
     dL/dx = np.where(np.maximum(0, x + 3) >= 6, dout, np.where(x > -3, dout*(x + np.maximum(0, x + 3))/6, dout*np.maximum(0, x + 3)/6))
     """
-    shape = np.broadcast_shapes(np.shape(dout), np.shape(x))
+    shape = _shape_of(dout, x)
     dtype = _floating(dout, x)
     work = _work(dtype)
     dout_ = _flat(dout, shape, work)
@@ -3407,24 +3348,18 @@ class Hardswish:
     backward: as :func:`hardswish_backward`, one loop."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        dtype = _floating(x)
-        work = _work(dtype)
-        x_ = _flat(x, shape, work)
+        shape, dtype, work, x_ = _one(x)
         n = x_.shape[0]
         self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_hardswish_forward_loop_p if PARALLEL else _hardswish_forward_loop)(x_, out, local)
-        self.local = local.reshape(shape)
+        self.local = _shaped(local, shape)
         return _done(out, shape, dtype)
 
     def backward(self, dout):
         # dL/dx = dout*local
-        shape = np.shape(dout)
-        dtype = _floating(dout)
-        work = _work(dtype)
-        dout_ = _flat(dout, shape, work)
+        shape, dtype, work, dout_ = _one(dout)
         n = dout_.shape[0]
         g = _empty(n, work)
         (_hardswish_class_backward_loop_p if PARALLEL else _hardswish_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _hardswish_class_backward_loop)(dout_, _flat(self.local, shape), g)
@@ -3463,8 +3398,8 @@ def hardswish_vjp(dout, x):
     dout has out's shape;
     returns (out, dx).
     """
-    shape = np.shape(x)
-    if np.shape(dout) != shape:
+    shape = _shape_of(x)
+    if _shape_of(dout) != shape:
         raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
     dtype = _floating(dout, x)
     work = _work(dtype)
@@ -3500,7 +3435,7 @@ def mish_backward(dout, x):
 
     dL/dx = -dout*(x*np.tanh(softplus(x))**2*sigmoid(x) - x*sigmoid(x) - np.tanh(softplus(x)))
     """
-    shape = np.broadcast_shapes(np.shape(dout), np.shape(x))
+    shape = _shape_of(dout, x)
     dtype = _floating(dout, x)
     work = _work(dtype)
     dout_ = _flat(dout, shape, work)
@@ -3565,24 +3500,18 @@ class Mish:
     backward: as :func:`mish_backward`, one loop."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        dtype = _floating(x)
-        work = _work(dtype)
-        x_ = _flat(x, shape, work)
+        shape, dtype, work, x_ = _one(x)
         n = x_.shape[0]
         self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_mish_forward_loop_p if PARALLEL else _mish_forward_loop)(x_, out, local)
-        self.local = local.reshape(shape)
+        self.local = _shaped(local, shape)
         return _done(out, shape, dtype)
 
     def backward(self, dout):
         # dL/dx = dout*local
-        shape = np.shape(dout)
-        dtype = _floating(dout)
-        work = _work(dtype)
-        dout_ = _flat(dout, shape, work)
+        shape, dtype, work, dout_ = _one(dout)
         n = dout_.shape[0]
         g = _empty(n, work)
         (_mish_class_backward_loop_p if PARALLEL else _mish_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _mish_class_backward_loop)(dout_, _flat(self.local, shape), g)
@@ -3619,8 +3548,8 @@ def mish_vjp(dout, x):
     dout has out's shape;
     returns (out, dx).
     """
-    shape = np.shape(x)
-    if np.shape(dout) != shape:
+    shape = _shape_of(x)
+    if _shape_of(dout) != shape:
         raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
     dtype = _floating(dout, x)
     work = _work(dtype)
@@ -3654,7 +3583,7 @@ def selu_backward(dout, x):
 
     dL/dx = np.where(x > 0, 1.0507009873554804934193349852946*dout, 1.75809934084737685994021752081231934206024580891220830977098282*dout*np.exp(np.minimum(0, x)))
     """
-    shape = np.broadcast_shapes(np.shape(dout), np.shape(x))
+    shape = _shape_of(dout, x)
     dtype = _floating(dout, x)
     work = _work(dtype)
     dout_ = _flat(dout, shape, work)
@@ -3717,24 +3646,18 @@ class Selu:
     backward: as :func:`selu_backward`, one loop."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        dtype = _floating(x)
-        work = _work(dtype)
-        x_ = _flat(x, shape, work)
+        shape, dtype, work, x_ = _one(x)
         n = x_.shape[0]
         self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_selu_forward_loop_p if PARALLEL else _selu_forward_loop)(x_, out, local)
-        self.local = local.reshape(shape)
+        self.local = _shaped(local, shape)
         return _done(out, shape, dtype)
 
     def backward(self, dout):
         # dL/dx = dout*local
-        shape = np.shape(dout)
-        dtype = _floating(dout)
-        work = _work(dtype)
-        dout_ = _flat(dout, shape, work)
+        shape, dtype, work, dout_ = _one(dout)
         n = dout_.shape[0]
         g = _empty(n, work)
         (_selu_class_backward_loop_p if PARALLEL else _selu_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _selu_class_backward_loop)(dout_, _flat(self.local, shape), g)
@@ -3769,8 +3692,8 @@ def selu_vjp(dout, x):
     dout has out's shape;
     returns (out, dx).
     """
-    shape = np.shape(x)
-    if np.shape(dout) != shape:
+    shape = _shape_of(x)
+    if _shape_of(dout) != shape:
         raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
     dtype = _floating(dout, x)
     work = _work(dtype)
@@ -3806,7 +3729,7 @@ def celu_backward(dout, out, alpha=1.0):
 
     dL/dx = np.where(out > 0, dout, dout*(1 + out/alpha))
     """
-    shape = np.broadcast_shapes(np.shape(dout), np.shape(out))
+    shape = _shape_of(dout, out)
     dtype = _floating(dout, out)
     work = _work(dtype)
     dout_ = _flat(dout, shape, work)
@@ -3874,24 +3797,18 @@ class Celu:
         self.alpha = float(alpha)
 
     def forward(self, x):
-        shape = np.shape(x)
-        dtype = _floating(x)
-        work = _work(dtype)
-        x_ = _flat(x, shape, work)
+        shape, dtype, work, x_ = _one(x)
         n = x_.shape[0]
         self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_celu_forward_loop_p if PARALLEL else _celu_forward_loop)(x_, out, local, self.alpha)
-        self.local = local.reshape(shape)
+        self.local = _shaped(local, shape)
         return _done(out, shape, dtype)
 
     def backward(self, dout):
         # dL/dx = dout*local
-        shape = np.shape(dout)
-        dtype = _floating(dout)
-        work = _work(dtype)
-        dout_ = _flat(dout, shape, work)
+        shape, dtype, work, dout_ = _one(dout)
         n = dout_.shape[0]
         g = _empty(n, work)
         (_celu_class_backward_loop_p if PARALLEL else _celu_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _celu_class_backward_loop)(dout_, _flat(self.local, shape), g)
@@ -3928,8 +3845,8 @@ def celu_vjp(dout, x, alpha=1.0):
     dout has out's shape;
     returns (out, dx).
     """
-    shape = np.shape(x)
-    if np.shape(dout) != shape:
+    shape = _shape_of(x)
+    if _shape_of(dout) != shape:
         raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
     dtype = _floating(dout, x)
     work = _work(dtype)
@@ -3963,7 +3880,7 @@ def softsign_backward(dout, x):
 
     dL/dx = dout/(np.abs(x) + 1)**2
     """
-    shape = np.broadcast_shapes(np.shape(dout), np.shape(x))
+    shape = _shape_of(dout, x)
     dtype = _floating(dout, x)
     work = _work(dtype)
     dout_ = _flat(dout, shape, work)
@@ -4028,24 +3945,18 @@ class Softsign:
     backward: as :func:`softsign_backward`, one loop."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        dtype = _floating(x)
-        work = _work(dtype)
-        x_ = _flat(x, shape, work)
+        shape, dtype, work, x_ = _one(x)
         n = x_.shape[0]
         self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_softsign_forward_loop_p if PARALLEL else _softsign_forward_loop)(x_, out, local)
-        self.local = local.reshape(shape)
+        self.local = _shaped(local, shape)
         return _done(out, shape, dtype)
 
     def backward(self, dout):
         # dL/dx = dout*local
-        shape = np.shape(dout)
-        dtype = _floating(dout)
-        work = _work(dtype)
-        dout_ = _flat(dout, shape, work)
+        shape, dtype, work, dout_ = _one(dout)
         n = dout_.shape[0]
         g = _empty(n, work)
         (_softsign_class_backward_loop_p if PARALLEL else _softsign_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _softsign_class_backward_loop)(dout_, _flat(self.local, shape), g)
@@ -4082,8 +3993,8 @@ def softsign_vjp(dout, x):
     dout has out's shape;
     returns (out, dx).
     """
-    shape = np.shape(x)
-    if np.shape(dout) != shape:
+    shape = _shape_of(x)
+    if _shape_of(dout) != shape:
         raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
     dtype = _floating(dout, x)
     work = _work(dtype)
@@ -4117,7 +4028,7 @@ def logsigmoid_backward(dout, out):
 
     dL/dx = -dout*np.expm1(out)
     """
-    shape = np.broadcast_shapes(np.shape(dout), np.shape(out))
+    shape = _shape_of(dout, out)
     dtype = _floating(dout, out)
     work = _work(dtype)
     dout_ = _flat(dout, shape, work)
@@ -4182,24 +4093,18 @@ class LogSigmoid:
     backward: as :func:`logsigmoid_backward`, one loop."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        dtype = _floating(x)
-        work = _work(dtype)
-        x_ = _flat(x, shape, work)
+        shape, dtype, work, x_ = _one(x)
         n = x_.shape[0]
         self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_logsigmoid_forward_loop_p if PARALLEL else _logsigmoid_forward_loop)(x_, out, local)
-        self.local = local.reshape(shape)
+        self.local = _shaped(local, shape)
         return _done(out, shape, dtype)
 
     def backward(self, dout):
         # dL/dx = dout*local
-        shape = np.shape(dout)
-        dtype = _floating(dout)
-        work = _work(dtype)
-        dout_ = _flat(dout, shape, work)
+        shape, dtype, work, dout_ = _one(dout)
         n = dout_.shape[0]
         g = _empty(n, work)
         (_logsigmoid_class_backward_loop_p if PARALLEL else _logsigmoid_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _logsigmoid_class_backward_loop)(dout_, _flat(self.local, shape), g)
@@ -4236,8 +4141,8 @@ def logsigmoid_vjp(dout, x):
     dout has out's shape;
     returns (out, dx).
     """
-    shape = np.shape(x)
-    if np.shape(dout) != shape:
+    shape = _shape_of(x)
+    if _shape_of(dout) != shape:
         raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
     dtype = _floating(dout, x)
     work = _work(dtype)
@@ -4271,7 +4176,7 @@ def tanhshrink_backward(dout, x):
 
     dL/dx = dout*np.tanh(x)**2
     """
-    shape = np.broadcast_shapes(np.shape(dout), np.shape(x))
+    shape = _shape_of(dout, x)
     dtype = _floating(dout, x)
     work = _work(dtype)
     dout_ = _flat(dout, shape, work)
@@ -4334,24 +4239,18 @@ class Tanhshrink:
     backward: as :func:`tanhshrink_backward`, one loop."""
 
     def forward(self, x):
-        shape = np.shape(x)
-        dtype = _floating(x)
-        work = _work(dtype)
-        x_ = _flat(x, shape, work)
+        shape, dtype, work, x_ = _one(x)
         n = x_.shape[0]
         self.local = None
         out = _empty(n, work)
         local = _empty(n, work)
         (_tanhshrink_forward_loop_p if PARALLEL else _tanhshrink_forward_loop)(x_, out, local)
-        self.local = local.reshape(shape)
+        self.local = _shaped(local, shape)
         return _done(out, shape, dtype)
 
     def backward(self, dout):
         # dL/dx = dout*local
-        shape = np.shape(dout)
-        dtype = _floating(dout)
-        work = _work(dtype)
-        dout_ = _flat(dout, shape, work)
+        shape, dtype, work, dout_ = _one(dout)
         n = dout_.shape[0]
         g = _empty(n, work)
         (_tanhshrink_class_backward_loop_p if PARALLEL else _tanhshrink_class_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _tanhshrink_class_backward_loop)(dout_, _flat(self.local, shape), g)
@@ -4386,8 +4285,8 @@ def tanhshrink_vjp(dout, x):
     dout has out's shape;
     returns (out, dx).
     """
-    shape = np.shape(x)
-    if np.shape(dout) != shape:
+    shape = _shape_of(x)
+    if _shape_of(dout) != shape:
         raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
     dtype = _floating(dout, x)
     work = _work(dtype)
@@ -4428,7 +4327,7 @@ def bce_backward(dout, x, t):
     dL/dx = dout*(t - x)/(x*(x - 1))
     dL/dt = dout*(np.log1p(-x) - np.log(x))
     """
-    shape = np.broadcast_shapes(np.shape(dout), np.shape(x), np.shape(t))
+    shape = _shape_of(dout, x, t)
     dtype = _floating(dout, x, t)
     work = _work(dtype)
     dout_ = _flat(dout, shape, work)
@@ -4508,7 +4407,7 @@ class Bce:
     backward: as :func:`bce_backward`, one loop."""
 
     def forward(self, x, t):
-        shape = np.broadcast_shapes(np.shape(x), np.shape(t))
+        shape = _shape_of(x, t)
         dtype = _floating(x, t)
         work = _work(dtype)
         x_ = _flat(x, shape, work)
@@ -4521,17 +4420,14 @@ class Bce:
         local1 = _empty(n, work)
         (_bce_forward_loop_p if PARALLEL else _bce_forward_loop)(x_, t_, out, local, local1)
         self.shapes = (np.shape(x), np.shape(t))
-        self.local = local.reshape(shape)
-        self.local1 = local1.reshape(shape)
+        self.local = _shaped(local, shape)
+        self.local1 = _shaped(local1, shape)
         return _done(out, shape, dtype)
 
     def backward(self, dout):
         # dL/dx = dout*local
         # dL/dt = dout*local1
-        shape = np.shape(dout)
-        dtype = _floating(dout)
-        work = _work(dtype)
-        dout_ = _flat(dout, shape, work)
+        shape, dtype, work, dout_ = _one(dout)
         n = dout_.shape[0]
         dx = _empty(n, work)
         dt = _empty(n, work)
@@ -4576,8 +4472,8 @@ def bce_vjp(dout, x, t):
     dout has out's shape (the inputs broadcast against each other, and each gradient is summed back to its input's shape);
     returns (out, dx, dt).
     """
-    shape = np.broadcast_shapes(np.shape(x), np.shape(t))
-    if np.shape(dout) != shape:
+    shape = _shape_of(x, t)
+    if _shape_of(dout) != shape:
         raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
     dtype = _floating(dout, x, t)
     work = _work(dtype)
@@ -4618,7 +4514,7 @@ def bce_with_logits_backward(dout, x, t):
     dL/dx = -dout*(t - sigmoid(x))
     dL/dt = -dout*x
     """
-    shape = np.broadcast_shapes(np.shape(dout), np.shape(x), np.shape(t))
+    shape = _shape_of(dout, x, t)
     dtype = _floating(dout, x, t)
     work = _work(dtype)
     dout_ = _flat(dout, shape, work)
@@ -4696,7 +4592,7 @@ class BceWithLogits:
     backward: as :func:`bce_with_logits_backward`, one loop."""
 
     def forward(self, x, t):
-        shape = np.broadcast_shapes(np.shape(x), np.shape(t))
+        shape = _shape_of(x, t)
         dtype = _floating(x, t)
         work = _work(dtype)
         x_ = _flat(x, shape, work)
@@ -4709,17 +4605,14 @@ class BceWithLogits:
         local1 = _empty(n, work)
         (_bce_with_logits_forward_loop_p if PARALLEL else _bce_with_logits_forward_loop)(x_, t_, out, local, local1)
         self.shapes = (np.shape(x), np.shape(t))
-        self.local = local.reshape(shape)
-        self.local1 = local1.reshape(shape)
+        self.local = _shaped(local, shape)
+        self.local1 = _shaped(local1, shape)
         return _done(out, shape, dtype)
 
     def backward(self, dout):
         # dL/dx = dout*local
         # dL/dt = dout*local1
-        shape = np.shape(dout)
-        dtype = _floating(dout)
-        work = _work(dtype)
-        dout_ = _flat(dout, shape, work)
+        shape, dtype, work, dout_ = _one(dout)
         n = dout_.shape[0]
         dx = _empty(n, work)
         dt = _empty(n, work)
@@ -4760,8 +4653,8 @@ def bce_with_logits_vjp(dout, x, t):
     dout has out's shape (the inputs broadcast against each other, and each gradient is summed back to its input's shape);
     returns (out, dx, dt).
     """
-    shape = np.broadcast_shapes(np.shape(x), np.shape(t))
-    if np.shape(dout) != shape:
+    shape = _shape_of(x, t)
+    if _shape_of(dout) != shape:
         raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
     dtype = _floating(dout, x, t)
     work = _work(dtype)
@@ -4808,7 +4701,7 @@ def huber_backward(dout, x, t, delta=1.0):
     dL/dx = np.where(delta > np.abs(t - x), dout*(x - t), -delta*dout*np.sign(t - x))
     dL/dt = np.where(delta > np.abs(t - x), dout*(t - x), delta*dout*np.sign(t - x))
     """
-    shape = np.broadcast_shapes(np.shape(dout), np.shape(x), np.shape(t))
+    shape = _shape_of(dout, x, t)
     dtype = _floating(dout, x, t)
     work = _work(dtype)
     dout_ = _flat(dout, shape, work)
@@ -4890,7 +4783,7 @@ class Huber:
         self.delta = float(delta)
 
     def forward(self, x, t):
-        shape = np.broadcast_shapes(np.shape(x), np.shape(t))
+        shape = _shape_of(x, t)
         dtype = _floating(x, t)
         work = _work(dtype)
         x_ = _flat(x, shape, work)
@@ -4901,16 +4794,13 @@ class Huber:
         local = _empty(n, work)
         (_huber_forward_loop_p if PARALLEL else _huber_forward_loop)(x_, t_, out, local, self.delta)
         self.shapes = (np.shape(x), np.shape(t))
-        self.local = local.reshape(shape)
+        self.local = _shaped(local, shape)
         return _done(out, shape, dtype)
 
     def backward(self, dout):
         # dL/dx = dout*local
         # dL/dt = -dout*local
-        shape = np.shape(dout)
-        dtype = _floating(dout)
-        work = _work(dtype)
-        dout_ = _flat(dout, shape, work)
+        shape, dtype, work, dout_ = _one(dout)
         n = dout_.shape[0]
         dx = _empty(n, work)
         dt = _empty(n, work)
@@ -4959,8 +4849,8 @@ def huber_vjp(dout, x, t, delta=1.0):
     dout has out's shape (the inputs broadcast against each other, and each gradient is summed back to its input's shape);
     returns (out, dx, dt).
     """
-    shape = np.broadcast_shapes(np.shape(x), np.shape(t))
-    if np.shape(dout) != shape:
+    shape = _shape_of(x, t)
+    if _shape_of(dout) != shape:
         raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
     dtype = _floating(dout, x, t)
     work = _work(dtype)
@@ -5011,7 +4901,7 @@ def smooth_l1_backward(dout, x, t, beta=1.0):
     dL/dx = np.where(beta <= np.abs(t - x), -dout*np.sign(t - x), dout*(x - t)/beta)
     dL/dt = np.where(beta <= np.abs(t - x), dout*np.sign(t - x), dout*(t - x)/beta)
     """
-    shape = np.broadcast_shapes(np.shape(dout), np.shape(x), np.shape(t))
+    shape = _shape_of(dout, x, t)
     dtype = _floating(dout, x, t)
     work = _work(dtype)
     dout_ = _flat(dout, shape, work)
@@ -5093,7 +4983,7 @@ class SmoothL1:
         self.beta = float(beta)
 
     def forward(self, x, t):
-        shape = np.broadcast_shapes(np.shape(x), np.shape(t))
+        shape = _shape_of(x, t)
         dtype = _floating(x, t)
         work = _work(dtype)
         x_ = _flat(x, shape, work)
@@ -5104,16 +4994,13 @@ class SmoothL1:
         local = _empty(n, work)
         (_smooth_l1_forward_loop_p if PARALLEL else _smooth_l1_forward_loop)(x_, t_, out, local, self.beta)
         self.shapes = (np.shape(x), np.shape(t))
-        self.local = local.reshape(shape)
+        self.local = _shaped(local, shape)
         return _done(out, shape, dtype)
 
     def backward(self, dout):
         # dL/dx = dout*local
         # dL/dt = -dout*local
-        shape = np.shape(dout)
-        dtype = _floating(dout)
-        work = _work(dtype)
-        dout_ = _flat(dout, shape, work)
+        shape, dtype, work, dout_ = _one(dout)
         n = dout_.shape[0]
         dx = _empty(n, work)
         dt = _empty(n, work)
@@ -5162,8 +5049,8 @@ def smooth_l1_vjp(dout, x, t, beta=1.0):
     dout has out's shape (the inputs broadcast against each other, and each gradient is summed back to its input's shape);
     returns (out, dx, dt).
     """
-    shape = np.broadcast_shapes(np.shape(x), np.shape(t))
-    if np.shape(dout) != shape:
+    shape = _shape_of(x, t)
+    if _shape_of(dout) != shape:
         raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
     dtype = _floating(dout, x, t)
     work = _work(dtype)
@@ -5206,7 +5093,7 @@ def l1_backward(dout, x, t):
     dL/dx = -dout*np.sign(t - x)
     dL/dt = dout*np.sign(t - x)
     """
-    shape = np.broadcast_shapes(np.shape(dout), np.shape(x), np.shape(t))
+    shape = _shape_of(dout, x, t)
     dtype = _floating(dout, x, t)
     work = _work(dtype)
     dout_ = _flat(dout, shape, work)
@@ -5279,7 +5166,7 @@ class L1:
     backward: as :func:`l1_backward`, one loop."""
 
     def forward(self, x, t):
-        shape = np.broadcast_shapes(np.shape(x), np.shape(t))
+        shape = _shape_of(x, t)
         dtype = _floating(x, t)
         work = _work(dtype)
         x_ = _flat(x, shape, work)
@@ -5290,16 +5177,13 @@ class L1:
         local = _empty(n, work)
         (_l1_forward_loop_p if PARALLEL else _l1_forward_loop)(x_, t_, out, local)
         self.shapes = (np.shape(x), np.shape(t))
-        self.local = local.reshape(shape)
+        self.local = _shaped(local, shape)
         return _done(out, shape, dtype)
 
     def backward(self, dout):
         # dL/dx = dout*local
         # dL/dt = -dout*local
-        shape = np.shape(dout)
-        dtype = _floating(dout)
-        work = _work(dtype)
-        dout_ = _flat(dout, shape, work)
+        shape, dtype, work, dout_ = _one(dout)
         n = dout_.shape[0]
         dx = _empty(n, work)
         dt = _empty(n, work)
@@ -5342,8 +5226,8 @@ def l1_vjp(dout, x, t):
     dout has out's shape (the inputs broadcast against each other, and each gradient is summed back to its input's shape);
     returns (out, dx, dt).
     """
-    shape = np.broadcast_shapes(np.shape(x), np.shape(t))
-    if np.shape(dout) != shape:
+    shape = _shape_of(x, t)
+    if _shape_of(dout) != shape:
         raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
     dtype = _floating(dout, x, t)
     work = _work(dtype)
@@ -5386,7 +5270,7 @@ def log_cosh_backward(dout, x, t):
     dL/dx = -dout*np.tanh(t - x)
     dL/dt = dout*np.tanh(t - x)
     """
-    shape = np.broadcast_shapes(np.shape(dout), np.shape(x), np.shape(t))
+    shape = _shape_of(dout, x, t)
     dtype = _floating(dout, x, t)
     work = _work(dtype)
     dout_ = _flat(dout, shape, work)
@@ -5463,7 +5347,7 @@ class LogCosh:
     backward: as :func:`log_cosh_backward`, one loop."""
 
     def forward(self, x, t):
-        shape = np.broadcast_shapes(np.shape(x), np.shape(t))
+        shape = _shape_of(x, t)
         dtype = _floating(x, t)
         work = _work(dtype)
         x_ = _flat(x, shape, work)
@@ -5474,16 +5358,13 @@ class LogCosh:
         local = _empty(n, work)
         (_log_cosh_forward_loop_p if PARALLEL else _log_cosh_forward_loop)(x_, t_, out, local)
         self.shapes = (np.shape(x), np.shape(t))
-        self.local = local.reshape(shape)
+        self.local = _shaped(local, shape)
         return _done(out, shape, dtype)
 
     def backward(self, dout):
         # dL/dx = dout*local
         # dL/dt = -dout*local
-        shape = np.shape(dout)
-        dtype = _floating(dout)
-        work = _work(dtype)
-        dout_ = _flat(dout, shape, work)
+        shape, dtype, work, dout_ = _one(dout)
         n = dout_.shape[0]
         dx = _empty(n, work)
         dt = _empty(n, work)
@@ -5530,8 +5411,8 @@ def log_cosh_vjp(dout, x, t):
     dout has out's shape (the inputs broadcast against each other, and each gradient is summed back to its input's shape);
     returns (out, dx, dt).
     """
-    shape = np.broadcast_shapes(np.shape(x), np.shape(t))
-    if np.shape(dout) != shape:
+    shape = _shape_of(x, t)
+    if _shape_of(dout) != shape:
         raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
     dtype = _floating(dout, x, t)
     work = _work(dtype)
@@ -5574,7 +5455,7 @@ def hinge_backward(dout, x, t):
     dL/dx = (-dout*t)*(t*x < 1)
     dL/dt = (-dout*x)*(t*x < 1)
     """
-    shape = np.broadcast_shapes(np.shape(dout), np.shape(x), np.shape(t))
+    shape = _shape_of(dout, x, t)
     dtype = _floating(dout, x, t)
     work = _work(dtype)
     dout_ = _flat(dout, shape, work)
@@ -5652,7 +5533,7 @@ class Hinge:
     backward: as :func:`hinge_backward`, one loop."""
 
     def forward(self, x, t):
-        shape = np.broadcast_shapes(np.shape(x), np.shape(t))
+        shape = _shape_of(x, t)
         dtype = _floating(x, t)
         work = _work(dtype)
         x_ = _flat(x, shape, work)
@@ -5665,17 +5546,14 @@ class Hinge:
         local1 = _empty(n, work)
         (_hinge_forward_loop_p if PARALLEL else _hinge_forward_loop)(x_, t_, out, local, local1)
         self.shapes = (np.shape(x), np.shape(t))
-        self.local = local.reshape(shape)
-        self.local1 = local1.reshape(shape)
+        self.local = _shaped(local, shape)
+        self.local1 = _shaped(local1, shape)
         return _done(out, shape, dtype)
 
     def backward(self, dout):
         # dL/dx = dout*local
         # dL/dt = dout*local1
-        shape = np.shape(dout)
-        dtype = _floating(dout)
-        work = _work(dtype)
-        dout_ = _flat(dout, shape, work)
+        shape, dtype, work, dout_ = _one(dout)
         n = dout_.shape[0]
         dx = _empty(n, work)
         dt = _empty(n, work)
@@ -5718,8 +5596,8 @@ def hinge_vjp(dout, x, t):
     dout has out's shape (the inputs broadcast against each other, and each gradient is summed back to its input's shape);
     returns (out, dx, dt).
     """
-    shape = np.broadcast_shapes(np.shape(x), np.shape(t))
-    if np.shape(dout) != shape:
+    shape = _shape_of(x, t)
+    if _shape_of(dout) != shape:
         raise ValueError(f"dout has shape {np.shape(dout)}; out has shape {shape}")
     dtype = _floating(dout, x, t)
     work = _work(dtype)

@@ -54,9 +54,8 @@ def vjp_source(d, fwd, new, cached, grads, defaults, streamed) -> str:
                                          "each gradient is summed back to its input's shape)"
                                          if len(inputs) > 1 else "") + ";",
             "    returns (out, " + ", ".join(f"d{w}" for w in wrt) + ').', '    """']
-    shapes = ", ".join(f"np.shape({n})" for n in inputs)
-    body = [f"    shape = {'np.broadcast_shapes(' + shapes + ')' if len(inputs) > 1 else shapes}",
-            "    if np.shape(dout) != shape:",
+    body = [f"    shape = _shape_of({', '.join(inputs)})",
+            "    if _shape_of(dout) != shape:",
             "        raise ValueError(f\"dout has shape {np.shape(dout)}; out has shape "
             "{shape}\")",
             f"    dtype = _floating(dout, {', '.join(inputs)})", "    work = _work(dtype)"]

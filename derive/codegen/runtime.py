@@ -22,13 +22,17 @@ def _floating(*values):
     stays float32; float32 with float64 is float64), float64 when none is floating; in the
     machine's byte order (a big-endian array's results are native arrays)."""
     first = values[0] if values else None
-    if type(first) is np.ndarray and first.dtype.kind == "f" and all(
-            type(v) is np.ndarray and v.dtype == first.dtype for v in values[1:]):
-        d = first.dtype               # the common case, without the general walk
-    else:
-        floats = [d for d in (np.asarray(v).dtype for v in values
-                              if not isinstance(v, (int, float))) if d.kind == "f"]
-        d = np.result_type(*floats) if floats else np.dtype(np.float64)
+    if type(first) is np.ndarray:     # the common case first, without the general walk
+        d = first.dtype
+        if d.kind == "f" and d.isnative:
+            for v in values[1:]:
+                if type(v) is not np.ndarray or v.dtype != d:
+                    break
+            else:
+                return d
+    floats = [d for d in (np.asarray(v).dtype for v in values
+                          if not isinstance(v, (int, float))) if d.kind == "f"]
+    d = np.result_type(*floats) if floats else np.dtype(np.float64)
     return d if d.isnative else d.newbyteorder("=")
 
 
