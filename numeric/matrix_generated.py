@@ -214,7 +214,7 @@ class Softmax:
         t1 = np.subtract(x, t0)
         np.exp(t1, out=t1)
         t2 = t1
-        t3 = 1/np.add.reduce(t2, axis=1, keepdims=True)
+        t3 = np.reciprocal(np.add.reduce(t2, axis=1, keepdims=True))
         np.multiply(t2, t3, out=t2)
         out = t2
         self.out = out
@@ -232,7 +232,7 @@ def softmax_with_loss_backward(dout, y, t):
     """
     N = y.shape[0]
     t0 = dout/N
-    if np.ndim(t) == 1:      # label indices, not one-hot rows
+    if np.asarray(t).ndim == 1:      # label indices, not one-hot rows
         dx = y*t0
         dx[np.arange(dx.shape[0]), t] -= t0
     else:
@@ -262,10 +262,10 @@ class SoftmaxWithLoss:
         np.exp(t2, out=t2)
         t3 = t2
         t0 = np.add.reduce(t3, axis=1, keepdims=True)
-        t4 = 1/t0
+        t4 = np.reciprocal(t0)
         np.multiply(t3, t4, out=t3)
         y = t3
-        if np.ndim(t) == 1:      # label indices, not one-hot rows
+        if np.asarray(t).ndim == 1:      # label indices, not one-hot rows
             out = -np.add.reduce((x)[np.arange(t.shape[0]), t] - (t1)[:, 0] - (np.log(t0))[:, 0], axis=None)/N
         else:
             out = -(np.vdot(t, x) + -1.0*np.einsum('ij,i->', t, t1[:, 0]) + -1.0*np.einsum('ij,i->', t, (np.log(t0))[:, 0]))/N
@@ -1268,7 +1268,7 @@ class TimeSoftmaxWithLoss:
         np.exp(t2, out=t2)
         t3 = t2
         t0 = np.add.reduce(t3, axis=2, keepdims=True)
-        t4 = 1/t0
+        t4 = np.reciprocal(t0)
         np.multiply(t3, t4, out=t3)
         y = t3
         out = -(np.vdot(t, x) + -1.0*np.einsum('ijk,ij->', t, t1[:, :, 0]) + -1.0*np.einsum('ijk,ij->', t, (np.log(t0))[:, :, 0]))/(N*T)
@@ -1352,7 +1352,7 @@ class TimeAttention:
         t1 = np.subtract(s, t0)
         np.exp(t1, out=t1)
         t2 = t1
-        t3 = 1/np.add.reduce(t2, axis=2, keepdims=True)
+        t3 = np.reciprocal(np.add.reduce(t2, axis=2, keepdims=True))
         np.multiply(t2, t3, out=t2)
         a = t2
         out = np.einsum('nut,nth->nuh', a, hs_enc, optimize=True)
@@ -1447,7 +1447,7 @@ class AttentionWeight:
         t1 = np.subtract(s, t0)
         np.exp(t1, out=t1)
         t2 = t1
-        t3 = 1/np.add.reduce(t2, axis=1, keepdims=True)
+        t3 = np.reciprocal(np.add.reduce(t2, axis=1, keepdims=True))
         np.multiply(t2, t3, out=t2)
         out = t2
         self.out = out
@@ -1506,7 +1506,7 @@ class Attention:
         t1 = np.subtract(s, t0)
         np.exp(t1, out=t1)
         t2 = t1
-        t3 = 1/np.add.reduce(t2, axis=1, keepdims=True)
+        t3 = np.reciprocal(np.add.reduce(t2, axis=1, keepdims=True))
         np.multiply(t2, t3, out=t2)
         a = t2
         ar = a.reshape((N, T, 1))

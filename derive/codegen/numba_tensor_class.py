@@ -157,7 +157,7 @@ def _wrapper(fname, kernel, args, values, kinds, scalars, rows, cols, labels, do
     if labels:
         pos = [a for a in arrays].index(labels)
         with_t = call[:pos] + [f"{labels}_"] + call[pos:]
-        lines += [f"    if np.ndim({labels}) == 1:      # label indices, not one-hot rows",
+        lines += [f"    if np.asarray({labels}).ndim == 1:      # label indices, not one-hot rows",
                   f"        {labels}_ = np.ascontiguousarray({labels}, dtype=np.int64)",
                   f"        {_call(kernel + '_labels', with_t + sargs + outs)}",
                   "    else:",

@@ -12,6 +12,7 @@ from sympy.printing.precedence import PRECEDENCE
 
 from ..render.numpy_syntax import NumpySyntax
 from ..tensor import AxisSum, shape_of
+from .tensor_dtypes import surely_float
 
 __all__ = ["NumpyCodePrinter", "TensorCodePrinter"]
 
@@ -196,6 +197,13 @@ class TensorCodePrinter(NumpyCodePrinter):
 
     _UFUNC = {"sum": "np.add.reduce", "max": "np.maximum.reduce"}
     sum_all, sum_all_axis = "np.add.reduce", ", axis=None"
+
+    def _print_Pow(self, e, rational=False):
+        # 1/a of a surely floating array as np.reciprocal(a): the same division, without
+        # the operator's dispatch (0.48 against 0.86 us at batch 100; tensor_dtypes)
+        if e.exp == -1 and shape_of(e) and surely_float(e.base, getattr(self, "float_names", ())):
+            return f"np.reciprocal({self._print(e.base)})"
+        return super()._print_Pow(e, rational=rational)
 
     def _print_Reshape(self, e):
         # the method, not np.reshape (which wraps it after ~0.8 us of Python per call)

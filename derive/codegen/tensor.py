@@ -22,6 +22,7 @@ from ..tensor import AxisSum, Reshape, Structural, array, shape_of
 from .elementwise import LayerCode
 from .printer import NumpyCodePrinter, TensorCodePrinter
 from .stable_tensor import tensor_stable
+from .tensor_dtypes import float_names
 from .tensor_products import name_pair, shared_pair
 
 __all__ = ["tensor_layer_code"]
@@ -128,6 +129,9 @@ def lower_tensor(exprs, names, printer, taken, labels=None) -> list:
                 return n
     exprs = _share_keepdims(list(exprs))
     repl, reduced = tensor_cse(exprs, fresh)
+    # floating values (np.reciprocal for them: tensor_dtypes), these and the results
+    floats = float_names(repl, getattr(printer, "float_names", ()))
+    printer.float_names = floats | float_names(zip(map(sp.Symbol, names), reduced), floats)
     reads: dict = {}
     for v in [v for _, v in repl] + list(reduced):
         for a in sp.preorder_traversal(v):
@@ -160,7 +164,8 @@ def lower_tensor(exprs, names, printer, taken, labels=None) -> list:
             lines += _statement(e, name, printer, taken, free)[0]
         else:
             rank = len(shape_of(labels)) - 1
-            lines += [f"if np.ndim({labels.name}) == {rank}:      # label indices, not one-hot rows",
+            # np.asarray(t).ndim is np.ndim(t) without its dispatch (0.07 against 0.21 us)
+            lines += [f"if np.asarray({labels.name}).ndim == {rank}:      # label indices, not one-hot rows",
                       *(f"    {line}" for line in branch),
                       "else:", *(f"    {line}" for line in _statement(e, name, printer, taken)[0])]
     return lines
