@@ -84,6 +84,26 @@ def _one(a):
     work = _work(dtype)
     return shape, dtype, work, _flat(a, shape, work)
 
+def _many(*values):
+    """``shape, dtype, work`` and the flat arrays of several inputs, as :func:`_shape_of`,
+    :func:`_floating`, :func:`_work` and :func:`_flat` give them; contiguous arrays of one
+    shape and one native float64 or float32 dtype take a short cut."""
+    first = values[0]
+    if type(first) is np.ndarray:
+        d, s = first.dtype, first.shape
+        c = d.char
+        if (c == "d" or c == "f") and d.isnative:
+            for v in values:
+                if type(v) is not np.ndarray or v.shape != s or (
+                        v.dtype is not d and v.dtype != d) or not v.flags.c_contiguous:
+                    break
+            else:
+                return s, d, d, [v if v.ndim == 1 else v.reshape(-1) for v in values]
+    shape = _shape_of(*values)
+    dtype = _floating(*values)
+    work = _work(dtype)
+    return shape, dtype, work, [_flat(v, shape, work) for v in values]
+
 def _shape_of(*values):
     """``np.broadcast_shapes`` of the values' shapes; at once when they are arrays of one
     shape (``np.broadcast_shapes`` takes about 2.5 us)."""
@@ -682,12 +702,7 @@ def mul_backward(dout, x, y):
     dL/dx = dout*y
     dL/dy = dout*x
     """
-    shape = _shape_of(dout, x, y)
-    dtype = _floating(dout, x, y)
-    work = _work(dtype)
-    dout_ = _flat(dout, shape, work)
-    x_ = _flat(x, shape, work)
-    y_ = _flat(y, shape, work)
+    shape, dtype, work, (dout_, x_, y_) = _many(dout, x, y)
     n = dout_.shape[0]
     dx = _empty(n, work)
     dy = _empty(n, work)
@@ -768,11 +783,7 @@ class MulLayer:
     backward: as :func:`mul_backward`, one loop."""
 
     def forward(self, x, y):
-        shape = _shape_of(x, y)
-        dtype = _floating(x, y)
-        work = _work(dtype)
-        x_ = _flat(x, shape, work)
-        y_ = _flat(y, shape, work)
+        shape, dtype, work, (x_, y_) = _many(x, y)
         n = x_.shape[0]
         self.x = None
         self.y = None
@@ -961,11 +972,7 @@ class AddLayer:
     backward: as :func:`add_backward`, one loop."""
 
     def forward(self, x, y):
-        shape = _shape_of(x, y)
-        dtype = _floating(x, y)
-        work = _work(dtype)
-        x_ = _flat(x, shape, work)
-        y_ = _flat(y, shape, work)
+        shape, dtype, work, (x_, y_) = _many(x, y)
         n = x_.shape[0]
         out = _empty(n, work)
         (_add_forward_loop_p if PARALLEL else _add_forward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _add_forward_loop)(x_, y_, out)
@@ -1066,11 +1073,7 @@ def relu_backward(dout, out):
 
     dL/dx = dout*(out > 0)
     """
-    shape = _shape_of(dout, out)
-    dtype = _floating(dout, out)
-    work = _work(dtype)
-    dout_ = _flat(dout, shape, work)
-    out_ = _flat(out, shape, work)
+    shape, dtype, work, (dout_, out_) = _many(dout, out)
     n = dout_.shape[0]
     g = _empty(n, work)
     (_relu_backward_loop_p if PARALLEL else _relu_backward_loop)(dout_, out_, g)
@@ -1210,11 +1213,7 @@ def sigmoid_backward(dout, out):
 
     dL/dx = dout*out*(1 - out)
     """
-    shape = _shape_of(dout, out)
-    dtype = _floating(dout, out)
-    work = _work(dtype)
-    dout_ = _flat(dout, shape, work)
-    out_ = _flat(out, shape, work)
+    shape, dtype, work, (dout_, out_) = _many(dout, out)
     n = dout_.shape[0]
     g = _empty(n, work)
     (_sigmoid_backward_loop_p if PARALLEL else _sigmoid_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _sigmoid_backward_loop)(dout_, out_, g)
@@ -1366,11 +1365,7 @@ def tanh_backward(dout, out):
 
     dL/dx = dout*(1 - out**2)
     """
-    shape = _shape_of(dout, out)
-    dtype = _floating(dout, out)
-    work = _work(dtype)
-    dout_ = _flat(dout, shape, work)
-    out_ = _flat(out, shape, work)
+    shape, dtype, work, (dout_, out_) = _many(dout, out)
     n = dout_.shape[0]
     g = _empty(n, work)
     (_tanh_backward_loop_p if PARALLEL else _tanh_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _tanh_backward_loop)(dout_, out_, g)
@@ -1522,11 +1517,7 @@ def exp_backward(dout, out):
 
     dL/dx = dout*out
     """
-    shape = _shape_of(dout, out)
-    dtype = _floating(dout, out)
-    work = _work(dtype)
-    dout_ = _flat(dout, shape, work)
-    out_ = _flat(out, shape, work)
+    shape, dtype, work, (dout_, out_) = _many(dout, out)
     n = dout_.shape[0]
     g = _empty(n, work)
     (_exp_backward_loop_p if PARALLEL else _exp_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _exp_backward_loop)(dout_, out_, g)
@@ -1665,11 +1656,7 @@ def log_backward(dout, x):
 
     dL/dx = dout/x
     """
-    shape = _shape_of(dout, x)
-    dtype = _floating(dout, x)
-    work = _work(dtype)
-    dout_ = _flat(dout, shape, work)
-    x_ = _flat(x, shape, work)
+    shape, dtype, work, (dout_, x_) = _many(dout, x)
     n = dout_.shape[0]
     g = _empty(n, work)
     (_log_backward_loop_p if PARALLEL else _log_backward_loop)(dout_, x_, g)
@@ -1792,11 +1779,7 @@ def softplus_backward(dout, out):
 
     dL/dx = -dout*np.expm1(-out)
     """
-    shape = _shape_of(dout, out)
-    dtype = _floating(dout, out)
-    work = _work(dtype)
-    dout_ = _flat(dout, shape, work)
-    out_ = _flat(out, shape, work)
+    shape, dtype, work, (dout_, out_) = _many(dout, out)
     n = dout_.shape[0]
     g = _empty(n, work)
     (_softplus_backward_loop_p if PARALLEL else _softplus_backward_loop)(dout_, out_, g)
@@ -1936,11 +1919,7 @@ def leaky_relu_backward(dout, out, alpha=0.01):
 
     dL/dx = np.where(out > 0, dout, alpha*dout)
     """
-    shape = _shape_of(dout, out)
-    dtype = _floating(dout, out)
-    work = _work(dtype)
-    dout_ = _flat(dout, shape, work)
-    out_ = _flat(out, shape, work)
+    shape, dtype, work, (dout_, out_) = _many(dout, out)
     n = dout_.shape[0]
     g = _empty(n, work)
     (_leaky_relu_backward_loop_p if PARALLEL else _leaky_relu_backward_loop)(dout_, out_, g, float(alpha))
@@ -2077,11 +2056,7 @@ def elu_backward(dout, out, alpha=1.0):
 
     dL/dx = np.where(out > 0, dout, dout*(alpha + out))
     """
-    shape = _shape_of(dout, out)
-    dtype = _floating(dout, out)
-    work = _work(dtype)
-    dout_ = _flat(dout, shape, work)
-    out_ = _flat(out, shape, work)
+    shape, dtype, work, (dout_, out_) = _many(dout, out)
     n = dout_.shape[0]
     g = _empty(n, work)
     (_elu_backward_loop_p if PARALLEL else _elu_backward_loop)(dout_, out_, g, float(alpha))
@@ -2226,11 +2201,7 @@ def silu_backward(dout, x):
 
     dL/dx = dout*(x*sigmoid(-x) + 1)*sigmoid(x)
     """
-    shape = _shape_of(dout, x)
-    dtype = _floating(dout, x)
-    work = _work(dtype)
-    dout_ = _flat(dout, shape, work)
-    x_ = _flat(x, shape, work)
+    shape, dtype, work, (dout_, x_) = _many(dout, x)
     n = dout_.shape[0]
     g = _empty(n, work)
     (_silu_backward_loop_p if PARALLEL else _silu_backward_loop)(dout_, x_, g)
@@ -2378,11 +2349,7 @@ def gelu_backward(dout, x):
 
     dL/dx = dout*(np.sqrt(2)*x*np.exp(-x**2/2)/np.sqrt(np.pi) + scipy.special.erf(np.sqrt(2)*x/2) + 1)/2
     """
-    shape = _shape_of(dout, x)
-    dtype = _floating(dout, x)
-    work = _work(dtype)
-    dout_ = _flat(dout, shape, work)
-    x_ = _flat(x, shape, work)
+    shape, dtype, work, (dout_, x_) = _many(dout, x)
     n = dout_.shape[0]
     g = _empty(n, work)
     (_gelu_backward_loop_p if PARALLEL else _gelu_backward_loop)(dout_, x_, g)
@@ -2538,11 +2505,7 @@ def gelu_tanh_backward(dout, x):
 
     dL/dx = 2.5e-6*dout*(26829*np.sqrt(2)*x**3*(1 - np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + 200000*np.sqrt(2)*x*(1 - np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + 200000*np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi)) + 200000)
     """
-    shape = _shape_of(dout, x)
-    dtype = _floating(dout, x)
-    work = _work(dtype)
-    dout_ = _flat(dout, shape, work)
-    x_ = _flat(x, shape, work)
+    shape, dtype, work, (dout_, x_) = _many(dout, x)
     n = dout_.shape[0]
     g = _empty(n, work)
     (_gelu_tanh_backward_loop_p if PARALLEL else _gelu_tanh_backward_loop)(dout_, x_, g)
@@ -2710,11 +2673,7 @@ def square_backward(dout, x):
 
     dL/dx = 2*dout*x
     """
-    shape = _shape_of(dout, x)
-    dtype = _floating(dout, x)
-    work = _work(dtype)
-    dout_ = _flat(dout, shape, work)
-    x_ = _flat(x, shape, work)
+    shape, dtype, work, (dout_, x_) = _many(dout, x)
     n = dout_.shape[0]
     g = _empty(n, work)
     (_square_backward_loop_p if PARALLEL else _square_backward_loop_nt if n*work.itemsize >= STREAM_MIN_BYTES else _square_backward_loop)(dout_, x_, g)
@@ -2875,11 +2834,7 @@ def relu6_backward(dout, out):
 
     dL/dx = dout*((out > 0) & (out < 6))
     """
-    shape = _shape_of(dout, out)
-    dtype = _floating(dout, out)
-    work = _work(dtype)
-    dout_ = _flat(dout, shape, work)
-    out_ = _flat(out, shape, work)
+    shape, dtype, work, (dout_, out_) = _many(dout, out)
     n = dout_.shape[0]
     g = _empty(n, work)
     (_relu6_backward_loop_p if PARALLEL else _relu6_backward_loop)(dout_, out_, g)
@@ -3007,11 +2962,7 @@ def hardtanh_backward(dout, out):
 
     dL/dx = dout*((out > -1) & (out < 1))
     """
-    shape = _shape_of(dout, out)
-    dtype = _floating(dout, out)
-    work = _work(dtype)
-    dout_ = _flat(dout, shape, work)
-    out_ = _flat(out, shape, work)
+    shape, dtype, work, (dout_, out_) = _many(dout, out)
     n = dout_.shape[0]
     g = _empty(n, work)
     (_hardtanh_backward_loop_p if PARALLEL else _hardtanh_backward_loop)(dout_, out_, g)
@@ -3139,11 +3090,7 @@ def hardsigmoid_backward(dout, x):
 
     dL/dx = dout/6*((x > -3) & (np.maximum(0, x + 3) < 6))
     """
-    shape = _shape_of(dout, x)
-    dtype = _floating(dout, x)
-    work = _work(dtype)
-    dout_ = _flat(dout, shape, work)
-    x_ = _flat(x, shape, work)
+    shape, dtype, work, (dout_, x_) = _many(dout, x)
     n = dout_.shape[0]
     g = _empty(n, work)
     (_hardsigmoid_backward_loop_p if PARALLEL else _hardsigmoid_backward_loop)(dout_, x_, g)
@@ -3281,11 +3228,7 @@ def hardswish_backward(dout, x):
 
     dL/dx = np.where(np.maximum(0, x + 3) >= 6, dout, np.where(x > -3, dout*(x + np.maximum(0, x + 3))/6, dout*np.maximum(0, x + 3)/6))
     """
-    shape = _shape_of(dout, x)
-    dtype = _floating(dout, x)
-    work = _work(dtype)
-    dout_ = _flat(dout, shape, work)
-    x_ = _flat(x, shape, work)
+    shape, dtype, work, (dout_, x_) = _many(dout, x)
     n = dout_.shape[0]
     g = _empty(n, work)
     (_hardswish_backward_loop_p if PARALLEL else _hardswish_backward_loop)(dout_, x_, g)
@@ -3435,11 +3378,7 @@ def mish_backward(dout, x):
 
     dL/dx = -dout*(x*np.tanh(softplus(x))**2*sigmoid(x) - x*sigmoid(x) - np.tanh(softplus(x)))
     """
-    shape = _shape_of(dout, x)
-    dtype = _floating(dout, x)
-    work = _work(dtype)
-    dout_ = _flat(dout, shape, work)
-    x_ = _flat(x, shape, work)
+    shape, dtype, work, (dout_, x_) = _many(dout, x)
     n = dout_.shape[0]
     g = _empty(n, work)
     (_mish_backward_loop_p if PARALLEL else _mish_backward_loop)(dout_, x_, g)
@@ -3583,11 +3522,7 @@ def selu_backward(dout, x):
 
     dL/dx = np.where(x > 0, 1.0507009873554804934193349852946*dout, 1.75809934084737685994021752081231934206024580891220830977098282*dout*np.exp(np.minimum(0, x)))
     """
-    shape = _shape_of(dout, x)
-    dtype = _floating(dout, x)
-    work = _work(dtype)
-    dout_ = _flat(dout, shape, work)
-    x_ = _flat(x, shape, work)
+    shape, dtype, work, (dout_, x_) = _many(dout, x)
     n = dout_.shape[0]
     g = _empty(n, work)
     (_selu_backward_loop_p if PARALLEL else _selu_backward_loop)(dout_, x_, g)
@@ -3729,11 +3664,7 @@ def celu_backward(dout, out, alpha=1.0):
 
     dL/dx = np.where(out > 0, dout, dout*(1 + out/alpha))
     """
-    shape = _shape_of(dout, out)
-    dtype = _floating(dout, out)
-    work = _work(dtype)
-    dout_ = _flat(dout, shape, work)
-    out_ = _flat(out, shape, work)
+    shape, dtype, work, (dout_, out_) = _many(dout, out)
     n = dout_.shape[0]
     g = _empty(n, work)
     (_celu_backward_loop_p if PARALLEL else _celu_backward_loop)(dout_, out_, g, float(alpha))
@@ -3880,11 +3811,7 @@ def softsign_backward(dout, x):
 
     dL/dx = dout/(np.abs(x) + 1)**2
     """
-    shape = _shape_of(dout, x)
-    dtype = _floating(dout, x)
-    work = _work(dtype)
-    dout_ = _flat(dout, shape, work)
-    x_ = _flat(x, shape, work)
+    shape, dtype, work, (dout_, x_) = _many(dout, x)
     n = dout_.shape[0]
     g = _empty(n, work)
     (_softsign_backward_loop_p if PARALLEL else _softsign_backward_loop)(dout_, x_, g)
@@ -4028,11 +3955,7 @@ def logsigmoid_backward(dout, out):
 
     dL/dx = -dout*np.expm1(out)
     """
-    shape = _shape_of(dout, out)
-    dtype = _floating(dout, out)
-    work = _work(dtype)
-    dout_ = _flat(dout, shape, work)
-    out_ = _flat(out, shape, work)
+    shape, dtype, work, (dout_, out_) = _many(dout, out)
     n = dout_.shape[0]
     g = _empty(n, work)
     (_logsigmoid_backward_loop_p if PARALLEL else _logsigmoid_backward_loop)(dout_, out_, g)
@@ -4176,11 +4099,7 @@ def tanhshrink_backward(dout, x):
 
     dL/dx = dout*np.tanh(x)**2
     """
-    shape = _shape_of(dout, x)
-    dtype = _floating(dout, x)
-    work = _work(dtype)
-    dout_ = _flat(dout, shape, work)
-    x_ = _flat(x, shape, work)
+    shape, dtype, work, (dout_, x_) = _many(dout, x)
     n = dout_.shape[0]
     g = _empty(n, work)
     (_tanhshrink_backward_loop_p if PARALLEL else _tanhshrink_backward_loop)(dout_, x_, g)
@@ -4327,12 +4246,7 @@ def bce_backward(dout, x, t):
     dL/dx = dout*(t - x)/(x*(x - 1))
     dL/dt = dout*(np.log1p(-x) - np.log(x))
     """
-    shape = _shape_of(dout, x, t)
-    dtype = _floating(dout, x, t)
-    work = _work(dtype)
-    dout_ = _flat(dout, shape, work)
-    x_ = _flat(x, shape, work)
-    t_ = _flat(t, shape, work)
+    shape, dtype, work, (dout_, x_, t_) = _many(dout, x, t)
     n = dout_.shape[0]
     dx = _empty(n, work)
     dt = _empty(n, work)
@@ -4407,11 +4321,7 @@ class Bce:
     backward: as :func:`bce_backward`, one loop."""
 
     def forward(self, x, t):
-        shape = _shape_of(x, t)
-        dtype = _floating(x, t)
-        work = _work(dtype)
-        x_ = _flat(x, shape, work)
-        t_ = _flat(t, shape, work)
+        shape, dtype, work, (x_, t_) = _many(x, t)
         n = x_.shape[0]
         self.local = None
         self.local1 = None
@@ -4514,12 +4424,7 @@ def bce_with_logits_backward(dout, x, t):
     dL/dx = -dout*(t - sigmoid(x))
     dL/dt = -dout*x
     """
-    shape = _shape_of(dout, x, t)
-    dtype = _floating(dout, x, t)
-    work = _work(dtype)
-    dout_ = _flat(dout, shape, work)
-    x_ = _flat(x, shape, work)
-    t_ = _flat(t, shape, work)
+    shape, dtype, work, (dout_, x_, t_) = _many(dout, x, t)
     n = dout_.shape[0]
     dx = _empty(n, work)
     dt = _empty(n, work)
@@ -4592,11 +4497,7 @@ class BceWithLogits:
     backward: as :func:`bce_with_logits_backward`, one loop."""
 
     def forward(self, x, t):
-        shape = _shape_of(x, t)
-        dtype = _floating(x, t)
-        work = _work(dtype)
-        x_ = _flat(x, shape, work)
-        t_ = _flat(t, shape, work)
+        shape, dtype, work, (x_, t_) = _many(x, t)
         n = x_.shape[0]
         self.local = None
         self.local1 = None
@@ -4701,12 +4602,7 @@ def huber_backward(dout, x, t, delta=1.0):
     dL/dx = np.where(delta > np.abs(t - x), dout*(x - t), -delta*dout*np.sign(t - x))
     dL/dt = np.where(delta > np.abs(t - x), dout*(t - x), delta*dout*np.sign(t - x))
     """
-    shape = _shape_of(dout, x, t)
-    dtype = _floating(dout, x, t)
-    work = _work(dtype)
-    dout_ = _flat(dout, shape, work)
-    x_ = _flat(x, shape, work)
-    t_ = _flat(t, shape, work)
+    shape, dtype, work, (dout_, x_, t_) = _many(dout, x, t)
     n = dout_.shape[0]
     dx = _empty(n, work)
     dt = _empty(n, work)
@@ -4783,11 +4679,7 @@ class Huber:
         self.delta = float(delta)
 
     def forward(self, x, t):
-        shape = _shape_of(x, t)
-        dtype = _floating(x, t)
-        work = _work(dtype)
-        x_ = _flat(x, shape, work)
-        t_ = _flat(t, shape, work)
+        shape, dtype, work, (x_, t_) = _many(x, t)
         n = x_.shape[0]
         self.local = None
         out = _empty(n, work)
@@ -4901,12 +4793,7 @@ def smooth_l1_backward(dout, x, t, beta=1.0):
     dL/dx = np.where(beta <= np.abs(t - x), -dout*np.sign(t - x), dout*(x - t)/beta)
     dL/dt = np.where(beta <= np.abs(t - x), dout*np.sign(t - x), dout*(t - x)/beta)
     """
-    shape = _shape_of(dout, x, t)
-    dtype = _floating(dout, x, t)
-    work = _work(dtype)
-    dout_ = _flat(dout, shape, work)
-    x_ = _flat(x, shape, work)
-    t_ = _flat(t, shape, work)
+    shape, dtype, work, (dout_, x_, t_) = _many(dout, x, t)
     n = dout_.shape[0]
     dx = _empty(n, work)
     dt = _empty(n, work)
@@ -4983,11 +4870,7 @@ class SmoothL1:
         self.beta = float(beta)
 
     def forward(self, x, t):
-        shape = _shape_of(x, t)
-        dtype = _floating(x, t)
-        work = _work(dtype)
-        x_ = _flat(x, shape, work)
-        t_ = _flat(t, shape, work)
+        shape, dtype, work, (x_, t_) = _many(x, t)
         n = x_.shape[0]
         self.local = None
         out = _empty(n, work)
@@ -5093,12 +4976,7 @@ def l1_backward(dout, x, t):
     dL/dx = -dout*np.sign(t - x)
     dL/dt = dout*np.sign(t - x)
     """
-    shape = _shape_of(dout, x, t)
-    dtype = _floating(dout, x, t)
-    work = _work(dtype)
-    dout_ = _flat(dout, shape, work)
-    x_ = _flat(x, shape, work)
-    t_ = _flat(t, shape, work)
+    shape, dtype, work, (dout_, x_, t_) = _many(dout, x, t)
     n = dout_.shape[0]
     dx = _empty(n, work)
     dt = _empty(n, work)
@@ -5166,11 +5044,7 @@ class L1:
     backward: as :func:`l1_backward`, one loop."""
 
     def forward(self, x, t):
-        shape = _shape_of(x, t)
-        dtype = _floating(x, t)
-        work = _work(dtype)
-        x_ = _flat(x, shape, work)
-        t_ = _flat(t, shape, work)
+        shape, dtype, work, (x_, t_) = _many(x, t)
         n = x_.shape[0]
         self.local = None
         out = _empty(n, work)
@@ -5270,12 +5144,7 @@ def log_cosh_backward(dout, x, t):
     dL/dx = -dout*np.tanh(t - x)
     dL/dt = dout*np.tanh(t - x)
     """
-    shape = _shape_of(dout, x, t)
-    dtype = _floating(dout, x, t)
-    work = _work(dtype)
-    dout_ = _flat(dout, shape, work)
-    x_ = _flat(x, shape, work)
-    t_ = _flat(t, shape, work)
+    shape, dtype, work, (dout_, x_, t_) = _many(dout, x, t)
     n = dout_.shape[0]
     dx = _empty(n, work)
     dt = _empty(n, work)
@@ -5347,11 +5216,7 @@ class LogCosh:
     backward: as :func:`log_cosh_backward`, one loop."""
 
     def forward(self, x, t):
-        shape = _shape_of(x, t)
-        dtype = _floating(x, t)
-        work = _work(dtype)
-        x_ = _flat(x, shape, work)
-        t_ = _flat(t, shape, work)
+        shape, dtype, work, (x_, t_) = _many(x, t)
         n = x_.shape[0]
         self.local = None
         out = _empty(n, work)
@@ -5455,12 +5320,7 @@ def hinge_backward(dout, x, t):
     dL/dx = (-dout*t)*(t*x < 1)
     dL/dt = (-dout*x)*(t*x < 1)
     """
-    shape = _shape_of(dout, x, t)
-    dtype = _floating(dout, x, t)
-    work = _work(dtype)
-    dout_ = _flat(dout, shape, work)
-    x_ = _flat(x, shape, work)
-    t_ = _flat(t, shape, work)
+    shape, dtype, work, (dout_, x_, t_) = _many(dout, x, t)
     n = dout_.shape[0]
     dx = _empty(n, work)
     dt = _empty(n, work)
@@ -5533,11 +5393,7 @@ class Hinge:
     backward: as :func:`hinge_backward`, one loop."""
 
     def forward(self, x, t):
-        shape = _shape_of(x, t)
-        dtype = _floating(x, t)
-        work = _work(dtype)
-        x_ = _flat(x, shape, work)
-        t_ = _flat(t, shape, work)
+        shape, dtype, work, (x_, t_) = _many(x, t)
         n = x_.shape[0]
         self.local = None
         self.local1 = None

@@ -104,3 +104,40 @@ def test_empty_takes_dtypes_types_and_strings():
     assert NB._empty(3, np.dtype(np.float64)).dtype == np.float64
     big = NB._empty(NB.POOL_MIN_BYTES // 4, np.float32)          # from the pool's path
     assert big.dtype == np.float32 and big.shape == (NB.POOL_MIN_BYTES // 4,)
+
+
+PAIRS = {
+    "one shape": (np.linspace(0.0, 1.0, 6), np.linspace(1.0, 2.0, 6)),
+    "float32 pair": (np.ones((2, 3), np.float32), np.zeros((2, 3), np.float32)),
+    "float32 with float64": (np.ones(4, np.float32), np.ones(4)),
+    "float32 with ints": (np.ones(4, np.float32), np.arange(4)),
+    "broadcast": (np.ones((2, 3)), np.arange(3.0)),
+    "scalar": (np.ones(3), 2.0),
+    "strided": (np.arange(8.0)[::2], np.ones(4)),
+    "big-endian": (np.ones(3, ">f8"), np.ones(3)),
+    "lists": ([1, 2], [3.0, 4.0]),
+}
+
+
+@pytest.mark.parametrize("kind", PAIRS)
+def test_many_gives_what_the_general_helpers_give(kind):
+    a, b = PAIRS[kind]
+    shape, dtype, work, (fa, fb) = NB._many(a, b)
+    assert shape == np.broadcast_shapes(np.shape(a), np.shape(b))
+    assert dtype == NB._floating(a, b) and dtype.isnative
+    assert work == NB._work(dtype)
+    for flat, v in ((fa, a), (fb, b)):
+        assert flat.ndim == 1 and flat.flags.c_contiguous and flat.dtype == work
+        np.testing.assert_array_equal(flat, np.broadcast_to(np.asarray(v, np.float64), shape).ravel())
+
+
+def test_many_dtypes_follow_the_numpy_module():
+    assert NB._many(np.ones(2, np.float32), np.ones(2))[1] == np.float64
+    assert NB._many(np.ones(2, np.float32), np.arange(2))[1] == np.float32
+    assert NB._many([1, 2], [3, 4])[1] == np.float64
+
+
+def test_many_hands_contiguous_float_arrays_on_without_a_copy():
+    x, y = np.linspace(0.0, 1.0, 5), np.linspace(1.0, 2.0, 5)
+    flats = NB._many(x, y)[3]
+    assert flats[0] is x and flats[1] is y

@@ -27,8 +27,6 @@ True
 """
 from __future__ import annotations
 
-import inspect
-
 import sympy as sp
 
 from ..errors import DeriveError
@@ -37,8 +35,9 @@ from ..steps import out as out_sym
 from .elementwise import _from_inputs, input_form, plan_cache
 from .numba_kernels import kernel_source
 from .numba_printer import distinct_calls, loop_source
+from .numba_runtime import runtime_source
 from .numba_stream import STREAM_SOURCE, stream_call, streams
-from .runtime import _floating, _summed_to, helper_source
+from .runtime import helper_source
 from .stable import stable_form
 from .tensor_class import API
 
@@ -92,112 +91,6 @@ Volume 2's API (``derive export --api book2``): every class has ``params`` and
 '''
 
 
-def _flat(a, shape, dtype=None):
-    """``a`` broadcast to ``shape`` as one contiguous 1-D array of ``dtype`` (a view of ``a``
-    when it already is one)."""
-    if type(a) is np.ndarray and a.shape == shape and (
-            dtype is None or a.dtype is dtype or a.dtype == dtype) and a.flags.c_contiguous:
-        return a if a.ndim == 1 else a.reshape(-1)
-    a = np.asarray(a)
-    if a.shape != shape:
-        a = np.broadcast_to(a, shape)
-    return np.ascontiguousarray(a, dtype=dtype).reshape(-1)
-
-
-def _one(a):
-    """``shape, dtype, work, a_`` of one input, as ``np.shape``, :func:`_floating`,
-    :func:`_work` and :func:`_flat` give them; a contiguous native float64 or float32
-    array (the common case) takes a short cut: about 1 us less a call."""
-    if type(a) is np.ndarray:
-        d = a.dtype
-        c = d.char
-        if (c == "d" or c == "f") and d.isnative and a.flags.c_contiguous:
-            return a.shape, d, d, (a if a.ndim == 1 else a.reshape(-1))
-    shape = np.shape(a)
-    dtype = _floating(a)
-    work = _work(dtype)
-    return shape, dtype, work, _flat(a, shape, work)
-
-
-def _shape_of(*values):
-    """``np.broadcast_shapes`` of the values' shapes; at once when they are arrays of one
-    shape (``np.broadcast_shapes`` takes about 2.5 us)."""
-    first = values[0]
-    if type(first) is np.ndarray:
-        s = first.shape
-        for v in values[1:]:
-            if type(v) is not np.ndarray or v.shape != s:
-                break
-        else:
-            return s
-    return np.broadcast_shapes(*(np.shape(v) for v in values))
-
-
-def _shaped(a, shape):
-    """``a.reshape(shape)``, or ``a`` itself when it has that shape already."""
-    return a if a.shape == shape else a.reshape(shape)
-
-
-def _empty(n, dtype):
-    """``np.empty(n, dtype)``; from :data:`POOL_MIN_BYTES` up, the memory of an array
-    returned earlier that nobody holds any more (not even through a view) is reused,
-    already paged in: a fresh 80 MB array (1e7 float64) page-faults in at about the cost of
-    the loop that fills it. An 8 MB one (1e6 float64) does not fault (malloc reuses it) but
-    lands elsewhere while the pooled one is likely still in cache: forward+backward of
-    square/hardswish/leaky_relu ran 0.4-0.75x the time with other calls between. Up to :data:`POOL_SIZE` such buffers are kept;
-    :func:`free_buffers` drops them."""
-    if type(dtype) is type or type(dtype) is str:     # np.bool_, "f8": not yet a dtype
-        dtype = np.dtype(dtype)
-    nbytes = n * dtype.itemsize
-    if nbytes < POOL_MIN_BYTES:
-        return np.empty(n, dtype)
-    with _POOL_LOCK:
-        for i in range(len(_POOL) - 1, -1, -1):     # the most recently used first: warm
-            buf = _POOL[i]
-            # held by _POOL, buf and getrefcount's argument only: nobody else has it
-            if buf.nbytes == nbytes and sys.getrefcount(buf) == 3:
-                del _POOL[i]
-                _POOL.append(buf)             # the most recently used last
-                return buf.view(dtype)
-        buf = None
-        if len(_POOL) >= POOL_SIZE:
-            free = [i for i in range(len(_POOL)) if sys.getrefcount(_POOL[i]) == 2]
-            if not free:
-                return np.empty(n, dtype)
-            del _POOL[free[0]]                # the least recently used free one
-        buf = np.empty(nbytes, np.uint8)
-        _POOL.append(buf)
-        return buf.view(dtype)
-
-
-def free_buffers():
-    """Drop the buffers :func:`_empty` keeps for reuse (arrays still in use stay valid)."""
-    with _POOL_LOCK:
-        _POOL.clear()
-
-
-def _work(dtype):
-    """The dtype the loops run in: float32 and float64 as they are, others in float64."""
-    c = dtype.char                    # (a native dtype: _floating's)
-    return dtype if c == "d" or c == "f" else np.dtype(np.float64)
-
-
-def _done(a, shape, dtype, to=None):
-    """A loop's 1-D result in ``shape`` and ``dtype``; with ``to``, the gradient of an input
-    of shape ``to`` that was broadcast to ``shape``: summed over the broadcast axes."""
-    if a.dtype is not dtype and a.dtype != dtype:
-        a = a.astype(dtype)
-    if a.shape != shape:
-        a = a.reshape(shape)
-    return a if to is None else _summed_to(a, to)
-
-
-def _runtime_source() -> str:
-    parts = [inspect.getsource(f) for f in (_floating, _flat, _one, _shape_of, _shaped, _empty,
-                                             free_buffers, _work, _summed_to, _done)]
-    return "\n\n".join(p.rstrip() for p in parts) + "\n"
-
-
 def _float(v) -> str:
     return repr(float(v))
 
@@ -228,11 +121,9 @@ def _prepare(inputs, indent) -> list:
     if len(inputs) == 1:
         return [f"{indent}shape, dtype, work, {inputs[0]}_ = _one({inputs[0]})",
                 f"{indent}n = {inputs[0]}_.shape[0]"]
-    lines = [f"shape = _shape_of({', '.join(inputs)})",
-             f"dtype = _floating({', '.join(inputs)})",
-             "work = _work(dtype)"]
-    lines += [f"{n}_ = _flat({n}, shape, work)" for n in inputs]
-    lines.append(f"n = {inputs[0]}_.shape[0]")
+    flats = ", ".join(f"{n}_" for n in inputs)
+    lines = [f"shape, dtype, work, ({flats}) = _many({', '.join(inputs)})",
+             f"n = {inputs[0]}_.shape[0]"]
     return [indent + line for line in lines]
 
 
@@ -401,7 +292,7 @@ def emit_numba_module(derivations, cmd: str | None = None, api: str = "book1") -
     names = [d.spec.name for d in derivations]
     out = [_HEADER.format(names=", ".join(names), cmd=cmd or " ".join(names),
                           book2=_BOOK2 if api == "book2" else ""),
-           _runtime_source(), kernel_source(), STREAM_SOURCE]
+           runtime_source(), kernel_source(), STREAM_SOURCE]
     out += [layer_source(d, api) for d in derivations if not d.tensor]
     out += _tensor_source([d for d in derivations if d.tensor], api)
     return "\n\n".join(p.rstrip() + "\n" for p in out).replace("\n\n\n\n", "\n\n\n")
