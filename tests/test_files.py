@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import select
 import signal
 import stat
@@ -23,12 +22,24 @@ from derive.cli import main
 REPO = Path(__file__).resolve().parent.parent
 
 
+# ``python -m derive`` that first limits the size of the files it may write (-1: no limit)
+# and puts SIGINT back to KeyboardInterrupt (a child inherits an ignored SIGINT, and Python
+# then installs no handler). Done in the child's Python, not in a preexec_fn: that runs
+# Python between fork and exec, in a worker where JAX's threads may hold locks.
+_LAUNCH = ("import resource, runpy, signal, sys\n"
+           "limit = int(sys.argv.pop(1))\n"
+           "if limit >= 0:\n"
+           "    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))\n"
+           "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+           "runpy.run_module('derive', run_name='__main__', alter_sys=True)\n")
+
+
+def _command(argv, limit=None) -> list:
+    return [sys.executable, "-c", _LAUNCH, str(-1 if limit is None else limit), *argv]
+
+
 def _derive(*argv, cwd=None, env=None, limit=None, timeout=120):
-    def preexec():
-        if limit is not None:
-            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-    return subprocess.run([sys.executable, "-m", "derive", *argv], cwd=cwd,
-                          env={**os.environ, **(env or {})}, preexec_fn=preexec,
+    return subprocess.run(_command(argv, limit), cwd=cwd, env={**os.environ, **(env or {})},
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -167,12 +178,11 @@ def sites(tmp_path_factory):
 
 def _start(argv, cwd, failpoint):
     """A derive child stopped at ``failpoint`` (it says so on stderr)."""
-    # SIGINT at its default in the child, whatever an earlier test left in this process
-    # (a child inherits an ignored SIGINT, and Python then installs no KeyboardInterrupt)
-    child = subprocess.Popen([sys.executable, "-m", "derive", *argv], cwd=cwd,
+    # SIGINT as KeyboardInterrupt in the child, whatever an earlier test left in this
+    # process (_LAUNCH)
+    child = subprocess.Popen(_command(argv), cwd=cwd,
                              env={**os.environ, "DERIVE_FAILPOINT": failpoint},
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     seen = ""
     while "derive: failpoint" not in seen:
         ready, _, _ = select.select([child.stderr], [], [], 120)
