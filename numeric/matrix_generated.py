@@ -367,7 +367,7 @@ class BatchNormalization:
         if not train_flg:
             xc = np.subtract(x, self.running_mean)
             std = np.sqrt(eps + self.running_var)
-            tmp = np.divide(1.0, std)
+            tmp = np.reciprocal(std)
             np.multiply(xc, tmp, out=xc)
             xn = xc
             np.multiply(gamma, xn, out=xn)
@@ -379,7 +379,7 @@ class BatchNormalization:
         var = np.einsum('ij,ij->j', xc, xc)[None, :]/(xc.shape[0])
         std = np.add(var, eps)
         np.sqrt(std, out=std)
-        tmp = np.divide(1.0, std)
+        tmp = np.reciprocal(std)
         np.multiply(xc, tmp, out=xc)
         xn = xc
         out = np.multiply(gamma, xn)
@@ -451,7 +451,7 @@ class LayerNorm:
         var = np.einsum('ij,ij->i', xc, xc)[:, None]/(xc.shape[1])
         std = np.add(var, eps)
         np.sqrt(std, out=std)
-        tmp = np.divide(1.0, std)
+        tmp = np.reciprocal(std)
         np.multiply(xc, tmp, out=xc)
         xn = xc
         out = np.multiply(gamma, xn)

@@ -76,3 +76,18 @@ def test_labels_as_a_list_or_an_array_give_one_gradient():
     y_ = a.y
     np.testing.assert_array_equal(mgen.softmax_with_loss_backward(1.0, y_, labels),
                                   mgen.softmax_with_loss_backward(1.0, y_, np.array(labels)))
+
+
+@pytest.mark.parametrize("name", ["batchnorm", "layernorm"])
+def test_norm_layers_scale_by_the_reciprocal_of_std(name):
+    cls = tensor_layer_code(derive_spec(catalogue.get(name))).cls
+    assert "np.reciprocal(std)" in cls and "np.divide(1.0, std)" not in cls
+
+
+def test_batchnorm_of_integers_is_batchnorm_of_their_floats():
+    rng = np.random.default_rng(2)
+    xi = rng.integers(-5, 6, (8, 3))
+    gamma, beta = rng.standard_normal(3), rng.standard_normal(3)
+    a, b = mgen.BatchNormalization(gamma, beta), mgen.BatchNormalization(gamma, beta)
+    np.testing.assert_array_equal(a.forward(xi), b.forward(xi.astype(np.float64)))
+    np.testing.assert_array_equal(a.forward(xi, train_flg=False), b.forward(xi.astype(np.float64), train_flg=False))

@@ -22,7 +22,7 @@ from ..tensor import AxisSum, Reshape, Structural, array, shape_of
 from .elementwise import LayerCode
 from .printer import NumpyCodePrinter, TensorCodePrinter
 from .stable_tensor import tensor_stable
-from .tensor_dtypes import float_names
+from .tensor_dtypes import float_names, surely_float
 from .tensor_products import name_pair, shared_pair
 
 __all__ = ["tensor_layer_code"]
@@ -279,6 +279,9 @@ def _program_lines(spec, wanted, printer, taken, substitute=None, labels=None,
         lines += more
         if fresh_buffer:
             made.add(sym.name)
+        floats = getattr(printer, "float_names", set())
+        if surely_float(value, floats):            # (np.reciprocal of it: tensor_dtypes)
+            printer.float_names = floats | {sym.name}
     return lines
 
 

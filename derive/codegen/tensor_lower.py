@@ -25,6 +25,7 @@ import sympy as sp
 from ..tensor import shape_of
 from .lower import _NOT_IN_PLACE, Lowering, _Operand, _UFUNC1, rename
 from .stable import sigmoid
+from .tensor_dtypes import surely_float
 
 __all__ = ["lower_statement"]
 
@@ -79,7 +80,10 @@ class _TensorLowering(Lowering):
         rest = sp.Mul(*[a for a in e.args if a not in small])
         acc = self.value(rest)
         for a in small:
-            r = self.ufunc("divide", _Operand("1.0", scalar=True), self.value(a.base ** -a.exp))
+            base = a.base ** -a.exp
+            r = (self.ufunc("reciprocal", self.value(base))     # floats: the same division
+                 if surely_float(base, getattr(self.p, "float_names", ())) else
+                 self.ufunc("divide", _Operand("1.0", scalar=True), self.value(base)))
             acc = self.ufunc("multiply", acc, r)
         return acc
 
