@@ -79,10 +79,8 @@ def _one(a):
         c = d.char
         if (c == "d" or c == "f") and d.isnative and a.flags.c_contiguous:
             return a.shape, d, d, (a if a.ndim == 1 else a.reshape(-1))
-    shape = np.shape(a)
-    dtype = _floating(a)
-    work = _work(dtype)
-    return shape, dtype, work, _flat(a, shape, work)
+    shape, dtype, work, (flat,) = _many(a)
+    return shape, dtype, work, flat
 
 def _many(*values):
     """``shape, dtype, work`` and the flat arrays of several inputs, as :func:`_shape_of`,

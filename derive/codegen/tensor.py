@@ -22,7 +22,7 @@ from ..tensor import AxisSum, Reshape, Structural, array, shape_of
 from .elementwise import LayerCode
 from .printer import NumpyCodePrinter, TensorCodePrinter
 from .stable_tensor import tensor_stable
-from .tensor_dtypes import float_names, surely_float
+from .tensor_dtypes import note_floats
 from .tensor_products import name_pair, shared_pair
 
 __all__ = ["tensor_layer_code"]
@@ -129,9 +129,8 @@ def lower_tensor(exprs, names, printer, taken, labels=None) -> list:
                 return n
     exprs = _share_keepdims(list(exprs))
     repl, reduced = tensor_cse(exprs, fresh)
-    # floating values (np.reciprocal for them: tensor_dtypes), these and the results
-    floats = float_names(repl, getattr(printer, "float_names", ()))
-    printer.float_names = floats | float_names(zip(map(sp.Symbol, names), reduced), floats)
+    note_floats(printer, repl)          # floating values: np.reciprocal for them
+    note_floats(printer, zip(map(sp.Symbol, names), reduced))
     reads: dict = {}
     for v in [v for _, v in repl] + list(reduced):
         for a in sp.preorder_traversal(v):
@@ -279,9 +278,7 @@ def _program_lines(spec, wanted, printer, taken, substitute=None, labels=None,
         lines += more
         if fresh_buffer:
             made.add(sym.name)
-        floats = getattr(printer, "float_names", set())
-        if surely_float(value, floats):            # (np.reciprocal of it: tensor_dtypes)
-            printer.float_names = floats | {sym.name}
+        note_floats(printer, [(sym, value)])
     return lines
 
 

@@ -23,7 +23,7 @@ from sympy.codegen.cfunctions import expm1, log1p
 
 from .stable_functions import logaddexp, sigmoid, softplus
 
-__all__ = ["surely_float", "float_names"]
+__all__ = ["surely_float", "float_names", "note_floats"]
 
 # functions whose NumPy spelling returns floats for integer arguments too
 _FLOATING = (sp.exp, sp.log, sp.tanh, sp.erf, sp.sin, sp.cos, sigmoid, softplus, logaddexp,
@@ -61,3 +61,9 @@ def float_names(repl, floats=frozenset()) -> set:
         if surely_float(value, known):
             known.add(sym.name)
     return known
+
+
+def note_floats(printer, repl) -> None:
+    """Add the surely floating names among ``repl`` to ``printer.float_names`` (the names
+    its ``np.reciprocal`` may trust, across the statements of one layer)."""
+    printer.float_names = float_names(repl, getattr(printer, "float_names", ()))
