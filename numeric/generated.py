@@ -1690,6 +1690,7 @@ def huber_backward(dout, x, t, delta=1.0):
 
     dL/dx = np.where(delta > np.abs(t - x), dout*(x - t), -delta*dout*np.sign(t - x))
     dL/dt = np.where(delta > np.abs(t - x), dout*(t - x), delta*dout*np.sign(t - x))
+    dL/dt computed as -dL/dx  (proven equal: one negation pass)
     """
     # dL/dx = np.where(delta > np.abs(t - x), dout*(x - t), -delta*dout*np.sign(t - x))
     # dL/dt = np.where(delta > np.abs(t - x), dout*(t - x), delta*dout*np.sign(t - x))
@@ -1697,22 +1698,16 @@ def huber_backward(dout, x, t, delta=1.0):
         shape = shapes = None  # used as they are: no conversion, no reshape
     else:
         shape, shapes, dout, x, t = _broadcast(dout, x, t)
-    tmp = _np_subtract(t, x)
+    tmp = _np_subtract(x, t)
     t0 = tmp
     tmp1 = _np_abs(t0)
-    mask = (delta > tmp1)
-    t1 = mask
-    dx = _np_sign(t0)
-    _np_multiply(dx, -delta, out=dx)
-    _np_multiply(dx, dout, out=dx)
+    tmp2 = _np_sign(t0)
+    _np_multiply(tmp2, delta, out=tmp2)
+    _np_multiply(tmp2, dout, out=tmp2)
     tmp3 = _np_multiply(t0, dout)
-    _np_negative(tmp3, out=tmp3)
-    _np_putmask(dx, t1, tmp3)
-    dt = _np_sign(t0)
-    _np_multiply(dt, delta, out=dt)
-    _np_multiply(dt, dout, out=dt)
-    _np_multiply(t0, dout, out=tmp3)
-    _np_putmask(dt, t1, tmp3)
+    _np_putmask(tmp2, (delta > tmp1), tmp3)
+    dx = tmp2
+    dt = _np_negative(dx)
     if shape is not None:
         dx, dt = dx.reshape(shape), dt.reshape(shape)
     if shapes is not None:
@@ -1782,6 +1777,7 @@ def smooth_l1_backward(dout, x, t, beta=1.0):
 
     dL/dx = np.where(beta <= np.abs(t - x), -dout*np.sign(t - x), dout*(x - t)/beta)
     dL/dt = np.where(beta <= np.abs(t - x), dout*np.sign(t - x), dout*(t - x)/beta)
+    dL/dt computed as -dL/dx  (proven equal: one negation pass)
     """
     # dL/dx = np.where(beta <= np.abs(t - x), -dout*np.sign(t - x), dout*(x - t)/beta)
     # dL/dt = np.where(beta <= np.abs(t - x), dout*np.sign(t - x), dout*(t - x)/beta)
@@ -1789,22 +1785,16 @@ def smooth_l1_backward(dout, x, t, beta=1.0):
         shape = shapes = None  # used as they are: no conversion, no reshape
     else:
         shape, shapes, dout, x, t = _broadcast(dout, x, t)
-    tmp = _np_subtract(t, x)
+    tmp = _np_subtract(x, t)
     t0 = tmp
     tmp1 = _np_abs(t0)
-    mask = (beta <= tmp1)
-    t2 = mask
-    dx = _np_multiply(t0, -1.0/beta)
-    _np_multiply(dx, dout, out=dx)
+    tmp2 = _np_multiply(t0, beta**(-1.0))
+    _np_multiply(tmp2, dout, out=tmp2)
     dt = _np_sign(t0)
     _np_multiply(dt, dout, out=dt)
-    _np_negative(dt, out=dt)
-    _np_putmask(dx, t2, dt)
-    _np_multiply(t0, beta**(-1.0), out=dt)
-    _np_multiply(dt, dout, out=dt)
-    tmp4 = _np_sign(t0)
-    _np_multiply(tmp4, dout, out=tmp4)
-    _np_putmask(dt, t2, tmp4)
+    _np_putmask(tmp2, (beta <= tmp1), dt)
+    dx = tmp2
+    _np_negative(dx, out=dt)
     if shape is not None:
         dx, dt = dx.reshape(shape), dt.reshape(shape)
     if shapes is not None:

@@ -97,6 +97,20 @@ def test_backward_functions_recycle_their_dead_temporaries(name, most):
     assert _fresh_arrays(getattr(generated, name)) <= most
 
 
+@pytest.mark.parametrize("name", ["huber_backward", "smooth_l1_backward"])
+def test_a_gradient_proven_minus_another_is_its_negation(name):
+    """dL/dt of a loss of x - t is minus dL/dx: one select and one negation pass, not two
+    selects (before: two putmasks, 3 fresh arrays for Huber); the two are exact negatives."""
+    src = inspect.getsource(getattr(generated, name))
+    assert src.count("putmask(") == 1
+    assert "_np_negative(dx" in src
+    rng = np.random.default_rng(0)
+    dout, x_, t_ = rng.normal(size=(3, 1000)) * [[1], [3], [3]]
+    dx, dt = getattr(generated, name)(dout, x_, t_)
+    assert np.array_equal(dt, -dx) and not np.shares_memory(dt, dx)
+    assert np.any(np.abs(x_ - t_) < 1) and np.any(np.abs(x_ - t_) > 1)   # both branches
+
+
 _CLASSES = [(n, c) for n, c in vars(generated).items()
             if inspect.isclass(c) and hasattr(c, "forward") and hasattr(c, "backward")]
 

@@ -60,8 +60,10 @@ def layer_code(d, api: str = "book1") -> LayerCode:
         e, applied = stable_form(d.result[w])
         stable.append(e)
         notes.append(applied)
-    lines, results, helpers = lower(stable, arrays, taken, printer)
     grad_names = ["g"] if len(wrt) == 1 else [f"d{w}" for w in wrt]
+    minus = _negated(stable)
+    lines, results, helpers = lower([-stable[minus[j]] if j in minus else e
+                                     for j, e in enumerate(stable)], arrays, taken, printer)
     for r, g in zip(results, grad_names):
         if r != g:
             lines = rename(lines, r, g)
@@ -74,6 +76,8 @@ def layer_code(d, api: str = "book1") -> LayerCode:
         doc.append(f"    dL/d{w} = {show(d.result[w])}")
         if applied:
             doc.append(f"      computed as {show(e)}  (proven equal; {', '.join(applied)})")
+    for j, i in minus.items():
+        doc.append(f"    dL/d{wrt[j]} computed as -dL/d{wrt[i]}  (proven equal: one negation pass)")
     doc.append('    """')
     body = [f"    # dL/d{w} = {show(d.result[w])}" for w in wrt]
     body += prologue(["dout", *needs], "    ", shapes=len(spec.input_names) > 1)
@@ -188,6 +192,26 @@ def plan_cache(exprs, arrays):
         return e
     new = [walk(e) for e in exprs]
     return _share_negations(new, cached)
+
+
+def _negated(grads) -> dict:
+    """{j: i} for each gradient j proven to be minus an earlier gradient i that is not
+    already written so (Huber's and smooth L1's selects: dL/dt = -dL/dx), so that the
+    lowering computes it as one negation of the other, not as a second select."""
+    from .stable import _unfold
+    found: dict = {}
+    for j in range(1, len(grads)):
+        for i in range(j):
+            if i in found or grads[j] == -grads[i] or not grads[j].has(sp.Piecewise):
+                continue
+            try:
+                prove_equal(_unfold(grads[j]), _unfold(-grads[i]), allow_kink=False,
+                            what="a gradient as minus another")
+            except ProofError:
+                continue
+            found[j] = i
+            break
+    return found
 
 
 def _share_negations(new, cached: dict):
