@@ -1283,13 +1283,12 @@ def _batchnorm_fwd(x, gamma, beta, eps=1e-06):
 def _batchnorm_bwd(eps, res, dout):
     std, xn, gamma, x_like, gamma_like, beta_like, = res
     N = dout.shape[0]
-    D = dout.shape[1]
-    t0 = jnp.sum(dout, axis=0, keepdims=True)
-    t1 = jnp.einsum('ij,ij->j', dout, xn)[None, :]
+    t0 = jnp.sum(dout, axis=0)
+    t1 = jnp.einsum('ij,ij->j', dout, xn)
     t2 = gamma/std
     dx = t2*(dout - t0/N - t1*xn/N)
-    dgamma = jnp.reshape(t1, (D,))
-    dbeta = jnp.reshape(t0, (D,))
+    dgamma = t1
+    dbeta = t0
     return (_fit(dx, x_like), _fit(dgamma, gamma_like), _fit(dbeta, beta_like))
 
 

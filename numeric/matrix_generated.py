@@ -321,9 +321,8 @@ def batchnorm_backward(dout, std, xn, gamma):
     dL/dbeta = np.sum(dout, axis=0)
     """
     N = dout.shape[0]
-    D = dout.shape[1]
-    t0 = np.add.reduce(dout, axis=0, keepdims=True)
-    t1 = np.einsum('ij,ij->j', dout, xn)[None, :]
+    t0 = np.add.reduce(dout, axis=0)
+    t1 = np.einsum('ij,ij->j', dout, xn)
     t2 = gamma/std
     tmp = np.multiply(t0, (1/N))
     tmp1 = np.multiply(t1, (1/N))
@@ -331,8 +330,8 @@ def batchnorm_backward(dout, std, xn, gamma):
     np.add(tmp, dx, out=dx)
     np.subtract(dout, dx, out=dx)
     np.multiply(dx, t2, out=dx)
-    dgamma = t1.reshape((D,))
-    dbeta = t0.reshape((D,))
+    dgamma = t1
+    dbeta = t0
     return dx, dgamma, dbeta
 
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from derive import catalogue
-from derive.codegen.tensor import _share_keepdims, tensor_cse, tensor_layer_code
+from derive.codegen.tensor import tensor_cse, tensor_layer_code
+from derive.codegen.tensor_keepdims import leading_keepdims, share_keepdims
 from derive.codegen.tensor_products import name_pair, shared_pair
 from derive.derivation import derive_spec, is_tensor
 from derive.tensor import AxisSum, array, dims
@@ -36,7 +37,7 @@ def test_layernorm_makes_dout_times_gamma_once_and_no_three_operand_einsum():
 @pytest.mark.parametrize("name", TENSOR)
 def test_no_pair_of_arrays_is_left_shared_after_the_cse(name):
     d = derive_spec(catalogue.get(name))
-    exprs = _share_keepdims([d.result[w] for w in d.wrt])
+    exprs = share_keepdims([d.result[w] for w in d.wrt])
     repl, reduced = tensor_cse(exprs, _fresh())
     assert shared_pair(list(reduced) + [v for _, v in repl]) is None
 
@@ -64,8 +65,11 @@ def test_batchnorm_size_cancels_in_the_small_factors():
 
 
 def test_reshape_prints_as_the_method():
-    src = _function("batchnorm")
-    assert "np.reshape(" not in src and ".reshape((D,))" in src
+    from derive.codegen.printer import TensorCodePrinter
+    from derive.tensor import Reshape
+    N, D = dims("N D")
+    text = TensorCodePrinter().doprint(Reshape(AxisSum(array("dout", (N, D)), 1, 0), D))
+    assert "np.reshape(" not in text and text.endswith(".reshape((D,))")
 
 
 def test_label_branch_reuses_the_named_scale_and_picks_without_negating_first():
@@ -88,3 +92,33 @@ def test_norm_layers_still_agree_with_the_reference(N, D):
         np.testing.assert_allclose(a.forward(x), b.forward(x), rtol=1e-12, atol=1e-13)
         np.testing.assert_allclose(a.backward(dout), b.backward(dout), rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(a.dgamma, b.dgamma, rtol=1e-10, atol=1e-12)
+
+
+def test_a_leading_axes_keepdims_sum_read_elementwise_drops_its_kept_axes():
+    """(D,) broadcasts against (N, D) as (1, D) does: batchnorm's dx then reads the very
+    sums dgamma and dbeta return (before: ``[None, :]`` and two ``.reshape((D,))``)."""
+    N, D = dims("N D")
+    dout, xn = array("dout", (N, D)), array("xn", (N, D))
+    gamma = array("gamma", (D,))
+    kept = AxisSum(dout, 1, 0)
+    relaxed = leading_keepdims([xn * kept + dout])[0]
+    assert relaxed.has(AxisSum(dout, 0, 0)) and not relaxed.has(kept)
+    # its own shape would change ((1, D) to (D,)): kept; a sum over a trailing axis: kept
+    assert leading_keepdims([kept * gamma]) == [kept * gamma]
+    rows = AxisSum(dout, 1, 1)
+    assert leading_keepdims([xn * rows]) == [xn * rows]
+    body = _function("batchnorm").split('"""')[-1]
+    assert ".reshape(" not in body and "[None" not in body and "keepdims=True" not in body
+
+
+def test_batchnorm_backward_without_kept_axes_matches_the_reference():
+    from numeric import matrix_generated as mgen
+    rng = np.random.default_rng(3)
+    x, dout = rng.standard_normal((7, 5)), rng.standard_normal((7, 5))
+    gamma, beta = rng.standard_normal(5), rng.standard_normal(5)
+    ours, book = mgen.BatchNormalization(gamma, beta), ref.BatchNormalization(gamma, beta)
+    np.testing.assert_allclose(ours.forward(x), book.forward(x), rtol=1e-12)
+    np.testing.assert_allclose(ours.backward(dout), book.backward(dout), rtol=1e-10, atol=1e-13)
+    for g in ("dgamma", "dbeta"):
+        assert getattr(ours, g).shape == (5,)
+        np.testing.assert_allclose(getattr(ours, g), getattr(book, g), rtol=1e-12, atol=1e-14)

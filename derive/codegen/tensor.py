@@ -18,25 +18,15 @@ import re
 
 import sympy as sp
 
-from ..tensor import AxisSum, Reshape, Structural, array, shape_of
+from ..tensor import AxisSum, Structural, array, shape_of
 from .elementwise import LayerCode
 from .printer import NumpyCodePrinter, TensorCodePrinter
 from .stable_tensor import tensor_stable
 from .tensor_dtypes import note_floats
+from .tensor_keepdims import leading_keepdims, share_keepdims
 from .tensor_products import name_pair, shared_pair
 
 __all__ = ["tensor_layer_code"]
-
-
-def _share_keepdims(exprs):
-    """A sum without keepdims written as the reshaped keepdims sum when both appear."""
-    kept = {(a.args[0], a.args[2:]) for e in exprs for a in e.atoms(AxisSum) if a.keepdims}
-
-    def swap(a):
-        if not a.keepdims and (a.args[0], a.args[2:]) in kept:
-            return Reshape(AxisSum(a.args[0], 1, *a.args[2:]), *shape_of(a))
-        return a
-    return [e.replace(lambda a: isinstance(a, AxisSum) and not a.keepdims, swap) for e in exprs]
 
 
 def _small_first(e, lines, printer, fresh, named=None):
@@ -127,7 +117,7 @@ def lower_tensor(exprs, names, printer, taken, labels=None) -> list:
             if n not in taken:
                 taken.add(n)
                 return n
-    exprs = _share_keepdims(list(exprs))
+    exprs = share_keepdims(leading_keepdims(list(exprs)))
     repl, reduced = tensor_cse(exprs, fresh)
     note_floats(printer, repl)          # floating values: np.reciprocal for them
     note_floats(printer, zip(map(sp.Symbol, names), reduced))
