@@ -170,8 +170,11 @@ class Affine:
         self.dW = self.db = self.x = self.original_x_shape = None
 
     def forward(self, x):
-        self.original_x_shape = np.shape(x)
-        x = _rows(x)
+        if type(x) is np.ndarray and x.ndim == 2:
+            self.original_x_shape = x.shape
+        else:
+            self.original_x_shape = np.shape(x)
+            x = _rows(x)
         W = self.W
         b = self.b
         out = np.add(x @ W, b)
@@ -182,7 +185,7 @@ class Affine:
         dx, dW, db = affine_backward(dout, self.W, self.x)
         self.dW = dW
         self.db = db
-        dx = dx.reshape(self.original_x_shape)
+        dx = dx if dx.shape == self.original_x_shape else dx.reshape(self.original_x_shape)
         return dx
 
 
@@ -358,8 +361,11 @@ class BatchNormalization:
         self.dgamma = self.dbeta = self.std = self.xn = self.original_x_shape = None
 
     def forward(self, x, train_flg=True):
-        self.original_x_shape = np.shape(x)
-        x = _rows(x)
+        if type(x) is np.ndarray and x.ndim == 2:
+            self.original_x_shape = x.shape
+        else:
+            self.original_x_shape = np.shape(x)
+            x = _rows(x)
         gamma = self.gamma
         beta = self.beta
         eps = self.eps
@@ -372,7 +378,7 @@ class BatchNormalization:
             np.multiply(gamma, xn, out=xn)
             np.add(xn, beta, out=xn)
             out = xn
-            return out.reshape(self.original_x_shape)
+            return out if out.shape == self.original_x_shape else out.reshape(self.original_x_shape)
         mu = (np.add.reduce(x, axis=0, keepdims=True)/x.shape[0])
         xc = np.subtract(x, mu)
         var = np.einsum('ij,ij->j', xc, xc)[None, :]/(xc.shape[0])
@@ -390,14 +396,14 @@ class BatchNormalization:
         self.running_var = self.momentum * self.running_var + (1 - self.momentum) * var
         self.std = std
         self.xn = xn
-        return out.reshape(self.original_x_shape)
+        return out if out.shape == self.original_x_shape else out.reshape(self.original_x_shape)
 
     def backward(self, dout):
-        dout = _rows(dout)
+        dout = dout if type(dout) is np.ndarray and dout.ndim == 2 else _rows(dout)
         dx, dgamma, dbeta = batchnorm_backward(dout, self.std, self.xn, self.gamma)
         self.dgamma = dgamma
         self.dbeta = dbeta
-        dx = dx.reshape(self.original_x_shape)
+        dx = dx if dx.shape == self.original_x_shape else dx.reshape(self.original_x_shape)
         return dx
 
 

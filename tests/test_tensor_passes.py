@@ -122,3 +122,31 @@ def test_batchnorm_backward_without_kept_axes_matches_the_reference():
     for g in ("dgamma", "dbeta"):
         assert getattr(ours, g).shape == (5,)
         np.testing.assert_allclose(getattr(ours, g), getattr(book, g), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("shape", [(6, 20), (6, 4, 5), (6, 2, 2, 5)])
+def test_flattening_classes_take_rows_as_they_are_and_give_other_shapes_back(shape):
+    """Affine and BatchNormalization flatten x after its first axis as the book does; rows
+    already skip the reshapes (the common case), any other rank gets its shape back."""
+    from numeric import matrix_generated as mgen
+    rng = np.random.default_rng(5)
+    x, dout_rows = rng.standard_normal(shape), rng.standard_normal((6, 20))
+    W, b = rng.standard_normal((20, 3)), rng.standard_normal(3)
+    ours, book = mgen.Affine(W, b), ref.Affine(W, b)
+    np.testing.assert_allclose(ours.forward(x), book.forward(x), rtol=1e-12)
+    d = rng.standard_normal((6, 3))
+    dx = ours.backward(d)
+    assert dx.shape == shape and ours.original_x_shape == shape
+    np.testing.assert_allclose(dx, book.backward(d), rtol=1e-12, atol=1e-14)
+    gamma, beta = rng.standard_normal(20), rng.standard_normal(20)
+    bn, bn_book = mgen.BatchNormalization(gamma, beta), ref.BatchNormalization(gamma, beta)
+    out = bn.forward(x)
+    assert out.shape == shape
+    np.testing.assert_allclose(out, bn_book.forward(x), rtol=1e-12, atol=1e-14)
+    dout = dout_rows.reshape(shape)
+    dx = bn.backward(dout)
+    assert dx.shape == shape
+    np.testing.assert_allclose(dx, bn_book.backward(dout), rtol=1e-10, atol=1e-12)
+    test = bn.forward(x, train_flg=False)
+    assert test.shape == shape
+    np.testing.assert_allclose(test, bn_book.forward(x, train_flg=False), rtol=1e-12, atol=1e-14)

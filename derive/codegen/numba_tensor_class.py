@@ -201,7 +201,7 @@ def fused_layer_code(d, api: str = "book1") -> LayerCode:
     from .printer import NumpyCodePrinter
     from .tensor import _default, _grads, upstream_names
     from .tensor_class import (_running, _same_shape_out, class_source, flatten_lines,
-                               running_update, weight_lines)
+                               reshaped_back, running_update, weight_lines)
     rows, cols, kinds, labels = _layout(d)
     needs, params, spec = _needs(d)
     dims = {s.name: ("rows" if s == rows else "cols") for s in spec.dims()}
@@ -262,7 +262,7 @@ def fused_layer_code(d, api: str = "book1") -> LayerCode:
                                 if x in spec.input_names]
     body = flatten_lines(flatten) + weight_lines(spec, book2)
     reshape = flatten and _same_shape_out(spec, flatten)
-    ret = f"out.reshape(self.original_{flatten[0]}_shape)" if reshape else "out"
+    ret = reshaped_back("out", flatten[0]) if reshape else "out"
     args = ", ".join([n for n, _ in f_inputs] + f_scalars)
     if running:
         targs = ", ".join([n for n, _ in f_inputs] + [f"self.{a}" for _, a in running]
