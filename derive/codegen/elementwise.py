@@ -23,6 +23,7 @@ from ..steps import dout as dout_sym
 from ..steps import out as out_sym
 from ..render.printers import text as show
 from .lower import lower, rename
+from .negations import negated, share_negations
 from .printer import NumpyCodePrinter
 from .prologue import prologue, reshaped, returns_summed_back, summed_back
 from .runtime import HELPERS
@@ -61,7 +62,7 @@ def layer_code(d, api: str = "book1") -> LayerCode:
         stable.append(e)
         notes.append(applied)
     grad_names = ["g"] if len(wrt) == 1 else [f"d{w}" for w in wrt]
-    minus = _negated(stable)
+    minus = negated(stable)
     lines, results, helpers = lower([-stable[minus[j]] if j in minus else e
                                      for j, e in enumerate(stable)], arrays, taken, printer)
     for r, g in zip(results, grad_names):
@@ -191,49 +192,7 @@ def plan_cache(exprs, arrays):
             return name_for(e, False)
         return e
     new = [walk(e) for e in exprs]
-    return _share_negations(new, cached)
-
-
-def _negated(grads) -> dict:
-    """{j: i} for each gradient j proven to be minus an earlier gradient i that is not
-    already written so (Huber's and smooth L1's selects: dL/dt = -dL/dx), so that the
-    lowering computes it as one negation of the other, not as a second select."""
-    from .stable import _unfold
-    found: dict = {}
-    for j in range(1, len(grads)):
-        for i in range(j):
-            if i in found or grads[j] == -grads[i] or not grads[j].has(sp.Piecewise):
-                continue
-            try:
-                prove_equal(_unfold(grads[j]), _unfold(-grads[i]), allow_kink=False,
-                            what="a gradient as minus another")
-            except ProofError:
-                continue
-            found[j] = i
-            break
-    return found
-
-
-def _share_negations(new, cached: dict):
-    """A cached float factor proven to be minus another (a loss of ``x - t``: the gradient
-    w.r.t. t is minus that w.r.t. x, as the book's Huber returns ``g, -g``) is not cached:
-    backward negates the other's product instead, one cache and one transcendental fewer."""
-    from .stable import _unfold
-    floats = [(e, s) for e, s in cached.items() if s.is_real]
-    subs: dict = {}
-    for i, (e2, s2) in enumerate(floats):
-        for e1, s1 in floats[:i]:
-            if s1 in subs:
-                continue
-            try:
-                prove_equal(_unfold(e2), _unfold(-e1), what="a cached factor as minus another",
-                            allow_kink=False)
-            except ProofError:
-                continue
-            subs[s2] = -s1
-            break
-    new = [e.xreplace(subs) for e in new]
-    return new, [(sym, e) for e, sym in cached.items() if sym not in subs]
+    return share_negations(new, cached)
 
 
 def input_form(f, spec, better, value=None, what="local factor computed from the input"):
