@@ -2,6 +2,7 @@
 
     taskset -c 0 python bench/numpy_bench.py [--layers sigmoid,elu] [--sizes 1e3,1e5]
                                              [--repeat 15] [--matrix-only | --no-matrix] [--json]
+                                             [--aa]
     python bench/numpy_bench.py --diff before.json after.json
 
 For every elementwise catalogue layer and N elements (float64):
@@ -9,6 +10,9 @@ For every elementwise catalogue layer and N elements (float64):
 * ``fb``: the exported class's ``forward`` + ``backward`` ÷ the book's class (numeric/reference.py);
 * ``bwd/book``: the exported ``<layer>_backward(dout, ...)`` function ÷ the book's ``backward``
   (after its ``forward``);
+* ``book/book`` (with ``--aa``): the book's class ÷ a second instance of it in the same
+  rounds, the spread of a ratio when both sides run the same code (at 1e7 it spans
+  about 0.96-1.09: an ``fb`` inside that is a tie);
 * ``bwd/lambdify``: the same function ÷ SymPy's ``lambdify(modules="numpy")`` of the derivative
   (``derive.derive(name).result``; ``scipy`` is added to the modules only where NumPy has no
   spelling, as for ``erf``; not for ``add``, whose lambdify returns ``dout`` itself).
@@ -100,12 +104,15 @@ def lambdified(name: str):
 
 
 def bench_layer(name: str, n: int, repeat: int | None = None, seed: int = 0,
-                lambdify: bool = True) -> dict:
+                lambdify: bool = True, aa: bool = False) -> dict:
     """One elementwise layer at ``n`` float64 elements: median seconds and ratios.
 
     Keys: ``fb_s``/``fb_book_s`` and ``fb`` (exported class forward+backward ÷ the book's),
     ``bwd_s``/``bwd_book_s`` and ``bwd_book`` (``<layer>_backward`` ÷ the book's backward),
-    ``bwd_lambdify_s`` and ``bwd_lambdify`` (÷ SymPy's lambdify of the derivative).
+    ``bwd_lambdify_s`` and ``bwd_lambdify`` (÷ SymPy's lambdify of the derivative). With
+    ``aa``, a second instance of the book's class runs in the forward+backward rounds too
+    (the three calls then shuffled each round): ``fb_aa`` is book ÷ book, the spread a
+    ratio shows when both sides run the very same code.
     """
     rng = np.random.default_rng(seed)
     inputs = _inputs(name, n, rng)
@@ -118,8 +125,12 @@ def bench_layer(name: str, n: int, repeat: int | None = None, seed: int = 0,
 
     def fb(layer):
         return lambda: (layer.forward(*inputs), layer.backward(dout))
-    row["fb_s"], row["fb_book_s"] = _alternate([fb(exported), fb(book)], repeat)
+    sides = [fb(exported), fb(book)] + ([fb(book_cls(**params))] if aa else [])
+    times = _alternate(sides, repeat)
+    row["fb_s"], row["fb_book_s"] = times[:2]
     row["fb"] = row["fb_s"] / row["fb_book_s"]
+    if aa:
+        row["fb_aa"] = times[2] / times[1]
 
     fn = getattr(generated, f"{name}_backward")
     out = book.forward(*inputs)
@@ -290,12 +301,15 @@ def bench_matrix(repeat: int = 31, seed: int = 0) -> list:
 def _table(rows, sizes) -> str:
     by = {(r["layer"], r["n"]): r for r in rows}
     layers = list(dict.fromkeys(r["layer"] for r in rows))
-    head = ["layer"] + [f"{k} {n:.0e}" for k in ("fb", "bwd/book", "bwd/lambdify")
-                        for n in sizes]
+    keys = ["fb", "bwd_book", "bwd_lambdify"] + (["fb_aa"] if any("fb_aa" in r for r in rows)
+                                                else [])
+    titles = {"fb": "fb", "bwd_book": "bwd/book", "bwd_lambdify": "bwd/lambdify",
+              "fb_aa": "book/book"}
+    head = ["layer"] + [f"{titles[k]} {n:.0e}" for k in keys for n in sizes]
     lines = [head]
     for name in layers:
         cells = [name]
-        for k in ("fb", "bwd_book", "bwd_lambdify"):
+        for k in keys:
             for n in sizes:
                 v = by.get((name, n), {}).get(k)
                 cells.append("-" if v is None else f"{v:.2f}" + ("*" if v > 1.0 else ""))
@@ -304,7 +318,8 @@ def _table(rows, sizes) -> str:
     text = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in
                       enumerate(zip(r, widths))) for r in lines]
     text.append("ratios: exported ÷ other side, median seconds of alternating calls; lower is "
-                "better; * marks > 1.0")
+                "better; * marks > 1.0" + ("; book/book: the book's class ÷ itself in the same "
+                                           "rounds (the noise)" if "fb_aa" in keys else ""))
     return "\n".join(text)
 
 
@@ -358,6 +373,9 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, help="calls per side (default: by N)")
     ap.add_argument("--json", action="store_true", help="print JSON instead of tables")
     ap.add_argument("--no-lambdify", action="store_true")
+    ap.add_argument("--aa", action="store_true",
+                    help="also time the book's class against itself in the forward+backward "
+                         "rounds (book/book: how far apart identical code measures)")
     ap.add_argument("--diff", nargs=2, metavar=("BEFORE", "AFTER"),
                     help="compare two --json outputs: every cell that was or is > 1.0")
     g = ap.add_mutually_exclusive_group()
@@ -375,7 +393,8 @@ def main(argv=None) -> int:
         for n in sizes:
             for name in layers:
                 print(f"bench {name} N={n:.0e}", file=sys.stderr, flush=True)
-                rows.append(bench_layer(name, n, args.repeat, lambdify=not args.no_lambdify))
+                rows.append(bench_layer(name, n, args.repeat, lambdify=not args.no_lambdify,
+                                        aa=args.aa))
     if not args.no_matrix:
         matrix = bench_matrix(args.repeat or 31)
     if args.json:
