@@ -235,7 +235,8 @@ def format_table(result: dict) -> str:
         "ratio = backend time / baseline time: lower is better, below 1.00 faster",
         "ms: the backend's time (one thread when measured so); /book: the book's class; "
         "/jax 1t: jax.jit of JAX's own autodiff (jax.vjp) of the same forward, one thread, "
-        "one core (forward and vjp in one compiled call, given dout: fused);",
+        "one core (forward and vjp in one compiled call, given dout: fused); jax's own /jax 1t "
+        "from rounds of the two JAX calls alone, alternating (pair_s in the JSON);",
         "/jax split: the same autodiff as two compiled calls, forward returning out and its "
         "residuals, backward applying them to dout (the book's API: dout comes after "
         "forward);",
