@@ -233,8 +233,8 @@ def bench_layer(name: str, n: int, backends, repeat: int = 10, modules=None,
     ``<name>_vjp`` (when numba is asked for and has one), JAX's autodiff (when ``modules``
     holds the jax module) and the floors, for ``name`` at ``n`` elements; ``timed`` lists
     the calls, ``backends`` each one's time and ratios to the baselines timed with it
-    (the jax backend's ``jax_ratio`` from rounds of its own with JAX's autodiff: ``pair_s``,
-    ``pair_autodiff_s``; ``jax_ratio_shuffled`` the one of the shared rounds)."""
+    (with JAX's autodiff timed, each backend's ``jax_ratio`` comes from rounds of its own
+    with it: ``pair_s``, ``pair_autodiff_s``; ``jax_ratio_shuffled`` is the shared rounds')."""
     from numeric.cases import CASES
     from numeric.reference import PARAMS, REFERENCE
     modules = modules or {b: load_backend(b) for b in backends}
@@ -268,14 +268,14 @@ def bench_layer(name: str, n: int, backends, repeat: int = 10, modules=None,
     first = {k: _timed_first(c) for k, c in calls.items()}
     from numeric.bench import alternate
     med = dict(zip(calls, alternate(list(calls.values()), repeat)))
-    pair = None
-    if "jax" in calls and "jax_autodiff" in calls:
-        # the jax backend against JAX's autodiff in rounds of their own, the two calls
+    pairs = {}
+    if "jax_autodiff" in calls:
+        # each backend against JAX's autodiff in rounds of their own, the two calls
         # alternating: in the shuffled rounds a JAX call after a long NumPy one finds XLA's
         # worker asleep and its caches cold (at 1e5 the same call took ~0.2 or ~0.8 ms by
         # what ran before it, so one backend's /jax moved 1.0 -> 3.6 between runs)
-        pair = dict(zip(("jax", "jax_autodiff"),
-                        alternate([calls["jax"], calls["jax_autodiff"]], repeat)))
+        for b in timed:
+            pairs[b] = alternate([calls[b], calls["jax_autodiff"]], repeat)
     row = {"layer": name, "n": n, "repeat": repeat, "book_s": med["book"],
            "floor_s": med["floor"], "fresh_floor_s": med["fresh_floor"],
            "jax_autodiff_s": med.get("jax_autodiff"), "jax_split_s": med.get("jax_split"),
@@ -288,11 +288,11 @@ def bench_layer(name: str, n: int, backends, repeat: int = 10, modules=None,
             "floor_ratio": t / med["floor"], "fresh_floor_ratio": t / med["fresh_floor"],
             "jax_ratio": t / med["jax_autodiff"] if "jax_autodiff" in med else None,
             "jax_split_ratio": t / med["jax_split"] if "jax_split" in med else None}
-        if b == "jax" and pair is not None:
+        if b in pairs:
+            own, autodiff = pairs[b]
             row["backends"][b].update(
-                jax_ratio=pair["jax"] / pair["jax_autodiff"],
-                jax_ratio_shuffled=t / med["jax_autodiff"],
-                pair_s=pair["jax"], pair_autodiff_s=pair["jax_autodiff"])
+                jax_ratio=own / autodiff, jax_ratio_shuffled=t / med["jax_autodiff"],
+                pair_s=own, pair_autodiff_s=autodiff)
     return row
 
 

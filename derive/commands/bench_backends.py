@@ -103,13 +103,18 @@ def _wants_jax_child(backends) -> bool:
                                  importlib.util.find_spec("jax") is not None)
 
 
+# a backend's rounds of its own with JAX's autodiff, in the JAX child (its jax_ratio's times)
+_PAIRED = ("jax_ratio_shuffled", "pair_s", "pair_autodiff_s")
+
+
 def merge_rows(free_rows, jax_rows) -> list:
     """One row per (layer, N) of the JAX-free child's rows and the JAX child's.
 
     The row's baselines and each backend's ``s``, ``first_s``, ``/book`` and ``/floor``
     ratios come from the JAX-free child, where the backend ran there (``process``:
     ``jax-free``), else from the JAX child (``process``: ``jax``); ``jax_ratio`` and
-    ``jax_split_ratio`` always from the JAX child, and ``s_jax_process`` is the backend's time there. ``jax_process``:
+    ``jax_split_ratio`` always from the JAX child (with the times of the paired rounds
+    ``jax_ratio`` is made of, when it has them), and ``s_jax_process`` is the backend's time there. ``jax_process``:
     the JAX child's book, floors and JAX's autodiff.
 
     >>> free = [{"layer": "tanh", "n": 10, "book_s": 2.0, "floor_s": 1.0, "fresh_floor_s": 1.0,
@@ -137,7 +142,8 @@ def merge_rows(free_rows, jax_rows) -> list:
             if b in r["backends"]:
                 v = {**r["backends"][b], "process": "jax-free",
                      "jax_ratio": w["jax_ratio"] if w else None,
-                     "jax_split_ratio": w.get("jax_split_ratio") if w else None}
+                     "jax_split_ratio": w.get("jax_split_ratio") if w else None,
+                     **{k: w[k] for k in _PAIRED if w and k in w}}
             else:
                 v = {**w, "process": "jax"}
             v["s_jax_process"] = w["s"] if w else None
@@ -235,8 +241,8 @@ def format_table(result: dict) -> str:
         "ratio = backend time / baseline time: lower is better, below 1.00 faster",
         "ms: the backend's time (one thread when measured so); /book: the book's class; "
         "/jax 1t: jax.jit of JAX's own autodiff (jax.vjp) of the same forward, one thread, "
-        "one core (forward and vjp in one compiled call, given dout: fused); jax's own /jax 1t "
-        "from rounds of the two JAX calls alone, alternating (pair_s in the JSON);",
+        "one core (forward and vjp in one compiled call, given dout: fused); each /jax 1t from "
+        "rounds of the backend's call and JAX's alone, alternating (pair_s in the JSON);",
         "/jax split: the same autodiff as two compiled calls, forward returning out and its "
         "residuals, backward applying them to dout (the book's API: dout comes after "
         "forward);",
