@@ -286,7 +286,7 @@ def bench_layer(name: str, n: int, backends, repeat: int = 10, modules=None,
         row["backends"][b] = {
             "s": t, "first_s": first[b], "book_ratio": t / med["book"],
             "floor_ratio": t / med["floor"], "fresh_floor_ratio": t / med["fresh_floor"],
-            "jax_ratio": t / med["jax_autodiff"] if "jax_autodiff" in med else None,
+            "jax_ratio": None,
             "jax_split_ratio": t / med["jax_split"] if "jax_split" in med else None}
         if b in pairs:
             own, autodiff = pairs[b]

@@ -170,11 +170,8 @@ class Affine:
         self.dW = self.db = self.x = self.original_x_shape = None
 
     def forward(self, x):
-        if type(x) is np.ndarray and x.ndim == 2:
-            self.original_x_shape = x.shape
-        else:
-            self.original_x_shape = np.shape(x)
-            x = _rows(x)
+        self.original_x_shape = x.shape if type(x) is np.ndarray else np.shape(x)
+        x = _rows(x)
         W = self.W
         b = self.b
         out = np.add(x @ W, b)
@@ -361,11 +358,8 @@ class BatchNormalization:
         self.dgamma = self.dbeta = self.std = self.xn = self.original_x_shape = None
 
     def forward(self, x, train_flg=True):
-        if type(x) is np.ndarray and x.ndim == 2:
-            self.original_x_shape = x.shape
-        else:
-            self.original_x_shape = np.shape(x)
-            x = _rows(x)
+        self.original_x_shape = x.shape if type(x) is np.ndarray else np.shape(x)
+        x = _rows(x)
         gamma = self.gamma
         beta = self.beta
         eps = self.eps
@@ -399,7 +393,7 @@ class BatchNormalization:
         return out if out.shape == self.original_x_shape else out.reshape(self.original_x_shape)
 
     def backward(self, dout):
-        dout = dout if type(dout) is np.ndarray and dout.ndim == 2 else _rows(dout)
+        dout = _rows(dout)
         dx, dgamma, dbeta = batchnorm_backward(dout, self.std, self.xn, self.gamma)
         self.dgamma = dgamma
         self.dbeta = dbeta

@@ -11,23 +11,28 @@ from ..proof import prove_equal
 __all__ = ["negated", "share_negations"]
 
 
+def _minus(a, b, what: str) -> bool:
+    """Whether ``a == -b`` is proven (no kink allowed)."""
+    from .stable import _unfold
+    try:
+        prove_equal(_unfold(a), _unfold(-b), allow_kink=False, what=what)
+    except ProofError:
+        return False
+    return True
+
+
 def negated(grads) -> dict:
     """{j: i} for each gradient j proven to be minus an earlier gradient i that is not
     already written so (Huber's and smooth L1's selects: dL/dt = -dL/dx), so that the
     lowering computes it as one negation of the other, not as a second select."""
-    from .stable import _unfold
     found: dict = {}
     for j in range(1, len(grads)):
         for i in range(j):
             if i in found or grads[j] == -grads[i] or not grads[j].has(sp.Piecewise):
                 continue
-            try:
-                prove_equal(_unfold(grads[j]), _unfold(-grads[i]), allow_kink=False,
-                            what="a gradient as minus another")
-            except ProofError:
-                continue
-            found[j] = i
-            break
+            if _minus(grads[j], grads[i], "a gradient as minus another"):
+                found[j] = i
+                break
     return found
 
 
@@ -35,19 +40,12 @@ def share_negations(new, cached: dict):
     """A cached float factor proven to be minus another (a loss of ``x - t``: the gradient
     w.r.t. t is minus that w.r.t. x, as the book's Huber returns ``g, -g``) is not cached:
     backward negates the other's product instead, one cache and one transcendental fewer."""
-    from .stable import _unfold
     floats = [(e, s) for e, s in cached.items() if s.is_real]
     subs: dict = {}
     for i, (e2, s2) in enumerate(floats):
         for e1, s1 in floats[:i]:
-            if s1 in subs:
-                continue
-            try:
-                prove_equal(_unfold(e2), _unfold(-e1), what="a cached factor as minus another",
-                            allow_kink=False)
-            except ProofError:
-                continue
-            subs[s2] = -s1
-            break
+            if s1 not in subs and _minus(e2, e1, "a cached factor as minus another"):
+                subs[s2] = -s1
+                break
     new = [e.xreplace(subs) for e in new]
     return new, [(sym, e) for e, sym in cached.items() if sym not in subs]

@@ -117,7 +117,7 @@ def class_source(d, printer, fname, needs, params, api="book1", shapes=()) -> tu
         lines.append(f"        d{x} = {reshaped_back(f'd{x}', x)}")
     if flatten and _same_shape_out(spec, flatten):
         lines.insert(lines.index(head) + 1,
-                     "        dout = dout if type(dout) is np.ndarray and dout.ndim == 2 else _rows(dout)")
+                     "        dout = _rows(dout)")
     outs = [f"d{n}" for n in spec.input_names]
     lines.append(f"        return {', '.join(outs) or 'None'}")
     held = [(n, "forward value") for n in cached]
@@ -126,13 +126,10 @@ def class_source(d, printer, fname, needs, params, api="book1", shapes=()) -> tu
 
 def flatten_lines(flatten) -> list:
     """A forward's first lines: each input in ``flatten`` kept as rows, its shape kept
-    (rows already, the common case, take no call: 0.08 against 0.27 us at batch 100)."""
+    (an array's own ``.shape``, not ``np.shape``'s dispatch: 0.14 against 0.27 us)."""
     return [line for x in flatten
-            for line in (f"if type({x}) is np.ndarray and {x}.ndim == 2:",
-                         f"    self.original_{x}_shape = {x}.shape",
-                         "else:",
-                         f"    self.original_{x}_shape = np.shape({x})",
-                         f"    {x} = _rows({x})")]
+            for line in (f"self.original_{x}_shape = {x}.shape if type({x}) is np.ndarray "
+                         f"else np.shape({x})", f"{x} = _rows({x})")]
 
 
 def reshaped_back(value: str, x: str) -> str:
