@@ -123,6 +123,22 @@ def _sigmoid(u):
     return s
 
 
+def _sigmoid2(u):
+    """(sigmoid(u), sigmoid(-u)) from one exp: e = exp(-u), 1/(1 + e) and 1/(1 + 1/e) in
+    seven passes and one errstate (two _sigmoid calls: eight passes and two). Where e
+    overflows (u < -709.78) they are the correct 0 and 1, where it is 0 (u > 745.13) 1 and 0
+    (quietly: neither the overflow nor 1/0 is an error here)."""
+    s = np.negative(u)
+    with np.errstate(over="ignore", divide="ignore"):
+        np.exp(s, out=s)
+        t = np.divide(1.0, s)
+    np.add(s, 1.0, out=s)
+    np.divide(1.0, s, out=s)
+    np.add(t, 1.0, out=t)
+    np.divide(1.0, t, out=t)
+    return s, t
+
+
 def _softplus(u):
     """log(1 + exp(u)) as max(u, 0) + log1p(exp(-|u|)) (the identity is proven in
     derive.codegen.stable.HELPER_IDENTITIES): exp only of -|u| <= 0, so finite and
@@ -719,13 +735,11 @@ def silu_backward(dout, x):
         shape = None  # used as they are: no conversion, no reshape
     else:
         shape, _, dout, x = _broadcast(dout, x)
-    tmp = _np_negative(x)
-    g = _sigmoid(tmp)
+    sg0, g = _sigmoid2(x)
     _np_multiply(g, x, out=g)
     _np_add(g, 1.0, out=g)
-    tmp2 = _sigmoid(x)
-    _np_multiply(g, tmp2, out=g)
     _np_multiply(g, dout, out=g)
+    _np_multiply(g, sg0, out=g)
     if shape is not None:
         g = g.reshape(shape)
     return g
@@ -744,14 +758,12 @@ class Silu:
         else:
             shape = _np_shape(x)
             x, = _as_arrays(x)
-        tmp = _sigmoid(x)
-        t0 = tmp
-        out = _np_multiply(t0, x)
-        tmp2 = _np_negative(x)
-        local = _sigmoid(tmp2)
-        _np_multiply(local, x, out=local)
-        _np_add(local, 1.0, out=local)
-        _np_multiply(local, t0, out=local)
+        sg0, sg1 = _sigmoid2(x)
+        out = _np_multiply(sg0, x)
+        _np_multiply(sg1, x, out=sg1)
+        _np_add(sg1, 1.0, out=sg1)
+        _np_multiply(sg1, sg0, out=sg1)
+        local = sg1
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the

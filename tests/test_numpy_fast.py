@@ -22,7 +22,7 @@ from helpers import assert_big_endian_gives_native, layer_classes
 
 def test_helper_formulas_are_proven():
     proofs = prove_helpers()
-    assert set(proofs) == {"_softplus", "_sigmoid"}
+    assert set(proofs) == {"_softplus", "_sigmoid", "_sigmoid2[0]", "_sigmoid2[1]"}
     assert all(p.points > 0 and not p.kink_note for p in proofs.values())
 
 
@@ -37,6 +37,33 @@ def test_sigmoid_and_softplus_helpers_against_math():
     np.testing.assert_allclose(sp_, want_sp, rtol=1e-15, atol=1e-300)
     assert generated._sigmoid(x.astype(np.float32)).dtype == np.float32
     assert generated._softplus(x.astype(np.float32)).dtype == np.float32
+
+
+def test_sigmoid_pair_helper_against_math():
+    """_sigmoid2(x) is (sigmoid(x), sigmoid(-x)) from one exp, quiet and exact at both ends."""
+    x = np.array([-1000.0, -746.0, -709.0, -50.0, -1.0, -1e-8, 0.0, 1e-8, 3.0, 50.0, 709.0,
+                  746.0, 1000.0, np.inf, -np.inf])
+
+    def logistic(v):
+        return 1 / (1 + math.exp(-v)) if v >= 0 else math.exp(v) / (1 + math.exp(v))
+    with warnings.catch_warnings(), np.errstate(all="raise", under="ignore"):
+        warnings.simplefilter("error")
+        s, t = generated._sigmoid2(x)
+        s32, t32 = generated._sigmoid2(x.astype(np.float32))
+    np.testing.assert_allclose(s, [logistic(v) for v in x], rtol=4e-16, atol=1e-300)
+    np.testing.assert_allclose(t, [logistic(-v) for v in x], rtol=4e-16, atol=1e-300)
+    assert s32.dtype == t32.dtype == np.float32
+    np.testing.assert_allclose(t32, [logistic(-v) for v in x], rtol=3e-7, atol=1e-37)
+
+
+def test_silu_takes_both_logistic_values_from_one_exp():
+    """silu reads sigmoid(x) and sigmoid(-x): one _sigmoid2 call in its function and its
+    class's forward, no _sigmoid and no negation pass (bench/numpy_bench.py: 1.6x
+    lambdify at 1e3 before, from two errstate blocks and two exps)."""
+    for fn in (generated.silu_backward, generated.Silu.forward):
+        src = inspect.getsource(fn)
+        assert src.count("_sigmoid2(x)") == 1 and "_sigmoid(" not in src, src
+        assert "_np_negative" not in src, src
 
 
 def test_no_slow_spellings_in_the_elementwise_export():

@@ -21,9 +21,9 @@ from sympy.codegen.cfunctions import expm1, log1p
 from ..branches import masked_product
 from ..errors import DeriveError
 from ..rules import RULES, UNARY
+from .cse_passes import shared_form
 from .lower_buffers import BufferKeys
 from .lower_select import SelectLowering, _Operand
-from .reciprocal import shared_reciprocals
 from .stable import logaddexp, sigmoid, softplus
 
 __all__ = ["lower", "Lowering", "rename"]
@@ -65,6 +65,9 @@ class Lowering(SelectLowering, BufferKeys):
         # reader has run, most recent last
         self.keys: dict = {}
         self.dead: list = []
+        # sigmoid(w) -> (its name, sigmoid(-w)'s name): both from one _sigmoid2 call
+        self.pairs: dict = {}
+        self.done_pairs: dict = {}     # sigmoid(-w)'s name -> its key, once written
 
     def fresh(self, stem="tmp") -> str:
         name = stem
@@ -117,6 +120,20 @@ class Lowering(SelectLowering, BufferKeys):
         self._release(args, result)
         return result
 
+    def _sigmoid_pair(self, e) -> _Operand:
+        """``p, q = _sigmoid2(w)`` for ``e = sigmoid(w)``: ``p`` returned, ``q`` (sigmoid(-w)),
+        a name of ``repl`` defined by this line, is read as an array from here on."""
+        p, q = self.pairs.pop(e)
+        arg = self.value(e.args[0])
+        self.helpers.add("_sigmoid2")
+        self.taken.update((p, q))
+        self.lines.append(f"{p}, {q} = _sigmoid2({arg.text})")
+        key = arg.key if not arg.scalar and arg.key is not None and arg.key[1] else None
+        result = _Operand(p, owned=True, key=key)
+        self._release([arg], result)
+        self.done_pairs[q] = key
+        return result
+
     def typed(self, a: _Operand, b: _Operand) -> tuple:
         """Two constants as scalars of ``like``'s dtype (NumPy would make them float64)."""
         if a.scalar and b.scalar:
@@ -166,6 +183,8 @@ class Lowering(SelectLowering, BufferKeys):
         if isinstance(e, softplus):
             return self.call("_softplus", self.value(e.args[0]))
         if isinstance(e, sigmoid):
+            if e in self.pairs:
+                return self._sigmoid_pair(e)
             return self.call("_sigmoid", self.value(e.args[0]))
         if isinstance(e, sp.erf):
             return self.call("erf", self.value(e.args[0]))
@@ -281,55 +300,6 @@ class Lowering(SelectLowering, BufferKeys):
             return self.ufunc("divide", _Operand("1.0", scalar=True), self._pow(base ** -ex))
         return self.ufunc("power", self.value(base), self.value(ex))
 
-def _inline_cheap(repl, reduced, arrays):
-    """Undo sharing of ``c*x``: recomputing it costs one pass, keeping it costs a buffer and one."""
-    keep, subs = [], {}
-    for sym, e in repl:
-        e = e.xreplace(subs)
-        leaves = [a for a in sp.Mul.make_args(e) if a.free_symbols & set(arrays)]
-        if e.is_Mul and len(leaves) == 1 and leaves[0].is_Symbol:
-            subs[sym] = e
-        else:
-            keep.append((sym, e))
-    return keep, [r.xreplace(subs) for r in reduced]
-
-
-def _written_out(repl, e):
-    """``e`` with the cse symbols of ``repl`` replaced by what they stand for."""
-    for sym, sub in reversed(repl):
-        e = e.xreplace({sym: sub})
-    return e
-
-
-def _oriented(repl, reduced):
-    """A shared difference held the other way round (``x - t`` for ``t - x``) when that
-    leaves fewer operations: L1's ``|t - x|`` and ``-sign(t - x)`` are ``|x - t|`` and
-    ``sign(x - t)``, a negation pass fewer. Each flip is kept only when every value it
-    touches is proven equal to what it was (exact in floats too: x - t is -(t - x))."""
-    from ..errors import ProofError
-    from ..proof import prove_equal
-
-    def ops(rs, ds):
-        return sum(sp.count_ops(v) for _, v in rs) + sum(sp.count_ops(d) for d in ds)
-    for i, (sym, sub) in enumerate(repl):
-        if not sub.is_Add or sub.is_nonpositive or sub.is_nonnegative:
-            continue
-        flip = {sym: -sym}
-        rs = [(q, -v if q == sym else v.xreplace(flip)) for q, v in repl]
-        ds = [d.xreplace(flip) for d in reduced]
-        if ops(rs, ds) >= ops(repl, reduced):
-            continue
-        try:
-            for a, b in zip(reduced, ds):
-                if a != b:
-                    prove_equal(_written_out(repl, a), _written_out(rs, b), allow_kink=False,
-                                what="a shared difference the other way round")
-        except ProofError:
-            continue
-        repl, reduced = rs, ds
-    return repl, reduced
-
-
 def _last_readers(repl, reduced) -> dict:
     """{cse symbol name: how many times the lowering reads it}, for the symbols whose last
     reader may write into their buffer (one temporary fewer, and at 1e7 elements each fresh
@@ -354,21 +324,18 @@ def _last_readers(repl, reduced) -> dict:
 def lower(exprs, arrays, taken, printer, alloc=None, like="dout"):
     """Lower several expressions (sharing subexpressions) → (lines, result names, helpers)."""
     low = Lowering(printer, arrays, taken, alloc, like)
-    names = sp.numbered_symbols("t")
-    repl, reduced = sp.cse(list(exprs), symbols=(s for s in names if s.name not in taken))
-    repl, reduced = _inline_cheap(repl, reduced, arrays)
-    repl, reduced = _oriented(repl, reduced)
-    used = taken | {q.name for q, _ in repl}
-    repl, reduced = shared_reciprocals(
-        repl, reduced, (q for q in sp.numbered_symbols("r", real=True) if q.name not in used))
-    # a shared value known <= 0 (min(x, 0)) keeps that on its name: exp of it is finite
-    signed = {q: sp.Symbol(q.name, nonpositive=True) for q, v in repl if v.is_nonpositive}
-    repl = [(q.xreplace(signed), v.xreplace(signed)) for q, v in repl]
-    reduced = [r.xreplace(signed) for r in reduced]
+    repl, reduced, pairs = shared_form(exprs, arrays, taken)
+    subs = dict(repl)
+    low.pairs = {subs[p]: (p.name, q.name) for p, q in pairs.items()}
     low.remaining = _last_readers(repl, reduced)
     owned = low.buffers     # shared values held in a buffer made here: one result may take it
     for sym, sub in repl:
         low.taken.add(sym.name)
+        if sym.name in low.done_pairs:   # sigmoid(-w), written with sigmoid(w)
+            low.arrays.add(sym)
+            low.keys[sym.name] = low.done_pairs.pop(sym.name)
+            owned.add(sym.name)
+            continue
         v = low.value(sub)
         if v.scalar:
             low.lines.append(f"{sym.name} = {v.text}")

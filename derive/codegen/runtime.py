@@ -88,6 +88,22 @@ def _sigmoid(u):
     return s
 
 
+def _sigmoid2(u):
+    """(sigmoid(u), sigmoid(-u)) from one exp: e = exp(-u), 1/(1 + e) and 1/(1 + 1/e) in
+    seven passes and one errstate (two _sigmoid calls: eight passes and two). Where e
+    overflows (u < -709.78) they are the correct 0 and 1, where it is 0 (u > 745.13) 1 and 0
+    (quietly: neither the overflow nor 1/0 is an error here)."""
+    s = np.negative(u)
+    with np.errstate(over="ignore", divide="ignore"):
+        np.exp(s, out=s)
+        t = np.divide(1.0, s)
+    np.add(s, 1.0, out=s)
+    np.divide(1.0, s, out=s)
+    np.add(t, 1.0, out=t)
+    np.divide(1.0, t, out=t)
+    return s, t
+
+
 def _softplus(u):
     """log(1 + exp(u)) as max(u, 0) + log1p(exp(-|u|)) (the identity is proven in
     derive.codegen.stable.HELPER_IDENTITIES): exp only of -|u| <= 0, so finite and
@@ -107,6 +123,7 @@ _clip = (np._core if hasattr(np, "_core") else np.core).umath.clip
 
 HELPERS = {"_floating": _floating, "_as_arrays": _as_arrays, "_broadcast": _broadcast,
            "_summed_to": _summed_to, "_unbroadcast": _unbroadcast, "_sigmoid": _sigmoid,
+           "_sigmoid2": _sigmoid2,
            "_softplus": _softplus, "_clip": _clip}
 
 

@@ -64,7 +64,7 @@ def emit_forward(fwd, cached, spec, arrays, taken, printer):
 # relative cost of one emitted line, by the call it makes (a plain arithmetic ufunc is 1; a
 # select on a random mask is a mispredicted branch per element, measured ~4-10x)
 _COST = {"tanh": 6, "exp": 5, "expm1": 5, "log": 5, "log1p": 5, "logaddexp": 8, "power": 8,
-         "erf": 25, "_sigmoid": 8, "_softplus": 9, "where": 4, "copyto": 4, "putmask": 4}
+         "erf": 25, "_sigmoid": 8, "_sigmoid2": 13, "_softplus": 9, "where": 4, "copyto": 4, "putmask": 4}
 
 
 def _cost(lines) -> float:

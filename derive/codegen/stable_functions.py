@@ -81,14 +81,16 @@ def helper_identities() -> list:
     whose code is not the definition written out: :func:`prove_helpers` proves each."""
     u = sp.Symbol("u", real=True)
     return [("_softplus", sp.log(1 + sp.exp(u)), sp.Max(u, 0) + sp.log(1 + sp.exp(-sp.Abs(u)))),
-            ("_sigmoid", sigmoid(u).rewrite(sp.exp), 1 / (1 + sp.exp(-u)))]
+            ("_sigmoid", sigmoid(u).rewrite(sp.exp), 1 / (1 + sp.exp(-u))),
+            ("_sigmoid2[0]", sigmoid(u).rewrite(sp.exp), 1 / (1 + sp.exp(-u))),
+            ("_sigmoid2[1]", sigmoid(-u).rewrite(sp.exp), 1 / (1 + 1 / sp.exp(-u)))]
 
 
 def prove_helpers() -> dict:
     """{helper: Proof} that each helper's formula equals what it computes.
 
     >>> sorted(prove_helpers())
-    ['_sigmoid', '_softplus']
+    ['_sigmoid', '_sigmoid2[0]', '_sigmoid2[1]', '_softplus']
     """
     return {name: prove_equal(code, want, what=f"helper {name}", allow_kink=False)
             for name, want, code in helper_identities()}
