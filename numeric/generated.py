@@ -39,8 +39,8 @@ one ``np.multiply`` into a fresh array of dout's floating dtype:
 * Tanhshrink: local (float = np.tanh(x)**2)
 * Bce: local (float = (t - x)/(x*(x - 1))); local1 (float = np.log1p(-x) - np.log(x))
 * BceWithLogits: local (float = sigmoid(x) - t); local1 (float = -x)
-* Huber: local (float, see the class docstring)
-* SmoothL1: local (float, see the class docstring)
+* Huber: local (float = np.maximum(-delta, np.minimum(delta, x - t)))
+* SmoothL1: local (float = np.maximum(-beta, np.minimum(beta, x - t))/beta)
 * L1: local (float = -np.sign(t - x))
 * LogCosh: local (float = -np.tanh(t - x))
 * Hinge: local (float = (-t)*(t*x < 1)); local1 (float = (-x)*(t*x < 1))
@@ -1701,7 +1701,9 @@ def huber_backward(dout, x, t, delta=1.0):
     """Huber loss (elementwise, no reduction) backward: the gradients of the loss w.r.t. x, t.
 
     dL/dx = np.where(delta > np.abs(t - x), dout*(x - t), -delta*dout*np.sign(t - x))
+      computed as dout*np.maximum(-delta, np.minimum(delta, x - t))  (proven equal; sign clip)
     dL/dt = np.where(delta > np.abs(t - x), dout*(t - x), delta*dout*np.sign(t - x))
+      computed as dout*np.maximum(-delta, np.minimum(delta, t - x))  (proven equal; sign clip)
     dL/dt computed as -dL/dx  (proven equal: one negation pass)
     """
     # dL/dx = np.where(delta > np.abs(t - x), dout*(x - t), -delta*dout*np.sign(t - x))
@@ -1711,14 +1713,9 @@ def huber_backward(dout, x, t, delta=1.0):
     else:
         shape, shapes, dout, x, t = _broadcast(dout, x, t)
     tmp = _np_subtract(x, t)
-    t0 = tmp
-    tmp1 = _np_abs(t0)
-    tmp2 = _np_sign(t0)
-    _np_multiply(tmp2, delta, out=tmp2)
-    _np_multiply(tmp2, dout, out=tmp2)
-    tmp3 = _np_multiply(t0, dout)
-    _np_putmask(tmp2, (delta > tmp1), tmp3)
-    dx = tmp2
+    _clip(tmp, -delta, delta, out=tmp)
+    _np_multiply(tmp, dout, out=tmp)
+    dx = tmp
     dt = _np_negative(dx)
     if shape is not None:
         dx, dt = dx.reshape(shape), dt.reshape(shape)
@@ -1729,7 +1726,9 @@ def huber_backward(dout, x, t, delta=1.0):
 
 class Huber:
     """Huber loss (elementwise, no reduction): out = np.where(delta > np.abs(t - x), (x - t)**2/2, delta*(np.abs(t - x) - delta/2))
-    forward caches local = np.where(delta > np.abs(t - x), x - t, -delta*np.sign(t - x))
+
+    forward computed as delta*np.maximum(0, np.abs(t - x) - delta) + np.minimum(delta, np.abs(t - x))**2/2 (proven equal; clipped select)
+    forward caches local = np.maximum(-delta, np.minimum(delta, x - t))
     backward: as :func:`huber_backward`."""
 
     def __init__(self, delta=1.0):
@@ -1743,19 +1742,17 @@ class Huber:
         delta = self.delta
         tmp = _np_subtract(x, t)
         t0 = tmp
-        t1 = t0
         tmp1 = _np_abs(t0)
-        t2 = tmp1
-        mask = (delta > t2)
-        t3 = mask
-        out = _np_subtract(t2, (0.5)*delta)
-        _np_multiply(out, delta, out=out)
-        local = _np_square(t1)
-        _np_multiply(local, 0.5, out=local)
-        _np_putmask(out, t3, local)
-        _np_sign(t0, out=local)
-        _np_multiply(local, delta, out=local)
-        _np_putmask(local, t3, t1)
+        t1 = tmp1
+        out = _clip(t1, -_np_inf, delta)
+        _np_square(out, out=out)
+        _np_multiply(out, 0.5, out=out)
+        _np_subtract(t1, delta, out=t1)
+        _clip(t1, 0.0, _np_inf, out=t1)
+        _np_multiply(t1, delta, out=t1)
+        _np_add(out, t1, out=out)
+        _clip(t0, -delta, delta, out=t0)
+        local = t0
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the
@@ -1788,7 +1785,9 @@ def smooth_l1_backward(dout, x, t, beta=1.0):
     """Smooth L1 loss (elementwise, no reduction) backward: the gradients of the loss w.r.t. x, t.
 
     dL/dx = np.where(beta <= np.abs(t - x), -dout*np.sign(t - x), dout*(x - t)/beta)
+      computed as dout*np.maximum(-beta, np.minimum(beta, x - t))/beta  (proven equal; sign clip)
     dL/dt = np.where(beta <= np.abs(t - x), dout*np.sign(t - x), dout*(t - x)/beta)
+      computed as dout*np.maximum(-beta, np.minimum(beta, t - x))/beta  (proven equal; sign clip)
     dL/dt computed as -dL/dx  (proven equal: one negation pass)
     """
     # dL/dx = np.where(beta <= np.abs(t - x), -dout*np.sign(t - x), dout*(x - t)/beta)
@@ -1798,15 +1797,11 @@ def smooth_l1_backward(dout, x, t, beta=1.0):
     else:
         shape, shapes, dout, x, t = _broadcast(dout, x, t)
     tmp = _np_subtract(x, t)
-    t0 = tmp
-    tmp1 = _np_abs(t0)
-    tmp2 = _np_multiply(t0, beta**(-1.0))
-    _np_multiply(tmp2, dout, out=tmp2)
-    dt = _np_sign(t0)
-    _np_multiply(dt, dout, out=dt)
-    _np_putmask(tmp2, (beta <= tmp1), dt)
-    dx = tmp2
-    _np_negative(dx, out=dt)
+    _clip(tmp, -beta, beta, out=tmp)
+    _np_multiply(tmp, beta**(-1.0), out=tmp)
+    _np_multiply(tmp, dout, out=tmp)
+    dx = tmp
+    dt = _np_negative(dx)
     if shape is not None:
         dx, dt = dx.reshape(shape), dt.reshape(shape)
     if shapes is not None:
@@ -1816,7 +1811,9 @@ def smooth_l1_backward(dout, x, t, beta=1.0):
 
 class SmoothL1:
     """Smooth L1 loss (elementwise, no reduction): out = np.where(beta > np.abs(t - x), (x - t)**2/(2*beta), np.abs(t - x) - beta/2)
-    forward caches local = np.where(beta <= np.abs(t - x), -np.sign(t - x), (x - t)/beta)
+
+    forward computed as np.maximum(0, np.abs(t - x) - beta) + np.minimum(beta, np.abs(t - x))**2/(2*beta) (proven equal; clipped select)
+    forward caches local = np.maximum(-beta, np.minimum(beta, x - t))/beta
     backward: as :func:`smooth_l1_backward`."""
 
     def __init__(self, beta=1.0):
@@ -1828,19 +1825,20 @@ class SmoothL1:
         else:
             shape, shapes, x, t = _broadcast(x, t)
         beta = self.beta
-        t0 = beta**(-1.0)
         tmp = _np_subtract(x, t)
-        t1 = tmp
-        t2 = t1
-        tmp1 = _np_abs(t1)
-        t3 = tmp1
-        out = _np_subtract(t3, (0.5)*beta)
-        local = _np_square(t2)
-        _np_multiply(local, (0.5)*t0, out=local)
-        _np_putmask(out, (beta > t3), local)
-        _np_multiply(t2, t0, out=local)
-        tmp4 = _np_sign(t1)
-        _np_putmask(local, (beta <= t3), tmp4)
+        t0 = tmp
+        tmp1 = _np_abs(t0)
+        t1 = tmp1
+        t2 = beta**(-1.0)
+        out = _clip(t1, -_np_inf, beta)
+        _np_square(out, out=out)
+        _np_multiply(out, (0.5)*t2, out=out)
+        _np_subtract(t1, beta, out=t1)
+        _clip(t1, 0.0, _np_inf, out=t1)
+        _np_add(out, t1, out=out)
+        _clip(t0, -beta, beta, out=t0)
+        _np_multiply(t0, t2, out=t0)
+        local = t0
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the

@@ -50,9 +50,8 @@ What each forward saves for its backward (besides zero-size shape carriers):
 * tanhshrink: local (float = np.tanh(x)**2)
 * bce: local (float = (t - x)/(x*(x - 1))); local1 (float = np.log1p(-x) - np.log(x))
 * bce_with_logits: local (float = sigmoid(x) - t); local1 (float = -x)
-* huber: local (float = np.where(delta > np.abs(t - x), x - t, -delta*np.sign(t - x)))
-* smooth_l1: local (float = np.where(beta <= np.abs(t - x), -np.sign(t - x), (x -
-  t)/beta))
+* huber: local (float = np.maximum(-delta, np.minimum(delta, x - t)))
+* smooth_l1: local (float = np.maximum(-beta, np.minimum(beta, x - t))/beta)
 * l1: local (float = -np.sign(t - x))
 * log_cosh: local (float = -np.tanh(t - x))
 * hinge: local (float = (-t)*(t*x < 1)); local1 (float = (-x)*(t*x < 1))
@@ -935,23 +934,23 @@ bce_with_logits.defvjp(_bce_with_logits_fwd, _bce_with_logits_bwd)
 def huber(x, t, delta=1.0):
     """Huber loss (elementwise, no reduction): out = np.where(delta > np.abs(t - x), (x - t)**2/2, delta*(np.abs(t - x) - delta/2))
 
+    forward computed as delta*np.maximum(0, np.abs(t - x) - delta) + np.minimum(delta, np.abs(t - x))**2/2 (proven equal; clipped select)
     dL/dx = np.where(delta > np.abs(t - x), dout*(x - t), -delta*dout*np.sign(t - x))
+      computed as dout*np.maximum(-delta, np.minimum(delta, x - t))  (proven equal; sign clip)
     dL/dt = np.where(delta > np.abs(t - x), dout*(t - x), delta*dout*np.sign(t - x))
-    A jax.custom_vjp: forward saves local = np.where(delta > np.abs(t - x), x - t, -delta*np.sign(t - x)); backward: dL/dx = dout*local; dL/dt = -dout*local.
+      computed as dout*np.maximum(-delta, np.minimum(delta, t - x))  (proven equal; sign clip)
+    A jax.custom_vjp: forward saves local = np.maximum(-delta, np.minimum(delta, x - t)); backward: dL/dx = dout*local; dL/dt = -dout*local.
     """
-    _s0 = t - x
-    _s1 = jnp.abs(_s0)
-    out = jnp.where((_s1 < delta), (0.5)*_s0**2, delta*(_s1 - 0.5*delta))
+    _s0 = jnp.abs(t - x)
+    out = delta*jnp.maximum(0.0, _s0 - delta) + (0.5)*jnp.minimum(_s0, delta)**2
     return out
 
 
 def _huber_fwd(x, t, delta=1.0):
     _s0 = t - x
-    _s1 = -_s0
-    _s2 = jnp.abs(_s0)
-    _s3 = (delta > _s2)
-    local = jnp.where(_s3, _s1, -delta*jnp.sign(_s0))
-    out = jnp.where(_s3, (0.5)*_s1**2, delta*(_s2 - 0.5*delta))
+    _s1 = jnp.abs(_s0)
+    local = jnp.maximum(-delta, jnp.minimum(delta, -_s0))
+    out = delta*jnp.maximum(0.0, _s1 - delta) + (0.5)*jnp.minimum(_s1, delta)**2
     return out, (local, _like(x), _like(t))
 
 
@@ -970,23 +969,24 @@ huber.defvjp(_huber_fwd, _huber_bwd)
 def smooth_l1(x, t, beta=1.0):
     """Smooth L1 loss (elementwise, no reduction): out = np.where(beta > np.abs(t - x), (x - t)**2/(2*beta), np.abs(t - x) - beta/2)
 
+    forward computed as np.maximum(0, np.abs(t - x) - beta) + np.minimum(beta, np.abs(t - x))**2/(2*beta) (proven equal; clipped select)
     dL/dx = np.where(beta <= np.abs(t - x), -dout*np.sign(t - x), dout*(x - t)/beta)
+      computed as dout*np.maximum(-beta, np.minimum(beta, x - t))/beta  (proven equal; sign clip)
     dL/dt = np.where(beta <= np.abs(t - x), dout*np.sign(t - x), dout*(t - x)/beta)
-    A jax.custom_vjp: forward saves local = np.where(beta <= np.abs(t - x), -np.sign(t - x), (x - t)/beta); backward: dL/dx = dout*local; dL/dt = -dout*local.
+      computed as dout*np.maximum(-beta, np.minimum(beta, t - x))/beta  (proven equal; sign clip)
+    A jax.custom_vjp: forward saves local = np.maximum(-beta, np.minimum(beta, x - t))/beta; backward: dL/dx = dout*local; dL/dt = -dout*local.
     """
-    _s0 = t - x
-    _s1 = jnp.abs(_s0)
-    out = jnp.where((_s1 < beta), (0.5)*_s0**2/beta, _s1 - 0.5*beta)
+    _s0 = jnp.abs(t - x)
+    out = jnp.maximum(0.0, _s0 - beta) + (0.5)*jnp.minimum(_s0, beta)**2/beta
     return out
 
 
 def _smooth_l1_fwd(x, t, beta=1.0):
-    _s0 = t - x
-    _s1 = jnp.abs(_s0)
-    _s2 = 1/beta
-    _s3 = -_s0
-    local = jnp.where((_s1 >= beta), -jnp.sign(_s0), _s2*_s3)
-    out = jnp.where((_s1 < beta), (0.5)*_s2*_s3**2, _s1 - 0.5*beta)
+    _s0 = 1/beta
+    _s1 = t - x
+    _s2 = jnp.abs(_s1)
+    local = _s0*jnp.maximum(-beta, jnp.minimum(beta, -_s1))
+    out = (0.5)*_s0*jnp.minimum(_s2, beta)**2 + jnp.maximum(0.0, _s2 - beta)
     return out, (local, _like(x), _like(t))
 
 

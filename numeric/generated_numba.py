@@ -4574,11 +4574,10 @@ def _huber_backward_loop(dout_, x_, t_, dx_, dt_, delta):
         dout = np.float64(dout_[i])
         x = np.float64(x_[i])
         t = np.float64(t_[i])
-        t0 = t - x
-        t1 = (delta > abs(t0))
-        t2 = delta*dout*_k_sign(t0)
-        dx_[i] = _k_where(t1, -dout*t0, -t2)
-        dt_[i] = _k_where(t1, dout*t0, t2)
+        t0 = -delta
+        t1 = t - x
+        dx_[i] = dout*_k_max(t0, _k_min(delta, -t1))
+        dt_[i] = dout*_k_max(t0, _k_min(delta, t1))
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
@@ -4587,18 +4586,17 @@ def _huber_backward_loop_p(dout_, x_, t_, dx_, dt_, delta):
         dout = np.float64(dout_[i])
         x = np.float64(x_[i])
         t = np.float64(t_[i])
-        t0 = t - x
-        t1 = (delta > abs(t0))
-        t2 = delta*dout*_k_sign(t0)
-        dx_[i] = _k_where(t1, -dout*t0, -t2)
-        dt_[i] = _k_where(t1, dout*t0, t2)
+        t0 = -delta
+        t1 = t - x
+        dx_[i] = dout*_k_max(t0, _k_min(delta, -t1))
+        dt_[i] = dout*_k_max(t0, _k_min(delta, t1))
 
 
 def huber_backward(dout, x, t, delta=1.0):
     """Huber loss (elementwise, no reduction) backward: the gradients of the loss w.r.t. x, t.
 
-    dL/dx = np.where(delta > np.abs(t - x), dout*(x - t), -delta*dout*np.sign(t - x))
-    dL/dt = np.where(delta > np.abs(t - x), dout*(t - x), delta*dout*np.sign(t - x))
+    dL/dx = dout*np.maximum(-delta, np.minimum(delta, x - t))
+    dL/dt = dout*np.maximum(-delta, np.minimum(delta, t - x))
     """
     shape, dtype, work, (dout_, x_, t_) = _many(dout, x, t)
     n = dout_.shape[0]
@@ -4614,11 +4612,9 @@ def _huber_forward_loop(x_, t_, out_, local_, delta):
         x = np.float64(x_[i])
         t = np.float64(t_[i])
         t0 = t - x
-        t1 = -t0
-        t2 = abs(t0)
-        t3 = (delta > t2)
-        out_[i] = _k_where(t3, (0.5)*(t1*t1), delta*(-0.5*delta + t2))
-        local_[i] = _k_where(t3, t1, -delta*_k_sign(t0))
+        t1 = abs(t0)
+        out_[i] = delta*_k_max(0.0, -delta + t1) + (0.5)*(_k_min(delta, t1)*_k_min(delta, t1))
+        local_[i] = _k_max(-delta, _k_min(delta, -t0))
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
@@ -4627,11 +4623,9 @@ def _huber_forward_loop_p(x_, t_, out_, local_, delta):
         x = np.float64(x_[i])
         t = np.float64(t_[i])
         t0 = t - x
-        t1 = -t0
-        t2 = abs(t0)
-        t3 = (delta > t2)
-        out_[i] = _k_where(t3, (0.5)*(t1*t1), delta*(-0.5*delta + t2))
-        local_[i] = _k_where(t3, t1, -delta*_k_sign(t0))
+        t1 = abs(t0)
+        out_[i] = delta*_k_max(0.0, -delta + t1) + (0.5)*(_k_min(delta, t1)*_k_min(delta, t1))
+        local_[i] = _k_max(-delta, _k_min(delta, -t0))
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -4670,7 +4664,7 @@ def _huber_class_backward_loop_nt(dout_, local_, dx_, dt_):
 
 class Huber:
     """Huber loss (elementwise, no reduction): out = np.where(delta > np.abs(t - x), (x - t)**2/2, delta*(np.abs(t - x) - delta/2))
-    forward caches local = np.where(delta > np.abs(t - x), x - t, -delta*np.sign(t - x))
+    forward caches local = np.maximum(-delta, np.minimum(delta, x - t))
     backward: as :func:`huber_backward`, one loop."""
 
     def __init__(self, delta=1.0):
@@ -4705,13 +4699,11 @@ def _huber_vjp_loop(x_, t_, dout_, out_, dx_, dt_, delta):
         t = np.float64(t_[i])
         dout = np.float64(dout_[i])
         t0 = t - x
-        t1 = -t0
-        t2 = abs(t0)
-        t3 = (delta > t2)
-        t4 = dout*_k_where(t3, t1, -delta*_k_sign(t0))
-        out_[i] = _k_where(t3, (0.5)*(t1*t1), delta*(-0.5*delta + t2))
-        dx_[i] = t4
-        dt_[i] = -t4
+        t1 = abs(t0)
+        t2 = dout*_k_max(-delta, _k_min(delta, -t0))
+        out_[i] = delta*_k_max(0.0, -delta + t1) + (0.5)*(_k_min(delta, t1)*_k_min(delta, t1))
+        dx_[i] = t2
+        dt_[i] = -t2
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
@@ -4721,21 +4713,19 @@ def _huber_vjp_loop_p(x_, t_, dout_, out_, dx_, dt_, delta):
         t = np.float64(t_[i])
         dout = np.float64(dout_[i])
         t0 = t - x
-        t1 = -t0
-        t2 = abs(t0)
-        t3 = (delta > t2)
-        t4 = dout*_k_where(t3, t1, -delta*_k_sign(t0))
-        out_[i] = _k_where(t3, (0.5)*(t1*t1), delta*(-0.5*delta + t2))
-        dx_[i] = t4
-        dt_[i] = -t4
+        t1 = abs(t0)
+        t2 = dout*_k_max(-delta, _k_min(delta, -t0))
+        out_[i] = delta*_k_max(0.0, -delta + t1) + (0.5)*(_k_min(delta, t1)*_k_min(delta, t1))
+        dx_[i] = t2
+        dt_[i] = -t2
 
 
 def huber_vjp(dout, x, t, delta=1.0):
     """Huber loss (elementwise, no reduction): out and the gradients w.r.t. x, t in one loop (forward, then backward with dout).
 
     out = np.where(delta > np.abs(t - x), (x - t)**2/2, delta*(np.abs(t - x) - delta/2))
-    dL/dx = dout*np.where(delta > np.abs(t - x), x - t, -delta*np.sign(t - x))
-    dL/dt = -dout*np.where(delta > np.abs(t - x), x - t, -delta*np.sign(t - x))
+    dL/dx = dout*np.maximum(-delta, np.minimum(delta, x - t))
+    dL/dt = -dout*np.maximum(-delta, np.minimum(delta, x - t))
     dout has out's shape (the inputs broadcast against each other, and each gradient is summed back to its input's shape);
     returns (out, dx, dt).
     """
@@ -4762,12 +4752,11 @@ def _smooth_l1_backward_loop(dout_, x_, t_, dx_, dt_, beta):
         dout = np.float64(dout_[i])
         x = np.float64(x_[i])
         t = np.float64(t_[i])
-        t0 = t - x
-        t1 = dout*_k_sign(t0)
-        t2 = (beta <= abs(t0))
-        t3 = dout*inv_beta
-        dx_[i] = _k_where(t2, -t1, -t0*t3)
-        dt_[i] = _k_where(t2, t1, t0*t3)
+        t0 = -beta
+        t1 = t - x
+        t2 = dout*inv_beta
+        dx_[i] = t2*_k_max(t0, _k_min(beta, -t1))
+        dt_[i] = t2*_k_max(t0, _k_min(beta, t1))
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
@@ -4777,19 +4766,18 @@ def _smooth_l1_backward_loop_p(dout_, x_, t_, dx_, dt_, beta):
         dout = np.float64(dout_[i])
         x = np.float64(x_[i])
         t = np.float64(t_[i])
-        t0 = t - x
-        t1 = dout*_k_sign(t0)
-        t2 = (beta <= abs(t0))
-        t3 = dout*inv_beta
-        dx_[i] = _k_where(t2, -t1, -t0*t3)
-        dt_[i] = _k_where(t2, t1, t0*t3)
+        t0 = -beta
+        t1 = t - x
+        t2 = dout*inv_beta
+        dx_[i] = t2*_k_max(t0, _k_min(beta, -t1))
+        dt_[i] = t2*_k_max(t0, _k_min(beta, t1))
 
 
 def smooth_l1_backward(dout, x, t, beta=1.0):
     """Smooth L1 loss (elementwise, no reduction) backward: the gradients of the loss w.r.t. x, t.
 
-    dL/dx = np.where(beta <= np.abs(t - x), -dout*np.sign(t - x), dout*(x - t)/beta)
-    dL/dt = np.where(beta <= np.abs(t - x), dout*np.sign(t - x), dout*(t - x)/beta)
+    dL/dx = dout*np.maximum(-beta, np.minimum(beta, x - t))/beta
+    dL/dt = dout*np.maximum(-beta, np.minimum(beta, t - x))/beta
     """
     shape, dtype, work, (dout_, x_, t_) = _many(dout, x, t)
     n = dout_.shape[0]
@@ -4806,10 +4794,9 @@ def _smooth_l1_forward_loop(x_, t_, out_, local_, beta):
         x = np.float64(x_[i])
         t = np.float64(t_[i])
         t0 = t - x
-        t1 = -t0
-        t2 = abs(t0)
-        out_[i] = _k_where((beta > t2), (0.5)*inv_beta*(t1*t1), -0.5*beta + t2)
-        local_[i] = _k_where((beta <= t2), -_k_sign(t0), inv_beta*t1)
+        t1 = abs(t0)
+        out_[i] = (0.5)*inv_beta*(_k_min(beta, t1)*_k_min(beta, t1)) + _k_max(0.0, -beta + t1)
+        local_[i] = inv_beta*_k_max(-beta, _k_min(beta, -t0))
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
@@ -4819,10 +4806,9 @@ def _smooth_l1_forward_loop_p(x_, t_, out_, local_, beta):
         x = np.float64(x_[i])
         t = np.float64(t_[i])
         t0 = t - x
-        t1 = -t0
-        t2 = abs(t0)
-        out_[i] = _k_where((beta > t2), (0.5)*inv_beta*(t1*t1), -0.5*beta + t2)
-        local_[i] = _k_where((beta <= t2), -_k_sign(t0), inv_beta*t1)
+        t1 = abs(t0)
+        out_[i] = (0.5)*inv_beta*(_k_min(beta, t1)*_k_min(beta, t1)) + _k_max(0.0, -beta + t1)
+        local_[i] = inv_beta*_k_max(-beta, _k_min(beta, -t0))
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -4861,7 +4847,7 @@ def _smooth_l1_class_backward_loop_nt(dout_, local_, dx_, dt_):
 
 class SmoothL1:
     """Smooth L1 loss (elementwise, no reduction): out = np.where(beta > np.abs(t - x), (x - t)**2/(2*beta), np.abs(t - x) - beta/2)
-    forward caches local = np.where(beta <= np.abs(t - x), -np.sign(t - x), (x - t)/beta)
+    forward caches local = np.maximum(-beta, np.minimum(beta, x - t))/beta
     backward: as :func:`smooth_l1_backward`, one loop."""
 
     def __init__(self, beta=1.0):
@@ -4897,12 +4883,11 @@ def _smooth_l1_vjp_loop(x_, t_, dout_, out_, dx_, dt_, beta):
         t = np.float64(t_[i])
         dout = np.float64(dout_[i])
         t0 = t - x
-        t1 = -t0
-        t2 = abs(t0)
-        t3 = dout*_k_where((beta <= t2), -_k_sign(t0), inv_beta*t1)
-        out_[i] = _k_where((beta > t2), (0.5)*inv_beta*(t1*t1), -0.5*beta + t2)
-        dx_[i] = t3
-        dt_[i] = -t3
+        t1 = abs(t0)
+        t2 = dout*inv_beta*_k_max(-beta, _k_min(beta, -t0))
+        out_[i] = (0.5)*inv_beta*(_k_min(beta, t1)*_k_min(beta, t1)) + _k_max(0.0, -beta + t1)
+        dx_[i] = t2
+        dt_[i] = -t2
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
@@ -4913,20 +4898,19 @@ def _smooth_l1_vjp_loop_p(x_, t_, dout_, out_, dx_, dt_, beta):
         t = np.float64(t_[i])
         dout = np.float64(dout_[i])
         t0 = t - x
-        t1 = -t0
-        t2 = abs(t0)
-        t3 = dout*_k_where((beta <= t2), -_k_sign(t0), inv_beta*t1)
-        out_[i] = _k_where((beta > t2), (0.5)*inv_beta*(t1*t1), -0.5*beta + t2)
-        dx_[i] = t3
-        dt_[i] = -t3
+        t1 = abs(t0)
+        t2 = dout*inv_beta*_k_max(-beta, _k_min(beta, -t0))
+        out_[i] = (0.5)*inv_beta*(_k_min(beta, t1)*_k_min(beta, t1)) + _k_max(0.0, -beta + t1)
+        dx_[i] = t2
+        dt_[i] = -t2
 
 
 def smooth_l1_vjp(dout, x, t, beta=1.0):
     """Smooth L1 loss (elementwise, no reduction): out and the gradients w.r.t. x, t in one loop (forward, then backward with dout).
 
     out = np.where(beta > np.abs(t - x), (x - t)**2/(2*beta), np.abs(t - x) - beta/2)
-    dL/dx = dout*np.where(beta <= np.abs(t - x), -np.sign(t - x), (x - t)/beta)
-    dL/dt = -dout*np.where(beta <= np.abs(t - x), -np.sign(t - x), (x - t)/beta)
+    dL/dx = dout*np.maximum(-beta, np.minimum(beta, x - t))/beta
+    dL/dt = -dout*np.maximum(-beta, np.minimum(beta, x - t))/beta
     dout has out's shape (the inputs broadcast against each other, and each gradient is summed back to its input's shape);
     returns (out, dx, dt).
     """

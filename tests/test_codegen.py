@@ -146,8 +146,9 @@ def test_stable_forms_equal_the_derivation_numerically(name):
         s, _ = stable_form(e)
         syms = sorted(e.free_symbols | s.free_symbols, key=lambda q: q.name)
         for _ in range(5):
-            point = {q: sp.Float(rng.uniform(0.2, 3.0) * (1 if q.name in ("alpha", "out")
-                                                          or name == "log" else rng.choice([-1, 1])), 20)
+            # a symbol declared positive (alpha, beta, delta) takes positive values only
+            point = {q: sp.Float(rng.uniform(0.2, 3.0) * (1 if q.is_positive or q.name in (
+                "alpha", "out") or name == "log" else rng.choice([-1, 1])), 20)
                      for q in syms}
             a = complex(e.rewrite(sp.exp).subs(point).evalf(20))
             b = complex(s.rewrite(sp.exp).subs(point).evalf(20))

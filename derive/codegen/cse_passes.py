@@ -28,12 +28,32 @@ def shared_form(exprs, arrays, taken):
     used |= {q.name for q, _ in repl}
     repl, reduced = shared_reciprocals(
         repl, reduced, (q for q in sp.numbered_symbols("r", real=True) if q.name not in used))
+    repl, reduced = _without_aliases(repl, reduced)
     # a shared value known <= 0 (min(x, 0)) keeps that on its name: exp of it is finite
     signed = {q: sp.Symbol(q.name, nonpositive=True) for q, v in repl if v.is_nonpositive}
     repl = [(q.xreplace(signed), v.xreplace(signed)) for q, v in repl]
     reduced = [r.xreplace(signed) for r in reduced]
     pairs = {signed.get(p, p): signed.get(q, q) for p, q in pairs.items()}
     return repl, reduced, pairs
+
+
+def _without_aliases(repl, reduced):
+    """A shared value that is another's name (``t1 = t0``, left by :func:`_oriented` turning
+    ``t1 = -t0`` round) replaced by that name: two names of one buffer would let the
+    lowering write into it at one name's last reader while the other still reads it.
+
+    >>> x, t, t0, t1 = sp.symbols("x t t0 t1", real=True)
+    >>> _without_aliases([(t0, x - t), (t1, t0), (sp.Symbol("t2"), abs(t0))], [t1**2])
+    ([(t0, -t + x), (t2, Abs(t0))], [t0**2])
+    """
+    subs, keep = {}, []
+    for sym, v in repl:
+        v = v.xreplace(subs)
+        if v.is_Symbol and v in {q for q, _ in keep}:
+            subs[sym] = v
+        else:
+            keep.append((sym, v))
+    return keep, [e.xreplace(subs) for e in reduced]
 
 
 def _inline_cheap(repl, reduced, arrays):

@@ -194,21 +194,28 @@ class Lowering(SelectLowering, BufferKeys):
         raise DeriveError(f"code generation has no NumPy spelling for {type(e).__name__} in {e}")
 
     def _clip(self, e):
-        """``Min``/``Max`` of an array and a number (nested: both bounds) as one ``np.clip``:
-        np.minimum/np.maximum against a scalar take 2-4x as long as a multiply, np.clip
-        about one (a bound it lacks is ±inf)."""
-        nums = [a for a in e.args if a.is_number]
-        if len(nums) != 1 or not nums[0].is_finite:
+        """``Min``/``Max`` of an array and a scalar (a number or a parameter; nested: both
+        bounds) as one ``np.clip``: np.minimum/np.maximum against a scalar take 2-4x as long
+        as a multiply, np.clip about one (a bound it lacks is ±inf)."""
+        def bounds(q):
+            nums = [a for a in q.args if not self.is_array(a)]
+            if len(q.args) != 2 or len(nums) != 1 or (nums[0].is_number and not nums[0].is_finite):
+                return None
+            return nums[0], next(a for a in q.args if self.is_array(a))
+        found = bounds(e)
+        if found is None:
             return None
-        (c,), (a,) = nums, [q for q in e.args if not q.is_number]
+        c, a = found
         lo, hi = (sp.S.NegativeInfinity, c) if isinstance(e, sp.Min) else (c, sp.S.Infinity)
         inner = sp.Max if isinstance(e, sp.Min) else sp.Min
-        if isinstance(a, inner) and len(a.args) == 2 and sum(q.is_number for q in a.args) == 1:
-            (c2,), (a2,) = [q for q in a.args if q.is_number], [q for q in a.args if not q.is_number]
-            if c2.is_finite:
-                lo, hi, a = (c2, c, a2) if isinstance(e, sp.Min) else (c, c2, a2)
-        bound = lambda v: _Operand("np.inf" if v == sp.oo else "-np.inf" if v == -sp.oo  # noqa: E731
-                                   else repr(float(v)), scalar=True)
+        if isinstance(a, inner) and bounds(a) is not None:
+            c2, a2 = bounds(a)
+            lo, hi, a = (c2, c, a2) if isinstance(e, sp.Min) else (c, c2, a2)
+
+        def bound(v):
+            if v == sp.oo or v == -sp.oo:
+                return _Operand("np.inf" if v == sp.oo else "-np.inf", scalar=True)
+            return self.value(v)
         self.helpers.add("_clip")   # the ufunc: np.clip's Python wrapper costs ~1.4 us a call
         return self.ufunc("clip", self.value(a), bound(lo), bound(hi))
 

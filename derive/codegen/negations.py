@@ -11,13 +11,41 @@ from ..proof import prove_equal
 __all__ = ["negated", "share_negations"]
 
 
+_CONTINUOUS = (sp.Add, sp.Mul, sp.Min, sp.Max, sp.Abs, sp.exp, sp.tanh, sp.Symbol, sp.Number,
+               sp.NumberSymbol)
+
+
+def _continuous(e) -> bool:
+    """Whether ``e`` is continuous everywhere by its make alone: sums, products, Min, Max,
+    Abs, exp, tanh of such, and powers with a non-negative integer exponent or a base free
+    of arrays (a parameter; conservative: no select, sign or division by a value).
+
+    >>> x, b = sp.Symbol("x", real=True), sp.Symbol("beta", positive=True)
+    >>> _continuous(sp.Max(-b, sp.Min(b, x))/b), _continuous(sp.sign(x)), _continuous(1/x)
+    (True, False, False)
+    """
+    if e.is_Pow:
+        base, ex = e.args
+        return _continuous(base) and ex.is_number and (
+            (ex.is_integer and ex >= 0) or base.is_positive is True and not base.free_symbols
+            or (base.is_Symbol and base.is_positive is True))
+    return isinstance(e, _CONTINUOUS) and all(_continuous(a) for a in e.args)
+
+
 def _minus(a, b, what: str) -> bool:
-    """Whether ``a == -b`` is proven (no kink allowed)."""
+    """Whether ``a == -b`` is proven: with no kink allowed, or where both sides are
+    continuous (:func:`_continuous`) everywhere off the measure-zero set the proof leaves
+    open, which continuity then closes (Huber's clip(x - t) and clip(t - x))."""
     from .stable import _unfold
     try:
         prove_equal(_unfold(a), _unfold(-b), allow_kink=False, what=what)
     except ProofError:
-        return False
+        if not (_continuous(a) and _continuous(b)):
+            return False
+        try:
+            prove_equal(_unfold(a), _unfold(-b), allow_kink=True, what=what)
+        except ProofError:
+            return False
     return True
 
 
@@ -28,7 +56,7 @@ def negated(grads) -> dict:
     found: dict = {}
     for j in range(1, len(grads)):
         for i in range(j):
-            if i in found or grads[j] == -grads[i] or not grads[j].has(sp.Piecewise):
+            if i in found or grads[j] == -grads[i] or not grads[j].has(sp.Piecewise, sp.Min, sp.Max):
                 continue
             if _minus(grads[j], grads[i], "a gradient as minus another"):
                 found[j] = i

@@ -222,6 +222,87 @@ def _clip(e: sp.Expr) -> sp.Expr:
     return e.replace(lambda q: isinstance(q, sp.Piecewise), candidate)
 
 
+def _sign_clip(e: sp.Expr) -> sp.Expr:
+    """``Piecewise((a, cond), (k*sign(w), True))`` (either order, a common factor such as
+    ``dout`` taken out, k free of arrays) → ``Max(-|k|, Min(a, |k|))``, kept only if proven:
+    the branches meet where ``a`` reaches ±k (smooth L1's gradient ``clip((x - t)/beta, -1,
+    1)``, Huber's ``clip(x - t, -delta, delta)``). A clip is one pass where a select on a
+    random mask is a mispredicted branch per element (~4 ns, bench/numpy_bench.py).
+
+    >>> x, t, b = sp.Symbol("x", real=True), sp.Symbol("t", real=True), sp.Symbol("beta", positive=True)
+    >>> _sign_clip(sp.Piecewise((-sp.sign(t - x), b <= sp.Abs(t - x)), ((x - t)/b, True)))
+    Max(-beta, Min(beta, -t + x))/beta
+    """
+    def candidate(p):
+        if len(p.args) != 2 or p.args[1][1] != sp.true:
+            return p
+        (a, _), (b, _) = p.args
+        common = [q for q in sp.Mul.make_args(a) if not q.is_number and q in sp.Mul.make_args(b)]
+        f = sp.Mul(*common)
+        a, b = sp.cancel(a / f) if common else a, sp.cancel(b / f) if common else b
+        for s, other in ((b, a), (a, b)):
+            signs = [q for q in sp.Mul.make_args(s) if isinstance(q, sp.sign)]
+            if len(signs) != 1:
+                continue
+            k = s / signs[0]
+            if k.has(sp.sign) or not (k.is_positive or k.is_negative) or other.has(sp.Piecewise):
+                continue
+            big = -k if k.is_negative else k
+            # a positive factor of a free of w's arrays goes outside the clip (1/beta: the
+            # bounds are then beta, the form the prover takes): exact at the bounds too
+            arrays = signs[0].args[0].free_symbols
+            c = sp.Mul(*[q for q in sp.Mul.make_args(other)
+                         if not q.free_symbols & arrays and q.is_positive])
+            return f * c * sp.Max(-big / c, sp.Min(sp.cancel(other / c), big / c))
+        return p
+    return e.replace(lambda q: isinstance(q, sp.Piecewise), candidate)
+
+
+def _clipped_select(e: sp.Expr) -> sp.Expr:
+    """``Piecewise((g(s), s < k), (h(s), True))`` → ``g(min(s, k)) + h1*max(s - k, 0)``, kept
+    only if proven (it holds where the branches meet at s = k: Huber's and smooth L1's
+    losses): a bound k free of arrays, g a polynomial of degree <= 2 in s, non-negative,
+    h = h0 + h1*s with h1 > 0 (``w**2`` read as ``|w|**2`` for ``s = |w|``). Both terms are
+    >= 0, so the sum does not cancel, and below k the second is exactly 0 (``s - min(s, k)``
+    would cancel against ``s``). Two clips and a few passes where a select on a random mask
+    is a mispredicted branch per element.
+
+    >>> x, t, d = sp.Symbol("x", real=True), sp.Symbol("t", real=True), sp.Symbol("delta", positive=True)
+    >>> a = sp.Abs(x - t)
+    >>> _clipped_select(sp.Piecewise(((x - t)**2/2, d > a), (d*(a - d/2), True)))
+    delta*Max(0, -delta + Abs(t - x)) + Min(delta, Abs(t - x))**2/2
+    """
+    def fold(p):
+        if len(p.args) != 2 or p.args[1][1] != sp.true:
+            return p
+        (g, cond), (h, _) = p.args
+        if isinstance(cond, (sp.StrictGreaterThan, sp.GreaterThan)):
+            k, s = cond.lhs, cond.rhs
+        elif isinstance(cond, (sp.StrictLessThan, sp.LessThan)):
+            s, k = cond.lhs, cond.rhs
+        else:
+            return p
+        if not (k.is_number or (k.is_Symbol and k.is_positive)) or s.is_number:
+            return p
+        u = sp.Dummy("s", nonnegative=True) if s.is_nonnegative else sp.Dummy("s", real=True)
+        if isinstance(s, sp.Abs):      # |w|**2 is w**2 to SymPy: w**2 -> u**2 directly
+            w = s.args[0]
+            even = {w**2: u**2, (-w)**2: u**2}
+            g, h = g.xreplace(even), h.xreplace(even)
+        gu, hu = g.xreplace({s: u}), h.xreplace({s: u})
+        if s.free_symbols & (gu.free_symbols | hu.free_symbols):
+            return p        # the branches read the arrays other than through s
+        try:
+            pg, ph = sp.Poly(gu, u), sp.Poly(hu, u)
+        except sp.PolynomialError:
+            return p
+        h1 = ph.coeff_monomial(u)
+        if pg.degree() > 2 or ph.degree() != 1 or not h1.is_positive or not gu.is_nonnegative:
+            return p
+        return gu.xreplace({u: sp.Min(s, k)}) + h1 * sp.Max(s - k, 0)
+    return e.replace(lambda q: isinstance(q, sp.Piecewise), fold)
+
+
 def _known_sign(e: sp.Expr) -> sp.Expr:
     """In ``(s > c) & rest``, ``Max(s, c)`` is ``s`` and ``Min(s, c)`` is ``c`` within rest
     (ReLU6's mask ``(out > 0) & (Max(0, out) < 6)`` is ``(out > 0) & (out < 6)``).
@@ -331,6 +412,8 @@ def _collect_dout(e: sp.Expr) -> sp.Expr:
 
 _REWRITES = (
     ("clip", _clip),
+    ("sign clip", _sign_clip),
+    ("clipped select", _clipped_select),
     ("sign product", _sign_product),
     ("known sign", _known_sign),
     ("softplus", _softplus),
