@@ -33,7 +33,7 @@ one ``np.multiply`` into a fresh array of dout's floating dtype:
 * Hardswish: local (float, see the class docstring)
 * Mish: local (float, see the class docstring)
 * Selu: local (float, see the class docstring)
-* Celu: local (float = np.where(x > 0, 1, np.exp(np.minimum(0, x)/alpha)))
+* Celu: local (float = np.exp(np.minimum(0, x)/alpha))
 * Softsign: local (float = (np.abs(x) + 1)**(-2))
 * LogSigmoid: local (float = -np.expm1(out))
 * Tanhshrink: local (float = np.tanh(x)**2)
@@ -1343,7 +1343,7 @@ class Celu:
     """CELU: x for x > 0, alpha·(exp(x/alpha) − 1) otherwise: out = np.where(x > 0, x, alpha*(np.exp(x/alpha) - 1))
 
     forward computed as alpha*np.expm1(np.minimum(0, x)/alpha) + np.maximum(0, x) (proven equal; clamp exp branch, expm1/log1p, branch sum)
-    forward caches local = np.where(x > 0, 1, np.exp(np.minimum(0, x)/alpha))
+    forward caches local = np.exp(np.minimum(0, x)/alpha)
     backward: as :func:`celu_backward`."""
 
     def __init__(self, alpha=1.0):
@@ -1361,12 +1361,10 @@ class Celu:
         t0 = tmp
         out = _np_expm1(t0)
         _np_multiply(out, alpha, out=out)
-        local = _clip(x, 0.0, _np_inf)
-        _np_add(out, local, out=out)
-        mask = (x > 0.0)
-        _np_exp(t0, out=local)
-        _np_multiply(local, ~mask, out=local)
-        _np_add(local, mask, out=local)
+        tmp2 = _clip(x, 0.0, _np_inf)
+        _np_add(out, tmp2, out=out)
+        _np_exp(t0, out=t0)
+        local = t0
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the

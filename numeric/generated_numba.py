@@ -3676,7 +3676,7 @@ def _celu_forward_loop(x_, out_, local_, alpha):
         x = np.float64(x_[i])
         t0 = _k_exp_expm1(inv_alpha*_k_min(0.0, x))
         out_[i] = alpha*t0[1] + _k_max(0.0, x)
-        local_[i] = _k_where((x > 0.0), 1.0, t0[0])
+        local_[i] = t0[0]
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
@@ -3686,7 +3686,7 @@ def _celu_forward_loop_p(x_, out_, local_, alpha):
         x = np.float64(x_[i])
         t0 = _k_exp_expm1(inv_alpha*_k_min(0.0, x))
         out_[i] = alpha*t0[1] + _k_max(0.0, x)
-        local_[i] = _k_where((x > 0.0), 1.0, t0[0])
+        local_[i] = t0[0]
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"})
@@ -3719,7 +3719,7 @@ def _celu_class_backward_loop_nt(dout_, local_, g_):
 
 class Celu:
     """CELU: x for x > 0, alpha·(exp(x/alpha) − 1) otherwise: out = np.where(x > 0, x, alpha*(np.exp(x/alpha) - 1))
-    forward caches local = np.where(x > 0, 1, np.exp(np.minimum(0, x)/alpha))
+    forward caches local = np.exp(np.minimum(0, x)/alpha)
     backward: as :func:`celu_backward`, one loop."""
 
     def __init__(self, alpha=1.0):
@@ -3752,7 +3752,7 @@ def _celu_vjp_loop(x_, dout_, out_, g_, alpha):
         dout = np.float64(dout_[i])
         t0 = _k_exp_expm1(inv_alpha*_k_min(0.0, x))
         out_[i] = alpha*t0[1] + _k_max(0.0, x)
-        g_[i] = dout*_k_where((x > 0.0), 1.0, t0[0])
+        g_[i] = dout*t0[0]
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
@@ -3763,14 +3763,14 @@ def _celu_vjp_loop_p(x_, dout_, out_, g_, alpha):
         dout = np.float64(dout_[i])
         t0 = _k_exp_expm1(inv_alpha*_k_min(0.0, x))
         out_[i] = alpha*t0[1] + _k_max(0.0, x)
-        g_[i] = dout*_k_where((x > 0.0), 1.0, t0[0])
+        g_[i] = dout*t0[0]
 
 
 def celu_vjp(dout, x, alpha=1.0):
     """CELU: x for x > 0, alpha·(exp(x/alpha) − 1) otherwise: out and the gradient w.r.t. x in one loop (forward, then backward with dout).
 
     out = np.where(x > 0, x, alpha*(np.exp(x/alpha) - 1))
-    dL/dx = dout*np.where(x > 0, 1, np.exp(np.minimum(0, x)/alpha))
+    dL/dx = dout*np.exp(np.minimum(0, x)/alpha)
     dout has out's shape;
     returns (out, dx).
     """
