@@ -1,4 +1,8 @@
 """Small helpers shared by the test modules (no tests here)."""
+import ast
+import inspect
+import textwrap
+
 import numpy as np
 
 
@@ -41,3 +45,11 @@ def assert_big_endian_gives_native(cls):
     for want, got in zip(*runs):
         assert got.dtype == np.float64 and got.dtype.isnative, (cls.__name__, got.dtype)
         np.testing.assert_array_equal(got, want)
+
+
+def statements(fn) -> str:
+    """The statements of ``fn``, without its docstring and comments (to look for calls)."""
+    node = ast.parse(textwrap.dedent(inspect.getsource(fn))).body[0]
+    if ast.get_docstring(node) is not None:
+        node.body = node.body[1:]
+    return ast.unparse(node)

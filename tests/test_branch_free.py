@@ -3,9 +3,6 @@ clips (``sign clip``, ``clipped select`` in derive.codegen.stable), each proven,
 loss of accuracy at the tails or near 0, and a wrong candidate is never kept."""
 from __future__ import annotations
 
-import ast
-import inspect
-import textwrap
 import warnings
 
 import mpmath
@@ -17,16 +14,10 @@ from derive.codegen.stable import stable_form
 from derive.codegen.stable_selects import _clipped_select, _sign_clip
 from numeric import generated
 
+from helpers import statements
+
 x, t = sp.Symbol("x", real=True), sp.Symbol("t", real=True)
 beta = sp.Symbol("beta", positive=True)
-
-
-def _code(fn) -> str:
-    """The statements of ``fn``, without its docstring and comments."""
-    node = ast.parse(textwrap.dedent(inspect.getsource(fn))).body[0]
-    if ast.get_docstring(node) is not None:
-        node.body = node.body[1:]
-    return ast.unparse(node)
 
 
 def _huber(z, d):
@@ -44,7 +35,7 @@ def _smooth_l1(z, b):
 @pytest.mark.parametrize("k", [1.0, 0.3, 2.5])
 def test_losses_are_branch_free_and_accurate(name, want, cls, k):
     fn = getattr(generated, f"{name}_backward")
-    for code in (_code(cls.forward), _code(fn)):
+    for code in (statements(cls.forward), statements(fn)):
         assert "putmask" not in code and "where" not in code and "sign" not in code, code
     rng = np.random.default_rng(1)
     z = np.concatenate([rng.uniform(-4, 4, 200), 10.0 ** rng.uniform(-150, 0, 200)
@@ -92,7 +83,7 @@ def test_clipped_select_keeps_only_sums_that_cannot_cancel():
 
 def test_celu_caches_one_exp_without_a_select():
     """where(x > 0, 1, exp(min(x, 0)/alpha)) is exp(min(x, 0)/alpha) (proven, boundary too)."""
-    code = _code(generated.Celu.forward)
+    code = statements(generated.Celu.forward)
     assert "putmask" not in code and "mask" not in code and code.count("_np_exp(") == 1, code
     x = np.array([-1000.0, -3.0, -1e-300, 0.0, 5e-324, 2.0, 1000.0])
     for alpha in (1.0, 0.5, 3.0):

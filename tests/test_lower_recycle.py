@@ -15,6 +15,8 @@ from derive.codegen.lower_select import _Operand
 from derive.codegen.printer import NumpyCodePrinter
 from numeric import generated
 
+from helpers import statements
+
 x, t = sp.symbols("x t", real=True)
 mask = sp.Symbol("mask", real=False)
 
@@ -102,11 +104,9 @@ def test_a_gradient_proven_minus_another_is_its_negation(name):
     """dL/dt of a loss of x - t is minus dL/dx: one clip and one negation pass, no select
     (before: two putmasks, 3 fresh arrays for Huber; then one putmask and a negation); the
     two are exact negatives."""
-    src = inspect.getsource(getattr(generated, name))
-    code = "\n".join(line for line in src[src.index('"""', src.index('"""') + 3):].splitlines()
-                     if not line.lstrip().startswith("#"))     # statements only
+    code = statements(getattr(generated, name))
     assert code.count("putmask(") == 0 and "where(" not in code and code.count("_clip(") == 1
-    assert "_np_negative(dx" in src
+    assert "_np_negative(dx" in code
     rng = np.random.default_rng(0)
     dout, x_, t_ = rng.normal(size=(3, 1000)) * [[1], [3], [3]]
     dx, dt = getattr(generated, name)(dout, x_, t_)

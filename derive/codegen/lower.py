@@ -114,11 +114,15 @@ class Lowering(SelectLowering, BufferKeys):
         if helper == "erf" and not args[0].scalar:   # erf works in float64: back to the
             text += f".astype({args[0].text}.dtype, copy=False)"   # argument's dtype
         self.lines.append(f"{new} = {text}")
-        # a helper's result is a fresh array of its argument's shape and dtype
-        key = args[0].key if len(args) == 1 and not args[0].scalar else None
-        result = _Operand(new, owned=True, key=key if key is not None and key[1] else None)
+        result = _Operand(new, owned=True, key=self._helper_key(args))
         self._release(args, result)
         return result
+
+    @staticmethod
+    def _helper_key(args):
+        """A helper's result is a fresh array of its one argument's shape and dtype."""
+        key = args[0].key if len(args) == 1 and not args[0].scalar else None
+        return key if key is not None and key[1] else None
 
     def _sigmoid_pair(self, e) -> _Operand:
         """``p, q = _sigmoid2(w)`` for ``e = sigmoid(w)``: ``p`` returned, ``q`` (sigmoid(-w)),
@@ -128,10 +132,9 @@ class Lowering(SelectLowering, BufferKeys):
         self.helpers.add("_sigmoid2")
         self.taken.update((p, q))
         self.lines.append(f"{p}, {q} = _sigmoid2({arg.text})")
-        key = arg.key if not arg.scalar and arg.key is not None and arg.key[1] else None
-        result = _Operand(p, owned=True, key=key)
+        result = _Operand(p, owned=True, key=self._helper_key([arg]))
         self._release([arg], result)
-        self.done_pairs[q] = key
+        self.done_pairs[q] = result.key
         return result
 
     def typed(self, a: _Operand, b: _Operand) -> tuple:
@@ -208,8 +211,9 @@ class Lowering(SelectLowering, BufferKeys):
         c, a = found
         lo, hi = (sp.S.NegativeInfinity, c) if isinstance(e, sp.Min) else (c, sp.S.Infinity)
         inner = sp.Max if isinstance(e, sp.Min) else sp.Min
-        if isinstance(a, inner) and bounds(a) is not None:
-            c2, a2 = bounds(a)
+        found = bounds(a) if isinstance(a, inner) else None
+        if found is not None:
+            c2, a2 = found
             lo, hi, a = (c2, c, a2) if isinstance(e, sp.Min) else (c, c2, a2)
 
         def bound(v):

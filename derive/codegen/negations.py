@@ -33,19 +33,15 @@ def _continuous(e) -> bool:
 
 
 def _minus(a, b, what: str) -> bool:
-    """Whether ``a == -b`` is proven: with no kink allowed, or where both sides are
-    continuous (:func:`_continuous`) everywhere off the measure-zero set the proof leaves
-    open, which continuity then closes (Huber's clip(x - t) and clip(t - x))."""
+    """Whether ``a == -b`` is proven: with no kink allowed, unless both sides are continuous
+    (:func:`_continuous`): then equality off the measure-zero set a proof may leave open is
+    closed by continuity (Huber's clip(x - t) and clip(t - x))."""
     from .stable import _unfold
     try:
-        prove_equal(_unfold(a), _unfold(-b), allow_kink=False, what=what)
+        prove_equal(_unfold(a), _unfold(-b), what=what,
+                    allow_kink=_continuous(a) and _continuous(b))
     except ProofError:
-        if not (_continuous(a) and _continuous(b)):
-            return False
-        try:
-            prove_equal(_unfold(a), _unfold(-b), allow_kink=True, what=what)
-        except ProofError:
-            return False
+        return False
     return True
 
 

@@ -38,6 +38,7 @@ def shared_reciprocals(repl, reduced, names):
     rewritten expression is not proven equal to the one it replaces."""
     from ..errors import ProofError
     from ..proof import prove_equal
+    from .cse_passes import _written_out      # here: cse_passes imports this module
     exprs = [v for _, v in repl] + list(reduced)
     bases = {s: ks for s, ks in _negative_powers(exprs).items() if len(ks) >= 2}
     if not bases:
@@ -51,15 +52,10 @@ def shared_reciprocals(repl, reduced, names):
         if q in inverse:
             new.append((inverse[q], 1 / q))
     out = [e.xreplace(subs) for e in reduced]
-
-    def written(rs, e):
-        for q, v in reversed(rs):
-            e = e.xreplace({q: v})
-        return e
     try:
         for a, b in zip(reduced, out):
             if a != b:
-                prove_equal(written(repl, a), written(new, b), allow_kink=False,
+                prove_equal(_written_out(repl, a), _written_out(new, b), allow_kink=False,
                             what="a shared reciprocal")
     except ProofError:
         return repl, reduced

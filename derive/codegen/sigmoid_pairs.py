@@ -45,19 +45,15 @@ def paired_sigmoids(repl, reduced, names):
     for sym, v in repl:                      # a shared value that is one of them: its name
         if v in subs:
             aliases[sym] = subs[v]
-    new, placed = [], set()
-
-    def place(upto):
-        """The pairs whose argument reads nothing defined after ``upto`` entries."""
-        defined = {s for s, _ in repl[:upto]}
+    # each pair goes right after the last repl entry its argument reads (0: before all)
+    after = {s: i + 1 for i, (s, _) in enumerate(repl)}
+    at = {a: max((after[s] for s in a.args[0].free_symbols if s in after), default=0)
+          for a in firsts}
+    new = []
+    for i in range(len(repl) + 1):
         for a in firsts:
-            p = subs[a]
-            if p not in placed and not (a.args[0].free_symbols & ({s for s, _ in repl} - defined)):
-                new.extend([(p, a), (pairs[p], sigmoid(-a.args[0]))])
-                placed.add(p)
-    place(0)
-    for i, (sym, v) in enumerate(repl):
-        if sym not in aliases:
-            new.append((sym, v.xreplace(subs).xreplace(aliases)))
-        place(i + 1)
+            if at[a] == i:
+                new.extend([(subs[a], a), (pairs[subs[a]], sigmoid(-a.args[0]))])
+        if i < len(repl) and repl[i][0] not in aliases:
+            new.append((repl[i][0], repl[i][1].xreplace(subs).xreplace(aliases)))
     return new, [e.xreplace(subs).xreplace(aliases) for e in reduced], pairs
