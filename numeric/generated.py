@@ -151,6 +151,33 @@ def _softplus(u):
     return s
 
 
+_BLOCK = 16000
+_BLOCKED_MIN = 2 * _BLOCK
+
+
+def _blocked(f, arrays, params):
+    """``f(*arrays, *params)`` computed block by block (the arrays: one shape, a function
+    of the elements alone), in blocks of :data:`_BLOCK` elements, each block's gradients
+    written into arrays of the whole. A function of many passes over its arrays then keeps
+    its temporaries in the cache and small enough to come from the heap, not from fresh
+    mappings; the values are those of one call on the whole (elementwise: the same
+    operations on each element)."""
+    flat = [np.ravel(a) for a in arrays]          # views where the arrays are contiguous
+    n = flat[0].size
+    grads = f(*[a[:_BLOCK] for a in flat], *params)
+    one = type(grads) is not tuple
+    grads = (grads,) if one else grads
+    whole = [np.empty(n, dtype=g.dtype) for g in grads]
+    for w, g in zip(whole, grads):
+        w[:_BLOCK] = g
+    for i in range(_BLOCK, n, _BLOCK):
+        grads = f(*[a[i:i + _BLOCK] for a in flat], *params)
+        for w, g in zip(whole, (grads,) if one else grads):
+            w[i:i + _BLOCK] = g
+    shape = np.shape(arrays[0])
+    return whole[0].reshape(shape) if one else tuple(w.reshape(shape) for w in whole)
+
+
 # erf: numeric/special.py, copied
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
@@ -732,6 +759,8 @@ def silu_backward(dout, x):
     """
     # dL/dx = dout*(x + np.exp(x) + 1)*np.exp(x)/(np.exp(x) + 1)**2
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
+        if dout.size >= _BLOCKED_MIN:
+            return _blocked(silu_backward, (dout, x), ())
         shape = None  # used as they are: no conversion, no reshape
     else:
         shape, _, dout, x = _broadcast(dout, x)
@@ -787,6 +816,8 @@ def gelu_backward(dout, x):
     """
     # dL/dx = np.sqrt(2)*dout*x*np.exp(-x**2/2)/(2*np.sqrt(np.pi)) + dout*(scipy.special.erf(np.sqrt(2)*x/2) + 1)/2
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
+        if dout.size >= _BLOCKED_MIN:
+            return _blocked(gelu_backward, (dout, x), ())
         shape = None  # used as they are: no conversion, no reshape
     else:
         shape, _, dout, x = _broadcast(dout, x)
@@ -855,6 +886,8 @@ def gelu_tanh_backward(dout, x):
     """
     # dL/dx = 0.0670725*np.sqrt(2)*dout*x**3*(1 - np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + np.sqrt(2)*dout*x*(1 - np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi))**2)/(2*np.sqrt(np.pi)) + dout*(np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi)) + 1)/2
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
+        if dout.size >= _BLOCKED_MIN:
+            return _blocked(gelu_tanh_backward, (dout, x), ())
         shape = None  # used as they are: no conversion, no reshape
     else:
         shape, _, dout, x = _broadcast(dout, x)
@@ -1079,6 +1112,8 @@ def hardsigmoid_backward(dout, x):
     """
     # dL/dx = dout/6*((x > -3) & (np.maximum(0, x + 3) < 6))
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
+        if dout.size >= _BLOCKED_MIN:
+            return _blocked(hardsigmoid_backward, (dout, x), ())
         shape = None  # used as they are: no conversion, no reshape
     else:
         shape, _, dout, x = _broadcast(dout, x)
@@ -1132,6 +1167,8 @@ def hardswish_backward(dout, x):
     """
     # dL/dx = np.where(np.maximum(0, x + 3) >= 6, dout, np.where(x > -3, dout*(x + np.maximum(0, x + 3))/6, dout*np.maximum(0, x + 3)/6))
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
+        if dout.size >= _BLOCKED_MIN:
+            return _blocked(hardswish_backward, (dout, x), ())
         shape = None  # used as they are: no conversion, no reshape
     else:
         shape, _, dout, x = _broadcast(dout, x)
@@ -1200,6 +1237,8 @@ def mish_backward(dout, x):
     """
     # dL/dx = dout*x*(1 - np.tanh(np.log(np.exp(x) + 1))**2)*np.exp(x)/(np.exp(x) + 1) + dout*np.tanh(np.log(np.exp(x) + 1))
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
+        if dout.size >= _BLOCKED_MIN:
+            return _blocked(mish_backward, (dout, x), ())
         shape = None  # used as they are: no conversion, no reshape
     else:
         shape, _, dout, x = _broadcast(dout, x)
@@ -1268,6 +1307,8 @@ def selu_backward(dout, x):
     """
     # dL/dx = np.where(x > 0, 1.0507009873554804934193349852946*dout, 1.75809934084737685994021752081231934206024580891220830977098282*dout*np.exp(x))
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
+        if dout.size >= _BLOCKED_MIN:
+            return _blocked(selu_backward, (dout, x), ())
         shape = None  # used as they are: no conversion, no reshape
     else:
         shape, _, dout, x = _broadcast(dout, x)
@@ -1545,6 +1586,8 @@ def bce_backward(dout, x, t):
     # dL/dx = dout*(t - x)/(x*(x - 1))
     # dL/dt = dout*(np.log(1 - x) - np.log(x))
     if type(dout) is _np_ndarray is type(x) is type(t) and (ft := dout.dtype) is x.dtype is t.dtype and ft.kind == "f" and dout.shape == x.shape == t.shape and dout.ndim:
+        if dout.size >= _BLOCKED_MIN:
+            return _blocked(bce_backward, (dout, x, t), ())
         shape = shapes = None  # used as they are: no conversion, no reshape
     else:
         shape, shapes, dout, x, t = _broadcast(dout, x, t)

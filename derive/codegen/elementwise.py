@@ -22,6 +22,7 @@ from ..rules import diff as rules_diff
 from ..steps import dout as dout_sym
 from ..steps import out as out_sym
 from ..render.printers import text as show
+from .blocking import worth_blocking
 from .lower import lower, rename
 from .negations import negated, share_negations
 from .printer import NumpyCodePrinter
@@ -43,6 +44,11 @@ class LayerCode:
     def __init__(self, function: str, cls: str, helpers: set, caches=()):
         self.function, self.cls, self.helpers = function, cls, helpers
         self.caches = list(caches)  # [(attribute, what it holds)] of the class's forward
+
+
+def _tuple(names) -> str:
+    """Python source of a tuple of ``names``: ``()``, ``(a,)``, ``(a, b)``."""
+    return f"({names[0]},)" if len(names) == 1 else f"({', '.join(names)})"
 
 
 def layer_code(d, api: str = "book1") -> LayerCode:
@@ -81,7 +87,11 @@ def layer_code(d, api: str = "book1") -> LayerCode:
         doc.append(f"    dL/d{wrt[j]} computed as -dL/d{wrt[i]}  (proven equal: one negation pass)")
     doc.append('    """')
     body = [f"    # dL/d{w} = {show(d.result[w])}" for w in wrt]
-    body += prologue(["dout", *needs], "    ", shapes=len(spec.input_names) > 1)
+    blocked = None
+    if worth_blocking(lines, len(wrt)):
+        blocked = f"{fname}, {_tuple(['dout', *needs])}, {_tuple(params)}"
+    body += prologue(["dout", *needs], "    ", shapes=len(spec.input_names) > 1,
+                     blocked=blocked)
     body += [f"    {line}" for line in lines]
     body += reshaped(grad_names, "    ")
     if len(spec.input_names) > 1:   # an input passed in, broadcast: back to its shape
@@ -92,7 +102,7 @@ def layer_code(d, api: str = "book1") -> LayerCode:
     function = "\n".join([f"def {fname}({sig}):", *doc, *body])
 
     cls, chelpers, caches = emit_class(d, stable, needs, fname, printer, api)
-    used = {h for h in ("_broadcast", "_unbroadcast") if f"{h}(" in function + cls}
+    used = {h for h in ("_broadcast", "_unbroadcast", "_blocked") if f"{h}(" in function + cls}
     return LayerCode(function, cls, helpers | chelpers | used | {"_as_arrays"}, caches)
 
 

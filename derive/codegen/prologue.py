@@ -26,13 +26,16 @@ def _targets(names) -> str:
     return f"{names[0]}," if len(names) == 1 else ", ".join(names)
 
 
-def prologue(names, indent: str, shapes: bool = True) -> list:
+def prologue(names, indent: str, shapes: bool = True, blocked: str | None = None) -> list:
     """Lines that make ``names`` arrays of one floating dtype, at least 1-d (``_as_arrays``),
     and set ``shape`` to their (broadcast) shape for the results, or to None when they
     already are such arrays of one shape: then they are used as they are, and nothing
     is reshaped (the per-call cost that counts at a thousand elements). Several names are
     broadcast to one shape (``_broadcast``); with ``shapes``, their own shapes are kept in
-    ``shapes`` (None when all are that shape), for the gradients (:func:`summed_back`)."""
+    ``shapes`` (None when all are that shape), for the gradients (:func:`summed_back`).
+    ``blocked``, the call ``_blocked`` makes (``"gelu_backward, (dout, x), ()"``): arrays
+    used as they are, of two blocks or more, go through it instead
+    (:mod:`derive.codegen.blocking`)."""
     first, rest = names[0], names[1:]
     # one chain per property (measured: 0.51 -> 0.42 us for three arrays at 1e3, where the
     # ufunc takes ~0.6); dtypes by identity: NumPy's built-in dtypes are singletons, and
@@ -47,7 +50,9 @@ def prologue(names, indent: str, shapes: bool = True) -> list:
         test.append(f'{first}.dtype.kind == "f"')
     test.append(f"{first}.ndim")
     if rest:        # several arrays: broadcast to one shape (their own shapes kept)
-        return [f"{indent}if {' and '.join(test)}:",
+        block = [f"{indent}    if {first}.size >= _BLOCKED_MIN:",
+                 f"{indent}        return _blocked({blocked})"] if blocked else []
+        return [f"{indent}if {' and '.join(test)}:", *block,
                 f"{indent}    shape{' = shapes' if shapes else ''} = None  # used as they are: "
                 "no conversion, no reshape",
                 f"{indent}else:",
