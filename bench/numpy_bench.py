@@ -2,7 +2,7 @@
 
     taskset -c 0 python bench/numpy_bench.py [--layers sigmoid,elu] [--sizes 1e3,1e5]
                                              [--repeat 15] [--matrix-only | --no-matrix] [--json]
-                                             [--aa]
+                                             [--aa] [--inputs 64]
     python bench/numpy_bench.py --diff before.json after.json
 
 For every elementwise catalogue layer and N elements (float64):
@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import itertools
 import json
 import sys
 import warnings
@@ -48,6 +49,7 @@ __all__ = ["SIZES", "bench_layer", "bench_matrix", "MATRIX_CASES", "BestBatchNor
            "BestLayerNorm", "BestSoftmaxWithLoss", "main"]
 
 SIZES = (1_000, 10_000, 100_000, 1_000_000, 10_000_000)
+FRESH_MAX = 100_000     # input sets beyond one only up to this N (memory: sets x arrays)
 
 
 def _alternate(calls, repeat: int) -> list:
@@ -103,8 +105,16 @@ def lambdified(name: str):
     return _LAMBDIFIED[name]
 
 
+def _cycled(calls):
+    """One zero-argument call that runs ``calls`` in turn, one per call."""
+    if len(calls) == 1:
+        return calls[0]
+    turn = itertools.cycle(calls)
+    return lambda: next(turn)()
+
+
 def bench_layer(name: str, n: int, repeat: int | None = None, seed: int = 0,
-                lambdify: bool = True, aa: bool = False) -> dict:
+                lambdify: bool = True, aa: bool = False, inputs: int = 1) -> dict:
     """One elementwise layer at ``n`` float64 elements: median seconds and ratios.
 
     Keys: ``fb_s``/``fb_book_s`` and ``fb`` (exported class forward+backward ÷ the book's),
@@ -113,18 +123,25 @@ def bench_layer(name: str, n: int, repeat: int | None = None, seed: int = 0,
     ``aa``, a second instance of the book's class runs in the forward+backward rounds too
     (the three calls then shuffled each round): ``fb_aa`` is book ÷ book, the spread a
     ratio shows when both sides run the very same code.
+
+    ``inputs``: that many input sets (inputs and dout), each call on the next one, up to
+    1e5 elements (:data:`FRESH_MAX`; above, one set). With one set a select on a random
+    mask of 1e3 elements is a branch the CPU learns after a few calls, which data that
+    changes every call (every training step) never lets it: np.putmask at 1e3 took 2.1 us
+    on one input repeated and 5.2 us over 64 inputs, an arithmetic blend 3.0 and 3.1 us.
     """
     rng = np.random.default_rng(seed)
-    inputs = _inputs(name, n, rng)
-    dout = rng.uniform(-1.0, 1.0, n)
+    sets = [(_inputs(name, n, rng), rng.uniform(-1.0, 1.0, n))
+            for _ in range(inputs if n <= FRESH_MAX else 1)]
     params = PARAMS.get(name, {})
     cls, book_cls = exported_class(name), REFERENCE[name]
     repeat = _repeat_for(n, repeat)
-    row = {"layer": name, "n": n, "repeat": repeat}
+    row = {"layer": name, "n": n, "repeat": repeat, "inputs": len(sets)}
     exported, book = cls(**params), book_cls(**params)
 
     def fb(layer):
-        return lambda: (layer.forward(*inputs), layer.backward(dout))
+        return _cycled([lambda x=x, d=d: (layer.forward(*x), layer.backward(d))
+                        for x, d in sets])
     sides = [fb(exported), fb(book)] + ([fb(book_cls(**params))] if aa else [])
     times = _alternate(sides, repeat)
     row["fb_s"], row["fb_book_s"] = times[:2]
@@ -133,15 +150,19 @@ def bench_layer(name: str, n: int, repeat: int | None = None, seed: int = 0,
         row["fb_aa"] = times[2] / times[1]
 
     fn = getattr(generated, f"{name}_backward")
-    out = book.forward(*inputs)
-    values = {"dout": dout, "out": out, **dict(zip(CASES[name].inputs, inputs)), **params}
-    fargs = [values[a] for a in inspect.signature(fn).parameters if a in values]
-    calls = [lambda: fn(*fargs), lambda: book.backward(dout)]
     lam = lambdified(name) if lambdify else None
-    if lam is not None:
-        lf, largs = lam
-        lvals = [values[a] for a in largs]
-        calls.append(lambda: lf(*lvals))
+    mine, books, lams = [], [], []
+    for x, dout in sets:
+        book = book_cls(**params)      # one per set: its backward reads that set's cache
+        out = book.forward(*x)
+        values = {"dout": dout, "out": out, **dict(zip(CASES[name].inputs, x)), **params}
+        fargs = [values[a] for a in inspect.signature(fn).parameters if a in values]
+        mine.append(lambda fargs=fargs: fn(*fargs))
+        books.append(lambda book=book, dout=dout: book.backward(dout))
+        if lam is not None:
+            lvals = [values[a] for a in lam[1]]
+            lams.append(lambda lvals=lvals: lam[0](*lvals))
+    calls = [_cycled(mine), _cycled(books)] + ([_cycled(lams)] if lams else [])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")       # lambdify's literal forms may overflow
         with np.errstate(all="ignore"):
@@ -376,6 +397,9 @@ def main(argv=None) -> int:
     ap.add_argument("--aa", action="store_true",
                     help="also time the book's class against itself in the forward+backward "
                          "rounds (book/book: how far apart identical code measures)")
+    ap.add_argument("--inputs", type=int, default=1, metavar="K",
+                    help="cycle K input sets, a new one each call, up to N = 1e5 (default 1: "
+                         "one set, whose masks the branch predictor learns at 1e3)")
     ap.add_argument("--diff", nargs=2, metavar=("BEFORE", "AFTER"),
                     help="compare two --json outputs: every cell that was or is > 1.0")
     g = ap.add_mutually_exclusive_group()
@@ -394,7 +418,7 @@ def main(argv=None) -> int:
             for name in layers:
                 print(f"bench {name} N={n:.0e}", file=sys.stderr, flush=True)
                 rows.append(bench_layer(name, n, args.repeat, lambdify=not args.no_lambdify,
-                                        aa=args.aa))
+                                        aa=args.aa, inputs=args.inputs))
     if not args.no_matrix:
         matrix = bench_matrix(args.repeat or 31)
     if args.json:

@@ -647,8 +647,10 @@ def leaky_relu_backward(dout, out, alpha=0.01):
         shape = None  # used as they are: no conversion, no reshape
     else:
         shape, _, dout, out = _broadcast(dout, out)
-    g = _np_multiply(dout, alpha)
-    _np_putmask(g, (out > 0.0), dout)
+    mask = (out > 0.0)
+    g = _np_multiply(~mask, alpha, dtype=dout.dtype.type)
+    _np_add(g, mask, out=g)
+    _np_multiply(g, dout, out=g)
     if shape is not None:
         g = g.reshape(shape)
     return g
@@ -700,9 +702,11 @@ def elu_backward(dout, out, alpha=1.0):
         shape = None  # used as they are: no conversion, no reshape
     else:
         shape, _, dout, out = _broadcast(dout, out)
+    mask = (out > 0.0)
     g = _np_add(out, alpha)
+    _np_multiply(g, ~mask, out=g)
+    _np_add(g, mask, out=g)
     _np_multiply(g, dout, out=g)
-    _np_putmask(g, (out > 0.0), dout)
     if shape is not None:
         g = g.reshape(shape)
     return g
@@ -1312,12 +1316,14 @@ def selu_backward(dout, x):
         shape = None  # used as they are: no conversion, no reshape
     else:
         shape, _, dout, x = _broadcast(dout, x)
+    mask = (x > 0.0)
     g = _clip(x, -_np_inf, 0.0)
     _np_exp(g, out=g)
-    _np_multiply(g, 1.7580993408473768, out=g)
-    _np_multiply(g, dout, out=g)
+    _np_multiply(g, 1.6732632423543772, out=g)
+    _np_multiply(g, ~mask, out=g)
+    _np_add(g, mask, out=g)
     tmp1 = _np_multiply(dout, 1.0507009873554805)
-    _np_putmask(g, (x > 0.0), tmp1)
+    _np_multiply(g, tmp1, out=g)
     if shape is not None:
         g = g.reshape(shape)
     return g
@@ -1343,9 +1349,12 @@ class Selu:
         local = _np_expm1(t0)
         _np_multiply(local, 1.7580993408473768, out=local)
         _np_add(out, local, out=out)
+        mask = (x > 0.0)
         _np_exp(t0, out=local)
-        _np_multiply(local, 1.7580993408473768, out=local)
-        _np_putmask(local, (x > 0.0), 1.0507009873554805)
+        _np_multiply(local, 1.6732632423543772, out=local)
+        _np_multiply(local, ~mask, out=local)
+        _np_add(local, mask, out=local)
+        _np_multiply(local, 1.0507009873554805, out=local)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the

@@ -3,6 +3,7 @@ clips (``sign clip``, ``clipped select`` in derive.codegen.stable), each proven,
 loss of accuracy at the tails or near 0, and a wrong candidate is never kept."""
 from __future__ import annotations
 
+import inspect
 import warnings
 
 import mpmath
@@ -95,3 +96,43 @@ def test_celu_caches_one_exp_without_a_select():
         want = [1.0 if v > 0 else float(mpmath.exp(mpmath.mpf(v) / alpha)) for v in x]
         # x*(1/alpha): exp's argument off by |x|*1e-16 (1.9e-14 relative at -1000/3)
         np.testing.assert_allclose(g, want, rtol=1e-13, atol=0)
+
+
+# where(c, f*a, f*b) lowered as f*(b/f*~c + c) (derive.codegen.lower_select._factored):
+# the select of each backward, written out with np.where, and how far apart they may be
+_FACTORED = {
+    "leaky_relu": (lambda dout, v: np.where(v > 0, dout, 0.01 * dout), 0.0),
+    "elu": (lambda dout, v: np.where(v > 0, dout, dout * (1.0 + v)), 0.0),
+    # the scale moved out of scale*alpha: one more rounding
+    "selu": (lambda dout, v: np.where(v > 0, 1.0507009873554805 * dout,
+                                      1.7580993408473768 * np.exp(np.minimum(v, 0.0)) * dout),
+             4.5e-16),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_FACTORED))
+def test_factored_selects_are_branch_free_and_keep_the_values(name):
+    fn = getattr(generated, f"{name}_backward")
+    code = statements(fn)
+    assert "putmask" not in code and "where(" not in code and "mask" in code
+    select, rtol = _FACTORED[name]
+    x = np.concatenate([np.linspace(-8.0, 8.0, 4001), [0.0, -0.0, 1e-300, -1e-300, 700.0,
+                                                         -700.0]])
+    dout = np.random.default_rng(3).uniform(-2.0, 2.0, x.size)
+    dout[:4] = [np.inf, -np.inf, 0.0, -0.0]         # at x = -8: both branches take dout's inf
+    # at +-1e-300 and 700 (at -700 ELU's factor is 0 and inf*0 nan, select or not)
+    dout[-4:-1] = [np.inf, -np.inf, np.inf]
+    layer = next(c for c in vars(generated).values() if isinstance(c, type)
+                 and f":func:`{name}_backward`" in (c.__doc__ or ""))()
+    out = layer.forward(x)
+    v = out if "out" in inspect.signature(fn).parameters else x
+    with warnings.catch_warnings(), np.errstate(all="raise"):
+        warnings.simplefilter("error")
+        got = fn(dout, v)
+    want = select(dout, v)
+    finite = np.isfinite(want)
+    assert np.array_equal(got[~finite], want[~finite])
+    np.testing.assert_allclose(got[finite], want[finite], rtol=rtol, atol=0)
+    # the class caches its factor from x (ELU's alpha*exp(x), not out + alpha): it agrees
+    # within the function's rounding of out + alpha (0 for x < -37, where out is -alpha)
+    np.testing.assert_allclose(layer.backward(dout)[finite], want[finite], rtol=1e-12, atol=1e-15)

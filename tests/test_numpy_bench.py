@@ -26,3 +26,16 @@ def test_aa_times_the_book_against_itself_and_the_table_shows_it():
     assert "book/book 1e+03" in table.splitlines()[0] and "(the noise)" in table
     assert "book/book" not in numpy_bench._table(
         [numpy_bench.bench_layer("relu", 1000, repeat=3, lambdify=False)], [1000])
+
+
+def test_input_sets_are_cycled_call_by_call():
+    seen = []
+    call = numpy_bench._cycled([lambda: seen.append("a"), lambda: seen.append("b")])
+    for _ in range(5):
+        call()
+    assert "".join(seen) == "ababa"
+    row = numpy_bench.bench_layer("leaky_relu", 1000, repeat=3, lambdify=False, inputs=4)
+    assert row["inputs"] == 4 and row["bwd_book"] == pytest.approx(row["bwd_s"] / row["bwd_book_s"])
+    big = numpy_bench.bench_layer("relu", numpy_bench.FRESH_MAX + 1, repeat=3, lambdify=False,
+                                  inputs=4)
+    assert big["inputs"] == 1

@@ -57,6 +57,31 @@ class SelectLowering:
         self.lines.append(f"np.add({vb.text}, {mask}, out={vb.text})")
         return vb
 
+    def _factored(self, a, b, cond):
+        """``where(c, f*a1, f*b1)`` as ``f*where(c, a1, b1)`` when the select left is a
+        :meth:`_blend` (a1 or b1 is 1 once a number is moved into f): Leaky ReLU's
+        ``where(out > 0, dout, alpha*dout)`` becomes ``dout*(alpha*~c + c)``, SELU's cached ``where(x > 0, scale, scale*alpha*exp(min(x, 0)))``
+        ``scale*(alpha*exp(min(x, 0))*~c + c)``. The same
+        products (f*1 is f; a number moved out of a product rounds once more, within
+        an ulp), in branch-free passes where ``np.putmask`` on a random
+        mask costs ~4 ns an element (measured at 1e3 on 64 different inputs: 5.2 us, the
+        blend 3.1 us; on one input repeated the branch predictor learns the mask, 2.1 and
+        3.0 us). None when it does not apply."""
+        common = [f for f in sp.Mul.make_args(a) if not f.is_number and f in sp.Mul.make_args(b)]
+        f = sp.Mul(*common)
+        a1, b1 = a / f, b / f
+        for one, other in ((a1, b1), (b1, a1)):
+            if one.is_number and one != 0 and one != 1 and other != 1:
+                f, a1, b1 = f * one, a1 / one, b1 / one
+                break
+        if f == 1 or sp.Mul(f, a1) != a or sp.Mul(f, b1) != b:   # nothing common, or not
+            return None                                          # the same products
+            return None
+        blend = self._blend(a1, b1, cond)
+        if blend is None:
+            return None
+        return self.ufunc("multiply", blend, self.value(f))
+
     def _quietly(self, e) -> _Operand:
         """``e`` computed with NumPy's float warnings off: it is only used where it is
         finite (the select after it drops the rest)."""
@@ -115,6 +140,8 @@ class SelectLowering:
             self.lines.append(f"{new} = np.where({c}, {va.text}, {zero.text})")
             return _Operand(new, owned=True)
         blend = self._blend(a, other, cond)
+        if blend is None:
+            blend = self._factored(a, other, cond)
         if blend is not None:
             return blend
         vb = self.value(other)
