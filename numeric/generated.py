@@ -760,6 +760,9 @@ def silu_backward(dout, x):
 
     dL/dx = dout*(x + np.exp(x) + 1)*np.exp(x)/(np.exp(x) + 1)**2
       computed as dout*(x*sigmoid(-x) + 1)*sigmoid(x)  (proven equal; sigmoid)
+
+    Arrays of one shape and dtype, of 32000 elements or more, are computed in blocks
+    of 16000 (the same values; the temporaries stay in the cache).
     """
     # dL/dx = dout*(x + np.exp(x) + 1)*np.exp(x)/(np.exp(x) + 1)**2
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
@@ -817,6 +820,9 @@ def gelu_backward(dout, x):
 
     dL/dx = np.sqrt(2)*dout*x*np.exp(-x**2/2)/(2*np.sqrt(np.pi)) + dout*(scipy.special.erf(np.sqrt(2)*x/2) + 1)/2
       computed as dout*(np.sqrt(2)*x*np.exp(-x**2/2)/np.sqrt(np.pi) + scipy.special.erf(np.sqrt(2)*x/2) + 1)/2  (proven equal; common factor)
+
+    Arrays of one shape and dtype, of 32000 elements or more, are computed in blocks
+    of 16000 (the same values; the temporaries stay in the cache).
     """
     # dL/dx = np.sqrt(2)*dout*x*np.exp(-x**2/2)/(2*np.sqrt(np.pi)) + dout*(scipy.special.erf(np.sqrt(2)*x/2) + 1)/2
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
@@ -887,6 +893,9 @@ def gelu_tanh_backward(dout, x):
 
     dL/dx = 0.0670725*np.sqrt(2)*dout*x**3*(1 - np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + np.sqrt(2)*dout*x*(1 - np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi))**2)/(2*np.sqrt(np.pi)) + dout*(np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi)) + 1)/2
       computed as 2.5e-6*dout*(26829*np.sqrt(2)*x**3*(1 - np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + 200000*np.sqrt(2)*x*(1 - np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + 200000*np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi)) + 200000)  (proven equal; common factor)
+
+    Arrays of one shape and dtype, of 32000 elements or more, are computed in blocks
+    of 16000 (the same values; the temporaries stay in the cache).
     """
     # dL/dx = 0.0670725*np.sqrt(2)*dout*x**3*(1 - np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + np.sqrt(2)*dout*x*(1 - np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi))**2)/(2*np.sqrt(np.pi)) + dout*(np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi)) + 1)/2
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
@@ -1113,6 +1122,9 @@ def hardsigmoid_backward(dout, x):
     """Hard sigmoid: relu6(x + 3) / 6 (PyTorch's) backward: the gradient of the loss w.r.t. x.
 
     dL/dx = dout/6*((x > -3) & (np.maximum(0, x + 3) < 6))
+
+    Arrays of one shape and dtype, of 32000 elements or more, are computed in blocks
+    of 16000 (the same values; the temporaries stay in the cache).
     """
     # dL/dx = dout/6*((x > -3) & (np.maximum(0, x + 3) < 6))
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
@@ -1168,6 +1180,9 @@ def hardswish_backward(dout, x):
     """Hard swish: x·relu6(x + 3) / 6 (PyTorch's) backward: the gradient of the loss w.r.t. x.
 
     dL/dx = np.where(np.maximum(0, x + 3) >= 6, dout, np.where(x > -3, dout*(x + np.maximum(0, x + 3))/6, dout*np.maximum(0, x + 3)/6))
+
+    Arrays of one shape and dtype, of 32000 elements or more, are computed in blocks
+    of 16000 (the same values; the temporaries stay in the cache).
     """
     # dL/dx = np.where(np.maximum(0, x + 3) >= 6, dout, np.where(x > -3, dout*(x + np.maximum(0, x + 3))/6, dout*np.maximum(0, x + 3)/6))
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
@@ -1238,6 +1253,9 @@ def mish_backward(dout, x):
 
     dL/dx = dout*x*(1 - np.tanh(np.log(np.exp(x) + 1))**2)*np.exp(x)/(np.exp(x) + 1) + dout*np.tanh(np.log(np.exp(x) + 1))
       computed as -dout*(x*np.tanh(softplus(x))**2*sigmoid(x) - x*sigmoid(x) - np.tanh(softplus(x)))  (proven equal; softplus, sigmoid)
+
+    Arrays of one shape and dtype, of 32000 elements or more, are computed in blocks
+    of 16000 (the same values; the temporaries stay in the cache).
     """
     # dL/dx = dout*x*(1 - np.tanh(np.log(np.exp(x) + 1))**2)*np.exp(x)/(np.exp(x) + 1) + dout*np.tanh(np.log(np.exp(x) + 1))
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
@@ -1308,6 +1326,9 @@ def selu_backward(dout, x):
 
     dL/dx = np.where(x > 0, 1.0507009873554804934193349852946*dout, 1.75809934084737685994021752081231934206024580891220830977098282*dout*np.exp(x))
       computed as np.where(x > 0, 1.0507009873554804934193349852946*dout, 1.75809934084737685994021752081231934206024580891220830977098282*dout*np.exp(np.minimum(0, x)))  (proven equal; clamp exp branch)
+
+    Arrays of one shape and dtype, of 32000 elements or more, are computed in blocks
+    of 16000 (the same values; the temporaries stay in the cache).
     """
     # dL/dx = np.where(x > 0, 1.0507009873554804934193349852946*dout, 1.75809934084737685994021752081231934206024580891220830977098282*dout*np.exp(x))
     if type(dout) is _np_ndarray is type(x) and (ft := dout.dtype) is x.dtype and ft.kind == "f" and dout.shape == x.shape and dout.ndim:
@@ -1591,6 +1612,9 @@ def bce_backward(dout, x, t):
     dL/dx = dout*(t - x)/(x*(x - 1))
     dL/dt = dout*(np.log(1 - x) - np.log(x))
       computed as dout*(np.log1p(-x) - np.log(x))  (proven equal; expm1/log1p)
+
+    Arrays of one shape and dtype, of 32000 elements or more, are computed in blocks
+    of 16000 (the same values; the temporaries stay in the cache).
     """
     # dL/dx = dout*(t - x)/(x*(x - 1))
     # dL/dt = dout*(np.log(1 - x) - np.log(x))

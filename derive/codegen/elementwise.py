@@ -27,6 +27,8 @@ from .lower import lower, rename
 from .negations import negated, share_negations
 from .printer import NumpyCodePrinter
 from .prologue import prologue, reshaped, returns_summed_back, summed_back
+from .runtime import _BLOCK as BLOCK
+from .runtime import _BLOCKED_MIN as BLOCKED_MIN
 from .runtime import HELPERS
 from .share import calls, share_work
 from .stable import stable_form
@@ -85,6 +87,10 @@ def layer_code(d, api: str = "book1") -> LayerCode:
             doc.append(f"      computed as {show(e)}  (proven equal; {', '.join(applied)})")
     for j, i in minus.items():
         doc.append(f"    dL/d{wrt[j]} computed as -dL/d{wrt[i]}  (proven equal: one negation pass)")
+    if worth_blocking(lines, len(wrt)):
+        doc += ["", f"    Arrays of one shape and dtype, of {BLOCKED_MIN} elements or more, are "
+                f"computed in blocks", f"    of {BLOCK} (the same values; the temporaries stay "
+                "in the cache)."]
     doc.append('    """')
     body = [f"    # dL/d{w} = {show(d.result[w])}" for w in wrt]
     blocked = None
