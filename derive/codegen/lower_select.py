@@ -59,14 +59,14 @@ class SelectLowering:
 
     def _factored(self, a, b, cond):
         """``where(c, f*a1, f*b1)`` as ``f*where(c, a1, b1)`` when the select left is a
-        :meth:`_blend` (a1 or b1 is 1 once a number is moved into f): Leaky ReLU's
-        ``where(out > 0, dout, alpha*dout)`` becomes ``dout*(alpha*~c + c)``, SELU's cached ``where(x > 0, scale, scale*alpha*exp(min(x, 0)))``
-        ``scale*(alpha*exp(min(x, 0))*~c + c)``. The same
-        products (f*1 is f; a number moved out of a product rounds once more, within
-        an ulp), in branch-free passes where ``np.putmask`` on a random
-        mask costs ~4 ns an element (measured at 1e3 on 64 different inputs: 5.2 us, the
-        blend 3.1 us; on one input repeated the branch predictor learns the mask, 2.1 and
-        3.0 us). None when it does not apply."""
+        :meth:`_blend` (a1 or b1 is 1 once a number is moved into f). Leaky ReLU's
+        ``where(out > 0, dout, alpha*dout)`` becomes ``dout*(alpha*~c + c)``, SELU's cached
+        ``where(x > 0, scale, scale*alpha*exp(min(x, 0)))`` becomes
+        ``scale*(alpha*exp(min(x, 0))*~c + c)``. The same products (f*1 is f; a number
+        moved out of a product rounds once more, within an ulp), in branch-free passes
+        where ``np.putmask`` on a random mask costs ~4 ns an element (at 1e3 on 64
+        different inputs: putmask 5.2 us, the blend 3.1 us; on one input repeated the branch
+        predictor learns the mask: 2.1 and 3.0 us). None when it does not apply."""
         common = [f for f in sp.Mul.make_args(a) if not f.is_number and f in sp.Mul.make_args(b)]
         f = sp.Mul(*common)
         a1, b1 = a / f, b / f
@@ -76,7 +76,6 @@ class SelectLowering:
                 break
         if f == 1 or sp.Mul(f, a1) != a or sp.Mul(f, b1) != b:   # nothing common, or not
             return None                                          # the same products
-            return None
         blend = self._blend(a1, b1, cond)
         if blend is None:
             return None
