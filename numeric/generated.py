@@ -178,6 +178,26 @@ def _blocked(f, arrays, params):
     return whole[0].reshape(shape) if one else tuple(w.reshape(shape) for w in whole)
 
 
+def _blocked_forward(forward, layer, arrays, cached):
+    """``forward(layer, *arrays)`` (a class's own forward) block by block, as
+    :func:`_blocked`: out and each array the forward caches on ``layer`` (the names in
+    ``cached``) written into arrays of the whole, which the layer then holds."""
+    flat = [np.ravel(a) for a in arrays]
+    n = flat[0].size
+    whole = None
+    for i in range(0, n, _BLOCK):
+        out = forward(layer, *[a[i:i + _BLOCK] for a in flat])
+        parts = [out, *[getattr(layer, c) for c in cached]]
+        if whole is None:
+            whole = [np.empty(n, dtype=p.dtype) for p in parts]
+        for w, p in zip(whole, parts):
+            w[i:i + _BLOCK] = p
+    shape = np.shape(arrays[0])
+    for c, w in zip(cached, whole[1:]):
+        setattr(layer, c, w.reshape(shape))
+    return whole[0].reshape(shape)
+
+
 # erf: numeric/special.py, copied
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
@@ -717,6 +737,7 @@ class Elu:
 
     forward computed as alpha*np.expm1(np.minimum(0, x)) + np.maximum(0, x) (proven equal; clamp exp branch, expm1/log1p, branch sum)
     forward caches local = np.where(x > 0, 1, alpha*np.exp(np.minimum(0, x)))
+    forward in blocks of 16000 from 32000 elements (the same values and cache)
     backward: as :func:`elu_backward`."""
 
     def __init__(self, alpha=1.0):
@@ -724,6 +745,8 @@ class Elu:
 
     def forward(self, x):
         if type(x) is _np_ndarray and x.dtype.kind == "f" and x.ndim:
+            if x.size >= _BLOCKED_MIN:
+                return _blocked_forward(Elu.forward, self, (x,), ('local',))
             shape = None          # used as they are: no conversion, no reshape
         else:
             shape = _np_shape(x)
@@ -786,10 +809,13 @@ class Silu:
 
     forward computed as x*sigmoid(x) (proven equal; sigmoid)
     forward caches local = (x*sigmoid(-x) + 1)*sigmoid(x)
+    forward in blocks of 16000 from 32000 elements (the same values and cache)
     backward: as :func:`silu_backward`."""
 
     def forward(self, x):
         if type(x) is _np_ndarray and x.dtype.kind == "f" and x.ndim:
+            if x.size >= _BLOCKED_MIN:
+                return _blocked_forward(Silu.forward, self, (x,), ('local',))
             shape = None          # used as they are: no conversion, no reshape
         else:
             shape = _np_shape(x)
@@ -850,10 +876,13 @@ def gelu_backward(dout, x):
 class Gelu:
     """GELU (erf form): out = x*(scipy.special.erf(np.sqrt(2)*x/2) + 1)/2
     forward caches local = np.sqrt(2)*x*np.exp(-x**2/2)/(2*np.sqrt(np.pi)) + scipy.special.erf(np.sqrt(2)*x/2)/2 + 1/2
+    forward in blocks of 16000 from 32000 elements (the same values and cache)
     backward: as :func:`gelu_backward`."""
 
     def forward(self, x):
         if type(x) is _np_ndarray and x.dtype.kind == "f" and x.ndim:
+            if x.size >= _BLOCKED_MIN:
+                return _blocked_forward(Gelu.forward, self, (x,), ('local',))
             shape = None          # used as they are: no conversion, no reshape
         else:
             shape = _np_shape(x)
@@ -935,10 +964,13 @@ def gelu_tanh_backward(dout, x):
 class GeluTanh:
     """GELU (tanh approximation): out = x*(np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi)) + 1)/2
     forward caches local = np.tanh(x*(0.044715*np.sqrt(2)*x**2/np.sqrt(np.pi) + np.sqrt(2)/np.sqrt(np.pi)))/2 + 1/2 - 2.5e-6*np.sqrt(2)*x*(26829*x**2 + 200000)*(np.tanh(x*(0.044715*np.sqrt(2)*x**2/np.sqrt(np.pi) + np.sqrt(2)/np.sqrt(np.pi))) - 1)*(np.tanh(x*(0.044715*np.sqrt(2)*x**2/np.sqrt(np.pi) + np.sqrt(2)/np.sqrt(np.pi))) + 1)/np.sqrt(np.pi)
+    forward in blocks of 16000 from 32000 elements (the same values and cache)
     backward: as :func:`gelu_tanh_backward`."""
 
     def forward(self, x):
         if type(x) is _np_ndarray and x.dtype.kind == "f" and x.ndim:
+            if x.size >= _BLOCKED_MIN:
+                return _blocked_forward(GeluTanh.forward, self, (x,), ('local',))
             shape = None          # used as they are: no conversion, no reshape
         else:
             shape = _np_shape(x)
@@ -1211,10 +1243,13 @@ class Hardswish:
 
     forward computed as x*np.minimum(6, np.maximum(0, x + 3))/6 (proven equal; clip)
     forward caches local = np.where(np.maximum(0, x + 3) >= 6, 1, np.where(x > -3, x/6 + np.maximum(0, x + 3)/6, np.maximum(0, x + 3)/6))
+    forward in blocks of 16000 from 32000 elements (the same values and cache)
     backward: as :func:`hardswish_backward`."""
 
     def forward(self, x):
         if type(x) is _np_ndarray and x.dtype.kind == "f" and x.ndim:
+            if x.size >= _BLOCKED_MIN:
+                return _blocked_forward(Hardswish.forward, self, (x,), ('local',))
             shape = None          # used as they are: no conversion, no reshape
         else:
             shape = _np_shape(x)
@@ -1286,10 +1321,13 @@ class Mish:
 
     forward computed as x*np.tanh(softplus(x)) (proven equal; softplus)
     forward caches local = x*sigmoid(x) + np.tanh(softplus(x)) - x*np.tanh(softplus(x))**2*sigmoid(x)
+    forward in blocks of 16000 from 32000 elements (the same values and cache)
     backward: as :func:`mish_backward`."""
 
     def forward(self, x):
         if type(x) is _np_ndarray and x.dtype.kind == "f" and x.ndim:
+            if x.size >= _BLOCKED_MIN:
+                return _blocked_forward(Mish.forward, self, (x,), ('local',))
             shape = None          # used as they are: no conversion, no reshape
         else:
             shape = _np_shape(x)
@@ -1355,10 +1393,13 @@ class Selu:
 
     forward computed as 1.0507009873554804934193349852946e-31*(16732632423543772848170429916717*np.expm1(np.minimum(0, x)) + 10000000000000000000000000000000*np.maximum(0, x)) (proven equal; clamp exp branch, expm1/log1p, branch sum, common factor)
     forward caches local = np.where(x > 0, 1.0507009873554804934193349852946, 1.75809934084737685994021752081231934206024580891220830977098282*np.exp(np.minimum(0, x)))
+    forward in blocks of 16000 from 32000 elements (the same values and cache)
     backward: as :func:`selu_backward`."""
 
     def forward(self, x):
         if type(x) is _np_ndarray and x.dtype.kind == "f" and x.ndim:
+            if x.size >= _BLOCKED_MIN:
+                return _blocked_forward(Selu.forward, self, (x,), ('local',))
             shape = None          # used as they are: no conversion, no reshape
         else:
             shape = _np_shape(x)
@@ -1529,10 +1570,13 @@ class LogSigmoid:
 
     forward computed as -softplus(-x) (proven equal; softplus)
     forward caches local = -np.expm1(out)
+    forward in blocks of 16000 from 32000 elements (the same values and cache)
     backward: as :func:`logsigmoid_backward`."""
 
     def forward(self, x):
         if type(x) is _np_ndarray and x.dtype.kind == "f" and x.ndim:
+            if x.size >= _BLOCKED_MIN:
+                return _blocked_forward(LogSigmoid.forward, self, (x,), ('local',))
             shape = None          # used as they are: no conversion, no reshape
         else:
             shape = _np_shape(x)
@@ -1728,10 +1772,13 @@ class BceWithLogits:
     forward computed as x*(1 - t) + softplus(-x) (proven equal; softplus)
     forward caches local = sigmoid(x) - t
     forward caches local1 = -x
+    forward in blocks of 16000 from 32000 elements (the same values and cache)
     backward: as :func:`bce_with_logits_backward`."""
 
     def forward(self, x, t):
         if type(x) is _np_ndarray is type(t) and (ft := x.dtype) is t.dtype and ft.kind == "f" and x.shape == t.shape and x.ndim:
+            if x.size >= _BLOCKED_MIN:
+                return _blocked_forward(BceWithLogits.forward, self, (x, t), ('local', 'local1'))
             shape = shapes = None  # used as they are: no conversion, no reshape
         else:
             shape, shapes, x, t = _broadcast(x, t)
@@ -1803,6 +1850,7 @@ class Huber:
 
     forward computed as delta*np.maximum(0, np.abs(t - x) - delta) + np.minimum(delta, np.abs(t - x))**2/2 (proven equal; clipped select)
     forward caches local = np.maximum(-delta, np.minimum(delta, x - t))
+    forward in blocks of 16000 from 32000 elements (the same values and cache)
     backward: as :func:`huber_backward`."""
 
     def __init__(self, delta=1.0):
@@ -1810,6 +1858,8 @@ class Huber:
 
     def forward(self, x, t):
         if type(x) is _np_ndarray is type(t) and (ft := x.dtype) is t.dtype and ft.kind == "f" and x.shape == t.shape and x.ndim:
+            if x.size >= _BLOCKED_MIN:
+                return _blocked_forward(Huber.forward, self, (x, t), ('local',))
             shape = shapes = None  # used as they are: no conversion, no reshape
         else:
             shape, shapes, x, t = _broadcast(x, t)
@@ -1888,6 +1938,7 @@ class SmoothL1:
 
     forward computed as np.maximum(0, np.abs(t - x) - beta) + np.minimum(beta, np.abs(t - x))**2/(2*beta) (proven equal; clipped select)
     forward caches local = np.maximum(-beta, np.minimum(beta, x - t))/beta
+    forward in blocks of 16000 from 32000 elements (the same values and cache)
     backward: as :func:`smooth_l1_backward`."""
 
     def __init__(self, beta=1.0):
@@ -1895,6 +1946,8 @@ class SmoothL1:
 
     def forward(self, x, t):
         if type(x) is _np_ndarray is type(t) and (ft := x.dtype) is t.dtype and ft.kind == "f" and x.shape == t.shape and x.ndim:
+            if x.size >= _BLOCKED_MIN:
+                return _blocked_forward(SmoothL1.forward, self, (x, t), ('local',))
             shape = shapes = None  # used as they are: no conversion, no reshape
         else:
             shape, shapes, x, t = _broadcast(x, t)
@@ -2039,10 +2092,13 @@ class LogCosh:
 
     forward computed as x + softplus(2*(t - x)) - t - np.log(2) (proven equal; softplus, common factor)
     forward caches local = -np.tanh(t - x)
+    forward in blocks of 16000 from 32000 elements (the same values and cache)
     backward: as :func:`log_cosh_backward`."""
 
     def forward(self, x, t):
         if type(x) is _np_ndarray is type(t) and (ft := x.dtype) is t.dtype and ft.kind == "f" and x.shape == t.shape and x.ndim:
+            if x.size >= _BLOCKED_MIN:
+                return _blocked_forward(LogCosh.forward, self, (x, t), ('local',))
             shape = shapes = None  # used as they are: no conversion, no reshape
         else:
             shape, shapes, x, t = _broadcast(x, t)

@@ -11,6 +11,7 @@ import pytest
 from derive.codegen import runtime
 from derive.codegen.blocking import passes, worth_blocking
 from numeric import generated
+from numeric.bench import exported_class
 from numeric.cases import CASES
 from numeric.reference import PARAMS, REFERENCE
 
@@ -82,6 +83,7 @@ def test_blocked_helper_with_parameters_and_two_gradients():
 
 def test_the_generated_module_carries_the_runtime_helper():
     assert inspect.getsource(generated._blocked) == inspect.getsource(runtime._blocked)
+    assert inspect.getsource(generated._blocked_forward) == inspect.getsource(runtime._blocked_forward)
     assert (generated._BLOCK, generated._BLOCKED_MIN) == (runtime._BLOCK, runtime._BLOCKED_MIN)
 
 
@@ -90,3 +92,46 @@ def test_pass_count_of_a_lowered_gelu():
              "m = ~(x > 0.0)"]
     assert passes(lines) == 2 + 25 + 2
     assert worth_blocking(lines, 1) and not worth_blocking(lines[:2], 1)
+
+
+class _Other(np.ndarray):
+    """Not ``np.ndarray`` itself: a forward converts it instead of using it as it is."""
+
+
+BLOCKED_CLASSES = [n for n in REFERENCE if n in CASES and "_blocked_forward(" in
+                   inspect.getsource(getattr(generated, exported_class(n).__name__))]
+
+
+def test_the_heavy_forwards_block():
+    assert {"gelu", "mish", "hardswish", "huber"} <= set(BLOCKED_CLASSES)
+    assert not {"exp", "relu", "sigmoid", "mul"} & set(BLOCKED_CLASSES)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", BLOCKED_CLASSES)
+def test_blocked_forward_caches_what_one_call_caches(name, dtype, monkeypatch):
+    rng = np.random.default_rng(31)
+    case = CASES[name]
+    lo, hi = case.domain
+    inputs = [rng.uniform(lo, hi, (N_ROWS, N_COLS)).astype(dtype) for _ in case.inputs]
+    dout = rng.uniform(-1.0, 1.0, (N_ROWS, N_COLS)).astype(dtype)
+    cls = getattr(generated, exported_class(name).__name__)
+    calls = []
+    blocked = generated._blocked_forward
+    monkeypatch.setattr(generated, "_blocked_forward",
+                        lambda *a: calls.append(a) or blocked(*a))
+    layer, whole = cls(**PARAMS.get(name, {})), cls(**PARAMS.get(name, {}))
+    out = layer.forward(*inputs)
+    assert len(calls) == 1
+    # an ndarray subclass: the converting path (_as_arrays), one call on the whole
+    want = whole.forward(*[a.view(_Other) for a in inputs])
+    assert len(calls) == 1
+    assert out.shape == (N_ROWS, N_COLS) and out.dtype == dtype
+    assert np.array_equal(out, want)
+    for c in calls[0][3]:
+        mine, theirs = getattr(layer, c), getattr(whole, c)
+        assert mine.shape == theirs.shape == (N_ROWS, N_COLS) and mine.dtype == theirs.dtype
+        assert np.array_equal(mine, theirs), c
+    got, ref = layer.backward(dout), whole.backward(dout)
+    for g, w in zip(got if isinstance(got, tuple) else (got,), ref if isinstance(ref, tuple) else (ref,)):
+        assert np.array_equal(g, w)

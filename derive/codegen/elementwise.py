@@ -26,7 +26,7 @@ from .blocking import worth_blocking
 from .lower import lower, rename
 from .negations import negated, share_negations
 from .printer import NumpyCodePrinter
-from .prologue import prologue, reshaped, returns_summed_back, summed_back
+from .prologue import prologue, reshaped, returns_summed_back, source_tuple, summed_back
 from .runtime import _BLOCK as BLOCK
 from .runtime import _BLOCKED_MIN as BLOCKED_MIN
 from .runtime import HELPERS
@@ -46,11 +46,6 @@ class LayerCode:
     def __init__(self, function: str, cls: str, helpers: set, caches=()):
         self.function, self.cls, self.helpers = function, cls, helpers
         self.caches = list(caches)  # [(attribute, what it holds)] of the class's forward
-
-
-def _tuple(names) -> str:
-    """Python source of a tuple of ``names``: ``()``, ``(a,)``, ``(a, b)``."""
-    return f"({names[0]},)" if len(names) == 1 else f"({', '.join(names)})"
 
 
 def layer_code(d, api: str = "book1") -> LayerCode:
@@ -95,7 +90,7 @@ def layer_code(d, api: str = "book1") -> LayerCode:
     body = [f"    # dL/d{w} = {show(d.result[w])}" for w in wrt]
     blocked = None
     if worth_blocking(lines, len(wrt)):
-        blocked = f"{fname}, {_tuple(['dout', *needs])}, {_tuple(params)}"
+        blocked = f"_blocked({fname}, {source_tuple(['dout', *needs])}, {source_tuple(params)})"
     body += prologue(["dout", *needs], "    ", shapes=len(spec.input_names) > 1,
                      blocked=blocked)
     body += [f"    {line}" for line in lines]
@@ -108,7 +103,9 @@ def layer_code(d, api: str = "book1") -> LayerCode:
     function = "\n".join([f"def {fname}({sig}):", *doc, *body])
 
     cls, chelpers, caches = emit_class(d, stable, needs, fname, printer, api)
-    used = {h for h in ("_broadcast", "_unbroadcast", "_blocked") if f"{h}(" in function + cls}
+    used = {h for h in ("_broadcast", "_unbroadcast", "_blocked", "_blocked_forward")
+            if f"{h}(" in function + cls}
+    used |= {"_BLOCK"} if used & {"_blocked", "_blocked_forward"} else set()
     return LayerCode(function, cls, helpers | chelpers | used | {"_as_arrays"}, caches)
 
 
@@ -270,6 +267,13 @@ def emit_class(d, stable, needs, fname, printer, api="book1"):
         doc += f"\n\n    forward computed as {show(fwd)} (proven equal; {', '.join(fwd_notes)})"
     for sym, e in cached:
         doc += f"\n    forward caches {sym.name} = {show(e)}"
+    stored = keep + cache_names
+    blocked = None
+    if worth_blocking(flines, 1 + len(stored)):
+        blocked = (f"_blocked_forward({spec.class_name}.forward, self, "
+                   f"{source_tuple(list(spec.input_names))}, {source_tuple([repr(n) for n in stored])})")
+        doc += (f"\n    forward in blocks of {BLOCK} from {BLOCKED_MIN} elements (the same values "
+                "and cache)")
     doc += f'\n    backward: as :func:`{fname}`."""'
     cls = [f"class {spec.class_name}:", doc, ""]
     if params or api == "book2":
@@ -281,10 +285,9 @@ def emit_class(d, stable, needs, fname, printer, api="book1"):
         cls.append("")
     ins = ", ".join(spec.input_names)
     cls.append(f"    def forward(self, {ins}):")
-    cls += prologue(list(spec.input_names), "        ")
+    cls += prologue(list(spec.input_names), "        ", blocked=blocked)
     cls += [f"        {p} = self.{p}" for p in params]
     cls += [f"        {line}" for line in flines]
-    stored = keep + cache_names
     cls += reshaped(["out", *[n for n in stored if n != "out"]], "        ")
     if stored:
         cls.append("        # the cache holds its own arrays, in the input's shape: later changes to the")

@@ -56,7 +56,8 @@ Volume 2's API (``derive export --api book2``): every class has ``params`` and
 ``grads`` lists (empty for a layer without weights).
 '''
 
-_HELPER_ORDER = ("_floating", "_as_arrays", "_broadcast", "_summed_to", "_unbroadcast", "_clip", "_sigmoid", "_sigmoid2", "_softplus", "_blocked", "_rows", "_onehot", "_scatter_add",
+_HELPER_ORDER = ("_floating", "_as_arrays", "_broadcast", "_summed_to", "_unbroadcast", "_clip", "_sigmoid", "_sigmoid2", "_softplus", "_BLOCK", "_blocked", "_blocked_forward",
+                 "_rows", "_onehot", "_scatter_add",
                  "_place", "erf", "_windows", "_fold", "_first_max", "_offsets", "_window_max", "_window_first_max")
 
 

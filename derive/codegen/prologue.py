@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["prologue", "reshaped", "returns_summed_back", "summed_back"]
+__all__ = ["prologue", "reshaped", "returns_summed_back", "source_tuple", "summed_back"]
 
 
 def _targets(names) -> str:
@@ -33,12 +33,9 @@ def prologue(names, indent: str, shapes: bool = True, blocked: str | None = None
     is reshaped (the per-call cost that counts at a thousand elements). Several names are
     broadcast to one shape (``_broadcast``); with ``shapes``, their own shapes are kept in
     ``shapes`` (None when all are that shape), for the gradients (:func:`summed_back`).
-    ``blocked``, the call ``_blocked`` makes (``"gelu_backward, (dout, x), ()"``): arrays
-    used as they are, of two blocks or more, go through it instead
-    (:mod:`derive.codegen.blocking`); only with several names (a backward function's)."""
+    ``blocked``, a call (``"_blocked(gelu_backward, (dout, x), ())"``): arrays used as they
+    are, of two blocks or more, return it instead (:mod:`derive.codegen.blocking`)."""
     first, rest = names[0], names[1:]
-    if blocked and not rest:
-        raise ValueError("blocked: a backward function's prologue, of dout and its inputs")
     # one chain per property (measured: 0.51 -> 0.42 us for three arrays at 1e3, where the
     # ufunc takes ~0.6); dtypes by identity: NumPy's built-in dtypes are singletons, and
     # an equal dtype that is another object only takes the converting path
@@ -51,24 +48,25 @@ def prologue(names, indent: str, shapes: bool = True, blocked: str | None = None
     else:
         test.append(f'{first}.dtype.kind == "f"')
     test.append(f"{first}.ndim")
+    block = [f"{indent}    if {first}.size >= _BLOCKED_MIN:",
+             f"{indent}        return {blocked}"] if blocked else []
     if rest:        # several arrays: broadcast to one shape (their own shapes kept)
-        block = [f"{indent}    if {first}.size >= _BLOCKED_MIN:",
-                 f"{indent}        return _blocked({blocked})"] if blocked else []
         return [f"{indent}if {' and '.join(test)}:", *block,
                 f"{indent}    shape{' = shapes' if shapes else ''} = None  # used as they are: "
                 "no conversion, no reshape",
                 f"{indent}else:",
                 f"{indent}    shape, {'shapes' if shapes else '_'}, {', '.join(names)} = "
                 f"_broadcast({', '.join(names)})"]
-    return [f"{indent}if {' and '.join(test)}:",
+    return [f"{indent}if {' and '.join(test)}:", *block,
             f"{indent}    shape = None          # used as they are: no conversion, no reshape",
             f"{indent}else:",
             f"{indent}    shape = np.shape({first})",
             f"{indent}    {_targets(names)} = _as_arrays({', '.join(names)})"]
 
 
-def _tuple(numbers) -> str:
-    return f"({numbers[0]},)" if len(numbers) == 1 else f"({', '.join(map(str, numbers))})"
+def source_tuple(items) -> str:
+    """Python source of a tuple of ``items`` (names or numbers): ``()``, ``(a,)``, ``(a, b)``."""
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(map(str, items))})"
 
 
 def summed_back(grads, which, shapes: str, indent: str) -> list:
@@ -78,7 +76,7 @@ def summed_back(grads, which, shapes: str, indent: str) -> list:
         return []
     return [f"{indent}if {shapes} is not None:",
             f"{indent}    {', '.join(grads)} = _unbroadcast({shapes}, "
-            f"{_tuple(which)}, {grads[0] if len(grads) == 1 else '(' + ', '.join(grads) + ')'})"]
+            f"{source_tuple(which)}, {grads[0] if len(grads) == 1 else '(' + ', '.join(grads) + ')'})"]
 
 
 def reshaped(names, indent: str) -> list:
@@ -101,5 +99,5 @@ def returns_summed_back(lines, which) -> list:
             continue
         ind, r = m.groups()
         out += [f"{ind}if self.shapes is None:", f"{ind}    return {r}",
-                f"{ind}return _unbroadcast(self.shapes, {_tuple(which)}, ({r}))"]
+                f"{ind}return _unbroadcast(self.shapes, {source_tuple(which)}, ({r}))"]
     return out

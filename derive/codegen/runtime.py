@@ -139,6 +139,26 @@ def _blocked(f, arrays, params):
     return whole[0].reshape(shape) if one else tuple(w.reshape(shape) for w in whole)
 
 
+def _blocked_forward(forward, layer, arrays, cached):
+    """``forward(layer, *arrays)`` (a class's own forward) block by block, as
+    :func:`_blocked`: out and each array the forward caches on ``layer`` (the names in
+    ``cached``) written into arrays of the whole, which the layer then holds."""
+    flat = [np.ravel(a) for a in arrays]
+    n = flat[0].size
+    whole = None
+    for i in range(0, n, _BLOCK):
+        out = forward(layer, *[a[i:i + _BLOCK] for a in flat])
+        parts = [out, *[getattr(layer, c) for c in cached]]
+        if whole is None:
+            whole = [np.empty(n, dtype=p.dtype) for p in parts]
+        for w, p in zip(whole, parts):
+            w[i:i + _BLOCK] = p
+    shape = np.shape(arrays[0])
+    for c, w in zip(cached, whole[1:]):
+        setattr(layer, c, w.reshape(shape))
+    return whole[0].reshape(shape)
+
+
 # np.clip's ufunc, without np.clip's Python wrapper (~1.4 us a call, NumPy 2.4: at 1e3
 # elements longer than the clip itself); ``np.core`` before NumPy 2
 _CLIP_SOURCE = '_clip = (np._core if hasattr(np, "_core") else np.core).umath.clip'
@@ -147,7 +167,8 @@ _clip = (np._core if hasattr(np, "_core") else np.core).umath.clip
 HELPERS = {"_floating": _floating, "_as_arrays": _as_arrays, "_broadcast": _broadcast,
            "_summed_to": _summed_to, "_unbroadcast": _unbroadcast, "_sigmoid": _sigmoid,
            "_sigmoid2": _sigmoid2,
-           "_softplus": _softplus, "_clip": _clip, "_blocked": _blocked}
+           "_softplus": _softplus, "_clip": _clip, "_blocked": _blocked,
+           "_blocked_forward": _blocked_forward}
 
 # 16000 float64 are 125 KiB: a block's temporaries stay under glibc's 128 KiB mmap threshold
 # (so they come from the heap, not from fresh mappings) and in the L2 cache; from two blocks
@@ -189,8 +210,8 @@ def helper_source(name: str) -> str:
         return "# erf: numeric/special.py, copied\n" + erf_source()
     if name == "_clip":
         return "# np.clip's ufunc: np.clip's Python wrapper costs more than the clip at 1e3\n" + _CLIP_SOURCE
-    if name == "_blocked":
-        return f"{_BLOCK_SOURCE}\n\n\n{inspect.getsource(_blocked)}"
+    if name == "_BLOCK":        # the block sizes of _blocked and _blocked_forward
+        return _BLOCK_SOURCE
     if name not in HELPERS:
         from . import window_runtime  # noqa: F401  (registers _windows, _fold, _first_max)
     return inspect.getsource(HELPERS[name])
