@@ -157,45 +157,36 @@ _BLOCKED_MIN = 2 * _BLOCK
 
 def _blocked(f, arrays, params):
     """``f(*arrays, *params)`` computed block by block (the arrays: one shape, a function
-    of the elements alone), in blocks of :data:`_BLOCK` elements, each block's gradients
-    written into arrays of the whole. A function of many passes over its arrays then keeps
-    its temporaries in the cache and small enough to come from the heap, not from fresh
-    mappings; the values are those of one call on the whole (elementwise: the same
-    operations on each element)."""
+    of the elements alone), in blocks of :data:`_BLOCK` elements, each block's results (one
+    array, or a tuple) written into arrays of the whole. A function of many passes over its
+    arrays then keeps its temporaries in the cache and small enough to come from the heap,
+    not from fresh mappings; the values are those of one call on the whole (elementwise:
+    the same operations on each element)."""
     flat = [np.ravel(a) for a in arrays]          # views where the arrays are contiguous
-    n = flat[0].size
-    grads = f(*[a[:_BLOCK] for a in flat], *params)
-    one = type(grads) is not tuple
-    grads = (grads,) if one else grads
-    whole = [np.empty(n, dtype=g.dtype) for g in grads]
-    for w, g in zip(whole, grads):
-        w[:_BLOCK] = g
-    for i in range(_BLOCK, n, _BLOCK):
-        grads = f(*[a[i:i + _BLOCK] for a in flat], *params)
-        for w, g in zip(whole, (grads,) if one else grads):
-            w[i:i + _BLOCK] = g
-    shape = np.shape(arrays[0])
-    return whole[0].reshape(shape) if one else tuple(w.reshape(shape) for w in whole)
-
-
-def _blocked_forward(forward, layer, arrays, cached):
-    """``forward(layer, *arrays)`` (a class's own forward) block by block, as
-    :func:`_blocked`: out and each array the forward caches on ``layer`` (the names in
-    ``cached``) written into arrays of the whole, which the layer then holds."""
-    flat = [np.ravel(a) for a in arrays]
     n = flat[0].size
     whole = None
     for i in range(0, n, _BLOCK):
-        out = forward(layer, *[a[i:i + _BLOCK] for a in flat])
-        parts = [out, *[getattr(layer, c) for c in cached]]
+        got = f(*[a[i:i + _BLOCK] for a in flat], *params)
+        parts = got if type(got) is tuple else (got,)
         if whole is None:
             whole = [np.empty(n, dtype=p.dtype) for p in parts]
         for w, p in zip(whole, parts):
             w[i:i + _BLOCK] = p
     shape = np.shape(arrays[0])
-    for c, w in zip(cached, whole[1:]):
-        setattr(layer, c, w.reshape(shape))
-    return whole[0].reshape(shape)
+    whole = [w.reshape(shape) for w in whole]
+    return tuple(whole) if type(got) is tuple else whole[0]
+
+
+def _blocked_forward(forward, layer, arrays, cached):
+    """``forward(layer, *arrays)`` (a class's own forward) by :func:`_blocked`: out and
+    each array the forward caches on ``layer`` (the names in ``cached``) made whole, which
+    the layer then holds."""
+    def block(*a):
+        return (forward(layer, *a), *[getattr(layer, c) for c in cached])
+    out, *parts = _blocked(block, arrays, ())
+    for c, w in zip(cached, parts):
+        setattr(layer, c, w)
+    return out
 
 
 # erf: numeric/special.py, copied

@@ -82,15 +82,14 @@ def layer_code(d, api: str = "book1") -> LayerCode:
             doc.append(f"      computed as {show(e)}  (proven equal; {', '.join(applied)})")
     for j, i in minus.items():
         doc.append(f"    dL/d{wrt[j]} computed as -dL/d{wrt[i]}  (proven equal: one negation pass)")
+    blocked = None
     if worth_blocking(lines, len(wrt)):
+        blocked = f"_blocked({fname}, {source_tuple(['dout', *needs])}, {source_tuple(params)})"
         doc += ["", f"    Arrays of one shape and dtype, of {BLOCKED_MIN} elements or more, are "
                 f"computed in blocks", f"    of {BLOCK} (the same values; the temporaries stay "
                 "in the cache)."]
     doc.append('    """')
     body = [f"    # dL/d{w} = {show(d.result[w])}" for w in wrt]
-    blocked = None
-    if worth_blocking(lines, len(wrt)):
-        blocked = f"_blocked({fname}, {source_tuple(['dout', *needs])}, {source_tuple(params)})"
     body += prologue(["dout", *needs], "    ", shapes=len(spec.input_names) > 1,
                      blocked=blocked)
     body += [f"    {line}" for line in lines]
@@ -105,7 +104,8 @@ def layer_code(d, api: str = "book1") -> LayerCode:
     cls, chelpers, caches = emit_class(d, stable, needs, fname, printer, api)
     used = {h for h in ("_broadcast", "_unbroadcast", "_blocked", "_blocked_forward")
             if f"{h}(" in function + cls}
-    used |= {"_BLOCK"} if used & {"_blocked", "_blocked_forward"} else set()
+    if used & {"_blocked", "_blocked_forward"}:     # _blocked_forward runs _blocked
+        used |= {"_BLOCK", "_blocked"}
     return LayerCode(function, cls, helpers | chelpers | used | {"_as_arrays"}, caches)
 
 
