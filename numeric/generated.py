@@ -245,6 +245,7 @@ def erf(x) -> np.ndarray:
 
 # NumPy's names, looked up once (derive.codegen.bind)
 _np_abs = np.abs
+_np_absolute = np.absolute
 _np_add = np.add
 _np_array = np.array
 _np_asarray = np.asarray
@@ -254,6 +255,7 @@ _np_empty_like = np.empty_like
 _np_exp = np.exp
 _np_expm1 = np.expm1
 _np_inf = np.inf
+_np_less = np.less
 _np_log = np.log
 _np_log1p = np.log1p
 _np_multiply = np.multiply
@@ -1105,7 +1107,9 @@ def hardtanh_backward(dout, out):
         shape = None  # used as they are: no conversion, no reshape
     else:
         shape, _, dout, out = _broadcast(dout, out)
-    g = _np_multiply(dout, ((out > -1.0) & (out < 1.0)))
+    g = _np_absolute(out)
+    _np_less(g, 1.0, out=g)
+    _np_multiply(dout, g, out=g)
     if shape is not None:
         g = g.reshape(shape)
     return g
@@ -1427,16 +1431,17 @@ def celu_backward(dout, out, alpha=1.0):
     """CELU: x for x > 0, alpha·(exp(x/alpha) − 1) otherwise backward: the gradient of the loss w.r.t. x.
 
     dL/dx = np.where(out > 0, dout, dout*(1 + out/alpha))
+      computed as dout*(1 + np.minimum(0, out)/alpha)  (proven equal; clamp select)
     """
     # dL/dx = np.where(out > 0, dout, dout*(1 + out/alpha))
     if type(dout) is _np_ndarray is type(out) and (ft := dout.dtype) is out.dtype and ft.kind == "f" and dout.shape == out.shape and dout.ndim:
         shape = None  # used as they are: no conversion, no reshape
     else:
         shape, _, dout, out = _broadcast(dout, out)
-    g = _np_multiply(out, alpha**(-1.0))
+    g = _clip(out, -_np_inf, 0.0)
+    _np_multiply(g, alpha**(-1.0), out=g)
     _np_add(g, 1.0, out=g)
     _np_multiply(g, dout, out=g)
-    _np_putmask(g, (out > 0.0), dout)
     if shape is not None:
         g = g.reshape(shape)
     return g

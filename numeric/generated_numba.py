@@ -1775,7 +1775,8 @@ def _softplus_backward_loop_p(dout_, out_, g_):
 def softplus_backward(dout, out):
     """Softplus backward: the gradient of the loss w.r.t. x.
 
-    dL/dx = -dout*np.expm1(-out)
+    dL/dx = dout - dout*np.exp(-out)
+      computed as -dout*np.expm1(-out)  (proven equal; expm1/log1p)
     """
     shape, dtype, work, (dout_, out_) = _many(dout, out)
     n = dout_.shape[0]
@@ -2197,7 +2198,8 @@ def _silu_backward_loop_p(dout_, x_, g_):
 def silu_backward(dout, x):
     """SiLU (swish) backward: the gradient of the loss w.r.t. x.
 
-    dL/dx = dout*(x*sigmoid(-x) + 1)*sigmoid(x)
+    dL/dx = dout*(x + np.exp(x) + 1)*np.exp(x)/(np.exp(x) + 1)**2
+      computed as dout*(x*sigmoid(-x) + 1)*sigmoid(x)  (proven equal; sigmoid)
     """
     shape, dtype, work, (dout_, x_) = _many(dout, x)
     n = dout_.shape[0]
@@ -2345,7 +2347,8 @@ def _gelu_backward_loop_p(dout_, x_, g_):
 def gelu_backward(dout, x):
     """GELU (erf form) backward: the gradient of the loss w.r.t. x.
 
-    dL/dx = dout*(np.sqrt(2)*x*np.exp(-x**2/2)/np.sqrt(np.pi) + scipy.special.erf(np.sqrt(2)*x/2) + 1)/2
+    dL/dx = np.sqrt(2)*dout*x*np.exp(-x**2/2)/(2*np.sqrt(np.pi)) + dout*(scipy.special.erf(np.sqrt(2)*x/2) + 1)/2
+      computed as dout*(np.sqrt(2)*x*np.exp(-x**2/2)/np.sqrt(np.pi) + scipy.special.erf(np.sqrt(2)*x/2) + 1)/2  (proven equal; common factor)
     """
     shape, dtype, work, (dout_, x_) = _many(dout, x)
     n = dout_.shape[0]
@@ -2501,7 +2504,8 @@ def _gelu_tanh_backward_loop_p(dout_, x_, g_):
 def gelu_tanh_backward(dout, x):
     """GELU (tanh approximation) backward: the gradient of the loss w.r.t. x.
 
-    dL/dx = 2.5e-6*dout*(26829*np.sqrt(2)*x**3*(1 - np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + 200000*np.sqrt(2)*x*(1 - np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + 200000*np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi)) + 200000)
+    dL/dx = 0.0670725*np.sqrt(2)*dout*x**3*(1 - np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + np.sqrt(2)*dout*x*(1 - np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi))**2)/(2*np.sqrt(np.pi)) + dout*(np.tanh(np.sqrt(2)*(0.044715*x**3 + x)/np.sqrt(np.pi)) + 1)/2
+      computed as 2.5e-6*dout*(26829*np.sqrt(2)*x**3*(1 - np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + 200000*np.sqrt(2)*x*(1 - np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi))**2)/np.sqrt(np.pi) + 200000*np.tanh(np.sqrt(2)*x*(0.044715*x**2 + 1)/np.sqrt(np.pi)) + 200000)  (proven equal; common factor)
     """
     shape, dtype, work, (dout_, x_) = _many(dout, x)
     n = dout_.shape[0]
@@ -2830,7 +2834,8 @@ def _relu6_backward_loop_p(dout_, out_, g_):
 def relu6_backward(dout, out):
     """ReLU6: min(max(0, x), 6) backward: the gradient of the loss w.r.t. x.
 
-    dL/dx = dout*((out > 0) & (out < 6))
+    dL/dx = dout*((out > 0) & (np.maximum(0, out) < 6))
+      computed as dout*((out > 0) & (out < 6))  (proven equal; known sign)
     """
     shape, dtype, work, (dout_, out_) = _many(dout, out)
     n = dout_.shape[0]
@@ -3374,7 +3379,8 @@ def _mish_backward_loop_p(dout_, x_, g_):
 def mish_backward(dout, x):
     """Mish: x·tanh(softplus(x)) backward: the gradient of the loss w.r.t. x.
 
-    dL/dx = -dout*(x*np.tanh(softplus(x))**2*sigmoid(x) - x*sigmoid(x) - np.tanh(softplus(x)))
+    dL/dx = dout*x*(1 - np.tanh(np.log(np.exp(x) + 1))**2)*np.exp(x)/(np.exp(x) + 1) + dout*np.tanh(np.log(np.exp(x) + 1))
+      computed as -dout*(x*np.tanh(softplus(x))**2*sigmoid(x) - x*sigmoid(x) - np.tanh(softplus(x)))  (proven equal; softplus, sigmoid)
     """
     shape, dtype, work, (dout_, x_) = _many(dout, x)
     n = dout_.shape[0]
@@ -3518,7 +3524,8 @@ def _selu_backward_loop_p(dout_, x_, g_):
 def selu_backward(dout, x):
     """SELU: scale·x for x > 0, scale·alpha·(exp(x) − 1) otherwise backward: the gradient of the loss w.r.t. x.
 
-    dL/dx = np.where(x > 0, 1.0507009873554804934193349852946*dout, 1.75809934084737685994021752081231934206024580891220830977098282*dout*np.exp(np.minimum(0, x)))
+    dL/dx = np.where(x > 0, 1.0507009873554804934193349852946*dout, 1.75809934084737685994021752081231934206024580891220830977098282*dout*np.exp(x))
+      computed as np.where(x > 0, 1.0507009873554804934193349852946*dout, 1.75809934084737685994021752081231934206024580891220830977098282*dout*np.exp(np.minimum(0, x)))  (proven equal; clamp exp branch)
     """
     shape, dtype, work, (dout_, x_) = _many(dout, x)
     n = dout_.shape[0]
@@ -3645,7 +3652,7 @@ def _celu_backward_loop(dout_, out_, g_, alpha):
     for i in range(dout_.shape[0]):
         dout = np.float64(dout_[i])
         out = np.float64(out_[i])
-        g_[i] = _k_where((out > 0.0), dout, dout*(inv_alpha*out + 1.0))
+        g_[i] = dout*(inv_alpha*_k_min(0.0, out) + 1.0)
 
 
 @njit(error_model="numpy", cache=True, fastmath={"contract"}, parallel=True)
@@ -3654,13 +3661,14 @@ def _celu_backward_loop_p(dout_, out_, g_, alpha):
     for i in prange(dout_.shape[0]):
         dout = np.float64(dout_[i])
         out = np.float64(out_[i])
-        g_[i] = _k_where((out > 0.0), dout, dout*(inv_alpha*out + 1.0))
+        g_[i] = dout*(inv_alpha*_k_min(0.0, out) + 1.0)
 
 
 def celu_backward(dout, out, alpha=1.0):
     """CELU: x for x > 0, alpha·(exp(x/alpha) − 1) otherwise backward: the gradient of the loss w.r.t. x.
 
     dL/dx = np.where(out > 0, dout, dout*(1 + out/alpha))
+      computed as dout*(1 + np.minimum(0, out)/alpha)  (proven equal; clamp select)
     """
     shape, dtype, work, (dout_, out_) = _many(dout, out)
     n = dout_.shape[0]
@@ -3807,7 +3815,8 @@ def _softsign_backward_loop_p(dout_, x_, g_):
 def softsign_backward(dout, x):
     """Softsign: x / (1 + |x|) backward: the gradient of the loss w.r.t. x.
 
-    dL/dx = dout/(np.abs(x) + 1)**2
+    dL/dx = -dout*(x*np.sign(x) - np.abs(x) - 1)/(np.abs(x) + 1)**2
+      computed as dout/(np.abs(x) + 1)**2  (proven equal; sign product)
     """
     shape, dtype, work, (dout_, x_) = _many(dout, x)
     n = dout_.shape[0]
@@ -3951,7 +3960,8 @@ def _logsigmoid_backward_loop_p(dout_, out_, g_):
 def logsigmoid_backward(dout, out):
     """Log-sigmoid: log(1 / (1 + exp(−x))) backward: the gradient of the loss w.r.t. x.
 
-    dL/dx = -dout*np.expm1(out)
+    dL/dx = dout*(1 - np.exp(out))
+      computed as -dout*np.expm1(out)  (proven equal; expm1/log1p)
     """
     shape, dtype, work, (dout_, out_) = _many(dout, out)
     n = dout_.shape[0]
@@ -4242,7 +4252,8 @@ def bce_backward(dout, x, t):
     """Binary cross-entropy of probabilities (elementwise, no reduction) backward: the gradients of the loss w.r.t. x, t.
 
     dL/dx = dout*(t - x)/(x*(x - 1))
-    dL/dt = dout*(np.log1p(-x) - np.log(x))
+    dL/dt = dout*(np.log(1 - x) - np.log(x))
+      computed as dout*(np.log1p(-x) - np.log(x))  (proven equal; expm1/log1p)
     """
     shape, dtype, work, (dout_, x_, t_) = _many(dout, x, t)
     n = dout_.shape[0]
@@ -4419,7 +4430,8 @@ def _bce_with_logits_backward_loop_p(dout_, x_, t_, dx_, dt_):
 def bce_with_logits_backward(dout, x, t):
     """Binary cross-entropy with logits (elementwise, no reduction) backward: the gradients of the loss w.r.t. x, t.
 
-    dL/dx = -dout*(t - sigmoid(x))
+    dL/dx = dout*(1 - t) - dout*np.exp(-x)/(1 + np.exp(-x))
+      computed as -dout*(t - sigmoid(x))  (proven equal; sigmoid)
     dL/dt = -dout*x
     """
     shape, dtype, work, (dout_, x_, t_) = _many(dout, x, t)
@@ -4595,8 +4607,10 @@ def _huber_backward_loop_p(dout_, x_, t_, dx_, dt_, delta):
 def huber_backward(dout, x, t, delta=1.0):
     """Huber loss (elementwise, no reduction) backward: the gradients of the loss w.r.t. x, t.
 
-    dL/dx = dout*np.maximum(-delta, np.minimum(delta, x - t))
-    dL/dt = dout*np.maximum(-delta, np.minimum(delta, t - x))
+    dL/dx = np.where(delta > np.abs(t - x), dout*(x - t), -delta*dout*np.sign(t - x))
+      computed as dout*np.maximum(-delta, np.minimum(delta, x - t))  (proven equal; sign clip)
+    dL/dt = np.where(delta > np.abs(t - x), dout*(t - x), delta*dout*np.sign(t - x))
+      computed as dout*np.maximum(-delta, np.minimum(delta, t - x))  (proven equal; sign clip)
     """
     shape, dtype, work, (dout_, x_, t_) = _many(dout, x, t)
     n = dout_.shape[0]
@@ -4776,8 +4790,10 @@ def _smooth_l1_backward_loop_p(dout_, x_, t_, dx_, dt_, beta):
 def smooth_l1_backward(dout, x, t, beta=1.0):
     """Smooth L1 loss (elementwise, no reduction) backward: the gradients of the loss w.r.t. x, t.
 
-    dL/dx = dout*np.maximum(-beta, np.minimum(beta, x - t))/beta
-    dL/dt = dout*np.maximum(-beta, np.minimum(beta, t - x))/beta
+    dL/dx = np.where(beta <= np.abs(t - x), -dout*np.sign(t - x), dout*(x - t)/beta)
+      computed as dout*np.maximum(-beta, np.minimum(beta, x - t))/beta  (proven equal; sign clip)
+    dL/dt = np.where(beta <= np.abs(t - x), dout*np.sign(t - x), dout*(t - x)/beta)
+      computed as dout*np.maximum(-beta, np.minimum(beta, t - x))/beta  (proven equal; sign clip)
     """
     shape, dtype, work, (dout_, x_, t_) = _many(dout, x, t)
     n = dout_.shape[0]
@@ -5123,8 +5139,10 @@ def _log_cosh_backward_loop_p(dout_, x_, t_, dx_, dt_):
 def log_cosh_backward(dout, x, t):
     """Log-cosh loss (elementwise, no reduction): log(cosh(x − t)) backward: the gradients of the loss w.r.t. x, t.
 
-    dL/dx = -dout*np.tanh(t - x)
-    dL/dt = dout*np.tanh(t - x)
+    dL/dx = dout - 2*dout*np.exp(2*t - 2*x)/(np.exp(2*t - 2*x) + 1)
+      computed as -dout*np.tanh(t - x)  (proven equal; sigmoid, tanh of half)
+    dL/dt = 2*dout*np.exp(2*t - 2*x)/(np.exp(2*t - 2*x) + 1) - dout
+      computed as dout*np.tanh(t - x)  (proven equal; sigmoid, tanh of half)
     """
     shape, dtype, work, (dout_, x_, t_) = _many(dout, x, t)
     n = dout_.shape[0]

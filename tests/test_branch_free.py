@@ -136,3 +136,21 @@ def test_factored_selects_are_branch_free_and_keep_the_values(name):
     # the class caches its factor from x (ELU's alpha*exp(x), not out + alpha): it agrees
     # within the function's rounding of out + alpha (0 for x < -37, where out is -alpha)
     np.testing.assert_allclose(layer.backward(dout)[finite], want[finite], rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.25, 3.0])
+def test_celu_backward_clamps_instead_of_selecting(alpha):
+    """``where(out > 0, dout, dout*(1 + out/alpha))`` as ``dout*(1 + min(out, 0)/alpha)``
+    (clamp select): no select in the code, and bit for bit the select's values (on
+    out > 0 it is dout*(1 + 0), dout exactly), at ±1000 and at the kink too."""
+    code = statements(generated.celu_backward)
+    assert "putmask" not in code and "where" not in code, code
+    rng = np.random.default_rng(2)
+    x = np.concatenate([rng.uniform(-6, 6, 300), [-1000.0, 1000.0, 0.0, -0.0, 1e-300, -1e-300]])
+    out = generated.Celu(alpha).forward(x)
+    dout = rng.standard_normal(x.size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = generated.celu_backward(dout, out, alpha)
+    want = np.where(out > 0, dout, dout * (1 + out * alpha**-1.0))
+    assert got.tobytes() == want.tobytes()

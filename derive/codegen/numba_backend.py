@@ -178,7 +178,8 @@ def layer_source(d, api: str = "book1") -> str:
     spec = d.spec
     name, wrt, params = spec.name, list(d.wrt), list(spec.param_names)
     needs = [n for n in ("out", *spec.input_names) if any(n in d.needs(w) for w in wrt)]
-    stable = [stable_form(d.result[w])[0] for w in wrt]
+    forms = [stable_form(d.result[w]) for w in wrt]
+    stable = [e for e, _ in forms]
     grads = ["g"] if len(wrt) == 1 else [f"d{w}" for w in wrt]
     defaults = [f"{p}={_float(spec.defaults.get(p, 1.0))}" for p in params]
     streamed: set = set()
@@ -188,8 +189,10 @@ def layer_source(d, api: str = "book1") -> str:
     # <layer>_backward(dout, ...): the derivation's result from the values it names
     doc = [f'    """{spec.title or name} backward: the gradient{"s" if len(wrt) > 1 else ""} '
            f'of the loss w.r.t. {", ".join(wrt)}.', ""]
-    for w, e in zip(wrt, stable):
-        doc.append(f"    dL/d{w} = {show(e)}")
+    for w, (e, applied) in zip(wrt, forms):      # as the NumPy module's docstring says it
+        doc.append(f"    dL/d{w} = {show(d.result[w])}")
+        if applied:
+            doc.append(f"      computed as {show(e)}  (proven equal; {', '.join(applied)})")
     doc.append('    """')
     body = _prepare(["dout", *needs], "    ")
     body += [f"    {g} = _empty(n, work)" for g in grads]

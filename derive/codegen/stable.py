@@ -35,8 +35,8 @@ from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
 
 from ..errors import ProofError
 from ..proof import prove_equal
-from .stable_selects import (_branch_sum, _clamp_branches, _clip, _clipped_select,
-                             _redundant_select, _sign_clip)
+from .stable_selects import (_branch_sum, _clamp_branches, _clamp_select, _clip,
+                             _clipped_select, _redundant_select, _sign_clip)
 from .stable_functions import _unfold, helper_identities, logaddexp, prove_helpers, sigmoid, softplus
 
 __all__ = ["logaddexp", "sigmoid", "softplus", "stable_form", "helper_identities",
@@ -290,6 +290,7 @@ _REWRITES = (
     ("clamp exp branch", _clamp_branches),
     ("redundant select", _redundant_select),
     ("expm1/log1p", _expm1_log1p),
+    ("clamp select", _clamp_select),
     ("branch sum", _branch_sum),
     ("common factor", _collect_dout),
 )

@@ -161,6 +161,34 @@ def _branch_sum(e: sp.Expr) -> sp.Expr:
     return e.replace(lambda q: isinstance(q, sp.Piecewise), split)
 
 
+def _clamp_select(e: sp.Expr) -> sp.Expr:
+    """``Piecewise((a, s > 0), (b(s), True))`` → ``b(min(s, 0))`` when ``a`` (free of s) is
+    ``b(0)``: kept when proven (no kink allowed: at s = 0 too). CELU's
+    ``where(out > 0, dout, dout*(1 + out/alpha))`` is ``dout*(1 + min(out, 0)/alpha)``: a
+    clip where the select took a compare and a ``putmask`` on a random mask (on s > 0 it
+    computes b(0): ``dout*(1 + 0)``, dout exactly here).
+
+    >>> out, d = sp.Symbol("out", real=True), sp.Symbol("dout", real=True)
+    >>> a = sp.Symbol("alpha", positive=True)
+    >>> _clamp_select(sp.Piecewise((d, out > 0), (d*(1 + out/a), True)))
+    dout*(1 + Min(0, out)/alpha)
+    >>> _clamp_select(sp.Piecewise((d, out > 0), (d*(a + out), True)))   # b(0) is not a
+    Piecewise((dout, out > 0), (dout*(alpha + out), True))
+    """
+    def clamp(p):
+        if len(p.args) != 2 or p.args[1][1] != sp.true:
+            return p
+        (a, cond), (b, _) = p.args
+        if not isinstance(cond, (sp.StrictGreaterThan, sp.GreaterThan)) or cond.rhs != 0:
+            return p
+        s = cond.lhs
+        if not s.is_Symbol or a.has(s) or not b.has(s) or b.has(sp.Piecewise) \
+                or sp.expand(b.xreplace({s: 0}) - a) != 0:
+            return p
+        return b.xreplace({s: sp.Min(s, 0)})
+    return e.replace(lambda q: isinstance(q, sp.Piecewise), clamp)
+
+
 def _redundant_select(e: sp.Expr) -> sp.Expr:
     """``Piecewise((c, cond), (b, True))`` (c a number) → ``b`` where b is c wherever cond
     holds, proven with no kink allowed (so at the boundary too); tried only when b is c at
