@@ -10,6 +10,9 @@ For every elementwise catalogue layer and N elements (float64):
 * ``fb``: the exported class's ``forward`` + ``backward`` ÷ the book's class (numeric/reference.py);
 * ``bwd/book``: the exported ``<layer>_backward(dout, ...)`` function ÷ the book's ``backward``
   (after its ``forward``);
+* ``cbwd/book``: the exported class's ``backward`` ÷ the book's (each after its own
+  ``forward``): both read what their forward cached, where the function above recomputes
+  from the inputs the derivation names (gelu's erf, the losses' ``x - t``);
 * ``book/book`` (with ``--aa``): the book's class ÷ a second instance of it in the same
   rounds, the spread of a ratio when both sides run the same code (at 1e7 it spans
   about 0.96-1.09: an ``fb`` inside that is a tie);
@@ -119,6 +122,7 @@ def bench_layer(name: str, n: int, repeat: int | None = None, seed: int = 0,
 
     Keys: ``fb_s``/``fb_book_s`` and ``fb`` (exported class forward+backward ÷ the book's),
     ``bwd_s``/``bwd_book_s`` and ``bwd_book`` (``<layer>_backward`` ÷ the book's backward),
+    ``cbwd_s`` and ``cbwd_book`` (the exported class's backward ÷ the book's),
     ``bwd_lambdify_s`` and ``bwd_lambdify`` (÷ SymPy's lambdify of the derivative). With
     ``aa``, a second instance of the book's class runs in the forward+backward rounds too
     (the three calls then shuffled each round): ``fb_aa`` is book ÷ book, the spread a
@@ -151,10 +155,13 @@ def bench_layer(name: str, n: int, repeat: int | None = None, seed: int = 0,
 
     fn = getattr(generated, f"{name}_backward")
     lam = lambdified(name) if lambdify else None
-    mine, books, lams = [], [], []
+    mine, books, classes, lams = [], [], [], []
     for x, dout in sets:
         book = book_cls(**params)      # one per set: its backward reads that set's cache
         out = book.forward(*x)
+        layer = cls(**params)
+        layer.forward(*x)
+        classes.append(lambda layer=layer, dout=dout: layer.backward(dout))
         values = {"dout": dout, "out": out, **dict(zip(CASES[name].inputs, x)), **params}
         fargs = [values[a] for a in inspect.signature(fn).parameters if a in values]
         mine.append(lambda fargs=fargs: fn(*fargs))
@@ -162,16 +169,18 @@ def bench_layer(name: str, n: int, repeat: int | None = None, seed: int = 0,
         if lam is not None:
             lvals = [values[a] for a in lam[1]]
             lams.append(lambda lvals=lvals: lam[0](*lvals))
-    calls = [_cycled(mine), _cycled(books)] + ([_cycled(lams)] if lams else [])
+    calls = [_cycled(mine), _cycled(books), _cycled(classes)] + ([_cycled(lams)] if lams else [])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")       # lambdify's literal forms may overflow
         with np.errstate(all="ignore"):
             times = _alternate(calls, repeat)
     row["bwd_s"], row["bwd_book_s"] = times[:2]
     row["bwd_book"] = times[0] / times[1]
+    row["cbwd_s"] = times[2]
+    row["cbwd_book"] = times[2] / times[1]
     if lam is not None:
-        row["bwd_lambdify_s"] = times[2]
-        row["bwd_lambdify"] = times[0] / times[2]
+        row["bwd_lambdify_s"] = times[3]
+        row["bwd_lambdify"] = times[0] / times[3]
     return row
 
 
@@ -322,10 +331,10 @@ def bench_matrix(repeat: int = 31, seed: int = 0) -> list:
 def _table(rows, sizes) -> str:
     by = {(r["layer"], r["n"]): r for r in rows}
     layers = list(dict.fromkeys(r["layer"] for r in rows))
-    keys = ["fb", "bwd_book", "bwd_lambdify"] + (["fb_aa"] if any("fb_aa" in r for r in rows)
-                                                else [])
-    titles = {"fb": "fb", "bwd_book": "bwd/book", "bwd_lambdify": "bwd/lambdify",
-              "fb_aa": "book/book"}
+    keys = ["fb", "bwd_book", "cbwd_book", "bwd_lambdify"] + (
+        ["fb_aa"] if any("fb_aa" in r for r in rows) else [])
+    titles = {"fb": "fb", "bwd_book": "bwd/book", "cbwd_book": "cbwd/book",
+              "bwd_lambdify": "bwd/lambdify", "fb_aa": "book/book"}
     head = ["layer"] + [f"{titles[k]} {n:.0e}" for k in keys for n in sizes]
     lines = [head]
     for name in layers:
@@ -350,7 +359,7 @@ def diff(before: dict, after: dict) -> str:
     lines = []
     for r in after["elementwise"]:
         b = old.get((r["layer"], r["n"]), {})
-        for k in ("fb", "bwd_book", "bwd_lambdify"):
+        for k in ("fb", "bwd_book", "cbwd_book", "bwd_lambdify"):
             was, now = b.get(k), r.get(k)
             if now is not None and (now > 1.0 or (was or 0) > 1.0):
                 lines.append(f"{r['layer']:16s} {k:13s} N={r['n']:.0e}  "

@@ -17,6 +17,10 @@ def test_a_row_holds_its_times_and_their_quotients():
     assert "fb_aa" not in row
     assert row["fb"] == pytest.approx(row["fb_s"] / row["fb_book_s"])
     assert row["bwd_book"] == pytest.approx(row["bwd_s"] / row["bwd_book_s"])
+    # the class's backward against the same book backward: both read their caches
+    assert row["cbwd_book"] == pytest.approx(row["cbwd_s"] / row["bwd_book_s"])
+    assert row["cbwd_s"] != row["bwd_s"]            # timed on its own, not copied
+    assert "cbwd/book 1e+03" in numpy_bench._table([row], [1000]).splitlines()[0]
 
 
 def test_aa_times_the_book_against_itself_and_the_table_shows_it():
