@@ -99,3 +99,22 @@ def test_hardtanh_backward_is_bitwise_the_pair_and_has_no_bool_temporaries():
             ref = d * ((out > -1) & (out < 1))
             got = generated.hardtanh_backward(d, out)
         assert got.dtype == dtype and got.tobytes() == ref.tobytes()
+
+
+def test_a_shared_value_under_the_abs_keeps_its_later_readers():
+    """``u = x*t`` is shared: the mask reads it once (abs into a buffer of its own), and
+    the results that read it later see it unchanged."""
+    x, t = sp.symbols("x t", real=True)
+    u = x * t
+    masked = sp.Piecewise((dout * t, (u > -1) & (u < 1)), (0, True))
+    rng = np.random.default_rng(9)
+    ns = {"x": rng.uniform(-2, 2, 400), "t": rng.uniform(-2, 2, 400),
+          "dout": rng.standard_normal(400)}
+    fn = sp.lambdify((x, t, dout), [masked, dout * u, u * u, masked * u], modules="numpy")
+    want = fn(ns["x"], ns["t"], ns["dout"])
+    for pick in ([0, 1], [1, 0], [3, 2], [2, 0, 3]):
+        exprs = [[masked, dout * u, u * u, masked * u][i] for i in pick]
+        lines, got = _run(exprs, {x, t, dout}, ns)
+        assert "absolute" in "\n".join(lines), lines
+        for g, i in zip(got, pick):
+            np.testing.assert_allclose(g, want[i], rtol=1e-15, atol=0)

@@ -169,6 +169,9 @@ class SelectLowering:
         if not rest:        # no otherwise: undefined there, as the text prints it
             rest = ((sp.nan, sp.true),)
         other = rest[0][0] if len(rest) == 1 and rest[0][1] == sp.true else sp.Piecewise(*rest)
+        sym = symmetric(cond) if other == 0 and self.is_array(a) and float_safe(a) else None
+        if sym is not None and self.is_array(sym[0]):   # before the pair is lowered: e read once
+            return self.ufunc("multiply", self.value(a), self._abs_mask(*sym))
         c = self._condition(cond)
         if other == 0 and not float_safe(a):    # inf or nan where c fails: select, not *
             va = self._quietly(a)
@@ -181,9 +184,6 @@ class SelectLowering:
             return _Operand(new, owned=True)
         if other == 0:  # a 0/1 mask: one multiply (a select is a branch per element,
             va = self.value(a)            # ~10x a multiply on a random mask)
-            sym = symmetric(cond)
-            if not va.scalar and sym is not None and self.is_array(sym[0]):
-                return self.ufunc("multiply", va, self._abs_mask(*sym))
             if not va.scalar:
                 return self.ufunc("multiply", va, _Operand(c, key=self.expr_key(cond, False)))
             if a.is_number and a.is_finite and a.is_positive:
