@@ -2,7 +2,7 @@
 
     taskset -c 0 python bench/numpy_bench.py [--layers sigmoid,elu] [--sizes 1e3,1e5]
                                              [--repeat 15] [--matrix-only | --no-matrix] [--json]
-                                             [--aa] [--inputs 64]
+                                             [--aa] [--inputs 1]
     python bench/numpy_bench.py --diff before.json after.json
 
 For every elementwise catalogue layer and N elements (float64):
@@ -406,9 +406,10 @@ def main(argv=None) -> int:
     ap.add_argument("--aa", action="store_true",
                     help="also time the book's class against itself in the forward+backward "
                          "rounds (book/book: how far apart identical code measures)")
-    ap.add_argument("--inputs", type=int, default=1, metavar="K",
-                    help="cycle K input sets, a new one each call, up to N = 1e5 (default 1: "
-                         "one set, whose masks the branch predictor learns at 1e3)")
+    ap.add_argument("--inputs", type=int, default=64, metavar="K",
+                    help="cycle K input sets, a new one each call, up to N = 1e5 (default 64, "
+                         "as data that changes every training step; 1: one set, whose masks "
+                         "the branch predictor learns at 1e3, flattering every select)")
     ap.add_argument("--diff", nargs=2, metavar=("BEFORE", "AFTER"),
                     help="compare two --json outputs: every cell that was or is > 1.0")
     g = ap.add_mutually_exclusive_group()
