@@ -163,7 +163,8 @@ def _branch_sum(e: sp.Expr) -> sp.Expr:
 
 def _clamp_select(e: sp.Expr) -> sp.Expr:
     """``Piecewise((a, s > 0), (b(s), True))`` → ``b(min(s, 0))`` when ``a`` (free of s) is
-    ``b(0)``: kept when proven (no kink allowed: at s = 0 too). CELU's
+    ``b(0)``, checked here symbolically (so the two agree at s = 0 as well), and kept only
+    when :func:`derive.codegen.stable.stable_form` proves the whole rewrite. CELU's
     ``where(out > 0, dout, dout*(1 + out/alpha))`` is ``dout*(1 + min(out, 0)/alpha)``: a
     clip where the select took a compare and a ``putmask`` on a random mask (on s > 0 it
     computes b(0): ``dout*(1 + 0)``, dout exactly here).
