@@ -251,3 +251,35 @@ def test_an_unknown_type_hint_is_refused_with_the_choices(capsys):
     from derive.errors import DeriveError
     with pytest.raises(DeriveError, match="or float, int, np.ndarray"):
         layer_from_def(source, fn="f")
+
+
+def test_a_select_on_x_at_most_0_is_clamped_and_warning_free(tmp_path):
+    """``where(x <= 0, x, 1 - exp(-x))``: the exp branch is evaluated at max(x, 0) (at
+    x = -1000 it computed exp(1000), dropped by the select, with an overflow warning), and
+    the backward ``where(out <= 0, dout, dout*(1 - out))`` is ``dout*(1 - max(out, 0))``
+    (clamp select, mirrored): no select left, bit for bit the select's values."""
+    import warnings
+
+    from helpers import statements
+    target = tmp_path / "softsat.py"
+    assert main(["export", "--expr", "np.where(x <= 0, x, 1 - np.exp(-x))", "--name",
+                 "softsat", "-o", str(target)]) == 0
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("softsat", target)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    code = statements(module.softsat_backward)
+    assert "putmask" not in code and "where" not in code, code
+    x = np.array([-1000.0, -3.0, -1e-300, -0.0, 0.0, 1e-300, 0.5, 3.0, 40.0, 1000.0])
+    dout = np.linspace(-1.0, 1.0, x.size)
+    layer = module.Softsat()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = layer.forward(x)
+        got = module.softsat_backward(dout, out)
+        cached = layer.backward(dout)
+    want_out = np.where(x <= 0, x, -np.expm1(-np.maximum(x, 0.0)))
+    assert out.tobytes() == want_out.tobytes()
+    assert got.tobytes() == np.where(out <= 0, dout, dout * (1 - out)).tobytes()
+    np.testing.assert_allclose(cached, np.where(x <= 0, dout, dout * np.exp(-np.maximum(x, 0))),
+                               rtol=1e-15, atol=0)

@@ -125,18 +125,31 @@ def _clipped_select(e: sp.Expr) -> sp.Expr:
 
 
 def _clamp_branches(e: sp.Expr) -> sp.Expr:
-    """In Piecewise((a, s > 0), (b, True)) evaluate b's exp at min(s, 0): b is only used there."""
+    """In Piecewise((a, s > 0), (b, True)) evaluate b's exp at min(s, 0): b is only used
+    there; with ``s < 0`` (or ``<=``) at max(s, 0). So the branch the select drops cannot
+    overflow (``where(x <= 0, x, 1 - exp(-x))`` at x = -1000 computed exp(1000)).
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> _clamp_branches(sp.Piecewise((x, x <= 0), (1 - sp.exp(-x), True)))
+    Piecewise((x, x <= 0), (1 - exp(-Max(0, x)), True))
+    """
     def clamp(p):
         if len(p.args) != 2 or p.args[1][1] != sp.true:
             return p
         (a, cond), (b, _) = p.args
-        if not isinstance(cond, (sp.StrictGreaterThan, sp.GreaterThan)) or cond.rhs != 0:
+        if not isinstance(cond, sp.core.relational.Relational) or cond.rhs != 0:
+            return p
+        if isinstance(cond, (sp.StrictGreaterThan, sp.GreaterThan)):
+            clamp_to = sp.Min
+        elif isinstance(cond, (sp.StrictLessThan, sp.LessThan)):
+            clamp_to = sp.Max
+        else:
             return p
         s = cond.lhs
         if not isinstance(s, sp.Symbol) or not b.has(sp.exp):
             return p
         b2 = b.replace(lambda q: isinstance(q, sp.exp) and q.args[0].has(s),
-                       lambda q: sp.exp(q.args[0].xreplace({s: sp.Min(s, 0)})))
+                       lambda q: sp.exp(q.args[0].xreplace({s: clamp_to(s, 0)})))
         return sp.Piecewise((a, cond), (b2, True))
     return e.replace(lambda q: isinstance(q, sp.Piecewise), clamp)
 
@@ -162,7 +175,8 @@ def _branch_sum(e: sp.Expr) -> sp.Expr:
 
 
 def _clamp_select(e: sp.Expr) -> sp.Expr:
-    """``Piecewise((a, s > 0), (b(s), True))`` → ``b(min(s, 0))`` when ``a`` (free of s) is
+    """``Piecewise((a, s > 0), (b(s), True))`` → ``b(min(s, 0))`` (``s < 0``: ``b(max(s, 0))``,
+    and the same for ``>=``, ``<=``) when ``a`` (free of s) is
     ``b(0)``, checked here symbolically (so the two agree at s = 0 as well), and kept only
     when :func:`derive.codegen.stable.stable_form` proves the whole rewrite. CELU's
     ``where(out > 0, dout, dout*(1 + out/alpha))`` is ``dout*(1 + min(out, 0)/alpha)``: a
@@ -175,18 +189,26 @@ def _clamp_select(e: sp.Expr) -> sp.Expr:
     dout*(1 + Min(0, out)/alpha)
     >>> _clamp_select(sp.Piecewise((d, out > 0), (d*(a + out), True)))   # b(0) is not a
     Piecewise((dout, out > 0), (dout*(alpha + out), True))
+    >>> _clamp_select(sp.Piecewise((d, out <= 0), (d*sp.exp(-out), True)))  # mirrored
+    dout*exp(-Max(0, out))
     """
     def clamp(p):
         if len(p.args) != 2 or p.args[1][1] != sp.true:
             return p
         (a, cond), (b, _) = p.args
-        if not isinstance(cond, (sp.StrictGreaterThan, sp.GreaterThan)) or cond.rhs != 0:
+        if not isinstance(cond, sp.core.relational.Relational) or cond.rhs != 0:
+            return p
+        if isinstance(cond, (sp.StrictGreaterThan, sp.GreaterThan)):
+            clamp_to = sp.Min          # b is used where s <= 0
+        elif isinstance(cond, (sp.StrictLessThan, sp.LessThan)):
+            clamp_to = sp.Max          # mirrored: b is used where s >= 0
+        else:
             return p
         s = cond.lhs
         if not s.is_Symbol or a.has(s) or not b.has(s) or b.has(sp.Piecewise) \
                 or sp.expand(b.xreplace({s: 0}) - a) != 0:
             return p
-        return b.xreplace({s: sp.Min(s, 0)})
+        return b.xreplace({s: clamp_to(s, 0)})
     return e.replace(lambda q: isinstance(q, sp.Piecewise), clamp)
 
 
