@@ -257,7 +257,8 @@ def test_a_select_on_x_at_most_0_is_clamped_and_warning_free(tmp_path):
     """``where(x <= 0, x, 1 - exp(-x))``: the exp branch is evaluated at max(x, 0) (at
     x = -1000 it computed exp(1000), dropped by the select, with an overflow warning), and
     the backward ``where(out <= 0, dout, dout*(1 - out))`` is ``dout*(1 - max(out, 0))``
-    (clamp select, mirrored): no select left, bit for bit the select's values."""
+    (clamp select, mirrored), the forward ``min(x, 0) - expm1(-max(x, 0))`` (branch sum,
+    mirrored): no select left, bit for bit the select's values, signed zeros too."""
     import warnings
 
     from helpers import statements
@@ -268,8 +269,9 @@ def test_a_select_on_x_at_most_0_is_clamped_and_warning_free(tmp_path):
     spec = importlib.util.spec_from_file_location("softsat", target)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    code = statements(module.softsat_backward)
-    assert "putmask" not in code and "where" not in code, code
+    for fn in (module.softsat_backward, module.Softsat.forward):   # branch sum, mirrored
+        code = statements(fn)
+        assert "putmask" not in code and "where" not in code, code
     x = np.array([-1000.0, -3.0, -1e-300, -0.0, 0.0, 1e-300, 0.5, 3.0, 40.0, 1000.0])
     dout = np.linspace(-1.0, 1.0, x.size)
     layer = module.Softsat()

@@ -162,15 +162,22 @@ def _branch_sum(e: sp.Expr) -> sp.Expr:
     >>> x, a = sp.Symbol("x", real=True), sp.Symbol("alpha", positive=True)
     >>> _branch_sum(sp.Piecewise((x, x > 0), (a*x, True)))
     alpha*Min(0, x) + Max(0, x)
+    >>> _branch_sum(sp.Piecewise((a*x, x <= 0), (x, True)))
+    alpha*Min(0, x) + Max(0, x)
     """
     def split(p):
         if len(p.args) != 2 or p.args[1][1] != sp.true:
             return p
         (a, cond), (b, _) = p.args
-        if not isinstance(cond, sp.StrictGreaterThan) or cond.rhs != 0 or not cond.lhs.is_Symbol:
+        if not isinstance(cond, sp.core.relational.Relational) or cond.rhs != 0 \
+                or not cond.lhs.is_Symbol:
             return p
         s = cond.lhs
-        return a.xreplace({s: sp.Max(s, 0)}) + b.xreplace({s: sp.Min(s, 0)})
+        if isinstance(cond, (sp.StrictGreaterThan, sp.GreaterThan)):
+            return a.xreplace({s: sp.Max(s, 0)}) + b.xreplace({s: sp.Min(s, 0)})
+        if isinstance(cond, (sp.StrictLessThan, sp.LessThan)):      # mirrored
+            return a.xreplace({s: sp.Min(s, 0)}) + b.xreplace({s: sp.Max(s, 0)})
+        return p
     return e.replace(lambda q: isinstance(q, sp.Piecewise), split)
 
 
