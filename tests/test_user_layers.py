@@ -207,21 +207,23 @@ def test_a_maximum_that_matters_passes_its_gradient_to_the_first_maximum(capsys)
     assert "first_max(x, axis=1)" in out and "at a tie" in out
 
 
+def _exported(tmp_path, expr: str, name: str):
+    """``derive export --expr expr --name name``, the written module loaded from its file
+    (so that ``inspect`` finds the source of its functions)."""
+    import importlib.util
+    target = tmp_path / f"{name}.py"
+    assert main(["export", "--expr", expr, "--name", name, "-o", str(target)]) == 0
+    spec = importlib.util.spec_from_file_location(name, target)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_a_clipped_layer_exports_and_its_gradient_matches_differences(tmp_path):
     """np.clip(x, -2, 2)*sigmoid(x): the pruned result keeps an otherwise branch, so the
     exported code runs (it raised a TypeError on a where with no otherwise) and agrees with
     central differences on each side of both ends."""
-    import importlib.util
-
-    import numpy as np
-
-    from derive.cli import main
-    target = tmp_path / "clipped.py"
-    assert main(["export", "--expr", "np.clip(x, -2, 2) / (1 + np.exp(-x))", "--name",
-                 "clipped", "-o", str(target)]) == 0
-    spec = importlib.util.spec_from_file_location("clipped", target)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _exported(tmp_path, "np.clip(x, -2, 2) / (1 + np.exp(-x))", "clipped")
     x = np.array([-3.1, -2.2, -1.9, 0.4, 1.8, 2.3, 4.0])
     layer = module.Clipped()
     layer.forward(x)
@@ -262,13 +264,7 @@ def test_a_select_on_x_at_most_0_is_clamped_and_warning_free(tmp_path):
     import warnings
 
     from helpers import statements
-    target = tmp_path / "softsat.py"
-    assert main(["export", "--expr", "np.where(x <= 0, x, 1 - np.exp(-x))", "--name",
-                 "softsat", "-o", str(target)]) == 0
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("softsat", target)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _exported(tmp_path, "np.where(x <= 0, x, 1 - np.exp(-x))", "softsat")
     for fn in (module.softsat_backward, module.Softsat.forward):   # branch sum, mirrored
         code = statements(fn)
         assert "putmask" not in code and "where" not in code, code

@@ -124,6 +124,24 @@ def _clipped_select(e: sp.Expr) -> sp.Expr:
     return e.replace(lambda q: isinstance(q, sp.Piecewise), fold)
 
 
+def _at_zero(p):
+    """``(a, cond, b, s, a_side, b_side)`` for ``Piecewise((a, s op 0), (b, True))`` with s
+    a symbol and op one of ``> >= < <=``: ``b_side(s, 0)`` is s clamped into the region
+    where b is used (``Min`` for ``s > 0``, ``Max`` for ``s < 0``), ``a_side(s, 0)`` into
+    a's. None for any other select. The rules below that split a select at 0 share it."""
+    if len(p.args) != 2 or p.args[1][1] != sp.true:
+        return None
+    (a, cond), (b, _) = p.args
+    if not isinstance(cond, sp.core.relational.Relational) or cond.rhs != 0 \
+            or not cond.lhs.is_Symbol:
+        return None
+    if isinstance(cond, (sp.StrictGreaterThan, sp.GreaterThan)):
+        return a, cond, b, cond.lhs, sp.Max, sp.Min
+    if isinstance(cond, (sp.StrictLessThan, sp.LessThan)):
+        return a, cond, b, cond.lhs, sp.Min, sp.Max
+    return None
+
+
 def _clamp_branches(e: sp.Expr) -> sp.Expr:
     """In Piecewise((a, s > 0), (b, True)) evaluate b's exp at min(s, 0): b is only used
     there; with ``s < 0`` (or ``<=``) at max(s, 0). So the branch the select drops cannot
@@ -134,22 +152,12 @@ def _clamp_branches(e: sp.Expr) -> sp.Expr:
     Piecewise((x, x <= 0), (1 - exp(-Max(0, x)), True))
     """
     def clamp(p):
-        if len(p.args) != 2 or p.args[1][1] != sp.true:
+        parts = _at_zero(p)
+        if parts is None or not parts[2].has(sp.exp):
             return p
-        (a, cond), (b, _) = p.args
-        if not isinstance(cond, sp.core.relational.Relational) or cond.rhs != 0:
-            return p
-        if isinstance(cond, (sp.StrictGreaterThan, sp.GreaterThan)):
-            clamp_to = sp.Min
-        elif isinstance(cond, (sp.StrictLessThan, sp.LessThan)):
-            clamp_to = sp.Max
-        else:
-            return p
-        s = cond.lhs
-        if not isinstance(s, sp.Symbol) or not b.has(sp.exp):
-            return p
+        a, cond, b, s, _, b_side = parts
         b2 = b.replace(lambda q: isinstance(q, sp.exp) and q.args[0].has(s),
-                       lambda q: sp.exp(q.args[0].xreplace({s: clamp_to(s, 0)})))
+                       lambda q: sp.exp(q.args[0].xreplace({s: b_side(s, 0)})))
         return sp.Piecewise((a, cond), (b2, True))
     return e.replace(lambda q: isinstance(q, sp.Piecewise), clamp)
 
@@ -166,18 +174,11 @@ def _branch_sum(e: sp.Expr) -> sp.Expr:
     alpha*Min(0, x) + Max(0, x)
     """
     def split(p):
-        if len(p.args) != 2 or p.args[1][1] != sp.true:
+        parts = _at_zero(p)
+        if parts is None:
             return p
-        (a, cond), (b, _) = p.args
-        if not isinstance(cond, sp.core.relational.Relational) or cond.rhs != 0 \
-                or not cond.lhs.is_Symbol:
-            return p
-        s = cond.lhs
-        if isinstance(cond, (sp.StrictGreaterThan, sp.GreaterThan)):
-            return a.xreplace({s: sp.Max(s, 0)}) + b.xreplace({s: sp.Min(s, 0)})
-        if isinstance(cond, (sp.StrictLessThan, sp.LessThan)):      # mirrored
-            return a.xreplace({s: sp.Min(s, 0)}) + b.xreplace({s: sp.Max(s, 0)})
-        return p
+        a, _, b, s, a_side, b_side = parts
+        return a.xreplace({s: a_side(s, 0)}) + b.xreplace({s: b_side(s, 0)})
     return e.replace(lambda q: isinstance(q, sp.Piecewise), split)
 
 
@@ -200,22 +201,14 @@ def _clamp_select(e: sp.Expr) -> sp.Expr:
     dout*exp(-Max(0, out))
     """
     def clamp(p):
-        if len(p.args) != 2 or p.args[1][1] != sp.true:
+        parts = _at_zero(p)
+        if parts is None:
             return p
-        (a, cond), (b, _) = p.args
-        if not isinstance(cond, sp.core.relational.Relational) or cond.rhs != 0:
-            return p
-        if isinstance(cond, (sp.StrictGreaterThan, sp.GreaterThan)):
-            clamp_to = sp.Min          # b is used where s <= 0
-        elif isinstance(cond, (sp.StrictLessThan, sp.LessThan)):
-            clamp_to = sp.Max          # mirrored: b is used where s >= 0
-        else:
-            return p
-        s = cond.lhs
-        if not s.is_Symbol or a.has(s) or not b.has(s) or b.has(sp.Piecewise) \
+        a, _, b, s, _, b_side = parts
+        if a.has(s) or not b.has(s) or b.has(sp.Piecewise) \
                 or sp.expand(b.xreplace({s: 0}) - a) != 0:
             return p
-        return b.xreplace({s: clamp_to(s, 0)})
+        return b.xreplace({s: b_side(s, 0)})
     return e.replace(lambda q: isinstance(q, sp.Piecewise), clamp)
 
 
