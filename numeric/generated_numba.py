@@ -249,9 +249,7 @@ def _k_exp(x):
     q_3_0 = (q_2_0) + q_p3*(q_2_1)
     q = q_3_0
     q = r*q
-    y = ((1.0 + q)*s1)*s2
-    y = np.inf if x > 709.782712893384 else y
-    return y if x == x else x
+    return ((1.0 + q)*s1)*s2
 
 
 @njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
@@ -277,9 +275,7 @@ def _k_expm1(x):
     q = q_3_0
     q = r*q
     s = s1*s2
-    y = s1*(s2*(q + 1.0)) if kf > 1000.0 else s*q + (s - 1.0)
-    y = np.inf if x > 709.782712893384 else y
-    return y if x == x else x
+    return s1*(s2*(q + 1.0)) if kf > 1000.0 else s*q + (s - 1.0)
 
 
 @njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
@@ -307,9 +303,7 @@ def _k_exp_expm1(x):
     y = ((1.0 + q)*s1)*s2
     s = s1*s2
     m = s1*(s2*(q + 1.0)) if kf > 1000.0 else s*q + (s - 1.0)
-    y = np.inf if x > 709.782712893384 else y
-    m = np.inf if x > 709.782712893384 else m
-    return (y, m) if x == x else (x, x)
+    return (y, m)
 
 
 @njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
@@ -370,8 +364,7 @@ def _k_tanh(x):
     q = q_3_0
     q = r*q
     e = s*q + (s - 1.0)
-    y = math.copysign(-e/(2.0 + e), x)
-    return y if x == x else x
+    return math.copysign(-e/(2.0 + e), x)
 
 
 @njit(inline="always", error_model="numpy", cache=True, fastmath={"contract"})
@@ -588,8 +581,7 @@ def _k_erf1p_z(x, e):
     g_4_0 = (g_3_0) + g_p4*(g_3_1)
     g = g_4_0
     c = e*(g*d)
-    y = c if x < 0.0 else 2.0 - c
-    return y if x == x else x
+    return c if x < 0.0 else 2.0 - c
 
 
 # The loops of a few operations per element (their `_nt` variants) write each result with

