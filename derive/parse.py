@@ -165,6 +165,11 @@ class _Parser:
             raise self.error(f"cannot build {what}: {exc}", node) from None
         if isinstance(result, sympy.Basic) and not isinstance(result, _CONDITION):
             self.check_size(result, node, what)
+            if isinstance(result, sympy.Expr) and result.is_number and result.is_extended_real is False:
+                # np.arctanh(1.05) is nan in NumPy (with a warning): a layer has no use for
+                # it, and SymPy cannot compare it (a Piecewise of it raised a TypeError)
+                raise self.error(f"{what} is not a real number at these constants (NumPy "
+                                 "gives nan)", node)
         return result
 
     def check_size(self, result: sympy.Basic, node: ast.AST, what: str) -> None:

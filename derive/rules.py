@@ -319,12 +319,16 @@ def diff(e: sp.Expr, x: sp.Symbol) -> sp.Expr:
     >>> x = sp.Symbol("x", real=True)
     >>> diff(x * sp.floor(x), x)
     floor(x)
+    >>> diff(x * sp.floor(2*x), x)          # the chain rule's Subs(0, _xi, 2*x) is 0 too
+    floor(2*x)
     """
     d = sp.diff(e, x)
     if not d.has(sp.Derivative):
         return d
-    return d.replace(lambda a: isinstance(a, sp.Derivative) and isinstance(a.expr, STEPS),
-                     lambda a: sp.Integer(0))
+    d = d.replace(lambda a: isinstance(a, sp.Derivative) and isinstance(a.expr, STEPS),
+                  lambda a: sp.Integer(0))
+    return d.replace(lambda a: isinstance(a, sp.Subs) and not a.expr.has(sp.Derivative),
+                     lambda a: a.doit()) if d.has(sp.Subs) else d
 
 
 def _spellings() -> dict:

@@ -546,3 +546,36 @@ def test_big_endian_inputs_give_native_results_as_the_numpy_module_does(name):
     """'>f8' forward inputs and dout: native float64 results (the one ``_floating`` of
     derive/codegen/runtime.py), equal to those of the same call on native arrays."""
     assert_big_endian_gives_native(getattr(NB, name))
+
+
+def test_functions_without_a_kernel_are_numbas_scalar_ufuncs(tmp_path):
+    """sin, arccos, sinh, arctanh, floor, erfc... have no branch-free kernel: the numba export
+    calls numba's scalar np.* for them (KeyError 'floor' and 'acos' before, from SymPy's
+    printer; NotImplementedError for cbrt) and agrees with the NumPy export, nan outside
+    the domain as NumPy. A constant that is not real (np.arctanh(1.05): a TypeError in
+    the derivation) is refused with a message by either backend."""
+    for backend in ("numpy", "numba"):
+        assert main(["export", "--expr", "np.where(x > 9, x*np.arctanh(1.05), np.tan(x/3))",
+                     "--name", "notreal", "--backend", backend,
+                     "-o", str(tmp_path / f"notreal_{backend}.py")]) == 2
+    forms = {"trig": "np.sin(x)*np.arccos(x/4) + np.sinh(x/2) - np.arctanh(x/5)",
+             "rounding": "np.floor(x)*x + np.ceil(x/2) + np.cbrt(x)*np.erfc(x)",
+             "tangent": "np.where(x > 9, x*np.arctanh(0.5), np.tan(x/3))"}
+    x = np.array([-3.7, -1.2, -0.3, 0.05, 0.4, 1.9, 3.2, 4.5])   # (not 0: cbrt's slope is inf)
+    for name, expr in forms.items():
+        modules = {}
+        for backend in ("numpy", "numba"):
+            target = tmp_path / f"{name}_{backend}.py"
+            assert main(["export", "--expr", expr, "--name", name, "--backend", backend,
+                         "-o", str(target)]) == 0, (name, backend)
+            modules[backend] = _import(target, f"{name}_{backend}")
+        cls = name.capitalize()
+        outs = {}
+        for backend, m in modules.items():
+            layer = getattr(m, cls)()
+            with np.errstate(invalid="ignore"):
+                out = layer.forward(x)
+                outs[backend] = (out, layer.backward(np.ones_like(x)))
+        for a, b in zip(outs["numpy"], outs["numba"]):
+            assert np.array_equal(np.isnan(a), np.isnan(b)), name
+            assert np.allclose(a, b, rtol=1e-13, atol=1e-15, equal_nan=True), name

@@ -215,6 +215,8 @@ HOSTILE = [
     ("...", "Ellipsis"),
     ("1/0", "division by zero"),
     ("np.log(0)", "undefined"),
+    ("x*np.arctanh(1.05)", "not a real number"),
+    ("np.where(x > 9, x, np.sqrt(-2.0))", "not a real number"),
     ("np.exp", "call it"),
     ("np", "module"),
     ("exp + 1", "call it"),

@@ -281,3 +281,14 @@ def test_a_select_on_x_at_most_0_is_clamped_and_warning_free(tmp_path):
     assert got.tobytes() == np.where(out <= 0, dout, dout * (1 - out)).tobytes()
     np.testing.assert_allclose(cached, np.where(x <= 0, dout, dout * np.exp(-np.maximum(x, 0))),
                                rtol=1e-15, atol=0)
+
+
+def test_a_step_function_of_a_scaled_input_is_derived(tmp_path):
+    """np.floor(x/2)*x: sympy.diff leaves the chain rule's Subs(Derivative(floor(xi)), xi,
+    x/2); with the step's derivative 0 the Subs stayed, and the cross-check against it had
+    no point to evaluate (exit 3). Its gradient is floor(x/2) off the steps."""
+    module = _exported(tmp_path, "np.floor(x/2)*x + np.ceil(3*x)", "stepped")
+    x = np.array([-3.3, -0.7, 0.4, 1.3, 2.9, 5.1])
+    layer = module.Stepped()
+    layer.forward(x)
+    assert np.array_equal(layer.backward(np.ones_like(x)), np.floor(x / 2))

@@ -68,6 +68,16 @@ class Lowering(SelectLowering, BufferKeys):
         # sigmoid(w) -> (its name, sigmoid(-w)'s name): both from one _sigmoid2 call
         self.pairs: dict = {}
         self.done_pairs: dict = {}     # sigmoid(-w)'s name -> its key, once written
+        self.defs: list = []           # the cse symbols' definitions (sym, sub), in order
+
+    def expanded(self, e):
+        """``e`` with every cse symbol replaced by what it stands for: whether a value is
+        finite (a blend, a mask multiply) is decided on what it computes, not on the name
+        ``t0`` of a shared ``x**x`` (nan for x < 0: ``t0*mask`` would be nan, not 0)."""
+        for sym, sub in reversed(self.defs):
+            if sym in e.free_symbols:
+                e = e.xreplace({sym: sub})
+        return e
 
     def fresh(self, stem="tmp") -> str:
         name = stem
@@ -147,9 +157,7 @@ class Lowering(SelectLowering, BufferKeys):
     # lowering ---------------------------------------------------------------------------
     def value(self, e) -> _Operand:
         if not self.is_array(e):
-            text = "np.nan" if e is sp.nan else repr(float(e)) if e.is_number else \
-                self.p.doprint(e)
-            return _Operand(text, scalar=True)
+            return _Operand(_constant(e) if e.is_number else self.p.doprint(e), scalar=True)
         if e.is_Symbol:
             key = self.leaf_key(e)
             left = self.remaining.get(e.name)
@@ -332,10 +340,20 @@ def _last_readers(repl, reduced) -> dict:
     return {s.name: n for s, n in counts.items() if s not in blocked}
 
 
+def _constant(e) -> str:
+    """A number as Python text: nan for sp.nan and for a constant that is not real
+    (``atanh(1.05)`` in a branch), as NumPy's value is."""
+    try:
+        return "np.nan" if e is sp.nan else repr(float(e))
+    except TypeError:
+        return "np.nan"
+
+
 def lower(exprs, arrays, taken, printer, alloc=None, like="dout"):
     """Lower several expressions (sharing subexpressions) → (lines, result names, helpers)."""
     low = Lowering(printer, arrays, taken, alloc, like)
     repl, reduced, pairs = shared_form(exprs, arrays, taken)
+    low.defs = list(repl)
     subs = dict(repl)
     low.pairs = {subs[p]: (p.name, q.name) for p, q in pairs.items()}
     low.remaining = _last_readers(repl, reduced)

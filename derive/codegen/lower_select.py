@@ -10,6 +10,7 @@ into a buffer the lowering owns (2-3x faster than ``np.copyto(where=)`` on NumPy
 from __future__ import annotations
 
 import sympy as sp
+from sympy.logic.boolalg import BooleanFunction, to_nnf
 
 from ..branches import float_safe
 
@@ -82,8 +83,9 @@ class SelectLowering:
         1), and two passes where a select on a random mask is a mispredicted branch per
         element (measured ~10x a multiply at 1e6). None when it does not apply."""
         def finite(e):      # exp of an argument <= 0 (ELU's exp(min(x, 0))) is at most 1
-            return float_safe(e.replace(lambda q: isinstance(q, sp.exp) and q.args[0].is_nonpositive,
-                                        lambda q: sp.tanh(q.args[0])))
+            return float_safe(self.expanded(e).replace(
+                lambda q: isinstance(q, sp.exp) and q.args[0].is_nonpositive,
+                lambda q: sp.tanh(q.args[0])))
         if not (finite(a) and finite(b)):
             return None
         if b == 1 and a != 1:
@@ -150,6 +152,8 @@ class SelectLowering:
             return "(" + joint.join(self._condition(a) for a in cond.args) + ")"
         if cond in (sp.true, sp.false):
             return "True" if cond == sp.true else "False"
+        if isinstance(cond, BooleanFunction):   # ITE(a, b, c) (a select of conditions), Xor...
+            return self._condition(to_nnf(cond, simplify=False))    # as & | ~ of comparisons
         lhs, rhs = cond.lhs, cond.rhs
         lt, rt = self.value(lhs).text, self.value(rhs).text
         return f"({lt} {cond.rel_op} {rt})"
@@ -169,11 +173,12 @@ class SelectLowering:
         if not rest:        # no otherwise: undefined there, as the text prints it
             rest = ((sp.nan, sp.true),)
         other = rest[0][0] if len(rest) == 1 and rest[0][1] == sp.true else sp.Piecewise(*rest)
-        sym = symmetric(cond) if other == 0 and self.is_array(a) and float_safe(a) else None
+        safe = float_safe(self.expanded(a))
+        sym = symmetric(cond) if other == 0 and self.is_array(a) and safe else None
         if sym is not None and self.is_array(sym[0]):   # before the pair is lowered: e read once
             return self.ufunc("multiply", self.value(a), self._abs_mask(*sym))
         c = self._condition(cond)
-        if other == 0 and not float_safe(a):    # inf or nan where c fails: select, not *
+        if other == 0 and not safe:    # inf or nan where c fails: select, not *
             va = self._quietly(a)
             if va.owned:
                 self.lines.append(f"np.putmask({va.text}, ~{c}, 0.0)")

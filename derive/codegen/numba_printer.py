@@ -29,6 +29,7 @@ import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
 from sympy.printing.precedence import precedence
 
+from ..errors import DeriveError
 from .reciprocal import shared_reciprocals
 
 __all__ = ["ScalarPrinter", "distinct_calls", "erf_plus_one", "pair_exp_expm1", "loop_source", "share_exp", "unify_calls"]
@@ -83,6 +84,16 @@ _CALLS = {"ExpExpm1": "_k_exp_expm1", "ErfZ": "_k_erf_z", "Erf1pZ": "_k_erf1p_z"
           "softplus": "_k_softplus", "logaddexp": "_k_logaddexp", "sign": "_k_sign"}
 
 
+# functions without a branch-free kernel of ours: numba's scalar NumPy ufuncs (a libm call
+# per element, so the loop is not vectorized; np.floor stays a float, where math.floor
+# gives an int; no exception outside the domain: nan, as NumPy gives)
+_SCALAR_CALLS = {"sin": "np.sin", "cos": "np.cos", "tan": "np.tan", "asin": "np.arcsin",
+                 "acos": "np.arccos", "atan": "np.arctan", "sinh": "np.sinh", "cosh": "np.cosh",
+                 "asinh": "np.arcsinh", "acosh": "np.arccosh", "atanh": "np.arctanh",
+                 "floor": "np.floor", "ceiling": "np.ceil", "erfc": "math.erfc",
+                 "cbrt": "np.cbrt", "rint": "np.rint"}
+
+
 class ScalarPrinter(PythonCodePrinter):
     """One element's value in numba-compilable, vectorizable Python."""
 
@@ -92,18 +103,26 @@ class ScalarPrinter(PythonCodePrinter):
 
     def _print(self, expr, **kwargs):
         if isinstance(expr, sp.Expr) and expr.is_number and not expr.free_symbols:
-            v = float(expr)
+            try:
+                v = float(expr)
+            except TypeError:       # atanh(1.05) in a branch: not real, nan as NumPy's is
+                return "np.nan"
             return f"({v!r})" if v < 0 else repr(v)
         return super()._print(expr, **kwargs)
 
     def _print_Function(self, e):
-        name = _CALLS.get(type(e).__name__)
+        name = _CALLS.get(type(e).__name__) or _SCALAR_CALLS.get(type(e).__name__)
         if name is None:
-            raise NotImplementedError(f"no numba kernel for {type(e).__name__}")
+            raise DeriveError(f"the numba backend has no kernel for {type(e).__name__}: "
+                              "export this layer with --backend numpy (or jax)")
         return f"{name}({', '.join(self._print(a) for a in e.args)})"
 
     _print_exp = _print_expm1 = _print_log = _print_log1p = _print_tanh = _print_erf = \
         _print_sigmoid = _print_softplus = _print_logaddexp = _print_sign = _print_Function
+    # (PythonCodePrinter prints these as math.* by name, past _print_Function)
+    _print_sin = _print_cos = _print_tan = _print_asin = _print_acos = _print_atan = \
+        _print_sinh = _print_cosh = _print_asinh = _print_acosh = _print_atanh = \
+        _print_floor = _print_ceiling = _print_erfc = _print_Function
 
     def _print_Mul(self, e):
         # a constant divisor (gelu's 1/sqrt(pi)) folded into one float factor: a multiply

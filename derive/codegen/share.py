@@ -175,7 +175,7 @@ def share_work(fwd, cached, spec, arrays, taken, printer):
                     opts.append(fx)
             opts = [f for o in opts for f in _local_forms(o, x)]
         options.append(list(dict.fromkeys(opts)))
-    best = None
+    best, first_error = None, None
     for choice in product(*options):
         cands = [fwd]
         if x is not None:
@@ -191,11 +191,14 @@ def share_work(fwd, cached, spec, arrays, taken, printer):
             trial = [(sym, c) for (sym, _), c in zip(cached, exprs[1:])]
             try:
                 lines, helpers = emit_forward(exprs[0], trial, spec, arrays, taken, printer)
-            except Exception:  # a form the lowering cannot spell: not a candidate
+            except Exception as exc:  # a form the lowering cannot spell: not a candidate
+                first_error = first_error or exc
                 continue
             key = (_cost(lines), f is not fwd, [c is not e for c, (_, e) in zip(choice, cached)])
             if best is None or key[0] < best[0][0]:
                 best = (key, exprs, lines, helpers, f)
+    if best is None:        # not even the forms as derived lower: the lowering's own error
+        raise first_error
     _, exprs, lines, helpers, f = best
     # every choice is proven equal to what it replaces before it is used
     subs = {sym: c for sym, c in zip([s for s, _ in cached], exprs[1:])}
