@@ -99,3 +99,19 @@ def test_a_derandomized_slice_has_no_traceback_and_no_wrong_number():
     wrong = [(r.text, f) for r in results for f in r.failures if f.startswith(("forward", "d/d"))]
     assert not wrong, wrong
     assert sum(r.checked["random"] for r in results) > 2 * SLICE
+
+
+def test_a_dropped_branch_that_overflows_does_not_warn(tmp_path):
+    """np.where(x < 1, 0.5*x, np.sinh(x)) at x = -1000: sinh overflows in the branch the
+    select drops; the result is finite, and NumPy's overflow warning was about nothing.
+    Where the branch is taken (x = 1000) the result is inf, as NumPy's is."""
+    module = fuzz_export._export("np.where(x < 1, 0.5*x, np.sinh(x))", "x", "numpy", tmp_path, 5)[2]
+    layer = module.Fz()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = layer.forward(np.array([-1000.0, 0.5, 3.0]))
+        dx = layer.backward(np.ones(3))
+    assert np.array_equal(out, [-500.0, 0.25, np.sinh(3.0)])
+    assert np.allclose(dx, [0.5, 0.5, np.cosh(3.0)], rtol=1e-15, atol=0)
+    with np.errstate(over="ignore"):
+        assert np.isposinf(layer.forward(np.array([1000.0]))[0])

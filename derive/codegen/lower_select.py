@@ -209,8 +209,11 @@ class SelectLowering:
             blend = self._factored(a, other, cond)
         if blend is not None:
             return blend
-        vb = self.value(other)
-        va = self.value(a)
+        # a branch that may be inf or nan is computed without NumPy's warnings: the select
+        # drops it where the other is taken (np.where(x < 1, 0, np.sinh(x)) at x = -1000
+        # warned of an overflow its result does not have)
+        vb = self.value(other) if float_safe(self.expanded(other)) else self._quietly(other)
+        va = self.value(a) if float_safe(self.expanded(a)) else self._quietly(a)
         # np.putmask: the same select as copyto(where=), 2-3x faster on NumPy 2
         # the value put in is dead after the select: a later fresh value may take its buffer
         if vb.owned:
