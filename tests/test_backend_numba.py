@@ -579,3 +579,28 @@ def test_functions_without_a_kernel_are_numbas_scalar_ufuncs(tmp_path):
         for a, b in zip(outs["numpy"], outs["numba"]):
             assert np.array_equal(np.isnan(a), np.isnan(b)), name
             assert np.allclose(a, b, rtol=1e-13, atol=1e-15, equal_nan=True), name
+
+
+def test_a_compound_exponent_keeps_its_parentheses(tmp_path):
+    """3**(x*y) was printed 3.0**x*y, which Python reads (3**x)*y: every user layer with a
+    power of a compound exponent computed wrong numbers on the numba backend (found by
+    bench/fuzz_export.py). Against the formula itself and against the NumPy export."""
+    x = np.array([-0.68, 0.23, 1.02, 1.75, 2.99])
+    y = np.array([-1.49, 1.2, 1.91, 2.43, 0.49])
+    for expr in ("1.5 - 3**(y*x)", "np.float_power(x, (y*2) - np.where(3 < x, x, 1.5))",
+                 "x**(-y/2) + 2**(x - 1)"):
+        outs = []
+        for backend in ("numpy", "numba"):
+            target = tmp_path / f"pw_{backend}.py"
+            assert main(["export", "--expr", expr, "--var", "x,y", "--name", "pw", "--backend",
+                         backend, "-o", str(target), "--force"]) == 0
+            layer = _import(target, f"pw_{backend}_{len(outs)}_{abs(hash(expr))}").Pw()
+            outs.append((layer.forward(np.abs(x) + 0.1, y), *layer.backward(np.ones_like(x))))
+        base = np.abs(x) + 0.1
+        want = {"1.5 - 3**(y*x)": 1.5 - 3.0 ** (y * base),
+                "np.float_power(x, (y*2) - np.where(3 < x, x, 1.5))":
+                    np.float_power(base, y * 2 - np.where(3 < base, base, 1.5)),
+                "x**(-y/2) + 2**(x - 1)": base ** (-y / 2) + 2.0 ** (base - 1)}[expr]
+        assert np.allclose(outs[1][0], want, rtol=1e-14, atol=0), expr
+        for a, b in zip(outs[0], outs[1]):
+            assert np.allclose(a, b, rtol=1e-13, atol=0), expr

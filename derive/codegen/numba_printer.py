@@ -193,7 +193,11 @@ class ScalarPrinter(PythonCodePrinter):
         if ex.is_Integer and 1 <= abs(int(ex)) <= 4:
             product = "*".join([b] * abs(int(ex)))
             return f"({product})" if ex > 0 else f"(1.0/({product}))"
-        return f"{b}**{self._print(ex)}"
+        # the exponent in parentheses unless it is one symbol or a positive number: 3**(x*y)
+        # printed as 3.0**x*y was (3**x)*y (** binds tighter than *)
+        x = self._print(ex)
+        return f"{b}**{x}" if ex.is_Symbol or (ex.is_number and not x.startswith("(")
+                                                and ex.is_nonnegative) else f"{b}**({x})"
 
 
 def _is_call(e) -> bool:
