@@ -3,8 +3,9 @@
 Random forwards in 1-3 inputs (x, t, y) over the elementwise grammar
 (``tests/grammar_strategies.py``, as ``bench/fuzz_grammar.py`` draws them) are exported as
 a user would (``derive export --expr F --var ...``) for each backend asked for (numpy,
-numba), each module loaded from its file, its class's forward and backward run on float64
-arrays, and the numbers checked against the formula itself, in mpmath at 50 digits
+numba, jax), each module loaded from its file, its class's forward and backward run on
+float64 arrays (jax: ``jax.vjp`` of its function, in float64; JAX computes without NumPy's
+warnings, so there the warnings check has nothing to see), and the numbers checked against the formula itself, in mpmath at 50 digits
 (:mod:`grammar_oracle`), not against the engine's own derivation:
 
 * **forward**: out against the forward evaluated exactly, at random points where it is real
@@ -23,7 +24,7 @@ Tolerances are relative to the size of the terms (``|a - b| <= rtol (|a| + |b|) 
 a formula that cancels in float64 by itself is not the exporter's fault, so the random
 points use :data:`RTOL` (1e-7) and only flag what is wrong, not what is imprecise.
 
-    python bench/fuzz_export.py --examples 200 --seed 0 [--backend numpy,numba]
+    python bench/fuzz_export.py --examples 200 --seed 0 [--backend numpy,numba,jax]
                                 [--depth 3] [--format text|json]
 
 Progress goes to stderr; the figures and each failing formula, with the command that
@@ -92,10 +93,20 @@ def _export(text, var, backend, directory: Path, index: int):
 
 
 def _run(module, inputs, columns):
-    """(out, gradients, warnings' messages) of the class on float64 arrays."""
+    """(out, gradients, warnings' messages) of the class on float64 arrays (for the jax
+    backend: ``jax.vjp`` of its ``fz`` with jax_enable_x64, dout = 1)."""
     import numpy as np
-    layer = module.Fz()
     arrays = [np.array(columns[n], dtype=np.float64) for n in inputs]
+    if not hasattr(module, "Fz"):
+        import jax
+        jax.config.update("jax_enable_x64", True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out, pullback = jax.vjp(module.fz, *(jax.numpy.asarray(a) for a in arrays))
+            grads = pullback(jax.numpy.ones_like(out))
+        return (np.asarray(out, dtype=np.float64), [np.asarray(g, dtype=np.float64) for g in grads],
+                sorted({str(w.message) for w in caught}))
+    layer = module.Fz()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with np.errstate(divide="warn", over="warn", invalid="warn", under="ignore"):
@@ -298,13 +309,13 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--depth", type=int, default=3)
     ap.add_argument("--backend", default="numpy,numba",
-                    help="comma-separated: numpy, numba (default both)")
+                    help="comma-separated: numpy, numba, jax (default numpy,numba)")
     ap.add_argument("--format", choices=("text", "json"), default="text")
     a = ap.parse_args(argv)
     backends = [b.strip() for b in a.backend.split(",") if b.strip()]
-    unknown = set(backends) - {"numpy", "numba"}
+    unknown = set(backends) - {"numpy", "numba", "jax"}
     if unknown:
-        ap.error(f"unknown backend(s) {', '.join(sorted(unknown))}: numpy, numba")
+        ap.error(f"unknown backend(s) {', '.join(sorted(unknown))}: numpy, numba, jax")
     started = time.perf_counter()
     results = fuzz(a.examples, backends, seed=a.seed, depth=a.depth, progress=sys.stderr)
     f = figures(results, time.perf_counter() - started)

@@ -18,12 +18,12 @@ import keyword
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
-from ..branches import masked_product
+from ..branches import float_safe, masked_product
 from ..errors import DeriveError
 from ..rules import RULES, UNARY
 from .cse_passes import shared_form
 from .lower_buffers import BufferKeys
-from .lower_select import SelectLowering, _Operand
+from .lower_select import SelectLowering, _Operand, only_in_branches
 from .stable import logaddexp, sigmoid, softplus
 
 __all__ = ["lower", "Lowering", "rename"]
@@ -365,7 +365,10 @@ def lower(exprs, arrays, taken, printer, alloc=None, like="dout"):
             low.keys[sym.name] = low.done_pairs.pop(sym.name)
             owned.add(sym.name)
             continue
-        v = low.value(sub)
+        # x**x shared by two selects that use it where x >= 1 only: no warning for x < 0
+        quiet = not float_safe(low.expanded(sub)) and only_in_branches(
+            sym, [*reduced, *(s for t, s in repl if t is not sym)])
+        v = low._quietly(sub) if quiet else low.value(sub)
         if v.scalar:
             low.lines.append(f"{sym.name} = {v.text}")
         else:

@@ -74,6 +74,27 @@ class _Operand:
         self.text, self.owned, self.scalar, self.key = text, owned, scalar, key
 
 
+def only_in_branches(sym, exprs) -> bool:
+    """``sym`` is read only inside the branch values of selects in ``exprs`` (never by a
+    condition, nor outside a select): where it is inf or nan, a select drops it.
+
+    >>> x, t = sp.symbols("x t", real=True)
+    >>> only_in_branches(t, [sp.Piecewise((t, x > 1), (1, True)), sp.Piecewise((2*t, x > 1), (0, True))])
+    True
+    >>> only_in_branches(t, [sp.Piecewise((t, x > 1), (1, True)), t + 1])
+    False
+    """
+    def bare(e):
+        if e == sym:
+            return True
+        if not e.has(sym):
+            return False
+        if isinstance(e, sp.Piecewise):
+            return any(bare(c) for _, c in e.args)
+        return any(bare(a) for a in e.args)
+    return not any(bare(e) for e in exprs)
+
+
 class SelectLowering:
     """The select part of the lowering; the host class gives ``value``, ``ufunc``,
     ``fresh``, ``typed``, ``lines`` and ``like``."""
