@@ -380,9 +380,11 @@ def float_safe(e) -> bool:
     return _finite(e, _BOUNDED)
 
 
-def masked_product(e):
+def masked_product(e, safe=None):
     """``Piecewise((rest, c1 & c2 ...), (0, True))`` for a product of 0/1 masks with factors
     that may be inf or nan where a mask is 0 (see :func:`float_safe`); None otherwise.
+    ``safe`` decides whether the factors are finite (default :func:`float_safe`; the
+    lowering's looks through its shared names).
 
     >>> x = sp.Symbol("x", real=True)
     >>> masked_product(sp.Piecewise((1, x > 0), (0, True)) / sp.sqrt(x))
@@ -399,7 +401,8 @@ def masked_product(e):
         else:
             rest.append(a)
     rest = sp.Mul(*rest)
-    if float_safe(rest):
+    safe = float_safe if safe is None else safe
+    if safe(rest):
         return None
     if not conds:       # (masked sum)*rest: each masked term takes rest inside its select
         sums = [a for a in rest.args if a.is_Add and all(
@@ -407,7 +410,7 @@ def masked_product(e):
         if not sums:
             return None
         others = sp.Mul(*[a for a in rest.args if a is not sums[0]])
-        return sp.Add(*[masked_product(sp.Mul(t, others)) or sp.Mul(t, others)
+        return sp.Add(*[masked_product(sp.Mul(t, others), safe) or sp.Mul(t, others)
                         for t in sums[0].args])
     return sp.Piecewise((rest, sp.And(*conds)), (0, True), evaluate=False)
 

@@ -117,3 +117,38 @@ def test_a_dropped_branch_that_overflows_does_not_warn(tmp_path):
     assert np.allclose(dx, [0.5, 0.5, np.cosh(3.0)], rtol=1e-15, atol=0)
     with np.errstate(over="ignore"):
         assert np.isposinf(layer.forward(np.array([1000.0]))[0])
+
+
+def test_a_rewrite_wrong_for_negative_inputs_is_not_proven():
+    """sqrt(x**2 + erf(x >= 0)**2) was "proven" equal to sqrt(x**2 + erf(1)**2) (branch sum):
+    the proof read SymPy's x**2.rewrite(exp), exp(2*log(x)), real for x > 0 only, and so
+    compared the two forms on x > 0 alone. The stable form now keeps the select."""
+    import sympy as sp
+
+    from derive.codegen.stable import stable_form
+    from derive.parse import parse
+    forward = parse("math.hypot(numpy.erf((0 <= x)), x)")
+    stable, applied = stable_form(forward)
+    (x,) = forward.free_symbols
+    for v in (-2.0, -0.5, 0.5, 2.0):
+        assert abs(float(stable.subs(x, v)) - float(forward.subs(x, v))) < 1e-15, (v, stable)
+    assert "branch sum" not in applied
+    assert sp.Piecewise in {type(a) for a in sp.preorder_traversal(stable)}
+
+
+def test_masks_shared_by_name_still_guard_an_infinite_factor(tmp_path):
+    """where((t > e) & (t <= x), t*log(x), e*x + 2): the gradient's t*[t - x <= 0]*[t > e]/x had
+    the mask [t > e] shared (cse) as a name, so only [t - x <= 0] guarded t/x, and at x = 0
+    (t < e: the gradient is e) 0*inf gave nan. A comparison of arccos(x) (not real for
+    |x| > 1) crashed a select's sampling (TypeError): it exports now."""
+    text = "np.where(((~(t <= np.e)) & ((t <= np.e) | (t <= x))), (math.log(x) * t), ((x * np.e) + rint(2.5)))"
+    module = fuzz_export._export(text, "x,t", "numpy", tmp_path, 6)[2]
+    layer = module.Fz()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        layer.forward(np.array([0.0, 4.0, 1.0]), np.array([-1.3, 3.0, 5.0]))
+        dx, dt = layer.backward(np.ones(3))
+    assert np.allclose(dx, [np.e, 3.0 / 4.0, np.e], rtol=1e-15, atol=0)
+    assert np.allclose(dt, [0.0, np.log(4.0), 0.0], rtol=1e-15, atol=0)
+    r = _examine("fmin(t, fmin(arccos(x), t))", ("x", "t"), tmp_path, 7)
+    assert r.status == "checked", (r.status, r.message)

@@ -70,15 +70,6 @@ class Lowering(SelectLowering, BufferKeys):
         self.done_pairs: dict = {}     # sigmoid(-w)'s name -> its key, once written
         self.defs: list = []           # the cse symbols' definitions (sym, sub), in order
 
-    def expanded(self, e):
-        """``e`` with every cse symbol replaced by what it stands for: whether a value is
-        finite (a blend, a mask multiply) is decided on what it computes, not on the name
-        ``t0`` of a shared ``x**x`` (nan for x < 0: ``t0*mask`` would be nan, not 0)."""
-        for sym, sub in reversed(self.defs):
-            if sym in e.free_symbols:
-                e = e.xreplace({sym: sub})
-        return e
-
     def fresh(self, stem="tmp") -> str:
         name = stem
         while name in self.taken or keyword.iskeyword(name):
@@ -169,7 +160,9 @@ class Lowering(SelectLowering, BufferKeys):
         if e.is_Add:
             return self._add(e)
         if e.is_Mul:
-            masked = masked_product(e)      # 1/np.sqrt(x) where x > 0: nan*0 would be nan
+            # 1/np.sqrt(x) where x > 0: nan*0 would be nan; shared masks and values seen
+            # through their names (t*t3/x with t3 the mask of t > e: nan at x = 0)
+            masked = masked_product(self.masks_inlined(e), lambda r: float_safe(self.expanded(r)))
             if masked is None:
                 return self._mul(e)
             return self._piecewise(masked) if isinstance(masked, sp.Piecewise) else \

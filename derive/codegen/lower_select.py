@@ -12,7 +12,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.logic.boolalg import BooleanFunction, to_nnf
 
-from ..branches import float_safe
+from ..branches import float_safe, mask_condition
 
 __all__ = ["SelectLowering", "symmetric"]
 
@@ -98,6 +98,21 @@ def only_in_branches(sym, exprs) -> bool:
 class SelectLowering:
     """The select part of the lowering; the host class gives ``value``, ``ufunc``,
     ``fresh``, ``typed``, ``lines`` and ``like``."""
+
+    def masks_inlined(self, e):
+        """``e`` with the cse symbols that stand for a 0/1 mask written as that mask."""
+        masks = {sym: sub for sym, sub in self.defs
+                 if sym in e.free_symbols and mask_condition(sub) is not None}
+        return e.xreplace(masks) if masks else e
+
+    def expanded(self, e):
+        """``e`` with every cse symbol replaced by what it stands for: whether a value is
+        finite (a blend, a mask multiply) is decided on what it computes, not on the name
+        ``t0`` of a shared ``x**x`` (nan for x < 0: ``t0*mask`` would be nan, not 0)."""
+        for sym, sub in reversed(self.defs):
+            if sym in e.free_symbols:
+                e = e.xreplace({sym: sub})
+        return e
 
     def _blend(self, a, b, cond):
         """``where(c, 1, b)`` as ``b*~c + c`` for a finite b: exact (b*1 + 0 is b, b*0 + 1 is

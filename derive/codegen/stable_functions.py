@@ -70,9 +70,20 @@ class logaddexp(sp.Function):
 
 
 def _unfold(e: sp.Expr) -> sp.Expr:
-    """The expression with the helper functions written out, for the proof."""
-    return e.rewrite(sp.exp).replace(
-        lambda a: isinstance(a, (expm1, log1p)), lambda a: a.rewrite(sp.exp) if
+    """The expression with the helper functions written out, for the proof: each function
+    call rewritten in exp by itself (``deep=False``, bottom up), never a power: SymPy's
+    ``(x**2).rewrite(exp)`` is ``exp(2*log(x))``, real for x > 0 only, so a proof over
+    the unfolded forms saw half the line (``sqrt(x**2 + erf(x >= 0)**2)`` was "proven"
+    equal to ``sqrt(x**2 + erf(1)**2)``).
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> _unfold(x**2 + sp.tanh(x**2))
+    x**2 + (exp(x**2) - exp(-x**2))/(exp(x**2) + exp(-x**2))
+    """
+    e = e.replace(lambda a: isinstance(a, sp.Function) and not isinstance(a, (expm1, log1p)),
+                  lambda a: a.rewrite(sp.exp, deep=False))
+    return e.replace(
+        lambda a: isinstance(a, (expm1, log1p)), lambda a: a.rewrite(sp.exp, deep=False) if
         isinstance(a, expm1) else sp.log(1 + a.args[0]))
 
 
