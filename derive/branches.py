@@ -380,6 +380,18 @@ def float_safe(e) -> bool:
     return _finite(e, _BOUNDED)
 
 
+def guarded(e):
+    """``e`` with each product of 0/1 masks and a factor that may be inf or nan written as
+    the select :func:`masked_product` gives (for code that prints a mask as a 0/1 value:
+    ``0*inf`` is nan where the select gives 0).
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> guarded(1 + sp.Piecewise((1, x > 0), (0, True)) / x)
+    Piecewise((1/x, x > 0), (0, True)) + 1
+    """
+    return e.replace(lambda q: q.is_Mul and masked_product(q) is not None, masked_product)
+
+
 def masked_product(e, safe=None):
     """``Piecewise((rest, c1 & c2 ...), (0, True))`` for a product of 0/1 masks with factors
     that may be inf or nan where a mask is 0 (see :func:`float_safe`); None otherwise.

@@ -152,3 +152,23 @@ def test_masks_shared_by_name_still_guard_an_infinite_factor(tmp_path):
     assert np.allclose(dt, [0.0, np.log(4.0), 0.0], rtol=1e-15, atol=0)
     r = _examine("fmin(t, fmin(arccos(x), t))", ("x", "t"), tmp_path, 7)
     assert r.status == "checked", (r.status, r.message)
+
+
+def test_numba_and_jax_guard_an_infinite_factor_and_take_constant_softplus(tmp_path):
+    """The same forward on the numba and jax backends, which printed the masks as 0/1
+    values (t*[t > e]*[t - x <= 0]/x: nan at x = 0, where the gradient is e); and a
+    forward with softplus of a constant (np.logaddexp(0, 1.05)), whose exp(-1.05) has no
+    |u| to pair with (StopIteration in the numba pairing)."""
+    import pytest
+    pytest.importorskip("numba")
+    pytest.importorskip("jax")
+    for text, inputs in (("np.where(((~(t <= np.e)) & ((t <= np.e) | (t <= x))), "
+                          "(math.log(x) * t), ((x * np.e) + rint(2.5)))", ("x", "t")),
+                         ("np.where((((x < y) | (y < t)) & (t < 1.5)), ((1.0507009873554805 * y)"
+                          " - (x ** 1.5)), (fmin(0, t) + (np.pi <= t)))", ("x", "t", "y")),
+                         ("((np.where((y < x), y, 0) - numpy.logaddexp(0, 1.0507009873554805))"
+                          " - x)", ("x", "y"))):
+        results = fuzz_export.examine(Formula(text, inputs), ["numpy", "numba", "jax"], tmp_path, 8)
+        for r in results:
+            assert r.status == "checked", (r.backend, text, r.status, r.message, r.failures)
+            assert r.checked["random"] > 0 and r.checked["extreme"] > 0

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from ..branches import guarded
 from ..render.printers import text as show
 from ..steps import out as out_sym
 from .elementwise import _from_inputs, plan_cache
@@ -60,7 +61,8 @@ def assign(names, exprs, printer, taken) -> list:
             if f"_s{k}" not in taken:
                 yield sp.Symbol(f"_s{k}")
             k += 1
-    reps, reduced = sp.cse(list(exprs), symbols=fresh(), order="none")
+    # a mask times what may be inf or nan: a select (0*inf is nan)
+    reps, reduced = sp.cse([guarded(e) for e in exprs], symbols=fresh(), order="none")
     taken.update(s.name for s, _ in reps)
     lines = [f"{s.name} = {printer.doprint(v)}" for s, v in reps]
     return lines + [f"{n} = {printer.doprint(e)}" for n, e in zip(names, reduced)]

@@ -100,9 +100,12 @@ class SelectLowering:
     ``fresh``, ``typed``, ``lines`` and ``like``."""
 
     def masks_inlined(self, e):
-        """``e`` with the cse symbols that stand for a 0/1 mask written as that mask."""
-        masks = {sym: sub for sym, sub in self.defs
-                 if sym in e.free_symbols and mask_condition(sub) is not None}
+        """``e`` with the cse symbols that stand for a 0/1 mask, or a product with one
+        (``(t < 1.5)*dout``), written out: so that the mask is seen as one."""
+        def masked(sub):
+            return mask_condition(sub) is not None or sub.is_Mul and any(
+                mask_condition(f) is not None for f in sub.args)
+        masks = {sym: sub for sym, sub in self.defs if sym in e.free_symbols and masked(sub)}
         return e.xreplace(masks) if masks else e
 
     def expanded(self, e):

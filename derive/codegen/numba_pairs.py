@@ -55,8 +55,9 @@ def _calls(exprs, kinds) -> set:
 
 
 def _argument(z):
-    """u of z = exp(-|u|) as :func:`.share_exp` wrote it (one sign for u and -u)."""
-    return next(a for a in sp.preorder_traversal(z) if isinstance(a, sp.Abs)).args[0]
+    """u of z = exp(-|u|) as :func:`.share_exp` wrote it (one sign for u and -u); None for
+    a z with no |u| (a constant's: softplus(1.05) is exp(-1.05), evaluated)."""
+    return next((a.args[0] for a in sp.preorder_traversal(z) if isinstance(a, sp.Abs)), None)
 
 
 def pair_logistic(exprs) -> list:
@@ -71,6 +72,8 @@ def pair_logistic(exprs) -> list:
         groups.setdefault(call.args[1], set()).add(call)
     tanhs = _calls(exprs, sp.tanh)
     for z, calls in groups.items():
+        if _argument(z) is None:
+            continue
         u = sp.expand(_argument(z))
         half = {t: s for t in tanhs for s in (1, -1) if sp.expand(2 * t.args[0]) == s * u}
         if not half:

@@ -29,6 +29,7 @@ import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
 from sympy.printing.precedence import precedence
 
+from ..branches import guarded
 from ..errors import DeriveError
 from .reciprocal import shared_reciprocals
 
@@ -103,10 +104,12 @@ class ScalarPrinter(PythonCodePrinter):
 
     def _print(self, expr, **kwargs):
         if isinstance(expr, sp.Expr) and expr.is_number and not expr.free_symbols:
+            if expr.is_extended_real is False:   # atanh(1.05): not real, nan as NumPy's is
+                return "np.nan"
             try:
                 v = float(expr)
-            except TypeError:       # atanh(1.05) in a branch: not real, nan as NumPy's is
-                return "np.nan"
+            except TypeError:       # a call SymPy does not evaluate (softplus(1.05)): printed
+                return super()._print(expr, **kwargs)
             return f"({v!r})" if v < 0 else repr(v)
         return super()._print(expr, **kwargs)
 
@@ -354,7 +357,8 @@ def loop_source(fname: str, arrays, scalars, results, booleans=(), parallel=Fals
     results' first 16-byte boundary, this loop the others."""
     from .numba_pairs import pair_z_calls  # (it imports this module's Functions)
     printer = ScalarPrinter()
-    exprs = pair_z_calls(pair_exp_expm1(share_exp(unify_calls([e for _, e in results]))))
+    # a mask times what may be inf or nan: a select (0*inf is nan)
+    exprs = pair_z_calls(pair_exp_expm1(share_exp(unify_calls([guarded(e) for _, e in results]))))
     taken = {*arrays, *scalars, *(n for n, _ in results)}
     names = (sp.Symbol(f"t{k}") for k in range(10 ** 6) if f"t{k}" not in taken)
     # a division by a parameter (celu's x/alpha) as a multiply by its reciprocal, computed
