@@ -130,7 +130,10 @@ def candidates(g0: sp.Expr, forward: sp.Expr, x: sp.Symbol, inputs, out=out_scal
             continue
         ranked.append(((cost(final), _RANK[cache], len(str(final))), cache, moves, final))
     for _, cache, moves, final in sorted(ranked, key=lambda r: r[0]):
-        proof = compare(final.xreplace({out: forward}), unfolded)
+        try:
+            proof = compare(final.xreplace({out: forward}), unfolded)
+        except TypeError:   # SymPy cannot compare a value that is not real (arccos(2) < 0)
+            continue
         if isinstance(proof, Proof) and not proof.kink_note:
             return [Candidate(cache, tuple(_drop_repeats(g0, moves)), proof)]
     return []

@@ -1334,11 +1334,10 @@ class Mish:
         _np_multiply(tmp1, x, out=tmp1)
         t1 = tmp1
         out = _np_multiply(t0, x)
-        tmp3 = _np_square(t0)
-        _np_multiply(tmp3, t1, out=tmp3)
-        _np_subtract(t0, tmp3, out=t0)
-        _np_add(t0, t1, out=t0)
-        local = t0
+        local = _np_square(t0)
+        _np_multiply(local, t1, out=local)
+        _np_subtract(t0, local, out=local)
+        _np_add(local, t1, out=local)
         if shape is not None:
             out, local = out.reshape(shape), local.reshape(shape)
         # the cache holds its own arrays, in the input's shape: later changes to the

@@ -172,3 +172,25 @@ def test_numba_and_jax_guard_an_infinite_factor_and_take_constant_softplus(tmp_p
         for r in results:
             assert r.status == "checked", (r.backend, text, r.status, r.message, r.failures)
             assert r.checked["random"] > 0 and r.checked["extreme"] > 0
+
+
+def test_an_operand_read_after_its_buffer_is_reused_keeps_its_value(tmp_path):
+    """t + np.logaddexp2(-t, x): the cached factor t0/(t0 + 1), t0 = 2**(t + x), was lowered
+    np.add(t0, 1.0, out=t0) then np.divide(t0, t0): the sum counted as t0's last reader,
+    but the bare t0 of the quotient is read when the divide runs. Every gradient was 1."""
+    module = fuzz_export._export("(t + np.logaddexp2((0 - t), x))", "x,t", "numpy", tmp_path, 9)[2]
+    layer = module.Fz()
+    x, t = np.array([-0.45, 0.07, 2.9]), np.array([-1.41, 0.28, -0.35])
+    layer.forward(x, t)
+    dx, dt = layer.backward(np.ones(3))
+    want = 2.0 ** (t + x) / (2.0 ** (t + x) + 1)
+    assert np.allclose(dx, want, rtol=1e-15, atol=0) and np.allclose(dt, want, rtol=1e-15, atol=0)
+
+
+def test_a_comparison_that_is_not_real_is_an_error_not_a_traceback(tmp_path):
+    """heaviside(arccos(x), x): choosing the cached form compared arccos(2) < 0 (SymPy's
+    TypeError, a traceback from derive export); that form is now passed over, and what
+    cannot be proven is exit 3 with its message."""
+    r = _examine("(heaviside(x, x) + heaviside(arccos(x), x))", ("x",), tmp_path, 10)
+    assert r.status in ("checked", "exit 2", "exit 3"), (r.status, r.message, r.failures)
+    assert r.status == "checked" or r.message

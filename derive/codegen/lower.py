@@ -22,7 +22,7 @@ from ..branches import float_safe, masked_product
 from ..errors import DeriveError
 from ..rules import RULES, UNARY
 from .cse_passes import shared_form
-from .lower_buffers import BufferKeys
+from .lower_buffers import BufferKeys, _last_readers
 from .lower_select import SelectLowering, _Operand, only_in_branches
 from .stable import logaddexp, sigmoid, softplus
 
@@ -311,27 +311,6 @@ class Lowering(SelectLowering, BufferKeys):
         if ex in (-2, -3):      # 1/b**2: a square and a divide, not a call to pow (~8x)
             return self.ufunc("divide", _Operand("1.0", scalar=True), self._pow(base ** -ex))
         return self.ufunc("power", self.value(base), self.value(ex))
-
-def _last_readers(repl, reduced) -> dict:
-    """{cse symbol name: how many times the lowering reads it}, for the symbols whose last
-    reader may write into their buffer (one temporary fewer, and at 1e7 elements each fresh
-    buffer page-faults in). Left out: a symbol that is itself a result, and one read inside
-    a select or condition (their text is read later than it is emitted, and masked products
-    are rewritten before lowering).
-    """
-    from sympy.logic.boolalg import BooleanFunction
-    logic = (sp.core.relational.Relational, BooleanFunction)
-    syms = {s for s, _ in repl}
-    blocked = {e for e in reduced if e in syms}
-    counts: dict = {}
-    for e in [sub for _, sub in repl] + list(reduced):
-        inner = [a for a in sp.preorder_traversal(e) if a in syms]
-        if e.has(sp.Piecewise) or any(isinstance(a, logic) for a in sp.preorder_traversal(e)):
-            blocked.update(inner)
-        for a in inner:
-            counts[a] = counts.get(a, 0) + 1
-    return {s.name: n for s, n in counts.items() if s not in blocked}
-
 
 def _constant(e) -> str:
     """A number as Python text: nan for sp.nan and for a constant that is not real

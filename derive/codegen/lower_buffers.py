@@ -8,6 +8,8 @@ arrays read are of one floating dtype, or bool masks). Unknown is None: never re
 """
 from __future__ import annotations
 
+import sympy as sp
+
 __all__ = ["BufferKeys"]
 
 _ALLOC_KEY = (frozenset({"alloc"}), True)    # a buffer made by ``alloc``
@@ -66,3 +68,30 @@ class BufferKeys:
             if a.owned and a.key is not None and a.text != result.text \
                     and all(a.text != n for n, _ in self.dead):
                 self.dead.append((a.text, a.key))
+
+
+def _last_readers(repl, reduced) -> dict:
+    """{cse symbol name: how many times the lowering reads it}, for the symbols whose last
+    reader may write into their buffer (one temporary fewer, and at 1e7 elements each fresh
+    buffer page-faults in). Left out: a symbol that is itself a result, and one read inside
+    a select or condition (their text is read later than it is emitted, and masked products
+    are rewritten before lowering).
+    """
+    from sympy.logic.boolalg import BooleanFunction
+    logic = (sp.core.relational.Relational, BooleanFunction)
+    syms = {s for s, _ in repl}
+    blocked = {e for e in reduced if e in syms}
+    counts: dict = {}
+    for e in [sub for _, sub in repl] + list(reduced):
+        inner = [a for a in sp.preorder_traversal(e) if a in syms]
+        if e.has(sp.Piecewise) or any(isinstance(a, logic) for a in sp.preorder_traversal(e)):
+            blocked.update(inner)
+        # an operand that is the symbol itself is read when its node is emitted, after the
+        # other operands: one of them reading it last (t0/(t0 + 1): the sum) may not write
+        # into its buffer (it did: np.add(t0, 1.0, out=t0), then np.divide(t0, t0))
+        for node in sp.preorder_traversal(e):
+            bare = {a for a in node.args if a in syms}
+            blocked.update(s for s in bare for a in node.args if a is not s and a.has(s))
+        for a in inner:
+            counts[a] = counts.get(a, 0) + 1
+    return {s.name: n for s, n in counts.items() if s not in blocked}
