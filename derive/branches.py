@@ -424,5 +424,8 @@ def masked_product(e, safe=None):
         others = sp.Mul(*[a for a in rest.args if a is not sums[0]])
         return sp.Add(*[masked_product(sp.Mul(t, others), safe) or sp.Mul(t, others)
                         for t in sums[0].args])
+    # the rest may be a masked sum times the non-finite part ((m1 + m2*m3)/x): each of its
+    # terms a select too, or 0*inf is nan where the sum's masks are 0
+    rest = masked_product(rest, safe) or rest
     return sp.Piecewise((rest, sp.And(*conds)), (0, True), evaluate=False)
 

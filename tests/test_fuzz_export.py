@@ -194,3 +194,26 @@ def test_a_comparison_that_is_not_real_is_an_error_not_a_traceback(tmp_path):
     r = _examine("(heaviside(x, x) + heaviside(arccos(x), x))", ("x",), tmp_path, 10)
     assert r.status in ("checked", "exit 2", "exit 3"), (r.status, r.message, r.failures)
     assert r.status == "checked" or r.message
+
+
+def test_a_masked_sum_times_an_infinite_factor_inside_a_mask(tmp_path):
+    """where((t < 2) & ((x >= 1.67) | (t < x)), log(x) + t, e*x + 2): the gradient's
+    ([x >= 1.67] + [x < 1.67]*[t - x < 0])*[t < 2]/x became one select on t < 2 around
+    (masked sum)/x, 0*inf = nan at x = 0 (where the gradient is e), on all three backends."""
+    import pytest
+    text = ("np.where(((~(t >= 2)) & ((1.6732632423543772 <= x) | (t < x))), (math.log(x) + t),"
+            " ((x * np.e) + rint(2.5)))")
+    backends = ["numpy"] + [b for b in ("numba", "jax") if _importable(b)]
+    for r in fuzz_export.examine(Formula(text, ("x", "t")), backends, tmp_path, 11):
+        assert not [f for f in r.failures if f.startswith(("forward", "d/d"))], (r.backend, r.failures)
+        assert r.status in ("checked", "failed"), (r.backend, r.status, r.message)
+    module = fuzz_export._export(text, "x,t", "numpy", tmp_path, 12)[2]
+    layer = module.Fz()
+    layer.forward(np.array([0.0, 2.0]), np.array([0.38, 1.0]))
+    dx, _ = layer.backward(np.ones(2))
+    assert dx[0] == pytest.approx(np.e, rel=1e-15) and dx[1] == pytest.approx(0.5, rel=1e-15)
+
+
+def _importable(name):
+    import importlib.util
+    return importlib.util.find_spec(name) is not None

@@ -102,10 +102,13 @@ class SelectLowering:
     def masks_inlined(self, e):
         """``e`` with the cse symbols that stand for a 0/1 mask, or a product with one
         (``(t < 1.5)*dout``), written out: so that the mask is seen as one."""
-        def masked(sub):
-            return mask_condition(sub) is not None or sub.is_Mul and any(
-                mask_condition(f) is not None for f in sub.args)
-        masks = {sym: sub for sym, sub in self.defs if sym in e.free_symbols and masked(sub)}
+        masks: dict = {}
+        for sym, sub in self.defs:          # in order: a product may read an earlier mask
+            sub = sub.xreplace(masks) if masks else sub
+            if mask_condition(sub) is not None or sub.is_Mul and any(
+                    mask_condition(f) is not None for f in sub.args):
+                masks[sym] = sub
+        masks = {sym: sub for sym, sub in masks.items() if sym in e.free_symbols}
         return e.xreplace(masks) if masks else e
 
     def expanded(self, e):
