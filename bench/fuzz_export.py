@@ -249,28 +249,18 @@ def examine(formula, backends, directory: Path, index: int, points: int = 4) -> 
 
 def fuzz(examples: int, backends, *, seed: int | None = 0, derandomize: bool = False,
          depth: int = 3, progress=None) -> list:
-    from grammar_strategies import formulas
-    from hypothesis import HealthCheck, Phase, given, settings
-    from hypothesis import seed as with_seed
-    results, drawn, started = [], [0], time.perf_counter()
+    from grammar_strategies import each_formula
+    results, started = [], time.perf_counter()
     directory = Path(tempfile.mkdtemp(prefix="fuzz_export_"))
 
-    @settings(max_examples=examples, deadline=None, derandomize=derandomize, database=None,
-              phases=[Phase.generate], suppress_health_check=list(HealthCheck))
-    @given(formulas(depth=depth))
-    def body(formula):
-        if drawn[0] >= examples:
-            return
-        drawn[0] += 1
-        results.extend(examine(formula, backends, directory, drawn[0]))
-        if progress is not None and (drawn[0] % 10 == 0 or drawn[0] == examples):
+    def body(formula, k):
+        results.extend(examine(formula, backends, directory, k))
+        if progress is not None and (k % 10 == 0 or k == examples):
             tally = Counter(r.status for r in results)
-            print(f"[{drawn[0]}/{examples}] {time.perf_counter() - started:.0f} s "
+            print(f"[{k}/{examples}] {time.perf_counter() - started:.0f} s "
                   f"{dict(sorted(tally.items()))}", file=progress, flush=True)
 
-    if not derandomize:
-        body = with_seed(seed)(body)
-    body()
+    each_formula(examples, body, seed=seed, derandomize=derandomize, depth=depth)
     return results
 
 

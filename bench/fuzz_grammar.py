@@ -208,19 +208,11 @@ def _json(text: str):
 def fuzz(examples: int, *, seed: int | None = 0, derandomize: bool = False,
          timeout: float = 5.0, depth: int = 3, cli_every: int = 0, progress=None) -> dict:
     """Draw ``examples`` forwards with hypothesis and examine each; returns the figures."""
-    from hypothesis import HealthCheck, Phase, given, settings
-    from hypothesis import seed as with_seed
-
-    from grammar_strategies import formulas
+    from grammar_strategies import each_formula
     outcomes, cli, started = [], [], time.perf_counter()
 
-    @settings(max_examples=examples, deadline=None, derandomize=derandomize, database=None,
-              phases=[Phase.generate], suppress_health_check=list(HealthCheck))
-    @given(formulas(depth=depth))
-    def body(formula):
-        if len(outcomes) >= examples:
-            return
-        outcomes.append(examine(formula, timeout, rng_seed=len(outcomes)))
+    def body(formula, k):
+        outcomes.append(examine(formula, timeout, rng_seed=k - 1))
         near_budget = outcomes[-1].seconds > 0.8 * timeout      # where the timer races
         if cli_every and (len(outcomes) % cli_every == 0 or near_budget):
             cli.append(examine_cli(formula, timeout))
@@ -229,9 +221,7 @@ def fuzz(examples: int, *, seed: int | None = 0, derandomize: bool = False,
             print(f"[{len(outcomes)}/{examples}] {time.perf_counter() - started:.0f} s "
                   f"{dict(sorted(tally.items()))}", file=progress, flush=True)
 
-    if not derandomize:
-        body = with_seed(seed)(body)
-    body()
+    each_formula(examples, body, seed=seed, derandomize=derandomize, depth=depth)
     return figures(outcomes, cli, time.perf_counter() - started)
 
 

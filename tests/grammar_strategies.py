@@ -176,3 +176,24 @@ def formulas(draw, depth=3):
     text = draw(expressions(names, depth, leaf=False).filter(lambda s: inputs_of(s)))
     return Formula(text, inputs_of(text))
 
+
+def each_formula(examples: int, each, *, seed: int | None = 0, derandomize: bool = False,
+                 depth: int = 3) -> None:
+    """Call ``each(formula, k)`` for k = 1..``examples`` forwards drawn by hypothesis (from
+    ``seed``, or derandomized): the draw the fuzz scripts share."""
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as with_seed
+    drawn = [0]
+
+    @settings(max_examples=examples, deadline=None, derandomize=derandomize, database=None,
+              phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+    @given(formulas(depth=depth))
+    def body(formula):
+        if drawn[0] >= examples:
+            return
+        drawn[0] += 1
+        each(formula, drawn[0])
+
+    if not derandomize:
+        body = with_seed(seed)(body)
+    body()

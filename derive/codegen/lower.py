@@ -148,7 +148,8 @@ class Lowering(SelectLowering, BufferKeys):
     # lowering ---------------------------------------------------------------------------
     def value(self, e) -> _Operand:
         if not self.is_array(e):
-            return _Operand(_constant(e) if e.is_number else self.p.doprint(e), scalar=True)
+            text = _constant(e) if e.is_number else None
+            return _Operand(self.p.doprint(e) if text is None else text, scalar=True)
         if e.is_Symbol:
             key = self.leaf_key(e)
             left = self.remaining.get(e.name)
@@ -312,13 +313,16 @@ class Lowering(SelectLowering, BufferKeys):
             return self.ufunc("divide", _Operand("1.0", scalar=True), self._pow(base ** -ex))
         return self.ufunc("power", self.value(base), self.value(ex))
 
-def _constant(e) -> str:
+def _constant(e):
     """A number as Python text: nan for sp.nan and for a constant that is not real
-    (``atanh(1.05)`` in a branch), as NumPy's value is."""
-    try:
-        return "np.nan" if e is sp.nan else repr(float(e))
-    except TypeError:
+    (``atanh(1.05)`` in a branch), as NumPy's value is (and as the numba printer prints
+    them); None for a call SymPy does not evaluate to a float, which the printer spells."""
+    if e is sp.nan or e.is_extended_real is False:
         return "np.nan"
+    try:
+        return repr(float(e))
+    except TypeError:
+        return None
 
 
 def lower(exprs, arrays, taken, printer, alloc=None, like="dout"):

@@ -102,13 +102,16 @@ class SelectLowering:
     def masks_inlined(self, e):
         """``e`` with the cse symbols that stand for a 0/1 mask, or a product with one
         (``(t < 1.5)*dout``), written out: so that the mask is seen as one."""
-        masks: dict = {}
-        for sym, sub in self.defs:          # in order: a product may read an earlier mask
-            sub = sub.xreplace(masks) if masks else sub
-            if mask_condition(sub) is not None or sub.is_Mul and any(
-                    mask_condition(f) is not None for f in sub.args):
-                masks[sym] = sub
-        masks = {sym: sub for sym, sub in masks.items() if sym in e.free_symbols}
+        cached = getattr(self, "_masks", None)
+        if cached is None or cached[0] is not self.defs:    # once per lowering's defs
+            found: dict = {}
+            for sym, sub in self.defs:      # in order: a product may read an earlier mask
+                sub = sub.xreplace(found) if found else sub
+                if mask_condition(sub) is not None or sub.is_Mul and any(
+                        mask_condition(f) is not None for f in sub.args):
+                    found[sym] = sub
+            cached = self._masks = (self.defs, found)
+        masks = {sym: sub for sym, sub in cached[1].items() if sym in e.free_symbols}
         return e.xreplace(masks) if masks else e
 
     def expanded(self, e):
@@ -255,7 +258,7 @@ class SelectLowering:
         # drops it where the other is taken (np.where(x < 1, 0, np.sinh(x)) at x = -1000
         # warned of an overflow its result does not have)
         vb = self.value(other) if float_safe(self.expanded(other)) else self._quietly(other)
-        va = self.value(a) if float_safe(self.expanded(a)) else self._quietly(a)
+        va = self.value(a) if safe else self._quietly(a)
         # np.putmask: the same select as copyto(where=), 2-3x faster on NumPy 2
         # the value put in is dead after the select: a later fresh value may take its buffer
         if vb.owned:

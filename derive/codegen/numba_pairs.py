@@ -72,14 +72,15 @@ def pair_logistic(exprs) -> list:
         groups.setdefault(call.args[1], set()).add(call)
     tanhs = _calls(exprs, sp.tanh)
     for z, calls in groups.items():
-        if _argument(z) is None:
+        arg = _argument(z)
+        if arg is None:
             continue
-        u = sp.expand(_argument(z))
+        u = sp.expand(arg)
         half = {t: s for t in tanhs for s in (1, -1) if sp.expand(2 * t.args[0]) == s * u}
         if not half:
             continue
-        pair = ExpExpm1(sp.expand(-sp.Abs(_argument(z))))
-        kernel = LogisticZM(_argument(z), First(pair), Second(pair))
+        pair = ExpExpm1(sp.expand(-sp.Abs(arg)))
+        kernel = LogisticZM(arg, First(pair), Second(pair))
         swap = {t: s * Item(sp.Integer(4), kernel) for t, s in half.items()}
         for c in calls:
             v = sp.expand(c.args[0])
