@@ -217,3 +217,21 @@ def test_a_masked_sum_times_an_infinite_factor_inside_a_mask(tmp_path):
 def _importable(name):
     import importlib.util
     return importlib.util.find_spec(name) is not None
+
+
+def test_a_logistic_factor_inside_a_select_is_written_with_sigmoids(tmp_path):
+    """t**where(pi >= t, sigmoid(y), -t): d/dy's factor out*exp(y)*log(t)/(exp(y) + 1)**2 sits
+    in a branch, where the sigmoid rewrite (which looks at a whole expression) did not see it:
+    inf/inf = nan at y = 1000, where the gradient is 0, on all three backends. Each branch of
+    a select is now rewritten as a whole expression is."""
+    text = "(t ** np.where((np.pi >= t), sigmoid(y), (-t)))"
+    backends = ["numpy"] + [b for b in ("numba", "jax") if _importable(b)]
+    for r in fuzz_export.examine(Formula(text, ("t", "y")), backends, tmp_path, 13):
+        assert r.status == "checked", (r.backend, r.status, r.message, r.failures)
+    module = fuzz_export._export(text, "t,y", "numpy", tmp_path, 14)[2]
+    layer = module.Fz()
+    t, y = np.array([1.67, 1.67, 2.0]), np.array([1000.0, -1000.0, 0.0])
+    layer.forward(t, y)
+    _, dy = layer.backward(np.ones(3))
+    assert dy[0] == 0.0 and dy[1] == 0.0
+    assert abs(dy[2] - 2.0 ** 0.5 * np.log(2.0) / 4) <= 1e-15

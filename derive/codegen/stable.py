@@ -138,6 +138,28 @@ def _softmax2(e: sp.Expr) -> sp.Expr:
     return e
 
 
+def _per_branch(rewrite):
+    """``rewrite`` (one that looks at its whole expression: a cancellation, a polynomial test)
+    applied to each branch of every select in the expression as well as to the whole; a
+    factor inside a branch (``where(t <= pi, out*exp(y)/(exp(y) + 1)**2, 0)``) is then seen
+    as it is seen outside one.
+
+    >>> x, y = sp.symbols("x y", real=True)
+    >>> _per_branch(_to_sigmoid)(sp.Piecewise((sp.exp(y)/(sp.exp(y) + 1)**2, x > 0), (0, True)))
+    Piecewise((sigmoid(-y)*sigmoid(y), x > 0), (0, True))
+    """
+    def each(e):
+        if not e.has(sp.Piecewise):
+            return rewrite(e)
+        done = e.replace(lambda a: isinstance(a, sp.Piecewise),
+                         lambda a: sp.Piecewise(*[(each(v), c) for v, c in a.args]))
+        # the whole, each select held as a symbol (a factor outside the selects)
+        held = {a: sp.Dummy("s", real=True) for a in done.atoms(sp.Piecewise)}
+        whole = rewrite(done.xreplace(held))
+        return whole.xreplace({s: a for a, s in held.items()})
+    return each
+
+
 def _exp_atoms(e: sp.Expr) -> list:
     return sorted((a for a in e.atoms(sp.exp) if a.args[0].free_symbols), key=sp.default_sort_key)
 
@@ -284,8 +306,8 @@ _REWRITES = (
     ("known sign", _known_sign),
     ("softplus", _softplus),
     ("logaddexp", _logaddexp),
-    ("two-way softmax", _softmax2),
-    ("sigmoid", _to_sigmoid),
+    ("two-way softmax", _per_branch(_softmax2)),
+    ("sigmoid", _per_branch(_to_sigmoid)),
     ("tanh of half", _tanh_half),
     ("clamp exp branch", _clamp_branches),
     ("redundant select", _redundant_select),
