@@ -170,8 +170,8 @@ def _points(forward, found, inputs, rng, points):
                     chosen.append(("extreme", p, e))
         if len(inputs) > 1:
             for v in (1000.0, -1000.0):
-                p = {n: m.mpf(v) for n in inputs}
-                e = _exact(forward, [], p, inputs)
+                p = {n: m.mpf(v) for n in inputs}     # on a switch (x = t): no derivative
+                e = _exact(forward, [], p, inputs) if not O._near_switch(found, p) else None
                 if e is not None and _in_range(e[0]) and all(_in_range(g) for g in e[1].values()):
                     chosen.append(("extreme", p, e))
     return chosen

@@ -235,3 +235,26 @@ def test_a_logistic_factor_inside_a_select_is_written_with_sigmoids(tmp_path):
     _, dy = layer.backward(np.ones(3))
     assert dy[0] == 0.0 and dy[1] == 0.0
     assert abs(dy[2] - 2.0 ** 0.5 * np.log(2.0) / 4) <= 1e-15
+
+
+def test_a_value_read_only_by_a_branch_through_another_shared_value_is_quiet(tmp_path):
+    """Two forwards whose NumPy code warned where the value was right: sqrt(x) shared by a
+    branch and by a mask product (the gradient's [x > e]/(2 sqrt x)), and 1/t read only by
+    t2 = 2**(-t)/t**2, which only a branch reads; both are computed quietly now. And the
+    checker does not compare a derivative with differences at a switch (x = t = 1000 of
+    1/clip(max(t, 0.01), t, x))."""
+    for text, inputs in (("np.where(np.logical_or((~(x <= np.e)), (~(y >= np.e))), (sqrt(x) - 2.5),"
+                          " (np.where((y <= x), x, np.pi) - x))", ("x", "y")),
+                         ("np.where(((1.6732632423543772 < t) | np.logical_not((t <= y))), t,"
+                          " numpy.divide((0.5 ** t), (t * t)))", ("t", "y")),
+                         ("np.reciprocal(clip(numpy.clip(t, 0.01, t), t, x))", ("x", "t"))):
+        r = _examine(text, inputs, tmp_path, 15)
+        assert r.status == "checked", (text, r.status, r.message, r.failures)
+        assert r.checked["extreme"] > 0
+    module = fuzz_export._export("np.where(x > 1, np.sqrt(x), 0.5*x + 0.5)", "x", "numpy", tmp_path, 16)[2]
+    layer = module.Fz()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = layer.forward(np.array([-4.0, 4.0]))
+        dx = layer.backward(np.ones(2))
+    assert out.tolist() == [-1.5, 2.0] and dx.tolist() == [0.5, 0.25]

@@ -325,6 +325,20 @@ def _constant(e):
         return None
 
 
+def _read_in_branches(low, repl, reduced) -> set:
+    """The shared symbols read only inside select branches (:func:`only_in_branches`),
+    directly or through shared values that are themselves read only there (1/t read by
+    t2 = 2**(-t)/t**2, which only a select's branch reads); a mask behind a shared name
+    (t5 = t3*[t4 <= 0]) counts as the mask it is."""
+    found: set = set()
+    for i in range(len(repl) - 1, -1, -1):      # a value's readers come after it
+        sym = repl[i][0]
+        readers = [*reduced, *(v for t, v in repl[i + 1:] if t not in found)]
+        if only_in_branches(sym, [low.masks_inlined(r, but=sym) for r in readers]):
+            found.add(sym)
+    return found
+
+
 def lower(exprs, arrays, taken, printer, alloc=None, like="dout"):
     """Lower several expressions (sharing subexpressions) → (lines, result names, helpers)."""
     low = Lowering(printer, arrays, taken, alloc, like)
@@ -334,6 +348,7 @@ def lower(exprs, arrays, taken, printer, alloc=None, like="dout"):
     low.pairs = {subs[p]: (p.name, q.name) for p, q in pairs.items()}
     low.remaining = _last_readers(repl, reduced)
     owned = low.buffers     # shared values held in a buffer made here: one result may take it
+    in_branches = _read_in_branches(low, repl, reduced)
     for sym, sub in repl:
         low.taken.add(sym.name)
         if sym.name in low.done_pairs:   # sigmoid(-w), written with sigmoid(w)
@@ -342,8 +357,7 @@ def lower(exprs, arrays, taken, printer, alloc=None, like="dout"):
             owned.add(sym.name)
             continue
         # x**x shared by two selects that use it where x >= 1 only: no warning for x < 0
-        quiet = not float_safe(low.expanded(sub)) and only_in_branches(
-            sym, [*reduced, *(s for t, s in repl if t is not sym)])
+        quiet = sym in in_branches and not float_safe(low.expanded(sub))
         v = low._quietly(sub) if quiet else low.value(sub)
         if v.scalar:
             low.lines.append(f"{sym.name} = {v.text}")

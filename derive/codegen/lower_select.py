@@ -12,7 +12,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.logic.boolalg import BooleanFunction, to_nnf
 
-from ..branches import float_safe, mask_condition
+from ..branches import float_safe, mask_condition, masked_product
 
 __all__ = ["SelectLowering", "symmetric"]
 
@@ -76,13 +76,18 @@ class _Operand:
 
 def only_in_branches(sym, exprs) -> bool:
     """``sym`` is read only inside the branch values of selects in ``exprs`` (never by a
-    condition, nor outside a select): where it is inf or nan, a select drops it.
+    condition, nor outside a select): where it is inf or nan, a select drops it. A product
+    with 0/1 masks counts as the select it is lowered to when its other factors may be inf
+    or nan (:func:`derive.branches.masked_product`; if they are all finite, so is ``sym``
+    and nothing is computed quietly).
 
     >>> x, t = sp.symbols("x t", real=True)
     >>> only_in_branches(t, [sp.Piecewise((t, x > 1), (1, True)), sp.Piecewise((2*t, x > 1), (0, True))])
     True
     >>> only_in_branches(t, [sp.Piecewise((t, x > 1), (1, True)), t + 1])
     False
+    >>> only_in_branches(t, [sp.Piecewise((1, x > 1), (0, True)) / t])
+    True
     """
     def bare(e):
         if e == sym:
@@ -91,6 +96,10 @@ def only_in_branches(sym, exprs) -> bool:
             return False
         if isinstance(e, sp.Piecewise):
             return any(bare(c) for _, c in e.args)
+        if e.is_Mul:
+            selected = masked_product(e, safe=lambda rest: False)
+            if selected is not None:
+                return bare(selected)
         return any(bare(a) for a in e.args)
     return not any(bare(e) for e in exprs)
 
@@ -99,9 +108,10 @@ class SelectLowering:
     """The select part of the lowering; the host class gives ``value``, ``ufunc``,
     ``fresh``, ``typed``, ``lines`` and ``like``."""
 
-    def masks_inlined(self, e):
+    def masks_inlined(self, e, but=None):
         """``e`` with the cse symbols that stand for a 0/1 mask, or a product with one
-        (``(t < 1.5)*dout``), written out: so that the mask is seen as one."""
+        (``(t < 1.5)*dout``), written out (all but the symbol ``but``): so that the mask is
+        seen as one."""
         cached = getattr(self, "_masks", None)
         if cached is None or cached[0] is not self.defs:    # once per lowering's defs
             found: dict = {}
@@ -111,7 +121,8 @@ class SelectLowering:
                         mask_condition(f) is not None for f in sub.args):
                     found[sym] = sub
             cached = self._masks = (self.defs, found)
-        masks = {sym: sub for sym, sub in cached[1].items() if sym in e.free_symbols}
+        masks = {sym: sub for sym, sub in cached[1].items() if sym in e.free_symbols
+                 and sym is not but}
         return e.xreplace(masks) if masks else e
 
     def expanded(self, e):
