@@ -258,3 +258,27 @@ def test_a_value_read_only_by_a_branch_through_another_shared_value_is_quiet(tmp
         out = layer.forward(np.array([-4.0, 4.0]))
         dx = layer.backward(np.ones(2))
     assert out.tolist() == [-1.5, 2.0] and dx.tolist() == [0.5, 0.25]
+
+
+def test_quiet_blocks_next_to_each_other_are_one(tmp_path):
+    """Two shared values computed quietly one after the other (2**(-t), then 2**(-t)/t**2)
+    share one np.errstate block (~1 us each): no block follows another with only names
+    given to values (t1 = tmp1) between them."""
+    import re
+    path = fuzz_export._export("np.where(((1.6732632423543772 < t) | np.logical_not((t <= y))), t,"
+                               " numpy.divide((0.5 ** t), (t * t)))", "t,y", "numpy", tmp_path, 17)[2].__file__
+    lines = Path(path).read_text().splitlines()
+    header = re.compile(r"(\s*)with _np_errstate\(all=\"ignore\"\):")
+    blocks = 0
+    for i, line in enumerate(lines):
+        m = header.fullmatch(line)
+        if not m:
+            continue
+        blocks += 1
+        j = i + 1
+        while lines[j].startswith(m.group(1) + "    "):
+            j += 1
+        while re.fullmatch(re.escape(m.group(1)) + r"\w+ = \w+", lines[j]):
+            j += 1
+        assert not header.fullmatch(lines[j]), (i, lines[i:j + 1])
+    assert blocks >= 2

@@ -9,6 +9,8 @@ into a buffer the lowering owns (2-3x faster than ``np.copyto(where=)`` on NumPy
 """
 from __future__ import annotations
 
+import re
+
 import sympy as sp
 from sympy.logic.boolalg import BooleanFunction, to_nnf
 
@@ -63,6 +65,9 @@ def symmetric(cond):
             if not ands and s1 == s2 and b1 == -b2:     # c < e or c < -e
                 return _plain(b1, b2), s1, ">" if strict else ">="
     return None
+
+
+_ALIAS = re.compile(r"\w+ = \w+")     # a name given to a value: no computation
 
 
 class _Operand:
@@ -193,8 +198,17 @@ class SelectLowering:
         start = len(self.lines)
         v = self.value(e)
         body = self.lines[start:]
-        if body:
+        if not body:
+            return v
+        # right after the last quiet block but for names given to its results (t0 = tmp):
+        # one block, not two (an errstate is ~1 us, an exp pass at 1e3 elements)
+        end = getattr(self, "_quiet_end", None)
+        if end is not None and end <= start and all(
+                _ALIAS.fullmatch(ln) for ln in self.lines[end:start]):
+            self.lines[end:] = ["    " + ln for ln in self.lines[end:]]
+        else:
             self.lines[start:] = ['with np.errstate(all="ignore"):'] + ["    " + ln for ln in body]
+        self._quiet_end = len(self.lines)
         return v
 
     def _condition(self, cond) -> str:
