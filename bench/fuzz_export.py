@@ -275,7 +275,9 @@ def figures(results: list, seconds: float) -> dict:
                          for k, v in by.items()},
             "failures": [{"backend": r.backend, "status": r.status, "formula": r.text,
                           "command": r.command(), "message": r.message,
-                          "details": r.failures[:6]}
+                          "wrong_numbers": sum(not d.startswith("warning") for d in r.failures),
+                          # wrong numbers before warnings: the six shown are the worst
+                          "details": sorted(r.failures, key=lambda d: d.startswith("warning"))[:6]}
                          for r in results if r.status in ("failed", "traceback")]}
 
 
@@ -285,7 +287,8 @@ def format_text(f: dict) -> str:
         lines.append(f"  {b}: {v['status']}; points checked {v['points']}")
     lines.append(f"failures: {len(f['failures'])}")
     for x in f["failures"]:
-        lines.append(f"- [{x['backend']}] {x['status']}: {x['formula']}")
+        wrong = f" ({x['wrong_numbers']} wrong numbers)" if x.get("wrong_numbers") else ""
+        lines.append(f"- [{x['backend']}] {x['status']}{wrong}: {x['formula']}")
         lines.append(f"    {x['command']}")
         lines += [f"    {d}" for d in x["details"]]
         if x["message"]:

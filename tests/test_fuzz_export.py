@@ -282,3 +282,37 @@ def test_quiet_blocks_next_to_each_other_are_one(tmp_path):
             j += 1
         assert not header.fullmatch(lines[j]), (i, lines[i:j + 1])
     assert blocks >= 2
+
+
+def test_a_rewrite_undefined_where_the_select_is_zero_is_refused(tmp_path):
+    """float_power(x**(x < 0), y): d/dy = where(x < 0, out*log(x), 0) was rewritten by
+    *branch sum* to out*log(min(x, 0)), "proven" because the prover compares where both
+    sides are defined: -inf at every x >= 0, where the gradient is 0. A rewrite that needs
+    a condition (min(x, 0) > 0) the expression before does not is now refused."""
+    module = fuzz_export._export("numpy.float_power((x ** (x < 0)), y)", "x,y", "numpy", tmp_path, 18)[2]
+    layer = module.Fz()
+    layer.forward(np.array([2.0, 1000.0, -2.0]), np.array([0.7, 0.7, 2.0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")      # (-2)**(2 - 1)... is real; log(-2) is not
+        _, dy = layer.backward(np.ones(3))
+    assert dy[0] == 0.0 and dy[1] == 0.0
+
+
+def test_products_of_powers_and_logs_of_products_stay_finite(tmp_path):
+    """Three forwards with inf*0 or log(0) at the extremes where the exact values are
+    finite, found by the export fuzz (seed 22): where(c, exp(x), 2**1.5) cached exp(x)
+    alone and multiplied it by masks in backward (inf*0 = nan at x = 1000 where the
+    select is the constant: d/dx is 0); x**(x/x**x) multiplied x**x by x**(-x - 1) on
+    numba; log(0.01/3**t) was log(0) at t = 1000. Each now checks on every backend."""
+    backends = ["numpy"] + [b for b in ("numba", "jax") if _importable(b)]
+    for text, inputs in (("np.where((((1.0507009873554805 < y) | (y > x)) & (2.5 < t)),"
+                          " numpy.exp(x), ((2 ** 0.5) ** 3))", ("x", "t", "y")),
+                         ("np.power(x, (x / numpy.power(x, x)))", ("x",)),
+                         ("log((np.where((t >= 0.01), 0.01, y) / (3 ** t)))", ("t", "y"))):
+        for r in fuzz_export.examine(Formula(text, inputs), backends, tmp_path, 19):
+            assert r.status == "checked", (r.backend, text, r.status, r.message, r.failures)
+            assert r.checked["extreme"] > 0
+    module = fuzz_export._export("log((np.where((t >= 0.01), 0.01, y) / (3 ** t)))", "t,y",
+                                 "numpy", tmp_path, 20)[2]
+    out = module.Fz().forward(np.array([1000.0]), np.array([1.0]))
+    assert abs(out[0] - (np.log(0.01) - 1000.0 * np.log(3.0))) <= 1e-12 * abs(out[0])

@@ -4,6 +4,8 @@ A derived gradient is exact mathematics; evaluated literally in float64 it may
 overflow (``exp(1000)``) or cancel (``1 - exp(-out)`` for tiny ``out``). The
 rewrites here change only *how* a value is computed:
 
+* powers of one base multiplied as one power (``x**x*x**(-x - 1)`` → ``1/x``) and the log
+  of a product with ``exp(v)`` or ``c**v`` as a sum (:mod:`.stable_powers`);
 * ``log(1 + exp(u))`` → ``softplus(u)``, printed ``np.logaddexp(0.0, u)``;
 * an ``exp(u)`` that cancels against ``1 + exp(u)`` → the logistic function
   ``sigmoid(u)``: substitute ``exp(u) = t/(1 - t)`` with ``t = sigmoid(u)``; when
@@ -20,8 +22,10 @@ rewrites here change only *how* a value is computed:
   0)`` (``clipped select``), a constant branch the other equals on its region dropped
   (``redundant select``).
 
-Every rewrite goes through :func:`_accept`, which keeps it only if
-:func:`derive.proof.prove_equal` proves it equal to the expression before.
+The rewrites that read a whole expression (a cancellation, a polynomial test) see each
+branch of a select too (:func:`_per_branch`). Every rewrite goes through :func:`_accept`,
+which keeps it only if :func:`derive.proof.prove_equal` proves it equal to the expression
+before and it is defined wherever that is (:func:`_new_needs`).
 
 >>> x = sp.Symbol("x", real=True)
 >>> stable_form(x / (1 + sp.exp(-x)))[0]
@@ -35,24 +39,73 @@ from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
 
 from ..errors import ProofError
 from ..proof import prove_equal
-from .stable_selects import (_branch_sum, _clamp_branches, _clamp_select, _clip,
-                             _clipped_select, _redundant_select, _sign_clip)
-from .stable_functions import _unfold, helper_identities, logaddexp, prove_helpers, sigmoid, softplus
+from .stable_functions import (
+    _unfold,
+    helper_identities,
+    logaddexp,
+    prove_helpers,
+    sigmoid,
+    softplus,
+)
+from .stable_powers import _combined_powers, _log_product
+from .stable_selects import (
+    _branch_sum,
+    _clamp_branches,
+    _clamp_select,
+    _clip,
+    _clipped_select,
+    _redundant_select,
+    _sign_clip,
+)
 
-__all__ = ["logaddexp", "sigmoid", "softplus", "stable_form", "helper_identities",
-           "prove_helpers"]
+__all__ = [
+    "helper_identities",
+    "logaddexp",
+    "prove_helpers",
+    "sigmoid",
+    "softplus",
+    "stable_form",
+]
 
 
 def _accept(name: str, before: sp.Expr, after: sp.Expr, applied: list) -> sp.Expr:
-    """``after`` if it differs and is proven equal to ``before``; else ``before``."""
+    """``after`` if it differs, is proven equal to ``before`` and is defined wherever
+    ``before`` is (:func:`_new_needs`); else ``before``."""
     if after == before:
         return before
+    a, b = _unfold(after), _unfold(before)
+    if _new_needs(a, b):
+        return before
     try:
-        prove_equal(_unfold(after), _unfold(before), what=f"stable form ({name})")
+        prove_equal(a, b, what=f"stable form ({name})")
     except ProofError:
         return before
     applied.append(name)
     return after
+
+
+def _new_needs(after: sp.Expr, before: sp.Expr) -> list:
+    """The conditions ``after`` needs to be real (a log's argument > 0, a root's >= 0, ...)
+    that ``before`` does not state and SymPy cannot see hold: the prover compares two sides
+    where both are defined, so a rewrite that is undefined where ``before`` is defined
+    would pass it. ``where(x < 0, out*log(x), 0)`` as ``out*log(min(x, 0))`` is -inf for
+    every x > 0, where the select is 0: refused here.
+
+    >>> x, out = sp.symbols("x out", real=True)
+    >>> [str(n) for n in _new_needs(out*sp.log(sp.Min(0, x)), sp.Piecewise((out*sp.log(x), x < 0), (0, True)))]
+    ['Min(0, x) > 0']
+    >>> _new_needs(sp.sqrt(sp.Max(0, x)), sp.Piecewise((sp.sqrt(x), x > 0), (0, True)))
+    []
+    """
+    from ..regions import domain_needs
+    known = domain_needs([before])
+
+    def implied(n):
+        if n in known or n.g.is_positive or (not n.strict and n.g.is_nonnegative):
+            return True
+        # log(a/3**t) needs a/3**t > 0, log(a) a > 0: the same sign, by a positive ratio
+        return any(k.strict == n.strict and _ratio(k.g, n.g).is_positive for k in known)
+    return [n for n in domain_needs([after]) if not implied(n)]
 
 
 def _softplus(e: sp.Expr) -> sp.Expr:
@@ -103,6 +156,12 @@ def _split_logs(e: sp.Expr, wanted) -> sp.Expr:
         out = sp.Add(*parts)
         return out if any(wanted(q) for q in sp.preorder_traversal(out)) else a
     return e.replace(lambda a: isinstance(a, sp.log) and not wanted(a), split)
+
+
+def _ratio(a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    """``a/b`` cancelled with each select held as a symbol (SymPy does not cancel them)."""
+    held = {p: sp.Dummy("s") for p in (a.atoms(sp.Piecewise) | b.atoms(sp.Piecewise))}
+    return sp.cancel(a.xreplace(held) / b.xreplace(held))
 
 
 def _two_exps(a) -> tuple | None:
@@ -299,11 +358,13 @@ def _collect_dout(e: sp.Expr) -> sp.Expr:
 
 
 _REWRITES = (
+    ("combined powers", _combined_powers),
     ("clip", _clip),
     ("sign clip", _sign_clip),
     ("clipped select", _clipped_select),
     ("sign product", _sign_product),
     ("known sign", _known_sign),
+    ("log of a product", _log_product),
     ("softplus", _softplus),
     ("logaddexp", _logaddexp),
     ("two-way softmax", _per_branch(_softmax2)),
