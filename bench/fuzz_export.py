@@ -275,7 +275,7 @@ def figures(results: list, seconds: float) -> dict:
                          for k, v in by.items()},
             "failures": [{"backend": r.backend, "status": r.status, "formula": r.text,
                           "command": r.command(), "message": r.message,
-                          "wrong_numbers": sum(not d.startswith("warning") for d in r.failures),
+                          "wrong_numbers": sum(d.startswith(("forward at", "d/d")) for d in r.failures),
                           # wrong numbers before warnings: the six shown are the worst
                           "details": sorted(r.failures, key=lambda d: d.startswith("warning"))[:6]}
                          for r in results if r.status in ("failed", "traceback")]}

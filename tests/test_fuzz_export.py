@@ -316,3 +316,13 @@ def test_products_of_powers_and_logs_of_products_stay_finite(tmp_path):
                                  "numpy", tmp_path, 20)[2]
     out = module.Fz().forward(np.array([1000.0]), np.array([1.0]))
     assert abs(out[0] - (np.log(0.01) - 1000.0 * np.log(3.0))) <= 1e-12 * abs(out[0])
+
+
+def test_a_mask_read_on_out_is_not_rewritten_as_a_factor(tmp_path):
+    """heaviside(e + x, x): the cached mask's entry is a condition on out, which the
+    from-the-input rewrite took for a factor and sent to the prover (TypeError:
+    Piecewise - And, a traceback from derive export on every backend)."""
+    backends = ["numpy"] + [b for b in ("numba", "jax") if _importable(b)]
+    for r in fuzz_export.examine(Formula("np.heaviside((np.e + x), float(x))", ("x",)),
+                                 backends, tmp_path, 21):
+        assert r.status == "checked", (r.backend, r.status, r.message, r.failures)

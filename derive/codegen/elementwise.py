@@ -220,8 +220,8 @@ def input_form(f, spec, better, value=None, what="local factor computed from the
     made stable and proven equal, when ``better(fx)`` says that form is worth it (each
     backend has its own measure of cost); else ``f`` itself. ``value``: what ``out``
     stands for in the proof (default: the forward as written)."""
-    if len(spec.inputs) != 1 or out_sym not in f.free_symbols:
-        return f
+    if len(spec.inputs) != 1 or out_sym not in f.free_symbols or not isinstance(f, sp.Expr):
+        return f        # (a cached mask's entry is its condition: not a factor)
     (x,) = spec.inputs
     fx, _ = stable_form(rules_diff(spec.forward, x))
     if not better(fx):
