@@ -282,6 +282,13 @@ def test_quiet_blocks_next_to_each_other_are_one(tmp_path):
             j += 1
         assert not header.fullmatch(lines[j]), (i, lines[i:j + 1])
     assert blocks >= 2
+    # a quiet value inside another's computation (sqrt(x) under a logaddexp, in a select):
+    # the inner one is covered by the outer block, not joined to an earlier one (that
+    # re-indented lines already in a block: an IndentationError in the written module)
+    text = "((numpy.clip(np.e, y, t) - (1.6732632423543772 ** (-1))) * np.logaddexp(numpy.sqrt(x), y))"
+    backends = ["numpy"] + [b for b in ("numba", "jax") if _importable(b)]
+    for r in fuzz_export.examine(Formula(text, ("x", "t", "y")), backends, tmp_path, 22):
+        assert r.status == "checked", (r.backend, r.status, r.message, r.failures)
 
 
 def test_a_rewrite_undefined_where_the_select_is_zero_is_refused(tmp_path):

@@ -195,8 +195,14 @@ class SelectLowering:
     def _quietly(self, e) -> _Operand:
         """``e`` computed with NumPy's float warnings off: it is only used where it is
         finite (the select after it drops the rest)."""
+        if getattr(self, "_quiet_depth", 0):     # inside a quiet block already: it covers e
+            return self.value(e)
         start = len(self.lines)
-        v = self.value(e)
+        self._quiet_depth = 1
+        try:
+            v = self.value(e)
+        finally:
+            self._quiet_depth = 0
         body = self.lines[start:]
         if not body:
             return v
