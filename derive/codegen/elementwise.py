@@ -125,13 +125,9 @@ def _dout_factor(e):
             return sp.Integer(1)
         if v == 0:
             return sp.Integer(0)
-        if v.is_Mul:
-            part, rest = v.as_independent(dout_sym, as_Add=False)
-            if rest == dout_sym:
-                return part
-        # dout inside a sum: exp(x)*(dout*[c1] + dout*[c2]) is dout*(exp(x)*([c1] + [c2]))
-        # (the caller proves it), so the masks are cached with the factor, not left to
-        # multiply a cached exp(x) = inf in backward (inf*0)
+        # dout*F, or dout inside a sum: exp(x)*(dout*[c1] + dout*[c2]) is
+        # dout*(exp(x)*([c1] + [c2])) (the caller proves it), so the masks are cached with
+        # the factor, not left to multiply a cached exp(x) = inf in backward (inf*0)
         if v.is_Mul and v.xreplace({dout_sym: 0}) == 0:
             part = v.xreplace({dout_sym: 1})
             if dout_sym not in part.free_symbols:

@@ -83,13 +83,14 @@ def _last_readers(repl, reduced) -> dict:
     blocked = {e for e in reduced if e in syms}
     counts: dict = {}
     for e in [sub for _, sub in repl] + list(reduced):
-        inner = [a for a in sp.preorder_traversal(e) if a in syms]
-        if e.has(sp.Piecewise) or any(isinstance(a, logic) for a in sp.preorder_traversal(e)):
+        nodes = list(sp.preorder_traversal(e))
+        inner = [a for a in nodes if a in syms]
+        if any(isinstance(a, (sp.Piecewise, *logic)) for a in nodes):
             blocked.update(inner)
         # an operand that is the symbol itself is read when its node is emitted, after the
         # other operands: one of them reading it last (t0/(t0 + 1): the sum) may not write
         # into its buffer (it did: np.add(t0, 1.0, out=t0), then np.divide(t0, t0))
-        for node in sp.preorder_traversal(e):
+        for node in nodes:
             bare = {a for a in node.args if a in syms}
             blocked.update(s for s in bare for a in node.args if a is not s and a.has(s))
         for a in inner:

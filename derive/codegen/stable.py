@@ -39,6 +39,7 @@ from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
 
 from ..errors import ProofError
 from ..proof import prove_equal
+from ..regions import domain_needs
 from .stable_functions import (
     _unfold,
     helper_identities,
@@ -97,7 +98,6 @@ def _new_needs(after: sp.Expr, before: sp.Expr) -> list:
     >>> _new_needs(sp.sqrt(sp.Max(0, x)), sp.Piecewise((sp.sqrt(x), x > 0), (0, True)))
     []
     """
-    from ..regions import domain_needs
     known = domain_needs([before])
 
     def implied(n):
@@ -207,15 +207,13 @@ def _per_branch(rewrite):
     >>> _per_branch(_to_sigmoid)(sp.Piecewise((sp.exp(y)/(sp.exp(y) + 1)**2, x > 0), (0, True)))
     Piecewise((sigmoid(-y)*sigmoid(y), x > 0), (0, True))
     """
-    def each(e):
-        if not e.has(sp.Piecewise):
-            return rewrite(e)
-        done = e.replace(lambda a: isinstance(a, sp.Piecewise),
-                         lambda a: sp.Piecewise(*[(each(v), c) for v, c in a.args]))
-        # the whole, each select held as a symbol (a factor outside the selects)
-        held = {a: sp.Dummy("s", real=True) for a in done.atoms(sp.Piecewise)}
-        whole = rewrite(done.xreplace(held))
-        return whole.xreplace({s: a for a, s in held.items()})
+    def whole(e):       # e, each select in it held as a symbol (a factor outside them)
+        held = {a: sp.Dummy("s", real=True) for a in e.atoms(sp.Piecewise)}
+        return rewrite(e.xreplace(held)).xreplace({s: a for a, s in held.items()})
+
+    def each(e):        # selects bottom up: a branch's inner selects are done when it is
+        return whole(e.replace(lambda a: isinstance(a, sp.Piecewise),
+                               lambda a: sp.Piecewise(*[(whole(v), c) for v, c in a.args])))
     return each
 
 
