@@ -118,6 +118,10 @@ def _run(module, inputs, columns):
 
 
 def _close(a: float, b: float, rtol: float, atol: float) -> bool:
+    """Within the tolerance; an infinity or NaN only matches itself (inf - 0 <= rtol*inf
+    would pass every infinite result: 1/max(0, x) for where(x >= 0, 1/x, 0))."""
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return a == b
     return abs(a - b) <= rtol * (abs(a) + abs(b)) + atol
 
 

@@ -30,7 +30,8 @@ import mpmath
 import sympy as sp
 
 from . import budget
-from .points import NotReal, Skip, evaluate
+from .feasible import SYMPY_ERRORS
+from .points import NotReal, Skip, Undefined, evaluate
 from .sizes import dag_size
 
 DIGITS = 30
@@ -169,12 +170,45 @@ def judge(a, b, domain, point, rtol):
             return str(other)
         return True if _inside(va, vb) and _close(va, vb, rtol) else str(why)
     except Skip as why:
-        return str(why)
+        return _one_sided(a, b, point) or str(why)
     if not _inside(va, vb):
         return "outside float range"
     if _close(va, vb, rtol):
         return True
     return _confirmed(a, b, point, va, vb, rtol) or "not confirmed at 60 digits"
+
+
+def _one_sided(a, b, point):
+    """A Counterexample when one side has no value at the point (a division by zero, a log
+    of 0) and the other a real one, both again at 60 digits: ``1/max(0, x)`` for
+    ``where(x >= 0, 1/x, 0)`` at x < 0. Not a point that does not count: a random point is
+    off the measure-zero sets where removable singularities sit (x/x at 0), so this is a
+    region where the two differ. None otherwise."""
+    sides = []
+    for e in (a, b):
+        try:
+            sides.append(evaluate(e, point, real=True, digits=60))
+        except Undefined as why:
+            sides.append(why)
+        except Skip:
+            return None
+    left, right = sides
+    if isinstance(left, Undefined) == isinstance(right, Undefined):
+        return None
+    undefined, defined = (a, right) if isinstance(left, Undefined) else (b, left)
+    if isinstance(defined, mpmath.mpc) or abs(defined) > 1e300:
+        return None
+    # exactly, in SymPy's rational arithmetic: 1 - 1/(1 + exp(-x)) at x = 1000 is 0 only
+    # at 60 digits (a log of 0 there is rounding, not a pole); 1/max(0, x) is 1/0 exactly
+    try:
+        exact = sp.sympify(undefined).xreplace(
+            {s: sp.Rational(sp.Float(v, 60)) for s, v in point.items()})
+    except SYMPY_ERRORS:        # arccos(2) < 0 in a condition: SymPy will not compare it
+        return None
+    if not exact.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        return None
+    return Counterexample({s.name: float(v) for s, v in point.items()},
+                          *(str(v) if isinstance(v, Undefined) else complex(v) for v in sides))
 
 
 def _inside(va, vb) -> bool:

@@ -52,6 +52,10 @@ class NotReal(Skip):
     """A sub-term is not real here (NumPy would give nan)."""
 
 
+class Undefined(Skip):
+    """A sub-term has no value here at all: a division by zero, a log of 0, a pole."""
+
+
 _MP = {  # SymPy function -> mpmath function of the same name and meaning
     sp.log: mpmath.log, sp.sin: mpmath.sin, sp.cos: mpmath.cos, sp.tan: mpmath.tan,
     sp.cot: mpmath.cot, sp.sec: mpmath.sec, sp.csc: mpmath.csc, sp.asin: mpmath.asin,
@@ -77,7 +81,9 @@ def evaluate(e, point: dict, *, real: bool = False, digits: int = DIGITS):
             return _Walk(values, real).value(sp.sympify(e))
         except Skip:
             raise
-        except (ZeroDivisionError, ValueError, TypeError, ArithmeticError,
+        except ZeroDivisionError:
+            raise Undefined("undefined (division by zero)") from None
+        except (ValueError, TypeError, ArithmeticError,
                 NotImplementedError, AttributeError, RecursionError) as exc:
             raise Skip(f"undefined ({type(exc).__name__})") from None
 
@@ -107,7 +113,7 @@ class _Walk:
             _, man, exp, bc = v._mpf_
             if not man:
                 if exp:
-                    raise Skip("undefined (not finite)")
+                    raise Undefined("undefined (not finite)")
                 return v
             if exp + bc > 3322:           # 2**3322 > 10**1000
                 raise Skip("outside float range")
@@ -115,7 +121,7 @@ class _Walk:
         if isinstance(v, bool):
             return v
         if not mpmath.isfinite(v):
-            raise Skip("undefined (not finite)")
+            raise Undefined("undefined (not finite)")
         if abs(v) > _BIG:
             raise Skip("outside float range")
         if isinstance(v, mpmath.mpc):
@@ -152,7 +158,7 @@ class _Walk:
         if e.is_Float:
             return mpmath.mpf(e._mpf_)
         if not e.is_Rational:       # oo, -oo, zoo, nan
-            raise Skip("undefined (not finite)")
+            raise Undefined("undefined (not finite)")
         if isinstance(e, sp.Rational) and max(abs(e.p), e.q).bit_length() > 4000:
             raise Skip("outside float range")   # a huge rational: beyond 10**1000 anyway
         return _number(e)
@@ -162,7 +168,7 @@ class _Walk:
         if base == 0:
             if exp == 0 or (getattr(exp, "real", exp) > 0):
                 return mpmath.mpf(0)
-            raise Skip("undefined (division by zero)")
+            raise Undefined("undefined (division by zero)")
         if e.exp.is_Integer and abs(int(e.exp)) <= 64:
             return base ** int(e.exp)
         size = abs(exp) * abs(mpmath.log(abs(base)))
@@ -179,7 +185,7 @@ class _Walk:
             if f is sp.exp and mpmath.re(args[0]) > 2300:
                 raise Skip("outside float range")
             if f is sp.log and args[0] == 0:
-                raise Skip("undefined (log of 0)")
+                raise Undefined("undefined (log of 0)")
             return _MP[f](*args)
         if f is sp.Abs:
             return abs(args[0])

@@ -333,3 +333,32 @@ def test_a_mask_read_on_out_is_not_rewritten_as_a_factor(tmp_path):
     for r in fuzz_export.examine(Formula("np.heaviside((np.e + x), float(x))", ("x",)),
                                  backends, tmp_path, 21):
         assert r.status == "checked", (r.backend, r.status, r.message, r.failures)
+
+
+def test_an_infinite_result_is_not_close_to_a_finite_one():
+    """inf - 0 <= rtol*(inf + 0) is True: the checker passed every infinite gradient (and
+    every NaN-free infinite forward) until an infinity matched only itself."""
+    assert not fuzz_export._close(float("inf"), 0.0, 1e-7, 1e-12)
+    assert not fuzz_export._close(float("-inf"), float("inf"), 1e-7, 1e-12)
+    assert not fuzz_export._close(float("nan"), 1.0, 1e-7, 1e-12)
+    assert fuzz_export._close(float("inf"), float("inf"), 1e-7, 1e-12)
+    assert fuzz_export._close(1.0, 1.0 + 1e-9, 1e-7, 1e-12)
+
+
+def test_a_branch_sum_that_divides_by_zero_where_the_select_is_zero_is_refused(tmp_path):
+    """where(x < 0, 0, log(x)): d/dx = where(x >= 0, dout/x, 0) was written dout/max(0, x)
+    (*branch sum*), inf at every x < 0 where the gradient is 0, "proven" because the
+    cross-check skipped the points where one side divides by zero. Such a point now
+    refutes (found once the checker stopped calling inf close to 0)."""
+    module = fuzz_export._export("np.where(x < 0, 0, np.log(x))", "x", "numpy", tmp_path, 22)[2]
+    layer = module.Fz()
+    x = np.array([-1000.0, -1.0, 2.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(divide="warn", invalid="warn", over="warn"):
+            layer.forward(x)
+            dx = layer.backward(np.ones(3))
+            dx_fn = module.fz_backward(np.ones(3), x)
+    assert list(dx[:2]) == [0.0, 0.0] and abs(dx[2] - 0.5) <= 1e-15
+    assert list(dx_fn[:2]) == [0.0, 0.0] and abs(dx_fn[2] - 0.5) <= 1e-15
+    assert _examine("np.where(x < 0, 0, np.log(x))", ("x",), tmp_path, 23).status == "checked"

@@ -61,3 +61,25 @@ def test_a_counterexample_is_confirmed_at_higher_precision():
     agreed, bad = numeric_compare(sp.tanh(x), sp.tanh(x) + sp.Rational(1, 10**6))
     assert isinstance(bad, Counterexample)
     assert math.isclose(abs(bad.left - bad.right), 1e-6, rel_tol=1e-6)
+
+
+def test_a_side_with_no_value_on_a_region_where_the_other_has_one_is_refuted():
+    """dout/max(0, x) is 1/0 on all of x < 0, where where(x >= 0, dout/x, 0) is 0: the
+    cross-check used to skip those points (one side undefined) and the branch-sum rewrite
+    was "proven"."""
+    wrong = dout / sp.Max(0, x)
+    gradient = sp.Piecewise((dout / x, x >= 0), (0, True))
+    result = compare(wrong, gradient)
+    assert isinstance(result, Counterexample) and result.point["x"] < 0
+    assert "division by zero" in str(result.left) and complex(result.right) == 0
+    log_of_zero = compare(sp.log(sp.Max(0, x)), sp.Piecewise((sp.log(x), x > 0), (0, True)))
+    assert isinstance(log_of_zero, Counterexample) and log_of_zero.point["x"] < 0
+
+
+def test_a_value_that_rounds_to_a_pole_is_not_a_counterexample():
+    """log(1 - sigmoid(x)) at x = 1000 is log(0) at 60 digits only (1 - 1/(1 + e**-1000)
+    is e**-1000/(1 + e**-1000) exactly): rounding, not a pole, so it must not refute the
+    stable form -log(1 + e**x) (the sigmoid-with-loss forward)."""
+    y = 1 / (1 + sp.exp(-x))
+    result = compare(sp.log(1 - y), -sp.log(1 + sp.exp(x)))
+    assert isinstance(result, Proof), result
