@@ -26,6 +26,7 @@ import sympy as sp
 from .branches import prune_branches
 from .errors import ProofError
 from .proof import Proof, compare
+from .regions import new_needs
 from .rules import RULES, UNARY, cost
 from .rules import diff as rules_diff
 from .sizes import hold_big_exponents
@@ -131,7 +132,10 @@ def candidates(g0: sp.Expr, forward: sp.Expr, x: sp.Symbol, inputs, out=out_scal
         ranked.append(((cost(final), _RANK[cache], len(str(final))), cache, moves, final))
     for _, cache, moves, final in sorted(ranked, key=lambda r: r[0]):
         try:
-            proof = compare(final.xreplace({out: forward}), unfolded)
+            written = final.xreplace({out: forward})
+            if new_needs(written, unfolded):
+                continue    # undefined where the gradient is defined: the prover cannot see it
+            proof = compare(written, unfolded)
         except TypeError:   # SymPy cannot compare a value that is not real (arccos(2) < 0)
             continue
         if isinstance(proof, Proof) and not proof.kink_note:

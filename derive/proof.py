@@ -45,7 +45,7 @@ from .errors import BudgetExceeded, ProofError
 from .feasible import SYMPY_ERRORS
 from .intervals import by_cases, decide_signs as _decide_signs, kink_symbols
 from .memo import remember, table
-from .regions import domain_needs, on_switching_set, prove_by_regions, witness
+from .regions import domain_needs, new_needs, on_switching_set, prove_by_regions, witness
 from .sizes import has_any, hold_big_exponents, tree_size
 from .switches import kink_point, show_switch, zero_set
 
@@ -384,6 +384,25 @@ def prove_equal(a, b, *, what: str = "step", allow_kink: bool = True, points: in
                              f"({'; '.join(limits.hit[:3])})")
     why = f" ({limits.gave_up[0]})" if limits.gave_up else ""
     raise ProofError(f"{what}: could not prove {_brief(a)} == {_brief(b)}{why}")
+
+
+def prove_rewrite(before, after, *, what: str = "rewrite", allow_kink: bool = True) -> Proof:
+    """:func:`prove_equal` for ``after`` replacing ``before`` in code: also refuses an
+    ``after`` that needs more to be real than ``before`` does (a log's argument > 0, a
+    root's >= 0; :func:`derive.regions.new_needs`), since the prover compares two sides
+    only where both are defined.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> prove_rewrite(sp.Piecewise((0, x < 0), (x*sp.log(x), True)), x*sp.log(x))
+    Traceback (most recent call last):
+    ...
+    derive.errors.ProofError: rewrite: needs x > 0, which the form it replaces does not
+    """
+    needs = new_needs(after, before)
+    if needs:
+        raise ProofError(f"{what}: needs {', '.join(map(str, needs))}, which the form it "
+                         "replaces does not")
+    return prove_equal(before, after, what=what, allow_kink=allow_kink)
 
 
 def _brief(e) -> str:

@@ -232,6 +232,35 @@ def domain_needs(exprs) -> list:
     return needs
 
 
+def new_needs(after: sp.Expr, before: sp.Expr) -> list:
+    """The conditions ``after`` needs to be real (a log's argument > 0, a root's >= 0, ...)
+    that ``before`` does not state and SymPy cannot see hold: the prover compares two sides
+    where both are defined, so a rewrite that is undefined where ``before`` is defined
+    would pass it. ``where(x < 0, out*log(x), 0)`` as ``out*log(min(x, 0))`` is -inf for
+    every x > 0, where the select is 0: refused here.
+
+    >>> x, out = sp.symbols("x out", real=True)
+    >>> [str(n) for n in new_needs(out*sp.log(sp.Min(0, x)), sp.Piecewise((out*sp.log(x), x < 0), (0, True)))]
+    ['Min(0, x) > 0']
+    >>> new_needs(sp.sqrt(sp.Max(0, x)), sp.Piecewise((sp.sqrt(x), x > 0), (0, True)))
+    []
+    """
+    known = domain_needs([before])
+
+    def implied(n):
+        if n in known or n.g.is_positive or (not n.strict and n.g.is_nonnegative):
+            return True
+        # log(a/3**t) needs a/3**t > 0, log(a) a > 0: the same sign, by a positive ratio
+        return any(k.strict == n.strict and _ratio(k.g, n.g).is_positive for k in known)
+    return [n for n in domain_needs([after]) if not implied(n)]
+
+
+def _ratio(a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    """``a/b`` cancelled with each select held as a symbol (SymPy does not cancel them)."""
+    held = {p: sp.Dummy("s") for p in (a.atoms(sp.Piecewise) | b.atoms(sp.Piecewise))}
+    return sp.cancel(a.xreplace(held) / b.xreplace(held))
+
+
 def _needs(e, out, seen) -> None:
     if e in seen or isinstance(e, sp.Piecewise) or not isinstance(e, sp.Basic) or not e.args:
         return

@@ -82,7 +82,7 @@ def _oriented(repl, reduced):
     ``sign(x - t)``, a negation pass fewer. Each flip is kept only when every value it
     touches is proven equal to what it was (exact in floats too: x - t is -(t - x))."""
     from ..errors import ProofError
-    from ..proof import prove_equal
+    from ..proof import prove_rewrite
 
     def ops(rs, ds):
         return sum(sp.count_ops(v) for _, v in rs) + sum(sp.count_ops(d) for d in ds)
@@ -97,7 +97,7 @@ def _oriented(repl, reduced):
         try:
             for a, b in zip(reduced, ds):
                 if a != b:
-                    prove_equal(_written_out(repl, a), _written_out(rs, b), allow_kink=False,
+                    prove_rewrite(_written_out(repl, a), _written_out(rs, b), allow_kink=False,
                                 what="a shared difference the other way round")
         except ProofError:
             continue

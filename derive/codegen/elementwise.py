@@ -17,7 +17,7 @@ import sympy as sp
 
 from ..branches import mask_condition
 from ..errors import ProofError
-from ..proof import prove_equal
+from ..proof import prove_rewrite
 from ..rules import diff as rules_diff
 from ..steps import dout as dout_sym
 from ..steps import out as out_sym
@@ -158,7 +158,7 @@ def local_factor(e, arrays):
     if f is None or dout_sym in f.free_symbols or not _worth_caching(f, arrays):
         return None
     try:
-        proof = prove_equal(e, dout_sym * f, what="backward as dout times a cached factor")
+        proof = prove_rewrite(e, dout_sym * f, what="backward as dout times a cached factor")
     except ProofError:
         return None
     return f, proof
@@ -223,8 +223,8 @@ def input_form(f, spec, better, value=None, what="local factor computed from the
     if not better(fx):
         return f
     try:
-        prove_equal(fx, f.xreplace({out_sym: spec.forward if value is None else value}),
-                    what=what)
+        prove_rewrite(f.xreplace({out_sym: spec.forward if value is None else value}), fx,
+                      what=what)
     except ProofError:
         return f
     return fx

@@ -13,7 +13,7 @@ anyway, kept only where it is harmless. The rules (:data:`RULES`):
 
 A rewrite is
 
-* proven equal to the form it replaces (:func:`derive.proof.prove_equal`), and
+* proven equal to the form it replaces (:func:`derive.proof.prove_rewrite`), and
 * kept only when, evaluated in float64 on the edges of the domain (±1e-8 ... ±1000, and
   every pair of them for two inputs), it agrees with the stable form within 1e-13
   relative (and is finite wherever that is): numerical evidence, not a proof, which is
@@ -37,7 +37,7 @@ import numpy as np
 import sympy as sp
 
 from ..errors import ProofError
-from ..proof import prove_equal
+from ..proof import prove_rewrite
 from sympy.codegen.cfunctions import expm1
 
 from .stable import _unfold, sigmoid
@@ -127,7 +127,7 @@ def fewer_calls(exprs, symbols, subs=None, also=(), applied=None) -> list:
             cand = e.xreplace(swap)
             if cand != e:
                 try:
-                    prove_equal(_unfold(cand), _unfold(e), what=what)
+                    prove_rewrite(_unfold(e), _unfold(cand), what=what)
                 except ProofError:
                     cand = e
             if cand != e and not _harmless(e.xreplace(subs), cand.xreplace(subs), symbols):

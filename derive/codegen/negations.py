@@ -6,7 +6,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..errors import ProofError
-from ..proof import prove_equal
+from ..proof import prove_rewrite
 
 __all__ = ["negated", "share_negations"]
 
@@ -38,8 +38,8 @@ def _minus(a, b, what: str) -> bool:
     closed by continuity (Huber's clip(x - t) and clip(t - x))."""
     from .stable import _unfold
     try:
-        prove_equal(_unfold(a), _unfold(-b), what=what,
-                    allow_kink=_continuous(a) and _continuous(b))
+        prove_rewrite(_unfold(a), _unfold(-b), what=what,
+                      allow_kink=_continuous(a) and _continuous(b))
     except ProofError:
         return False
     return True

@@ -37,7 +37,7 @@ def shared_reciprocals(repl, reduced, names):
     powers, and each ``s**-k`` written ``r**k``; unchanged when there is none, or when a
     rewritten expression is not proven equal to the one it replaces."""
     from ..errors import ProofError
-    from ..proof import prove_equal
+    from ..proof import prove_rewrite
     from .cse_passes import _written_out      # here: cse_passes imports this module
     exprs = [v for _, v in repl] + list(reduced)
     bases = {s: ks for s, ks in _negative_powers(exprs).items() if len(ks) >= 2}
@@ -55,7 +55,7 @@ def shared_reciprocals(repl, reduced, names):
     try:
         for a, b in zip(reduced, out):
             if a != b:
-                prove_equal(_written_out(repl, a), _written_out(new, b), allow_kink=False,
+                prove_rewrite(_written_out(repl, a), _written_out(new, b), allow_kink=False,
                             what="a shared reciprocal")
     except ProofError:
         return repl, reduced

@@ -11,7 +11,7 @@ from itertools import product
 import sympy as sp
 
 from ..errors import ProofError
-from ..proof import prove_equal
+from ..proof import prove_rewrite
 from ..rules import diff as rules_diff
 from ..steps import out as out_sym
 from .lower import lower, rename
@@ -118,7 +118,7 @@ def _shared_calls(exprs):
     try:
         for a, b in zip(exprs, new):
             if a != b:
-                prove_equal(a, b, what="one spelling of a shared function argument")
+                prove_rewrite(a, b, what="one spelling of a shared function argument")
     except ProofError:
         return exprs
     return new
@@ -182,7 +182,7 @@ def share_work(fwd, cached, spec, arrays, taken, printer):
             for (sym, _), c in zip(cached, choice):
                 if sym.is_real and not (c.free_symbols & arrays) - {x}:
                     try:
-                        prove_equal(fwd, x * c, what="forward as the input times the cached factor")
+                        prove_rewrite(fwd, x * c, what="forward as the input times the cached factor")
                     except ProofError:
                         continue
                     cands.append(x * sym)
@@ -205,10 +205,11 @@ def share_work(fwd, cached, spec, arrays, taken, printer):
     try:
         for (sym, e), c in zip(cached, exprs[1:]):
             if c != e:
-                prove_equal(e.xreplace({out_sym: spec.forward}), c.xreplace({out_sym: spec.forward}),
-                            what="cached local factor in a cheaper form")
+                prove_rewrite(e.xreplace({out_sym: spec.forward}),
+                               c.xreplace({out_sym: spec.forward}),
+                              what="cached local factor in a cheaper form")
         if exprs[0] != fwd:
-            prove_equal(fwd, exprs[0].xreplace(subs), what="forward written with the cached factor")
+            prove_rewrite(fwd, exprs[0].xreplace(subs), what="forward written with the cached factor")
     except ProofError:
         lines, helpers = emit_forward(fwd, cached, spec, arrays, taken, printer)
         return fwd, cached, lines, helpers

@@ -24,8 +24,8 @@ rewrites here change only *how* a value is computed:
 
 The rewrites that read a whole expression (a cancellation, a polynomial test) see each
 branch of a select too (:func:`_per_branch`). Every rewrite goes through :func:`_accept`,
-which keeps it only if :func:`derive.proof.prove_equal` proves it equal to the expression
-before and it is defined wherever that is (:func:`_new_needs`).
+which keeps it only if :func:`derive.proof.prove_rewrite` proves it equal to the expression
+before and it is defined wherever that is (:func:`derive.regions.new_needs`).
 
 >>> x = sp.Symbol("x", real=True)
 >>> stable_form(x / (1 + sp.exp(-x)))[0]
@@ -38,8 +38,7 @@ from sympy.codegen.cfunctions import expm1, log1p
 from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
 
 from ..errors import ProofError
-from ..proof import prove_equal
-from ..regions import domain_needs
+from ..proof import prove_rewrite
 from .stable_functions import (
     _unfold,
     helper_identities,
@@ -71,41 +70,15 @@ __all__ = [
 
 def _accept(name: str, before: sp.Expr, after: sp.Expr, applied: list) -> sp.Expr:
     """``after`` if it differs, is proven equal to ``before`` and is defined wherever
-    ``before`` is (:func:`_new_needs`); else ``before``."""
+    ``before`` is (:func:`derive.regions.new_needs`); else ``before``."""
     if after == before:
         return before
-    a, b = _unfold(after), _unfold(before)
-    if _new_needs(a, b):
-        return before
     try:
-        prove_equal(a, b, what=f"stable form ({name})")
+        prove_rewrite(_unfold(before), _unfold(after), what=f"stable form ({name})")
     except ProofError:
         return before
     applied.append(name)
     return after
-
-
-def _new_needs(after: sp.Expr, before: sp.Expr) -> list:
-    """The conditions ``after`` needs to be real (a log's argument > 0, a root's >= 0, ...)
-    that ``before`` does not state and SymPy cannot see hold: the prover compares two sides
-    where both are defined, so a rewrite that is undefined where ``before`` is defined
-    would pass it. ``where(x < 0, out*log(x), 0)`` as ``out*log(min(x, 0))`` is -inf for
-    every x > 0, where the select is 0: refused here.
-
-    >>> x, out = sp.symbols("x out", real=True)
-    >>> [str(n) for n in _new_needs(out*sp.log(sp.Min(0, x)), sp.Piecewise((out*sp.log(x), x < 0), (0, True)))]
-    ['Min(0, x) > 0']
-    >>> _new_needs(sp.sqrt(sp.Max(0, x)), sp.Piecewise((sp.sqrt(x), x > 0), (0, True)))
-    []
-    """
-    known = domain_needs([before])
-
-    def implied(n):
-        if n in known or n.g.is_positive or (not n.strict and n.g.is_nonnegative):
-            return True
-        # log(a/3**t) needs a/3**t > 0, log(a) a > 0: the same sign, by a positive ratio
-        return any(k.strict == n.strict and _ratio(k.g, n.g).is_positive for k in known)
-    return [n for n in domain_needs([after]) if not implied(n)]
 
 
 def _softplus(e: sp.Expr) -> sp.Expr:
@@ -156,12 +129,6 @@ def _split_logs(e: sp.Expr, wanted) -> sp.Expr:
         out = sp.Add(*parts)
         return out if any(wanted(q) for q in sp.preorder_traversal(out)) else a
     return e.replace(lambda a: isinstance(a, sp.log) and not wanted(a), split)
-
-
-def _ratio(a: sp.Expr, b: sp.Expr) -> sp.Expr:
-    """``a/b`` cancelled with each select held as a symbol (SymPy does not cancel them)."""
-    held = {p: sp.Dummy("s") for p in (a.atoms(sp.Piecewise) | b.atoms(sp.Piecewise))}
-    return sp.cancel(a.xreplace(held) / b.xreplace(held))
 
 
 def _two_exps(a) -> tuple | None:

@@ -1,5 +1,5 @@
 """Selects written without a branch, for :mod:`.stable` (each candidate is kept only if
-:func:`derive.proof.prove_equal` proves it): a select on a random mask is a mispredicted
+:func:`derive.proof.prove_rewrite` proves it): a select on a random mask is a mispredicted
 branch per element (~4 ns in NumPy's putmask and where, bench/numpy_bench.py), a clip one
 pass.
 
@@ -225,7 +225,7 @@ def _redundant_select(e: sp.Expr) -> sp.Expr:
     Piecewise((1, x > 0), (exp(x/alpha), True))
     """
     from ..errors import ProofError
-    from ..proof import prove_equal
+    from ..proof import prove_rewrite
     from .stable_functions import _unfold
 
     def holds_at_samples(c, cond, b):
@@ -253,7 +253,7 @@ def _redundant_select(e: sp.Expr) -> sp.Expr:
         if not c.is_number or b.has(sp.Piecewise) or not holds_at_samples(c, cond, b):
             return p
         try:
-            prove_equal(_unfold(b), _unfold(p), allow_kink=False, what="a select whose branch holds everywhere")
+            prove_rewrite(_unfold(p), _unfold(b), allow_kink=False, what="a select whose branch holds everywhere")
         except ProofError:
             return p
         return b
