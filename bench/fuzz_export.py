@@ -12,7 +12,8 @@ warnings, so there the warnings check has nothing to see), and the numbers check
   and finite and no switch (a condition's two sides, a kink) is near;
 * **gradient**: each input's gradient (``backward`` with dout = 1) against 50-digit central
   differences of the forward at the same points;
-* **extremes**: ±1000, ±30, ±1e-300 and 0 in every input (and mixed): where the exact forward
+* **extremes**: ±1000, ±30, ±1e-300 and 0 in every input, the others at a random point
+  and at its mirror image (and all inputs at ±1000 together): where the exact forward
   and differences are finite float64 numbers, the exported results must be finite, close
   (tolerance :data:`EXTREME_RTOL`: the stable forms are to keep them so) and computed
   **without a warning** (an overflow that a select drops still warns: the bug of the
@@ -166,12 +167,16 @@ def _points(forward, found, inputs, rng, points):
             if e is not None:
                 chosen.append(("random", p, e))
         base = O._draw_point(rng, inputs)
+        # the others at a random point and, with two or more inputs, at its mirror image:
+        # where(x < 0, 0, x*exp(y)) at y = 1000 is wrong only where x < 0
+        bases = [base] + ([{k: -v for k, v in base.items()}] if len(inputs) > 1 else [])
         for n in inputs:
             for v in EXTREMES:
-                p = dict(base, **{n: m.mpf(v)})
-                e = _exact(forward, [], p, inputs) if not O._near_switch(found, p) else None
-                if e is not None and _in_range(e[0]) and all(_in_range(g) for g in e[1].values()):
-                    chosen.append(("extreme", p, e))
+                for b in bases:
+                    p = dict(b, **{n: m.mpf(v)})
+                    e = _exact(forward, [], p, inputs) if not O._near_switch(found, p) else None
+                    if e is not None and _in_range(e[0]) and all(_in_range(g) for g in e[1].values()):
+                        chosen.append(("extreme", p, e))
         if len(inputs) > 1:
             for v in (1000.0, -1000.0):
                 p = {n: m.mpf(v) for n in inputs}     # on a switch (x = t): no derivative

@@ -69,6 +69,11 @@ class Lowering(SelectLowering, BufferKeys):
         self.pairs: dict = {}
         self.done_pairs: dict = {}     # sigmoid(-w)'s name -> its key, once written
         self.defs: list = []           # the cse symbols' definitions (sym, sub), in order
+        # SelectLowering's: masks_inlined's (defs, masks) memo; inside a quiet (errstate)
+        # block or not; where the last quiet block ends in lines
+        self._masks: tuple | None = None
+        self._quiet_depth = 0
+        self._quiet_end: int | None = None
 
     def fresh(self, stem="tmp") -> str:
         name = stem

@@ -111,13 +111,14 @@ def only_in_branches(sym, exprs) -> bool:
 
 class SelectLowering:
     """The select part of the lowering; the host class gives ``value``, ``ufunc``,
-    ``fresh``, ``typed``, ``lines`` and ``like``."""
+    ``fresh``, ``typed``, ``lines`` and ``like``, and sets ``_masks``, ``_quiet_depth``
+    and ``_quiet_end`` (:class:`derive.codegen.lower.Lowering`)."""
 
     def masks_inlined(self, e, but=None):
         """``e`` with the cse symbols that stand for a 0/1 mask, or a product with one
         (``(t < 1.5)*dout``), written out (all but the symbol ``but``): so that the mask is
         seen as one."""
-        cached = getattr(self, "_masks", None)
+        cached = self._masks
         if cached is None or cached[0] is not self.defs:    # once per lowering's defs
             found: dict = {}
             for sym, sub in self.defs:      # in order: a product may read an earlier mask
@@ -195,7 +196,7 @@ class SelectLowering:
     def _quietly(self, e) -> _Operand:
         """``e`` computed with NumPy's float warnings off: it is only used where it is
         finite (the select after it drops the rest)."""
-        if getattr(self, "_quiet_depth", 0):     # inside a quiet block already: it covers e
+        if self._quiet_depth:     # inside a quiet block already: it covers e
             return self.value(e)
         start = len(self.lines)
         self._quiet_depth = 1
@@ -208,7 +209,7 @@ class SelectLowering:
             return v
         # right after the last quiet block but for names given to its results (t0 = tmp):
         # one block, not two (an errstate is ~1 us, an exp pass at 1e3 elements)
-        end = getattr(self, "_quiet_end", None)
+        end = self._quiet_end
         if end is not None and end <= start and all(
                 _ALIAS.fullmatch(ln) for ln in self.lines[end:start]):
             self.lines[end:] = ["    " + ln for ln in self.lines[end:]]

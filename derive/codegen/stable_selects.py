@@ -20,6 +20,42 @@ import sympy as sp
 __all__ = ["_branch_sum", "_clamp_branches", "_clip", "_clipped_select", "_redundant_select",
            "_sign_clip"]
 
+# bounded for every real argument (NaN aside): a factor of these cannot be inf
+_BOUNDED = (sp.tanh, sp.sin, sp.cos, sp.atan, sp.erf, sp.erfc, sp.sign, sp.Heaviside)
+
+
+def _finite_by_form(e) -> bool:
+    """Whether ``e`` is finite, not NaN, at every finite point by its form alone: sums and
+    products of numbers, symbols, bounded functions and clips of such, non-negative
+    integer powers (negative ones of a positive parameter). Not ``exp(y)`` (inf at 1000), ``1/y**2`` (inf at 1e-300), ``log`` or a
+    fractional power (NaN below 0). A select that drops a branch drops its inf; a sum or
+    product that multiplies it by 0 makes NaN, so the rules below that turn a select into
+    arithmetic multiply only such factors by the clamped 0.
+
+    >>> x, y = sp.symbols("x y", real=True)
+    >>> _finite_by_form(x**2*sp.tanh(y) + sp.Max(0, x)), _finite_by_form(x*sp.exp(y))
+    (True, False)
+    """
+    from .stable_functions import sigmoid
+    if e.is_Number:
+        return bool(e.is_finite)
+    if e.is_Symbol:
+        return True
+    if e.is_Pow:        # 1/alpha for a positive parameter, not 1/y
+        return bool(e.exp.is_Integer and (e.exp >= 0 or e.base.is_Symbol and e.base.is_positive)
+                    ) and _finite_by_form(e.base)
+    if e.is_Add or e.is_Mul or isinstance(e, (sp.Min, sp.Max, sp.Abs, sigmoid, *_BOUNDED)):
+        return all(_finite_by_form(a) for a in e.args)
+    return False
+
+
+def _finite_apart_from(e, s) -> bool:
+    """Whether every largest part of ``e`` free of ``s`` is :func:`_finite_by_form`: what
+    multiplies a term of s that a clamp makes 0 (``exp(y)`` in ``x*exp(y)`` at x = 0)."""
+    if not e.has(s):
+        return _finite_by_form(e)
+    return all(_finite_apart_from(a, s) for a in e.args)
+
 
 def _clip(e: sp.Expr) -> sp.Expr:
     """``Piecewise((c, s >= c), (v, True))`` → ``Min(v, c)`` and ``(c, s <= c)`` → ``Max(v, c)``
@@ -120,6 +156,8 @@ def _clipped_select(e: sp.Expr) -> sp.Expr:
         h1 = ph.coeff_monomial(u)
         if pg.degree() > 2 or ph.degree() != 1 or not h1.is_positive or not gu.is_nonnegative:
             return p
+        if not (_finite_apart_from(gu, u) and _finite_apart_from(hu, u)):
+            return p        # exp(y)*max(x, 0) is inf*0 = nan at x < 0, y = 1000
         return gu.xreplace({u: sp.Min(s, k)}) + h1 * sp.Max(s - k, 0)
     return e.replace(lambda q: isinstance(q, sp.Piecewise), fold)
 
@@ -178,6 +216,8 @@ def _branch_sum(e: sp.Expr) -> sp.Expr:
         if parts is None:
             return p
         a, _, b, s, a_side, b_side = parts
+        if not (_finite_apart_from(a, s) and _finite_apart_from(b, s)):
+            return p        # a(0) = 0*exp(y) is nan at y = 1000, where the select drops it
         return a.xreplace({s: a_side(s, 0)}) + b.xreplace({s: b_side(s, 0)})
     return e.replace(lambda q: isinstance(q, sp.Piecewise), split)
 
@@ -206,7 +246,7 @@ def _clamp_select(e: sp.Expr) -> sp.Expr:
             return p
         a, _, b, s, _, b_side = parts
         if a.has(s) or not b.has(s) or b.has(sp.Piecewise) \
-                or sp.expand(b.xreplace({s: 0}) - a) != 0:
+                or sp.expand(b.xreplace({s: 0}) - a) != 0 or not _finite_apart_from(b, s):
             return p
         return b.xreplace({s: b_side(s, 0)})
     return e.replace(lambda q: isinstance(q, sp.Piecewise), clamp)
