@@ -309,9 +309,26 @@ def _tanh_half(e: sp.Expr) -> sp.Expr:
 
 
 def _expm1_log1p(e: sp.Expr) -> sp.Expr:
+    """``exp(u) - 1`` → ``expm1(u)``, ``log(1 + u)`` → ``log1p(u)`` (SymPy's optimizers),
+    kept only where each ``expm1(u)`` stands for an ``exp(u)`` and each ``log1p(u)`` for a
+    ``log(1 + u)`` already there: for ``2 - 2*exp(-x**2)/sqrt(pi)`` the optimizer finds
+    ``expm1(x**2)*exp(-x**2)``, equal but inf*0 from x = 27 on.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> _expm1_log1p(sp.exp(x) - 1), _expm1_log1p(2 - 2*sp.exp(-x**2)/sp.sqrt(sp.pi))
+    (expm1(x), 2 - 2*exp(-x**2)/sqrt(pi))
+    """
     def opt(q):
         done = optimize(sp.factor_terms(q), [expm1_opt, log1p_opt])
-        return done if done.has(expm1, log1p) else q
+        if not done.has(expm1, log1p):
+            return q
+        exps = {a.args[0] for a in q.atoms(sp.exp)}
+        logs = {a.args[0] for a in q.atoms(sp.log)}
+        if all(a.args[0] in exps for a in done.atoms(expm1)) and \
+                all(sp.expand(1 + a.args[0]) in {sp.expand(u) for u in logs}
+                    for a in done.atoms(log1p)):
+            return done
+        return q
     if isinstance(e, sp.Piecewise):
         return sp.Piecewise(*[(opt(a), c) for a, c in e.args])
     return opt(e)
