@@ -278,6 +278,40 @@ def mask_condition(f):
     return c if c is not None and f.args[0][0] == 1 else None
 
 
+def masks_as_selects(e):
+    """Each product with a 0/1 mask as a select: ``mask(c)*F`` → ``Piecewise((F, c), (0,
+    True))``, 0 where the mask is whatever F is there, as the generated code computes it
+    (an infinite F is guarded by a select). SymPy reads 0*(1/0) as undefined, so
+    ``mask(x > 0)/sqrt(max(0, x))`` and ``1/sqrt(max(0, x))`` would both be undefined at
+    x < 0 and "equal"; as selects they are 0 and inf there.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> masks_as_selects(sp.Piecewise((1, x > 0), (0, True))/sp.sqrt(sp.Max(0, x)))
+    Piecewise((1/sqrt(Max(0, x)), x > 0), (0, True))
+    """
+    def masked(t):          # 0 wherever a mask of it is
+        return mask_condition(t) is not None or (
+            t.is_Mul and any(mask_condition(f) is not None for f in t.args))
+
+    def convert(q):         # top down: a sum of masked terms is seen before its terms change
+        if not q.args or not isinstance(q, sp.Expr):
+            return q
+        if q.is_Mul:
+            for f in q.args:
+                c = mask_condition(f)
+                if c is not None:
+                    rest = sp.Mul(*[a for a in q.args if a is not f])
+                    return sp.Piecewise((convert(rest), c), (0, True))
+            for f in q.args:    # (mask*a + mask*b)*F: each term's mask guards F as well
+                if f.is_Add and all(masked(t) for t in f.args):
+                    rest = [a for a in q.args if a is not f]
+                    return sp.Add(*[convert(sp.Mul(t, *rest)) for t in f.args])
+        if isinstance(q, sp.Piecewise):
+            return sp.Piecewise(*[(convert(v), c) for v, c in q.args])
+        return q.func(*[convert(a) for a in q.args])
+    return convert(e)
+
+
 def _product(e: sp.Mul, facts: _Facts):
     """A product of finite factors with masks: where a mask is 0 the product is 0 whatever
     the other factors are, so each mask's condition holds for all the other factors."""

@@ -211,6 +211,29 @@ def _one_sided(a, b, point):
                           *(str(v) if isinstance(v, Undefined) else complex(v) for v in sides))
 
 
+def real_lost(before, after, *, points: int = 12, seed: int = 0):
+    """A point where ``before`` is real and ``after`` is not real or has no value (NumPy's
+    nan or inf), or None: complex values never refute in :func:`judge` (SymPy's view),
+    but a rewrite in code must not turn a real value into nan. ``where((x > 0) & (x < 3),
+    1/sqrt(x), 0)`` as ``where(x < 3, 1/sqrt(x), 0)`` is nan at every x < 0."""
+    syms = sorted(set().union(before.free_symbols, after.free_symbols), key=lambda s: s.name)
+    rng = random.Random(seed)
+    for scale in (1.0,) * points + _PROBE_SCALES:
+        point = {s: _draw(s, rng, scale) for s in syms}
+        try:
+            evaluate(before, point, real=True)
+        except Skip:
+            continue
+        try:
+            evaluate(after, point, real=True)
+        except (NotReal, Undefined) as why:
+            return Counterexample({s.name: float(v) for s, v in point.items()}, str(why),
+                                  "real")
+        except Skip:
+            continue
+    return None
+
+
 def _inside(va, vb) -> bool:
     return max(abs(va), abs(vb)) <= 1e300      # beyond: outside float range, skipped
 

@@ -39,8 +39,9 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from . import budget
-from .branches import mask_condition
-from .crosscheck import Counterexample, as_list, cross_check, numeric_compare, sample_value
+from .branches import mask_condition, masks_as_selects
+from .crosscheck import (Counterexample, as_list, cross_check, numeric_compare, real_lost,
+                         sample_value)
 from .errors import BudgetExceeded, ProofError
 from .feasible import SYMPY_ERRORS
 from .intervals import by_cases, decide_signs as _decide_signs, kink_symbols
@@ -390,7 +391,8 @@ def prove_rewrite(before, after, *, what: str = "rewrite", allow_kink: bool = Tr
     """:func:`prove_equal` for ``after`` replacing ``before`` in code: also refuses an
     ``after`` that needs more to be real than ``before`` does (a log's argument > 0, a
     root's >= 0; :func:`derive.regions.new_needs`), since the prover compares two sides
-    only where both are defined.
+    only where both are defined. A product with a mask is read as the select it is in the
+    code (:func:`derive.branches.masks_as_selects`).
 
     >>> x = sp.Symbol("x", real=True)
     >>> prove_rewrite(sp.Piecewise((0, x < 0), (x*sp.log(x), True)), x*sp.log(x))
@@ -398,10 +400,14 @@ def prove_rewrite(before, after, *, what: str = "rewrite", allow_kink: bool = Tr
     ...
     derive.errors.ProofError: rewrite: needs x > 0, which the form it replaces does not
     """
+    before, after = masks_as_selects(before), masks_as_selects(after)
     needs = new_needs(after, before)
     if needs:
         raise ProofError(f"{what}: needs {', '.join(map(str, needs))}, which the form it "
                          "replaces does not")
+    lost = real_lost(sp.sympify(before), sp.sympify(after))
+    if lost is not None:
+        raise ProofError(f"{what}: not real {lost.point}, where the form it replaces is")
     return prove_equal(before, after, what=what, allow_kink=allow_kink)
 
 

@@ -398,3 +398,26 @@ def test_expm1_is_not_introduced_for_an_exp_that_is_not_there(tmp_path):
     module = fuzz_export._export("np.exp(x) - 1", "x", "numpy", tmp_path, 27)[2]
     out = module.Fz().forward(np.array([1e-20]))
     assert out[0] == 1e-20          # expm1 still: exp(1e-20) - 1 is 0 in float64
+
+
+def test_rewrites_keep_a_mask_guarding_a_factor_that_is_not_real(tmp_path):
+    """Three forwards from the export fuzz (seeds 27, 28), on every backend:
+    sqrt(max(0, x)): *branch sum* dropped the mask of dout*[x > 0]/(2*sqrt(max(0, x))),
+    which SymPy reads as 0*(1/0), undefined, like the rewrite: inf at x < 0 where it is 0
+    (masks are now read as the selects the code makes of them); where((3 <= x) > -x,
+    -sqrt(x), 2.5): [x > 0]*[x < 3] became [x < 3] in front of 1/sqrt(x), nan at x < 0,
+    "proven" because complex values never refute (a rewrite may not turn a real value
+    into nan: crosscheck.real_lost); where(x <= y, x, 0.044715) was 0.044715*(22.36*x*c
+    + ~c), which is not x (forward 4e284 for (that - x)/t at t = 1e-300)."""
+    backends = ["numpy"] + [b for b in ("numba", "jax") if _importable(b)]
+    for text, inputs in (("(max((x - x), min(x, x)) ** 0.5)", ("x",)),
+                         ("np.where(((3 <= x) > (-x)), (-(x ** 0.5)), 2.5)", ("x",)),
+                         ("((np.where((x <= y), x, 0.044715) - x) / t)", ("x", "t", "y"))):
+        for r in fuzz_export.examine(Formula(text, inputs), backends, tmp_path, 28):
+            assert r.status == "checked", (r.backend, text, r.status, r.message, r.failures)
+    module = fuzz_export._export("np.where(((3 <= x) > (-x)), (-(x ** 0.5)), 2.5)", "x",
+                                 "numpy", tmp_path, 29)[2]
+    layer = module.Fz()
+    layer.forward(np.array([-2.0, 4.0]))
+    dx = layer.backward(np.ones(2))
+    assert dx[0] == 0.0 and abs(dx[1] + 0.25) <= 1e-15

@@ -83,3 +83,23 @@ def test_a_value_that_rounds_to_a_pole_is_not_a_counterexample():
     y = 1 / (1 + sp.exp(-x))
     result = compare(sp.log(1 - y), -sp.log(1 + sp.exp(x)))
     assert isinstance(result, Proof), result
+
+
+def test_a_rewrite_may_not_turn_a_real_value_into_a_value_that_is_not_real():
+    """Complex values never refute a step (SymPy's view), so where((x > 0) & (x < 3),
+    1/sqrt(x), 0) and where(x < 3, 1/sqrt(x), 0) compare equal; in code the second is nan
+    at every x < 0. prove_rewrite refuses it; a mask times a factor is read as a select."""
+    import pytest
+
+    from derive.branches import masks_as_selects
+    from derive.errors import ProofError
+    from derive.proof import prove_rewrite
+    f = 1 / sp.sqrt(x)
+    before = sp.Piecewise((f, (x > 0) & (x < 3)), (0, True))
+    with pytest.raises(ProofError, match="not real"):
+        prove_rewrite(before, sp.Piecewise((f, x < 3), (0, True)))
+    mask = sp.Piecewise((1, x > 0), (0, True))
+    assert masks_as_selects(mask * f) == sp.Piecewise((f, x > 0), (0, True))
+    with pytest.raises(ProofError):
+        prove_rewrite(dout * mask / sp.sqrt(sp.Max(0, x)), dout / sp.sqrt(sp.Max(0, x)))
+    prove_rewrite(before, sp.Piecewise((1 / sp.sqrt(x), (x < 3) & (x > 0)), (0, True)))

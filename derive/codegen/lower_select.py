@@ -183,7 +183,11 @@ class SelectLowering:
         f = sp.Mul(*common)
         a1, b1 = a / f, b / f
         for one, other in ((a1, b1), (b1, a1)):
-            if one.is_number and one != 0 and one != 1 and other != 1:
+            # only from a branch with a number of its own: where(c, x, 0.044715) as
+            # 0.044715*(22.36*x*c + ~c) would multiply x by two roundings (x*(1/k)*k is
+            # not x, and (that - x)/t at t = 1e-300 is 4e284 where it is 0)
+            if one.is_number and one != 0 and one != 1 and other != 1 \
+                    and other.as_coeff_Mul()[0] != 1:
                 f, a1, b1 = f * one, a1 / one, b1 / one
                 break
         if f == 1 or sp.Mul(f, a1) != a or sp.Mul(f, b1) != b:   # nothing common, or not
