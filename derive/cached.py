@@ -84,11 +84,25 @@ def tidy(e: sp.Expr) -> sp.Expr:
     options = [o.xreplace(back) for o in options]
     known = _functions(e)
     options = [o for o in options if _functions(o) <= known]  # no cosh out of exp
+    if not _opposed_exps(held):     # exp(u)*exp(-u): inf*0 = nan where u > 709 in floats
+        options = [o for o in options if not _opposed_exps(o)]
     return min(options, key=lambda o: (cost(o), len(str(o))))
 
 
 def _functions(e) -> set:
     return {type(f) for f in e.atoms(sp.Function)}
+
+
+def _opposed_exps(e) -> bool:
+    """``e`` has ``exp(u)`` and ``exp(v)`` with ``u + v`` a number: a form that overflows
+    and underflows at once (simplify's ``(sqrt(pi)*x*exp(x**2) + 2*erf(x))*exp(-x**2)``).
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> _opposed_exps((x*sp.exp(x**2) + 1)*sp.exp(1 - x**2)), _opposed_exps(sp.exp(-x**2))
+    (True, False)
+    """
+    args = [f.args[0] for f in e.atoms(sp.exp)]
+    return any((u + v).is_number for i, u in enumerate(args) for v in args[:i])
 
 
 @dataclass(frozen=True)

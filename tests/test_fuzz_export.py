@@ -421,3 +421,20 @@ def test_rewrites_keep_a_mask_guarding_a_factor_that_is_not_real(tmp_path):
     layer.forward(np.array([-2.0, 4.0]))
     dx = layer.backward(np.ones(2))
     assert dx[0] == 0.0 and abs(dx[1] + 0.25) <= 1e-15
+
+
+def test_cached_form_does_not_pair_an_exp_with_its_inverse(tmp_path):
+    """hypot(hypot(x, 1), erf(x)): simplify made the cached d/dx (sqrt(pi)*x*exp(x**2)
+    + 2*erf(x))*exp(-x**2)/..., equal but inf*0 = nan from |x| = 27 on, on every backend
+    (export fuzz, seed 29). A simplification that brings in exp(u) beside exp(-u) is now
+    passed over unless the gradient had such a pair already."""
+    backends = ["numpy"] + [b for b in ("numba", "jax") if _importable(b)]
+    text = "(np.hypot(math.hypot(x, 1), math.erf(x)) / (np.where((y <= np.e), y, np.e) ** (-1)))"
+    for r in fuzz_export.examine(Formula(text, ("x", "y")), backends, tmp_path, 30):
+        assert r.status == "checked", (r.backend, r.status, r.message, r.failures)
+        assert r.checked["extreme"] >= 4
+    layer = fuzz_export._export("np.hypot(math.hypot(x, 1), math.erf(x))", "x", "numpy",
+                                tmp_path, 31)[2].Fz()
+    layer.forward(np.array([1000.0, -30.0]))
+    dx = layer.backward(np.ones(2))
+    assert np.all(np.isfinite(dx)) and abs(dx[0] - 1000 / np.sqrt(1000**2 + 2)) <= 1e-15
