@@ -84,7 +84,7 @@ def tidy(e: sp.Expr) -> sp.Expr:
     options = [o.xreplace(back) for o in options]
     known = _functions(e)
     options = [o for o in options if _functions(o) <= known]  # no cosh out of exp
-    if not _opposed_exps(held):     # exp(u)*exp(-u): inf*0 = nan where u > 709 in floats
+    if not _opposed_exps(e):        # exp(u)*exp(-u): inf*0 = nan where u > 709 in floats
         options = [o for o in options if not _opposed_exps(o)]
     return min(options, key=lambda o: (cost(o), len(str(o))))
 

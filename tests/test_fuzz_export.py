@@ -438,3 +438,16 @@ def test_cached_form_does_not_pair_an_exp_with_its_inverse(tmp_path):
     layer.forward(np.array([1000.0, -30.0]))
     dx = layer.backward(np.ones(2))
     assert np.all(np.isfinite(dx)) and abs(dx[0] - 1000 / np.sqrt(1000**2 + 2)) <= 1e-15
+
+
+def test_opposed_exps_are_read_from_the_gradient_not_its_held_form():
+    """tidy holds exp(p/q*x) with a 30-digit q as a symbol; the pair exp(x/q), exp(-x/q)
+    already in the gradient must keep the gradient itself among the options (read on
+    the held form, every option was dropped: min() of an empty list)."""
+    import sympy as sp
+
+    from derive.cached import tidy
+    x = sp.Symbol("x", real=True)
+    q = sp.Rational(1, 10**30 + 7)
+    e = sp.exp(q*x) * (1 + x*sp.exp(-q*x))
+    assert sp.simplify(tidy(e) - e) == 0
